@@ -1,0 +1,3 @@
+"""Sluice: a self-hosted, OpenAI- and Anthropic-compatible LLM gateway."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,138 @@
+"""The error hierarchy: every failure the gateway reports is one of these.
+
+    SluiceError                      status, type, code, safe message, optional param
+    ├── InvalidRequestError          400 invalid_request_error
+    │   └── GuardrailError           400 content_policy_violation
+    ├── AuthenticationError          401 invalid_api_key
+    ├── PermissionDeniedError        403 permission_error
+    ├── NotFoundError                404 model_not_found
+    ├── PayloadTooLargeError         413 request_too_large
+    ├── RateLimitError               429 rate_limit_exceeded (+ Retry-After)
+    ├── BudgetExceededError          429 insufficient_quota
+    ├── InternalError                500 server_error (details only in logs)
+    ├── UpstreamError                502 upstream_error (the provider's status kept for retries)
+    ├── UnavailableError             503 service_unavailable / circuit_open
+    └── UpstreamTimeoutError         504 timeout / upstream_timeout
+
+Surfaces render these (``api/render.py`` for OpenAI, ``api/anthropic/errors.py`` for
+Anthropic); foreign exceptions are translated once, where they enter.
+"""
+
+from __future__ import annotations
+
+
+class SluiceError(Exception):
+    """Base class: carries everything a surface needs to render the error."""
+
+    status: int = 500
+    type: str = "server_error"
+    code: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        if code is not None:
+            self.code = code
+        self.retry_after_s = retry_after_s
+
+
+class InvalidRequestError(SluiceError):
+    status = 400
+    type = "invalid_request_error"
+    code = None
+
+
+class GuardrailError(InvalidRequestError):
+    code = "content_policy_violation"
+
+
+class AuthenticationError(SluiceError):
+    status = 401
+    type = "invalid_request_error"
+    code = "invalid_api_key"
+
+
+class PermissionDeniedError(SluiceError):
+    status = 403
+    type = "permission_error"
+    code = "permission_denied"
+
+
+class NotFoundError(SluiceError):
+    status = 404
+    type = "invalid_request_error"
+    code = "model_not_found"
+
+
+class PayloadTooLargeError(SluiceError):
+    status = 413
+    type = "invalid_request_error"
+    code = "request_too_large"
+
+
+class RateLimitError(SluiceError):
+    status = 429
+    type = "requests"
+    code = "rate_limit_exceeded"
+
+
+class BudgetExceededError(SluiceError):
+    status = 429
+    type = "insufficient_quota"
+    code = "insufficient_quota"
+
+
+class InternalError(SluiceError):
+    status = 500
+    type = "server_error"
+    code = None
+
+
+class UpstreamError(SluiceError):
+    """An upstream call failed. ``upstream_status`` is the provider's HTTP status (None for a
+    connection failure); ``is_retryable`` says whether another attempt may succeed."""
+
+    status = 502
+    type = "upstream_error"
+    code = "upstream_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        upstream_status: int | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.upstream_status = upstream_status
+        if upstream_status is not None:
+            self.code = str(upstream_status)
+
+    @property
+    def is_retryable(self) -> bool:
+        s = self.upstream_status
+        return s is None or s == 408 or s == 409 or s == 429 or s >= 500
+
+
+class UnavailableError(SluiceError):
+    status = 503
+    type = "service_unavailable"
+    code = "circuit_open"
+
+
+class UpstreamTimeoutError(SluiceError):
+    status = 504
+    type = "timeout"
+    code = "upstream_timeout"
+
+    @property
+    def is_retryable(self) -> bool:
+        return True

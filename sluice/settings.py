@@ -1,0 +1,251 @@
+"""The one typed settings tree, read once from a YAML file plus ``SLUICE_*`` variables.
+
+``${VAR}`` and ``${VAR:-default}`` in the YAML are replaced from the environment before
+validation, so secrets never sit in the file. Unknown keys are rejected, and every problem is
+reported at once as ``file: key.path: what is wrong`` before the server binds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; ``problems`` lists every ``key.path: message``."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    host: str = Field("127.0.0.1", description="Address to bind.")
+    port: int = Field(4000, ge=0, le=65535, description="Port to bind.")
+    workers: int = Field(1, ge=1, le=64, description="Worker processes (uvicorn).")
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Largest request body accepted; larger is a 413.")
+    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS; none by default.")
+    graceful_shutdown_s: float = Field(30.0, ge=0, description="Grace period for in-flight requests on SIGTERM.")
+
+
+class ApiKeySettings(_Section):
+    key: SecretStr = Field(description="The API key clients send as a Bearer token (use ${VAR}).")
+    name: str = Field(description="A label for logs and metrics; never the key itself.")
+    models: list[str] | None = Field(None, description="Model aliases this key may use; all when unset.")
+
+
+class AuthSettings(_Section):
+    keys: list[ApiKeySettings] = Field(default_factory=list, description="Static API keys accepted by the gateway.")
+
+
+class TimeoutSettings(_Section):
+    connect_s: float = Field(5.0, gt=0, description="TCP/TLS connect timeout per upstream connection.")
+    first_byte_s: float = Field(30.0, gt=0, description="A stream's first chunk must arrive within this.")
+    total_s: float = Field(30.0, gt=0, description="A whole non-streaming attempt (answer received).")
+    stream_idle_s: float = Field(30.0, gt=0, description="Longest pause between two chunks of a stream.")
+    stream_total_s: float = Field(600.0, gt=0, description="A whole stream, first byte to last.")
+
+
+class RetrySettings(_Section):
+    max_attempts: int = Field(3, ge=1, le=10, description="Attempts per model alias before its fallbacks are tried.")
+    backoff_base_s: float = Field(0.2, ge=0, description="First backoff; doubles per retry, with full jitter.")
+    backoff_max_s: float = Field(5.0, ge=0, description="Cap on one backoff.")
+    max_retry_after_s: float = Field(10.0, ge=0, description="Longest upstream Retry-After honoured; a longer one moves on to the next deployment.")
+
+
+class BreakerSettings(_Section):
+    failure_threshold: int = Field(5, ge=1, description="Consecutive failures that open a deployment's circuit.")
+    open_s: float = Field(30.0, gt=0, description="How long an open circuit rejects calls before one probe (half-open).")
+
+
+class SimSettings(_Section):
+    """The simulated model's behaviour: deterministic answers, tunable timing and failures."""
+
+    latency_ms: float = Field(0.0, ge=0, description="Delay before a JSON answer.")
+    ttft_ms: float = Field(0.0, ge=0, description="Delay before the first stream chunk.")
+    chunk_delay_ms: float = Field(0.0, ge=0, description="Delay between stream chunks.")
+    chunks: int | None = Field(None, ge=1, description="Stream chunk count; by default one per word.")
+    error_rate: float = Field(0.0, ge=0, le=1, description="Share of requests that fail with error_status.")
+    error_status: list[int] = Field(default_factory=lambda: [500], description="Statuses for injected failures.")
+    retry_after_s: float | None = Field(None, ge=0, description="Retry-After sent with injected 429 and 503.")
+    hang_rate: float = Field(0.0, ge=0, le=1, description="Share of requests that never answer.")
+    fail_first: int = Field(0, ge=0, description="The first N requests fail with error_status[0] (deterministic retry tests).")
+    embedding_dim: int = Field(256, ge=1, le=4096, description="Embedding vector size.")
+    seed: int = Field(0, description="Seed for the failure draws.")
+
+
+class ProviderSettings(_Section):
+    type: Literal["openai", "anthropic", "sim"] = Field(description="Wire protocol: openai (any compatible server), anthropic, or the built-in sim.")
+    base_url: str | None = Field(None, description="API base URL, e.g. https://api.openai.com/v1.")
+    api_key: SecretStr | None = Field(None, description="Upstream credential (use ${VAR}).")
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra headers sent upstream.")
+    pool_size: int = Field(512, ge=1, description="Most pooled keep-alive connections.")
+    sim: SimSettings = Field(default_factory=SimSettings, description="Behaviour of a sim provider.")
+
+
+class DeploymentSettings(_Section):
+    provider: str = Field(description="Name of an entry under providers.")
+    model: str = Field(description="Upstream model name.")
+    base_url: str | None = Field(None, description="Overrides the provider's base_url.")
+    api_key: SecretStr | None = Field(None, description="Overrides the provider's api_key.")
+    headers: dict[str, str] = Field(default_factory=dict, description="Extra headers for this deployment.")
+    weight: float = Field(1.0, gt=0, description="Share of traffic under the weighted strategy.")
+    priority: int = Field(0, description="Lower is tried first under the priority strategy.")
+
+
+class ModelSettings(_Section):
+    kind: Literal["chat", "embedding"] = Field("chat", description="What the alias serves.")
+    strategy: Literal["priority", "weighted", "least-latency"] = Field("priority", description="How a deployment is picked.")
+    deployments: list[DeploymentSettings] = Field(min_length=1, description="Where the alias is served.")
+    fallbacks: list[str] = Field(default_factory=list, description="Aliases tried in order when every deployment failed.")
+    timeouts: TimeoutSettings | None = Field(None, description="Overrides routing.timeouts for this alias.")
+    retries: RetrySettings | None = Field(None, description="Overrides routing.retries for this alias.")
+
+
+class RoutingSettings(_Section):
+    timeouts: TimeoutSettings = Field(default_factory=TimeoutSettings)
+    retries: RetrySettings = Field(default_factory=RetrySettings)
+    breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+    latency_ewma_alpha: float = Field(0.3, gt=0, le=1, description="Weight of the newest sample in least-latency's EWMA.")
+
+
+class LoggingSettings(_Section):
+    level: Literal["debug", "info", "warning", "error"] = Field("info")
+    format: Literal["json", "text"] = Field("json")
+
+
+def _default_providers() -> dict[str, ProviderSettings]:
+    return {"sim": ProviderSettings(type="sim")}
+
+
+def _default_models() -> dict[str, ModelSettings]:
+    sim = [DeploymentSettings(provider="sim", model="sim")]
+    return {"gpt-4o-mini": ModelSettings(deployments=sim)}
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Defaults run as shipped: the built-in sim model, no keys."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid", frozen=True, env_prefix="SLUICE_", env_nested_delimiter="__"
+    )
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers)
+    models: dict[str, ModelSettings] = Field(default_factory=_default_models)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # SLUICE_* variables override the file, as operators expect of a container.
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> Settings:
+        problems = []
+        for alias, m in self.models.items():
+            for i, d in enumerate(m.deployments):
+                p = self.providers.get(d.provider)
+                if p is None:
+                    problems.append(f"models.{alias}.deployments.{i}.provider: unknown provider {d.provider!r} (have: {', '.join(sorted(self.providers)) or 'none'})")
+                elif p.type != "sim" and not (d.base_url or p.base_url) and p.type == "openai":
+                    problems.append(f"models.{alias}.deployments.{i}: no base_url on the deployment or provider {d.provider!r}")
+            for j, f in enumerate(m.fallbacks):
+                if f not in self.models:
+                    problems.append(f"models.{alias}.fallbacks.{j}: unknown model alias {f!r}")
+                elif self.models[f].kind != m.kind:
+                    problems.append(f"models.{alias}.fallbacks.{j}: {f!r} serves {self.models[f].kind}, not {m.kind}")
+        for i, k in enumerate(self.auth.keys):
+            for j, alias in enumerate(k.models or []):
+                if alias not in self.models:
+                    problems.append(f"auth.keys.{i}.models.{j}: unknown model alias {alias!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _interpolate(node: Any, path: str, env: dict[str, str], problems: list[str]) -> Any:
+    if isinstance(node, dict):
+        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), env, problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_interpolate(v, f"{path}.{i}", env, problems) for i, v in enumerate(node)]
+    if not isinstance(node, str) or "${" not in node:
+        return node
+
+    def sub(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        problems.append(f"{path}: environment variable {name} is not set")
+        return ""
+
+    return _VAR.sub(sub, node)
+
+
+def _format_validation_error(err: ValidationError) -> list[str]:
+    out = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"])
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        if e["type"] == "value_error" and not loc:
+            out.extend(p.strip() for p in msg.removeprefix("Value error, ").split("; "))
+            continue
+        out.append(f"{loc}: {msg}" if loc else msg)
+    return out
+
+
+def load_settings(path: str | Path | None, env: dict[str, str] | None = None) -> Settings:
+    """Read, interpolate and validate a config file (None: the built-in defaults).
+
+    Raises:
+        ConfigError: naming the file, each key path and what is wrong with it.
+    """
+    env = dict(os.environ) if env is None else env
+    source = str(path) if path is not None else "<defaults>"
+    data: Any = {}
+    if path is not None:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as e:
+            raise ConfigError(source, [f"cannot read: {e.strerror or e}"]) from None
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(source, [f"not valid YAML: {e}"]) from None
+        if not isinstance(data, dict):
+            raise ConfigError(source, ["the top level must be a mapping"])
+    problems: list[str] = []
+    data = _interpolate(data, "", env, problems)
+    if problems:
+        raise ConfigError(source, problems)
+    try:
+        return Settings(**data)
+    except ValidationError as e:
+        raise ConfigError(source, _format_validation_error(e)) from None

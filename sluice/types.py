@@ -1,0 +1,308 @@
+"""Internal request, response, chunk and usage types shared by every package.
+
+They follow OpenAI's Chat Completions schema, the lingua franca of LLM APIs: the OpenAI
+surface decodes straight into them (strictly: unknown fields are rejected), the Anthropic
+surface and provider translate to and from them at their edges. ``msgspec`` structs keep
+decoding and encoding to a few microseconds; fields left at their default are omitted on
+encode, so an upstream sees only what the client sent.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, Raw, Struct, UnsetType
+
+Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "function_call"]
+
+
+class _Strict(Struct, omit_defaults=True, forbid_unknown_fields=True):
+    """Inbound shapes: unknown fields are an error (a misspelt parameter must not be ignored)."""
+
+
+class _Lenient(Struct, omit_defaults=True):
+    """Upstream shapes: providers add fields over time; unknown ones are ignored. Fields
+    OpenAI always sends (even as null) have no default, so they are always encoded."""
+
+
+# --- request -----------------------------------------------------------------------------
+
+
+class ImageUrl(_Strict):
+    url: str
+    detail: str | None = None
+
+
+class ContentPart(_Strict):
+    """One part of a multi-part message: ``text``, ``image_url``, ``input_audio`` or ``file``.
+
+    Parts other than text and images are carried through untouched (``input_audio``, ``file``).
+    """
+
+    type: str
+    text: str | None = None
+    image_url: ImageUrl | None = None
+    input_audio: Raw | UnsetType = UNSET
+    file: Raw | UnsetType = UNSET
+
+
+class FunctionCall(_Lenient):
+    name: str
+    arguments: str = ""
+
+
+class ToolCall(_Lenient):
+    id: str
+    type: str
+    function: FunctionCall
+
+
+class Message(_Strict):
+    role: Role
+    content: str | list[ContentPart] | None = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+    refusal: str | None = None
+    function_call: Raw | UnsetType = UNSET
+    audio: Raw | UnsetType = UNSET
+
+
+class FunctionDef(_Strict):
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class Tool(_Strict):
+    type: Literal["function"]
+    function: FunctionDef
+
+
+class ToolChoiceFunction(_Strict):
+    name: str
+
+
+class ToolChoiceNamed(_Strict):
+    type: Literal["function"]
+    function: ToolChoiceFunction
+
+
+ToolChoice = Literal["none", "auto", "required"] | ToolChoiceNamed
+
+
+class JsonSchemaFormat(_Strict):
+    name: str
+    schema: dict[str, Any] | None = None
+    description: str | None = None
+    strict: bool | None = None
+
+
+class ResponseFormat(_Strict):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaFormat | None = None
+
+
+class StreamOptions(_Strict):
+    include_usage: bool | None = None
+    include_obfuscation: bool | None = None
+
+
+Temperature = Annotated[float, Meta(ge=0, le=2)]
+Probability = Annotated[float, Meta(ge=0, le=1)]
+PositiveInt = Annotated[int, Meta(ge=1)]
+Penalty = Annotated[float, Meta(ge=-2, le=2)]
+
+
+class ChatRequest(_Strict):
+    """A chat completion request. ``model`` is the alias the client asked for; providers send
+    the deployment's upstream model name instead. ``sluice`` holds gateway options
+    (``extra_body={"sluice": {...}}``) and is never sent upstream."""
+
+    model: str
+    messages: Annotated[list[Message], Meta(min_length=1)]
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: PositiveInt | None = None
+    max_completion_tokens: PositiveInt | None = None
+    temperature: Temperature | None = None
+    top_p: Probability | None = None
+    n: Annotated[int, Meta(ge=1, le=128)] | None = None
+    stop: str | Annotated[list[str], Meta(max_length=4)] | None = None
+    seed: int | None = None
+    tools: list[Tool] | None = None
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    response_format: ResponseFormat | None = None
+    user: str | None = None
+    frequency_penalty: Penalty | None = None
+    presence_penalty: Penalty | None = None
+    logit_bias: dict[str, float] | None = None
+    logprobs: bool | None = None
+    top_logprobs: Annotated[int, Meta(ge=0, le=20)] | None = None
+    reasoning_effort: str | None = None
+    verbosity: str | None = None
+    service_tier: str | None = None
+    metadata: dict[str, str] | None = None
+    store: bool | None = None
+    modalities: list[str] | None = None
+    audio: Raw | UnsetType = UNSET
+    prediction: Raw | UnsetType = UNSET
+    web_search_options: Raw | UnsetType = UNSET
+    prompt_cache_key: str | None = None
+    safety_identifier: str | None = None
+    functions: Raw | UnsetType = UNSET
+    function_call: Raw | UnsetType = UNSET
+    sluice: dict[str, Any] | None = None
+
+    @property
+    def output_token_limit(self) -> int | None:
+        """The client's cap on generated tokens, whichever of the two fields it used."""
+        return self.max_completion_tokens or self.max_tokens
+
+    @property
+    def stop_sequences(self) -> list[str]:
+        s = self.stop
+        if s is None:
+            return []
+        return [s] if isinstance(s, str) else s
+
+    @property
+    def includes_usage(self) -> bool:
+        return self.stream_options is not None and bool(self.stream_options.include_usage)
+
+
+# --- response ----------------------------------------------------------------------------
+
+
+class PromptTokensDetails(Struct):
+    cached_tokens: int = 0
+    audio_tokens: int = 0
+
+
+class Usage(_Lenient):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    prompt_tokens_details: PromptTokensDetails | None = None
+    completion_tokens_details: Raw | UnsetType = UNSET
+
+
+class ResponseMessage(_Lenient):
+    role: str
+    content: str | None
+    tool_calls: list[ToolCall] | None = None
+    refusal: str | None = None
+    annotations: Raw | UnsetType = UNSET
+    audio: Raw | UnsetType = UNSET
+    function_call: Raw | UnsetType = UNSET
+
+
+class Choice(_Lenient):
+    index: int
+    message: ResponseMessage
+    finish_reason: str | None
+    logprobs: Raw | UnsetType = UNSET
+
+
+class ChatResponse(_Lenient):
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage | None = None
+    system_fingerprint: str | None = None
+    service_tier: str | None = None
+
+
+# --- streaming ---------------------------------------------------------------------------
+
+
+class FunctionCallDelta(_Lenient):
+    name: str | None = None
+    arguments: str | None = None
+
+
+class ToolCallDelta(_Lenient):
+    index: int
+    id: str | None = None
+    type: str | None = None
+    function: FunctionCallDelta | None = None
+
+
+class Delta(_Lenient):
+    role: str | None = None
+    content: str | None = None
+    tool_calls: list[ToolCallDelta] | None = None
+    refusal: str | None = None
+
+
+class ChunkChoice(_Lenient):
+    index: int
+    delta: Delta
+    finish_reason: str | None
+    logprobs: Raw | UnsetType = UNSET
+
+
+class ChatChunk(_Lenient):
+    """One ``chat.completion.chunk``. The last one of a stream that asked for usage carries
+    ``usage`` and no choices."""
+
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    usage: Usage | None = None
+    system_fingerprint: str | None = None
+    service_tier: str | None = None
+
+
+# A stream yields batches: every chunk that arrived in one upstream read. The client then
+# gets one write per read instead of one per token, which keeps per-chunk cost to parsing.
+ChunkBatch = list[ChatChunk]
+
+
+# --- embeddings --------------------------------------------------------------------------
+
+
+class EmbeddingRequest(_Strict):
+    model: str
+    input: str | Annotated[list[str | int | list[int]], Meta(min_length=1)]
+    encoding_format: Literal["float", "base64"] | None = None
+    dimensions: PositiveInt | None = None
+    user: str | None = None
+    sluice: dict[str, Any] | None = None
+
+
+class Embedding(_Lenient):
+    object: str
+    index: int
+    embedding: list[float] | str
+
+
+class EmbeddingUsage(_Lenient):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingResponse(_Lenient):
+    object: str
+    data: list[Embedding]
+    model: str
+    usage: EmbeddingUsage | None = None
+
+
+# --- shared codecs -----------------------------------------------------------------------
+# Built once: msgspec encoders/decoders are reusable and thread-safe.
+
+encoder = msgspec.json.Encoder()
+chat_request_decoder = msgspec.json.Decoder(ChatRequest)
+embedding_request_decoder = msgspec.json.Decoder(EmbeddingRequest)
+chat_response_decoder = msgspec.json.Decoder(ChatResponse)
+chat_chunk_decoder = msgspec.json.Decoder(ChatChunk)
+embedding_response_decoder = msgspec.json.Decoder(EmbeddingResponse)
