@@ -1,0 +1,29 @@
+"""API keys: held only as SHA-256 digests, looked up in constant time per request."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from sluice.auth.principal import Principal
+from sluice.settings import ApiKeySettings
+
+
+def digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode()).digest()
+
+
+class KeyRing:
+    """The keys from the config. The plaintext is hashed at startup and then dropped."""
+
+    def __init__(self, keys: Iterable[ApiKeySettings]) -> None:
+        self._by_digest = {
+            digest(k.key.get_secret_value()): Principal(k.name, frozenset(k.models) if k.models is not None else None)
+            for k in keys
+        }
+
+    def __len__(self) -> int:
+        return len(self._by_digest)
+
+    def lookup(self, key: str) -> Principal | None:
+        return self._by_digest.get(digest(key))

@@ -1,0 +1,16 @@
+"""The authenticated caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    key_name: str
+    """A label for logs and metrics; never the key itself."""
+    allowed_models: frozenset[str] | None = None
+    """Model aliases this caller may use; None means all."""
+
+    def may_use(self, alias: str) -> bool:
+        return self.allowed_models is None or alias in self.allowed_models

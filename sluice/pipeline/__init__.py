@@ -1,0 +1,1 @@
+"""The request pipeline: an ordered list of small stages over one RequestContext."""

@@ -1,0 +1,24 @@
+"""RequestContext: everything one request carries from stage to stage, as named fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sluice.auth.principal import Principal
+from sluice.routing.deployment import Deployment
+from sluice.routing.router import Attempt
+from sluice.routing.table import Route
+from sluice.types import ChatRequest, EmbeddingRequest
+
+
+@dataclass(slots=True)
+class RequestContext:
+    request_id: str
+    credential: str | None
+    """The API key the client presented (Bearer token or ``x-api-key``), not yet checked."""
+    request: ChatRequest | EmbeddingRequest
+    principal: Principal | None = None
+    route: Route | None = None
+    deployment: Deployment | None = None
+    """The deployment that answered (set once an attempt succeeded)."""
+    attempts: list[Attempt] = field(default_factory=list)

@@ -1,0 +1,22 @@
+"""Stage 5a: the model alias the client named, resolved to its route (404 unknown, 403 not allowed)."""
+
+from __future__ import annotations
+
+from sluice.errors import PermissionDeniedError
+from sluice.pipeline.context import RequestContext
+from sluice.routing.router import Router
+from sluice.types import ChatRequest
+
+
+class ResolveStage:
+    def __init__(self, router: Router) -> None:
+        self._router = router
+
+    async def __call__(self, ctx: RequestContext) -> None:
+        alias = ctx.request.model
+        kind = "chat" if isinstance(ctx.request, ChatRequest) else "embedding"
+        route = self._router.route(alias, kind)
+        principal = ctx.principal
+        if principal is not None and not principal.may_use(alias):
+            raise PermissionDeniedError(f"This key may not use the model `{alias}`.", param="model", code="model_not_allowed")
+        ctx.route = route

@@ -1,0 +1,57 @@
+"""Stage 1b: the checks a schema cannot express (the surface already decoded the body)."""
+
+from __future__ import annotations
+
+from msgspec import UNSET
+
+from sluice.errors import InvalidRequestError
+from sluice.pipeline.context import RequestContext
+from sluice.types import ChatRequest, EmbeddingRequest
+
+
+class ValidateStage:
+    async def __call__(self, ctx: RequestContext) -> None:
+        req = ctx.request
+        if isinstance(req, ChatRequest):
+            _check_chat(req)
+        else:
+            _check_embedding(req)
+
+
+def _check_chat(req: ChatRequest) -> None:
+    if req.stream_options is not None and not req.stream:
+        raise InvalidRequestError(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param="stream_options"
+        )
+    tool_names = {t.function.name for t in req.tools or ()}
+    for i, m in enumerate(req.messages):
+        if m.role == "tool" and not m.tool_call_id:
+            raise InvalidRequestError("Messages with role 'tool' must have a 'tool_call_id'.", param=f"messages.[{i}].tool_call_id")
+        if m.role in ("user", "system", "developer", "tool") and m.content is None:
+            raise InvalidRequestError(f"Messages with role '{m.role}' must have 'content'.", param=f"messages.[{i}].content")
+        if m.role == "assistant" and m.content is None and not m.tool_calls and m.function_call is UNSET:
+            raise InvalidRequestError(
+                "Assistant messages must have 'content' or 'tool_calls'.", param=f"messages.[{i}].content"
+            )
+    tc = req.tool_choice
+    if tc is not None and not isinstance(tc, str):
+        if tc.function.name not in tool_names:
+            raise InvalidRequestError(
+                f"tool_choice names the function '{tc.function.name}', which is not in 'tools'.", param="tool_choice"
+            )
+    elif tc == "required" and not tool_names:
+        raise InvalidRequestError("tool_choice 'required' needs at least one tool in 'tools'.", param="tool_choice")
+    rf = req.response_format
+    if rf is not None and rf.type == "json_schema" and rf.json_schema is None:
+        raise InvalidRequestError(
+            "response_format of type 'json_schema' needs a 'json_schema' object.", param="response_format.json_schema"
+        )
+
+
+def _check_embedding(req: EmbeddingRequest) -> None:
+    inputs = [req.input] if isinstance(req.input, str) else req.input
+    if any(isinstance(x, str) and not x for x in inputs):
+        raise InvalidRequestError("'input' cannot contain empty strings.", param="input")
+    kinds = {type(x) for x in inputs}
+    if len(kinds) > 1:
+        raise InvalidRequestError("'input' must be a string, a list of strings, or token arrays, not a mix.", param="input")

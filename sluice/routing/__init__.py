@@ -1,0 +1,1 @@
+"""Model aliases to deployments: strategies, retries, circuit breakers, timeouts, fallbacks."""

@@ -1,0 +1,198 @@
+"""The router: tries an alias's deployments in strategy order under timeouts, retries the
+retryable failures with backoff, keeps each deployment's circuit breaker, then walks the
+fallback chain. A stream is retried only until its first chunk reaches the client."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sluice.errors import (
+    InvalidRequestError,
+    NotFoundError,
+    SluiceError,
+    UnavailableError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
+from sluice.routing.backoff import backoff_s
+from sluice.routing.breaker import State
+from sluice.routing.deployment import Deployment
+from sluice.routing.table import Route
+from sluice.types import ChatRequest, ChatResponse, ChunkBatch, EmbeddingRequest, EmbeddingResponse
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class Attempt:
+    alias: str
+    deployment: str
+    error: str | None
+    """None on success, else the error code (an upstream status, ``upstream_timeout``...)."""
+    latency_s: float
+
+
+class Router:
+    def __init__(
+        self,
+        routes: Mapping[str, Route],
+        *,
+        latency_alpha: float = 0.3,
+        rng: random.Random | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._routes = routes
+        self._alpha = latency_alpha
+        self._rng = rng or random.Random()
+        self._sleep = sleep
+        self._clock = clock
+
+    def route(self, alias: str, kind: str) -> Route:
+        """The route for a client's model name, or 404 like OpenAI."""
+        r = self._routes.get(alias)
+        if r is None or r.kind != kind:
+            raise NotFoundError(
+                f"The model `{alias}` does not exist or you do not have access to it.", param="model"
+            )
+        return r
+
+    @property
+    def deployments(self) -> list[Deployment]:
+        return [d for r in self._routes.values() for d in r.deployments]
+
+    # --- the three calls ------------------------------------------------------------------
+
+    async def chat(self, request: ChatRequest, route: Route, attempts: list[Attempt]) -> tuple[ChatResponse, Deployment]:
+        async def once(d: Deployment, r: Route) -> ChatResponse:
+            async with asyncio.timeout(r.timeouts.total_s):
+                return await d.provider.chat(request, d.target)
+
+        return await self._run(route, attempts, once)
+
+    async def embed(
+        self, request: EmbeddingRequest, route: Route, attempts: list[Attempt]
+    ) -> tuple[EmbeddingResponse, Deployment]:
+        async def once(d: Deployment, r: Route) -> EmbeddingResponse:
+            async with asyncio.timeout(r.timeouts.total_s):
+                return await d.provider.embed(request, d.target)
+
+        return await self._run(route, attempts, once)
+
+    async def stream(
+        self, request: ChatRequest, route: Route, attempts: list[Attempt]
+    ) -> tuple[AsyncIterator[ChunkBatch], Deployment]:
+        """Open a stream and wait for its first batch (still retryable); the rest is relayed."""
+
+        async def once(d: Deployment, r: Route) -> tuple[ChunkBatch, AsyncIterator[ChunkBatch], Route]:
+            async with asyncio.timeout(r.timeouts.first_byte_s):
+                it = await d.provider.stream(request, d.target)
+                try:
+                    first = await anext(it)
+                except BaseException:
+                    await it.aclose()
+                    raise
+            return first, it, r
+
+        (first, it, r), d = await self._run(route, attempts, once)
+        return self._relay(first, it, d, r), d
+
+    async def _relay(
+        self, first: ChunkBatch, it: AsyncIterator[ChunkBatch], d: Deployment, r: Route
+    ) -> AsyncIterator[ChunkBatch]:
+        loop = asyncio.get_running_loop()
+        idle_s = r.timeouts.stream_idle_s
+        end = loop.time() + r.timeouts.stream_total_s
+        try:
+            yield first
+            while True:
+                try:
+                    async with asyncio.timeout_at(min(loop.time() + idle_s, end)):
+                        batch = await anext(it)
+                except StopAsyncIteration:
+                    return
+                yield batch
+        except TimeoutError:
+            d.breaker.record_failure()
+            raise UpstreamTimeoutError(f"{d.name} stalled mid-stream") from None
+        except UpstreamError:
+            d.breaker.record_failure()
+            raise
+        finally:
+            await it.aclose()  # type: ignore[attr-defined]
+
+    # --- the attempt loop ------------------------------------------------------------------
+
+    async def _run(
+        self, route: Route, attempts: list[Attempt], once: Callable[[Deployment, Route], Awaitable[T]]
+    ) -> tuple[T, Deployment]:
+        last: SluiceError | None = None
+        for alias in route.chain:
+            r = self._routes[alias]
+            order = r.strategy(r.deployments, self._rng)
+            excluded: set[int] = set()
+            prev: Deployment | None = None
+            for n in range(r.retries.max_attempts):
+                candidates = [d for d in order if id(d) not in excluded]
+                if not candidates:
+                    break
+                d = candidates[n % len(candidates)]
+                if d is prev and last is not None:
+                    wait = backoff_s(n, r.retries, self._rng, last.retry_after_s)
+                    if wait is None:
+                        break  # the upstream asked for a longer pause than we hold a request
+                    await self._sleep(wait)
+                is_probe = d.breaker.state is State.HALF_OPEN
+                if not d.breaker.allow():
+                    excluded.add(id(d))
+                    continue
+                prev = d
+                started = self._clock()
+                try:
+                    result = await once(d, r)
+                except (TimeoutError, UpstreamTimeoutError) as e:
+                    last = e if isinstance(e, UpstreamTimeoutError) else UpstreamTimeoutError(f"{d.name} did not answer in time")
+                    error = "upstream_timeout"
+                except UpstreamError as e:
+                    last = e
+                    error = e.code or "upstream_error"
+                    if not e.is_retryable:
+                        excluded.add(id(d))
+                except InvalidRequestError as e:
+                    # The upstream refused the request itself: no other deployment will differ.
+                    attempts.append(Attempt(alias, d.name, e.code or "invalid_request", self._clock() - started))
+                    if is_probe:
+                        d.breaker.release_probe()
+                    raise
+                except asyncio.CancelledError:
+                    if is_probe:
+                        d.breaker.release_probe()
+                    raise
+                else:
+                    elapsed = self._clock() - started
+                    d.breaker.record_success()
+                    d.observe_latency(elapsed, self._alpha)
+                    attempts.append(Attempt(alias, d.name, None, elapsed))
+                    return result, d
+                d.breaker.record_failure()
+                attempts.append(Attempt(alias, d.name, error, self._clock() - started))
+        if last is None:
+            raise UnavailableError(
+                f"No healthy deployment for model `{route.alias}`: every circuit is open. Try again shortly."
+            )
+        raise _exhausted(last, len(attempts))
+
+
+def _exhausted(last: SluiceError, n: int) -> SluiceError:
+    """The error the client sees once every attempt failed: 504 for timeouts, else 502."""
+    suffix = f" (after {n} attempt{'s' if n != 1 else ''})"
+    if isinstance(last, UpstreamTimeoutError):
+        return UpstreamTimeoutError(last.message + suffix)
+    err = UpstreamError(last.message + suffix, retry_after_s=last.retry_after_s)
+    err.code = last.code
+    return err
