@@ -1,0 +1,92 @@
+"""The ``sluice`` command line: serve, sim, config check, version."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from sluice import __version__
+from sluice.settings import ConfigError, SimSettings, load_settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="sluice")
+def cli() -> None:
+    """Sluice: an OpenAI- and Anthropic-compatible LLM gateway."""
+
+
+@cli.command()
+@click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False), help="YAML config file (default: built-in demo settings).")
+@click.option("--host", help="Address to bind (overrides server.host).")
+@click.option("--port", type=int, help="Port to bind (overrides server.port).")
+@click.option("--workers", type=int, help="Worker processes (overrides server.workers).")
+def serve(config_path: str | None, host: str | None, port: int | None, workers: int | None) -> None:
+    """Run the gateway."""
+    from sluice.server import run
+
+    settings = _load_or_exit(config_path)
+    run(settings, config_path=config_path, host=host, port=port, workers=workers)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=9200, show_default=True)
+@click.option("--latency-ms", type=float, default=0.0, show_default=True, help="Delay before a JSON answer.")
+@click.option("--ttft-ms", type=float, default=0.0, show_default=True, help="Delay before the first stream chunk.")
+@click.option("--chunk-delay-ms", type=float, default=0.0, show_default=True, help="Delay between stream chunks.")
+@click.option("--chunks", type=int, default=None, help="Stream chunk count (default: one per word).")
+@click.option("--error-rate", type=float, default=0.0, show_default=True, help="Share of requests that fail.")
+@click.option("--error-status", default="500", show_default=True, help="Comma-separated statuses for injected failures.")
+@click.option("--retry-after-s", type=float, default=None, help="Retry-After sent with injected 429/503.")
+@click.option("--hang-rate", type=float, default=0.0, show_default=True, help="Share of requests that never answer.")
+@click.option("--fail-first", type=int, default=0, show_default=True, help="The first N requests fail.")
+@click.option("--embedding-dim", type=int, default=256, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+def sim(host: str, port: int, error_status: str, **behaviour: float | int | None) -> None:
+    """Run the simulated model as an OpenAI-compatible server (a mock upstream)."""
+    from pydantic import ValidationError
+
+    from sluice.sim.server import run
+
+    try:
+        statuses = [int(s) for s in error_status.split(",") if s.strip()]
+        settings = SimSettings(error_status=statuses, **behaviour)  # type: ignore[arg-type]
+    except (ValueError, ValidationError) as e:
+        raise click.BadParameter(str(e)) from None
+    run(host, port, settings)
+
+
+@cli.group()
+def config() -> None:
+    """Inspect configuration files."""
+
+
+@config.command("check")
+@click.argument("path", type=click.Path(dir_okay=False))
+def config_check(path: str) -> None:
+    """Validate PATH and print a summary; exit 1 with every problem found."""
+    settings = _load_or_exit(path)
+    click.echo(f"{path}: ok")
+    for alias, m in settings.models.items():
+        targets = ", ".join(f"{d.provider}/{d.model}" for d in m.deployments)
+        fb = f" -> fallbacks {', '.join(m.fallbacks)}" if m.fallbacks else ""
+        click.echo(f"  {alias} ({m.kind}, {m.strategy}): {targets}{fb}")
+
+
+def _load_or_exit(path: str | None):  # noqa: ANN202 - Settings, imported lazily above
+    try:
+        return load_settings(path)
+    except ConfigError as e:
+        click.echo(f"configuration error in {e.source}:", err=True)
+        for p in e.problems:
+            click.echo(f"  - {p}", err=True)
+        sys.exit(1)
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

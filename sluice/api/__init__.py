@@ -1,0 +1,1 @@
+"""Data-plane HTTP: each surface converts its wire format to ``sluice.types`` at its edge."""

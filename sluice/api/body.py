@@ -1,0 +1,69 @@
+"""Reading and decoding a request body: size-limited, and every failure a clear 400 or 413."""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+
+import msgspec
+from starlette.requests import ClientDisconnect, Request
+
+from sluice.errors import InvalidRequestError, PayloadTooLargeError
+
+T = TypeVar("T")
+
+_AT = re.compile(r"^(.*?)(?: - at `\$(.*)`)?$", re.S)
+_UNKNOWN = re.compile(r"Object contains unknown field `([^`]*)`")
+
+
+class ClientGone(Exception):
+    """The client disconnected before its body arrived; there is no one to answer."""
+
+
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise PayloadTooLargeError(f"Request body is {declared} bytes; the limit is {max_bytes}.")
+    chunks = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_bytes:
+                raise PayloadTooLargeError(f"Request body exceeds the limit of {max_bytes} bytes.")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ClientGone from None
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
+def decode(body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
+    """Decode and validate; msgspec's error says what and where, which becomes the param."""
+    if not body:
+        raise InvalidRequestError("The request body is empty; send a JSON object.")
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as e:
+        raise _validation_error(str(e)) from None
+    except msgspec.DecodeError:
+        raise InvalidRequestError(
+            "We could not parse the JSON body of your request. The body must be a valid JSON object."
+        ) from None
+
+
+def _validation_error(text: str) -> InvalidRequestError:
+    unknown = _UNKNOWN.match(text)
+    m = _AT.match(text)
+    assert m is not None
+    what, where = m.group(1), (m.group(2) or "").lstrip(".")
+    if unknown:
+        name = unknown.group(1)
+        param = f"{where}.{name}" if where else name
+        return InvalidRequestError(f"Unrecognized request argument supplied: {param}", param=param)
+    if what.startswith("Object missing required field"):
+        field = what.split("`")[1]
+        param = f"{where}.{field}" if where else field
+        return InvalidRequestError(f"Missing required parameter: '{param}'.", param=param)
+    if where:
+        return InvalidRequestError(f"Invalid value for '{where}': {what}.", param=where)
+    return InvalidRequestError(f"Invalid request body: {what}.")

@@ -1,0 +1,39 @@
+"""What every data-plane handler does first: a request id, the credential, and the reply headers."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from starlette.requests import Request
+
+from sluice.pipeline.context import RequestContext
+
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id(request: Request) -> str:
+    """The client's ``x-request-id`` when it is a sane token, else a new one."""
+    given = request.headers.get("x-request-id")
+    if given is not None and _SAFE_ID.match(given):
+        return given
+    return "req_" + os.urandom(12).hex()
+
+
+def bearer(request: Request) -> str | None:
+    value = request.headers.get("authorization")
+    if value is None:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def reply_headers(ctx: RequestContext) -> dict[str, str]:
+    headers = {"x-request-id": ctx.request_id, "x-sluice-attempts": str(len(ctx.attempts))}
+    if ctx.deployment is not None:
+        headers["x-sluice-model"] = ctx.deployment.name
+    return headers
+
+
+def raw_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(k.encode(), v.encode()) for k, v in headers.items()]

@@ -1,0 +1,49 @@
+"""Server-sent events out, with client disconnects noticed even while the upstream is quiet.
+
+Starlette's StreamingResponse only learns of a disconnect on its next write under ASGI 2.3, so
+a stalled upstream would be held open. Here a watcher waits on ``receive`` and cancels the
+relay as soon as the client leaves; closing the relay closes the upstream request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from starlette.types import Receive, Scope, Send
+
+SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache")]
+
+
+class SSEResponse:
+    def __init__(self, body: AsyncIterator[bytes], headers: list[tuple[bytes, bytes]]) -> None:
+        self._body = body
+        self._headers = SSE_HEADERS + headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        client_left = False
+
+        async def watch() -> None:
+            nonlocal client_left
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            client_left = True
+            task.cancel()
+
+        watcher = asyncio.create_task(watch())
+        try:
+            await send({"type": "http.response.start", "status": 200, "headers": self._headers})
+            async for data in self._body:
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except asyncio.CancelledError:
+            if not client_left:
+                raise
+            task.uncancel()
+        except OSError:
+            pass  # the client went away between two writes
+        finally:
+            watcher.cancel()
+            await self._body.aclose()  # type: ignore[attr-defined]

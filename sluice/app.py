@@ -1,0 +1,105 @@
+"""The composition root: Settings in, a ready ASGI app out. Everything is built here, once."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sluice.api.anthropic.routes import AnthropicRoutes
+from sluice.api.health import HealthRoutes
+from sluice.api.openai.routes import OpenAIRoutes
+from sluice.api.render import error_body
+from sluice.auth.keys import KeyRing
+from sluice.errors import InternalError, InvalidRequestError, NotFoundError, SluiceError
+from sluice.pipeline.authenticate import AuthenticateStage
+from sluice.pipeline.resolve import ResolveStage
+from sluice.pipeline.runner import Pipeline
+from sluice.pipeline.validate import ValidateStage
+from sluice.providers import PROVIDER_TYPES
+from sluice.providers.base import Provider
+from sluice.routing.router import Router
+from sluice.routing.table import build_routes
+from sluice.settings import Settings
+
+
+def build_providers(settings: Settings) -> dict[str, Provider]:
+    connect_s = settings.routing.timeouts.connect_s
+    return {name: PROVIDER_TYPES[p.type](p, connect_s) for name, p in settings.providers.items()}
+
+
+def build_app(settings: Settings, *, rng: random.Random | None = None) -> Starlette:
+    providers = build_providers(settings)
+    router = Router(build_routes(settings, providers), latency_alpha=settings.routing.latency_ewma_alpha, rng=rng)
+    authenticate = AuthenticateStage(KeyRing(settings.auth.keys))
+    pipeline = Pipeline([ValidateStage(), authenticate, ResolveStage(router)], router)
+
+    owners = {alias: settings.providers[m.deployments[0].provider].type for alias, m in settings.models.items()}
+    max_body = settings.server.max_body_bytes
+    openai = OpenAIRoutes(pipeline, authenticate, max_body, owners)
+    anthropic = AnthropicRoutes(pipeline, max_body)
+    health = HealthRoutes(router)
+
+    routes = [
+        Route("/health/live", health.live, methods=["GET"]),
+        Route("/health/ready", health.ready, methods=["GET"]),
+        Route("/v1/messages", anthropic.messages, methods=["POST"]),
+    ]
+    for prefix in ("/v1", ""):  # SDKs use /v1; some clients are configured without it
+        routes += [
+            Route(f"{prefix}/chat/completions", openai.chat_completions, methods=["POST"]),
+            Route(f"{prefix}/embeddings", openai.embeddings, methods=["POST"]),
+            Route(f"{prefix}/models", openai.models, methods=["GET"]),
+        ]
+
+    middleware = []
+    if settings.server.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.server.cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["authorization", "content-type", "x-api-key", "x-request-id", "anthropic-version"],
+                expose_headers=["x-request-id", "x-sluice-model", "x-sluice-attempts"],
+            )
+        )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            for p in providers.values():
+                await p.close()
+
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Routing misses (404, 405) in the OpenAI error shape instead of Starlette's plain text."""
+    assert isinstance(exc, HTTPException)
+    err: SluiceError
+    if exc.status_code == 404:
+        err = NotFoundError(f"Unknown path {request.url.path}.", code="unknown_url")
+    else:
+        err = InvalidRequestError(f"{request.method} is not allowed on {request.url.path}.", code="method_not_allowed")
+        err.status = exc.status_code
+    return Response(error_body(err), err.status, media_type="application/json")
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    """Last resort (the handlers catch their own): a generic 500, details only in the logs."""
+    return Response(error_body(InternalError("The server had an error processing your request.")), 500, media_type="application/json")

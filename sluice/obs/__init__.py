@@ -1,0 +1,1 @@
+"""Observability: logging now; metrics, traces and the batched request log as they land."""

@@ -1,0 +1,81 @@
+"""Shared fixtures: real servers on 127.0.0.1 (the sim model, gateways), stopped by PID."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.fixtures.procs import Proc, free_port, start
+
+DEMO_KEY = "sk-sluice-demo"
+
+
+@pytest.fixture(scope="session")
+def sim_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
+    """One standalone sim server (`sluice sim`) for the session; behaviour per request
+    comes from ``x-sim-*`` headers, so tests do not share state through it."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("sim") / "sim.log"
+    proc = start(["sim", "--host", "127.0.0.1", "--port", str(port)], log, "/health", port)
+    yield proc
+    proc.stop()
+
+
+GatewayFactory = Callable[..., Proc]
+
+
+def _start_gateway(tmp: Path, config: dict[str, Any], env: dict[str, str] | None) -> Proc:
+    port = free_port()
+    config = {**config, "server": {**config.get("server", {}), "host": "127.0.0.1", "port": port}}
+    path = tmp / f"gateway-{port}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return start(["serve", "--config", str(path)], tmp / f"gateway-{port}.log", "/health/live", port, env)
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[GatewayFactory]:
+    """Factory: ``gateway(config_dict)`` starts `sluice serve` on a free port; stopped after the test."""
+    procs: list[Proc] = []
+
+    def make(config: dict[str, Any], env: dict[str, str] | None = None) -> Proc:
+        proc = _start_gateway(tmp_path, config, env)
+        procs.append(proc)
+        return proc
+
+    yield make
+    for p in procs:
+        p.stop()
+
+
+@pytest.fixture(scope="module")
+def module_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayFactory]:
+    """Like ``gateway`` but shared by a module's tests (each start costs ~1 s)."""
+    tmp = tmp_path_factory.mktemp("gw")
+    procs: list[Proc] = []
+
+    def make(config: dict[str, Any], env: dict[str, str] | None = None) -> Proc:
+        proc = _start_gateway(tmp, config, env)
+        procs.append(proc)
+        return proc
+
+    yield make
+    for p in procs:
+        p.stop()
+
+
+def sim_config(**sim: Any) -> dict[str, Any]:
+    """A gateway config routing gpt-4o-mini (chat) and text-embedding-3-small to an
+    in-process sim provider with the given behaviour, accepting the demo key."""
+    return {
+        "auth": {"keys": [{"key": DEMO_KEY, "name": "demo"}]},
+        "providers": {"sim": {"type": "sim", "sim": sim}},
+        "models": {
+            "gpt-4o-mini": {"deployments": [{"provider": "sim", "model": "sim-mini"}]},
+            "text-embedding-3-small": {"kind": "embedding", "deployments": [{"provider": "sim", "model": "sim-embed"}]},
+        },
+        "logging": {"level": "warning"},
+    }
