@@ -1,0 +1,89 @@
+from pathlib import Path
+
+import pytest
+
+from sluice.settings import ConfigError, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "sluice.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_shipped_configs_load() -> None:
+    demo = load_settings(REPO / "examples/demo.yaml")
+    assert {"gpt-4o-mini", "claude-haiku", "text-embedding-3-small"} <= set(demo.models)
+    assert all(demo.providers[d.provider].type == "sim" for m in demo.models.values() for d in m.deployments)
+    assert [k.key.get_secret_value() for k in demo.auth.keys] == ["sk-sluice-demo"]
+    bench = load_settings(REPO / "bench/sluice-bench.yaml", env={"MOCK_API_BASE": "http://127.0.0.1:9100/v1"})
+    assert bench.providers["mock"].base_url == "http://127.0.0.1:9100/v1"
+
+
+def test_defaults_run_as_shipped() -> None:
+    s = load_settings(None)
+    assert s.routing.timeouts.total_s == 30 and s.server.max_body_bytes == 4 * 1024 * 1024
+    assert s.server.cors_origins == []
+
+
+def test_every_problem_is_reported_with_file_and_key_path(tmp_path: Path) -> None:
+    p = write(tmp_path, """
+server: {port: 70000, colour: blue}
+providers:
+  oa: {type: openai, base_url: "http://x/v1"}
+models:
+  m:
+    deployments: [{provider: nope, model: y}]
+    fallbacks: [ghost]
+""")
+    with pytest.raises(ConfigError) as e:
+        load_settings(p)
+    assert e.value.problems == [
+        "server.port: Input should be less than or equal to 65535",
+        "server.colour: unknown key",
+    ]
+    assert str(e.value).startswith(f"{p}: server.port")
+    p = write(tmp_path, """
+providers:
+  oa: {type: openai, base_url: "http://x/v1"}
+models:
+  m:
+    deployments: [{provider: nope, model: y}]
+    fallbacks: [ghost]
+""")
+    with pytest.raises(ConfigError) as e:
+        load_settings(p)
+    assert e.value.problems == [
+        "models.m.deployments.0.provider: unknown provider 'nope' (have: oa)",
+        "models.m.fallbacks.0: unknown model alias 'ghost'",
+    ]
+
+
+def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
+    p = write(tmp_path, """
+providers:
+  oa: {type: openai, base_url: "${BASE:-http://127.0.0.1:1/v1}", api_key: "${OPENAI_API_KEY}"}
+models:
+  m: {deployments: [{provider: oa, model: gpt-4o}]}
+""")
+    with pytest.raises(ConfigError) as e:
+        load_settings(p, env={})
+    assert e.value.problems == ["providers.oa.api_key: environment variable OPENAI_API_KEY is not set"]
+    s = load_settings(p, env={"OPENAI_API_KEY": "sk-live-123"})
+    assert s.providers["oa"].api_key.get_secret_value() == "sk-live-123"
+    assert "sk-live-123" not in repr(s)
+    assert s.providers["oa"].base_url == "http://127.0.0.1:1/v1"
+
+
+def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as e:
+        load_settings(tmp_path / "missing.yaml")
+    assert "cannot read" in e.value.problems[0]
+    with pytest.raises(ConfigError) as e:
+        load_settings(write(tmp_path, "models: [unclosed"))
+    assert e.value.problems[0].startswith("not valid YAML")
+    with pytest.raises(ConfigError) as e:
+        load_settings(write(tmp_path, "- a list"))
+    assert e.value.problems == ["the top level must be a mapping"]
