@@ -1,0 +1,268 @@
+"""The simulated model's answers: text, tool calls, structured output, stream chunks and
+embeddings, all derived from the request alone (no I/O, no clock, no randomness), so tests
+can assert them exactly. ``system_fingerprint`` labels every answer as simulated."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import re
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+from sluice.errors import InvalidRequestError
+from sluice.types import (
+    ChatChunk,
+    ChatRequest,
+    ChatResponse,
+    Choice,
+    ChunkChoice,
+    Delta,
+    Embedding,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    EmbeddingUsage,
+    FunctionCall,
+    FunctionCallDelta,
+    Message,
+    ResponseMessage,
+    ToolCall,
+    ToolCallDelta,
+    ToolChoiceNamed,
+    Usage,
+    encoder,
+)
+
+FINGERPRINT = "fp_sluice_sim"
+MAX_DIMENSIONS = 4096
+# A word with the whitespace before it (and, for the last word, after it): the pieces of a
+# stream join back into exactly the content.
+_PIECE = re.compile(r"\s*\S+(?:\s+$)?|\s+$")
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What every choice says; ``completion_tokens`` counts one choice."""
+
+    content: str | None
+    tool_calls: list[ToolCall] | None
+    finish_reason: str
+    completion_tokens: int
+
+
+def complete(request: ChatRequest, model: str, created: int) -> ChatResponse:
+    """The ``chat.completion`` for ``request``; ``model`` is the upstream model name."""
+    key = encoder.encode(request)
+    answer = _answer(request, key)
+    choices = [
+        Choice(
+            index=i,
+            message=ResponseMessage(role="assistant", content=answer.content, tool_calls=answer.tool_calls),
+            finish_reason=answer.finish_reason,
+        )
+        for i in range(request.n or 1)
+    ]
+    return ChatResponse(
+        id=_response_id(key),
+        object="chat.completion",
+        created=created,
+        model=model,
+        choices=choices,
+        usage=_usage(request, answer),
+        system_fingerprint=FINGERPRINT,
+    )
+
+
+def stream_chunks(
+    request: ChatRequest, model: str, created: int, pieces: int | None = None
+) -> list[ChatChunk]:
+    """The chunks of the streamed answer, as OpenAI sends them.
+
+    Per choice: a role chunk, the content one word per chunk (or exactly ``pieces`` chunks),
+    each tool call's header then its argument fragments, and a chunk with the finish reason;
+    then a usage chunk without choices when the request asked for usage.
+    """
+    key = encoder.encode(request)
+    answer = _answer(request, key)
+    response_id = _response_id(key)
+
+    def chunk(choices: list[ChunkChoice], usage: Usage | None = None) -> ChatChunk:
+        return ChatChunk(
+            id=response_id,
+            object="chat.completion.chunk",
+            created=created,
+            model=model,
+            choices=choices,
+            usage=usage,
+            system_fingerprint=FINGERPRINT,
+        )
+
+    def delta(index: int, d: Delta, finish_reason: str | None = None) -> ChatChunk:
+        return chunk([ChunkChoice(index=index, delta=d, finish_reason=finish_reason)])
+
+    out = []
+    for i in range(request.n or 1):
+        out.append(delta(i, Delta(role="assistant", content="")))
+        if answer.content:
+            out.extend(delta(i, Delta(content=p)) for p in _split(answer.content, pieces))
+        for j, call in enumerate(answer.tool_calls or []):
+            name = FunctionCallDelta(name=call.function.name, arguments="")
+            head = ToolCallDelta(index=j, id=call.id, type="function", function=name)
+            out.append(delta(i, Delta(tool_calls=[head])))
+            out.extend(
+                delta(i, Delta(tool_calls=[ToolCallDelta(index=j, function=FunctionCallDelta(arguments=p))]))
+                for p in _split(call.function.arguments, pieces)
+            )
+        out.append(delta(i, Delta(), answer.finish_reason))
+    if request.includes_usage:
+        out.append(chunk([], _usage(request, answer)))
+    return out
+
+
+def embed(request: EmbeddingRequest, model: str, default_dim: int) -> EmbeddingResponse:
+    """A deterministic unit vector per input, hashed from its text (token arrays: their repr)."""
+    dim = request.dimensions or default_dim
+    if dim > MAX_DIMENSIONS:
+        raise InvalidRequestError(f"dimensions must be at most {MAX_DIMENSIONS}", param="dimensions")
+    items = request.input
+    if isinstance(items, str) or all(isinstance(v, int) for v in items):
+        items = [items]  # one string or one token array
+    data = []
+    tokens = 0
+    for i, item in enumerate(items):
+        tokens += _tokens(item)
+        packed = _unit_vector(item if isinstance(item, str) else repr(item), dim)
+        vector: list[float] | str = (
+            base64.b64encode(packed).decode()
+            if request.encoding_format == "base64"
+            else list(struct.unpack(f"<{dim}f", packed))
+        )
+        data.append(Embedding(object="embedding", index=i, embedding=vector))
+    return EmbeddingResponse(
+        object="list", data=data, model=model, usage=EmbeddingUsage(prompt_tokens=tokens, total_tokens=tokens)
+    )
+
+
+def _answer(request: ChatRequest, key: bytes) -> _Answer:
+    last = request.messages[-1]
+    user_text = next((_text(m) for m in reversed(request.messages) if m.role == "user"), "")
+    if request.tools and request.tool_choice != "none" and last.role != "tool":
+        return _tool_answer(request, key, user_text)
+    reply = (
+        f"Tool result received: {_text(last)}" if last.role == "tool" else f"Simulated reply to: {user_text}"
+    )
+    content, finish_reason = _limit(reply, request.stop_sequences, request.output_token_limit)
+    fmt = request.response_format
+    if fmt is not None and fmt.type == "json_object":
+        content = encoder.encode({"answer": content}).decode()
+    elif fmt is not None and fmt.type == "json_schema":
+        schema = fmt.json_schema.schema if fmt.json_schema is not None else None
+        content = encoder.encode(_example_object(schema or {}, user_text)).decode()
+        finish_reason = "stop"
+    return _Answer(content, None, finish_reason, len(content.split()))
+
+
+def _tool_answer(request: ChatRequest, key: bytes, user_text: str) -> _Answer:
+    tools = request.tools or []
+    choice = request.tool_choice
+    if isinstance(choice, ToolChoiceNamed):
+        function = next((t.function for t in tools if t.function.name == choice.function.name), None)
+        if function is None:
+            raise InvalidRequestError(
+                f"tool_choice names {choice.function.name!r}, which is not among the tools",
+                param="tool_choice",
+            )
+    else:
+        function = tools[0].function
+    arguments = encoder.encode(_example_object(function.parameters or {}, user_text)).decode()
+    call = ToolCall(
+        id="call_" + _digest(key, function.name.encode()),
+        type="function",
+        function=FunctionCall(name=function.name, arguments=arguments),
+    )
+    return _Answer(None, [call], "tool_calls", max(1, len(arguments.split())))
+
+
+def _limit(text: str, stops: list[str], max_tokens: int | None) -> tuple[str, str]:
+    """Cut at the first stop sequence, then at ``max_tokens`` words (finish reason "length")."""
+    hits = [i for i in (text.find(s) for s in stops if s) if i >= 0]
+    if hits:
+        text = text[: min(hits)]
+    words = text.split()
+    if max_tokens is not None and max_tokens < len(words):
+        return " ".join(words[:max_tokens]), "length"
+    return text, "stop"
+
+
+def _example_object(schema: dict[str, Any], text: str) -> dict[str, Any]:
+    """An object with a value for each of the schema's ``properties``."""
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return {}
+    return {name: _example(prop, text) for name, prop in properties.items()}
+
+
+def _example(schema: Any, text: str) -> Any:
+    if not isinstance(schema, dict):
+        return None
+    if schema.get("enum"):
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf"):
+        if schema.get(key):
+            return _example(schema[key][0], text)
+    kind = schema.get("type", "object" if "properties" in schema else None)
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        return _example_object(schema, text)
+    if kind == "array":
+        return []
+    return {"string": text, "integer": 1, "number": 1.0, "boolean": True}.get(kind)
+
+
+def _text(message: Message) -> str:
+    content = message.content
+    if content is None or isinstance(content, str):
+        return content or ""
+    return " ".join(p.text for p in content if p.type == "text" and p.text is not None)
+
+
+def _usage(request: ChatRequest, answer: _Answer) -> Usage:
+    prompt = sum(len(_text(m).split()) + 3 for m in request.messages)
+    completion = answer.completion_tokens * (request.n or 1)
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+
+
+def _split(text: str, pieces: int | None) -> list[str]:
+    """One piece per word, or exactly ``pieces`` pieces of about equal length."""
+    if pieces is None:
+        return _PIECE.findall(text)
+    size = len(text)
+    return [text[size * i // pieces : size * (i + 1) // pieces] for i in range(pieces)]
+
+
+def _unit_vector(text: str, dim: int) -> bytes:
+    """Little-endian float32, as OpenAI's base64 encoding carries it."""
+    raw = struct.unpack(f"<{dim}I", hashlib.shake_256(text.encode()).digest(4 * dim))
+    values = [x / 2**31 - 1.0 for x in raw]
+    norm = math.sqrt(sum(v * v for v in values)) or 1.0
+    return struct.pack(f"<{dim}f", *(v / norm for v in values))
+
+
+def _tokens(item: str | int | list[int]) -> int:
+    if isinstance(item, str):
+        return len(item.split())
+    return len(item) if isinstance(item, list) else 1
+
+
+def _response_id(key: bytes) -> str:
+    return "chatcmpl-sim-" + _digest(key)
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.blake2b(digest_size=12)
+    for part in parts:
+        h.update(part)
+    return h.hexdigest()
