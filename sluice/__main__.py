@@ -74,7 +74,7 @@ def config_check(path: str) -> None:
         click.echo(f"  {alias} ({m.kind}, {m.strategy}): {targets}{fb}")
 
 
-def _load_or_exit(path: str | None):  # noqa: ANN202 - Settings, imported lazily above
+def _load_or_exit(path: str | None):
     try:
         return load_settings(path)
     except ConfigError as e:

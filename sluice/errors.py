@@ -136,3 +136,16 @@ class UpstreamTimeoutError(SluiceError):
     @property
     def is_retryable(self) -> bool:
         return True
+
+
+def from_upstream_status(status: int, source: str, detail: str, retry_after_s: float | None = None) -> SluiceError:
+    """The error for an upstream's HTTP error status, decided once for every provider.
+
+    400 and 422 mean the upstream refused the request itself: retrying or falling back cannot
+    help, so the client gets a 400 with the upstream's message. Anything else is an
+    ``UpstreamError`` keeping the status for the retry policy (429 and 5xx retry; 401 and 403
+    are the gateway's own credential problem and surface as 502).
+    """
+    if status in (400, 422):
+        return InvalidRequestError(f"{source} rejected the request: {detail}", code="upstream_rejected")
+    return UpstreamError(f"{source} returned HTTP {status}: {detail}", upstream_status=status, retry_after_s=retry_after_s)

@@ -15,7 +15,7 @@ _CONFIG_ENV = "SLUICE_CONFIG_FILE"
 DEMO_KEY = "sk-sluice-demo"
 
 
-def create_app():  # noqa: ANN201 - uvicorn's factory hook for --workers > 1
+def create_app():
     """Each worker process builds its own app (and upstream pools) from the same file."""
     from sluice.app import build_app
 

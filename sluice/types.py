@@ -297,6 +297,22 @@ class EmbeddingResponse(_Lenient):
     usage: EmbeddingUsage | None = None
 
 
+# --- errors ------------------------------------------------------------------------------
+
+
+class ErrorDetail(Struct):
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class ErrorBody(Struct):
+    """OpenAI's error shape: ``{"error": {"message", "type", "param", "code"}}``."""
+
+    error: ErrorDetail
+
+
 # --- shared codecs -----------------------------------------------------------------------
 # Built once: msgspec encoders/decoders are reusable and thread-safe.
 

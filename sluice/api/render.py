@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import msgspec
 from starlette.responses import Response
 
 from sluice.errors import SluiceError
-
-
-class _ErrorDetail(msgspec.Struct):
-    message: str
-    type: str
-    param: str | None
-    code: str | None
-
-
-class _ErrorBody(msgspec.Struct):
-    error: _ErrorDetail
-
-
-_encode = msgspec.json.Encoder().encode
+from sluice.types import ErrorBody, ErrorDetail, encoder
 
 
 def error_body(err: SluiceError) -> bytes:
-    return _encode(_ErrorBody(_ErrorDetail(err.message, err.type, err.param, err.code)))
+    return encoder.encode(ErrorBody(ErrorDetail(err.message, err.type, err.param, err.code)))
 
 
 def error_headers(err: SluiceError, request_id: str) -> dict[str, str]:

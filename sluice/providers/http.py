@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
 import msgspec
 
-from sluice.errors import InvalidRequestError, UpstreamError, UpstreamTimeoutError
+from sluice.errors import SluiceError, UpstreamError, UpstreamTimeoutError, from_upstream_status
 
 
 def make_session(pool_size: int, connect_timeout_s: float = 5.0) -> aiohttp.ClientSession:
@@ -67,21 +67,10 @@ def upstream_message(body: bytes) -> str:
         return body[:200].decode("utf-8", "replace")
 
 
-def error_for_status(status: int, body: bytes, headers: "aiohttp.typedefs.LooseHeaders | None", provider: str) -> Exception:
-    """Map an upstream error status to the gateway's error, once, where it enters.
-
-    400 and 422 mean the request itself was refused (retrying or falling back cannot help): the
-    client gets a 400 with the upstream's message. Anything else is an ``UpstreamError`` that
-    keeps the status for the retry policy (429, 5xx retry; 401/403 are the gateway's own
-    credential problem and surface as 502).
-    """
-    message = upstream_message(body)
-    if status in (400, 422):
-        return InvalidRequestError(f"{provider} rejected the request: {message}", code="upstream_rejected")
-    retry_after = parse_retry_after(headers.get("retry-after")) if headers else None  # type: ignore[union-attr]
-    return UpstreamError(
-        f"{provider} returned HTTP {status}: {message}", upstream_status=status, retry_after_s=retry_after
-    )
+def error_for_status(status: int, body: bytes, headers: Mapping[str, str] | None, provider: str) -> SluiceError:
+    """Map an upstream error response to the gateway's error, once, where it enters."""
+    retry_after = parse_retry_after(headers.get("retry-after")) if headers else None
+    return from_upstream_status(status, provider, upstream_message(body), retry_after)
 
 
 def connection_error(exc: BaseException, provider: str) -> Exception:

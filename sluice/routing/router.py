@@ -14,6 +14,7 @@ from typing import TypeVar
 from sluice.errors import (
     InvalidRequestError,
     NotFoundError,
+    RateLimitError,
     SluiceError,
     UnavailableError,
     UpstreamError,
@@ -185,12 +186,21 @@ class Router:
             raise UnavailableError(
                 f"No healthy deployment for model `{route.alias}`: every circuit is open. Try again shortly."
             )
-        raise _exhausted(last, len(attempts))
+        raise _exhausted(last, attempts)
 
 
-def _exhausted(last: SluiceError, n: int) -> SluiceError:
-    """The error the client sees once every attempt failed: 504 for timeouts, else 502."""
+def _exhausted(last: SluiceError, attempts: list[Attempt]) -> SluiceError:
+    """The error the client sees once every attempt failed: 429 when every upstream said
+    "slow down" (so the client backs off, with their Retry-After), 504 when the last attempt
+    timed out, else 502 with the last upstream status as the code."""
+    n = len(attempts)
     suffix = f" (after {n} attempt{'s' if n != 1 else ''})"
+    if attempts and all(a.error == "429" for a in attempts):
+        return RateLimitError(
+            "Every upstream deployment is rate limiting this model; retry later" + suffix,
+            code="upstream_rate_limited",
+            retry_after_s=last.retry_after_s,
+        )
     if isinstance(last, UpstreamTimeoutError):
         return UpstreamTimeoutError(last.message + suffix)
     err = UpstreamError(last.message + suffix, retry_after_s=last.retry_after_s)

@@ -187,7 +187,7 @@ async def test_stream_retries_before_the_first_chunk_only() -> None:
         {"m": {"deployments": [{"provider": "flaky", "model": "x"}]}},
     )
     attempts: list[Attempt] = []
-    chunks, d = await router.stream(req("one two", stream=True), router.route("m", "chat"), attempts)
+    chunks, _ = await router.stream(req("one two", stream=True), router.route("m", "chat"), attempts)
     text = "".join([c.choices[0].delta.content or "" async for batch in chunks for c in batch if c.choices])
     assert text == "Simulated reply to: one two"
     assert [a.error for a in attempts] == ["500", None]
