@@ -74,6 +74,14 @@ def config_check(path: str) -> None:
         click.echo(f"  {alias} ({m.kind}, {m.strategy}): {targets}{fb}")
 
 
+@config.command("reference")
+def config_reference() -> None:
+    """Print the configuration reference (Markdown) generated from the settings schema."""
+    from sluice.reference import render
+
+    click.echo(render(), nl=False)
+
+
 def _load_or_exit(path: str | None):
     try:
         return load_settings(path)

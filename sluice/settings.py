@@ -114,15 +114,15 @@ class ModelSettings(_Section):
 
 
 class RoutingSettings(_Section):
-    timeouts: TimeoutSettings = Field(default_factory=TimeoutSettings)
-    retries: RetrySettings = Field(default_factory=RetrySettings)
-    breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+    timeouts: TimeoutSettings = Field(default_factory=TimeoutSettings, description="Upstream timeouts.")
+    retries: RetrySettings = Field(default_factory=RetrySettings, description="Retries of one alias's deployments.")
+    breaker: BreakerSettings = Field(default_factory=BreakerSettings, description="One circuit breaker per deployment.")
     latency_ewma_alpha: float = Field(0.3, gt=0, le=1, description="Weight of the newest sample in least-latency's EWMA.")
 
 
 class LoggingSettings(_Section):
-    level: Literal["debug", "info", "warning", "error"] = Field("info")
-    format: Literal["json", "text"] = Field("json")
+    level: Literal["debug", "info", "warning", "error"] = Field("info", description="Lowest level logged.")
+    format: Literal["json", "text"] = Field("json", description="One JSON object per line, or text for a terminal.")
 
 
 def _default_providers() -> dict[str, ProviderSettings]:
@@ -141,12 +141,12 @@ class Settings(BaseSettings):
         extra="forbid", frozen=True, env_prefix="SLUICE_", env_nested_delimiter="__"
     )
 
-    server: ServerSettings = Field(default_factory=ServerSettings)
-    auth: AuthSettings = Field(default_factory=AuthSettings)
-    providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers)
-    models: dict[str, ModelSettings] = Field(default_factory=_default_models)
-    routing: RoutingSettings = Field(default_factory=RoutingSettings)
-    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings, description="Where and how to listen.")
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Who may call the data plane.")
+    providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers, description="Model APIs by name; deployments refer to them.")
+    models: dict[str, ModelSettings] = Field(default_factory=_default_models, description="Model aliases clients ask for, each routed to deployments.")
+    routing: RoutingSettings = Field(default_factory=RoutingSettings, description="Timeouts, retries and circuit breakers (per-alias overrides in models).")
+    logging: LoggingSettings = Field(default_factory=LoggingSettings, description="Log level and format.")
 
     @classmethod
     def settings_customise_sources(

@@ -47,3 +47,9 @@ def test_serve_demo_with_two_workers(tmp_path: Path) -> None:
         banner = gw.log()
     assert f"listening on http://127.0.0.1:{port} (2 workers)" in banner
     assert "claude-haiku" in banner and "[simulated]" in banner and "Bearer sk-sluice-demo" in banner
+
+
+def test_config_reference_matches_the_docs() -> None:
+    r = sluice_cmd("config", "reference")
+    assert r.returncode == 0
+    assert r.stdout == (REPO / "docs/configuration.md").read_text(), "run: sluice config reference > docs/configuration.md"

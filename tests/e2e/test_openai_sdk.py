@@ -5,6 +5,7 @@ from __future__ import annotations
 import array
 import base64
 import json
+from collections.abc import Iterator
 
 import openai
 import pytest
@@ -19,8 +20,9 @@ def gw(module_gateway) -> Proc:
 
 
 @pytest.fixture(scope="module")
-def client(gw: Proc) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{gw.base_url}/v1", api_key=DEMO_KEY, max_retries=0, timeout=10)
+def client(gw: Proc) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=f"{gw.base_url}/v1", api_key=DEMO_KEY, max_retries=0, timeout=10) as c:
+        yield c
 
 
 def test_chat_json(client: openai.OpenAI) -> None:
@@ -161,10 +163,9 @@ def test_models_list(client: openai.OpenAI) -> None:
 
 
 def test_sdk_errors(gw: Proc, client: openai.OpenAI) -> None:
-    with pytest.raises(openai.AuthenticationError):
-        openai.OpenAI(base_url=f"{gw.base_url}/v1", api_key="sk-wrong", max_retries=0).chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
-        )
+    with openai.OpenAI(base_url=f"{gw.base_url}/v1", api_key="sk-wrong", max_retries=0) as wrong:
+        with pytest.raises(openai.AuthenticationError):
+            wrong.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
     with pytest.raises(openai.NotFoundError) as nf:
         client.chat.completions.create(model="gpt-5-ultra", messages=[{"role": "user", "content": "hi"}])
     assert nf.value.code == "model_not_found"

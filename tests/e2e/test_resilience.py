@@ -47,7 +47,8 @@ def _reset(sim_server: Proc) -> None:
 
 def test_retryable_failures_are_retried(sim_server: Proc, gateway) -> None:
     gw = gateway(config(sim_server, {"m": {"deployments": [deployment(sim_server, "flaky", fail_first=2, error_status=503)]}}))
-    raw = client(gw).chat.completions.with_raw_response.create(model="m", messages=MSG)
+    with client(gw) as c:
+        raw = c.chat.completions.with_raw_response.create(model="m", messages=MSG)
     assert raw.parse().choices[0].message.content == "Simulated reply to: hi"
     assert raw.headers["x-sluice-attempts"] == "3"
     assert stats(sim_server)["failures_injected"] == 2
@@ -56,7 +57,8 @@ def test_retryable_failures_are_retried(sim_server: Proc, gateway) -> None:
 def test_retry_after_is_honoured(sim_server: Proc, gateway) -> None:
     gw = gateway(config(sim_server, {"m": {"deployments": [deployment(sim_server, "limited", fail_first=1, error_status=429, retry_after_s=1)]}}))
     started = time.monotonic()
-    raw = client(gw).chat.completions.with_raw_response.create(model="m", messages=MSG)
+    with client(gw) as c:
+        raw = c.chat.completions.with_raw_response.create(model="m", messages=MSG)
     assert raw.headers["x-sluice-attempts"] == "2"
     assert time.monotonic() - started >= 1.0  # waited what the upstream asked, not a jittered backoff
 
@@ -81,8 +83,8 @@ def test_upstream_rate_limit_everywhere_is_429_with_retry_after(sim_server: Proc
 
 def test_upstream_rejection_is_400_and_not_retried(sim_server: Proc, gateway) -> None:
     gw = gateway(config(sim_server, {"m": {"deployments": [deployment(sim_server, "strict", error_rate=1, error_status=400)]}}))
-    with pytest.raises(openai.BadRequestError) as e:
-        client(gw).chat.completions.create(model="m", messages=MSG)
+    with client(gw) as c, pytest.raises(openai.BadRequestError) as e:
+        c.chat.completions.create(model="m", messages=MSG)
     assert e.value.code == "upstream_rejected"
     assert stats(sim_server)["requests"] == 1
 
@@ -94,7 +96,8 @@ def test_fallback_chain(sim_server: Proc, gateway) -> None:
         "gpt-4o-mini": {"deployments": [deployment(sim_server, "mini")]},
     }
     gw = gateway(config(sim_server, models, {"retries": {"max_attempts": 1}}))
-    raw = client(gw).chat.completions.with_raw_response.create(model="claude-sonnet", messages=MSG)
+    with client(gw) as c:
+        raw = c.chat.completions.with_raw_response.create(model="claude-sonnet", messages=MSG)
     assert raw.headers["x-sluice-model"] == "simhttp/mini"
     assert raw.headers["x-sluice-attempts"] == "3"
     assert raw.parse().model == "mini"
@@ -129,8 +132,8 @@ def test_hanging_upstream_is_504(sim_server: Proc, gateway) -> None:
 def test_stream_stall_ends_with_an_error_event(sim_server: Proc, gateway) -> None:
     models = {"m": {"deployments": [deployment(sim_server, "slow", chunk_delay_ms=2000)], "timeouts": {"stream_idle_s": 0.3}}}
     gw = gateway(config(sim_server, models))
-    with pytest.raises(openai.APIError) as e:
-        for _ in client(gw).chat.completions.create(model="m", messages=MSG, stream=True):
+    with client(gw) as c, pytest.raises(openai.APIError) as e:
+        for _ in c.chat.completions.create(model="m", messages=MSG, stream=True):
             pass
     assert "stalled" in e.value.message
 
