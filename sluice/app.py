@@ -67,7 +67,10 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> Starle
                 CORSMiddleware,
                 allow_origins=settings.server.cors_origins,
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["authorization", "content-type", "x-api-key", "x-request-id", "anthropic-version"],
+                allow_headers=[
+                    "authorization", "content-type", "x-request-id", "x-api-key", "anthropic-version",
+                    "anthropic-beta", "anthropic-dangerous-direct-browser-access",
+                ],
                 expose_headers=["x-request-id", "x-sluice-model", "x-sluice-attempts"],
             )
         )

@@ -17,7 +17,7 @@ def _openai(settings: ProviderSettings, connect_timeout_s: float) -> Provider:
 def _anthropic(settings: ProviderSettings, connect_timeout_s: float) -> Provider:
     from sluice.providers.anthropic import AnthropicProvider
 
-    return AnthropicProvider(settings)
+    return AnthropicProvider(settings, connect_timeout_s)
 
 
 def _sim(settings: ProviderSettings, connect_timeout_s: float) -> Provider:

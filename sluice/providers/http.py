@@ -13,6 +13,8 @@ import msgspec
 
 from sluice.errors import SluiceError, UpstreamError, UpstreamTimeoutError, from_upstream_status
 
+CLIENT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
+
 
 def make_session(pool_size: int, connect_timeout_s: float = 5.0) -> aiohttp.ClientSession:
     """One keep-alive pool per provider. Timeouts beyond connect are the router's job."""
@@ -25,6 +27,55 @@ def make_session(pool_size: int, connect_timeout_s: float = 5.0) -> aiohttp.Clie
         skip_auto_headers=("User-Agent",),
         timeout=aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout_s),
     )
+
+
+class UpstreamClient:
+    """A provider's pooled session, with its failures translated where they enter."""
+
+    def __init__(self, provider: str, pool_size: int, connect_timeout_s: float) -> None:
+        self._provider = provider
+        self._pool_size = pool_size
+        self._connect_timeout_s = connect_timeout_s
+        self._session: aiohttp.ClientSession | None = None
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> aiohttp.ClientResponse:
+        """POST and return the response once its status is known to be a success."""
+        if self._session is None:  # made on first use, inside the running loop it binds to
+            self._session = make_session(self._pool_size, self._connect_timeout_s)
+        try:
+            resp = await self._session.post(url, data=body, headers=headers)
+        except CLIENT_ERRORS as e:
+            raise connection_error(e, self._provider) from e
+        if resp.status >= 400:
+            try:
+                data = await resp.read()
+            except CLIENT_ERRORS:
+                data = b""
+            finally:
+                resp.release()
+            raise error_for_status(resp.status, data, resp.headers, self._provider)
+        return resp
+
+    async def read(self, resp: aiohttp.ClientResponse) -> bytes:
+        try:
+            return await resp.read()
+        except CLIENT_ERRORS as e:
+            raise connection_error(e, self._provider) from e
+        finally:
+            resp.release()
+
+    @staticmethod
+    def finish(resp: aiohttp.ClientResponse, *, read_to_end: bool) -> None:
+        """End a stream: a connection read to the end goes back to the pool; a half-read one
+        is dropped, which is how the upstream learns the client left and stops generating."""
+        if read_to_end:
+            resp.release()
+        else:
+            resp.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -42,29 +93,32 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-class _ErrorBody(msgspec.Struct):
-    error: msgspec.Raw | None = None
-    message: str | None = None
-
-
 class _ErrorDetail(msgspec.Struct):
     message: str | None = None
 
 
+class _ErrorBody(msgspec.Struct):
+    """OpenAI's ``{"error": {"message"}}``, Anthropic's ``{"type": "error", "error": {...}}``,
+    or a bare ``{"error": "text"}`` / ``{"message": ...}`` from simpler servers."""
+
+    error: _ErrorDetail | str | None = None
+    message: str | None = None
+
+
 _error_decoder = msgspec.json.Decoder(_ErrorBody)
-_detail_decoder = msgspec.json.Decoder(_ErrorDetail | str)
 
 
 def upstream_message(body: bytes) -> str:
-    """The human message inside an upstream error body (OpenAI or Anthropic shape), if any."""
+    """The human message inside an upstream error body, if any; else the start of the body."""
     try:
         parsed = _error_decoder.decode(body)
-        if parsed.error is not None:
-            detail = _detail_decoder.decode(parsed.error)
-            return detail if isinstance(detail, str) else (detail.message or "")
-        return parsed.message or ""
     except msgspec.DecodeError:
         return body[:200].decode("utf-8", "replace")
+    if isinstance(parsed.error, str):
+        return parsed.error
+    if parsed.error is not None and parsed.error.message:
+        return parsed.error.message
+    return parsed.message or body[:200].decode("utf-8", "replace")
 
 
 def error_for_status(status: int, body: bytes, headers: Mapping[str, str] | None, provider: str) -> SluiceError:
@@ -78,9 +132,6 @@ def connection_error(exc: BaseException, provider: str) -> Exception:
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return UpstreamTimeoutError(f"{provider} did not answer in time")
     return UpstreamError(f"{provider} unreachable: {type(exc).__name__}")
-
-
-CLIENT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
 
 async def sse_events(response: aiohttp.ClientResponse) -> AsyncIterator[list[bytes]]:

@@ -9,7 +9,7 @@ import msgspec
 
 from sluice.errors import UpstreamError
 from sluice.providers.base import Target
-from sluice.providers.http import CLIENT_ERRORS, connection_error, error_for_status, make_session, sse_events
+from sluice.providers.http import CLIENT_ERRORS, UpstreamClient, connection_error, sse_events
 from sluice.settings import ProviderSettings
 from sluice.types import (
     ChatChunk,
@@ -31,16 +31,7 @@ class OpenAIProvider:
     name = "openai"
 
     def __init__(self, settings: ProviderSettings, connect_timeout_s: float = 5.0) -> None:
-        self._pool_size = settings.pool_size
-        self._connect_timeout_s = connect_timeout_s
-        self._session: aiohttp.ClientSession | None = None
-
-    @property
-    def session(self) -> aiohttp.ClientSession:
-        # Created on first use, inside the running loop (aiohttp binds sessions to a loop).
-        if self._session is None:
-            self._session = make_session(self._pool_size, self._connect_timeout_s)
-        return self._session
+        self._http = UpstreamClient(self.name, settings.pool_size, connect_timeout_s)
 
     @staticmethod
     def _headers(target: Target) -> dict[str, str]:
@@ -54,39 +45,16 @@ class OpenAIProvider:
         # The alias becomes the upstream model; gateway options never leave the gateway.
         return encoder.encode(msgspec.structs.replace(request, model=target.model, sluice=None))
 
-    async def _post(self, url: str, body: bytes, target: Target) -> aiohttp.ClientResponse:
-        try:
-            resp = await self.session.post(url, data=body, headers=self._headers(target))
-        except CLIENT_ERRORS as e:
-            raise connection_error(e, self.name) from e
-        if resp.status >= 400:
-            try:
-                data = await resp.read()
-            except CLIENT_ERRORS:
-                data = b""
-            finally:
-                resp.release()
-            raise error_for_status(resp.status, data, resp.headers, self.name)
-        return resp
-
-    async def _read(self, resp: aiohttp.ClientResponse) -> bytes:
-        try:
-            return await resp.read()
-        except CLIENT_ERRORS as e:
-            raise connection_error(e, self.name) from e
-        finally:
-            resp.release()
-
     async def chat(self, request: ChatRequest, target: Target) -> ChatResponse:
-        resp = await self._post(f"{target.base_url}/chat/completions", self._body(request, target), target)
-        data = await self._read(resp)
+        resp = await self._http.post(f"{target.base_url}/chat/completions", self._body(request, target), self._headers(target))
+        data = await self._http.read(resp)
         try:
             return chat_response_decoder.decode(data)
         except msgspec.DecodeError as e:
             raise UpstreamError(f"{self.name} sent an invalid chat completion: {e}", upstream_status=resp.status) from e
 
     async def stream(self, request: ChatRequest, target: Target) -> AsyncIterator[ChunkBatch]:
-        resp = await self._post(f"{target.base_url}/chat/completions", self._body(request, target), target)
+        resp = await self._http.post(f"{target.base_url}/chat/completions", self._body(request, target), self._headers(target))
         return self._chunks(resp)
 
     async def _chunks(self, resp: aiohttp.ClientResponse) -> AsyncIterator[ChunkBatch]:
@@ -107,22 +75,16 @@ class OpenAIProvider:
         except CLIENT_ERRORS as e:
             raise connection_error(e, self.name) from e
         finally:
-            if finished:
-                resp.release()  # read to the end: the connection goes back to the pool
-            else:
-                # Dropping a half-read connection is how the upstream learns the client left
-                # (or we gave up), so it stops generating.
-                resp.close()
+            self._http.finish(resp, read_to_end=finished)
 
     async def embed(self, request: EmbeddingRequest, target: Target) -> EmbeddingResponse:
         body = encoder.encode(msgspec.structs.replace(request, model=target.model, sluice=None))
-        resp = await self._post(f"{target.base_url}/embeddings", body, target)
-        data = await self._read(resp)
+        resp = await self._http.post(f"{target.base_url}/embeddings", body, self._headers(target))
+        data = await self._http.read(resp)
         try:
             return embedding_response_decoder.decode(data)
         except msgspec.DecodeError as e:
             raise UpstreamError(f"{self.name} sent an invalid embedding response: {e}", upstream_status=resp.status) from e
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        await self._http.close()

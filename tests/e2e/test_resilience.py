@@ -37,6 +37,7 @@ def stats(sim: Proc) -> dict:
 
 
 def client(gw: Proc) -> openai.OpenAI:
+    """Used as a context manager, so its connections are closed with the test."""
     return openai.OpenAI(base_url=f"{gw.base_url}/v1", api_key=DEMO_KEY, max_retries=0, timeout=15)
 
 

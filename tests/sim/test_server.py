@@ -26,8 +26,23 @@ def base(sim_server: Proc) -> str:
     return sim_server.base_url
 
 
+_CLIENTS: dict[tuple[str, float], openai.OpenAI] = {}
+
+
 def client(base: str, timeout_s: float = 5.0) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{base}/v1", api_key="x", max_retries=0, timeout=timeout_s)
+    """One SDK client per (server, timeout), closed when the module's tests are done."""
+    key = (base, timeout_s)
+    if key not in _CLIENTS:
+        _CLIENTS[key] = openai.OpenAI(base_url=f"{base}/v1", api_key="x", max_retries=0, timeout=timeout_s)
+    return _CLIENTS[key]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _close_clients() -> Iterator[None]:
+    yield
+    for c in _CLIENTS.values():
+        c.close()
+    _CLIENTS.clear()
 
 
 def post(

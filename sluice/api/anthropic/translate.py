@@ -1,0 +1,393 @@
+"""The Anthropic Messages surface at its edge: client bodies -> ``ChatRequest``, and the
+gateway's ``ChatResponse`` or chunk stream -> Anthropic's Message JSON or SSE events.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+from msgspec import Raw
+
+from sluice.api.anthropic.errors import error_event
+from sluice.api.body import decode
+from sluice.errors import InvalidRequestError, SluiceError, UpstreamError
+from sluice.providers.anthropic.wire import (
+    ContentBlock,
+    ContentBlockDeltaEvent,
+    ContentBlockStartEvent,
+    ContentBlockStopEvent,
+    DeltaUsage,
+    ImageBlock,
+    InputBlock,
+    InputJsonDelta,
+    InputMessage,
+    Message,
+    MessageDeltaBody,
+    MessageDeltaEvent,
+    MessagesRequest,
+    MessageStartEvent,
+    MessageStopEvent,
+    TextBlock,
+    TextDelta,
+    ToolChoiceAny,
+    ToolChoiceAuto,
+    ToolChoiceNone,
+    ToolDef,
+    ToolResultBlock,
+    ToolUseBlock,
+    UrlSource,
+    Usage,
+    messages_request_decoder,
+)
+from sluice.types import (
+    ChatChunk,
+    ChatRequest,
+    ChatResponse,
+    ChunkBatch,
+    ContentPart,
+    FunctionCall,
+    FunctionDef,
+    ImageUrl,
+    JsonSchemaFormat,
+    ResponseFormat,
+    StreamOptions,
+    Tool,
+    ToolCall,
+    ToolCallDelta,
+    ToolChoice,
+    ToolChoiceFunction,
+    ToolChoiceNamed,
+    encoder,
+)
+from sluice.types import Message as ChatMessage
+from sluice.types import Usage as ChatUsage
+
+STOP_REASONS = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "content_filter": "refusal",
+}
+"""OpenAI ``finish_reason`` -> Anthropic ``stop_reason``."""
+
+_arguments_decoder = msgspec.json.Decoder(dict[str, Raw])
+
+
+# --- request -----------------------------------------------------------------------------
+
+
+def decode_messages_request(body: bytes) -> MessagesRequest:
+    """Decode and validate a client body. Raises ``InvalidRequestError`` naming the param."""
+    return decode(body, messages_request_decoder)
+
+
+def to_chat_request(req: MessagesRequest) -> ChatRequest:
+    """Translate a Messages request into the gateway's chat request.
+
+    ``top_k``, ``thinking``, ``service_tier``, ``speed``, ``cache_control``, ``diagnostics``
+    and ``output_config.effort`` are hints the answer does not depend on: dropped.
+
+    Raises:
+        InvalidRequestError: for what the gateway cannot serve (``container``,
+            ``inference_geo``) or blocks in the wrong role.
+    """
+    if req.container is not None:
+        raise InvalidRequestError("container: code execution containers are not supported", param="container")
+    if req.inference_geo is not None:
+        raise InvalidRequestError(
+            "inference_geo: pinning the inference region is not supported", param="inference_geo"
+        )
+    messages: list[ChatMessage] = []
+    if req.system:
+        messages.append(ChatMessage(role="system", content=_joined_text(req.system)))
+    for i, m in enumerate(req.messages):
+        messages.extend(_messages(m, i))
+    tools = [_tool(t) for t in req.tools] if req.tools else None
+    no_parallel = bool(tools) and getattr(req.tool_choice, "disable_parallel_tool_use", None) is True
+    return ChatRequest(
+        model=req.model,
+        messages=messages,
+        stream=req.stream,
+        # Usage arrives in the last chunk, for message_delta; Anthropic clients always get it.
+        stream_options=StreamOptions(include_usage=True) if req.stream else None,
+        max_tokens=req.max_tokens,
+        temperature=req.temperature,
+        top_p=req.top_p,
+        stop=req.stop_sequences or None,
+        tools=tools,
+        tool_choice=_tool_choice(req) if tools else None,
+        parallel_tool_calls=False if no_parallel else None,
+        response_format=_response_format(req),
+        user=req.metadata.user_id if req.metadata else None,
+    )
+
+
+def _joined_text(content: str | list[TextBlock]) -> str:
+    return content if isinstance(content, str) else "\n\n".join(b.text for b in content)
+
+
+def _messages(m: InputMessage, i: int) -> list[ChatMessage]:
+    if isinstance(m.content, str):
+        return [ChatMessage(role=m.role, content=m.content)]
+    if m.role == "system":
+        blocks = [b for b in m.content if isinstance(b, TextBlock)]
+        if len(blocks) != len(m.content):
+            raise InvalidRequestError(
+                "system messages may only hold text blocks", param=f"messages[{i}].content"
+            )
+        return [ChatMessage(role="system", content=_joined_text(blocks))]
+    if m.role == "user":
+        return _user_messages(m.content, i)
+    return _assistant_messages(m.content, i)
+
+
+def _user_messages(blocks: list[InputBlock], i: int) -> list[ChatMessage]:
+    """Tool results become ``tool`` messages, which OpenAI wants right after the assistant's
+    calls; the rest of the turn (and any images inside tool results) follows as one user message."""
+    tools: list[ChatMessage] = []
+    parts: list[ContentPart] = []
+    for j, b in enumerate(blocks):
+        if isinstance(b, TextBlock):
+            parts.append(ContentPart(type="text", text=b.text))
+        elif isinstance(b, ImageBlock):
+            parts.append(_image_part(b))
+        elif isinstance(b, ToolResultBlock):
+            text, images = _tool_result(b)
+            tools.append(ChatMessage(role="tool", tool_call_id=b.tool_use_id, content=text))
+            parts.extend(images)
+        else:
+            raise InvalidRequestError(
+                f"{b.__struct_config__.tag} blocks are not allowed in user messages",
+                param=f"messages[{i}].content[{j}]",
+            )
+    if not parts:
+        return tools
+    if len(parts) == 1 and parts[0].type == "text":
+        return [*tools, ChatMessage(role="user", content=parts[0].text)]
+    return [*tools, ChatMessage(role="user", content=parts)]
+
+
+def _image_part(b: ImageBlock) -> ContentPart:
+    src = b.source
+    url = src.url if isinstance(src, UrlSource) else f"data:{src.media_type};base64,{src.data}"
+    return ContentPart(type="image_url", image_url=ImageUrl(url=url))
+
+
+def _tool_result(b: ToolResultBlock) -> tuple[str, list[ContentPart]]:
+    if b.content is None or isinstance(b.content, str):
+        return b.content or "", []
+    texts = [c.text for c in b.content if isinstance(c, TextBlock)]
+    images = [_image_part(c) for c in b.content if isinstance(c, ImageBlock)]
+    return "\n\n".join(texts), images
+
+
+def _assistant_messages(blocks: list[InputBlock], i: int) -> list[ChatMessage]:
+    texts: list[str] = []
+    calls: list[ToolCall] = []
+    for j, b in enumerate(blocks):
+        if isinstance(b, TextBlock):
+            texts.append(b.text)
+        elif isinstance(b, ToolUseBlock):
+            arguments = encoder.encode(b.input).decode()
+            calls.append(
+                ToolCall(id=b.id, type="function", function=FunctionCall(name=b.name, arguments=arguments))
+            )
+        elif isinstance(b, (ImageBlock, ToolResultBlock)):
+            raise InvalidRequestError(
+                f"{b.__struct_config__.tag} blocks are not allowed in assistant messages",
+                param=f"messages[{i}].content[{j}]",
+            )
+        # thinking and redacted_thinking: earlier reasoning, which other models cannot read.
+    if not texts and not calls:
+        return []
+    return [
+        ChatMessage(role="assistant", content="".join(texts) if texts else None, tool_calls=calls or None)
+    ]
+
+
+def _tool(t: ToolDef) -> Tool:
+    return Tool(
+        type="function",
+        function=FunctionDef(name=t.name, description=t.description, parameters=t.input_schema),
+    )
+
+
+def _tool_choice(req: MessagesRequest) -> ToolChoice | None:
+    choice = req.tool_choice
+    if choice is None:
+        return None
+    if isinstance(choice, ToolChoiceAuto):
+        return "auto"
+    if isinstance(choice, ToolChoiceAny):
+        return "required"
+    if isinstance(choice, ToolChoiceNone):
+        return "none"
+    return ToolChoiceNamed(type="function", function=ToolChoiceFunction(name=choice.name))
+
+
+def _response_format(req: MessagesRequest) -> ResponseFormat | None:
+    """Structured output: Anthropic guarantees the schema, which is OpenAI's ``strict``."""
+    fmt = req.output_config.format if req.output_config else None
+    if fmt is None:
+        return None
+    return ResponseFormat(
+        type="json_schema", json_schema=JsonSchemaFormat(name="output", schema=fmt.schema, strict=True)
+    )
+
+
+# --- response ----------------------------------------------------------------------------
+
+
+def message_id(chat_id: str) -> str:
+    """An Anthropic-looking id for a chat completion id (kept as is when it already is one)."""
+    return chat_id if chat_id.startswith("msg_") else f"msg_{chat_id.removeprefix('chatcmpl-')}"
+
+
+def to_messages_response(resp: ChatResponse, model: str) -> bytes:
+    """The Anthropic Message JSON for a chat response; ``model`` is the alias the client asked for.
+
+    Raises:
+        UpstreamError: when the model produced tool arguments that are not a JSON object
+            (Anthropic's ``input`` must be one).
+    """
+    blocks: list[ContentBlock] = []
+    stop_reason = "end_turn"
+    if resp.choices:
+        choice = resp.choices[0]
+        msg = choice.message
+        stop_reason = STOP_REASONS.get(choice.finish_reason or "stop", "end_turn")
+        text = msg.content or msg.refusal
+        if text:
+            blocks.append(ContentBlock(type="text", text=text))
+        if msg.refusal and not msg.content:
+            stop_reason = "refusal"
+        for call in msg.tool_calls or ():
+            input_ = _tool_input(call.function.arguments)
+            blocks.append(ContentBlock(type="tool_use", id=call.id, name=call.function.name, input=input_))
+    prompt, output, cached = _usage_counts(resp.usage)
+    message = Message(
+        id=message_id(resp.id),
+        model=model,
+        content=blocks,
+        stop_reason=stop_reason,
+        usage=Usage(input_tokens=prompt - cached, output_tokens=output, cache_read_input_tokens=cached),
+    )
+    return encoder.encode(message)
+
+
+def _tool_input(arguments: str) -> Raw:
+    if not arguments.strip():
+        return Raw(b"{}")
+    try:
+        _arguments_decoder.decode(arguments)
+    except msgspec.DecodeError:
+        raise UpstreamError("the model produced tool arguments that are not a JSON object") from None
+    return Raw(arguments)
+
+
+def _usage_counts(usage: ChatUsage | None) -> tuple[int, int, int]:
+    """(prompt, completion, cached) tokens; OpenAI's prompt count includes the cached ones."""
+    if usage is None:
+        return 0, 0, 0
+    details = usage.prompt_tokens_details
+    return usage.prompt_tokens, usage.completion_tokens, details.cached_tokens if details else 0
+
+
+# --- stream ------------------------------------------------------------------------------
+
+
+def _sse(event: msgspec.Struct) -> bytes:
+    return b"event: %s\ndata: %s\n\n" % (event.__struct_config__.tag.encode(), encoder.encode(event))
+
+
+class MessagesStreamEncoder:
+    """Turns the gateway's chunk batches into Anthropic stream events.
+
+    ``message_start`` goes first (input tokens 0: the count arrives with the last chunk); text
+    and each tool call get a content block, opened and closed in order; ``finish`` closes the
+    last block and sends ``message_delta`` (stop reason, usage) and ``message_stop``.
+    """
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self._started = False
+        self._open: int | None = None
+        self._open_kind: Literal["text", "tool_use"] | None = None
+        self._blocks = 0
+        self._tool_blocks: dict[int, int] = {}
+        self._stop_reason: str | None = None
+        self._usage: DeltaUsage | None = None
+
+    def encode(self, batch: ChunkBatch) -> bytes:
+        """The SSE bytes for one batch (possibly empty)."""
+        out: list[bytes] = []
+        for chunk in batch:
+            if not self._started:
+                out.append(self._message_start(chunk.id))
+            if chunk.usage is not None:
+                prompt, output, cached = _usage_counts(chunk.usage)
+                self._usage = DeltaUsage(
+                    input_tokens=prompt - cached, output_tokens=output, cache_read_input_tokens=cached
+                )
+            self._choices(chunk, out)
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        """Close the open block; then ``message_delta`` and ``message_stop``."""
+        out: list[bytes] = []
+        if not self._started:
+            out.append(self._message_start(""))
+        self._close(out)
+        usage = self._usage or DeltaUsage(output_tokens=0)
+        out.append(_sse(MessageDeltaEvent(MessageDeltaBody(self._stop_reason or "end_turn"), usage)))
+        out.append(_sse(MessageStopEvent()))
+        return b"".join(out)
+
+    def error(self, err: SluiceError) -> bytes:
+        """An ``error`` event, for a failure after the stream started."""
+        return _sse(error_event(err))
+
+    def _message_start(self, chat_id: str) -> bytes:
+        self._started = True
+        usage = Usage(input_tokens=0, output_tokens=0)
+        return _sse(
+            MessageStartEvent(Message(id=message_id(chat_id), model=self.model, content=[], usage=usage))
+        )
+
+    def _choices(self, chunk: ChatChunk, out: list[bytes]) -> None:
+        for choice in chunk.choices:
+            delta = choice.delta
+            text = delta.content or delta.refusal
+            if text:
+                if self._open_kind != "text":
+                    self._start(ContentBlock(type="text", text=""), "text", out)
+                out.append(_sse(ContentBlockDeltaEvent(self._blocks - 1, TextDelta(text))))
+            for call in delta.tool_calls or ():
+                self._tool_call(call, out)
+            if choice.finish_reason:
+                self._stop_reason = STOP_REASONS.get(choice.finish_reason, "end_turn")
+
+    def _tool_call(self, call: ToolCallDelta, out: list[bytes]) -> None:
+        index = self._tool_blocks.get(call.index)
+        fn = call.function
+        if index is None:
+            name = fn.name if fn is not None and fn.name else ""
+            block = ContentBlock(type="tool_use", id=call.id or "", name=name, input=Raw(b"{}"))
+            index = self._tool_blocks[call.index] = self._start(block, "tool_use", out)
+        if fn is not None and fn.arguments:
+            out.append(_sse(ContentBlockDeltaEvent(index, InputJsonDelta(fn.arguments))))
+
+    def _start(self, block: ContentBlock, kind: Literal["text", "tool_use"], out: list[bytes]) -> int:
+        self._close(out)
+        index = self._open = self._blocks
+        self._open_kind = kind
+        self._blocks += 1
+        out.append(_sse(ContentBlockStartEvent(index, block)))
+        return index
+
+    def _close(self, out: list[bytes]) -> None:
+        if self._open is not None:
+            out.append(_sse(ContentBlockStopEvent(self._open)))
+            self._open = self._open_kind = None

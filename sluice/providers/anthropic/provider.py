@@ -1,0 +1,122 @@
+"""The ``anthropic`` provider: the Anthropic Messages API over one pooled aiohttp session."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+
+import aiohttp
+import msgspec
+
+from sluice.errors import InvalidRequestError, UpstreamError
+from sluice.providers.anthropic.request import to_messages_request
+from sluice.providers.anthropic.response import StreamTranslator, to_chat_response
+from sluice.providers.anthropic.wire import message_decoder
+from sluice.providers.base import Target
+from sluice.providers.http import CLIENT_ERRORS, UpstreamClient, connection_error, sse_events
+from sluice.settings import ProviderSettings
+from sluice.types import ChatRequest, ChatResponse, ChunkBatch, EmbeddingRequest, EmbeddingResponse, encoder
+
+DEFAULT_BASE_URL = "https://api.anthropic.com"
+API_VERSION = "2023-06-01"
+
+
+class AnthropicProvider:
+    name = "anthropic"
+
+    def __init__(
+        self,
+        settings: ProviderSettings,
+        connect_timeout_s: float = 5.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._http = UpstreamClient(self.name, settings.pool_size, connect_timeout_s)
+        self._clock = clock
+        self._base_url = settings.base_url or DEFAULT_BASE_URL
+        self._api_key = settings.api_key.get_secret_value() if settings.api_key else None
+        self._headers = dict(settings.headers)
+
+    def _url(self, target: Target) -> str:
+        return f"{(target.base_url or self._base_url).rstrip('/')}/v1/messages"
+
+    def _request_headers(self, target: Target) -> dict[str, str]:
+        h = {
+            "content-type": "application/json",
+            "anthropic-version": API_VERSION,
+            **self._headers,
+            **target.headers,
+        }
+        api_key = target.api_key or self._api_key
+        if api_key:
+            h["x-api-key"] = api_key
+        return h
+
+    async def _post(self, request: ChatRequest, target: Target, *, stream: bool) -> aiohttp.ClientResponse:
+        wire = to_messages_request(request, target.model)
+        wire.stream = stream  # the method called decides, whatever the request's flag says
+        return await self._http.post(self._url(target), encoder.encode(wire), self._request_headers(target))
+
+    async def chat(self, request: ChatRequest, target: Target) -> ChatResponse:
+        resp = await self._post(request, target, stream=False)
+        data = await self._http.read(resp)
+        try:
+            msg = message_decoder.decode(data)
+        except msgspec.DecodeError as e:
+            raise UpstreamError(
+                f"{self.name} sent an invalid message: {e}", upstream_status=resp.status
+            ) from e
+        return to_chat_response(msg, int(self._clock()))
+
+    async def stream(self, request: ChatRequest, target: Target) -> AsyncIterator[ChunkBatch]:
+        resp = await self._post(request, target, stream=True)
+        batches = self._batches(resp, StreamTranslator(int(self._clock()), request.includes_usage))
+        # Anthropic may accept a stream and fail it at once (an ``overloaded_error`` event);
+        # reading the first batch here turns that into an error the router can retry.
+        try:
+            first = await anext(batches, None)
+        except BaseException:
+            await batches.aclose()
+            raise
+        return _Stream(first, batches)
+
+    async def _batches(
+        self, resp: aiohttp.ClientResponse, translator: StreamTranslator
+    ) -> AsyncGenerator[ChunkBatch, None]:
+        try:
+            async for payloads in sse_events(resp):
+                batch = translator.feed(payloads)
+                if batch:
+                    yield batch
+            if not translator.is_done:
+                raise UpstreamError(f"{self.name} stream ended before message_stop", upstream_status=200)
+        except CLIENT_ERRORS as e:
+            raise connection_error(e, self.name) from e
+        finally:
+            self._http.finish(resp, read_to_end=translator.is_done)
+
+    async def embed(self, request: EmbeddingRequest, target: Target) -> EmbeddingResponse:
+        raise InvalidRequestError("anthropic deployments do not serve embeddings", param="model")
+
+    async def close(self) -> None:
+        await self._http.close()
+
+
+class _Stream:
+    """What ``stream`` returns: the batch already read, then the rest; ``aclose`` releases
+    the connection even if iteration never started."""
+
+    def __init__(self, first: ChunkBatch | None, rest: AsyncGenerator[ChunkBatch, None]) -> None:
+        self._first = first
+        self._rest = rest
+
+    def __aiter__(self) -> _Stream:
+        return self
+
+    async def __anext__(self) -> ChunkBatch:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
+        return await anext(self._rest)
+
+    async def aclose(self) -> None:
+        await self._rest.aclose()

@@ -1,0 +1,236 @@
+"""Internal (OpenAI-shaped) chat request -> Anthropic Messages request.
+
+System and developer messages become ``system``; tool calls and results become ``tool_use``
+and ``tool_result`` blocks; consecutive turns of one role merge, as Anthropic requires.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+from msgspec import Raw, UnsetType
+
+from sluice.errors import InvalidRequestError
+from sluice.providers.anthropic.wire import (
+    Base64Source,
+    ImageBlock,
+    InputBlock,
+    InputMessage,
+    JsonOutputFormat,
+    MessagesRequest,
+    Metadata,
+    OutputConfig,
+    TextBlock,
+    ToolChoice,
+    ToolChoiceAny,
+    ToolChoiceAuto,
+    ToolChoiceNone,
+    ToolChoiceTool,
+    ToolDef,
+    ToolResultBlock,
+    ToolUseBlock,
+    UrlSource,
+)
+from sluice.types import ChatRequest, ContentPart, FunctionDef, Message, ToolChoiceNamed
+
+DEFAULT_MAX_TOKENS = 4096
+"""Anthropic requires ``max_tokens``; OpenAI clients usually leave it out."""
+
+_EMPTY_SCHEMA: dict[str, Any] = {"type": "object", "properties": {}}
+_arguments_decoder = msgspec.json.Decoder(dict[str, Any])
+
+
+def to_messages_request(request: ChatRequest, model: str) -> MessagesRequest:
+    """Translate a chat request for the upstream ``model``.
+
+    Raises:
+        InvalidRequestError: for what Anthropic cannot do (``n`` > 1, logprobs, audio, a
+            ``json_object`` response format) or a malformed message (tool arguments that are
+            not a JSON object, an image URL that is neither ``data:`` nor http(s)).
+    """
+    _check_supported(request)
+    system, messages = _messages(request.messages)
+    user_id = request.user or request.safety_identifier
+    temperature = request.temperature
+    return MessagesRequest(
+        model=model,
+        messages=messages,
+        max_tokens=request.output_token_limit or DEFAULT_MAX_TOKENS,
+        system=system,
+        stop_sequences=request.stop_sequences or None,
+        stream=request.stream,
+        # Anthropic's range is 0-1, OpenAI's 0-2: clamp rather than refuse a valid request.
+        temperature=None if temperature is None else min(temperature, 1.0),
+        top_p=request.top_p,
+        metadata=Metadata(user_id=user_id) if user_id else None,
+        tools=[_tool(t.function) for t in request.tools] if request.tools else None,
+        tool_choice=_tool_choice(request) if request.tools else None,
+        output_config=_output_config(request),
+    )
+
+
+def _check_supported(request: ChatRequest) -> None:
+    if request.n is not None and request.n > 1:
+        raise InvalidRequestError("n > 1 is not supported by anthropic deployments", param="n")
+    if request.logprobs or request.top_logprobs:
+        raise InvalidRequestError("logprobs are not supported by anthropic deployments", param="logprobs")
+    if _given(request.audio) or (request.modalities and "audio" in request.modalities):
+        raise InvalidRequestError(
+            "audio output is not supported by anthropic deployments", param="modalities"
+        )
+    if _given(request.functions) or _given(request.function_call):
+        raise InvalidRequestError(
+            "functions/function_call are not supported by anthropic deployments; use tools", param="functions"
+        )
+    if _given(request.web_search_options):
+        raise InvalidRequestError(
+            "web_search_options is not supported by anthropic deployments", param="web_search_options"
+        )
+
+
+def _given(value: Raw | UnsetType) -> bool:
+    """Whether the client set a pass-through field (JSON null counts as not set)."""
+    return not isinstance(value, UnsetType) and bytes(value) != b"null"
+
+
+def _messages(messages: list[Message]) -> tuple[str | None, list[InputMessage]]:
+    system: list[str] = []
+    turns: list[tuple[Literal["user", "assistant"], list[InputBlock]]] = []
+    for i, m in enumerate(messages):
+        role: Literal["user", "assistant"]
+        if m.role in ("system", "developer"):
+            text = _text_of(m, i)
+            if text:
+                system.append(text)
+            continue
+        if m.role == "user":
+            role, blocks = "user", _user_blocks(m, i)
+        elif m.role == "assistant":
+            role, blocks = "assistant", _assistant_blocks(m, i)
+        elif m.role == "tool":
+            role, blocks = "user", [_tool_result(m, i)]
+        else:
+            raise InvalidRequestError(
+                f"{m.role} messages are not supported by anthropic deployments; use tool messages",
+                param=f"messages[{i}].role",
+            )
+        if not blocks:
+            continue
+        if turns and turns[-1][0] == role:
+            turns[-1][1].extend(blocks)
+        else:
+            turns.append((role, blocks))
+    return ("\n\n".join(system) or None), [InputMessage(role=r, content=b) for r, b in turns]
+
+
+def _text_of(m: Message, i: int) -> str:
+    """The text of a message whose parts may only be text (system, developer, tool)."""
+    if m.content is None or isinstance(m.content, str):
+        return m.content or ""
+    texts = []
+    for j, p in enumerate(m.content):
+        if p.type != "text":
+            raise InvalidRequestError(
+                f"{m.role} messages may only contain text parts, got {p.type!r}",
+                param=f"messages[{i}].content[{j}]",
+            )
+        texts.append(p.text or "")
+    return "".join(texts)
+
+
+def _user_blocks(m: Message, i: int) -> list[InputBlock]:
+    if m.content is None or isinstance(m.content, str):
+        return [TextBlock(text=m.content)] if m.content else []
+    blocks: list[InputBlock] = []
+    for j, p in enumerate(m.content):
+        block = _part(p, f"messages[{i}].content[{j}]")
+        if block is not None:
+            blocks.append(block)
+    return blocks
+
+
+def _part(p: ContentPart, param: str) -> TextBlock | ImageBlock | None:
+    if p.type == "text":
+        # Anthropic rejects empty text blocks; an empty part carries nothing anyway.
+        return TextBlock(text=p.text) if p.text else None
+    if p.type == "image_url" and p.image_url is not None:
+        return ImageBlock(source=_image_source(p.image_url.url, param))
+    raise InvalidRequestError(
+        f"content parts of type {p.type!r} are not supported by anthropic deployments", param=param
+    )
+
+
+def _image_source(url: str, param: str) -> Base64Source | UrlSource:
+    if url.startswith("data:"):
+        header, sep, data = url[5:].partition(",")
+        media_type, _, encoding = header.partition(";")
+        if not sep or encoding != "base64" or not media_type:
+            raise InvalidRequestError(
+                "image data URLs must look like data:<media type>;base64,<data>", param=param
+            )
+        return Base64Source(media_type=media_type, data=data)
+    if url.startswith(("https://", "http://")):
+        return UrlSource(url=url)
+    raise InvalidRequestError("image URLs must be http(s) or base64 data URLs", param=param)
+
+
+def _assistant_blocks(m: Message, i: int) -> list[InputBlock]:
+    blocks: list[InputBlock] = []
+    text = _text_of(m, i) or m.refusal
+    if text:
+        blocks.append(TextBlock(text=text))
+    for j, call in enumerate(m.tool_calls or ()):
+        param = f"messages[{i}].tool_calls[{j}].function.arguments"
+        blocks.append(
+            ToolUseBlock(
+                id=call.id, name=call.function.name, input=_arguments(call.function.arguments, param)
+            )
+        )
+    return blocks
+
+
+def _arguments(arguments: str, param: str) -> dict[str, Any]:
+    if not arguments.strip():
+        return {}
+    try:
+        return _arguments_decoder.decode(arguments)
+    except msgspec.DecodeError:
+        raise InvalidRequestError("tool call arguments must be a JSON object", param=param) from None
+
+
+def _tool_result(m: Message, i: int) -> ToolResultBlock:
+    if not m.tool_call_id:
+        raise InvalidRequestError("tool messages need a tool_call_id", param=f"messages[{i}].tool_call_id")
+    return ToolResultBlock(tool_use_id=m.tool_call_id, content=_text_of(m, i))
+
+
+def _tool(f: FunctionDef) -> ToolDef:
+    # ``strict`` is not forwarded: Anthropic accepts it only on models with structured outputs.
+    return ToolDef(name=f.name, description=f.description, input_schema=f.parameters or _EMPTY_SCHEMA)
+
+
+def _tool_choice(request: ChatRequest) -> ToolChoice | None:
+    choice = request.tool_choice
+    no_parallel = True if request.parallel_tool_calls is False else None
+    if choice == "none":
+        return ToolChoiceNone()
+    if choice == "required":
+        return ToolChoiceAny(disable_parallel_tool_use=no_parallel)
+    if isinstance(choice, ToolChoiceNamed):
+        return ToolChoiceTool(name=choice.function.name, disable_parallel_tool_use=no_parallel)
+    if choice == "auto" or no_parallel:
+        return ToolChoiceAuto(disable_parallel_tool_use=no_parallel)
+    return None
+
+
+def _output_config(request: ChatRequest) -> OutputConfig | None:
+    fmt = request.response_format
+    if fmt is None or fmt.type == "text":
+        return None
+    if fmt.type == "json_object" or fmt.json_schema is None or fmt.json_schema.schema is None:
+        raise InvalidRequestError(
+            "anthropic deployments support response_format json_schema with a schema, not json_object",
+            param="response_format",
+        )
+    return OutputConfig(format=JsonOutputFormat(type="json_schema", schema=fmt.json_schema.schema))

@@ -1,0 +1,221 @@
+"""Anthropic Messages response and stream events -> internal (OpenAI-shaped) response and chunks."""
+
+from __future__ import annotations
+
+import msgspec
+from msgspec import Raw
+
+from sluice.errors import SluiceError, UpstreamError, from_upstream_status
+from sluice.providers.anthropic.wire import DeltaUsage, Message, StreamEvent, Usage, stream_event_decoder
+from sluice.types import (
+    ChatChunk,
+    ChatResponse,
+    Choice,
+    ChunkChoice,
+    Delta,
+    FunctionCall,
+    FunctionCallDelta,
+    PromptTokensDetails,
+    ResponseMessage,
+    ToolCall,
+    ToolCallDelta,
+)
+from sluice.types import Usage as ChatUsage
+
+FINISH_REASONS = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "pause_turn": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+"""Anthropic ``stop_reason`` -> OpenAI ``finish_reason``; anything new reads as ``stop``."""
+
+# An ``error`` event's type -> the HTTP status Anthropic sends it with, for the retry policy.
+_ERROR_STATUSES = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+
+
+def finish_reason(stop_reason: str | None) -> str:
+    return FINISH_REASONS.get(stop_reason or "end_turn", "stop")
+
+
+def chat_usage(
+    input_tokens: int, output_tokens: int, cache_read: int | None, cache_creation: int | None
+) -> ChatUsage:
+    """Anthropic counts cache reads and writes apart from ``input_tokens``; OpenAI's
+    ``prompt_tokens`` includes them, with the reads as ``cached_tokens``."""
+    prompt = input_tokens + (cache_read or 0) + (cache_creation or 0)
+    return ChatUsage(
+        prompt_tokens=prompt,
+        completion_tokens=output_tokens,
+        total_tokens=prompt + output_tokens,
+        prompt_tokens_details=PromptTokensDetails(cached_tokens=cache_read or 0),
+    )
+
+
+def to_chat_response(msg: Message, created: int) -> ChatResponse:
+    """Translate a complete Anthropic ``Message``; ``created`` is the Unix time to report."""
+    texts = [b.text for b in msg.content if b.type == "text" and b.text is not None]
+    calls = [
+        ToolCall(
+            id=b.id or "",
+            type="function",
+            function=FunctionCall(
+                name=b.name or "", arguments=bytes(b.input).decode() if isinstance(b.input, Raw) else "{}"
+            ),
+        )
+        for b in msg.content
+        if b.type == "tool_use"
+    ]
+    u: Usage = msg.usage
+    return ChatResponse(
+        id=msg.id,
+        object="chat.completion",
+        created=created,
+        model=msg.model,
+        choices=[
+            Choice(
+                index=0,
+                message=ResponseMessage(
+                    role="assistant", content="".join(texts) if texts else None, tool_calls=calls or None
+                ),
+                finish_reason=finish_reason(msg.stop_reason),
+            )
+        ],
+        usage=chat_usage(
+            u.input_tokens, u.output_tokens, u.cache_read_input_tokens, u.cache_creation_input_tokens
+        ),
+    )
+
+
+class StreamTranslator:
+    """Turns the ``data:`` payloads of one Anthropic stream into chat chunks, event by event.
+
+    Tool-call indexes count tool_use blocks only (text blocks have Anthropic indexes too). With
+    ``include_usage``, ``message_stop`` adds a last chunk with no choices and the usage.
+    """
+
+    def __init__(self, created: int, include_usage: bool) -> None:
+        self.created = created
+        self.include_usage = include_usage
+        self.is_done = False
+        self._id = ""
+        self._model = ""
+        self._tool_index: dict[int, int] = {}
+        self._usage = Usage(input_tokens=0, output_tokens=0)
+
+    def feed(self, payloads: list[bytes]) -> list[ChatChunk]:
+        """Chunks for these payloads (none for pings and blocks we do not translate).
+
+        Raises:
+            UpstreamError: on an ``error`` event (``InvalidRequestError`` if it says the
+                request was invalid), or a payload that is not a stream event.
+        """
+        out: list[ChatChunk] = []
+        for payload in payloads:
+            try:
+                event = stream_event_decoder.decode(payload)
+            except msgspec.DecodeError as e:
+                raise UpstreamError(
+                    f"anthropic sent an invalid stream event: {e}", upstream_status=200
+                ) from e
+            chunk = self._translate(event)
+            if chunk is not None:
+                out.append(chunk)
+        return out
+
+    def _translate(self, event: StreamEvent) -> ChatChunk | None:
+        kind = event.type
+        if kind == "content_block_delta" and event.delta is not None:
+            if event.delta.type == "text_delta" and event.delta.text:
+                return self._chunk(Delta(content=event.delta.text))
+            if (
+                event.delta.type == "input_json_delta"
+                and event.delta.partial_json
+                and event.index in self._tool_index
+            ):
+                args = FunctionCallDelta(arguments=event.delta.partial_json)
+                return self._chunk(
+                    Delta(tool_calls=[ToolCallDelta(index=self._tool_index[event.index], function=args)])
+                )
+            return None
+        if kind == "content_block_start" and event.content_block is not None and event.index is not None:
+            block = event.content_block
+            if block.type == "tool_use":
+                index = self._tool_index[event.index] = len(self._tool_index)
+                fn = FunctionCallDelta(name=block.name, arguments="")
+                return self._chunk(
+                    Delta(tool_calls=[ToolCallDelta(index=index, id=block.id, type="function", function=fn)])
+                )
+            if block.type == "text" and block.text:
+                return self._chunk(Delta(content=block.text))
+            return None
+        if kind == "message_start" and event.message is not None:
+            self._id, self._model, self._usage = event.message.id, event.message.model, event.message.usage
+            return self._chunk(Delta(role="assistant", content=""))
+        if kind == "message_delta":
+            if event.usage is not None:
+                self._add_usage(event.usage)
+            stop = event.delta.stop_reason if event.delta is not None else None
+            return self._chunk(Delta(), finish_reason(stop))
+        if kind == "message_stop":
+            self.is_done = True
+            return self._usage_chunk() if self.include_usage else None
+        if kind == "error":
+            raise _stream_error(event)
+        return None  # ping, content_block_stop, and event types added after this was written
+
+    def _chunk(self, delta: Delta, finish: str | None = None) -> ChatChunk:
+        return ChatChunk(
+            id=self._id,
+            object="chat.completion.chunk",
+            created=self.created,
+            model=self._model,
+            choices=[ChunkChoice(index=0, delta=delta, finish_reason=finish)],
+        )
+
+    def _add_usage(self, end: DeltaUsage) -> None:
+        # message_delta counts are cumulative totals: they replace, and absent ones keep the
+        # message_start value.
+        u = self._usage
+        u.output_tokens = end.output_tokens
+        if end.input_tokens is not None:
+            u.input_tokens = end.input_tokens
+        if end.cache_read_input_tokens is not None:
+            u.cache_read_input_tokens = end.cache_read_input_tokens
+        if end.cache_creation_input_tokens is not None:
+            u.cache_creation_input_tokens = end.cache_creation_input_tokens
+
+    def _usage_chunk(self) -> ChatChunk:
+        u = self._usage
+        return ChatChunk(
+            id=self._id,
+            object="chat.completion.chunk",
+            created=self.created,
+            model=self._model,
+            choices=[],
+            usage=chat_usage(
+                u.input_tokens, u.output_tokens, u.cache_read_input_tokens, u.cache_creation_input_tokens
+            ),
+        )
+
+
+def _stream_error(event: StreamEvent) -> SluiceError:
+    err = event.error
+    kind = err.type if err is not None else "api_error"
+    message = err.message if err is not None else "unknown error"
+    return from_upstream_status(
+        _ERROR_STATUSES.get(kind, 500), "anthropic", f"{kind} in the stream: {message}"
+    )

@@ -1,0 +1,452 @@
+"""The Messages surface's translation: client bodies -> ChatRequest, ChatResponse and chunk
+batches -> Anthropic JSON and SSE, checked exactly and through the real ``anthropic`` SDK."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+import msgspec
+import pytest
+
+from sluice.api.anthropic.translate import (
+    MessagesStreamEncoder,
+    decode_messages_request,
+    to_chat_request,
+    to_messages_response,
+)
+from sluice.errors import InvalidRequestError, UnavailableError, UpstreamError
+from sluice.types import (
+    ChatChunk,
+    ChatResponse,
+    ChunkBatch,
+    chat_chunk_decoder,
+    chat_response_decoder,
+    encoder,
+)
+from tests.api.anthropic.conftest import Canned, CannedServer
+
+WEATHER = {
+    "name": "get_weather",
+    "description": "Weather for a city",
+    "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
+
+
+def translate(**body: Any) -> dict[str, Any]:
+    body.setdefault("model", "claude-haiku")
+    body.setdefault("max_tokens", 100)
+    body.setdefault("messages", [{"role": "user", "content": "Hi"}])
+    chat = to_chat_request(decode_messages_request(msgspec.json.encode(body)))
+    return msgspec.json.decode(encoder.encode(chat))
+
+
+def refused(**body: Any) -> InvalidRequestError:
+    with pytest.raises(InvalidRequestError) as info:
+        translate(**body)
+    return info.value
+
+
+# --- decoding ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        (b'{"model": "m", "max_tokens": 1, "messages": [', None),
+        (b'{"model": "m", "messages": [{"role": "user", "content": "x"}]}', "max_tokens"),
+        (b'{"model": "m", "max_tokens": 0, "messages": [{"role": "user", "content": "x"}]}', "max_tokens"),
+        (b'{"model": "m", "max_tokens": 1, "messages": []}', "messages"),
+        (b'{"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}], "temprature": 1}', "temprature"),
+        (b'{"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}], "temperature": 1.5}', "temperature"),
+        (b'{"model": "m", "max_tokens": 1, "messages": [{"role": "human", "content": "x"}]}', "messages[0].role"),
+        (
+            b'{"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [{"type": "document"}]}]}',
+            "messages[0].content[0].type",
+        ),
+        (
+            b'{"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [{"type": "text"}]}]}',
+            "messages[0].content[0].text",
+        ),
+        (
+            b'{"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}], "tools": [{"type": "web_search_20250305", "name": "web_search", "input_schema": {}}]}',
+            "tools[0].type",
+        ),
+    ],
+)
+def test_bad_bodies_are_400s_naming_the_param(body: bytes, param: str | None) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        decode_messages_request(body)
+    assert info.value.status == 400
+    assert info.value.param == param
+
+
+# --- request -----------------------------------------------------------------------------
+
+
+def test_full_request() -> None:
+    chat = translate(
+        system=[{"type": "text", "text": "You are terse."}, {"type": "text", "text": "Metric units.", "cache_control": {"type": "ephemeral"}}],
+        messages=[
+            {"role": "user", "content": [
+                {"type": "text", "text": "Compare"},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
+                {"type": "image", "source": {"type": "url", "url": "https://example.com/cat.jpg"}},
+            ]},
+            {"role": "assistant", "content": [
+                {"type": "thinking", "thinking": "The user wants weather.", "signature": "sig"},
+                {"type": "text", "text": "Checking "},
+                {"type": "text", "text": "both."},
+                {"type": "tool_use", "id": "toolu_1", "name": "get_weather", "input": {"city": "Paris"}},
+                {"type": "tool_use", "id": "toolu_2", "name": "get_weather", "input": {"city": "Rome"}},
+            ]},
+            {"role": "user", "content": [
+                {"type": "tool_result", "tool_use_id": "toolu_1", "content": "18C"},
+                {"type": "tool_result", "tool_use_id": "toolu_2", "is_error": True, "content": [
+                    {"type": "text", "text": "timeout"},
+                    {"type": "image", "source": {"type": "url", "url": "https://example.com/err.png"}},
+                ]},
+                {"type": "text", "text": "Summarise."},
+            ]},
+        ],
+        tools=[WEATHER],
+        tool_choice={"type": "any", "disable_parallel_tool_use": True},
+        stop_sequences=["###"],
+        temperature=0.2,
+        top_p=0.9,
+        top_k=40,
+        metadata={"user_id": "user-42"},
+        thinking={"type": "enabled", "budget_tokens": 2048},
+        service_tier="auto",
+        stream=True,
+    )  # fmt: skip
+    assert chat == {
+        "model": "claude-haiku",
+        "messages": [
+            {"role": "system", "content": "You are terse.\n\nMetric units."},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Compare"},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+                    {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg"}},
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": "Checking both.",
+                "tool_calls": [
+                    {"id": "toolu_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}},
+                    {"id": "toolu_2", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'}},
+                ],
+            },
+            {"role": "tool", "content": "18C", "tool_call_id": "toolu_1"},
+            {"role": "tool", "content": "timeout", "tool_call_id": "toolu_2"},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "image_url", "image_url": {"url": "https://example.com/err.png"}},
+                    {"type": "text", "text": "Summarise."},
+                ],
+            },
+        ],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+        "max_tokens": 100,
+        "temperature": 0.2,
+        "top_p": 0.9,
+        "stop": ["###"],
+        "tools": [
+            {
+                "type": "function",
+                "function": {"name": "get_weather", "description": "Weather for a city", "parameters": WEATHER["input_schema"]},
+            }
+        ],
+        "tool_choice": "required",
+        "parallel_tool_calls": False,
+        "user": "user-42",
+    }
+
+
+def test_minimal_request() -> None:
+    assert translate() == {"model": "claude-haiku", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 100}
+
+
+def test_system_role_messages_and_structured_output() -> None:
+    chat = translate(
+        messages=[
+            {"role": "system", "content": [{"type": "text", "text": "Be kind."}]},
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello"},
+        ],
+        output_config={"effort": "low", "format": {"type": "json_schema", "schema": {"type": "object"}}},
+    )
+    assert chat["messages"] == [
+        {"role": "system", "content": "Be kind."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello"},
+    ]
+    assert chat["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "output", "schema": {"type": "object"}, "strict": True},
+    }
+
+
+def test_response_blocks_echoed_back_by_the_sdk_are_accepted() -> None:
+    blocks = [
+        anthropic.types.TextBlock(type="text", text="Checking.").model_dump(),
+        anthropic.types.ToolUseBlock(type="tool_use", id="toolu_1", name="f", input={"a": 1}).model_dump(),
+    ]
+    chat = translate(messages=[{"role": "user", "content": "x"}, {"role": "assistant", "content": blocks}])
+    assert chat["messages"][1] == {
+        "role": "assistant",
+        "content": "Checking.",
+        "tool_calls": [{"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": '{"a":1}'}}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("tool_choice", "expected", "parallel"),
+    [
+        ({"type": "auto"}, "auto", None),
+        ({"type": "auto", "disable_parallel_tool_use": True}, "auto", False),
+        ({"type": "any"}, "required", None),
+        ({"type": "none"}, "none", None),
+        ({"type": "tool", "name": "get_weather"}, {"type": "function", "function": {"name": "get_weather"}}, None),
+    ],
+)
+def test_tool_choice(tool_choice: dict[str, Any], expected: Any, parallel: bool | None) -> None:
+    chat = translate(tools=[WEATHER], tool_choice=tool_choice)
+    assert chat["tool_choice"] == expected
+    assert chat.get("parallel_tool_calls") == parallel
+
+
+def test_tool_choice_without_tools_is_dropped() -> None:
+    assert "tool_choice" not in translate(tool_choice={"type": "any", "disable_parallel_tool_use": True})
+
+
+def test_what_cannot_be_served_is_refused_by_name() -> None:
+    assert refused(container="container_abc").param == "container"
+    assert refused(inference_geo="eu").param == "inference_geo"
+    tool_use = {"type": "tool_use", "id": "t", "name": "f", "input": {}}
+    err = refused(messages=[{"role": "user", "content": [tool_use]}])
+    assert (err.message, err.param) == ("tool_use blocks are not allowed in user messages", "messages[0].content[0]")
+    image = {"type": "image", "source": {"type": "url", "url": "https://x/y.png"}}
+    err = refused(messages=[{"role": "user", "content": "x"}, {"role": "assistant", "content": [image]}])
+    assert (err.message, err.param) == ("image blocks are not allowed in assistant messages", "messages[1].content[0]")
+    err = refused(messages=[{"role": "system", "content": [image]}])
+    assert err.param == "messages[0].content"
+
+
+# --- response ----------------------------------------------------------------------------
+
+
+def chat_response(message: dict[str, Any], finish_reason: str = "stop", **usage: Any) -> ChatResponse:
+    body = {
+        "id": "chatcmpl-abc123",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{"index": 0, "message": {"role": "assistant", **message}, "finish_reason": finish_reason}],
+        "usage": usage or {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25},
+    }
+    return chat_response_decoder.decode(msgspec.json.encode(body))
+
+
+def test_response_with_text_and_tool_use() -> None:
+    resp = chat_response(
+        {
+            "content": "Checking.",
+            "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}},
+                {"id": "call_2", "type": "function", "function": {"name": "now", "arguments": ""}},
+            ],
+        },
+        "tool_calls",
+        prompt_tokens=1200,
+        completion_tokens=30,
+        total_tokens=1230,
+        prompt_tokens_details={"cached_tokens": 1024},
+    )
+    assert msgspec.json.decode(to_messages_response(resp, "claude-haiku")) == {
+        "id": "msg_abc123",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-haiku",
+        "content": [
+            {"type": "text", "text": "Checking."},
+            {"type": "tool_use", "id": "call_1", "name": "get_weather", "input": {"city": "Paris"}},
+            {"type": "tool_use", "id": "call_2", "name": "now", "input": {}},
+        ],
+        "stop_reason": "tool_use",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 176, "output_tokens": 30, "cache_read_input_tokens": 1024},
+    }
+
+
+@pytest.mark.parametrize(
+    ("finish_reason", "stop_reason"),
+    [("stop", "end_turn"), ("length", "max_tokens"), ("tool_calls", "tool_use"), ("content_filter", "refusal")],
+)
+def test_stop_reasons(finish_reason: str, stop_reason: str) -> None:
+    body = msgspec.json.decode(to_messages_response(chat_response({"content": "x"}, finish_reason), "m"))
+    assert body["stop_reason"] == stop_reason
+
+
+def test_refusal_becomes_text_with_stop_reason_refusal() -> None:
+    body = msgspec.json.decode(to_messages_response(chat_response({"content": None, "refusal": "I can't."}), "m"))
+    assert (body["content"], body["stop_reason"]) == ([{"type": "text", "text": "I can't."}], "refusal")
+
+
+def test_anthropic_ids_are_kept() -> None:
+    resp = msgspec.structs.replace(chat_response({"content": "x"}), id="msg_01XYZ")
+    assert msgspec.json.decode(to_messages_response(resp, "m"))["id"] == "msg_01XYZ"
+
+
+def test_tool_arguments_that_are_not_an_object_are_an_upstream_error() -> None:
+    call = {"id": "c", "type": "function", "function": {"name": "f", "arguments": '{"city": '}}
+    with pytest.raises(UpstreamError) as info:
+        to_messages_response(chat_response({"content": None, "tool_calls": [call]}, "tool_calls"), "m")
+    assert info.value.message == "the model produced tool arguments that are not a JSON object"
+
+
+async def test_response_parses_in_the_sdk(canned: CannedServer, sdk: anthropic.AsyncAnthropic) -> None:
+    call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Oslo"}'}}
+    resp = chat_response({"content": "On it.", "tool_calls": [call]}, "tool_calls")
+    canned.reply = Canned(body=to_messages_response(resp, "claude-haiku"))
+    m = await sdk.messages.create(model="claude-haiku", max_tokens=10, messages=[{"role": "user", "content": "Oslo"}])
+    assert m.id == "msg_abc123" and m.model == "claude-haiku" and m.stop_reason == "tool_use"
+    assert [b.type for b in m.content] == ["text", "tool_use"]
+    assert m.content[1].input == {"city": "Oslo"}  # type: ignore[union-attr]
+    assert (m.usage.input_tokens, m.usage.output_tokens, m.usage.cache_read_input_tokens) == (20, 5, 0)
+
+
+# --- stream ------------------------------------------------------------------------------
+
+
+def chunk(delta: dict[str, Any] | None = None, finish: str | None = None, usage: dict[str, Any] | None = None) -> ChatChunk:
+    body: dict[str, Any] = {"id": "chatcmpl-s1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini"}
+    body["choices"] = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
+    if usage is not None:
+        body["usage"] = usage
+    return chat_chunk_decoder.decode(msgspec.json.encode(body))
+
+
+def tool_delta(index: int, id_: str | None = None, name: str | None = None, args: str = "") -> dict[str, Any]:
+    call: dict[str, Any] = {"index": index, "function": {"arguments": args}}
+    if id_ is not None:
+        call.update(id=id_, type="function")
+        call["function"]["name"] = name
+    return {"tool_calls": [call]}
+
+
+BATCHES: list[ChunkBatch] = [
+    [chunk({"role": "assistant", "content": ""}), chunk({"content": "Let me "})],
+    [chunk({"content": "check."})],
+    [chunk(tool_delta(0, "call_a", "get_weather")), chunk(tool_delta(0, args='{"city":'))],
+    [chunk(tool_delta(0, args=' "Oslo"}')), chunk(tool_delta(1, "call_b", "get_weather", '{"city": "Rome"}'))],
+    [chunk({}, "tool_calls")],
+    [chunk(usage={"prompt_tokens": 50, "completion_tokens": 12, "total_tokens": 62,
+                  "prompt_tokens_details": {"cached_tokens": 8}})],
+]  # fmt: skip
+
+
+def parse_sse(data: bytes) -> list[tuple[str, Any]]:
+    events = []
+    for block in data.decode().split("\n\n"):
+        if block:
+            name, payload = block.split("\n")
+            assert name.startswith("event: ") and payload.startswith("data: ")
+            event = msgspec.json.decode(payload[6:])
+            assert event["type"] == name[7:]
+            events.append((name[7:], event))
+    return events
+
+
+def test_stream_events_exactly() -> None:
+    enc = MessagesStreamEncoder("claude-haiku")
+    data = b"".join(enc.encode(b) for b in BATCHES) + enc.finish()
+    assert [e for _, e in parse_sse(data)] == [
+        {
+            "type": "message_start",
+            "message": {
+                "id": "msg_s1", "type": "message", "role": "assistant", "model": "claude-haiku", "content": [],
+                "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 0, "output_tokens": 0},
+            },
+        },
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Let me "}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "check."}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "content_block_start", "index": 1,
+         "content_block": {"type": "tool_use", "id": "call_a", "name": "get_weather", "input": {}}},
+        {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": '{"city":'}},
+        {"type": "content_block_delta", "index": 1, "delta": {"type": "input_json_delta", "partial_json": ' "Oslo"}'}},
+        {"type": "content_block_stop", "index": 1},
+        {"type": "content_block_start", "index": 2,
+         "content_block": {"type": "tool_use", "id": "call_b", "name": "get_weather", "input": {}}},
+        {"type": "content_block_delta", "index": 2,
+         "delta": {"type": "input_json_delta", "partial_json": '{"city": "Rome"}'}},
+        {"type": "content_block_stop", "index": 2},
+        {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
+         "usage": {"input_tokens": 42, "output_tokens": 12, "cache_read_input_tokens": 8}},
+        {"type": "message_stop"},
+    ]  # fmt: skip
+
+
+def test_empty_batches_write_nothing_after_the_start() -> None:
+    enc = MessagesStreamEncoder("m")
+    assert [n for n, _ in parse_sse(enc.encode([chunk({"role": "assistant"})]))] == ["message_start"]
+    assert enc.encode([]) == b""
+
+
+def test_finish_of_an_empty_stream_is_still_a_whole_message() -> None:
+    events = parse_sse(MessagesStreamEncoder("m").finish())
+    assert [n for n, _ in events] == ["message_start", "message_delta", "message_stop"]
+    assert events[1][1] == {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+        "usage": {"output_tokens": 0},
+    }
+
+
+def test_error_event_bytes() -> None:
+    data = MessagesStreamEncoder("m").error(UnavailableError("no deployment available"))
+    assert data == (
+        b'event: error\ndata: {"type":"error","error":{"type":"overloaded_error",'
+        b'"message":"no deployment available"}}\n\n'
+    )
+
+
+async def test_stream_round_trip_through_the_sdk(canned: CannedServer, sdk: anthropic.AsyncAnthropic) -> None:
+    enc = MessagesStreamEncoder("claude-haiku")
+    body = b"".join(enc.encode(b) for b in BATCHES) + enc.finish()
+    canned.reply = Canned(body=body, content_type="text/event-stream")
+    async with sdk.messages.stream(
+        model="claude-haiku", max_tokens=100, tools=[WEATHER], messages=[{"role": "user", "content": "Oslo and Rome?"}]
+    ) as stream:
+        text = "".join([t async for t in stream.text_stream])
+        final = await stream.get_final_message()
+    assert text == "Let me check."
+    assert final.id == "msg_s1" and final.model == "claude-haiku" and final.stop_reason == "tool_use"
+    assert [(b.type, getattr(b, "input", None)) for b in final.content] == [
+        ("text", None),
+        ("tool_use", {"city": "Oslo"}),
+        ("tool_use", {"city": "Rome"}),
+    ]
+    assert final.content[0].text == "Let me check."  # type: ignore[union-attr]
+    assert (final.usage.input_tokens, final.usage.output_tokens, final.usage.cache_read_input_tokens) == (42, 12, 8)
+
+
+async def test_stream_error_event_raises_in_the_sdk(canned: CannedServer, sdk: anthropic.AsyncAnthropic) -> None:
+    enc = MessagesStreamEncoder("claude-haiku")
+    body = enc.encode(BATCHES[0]) + enc.error(UpstreamError("anthropic returned HTTP 529: Overloaded", upstream_status=529))
+    canned.reply = Canned(body=body, content_type="text/event-stream")
+    with pytest.raises(anthropic.APIStatusError) as info:
+        async with sdk.messages.stream(
+            model="claude-haiku", max_tokens=100, messages=[{"role": "user", "content": "hi"}]
+        ) as stream:
+            async for _ in stream:
+                pass
+    assert info.value.type == "api_error"
+    assert info.value.api_message == "anthropic returned HTTP 529: Overloaded"

@@ -1,0 +1,382 @@
+"""Internal chat types <-> the Anthropic Messages wire format, both directions, exact values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pytest
+
+from sluice.errors import InvalidRequestError, UpstreamError
+from sluice.providers.anthropic.request import to_messages_request
+from sluice.providers.anthropic.response import StreamTranslator, to_chat_response
+from sluice.providers.anthropic.wire import message_decoder
+from sluice.types import ChatChunk, ChatRequest, chat_request_decoder, encoder
+
+
+def chat(**body: Any) -> ChatRequest:
+    body.setdefault("model", "smart")
+    body.setdefault("messages", [{"role": "user", "content": "Hi"}])
+    return chat_request_decoder.decode(msgspec.json.encode(body))
+
+
+def wire(request: ChatRequest, model: str = "claude-sonnet-4-5") -> dict[str, Any]:
+    return msgspec.json.decode(encoder.encode(to_messages_request(request, model)))
+
+
+def as_json(value: Any) -> Any:
+    return msgspec.json.decode(encoder.encode(value))
+
+
+# --- internal -> Anthropic request -------------------------------------------------------
+
+
+def test_full_request() -> None:
+    request = chat(
+        messages=[
+            {"role": "system", "content": "You are terse."},
+            {"role": "developer", "content": [{"type": "text", "text": "Use metric units."}]},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Compare these."},
+                    {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
+                    {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg", "detail": "high"}},
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [
+                    {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Paris"}'}},
+                    {"id": "call_2", "type": "function", "function": {"name": "time", "arguments": ""}},
+                ],
+            },
+            {"role": "tool", "tool_call_id": "call_1", "content": "18C"},
+            {"role": "tool", "tool_call_id": "call_2", "content": [{"type": "text", "text": "09:00"}]},
+            {"role": "user", "content": "And tomorrow?"},
+        ],
+        max_tokens=256,
+        temperature=0.5,
+        top_p=0.9,
+        stop=["###", "END"],
+        tools=[
+            {
+                "type": "function",
+                "function": {
+                    "name": "weather",
+                    "description": "Weather for a city",
+                    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+                    "strict": True,
+                },
+            },
+            {"type": "function", "function": {"name": "time"}},
+        ],
+        tool_choice={"type": "function", "function": {"name": "weather"}},
+        parallel_tool_calls=False,
+        response_format={"type": "json_schema", "json_schema": {"name": "answer", "schema": {"type": "object"}}},
+        safety_identifier="user-42",
+        seed=7,
+        frequency_penalty=0.5,
+    )
+    assert wire(request) == {
+        "model": "claude-sonnet-4-5",
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "Compare these."},
+                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
+                    {"type": "image", "source": {"type": "url", "url": "https://example.com/cat.jpg"}},
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "tool_use", "id": "call_1", "name": "weather", "input": {"city": "Paris"}},
+                    {"type": "tool_use", "id": "call_2", "name": "time", "input": {}},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": "call_1", "content": "18C"},
+                    {"type": "tool_result", "tool_use_id": "call_2", "content": "09:00"},
+                    {"type": "text", "text": "And tomorrow?"},
+                ],
+            },
+        ],
+        "max_tokens": 256,
+        "system": "You are terse.\n\nUse metric units.",
+        "stop_sequences": ["###", "END"],
+        "temperature": 0.5,
+        "top_p": 0.9,
+        "metadata": {"user_id": "user-42"},
+        "tools": [
+            {
+                "name": "weather",
+                "description": "Weather for a city",
+                "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+            },
+            {"name": "time", "input_schema": {"type": "object", "properties": {}}},
+        ],
+        "tool_choice": {"type": "tool", "name": "weather", "disable_parallel_tool_use": True},
+        "output_config": {"format": {"type": "json_schema", "schema": {"type": "object"}}},
+    }
+
+
+def test_minimal_request_defaults() -> None:
+    assert wire(chat(stream=True, max_completion_tokens=10, user="u")) == {
+        "model": "claude-sonnet-4-5",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}],
+        "max_tokens": 10,
+        "stream": True,
+        "metadata": {"user_id": "u"},
+    }
+    assert wire(chat())["max_tokens"] == 4096
+
+
+def test_temperature_is_clamped_to_anthropics_range() -> None:
+    assert wire(chat(temperature=1.7))["temperature"] == 1.0
+    assert wire(chat(temperature=0))["temperature"] == 0
+
+
+def test_consecutive_user_turns_merge_and_assistant_text_precedes_tool_use() -> None:
+    request = chat(
+        messages=[
+            {"role": "user", "content": "a"},
+            {"role": "user", "content": [{"type": "text", "text": "b"}, {"type": "text", "text": ""}]},
+            {"role": "assistant", "content": "Let me look.", "tool_calls": [
+                {"id": "t", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+        ]
+    )  # fmt: skip
+    assert wire(request)["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
+        {
+            "role": "assistant",
+            "content": [{"type": "text", "text": "Let me look."}, {"type": "tool_use", "id": "t", "name": "f", "input": {}}],
+        },
+    ]
+
+
+TOOLS = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
+
+
+@pytest.mark.parametrize(
+    ("tool_choice", "parallel", "expected"),
+    [
+        ("auto", None, {"type": "auto"}),
+        ("required", None, {"type": "any"}),
+        ("none", None, {"type": "none"}),
+        (None, None, None),
+        (None, False, {"type": "auto", "disable_parallel_tool_use": True}),
+        ("required", False, {"type": "any", "disable_parallel_tool_use": True}),
+        ("none", False, {"type": "none"}),
+    ],
+)
+def test_tool_choice(tool_choice: str | None, parallel: bool | None, expected: dict[str, Any] | None) -> None:
+    body: dict[str, Any] = {"tools": TOOLS}
+    if tool_choice is not None:
+        body["tool_choice"] = tool_choice
+    if parallel is not None:
+        body["parallel_tool_calls"] = parallel
+    assert wire(chat(**body)).get("tool_choice") == expected
+
+
+def test_tool_choice_without_tools_is_not_sent() -> None:
+    assert "tool_choice" not in wire(chat(tool_choice="required", parallel_tool_calls=False))
+
+
+def bad_call(arguments: str) -> dict[str, Any]:
+    call = {"id": "c", "type": "function", "function": {"name": "f", "arguments": arguments}}
+    return {"messages": [{"role": "user", "content": "x"}, {"role": "assistant", "tool_calls": [call]}]}
+
+
+def image(url: str) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}]}
+
+
+@pytest.mark.parametrize(
+    ("body", "message", "param"),
+    [
+        ({"n": 2}, "n > 1 is not supported by anthropic deployments", "n"),
+        ({"logprobs": True}, "logprobs are not supported by anthropic deployments", "logprobs"),
+        ({"modalities": ["text", "audio"]}, "audio output is not supported by anthropic deployments", "modalities"),
+        ({"functions": [{"name": "f"}]}, "functions/function_call are not supported by anthropic deployments; use tools", "functions"),
+        ({"web_search_options": {}}, "web_search_options is not supported by anthropic deployments", "web_search_options"),
+        (
+            {"response_format": {"type": "json_object"}},
+            "anthropic deployments support response_format json_schema with a schema, not json_object",
+            "response_format",
+        ),
+        (bad_call("{not json"), "tool call arguments must be a JSON object", "messages[1].tool_calls[0].function.arguments"),
+        (bad_call("[1, 2]"), "tool call arguments must be a JSON object", "messages[1].tool_calls[0].function.arguments"),
+        (image("ftp://example.com/a.png"), "image URLs must be http(s) or base64 data URLs", "messages[0].content[0]"),
+        (image("data:image/png,abc"), "image data URLs must look like data:<media type>;base64,<data>", "messages[0].content[0]"),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "x", "format": "wav"}}]}]},
+            "content parts of type 'input_audio' are not supported by anthropic deployments",
+            "messages[0].content[0]",
+        ),
+        ({"messages": [{"role": "tool", "content": "x"}]}, "tool messages need a tool_call_id", "messages[0].tool_call_id"),
+        (
+            {"messages": [{"role": "function", "name": "f", "content": "x"}]},
+            "function messages are not supported by anthropic deployments; use tool messages",
+            "messages[0].role",
+        ),
+        (
+            {"messages": [{"role": "system", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]},
+            "system messages may only contain text parts, got 'image_url'",
+            "messages[0].content[0]",
+        ),
+    ],
+)
+def test_unsupported_requests_are_refused(body: dict[str, Any], message: str, param: str) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        to_messages_request(chat(**body), "claude")
+    assert (info.value.message, info.value.param) == (message, param)
+
+
+def test_null_pass_through_fields_are_not_refused() -> None:
+    assert "messages" in wire(chat(functions=None, audio=None))
+
+
+# --- Anthropic response -> internal ------------------------------------------------------
+
+
+def message(**fields: Any) -> bytes:
+    base: dict[str, Any] = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-haiku-4-5",
+        "content": [{"type": "text", "text": "Hello"}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": 3},
+    }
+    return msgspec.json.encode({**base, **fields})
+
+
+def test_text_response() -> None:
+    resp = to_chat_response(message_decoder.decode(message()), created=123)
+    assert as_json(resp) == {
+        "id": "msg_1",
+        "object": "chat.completion",
+        "created": 123,
+        "model": "claude-haiku-4-5",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello"}, "finish_reason": "stop"}],
+        "usage": {
+            "prompt_tokens": 10,
+            "completion_tokens": 3,
+            "total_tokens": 13,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("stop_reason", "finish_reason"),
+    [
+        ("end_turn", "stop"),
+        ("stop_sequence", "stop"),
+        ("max_tokens", "length"),
+        ("tool_use", "tool_calls"),
+        ("refusal", "content_filter"),
+        ("model_context_window_exceeded", "length"),
+        ("pause_turn", "stop"),
+        ("something_new", "stop"),
+    ],
+)
+def test_stop_reasons(stop_reason: str, finish_reason: str) -> None:
+    resp = to_chat_response(message_decoder.decode(message(stop_reason=stop_reason)), created=0)
+    assert resp.choices[0].finish_reason == finish_reason
+
+
+def test_response_without_text_and_with_blocks_we_do_not_translate() -> None:
+    content = [
+        {"type": "thinking", "thinking": "hmm", "signature": "sig"},
+        {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}},
+    ]
+    resp = to_chat_response(message_decoder.decode(message(content=content, stop_reason="tool_use")), created=0)
+    assert as_json(resp.choices[0].message) == {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [{"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+    }
+
+
+# --- Anthropic stream -> internal chunks -------------------------------------------------
+
+
+def events(*items: dict[str, Any]) -> list[bytes]:
+    return [msgspec.json.encode(e) for e in items]
+
+
+START = {
+    "type": "message_start",
+    "message": {"id": "msg_s", "type": "message", "role": "assistant", "model": "claude-haiku-4-5", "content": [],
+                "stop_reason": None, "stop_sequence": None,
+                "usage": {"input_tokens": 5, "cache_read_input_tokens": 2, "output_tokens": 1}},
+}  # fmt: skip
+
+
+def deltas(chunks: list[ChatChunk]) -> list[Any]:
+    return [as_json(c.choices[0].delta) if c.choices else as_json(c.usage) for c in chunks]
+
+
+def test_stream_ignores_pings_thinking_and_unknown_events() -> None:
+    t = StreamTranslator(created=1, include_usage=True)
+    chunks = t.feed(
+        events(
+            START,
+            {"type": "ping"},
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}},
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "hmm"}},
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "s"}},
+            {"type": "content_block_stop", "index": 0},
+            {"type": "brand_new_event", "whatever": [1]},
+            {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}},
+            {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "Hi"}},
+            {"type": "content_block_stop", "index": 1},
+            {"type": "content_block_start", "index": 2, "content_block": {"type": "tool_use", "id": "tu", "name": "f", "input": {}}},
+            {"type": "content_block_delta", "index": 2, "delta": {"type": "input_json_delta", "partial_json": "{}"}},
+            {"type": "message_delta", "delta": {"stop_reason": "max_tokens", "stop_sequence": None},
+             "usage": {"input_tokens": 7, "output_tokens": 9}},
+        )
+    )  # fmt: skip
+    assert not t.is_done
+    chunks += t.feed(events({"type": "message_stop"}))
+    assert t.is_done
+    assert deltas(chunks) == [
+        {"role": "assistant", "content": ""},
+        {"content": "Hi"},
+        {"tool_calls": [{"index": 0, "id": "tu", "type": "function", "function": {"name": "f", "arguments": ""}}]},
+        {"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]},
+        {},
+        # message_delta's cumulative input count replaces message_start's; cache reads are kept.
+        {"prompt_tokens": 9, "completion_tokens": 9, "total_tokens": 18,
+         "prompt_tokens_details": {"cached_tokens": 2, "audio_tokens": 0}},
+    ]  # fmt: skip
+    assert chunks[4].choices[0].finish_reason == "length"
+    assert {(c.id, c.model, c.created) for c in chunks} == {("msg_s", "claude-haiku-4-5", 1)}
+
+
+def test_stream_without_include_usage_ends_with_the_finish_chunk() -> None:
+    t = StreamTranslator(created=1, include_usage=False)
+    stop = {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 1}}
+    chunks = t.feed(events(START, stop, {"type": "message_stop"}))
+    assert [c.choices[0].finish_reason for c in chunks] == [None, "stop"]
+
+
+def test_stream_error_events() -> None:
+    t = StreamTranslator(created=1, include_usage=False)
+    with pytest.raises(InvalidRequestError) as bad:
+        t.feed(events({"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long"}}))
+    assert bad.value.message == "anthropic rejected the request: invalid_request_error in the stream: prompt is too long"
+    with pytest.raises(UpstreamError) as failed:
+        t.feed(events({"type": "error", "error": {"type": "api_error", "message": "Internal server error"}}))
+    assert failed.value.upstream_status == 500
+    with pytest.raises(UpstreamError) as garbled:
+        t.feed([b"{not json"])
+    assert garbled.value.message.startswith("anthropic sent an invalid stream event: ")
