@@ -14,6 +14,6 @@ exec ./compare.sh --concurrency "${CONCURRENCY:-1 10 100}" --modes "json stream"
   --requests "${REQUESTS:-2000}" --duration "${DURATION:-40}" "$@" \
   --gw thin-starlette --start 'peers/thin/start-starlette.sh 4101' --url http://127.0.0.1:4101 --key sk-thin-key \
   --gw litellm --start 'peers/litellm/start.sh 4000' --url http://127.0.0.1:4000 --key sk-bench-master-key \
-  --gw sluice --start "exec $ROOT/.venv/bin/sluice serve --config $ROOT/bench/sluice-bench.yaml --host 127.0.0.1 --port 4200" \
+  --gw sluice --start "$ROOT/.venv/bin/sluice serve --config $ROOT/bench/sluice-bench.yaml --host 127.0.0.1 --port 4200" \
      --url http://127.0.0.1:4200 --key sk-bench \
      --version-cmd "$ROOT/.venv/bin/sluice --version"

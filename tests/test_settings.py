@@ -87,3 +87,10 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as e:
         load_settings(write(tmp_path, "- a list"))
     assert e.value.problems == ["the top level must be a mapping"]
+
+
+def test_sluice_variables_override_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = write(tmp_path, "server: {port: 4000, host: 127.0.0.1}\n")
+    monkeypatch.setenv("SLUICE_SERVER__PORT", "8088")
+    s = load_settings(p)
+    assert (s.server.host, s.server.port) == ("127.0.0.1", 8088)

@@ -7,12 +7,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sluice.api.anthropic.errors import render_error
-from sluice.api.anthropic.translate import (
-    MessagesStreamEncoder,
-    decode_messages_request,
-    to_chat_request,
-    to_messages_response,
-)
+from sluice.api.anthropic.stream import MessagesStreamEncoder
+from sluice.api.anthropic.translate import decode_messages_request, to_chat_request, to_messages_response
 from sluice.api.body import read_body
 from sluice.api.context import bearer, raw_headers, reply_headers
 from sluice.api.endpoint import endpoint, relay

@@ -4,32 +4,19 @@ gateway's ``ChatResponse`` or chunk stream -> Anthropic's Message JSON or SSE ev
 
 from __future__ import annotations
 
-from typing import Literal
-
 import msgspec
 from msgspec import Raw
 
-from sluice.api.anthropic.errors import error_event
 from sluice.api.body import decode
-from sluice.errors import InvalidRequestError, SluiceError, UpstreamError
+from sluice.errors import InvalidRequestError, UpstreamError
 from sluice.providers.anthropic.wire import (
     ContentBlock,
-    ContentBlockDeltaEvent,
-    ContentBlockStartEvent,
-    ContentBlockStopEvent,
-    DeltaUsage,
     ImageBlock,
     InputBlock,
-    InputJsonDelta,
     InputMessage,
     Message,
-    MessageDeltaBody,
-    MessageDeltaEvent,
     MessagesRequest,
-    MessageStartEvent,
-    MessageStopEvent,
     TextBlock,
-    TextDelta,
     ToolChoiceAny,
     ToolChoiceAuto,
     ToolChoiceNone,
@@ -41,10 +28,8 @@ from sluice.providers.anthropic.wire import (
     messages_request_decoder,
 )
 from sluice.types import (
-    ChatChunk,
     ChatRequest,
     ChatResponse,
-    ChunkBatch,
     ContentPart,
     FunctionCall,
     FunctionDef,
@@ -54,7 +39,6 @@ from sluice.types import (
     StreamOptions,
     Tool,
     ToolCall,
-    ToolCallDelta,
     ToolChoice,
     ToolChoiceFunction,
     ToolChoiceNamed,
@@ -264,9 +248,9 @@ def to_messages_response(resp: ChatResponse, model: str) -> bytes:
         if msg.refusal and not msg.content:
             stop_reason = "refusal"
         for call in msg.tool_calls or ():
-            input_ = _tool_input(call.function.arguments)
+            input_ = tool_input(call.function.arguments)
             blocks.append(ContentBlock(type="tool_use", id=call.id, name=call.function.name, input=input_))
-    prompt, output, cached = _usage_counts(resp.usage)
+    prompt, output, cached = usage_counts(resp.usage)
     message = Message(
         id=message_id(resp.id),
         model=model,
@@ -277,7 +261,7 @@ def to_messages_response(resp: ChatResponse, model: str) -> bytes:
     return encoder.encode(message)
 
 
-def _tool_input(arguments: str) -> Raw:
+def tool_input(arguments: str) -> Raw:
     if not arguments.strip():
         return Raw(b"{}")
     try:
@@ -287,107 +271,9 @@ def _tool_input(arguments: str) -> Raw:
     return Raw(arguments)
 
 
-def _usage_counts(usage: ChatUsage | None) -> tuple[int, int, int]:
+def usage_counts(usage: ChatUsage | None) -> tuple[int, int, int]:
     """(prompt, completion, cached) tokens; OpenAI's prompt count includes the cached ones."""
     if usage is None:
         return 0, 0, 0
     details = usage.prompt_tokens_details
     return usage.prompt_tokens, usage.completion_tokens, details.cached_tokens if details else 0
-
-
-# --- stream ------------------------------------------------------------------------------
-
-
-def _sse(event: msgspec.Struct) -> bytes:
-    return b"event: %s\ndata: %s\n\n" % (event.__struct_config__.tag.encode(), encoder.encode(event))
-
-
-class MessagesStreamEncoder:
-    """Turns the gateway's chunk batches into Anthropic stream events.
-
-    ``message_start`` goes first (input tokens 0: the count arrives with the last chunk); text
-    and each tool call get a content block, opened and closed in order; ``finish`` closes the
-    last block and sends ``message_delta`` (stop reason, usage) and ``message_stop``.
-    """
-
-    def __init__(self, model: str) -> None:
-        self.model = model
-        self._started = False
-        self._open: int | None = None
-        self._open_kind: Literal["text", "tool_use"] | None = None
-        self._blocks = 0
-        self._tool_blocks: dict[int, int] = {}
-        self._stop_reason: str | None = None
-        self._usage: DeltaUsage | None = None
-
-    def encode(self, batch: ChunkBatch) -> bytes:
-        """The SSE bytes for one batch (possibly empty)."""
-        out: list[bytes] = []
-        for chunk in batch:
-            if not self._started:
-                out.append(self._message_start(chunk.id))
-            if chunk.usage is not None:
-                prompt, output, cached = _usage_counts(chunk.usage)
-                self._usage = DeltaUsage(
-                    input_tokens=prompt - cached, output_tokens=output, cache_read_input_tokens=cached
-                )
-            self._choices(chunk, out)
-        return b"".join(out)
-
-    def finish(self) -> bytes:
-        """Close the open block; then ``message_delta`` and ``message_stop``."""
-        out: list[bytes] = []
-        if not self._started:
-            out.append(self._message_start(""))
-        self._close(out)
-        usage = self._usage or DeltaUsage(output_tokens=0)
-        out.append(_sse(MessageDeltaEvent(MessageDeltaBody(self._stop_reason or "end_turn"), usage)))
-        out.append(_sse(MessageStopEvent()))
-        return b"".join(out)
-
-    def error(self, err: SluiceError) -> bytes:
-        """An ``error`` event, for a failure after the stream started."""
-        return _sse(error_event(err))
-
-    def _message_start(self, chat_id: str) -> bytes:
-        self._started = True
-        usage = Usage(input_tokens=0, output_tokens=0)
-        return _sse(
-            MessageStartEvent(Message(id=message_id(chat_id), model=self.model, content=[], usage=usage))
-        )
-
-    def _choices(self, chunk: ChatChunk, out: list[bytes]) -> None:
-        for choice in chunk.choices:
-            delta = choice.delta
-            text = delta.content or delta.refusal
-            if text:
-                if self._open_kind != "text":
-                    self._start(ContentBlock(type="text", text=""), "text", out)
-                out.append(_sse(ContentBlockDeltaEvent(self._blocks - 1, TextDelta(text))))
-            for call in delta.tool_calls or ():
-                self._tool_call(call, out)
-            if choice.finish_reason:
-                self._stop_reason = STOP_REASONS.get(choice.finish_reason, "end_turn")
-
-    def _tool_call(self, call: ToolCallDelta, out: list[bytes]) -> None:
-        index = self._tool_blocks.get(call.index)
-        fn = call.function
-        if index is None:
-            name = fn.name if fn is not None and fn.name else ""
-            block = ContentBlock(type="tool_use", id=call.id or "", name=name, input=Raw(b"{}"))
-            index = self._tool_blocks[call.index] = self._start(block, "tool_use", out)
-        if fn is not None and fn.arguments:
-            out.append(_sse(ContentBlockDeltaEvent(index, InputJsonDelta(fn.arguments))))
-
-    def _start(self, block: ContentBlock, kind: Literal["text", "tool_use"], out: list[bytes]) -> int:
-        self._close(out)
-        index = self._open = self._blocks
-        self._open_kind = kind
-        self._blocks += 1
-        out.append(_sse(ContentBlockStartEvent(index, block)))
-        return index
-
-    def _close(self, out: list[bytes]) -> None:
-        if self._open is not None:
-            out.append(_sse(ContentBlockStopEvent(self._open)))
-            self._open = self._open_kind = None

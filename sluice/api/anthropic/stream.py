@@ -1,0 +1,124 @@
+"""The Anthropic Messages stream out: chunk batches from any provider become Anthropic's SSE
+events (message_start, content blocks opened, filled and closed, message_delta, message_stop)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+from msgspec import Raw
+
+from sluice.api.anthropic.errors import error_event
+from sluice.api.anthropic.translate import STOP_REASONS, message_id, usage_counts
+from sluice.errors import SluiceError
+from sluice.providers.anthropic.wire import (
+    ContentBlock,
+    ContentBlockDeltaEvent,
+    ContentBlockStartEvent,
+    ContentBlockStopEvent,
+    DeltaUsage,
+    InputJsonDelta,
+    Message,
+    MessageDeltaBody,
+    MessageDeltaEvent,
+    MessageStartEvent,
+    MessageStopEvent,
+    TextDelta,
+    Usage,
+)
+from sluice.types import ChatChunk, ChunkBatch, ToolCallDelta, encoder
+
+
+def _sse(event: msgspec.Struct) -> bytes:
+    return b"event: %s\ndata: %s\n\n" % (event.__struct_config__.tag.encode(), encoder.encode(event))
+
+
+class MessagesStreamEncoder:
+    """Turns the gateway's chunk batches into Anthropic stream events.
+
+    ``message_start`` goes first (input tokens 0: the count arrives with the last chunk); text
+    and each tool call get a content block, opened and closed in order; ``finish`` closes the
+    last block and sends ``message_delta`` (stop reason, usage) and ``message_stop``.
+    """
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self._started = False
+        self._open: int | None = None
+        self._open_kind: Literal["text", "tool_use"] | None = None
+        self._blocks = 0
+        self._tool_blocks: dict[int, int] = {}
+        self._stop_reason: str | None = None
+        self._usage: DeltaUsage | None = None
+
+    def encode(self, batch: ChunkBatch) -> bytes:
+        """The SSE bytes for one batch (possibly empty)."""
+        out: list[bytes] = []
+        for chunk in batch:
+            if not self._started:
+                out.append(self._message_start(chunk.id))
+            if chunk.usage is not None:
+                prompt, output, cached = usage_counts(chunk.usage)
+                self._usage = DeltaUsage(
+                    input_tokens=prompt - cached, output_tokens=output, cache_read_input_tokens=cached
+                )
+            self._choices(chunk, out)
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        """Close the open block; then ``message_delta`` and ``message_stop``."""
+        out: list[bytes] = []
+        if not self._started:
+            out.append(self._message_start(""))
+        self._close(out)
+        usage = self._usage or DeltaUsage(output_tokens=0)
+        out.append(_sse(MessageDeltaEvent(MessageDeltaBody(self._stop_reason or "end_turn"), usage)))
+        out.append(_sse(MessageStopEvent()))
+        return b"".join(out)
+
+    def error(self, err: SluiceError) -> bytes:
+        """An ``error`` event, for a failure after the stream started."""
+        return _sse(error_event(err))
+
+    def _message_start(self, chat_id: str) -> bytes:
+        self._started = True
+        usage = Usage(input_tokens=0, output_tokens=0)
+        return _sse(
+            MessageStartEvent(Message(id=message_id(chat_id), model=self.model, content=[], usage=usage))
+        )
+
+    def _choices(self, chunk: ChatChunk, out: list[bytes]) -> None:
+        for choice in chunk.choices:
+            delta = choice.delta
+            text = delta.content or delta.refusal
+            if text:
+                if self._open_kind != "text":
+                    self._start(ContentBlock(type="text", text=""), "text", out)
+                out.append(_sse(ContentBlockDeltaEvent(self._blocks - 1, TextDelta(text))))
+            for call in delta.tool_calls or ():
+                self._tool_call(call, out)
+            if choice.finish_reason:
+                self._stop_reason = STOP_REASONS.get(choice.finish_reason, "end_turn")
+
+    def _tool_call(self, call: ToolCallDelta, out: list[bytes]) -> None:
+        index = self._tool_blocks.get(call.index)
+        fn = call.function
+        if index is None:
+            name = fn.name if fn is not None and fn.name else ""
+            block = ContentBlock(type="tool_use", id=call.id or "", name=name, input=Raw(b"{}"))
+            index = self._tool_blocks[call.index] = self._start(block, "tool_use", out)
+        if fn is not None and fn.arguments:
+            out.append(_sse(ContentBlockDeltaEvent(index, InputJsonDelta(fn.arguments))))
+
+    def _start(self, block: ContentBlock, kind: Literal["text", "tool_use"], out: list[bytes]) -> int:
+        self._close(out)
+        index = self._open = self._blocks
+        self._open_kind = kind
+        self._blocks += 1
+        out.append(_sse(ContentBlockStartEvent(index, block)))
+        return index
+
+    def _close(self, out: list[bytes]) -> None:
+        if self._open is not None:
+            out.append(_sse(ContentBlockStopEvent(self._open)))
+            self._open = self._open_kind = None
