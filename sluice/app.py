@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from sluice.api.anthropic.routes import AnthropicRoutes
+from sluice.api.dispatch import Dispatch, Handler
 from sluice.api.health import HealthRoutes
 from sluice.api.openai.routes import OpenAIRoutes
 from sluice.api.render import error_body
@@ -36,7 +37,7 @@ def build_providers(settings: Settings) -> dict[str, Provider]:
     return {name: PROVIDER_TYPES[p.type](p, connect_s) for name, p in settings.providers.items()}
 
 
-def build_app(settings: Settings, *, rng: random.Random | None = None) -> Starlette:
+def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIApp:
     providers = build_providers(settings)
     router = Router(build_routes(settings, providers), latency_alpha=settings.routing.latency_ewma_alpha, rng=rng)
     authenticate = AuthenticateStage(KeyRing(settings.auth.keys))
@@ -48,32 +49,17 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> Starle
     anthropic = AnthropicRoutes(pipeline, max_body)
     health = HealthRoutes(router)
 
-    routes = [
+    data_plane: dict[tuple[str, str], Handler] = {("POST", "/v1/messages"): anthropic.messages}
+    for prefix in ("/v1", ""):  # SDKs use /v1; some clients are configured without it
+        data_plane[("POST", f"{prefix}/chat/completions")] = openai.chat_completions
+        data_plane[("POST", f"{prefix}/embeddings")] = openai.embeddings
+        data_plane[("GET", f"{prefix}/models")] = openai.models
+    # The same handlers as ordinary routes too, so a wrong method on a known path is a 405.
+    routes = [Route(path, handler, methods=[method]) for (method, path), handler in data_plane.items()]
+    routes += [
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),
-        Route("/v1/messages", anthropic.messages, methods=["POST"]),
     ]
-    for prefix in ("/v1", ""):  # SDKs use /v1; some clients are configured without it
-        routes += [
-            Route(f"{prefix}/chat/completions", openai.chat_completions, methods=["POST"]),
-            Route(f"{prefix}/embeddings", openai.embeddings, methods=["POST"]),
-            Route(f"{prefix}/models", openai.models, methods=["GET"]),
-        ]
-
-    middleware = []
-    if settings.server.cors_origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=settings.server.cors_origins,
-                allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=[
-                    "authorization", "content-type", "x-request-id", "x-api-key", "anthropic-version",
-                    "anthropic-beta", "anthropic-dangerous-direct-browser-access",
-                ],
-                expose_headers=["x-request-id", "x-sluice-model", "x-sluice-attempts"],
-            )
-        )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -83,12 +69,24 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> Starle
             for p in providers.values():
                 await p.close()
 
-    return Starlette(
+    fallback = Starlette(
         routes=routes,
-        middleware=middleware,
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
+    app: ASGIApp = Dispatch(data_plane, fallback)
+    if settings.server.cors_origins:
+        app = CORSMiddleware(
+            app,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=[
+                "authorization", "content-type", "x-request-id", "x-api-key", "anthropic-version",
+                "anthropic-beta", "anthropic-dangerous-direct-browser-access",
+            ],
+            expose_headers=["x-request-id", "x-sluice-model", "x-sluice-attempts"],
+        )
+    return app
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

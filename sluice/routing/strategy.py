@@ -12,6 +12,8 @@ Strategy = Callable[[Sequence[Deployment], random.Random], list[Deployment]]
 
 def priority(deployments: Sequence[Deployment], rng: random.Random) -> list[Deployment]:
     """Lowest ``priority`` first; equal priorities are shuffled by weight to spread load."""
+    if len(deployments) == 1:
+        return list(deployments)
     return sorted(weighted(deployments, rng), key=lambda d: d.priority)
 
 
@@ -24,6 +26,8 @@ def weighted(deployments: Sequence[Deployment], rng: random.Random) -> list[Depl
 
 def least_latency(deployments: Sequence[Deployment], rng: random.Random) -> list[Deployment]:
     """Fastest observed (EWMA) first; unmeasured deployments go first so they get measured."""
+    if len(deployments) == 1:
+        return list(deployments)
     return sorted(weighted(deployments, rng), key=lambda d: -1.0 if d.latency_ewma_s is None else d.latency_ewma_s)
 
 
