@@ -56,6 +56,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         data_plane[("GET", f"{prefix}/models")] = openai.models
     # The same handlers as ordinary routes too, so a wrong method on a known path is a 405.
     routes = [Route(path, handler, methods=[method]) for (method, path), handler in data_plane.items()]
+    routes += [Route(f"{prefix}/models/{{model:path}}", openai.model, methods=["GET"]) for prefix in ("/v1", "")]
     routes += [
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),

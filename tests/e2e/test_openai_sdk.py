@@ -157,9 +157,13 @@ def test_embeddings(client: openai.OpenAI) -> None:
     assert plain.data[0].embedding == pytest.approx(r.data[0].embedding, rel=1e-6)
 
 
-def test_models_list(client: openai.OpenAI) -> None:
+def test_models_list_and_retrieve(client: openai.OpenAI) -> None:
     ids = sorted(m.id for m in client.models.list())
     assert ids == ["gpt-4o-mini", "text-embedding-3-small"]
+    m = client.models.retrieve("gpt-4o-mini")
+    assert (m.id, m.object, m.owned_by) == ("gpt-4o-mini", "model", "sim")
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("gpt-9")
 
 
 def test_sdk_errors(gw: Proc, client: openai.OpenAI) -> None:

@@ -13,7 +13,7 @@ from sluice.api.context import bearer, raw_headers, reply_headers
 from sluice.api.endpoint import endpoint, relay
 from sluice.api.render import error_body, error_response
 from sluice.api.sse import SSEResponse
-from sluice.errors import SluiceError
+from sluice.errors import NotFoundError, SluiceError
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.context import RequestContext
 from sluice.pipeline.runner import Pipeline
@@ -86,3 +86,13 @@ class OpenAIRoutes:
         return Response(
             encoder.encode(_ModelList("list", data)), headers={"x-request-id": rid}, media_type="application/json"
         )
+
+    @endpoint(error_response)
+    async def model(self, request: Request, rid: str) -> Response:
+        """One alias, or 404 as for a model that does not exist (or that this key may not use)."""
+        principal = self._authenticate.principal(bearer(request))
+        alias = request.path_params["model"]
+        if alias not in self._models or not principal.may_use(alias):
+            raise NotFoundError(f"The model `{alias}` does not exist or you do not have access to it.", param="model")
+        body = _Model(alias, "model", self._created, self._models[alias])
+        return Response(encoder.encode(body), headers={"x-request-id": rid}, media_type="application/json")
