@@ -36,35 +36,37 @@ def _start_gateway(tmp: Path, config: dict[str, Any], env: dict[str, str] | None
     return start(["serve", "--config", str(path)], tmp / f"gateway-{port}.log", "/health/live", port, env)
 
 
+class _Gateways:
+    """Starts gateways into one folder and stops them all, by PID, when asked."""
+
+    def __init__(self, tmp: Path) -> None:
+        self._tmp = tmp
+        self._procs: list[Proc] = []
+
+    def __call__(self, config: dict[str, Any], env: dict[str, str] | None = None) -> Proc:
+        proc = _start_gateway(self._tmp, config, env)
+        self._procs.append(proc)
+        return proc
+
+    def stop_all(self) -> None:
+        for p in self._procs:
+            p.stop()
+
+
 @pytest.fixture
 def gateway(tmp_path: Path) -> Iterator[GatewayFactory]:
     """Factory: ``gateway(config_dict)`` starts `sluice serve` on a free port; stopped after the test."""
-    procs: list[Proc] = []
-
-    def make(config: dict[str, Any], env: dict[str, str] | None = None) -> Proc:
-        proc = _start_gateway(tmp_path, config, env)
-        procs.append(proc)
-        return proc
-
-    yield make
-    for p in procs:
-        p.stop()
+    gateways = _Gateways(tmp_path)
+    yield gateways
+    gateways.stop_all()
 
 
 @pytest.fixture(scope="module")
 def module_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayFactory]:
     """Like ``gateway`` but shared by a module's tests (each start costs ~1 s)."""
-    tmp = tmp_path_factory.mktemp("gw")
-    procs: list[Proc] = []
-
-    def make(config: dict[str, Any], env: dict[str, str] | None = None) -> Proc:
-        proc = _start_gateway(tmp, config, env)
-        procs.append(proc)
-        return proc
-
-    yield make
-    for p in procs:
-        p.stop()
+    gateways = _Gateways(tmp_path_factory.mktemp("gw"))
+    yield gateways
+    gateways.stop_all()
 
 
 def sim_config(**sim: Any) -> dict[str, Any]:

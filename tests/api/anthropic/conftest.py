@@ -10,7 +10,7 @@ import anthropic
 import pytest
 from aiohttp import web
 
-from tests.fixtures.procs import free_port
+from tests.fixtures.aioserver import local_server
 
 
 @dataclass
@@ -35,15 +35,9 @@ class CannedServer:
 @pytest.fixture
 async def canned() -> AsyncIterator[CannedServer]:
     server = CannedServer()
-    app = web.Application()
-    app.router.add_post("/v1/messages", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    server.base_url = f"http://127.0.0.1:{port}"
-    yield server
-    await runner.cleanup()
+    async with local_server("/v1/messages", server.handle) as base_url:
+        server.base_url = base_url
+        yield server
 
 
 @pytest.fixture

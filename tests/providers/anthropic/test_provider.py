@@ -18,6 +18,7 @@ from sluice.providers.anthropic import AnthropicProvider
 from sluice.providers.base import Target
 from sluice.settings import ProviderSettings
 from sluice.types import ChatChunk, ChatRequest, EmbeddingRequest, Message, StreamOptions, encoder
+from tests.fixtures.aioserver import local_server
 from tests.fixtures.procs import free_port
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "anthropic"
@@ -84,15 +85,9 @@ class ReplayServer:
 @pytest.fixture
 async def upstream() -> AsyncIterator[ReplayServer]:
     server = ReplayServer()
-    app = web.Application()
-    app.router.add_post("/v1/messages", server.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    server.base_url = f"http://127.0.0.1:{port}"
-    yield server
-    await runner.cleanup()
+    async with local_server("/v1/messages", server.handle) as base_url:
+        server.base_url = base_url
+        yield server
 
 
 @pytest.fixture
