@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import logging
 import random
 from collections.abc import AsyncIterator
 
@@ -10,17 +12,26 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
+from sluice.admin.api import AdminAuth, build_admin
+from sluice.admin.service import AdminService
 from sluice.api.anthropic.routes import AnthropicRoutes
 from sluice.api.dispatch import Dispatch, Handler
 from sluice.api.health import HealthRoutes
 from sluice.api.openai.routes import OpenAIRoutes
 from sluice.api.render import error_body
 from sluice.auth.keys import KeyRing
-from sluice.errors import InternalError, InvalidRequestError, NotFoundError, SluiceError
+from sluice.auth.resolver import KeyResolver
+from sluice.errors import (
+    InternalError,
+    InvalidRequestError,
+    NotFoundError,
+    SluiceError,
+    StoreUnavailableError,
+)
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.resolve import ResolveStage
 from sluice.pipeline.runner import Pipeline
@@ -30,6 +41,9 @@ from sluice.providers.base import Provider
 from sluice.routing.router import Router
 from sluice.routing.table import build_routes
 from sluice.settings import Settings
+from sluice.store.factory import build_store
+
+log = logging.getLogger("sluice")
 
 
 def build_providers(settings: Settings) -> dict[str, Provider]:
@@ -40,7 +54,9 @@ def build_providers(settings: Settings) -> dict[str, Provider]:
 def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIApp:
     providers = build_providers(settings)
     router = Router(build_routes(settings, providers), latency_alpha=settings.routing.latency_ewma_alpha, rng=rng)
-    authenticate = AuthenticateStage(KeyRing(settings.auth.keys))
+    store = build_store(settings.state)
+    resolver = KeyResolver(KeyRing(settings.auth.keys), store, settings.auth.key_cache_s)
+    authenticate = AuthenticateStage(resolver)
     pipeline = Pipeline([ValidateStage(), authenticate, ResolveStage(router)], router)
 
     owners = {alias: settings.providers[m.deployments[0].provider].type for alias, m in settings.models.items()}
@@ -48,6 +64,11 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     openai = OpenAIRoutes(pipeline, authenticate, max_body, owners)
     anthropic = AnthropicRoutes(pipeline, max_body)
     health = HealthRoutes(router)
+    admin_static = {hashlib.sha256(k.key.get_secret_value().encode()).hexdigest() for k in settings.admin.keys}
+    admin = build_admin(
+        AdminService(store, on_key_change=resolver.forget), AdminAuth(admin_static, store, resolver.lookup)
+    )
+    admin.add_exception_handler(HTTPException, _http_error)
 
     data_plane: dict[tuple[str, str], Handler] = {("POST", "/v1/messages"): anthropic.messages}
     for prefix in ("/v1", ""):  # SDKs use /v1; some clients are configured without it
@@ -60,15 +81,25 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     routes += [
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),
+        Mount("/admin", app=admin),
+        Route("/docs", lambda request: RedirectResponse("/admin/docs"), methods=["GET"]),
     ]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         try:
+            applied = await store.migrate()
+            if applied:
+                log.info("store migrated", extra={"applied": applied})
+        except StoreUnavailableError as e:
+            # Static keys keep working; store-backed keys answer 503 until the store is back.
+            log.error("store unavailable at startup: %s", e.message)
+        try:
             yield
         finally:
             for p in providers.values():
                 await p.close()
+            await store.close()
 
     fallback = Starlette(
         routes=routes,

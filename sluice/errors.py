@@ -6,12 +6,14 @@
     ├── AuthenticationError          401 invalid_api_key
     ├── PermissionDeniedError        403 permission_error
     ├── NotFoundError                404 model_not_found
+    ├── ConflictError                409 conflict (an id or key that exists already)
     ├── PayloadTooLargeError         413 request_too_large
     ├── RateLimitError               429 rate_limit_exceeded (+ Retry-After)
     ├── BudgetExceededError          429 insufficient_quota
     ├── InternalError                500 server_error (details only in logs)
     ├── UpstreamError                502 upstream_error (the provider's status kept for retries)
     ├── UnavailableError             503 service_unavailable / circuit_open
+    │   └── StoreUnavailableError    503 store_unavailable (the database did not answer)
     └── UpstreamTimeoutError         504 timeout / upstream_timeout
 
 Surfaces render these (``api/render.py`` for OpenAI, ``api/anthropic/errors.py`` for
@@ -72,6 +74,12 @@ class NotFoundError(SluiceError):
     code = "model_not_found"
 
 
+class ConflictError(SluiceError):
+    status = 409
+    type = "invalid_request_error"
+    code = "conflict"
+
+
 class PayloadTooLargeError(SluiceError):
     status = 413
     type = "invalid_request_error"
@@ -126,6 +134,10 @@ class UnavailableError(SluiceError):
     status = 503
     type = "service_unavailable"
     code = "circuit_open"
+
+
+class StoreUnavailableError(UnavailableError):
+    code = "store_unavailable"
 
 
 class UpstreamTimeoutError(SluiceError):

@@ -46,7 +46,23 @@ class ApiKeySettings(_Section):
 
 
 class AuthSettings(_Section):
-    keys: list[ApiKeySettings] = Field(default_factory=list, description="Static API keys accepted by the gateway.")
+    keys: list[ApiKeySettings] = Field(default_factory=list, description="Static API keys accepted by the gateway (besides the keys in the store).")
+    key_cache_s: float = Field(10.0, ge=0, description="How long a store key lookup is cached in-process; revocation through this process's admin API applies at once.")
+
+
+class AdminKeySettings(_Section):
+    key: SecretStr = Field(description="An admin credential for /admin and the CLI (use ${VAR}).")
+    name: str = Field(description="A label for the audit trail; never the key itself.")
+
+
+class AdminSettings(_Section):
+    keys: list[AdminKeySettings] = Field(default_factory=list, description="Bootstrap admin credentials; more can be created in the store.")
+
+
+class StateSettings(_Section):
+    backend: Literal["embedded", "distributed"] = Field("embedded", description="embedded: SQLite, in-process counters; distributed: PostgreSQL (+ Redis).")
+    sqlite_path: str = Field("sluice.db", description="The embedded backend's database file.")
+    postgres_dsn: SecretStr | None = Field(None, description="The distributed backend's database (use ${VAR}).")
 
 
 class TimeoutSettings(_Section):
@@ -143,6 +159,8 @@ class Settings(BaseSettings):
 
     server: ServerSettings = Field(default_factory=ServerSettings, description="Where and how to listen.")
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Who may call the data plane.")
+    admin: AdminSettings = Field(default_factory=AdminSettings, description="Who may call the control plane.")
+    state: StateSettings = Field(default_factory=StateSettings, description="Where durable state lives.")
     providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers, description="Model APIs by name; deployments refer to them.")
     models: dict[str, ModelSettings] = Field(default_factory=_default_models, description="Model aliases clients ask for, each routed to deployments.")
     routing: RoutingSettings = Field(default_factory=RoutingSettings, description="Timeouts, retries and circuit breakers (per-alias overrides in models).")
@@ -179,6 +197,8 @@ class Settings(BaseSettings):
             for j, alias in enumerate(k.models or []):
                 if alias not in self.models:
                     problems.append(f"auth.keys.{i}.models.{j}: unknown model alias {alias!r}")
+        if self.state.backend == "distributed" and self.state.postgres_dsn is None:
+            problems.append("state.postgres_dsn: required when state.backend is distributed")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -31,6 +31,7 @@ GatewayFactory = Callable[..., Proc]
 def _start_gateway(tmp: Path, config: dict[str, Any], env: dict[str, str] | None) -> Proc:
     port = free_port()
     config = {**config, "server": {**config.get("server", {}), "host": "127.0.0.1", "port": port}}
+    config.setdefault("state", {"sqlite_path": str(tmp / f"gateway-{port}.db")})
     path = tmp / f"gateway-{port}.yaml"
     path.write_text(yaml.safe_dump(config))
     return start(["serve", "--config", str(path)], tmp / f"gateway-{port}.log", "/health/live", port, env)

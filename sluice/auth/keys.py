@@ -27,3 +27,6 @@ class KeyRing:
 
     def lookup(self, key: str) -> Principal | None:
         return self._by_digest.get(digest(key))
+
+    def lookup_digest(self, key_digest: bytes) -> Principal | None:
+        return self._by_digest.get(key_digest)

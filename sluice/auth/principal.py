@@ -11,6 +11,10 @@ class Principal:
     """A label for logs and metrics; never the key itself."""
     allowed_models: frozenset[str] | None = None
     """Model aliases this caller may use; None means all."""
+    tenant_id: str | None = None
+    """None for the static keys of the config file, which belong to no tenant."""
+    user_id: str | None = None
+    key_id: str | None = None
 
     def may_use(self, alias: str) -> bool:
         return self.allowed_models is None or alias in self.allowed_models

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from sluice.auth.keys import KeyRing
 from sluice.auth.principal import Principal
+from sluice.auth.resolver import KeyResolver
 from sluice.errors import AuthenticationError
 from sluice.pipeline.context import RequestContext
 
 
 class AuthenticateStage:
-    def __init__(self, keys: KeyRing) -> None:
+    def __init__(self, keys: KeyResolver) -> None:
         self._keys = keys
 
     async def __call__(self, ctx: RequestContext) -> None:
-        ctx.principal = self.principal(ctx.credential)
+        ctx.principal = await self.principal(ctx.credential)
 
-    def principal(self, credential: str | None) -> Principal:
+    async def principal(self, credential: str | None) -> Principal:
         if not credential:
             raise AuthenticationError(
                 "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.", code="missing_api_key"
             )
-        principal = self._keys.lookup(credential)
+        principal = await self._keys.lookup(credential)
         if principal is None:
             # Never echo the key back, not even a prefix of an unknown one.
             raise AuthenticationError("Incorrect API key provided.")

@@ -15,7 +15,7 @@ def test_sigterm_lets_an_in_flight_stream_finish(gateway) -> None:
     gw = gateway(config)
     port = int(gw.base_url.rsplit(":", 1)[1])
     words = " ".join(f"w{i}" for i in range(12))  # 15 chunks, ~0.9 s of streaming
-    body = ('{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"%s"}]}' % words).encode()
+    body = f'{{"model":"gpt-4o-mini","stream":true,"messages":[{{"role":"user","content":"{words}"}}]}}'.encode()
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(
             b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"

@@ -77,7 +77,7 @@ class OpenAIRoutes:
     @endpoint(error_response)
     async def models(self, request: Request, rid: str) -> Response:
         """The aliases this key may use."""
-        principal = self._authenticate.principal(bearer(request))
+        principal = await self._authenticate.principal(bearer(request))
         data = [
             _Model(alias, "model", self._created, owner)
             for alias, owner in self._models.items()
@@ -90,7 +90,7 @@ class OpenAIRoutes:
     @endpoint(error_response)
     async def model(self, request: Request, rid: str) -> Response:
         """One alias, or 404 as for a model that does not exist (or that this key may not use)."""
-        principal = self._authenticate.principal(bearer(request))
+        principal = await self._authenticate.principal(bearer(request))
         alias = request.path_params["model"]
         if alias not in self._models or not principal.may_use(alias):
             raise NotFoundError(f"The model `{alias}` does not exist or you do not have access to it.", param="model")

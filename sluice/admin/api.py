@@ -1,0 +1,124 @@
+"""``/admin``: tenants, users and keys over HTTP, for admin credentials only. The app is mounted
+at ``/admin``, so its paths here are relative; OpenAPI docs at ``/admin/docs``."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+
+from sluice.admin.schemas import (
+    KeyCreate,
+    KeyCreated,
+    KeyOut,
+    KeyUpdate,
+    ListOf,
+    TenantCreate,
+    TenantOut,
+    TenantUpdate,
+    UserCreate,
+    UserOut,
+)
+from sluice.admin.service import AdminService
+from sluice.api.context import bearer, request_id
+from sluice.api.render import error_response
+from sluice.auth.principal import Principal
+from sluice.errors import AuthenticationError, InvalidRequestError, PermissionDeniedError, SluiceError
+from sluice.store.protocols import Store
+
+
+class AdminAuth:
+    """Admin credentials: the config's bootstrap keys and the store's; a valid tenant key is a 403."""
+
+    def __init__(
+        self, static_sha256: set[str], store: Store, data_plane: Callable[[str], Awaitable[Principal | None]]
+    ) -> None:
+        self._static = static_sha256
+        self._store = store
+        self._data_plane = data_plane
+
+    async def __call__(self, request: Request) -> None:
+        token = bearer(request)  # type: ignore[arg-type]
+        if not token:
+            raise AuthenticationError("An admin credential is required: send 'Authorization: Bearer <admin key>'.")
+        d = hashlib.sha256(token.encode()).hexdigest()
+        if d in self._static:
+            return
+        admin = await self._store.admin_by_secret_sha256(d)
+        if admin is not None and admin.revoked_at is None:
+            return
+        if await self._data_plane(token) is not None:
+            raise PermissionDeniedError("This key is not an admin credential.", code="admin_required")
+        raise AuthenticationError("Incorrect admin credential provided.")
+
+
+def build_admin(service: AdminService, auth: AdminAuth) -> FastAPI:
+    api = FastAPI(title="Sluice admin API", docs_url="/docs", openapi_url="/openapi.json", redoc_url=None)
+    r = APIRouter(dependencies=[Depends(auth)])
+
+    @r.post("/tenants", status_code=201)
+    async def create_tenant(body: TenantCreate) -> TenantOut:
+        return TenantOut.of(await service.create_tenant(body.name, body.id, body.metadata))
+
+    @r.get("/tenants")
+    async def list_tenants() -> ListOf:
+        return ListOf(data=[TenantOut.of(t) for t in await service.list_tenants()])
+
+    @r.get("/tenants/{tenant_id}")
+    async def get_tenant(tenant_id: str) -> TenantOut:
+        return TenantOut.of(await service.tenant(tenant_id))
+
+    @r.patch("/tenants/{tenant_id}")
+    async def update_tenant(tenant_id: str, body: TenantUpdate) -> TenantOut:
+        return TenantOut.of(await service.update_tenant(tenant_id, **body.model_dump(exclude_none=True)))
+
+    @r.post("/tenants/{tenant_id}/users", status_code=201)
+    async def create_user(tenant_id: str, body: UserCreate) -> UserOut:
+        return UserOut.of(await service.create_user(tenant_id, body.external_id, body.metadata))
+
+    @r.get("/tenants/{tenant_id}/users")
+    async def list_users(tenant_id: str) -> ListOf:
+        return ListOf(data=[UserOut.of(u) for u in await service.list_users(tenant_id)])
+
+    @r.post("/tenants/{tenant_id}/keys", status_code=201)
+    async def create_key(tenant_id: str, body: KeyCreate) -> KeyCreated:
+        key, secret = await service.create_key(
+            tenant_id, body.name, user_id=body.user_id, allowed_models=body.allowed_models,
+            metadata=body.metadata, expires_at=body.expires_at,
+        )
+        return KeyCreated(**KeyOut.of(key).model_dump(), key=secret)
+
+    @r.get("/tenants/{tenant_id}/keys")
+    async def list_keys(tenant_id: str) -> ListOf:
+        return ListOf(data=[KeyOut.of(k) for k in await service.list_keys(tenant_id)])
+
+    @r.get("/tenants/{tenant_id}/keys/{key_id}")
+    async def get_key(tenant_id: str, key_id: str) -> KeyOut:
+        return KeyOut.of(await service.key(tenant_id, key_id))
+
+    @r.patch("/tenants/{tenant_id}/keys/{key_id}")
+    async def update_key(tenant_id: str, key_id: str, body: KeyUpdate) -> KeyOut:
+        return KeyOut.of(await service.update_key(tenant_id, key_id, **body.model_dump(exclude_none=True)))
+
+    @r.delete("/tenants/{tenant_id}/keys/{key_id}")
+    async def revoke_key(tenant_id: str, key_id: str) -> KeyOut:
+        """Revoke: the key stops working at once; the record stays for the audit trail."""
+        return KeyOut.of(await service.revoke_key(tenant_id, key_id))
+
+    api.include_router(r)
+
+    @api.exception_handler(SluiceError)
+    async def sluice_error(request: Request, exc: SluiceError) -> Response:
+        return error_response(exc, request_id(request))  # type: ignore[arg-type]
+
+    @api.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0]
+        param = ".".join(str(p) for p in first["loc"][1:]) or None
+        err = InvalidRequestError(f"Invalid value for '{param}': {first['msg']}.", param=param)
+        return error_response(err, request_id(request))  # type: ignore[arg-type]
+
+    return api

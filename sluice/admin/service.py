@@ -1,0 +1,105 @@
+"""The control-plane operations, shared by the admin API and the CLI: checks that ids belong
+to the tenant named, mints secrets, and tells the key cache when a key stops working."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sluice.admin.secrets import ADMIN_PREFIX, KEY_PREFIX, mint, new_id
+from sluice.errors import InvalidRequestError, NotFoundError
+from sluice.store.protocols import Store
+from sluice.store.records import AdminCredential, ApiKey, Tenant, User
+
+
+class AdminService:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        on_key_change: Callable[[str], None] = lambda secret_sha256: None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store = store
+        self._on_key_change = on_key_change
+        self._clock = clock
+
+    def _now(self) -> int:
+        return int(self._clock())
+
+    async def tenant(self, tenant_id: str) -> Tenant:
+        t = await self._store.get_tenant(tenant_id)
+        if t is None:
+            raise NotFoundError(f"No tenant `{tenant_id}`.", param="tenant_id", code="tenant_not_found")
+        return t
+
+    async def create_tenant(self, name: str, tenant_id: str | None = None, metadata: dict[str, Any] | None = None) -> Tenant:
+        return await self._store.create_tenant(Tenant(tenant_id or new_id("ten"), name, self._now(), False, metadata or {}))
+
+    async def list_tenants(self) -> list[Tenant]:
+        return await self._store.list_tenants()
+
+    async def update_tenant(self, tenant_id: str, **changes: Any) -> Tenant:
+        await self.tenant(tenant_id)
+        updated = await self._store.update_tenant(tenant_id, **changes)
+        assert updated is not None
+        return updated
+
+    async def create_user(self, tenant_id: str, external_id: str, metadata: dict[str, Any] | None = None) -> User:
+        await self.tenant(tenant_id)
+        return await self._store.create_user(User(new_id("usr"), tenant_id, external_id, self._now(), metadata or {}))
+
+    async def list_users(self, tenant_id: str) -> list[User]:
+        await self.tenant(tenant_id)
+        return await self._store.list_users(tenant_id)
+
+    async def create_key(
+        self,
+        tenant_id: str,
+        name: str,
+        *,
+        user_id: str | None = None,
+        allowed_models: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        expires_at: int | None = None,
+    ) -> tuple[ApiKey, str]:
+        """The new key and its secret (returned once, never stored)."""
+        await self.tenant(tenant_id)
+        if user_id is not None and await self._store.get_user(tenant_id, user_id) is None:
+            raise InvalidRequestError(f"No user `{user_id}` in tenant `{tenant_id}`.", param="user_id")
+        m = mint(KEY_PREFIX)
+        key = ApiKey(
+            new_id("key"), tenant_id, name, m.prefix, m.secret_sha256, self._now(), user_id,
+            allowed_models, metadata or {}, expires_at, None,
+        )
+        return await self._store.create_key(key), m.secret
+
+    async def key(self, tenant_id: str, key_id: str) -> ApiKey:
+        k = await self._store.get_key(tenant_id, key_id)
+        if k is None:
+            raise NotFoundError(f"No key `{key_id}` in tenant `{tenant_id}`.", param="key_id", code="key_not_found")
+        return k
+
+    async def list_keys(self, tenant_id: str) -> list[ApiKey]:
+        await self.tenant(tenant_id)
+        return await self._store.list_keys(tenant_id)
+
+    async def update_key(self, tenant_id: str, key_id: str, **changes: Any) -> ApiKey:
+        await self.key(tenant_id, key_id)
+        k = await self._store.update_key(tenant_id, key_id, **changes)
+        assert k is not None
+        self._on_key_change(k.secret_sha256)
+        return k
+
+    async def revoke_key(self, tenant_id: str, key_id: str) -> ApiKey:
+        await self.key(tenant_id, key_id)
+        k = await self._store.revoke_key(tenant_id, key_id, self._now())
+        assert k is not None
+        self._on_key_change(k.secret_sha256)
+        return k
+
+    async def create_admin(self, name: str) -> tuple[AdminCredential, str]:
+        m = mint(ADMIN_PREFIX)
+        admin = AdminCredential(new_id("adm"), name, m.prefix, m.secret_sha256, self._now(), None)
+        return await self._store.create_admin(admin), m.secret

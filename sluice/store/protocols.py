@@ -1,0 +1,73 @@
+"""What features may ask of durable state. Implementations: ``SqliteStore``, ``PostgresStore``.
+
+Every method is a single statement or transaction; lookups by id are scoped by tenant where a
+tenant owns the row, so a caller cannot reach another tenant's objects by guessing an id.
+Driver failures leave as ``StoreUnavailableError``, constraint violations as ``ConflictError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sluice.store.records import AdminCredential, ApiKey, Tenant, User
+
+
+class Store(Protocol):
+    async def migrate(self) -> list[str]:
+        """Apply pending migrations in order; returns the names applied."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise ``StoreUnavailableError`` unless the database answers."""
+        ...
+
+    async def close(self) -> None: ...
+
+    # --- tenants -----------------------------------------------------------------------------
+    async def create_tenant(self, tenant: Tenant) -> Tenant: ...
+
+    async def get_tenant(self, tenant_id: str) -> Tenant | None: ...
+
+    async def list_tenants(self) -> list[Tenant]: ...
+
+    async def update_tenant(
+        self, tenant_id: str, *, name: str | None = None, disabled: bool | None = None, metadata: dict[str, Any] | None = None
+    ) -> Tenant | None: ...
+
+    # --- users -------------------------------------------------------------------------------
+    async def create_user(self, user: User) -> User: ...
+
+    async def get_user(self, tenant_id: str, user_id: str) -> User | None: ...
+
+    async def user_by_external_id(self, tenant_id: str, external_id: str) -> User | None: ...
+
+    async def list_users(self, tenant_id: str) -> list[User]: ...
+
+    # --- API keys ----------------------------------------------------------------------------
+    async def create_key(self, key: ApiKey) -> ApiKey: ...
+
+    async def key_by_secret_sha256(self, secret_sha256: str) -> ApiKey | None: ...
+
+    async def get_key(self, tenant_id: str, key_id: str) -> ApiKey | None: ...
+
+    async def list_keys(self, tenant_id: str) -> list[ApiKey]: ...
+
+    async def revoke_key(self, tenant_id: str, key_id: str, at: int) -> ApiKey | None:
+        """Set ``revoked_at`` (kept if already revoked); None when no such key in the tenant."""
+        ...
+
+    async def update_key(
+        self,
+        tenant_id: str,
+        key_id: str,
+        *,
+        name: str | None = None,
+        allowed_models: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        expires_at: int | None = None,
+    ) -> ApiKey | None: ...
+
+    # --- admin credentials -------------------------------------------------------------------
+    async def create_admin(self, admin: AdminCredential) -> AdminCredential: ...
+
+    async def admin_by_secret_sha256(self, secret_sha256: str) -> AdminCredential | None: ...

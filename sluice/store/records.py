@@ -1,0 +1,52 @@
+"""The rows the store keeps, as plain immutable records. Times are Unix seconds (int)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class Tenant(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    created_at: int
+    disabled: bool = False
+    metadata: dict[str, Any] = {}
+
+
+class User(msgspec.Struct, frozen=True):
+    id: str
+    tenant_id: str
+    external_id: str
+    """The caller's own id for the user (e.g. a JWT ``sub``); unique within the tenant."""
+    created_at: int
+    metadata: dict[str, Any] = {}
+
+
+class ApiKey(msgspec.Struct, frozen=True):
+    """A virtual key. The secret is never stored: only its SHA-256 (hex) and a visible prefix."""
+
+    id: str
+    tenant_id: str
+    name: str
+    prefix: str
+    secret_sha256: str
+    created_at: int
+    user_id: str | None = None
+    allowed_models: list[str] | None = None
+    metadata: dict[str, Any] = {}
+    expires_at: int | None = None
+    revoked_at: int | None = None
+
+    def is_usable(self, now: int) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+class AdminCredential(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    prefix: str
+    secret_sha256: str
+    created_at: int
+    revoked_at: int | None = None

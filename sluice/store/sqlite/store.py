@@ -1,0 +1,235 @@
+"""SqliteStore: the Store protocol on one aiosqlite connection (SQLite runs in its own thread,
+so the event loop never blocks; WAL lets readers in other processes work alongside)."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import aiosqlite
+import msgspec
+
+from sluice.errors import ConflictError, StoreUnavailableError
+from sluice.store.migrations import pending
+from sluice.store.records import AdminCredential, ApiKey, Tenant, User
+
+_enc = msgspec.json.Encoder()
+_json = msgspec.json.Decoder(dict[str, Any])
+_models = msgspec.json.Decoder(list[str] | None)
+
+_KEY_COLUMNS = "id, tenant_id, name, prefix, secret_sha256, created_at, user_id, allowed_models, metadata, expires_at, revoked_at"
+
+
+def _tenant(r: sqlite3.Row) -> Tenant:
+    return Tenant(r["id"], r["name"], r["created_at"], bool(r["disabled"]), _json.decode(r["metadata"]))
+
+
+def _user(r: sqlite3.Row) -> User:
+    return User(r["id"], r["tenant_id"], r["external_id"], r["created_at"], _json.decode(r["metadata"]))
+
+
+def _key(r: sqlite3.Row) -> ApiKey:
+    models = r["allowed_models"]
+    return ApiKey(
+        r["id"], r["tenant_id"], r["name"], r["prefix"], r["secret_sha256"], r["created_at"], r["user_id"],
+        _models.decode(models) if models is not None else None, _json.decode(r["metadata"]), r["expires_at"],
+        r["revoked_at"],
+    )
+
+
+def _admin(r: sqlite3.Row) -> AdminCredential:
+    return AdminCredential(r["id"], r["name"], r["prefix"], r["secret_sha256"], r["created_at"], r["revoked_at"])
+
+
+class SqliteStore:
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._conn: aiosqlite.Connection | None = None
+
+    async def _db(self) -> aiosqlite.Connection:
+        if self._conn is None:
+            try:
+                conn = await aiosqlite.connect(self._path, isolation_level=None)
+                conn.row_factory = sqlite3.Row
+                await conn.execute("PRAGMA journal_mode=WAL")
+                await conn.execute("PRAGMA foreign_keys=ON")
+                await conn.execute("PRAGMA busy_timeout=5000")
+            except sqlite3.Error as e:
+                raise StoreUnavailableError(f"cannot open the SQLite store at {self._path}: {e}") from e
+            self._conn = conn
+        return self._conn
+
+    @contextlib.asynccontextmanager
+    async def _errors(self) -> AsyncIterator[None]:
+        """Driver errors are translated here, once: by type, never by message."""
+        try:
+            yield
+        except sqlite3.IntegrityError as e:
+            raise ConflictError(f"conflicts with an existing record: {e}") from e
+        except sqlite3.Error as e:
+            raise StoreUnavailableError(f"the SQLite store failed: {type(e).__name__}") from e
+
+    async def _all(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        db = await self._db()
+        async with self._errors(), db.execute(sql, tuple(args)) as cur:
+            return list(await cur.fetchall())
+
+    async def _one(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Row | None:
+        rows = await self._all(sql, args)
+        return rows[0] if rows else None
+
+    async def _write(self, sql: str, args: Iterable[Any] = ()) -> int:
+        db = await self._db()
+        async with self._errors():
+            cur = await db.execute(sql, tuple(args))
+            return cur.rowcount
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def migrate(self) -> list[str]:
+        db = await self._db()
+        async with self._errors():
+            await db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)")
+            await db.execute("BEGIN IMMEDIATE")  # one migrator at a time, even across processes
+            try:
+                async with db.execute("SELECT name FROM schema_migrations") as cur:
+                    applied = {r[0] for r in await cur.fetchall()}
+                names = []
+                for name, sql in pending("sqlite", applied):
+                    for statement in (s for s in sql.split(";") if s.strip()):
+                        await db.execute(statement)
+                    await db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, int(time.time())))
+                    names.append(name)
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+        return names
+
+    async def ping(self) -> None:
+        await self._all("SELECT 1")
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    # --- tenants -----------------------------------------------------------------------------
+
+    async def create_tenant(self, tenant: Tenant) -> Tenant:
+        await self._write(
+            "INSERT INTO tenants (id, name, created_at, disabled, metadata) VALUES (?, ?, ?, ?, ?)",
+            (tenant.id, tenant.name, tenant.created_at, int(tenant.disabled), _enc.encode(tenant.metadata).decode()),
+        )
+        return tenant
+
+    async def get_tenant(self, tenant_id: str) -> Tenant | None:
+        r = await self._one("SELECT * FROM tenants WHERE id = ?", (tenant_id,))
+        return _tenant(r) if r else None
+
+    async def list_tenants(self) -> list[Tenant]:
+        return [_tenant(r) for r in await self._all("SELECT * FROM tenants ORDER BY created_at, id")]
+
+    async def update_tenant(
+        self, tenant_id: str, *, name: str | None = None, disabled: bool | None = None, metadata: dict[str, Any] | None = None
+    ) -> Tenant | None:
+        sets, args = _sets(name=name, disabled=None if disabled is None else int(disabled), metadata=_opt_json(metadata))
+        if sets:
+            await self._write(f"UPDATE tenants SET {sets} WHERE id = ?", (*args, tenant_id))
+        return await self.get_tenant(tenant_id)
+
+    # --- users -------------------------------------------------------------------------------
+
+    async def create_user(self, user: User) -> User:
+        await self._write(
+            "INSERT INTO users (id, tenant_id, external_id, created_at, metadata) VALUES (?, ?, ?, ?, ?)",
+            (user.id, user.tenant_id, user.external_id, user.created_at, _enc.encode(user.metadata).decode()),
+        )
+        return user
+
+    async def get_user(self, tenant_id: str, user_id: str) -> User | None:
+        r = await self._one("SELECT * FROM users WHERE tenant_id = ? AND id = ?", (tenant_id, user_id))
+        return _user(r) if r else None
+
+    async def user_by_external_id(self, tenant_id: str, external_id: str) -> User | None:
+        r = await self._one("SELECT * FROM users WHERE tenant_id = ? AND external_id = ?", (tenant_id, external_id))
+        return _user(r) if r else None
+
+    async def list_users(self, tenant_id: str) -> list[User]:
+        rows = await self._all("SELECT * FROM users WHERE tenant_id = ? ORDER BY created_at, id", (tenant_id,))
+        return [_user(r) for r in rows]
+
+    # --- API keys ----------------------------------------------------------------------------
+
+    async def create_key(self, key: ApiKey) -> ApiKey:
+        await self._write(
+            f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                key.id, key.tenant_id, key.name, key.prefix, key.secret_sha256, key.created_at, key.user_id,
+                _opt_json(key.allowed_models), _enc.encode(key.metadata).decode(), key.expires_at, key.revoked_at,
+            ),
+        )
+        return key
+
+    async def key_by_secret_sha256(self, secret_sha256: str) -> ApiKey | None:
+        r = await self._one(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE secret_sha256 = ?", (secret_sha256,))
+        return _key(r) if r else None
+
+    async def get_key(self, tenant_id: str, key_id: str) -> ApiKey | None:
+        r = await self._one(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE tenant_id = ? AND id = ?", (tenant_id, key_id))
+        return _key(r) if r else None
+
+    async def list_keys(self, tenant_id: str) -> list[ApiKey]:
+        rows = await self._all(
+            f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE tenant_id = ? ORDER BY created_at, id", (tenant_id,)
+        )
+        return [_key(r) for r in rows]
+
+    async def revoke_key(self, tenant_id: str, key_id: str, at: int) -> ApiKey | None:
+        await self._write(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?", (at, tenant_id, key_id)
+        )
+        return await self.get_key(tenant_id, key_id)
+
+    async def update_key(
+        self,
+        tenant_id: str,
+        key_id: str,
+        *,
+        name: str | None = None,
+        allowed_models: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        expires_at: int | None = None,
+    ) -> ApiKey | None:
+        sets, args = _sets(
+            name=name, allowed_models=_opt_json(allowed_models), metadata=_opt_json(metadata), expires_at=expires_at
+        )
+        if sets:
+            await self._write(f"UPDATE api_keys SET {sets} WHERE tenant_id = ? AND id = ?", (*args, tenant_id, key_id))
+        return await self.get_key(tenant_id, key_id)
+
+    # --- admin credentials -------------------------------------------------------------------
+
+    async def create_admin(self, admin: AdminCredential) -> AdminCredential:
+        await self._write(
+            "INSERT INTO admin_credentials (id, name, prefix, secret_sha256, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (admin.id, admin.name, admin.prefix, admin.secret_sha256, admin.created_at, admin.revoked_at),
+        )
+        return admin
+
+    async def admin_by_secret_sha256(self, secret_sha256: str) -> AdminCredential | None:
+        r = await self._one("SELECT * FROM admin_credentials WHERE secret_sha256 = ?", (secret_sha256,))
+        return _admin(r) if r else None
+
+
+def _opt_json(value: Any) -> str | None:
+    return None if value is None else _enc.encode(value).decode()
+
+
+def _sets(**fields: Any) -> tuple[str, list[Any]]:
+    """``col = ?`` for every field given (None means unchanged)."""
+    given = [(k, v) for k, v in fields.items() if v is not None]
+    return ", ".join(f"{k} = ?" for k, _ in given), [v for _, v in given]
