@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from tests.fixtures.procs import Proc, free_port, start
+from tests.fixtures.services import flush_redis, reset_postgres_schema, start_postgres, start_redis
 
 DEMO_KEY = "sk-sluice-demo"
 
@@ -82,3 +83,34 @@ def sim_config(**sim: Any) -> dict[str, Any]:
         },
         "logging": {"level": "warning"},
     }
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A redis-server on 127.0.0.1 for the session, without persistence: ``redis://127.0.0.1:N/0``."""
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL on 127.0.0.1 for the session, trust auth, with database ``sluice``:
+    ``postgresql://postgres@127.0.0.1:N/sluice``."""
+    server = start_postgres(tmp_path_factory.mktemp("postgres"))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def redis_clean(redis_url: str) -> str:
+    """The session's Redis URL, FLUSHALL-ed before the test."""
+    flush_redis(redis_url)
+    return redis_url
+
+
+@pytest.fixture
+def postgres_clean(postgres_dsn: str) -> str:
+    """The session's PostgreSQL DSN, schema ``public`` of ``sluice`` dropped and recreated before the test."""
+    reset_postgres_schema(postgres_dsn)
+    return postgres_dsn
