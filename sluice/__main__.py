@@ -93,6 +93,10 @@ def _load_or_exit(path: str | None):
 
 
 def main() -> None:
+    from sluice.admin.cli import admins, keys, tenants
+
+    for group in (tenants, keys, admins):
+        cli.add_command(group)
     cli()
 
 
