@@ -1,0 +1,216 @@
+"""PostgresStore: the Store protocol on a lazily created asyncpg pool. Every connect, pool wait
+and query is bounded by ``timeout_s``, so an unreachable database fails fast instead of hanging."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from sluice.errors import ConflictError, StoreUnavailableError
+from sluice.store.migrations import pending
+from sluice.store.records import AdminCredential, ApiKey, Tenant, User
+
+_enc = msgspec.json.Encoder()
+
+# pg_advisory_xact_lock key held while migrating, so replicas starting together migrate one at a time.
+_MIGRATION_LOCK = 0x736C7569  # "slui"
+
+
+def _columns(record: type[msgspec.Struct]) -> str:
+    """The record's fields, which are its table's column names."""
+    return ", ".join(record.__struct_fields__)
+
+
+_TENANT = _columns(Tenant)
+_USER = _columns(User)
+_KEY = _columns(ApiKey)
+_ADMIN = _columns(AdminCredential)
+
+
+def _encode_json(value: Any) -> str:
+    return _enc.encode(value).decode()
+
+
+async def _set_json_codecs(conn: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(type_name, schema="pg_catalog", encoder=_encode_json, decoder=msgspec.json.decode)
+
+
+class PostgresStore:
+    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10, timeout_s: float = 5.0) -> None:
+        self._dsn = dsn
+        self._min_size = min_size
+        self._max_size = max_size
+        self._timeout_s = timeout_s
+        self._pool: asyncpg.Pool | None = None
+        self._pool_lock = asyncio.Lock()
+
+    async def _get_pool(self) -> asyncpg.Pool:
+        async with self._pool_lock:  # one pool even when the first calls arrive together
+            if self._pool is None:
+                self._pool = await asyncpg.create_pool(
+                    self._dsn,
+                    min_size=self._min_size,
+                    max_size=self._max_size,
+                    init=_set_json_codecs,
+                    timeout=self._timeout_s,
+                    command_timeout=self._timeout_s,
+                )
+            return self._pool
+
+    @contextlib.asynccontextmanager
+    async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection. Driver errors are translated here, once: by type, never by message."""
+        try:
+            pool = await self._get_pool()
+            async with pool.acquire(timeout=self._timeout_s) as conn:
+                yield conn
+        except asyncpg.IntegrityConstraintViolationError as e:
+            # e.message, not str(e): the DETAIL part quotes the row's values (a key's hash, say).
+            raise ConflictError(f"conflicts with an existing record: {e.message}") from e
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as e:
+            raise StoreUnavailableError(f"the PostgreSQL store failed: {type(e).__name__}") from e
+
+    async def _fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
+        async with self._conn() as conn:
+            return await conn.fetch(sql, *args)
+
+    async def _fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        async with self._conn() as conn:
+            return await conn.fetchrow(sql, *args)
+
+    async def _insert(self, table: str, record: msgspec.Struct) -> None:
+        values = msgspec.structs.astuple(record)
+        params = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+        async with self._conn() as conn:
+            await conn.execute(f"INSERT INTO {table} ({_columns(type(record))}) VALUES ({params})", *values)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def migrate(self) -> list[str]:
+        names: list[str] = []
+        async with self._conn() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            applied = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+            for name, sql in pending("postgres", applied):
+                await conn.execute(sql)
+                await conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)", name, int(time.time()))
+                names.append(name)
+        return names
+
+    async def ping(self) -> None:
+        await self._fetch("SELECT 1")
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    # --- tenants -----------------------------------------------------------------------------
+
+    async def create_tenant(self, tenant: Tenant) -> Tenant:
+        await self._insert("tenants", tenant)
+        return tenant
+
+    async def get_tenant(self, tenant_id: str) -> Tenant | None:
+        r = await self._fetchrow(f"SELECT {_TENANT} FROM tenants WHERE id = $1", tenant_id)
+        return Tenant(**r) if r else None
+
+    async def list_tenants(self) -> list[Tenant]:
+        # COLLATE "C": ids order by code point, as in SQLite, whatever the database's locale.
+        return [Tenant(**r) for r in await self._fetch(f'SELECT {_TENANT} FROM tenants ORDER BY created_at, id COLLATE "C"')]
+
+    async def update_tenant(
+        self, tenant_id: str, *, name: str | None = None, disabled: bool | None = None, metadata: dict[str, Any] | None = None
+    ) -> Tenant | None:
+        r = await self._fetchrow(
+            "UPDATE tenants SET name = COALESCE($2, name), disabled = COALESCE($3, disabled),"
+            f" metadata = COALESCE($4, metadata) WHERE id = $1 RETURNING {_TENANT}",
+            tenant_id, name, disabled, metadata,
+        )
+        return Tenant(**r) if r else None
+
+    # --- users -------------------------------------------------------------------------------
+
+    async def create_user(self, user: User) -> User:
+        await self._insert("users", user)
+        return user
+
+    async def get_user(self, tenant_id: str, user_id: str) -> User | None:
+        r = await self._fetchrow(f"SELECT {_USER} FROM users WHERE tenant_id = $1 AND id = $2", tenant_id, user_id)
+        return User(**r) if r else None
+
+    async def user_by_external_id(self, tenant_id: str, external_id: str) -> User | None:
+        r = await self._fetchrow(
+            f"SELECT {_USER} FROM users WHERE tenant_id = $1 AND external_id = $2", tenant_id, external_id
+        )
+        return User(**r) if r else None
+
+    async def list_users(self, tenant_id: str) -> list[User]:
+        rows = await self._fetch(
+            f'SELECT {_USER} FROM users WHERE tenant_id = $1 ORDER BY created_at, id COLLATE "C"', tenant_id
+        )
+        return [User(**r) for r in rows]
+
+    # --- API keys ----------------------------------------------------------------------------
+
+    async def create_key(self, key: ApiKey) -> ApiKey:
+        await self._insert("api_keys", key)
+        return key
+
+    async def key_by_secret_sha256(self, secret_sha256: str) -> ApiKey | None:
+        r = await self._fetchrow(f"SELECT {_KEY} FROM api_keys WHERE secret_sha256 = $1", secret_sha256)
+        return ApiKey(**r) if r else None
+
+    async def get_key(self, tenant_id: str, key_id: str) -> ApiKey | None:
+        r = await self._fetchrow(f"SELECT {_KEY} FROM api_keys WHERE tenant_id = $1 AND id = $2", tenant_id, key_id)
+        return ApiKey(**r) if r else None
+
+    async def list_keys(self, tenant_id: str) -> list[ApiKey]:
+        rows = await self._fetch(
+            f'SELECT {_KEY} FROM api_keys WHERE tenant_id = $1 ORDER BY created_at, id COLLATE "C"', tenant_id
+        )
+        return [ApiKey(**r) for r in rows]
+
+    async def revoke_key(self, tenant_id: str, key_id: str, at: int) -> ApiKey | None:
+        r = await self._fetchrow(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE tenant_id = $1 AND id = $2"
+            f" RETURNING {_KEY}",
+            tenant_id, key_id, at,
+        )
+        return ApiKey(**r) if r else None
+
+    async def update_key(
+        self,
+        tenant_id: str,
+        key_id: str,
+        *,
+        name: str | None = None,
+        allowed_models: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        expires_at: int | None = None,
+    ) -> ApiKey | None:
+        r = await self._fetchrow(
+            "UPDATE api_keys SET name = COALESCE($3, name), allowed_models = COALESCE($4, allowed_models),"
+            " metadata = COALESCE($5, metadata), expires_at = COALESCE($6, expires_at)"
+            f" WHERE tenant_id = $1 AND id = $2 RETURNING {_KEY}",
+            tenant_id, key_id, name, allowed_models, metadata, expires_at,
+        )
+        return ApiKey(**r) if r else None
+
+    # --- admin credentials -------------------------------------------------------------------
+
+    async def create_admin(self, admin: AdminCredential) -> AdminCredential:
+        await self._insert("admin_credentials", admin)
+        return admin
+
+    async def admin_by_secret_sha256(self, secret_sha256: str) -> AdminCredential | None:
+        r = await self._fetchrow(f"SELECT {_ADMIN} FROM admin_credentials WHERE secret_sha256 = $1", secret_sha256)
+        return AdminCredential(**r) if r else None
