@@ -66,7 +66,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     health = HealthRoutes(router)
     admin_static = {hashlib.sha256(k.key.get_secret_value().encode()).hexdigest() for k in settings.admin.keys}
     admin = build_admin(
-        AdminService(store, on_key_change=resolver.forget), AdminAuth(admin_static, store, resolver.lookup)
+        AdminService(store, on_key_change=resolver.forget, on_tenant_change=resolver.forget_tenant), AdminAuth(admin_static, store, resolver.lookup)
     )
     admin.add_exception_handler(HTTPException, _http_error)
 

@@ -19,10 +19,12 @@ class AdminService:
         store: Store,
         *,
         on_key_change: Callable[[str], None] = lambda secret_sha256: None,
+        on_tenant_change: Callable[[str], None] = lambda tenant_id: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
         self._on_key_change = on_key_change
+        self._on_tenant_change = on_tenant_change
         self._clock = clock
 
     def _now(self) -> int:
@@ -44,6 +46,7 @@ class AdminService:
         await self.tenant(tenant_id)
         updated = await self._store.update_tenant(tenant_id, **changes)
         assert updated is not None
+        self._on_tenant_change(tenant_id)
         return updated
 
     async def create_user(self, tenant_id: str, external_id: str, metadata: dict[str, Any] | None = None) -> User:

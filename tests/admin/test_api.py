@@ -73,6 +73,16 @@ def test_expired_key_fails(gw: Proc) -> None:
     assert chat(gw, past["key"]).status == 401
 
 
+def test_disabling_a_tenant_stops_its_keys_at_once(gw: Proc) -> None:
+    admin(gw, "POST", "/tenants", {"id": "a", "name": "A"})
+    key = admin(gw, "POST", "/tenants/a/keys", {"name": "k"}).json()["key"]
+    assert chat(gw, key).status == 200
+    assert admin(gw, "PATCH", "/tenants/a", {"disabled": True}).json()["disabled"] is True
+    assert chat(gw, key).status == 401
+    admin(gw, "PATCH", "/tenants/a", {"disabled": False})
+    assert chat(gw, key).status == 200
+
+
 def test_tenants_are_isolated(gw: Proc) -> None:
     admin(gw, "POST", "/tenants", {"id": "a", "name": "A"})
     admin(gw, "POST", "/tenants", {"id": "b", "name": "B"})
