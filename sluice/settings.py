@@ -48,6 +48,24 @@ class ApiKeySettings(_Section):
 class AuthSettings(_Section):
     keys: list[ApiKeySettings] = Field(default_factory=list, description="Static API keys accepted by the gateway (besides the keys in the store).")
     key_cache_s: float = Field(10.0, ge=0, description="How long a store key lookup is cached in-process; revocation through this process's admin API applies at once.")
+    jwt: JwtSettings | None = Field(None, description="Accept JWTs (a token with two dots) besides API keys.")
+
+
+class JwtSettings(_Section):
+    """JSON Web Tokens as an alternative to API keys: verified strictly, tenant and user from claims."""
+
+    algorithms: list[Literal["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]] = Field(
+        min_length=1, description="Accepted algorithms, pinned; a token with any other (or none) is refused."
+    )
+    secret: SecretStr | None = Field(None, description="Shared secret for HS* (use ${VAR}).")
+    public_key: str | None = Field(None, description="PEM public key for RS*/ES*/PS*, or a path to a PEM file.")
+    jwks_url: str | None = Field(None, description="A JWKS document URL (keys chosen by kid; refetched on an unknown kid, at most once a minute).")
+    jwks_file: str | None = Field(None, description="A JWKS document on disk.")
+    audience: str | None = Field(None, description="Required aud.")
+    issuer: str | None = Field(None, description="Required iss.")
+    leeway_s: float = Field(30.0, ge=0, le=300, description="Clock skew allowed for exp, nbf and iat.")
+    tenant_claim: str = Field("tenant", description="The claim that names the tenant (must exist in the store).")
+    user_claim: str = Field("sub", description="The claim that names the user (the user's external_id).")
 
 
 class AdminKeySettings(_Section):
@@ -63,6 +81,26 @@ class StateSettings(_Section):
     backend: Literal["embedded", "distributed"] = Field("embedded", description="embedded: SQLite, in-process counters; distributed: PostgreSQL (+ Redis).")
     sqlite_path: str = Field("sluice.db", description="The embedded backend's database file.")
     postgres_dsn: SecretStr | None = Field(None, description="The distributed backend's database (use ${VAR}).")
+    redis_url: SecretStr | None = Field(None, description="The distributed backend's Redis for limits and counters (use ${VAR}).")
+    redis_timeout_s: float = Field(0.25, gt=0, description="Longest wait for Redis on the request path before the feature's failure policy applies.")
+
+
+class LimitValues(_Section):
+    """The same fields as ``store.records.Limits``: None means no limit of that kind."""
+
+    rpm: int | None = Field(None, ge=1, description="Requests per minute (sliding window).")
+    tpm: int | None = Field(None, ge=1, description="Tokens per minute, input and output (sliding window).")
+    max_concurrent: int | None = Field(None, ge=1, description="Requests in flight at once.")
+    max_tokens: int | None = Field(None, ge=1, description="Cap on a request's max_tokens (and the default when it sets none).")
+    max_input_tokens: int | None = Field(None, ge=1, description="Cap on a request's input tokens.")
+
+
+class LimitsSettings(_Section):
+    """Rate limits. Per-tenant, per-user and per-key limits live in the store (admin API);
+    ``defaults`` apply to every tenant that has none of its own."""
+
+    defaults: LimitValues = Field(default_factory=LimitValues, description="Tenant-level limits for tenants without their own.")
+    fail_open: bool = Field(True, description="When the counter store (Redis) is unreachable: admit (true) or refuse with 503 (false).")
 
 
 class TimeoutSettings(_Section):
@@ -161,6 +199,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Who may call the data plane.")
     admin: AdminSettings = Field(default_factory=AdminSettings, description="Who may call the control plane.")
     state: StateSettings = Field(default_factory=StateSettings, description="Where durable state lives.")
+    limits: LimitsSettings = Field(default_factory=LimitsSettings, description="Rate limits.")
     providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers, description="Model APIs by name; deployments refer to them.")
     models: dict[str, ModelSettings] = Field(default_factory=_default_models, description="Model aliases clients ask for, each routed to deployments.")
     routing: RoutingSettings = Field(default_factory=RoutingSettings, description="Timeouts, retries and circuit breakers (per-alias overrides in models).")
@@ -199,6 +238,17 @@ class Settings(BaseSettings):
                     problems.append(f"auth.keys.{i}.models.{j}: unknown model alias {alias!r}")
         if self.state.backend == "distributed" and self.state.postgres_dsn is None:
             problems.append("state.postgres_dsn: required when state.backend is distributed")
+        if self.state.backend == "distributed" and self.state.redis_url is None:
+            problems.append("state.redis_url: required when state.backend is distributed")
+        jwt = self.auth.jwt
+        if jwt is not None:
+            if any(a.startswith("HS") for a in jwt.algorithms) and jwt.secret is None:
+                problems.append("auth.jwt.secret: required for HS* algorithms")
+            asymmetric = [a for a in jwt.algorithms if not a.startswith("HS")]
+            if asymmetric and not (jwt.public_key or jwt.jwks_url or jwt.jwks_file):
+                problems.append("auth.jwt: RS*/ES*/PS* algorithms need public_key, jwks_url or jwks_file")
+            if asymmetric and len(asymmetric) != len(jwt.algorithms):
+                problems.append("auth.jwt.algorithms: do not mix HS* with public-key algorithms (algorithm confusion)")
         if problems:
             raise ValueError("; ".join(problems))
         return self

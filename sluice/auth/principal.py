@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+from sluice.store.records import Limits
+
+ScopeKind = Literal["tenant", "user", "key"]
+
+
+@dataclass(frozen=True, slots=True)
+class ScopedLimits:
+    kind: ScopeKind
+    id: str
+    limits: Limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +27,8 @@ class Principal:
     """None for the static keys of the config file, which belong to no tenant."""
     user_id: str | None = None
     key_id: str | None = None
+    limits: tuple[ScopedLimits, ...] = ()
+    """The limits that apply to this caller, broadest scope first (tenant, user, key)."""
 
     def may_use(self, alias: str) -> bool:
         return self.allowed_models is None or alias in self.allowed_models

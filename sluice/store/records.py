@@ -50,3 +50,18 @@ class AdminCredential(msgspec.Struct, frozen=True):
     secret_sha256: str
     created_at: int
     revoked_at: int | None = None
+
+
+class Limits(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Limits on one scope (a tenant, a user or a key); None means no limit of that kind."""
+
+    rpm: int | None = None
+    """Requests per minute (sliding window)."""
+    tpm: int | None = None
+    """Tokens per minute, input and output (sliding window)."""
+    max_concurrent: int | None = None
+    """Requests in flight at once."""
+    max_tokens: int | None = None
+    """Cap on a request's max_tokens (and the default when it sets none)."""
+    max_input_tokens: int | None = None
+    """Cap on a request's input tokens."""
