@@ -39,10 +39,21 @@ class ServerSettings(_Section):
     graceful_shutdown_s: float = Field(30.0, ge=0, description="Grace period for in-flight requests on SIGTERM.")
 
 
+class LimitValues(_Section):
+    """The same fields as ``store.records.Limits``: None means no limit of that kind."""
+
+    rpm: int | None = Field(None, ge=1, description="Requests per minute (sliding window).")
+    tpm: int | None = Field(None, ge=1, description="Tokens per minute, input and output (sliding window).")
+    max_concurrent: int | None = Field(None, ge=1, description="Requests in flight at once.")
+    max_tokens: int | None = Field(None, ge=1, description="Cap on a request's max_tokens (and the default when it sets none).")
+    max_input_tokens: int | None = Field(None, ge=1, description="Cap on a request's input tokens.")
+
+
 class ApiKeySettings(_Section):
     key: SecretStr = Field(description="The API key clients send as a Bearer token (use ${VAR}).")
     name: str = Field(description="A label for logs and metrics; never the key itself.")
     models: list[str] | None = Field(None, description="Model aliases this key may use; all when unset.")
+    limits: LimitValues | None = Field(None, description="Limits on this key alone (a static key belongs to no tenant).")
 
 
 class AuthSettings(_Section):
@@ -83,16 +94,6 @@ class StateSettings(_Section):
     postgres_dsn: SecretStr | None = Field(None, description="The distributed backend's database (use ${VAR}).")
     redis_url: SecretStr | None = Field(None, description="The distributed backend's Redis for limits and counters (use ${VAR}).")
     redis_timeout_s: float = Field(0.25, gt=0, description="Longest wait for Redis on the request path before the feature's failure policy applies.")
-
-
-class LimitValues(_Section):
-    """The same fields as ``store.records.Limits``: None means no limit of that kind."""
-
-    rpm: int | None = Field(None, ge=1, description="Requests per minute (sliding window).")
-    tpm: int | None = Field(None, ge=1, description="Tokens per minute, input and output (sliding window).")
-    max_concurrent: int | None = Field(None, ge=1, description="Requests in flight at once.")
-    max_tokens: int | None = Field(None, ge=1, description="Cap on a request's max_tokens (and the default when it sets none).")
-    max_input_tokens: int | None = Field(None, ge=1, description="Cap on a request's input tokens.")
 
 
 class LimitsSettings(_Section):

@@ -28,11 +28,11 @@ def test_config_check_ok() -> None:
 
 def test_config_check_reports_problems(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("models:\n  m: {deployments: [{provider: ghost, model: x}]}\nlimits: {}\n")
+    bad.write_text("models:\n  m: {deployments: [{provider: ghost, model: x}]}\ncolour: blue\n")
     r = sluice_cmd("config", "check", str(bad))
     assert r.returncode == 1
     assert f"configuration error in {bad}:" in r.stderr
-    assert "  - limits: unknown key" in r.stderr
+    assert "  - colour: unknown key" in r.stderr
 
 
 def test_serve_demo_with_two_workers(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""``/admin``: tenants, users and keys over HTTP, for admin credentials only. The app is mounted
-at ``/admin``, so its paths here are relative; OpenAPI docs at ``/admin/docs``."""
+"""``/admin``: tenants, users, keys and their limits over HTTP, for admin credentials only. The
+app is mounted at ``/admin``, so its paths here are relative; OpenAPI docs at ``/admin/docs``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
+from sluice.admin.limits import limits_routes
 from sluice.admin.schemas import (
     KeyCreate,
     KeyCreated,
@@ -109,6 +110,7 @@ def build_admin(service: AdminService, auth: AdminAuth) -> FastAPI:
         return KeyOut.of(await service.revoke_key(tenant_id, key_id))
 
     api.include_router(r)
+    api.include_router(limits_routes(service), dependencies=[Depends(auth)])
 
     @api.exception_handler(SluiceError)
     async def sluice_error(request: Request, exc: SluiceError) -> Response:

@@ -1,5 +1,5 @@
-"""``sluice tenants ...``, ``sluice keys ...``, ``sluice admins create``: the admin operations
-against the configured store directly (no running gateway needed). Output is JSON."""
+"""``sluice tenants ...``, ``sluice keys ...``, ``sluice limits ...``, ``sluice admins create``: the
+admin operations against the configured store directly (no running gateway needed). Output is JSON."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from typing import Any, TypeVar
 import click
 import msgspec
 
-from sluice.admin.schemas import KeyOut, TenantOut, UserOut
+from sluice.admin.schemas import MAX_LIMIT, KeyOut, LimitsOut, TenantOut, UserOut
 from sluice.admin.service import AdminService
 from sluice.errors import SluiceError
 from sluice.settings import ConfigError, load_settings
 from sluice.store.factory import build_store
+from sluice.store.records import Limits
 
 T = TypeVar("T")
 config_option = click.option(
@@ -139,6 +140,68 @@ def keys_revoke(tenant_id: str, key_id: str, config_path: str | None) -> None:
 
     async def op(s: AdminService) -> Any:
         return _dump(KeyOut.of(await s.revoke_key(tenant_id, key_id)))
+
+    _run(config_path, op)
+
+
+@click.group()
+def limits() -> None:
+    """Limits of a tenant, or of one of its users (--user) or keys (--key).
+
+    A running gateway applies a change within auth.key_cache_s (at once through /admin)."""
+
+
+user_option = click.option("--user", "user_id", help="A user of the tenant: that user's limits.")
+key_option = click.option("--key", "key_id", help="A key of the tenant: that key's limits.")
+count = click.IntRange(1, MAX_LIMIT)
+
+
+@limits.command("set")
+@click.argument("tenant_id")
+@user_option
+@key_option
+@click.option("--rpm", type=count, help="Requests per minute.")
+@click.option("--tpm", type=count, help="Tokens per minute, input and output.")
+@click.option("--max-concurrent", type=count, help="Requests in flight at once.")
+@click.option("--max-tokens", type=count, help="Cap on a request's max_tokens.")
+@click.option("--max-input-tokens", type=count, help="Cap on a request's input tokens.")
+@config_option
+def limits_set(
+    tenant_id: str, user_id: str | None, key_id: str | None, config_path: str | None, **values: int | None
+) -> None:
+    """Replace the limits: an option left out means no limit of that kind."""
+
+    async def op(s: AdminService) -> Any:
+        scoped = await s.set_limits(tenant_id, Limits(**values), user_id=user_id, key_id=key_id)
+        return _dump(LimitsOut.of(tenant_id, scoped))
+
+    _run(config_path, op)
+
+
+@limits.command("get")
+@click.argument("tenant_id")
+@user_option
+@key_option
+@config_option
+def limits_get(tenant_id: str, user_id: str | None, key_id: str | None, config_path: str | None) -> None:
+    """Print the limits."""
+
+    async def op(s: AdminService) -> Any:
+        return _dump(LimitsOut.of(tenant_id, await s.limits(tenant_id, user_id=user_id, key_id=key_id)))
+
+    _run(config_path, op)
+
+
+@limits.command("clear")
+@click.argument("tenant_id")
+@user_option
+@key_option
+@config_option
+def limits_clear(tenant_id: str, user_id: str | None, key_id: str | None, config_path: str | None) -> None:
+    """Remove the limits and print them. A tenant then gets the config's limits.defaults."""
+
+    async def op(s: AdminService) -> Any:
+        return _dump(LimitsOut.of(tenant_id, await s.clear_limits(tenant_id, user_id=user_id, key_id=key_id)))
 
     _run(config_path, op)
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
-from sluice.store.records import ApiKey, Tenant, User
+from sluice.auth.principal import ScopedLimits
+from sluice.store.records import ApiKey, Limits, ScopeKind, Tenant, User
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+MAX_LIMIT = 2**63 - 1
+"""The largest limit a 64-bit column holds."""
+
+_Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, strict=True)]
+"""A whole number from 1; strict, so "10", 10.0 and true are refused rather than coerced."""
 
 
 class _In(BaseModel):
@@ -45,6 +53,19 @@ class KeyUpdate(_In):
     allowed_models: list[str] | None = None
     metadata: dict[str, Any] | None = None
     expires_at: int | None = None
+
+
+class LimitsIn(_In):
+    """A scope's limits, replaced as a whole: a field left out or null means no limit of that kind."""
+
+    rpm: _Limit | None = Field(None, description="Requests per minute (sliding window).")
+    tpm: _Limit | None = Field(None, description="Tokens per minute, input and output (sliding window).")
+    max_concurrent: _Limit | None = Field(None, description="Requests in flight at once.")
+    max_tokens: _Limit | None = Field(None, description="Cap on a request's max_tokens (and the default when it sets none).")
+    max_input_tokens: _Limit | None = Field(None, description="Cap on a request's input tokens.")
+
+    def to_limits(self) -> Limits:
+        return Limits(**self.model_dump())
 
 
 class TenantOut(BaseModel):
@@ -96,6 +117,22 @@ class KeyOut(BaseModel):
 
 class KeyCreated(KeyOut):
     key: str = Field(description="The secret. Shown only in this response; store it now.")
+
+
+class LimitsOut(BaseModel):
+    tenant_id: str
+    scope: ScopeKind
+    scope_id: str
+    """The tenant's, user's or key's id."""
+    rpm: int | None
+    tpm: int | None
+    max_concurrent: int | None
+    max_tokens: int | None
+    max_input_tokens: int | None
+
+    @classmethod
+    def of(cls, tenant_id: str, s: ScopedLimits) -> LimitsOut:
+        return cls(tenant_id=tenant_id, scope=s.kind, scope_id=s.id, **msgspec.structs.asdict(s.limits))
 
 
 class ListOf(BaseModel):

@@ -1,5 +1,5 @@
 """The control-plane operations, shared by the admin API and the CLI: checks that ids belong
-to the tenant named, mints secrets, and tells the key cache when a key stops working."""
+to the tenant named, mints secrets, and tells the key cache when a key or its limits change."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 from sluice.admin.secrets import ADMIN_PREFIX, KEY_PREFIX, mint, new_id
+from sluice.auth.principal import ScopedLimits
 from sluice.errors import InvalidRequestError, NotFoundError
 from sluice.store.protocols import Store
-from sluice.store.records import AdminCredential, ApiKey, Tenant, User
+from sluice.store.records import AdminCredential, ApiKey, Limits, ScopeKind, Tenant, User
 
 
 class AdminService:
@@ -106,3 +107,41 @@ class AdminService:
         m = mint(ADMIN_PREFIX)
         admin = AdminCredential(new_id("adm"), name, m.prefix, m.secret_sha256, self._now(), None)
         return await self._store.create_admin(admin), m.secret
+
+    # Limits apply to the tenant itself, or to one of its users (user_id) or keys (key_id).
+
+    async def limits(self, tenant_id: str, *, user_id: str | None = None, key_id: str | None = None) -> ScopedLimits:
+        kind, scope_id = await self._scope(tenant_id, user_id, key_id)
+        found = await self._store.get_limits(tenant_id, kind, scope_id)
+        if found is None:
+            raise NotFoundError(f"No limits set on {kind} `{scope_id}`.", code="limits_not_found")
+        return ScopedLimits(kind, scope_id, found)
+
+    async def set_limits(
+        self, tenant_id: str, limits: Limits, *, user_id: str | None = None, key_id: str | None = None
+    ) -> ScopedLimits:
+        """Replace the scope's limits: a field left None means no limit of that kind."""
+        kind, scope_id = await self._scope(tenant_id, user_id, key_id)
+        stored = await self._store.set_limits(tenant_id, kind, scope_id, limits, self._now())
+        self._on_tenant_change(tenant_id)
+        return ScopedLimits(kind, scope_id, stored)
+
+    async def clear_limits(self, tenant_id: str, *, user_id: str | None = None, key_id: str | None = None) -> ScopedLimits:
+        """Remove the scope's limits and return them; a tenant falls back to the config's defaults."""
+        removed = await self.limits(tenant_id, user_id=user_id, key_id=key_id)
+        await self._store.delete_limits(tenant_id, removed.kind, removed.id)
+        self._on_tenant_change(tenant_id)
+        return removed
+
+    async def _scope(self, tenant_id: str, user_id: str | None, key_id: str | None) -> tuple[ScopeKind, str]:
+        await self.tenant(tenant_id)
+        if user_id is not None and key_id is not None:
+            raise InvalidRequestError("Limits apply to one user or one key, not both.", param="key_id", code="ambiguous_scope")
+        if user_id is not None:
+            if await self._store.get_user(tenant_id, user_id) is None:
+                raise NotFoundError(f"No user `{user_id}` in tenant `{tenant_id}`.", param="user_id", code="user_not_found")
+            return "user", user_id
+        if key_id is not None:
+            await self.key(tenant_id, key_id)
+            return "key", key_id
+        return "tenant", tenant_id

@@ -5,22 +5,29 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from sluice.auth.principal import Principal
+from sluice.auth.principal import Principal, ScopedLimits
 from sluice.settings import ApiKeySettings
+from sluice.store.records import Limits
 
 
 def digest(key: str) -> bytes:
     return hashlib.sha256(key.encode()).digest()
 
 
+def _principal(k: ApiKeySettings) -> Principal:
+    limits = Limits(**k.limits.model_dump()) if k.limits is not None else Limits()
+    return Principal(
+        k.name,
+        frozenset(k.models) if k.models is not None else None,
+        limits=(ScopedLimits("key", k.name, limits),) if limits != Limits() else (),
+    )
+
+
 class KeyRing:
     """The keys from the config. The plaintext is hashed at startup and then dropped."""
 
     def __init__(self, keys: Iterable[ApiKeySettings]) -> None:
-        self._by_digest = {
-            digest(k.key.get_secret_value()): Principal(k.name, frozenset(k.models) if k.models is not None else None)
-            for k in keys
-        }
+        self._by_digest = {digest(k.key.get_secret_value()): _principal(k) for k in keys}
 
     def __len__(self) -> int:
         return len(self._by_digest)

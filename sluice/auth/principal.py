@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-from sluice.store.records import Limits
-
-ScopeKind = Literal["tenant", "user", "key"]
+from sluice.store.records import Limits, ScopeKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,29 +5,58 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import NamedTuple, TypeVar
 
 from sluice.auth.keys import KeyRing, digest
-from sluice.auth.principal import Principal
+from sluice.auth.principal import Principal, ScopedLimits
 from sluice.store.protocols import Store
-from sluice.store.records import ApiKey
+from sluice.store.records import ApiKey, Limits
 
-_Entry = tuple[float, ApiKey | None, bool]
-"""(cached until, the key or None, whether its tenant is disabled)."""
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+_MAX_ENTRIES = 100_000
+"""Per cache: a flood of unknown keys cannot grow it forever."""
+
+_UNLIMITED = Limits()
+
+
+class _KeyEntry(NamedTuple):
+    until: float
+    key: ApiKey | None
+    principal: Principal | None
+    """None when the key is unknown or its tenant is missing or disabled."""
+
+
+_Scope = tuple[str, str | None, str | None]
+"""(tenant id, user id, key id)."""
 
 
 class KeyResolver:
-    """``lookup`` answers from the static ring, then the cache, then the store. A store key is
-    re-checked against expiry on every hit; ``forget`` and ``forget_tenant`` drop entries the
-    admin API just changed, so revocation and disabling apply at once in this process."""
+    """``lookup`` answers from the static ring, then the cache, then the store; the Principal of a
+    store key carries its tenant's, user's and key's limits, fetched and cached with the key.
+    A store key is re-checked against expiry on every hit; ``forget`` and ``forget_tenant`` drop
+    entries the admin API just changed, so revocation, disabling and new limits apply at once
+    in this process."""
 
     def __init__(
-        self, static: KeyRing, store: Store, cache_s: float, clock: Callable[[], float] = time.time
+        self,
+        static: KeyRing,
+        store: Store,
+        cache_s: float,
+        clock: Callable[[], float] = time.time,
+        *,
+        default_tenant_limits: Limits = _UNLIMITED,
     ) -> None:
         self._static = static
         self._store = store
         self._cache_s = cache_s
         self._clock = clock
-        self._cache: dict[str, _Entry] = {}
+        self._default_tenant_limits = default_tenant_limits
+        self._keys: dict[str, _KeyEntry] = {}
+        self._limits: dict[_Scope, tuple[float, tuple[ScopedLimits, ...]]] = {}
+        self._epoch = 0
+        """Bumped by every forget: a fetch that began before one is answered but not cached."""
 
     async def lookup(self, key: str) -> Principal | None:
         d = digest(key)
@@ -36,33 +65,67 @@ class KeyResolver:
             return static
         now = self._clock()
         hex_digest = d.hex()
-        entry = self._cache.get(hex_digest)
-        if entry is None or entry[0] <= now:
-            entry = await self._fetch(hex_digest, now)
-        _, record, tenant_disabled = entry
-        if record is None or tenant_disabled or not record.is_usable(int(now)):
+        entry = self._keys.get(hex_digest)
+        if entry is None or entry.until <= now:
+            entry = await self._fetch_key(hex_digest, now)
+        if entry.key is None or entry.principal is None or not entry.key.is_usable(int(now)):
             return None
-        return Principal(
-            key_name=f"{record.prefix}...",
-            allowed_models=frozenset(record.allowed_models) if record.allowed_models is not None else None,
-            tenant_id=record.tenant_id,
-            user_id=record.user_id,
-            key_id=record.id,
-        )
+        return entry.principal
 
-    async def _fetch(self, hex_digest: str, now: float) -> _Entry:
+    async def limits_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> tuple[ScopedLimits, ...]:
+        """The limits of a caller ``lookup`` does not resolve (a JWT's tenant and user), cached for ``cache_s``."""
+        now = self._clock()
+        scope = (tenant_id, user_id, key_id)
+        entry = self._limits.get(scope)
+        if entry is None or entry[0] <= now:
+            epoch = self._epoch
+            entry = (now + self._cache_s, await self._load_limits(tenant_id, user_id, key_id))
+            self._remember(self._limits, scope, entry, epoch)
+        return entry[1]
+
+    async def _fetch_key(self, hex_digest: str, now: float) -> _KeyEntry:
+        epoch = self._epoch
         record = await self._store.key_by_secret_sha256(hex_digest)
         tenant = await self._store.get_tenant(record.tenant_id) if record is not None else None
-        entry = (now + self._cache_s, record, tenant is None or tenant.disabled)
-        if self._cache_s > 0:
-            if len(self._cache) > 100_000:
-                self._cache.clear()  # bounded: a flood of unknown keys cannot grow it forever
-            self._cache[hex_digest] = entry
+        principal = None
+        if record is not None and tenant is not None and not tenant.disabled:
+            principal = Principal(
+                key_name=f"{record.prefix}...",
+                allowed_models=frozenset(record.allowed_models) if record.allowed_models is not None else None,
+                tenant_id=record.tenant_id,
+                user_id=record.user_id,
+                key_id=record.id,
+                limits=await self._load_limits(record.tenant_id, record.user_id, record.id),
+            )
+        entry = _KeyEntry(now + self._cache_s, record, principal)
+        self._remember(self._keys, hex_digest, entry, epoch)
         return entry
 
+    async def _load_limits(self, tenant_id: str, user_id: str | None, key_id: str | None) -> tuple[ScopedLimits, ...]:
+        """One query: the tenant's own limits (else the config defaults), the user's, the key's;
+        broadest first, leaving out a scope that limits nothing."""
+        found = await self._store.limits_for(tenant_id, user_id, key_id)
+        scoped = [ScopedLimits("tenant", tenant_id, found.get("tenant", self._default_tenant_limits))]
+        if user_id is not None and "user" in found:
+            scoped.append(ScopedLimits("user", user_id, found["user"]))
+        if key_id is not None and "key" in found:
+            scoped.append(ScopedLimits("key", key_id, found["key"]))
+        return tuple(s for s in scoped if s.limits != _UNLIMITED)
+
+    def _remember(self, cache: dict[_K, _V], key: _K, value: _V, epoch: int) -> None:
+        if self._cache_s > 0 and epoch == self._epoch:
+            if len(cache) >= _MAX_ENTRIES:
+                cache.clear()
+            cache[key] = value
+
     def forget(self, secret_sha256: str) -> None:
-        self._cache.pop(secret_sha256, None)
+        self._epoch += 1
+        self._keys.pop(secret_sha256, None)
 
     def forget_tenant(self, tenant_id: str) -> None:
-        for d in [d for d, (_, key, _) in self._cache.items() if key is not None and key.tenant_id == tenant_id]:
-            del self._cache[d]
+        """Drop what is cached for the tenant: its keys (with their limits) and its callers' limits."""
+        self._epoch += 1
+        for d in [d for d, e in self._keys.items() if e.key is not None and e.key.tenant_id == tenant_id]:
+            del self._keys[d]
+        for scope in [s for s in self._limits if s[0] == tenant_id]:
+            del self._limits[scope]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from sluice.store.records import AdminCredential, ApiKey, Tenant, User
+from sluice.store.records import AdminCredential, ApiKey, Limits, ScopeKind, Tenant, User
 
 
 class Store(Protocol):
@@ -71,3 +71,20 @@ class Store(Protocol):
     async def create_admin(self, admin: AdminCredential) -> AdminCredential: ...
 
     async def admin_by_secret_sha256(self, secret_sha256: str) -> AdminCredential | None: ...
+
+    # --- limits ------------------------------------------------------------------------------
+    async def set_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str, limits: Limits, at: int) -> Limits:
+        """Replace the scope's limits (``at`` is the update time). ``ConflictError`` when the tenant
+        does not exist or ``scope_id`` already has limits under another tenant."""
+        ...
+
+    async def get_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> Limits | None: ...
+
+    async def delete_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> bool:
+        """Whether there were limits to delete."""
+        ...
+
+    async def limits_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> dict[ScopeKind, Limits]:
+        """The tenant's own limits, its user's and its key's, by kind, in one query; a scope without
+        limits is absent, and so is a user or key id of another tenant."""
+        ...

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
+
+ScopeKind = Literal["tenant", "user", "key"]
+"""What a row of limits applies to."""
 
 
 class Tenant(msgspec.Struct, frozen=True):

@@ -11,7 +11,7 @@ from msgspec.structs import replace
 from sluice.errors import ConflictError
 from sluice.store.migrations import pending
 from sluice.store.protocols import Store
-from sluice.store.records import AdminCredential, ApiKey, Tenant, User
+from sluice.store.records import AdminCredential, ApiKey, Limits, Tenant, User
 
 # Past 2**31: times must not fit in a 32-bit column by accident.
 T0 = 4_102_444_800
@@ -245,3 +245,87 @@ async def test_admin_credentials(store: Store) -> None:
     assert await store.admin_by_secret_sha256("sha-missing") is None
     with pytest.raises(ConflictError):
         await store.create_admin(AdminCredential("a-2", "copy", "sk-admin-", "sha-admin", T0))
+
+
+# --- limits ----------------------------------------------------------------------------------
+
+BIG = 2**40  # past 2**31: counts must not fit in a 32-bit column by accident
+
+
+async def two_tenants_with_a_user_and_key(store: Store) -> None:
+    for t in ("t-a", "t-b"):
+        await store.create_tenant(tenant(t))
+    await store.create_user(User("u-1", "t-a", "alice", T0))
+    await store.create_key(key("k-1", user_id="u-1"))
+
+
+async def test_limits_round_trip_and_a_set_replaces_every_field(store: Store) -> None:
+    await store.create_tenant(tenant())
+    full = Limits(rpm=60, tpm=BIG, max_concurrent=4, max_tokens=1024, max_input_tokens=8000)
+    assert await store.set_limits("t-a", "tenant", "t-a", full, T0) == full
+    assert await store.get_limits("t-a", "tenant", "t-a") == full
+    assert await store.set_limits("t-a", "tenant", "t-a", Limits(tpm=5), T0 + 1) == Limits(tpm=5)
+    assert await store.get_limits("t-a", "tenant", "t-a") == Limits(tpm=5)
+
+
+async def test_limits_with_no_field_set_are_a_row(store: Store) -> None:
+    await store.create_tenant(tenant())
+    assert await store.get_limits("t-a", "tenant", "t-a") is None
+    assert await store.set_limits("t-a", "tenant", "t-a", Limits(), T0) == Limits()
+    assert await store.get_limits("t-a", "tenant", "t-a") == Limits()
+    assert await store.limits_for("t-a", None, None) == {"tenant": Limits()}
+
+
+async def test_limits_for_gathers_the_tenant_user_and_key(store: Store) -> None:
+    await two_tenants_with_a_user_and_key(store)
+    await store.create_key(key("k-2"))
+    assert await store.limits_for("t-a", "u-1", "k-1") == {}
+    await store.set_limits("t-a", "tenant", "t-a", Limits(rpm=100), T0)
+    await store.set_limits("t-a", "user", "u-1", Limits(rpm=10), T0)
+    await store.set_limits("t-a", "key", "k-1", Limits(max_tokens=256), T0)
+    await store.set_limits("t-a", "key", "k-2", Limits(rpm=1), T0)
+    await store.set_limits("t-b", "tenant", "t-b", Limits(rpm=7), T0)
+    assert await store.limits_for("t-a", "u-1", "k-1") == {
+        "tenant": Limits(rpm=100), "user": Limits(rpm=10), "key": Limits(max_tokens=256)
+    }
+    assert await store.limits_for("t-a", None, "k-2") == {"tenant": Limits(rpm=100), "key": Limits(rpm=1)}
+    assert await store.limits_for("t-a", "u-1", None) == {"tenant": Limits(rpm=100), "user": Limits(rpm=10)}
+    assert await store.limits_for("t-b", None, None) == {"tenant": Limits(rpm=7)}
+
+
+async def test_limits_match_on_kind_as_well_as_id(store: Store) -> None:
+    await store.create_tenant(tenant())
+    await store.set_limits("t-a", "user", "same", Limits(rpm=1), T0)
+    await store.set_limits("t-a", "key", "same", Limits(rpm=2), T0)
+    assert await store.get_limits("t-a", "user", "same") == Limits(rpm=1)
+    assert await store.limits_for("t-a", "same", None) == {"user": Limits(rpm=1)}
+    assert await store.limits_for("t-a", None, "same") == {"key": Limits(rpm=2)}
+    assert await store.limits_for("t-a", "t-a", "t-a") == {}  # a tenant's row only as the tenant
+
+
+async def test_limits_are_tenant_scoped(store: Store) -> None:
+    await two_tenants_with_a_user_and_key(store)
+    await store.set_limits("t-a", "user", "u-1", Limits(rpm=10), T0)
+    await store.set_limits("t-a", "key", "k-1", Limits(rpm=20), T0)
+    assert await store.get_limits("t-b", "user", "u-1") is None
+    assert await store.limits_for("t-b", "u-1", "k-1") == {}
+    assert await store.delete_limits("t-b", "key", "k-1") is False
+    with pytest.raises(ConflictError):
+        await store.set_limits("t-b", "key", "k-1", Limits(rpm=99_999), T0 + 1)
+    assert await store.limits_for("t-a", "u-1", "k-1") == {"user": Limits(rpm=10), "key": Limits(rpm=20)}
+
+
+async def test_delete_limits(store: Store) -> None:
+    await two_tenants_with_a_user_and_key(store)
+    await store.set_limits("t-a", "key", "k-1", Limits(rpm=20), T0)
+    await store.set_limits("t-a", "user", "u-1", Limits(rpm=10), T0)
+    assert await store.delete_limits("t-a", "key", "k-1") is True
+    assert await store.delete_limits("t-a", "key", "k-1") is False
+    assert await store.get_limits("t-a", "key", "k-1") is None
+    assert await store.limits_for("t-a", "u-1", "k-1") == {"user": Limits(rpm=10)}
+
+
+async def test_limits_of_missing_tenant_conflict(store: Store) -> None:
+    with pytest.raises(ConflictError):
+        await store.set_limits("t-missing", "tenant", "t-missing", Limits(rpm=1), T0)
+    assert await store.get_limits("t-missing", "tenant", "t-missing") is None

@@ -14,7 +14,7 @@ import msgspec
 
 from sluice.errors import ConflictError, StoreUnavailableError
 from sluice.store.migrations import pending
-from sluice.store.records import AdminCredential, ApiKey, Tenant, User
+from sluice.store.records import AdminCredential, ApiKey, Limits, ScopeKind, Tenant, User
 
 _enc = msgspec.json.Encoder()
 
@@ -31,6 +31,8 @@ _TENANT = _columns(Tenant)
 _USER = _columns(User)
 _KEY = _columns(ApiKey)
 _ADMIN = _columns(AdminCredential)
+_LIMITS = _columns(Limits)
+_LIMIT_UPDATES = ", ".join(f"{f} = EXCLUDED.{f}" for f in Limits.__struct_fields__)
 
 
 def _encode_json(value: Any) -> str:
@@ -214,3 +216,41 @@ class PostgresStore:
     async def admin_by_secret_sha256(self, secret_sha256: str) -> AdminCredential | None:
         r = await self._fetchrow(f"SELECT {_ADMIN} FROM admin_credentials WHERE secret_sha256 = $1", secret_sha256)
         return AdminCredential(**r) if r else None
+
+    # --- limits ------------------------------------------------------------------------------
+
+    async def set_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str, limits: Limits, at: int) -> Limits:
+        # The WHERE keeps a row of another tenant untouched: then nothing is returned.
+        r = await self._fetchrow(
+            f"INSERT INTO limits (scope_kind, scope_id, tenant_id, {_LIMITS}, updated_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (scope_kind, scope_id) DO UPDATE SET"
+            f" {_LIMIT_UPDATES}, updated_at = EXCLUDED.updated_at WHERE limits.tenant_id = EXCLUDED.tenant_id"
+            f" RETURNING {_LIMITS}",
+            kind, scope_id, tenant_id, *msgspec.structs.astuple(limits), at,
+        )
+        if r is None:
+            raise ConflictError(f"The {kind} `{scope_id}` has limits in another tenant.")
+        return Limits(**r)
+
+    async def get_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> Limits | None:
+        r = await self._fetchrow(
+            f"SELECT {_LIMITS} FROM limits WHERE tenant_id = $1 AND scope_kind = $2 AND scope_id = $3",
+            tenant_id, kind, scope_id,
+        )
+        return Limits(**r) if r else None
+
+    async def delete_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> bool:
+        r = await self._fetchrow(
+            "DELETE FROM limits WHERE tenant_id = $1 AND scope_kind = $2 AND scope_id = $3 RETURNING scope_id",
+            tenant_id, kind, scope_id,
+        )
+        return r is not None
+
+    async def limits_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> dict[ScopeKind, Limits]:
+        rows = await self._fetch(
+            f"SELECT scope_kind, {_LIMITS} FROM limits WHERE tenant_id = $1 AND ("
+            "(scope_kind = 'tenant' AND scope_id = $1) OR (scope_kind = 'user' AND scope_id = $2)"
+            " OR (scope_kind = 'key' AND scope_id = $3))",
+            tenant_id, user_id, key_id,
+        )
+        return {r["scope_kind"]: Limits(*r[1:]) for r in rows}

@@ -14,13 +14,15 @@ import msgspec
 
 from sluice.errors import ConflictError, StoreUnavailableError
 from sluice.store.migrations import pending
-from sluice.store.records import AdminCredential, ApiKey, Tenant, User
+from sluice.store.records import AdminCredential, ApiKey, Limits, ScopeKind, Tenant, User
 
 _enc = msgspec.json.Encoder()
 _json = msgspec.json.Decoder(dict[str, Any])
 _models = msgspec.json.Decoder(list[str] | None)
 
 _KEY_COLUMNS = "id, tenant_id, name, prefix, secret_sha256, created_at, user_id, allowed_models, metadata, expires_at, revoked_at"
+_LIMIT_COLUMNS = ", ".join(Limits.__struct_fields__)
+_LIMIT_UPDATES = ", ".join(f"{f} = excluded.{f}" for f in Limits.__struct_fields__)
 
 
 def _tenant(r: sqlite3.Row) -> Tenant:
@@ -42,6 +44,10 @@ def _key(r: sqlite3.Row) -> ApiKey:
 
 def _admin(r: sqlite3.Row) -> AdminCredential:
     return AdminCredential(r["id"], r["name"], r["prefix"], r["secret_sha256"], r["created_at"], r["revoked_at"])
+
+
+def _limits(r: sqlite3.Row) -> Limits:
+    return Limits(*(r[f] for f in Limits.__struct_fields__))
 
 
 class SqliteStore:
@@ -223,6 +229,43 @@ class SqliteStore:
     async def admin_by_secret_sha256(self, secret_sha256: str) -> AdminCredential | None:
         r = await self._one("SELECT * FROM admin_credentials WHERE secret_sha256 = ?", (secret_sha256,))
         return _admin(r) if r else None
+
+    # --- limits ------------------------------------------------------------------------------
+
+    async def set_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str, limits: Limits, at: int) -> Limits:
+        # The WHERE keeps a row of another tenant untouched: then nothing is returned.
+        r = await self._one(
+            f"INSERT INTO limits (scope_kind, scope_id, tenant_id, {_LIMIT_COLUMNS}, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope_kind, scope_id) DO UPDATE SET"
+            f" {_LIMIT_UPDATES}, updated_at = excluded.updated_at WHERE limits.tenant_id = excluded.tenant_id"
+            f" RETURNING {_LIMIT_COLUMNS}",
+            (kind, scope_id, tenant_id, *msgspec.structs.astuple(limits), at),
+        )
+        if r is None:
+            raise ConflictError(f"The {kind} `{scope_id}` has limits in another tenant.")
+        return _limits(r)
+
+    async def get_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> Limits | None:
+        r = await self._one(
+            f"SELECT {_LIMIT_COLUMNS} FROM limits WHERE tenant_id = ? AND scope_kind = ? AND scope_id = ?",
+            (tenant_id, kind, scope_id),
+        )
+        return _limits(r) if r else None
+
+    async def delete_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> bool:
+        deleted = await self._write(
+            "DELETE FROM limits WHERE tenant_id = ? AND scope_kind = ? AND scope_id = ?", (tenant_id, kind, scope_id)
+        )
+        return deleted > 0
+
+    async def limits_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> dict[ScopeKind, Limits]:
+        rows = await self._all(
+            f"SELECT scope_kind, {_LIMIT_COLUMNS} FROM limits WHERE tenant_id = ? AND ("
+            "(scope_kind = 'tenant' AND scope_id = ?) OR (scope_kind = 'user' AND scope_id = ?)"
+            " OR (scope_kind = 'key' AND scope_id = ?))",
+            (tenant_id, tenant_id, user_id, key_id),
+        )
+        return {r["scope_kind"]: _limits(r) for r in rows}
 
 
 def _opt_json(value: Any) -> str | None:
