@@ -1,7 +1,9 @@
-"""Stage 2: who is calling. A missing or unknown key stops the request with a 401."""
+"""Stage 2: who is calling, by API key or (when ``auth.jwt`` is set) JWT. A missing, unknown or
+invalid credential stops the request with a 401."""
 
 from __future__ import annotations
 
+from sluice.auth.jwt import JwtVerifier
 from sluice.auth.principal import Principal
 from sluice.auth.resolver import KeyResolver
 from sluice.errors import AuthenticationError
@@ -9,8 +11,9 @@ from sluice.pipeline.context import RequestContext
 
 
 class AuthenticateStage:
-    def __init__(self, keys: KeyResolver) -> None:
+    def __init__(self, keys: KeyResolver, jwt: JwtVerifier | None = None) -> None:
         self._keys = keys
+        self._jwt = jwt
 
     async def __call__(self, ctx: RequestContext) -> None:
         ctx.principal = await self.principal(ctx.credential)
@@ -20,6 +23,8 @@ class AuthenticateStage:
             raise AuthenticationError(
                 "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.", code="missing_api_key"
             )
+        if self._jwt is not None and credential.count(".") == 2:  # header.payload.signature
+            return await self._jwt.principal(credential)
         principal = await self._keys.lookup(credential)
         if principal is None:
             # Never echo the key back, not even a prefix of an unknown one.
