@@ -7,6 +7,7 @@ import hashlib
 import logging
 import random
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -23,6 +24,7 @@ from sluice.api.dispatch import Dispatch, Handler
 from sluice.api.health import HealthRoutes
 from sluice.api.openai.routes import OpenAIRoutes
 from sluice.api.render import error_body
+from sluice.auth.jwt import JwtVerifier
 from sluice.auth.keys import KeyRing
 from sluice.auth.resolver import KeyResolver
 from sluice.errors import (
@@ -32,6 +34,8 @@ from sluice.errors import (
     SluiceError,
     StoreUnavailableError,
 )
+from sluice.limits.memory import MemoryCounterStore
+from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.resolve import ResolveStage
 from sluice.pipeline.runner import Pipeline
@@ -42,6 +46,10 @@ from sluice.routing.router import Router
 from sluice.routing.table import build_routes
 from sluice.settings import Settings
 from sluice.store.factory import build_store
+from sluice.store.records import Limits
+
+if TYPE_CHECKING:
+    from sluice.limits.redis import RedisCounterStore
 
 log = logging.getLogger("sluice")
 
@@ -51,22 +59,47 @@ def build_providers(settings: Settings) -> dict[str, Provider]:
     return {name: PROVIDER_TYPES[p.type](p, connect_s) for name, p in settings.providers.items()}
 
 
+def build_counters(settings: Settings) -> MemoryCounterStore | RedisCounterStore:
+    """Rate-limit counters: in-process when embedded, on Redis (shared by replicas) when distributed."""
+    state = settings.state
+    if state.backend == "distributed":
+        from sluice.limits.redis import RedisCounterStore  # the Redis client costs ~14 MiB: only when used
+
+        assert state.redis_url is not None  # checked by Settings
+        return RedisCounterStore(state.redis_url.get_secret_value(), state.redis_timeout_s)
+    return MemoryCounterStore()
+
+
 def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIApp:
     providers = build_providers(settings)
     router = Router(build_routes(settings, providers), latency_alpha=settings.routing.latency_ewma_alpha, rng=rng)
     store = build_store(settings.state)
-    resolver = KeyResolver(KeyRing(settings.auth.keys), store, settings.auth.key_cache_s)
-    authenticate = AuthenticateStage(resolver)
-    pipeline = Pipeline([ValidateStage(), authenticate, ResolveStage(router)], router)
+    resolver = KeyResolver(
+        KeyRing(settings.auth.keys), store, settings.auth.key_cache_s,
+        default_tenant_limits=Limits(**settings.limits.defaults.model_dump()),
+    )
+    jwt: JwtVerifier | None = None
+    if settings.auth.jwt is not None:
+        jwt = JwtVerifier(settings.auth.jwt, store, limits_for=resolver.limits_for, cache_s=settings.auth.key_cache_s)
+    authenticate = AuthenticateStage(resolver, jwt)
+    counters = build_counters(settings)
+    admission = AdmissionStage(counters, fail_open=settings.limits.fail_open)
+    pipeline = Pipeline([ValidateStage(), authenticate, ResolveStage(router), admission], router, admission)
 
     owners = {alias: settings.providers[m.deployments[0].provider].type for alias, m in settings.models.items()}
     max_body = settings.server.max_body_bytes
     openai = OpenAIRoutes(pipeline, authenticate, max_body, owners)
     anthropic = AnthropicRoutes(pipeline, max_body)
-    health = HealthRoutes(router)
+    health = HealthRoutes(router, None if isinstance(counters, MemoryCounterStore) else counters.ping_ms)
+
+    def forget_tenant(tenant_id: str) -> None:
+        resolver.forget_tenant(tenant_id)
+        if jwt is not None:
+            jwt.forget_tenant(tenant_id)
+
     admin_static = {hashlib.sha256(k.key.get_secret_value().encode()).hexdigest() for k in settings.admin.keys}
     admin = build_admin(
-        AdminService(store, on_key_change=resolver.forget, on_tenant_change=resolver.forget_tenant), AdminAuth(admin_static, store, resolver.lookup)
+        AdminService(store, on_key_change=resolver.forget, on_tenant_change=forget_tenant), AdminAuth(admin_static, store, resolver.lookup)
     )
     admin.add_exception_handler(HTTPException, _http_error)
 
@@ -99,7 +132,10 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         finally:
             for p in providers.values():
                 await p.close()
+            if jwt is not None:
+                await jwt.close()
             await store.close()
+            await counters.close()
 
     fallback = Starlette(
         routes=routes,
@@ -116,7 +152,10 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
                 "authorization", "content-type", "x-request-id", "x-api-key", "anthropic-version",
                 "anthropic-beta", "anthropic-dangerous-direct-browser-access",
             ],
-            expose_headers=["x-request-id", "x-sluice-model", "x-sluice-attempts"],
+            expose_headers=[
+                "x-request-id", "x-sluice-model", "x-sluice-attempts", "retry-after",
+                *(f"x-ratelimit-{w}-{n}" for w in ("limit", "remaining", "reset") for n in ("requests", "tokens")),
+            ],
         )
     return app
 

@@ -7,9 +7,13 @@ import re
 
 from starlette.requests import Request
 
+from sluice.limits.counters import Quota, duration_text
 from sluice.pipeline.context import RequestContext
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_RATE_LIMIT_HEADERS = tuple(
+    (f"x-ratelimit-limit-{n}", f"x-ratelimit-remaining-{n}", f"x-ratelimit-reset-{n}") for n in ("requests", "tokens")
+)
 
 
 def request_id(request: Request) -> str:
@@ -32,6 +36,19 @@ def reply_headers(ctx: RequestContext) -> dict[str, str]:
     headers = {"x-request-id": ctx.request_id, "x-sluice-attempts": str(len(ctx.attempts))}
     if ctx.deployment is not None:
         headers["x-sluice-model"] = ctx.deployment.name
+    if ctx.quota is not None:
+        headers.update(rate_limit_headers(ctx.quota))
+    return headers
+
+
+def rate_limit_headers(quota: Quota) -> dict[str, str]:
+    """OpenAI's ``x-ratelimit-*`` headers, for each of requests and tokens that has a limit."""
+    headers = {}
+    for (limit, remaining, reset), w in zip(_RATE_LIMIT_HEADERS, (quota.requests, quota.tokens), strict=True):
+        if w is not None:
+            headers[limit] = str(w.limit)
+            headers[remaining] = str(w.remaining)
+            headers[reset] = duration_text(w.reset_s)
     return headers
 
 

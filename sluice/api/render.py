@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from sluice.api.context import rate_limit_headers
 from sluice.errors import SluiceError
+from sluice.pipeline.admission import RateLimitExceededError
 from sluice.types import ErrorBody, ErrorDetail, encoder
 
 
@@ -16,6 +18,8 @@ def error_headers(err: SluiceError, request_id: str) -> dict[str, str]:
     headers = {"x-request-id": request_id}
     if err.retry_after_s is not None:
         headers["retry-after"] = str(max(1, round(err.retry_after_s)))
+    if isinstance(err, RateLimitExceededError):
+        headers.update(rate_limit_headers(err.quota))
     return headers
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sluice.auth.principal import Principal
+from sluice.limits.counters import Quota, Ticket
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Attempt
 from sluice.routing.table import Route
@@ -22,3 +23,9 @@ class RequestContext:
     deployment: Deployment | None = None
     """The deployment that answered (set once an attempt succeeded)."""
     attempts: list[Attempt] = field(default_factory=list)
+    quota: Quota | None = None
+    """The rate limits' numbers for the ``x-ratelimit-*`` headers (set once admitted)."""
+    admission: Ticket | None = None
+    """What admission recorded, for settle to release and correct; None once settled."""
+    strips_usage: bool = False
+    """Admission asked the upstream for stream usage the client did not ask for: drop it."""

@@ -1,19 +1,23 @@
 """The pipeline: the stages every request runs, in order, then the routed upstream call.
 
-    1. validate     checks a schema cannot express (the surface already parsed the body)
-    2. authenticate API key -> principal
-    5. resolve      model alias -> route; may this principal use it
-    7. route        deployments by strategy, timeouts, retries, breakers, fallbacks
+    validate     checks a schema cannot express (the surface already parsed the body)  (DESIGN 1)
+    authenticate API key or JWT -> principal                                           (DESIGN 2)
+    resolve      model alias -> route; may this principal use it                      (DESIGN 5)
+    admission    output and input caps; RPM, TPM and in-flight per tenant, user, key  (DESIGN 3)
+    route        deployments by strategy, timeouts, retries, breakers, fallbacks      (DESIGN 7)
+    settle       in ``finally``, once per admitted request: in-flight released, TPM corrected (9)
 
 Stages are built once at startup; each one reads and writes RequestContext fields or raises a
-SluiceError. Stage numbers follow DESIGN.md's request pipeline; the missing numbers (admission,
-guardrails, prompts, cache, settle) plug in here as their features land.
+SluiceError. Stage numbers follow DESIGN.md's request pipeline (admission runs after resolve, so
+an unknown model is a 404 that costs no quota); the missing numbers (guardrails, prompts, cache)
+plug in here as their features land.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
+from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.context import RequestContext
 from sluice.routing.router import Router
 from sluice.types import ChatRequest, ChatResponse, ChunkBatch, EmbeddingRequest, EmbeddingResponse
@@ -22,30 +26,50 @@ Stage = Callable[[RequestContext], Awaitable[None]]
 
 
 class Pipeline:
-    def __init__(self, stages: Sequence[Stage], router: Router) -> None:
+    def __init__(self, stages: Sequence[Stage], router: Router, admission: AdmissionStage) -> None:
         self._stages = tuple(stages)
         self._router = router
+        self._admission = admission
 
     async def _before(self, ctx: RequestContext) -> None:
         for stage in self._stages:
             await stage(ctx)
 
     async def chat(self, ctx: RequestContext) -> ChatResponse:
-        await self._before(ctx)
-        assert isinstance(ctx.request, ChatRequest) and ctx.route is not None
-        response, ctx.deployment = await self._router.chat(ctx.request, ctx.route, ctx.attempts)
-        return response
+        tokens = None
+        try:
+            await self._before(ctx)
+            assert isinstance(ctx.request, ChatRequest) and ctx.route is not None
+            response, ctx.deployment = await self._router.chat(ctx.request, ctx.route, ctx.attempts)
+            if response.usage is not None:
+                tokens = response.usage.prompt_tokens + response.usage.completion_tokens
+            return response
+        finally:
+            if ctx.admission is not None:
+                await self._admission.settle(ctx, tokens)
 
     async def stream(self, ctx: RequestContext) -> AsyncIterator[ChunkBatch]:
         """Returns once the first batch is in hand, so every failure until then is still an
-        ordinary error response; the iterator's own failures arrive mid-stream."""
-        await self._before(ctx)
-        assert isinstance(ctx.request, ChatRequest) and ctx.route is not None
-        chunks, ctx.deployment = await self._router.stream(ctx.request, ctx.route, ctx.attempts)
-        return chunks
+        ordinary error response; the iterator's own failures arrive mid-stream. An admitted
+        stream settles when it ends, fails or is closed."""
+        try:
+            await self._before(ctx)
+            assert isinstance(ctx.request, ChatRequest) and ctx.route is not None
+            chunks, ctx.deployment = await self._router.stream(ctx.request, ctx.route, ctx.attempts)
+        except BaseException:
+            if ctx.admission is not None:
+                await self._admission.settle(ctx, None)
+            raise
+        return chunks if ctx.admission is None else self._admission.metered(chunks, ctx)
 
     async def embed(self, ctx: RequestContext) -> EmbeddingResponse:
-        await self._before(ctx)
-        assert isinstance(ctx.request, EmbeddingRequest) and ctx.route is not None
-        response, ctx.deployment = await self._router.embed(ctx.request, ctx.route, ctx.attempts)
-        return response
+        tokens = None
+        try:
+            await self._before(ctx)
+            assert isinstance(ctx.request, EmbeddingRequest) and ctx.route is not None
+            response, ctx.deployment = await self._router.embed(ctx.request, ctx.route, ctx.attempts)
+            tokens = response.usage.prompt_tokens if response.usage is not None else None
+            return response
+        finally:
+            if ctx.admission is not None:
+                await self._admission.settle(ctx, tokens)

@@ -10,9 +10,9 @@ ADMIN = "sk-admin-dist"
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
 
-def test_replicas_share_tenants_and_keys(gateway, postgres_clean: str) -> None:
+def test_replicas_share_tenants_and_keys(gateway, postgres_clean: str, redis_clean: str) -> None:
     config = sim_config()
-    config["state"] = {"backend": "distributed", "postgres_dsn": postgres_clean}
+    config["state"] = {"backend": "distributed", "postgres_dsn": postgres_clean, "redis_url": redis_clean}
     config["admin"] = {"keys": [{"key": ADMIN, "name": "ops"}]}
     config["auth"]["key_cache_s"] = 0
     a, b = gateway(config), gateway(config)  # both migrate at startup; the advisory lock serialises them

@@ -1,0 +1,43 @@
+"""The counter stores under test: in-process and on a real redis-server, both on a clock the
+test advances (Unix seconds, so Redis sees realistic times)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from sluice.limits.counters import CounterStore
+from sluice.limits.memory import MemoryCounterStore
+from sluice.limits.redis import RedisCounterStore
+
+T0 = 1_700_000_040.0
+"""A whole second, so offsets from it are positions within one-second buckets."""
+
+
+class Clock:
+    def __init__(self, now: float = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def counters(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[CounterStore]:
+    """Each test of the shared suite runs on both stores."""
+    store: CounterStore
+    if request.param == "memory":
+        store = MemoryCounterStore(clock)
+    else:
+        store = RedisCounterStore(request.getfixturevalue("redis_clean"), timeout_s=2.0, clock=clock)
+    yield store
+    await store.close()
