@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -102,6 +102,42 @@ class LimitsSettings(_Section):
 
     defaults: LimitValues = Field(default_factory=LimitValues, description="Tenant-level limits for tenants without their own.")
     fail_open: bool = Field(True, description="When the counter store (Redis) is unreachable: admit (true) or refuse with 503 (false).")
+
+
+class BudgetSettings(_Section):
+    """Token and USD budgets. Per-tenant, per-user and per-key budgets live in the store (admin API)."""
+
+    default_max_tokens: int = Field(4096, ge=1, description="Output cap set on a budgeted request that sets none, so its worst-case cost is bounded.")
+    fail_open: bool = Field(True, description="When the budget ledger (Redis) is unreachable: admit (true) or refuse with 503 (false).")
+
+
+class ModelPrice(_Section):
+    input_usd_per_mtok: float = Field(ge=0, description="USD per million input tokens.")
+    cached_input_usd_per_mtok: float | None = Field(None, ge=0, description="USD per million cached input tokens; the input price when unset.")
+    output_usd_per_mtok: float = Field(0.0, ge=0, description="USD per million output tokens.")
+
+
+# List prices in USD per million tokens (input, cached input, output) as published by OpenAI and
+# Anthropic on 2025-06-01; an entry under ``pricing:`` in the config replaces the model's price.
+DEFAULT_PRICES: dict[str, tuple[float, float, float]] = {
+    "gpt-4o": (2.50, 1.25, 10.00),
+    "gpt-4o-mini": (0.15, 0.075, 0.60),
+    "gpt-4.1": (2.00, 0.50, 8.00),
+    "gpt-4.1-mini": (0.40, 0.10, 1.60),
+    "gpt-4.1-nano": (0.10, 0.025, 0.40),
+    "o3-mini": (1.10, 0.55, 4.40),
+    "o4-mini": (1.10, 0.275, 4.40),
+    "claude-3-5-haiku": (0.80, 0.08, 4.00),
+    "claude-3-7-sonnet": (3.00, 0.30, 15.00),
+    "claude-sonnet-4": (3.00, 0.30, 15.00),
+    "claude-opus-4": (15.00, 1.50, 75.00),
+    "text-embedding-3-small": (0.02, 0.02, 0.0),
+    "text-embedding-3-large": (0.13, 0.13, 0.0),
+}
+
+
+def _default_pricing() -> dict[str, ModelPrice]:
+    return {m: ModelPrice(input_usd_per_mtok=i, cached_input_usd_per_mtok=c, output_usd_per_mtok=o) for m, (i, c, o) in DEFAULT_PRICES.items()}
 
 
 class TimeoutSettings(_Section):
@@ -201,6 +237,11 @@ class Settings(BaseSettings):
     admin: AdminSettings = Field(default_factory=AdminSettings, description="Who may call the control plane.")
     state: StateSettings = Field(default_factory=StateSettings, description="Where durable state lives.")
     limits: LimitsSettings = Field(default_factory=LimitsSettings, description="Rate limits.")
+    budgets: BudgetSettings = Field(default_factory=BudgetSettings, description="Token and USD budgets.")
+    pricing: dict[str, ModelPrice] = Field(
+        default_factory=_default_pricing,
+        description="Prices by upstream model name (else by alias; sim deployments only by their own name), merged over built-in list prices for common models.",
+    )
     providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers, description="Model APIs by name; deployments refer to them.")
     models: dict[str, ModelSettings] = Field(default_factory=_default_models, description="Model aliases clients ask for, each routed to deployments.")
     routing: RoutingSettings = Field(default_factory=RoutingSettings, description="Timeouts, retries and circuit breakers (per-alias overrides in models).")
@@ -217,6 +258,11 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # SLUICE_* variables override the file, as operators expect of a container.
         return (env_settings, init_settings)
+
+    @field_validator("pricing", mode="after")
+    @classmethod
+    def _merge_default_prices(cls, pricing: dict[str, ModelPrice]) -> dict[str, ModelPrice]:
+        return {**_default_pricing(), **pricing}
 
     @model_validator(mode="after")
     def _check_references(self) -> Settings:

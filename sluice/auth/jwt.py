@@ -123,6 +123,7 @@ class JwtVerifier:
         self._store = store
         self._limits_for = limits_for
         self._cache_s = cache_s
+        self._ttl_s = cache_s
         self._clock = clock
         self._keys = _load_keys(settings, clock)
         required = ["exp", "sub", *(["aud"] if settings.audience else []), *(["iss"] if settings.issuer else [])]
@@ -166,6 +167,13 @@ class JwtVerifier:
         """Drop the cached tenant, so a tenant the admin API just disabled stops at once here."""
         self._epoch += 1
         self._tenants.pop(tenant_id, None)
+
+    def bound_staleness(self, max_s: float | None) -> None:
+        """Cache tenants for at most ``max_s`` from now on (None: ``cache_s`` again); bounding drops them all."""
+        self._ttl_s = self._cache_s if max_s is None else min(self._cache_s, max_s)
+        if max_s is not None:
+            self._epoch += 1
+            self._tenants.clear()
 
     async def close(self) -> None:
         if not isinstance(self._keys, bytes | PublicKey):
@@ -215,10 +223,10 @@ class JwtVerifier:
             return cached[1]
         epoch = self._epoch
         tenant = await self._store.get_tenant(tenant_id)
-        if self._cache_s > 0 and epoch == self._epoch:
+        if self._ttl_s > 0 and epoch == self._epoch:
             if len(self._tenants) >= _CACHE_MAX:
                 self._tenants.clear()
-            self._tenants[tenant_id] = (now + self._cache_s, tenant)
+            self._tenants[tenant_id] = (now + self._ttl_s, tenant)
         return tenant
 
     async def _user_id(self, tenant_id: str, external_id: str) -> str:

@@ -51,6 +51,7 @@ class KeyResolver:
         self._static = static
         self._store = store
         self._cache_s = cache_s
+        self._ttl_s = cache_s
         self._clock = clock
         self._default_tenant_limits = default_tenant_limits
         self._keys: dict[str, _KeyEntry] = {}
@@ -79,7 +80,7 @@ class KeyResolver:
         entry = self._limits.get(scope)
         if entry is None or entry[0] <= now:
             epoch = self._epoch
-            entry = (now + self._cache_s, await self._load_limits(tenant_id, user_id, key_id))
+            entry = (now + self._ttl_s, await self._load_limits(tenant_id, user_id, key_id))
             self._remember(self._limits, scope, entry, epoch)
         return entry[1]
 
@@ -97,7 +98,7 @@ class KeyResolver:
                 key_id=record.id,
                 limits=await self._load_limits(record.tenant_id, record.user_id, record.id),
             )
-        entry = _KeyEntry(now + self._cache_s, record, principal)
+        entry = _KeyEntry(now + self._ttl_s, record, principal)
         self._remember(self._keys, hex_digest, entry, epoch)
         return entry
 
@@ -113,7 +114,7 @@ class KeyResolver:
         return tuple(s for s in scoped if s.limits != _UNLIMITED)
 
     def _remember(self, cache: dict[_K, _V], key: _K, value: _V, epoch: int) -> None:
-        if self._cache_s > 0 and epoch == self._epoch:
+        if self._ttl_s > 0 and epoch == self._epoch:
             if len(cache) >= _MAX_ENTRIES:
                 cache.clear()
             cache[key] = value
@@ -129,3 +130,12 @@ class KeyResolver:
             del self._keys[d]
         for scope in [s for s in self._limits if s[0] == tenant_id]:
             del self._limits[scope]
+
+    def bound_staleness(self, max_s: float | None) -> None:
+        """Cache entries for at most ``max_s`` from now on (None: ``cache_s`` again). Bounding drops
+        every entry: changes made while this process could not hear of them are unknown."""
+        self._ttl_s = self._cache_s if max_s is None else min(self._cache_s, max_s)
+        if max_s is not None:
+            self._epoch += 1
+            self._keys.clear()
+            self._limits.clear()

@@ -10,9 +10,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from sluice.errors import StoreUnavailableError
@@ -26,6 +23,7 @@ from sluice.limits.counters import (
     Ticket,
     decide,
 )
+from sluice.store.redis import connect_redis
 
 T = TypeVar("T")
 
@@ -134,9 +132,7 @@ class RedisCounterStore:
     agree (NTP) to well under the one-second bucket."""
 
     def __init__(self, url: str, timeout_s: float, clock: Callable[[], float] = time.time) -> None:
-        self._redis = Redis.from_url(
-            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0)
-        )
+        self._redis = connect_redis(url, timeout_s)
         self._admit = self._redis.register_script(_ADMIT)
         self._settle = self._redis.register_script(_SETTLE)
         self._timeout_s = timeout_s

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from sluice.store.records import AdminCredential, ApiKey, Limits, ScopeKind, Tenant, User
+from sluice.store.records import AdminCredential, ApiKey, Budget, Limits, ScopeKind, Tenant, User
 
 
 class Store(Protocol):
@@ -87,4 +87,22 @@ class Store(Protocol):
     async def limits_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> dict[ScopeKind, Limits]:
         """The tenant's own limits, its user's and its key's, by kind, in one query; a scope without
         limits is absent, and so is a user or key id of another tenant."""
+        ...
+
+    # --- budgets -----------------------------------------------------------------------------
+    async def set_budget(self, tenant_id: str, kind: ScopeKind, scope_id: str, budget: Budget, at: int) -> Budget:
+        """Replace the scope's budget for ``budget.period``. ``ConflictError`` when the tenant does
+        not exist or ``scope_id`` already has budgets under another tenant."""
+        ...
+
+    async def get_budgets(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> list[Budget]:
+        """The scope's budgets, day before month."""
+        ...
+
+    async def delete_budgets(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> int:
+        """How many budgets were deleted."""
+        ...
+
+    async def budgets_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> dict[ScopeKind, list[Budget]]:
+        """The tenant's, its user's and its key's budgets by kind, in one query (like ``limits_for``)."""
         ...

@@ -68,3 +68,21 @@ class Limits(msgspec.Struct, frozen=True, omit_defaults=True):
     """Cap on a request's max_tokens (and the default when it sets none)."""
     max_input_tokens: int | None = None
     """Cap on a request's input tokens."""
+
+
+Period = Literal["day", "month"]
+"""A budget's window: the UTC calendar day or month."""
+
+
+class Budget(msgspec.Struct, frozen=True, omit_defaults=True):
+    """A token and USD budget on one scope for one period; None means no cap of that kind."""
+
+    period: Period
+    max_tokens: int | None = None
+    """Input and output tokens per period."""
+    max_cost_micros: int | None = None
+    """Spend per period in micro-dollars (1 USD = 1,000,000)."""
+    on_exceed: Literal["reject", "downgrade"] = "reject"
+    """At the limit: refuse with 429, or serve the request on ``downgrade_to`` instead."""
+    downgrade_to: str | None = None
+    """The cheaper model alias used when ``on_exceed`` is downgrade."""

@@ -60,6 +60,19 @@ def test_rpm_exceeded_is_a_429_with_retry_after_and_the_headers(gateway) -> None
     assert r.headers["x-request-id"].startswith("req_")
 
 
+def test_the_anthropic_surface_sends_the_same_headers_on_a_429(gateway) -> None:
+    gw = gateway(limited(rpm=1))
+    messages = {"model": "gpt-4o-mini", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+    headers = {"x-api-key": DEMO_KEY, "anthropic-version": "2023-06-01"}
+    assert call("POST", gw.base_url + "/v1/messages", messages, headers).status == 200
+    r = call("POST", gw.base_url + "/v1/messages", messages, headers)
+    assert r.status == 429 and r.json()["type"] == "error"
+    assert int(r.headers["retry-after"]) in WAITS
+    assert (r.headers["x-ratelimit-limit-requests"], r.headers["x-ratelimit-remaining-requests"]) == ("1", "0")
+    assert re.match(RESET, r.headers["x-ratelimit-reset-requests"])
+    assert r.headers["request-id"] == r.headers["x-request-id"]
+
+
 def test_tpm_exceeded_counts_the_estimate_then_the_actual_usage(gateway) -> None:
     gw = gateway(limited(tpm=100))
     # "hi": 1 token of text + 4 per message + 3 to prime the reply; plus max_tokens.

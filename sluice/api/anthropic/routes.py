@@ -12,6 +12,7 @@ from sluice.api.anthropic.translate import decode_messages_request, to_chat_requ
 from sluice.api.body import read_body
 from sluice.api.context import bearer, raw_headers, reply_headers
 from sluice.api.endpoint import endpoint, relay
+from sluice.api.render import error_headers
 from sluice.api.sse import SSEResponse
 from sluice.errors import SluiceError
 from sluice.pipeline.context import RequestContext
@@ -20,9 +21,7 @@ from sluice.pipeline.runner import Pipeline
 
 def _error(err: SluiceError, rid: str) -> Response:
     status, body = render_error(err)
-    headers = {"x-request-id": rid, "request-id": rid}
-    if err.retry_after_s is not None:
-        headers["retry-after"] = str(max(1, round(err.retry_after_s)))
+    headers = {**error_headers(err, rid), "request-id": rid}
     return Response(body, status, headers, media_type="application/json")
 
 

@@ -14,7 +14,7 @@ import msgspec
 
 from sluice.errors import ConflictError, StoreUnavailableError
 from sluice.store.migrations import pending
-from sluice.store.records import AdminCredential, ApiKey, Limits, ScopeKind, Tenant, User
+from sluice.store.records import AdminCredential, ApiKey, Budget, Limits, ScopeKind, Tenant, User
 
 _enc = msgspec.json.Encoder()
 
@@ -33,6 +33,8 @@ _KEY = _columns(ApiKey)
 _ADMIN = _columns(AdminCredential)
 _LIMITS = _columns(Limits)
 _LIMIT_UPDATES = ", ".join(f"{f} = EXCLUDED.{f}" for f in Limits.__struct_fields__)
+_BUDGETS = _columns(Budget)
+_BUDGET_UPDATES = ", ".join(f"{f} = EXCLUDED.{f}" for f in Budget.__struct_fields__)
 
 
 def _encode_json(value: Any) -> str:
@@ -254,3 +256,45 @@ class PostgresStore:
             tenant_id, user_id, key_id,
         )
         return {r["scope_kind"]: Limits(*r[1:]) for r in rows}
+
+    # --- budgets -----------------------------------------------------------------------------
+
+    async def set_budget(self, tenant_id: str, kind: ScopeKind, scope_id: str, budget: Budget, at: int) -> Budget:
+        # Neither the NOT EXISTS nor the upsert's WHERE touches a scope of another tenant: then nothing returns.
+        r = await self._fetchrow(
+            f"INSERT INTO budgets (scope_kind, scope_id, tenant_id, {_BUDGETS}, updated_at)"
+            " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE NOT EXISTS (SELECT 1 FROM budgets"
+            " WHERE scope_kind = $1 AND scope_id = $2 AND tenant_id <> $3) ON CONFLICT (scope_kind, scope_id, period)"
+            f" DO UPDATE SET {_BUDGET_UPDATES}, updated_at = EXCLUDED.updated_at WHERE budgets.tenant_id = EXCLUDED.tenant_id"
+            f" RETURNING {_BUDGETS}",
+            kind, scope_id, tenant_id, *msgspec.structs.astuple(budget), at,
+        )
+        if r is None:
+            raise ConflictError(f"The {kind} `{scope_id}` has budgets in another tenant.")
+        return Budget(**r)
+
+    async def get_budgets(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> list[Budget]:
+        rows = await self._fetch(
+            f"SELECT {_BUDGETS} FROM budgets WHERE tenant_id = $1 AND scope_kind = $2 AND scope_id = $3 ORDER BY period",
+            tenant_id, kind, scope_id,
+        )
+        return [Budget(**r) for r in rows]
+
+    async def delete_budgets(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> int:
+        rows = await self._fetch(
+            "DELETE FROM budgets WHERE tenant_id = $1 AND scope_kind = $2 AND scope_id = $3 RETURNING period",
+            tenant_id, kind, scope_id,
+        )
+        return len(rows)
+
+    async def budgets_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> dict[ScopeKind, list[Budget]]:
+        rows = await self._fetch(
+            f"SELECT scope_kind, {_BUDGETS} FROM budgets WHERE tenant_id = $1 AND ("
+            "(scope_kind = 'tenant' AND scope_id = $1) OR (scope_kind = 'user' AND scope_id = $2)"
+            " OR (scope_kind = 'key' AND scope_id = $3)) ORDER BY period",
+            tenant_id, user_id, key_id,
+        )
+        found: dict[ScopeKind, list[Budget]] = {}
+        for r in rows:
+            found.setdefault(r["scope_kind"], []).append(Budget(*r[1:]))
+        return found

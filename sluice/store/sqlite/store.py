@@ -14,7 +14,7 @@ import msgspec
 
 from sluice.errors import ConflictError, StoreUnavailableError
 from sluice.store.migrations import pending
-from sluice.store.records import AdminCredential, ApiKey, Limits, ScopeKind, Tenant, User
+from sluice.store.records import AdminCredential, ApiKey, Budget, Limits, ScopeKind, Tenant, User
 
 _enc = msgspec.json.Encoder()
 _json = msgspec.json.Decoder(dict[str, Any])
@@ -23,6 +23,8 @@ _models = msgspec.json.Decoder(list[str] | None)
 _KEY_COLUMNS = "id, tenant_id, name, prefix, secret_sha256, created_at, user_id, allowed_models, metadata, expires_at, revoked_at"
 _LIMIT_COLUMNS = ", ".join(Limits.__struct_fields__)
 _LIMIT_UPDATES = ", ".join(f"{f} = excluded.{f}" for f in Limits.__struct_fields__)
+_BUDGET_COLUMNS = ", ".join(Budget.__struct_fields__)
+_BUDGET_UPDATES = ", ".join(f"{f} = excluded.{f}" for f in Budget.__struct_fields__)
 
 
 def _tenant(r: sqlite3.Row) -> Tenant:
@@ -48,6 +50,10 @@ def _admin(r: sqlite3.Row) -> AdminCredential:
 
 def _limits(r: sqlite3.Row) -> Limits:
     return Limits(*(r[f] for f in Limits.__struct_fields__))
+
+
+def _budget(r: sqlite3.Row) -> Budget:
+    return Budget(*(r[f] for f in Budget.__struct_fields__))
 
 
 class SqliteStore:
@@ -266,6 +272,46 @@ class SqliteStore:
             (tenant_id, tenant_id, user_id, key_id),
         )
         return {r["scope_kind"]: _limits(r) for r in rows}
+
+    # --- budgets -----------------------------------------------------------------------------
+
+    async def set_budget(self, tenant_id: str, kind: ScopeKind, scope_id: str, budget: Budget, at: int) -> Budget:
+        # Neither the NOT EXISTS nor the upsert's WHERE touches a scope of another tenant: then nothing returns.
+        r = await self._one(
+            f"INSERT INTO budgets (scope_kind, scope_id, tenant_id, {_BUDGET_COLUMNS}, updated_at)"
+            " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM budgets"
+            " WHERE scope_kind = ? AND scope_id = ? AND tenant_id <> ?) ON CONFLICT (scope_kind, scope_id, period)"
+            f" DO UPDATE SET {_BUDGET_UPDATES}, updated_at = excluded.updated_at WHERE budgets.tenant_id = excluded.tenant_id"
+            f" RETURNING {_BUDGET_COLUMNS}",
+            (kind, scope_id, tenant_id, *msgspec.structs.astuple(budget), at, kind, scope_id, tenant_id),
+        )
+        if r is None:
+            raise ConflictError(f"The {kind} `{scope_id}` has budgets in another tenant.")
+        return _budget(r)
+
+    async def get_budgets(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> list[Budget]:
+        rows = await self._all(
+            f"SELECT {_BUDGET_COLUMNS} FROM budgets WHERE tenant_id = ? AND scope_kind = ? AND scope_id = ? ORDER BY period",
+            (tenant_id, kind, scope_id),
+        )
+        return [_budget(r) for r in rows]
+
+    async def delete_budgets(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> int:
+        return await self._write(
+            "DELETE FROM budgets WHERE tenant_id = ? AND scope_kind = ? AND scope_id = ?", (tenant_id, kind, scope_id)
+        )
+
+    async def budgets_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> dict[ScopeKind, list[Budget]]:
+        rows = await self._all(
+            f"SELECT scope_kind, {_BUDGET_COLUMNS} FROM budgets WHERE tenant_id = ? AND ("
+            "(scope_kind = 'tenant' AND scope_id = ?) OR (scope_kind = 'user' AND scope_id = ?)"
+            " OR (scope_kind = 'key' AND scope_id = ?)) ORDER BY period",
+            (tenant_id, tenant_id, user_id, key_id),
+        )
+        found: dict[ScopeKind, list[Budget]] = {}
+        for r in rows:
+            found.setdefault(r["scope_kind"], []).append(_budget(r))
+        return found
 
 
 def _opt_json(value: Any) -> str | None:
