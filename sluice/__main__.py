@@ -93,9 +93,9 @@ def _load_or_exit(path: str | None):
 
 
 def main() -> None:
-    from sluice.admin.cli import admins, keys, limits, tenants
+    from sluice.admin.cli import admins, budgets, keys, limits, tenants
 
-    for group in (tenants, keys, limits, admins):
+    for group in (tenants, keys, limits, budgets, admins):
         cli.add_command(group)
     cli()
 

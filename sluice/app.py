@@ -24,9 +24,11 @@ from sluice.api.dispatch import Dispatch, Handler
 from sluice.api.health import HealthRoutes
 from sluice.api.openai.routes import OpenAIRoutes
 from sluice.api.render import error_body
+from sluice.auth.invalidation import AuthCaches, build_invalidation
 from sluice.auth.jwt import JwtVerifier
 from sluice.auth.keys import KeyRing
 from sluice.auth.resolver import KeyResolver
+from sluice.budgets.ledger import MemoryLedger
 from sluice.errors import (
     InternalError,
     InvalidRequestError,
@@ -37,6 +39,7 @@ from sluice.errors import (
 from sluice.limits.memory import MemoryCounterStore
 from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.authenticate import AuthenticateStage
+from sluice.pipeline.budget import BudgetStage, deployment_prices
 from sluice.pipeline.resolve import ResolveStage
 from sluice.pipeline.runner import Pipeline
 from sluice.pipeline.validate import ValidateStage
@@ -49,6 +52,7 @@ from sluice.store.factory import build_store
 from sluice.store.records import Limits
 
 if TYPE_CHECKING:
+    from sluice.budgets.redis import RedisLedger
     from sluice.limits.redis import RedisCounterStore
 
 log = logging.getLogger("sluice")
@@ -70,9 +74,21 @@ def build_counters(settings: Settings) -> MemoryCounterStore | RedisCounterStore
     return MemoryCounterStore()
 
 
+def build_ledger(settings: Settings) -> MemoryLedger | RedisLedger:
+    """Budget counters: in-process when embedded, on Redis (shared by replicas) when distributed."""
+    state = settings.state
+    if state.backend == "distributed":
+        from sluice.budgets.redis import RedisLedger
+
+        assert state.redis_url is not None  # checked by Settings
+        return RedisLedger(state.redis_url.get_secret_value(), state.redis_timeout_s)
+    return MemoryLedger()
+
+
 def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIApp:
     providers = build_providers(settings)
-    router = Router(build_routes(settings, providers), latency_alpha=settings.routing.latency_ewma_alpha, rng=rng)
+    routes = build_routes(settings, providers)
+    router = Router(routes, latency_alpha=settings.routing.latency_ewma_alpha, rng=rng)
     store = build_store(settings.state)
     resolver = KeyResolver(
         KeyRing(settings.auth.keys), store, settings.auth.key_cache_s,
@@ -84,7 +100,10 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     authenticate = AuthenticateStage(resolver, jwt)
     counters = build_counters(settings)
     admission = AdmissionStage(counters, fail_open=settings.limits.fail_open)
-    pipeline = Pipeline([ValidateStage(), authenticate, ResolveStage(router), admission], router, admission)
+    ledger = build_ledger(settings)
+    b = settings.budgets
+    budget = BudgetStage(ledger, deployment_prices(settings, routes), router, default_max_tokens=b.default_max_tokens, fail_open=b.fail_open)
+    pipeline = Pipeline([ValidateStage(), authenticate, ResolveStage(router), admission, budget], router, admission, budget)
 
     owners = {alias: settings.providers[m.deployments[0].provider].type for alias, m in settings.models.items()}
     max_body = settings.server.max_body_bytes
@@ -92,14 +111,10 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     anthropic = AnthropicRoutes(pipeline, max_body)
     health = HealthRoutes(router, None if isinstance(counters, MemoryCounterStore) else counters.ping_ms)
 
-    def forget_tenant(tenant_id: str) -> None:
-        resolver.forget_tenant(tenant_id)
-        if jwt is not None:
-            jwt.forget_tenant(tenant_id)
-
+    invalidation = build_invalidation(settings.state, AuthCaches(resolver, jwt))
     admin_static = {hashlib.sha256(k.key.get_secret_value().encode()).hexdigest() for k in settings.admin.keys}
     admin = build_admin(
-        AdminService(store, on_key_change=resolver.forget, on_tenant_change=forget_tenant), AdminAuth(admin_static, store, resolver.lookup)
+        AdminService(store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed), AdminAuth(admin_static, store, resolver.lookup)
     )
     admin.add_exception_handler(HTTPException, _http_error)
 
@@ -127,15 +142,18 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         except StoreUnavailableError as e:
             # Static keys keep working; store-backed keys answer 503 until the store is back.
             log.error("store unavailable at startup: %s", e.message)
+        await invalidation.start()
         try:
             yield
         finally:
+            await invalidation.close()
             for p in providers.values():
                 await p.close()
             if jwt is not None:
                 await jwt.close()
             await store.close()
             await counters.close()
+            await ledger.close()
 
     fallback = Starlette(
         routes=routes,
@@ -153,7 +171,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
                 "anthropic-beta", "anthropic-dangerous-direct-browser-access",
             ],
             expose_headers=[
-                "x-request-id", "x-sluice-model", "x-sluice-attempts", "retry-after",
+                "x-request-id", "x-sluice-model", "x-sluice-attempts", "x-sluice-cost-usd", "retry-after",
                 *(f"x-ratelimit-{w}-{n}" for w in ("limit", "remaining", "reset") for n in ("requests", "tokens")),
             ],
         )

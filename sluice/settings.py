@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -58,7 +66,7 @@ class ApiKeySettings(_Section):
 
 class AuthSettings(_Section):
     keys: list[ApiKeySettings] = Field(default_factory=list, description="Static API keys accepted by the gateway (besides the keys in the store).")
-    key_cache_s: float = Field(10.0, ge=0, description="How long a store key lookup is cached in-process; revocation through this process's admin API applies at once.")
+    key_cache_s: float = Field(10.0, ge=0, description="How long a store key lookup is cached in-process; a revocation applies at once (on every replica when distributed, through Redis; 1 s caching while Redis is unreachable).")
     jwt: JwtSettings | None = Field(None, description="Accept JWTs (a token with two dots) besides API keys.")
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 
+from sluice.admin.budgets import budgets_routes
 from sluice.admin.limits import limits_routes
 from sluice.admin.schemas import (
     KeyCreate,
@@ -111,6 +112,7 @@ def build_admin(service: AdminService, auth: AdminAuth) -> FastAPI:
 
     api.include_router(r)
     api.include_router(limits_routes(service), dependencies=[Depends(auth)])
+    api.include_router(budgets_routes(service), dependencies=[Depends(auth)])
 
     @api.exception_handler(SluiceError)
     async def sluice_error(request: Request, exc: SluiceError) -> Response:

@@ -1,4 +1,4 @@
-"""``sluice tenants ...``, ``sluice keys ...``, ``sluice limits ...``, ``sluice admins create``: the
+"""``sluice tenants ...``, ``keys ...``, ``limits ...``, ``budgets ...``, ``admins create``: the
 admin operations against the configured store directly (no running gateway needed). Output is JSON."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 import click
 import msgspec
 
-from sluice.admin.schemas import MAX_LIMIT, KeyOut, LimitsOut, TenantOut, UserOut
+from sluice.admin.schemas import MAX_LIMIT, BudgetIn, BudgetsOut, KeyOut, LimitsOut, TenantOut, UserOut
 from sluice.admin.service import AdminService
+from sluice.auth.invalidation import AuthCaches, build_invalidation
 from sluice.errors import SluiceError
 from sluice.settings import ConfigError, load_settings
 from sluice.store.factory import build_store
@@ -32,10 +33,12 @@ def _run(config_path: str | None, op: Callable[[AdminService], Awaitable[Any]]) 
 
     async def main() -> Any:
         store = build_store(settings.state)
+        invalidation = build_invalidation(settings.state, AuthCaches())  # tells running replicas, when distributed
         try:
             await store.migrate()
-            return await op(AdminService(store))
+            return await op(AdminService(store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed))
         finally:
+            await invalidation.close()
             await store.close()
 
     try:
@@ -136,7 +139,7 @@ def keys_list(tenant_id: str, config_path: str | None) -> None:
 @click.argument("key_id")
 @config_option
 def keys_revoke(tenant_id: str, key_id: str, config_path: str | None) -> None:
-    """Revoke at once; a running gateway stops accepting it within auth.key_cache_s."""
+    """Revoke at once: running replicas refuse it at once when distributed, else within auth.key_cache_s."""
 
     async def op(s: AdminService) -> Any:
         return _dump(KeyOut.of(await s.revoke_key(tenant_id, key_id)))
@@ -202,6 +205,66 @@ def limits_clear(tenant_id: str, user_id: str | None, key_id: str | None, config
 
     async def op(s: AdminService) -> Any:
         return _dump(LimitsOut.of(tenant_id, await s.clear_limits(tenant_id, user_id=user_id, key_id=key_id)))
+
+    _run(config_path, op)
+
+
+@click.group()
+def budgets() -> None:
+    """Token and USD budgets of a tenant, or of one of its users (--user) or keys (--key).
+
+    A running gateway applies a change within auth.key_cache_s (at once through /admin)."""
+
+
+@budgets.command("set")
+@click.argument("tenant_id")
+@click.argument("period", type=click.Choice(["day", "month"]))
+@user_option
+@key_option
+@click.option("--max-tokens", type=count, help="Input and output tokens per period.")
+@click.option("--max-cost-micros", type=count, help="Spend per period in micro-dollars (1 USD = 1000000).")
+@click.option("--downgrade-to", help="At the limit, serve this cheaper model alias instead of refusing.")
+@config_option
+def budgets_set(
+    tenant_id: str, period: str, user_id: str | None, key_id: str | None, downgrade_to: str | None, config_path: str | None,
+    max_tokens: int | None, max_cost_micros: int | None,
+) -> None:
+    """Replace the period's budget: a cap left out means none; without --downgrade-to the limit is a 429."""
+    budget = BudgetIn(
+        period=period, max_tokens=max_tokens, max_cost_micros=max_cost_micros,
+        on_exceed="reject" if downgrade_to is None else "downgrade", downgrade_to=downgrade_to,
+    )
+
+    async def op(s: AdminService) -> Any:
+        return _dump(BudgetsOut.of(tenant_id, await s.set_budget(tenant_id, budget.to_budget(), user_id=user_id, key_id=key_id)))
+
+    _run(config_path, op)
+
+
+@budgets.command("get")
+@click.argument("tenant_id")
+@user_option
+@key_option
+@config_option
+def budgets_get(tenant_id: str, user_id: str | None, key_id: str | None, config_path: str | None) -> None:
+    """Print the budgets."""
+
+    async def op(s: AdminService) -> Any:
+        return _dump(BudgetsOut.of(tenant_id, await s.budgets(tenant_id, user_id=user_id, key_id=key_id)))
+
+    _run(config_path, op)
+
+
+@budgets.command("clear")
+@click.argument("tenant_id")
+@user_option
+@key_option
+@config_option
+def budgets_clear(tenant_id: str, user_id: str | None, key_id: str | None, config_path: str | None) -> None:
+    """Remove every budget of the scope and print them."""
+
+    async def op(s: AdminService) -> Any:
+        return _dump(BudgetsOut.of(tenant_id, await s.clear_budgets(tenant_id, user_id=user_id, key_id=key_id)))
 
     _run(config_path, op)
 

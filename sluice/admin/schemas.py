@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sluice.auth.principal import ScopedLimits
-from sluice.store.records import ApiKey, Limits, ScopeKind, Tenant, User
+
+if TYPE_CHECKING:
+    from sluice.admin.service import ScopedBudgets
+from sluice.store.records import ApiKey, Budget, Limits, Period, ScopeKind, Tenant, User
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
@@ -133,6 +136,39 @@ class LimitsOut(BaseModel):
     @classmethod
     def of(cls, tenant_id: str, s: ScopedLimits) -> LimitsOut:
         return cls(tenant_id=tenant_id, scope=s.kind, scope_id=s.id, **msgspec.structs.asdict(s.limits))
+
+
+class BudgetIn(_In):
+    """One period's budget on a scope, replacing that period's: a cap left out or null means none."""
+
+    period: Period = Field(description="The UTC day or month the budget applies to.")
+    max_tokens: _Limit | None = Field(None, description="Input and output tokens per period.")
+    max_cost_micros: _Limit | None = Field(None, description="Spend per period in micro-dollars (1 USD = 1,000,000).")
+    on_exceed: Literal["reject", "downgrade"] = Field("reject", description="At the limit: refuse with 429, or use downgrade_to.")
+    downgrade_to: str | None = Field(None, min_length=1, description="The cheaper model alias served at the limit.")
+
+    @model_validator(mode="after")
+    def _downgrade_names_an_alias(self) -> BudgetIn:
+        if self.on_exceed == "downgrade" and self.downgrade_to is None:
+            raise ValueError("on_exceed downgrade needs downgrade_to")
+        return self
+
+    def to_budget(self) -> Budget:
+        return Budget(**self.model_dump())
+
+
+class BudgetsOut(BaseModel):
+    tenant_id: str
+    scope: ScopeKind
+    scope_id: str
+    """The tenant's, user's or key's id."""
+    data: list[dict[str, Any]]
+    """The scope's budgets, day before month."""
+
+    @classmethod
+    def of(cls, tenant_id: str, s: ScopedBudgets) -> BudgetsOut:
+        data = [{k: v for k, v in msgspec.structs.asdict(b).items() if v is not None} for b in s.budgets]
+        return cls(tenant_id=tenant_id, scope=s.kind, scope_id=s.id, data=data)
 
 
 class ListOf(BaseModel):

@@ -4,14 +4,24 @@ to the tenant named, mints secrets, and tells the key cache when a key or its li
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple
 
 from sluice.admin.secrets import ADMIN_PREFIX, KEY_PREFIX, mint, new_id
 from sluice.auth.principal import ScopedLimits
 from sluice.errors import InvalidRequestError, NotFoundError
 from sluice.store.protocols import Store
-from sluice.store.records import AdminCredential, ApiKey, Limits, ScopeKind, Tenant, User
+from sluice.store.records import AdminCredential, ApiKey, Budget, Limits, ScopeKind, Tenant, User
+
+
+class ScopedBudgets(NamedTuple):
+    kind: ScopeKind
+    id: str
+    budgets: list[Budget]
+
+
+async def unheard(changed_id: str) -> None:
+    """The default change callback: nothing caches keys or tenants."""
 
 
 class AdminService:
@@ -19,8 +29,8 @@ class AdminService:
         self,
         store: Store,
         *,
-        on_key_change: Callable[[str], None] = lambda secret_sha256: None,
-        on_tenant_change: Callable[[str], None] = lambda tenant_id: None,
+        on_key_change: Callable[[str], Awaitable[None]] = unheard,
+        on_tenant_change: Callable[[str], Awaitable[None]] = unheard,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
@@ -47,7 +57,7 @@ class AdminService:
         await self.tenant(tenant_id)
         updated = await self._store.update_tenant(tenant_id, **changes)
         assert updated is not None
-        self._on_tenant_change(tenant_id)
+        await self._on_tenant_change(tenant_id)
         return updated
 
     async def create_user(self, tenant_id: str, external_id: str, metadata: dict[str, Any] | None = None) -> User:
@@ -93,14 +103,14 @@ class AdminService:
         await self.key(tenant_id, key_id)
         k = await self._store.update_key(tenant_id, key_id, **changes)
         assert k is not None
-        self._on_key_change(k.secret_sha256)
+        await self._on_key_change(k.secret_sha256)
         return k
 
     async def revoke_key(self, tenant_id: str, key_id: str) -> ApiKey:
         await self.key(tenant_id, key_id)
         k = await self._store.revoke_key(tenant_id, key_id, self._now())
         assert k is not None
-        self._on_key_change(k.secret_sha256)
+        await self._on_key_change(k.secret_sha256)
         return k
 
     async def create_admin(self, name: str) -> tuple[AdminCredential, str]:
@@ -123,14 +133,36 @@ class AdminService:
         """Replace the scope's limits: a field left None means no limit of that kind."""
         kind, scope_id = await self._scope(tenant_id, user_id, key_id)
         stored = await self._store.set_limits(tenant_id, kind, scope_id, limits, self._now())
-        self._on_tenant_change(tenant_id)
+        await self._on_tenant_change(tenant_id)
         return ScopedLimits(kind, scope_id, stored)
 
     async def clear_limits(self, tenant_id: str, *, user_id: str | None = None, key_id: str | None = None) -> ScopedLimits:
         """Remove the scope's limits and return them; a tenant falls back to the config's defaults."""
         removed = await self.limits(tenant_id, user_id=user_id, key_id=key_id)
         await self._store.delete_limits(tenant_id, removed.kind, removed.id)
-        self._on_tenant_change(tenant_id)
+        await self._on_tenant_change(tenant_id)
+        return removed
+
+    # Budgets apply to the same scopes as limits, one per period.
+
+    async def budgets(self, tenant_id: str, *, user_id: str | None = None, key_id: str | None = None) -> ScopedBudgets:
+        kind, scope_id = await self._scope(tenant_id, user_id, key_id)
+        return ScopedBudgets(kind, scope_id, await self._store.get_budgets(tenant_id, kind, scope_id))
+
+    async def set_budget(
+        self, tenant_id: str, budget: Budget, *, user_id: str | None = None, key_id: str | None = None
+    ) -> ScopedBudgets:
+        """Replace the scope's budget for ``budget.period``; returns every budget of the scope."""
+        kind, scope_id = await self._scope(tenant_id, user_id, key_id)
+        await self._store.set_budget(tenant_id, kind, scope_id, budget, self._now())
+        await self._on_tenant_change(tenant_id)
+        return ScopedBudgets(kind, scope_id, await self._store.get_budgets(tenant_id, kind, scope_id))
+
+    async def clear_budgets(self, tenant_id: str, *, user_id: str | None = None, key_id: str | None = None) -> ScopedBudgets:
+        """Remove every budget of the scope and return them."""
+        removed = await self.budgets(tenant_id, user_id=user_id, key_id=key_id)
+        await self._store.delete_budgets(tenant_id, removed.kind, removed.id)
+        await self._on_tenant_change(tenant_id)
         return removed
 
     async def _scope(self, tenant_id: str, user_id: str | None, key_id: str | None) -> tuple[ScopeKind, str]:

@@ -7,6 +7,7 @@ import re
 
 from starlette.requests import Request
 
+from sluice.budgets.pricing import usd_text
 from sluice.limits.counters import Quota, duration_text
 from sluice.pipeline.context import RequestContext
 
@@ -38,6 +39,8 @@ def reply_headers(ctx: RequestContext) -> dict[str, str]:
         headers["x-sluice-model"] = ctx.deployment.name
     if ctx.quota is not None:
         headers.update(rate_limit_headers(ctx.quota))
+    if ctx.cost_micros is not None:
+        headers["x-sluice-cost-usd"] = usd_text(ctx.cost_micros)
     return headers
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sluice.store.records import Limits, ScopeKind
+from sluice.store.records import Budget, Limits, ScopeKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -12,6 +12,8 @@ class ScopedLimits:
     kind: ScopeKind
     id: str
     limits: Limits
+    budgets: tuple[Budget, ...] = ()
+    """The scope's token and USD budgets, day before month."""
 
 
 @dataclass(frozen=True, slots=True)

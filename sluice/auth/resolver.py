@@ -37,7 +37,7 @@ class KeyResolver:
     store key carries its tenant's, user's and key's limits, fetched and cached with the key.
     A store key is re-checked against expiry on every hit; ``forget`` and ``forget_tenant`` drop
     entries the admin API just changed, so revocation, disabling and new limits apply at once
-    in this process."""
+    in every process told of the change (``auth/invalidation.py``)."""
 
     def __init__(
         self,
@@ -103,15 +103,16 @@ class KeyResolver:
         return entry
 
     async def _load_limits(self, tenant_id: str, user_id: str | None, key_id: str | None) -> tuple[ScopedLimits, ...]:
-        """One query: the tenant's own limits (else the config defaults), the user's, the key's;
-        broadest first, leaving out a scope that limits nothing."""
+        """Two queries: the tenant's own limits (else the config defaults), the user's, the key's,
+        and their budgets; broadest first, leaving out a scope that limits nothing."""
         found = await self._store.limits_for(tenant_id, user_id, key_id)
-        scoped = [ScopedLimits("tenant", tenant_id, found.get("tenant", self._default_tenant_limits))]
-        if user_id is not None and "user" in found:
-            scoped.append(ScopedLimits("user", user_id, found["user"]))
-        if key_id is not None and "key" in found:
-            scoped.append(ScopedLimits("key", key_id, found["key"]))
-        return tuple(s for s in scoped if s.limits != _UNLIMITED)
+        budgets = await self._store.budgets_for(tenant_id, user_id, key_id)
+        scoped = [ScopedLimits("tenant", tenant_id, found.get("tenant", self._default_tenant_limits), tuple(budgets.get("tenant", ())))]
+        if user_id is not None and ("user" in found or "user" in budgets):
+            scoped.append(ScopedLimits("user", user_id, found.get("user", _UNLIMITED), tuple(budgets.get("user", ()))))
+        if key_id is not None and ("key" in found or "key" in budgets):
+            scoped.append(ScopedLimits("key", key_id, found.get("key", _UNLIMITED), tuple(budgets.get("key", ()))))
+        return tuple(s for s in scoped if s.limits != _UNLIMITED or s.budgets)
 
     def _remember(self, cache: dict[_K, _V], key: _K, value: _V, epoch: int) -> None:
         if self._ttl_s > 0 and epoch == self._epoch:

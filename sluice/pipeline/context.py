@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sluice.auth.principal import Principal
+from sluice.budgets.ledger import Reservation
 from sluice.limits.counters import Quota, Ticket
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Attempt
@@ -28,4 +29,8 @@ class RequestContext:
     admission: Ticket | None = None
     """What admission recorded, for settle to release and correct; None once settled."""
     strips_usage: bool = False
-    """Admission asked the upstream for stream usage the client did not ask for: drop it."""
+    """Admission or budgets asked the upstream for stream usage the client did not ask for: drop it."""
+    budget: Reservation | None = None
+    """What the budget stage reserved, for settle to correct; None once settled."""
+    cost_micros: int | None = None
+    """What the answer cost at its deployment's price (set by settle), for ``x-sluice-cost-usd``."""

@@ -4,8 +4,10 @@
     authenticate API key or JWT -> principal                                           (DESIGN 2)
     resolve      model alias -> route; may this principal use it                      (DESIGN 5)
     admission    output and input caps; RPM, TPM and in-flight per tenant, user, key  (DESIGN 3)
+    budget       worst-case tokens and cost reserved per tenant, user, key; downgrade  (DESIGN 3)
     route        deployments by strategy, timeouts, retries, breakers, fallbacks      (DESIGN 7)
-    settle       in ``finally``, once per admitted request: in-flight released, TPM corrected (9)
+    settle       in ``finally``, once per admitted request: in-flight released, TPM corrected,
+                 the cost priced and the budget reservation replaced by it                 (9)
 
 Stages are built once at startup; each one reads and writes RequestContext fields or raises a
 SluiceError. Stage numbers follow DESIGN.md's request pipeline (admission runs after resolve, so
@@ -18,6 +20,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from sluice.pipeline.admission import AdmissionStage
+from sluice.pipeline.budget import BudgetStage
 from sluice.pipeline.context import RequestContext
 from sluice.routing.router import Router
 from sluice.types import ChatRequest, ChatResponse, ChunkBatch, EmbeddingRequest, EmbeddingResponse
@@ -26,27 +29,28 @@ Stage = Callable[[RequestContext], Awaitable[None]]
 
 
 class Pipeline:
-    def __init__(self, stages: Sequence[Stage], router: Router, admission: AdmissionStage) -> None:
+    def __init__(self, stages: Sequence[Stage], router: Router, admission: AdmissionStage, budget: BudgetStage) -> None:
         self._stages = tuple(stages)
         self._router = router
         self._admission = admission
+        self._budget = budget
 
     async def _before(self, ctx: RequestContext) -> None:
         for stage in self._stages:
             await stage(ctx)
 
     async def chat(self, ctx: RequestContext) -> ChatResponse:
-        tokens = None
+        usage = None
         try:
             await self._before(ctx)
             assert isinstance(ctx.request, ChatRequest) and ctx.route is not None
             response, ctx.deployment = await self._router.chat(ctx.request, ctx.route, ctx.attempts)
-            if response.usage is not None:
-                tokens = response.usage.prompt_tokens + response.usage.completion_tokens
+            usage = response.usage
             return response
         finally:
             if ctx.admission is not None:
-                await self._admission.settle(ctx, tokens)
+                await self._admission.settle(ctx, None if usage is None else usage.prompt_tokens + usage.completion_tokens)
+            await self._budget.settle(ctx, usage)
 
     async def stream(self, ctx: RequestContext) -> AsyncIterator[ChunkBatch]:
         """Returns once the first batch is in hand, so every failure until then is still an
@@ -59,17 +63,21 @@ class Pipeline:
         except BaseException:
             if ctx.admission is not None:
                 await self._admission.settle(ctx, None)
+            await self._budget.settle(ctx, None)
             raise
-        return chunks if ctx.admission is None else self._admission.metered(chunks, ctx)
+        if ctx.budget is not None:
+            chunks = self._budget.metered(chunks, ctx)
+        return chunks if ctx.admission is None and not ctx.strips_usage else self._admission.metered(chunks, ctx)
 
     async def embed(self, ctx: RequestContext) -> EmbeddingResponse:
-        tokens = None
+        usage = None
         try:
             await self._before(ctx)
             assert isinstance(ctx.request, EmbeddingRequest) and ctx.route is not None
             response, ctx.deployment = await self._router.embed(ctx.request, ctx.route, ctx.attempts)
-            tokens = response.usage.prompt_tokens if response.usage is not None else None
+            usage = response.usage
             return response
         finally:
             if ctx.admission is not None:
-                await self._admission.settle(ctx, tokens)
+                await self._admission.settle(ctx, None if usage is None else usage.prompt_tokens)
+            await self._budget.settle(ctx, usage)

@@ -51,3 +51,22 @@ def test_cli_manages_the_gateways_store(tmp_path: Path) -> None:
 
     rc, _, err = sluice(path, "keys", "create", "ghost", "k")
     assert rc == 1 and "No tenant `ghost`. (404 tenant_not_found)" in err
+
+
+def test_cli_sets_reads_and_clears_budgets(tmp_path: Path) -> None:
+    config = sim_config()
+    config["state"] = {"sqlite_path": str(tmp_path / "cli.db")}
+    path = tmp_path / "sluice.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert sluice(path, "tenants", "create", "Acme", "--id", "acme")[0] == 0
+    rc, out, _ = sluice(path, "budgets", "set", "acme", "month", "--max-cost-micros", "5000000", "--downgrade-to", "gpt-4o-mini")
+    assert rc == 0 and out == {
+        "tenant_id": "acme", "scope": "tenant", "scope_id": "acme",
+        "data": [{"period": "month", "max_cost_micros": 5_000_000, "on_exceed": "downgrade", "downgrade_to": "gpt-4o-mini"}],
+    }
+    rc, out, _ = sluice(path, "budgets", "set", "acme", "day", "--max-tokens", "1000")
+    assert rc == 0 and [b["period"] for b in out["data"]] == ["day", "month"]  # type: ignore[index]
+    rc, out, _ = sluice(path, "budgets", "clear", "acme")
+    assert rc == 0 and len(out["data"]) == 2  # type: ignore[index]
+    rc, out, _ = sluice(path, "budgets", "get", "acme")
+    assert rc == 0 and out["data"] == []  # type: ignore[index]

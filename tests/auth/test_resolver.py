@@ -12,6 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from sluice.admin.service import AdminService
+from sluice.auth.invalidation import AuthCaches, LocalInvalidation
 from sluice.auth.keys import KeyRing
 from sluice.auth.principal import ScopedLimits
 from sluice.auth.resolver import KeyResolver
@@ -80,7 +81,8 @@ class World:
     def resolver(self, defaults: Limits = UNLIMITED, static: KeyRing = NO_STATIC_KEYS) -> KeyResolver:
         """A resolver on the counting store, told of every change the admin service makes."""
         resolver = KeyResolver(static, self.counting, CACHE_S, self.clock, default_tenant_limits=defaults)  # type: ignore[arg-type]
-        self.admin = AdminService(self.store, on_key_change=resolver.forget, on_tenant_change=resolver.forget_tenant)
+        told = LocalInvalidation(AuthCaches(resolver))
+        self.admin = AdminService(self.store, on_key_change=told.key_changed, on_tenant_change=told.tenant_changed)
         return resolver
 
 
@@ -139,13 +141,13 @@ async def test_the_cache_serves_a_second_lookup_without_a_query(world: World) ->
     await world.admin.set_limits("t-a", Limits(rpm=7), key_id=world.key_id)
     expected = (ScopedLimits("key", world.key_id, Limits(rpm=7)),)
     assert await limits_of(resolver, world.secret) == expected
-    assert world.counting.queries == 3  # the key, its tenant, and every scope's limits in one query
+    assert world.counting.queries == 4  # the key, its tenant, every scope's limits in one query, budgets in one more
     world.clock.now += CACHE_S - 0.1
     assert await limits_of(resolver, world.secret) == expected
-    assert world.counting.queries == 3
+    assert world.counting.queries == 4
     world.clock.now += 0.1
     assert await limits_of(resolver, world.secret) == expected
-    assert world.counting.queries == 6
+    assert world.counting.queries == 8
 
 
 async def test_limits_for_a_caller_without_a_key(world: World) -> None:
@@ -153,16 +155,16 @@ async def test_limits_for_a_caller_without_a_key(world: World) -> None:
     await world.admin.set_limits("t-a", Limits(rpm=10), user_id=world.user_id)
     user = ScopedLimits("user", world.user_id, Limits(rpm=10))
     assert await resolver.limits_for("t-a", world.user_id, None) == (ScopedLimits("tenant", "t-a", Limits(rpm=60)), user)
-    assert world.counting.queries == 1
+    assert world.counting.queries == 2  # limits, budgets
     assert await resolver.limits_for("t-a", world.user_id, None) == (ScopedLimits("tenant", "t-a", Limits(rpm=60)), user)
-    assert world.counting.queries == 1
-    assert await resolver.limits_for("t-a", None, None) == (ScopedLimits("tenant", "t-a", Limits(rpm=60)),)
     assert world.counting.queries == 2
+    assert await resolver.limits_for("t-a", None, None) == (ScopedLimits("tenant", "t-a", Limits(rpm=60)),)
+    assert world.counting.queries == 4
     # Tenant-scoped: t-a's user id means nothing under t-b.
     assert await resolver.limits_for("t-b", world.user_id, None) == (ScopedLimits("tenant", "t-b", Limits(rpm=60)),)
     world.clock.now += CACHE_S
     await resolver.limits_for("t-a", world.user_id, None)
-    assert world.counting.queries == 4
+    assert world.counting.queries == 8
 
 
 async def test_a_change_through_the_admin_service_shows_at_once(world: World) -> None:
@@ -208,3 +210,24 @@ async def test_a_disabled_tenant_key_resolves_to_nothing(world: World) -> None:
     await world.admin.update_tenant("t-a", disabled=True)
     assert await resolver.lookup(world.secret) is None
     assert await resolver.lookup("sk-unknown") is None
+
+
+async def test_bounded_staleness_drops_every_entry_and_caches_briefly_until_lifted(world: World) -> None:
+    resolver = world.resolver()
+    await resolver.lookup(world.secret)
+    per_lookup = world.counting.queries
+    resolver.bound_staleness(1.0)
+    await resolver.lookup(world.secret)  # dropped: read again
+    assert world.counting.queries == 2 * per_lookup
+    world.clock.now += 1.0
+    await resolver.lookup(world.secret)
+    assert world.counting.queries == 3 * per_lookup
+    resolver.bound_staleness(None)
+    await resolver.lookup(world.secret)  # lifting keeps what is cached
+    assert world.counting.queries == 3 * per_lookup
+    world.clock.now += 1.0
+    await resolver.lookup(world.secret)  # the brief entry expired; this one is kept for CACHE_S
+    assert world.counting.queries == 4 * per_lookup
+    world.clock.now += CACHE_S - 1.0
+    await resolver.lookup(world.secret)
+    assert world.counting.queries == 4 * per_lookup

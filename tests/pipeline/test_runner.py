@@ -10,10 +10,12 @@ import msgspec
 import pytest
 
 from sluice.auth.principal import Principal, ScopedLimits
+from sluice.budgets.ledger import MemoryLedger
 from sluice.errors import UpstreamError
 from sluice.limits.counters import Decision, Scope, plan
 from sluice.limits.memory import MemoryCounterStore
 from sluice.pipeline.admission import AdmissionStage
+from sluice.pipeline.budget import BudgetStage, deployment_prices
 from sluice.pipeline.context import RequestContext
 from sluice.pipeline.resolve import ResolveStage
 from sluice.pipeline.runner import Pipeline
@@ -42,7 +44,8 @@ class Harness:
             routing={"retries": {"max_attempts": 1}},
         )
         providers = {"sim": SimProvider(settings.providers["sim"], rng=random.Random(1))}
-        router = Router(build_routes(settings, providers))
+        routes = build_routes(settings, providers)
+        router = Router(routes)
         self.counters = MemoryCounterStore(Clock())
         admission = AdmissionStage(self.counters, fail_open=False)
         principal = Principal("k", limits=(ScopedLimits("key", "k", LIMITS),))
@@ -50,7 +53,8 @@ class Harness:
         async def authenticated(ctx: RequestContext) -> None:
             ctx.principal = principal
 
-        self.pipeline = Pipeline([authenticated, ResolveStage(router), admission], router, admission)
+        budget = BudgetStage(MemoryLedger(Clock()), deployment_prices(settings, routes), router, default_max_tokens=64, fail_open=False)
+        self.pipeline = Pipeline([authenticated, ResolveStage(router), admission, budget], router, admission, budget)
 
     async def probe(self) -> Decision:
         """What the counters hold now: admitting one more (then releasing it) shows it."""

@@ -11,7 +11,7 @@ from msgspec.structs import replace
 from sluice.errors import ConflictError
 from sluice.store.migrations import pending
 from sluice.store.protocols import Store
-from sluice.store.records import AdminCredential, ApiKey, Limits, Tenant, User
+from sluice.store.records import AdminCredential, ApiKey, Budget, Limits, Tenant, User
 
 # Past 2**31: times must not fit in a 32-bit column by accident.
 T0 = 4_102_444_800
@@ -329,3 +329,56 @@ async def test_limits_of_missing_tenant_conflict(store: Store) -> None:
     with pytest.raises(ConflictError):
         await store.set_limits("t-missing", "tenant", "t-missing", Limits(rpm=1), T0)
     assert await store.get_limits("t-missing", "tenant", "t-missing") is None
+
+
+# --- budgets ---------------------------------------------------------------------------------
+
+DAY = Budget("day", max_tokens=BIG, max_cost_micros=5_000_000)
+MONTH = Budget("month", max_cost_micros=100_000_000, on_exceed="downgrade", downgrade_to="cheap")
+
+
+async def test_budgets_round_trip_one_per_period_and_a_set_replaces_that_period(store: Store) -> None:
+    await store.create_tenant(tenant())
+    assert await store.get_budgets("t-a", "tenant", "t-a") == []
+    assert await store.set_budget("t-a", "tenant", "t-a", MONTH, T0) == MONTH
+    assert await store.set_budget("t-a", "tenant", "t-a", DAY, T0) == DAY
+    assert await store.get_budgets("t-a", "tenant", "t-a") == [DAY, MONTH]
+    assert await store.set_budget("t-a", "tenant", "t-a", Budget("day", max_tokens=7), T0 + 1) == Budget("day", max_tokens=7)
+    assert await store.get_budgets("t-a", "tenant", "t-a") == [Budget("day", max_tokens=7), MONTH]
+
+
+async def test_budgets_for_gathers_the_tenant_user_and_key(store: Store) -> None:
+    await two_tenants_with_a_user_and_key(store)
+    await store.create_key(key("k-2"))
+    assert await store.budgets_for("t-a", "u-1", "k-1") == {}
+    await store.set_budget("t-a", "tenant", "t-a", MONTH, T0)
+    await store.set_budget("t-a", "tenant", "t-a", DAY, T0)
+    await store.set_budget("t-a", "user", "u-1", Budget("day", max_tokens=10), T0)
+    await store.set_budget("t-a", "key", "k-2", Budget("month", max_tokens=1), T0)
+    await store.set_budget("t-b", "tenant", "t-b", Budget("day", max_tokens=3), T0)
+    assert await store.budgets_for("t-a", "u-1", "k-1") == {"tenant": [DAY, MONTH], "user": [Budget("day", max_tokens=10)]}
+    assert await store.budgets_for("t-a", None, "k-2") == {"tenant": [DAY, MONTH], "key": [Budget("month", max_tokens=1)]}
+    assert await store.budgets_for("t-b", "u-1", "k-2") == {"tenant": [Budget("day", max_tokens=3)]}
+
+
+async def test_budgets_are_tenant_scoped(store: Store) -> None:
+    await two_tenants_with_a_user_and_key(store)
+    await store.set_budget("t-a", "key", "k-1", DAY, T0)
+    assert await store.get_budgets("t-b", "key", "k-1") == []
+    assert await store.delete_budgets("t-b", "key", "k-1") == 0
+    for period in ("day", "month"):  # neither the same period's row nor a new one under another tenant
+        with pytest.raises(ConflictError):
+            await store.set_budget("t-b", "key", "k-1", Budget(period, max_tokens=99_999), T0 + 1)  # type: ignore[arg-type]
+    with pytest.raises(ConflictError):
+        await store.set_budget("t-missing", "tenant", "t-missing", DAY, T0)
+    assert await store.budgets_for("t-a", None, "k-1") == {"key": [DAY]}
+
+
+async def test_delete_budgets(store: Store) -> None:
+    await two_tenants_with_a_user_and_key(store)
+    await store.set_budget("t-a", "key", "k-1", DAY, T0)
+    await store.set_budget("t-a", "key", "k-1", MONTH, T0)
+    await store.set_budget("t-a", "user", "u-1", DAY, T0)
+    assert await store.delete_budgets("t-a", "key", "k-1") == 2
+    assert await store.delete_budgets("t-a", "key", "k-1") == 0
+    assert await store.budgets_for("t-a", "u-1", "k-1") == {"user": [DAY]}

@@ -1,0 +1,139 @@
+"""The ``Ledger`` protocol: reserve a request's worst case against every budget of its caller,
+all or nothing, then settle the actual spend; the in-process ``MemoryLedger``; and the one function
+that names every budget key: ``sluice:budget:<tenant>:<kind>:<id>:<period-id>``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from sluice.store.records import Period
+
+Metric = Literal["tokens", "cost"]
+
+KEEP_S = 86_400
+"""A period's counters outlive it by a day, for settles of requests that began before it ended."""
+
+
+def period_id(period: Period, now_s: float) -> str:
+    """The UTC day (``d2026-11-24``) or month (``m2026-11``) that ``now_s`` falls in."""
+    t = dt.datetime.fromtimestamp(now_s, dt.UTC)
+    return f"d{t:%Y-%m-%d}" if period == "day" else f"m{t:%Y-%m}"
+
+
+def period_end_s(period: Period, now_s: float) -> int:
+    """When the period that ``now_s`` falls in ends (Unix seconds)."""
+    t = dt.datetime.fromtimestamp(now_s, dt.UTC)
+    start = dt.datetime(t.year, t.month, t.day if period == "day" else 1, tzinfo=dt.UTC)
+    if period == "day":
+        end = start + dt.timedelta(days=1)
+    else:
+        end = dt.datetime(t.year + t.month // 12, t.month % 12 + 1, 1, tzinfo=dt.UTC)
+    return int(end.timestamp())
+
+
+def budget_key(tenant_id: str, kind: str, scope_id: str, period: Period, now_s: float) -> str:
+    """Every budget key, here and nowhere else."""
+    return f"sluice:budget:{tenant_id}:{kind}:{scope_id}:{period_id(period, now_s)}"
+
+
+@dataclass(frozen=True, slots=True)
+class Cap:
+    """One budget to check: a scope's token and cost caps for one period (None: no cap)."""
+
+    tenant_id: str
+    kind: str
+    scope_id: str
+    period: Period
+    max_tokens: int | None
+    max_cost_micros: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """What settle corrects: the counters one reservation added to, and how much."""
+
+    keys: tuple[str, ...]
+    tokens: int
+    cost_micros: int
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """The first cap (broadest scope first) the reservation would exceed; nothing was recorded."""
+
+    cap: Cap
+    metric: Metric
+
+
+class Ledger(Protocol):
+    """Budget counters per scope and period: in-process (``MemoryLedger``) or on Redis
+    (``RedisLedger``). Both raise ``StoreUnavailableError`` when the counters cannot be reached."""
+
+    async def reserve(self, caps: Sequence[Cap], tokens: int, cost_micros: int) -> Reservation | Refusal:
+        """Only if ``tokens`` and ``cost_micros`` fit under every cap, add them to each, atomically."""
+        ...
+
+    async def settle(self, reservation: Reservation, tokens: int, cost_micros: int) -> None:
+        """Replace the reserved amounts with the actual ones (the rest is released)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def refusal(caps: Sequence[Cap], used: Sequence[tuple[int, int]], tokens: int, cost_micros: int) -> Refusal | None:
+    """The first cap that ``tokens`` and ``cost_micros`` on top of ``used`` (per cap) would exceed."""
+    for cap, (used_tokens, used_micros) in zip(caps, used, strict=True):
+        if cap.max_tokens is not None and used_tokens + tokens > cap.max_tokens:
+            return Refusal(cap, "tokens")
+        if cap.max_cost_micros is not None and used_micros + cost_micros > cap.max_cost_micros:
+            return Refusal(cap, "cost")
+    return None
+
+
+class MemoryLedger:
+    """A ``Ledger`` in this process (several workers on one host each enforce the whole budget).
+    Nothing here awaits, so each call is atomic on the event loop. ``clock`` gives Unix seconds."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._spent: dict[str, list[int]] = {}
+        """Key -> [tokens, micros]."""
+        self._ends: dict[str, float] = {}
+        """Key -> when it may be forgotten."""
+        self._sweep_at = 0.0
+
+    async def reserve(self, caps: Sequence[Cap], tokens: int, cost_micros: int) -> Reservation | Refusal:
+        now = self._clock()
+        if now >= self._sweep_at:
+            self._sweep(now)
+        keys = [budget_key(c.tenant_id, c.kind, c.scope_id, c.period, now) for c in caps]
+        used = [(s[0], s[1]) for s in (self._spent.get(k, (0, 0)) for k in keys)]
+        refused = refusal(caps, used, tokens, cost_micros)
+        if refused is not None:
+            return refused
+        for cap, key in zip(caps, keys, strict=True):
+            spent = self._spent.setdefault(key, [0, 0])
+            spent[0] += tokens
+            spent[1] += cost_micros
+            self._ends[key] = period_end_s(cap.period, now) + KEEP_S
+        return Reservation(tuple(keys), tokens, cost_micros)
+
+    async def settle(self, reservation: Reservation, tokens: int, cost_micros: int) -> None:
+        for key in reservation.keys:
+            spent = self._spent.get(key)
+            if spent is not None:
+                spent[0] += tokens - reservation.tokens
+                spent[1] += cost_micros - reservation.cost_micros
+
+    async def close(self) -> None:
+        """Nothing to release: the counters live and die with the process."""
+
+    def _sweep(self, now: float) -> None:
+        """Once a minute, forget the counters of periods that ended over a day ago."""
+        self._sweep_at = now + 60
+        for key in [k for k, end in self._ends.items() if end <= now]:
+            del self._spent[key], self._ends[key]

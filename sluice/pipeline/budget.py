@@ -1,0 +1,250 @@
+"""Stage 3b: budgets. Reserve a request's worst-case tokens and cost against every budget of its
+tenant, user and key (reject with 429 or downgrade to a cheaper alias at the limit); meter a
+stream as it flows and end it at its reservation; settle the actual cost exactly once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+
+import msgspec
+
+from sluice.auth.principal import Principal, ScopedLimits
+from sluice.budgets.ledger import Cap, Ledger, Refusal, Reservation
+from sluice.budgets.pricing import FREE, Price, price_for
+from sluice.errors import BudgetExceededError, NotFoundError, StoreUnavailableError
+from sluice.limits.tokens import chat_input_tokens, embedding_input_tokens
+from sluice.pipeline.context import RequestContext
+from sluice.routing.deployment import Deployment
+from sluice.routing.router import Router
+from sluice.routing.table import Route
+from sluice.settings import Settings
+from sluice.store.records import Budget
+from sluice.types import (
+    ChatChunk,
+    ChatRequest,
+    ChunkBatch,
+    ChunkChoice,
+    Delta,
+    EmbeddingUsage,
+    StreamOptions,
+    Usage,
+)
+
+log = logging.getLogger("sluice.budgets")
+
+_MAX_POLICIES = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Policy:
+    """One caller's budgets, resolved once: the caps to reserve against and each cap's budget."""
+
+    caps: tuple[Cap, ...]
+    budgets: Mapping[Cap, Budget]
+
+
+@dataclass(frozen=True, slots=True)
+class _Estimate:
+    input_tokens: int
+    output_tokens: int
+
+
+class BudgetStage:
+    """Does nothing for a caller without budgets but price its answer. ``prices`` holds every
+    deployment's price; a route's first deployment prices the reservation (the deployment that
+    answers is known only later; a stream is metered at that one's price)."""
+
+    def __init__(
+        self, ledger: Ledger, prices: Mapping[Deployment, Price], router: Router, *, default_max_tokens: int, fail_open: bool
+    ) -> None:
+        self._ledger = ledger
+        self._prices = prices
+        self._router = router
+        self._default_max_tokens = default_max_tokens
+        self._fail_open = fail_open
+        self._is_degraded = False
+        self._policies: dict[tuple[str, tuple[ScopedLimits, ...]], _Policy] = {}
+
+    async def __call__(self, ctx: RequestContext) -> None:
+        principal = ctx.principal
+        if principal is None or principal.tenant_id is None or not any(s.budgets for s in principal.limits):
+            return
+        policy = self._policy(principal, principal.tenant_id)
+        request = ctx.request
+        if isinstance(request, ChatRequest):
+            if request.output_token_limit is None:  # bound the worst case
+                request = ctx.request = msgspec.structs.replace(request, max_tokens=self._default_max_tokens)
+            estimate = _Estimate(chat_input_tokens(request), (request.output_token_limit or 0) * (request.n or 1))
+        else:
+            estimate = _Estimate(embedding_input_tokens(request), 0)
+        assert ctx.route is not None
+        reserved = await self._reserve(policy, ctx.route, estimate)
+        if isinstance(reserved, Refusal):
+            budget = policy.budgets[reserved.cap]
+            if budget.on_exceed != "downgrade" or budget.downgrade_to is None:
+                raise _exceeded(reserved)
+            try:
+                route = self._router.route(budget.downgrade_to, ctx.route.kind)
+            except NotFoundError:
+                log.warning("budget downgrade alias %r is not a %s model: rejecting", budget.downgrade_to, ctx.route.kind)
+                raise _exceeded(reserved) from None
+            reserved = await self._reserve(policy, route, estimate)
+            if isinstance(reserved, Refusal):
+                raise _exceeded(reserved)
+            ctx.route = route
+        ctx.budget = reserved
+        if reserved is not None and isinstance(request, ChatRequest) and request.stream and not request.includes_usage:
+            # The stream is settled with its usage: ask for it, and drop it before the client.
+            options = request.stream_options or StreamOptions()
+            ctx.request = msgspec.structs.replace(request, stream_options=msgspec.structs.replace(options, include_usage=True))
+            ctx.strips_usage = True
+
+    def price(self, ctx: RequestContext) -> Price:
+        """The answering deployment's price; before one answered, the route's first one's."""
+        deployment = ctx.deployment or (ctx.route.deployments[0] if ctx.route is not None else None)
+        return FREE if deployment is None else self._prices.get(deployment, FREE)
+
+    async def settle(self, ctx: RequestContext, usage: Usage | EmbeddingUsage | None) -> None:
+        """Set ``ctx.cost_micros`` from ``usage`` (None: nothing was served) and, once, replace the
+        reservation with it."""
+        if usage is None:
+            tokens = cost = 0
+        elif isinstance(usage, Usage):
+            details = usage.prompt_tokens_details
+            cached = details.cached_tokens if details is not None else 0
+            tokens = usage.prompt_tokens + usage.completion_tokens
+            cost = self.price(ctx).cost_micros(usage.prompt_tokens, usage.completion_tokens, cached)
+        else:
+            tokens = usage.prompt_tokens
+            cost = self.price(ctx).cost_micros(usage.prompt_tokens, 0)
+        ctx.cost_micros = cost
+        reservation = ctx.budget
+        if reservation is None:
+            return
+        ctx.budget = None
+        try:
+            await self._ledger.settle(reservation, tokens, cost)
+        except StoreUnavailableError as e:
+            log.warning("budget settle failed (the reservation stays charged): %s", e.message, extra={"request_id": ctx.request_id})
+
+    async def metered(self, chunks: AsyncIterator[ChunkBatch], ctx: RequestContext) -> AsyncIterator[ChunkBatch]:
+        """Relay a budgeted stream; settle once it ends, fails or is closed. When the deployment
+        that answers costs more than the reservation assumed (a fallback), the upstream's own
+        ``max_tokens`` no longer bounds the cost: then count the output as it flows (one token per
+        chunk of text or tool-call arguments, or one per 4 bytes when that is more) and end the
+        stream with ``finish_reason: "length"`` before it would cost more than its reservation."""
+        reservation = ctx.budget
+        assert reservation is not None and isinstance(ctx.request, ChatRequest)
+        input_tokens = chat_input_tokens(ctx.request)
+        price = self.price(ctx)
+        allowed = float("inf")
+        if price.output > 0:
+            affordable = (reservation.cost_micros - price.worst_case_micros(input_tokens, 0)) // price.output
+            if affordable < reservation.tokens - input_tokens:  # else the upstream's own max_tokens is the bound
+                allowed = affordable
+        usage: Usage | None = None
+        pieces = size = 0
+        try:
+            async for batch in chunks:
+                out: ChunkBatch = []
+                for c in batch:
+                    if c.usage is not None:
+                        usage = c.usage
+                    grows = sum(_output_bytes(ch.delta) for ch in c.choices)
+                    if grows:
+                        if _output_tokens(pieces + 1, size + grows) > allowed:
+                            usage = _estimated(input_tokens, pieces, size)
+                            yield [*out, *_cut(c, batch, usage, ctx)]
+                            return
+                        pieces += 1
+                        size += grows
+                    out.append(c)
+                if out:
+                    yield out
+        finally:
+            try:
+                await chunks.aclose()  # type: ignore[attr-defined]
+            finally:
+                await self.settle(ctx, usage or _estimated(input_tokens, pieces, size))
+
+    async def _reserve(self, policy: _Policy, route: Route, estimate: _Estimate) -> Reservation | Refusal | None:
+        """None when the ledger is unreachable and the policy is to admit."""
+        price = self._prices.get(route.deployments[0], FREE)
+        cost = price.worst_case_micros(estimate.input_tokens, estimate.output_tokens)
+        try:
+            reserved = await self._ledger.reserve(policy.caps, estimate.input_tokens + estimate.output_tokens, cost)
+        except StoreUnavailableError as e:
+            if not self._is_degraded:
+                self._is_degraded = True
+                action = "admitting without budgets" if self._fail_open else "refusing budgeted requests with 503"
+                log.error("budget ledger unavailable, %s: %s", action, e.message)
+            if self._fail_open:
+                return None
+            raise StoreUnavailableError("Budgets cannot be checked right now. Please retry shortly.", retry_after_s=1) from None
+        if self._is_degraded:
+            self._is_degraded = False
+            log.warning("budget ledger reachable again")
+        return reserved
+
+    def _policy(self, principal: Principal, tenant_id: str) -> _Policy:
+        key = (tenant_id, principal.limits)
+        policy = self._policies.get(key)
+        if policy is None:
+            budgets = {
+                Cap(tenant_id, s.kind, s.id, b.period, b.max_tokens, b.max_cost_micros): b for s in principal.limits for b in s.budgets
+            }
+            policy = _Policy(tuple(budgets), budgets)
+            if len(self._policies) >= _MAX_POLICIES:
+                self._policies.clear()  # bounded: budgets edited many times cannot grow it forever
+            self._policies[key] = policy
+        return policy
+
+
+def _output_bytes(d: Delta) -> int:
+    size = len(d.content.encode()) if d.content else 0
+    return size + sum(len(t.function.arguments.encode()) for t in d.tool_calls or () if t.function and t.function.arguments)
+
+
+def _output_tokens(pieces: int, size: int) -> int:
+    return max(pieces, -(-size // 4))
+
+
+def _estimated(input_tokens: int, pieces: int, size: int) -> Usage:
+    output = _output_tokens(pieces, size)
+    return Usage(prompt_tokens=input_tokens, completion_tokens=output, total_tokens=input_tokens + output)
+
+
+def _cut(at: ChatChunk, batch: ChunkBatch, usage: Usage, ctx: RequestContext) -> ChunkBatch:
+    """The chunks that end a stream cut at ``at``: ``finish_reason: "length"`` for each choice
+    that was still open, and the usage when the client asked for it."""
+    indexes = sorted({ch.index for c in batch for ch in c.choices} | {0})
+    out = [
+        msgspec.structs.replace(at, choices=[ChunkChoice(index=i, delta=Delta(), finish_reason="length") for i in indexes], usage=None)
+    ]
+    if not ctx.strips_usage and isinstance(ctx.request, ChatRequest) and ctx.request.includes_usage:
+        out.append(msgspec.structs.replace(at, choices=[], usage=usage))
+    return out
+
+
+def _exceeded(r: Refusal) -> BudgetExceededError:
+    period = "daily" if r.cap.period == "day" else "monthly"
+    limit = r.cap.max_tokens if r.metric == "tokens" else r.cap.max_cost_micros
+    amount = f"{limit} tokens" if r.metric == "tokens" else f"${(limit or 0) / 1_000_000:.6f}"
+    return BudgetExceededError(
+        f"This {r.cap.kind} has used its {period} {'token' if r.metric == 'tokens' else 'USD'} budget ({amount}) "
+        f"or this request's worst case does not fit in what is left. It resets at the start of the next UTC "
+        f"{r.cap.period}; a smaller max_tokens may fit now.",
+        code="budget_exceeded",
+    )
+
+
+def deployment_prices(settings: Settings, routes: Mapping[str, Route]) -> dict[Deployment, Price]:
+    """Every deployment's price from ``settings.pricing``, resolved once at startup."""
+    prices = {}
+    for alias, m in settings.models.items():
+        for d, deployment in zip(m.deployments, routes[alias].deployments, strict=True):
+            is_sim = settings.providers[d.provider].type == "sim"
+            prices[deployment] = price_for(settings.pricing, d.model, alias, is_sim=is_sim)
+    return prices
