@@ -3,16 +3,12 @@ Every Redis command of the budgets feature lives in this module (like ``limits/r
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from redis.exceptions import RedisError
-
 from sluice.budgets.ledger import KEEP_S, Cap, Refusal, Reservation, budget_key, period_end_s
-from sluice.errors import StoreUnavailableError
-from sluice.store.redis import connect_redis
+from sluice.store.redis import BoundedRedis
 
 T = TypeVar("T")
 
@@ -53,12 +49,10 @@ class RedisLedger:
     ``StoreUnavailableError``. ``clock`` gives Unix seconds (replicas agree by NTP)."""
 
     def __init__(self, url: str, timeout_s: float, clock: Callable[[], float] = time.time) -> None:
-        self._redis = connect_redis(url, timeout_s)
-        self._reserve = self._redis.register_script(_RESERVE)
-        self._settle = self._redis.register_script(_SETTLE)
-        self._timeout_s = timeout_s
+        self._redis = BoundedRedis(url, timeout_s, "The budget ledger")
+        self._reserve = self._redis.script(_RESERVE)
+        self._settle = self._redis.script(_SETTLE)
         self._clock = clock
-        self._settling: set[asyncio.Task[Any]] = set()
 
     async def reserve(self, caps: Sequence[Cap], tokens: int, cost_micros: int) -> Reservation | Refusal:
         now = self._clock()
@@ -70,7 +64,7 @@ class RedisLedger:
                 -1 if c.max_cost_micros is None else c.max_cost_micros,
                 period_end_s(c.period, now) + KEEP_S,
             )
-        reply = await self._call(self._reserve(keys=keys, args=args))
+        reply = await self._redis.call(self._reserve(keys=keys, args=args))
         if reply == 0:
             return Reservation(tuple(keys), tokens, cost_micros)
         return Refusal(caps[int(reply[0]) - 1], "tokens" if int(reply[1]) == 1 else "cost")
@@ -81,24 +75,7 @@ class RedisLedger:
         args = [tokens - reservation.tokens, cost_micros - reservation.cost_micros]
         if args == [0, 0]:
             return
-        task = asyncio.ensure_future(self._call(self._settle(keys=list(reservation.keys), args=args)))
-        self._settling.add(task)
-        task.add_done_callback(self._settled)
-        await asyncio.shield(task)
+        await self._redis.finish(self._settle(keys=list(reservation.keys), args=args))
 
     async def close(self) -> None:
-        if self._settling:
-            await asyncio.wait(self._settling, timeout=self._timeout_s)
-        await self._redis.aclose()
-
-    def _settled(self, task: asyncio.Task[Any]) -> None:
-        self._settling.discard(task)
-        if not task.cancelled():
-            task.exception()  # marked seen: the stage logs a failure, unless its caller was cancelled meanwhile
-
-    async def _call(self, call: Awaitable[T]) -> T:
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                return await call
-        except (RedisError, OSError, TimeoutError) as e:
-            raise StoreUnavailableError(f"The budget ledger (Redis) did not answer: {type(e).__name__}.") from None
+        await self._redis.close()

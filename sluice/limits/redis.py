@@ -4,15 +4,11 @@ Every Redis command of the limits feature lives in this module (STYLE puts Redis
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from redis.exceptions import RedisError
-
-from sluice.errors import StoreUnavailableError
 from sluice.limits.counters import (
     BUCKET_MS,
     CONCURRENCY_RETRY_MS,
@@ -23,7 +19,7 @@ from sluice.limits.counters import (
     Ticket,
     decide,
 )
-from sluice.store.redis import connect_redis
+from sluice.store.redis import BoundedRedis
 
 T = TypeVar("T")
 
@@ -132,14 +128,12 @@ class RedisCounterStore:
     agree (NTP) to well under the one-second bucket."""
 
     def __init__(self, url: str, timeout_s: float, clock: Callable[[], float] = time.time) -> None:
-        self._redis = connect_redis(url, timeout_s)
-        self._admit = self._redis.register_script(_ADMIT)
-        self._settle = self._redis.register_script(_SETTLE)
-        self._timeout_s = timeout_s
+        self._redis = BoundedRedis(url, timeout_s, "The rate-limit counters")
+        self._admit = self._redis.script(_ADMIT)
+        self._settle = self._redis.script(_SETTLE)
         self._clock = clock
         self._lease_prefix = os.urandom(6).hex() + ":"
         self._leases = 0
-        self._settling: set[asyncio.Task[None]] = set()
 
     async def admit(self, plan: Plan, cost_tokens: int) -> Decision:
         now_ms = int(self._clock() * 1000)
@@ -149,7 +143,7 @@ class RedisCounterStore:
         args: list[Any] = [now_ms, bucket, cost_tokens, lease, now_ms + LEASE_MS, SPAN_BUCKETS, BUCKET_MS, CONCURRENCY_RETRY_MS]
         for c in plan.checks:
             args += (c.metric, c.limit)
-        reply = await self._call(self._admit(keys=[c.key for c in plan.checks], args=args))
+        reply = await self._redis.call(self._admit(keys=[c.key for c in plan.checks], args=args))
         outcomes = [Outcome(int(reply[i]), int(reply[i + 1]), int(reply[i + 2])) for i in range(1, len(reply), 3)]
         return decide(plan, outcomes, cost_tokens, bucket, lease)
 
@@ -161,30 +155,13 @@ class RedisCounterStore:
             return
         keys = [*ticket.tpm_keys, *ticket.inflight_keys]
         args = [len(ticket.tpm_keys), ticket.bucket, delta, ticket.lease]
-        task = asyncio.ensure_future(self._call(self._settle(keys=keys, args=args)))
-        self._settling.add(task)
-        task.add_done_callback(self._settled)
-        await asyncio.shield(task)
+        await self._redis.finish(self._settle(keys=keys, args=args))
 
     async def ping_ms(self) -> float:
         """Round-trip time of a PING, for ``/health/ready``."""
         started = time.perf_counter()
-        await self._call(self._redis.ping())
+        await self._redis.call(self._redis.redis.ping())
         return (time.perf_counter() - started) * 1000
 
     async def close(self) -> None:
-        if self._settling:
-            await asyncio.wait(self._settling, timeout=self._timeout_s)
-        await self._redis.aclose()
-
-    def _settled(self, task: asyncio.Task[None]) -> None:
-        self._settling.discard(task)
-        if not task.cancelled():
-            task.exception()  # marked seen: the stage logs a failure, unless its caller was cancelled meanwhile
-
-    async def _call(self, call: Awaitable[T]) -> T:
-        try:
-            async with asyncio.timeout(self._timeout_s):
-                return await call
-        except (RedisError, OSError, TimeoutError) as e:
-            raise StoreUnavailableError(f"The rate-limit counters (Redis) did not answer: {type(e).__name__}.") from None
+        await self._redis.close()
