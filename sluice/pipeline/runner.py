@@ -18,14 +18,25 @@ plug in here as their features land.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.budget import BudgetStage
 from sluice.pipeline.context import RequestContext
+from sluice.routing.deployment import Deployment
 from sluice.routing.router import Router
-from sluice.types import ChatRequest, ChatResponse, ChunkBatch, EmbeddingRequest, EmbeddingResponse
+from sluice.types import (
+    ChatRequest,
+    ChatResponse,
+    ChunkBatch,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    EmbeddingUsage,
+    Usage,
+)
 
 Stage = Callable[[RequestContext], Awaitable[None]]
+R = TypeVar("R", ChatResponse, EmbeddingResponse)
 
 
 class Pipeline:
@@ -40,17 +51,12 @@ class Pipeline:
             await stage(ctx)
 
     async def chat(self, ctx: RequestContext) -> ChatResponse:
-        usage = None
-        try:
-            await self._before(ctx)
-            assert isinstance(ctx.request, ChatRequest) and ctx.route is not None
-            response, ctx.deployment = await self._router.chat(ctx.request, ctx.route, ctx.attempts)
-            usage = response.usage
-            return response
-        finally:
-            if ctx.admission is not None:
-                await self._admission.settle(ctx, None if usage is None else usage.prompt_tokens + usage.completion_tokens)
-            await self._budget.settle(ctx, usage)
+        assert isinstance(ctx.request, ChatRequest)
+        return await self._call(ctx, self._router.chat)
+
+    async def embed(self, ctx: RequestContext) -> EmbeddingResponse:
+        assert isinstance(ctx.request, EmbeddingRequest)
+        return await self._call(ctx, self._router.embed)
 
     async def stream(self, ctx: RequestContext) -> AsyncIterator[ChunkBatch]:
         """Returns once the first batch is in hand, so every failure until then is still an
@@ -61,23 +67,27 @@ class Pipeline:
             assert isinstance(ctx.request, ChatRequest) and ctx.route is not None
             chunks, ctx.deployment = await self._router.stream(ctx.request, ctx.route, ctx.attempts)
         except BaseException:
-            if ctx.admission is not None:
-                await self._admission.settle(ctx, None)
-            await self._budget.settle(ctx, None)
+            await self._settle(ctx, None)
             raise
         if ctx.budget is not None:
             chunks = self._budget.metered(chunks, ctx)
         return chunks if ctx.admission is None and not ctx.strips_usage else self._admission.metered(chunks, ctx)
 
-    async def embed(self, ctx: RequestContext) -> EmbeddingResponse:
+    async def _call(self, ctx: RequestContext, call: Callable[..., Awaitable[tuple[R, Deployment]]]) -> R:
         usage = None
         try:
             await self._before(ctx)
-            assert isinstance(ctx.request, EmbeddingRequest) and ctx.route is not None
-            response, ctx.deployment = await self._router.embed(ctx.request, ctx.route, ctx.attempts)
-            usage = response.usage
+            assert ctx.route is not None
+            response, ctx.deployment = await call(ctx.request, ctx.route, ctx.attempts)
+            usage = response.usage  # type: ignore[attr-defined]
             return response
         finally:
-            if ctx.admission is not None:
-                await self._admission.settle(ctx, None if usage is None else usage.prompt_tokens)
-            await self._budget.settle(ctx, usage)
+            await self._settle(ctx, usage)
+
+    async def _settle(self, ctx: RequestContext, usage: Usage | EmbeddingUsage | None) -> None:
+        """Once per request, whatever happened (each stage settles only what it recorded)."""
+        tokens = None
+        if usage is not None:
+            tokens = usage.prompt_tokens + (usage.completion_tokens if isinstance(usage, Usage) else 0)
+        await self._admission.settle(ctx, tokens)
+        await self._budget.settle(ctx, usage)
