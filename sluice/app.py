@@ -7,6 +7,7 @@ import hashlib
 import logging
 import random
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -54,6 +55,7 @@ from sluice.store.records import Limits
 if TYPE_CHECKING:
     from sluice.budgets.redis import RedisLedger
     from sluice.limits.redis import RedisCounterStore
+    from sluice.store.redis import BoundedRedis
 
 log = logging.getLogger("sluice")
 
@@ -63,26 +65,32 @@ def build_providers(settings: Settings) -> dict[str, Provider]:
     return {name: PROVIDER_TYPES[p.type](p, connect_s) for name, p in settings.providers.items()}
 
 
-def build_counters(settings: Settings) -> MemoryCounterStore | RedisCounterStore:
-    """Rate-limit counters: in-process when embedded, on Redis (shared by replicas) when distributed."""
+@dataclass(frozen=True, slots=True)
+class Counters:
+    """The rate-limit counters and the budget ledger: in-process when embedded; on Redis, shared
+    by every replica and through one pipelining client, when distributed (``redis`` is set)."""
+
+    limits: MemoryCounterStore | RedisCounterStore
+    budgets: MemoryLedger | RedisLedger
+    redis: BoundedRedis | None = None
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.close()
+
+
+def build_counters(settings: Settings) -> Counters:
     state = settings.state
     if state.backend == "distributed":
-        from sluice.limits.redis import RedisCounterStore  # the Redis client costs ~14 MiB: only when used
-
-        assert state.redis_url is not None  # checked by Settings
-        return RedisCounterStore(state.redis_url.get_secret_value(), state.redis_timeout_s)
-    return MemoryCounterStore()
-
-
-def build_ledger(settings: Settings) -> MemoryLedger | RedisLedger:
-    """Budget counters: in-process when embedded, on Redis (shared by replicas) when distributed."""
-    state = settings.state
-    if state.backend == "distributed":
+        # The Redis client costs ~14 MiB: imported only when used.
         from sluice.budgets.redis import RedisLedger
+        from sluice.limits.redis import RedisCounterStore
+        from sluice.store.redis import BoundedRedis
 
         assert state.redis_url is not None  # checked by Settings
-        return RedisLedger(state.redis_url.get_secret_value(), state.redis_timeout_s)
-    return MemoryLedger()
+        redis = BoundedRedis(state.redis_url.get_secret_value(), state.redis_timeout_s)
+        return Counters(RedisCounterStore(redis), RedisLedger(redis), redis)
+    return Counters(MemoryCounterStore(), MemoryLedger())
 
 
 def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIApp:
@@ -91,30 +99,52 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     router = Router(routes, latency_alpha=settings.routing.latency_ewma_alpha, rng=rng)
     store = build_store(settings.state)
     resolver = KeyResolver(
-        KeyRing(settings.auth.keys), store, settings.auth.key_cache_s,
+        KeyRing(settings.auth.keys),
+        store,
+        settings.auth.key_cache_s,
         default_tenant_limits=Limits(**settings.limits.defaults.model_dump()),
     )
     jwt: JwtVerifier | None = None
     if settings.auth.jwt is not None:
-        jwt = JwtVerifier(settings.auth.jwt, store, limits_for=resolver.limits_for, cache_s=settings.auth.key_cache_s)
+        jwt = JwtVerifier(
+            settings.auth.jwt, store, limits_for=resolver.limits_for, cache_s=settings.auth.key_cache_s
+        )
     authenticate = AuthenticateStage(resolver, jwt)
     counters = build_counters(settings)
-    admission = AdmissionStage(counters, fail_open=settings.limits.fail_open)
-    ledger = build_ledger(settings)
+    admission = AdmissionStage(counters.limits, fail_open=settings.limits.fail_open)
     b = settings.budgets
-    budget = BudgetStage(ledger, deployment_prices(settings, routes), router, default_max_tokens=b.default_max_tokens, fail_open=b.fail_open)
-    pipeline = Pipeline([ValidateStage(), authenticate, ResolveStage(router), admission, budget], router, admission, budget)
+    budget = BudgetStage(
+        counters.budgets,
+        deployment_prices(settings, routes),
+        router,
+        default_max_tokens=b.default_max_tokens,
+        fail_open=b.fail_open,
+    )
+    pipeline = Pipeline(
+        [ValidateStage(), authenticate, ResolveStage(router)],
+        router,
+        admission,
+        budget,
+        together=counters.redis is not None,
+    )
 
-    owners = {alias: settings.providers[m.deployments[0].provider].type for alias, m in settings.models.items()}
+    owners = {
+        alias: settings.providers[m.deployments[0].provider].type for alias, m in settings.models.items()
+    }
     max_body = settings.server.max_body_bytes
     openai = OpenAIRoutes(pipeline, authenticate, max_body, owners)
     anthropic = AnthropicRoutes(pipeline, max_body)
-    health = HealthRoutes(router, None if isinstance(counters, MemoryCounterStore) else counters.ping_ms)
+    health = HealthRoutes(router, None if counters.redis is None else counters.redis.ping_ms)
 
     invalidation = build_invalidation(settings.state, AuthCaches(resolver, jwt))
-    admin_static = {hashlib.sha256(k.key.get_secret_value().encode()).hexdigest() for k in settings.admin.keys}
+    admin_static = {
+        hashlib.sha256(k.key.get_secret_value().encode()).hexdigest() for k in settings.admin.keys
+    }
     admin = build_admin(
-        AdminService(store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed), AdminAuth(admin_static, store, resolver.lookup)
+        AdminService(
+            store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed
+        ),
+        AdminAuth(admin_static, store, resolver.lookup),
     )
     admin.add_exception_handler(HTTPException, _http_error)
 
@@ -125,7 +155,9 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         data_plane[("GET", f"{prefix}/models")] = openai.models
     # The same handlers as ordinary routes too, so a wrong method on a known path is a 405.
     routes = [Route(path, handler, methods=[method]) for (method, path), handler in data_plane.items()]
-    routes += [Route(f"{prefix}/models/{{model:path}}", openai.model, methods=["GET"]) for prefix in ("/v1", "")]
+    routes += [
+        Route(f"{prefix}/models/{{model:path}}", openai.model, methods=["GET"]) for prefix in ("/v1", "")
+    ]
     routes += [
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),
@@ -153,7 +185,6 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
                 await jwt.close()
             await store.close()
             await counters.close()
-            await ledger.close()
 
     fallback = Starlette(
         routes=routes,
@@ -167,12 +198,25 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             allow_origins=settings.server.cors_origins,
             allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=[
-                "authorization", "content-type", "x-request-id", "x-api-key", "anthropic-version",
-                "anthropic-beta", "anthropic-dangerous-direct-browser-access",
+                "authorization",
+                "content-type",
+                "x-request-id",
+                "x-api-key",
+                "anthropic-version",
+                "anthropic-beta",
+                "anthropic-dangerous-direct-browser-access",
             ],
             expose_headers=[
-                "x-request-id", "x-sluice-model", "x-sluice-attempts", "x-sluice-cost-usd", "retry-after",
-                *(f"x-ratelimit-{w}-{n}" for w in ("limit", "remaining", "reset") for n in ("requests", "tokens")),
+                "x-request-id",
+                "x-sluice-model",
+                "x-sluice-attempts",
+                "x-sluice-cost-usd",
+                "retry-after",
+                *(
+                    f"x-ratelimit-{w}-{n}"
+                    for w in ("limit", "remaining", "reset")
+                    for n in ("requests", "tokens")
+                ),
             ],
         )
     return app
@@ -185,11 +229,17 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         err = NotFoundError(f"Unknown path {request.url.path}.", code="unknown_url")
     else:
-        err = InvalidRequestError(f"{request.method} is not allowed on {request.url.path}.", code="method_not_allowed")
+        err = InvalidRequestError(
+            f"{request.method} is not allowed on {request.url.path}.", code="method_not_allowed"
+        )
         err.status = exc.status_code
     return Response(error_body(err), err.status, media_type="application/json")
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     """Last resort (the handlers catch their own): a generic 500, details only in the logs."""
-    return Response(error_body(InternalError("The server had an error processing your request.")), 500, media_type="application/json")
+    return Response(
+        error_body(InternalError("The server had an error processing your request.")),
+        500,
+        media_type="application/json",
+    )

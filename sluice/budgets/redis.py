@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from sluice.budgets.ledger import KEEP_S, Cap, Refusal, Reservation, budget_key, period_end_s
+from sluice.budgets.ledger import Cap, PeriodKeys, Refusal, Reservation
 from sluice.store.redis import BoundedRedis
-
-T = TypeVar("T")
 
 # KEYS: one hash (fields t: tokens, c: micro-dollars) per cap. ARGV: tokens, micros, then per cap
 # its token cap, cost cap (-1: none) and when the key expires (Unix seconds). Pass 1 checks every
 # cap; only if all pass does pass 2 add to them all. Replies 0 (reserved) or {cap index, 1 tokens | 2 cost}.
-_RESERVE = """
+_RESERVE = BoundedRedis.script("""
 local tokens, micros = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i, key in ipairs(KEYS) do
   local max_t, max_c = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
@@ -29,10 +27,10 @@ for i, key in ipairs(KEYS) do
   redis.call('EXPIREAT', key, ARGV[3 * i + 2])
 end
 return 0
-"""
+""")
 
 # KEYS: the reservation's hashes. ARGV: token delta, micro-dollar delta. An expired key is not brought back.
-_SETTLE = """
+_SETTLE = BoundedRedis.script("""
 for _, key in ipairs(KEYS) do
   if redis.call('EXISTS', key) == 1 then
     redis.call('HINCRBY', key, 't', ARGV[1])
@@ -40,33 +38,33 @@ for _, key in ipairs(KEYS) do
   end
 end
 return 0
-"""
+""")
 
 
 class RedisLedger:
-    """A ``Ledger`` on Redis, shared by every replica. Each call is bounded by ``timeout_s`` and
-    never retried (a reservation is not idempotent); Redis errors and timeouts become
+    """A ``Ledger`` on Redis, shared by every replica. Each call is bounded by the client's
+    timeout and never retried (a reservation is not idempotent); Redis errors and timeouts become
     ``StoreUnavailableError``. ``clock`` gives Unix seconds (replicas agree by NTP)."""
 
-    def __init__(self, url: str, timeout_s: float, clock: Callable[[], float] = time.time) -> None:
-        self._redis = BoundedRedis(url, timeout_s, "The budget ledger")
-        self._reserve = self._redis.script(_RESERVE)
-        self._settle = self._redis.script(_SETTLE)
+    def __init__(self, redis: BoundedRedis, clock: Callable[[], float] = time.time) -> None:
+        self._redis = redis
         self._clock = clock
+        self._keys = PeriodKeys()
 
     async def reserve(self, caps: Sequence[Cap], tokens: int, cost_micros: int) -> Reservation | Refusal:
-        now = self._clock()
-        keys = [budget_key(c.tenant_id, c.kind, c.scope_id, c.period, now) for c in caps]
+        keys, ends = self._keys.at(caps, self._clock())
         args: list[Any] = [tokens, cost_micros]
-        for c in caps:
-            args += (
-                -1 if c.max_tokens is None else c.max_tokens,
-                -1 if c.max_cost_micros is None else c.max_cost_micros,
-                period_end_s(c.period, now) + KEEP_S,
-            )
-        reply = await self._redis.call(self._reserve(keys=keys, args=args))
+        for c, end in zip(caps, ends, strict=True):
+            args += (-1 if c.max_tokens is None else c.max_tokens, -1 if c.max_cost_micros is None else c.max_cost_micros, end)
+        reservation = Reservation(tuple(keys), tokens, cost_micros)
+
+        async def undo(reply: Any) -> None:
+            if reply == 0:
+                await self.settle(reservation, 0, 0)
+
+        reply = await self._redis.run(_RESERVE, keys, args, undo)
         if reply == 0:
-            return Reservation(tuple(keys), tokens, cost_micros)
+            return reservation
         return Refusal(caps[int(reply[0]) - 1], "tokens" if int(reply[1]) == 1 else "cost")
 
     async def settle(self, reservation: Reservation, tokens: int, cost_micros: int) -> None:
@@ -75,7 +73,7 @@ class RedisLedger:
         args = [tokens - reservation.tokens, cost_micros - reservation.cost_micros]
         if args == [0, 0]:
             return
-        await self._redis.finish(self._settle(keys=list(reservation.keys), args=args))
+        await self._redis.finish(self._redis.eval(_SETTLE, reservation.keys, args))
 
     async def close(self) -> None:
         await self._redis.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from sluice.limits.counters import (
     BUCKET_MS,
@@ -21,8 +21,6 @@ from sluice.limits.counters import (
 )
 from sluice.store.redis import BoundedRedis
 
-T = TypeVar("T")
-
 LEASE_MS = 15 * 60 * 1000
 """An in-flight slot frees itself this long after admission even if settle never comes (the
 replica died): longer than a request may run (``routing.timeouts.stream_total_s``: 600 s)."""
@@ -32,7 +30,7 @@ replica died): longer than a request may run (``routing.timeouts.stream_total_s`
 # Pass 1 reads every counter (dropping what left the window); only if every check passes does
 # pass 2 record them all. Replies: admitted (1/0), then per check used, reset_ms, retry_ms, where
 # retry_ms is 0 (passes), -1 (the request alone exceeds the limit) or the wait until it would pass.
-_ADMIT = """
+_ADMIT = BoundedRedis.script("""
 local now, bucket, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local lease, lease_until = ARGV[4], tonumber(ARGV[5])
 local span, bucket_ms, busy_ms = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -102,11 +100,11 @@ for i = 1, #KEYS do
   out[#out + 1] = retry[i]
 end
 return out
-"""
+""")
 
 # KEYS: the TPM counters, then the in-flight sets. ARGV: how many TPM keys, bucket, delta, lease.
 # A bucket that already left the window (and the key with it) is not brought back.
-_SETTLE = """
+_SETTLE = BoundedRedis.script("""
 local ntpm, bucket, delta, lease = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), ARGV[4]
 for i, key in ipairs(KEYS) do
   if i <= ntpm then
@@ -118,19 +116,17 @@ for i, key in ipairs(KEYS) do
   end
 end
 return 0
-"""
+""")
 
 
 class RedisCounterStore:
-    """A ``CounterStore`` on Redis, shared by every replica. Each call is bounded by
-    ``timeout_s`` and never retried (an admission is not idempotent); Redis errors and timeouts
-    become ``StoreUnavailableError`` here. ``clock`` gives Unix seconds: replicas' clocks must
-    agree (NTP) to well under the one-second bucket."""
+    """A ``CounterStore`` on Redis, shared by every replica. Each call is bounded by the client's
+    timeout and never retried (an admission is not idempotent); Redis errors and timeouts become
+    ``StoreUnavailableError``. ``clock`` gives Unix seconds: replicas' clocks must agree (NTP) to
+    well under the one-second bucket."""
 
-    def __init__(self, url: str, timeout_s: float, clock: Callable[[], float] = time.time) -> None:
-        self._redis = BoundedRedis(url, timeout_s, "The rate-limit counters")
-        self._admit = self._redis.script(_ADMIT)
-        self._settle = self._redis.script(_SETTLE)
+    def __init__(self, redis: BoundedRedis, clock: Callable[[], float] = time.time) -> None:
+        self._redis = redis
         self._clock = clock
         self._lease_prefix = os.urandom(6).hex() + ":"
         self._leases = 0
@@ -140,12 +136,31 @@ class RedisCounterStore:
         bucket = now_ms // BUCKET_MS
         self._leases += 1
         lease = f"{self._lease_prefix}{self._leases}"
-        args: list[Any] = [now_ms, bucket, cost_tokens, lease, now_ms + LEASE_MS, SPAN_BUCKETS, BUCKET_MS, CONCURRENCY_RETRY_MS]
+        args: list[Any] = [
+            now_ms,
+            bucket,
+            cost_tokens,
+            lease,
+            now_ms + LEASE_MS,
+            SPAN_BUCKETS,
+            BUCKET_MS,
+            CONCURRENCY_RETRY_MS,
+        ]
         for c in plan.checks:
             args += (c.metric, c.limit)
-        reply = await self._redis.call(self._admit(keys=[c.key for c in plan.checks], args=args))
-        outcomes = [Outcome(int(reply[i]), int(reply[i + 1]), int(reply[i + 2])) for i in range(1, len(reply), 3)]
-        return decide(plan, outcomes, cost_tokens, bucket, lease)
+
+        def decision(reply: list[Any]) -> Decision:
+            outcomes = [
+                Outcome(int(reply[i]), int(reply[i + 1]), int(reply[i + 2])) for i in range(1, len(reply), 3)
+            ]
+            return decide(plan, outcomes, cost_tokens, bucket, lease)
+
+        async def undo(reply: list[Any]) -> None:
+            ticket = decision(reply).ticket
+            if ticket is not None:
+                await self.settle(ticket, 0)
+
+        return decision(await self._redis.run(_ADMIT, [c.key for c in plan.checks], args, undo))
 
     async def settle(self, ticket: Ticket, actual_tokens: int | None) -> None:
         """Completes even when the caller is cancelled (a client disconnect): the slot must be
@@ -155,13 +170,7 @@ class RedisCounterStore:
             return
         keys = [*ticket.tpm_keys, *ticket.inflight_keys]
         args = [len(ticket.tpm_keys), ticket.bucket, delta, ticket.lease]
-        await self._redis.finish(self._settle(keys=keys, args=args))
-
-    async def ping_ms(self) -> float:
-        """Round-trip time of a PING, for ``/health/ready``."""
-        started = time.perf_counter()
-        await self._redis.call(self._redis.redis.ping())
-        return (time.perf_counter() - started) * 1000
+        await self._redis.finish(self._redis.eval(_SETTLE, keys, args))
 
     async def close(self) -> None:
         await self._redis.close()

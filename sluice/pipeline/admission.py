@@ -1,12 +1,14 @@
 """Stage 3: admission. Per-request caps (``max_tokens`` clamped or set, ``max_input_tokens``),
 then RPM, TPM and in-flight counts per tenant, user and key; ``settle`` (step 9) releases the
-in-flight slots and corrects TPM with the actual usage, exactly once per admitted request."""
+in-flight slots and corrects TPM with the actual usage, exactly once per admitted request.
+
+``prepare`` does the work that needs no counter; ``commit`` is the one counter call, which the
+pipeline may send together with the budget reservation (one round trip to Redis for both)."""
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import msgspec
@@ -14,9 +16,8 @@ import msgspec
 from sluice.auth.principal import Principal, ScopedLimits
 from sluice.errors import InvalidRequestError, RateLimitError, StoreUnavailableError
 from sluice.limits.counters import CounterStore, Plan, Quota, Refusal, Scope, duration_text, plan
-from sluice.limits.tokens import chat_input_tokens, embedding_input_tokens
-from sluice.pipeline.context import RequestContext
-from sluice.types import ChatRequest, ChunkBatch, StreamOptions
+from sluice.pipeline.context import RequestContext, ask_stream_usage
+from sluice.types import ChatRequest
 
 log = logging.getLogger("sluice.limits")
 
@@ -31,6 +32,14 @@ class RateLimitExceededError(RateLimitError):
         super().__init__(_message(refusal, retry_s), retry_after_s=retry_s)
         self.type = "tokens" if refusal.metric == "tpm" else "requests"
         self.quota = quota
+
+
+@dataclass(frozen=True, slots=True)
+class Admit:
+    """What ``commit`` records: the caller's counter checks and the request's estimated tokens."""
+
+    plan: Plan
+    cost: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,30 +63,40 @@ class AdmissionStage:
         self._is_degraded = False
         self._policies: dict[tuple[str | None, tuple[ScopedLimits, ...]], _Policy] = {}
 
-    async def __call__(self, ctx: RequestContext) -> None:
+    def prepare(self, ctx: RequestContext) -> Admit | None:
+        """Apply the caps and count the input; what to admit, or None when no counter applies."""
         principal = ctx.principal
         if principal is None or not principal.limits:
-            return
+            return None
         policy = self._policy(principal)
         request = ctx.request
         if isinstance(request, ChatRequest):
             if policy.max_tokens is not None:
                 request = ctx.request = _clamp_output(request, policy.max_tokens)
-            cost = chat_input_tokens(request)
+            cost = ctx.input_tokens()
             _check_input(cost, policy, "messages")
             cost += (request.output_token_limit or 0) * (request.n or 1)
         else:
-            cost = embedding_input_tokens(request)
+            cost = ctx.input_tokens()
             _check_input(cost, policy, "input")
         if policy.plan is None:
-            return
+            return None
+        if isinstance(request, ChatRequest) and request.stream and policy.is_tpm_limited:
+            ask_stream_usage(ctx)  # TPM is corrected with the stream's usage
+        return Admit(policy.plan, cost)
+
+    async def commit(self, ctx: RequestContext, admit: Admit) -> None:
+        """Record the admission (``ctx.admission``) or raise the 429 (or 503 when the counters
+        are unreachable and the policy is to refuse)."""
         try:
-            decision = await self._counters.admit(policy.plan, cost)
+            decision = await self._counters.admit(admit.plan, admit.cost)
         except StoreUnavailableError as e:
             self._degraded(e)
             if self._fail_open:
                 return
-            raise StoreUnavailableError("Rate limits cannot be checked right now. Please retry shortly.", retry_after_s=1) from None
+            raise StoreUnavailableError(
+                "Rate limits cannot be checked right now. Please retry shortly.", retry_after_s=1
+            ) from None
         if self._is_degraded:
             self._is_degraded = False
             log.warning("rate-limit counters reachable again")
@@ -85,11 +104,6 @@ class AdmissionStage:
             raise RateLimitExceededError(decision.refusal, decision.quota)
         ctx.quota = decision.quota
         ctx.admission = decision.ticket
-        if isinstance(request, ChatRequest) and request.stream and policy.is_tpm_limited and not request.includes_usage:
-            # TPM is corrected with the stream's usage: ask for it, and drop it before the client.
-            options = request.stream_options or StreamOptions()
-            ctx.request = msgspec.structs.replace(request, stream_options=msgspec.structs.replace(options, include_usage=True))
-            ctx.strips_usage = True
 
     async def settle(self, ctx: RequestContext, actual_tokens: int | None) -> None:
         """Release what admission recorded, once; ``actual_tokens`` None keeps the estimate."""
@@ -101,29 +115,10 @@ class AdmissionStage:
             await self._counters.settle(ticket, actual_tokens)
         except StoreUnavailableError as e:
             log.warning(
-                "rate-limit settle failed (in-flight slots free when their lease ends): %s", e.message,
+                "rate-limit settle failed (in-flight slots free when their lease ends): %s",
+                e.message,
                 extra={"request_id": ctx.request_id},
             )
-
-    async def metered(self, chunks: AsyncIterator[ChunkBatch], ctx: RequestContext) -> AsyncIterator[ChunkBatch]:
-        """Relay an admitted stream, reading its usage (and dropping the usage chunk the client
-        did not ask for); settle once it ends, fails or is closed (a client disconnect)."""
-        tokens = None
-        try:
-            async for batch in chunks:
-                for c in batch:
-                    if c.usage is not None:
-                        tokens = c.usage.prompt_tokens + c.usage.completion_tokens
-                if ctx.strips_usage and tokens is not None:
-                    batch = [c if c.usage is None else msgspec.structs.replace(c, usage=None) for c in batch if c.choices or c.usage is None]
-                    if not batch:
-                        continue
-                yield batch
-        finally:
-            try:
-                await chunks.aclose()  # type: ignore[attr-defined]
-            finally:
-                await self.settle(ctx, tokens)
 
     def _policy(self, principal: Principal) -> _Policy:
         key = (principal.tenant_id, principal.limits)
@@ -138,20 +133,29 @@ class AdmissionStage:
     def _degraded(self, e: StoreUnavailableError) -> None:
         if not self._is_degraded:
             self._is_degraded = True
-            policy = "admitting without rate limits" if self._fail_open else "refusing rate-limited requests with 503"
+            policy = (
+                "admitting without rate limits"
+                if self._fail_open
+                else "refusing rate-limited requests with 503"
+            )
             log.error("rate-limit counters unavailable, %s: %s", policy, e.message)
 
 
 def _resolve(principal: Principal) -> _Policy:
     scoped = principal.limits
     max_tokens = min((s.limits.max_tokens for s in scoped if s.limits.max_tokens is not None), default=None)
-    max_input = min(((s.limits.max_input_tokens, s.kind) for s in scoped if s.limits.max_input_tokens is not None), default=None)
+    max_input = min(
+        ((s.limits.max_input_tokens, s.kind) for s in scoped if s.limits.max_input_tokens is not None),
+        default=None,
+    )
     scopes = [
         Scope(principal.tenant_id, s.kind, s.id, s.limits.rpm, s.limits.tpm, s.limits.max_concurrent)
         for s in scoped
         if s.limits.rpm is not None or s.limits.tpm is not None or s.limits.max_concurrent is not None
     ]
-    return _Policy(max_tokens, max_input, plan(scopes) if scopes else None, any(s.tpm is not None for s in scopes))
+    return _Policy(
+        max_tokens, max_input, plan(scopes) if scopes else None, any(s.tpm is not None for s in scopes)
+    )
 
 
 def _clamp_output(request: ChatRequest, cap: int) -> ChatRequest:

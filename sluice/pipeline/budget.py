@@ -1,6 +1,9 @@
 """Stage 3b: budgets. Reserve a request's worst-case tokens and cost against every budget of its
 tenant, user and key (reject with 429 or downgrade to a cheaper alias at the limit); meter a
-stream as it flows and end it at its reservation; settle the actual cost exactly once."""
+stream as it flows and end it at its reservation; settle the actual cost exactly once.
+
+Like admission, ``prepare`` needs no counter and ``commit`` is the one ledger call (sent together
+with admission's when both apply)."""
 
 from __future__ import annotations
 
@@ -14,8 +17,7 @@ from sluice.auth.principal import Principal, ScopedLimits
 from sluice.budgets.ledger import Cap, Ledger, Refusal, Reservation
 from sluice.budgets.pricing import FREE, Price, price_for
 from sluice.errors import BudgetExceededError, NotFoundError, StoreUnavailableError
-from sluice.limits.tokens import chat_input_tokens, embedding_input_tokens
-from sluice.pipeline.context import RequestContext
+from sluice.pipeline.context import RequestContext, ask_stream_usage
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Router
 from sluice.routing.table import Route
@@ -28,7 +30,6 @@ from sluice.types import (
     ChunkChoice,
     Delta,
     EmbeddingUsage,
-    StreamOptions,
     Usage,
 )
 
@@ -46,7 +47,10 @@ class _Policy:
 
 
 @dataclass(frozen=True, slots=True)
-class _Estimate:
+class Reserve:
+    """What ``commit`` reserves: the caller's budgets and the request's worst-case tokens."""
+
+    policy: _Policy
     input_tokens: int
     output_tokens: int
 
@@ -57,7 +61,13 @@ class BudgetStage:
     answers is known only later; a stream is metered at that one's price)."""
 
     def __init__(
-        self, ledger: Ledger, prices: Mapping[Deployment, Price], router: Router, *, default_max_tokens: int, fail_open: bool
+        self,
+        ledger: Ledger,
+        prices: Mapping[Deployment, Price],
+        router: Router,
+        *,
+        default_max_tokens: int,
+        fail_open: bool,
     ) -> None:
         self._ledger = ledger
         self._prices = prices
@@ -65,41 +75,49 @@ class BudgetStage:
         self._default_max_tokens = default_max_tokens
         self._fail_open = fail_open
         self._is_degraded = False
-        self._policies: dict[tuple[str, tuple[ScopedLimits, ...]], _Policy] = {}
+        self._policies: dict[tuple[str | None, tuple[ScopedLimits, ...]], _Policy] = {}
 
-    async def __call__(self, ctx: RequestContext) -> None:
+    def prepare(self, ctx: RequestContext) -> Reserve | None:
+        """Bound and estimate the worst case; what to reserve, or None when no budget applies."""
         principal = ctx.principal
-        if principal is None or principal.tenant_id is None or not any(s.budgets for s in principal.limits):
-            return
-        policy = self._policy(principal, principal.tenant_id)
+        if principal is None or not any(s.budgets for s in principal.limits):
+            return None
+        policy = self._policy(principal)
         request = ctx.request
         if isinstance(request, ChatRequest):
             if request.output_token_limit is None:  # bound the worst case
                 request = ctx.request = msgspec.structs.replace(request, max_tokens=self._default_max_tokens)
-            estimate = _Estimate(chat_input_tokens(request), (request.output_token_limit or 0) * (request.n or 1))
-        else:
-            estimate = _Estimate(embedding_input_tokens(request), 0)
+            estimate = Reserve(
+                policy, ctx.input_tokens(), (request.output_token_limit or 0) * (request.n or 1)
+            )
+            if request.stream:
+                ask_stream_usage(ctx)  # the stream is settled with its usage
+            return estimate
+        return Reserve(policy, ctx.input_tokens(), 0)
+
+    async def commit(self, ctx: RequestContext, reserve: Reserve) -> None:
+        """Reserve the worst case (``ctx.budget``), downgrading ``ctx.route`` when the policy
+        says so, or raise the 429 (or 503 when the ledger is unreachable and the policy is to refuse)."""
         assert ctx.route is not None
-        reserved = await self._reserve(policy, ctx.route, estimate)
+        reserved = await self._reserve(reserve, ctx.route)
         if isinstance(reserved, Refusal):
-            budget = policy.budgets[reserved.cap]
+            budget = reserve.policy.budgets[reserved.cap]
             if budget.on_exceed != "downgrade" or budget.downgrade_to is None:
                 raise _exceeded(reserved)
             try:
                 route = self._router.route(budget.downgrade_to, ctx.route.kind)
             except NotFoundError:
-                log.warning("budget downgrade alias %r is not a %s model: rejecting", budget.downgrade_to, ctx.route.kind)
+                log.warning(
+                    "budget downgrade alias %r is not a %s model: rejecting",
+                    budget.downgrade_to,
+                    ctx.route.kind,
+                )
                 raise _exceeded(reserved) from None
-            reserved = await self._reserve(policy, route, estimate)
+            reserved = await self._reserve(reserve, route)
             if isinstance(reserved, Refusal):
                 raise _exceeded(reserved)
             ctx.route = route
         ctx.budget = reserved
-        if reserved is not None and isinstance(request, ChatRequest) and request.stream and not request.includes_usage:
-            # The stream is settled with its usage: ask for it, and drop it before the client.
-            options = request.stream_options or StreamOptions()
-            ctx.request = msgspec.structs.replace(request, stream_options=msgspec.structs.replace(options, include_usage=True))
-            ctx.strips_usage = True
 
     def price(self, ctx: RequestContext) -> Price:
         """The answering deployment's price; before one answered, the route's first one's."""
@@ -127,22 +145,31 @@ class BudgetStage:
         try:
             await self._ledger.settle(reservation, tokens, cost)
         except StoreUnavailableError as e:
-            log.warning("budget settle failed (the reservation stays charged): %s", e.message, extra={"request_id": ctx.request_id})
+            log.warning(
+                "budget settle failed (the reservation stays charged): %s",
+                e.message,
+                extra={"request_id": ctx.request_id},
+            )
 
-    async def metered(self, chunks: AsyncIterator[ChunkBatch], ctx: RequestContext) -> AsyncIterator[ChunkBatch]:
-        """Relay a budgeted stream; settle once it ends, fails or is closed. When the deployment
-        that answers costs more than the reservation assumed (a fallback), the upstream's own
-        ``max_tokens`` no longer bounds the cost: then count the output as it flows (one token per
-        chunk of text or tool-call arguments, or one per 4 bytes when that is more) and end the
-        stream with ``finish_reason: "length"`` before it would cost more than its reservation."""
+    async def meter(
+        self, chunks: AsyncIterator[ChunkBatch], ctx: RequestContext
+    ) -> AsyncIterator[ChunkBatch]:
+        """Relay a budgeted stream, leaving its usage in ``ctx.stream_usage`` for settle. When the
+        deployment that answers costs more than the reservation assumed (a fallback), the
+        upstream's own ``max_tokens`` no longer bounds the cost: then count the output as it flows
+        (one token per chunk of text or tool-call arguments, or one per 4 bytes when that is more)
+        and end the stream with ``finish_reason: "length"`` before it would cost more than its
+        reservation."""
         reservation = ctx.budget
         assert reservation is not None and isinstance(ctx.request, ChatRequest)
-        input_tokens = chat_input_tokens(ctx.request)
+        input_tokens = ctx.input_tokens()
         price = self.price(ctx)
         allowed = float("inf")
         if price.output > 0:
             affordable = (reservation.cost_micros - price.worst_case_micros(input_tokens, 0)) // price.output
-            if affordable < reservation.tokens - input_tokens:  # else the upstream's own max_tokens is the bound
+            if (
+                affordable < reservation.tokens - input_tokens
+            ):  # else the upstream's own max_tokens is the bound
                 allowed = affordable
         usage: Usage | None = None
         pieces = size = 0
@@ -164,36 +191,43 @@ class BudgetStage:
                 if out:
                     yield out
         finally:
-            try:
-                await chunks.aclose()  # type: ignore[attr-defined]
-            finally:
-                await self.settle(ctx, usage or _estimated(input_tokens, pieces, size))
+            ctx.stream_usage = usage or _estimated(input_tokens, pieces, size)
+            await chunks.aclose()  # type: ignore[attr-defined]
 
-    async def _reserve(self, policy: _Policy, route: Route, estimate: _Estimate) -> Reservation | Refusal | None:
+    async def _reserve(self, reserve: Reserve, route: Route) -> Reservation | Refusal | None:
         """None when the ledger is unreachable and the policy is to admit."""
         price = self._prices.get(route.deployments[0], FREE)
-        cost = price.worst_case_micros(estimate.input_tokens, estimate.output_tokens)
+        cost = price.worst_case_micros(reserve.input_tokens, reserve.output_tokens)
         try:
-            reserved = await self._ledger.reserve(policy.caps, estimate.input_tokens + estimate.output_tokens, cost)
+            reserved = await self._ledger.reserve(
+                reserve.policy.caps, reserve.input_tokens + reserve.output_tokens, cost
+            )
         except StoreUnavailableError as e:
             if not self._is_degraded:
                 self._is_degraded = True
-                action = "admitting without budgets" if self._fail_open else "refusing budgeted requests with 503"
+                action = (
+                    "admitting without budgets" if self._fail_open else "refusing budgeted requests with 503"
+                )
                 log.error("budget ledger unavailable, %s: %s", action, e.message)
             if self._fail_open:
                 return None
-            raise StoreUnavailableError("Budgets cannot be checked right now. Please retry shortly.", retry_after_s=1) from None
+            raise StoreUnavailableError(
+                "Budgets cannot be checked right now. Please retry shortly.", retry_after_s=1
+            ) from None
         if self._is_degraded:
             self._is_degraded = False
             log.warning("budget ledger reachable again")
         return reserved
 
-    def _policy(self, principal: Principal, tenant_id: str) -> _Policy:
+    def _policy(self, principal: Principal) -> _Policy:
+        tenant_id = principal.tenant_id
         key = (tenant_id, principal.limits)
         policy = self._policies.get(key)
         if policy is None:
             budgets = {
-                Cap(tenant_id, s.kind, s.id, b.period, b.max_tokens, b.max_cost_micros): b for s in principal.limits for b in s.budgets
+                Cap(tenant_id, s.kind, s.id, b.period, b.max_tokens, b.max_cost_micros): b
+                for s in principal.limits
+                for b in s.budgets
             }
             policy = _Policy(tuple(budgets), budgets)
             if len(self._policies) >= _MAX_POLICIES:
@@ -204,7 +238,9 @@ class BudgetStage:
 
 def _output_bytes(d: Delta) -> int:
     size = len(d.content.encode()) if d.content else 0
-    return size + sum(len(t.function.arguments.encode()) for t in d.tool_calls or () if t.function and t.function.arguments)
+    return size + sum(
+        len(t.function.arguments.encode()) for t in d.tool_calls or () if t.function and t.function.arguments
+    )
 
 
 def _output_tokens(pieces: int, size: int) -> int:
@@ -221,7 +257,11 @@ def _cut(at: ChatChunk, batch: ChunkBatch, usage: Usage, ctx: RequestContext) ->
     that was still open, and the usage when the client asked for it."""
     indexes = sorted({ch.index for c in batch for ch in c.choices} | {0})
     out = [
-        msgspec.structs.replace(at, choices=[ChunkChoice(index=i, delta=Delta(), finish_reason="length") for i in indexes], usage=None)
+        msgspec.structs.replace(
+            at,
+            choices=[ChunkChoice(index=i, delta=Delta(), finish_reason="length") for i in indexes],
+            usage=None,
+        )
     ]
     if not ctx.strips_usage and isinstance(ctx.request, ChatRequest) and ctx.request.includes_usage:
         out.append(msgspec.structs.replace(at, choices=[], usage=usage))

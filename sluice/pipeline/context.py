@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import msgspec
+
 from sluice.auth.principal import Principal
 from sluice.budgets.ledger import Reservation
 from sluice.limits.counters import Quota, Ticket
+from sluice.limits.tokens import chat_input_tokens, embedding_input_tokens
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Attempt
 from sluice.routing.table import Route
-from sluice.types import ChatRequest, EmbeddingRequest
+from sluice.types import ChatRequest, EmbeddingRequest, StreamOptions, Usage
 
 
 @dataclass(slots=True)
@@ -32,5 +35,31 @@ class RequestContext:
     """Admission or budgets asked the upstream for stream usage the client did not ask for: drop it."""
     budget: Reservation | None = None
     """What the budget stage reserved, for settle to correct; None once settled."""
+    counted_input: int | None = None
+    """The input tokens as counted before the call (``input_tokens``), once per request."""
+    stream_usage: Usage | None = None
+    """A stream's usage as metered (the upstream's, or the budget meter's count when the stream
+    was cut or reported none), for settle."""
     cost_micros: int | None = None
     """What the answer cost at its deployment's price (set by settle), for ``x-sluice-cost-usd``."""
+
+
+    def input_tokens(self) -> int:
+        """The request's input tokens, counted before the call (admission, budgets and the
+        stream meter all need them; the count is made once)."""
+        if self.counted_input is None:
+            r = self.request
+            self.counted_input = chat_input_tokens(r) if isinstance(r, ChatRequest) else embedding_input_tokens(r)
+        return self.counted_input
+
+
+def ask_stream_usage(ctx: RequestContext) -> None:
+    """Have the upstream end a stream with its usage, which settle needs; when the client did
+    not ask for it, it is dropped before the client (``strips_usage``)."""
+    request = ctx.request
+    if isinstance(request, ChatRequest) and not request.includes_usage:
+        options = request.stream_options or StreamOptions()
+        ctx.request = msgspec.structs.replace(
+            request, stream_options=msgspec.structs.replace(options, include_usage=True)
+        )
+        ctx.strips_usage = True

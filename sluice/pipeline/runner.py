@@ -17,9 +17,13 @@ plug in here as their features land.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TypeVar
 
+import msgspec
+
+from sluice.errors import SluiceError
 from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.budget import BudgetStage
 from sluice.pipeline.context import RequestContext
@@ -40,15 +44,48 @@ R = TypeVar("R", ChatResponse, EmbeddingResponse)
 
 
 class Pipeline:
-    def __init__(self, stages: Sequence[Stage], router: Router, admission: AdmissionStage, budget: BudgetStage) -> None:
+    """``stages`` run in order, then admission and budget: each prepares without touching a
+    counter, then both commit. With ``together`` (counters on Redis) the two commits run
+    concurrently, so their scripts leave in one pipelined round trip, and so do the two settles."""
+
+    def __init__(
+        self,
+        stages: Sequence[Stage],
+        router: Router,
+        admission: AdmissionStage,
+        budget: BudgetStage,
+        *,
+        together: bool = False,
+    ) -> None:
         self._stages = tuple(stages)
         self._router = router
         self._admission = admission
         self._budget = budget
+        self._together = together
 
     async def _before(self, ctx: RequestContext) -> None:
         for stage in self._stages:
             await stage(ctx)
+        admit = self._admission.prepare(ctx)
+        reserve = self._budget.prepare(ctx)
+        try:
+            if admit is not None and reserve is not None and self._together:
+                results = await asyncio.gather(
+                    self._admission.commit(ctx, admit),
+                    self._budget.commit(ctx, reserve),
+                    return_exceptions=True,
+                )
+                for r in results:
+                    if isinstance(r, BaseException):
+                        raise r
+            else:
+                if admit is not None:
+                    await self._admission.commit(ctx, admit)
+                if reserve is not None:
+                    await self._budget.commit(ctx, reserve)
+        except SluiceError:
+            await self._admission.settle(ctx, 0)  # refused: nothing will be sent upstream
+            raise
 
     async def chat(self, ctx: RequestContext) -> ChatResponse:
         assert isinstance(ctx.request, ChatRequest)
@@ -69,9 +106,34 @@ class Pipeline:
         except BaseException:
             await self._settle(ctx, None)
             raise
-        if ctx.budget is not None:
-            chunks = self._budget.metered(chunks, ctx)
-        return chunks if ctx.admission is None and not ctx.strips_usage else self._admission.metered(chunks, ctx)
+        if ctx.admission is None and ctx.budget is None and not ctx.strips_usage:
+            return chunks
+        return self._metered(self._budget.meter(chunks, ctx) if ctx.budget is not None else chunks, ctx)
+
+    async def _metered(
+        self, chunks: AsyncIterator[ChunkBatch], ctx: RequestContext
+    ) -> AsyncIterator[ChunkBatch]:
+        """Relay a stream, reading its usage (and dropping the usage chunk the client did not ask
+        for); settle once it ends, fails or is closed (a client disconnect)."""
+        try:
+            async for batch in chunks:
+                for c in batch:
+                    if c.usage is not None:
+                        ctx.stream_usage = c.usage
+                if ctx.strips_usage and ctx.stream_usage is not None:
+                    batch = [
+                        c if c.usage is None else msgspec.structs.replace(c, usage=None)
+                        for c in batch
+                        if c.choices or c.usage is None
+                    ]
+                    if not batch:
+                        continue
+                yield batch
+        finally:
+            try:
+                await chunks.aclose()  # type: ignore[attr-defined]
+            finally:
+                await self._settle(ctx, ctx.stream_usage)
 
     async def _call(self, ctx: RequestContext, call: Callable[..., Awaitable[tuple[R, Deployment]]]) -> R:
         usage = None
@@ -89,5 +151,8 @@ class Pipeline:
         tokens = None
         if usage is not None:
             tokens = usage.prompt_tokens + (usage.completion_tokens if isinstance(usage, Usage) else 0)
-        await self._admission.settle(ctx, tokens)
-        await self._budget.settle(ctx, usage)
+        if self._together and ctx.admission is not None and ctx.budget is not None:
+            await asyncio.gather(self._admission.settle(ctx, tokens), self._budget.settle(ctx, usage))
+        else:
+            await self._admission.settle(ctx, tokens)
+            await self._budget.settle(ctx, usage)

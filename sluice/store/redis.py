@@ -1,17 +1,24 @@
 """The one way the project opens Redis: every call bounded by the timeout, never retried, and
-failures translated to ``StoreUnavailableError`` where they enter."""
+failures translated to ``StoreUnavailableError`` where they enter.
+
+Lua scripts go through ``BoundedRedis.eval``, which pipelines: every script call made in the
+same turn of the event loop (one request's rate-limit admission and budget reservation, issued
+together, and other requests' calls made meanwhile) leaves in one write and comes back in one
+read. That is how a request with limits and budgets on costs one round trip to admit and one to
+settle, however many features keep counters."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import hashlib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from sluice.errors import StoreUnavailableError
 
@@ -20,42 +27,150 @@ T = TypeVar("T")
 
 def connect_redis(url: str, timeout_s: float) -> Redis:
     """A lazy client (it connects on first use); the caller decides whether to retry."""
-    return Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0))
+    return Redis.from_url(
+        url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    lua: str
+    sha: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    script: Script
+    keys: Sequence[str]
+    args: Sequence[Any]
+    reply: asyncio.Future[Any]
 
 
 class BoundedRedis:
-    """A client for a feature's Lua scripts: ``call`` bounds and translates one round trip;
-    ``finish`` runs a write (a settle) to completion even when its caller is cancelled, and
-    ``close`` waits for those still running."""
+    """A client for the features' Lua scripts, shared by them. ``eval`` queues a script call and
+    sends the queue once this turn of the event loop ends; ``finish`` waits for a write (a
+    settle) that must complete even when its caller is cancelled, and ``close`` waits for those
+    still running."""
 
-    def __init__(self, url: str, timeout_s: float, what: str) -> None:
+    def __init__(self, url: str, timeout_s: float) -> None:
         self.redis = connect_redis(url, timeout_s)
         self._timeout_s = timeout_s
-        self._what = what
-        self._pending: set[asyncio.Task[Any]] = set()
+        self._queue: list[_Call] = []
+        self._sending: set[asyncio.Task[None]] = set()
+        self._closed = False
 
-    def script(self, lua: str) -> AsyncScript:
-        return self.redis.register_script(lua)
+    @staticmethod
+    def script(lua: str) -> Script:
+        return Script(lua, hashlib.sha1(lua.encode()).hexdigest())
+
+    def eval(self, script: Script, keys: Sequence[str], args: Sequence[Any]) -> asyncio.Future[Any]:
+        """The script's reply, or ``StoreUnavailableError`` when Redis did not answer in time.
+        The call is sent even if the caller stops waiting for it."""
+        loop = asyncio.get_running_loop()
+        call = _Call(script, keys, args, loop.create_future())
+        self._queue.append(call)
+        if len(self._queue) == 1:
+            loop.call_soon(self._flush)
+        return call.reply
+
+    async def run(
+        self, script: Script, keys: Sequence[str], args: Sequence[Any], undo: Callable[[Any], Awaitable[None]]
+    ) -> Any:
+        """``eval`` for a call that records something the caller must later release (an
+        admission, a reservation): when the caller is cancelled before the reply arrives (a
+        client disconnect), ``undo`` gets the reply once it does, so nothing stays held."""
+        reply = self.eval(script, keys, args)
+        try:
+            return await asyncio.shield(reply)
+        except asyncio.CancelledError:
+            reply.add_done_callback(lambda r: self._undo(r, undo))
+            raise
 
     async def call(self, call: Awaitable[T]) -> T:
+        """One plain command (not a script), bounded and translated."""
         try:
             async with asyncio.timeout(self._timeout_s):
                 return await call
         except (RedisError, OSError, TimeoutError) as e:
-            raise StoreUnavailableError(f"{self._what} (Redis) did not answer: {type(e).__name__}.") from None
+            raise _unavailable(e) from None
 
-    async def finish(self, call: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(self.call(call))
-        self._pending.add(task)
-        task.add_done_callback(self._done)
-        await asyncio.shield(task)
+    async def finish(self, reply: asyncio.Future[Any]) -> None:
+        await asyncio.shield(reply)
+
+    async def ping_ms(self) -> float:
+        """Round-trip time of a PING, for ``/health/ready``."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        await self.call(self.redis.ping())
+        return (loop.time() - started) * 1000
 
     async def close(self) -> None:
-        if self._pending:
-            await asyncio.wait(self._pending, timeout=self._timeout_s)
+        if self._closed:
+            return
+        self._closed = True
+        if self._queue:
+            self._flush()
+        if self._sending:
+            await asyncio.wait(self._sending, timeout=self._timeout_s * 2)
         await self.redis.aclose()
 
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self._pending.discard(task)
+    def _undo(self, reply: asyncio.Future[Any], undo: Callable[[Any], Awaitable[None]]) -> None:
+        if reply.exception() is None:
+            task = asyncio.ensure_future(undo(reply.result()))
+            self._sending.add(task)
+            task.add_done_callback(self._undone)
+
+    def _undone(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
         if not task.cancelled():
-            task.exception()  # marked seen: the caller logs a failure, unless it was cancelled meanwhile
+            task.exception()  # a failed undo is a lease or a reservation left to expire
+
+    def _flush(self) -> None:
+        batch, self._queue = self._queue, []
+        task = asyncio.ensure_future(self._send(batch))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: list[_Call]) -> None:
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                replies = await self._execute(batch)
+        except (RedisError, OSError, TimeoutError) as e:
+            for c in batch:
+                if not c.reply.done():
+                    c.reply.set_exception(_unavailable(e))
+            return
+        for c, reply in zip(batch, replies, strict=True):
+            if c.reply.done():
+                continue
+            if isinstance(reply, Exception):
+                c.reply.set_exception(_unavailable(reply))
+            else:
+                c.reply.set_result(reply)
+
+    async def _execute(self, batch: list[_Call]) -> list[Any]:
+        """One round trip; a second only after Redis lost the scripts (a restart or a flush)."""
+        replies = await self._pipeline(batch)
+        lost = [i for i, r in enumerate(replies) if isinstance(r, NoScriptError)]
+        if lost:
+            for script in {batch[i].script for i in lost}:
+                await self.redis.script_load(script.lua)
+            for i, reply in zip(lost, await self._pipeline([batch[i] for i in lost]), strict=True):
+                replies[i] = reply
+        return replies
+
+    async def _pipeline(self, batch: list[_Call]) -> list[Any]:
+        if len(batch) == 1:
+            c = batch[0]
+            try:
+                return [await self.redis.evalsha(c.script.sha, len(c.keys), *c.keys, *c.args)]
+            except ResponseError as e:  # this call's own error (as a pipeline reports it), not Redis's
+                return [e]
+        pipe = self.redis.pipeline(transaction=False)
+        for c in batch:
+            pipe.evalsha(c.script.sha, len(c.keys), *c.keys, *c.args)
+        return await pipe.execute(raise_on_error=False)
+
+
+def _unavailable(e: BaseException) -> StoreUnavailableError:
+    return StoreUnavailableError(f"Redis did not answer: {type(e).__name__}.")

@@ -10,6 +10,7 @@ import pytest
 
 from sluice.budgets.ledger import Cap, Ledger, MemoryLedger, Refusal, Reservation, budget_key, period_end_s
 from sluice.budgets.redis import RedisLedger
+from sluice.store.redis import BoundedRedis
 from tests.limits.conftest import Clock
 
 NOON = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC).timestamp()
@@ -28,7 +29,7 @@ async def ledger(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterator[
     if request.param == "memory":
         store = MemoryLedger(clock)
     else:
-        store = RedisLedger(request.getfixturevalue("redis_clean"), timeout_s=2.0, clock=clock)
+        store = RedisLedger(BoundedRedis(request.getfixturevalue("redis_clean"), timeout_s=2.0), clock=clock)
     yield store
     await store.close()
 

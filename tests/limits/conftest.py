@@ -10,6 +10,7 @@ import pytest
 from sluice.limits.counters import CounterStore
 from sluice.limits.memory import MemoryCounterStore
 from sluice.limits.redis import RedisCounterStore
+from sluice.store.redis import BoundedRedis
 
 T0 = 1_700_000_040.0
 """A whole second, so offsets from it are positions within one-second buckets."""
@@ -38,6 +39,6 @@ async def counters(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterato
     if request.param == "memory":
         store = MemoryCounterStore(clock)
     else:
-        store = RedisCounterStore(request.getfixturevalue("redis_clean"), timeout_s=2.0, clock=clock)
+        store = RedisCounterStore(BoundedRedis(request.getfixturevalue("redis_clean"), timeout_s=2.0), clock=clock)
     yield store
     await store.close()

@@ -25,6 +25,7 @@ from sluice.routing.router import Router
 from sluice.routing.table import build_routes
 from sluice.settings import Settings
 from sluice.store.records import Budget, Limits
+from sluice.store.redis import BoundedRedis
 from sluice.types import ChatRequest
 from tests.fixtures.procs import free_port
 from tests.limits.conftest import Clock
@@ -63,7 +64,7 @@ class Harness:
         async def authenticated(ctx: RequestContext) -> None:
             ctx.principal = principal
 
-        self.pipeline = Pipeline([authenticated, ResolveStage(router), admission, stage], router, admission, stage)
+        self.pipeline = Pipeline([authenticated, ResolveStage(router)], router, admission, stage)
 
     async def spent_micros(self) -> int:
         """What the ledger holds: the largest cost it still reserves, subtracted from the cap."""
@@ -191,7 +192,7 @@ async def test_a_stream_from_a_pricier_fallback_ends_with_length_at_its_reservat
 async def test_an_unreachable_ledger_admits_or_refuses_by_policy() -> None:
     budget = Budget("day", max_cost_micros=1)
     for fail_open in (True, False):
-        ledger = RedisLedger(f"redis://127.0.0.1:{free_port()}/0", timeout_s=0.5)
+        ledger = RedisLedger(BoundedRedis(f"redis://127.0.0.1:{free_port()}/0", timeout_s=0.5))
         h = Harness(budget, ledger=ledger, fail_open=fail_open)
         c = ctx(max_tokens=10)
         try:

@@ -54,7 +54,7 @@ class Harness:
             ctx.principal = principal
 
         budget = BudgetStage(MemoryLedger(Clock()), deployment_prices(settings, routes), router, default_max_tokens=64, fail_open=False)
-        self.pipeline = Pipeline([authenticated, ResolveStage(router), admission, budget], router, admission, budget)
+        self.pipeline = Pipeline([authenticated, ResolveStage(router)], router, admission, budget)
 
     async def probe(self) -> Decision:
         """What the counters hold now: admitting one more (then releasing it) shows it."""
