@@ -1,6 +1,6 @@
 """The ``Ledger`` protocol: reserve a request's worst case against every budget of its caller,
 all or nothing, then settle the actual spend; the in-process ``MemoryLedger``; and the one function
-that names every budget key: ``sluice:budget:<tenant>:<kind>:<id>:<period-id>``."""
+that names every budget key: ``sluice:budget:<tenant or '-'>:<kind>:<id>:<period-id>``."""
 
 from __future__ import annotations
 
@@ -24,27 +24,52 @@ def period_id(period: Period, now_s: float) -> str:
     return f"d{t:%Y-%m-%d}" if period == "day" else f"m{t:%Y-%m}"
 
 
+def period_start_s(period: Period, now_s: float) -> int:
+    """When the period that ``now_s`` falls in began (Unix seconds)."""
+    t = dt.datetime.fromtimestamp(now_s, dt.UTC)
+    return int(dt.datetime(t.year, t.month, t.day if period == "day" else 1, tzinfo=dt.UTC).timestamp())
+
+
 def period_end_s(period: Period, now_s: float) -> int:
     """When the period that ``now_s`` falls in ends (Unix seconds)."""
     t = dt.datetime.fromtimestamp(now_s, dt.UTC)
-    start = dt.datetime(t.year, t.month, t.day if period == "day" else 1, tzinfo=dt.UTC)
     if period == "day":
-        end = start + dt.timedelta(days=1)
-    else:
-        end = dt.datetime(t.year + t.month // 12, t.month % 12 + 1, 1, tzinfo=dt.UTC)
-    return int(end.timestamp())
+        return period_start_s(period, now_s) + 86_400
+    return int(dt.datetime(t.year + t.month // 12, t.month % 12 + 1, 1, tzinfo=dt.UTC).timestamp())
 
 
-def budget_key(tenant_id: str, kind: str, scope_id: str, period: Period, now_s: float) -> str:
-    """Every budget key, here and nowhere else."""
-    return f"sluice:budget:{tenant_id}:{kind}:{scope_id}:{period_id(period, now_s)}"
+def budget_key(tenant_id: str | None, kind: str, scope_id: str, period: Period, now_s: float) -> str:
+    """Every budget key, here and nowhere else (static config keys have no tenant: '-')."""
+    return f"sluice:budget:{tenant_id or '-'}:{kind}:{scope_id}:{period_id(period, now_s)}"
+
+
+class PeriodKeys:
+    """The counter keys and expiry times of a set of caps at a moment, computed once per set of
+    caps and period rather than per request (formatting dates is most of a reservation's cost)."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[Cap, ...], tuple[float, float, list[str], list[int]]] = {}
+
+    def at(self, caps: Sequence[Cap], now_s: float) -> tuple[list[str], list[int]]:
+        """The caps' keys, and when each may be forgotten (the period's end plus ``KEEP_S``)."""
+        key = tuple(caps)
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] <= now_s < hit[1]:
+            return hit[2], hit[3]
+        keys = [budget_key(c.tenant_id, c.kind, c.scope_id, c.period, now_s) for c in caps]
+        period_ends = [period_end_s(c.period, now_s) for c in caps]
+        if len(self._cache) >= 10_000:
+            self._cache.clear()  # bounded: many distinct callers cannot grow it forever
+        valid_from = max(period_start_s(c.period, now_s) for c in caps) if caps else now_s
+        self._cache[key] = (valid_from, min(period_ends, default=now_s), keys, [e + KEEP_S for e in period_ends])
+        return keys, [e + KEEP_S for e in period_ends]
 
 
 @dataclass(frozen=True, slots=True)
 class Cap:
     """One budget to check: a scope's token and cost caps for one period (None: no cap)."""
 
-    tenant_id: str
+    tenant_id: str | None
     kind: str
     scope_id: str
     period: Period
@@ -84,7 +109,9 @@ class Ledger(Protocol):
     async def close(self) -> None: ...
 
 
-def refusal(caps: Sequence[Cap], used: Sequence[tuple[int, int]], tokens: int, cost_micros: int) -> Refusal | None:
+def refusal(
+    caps: Sequence[Cap], used: Sequence[tuple[int, int]], tokens: int, cost_micros: int
+) -> Refusal | None:
     """The first cap that ``tokens`` and ``cost_micros`` on top of ``used`` (per cap) would exceed."""
     for cap, (used_tokens, used_micros) in zip(caps, used, strict=True):
         if cap.max_tokens is not None and used_tokens + tokens > cap.max_tokens:
@@ -105,21 +132,24 @@ class MemoryLedger:
         self._ends: dict[str, float] = {}
         """Key -> when it may be forgotten."""
         self._sweep_at = 0.0
+        self._keys = PeriodKeys()
 
     async def reserve(self, caps: Sequence[Cap], tokens: int, cost_micros: int) -> Reservation | Refusal:
         now = self._clock()
         if now >= self._sweep_at:
             self._sweep(now)
-        keys = [budget_key(c.tenant_id, c.kind, c.scope_id, c.period, now) for c in caps]
+        keys, ends = self._keys.at(caps, now)
         used = [(s[0], s[1]) for s in (self._spent.get(k, (0, 0)) for k in keys)]
         refused = refusal(caps, used, tokens, cost_micros)
         if refused is not None:
             return refused
-        for cap, key in zip(caps, keys, strict=True):
-            spent = self._spent.setdefault(key, [0, 0])
+        for key, end in zip(keys, ends, strict=True):
+            spent = self._spent.get(key)
+            if spent is None:
+                spent = self._spent[key] = [0, 0]
+                self._ends[key] = end
             spent[0] += tokens
             spent[1] += cost_micros
-            self._ends[key] = period_end_s(cap.period, now) + KEEP_S
         return Reservation(tuple(keys), tokens, cost_micros)
 
     async def settle(self, reservation: Reservation, tokens: int, cost_micros: int) -> None:
