@@ -57,11 +57,35 @@ class LimitValues(_Section):
     max_input_tokens: int | None = Field(None, ge=1, description="Cap on a request's input tokens.")
 
 
+class BudgetValues(_Section):
+    """The same fields as ``store.records.Budget``: one period's token and USD caps."""
+
+    period: Literal["day", "month"] = Field(description="The UTC day or month the budget applies to.")
+    max_tokens: int | None = Field(None, ge=1, description="Input and output tokens per period.")
+    max_cost_micros: int | None = Field(None, ge=1, description="Spend per period in micro-dollars (1 USD = 1,000,000).")
+    on_exceed: Literal["reject", "downgrade"] = Field("reject", description="At the limit: refuse with 429, or use downgrade_to.")
+    downgrade_to: str | None = Field(None, min_length=1, description="The cheaper model alias served at the limit.")
+
+    @model_validator(mode="after")
+    def _downgrade_names_an_alias(self) -> BudgetValues:
+        if self.on_exceed == "downgrade" and self.downgrade_to is None:
+            raise ValueError("on_exceed downgrade needs downgrade_to")
+        return self
+
+
 class ApiKeySettings(_Section):
     key: SecretStr = Field(description="The API key clients send as a Bearer token (use ${VAR}).")
     name: str = Field(description="A label for logs and metrics; never the key itself.")
     models: list[str] | None = Field(None, description="Model aliases this key may use; all when unset.")
     limits: LimitValues | None = Field(None, description="Limits on this key alone (a static key belongs to no tenant).")
+    budgets: list[BudgetValues] = Field(default_factory=list, description="Budgets on this key alone, at most one per period.")
+
+    @model_validator(mode="after")
+    def _one_budget_per_period(self) -> ApiKeySettings:
+        periods = [b.period for b in self.budgets]
+        if len(periods) != len(set(periods)):
+            raise ValueError("at most one budget per period")
+        return self
 
 
 class AuthSettings(_Section):
@@ -291,6 +315,9 @@ class Settings(BaseSettings):
             for j, alias in enumerate(k.models or []):
                 if alias not in self.models:
                     problems.append(f"auth.keys.{i}.models.{j}: unknown model alias {alias!r}")
+            for j, b in enumerate(k.budgets):
+                if b.downgrade_to is not None and b.downgrade_to not in self.models:
+                    problems.append(f"auth.keys.{i}.budgets.{j}.downgrade_to: unknown model alias {b.downgrade_to!r}")
         if self.state.backend == "distributed" and self.state.postgres_dsn is None:
             problems.append("state.postgres_dsn: required when state.backend is distributed")
         if self.state.backend == "distributed" and self.state.redis_url is None:

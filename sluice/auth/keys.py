@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from sluice.auth.principal import Principal, ScopedLimits
 from sluice.settings import ApiKeySettings
-from sluice.store.records import Limits
+from sluice.store.records import Budget, Limits
 
 
 def digest(key: str) -> bytes:
@@ -16,10 +16,11 @@ def digest(key: str) -> bytes:
 
 def _principal(k: ApiKeySettings) -> Principal:
     limits = Limits(**k.limits.model_dump()) if k.limits is not None else Limits()
+    budgets = tuple(Budget(**b.model_dump()) for b in sorted(k.budgets, key=lambda b: b.period))  # day before month
     return Principal(
         k.name,
         frozenset(k.models) if k.models is not None else None,
-        limits=(ScopedLimits("key", k.name, limits),) if limits != Limits() else (),
+        limits=(ScopedLimits("key", k.name, limits, budgets),) if limits != Limits() or budgets else (),
     )
 
 

@@ -152,3 +152,17 @@ def test_two_replicas_on_one_redis_hold_one_usd_budget(gateway, postgres_clean: 
     while chat(a if served % 2 else b, key).status == 200:  # the rest, one at a time, alternating replicas
         served += 1
     assert served == (budget - reserve) // SPENT + 1  # exactly as many as the budget allows, across both
+
+
+def test_a_static_key_from_the_config_holds_its_own_budget(gateway) -> None:
+    reserve = INPUT_ESTIMATE * 100 + 100 * 1000
+    config = budgeted_config()
+    config["auth"]["keys"].append(
+        {"key": "sk-static-budget", "name": "batch", "budgets": [{"period": "month", "max_cost_micros": reserve + SPENT - 1}]}
+    )
+    gw = gateway(config)
+    assert chat(gw, "sk-static-budget").status == 200
+    r = chat(gw, "sk-static-budget")
+    assert r.status == 429 and r.json()["error"]["code"] == "budget_exceeded"
+    assert "This key has used its monthly USD budget ($0.106499)" in r.json()["error"]["message"]
+    assert chat(gw, DEMO_KEY).status == 200  # the other static key is not touched
