@@ -9,8 +9,18 @@ if ! "$PY" -m venv --help >/dev/null 2>&1 || ! "$PY" -c 'import ensurepip' >/dev
   echo "== installing python3-venv (Debian)" >&2
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv
 fi
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+extra=""
+[ "${1:-}" = "--test" ] && extra="[test]"
+echo "== pip install -e .${extra}" >&2
+.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" 2>&1 | grep -v '^WARNING: Location' || true
+.venv/bin/python -c 'import sluice' || { echo "install failed" >&2; exit 1; }
 if [ "${1:-}" = "--test" ]; then
   # The tests start their own redis-server and PostgreSQL on loopback: they need the binaries only.
+  # PostgreSQL must have pgvector, which bookworm does not package: it comes with the test extra, as a
+  # wheel bundling PostgreSQL and pgvector (installed above); else Debian's postgresql, with
+  # postgresql-15-pgvector where apt has it. tests/fixtures/services.py says which one the tests use.
   have_pg_bins() {
     local d
     command -v initdb >/dev/null && command -v pg_ctl >/dev/null && command -v postgres >/dev/null && return 0
@@ -19,29 +29,34 @@ if [ "${1:-}" = "--test" ]; then
     done
     return 1
   }
-  if ! command -v redis-server >/dev/null || ! have_pg_bins; then
-    echo "== installing redis-server and postgresql (Debian)" >&2
+  pg_has_vector() {
+    .venv/bin/python -c 'import sys; from tests.fixtures.services import pg_bindir, pg_has_pgvector
+d = pg_bindir(); print(f"== PostgreSQL for the tests: {d}", file=sys.stderr); sys.exit(not pg_has_pgvector(d))' 2>"${1:-/dev/null}"
+  }
+  if ! command -v redis-server >/dev/null || ! pg_has_vector; then
+    echo "== installing redis-server and/or postgresql (Debian)" >&2
     apt-get update -q
-    pkgs=(redis-server postgresql)
-    if apt-cache show --no-all-versions postgresql-15-pgvector 2>/dev/null | grep '^Package:' >/dev/null; then
-      pkgs+=(postgresql-15-pgvector)
+    pkgs=()
+    command -v redis-server >/dev/null || pkgs+=(redis-server)
+    if ! pg_has_vector; then
+      if apt-cache show --no-all-versions postgresql-15-pgvector 2>/dev/null | grep '^Package:' >/dev/null; then
+        pkgs+=(postgresql postgresql-15-pgvector)
+      elif ! have_pg_bins; then
+        pkgs+=(postgresql)
+      fi
     fi
-    # Keep the packages' init scripts from starting system services (policy-rc.d: 101 = deny).
-    policy=""
-    if [ ! -e /usr/sbin/policy-rc.d ]; then
-      policy=/usr/sbin/policy-rc.d
-      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
-      trap 'rm -f "$policy"' EXIT
+    if [ "${#pkgs[@]}" -gt 0 ]; then
+      # Keep the packages' init scripts from starting system services (policy-rc.d: 101 = deny).
+      policy=""
+      if [ ! -e /usr/sbin/policy-rc.d ]; then
+        policy=/usr/sbin/policy-rc.d
+        printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy"
+        trap 'rm -f "$policy"' EXIT
+      fi
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}"
+      if [ -n "$policy" ]; then rm -f "$policy"; trap - EXIT; fi
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${pkgs[@]}"
-    if [ -n "$policy" ]; then rm -f "$policy"; trap - EXIT; fi
-    command -v redis-server >/dev/null && have_pg_bins || { echo "redis-server or PostgreSQL missing after install" >&2; exit 1; }
+    command -v redis-server >/dev/null || { echo "redis-server missing after install" >&2; exit 1; }
   fi
+  pg_has_vector /dev/stderr || { echo "no PostgreSQL with pgvector for the tests (the test extra's wheel brings one)" >&2; exit 1; }
 fi
-[ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-extra=""
-[ "${1:-}" = "--test" ] && extra="[test]"
-echo "== pip install -e .${extra}" >&2
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" 2>&1 | grep -v '^WARNING: Location' || true
-.venv/bin/python -c 'import sluice' || { echo "install failed" >&2; exit 1; }
