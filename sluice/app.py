@@ -38,6 +38,7 @@ from sluice.errors import (
     StoreUnavailableError,
 )
 from sluice.limits.memory import MemoryCounterStore
+from sluice.limits.tokenizer import Tokenizers
 from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.budget import BudgetStage, deployment_prices
@@ -121,7 +122,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         fail_open=b.fail_open,
     )
     pipeline = Pipeline(
-        [ValidateStage(), authenticate, ResolveStage(router)],
+        [ValidateStage(), authenticate, ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken"))],
         router,
         admission,
         budget,

@@ -134,6 +134,10 @@ class LimitsSettings(_Section):
 
     defaults: LimitValues = Field(default_factory=LimitValues, description="Tenant-level limits for tenants without their own.")
     fail_open: bool = Field(True, description="When the counter store (Redis) is unreachable: admit (true) or refuse with 503 (false).")
+    tokenizer: Literal["tiktoken", "estimate"] = Field(
+        "tiktoken",
+        description="How input tokens are counted before the call: tiktoken for OpenAI models (bundled encodings, built on first use: ~55 MiB each), an estimate for others; or always the estimate (about 4 characters per token).",
+    )
 
 
 class BudgetSettings(_Section):

@@ -1,7 +1,9 @@
-"""Input-token estimates for admission, without a tokenizer: tiktoken's encodings are downloaded
-on first use, which a gateway with no network cannot do; settle corrects TPM with actual usage.
+"""Input-token counts for admission and budgets: the message framing OpenAI's cookbook
+describes, with each text counted by a ``Count`` (tiktoken's for OpenAI models, from
+``tokenizer.Tokenizers``) or, by default, estimated; settle corrects TPM and spend with the
+upstream's actual usage.
 
-The heuristic: ASCII text is about 4 characters per token (OpenAI's rule of thumb for English
+The estimate: ASCII text is about 4 characters per token (OpenAI's rule of thumb for English
 and code); other text counts UTF-8 bytes / 4, since CJK runs near one token per character,
 which characters / 4 would undercount fourfold. Each piece is rounded up. On top: 4 tokens per
 message (role and separators; ``name`` counted as text), 3 to prime the reply (OpenAI's
@@ -12,6 +14,8 @@ not estimated: their size says little about their tokens.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sluice.types import ChatRequest, ContentPart, EmbeddingRequest, Message, encoder
 
 PER_MESSAGE = 4
@@ -21,49 +25,53 @@ IMAGE_TOKENS_LOW = 85
 
 
 def text_tokens(text: str) -> int:
+    """The estimate for one text."""
     size = len(text) if text.isascii() else len(text.encode())
     return -(-size // 4)
 
 
-def chat_input_tokens(request: ChatRequest) -> int:
-    total = REPLY_PRIMING + sum(_message_tokens(m) for m in request.messages)
+Count = Callable[[str], int]
+
+
+def chat_input_tokens(request: ChatRequest, count: Count = text_tokens) -> int:
+    total = REPLY_PRIMING + sum(_message_tokens(m, count) for m in request.messages)
     if request.tools:
-        total += -(-len(encoder.encode(request.tools)) // 4)
+        total += count(encoder.encode(request.tools).decode())
     rf = request.response_format
     if rf is not None and rf.json_schema is not None and rf.json_schema.schema is not None:
-        total += -(-len(encoder.encode(rf.json_schema.schema)) // 4)
+        total += count(encoder.encode(rf.json_schema.schema).decode())
     return total
 
 
-def embedding_input_tokens(request: EmbeddingRequest) -> int:
-    """Text by the same rule; token arrays are counted exactly."""
+def embedding_input_tokens(request: EmbeddingRequest, count: Count = text_tokens) -> int:
+    """Texts counted like messages' text; token arrays are counted exactly."""
     items = request.input
     if isinstance(items, str):
-        return text_tokens(items)
+        return count(items)
     if all(isinstance(x, int) for x in items):
         return len(items)  # one token array
-    return sum(text_tokens(x) if isinstance(x, str) else len(x) if isinstance(x, list) else 1 for x in items)
+    return sum(count(x) if isinstance(x, str) else len(x) if isinstance(x, list) else 1 for x in items)
 
 
-def _message_tokens(m: Message) -> int:
+def _message_tokens(m: Message, count: Count) -> int:
     total = PER_MESSAGE
     content = m.content
     if isinstance(content, str):
-        total += text_tokens(content)
+        total += count(content)
     elif content is not None:
-        total += sum(_part_tokens(p) for p in content)
+        total += sum(_part_tokens(p, count) for p in content)
     if m.name:
-        total += text_tokens(m.name)
+        total += count(m.name)
     for call in m.tool_calls or ():
-        total += text_tokens(call.function.name) + text_tokens(call.function.arguments)
+        total += count(call.function.name) + count(call.function.arguments)
     if m.tool_call_id:
-        total += text_tokens(m.tool_call_id)
+        total += count(m.tool_call_id)
     return total
 
 
-def _part_tokens(p: ContentPart) -> int:
+def _part_tokens(p: ContentPart, count: Count) -> int:
     if p.text is not None:
-        return text_tokens(p.text)
+        return count(p.text)
     if p.image_url is not None:
         return IMAGE_TOKENS_LOW if p.image_url.detail == "low" else IMAGE_TOKENS
     return 0

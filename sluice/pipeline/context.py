@@ -9,7 +9,7 @@ import msgspec
 from sluice.auth.principal import Principal
 from sluice.budgets.ledger import Reservation
 from sluice.limits.counters import Quota, Ticket
-from sluice.limits.tokens import chat_input_tokens, embedding_input_tokens
+from sluice.limits.tokens import Count, chat_input_tokens, embedding_input_tokens, text_tokens
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Attempt
 from sluice.routing.table import Route
@@ -35,6 +35,8 @@ class RequestContext:
     """Admission or budgets asked the upstream for stream usage the client did not ask for: drop it."""
     budget: Reservation | None = None
     """What the budget stage reserved, for settle to correct; None once settled."""
+    count: Count = text_tokens
+    """How this request's texts are counted (the route's model's tokenizer, set by resolve)."""
     counted_input: int | None = None
     """The input tokens as counted before the call (``input_tokens``), once per request."""
     stream_usage: Usage | None = None
@@ -49,7 +51,7 @@ class RequestContext:
         stream meter all need them; the count is made once)."""
         if self.counted_input is None:
             r = self.request
-            self.counted_input = chat_input_tokens(r) if isinstance(r, ChatRequest) else embedding_input_tokens(r)
+            self.counted_input = chat_input_tokens(r, self.count) if isinstance(r, ChatRequest) else embedding_input_tokens(r, self.count)
         return self.counted_input
 
 

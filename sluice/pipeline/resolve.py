@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from sluice.errors import PermissionDeniedError
+from sluice.limits.tokenizer import Tokenizers
 from sluice.pipeline.context import RequestContext
 from sluice.routing.router import Router
 from sluice.types import ChatRequest
 
 
 class ResolveStage:
-    def __init__(self, router: Router) -> None:
+    """Also picks how the request's tokens are counted: the tokenizer of the route's first
+    deployment's model (``tokenizers`` None: estimated)."""
+
+    def __init__(self, router: Router, tokenizers: Tokenizers | None = None) -> None:
         self._router = router
+        self._tokenizers = tokenizers
 
     async def __call__(self, ctx: RequestContext) -> None:
         alias = ctx.request.model
@@ -20,3 +25,5 @@ class ResolveStage:
         if principal is not None and not principal.may_use(alias):
             raise PermissionDeniedError(f"This key may not use the model `{alias}`.", param="model", code="model_not_allowed")
         ctx.route = route
+        if self._tokenizers is not None:
+            ctx.count = self._tokenizers.counter(route.deployments[0].target.model)
