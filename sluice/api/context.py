@@ -44,6 +44,15 @@ def reply_headers(ctx: RequestContext) -> dict[str, str]:
     return headers
 
 
+def cost_comment(ctx: RequestContext) -> bytes:
+    """A stream's cost, known only at its end: an SSE comment (clients skip comments) sent just
+    before the final event, ``: x-sluice-cost-usd 0.000123``. Empty when the stream was not
+    priced (neither metered nor asked for its usage)."""
+    if ctx.cost_micros is None:
+        return b""
+    return b": x-sluice-cost-usd " + usd_text(ctx.cost_micros).encode() + b"\n\n"
+
+
 def rate_limit_headers(quota: Quota) -> dict[str, str]:
     """OpenAI's ``x-ratelimit-*`` headers, for each of requests and tokens that has a limit."""
     headers = {}

@@ -106,8 +106,8 @@ class Pipeline:
         except BaseException:
             await self._settle(ctx, None)
             raise
-        if ctx.admission is None and ctx.budget is None and not ctx.strips_usage:
-            return chunks
+        if ctx.admission is None and ctx.budget is None and not ctx.request.includes_usage:
+            return chunks  # nothing to settle and no usage to price it by
         return self._metered(self._budget.meter(chunks, ctx) if ctx.budget is not None else chunks, ctx)
 
     async def _metered(

@@ -166,3 +166,16 @@ def test_a_static_key_from_the_config_holds_its_own_budget(gateway) -> None:
     assert r.status == 429 and r.json()["error"]["code"] == "budget_exceeded"
     assert "This key has used its monthly USD budget ($0.106499)" in r.json()["error"]["message"]
     assert chat(gw, DEMO_KEY).status == 200  # the other static key is not touched
+
+
+def test_a_stream_reports_its_cost_in_a_comment_before_done(gateway) -> None:
+    gw = gateway(budgeted_config())
+    body = {"stream": True, "stream_options": {"include_usage": True}}
+    r = chat(gw, DEMO_KEY, **body)
+    assert r.status == 200 and r.body.endswith(b": x-sluice-cost-usd 0.005500\n\ndata: [DONE]\n\n")
+    assert b"x-sluice-cost-usd" not in chat(gw, DEMO_KEY, stream=True).body  # unmetered and no usage: not priced
+    key = tenant_key(gw, period="day", max_cost_micros=10**9)
+    assert chat(gw, key, stream=True).body.endswith(b": x-sluice-cost-usd 0.005500\n\ndata: [DONE]\n\n")  # budgeted
+    with openai.OpenAI(base_url=gw.base_url + "/v1", api_key=key, max_retries=0) as client:  # the SDK skips the comment
+        chunks = list(client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hello there"}], stream=True))
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Simulated reply to: hello there"

@@ -10,7 +10,7 @@ from sluice.api.anthropic.errors import render_error
 from sluice.api.anthropic.stream import MessagesStreamEncoder
 from sluice.api.anthropic.translate import decode_messages_request, to_chat_request, to_messages_response
 from sluice.api.body import read_body
-from sluice.api.context import bearer, raw_headers, reply_headers
+from sluice.api.context import bearer, cost_comment, raw_headers, reply_headers
 from sluice.api.endpoint import endpoint, relay
 from sluice.api.render import error_headers
 from sluice.api.sse import SSEResponse
@@ -39,6 +39,6 @@ class AnthropicRoutes:
         if wire.stream:
             chunks = await self._pipeline.stream(ctx)
             enc = MessagesStreamEncoder(wire.model)
-            return SSEResponse(relay(chunks, rid, enc.encode, enc.finish, enc.error), raw_headers(reply_headers(ctx)))
+            return SSEResponse(relay(chunks, rid, enc.encode, lambda: cost_comment(ctx) + enc.finish(), enc.error), raw_headers(reply_headers(ctx)))
         response = await self._pipeline.chat(ctx)
         return Response(to_messages_response(response, wire.model), 200, reply_headers(ctx), media_type="application/json")

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sluice.api.body import decode, read_body
-from sluice.api.context import bearer, raw_headers, reply_headers
+from sluice.api.context import bearer, cost_comment, raw_headers, reply_headers
 from sluice.api.endpoint import endpoint, relay
 from sluice.api.render import error_body, error_response
 from sluice.api.sse import SSEResponse
@@ -39,10 +39,6 @@ def _frame(batch: ChunkBatch) -> bytes:
     return b"".join([b"data: " + enc(c) + b"\n\n" for c in batch])
 
 
-def _done() -> bytes:
-    return _DONE
-
-
 def _error_event(err: SluiceError) -> bytes:
     return b"data: " + error_body(err) + b"\n\n"
 
@@ -63,7 +59,7 @@ class OpenAIRoutes:
         ctx = RequestContext(rid, bearer(request), decode(body, chat_request_decoder))
         if ctx.request.stream:  # type: ignore[union-attr]
             chunks = await self._pipeline.stream(ctx)
-            return SSEResponse(relay(chunks, rid, _frame, _done, _error_event), raw_headers(reply_headers(ctx)))
+            return SSEResponse(relay(chunks, rid, _frame, lambda: cost_comment(ctx) + _DONE, _error_event), raw_headers(reply_headers(ctx)))
         response = await self._pipeline.chat(ctx)
         return Response(encoder.encode(response), 200, reply_headers(ctx), media_type="application/json")
 
