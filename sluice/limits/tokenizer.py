@@ -17,6 +17,7 @@ estimated.
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import hashlib
 import logging
@@ -83,25 +84,34 @@ class Tokenizers:
 
     def __init__(self, *, enabled: bool = True) -> None:
         self._enabled = enabled
+        self._counters: dict[str, Count] = {}
         self._by_model: dict[str, str | None] = {}
         self._ready: dict[str, Count] = {}
         self._loading: set[str] = set()
         self._lock = threading.Lock()
 
     def counter(self, model: str) -> Count:
+        """The ``Count`` for ``model``. Cheap to ask for on every request: nothing is resolved or
+        built until it first counts something (only requests under limits or budgets count)."""
         if not self._enabled:
             return text_tokens
+        count = self._counters.get(model)
+        if count is None:
+            count = self._counters[model] = functools.partial(self._count, model)
+        return count
+
+    def _count(self, model: str, text: str) -> int:
         try:
             name = self._by_model[model]
         except KeyError:
             name = self._by_model[model] = encoding_for(model)
         if name is None:
-            return text_tokens
+            return text_tokens(text)
         count = self._ready.get(name)
         if count is not None:
-            return count
+            return count(text)
         self._start_loading(name)
-        return text_tokens
+        return text_tokens(text)
 
     def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Block until the encodings being built are ready (for tests and benchmarks)."""
