@@ -8,6 +8,7 @@ with admission's when both apply)."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
@@ -166,7 +167,8 @@ class BudgetStage:
         price = self.price(ctx)
         allowed = float("inf")
         if price.output > 0:
-            affordable = (reservation.cost_micros - price.worst_case_micros(input_tokens, 0)) // price.output
+            # Unrounded: the reservation's ceil() must not make its own output cap look unaffordable.
+            affordable = math.floor((reservation.cost_micros - input_tokens * price.input) / price.output)
             if (
                 affordable < reservation.tokens - input_tokens
             ):  # else the upstream's own max_tokens is the bound
@@ -183,6 +185,7 @@ class BudgetStage:
                     if grows:
                         if _output_tokens(pieces + 1, size + grows) > allowed:
                             usage = _estimated(input_tokens, pieces, size)
+                            ctx.stream_cut = True
                             yield [*out, *_cut(c, batch, usage, ctx)]
                             return
                         pieces += 1

@@ -36,6 +36,7 @@ ANSWER = "Simulated reply to: hello there"
 PRICES = {
     "sim-pricey": {"input_usd_per_mtok": 100, "output_usd_per_mtok": 1000},
     "sim-cheapish": {"input_usd_per_mtok": 100, "output_usd_per_mtok": 10},
+    "sim-fractional": {"input_usd_per_mtok": 0.15, "output_usd_per_mtok": 0.6},  # gpt-4o-mini's
 }
 MAX_COST = 1_000_000
 
@@ -47,6 +48,7 @@ class Harness:
             models={
                 "m": {"deployments": [{"provider": "sim", "model": "sim-pricey"}]},
                 "cheap": {"deployments": [{"provider": "sim", "model": "sim-free"}]},
+                "fractional": {"deployments": [{"provider": "sim", "model": "sim-fractional"}]},
                 "falls-back": {"deployments": [{"provider": "broken", "model": "sim-cheapish"}], "fallbacks": ["m"]},
             },
             routing={"retries": {"max_attempts": 1}},
@@ -187,6 +189,17 @@ async def test_a_stream_from_a_pricier_fallback_ends_with_length_at_its_reservat
     usage = received[-1].usage
     assert received[-1].choices == [] and usage is not None and usage.completion_tokens <= 4
     assert await h.spent_micros() == cost(INPUT_ESTIMATE, usage.completion_tokens) <= reserved
+
+
+async def test_a_stream_is_not_cut_by_the_rounding_of_its_own_reservation() -> None:
+    """At fractions of a micro-dollar per token, the reserved cost is rounded up once; the meter
+    must not read the input's rounding as output the reservation cannot afford."""
+    h = Harness(Budget("day", max_cost_micros=MAX_COST))
+    # 10 input tokens at 0.15 = 1.5 and 4 output at 0.6 = 2.4: 3.9 reserved as 4. Rounded apart,
+    # (4 - ceil(1.5)) / 0.6 would afford only 3 of the 4 output tokens.
+    received = [x async for batch in await h.pipeline.stream(ctx("fractional", stream=True, max_tokens=4)) for x in batch]
+    text = "".join(x.choices[0].delta.content or "" for x in received if x.choices)
+    assert len(text.split()) == 4 and received[-1].choices[0].finish_reason == "length"
 
 
 async def test_an_unreachable_ledger_admits_or_refuses_by_policy() -> None:
