@@ -1,0 +1,196 @@
+"""The exact cache of the embedded backend: every live entry in this process, so a lookup never
+waits on SQLite. The ``cache_exact`` table is its copy for restarts, written in batches by a
+background task and never on the request path.
+
+Hits move an entry to the most recently used end in memory at once and update its ``last_used``
+row with the next batch; ``start`` rebuilds the order from ``last_used``. Each process keeps its
+own entries: workers sharing one file each see their own hits, and all the rows after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+import aiosqlite
+import msgspec
+
+from sluice.cache.entries import Entry
+from sluice.errors import StoreUnavailableError
+
+log = logging.getLogger("sluice.cache")
+
+FLUSH_EVERY_S = 0.5
+"""How long a write waits for others to share its transaction."""
+RETRY_S = 5.0
+"""The wait after a failed batch; its writes are kept and go with the next one."""
+
+_FIELDS = Entry.__struct_fields__
+_COLUMNS = ", ".join(_FIELDS)
+_UPSERT = f"INSERT OR REPLACE INTO cache_exact ({_COLUMNS}, last_used) VALUES ({', '.join('?' * (len(_FIELDS) + 1))})"
+_DELETE = "DELETE FROM cache_exact WHERE tenant_id = ? AND exact_key = ?"
+_TOUCH = "UPDATE cache_exact SET last_used = ? WHERE tenant_id = ? AND exact_key = ?"
+
+_Key = tuple[str, str]
+"""(tenant_id, exact_key)."""
+
+
+class LocalExactCache:
+    """An ``ExactCache`` in memory, backed by SQLite. ``get`` and ``put`` never await I/O (each
+    runs whole on the event loop); only ``start``, ``close`` and the writer touch the database,
+    on a connection of their own. ``clock`` gives Unix seconds (for what expired before ``start``
+    and for purge counts)."""
+
+    def __init__(
+        self, sqlite_path: str, clock: Callable[[], float] = time.time, flush_every_s: float = FLUSH_EVERY_S
+    ) -> None:
+        self._path = sqlite_path
+        self._clock = clock
+        self._flush_every_s = flush_every_s
+        self._tenants: dict[str, OrderedDict[str, Entry]] = {}
+        """Tenant -> its entries, least recently used first."""
+        self._dirty: dict[_Key, Entry | None] = {}
+        """Rows to write: the entry, or None to delete it."""
+        self._used: dict[_Key, float] = {}
+        """Hits not yet written: when."""
+        self._conn: aiosqlite.Connection | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._closing = asyncio.Event()
+
+    async def start(self) -> None:
+        now = self._clock()
+        conn: aiosqlite.Connection | None = None
+        try:
+            conn = await aiosqlite.connect(self._path, isolation_level=None)
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            await conn.execute("PRAGMA synchronous=NORMAL")  # a crash may lose the last batch, never the file
+            await conn.execute("DELETE FROM cache_exact WHERE expires_at <= ?", (now,))
+            async with conn.execute(f"SELECT {_COLUMNS} FROM cache_exact ORDER BY last_used, created_at") as cur:
+                rows = await cur.fetchall()
+        except sqlite3.Error as e:
+            if conn is not None:
+                await conn.close()
+            raise StoreUnavailableError(f"cannot load the exact cache from {self._path}: {type(e).__name__}") from e
+        for row in rows:
+            entry = Entry(**dict(zip(_FIELDS, row, strict=True)))
+            self._tenants.setdefault(entry.tenant_id, OrderedDict())[entry.exact_key] = entry
+        self._conn = conn
+        self._writer = asyncio.create_task(self._write_loop())
+
+    async def get(self, tenant_id: str, exact_key: str, now: float) -> Entry | None:
+        entries = self._tenants.get(tenant_id)
+        if entries is None:
+            return None
+        entry = entries.get(exact_key)
+        if entry is None:
+            return None
+        if entry.expires_at <= now:
+            self._drop(tenant_id, entries, exact_key)
+            return None
+        entries.move_to_end(exact_key)
+        self._used[(tenant_id, exact_key)] = now
+        self._wake.set()
+        return entry
+
+    async def put(self, entry: Entry, max_entries: int) -> None:
+        tenant_id = entry.tenant_id
+        entries = self._tenants.setdefault(tenant_id, OrderedDict())
+        entries[entry.exact_key] = entry
+        entries.move_to_end(entry.exact_key)
+        self._mark((tenant_id, entry.exact_key), entry)
+        while len(entries) > max_entries:
+            self._drop(tenant_id, entries, next(iter(entries)))
+
+    async def purge(self, tenant_id: str, model: str | None = None, key_prefix: str | None = None) -> int:
+        """Expired entries go too, uncounted."""
+        entries = self._tenants.get(tenant_id)
+        if entries is None:
+            return 0
+        now = self._clock()
+        doomed = [
+            e for e in entries.values()
+            if (model is None or e.model == model) and (key_prefix is None or e.key_prefix == key_prefix)
+        ]  # fmt: skip
+        for e in doomed:
+            self._drop(tenant_id, entries, e.exact_key)
+        return sum(e.expires_at > now for e in doomed)
+
+    async def close(self) -> None:
+        """Writes what is still pending; raises ``StoreUnavailableError`` if that fails."""
+        if self._writer is None or self._conn is None:
+            return
+        self._closing.set()
+        self._wake.set()
+        await self._writer
+        self._writer = None
+        try:
+            await self._flush()
+        finally:
+            await self._conn.close()
+            self._conn = None
+
+    def _drop(self, tenant_id: str, entries: OrderedDict[str, Entry], exact_key: str) -> None:
+        del entries[exact_key]
+        if not entries:
+            del self._tenants[tenant_id]
+        self._mark((tenant_id, exact_key), None)
+
+    def _mark(self, key: _Key, entry: Entry | None) -> None:
+        self._dirty[key] = entry
+        self._used.pop(key, None)
+        self._wake.set()
+
+    async def _write_loop(self) -> None:
+        """Until ``close``, which writes the rest itself: never cancelled mid-transaction."""
+        while True:
+            await self._wake.wait()
+            await self._pause(self._flush_every_s)
+            if self._closing.is_set():
+                return
+            self._wake.clear()
+            try:
+                await self._flush()
+            except StoreUnavailableError as e:
+                log.warning("%s; the exact cache retries its writes in %ss", e.message, RETRY_S)
+                await self._pause(RETRY_S)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep, cut short by ``close``."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._closing.wait()
+
+    async def _flush(self) -> None:
+        """Everything pending, in one transaction; on failure it stays pending, under newer changes."""
+        if (not self._dirty and not self._used) or self._conn is None:
+            return
+        dirty, self._dirty = self._dirty, {}
+        used, self._used = self._used, {}
+        upserts = [(*msgspec.structs.astuple(e), e.created_at) for e in dirty.values() if e is not None]
+        deletes = [k for k, e in dirty.items() if e is None]
+        touches = [(at, *k) for k, at in used.items()]
+        conn = self._conn
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, rows in ((_UPSERT, upserts), (_DELETE, deletes), (_TOUCH, touches)):
+                    if rows:
+                        await conn.executemany(sql, rows)
+                await conn.execute("COMMIT")
+            except sqlite3.Error:
+                await conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as e:
+            for k, entry in dirty.items():
+                self._dirty.setdefault(k, entry)
+            for k, at in used.items():
+                if k not in self._dirty:
+                    self._used.setdefault(k, at)
+            raise StoreUnavailableError(f"the exact cache could not write to {self._path}: {type(e).__name__}") from e
