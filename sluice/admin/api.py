@@ -4,7 +4,7 @@ app is mounted at ``/admin``, so its paths here are relative; OpenAPI docs at ``
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -57,7 +57,7 @@ class AdminAuth:
         raise AuthenticationError("Incorrect admin credential provided.")
 
 
-def build_admin(service: AdminService, auth: AdminAuth) -> FastAPI:
+def build_admin(service: AdminService, auth: AdminAuth, extra: Sequence[APIRouter] = ()) -> FastAPI:
     api = FastAPI(title="Sluice admin API", docs_url="/docs", openapi_url="/openapi.json", redoc_url=None)
     r = APIRouter(dependencies=[Depends(auth)])
 
@@ -113,6 +113,8 @@ def build_admin(service: AdminService, auth: AdminAuth) -> FastAPI:
     api.include_router(r)
     api.include_router(limits_routes(service), dependencies=[Depends(auth)])
     api.include_router(budgets_routes(service), dependencies=[Depends(auth)])
+    for router in extra:
+        api.include_router(router, dependencies=[Depends(auth)])
 
     @api.exception_handler(SluiceError)
     async def sluice_error(request: Request, exc: SluiceError) -> Response:

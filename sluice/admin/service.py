@@ -60,6 +60,14 @@ class AdminService:
         await self._on_tenant_change(tenant_id)
         return updated
 
+    async def set_cache_policy(self, tenant_id: str, policy: dict[str, Any] | None) -> Tenant:
+        """Replace the tenant's cache policy (None: back to the config's); applies at once."""
+        await self.tenant(tenant_id)
+        updated = await self._store.set_cache_policy(tenant_id, policy)
+        assert updated is not None
+        await self._on_tenant_change(tenant_id)
+        return updated
+
     async def create_user(self, tenant_id: str, external_id: str, metadata: dict[str, Any] | None = None) -> User:
         await self.tenant(tenant_id)
         return await self._store.create_user(User(new_id("usr"), tenant_id, external_id, self._now(), metadata or {}))

@@ -16,7 +16,7 @@ from jwt.algorithms import get_default_algorithms
 from jwt.types import Options
 
 from sluice.auth.jwks import FileJwks, JwksSource, PublicKey, UrlJwks, fits
-from sluice.auth.principal import Principal, ScopedLimits
+from sluice.auth.principal import Principal, ScopedLimits, cache_policy_of
 from sluice.errors import AuthenticationError, ConflictError
 from sluice.settings import ConfigError, JwtSettings
 from sluice.store.protocols import Store
@@ -161,6 +161,7 @@ class JwtVerifier:
             tenant_id=tenant_id,
             user_id=user_id,
             limits=await self._limits_for(tenant_id, user_id, None),
+            cache_policy=cache_policy_of(tenant),
         )
 
     def forget_tenant(self, tenant_id: str) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sluice.store.records import Budget, Limits, ScopeKind
+import msgspec
+
+from sluice.store.records import Budget, CachePolicy, Limits, ScopeKind, Tenant
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,13 @@ class Principal:
     key_id: str | None = None
     limits: tuple[ScopedLimits, ...] = ()
     """The limits that apply to this caller, broadest scope first (tenant, user, key)."""
+    cache_policy: CachePolicy | None = None
+    """The tenant's response-cache policy; None: the config's."""
 
     def may_use(self, alias: str) -> bool:
         return self.allowed_models is None or alias in self.allowed_models
+
+
+def cache_policy_of(tenant: Tenant) -> CachePolicy | None:
+    """The tenant's own cache policy, as validated when it was set."""
+    return None if tenant.cache_policy is None else msgspec.convert(tenant.cache_policy, CachePolicy)

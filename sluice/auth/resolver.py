@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
 from sluice.auth.keys import KeyRing, digest
-from sluice.auth.principal import Principal, ScopedLimits
+from sluice.auth.principal import Principal, ScopedLimits, cache_policy_of
 from sluice.store.protocols import Store
 from sluice.store.records import ApiKey, Limits
 
@@ -97,6 +97,7 @@ class KeyResolver:
                 user_id=record.user_id,
                 key_id=record.id,
                 limits=await self._load_limits(record.tenant_id, record.user_id, record.id),
+                cache_policy=cache_policy_of(tenant),
             )
         entry = _KeyEntry(now + self._ttl_s, record, principal)
         self._remember(self._keys, hex_digest, entry, epoch)

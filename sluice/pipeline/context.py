@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -14,6 +15,9 @@ from sluice.routing.deployment import Deployment
 from sluice.routing.router import Attempt
 from sluice.routing.table import Route
 from sluice.types import ChatRequest, EmbeddingRequest, StreamOptions, Usage
+
+if TYPE_CHECKING:
+    from sluice.pipeline.cache import CacheTicket
 
 
 @dataclass(slots=True)
@@ -39,9 +43,22 @@ class RequestContext:
     """How this request's texts are counted (the route's model's tokenizer, set by resolve)."""
     counted_input: int | None = None
     """The input tokens as counted before the call (``input_tokens``), once per request."""
+    stream_cut: bool = False
+    """The budget meter ended the stream before the upstream did (its answer is not kept)."""
     stream_usage: Usage | None = None
     """A stream's usage as metered (the upstream's, or the budget meter's count when the stream
     was cut or reported none), for settle."""
+    cache_control: str | None = None
+    """The request's ``Cache-Control`` header."""
+    prompt_version: str | None = None
+    """The prompt template's version, when the request used one (cache entries never cross versions)."""
+    pii_found: bool = False
+    """The input guardrails found personal data (such requests are not cached unless the policy says so)."""
+    cache: CacheTicket | None = None
+    """The request's way through the response cache (None: not cacheable)."""
+    cache_status: str | None = None
+    """``hit``, ``semantic`` or ``miss`` for ``x-sluice-cache`` (None: the cache did not apply)."""
+    cache_similarity: float | None = None
     cost_micros: int | None = None
     """What the answer cost at its deployment's price (set by settle), for ``x-sluice-cost-usd``."""
 

@@ -23,9 +23,11 @@ from typing import TypeVar
 
 import msgspec
 
+from sluice.cache.replay import Recorder, replay
 from sluice.errors import SluiceError
 from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.budget import BudgetStage
+from sluice.pipeline.cache import CacheStage
 from sluice.pipeline.context import RequestContext
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Router
@@ -56,16 +58,20 @@ class Pipeline:
         budget: BudgetStage,
         *,
         together: bool = False,
+        cache: CacheStage | None = None,
     ) -> None:
         self._stages = tuple(stages)
         self._router = router
         self._admission = admission
         self._budget = budget
         self._together = together
+        self._cache = cache
 
     async def _before(self, ctx: RequestContext) -> None:
         for stage in self._stages:
             await stage(ctx)
+        if self._cache is not None:
+            self._cache.plan(ctx)
         admit = self._admission.prepare(ctx)
         reserve = self._budget.prepare(ctx)
         try:
@@ -89,7 +95,22 @@ class Pipeline:
 
     async def chat(self, ctx: RequestContext) -> ChatResponse:
         assert isinstance(ctx.request, ChatRequest)
-        return await self._call(ctx, self._router.chat)
+        response = None
+        cached = False
+        try:
+            await self._before(ctx)
+            assert ctx.route is not None
+            if ctx.cache is not None and self._cache is not None:
+                hit = await self._cache.lookup(ctx)
+                if hit is not None:
+                    cached = True
+                    return hit
+            response, ctx.deployment = await self._router.chat(ctx.request, ctx.route, ctx.attempts)
+            return response
+        finally:
+            await self._settle(ctx, None if response is None else response.usage, cached=cached)
+            if response is not None and ctx.cache is not None and self._cache is not None:
+                self._cache.keep(ctx, response)
 
     async def embed(self, ctx: RequestContext) -> EmbeddingResponse:
         assert isinstance(ctx.request, EmbeddingRequest)
@@ -102,21 +123,31 @@ class Pipeline:
         try:
             await self._before(ctx)
             assert isinstance(ctx.request, ChatRequest) and ctx.route is not None
+            if ctx.cache is not None and self._cache is not None:
+                hit = await self._cache.lookup(ctx)
+                if hit is not None:
+                    await self._settle(ctx, None, cached=True)
+                    return _replayed(replay(hit, include_usage=ctx.request.includes_usage and not ctx.strips_usage))
             chunks, ctx.deployment = await self._router.stream(ctx.request, ctx.route, ctx.attempts)
         except BaseException:
             await self._settle(ctx, None)
             raise
-        if ctx.admission is None and ctx.budget is None and not ctx.request.includes_usage:
-            return chunks  # nothing to settle and no usage to price it by
-        return self._metered(self._budget.meter(chunks, ctx) if ctx.budget is not None else chunks, ctx)
+        recorder = Recorder() if ctx.cache is not None and ctx.cache.keeps else None
+        if ctx.admission is None and ctx.budget is None and not ctx.request.includes_usage and recorder is None:
+            return chunks  # nothing to settle, price or keep
+        return self._metered(self._budget.meter(chunks, ctx) if ctx.budget is not None else chunks, ctx, recorder)
 
     async def _metered(
-        self, chunks: AsyncIterator[ChunkBatch], ctx: RequestContext
+        self, chunks: AsyncIterator[ChunkBatch], ctx: RequestContext, recorder: Recorder | None
     ) -> AsyncIterator[ChunkBatch]:
         """Relay a stream, reading its usage (and dropping the usage chunk the client did not ask
-        for); settle once it ends, fails or is closed (a client disconnect)."""
+        for); settle once it ends, fails or is closed (a client disconnect); keep a stream that
+        ended on its own in the cache."""
+        completed = False
         try:
             async for batch in chunks:
+                if recorder is not None:
+                    recorder.add(batch)
                 for c in batch:
                     if c.usage is not None:
                         ctx.stream_usage = c.usage
@@ -129,11 +160,16 @@ class Pipeline:
                     if not batch:
                         continue
                 yield batch
+            completed = not ctx.stream_cut
         finally:
             try:
                 await chunks.aclose()  # type: ignore[attr-defined]
             finally:
                 await self._settle(ctx, ctx.stream_usage)
+        if completed and recorder is not None and self._cache is not None:
+            response = recorder.response()
+            if response is not None:
+                self._cache.keep(ctx, response)
 
     async def _call(self, ctx: RequestContext, call: Callable[..., Awaitable[tuple[R, Deployment]]]) -> R:
         usage = None
@@ -146,9 +182,10 @@ class Pipeline:
         finally:
             await self._settle(ctx, usage)
 
-    async def _settle(self, ctx: RequestContext, usage: Usage | EmbeddingUsage | None) -> None:
-        """Once per request, whatever happened (each stage settles only what it recorded)."""
-        tokens = None
+    async def _settle(self, ctx: RequestContext, usage: Usage | EmbeddingUsage | None, *, cached: bool = False) -> None:
+        """Once per request, whatever happened (each stage settles only what it recorded). An
+        answer from the cache used no tokens and costs nothing."""
+        tokens = 0 if cached else None
         if usage is not None:
             tokens = usage.prompt_tokens + (usage.completion_tokens if isinstance(usage, Usage) else 0)
         if self._together and ctx.admission is not None and ctx.budget is not None:
@@ -156,3 +193,7 @@ class Pipeline:
         else:
             await self._admission.settle(ctx, tokens)
             await self._budget.settle(ctx, usage)
+
+
+async def _replayed(batch: ChunkBatch) -> AsyncIterator[ChunkBatch]:
+    yield batch

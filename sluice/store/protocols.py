@@ -34,6 +34,10 @@ class Store(Protocol):
         self, tenant_id: str, *, name: str | None = None, disabled: bool | None = None, metadata: dict[str, Any] | None = None
     ) -> Tenant | None: ...
 
+    async def set_cache_policy(self, tenant_id: str, policy: dict[str, Any] | None) -> Tenant | None:
+        """Replace the tenant's cache policy (None: back to the config's); None if no such tenant."""
+        ...
+
     # --- users -------------------------------------------------------------------------------
     async def create_user(self, user: User) -> User: ...
 

@@ -16,6 +16,8 @@ class Tenant(msgspec.Struct, frozen=True):
     created_at: int
     disabled: bool = False
     metadata: dict[str, Any] = {}
+    cache_policy: dict[str, Any] | None = None
+    """The tenant's ``CachePolicy`` as JSON (None: the config's)."""
 
 
 class User(msgspec.Struct, frozen=True):
@@ -86,3 +88,25 @@ class Budget(msgspec.Struct, frozen=True, omit_defaults=True):
     """At the limit: refuse with 429, or serve the request on ``downgrade_to`` instead."""
     downgrade_to: str | None = None
     """The cheaper model alias used when ``on_exceed`` is downgrade."""
+
+
+class CachePolicy(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    """A tenant's response-cache policy; tenants without one follow the config's ``cache.policy``."""
+
+    exact: bool = True
+    """Serve identical requests from the exact cache."""
+    semantic: Literal["off", "on", "shadow"] = "off"
+    """Serve near-duplicates (on), only record what would have been served (shadow), or neither."""
+    ttl_s: int = 3600
+    max_entries: int = 10_000
+    """Per tenant, in each of the exact cache and the semantic index; least recently used go first."""
+    threshold: float | None = None
+    """Cosine similarity a semantic candidate needs; None: ``cache.semantic.threshold``."""
+    deterministic_only: bool = True
+    """Cache only requests with temperature 0 or a seed."""
+    cache_pii: bool = False
+    """Cache requests in which the input guardrails found personal data."""
+    cache_tool_calls: bool = False
+    """Cache requests that carry tool calls or tool results (a tool loop in flight)."""
+    judge: str | None = None
+    """A cheap chat model alias asked to confirm each semantic candidate before it is served."""

@@ -36,6 +36,7 @@ class AnthropicRoutes:
         wire = decode_messages_request(body)
         credential = request.headers.get("x-api-key") or bearer(request)
         ctx = RequestContext(rid, credential, to_chat_request(wire))
+        ctx.cache_control = request.headers.get("cache-control")
         if wire.stream:
             chunks = await self._pipeline.stream(ctx)
             enc = MessagesStreamEncoder(wire.model)

@@ -57,6 +57,7 @@ class OpenAIRoutes:
     async def chat_completions(self, request: Request, rid: str) -> Response | SSEResponse:
         body = await read_body(request, self._max_body)
         ctx = RequestContext(rid, bearer(request), decode(body, chat_request_decoder))
+        ctx.cache_control = request.headers.get("cache-control")
         if ctx.request.stream:  # type: ignore[union-attr]
             chunks = await self._pipeline.stream(ctx)
             return SSEResponse(relay(chunks, rid, _frame, lambda: cost_comment(ctx) + _DONE, _error_event), raw_headers(reply_headers(ctx)))

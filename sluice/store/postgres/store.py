@@ -141,6 +141,10 @@ class PostgresStore:
         )
         return Tenant(**r) if r else None
 
+    async def set_cache_policy(self, tenant_id: str, policy: dict[str, Any] | None) -> Tenant | None:
+        r = await self._fetchrow(f"UPDATE tenants SET cache_policy = $2 WHERE id = $1 RETURNING {_TENANT}", tenant_id, policy)
+        return Tenant(**r) if r else None
+
     # --- users -------------------------------------------------------------------------------
 
     async def create_user(self, user: User) -> User:

@@ -28,7 +28,11 @@ _BUDGET_UPDATES = ", ".join(f"{f} = excluded.{f}" for f in Budget.__struct_field
 
 
 def _tenant(r: sqlite3.Row) -> Tenant:
-    return Tenant(r["id"], r["name"], r["created_at"], bool(r["disabled"]), _json.decode(r["metadata"]))
+    policy = r["cache_policy"]
+    return Tenant(
+        r["id"], r["name"], r["created_at"], bool(r["disabled"]), _json.decode(r["metadata"]),
+        None if policy is None else _json.decode(policy),
+    )
 
 
 def _user(r: sqlite3.Row) -> User:
@@ -111,7 +115,8 @@ class SqliteStore:
                     applied = {r[0] for r in await cur.fetchall()}
                 names = []
                 for name, sql in pending("sqlite", applied):
-                    for statement in (s for s in sql.split(";") if s.strip()):
+                    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+                    for statement in (s for s in code.split(";") if s.strip()):  # comments may hold a ';'
                         await db.execute(statement)
                     await db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, int(time.time())))
                     names.append(name)
@@ -151,6 +156,10 @@ class SqliteStore:
         sets, args = _sets(name=name, disabled=None if disabled is None else int(disabled), metadata=_opt_json(metadata))
         if sets:
             await self._write(f"UPDATE tenants SET {sets} WHERE id = ?", (*args, tenant_id))
+        return await self.get_tenant(tenant_id)
+
+    async def set_cache_policy(self, tenant_id: str, policy: dict[str, Any] | None) -> Tenant | None:
+        await self._write("UPDATE tenants SET cache_policy = ? WHERE id = ?", (_opt_json(policy), tenant_id))
         return await self.get_tenant(tenant_id)
 
     # --- users -------------------------------------------------------------------------------

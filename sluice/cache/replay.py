@@ -1,0 +1,112 @@
+"""Between the two shapes of one answer: a streamed answer recorded into a chat completion (to
+cache it), and a cached chat completion replayed as OpenAI stream chunks (to serve a stream)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import msgspec
+
+from sluice.types import (
+    ChatChunk,
+    ChatResponse,
+    Choice,
+    ChunkBatch,
+    ChunkChoice,
+    Delta,
+    FunctionCall,
+    FunctionCallDelta,
+    ResponseMessage,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+
+
+def replay(response: ChatResponse, *, include_usage: bool) -> ChunkBatch:
+    """The chunks a stream of ``response`` would have had: per choice the role with the whole
+    text (or the tool calls), then its finish; the usage chunk when asked for."""
+    base = {"id": response.id, "object": "chat.completion.chunk", "created": response.created, "model": response.model}
+    extra = {"system_fingerprint": response.system_fingerprint} if response.system_fingerprint else {}
+    chunks: ChunkBatch = []
+    for c in response.choices:
+        m = c.message
+        calls = None
+        if m.tool_calls:
+            calls = [
+                ToolCallDelta(index=i, id=t.id, type=t.type, function=FunctionCallDelta(name=t.function.name, arguments=t.function.arguments))
+                for i, t in enumerate(m.tool_calls)
+            ]
+        delta = Delta(role=m.role, content=m.content if m.content is not None else ("" if calls is None else None), tool_calls=calls, refusal=m.refusal)
+        chunks.append(ChatChunk(**base, choices=[ChunkChoice(index=c.index, delta=delta, finish_reason=None)], **extra))
+        chunks.append(ChatChunk(**base, choices=[ChunkChoice(index=c.index, delta=Delta(), finish_reason=c.finish_reason)], **extra))
+    if include_usage and response.usage is not None:
+        chunks.append(ChatChunk(**base, choices=[], usage=response.usage, **extra))
+    return chunks
+
+
+@dataclass
+class _Choice:
+    role: str = "assistant"
+    text: list[str] = field(default_factory=list)
+    calls: dict[int, list[str | None]] = field(default_factory=dict)
+    """Tool call index -> [id, type, name, arguments]."""
+    refusal: list[str] = field(default_factory=list)
+    finish_reason: str | None = None
+
+
+class Recorder:
+    """Accumulates a stream's chunks; ``response`` is the chat completion they add up to, or
+    None while any choice is unfinished (a stream cut short is not an answer to keep)."""
+
+    def __init__(self) -> None:
+        self._choices: dict[int, _Choice] = {}
+        self._head: ChatChunk | None = None
+        self._usage: Usage | None = None
+
+    def add(self, batch: ChunkBatch) -> None:
+        for chunk in batch:
+            self._head = self._head or chunk
+            if chunk.usage is not None:
+                self._usage = chunk.usage
+            for ch in chunk.choices:
+                c = self._choices.setdefault(ch.index, _Choice())
+                d = ch.delta
+                if d.role:
+                    c.role = d.role
+                if d.content:
+                    c.text.append(d.content)
+                if d.refusal:
+                    c.refusal.append(d.refusal)
+                for t in d.tool_calls or ():
+                    call = c.calls.setdefault(t.index, [None, None, None, ""])
+                    call[0] = t.id or call[0]
+                    call[1] = t.type or call[1]
+                    if t.function is not None:
+                        call[2] = t.function.name or call[2]
+                        call[3] = (call[3] or "") + (t.function.arguments or "")
+                if ch.finish_reason is not None:
+                    c.finish_reason = ch.finish_reason
+
+    def response(self) -> ChatResponse | None:
+        head = self._head
+        if head is None or not self._choices or any(c.finish_reason is None for c in self._choices.values()):
+            return None
+        choices = []
+        for index, c in sorted(self._choices.items()):
+            calls = [
+                ToolCall(id=call[0] or "", type=call[1] or "function", function=FunctionCall(name=call[2] or "", arguments=call[3] or ""))
+                for _, call in sorted(c.calls.items())
+            ] or None
+            text = "".join(c.text) if c.text or calls is None else None
+            message = ResponseMessage(role=c.role, content=text, tool_calls=calls, refusal="".join(c.refusal) or None)
+            choices.append(Choice(index=index, message=message, finish_reason=c.finish_reason))
+        return ChatResponse(
+            id=head.id, object="chat.completion", created=head.created, model=head.model, choices=choices,
+            usage=self._usage, system_fingerprint=head.system_fingerprint,
+        )
+
+
+def restamped(response: ChatResponse, request_id: str, now: int) -> ChatResponse:
+    """A cached answer as this request's: its own id and creation time, the same content."""
+    return msgspec.structs.replace(response, id=f"chatcmpl-{request_id}", created=now)

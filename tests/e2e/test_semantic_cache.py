@@ -1,0 +1,149 @@
+"""The semantic cache on real gateways: a paraphrase served from the local all-MiniLM-L6-v2 model's
+index and replayed as a stream, a near miss refused by verification, shadow mode's report,
+embeddings from a configured deployment, a slow embedding bounded, the layer off and saying why,
+and two replicas sharing one PostgreSQL (pgvector) index."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import openai
+
+from tests.conftest import DEMO_KEY
+from tests.fixtures.http import Reply, call
+from tests.fixtures.procs import Proc
+
+ADMIN = "sk-admin-semantic"
+ADMIN_HEADERS = {"authorization": f"Bearer {ADMIN}"}
+
+
+def semantic_config(*, policy: dict[str, Any] | None = None, semantic: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+    return {
+        "auth": {"keys": [{"key": DEMO_KEY, "name": "demo"}]},
+        "admin": {"keys": [{"key": ADMIN, "name": "ops"}]},
+        "providers": {"sim": {"type": "sim"}, "slow": {"type": "sim", "sim": {"latency_ms": 400, "embedding_dim": 64}}},
+        "models": {
+            "m": {"deployments": [{"provider": "sim", "model": "sim-m"}]},
+            "emb": {"kind": "embedding", "deployments": [{"provider": "sim", "model": "sim-emb"}]},
+            "slow-emb": {"kind": "embedding", "deployments": [{"provider": "slow", "model": "sim-emb"}]},
+        },
+        "cache": {
+            "enabled": True,
+            "policy": {"exact": True, "semantic": "on", **(policy or {})},
+            "semantic": {"lookup_timeout_ms": 2000, **(semantic or {})},
+        },
+        "logging": {"level": "warning"},
+        **extra,
+    }
+
+
+def ask(gw: Proc, text: str, key: str = DEMO_KEY, **body: Any) -> Reply:
+    payload = {"model": "m", "messages": [{"role": "user", "content": text}], "temperature": 0, **body}
+    return call("POST", gw.base_url + "/v1/chat/completions", payload, {"authorization": f"Bearer {key}"})
+
+
+def stats(gw: Proc, tenant: str = "-") -> dict[str, Any]:
+    return call("GET", gw.base_url + f"/admin/tenants/{tenant}/cache/stats", headers=ADMIN_HEADERS).json()
+
+
+def settled(gw: Proc, text: str, want: str, timeout_s: float = 5) -> Reply:
+    """Ask until the answer comes ``want`` from the cache (writes land off the hot path)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        r = ask(gw, text)
+        if r.headers.get("x-sluice-cache") == want or time.monotonic() > deadline:
+            return r
+        time.sleep(0.05)
+
+
+def test_a_paraphrase_is_served_and_a_near_miss_is_not(gateway) -> None:
+    gw = gateway(semantic_config())
+    first = ask(gw, "How do I reset my password?")
+    assert first.headers["x-sluice-cache"] == "miss"
+    time.sleep(0.5)  # the write lands off the hot path
+    hit = ask(gw, "How can I reset my password?")
+    assert hit.headers["x-sluice-cache"] == "semantic"
+    assert 0.85 <= float(hit.headers["x-sluice-cache-similarity"]) < 1
+    assert hit.json()["choices"] == first.json()["choices"]  # the first question's answer, served again
+    assert hit.headers["x-sluice-cost-usd"] == "0.000000"
+
+    ask(gw, "Convert 5 km to miles")
+    time.sleep(0.3)
+    near = ask(gw, "Convert 5 miles to km")  # cosine ~0.99, a different question
+    assert near.headers["x-sluice-cache"] == "miss"
+    assert near.json()["choices"][0]["message"]["content"] == "Simulated reply to: Convert 5 miles to km"
+    s = stats(gw)
+    assert s["semantic_hits"] == 1 and s["semantic_rejected"] >= 1
+    with openai.OpenAI(base_url=gw.base_url + "/v1", api_key=DEMO_KEY, max_retries=0) as client:
+        raw = client.chat.completions.with_raw_response.create(
+            model="m", messages=[{"role": "user", "content": "How would I reset my password?"}], temperature=0, stream=True
+        )
+        chunks = list(raw.parse())
+    assert raw.headers["x-sluice-cache"] == "semantic"
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Simulated reply to: How do I reset my password?"
+
+
+def test_a_different_context_never_matches(gateway) -> None:
+    gw = gateway(semantic_config())
+    system = {"role": "system", "content": "Answer in French."}
+    ask(gw, "How do I reset my password?")
+    time.sleep(0.3)
+    r = ask(gw, "How can I reset my password?", messages=[system, {"role": "user", "content": "How can I reset my password?"}])
+    assert r.headers["x-sluice-cache"] == "miss"
+    assert ask(gw, "How can I reset my password?", max_tokens=7).headers["x-sluice-cache"] == "miss"  # other parameters
+
+
+def test_shadow_mode_serves_fresh_answers_and_reports_the_evidence(gateway) -> None:
+    gw = gateway(semantic_config(policy={"semantic": "shadow"}))
+    ask(gw, "How do I reset my password?")
+    time.sleep(0.3)
+    r = ask(gw, "How can I reset my password?")
+    assert r.headers["x-sluice-cache"] == "miss"
+    assert r.json()["choices"][0]["message"]["content"] == "Simulated reply to: How can I reset my password?"  # fresh
+    deadline = time.monotonic() + 5
+    while stats(gw)["shadow"]["compared"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    shadow = stats(gw)["shadow"]
+    assert (shadow["lookups"], shadow["would_hit"], shadow["would_hit_rate"], shadow["compared"]) == (2, 1, 0.5, 1)
+    assert 0.85 < shadow["mean_answer_similarity"] < 1 and shadow["estimated_false_hit_rate"] == 0.0
+    assert stats(gw)["semantic_hits"] == 0
+
+
+def test_embeddings_from_a_configured_deployment(gateway) -> None:
+    gw = gateway(semantic_config(policy={"exact": False}, semantic={"embedding": "emb", "dimensions": 256}))
+    assert ask(gw, "How do I reset my password?").headers["x-sluice-cache"] == "miss"
+    hit = settled(gw, "How do I reset my password?", "semantic")  # exact off: the same text, by its embedding
+    assert hit.headers["x-sluice-cache-similarity"] == "1.0000"
+    assert call("GET", gw.base_url + "/health/ready").json()["cache"] == {"exact": "ok", "semantic": "on"}
+
+
+def test_a_slow_embedding_delays_a_miss_by_at_most_the_bound(gateway) -> None:
+    gw = gateway(semantic_config(policy={"exact": False}, semantic={"embedding": "slow-emb", "dimensions": 64, "lookup_timeout_ms": 50}))
+    started = time.monotonic()
+    r = ask(gw, "How do I reset my password?")
+    assert r.status == 200 and r.headers["x-sluice-cache"] == "miss"
+    assert time.monotonic() - started < 0.35  # the embedding takes 400 ms; the miss did not wait for it
+    assert stats(gw)["semantic_timeouts"] == 1
+
+
+def test_without_an_embedding_model_the_layer_is_off_and_says_why(gateway) -> None:
+    gw = gateway(semantic_config(semantic={"embedding": "emb"}))  # no dimensions for the alias
+    ready = call("GET", gw.base_url + "/health/ready").json()
+    assert ready["status"] == "ok"
+    assert ready["cache"]["semantic"] == "off: cache.semantic.dimensions is required with the embedding model 'emb'"
+    assert ask(gw, "Hello there").headers["x-sluice-cache"] == "miss"
+    assert settled(gw, "Hello there", "hit").headers["x-sluice-cache"] == "hit"  # the exact layer still works
+
+
+def test_two_replicas_share_one_pgvector_index(gateway, postgres_clean: str, redis_clean: str) -> None:
+    state = {"backend": "distributed", "postgres_dsn": postgres_clean, "redis_url": redis_clean}
+    a, b = gateway(semantic_config(state=state)), gateway(semantic_config(state=state))
+    assert ask(a, "How do I reset my password?").headers["x-sluice-cache"] == "miss"
+    time.sleep(0.5)  # the write lands off the hot path
+    hit = ask(b, "How can I reset my password?")
+    assert hit.headers["x-sluice-cache"] == "semantic"
+    assert hit.json()["choices"][0]["message"]["content"] == "Simulated reply to: How do I reset my password?"
+    purged = call("POST", b.base_url + "/admin/tenants/-/cache/purge", {}, ADMIN_HEADERS).json()["purged"]
+    assert purged["semantic"] >= 1
+    assert ask(a, "How could I reset my password?").headers["x-sluice-cache"] == "miss"
