@@ -3,6 +3,7 @@
 #   sluice          bench/sluice-bench.yaml          a static key, nothing metered
 #   sluice-limits   bench/sluice-bench-limits.yaml   RPM, TPM, in-flight and max_tokens limits
 #   sluice-budgets  bench/sluice-bench-budgets.yaml  those limits plus day and month budgets
+#   sluice-cache    bench/sluice-bench-cache.yaml    the exact cache on: every request after the first is a hit
 # and thin-starlette as the floor. Embedded backend (in-process counters); no LiteLLM.
 #   bench/run-features.sh [extra compare.sh options, e.g. --repeat 2]
 set -euo pipefail
@@ -19,4 +20,6 @@ exec ./compare.sh --concurrency "${CONCURRENCY:-1 10 100}" --modes "json stream"
   --gw sluice-limits --start "env SLUICE_BENCH_DB=/tmp/sluice-bench-l.db $S --port 4201 --config $ROOT/bench/sluice-bench-limits.yaml" \
      --url http://127.0.0.1:4201 --key sk-bench \
   --gw sluice-budgets --start "env SLUICE_BENCH_DB=/tmp/sluice-bench-b.db $S --port 4202 --config $ROOT/bench/sluice-bench-budgets.yaml" \
-     --url http://127.0.0.1:4202 --key sk-bench
+     --url http://127.0.0.1:4202 --key sk-bench \
+  --gw sluice-cache --start "env SLUICE_BENCH_DB=/tmp/sluice-bench-c.db $S --port 4203 --config $ROOT/bench/sluice-bench-cache.yaml" \
+     --url http://127.0.0.1:4203 --key sk-bench

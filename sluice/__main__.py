@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -23,6 +24,9 @@ def cli() -> None:
 @click.option("--workers", type=int, help="Worker processes (overrides server.workers).")
 def serve(config_path: str | None, host: str | None, port: int | None, workers: int | None) -> None:
     """Run the gateway."""
+    # The semantic cache's numpy work runs in a worker thread beside the event loop; a BLAS
+    # thread pool per call would compete with the loop for the same cores (6x slower here).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from sluice.server import run
 
     settings = _load_or_exit(config_path)

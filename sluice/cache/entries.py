@@ -58,7 +58,8 @@ class ExactCache(Protocol):
         ...
 
     async def purge(self, tenant_id: str, model: str | None = None, key_prefix: str | None = None) -> int:
-        """Delete the tenant's entries (only those of ``model`` / ``key_prefix`` when given); how many."""
+        """Delete the tenant's entries (only those of ``model`` / ``key_prefix`` when given); how many
+        live ones (expired ones go too, uncounted)."""
         ...
 
     async def close(self) -> None: ...
@@ -81,7 +82,8 @@ class SemanticIndex(Protocol):
         ...
 
     async def add(self, entry: Entry, vector: Sequence[float], max_entries: int) -> None:
-        """Store the entry with its embedding (unit length); evict the tenant's oldest beyond ``max_entries``."""
+        """Store the entry with its embedding (unit length), replacing one with the same tenant and
+        exact key; evict the tenant's oldest beyond ``max_entries``."""
         ...
 
     async def purge(self, tenant_id: str, model: str | None = None, key_prefix: str | None = None) -> int: ...
