@@ -64,6 +64,14 @@ def model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
+def available() -> Path:
+    """The model directory, when the optional packages and the model are installed (cheap: nothing
+    is loaded); else ``LocalEmbedderUnavailableError`` saying what to install."""
+    if _missing is not None:
+        raise LocalEmbedderUnavailableError(f"the local embedder needs {_missing.name or 'an optional package'}: {INSTALL_HINT}")
+    return model_dir()
+
+
 class LocalEmbedder:
     """Embeds texts into L2-normalised 384-dimensional float32 vectors. CPU-bound and blocking:
     call it from a worker thread, not the event loop."""

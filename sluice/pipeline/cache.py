@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -314,15 +315,28 @@ def _semantic_layer(settings: Settings, router: Router) -> tuple[SemanticLayer |
     s = settings.cache.semantic
     embed_batch: EmbedBatch
     if s.embedding == "local":
-        from sluice.cache.local_embed import DIMENSIONS, LocalEmbedder, LocalEmbedderUnavailableError
+        from sluice.cache.local_embed import (
+            DIMENSIONS,
+            LocalEmbedder,
+            LocalEmbedderUnavailableError,
+            available,
+        )
 
         try:
-            local = LocalEmbedder()
+            path = available()
         except LocalEmbedderUnavailableError as e:
             return None, str(e)
+        model: list[LocalEmbedder] = []
+        loading = threading.Lock()
+
+        def embed_in_thread(texts: list[str]) -> list[Vector]:
+            with loading:  # the weights (~90 MiB) are loaded by the first embedding, not at startup
+                if not model:
+                    model.append(LocalEmbedder(path))
+            return model[0].embed(texts).tolist()
 
         async def embed_local(texts: list[str]) -> list[Vector]:
-            return (await asyncio.to_thread(local.embed, texts)).tolist()
+            return await asyncio.to_thread(embed_in_thread, texts)
 
         embed_batch, dimensions = embed_local, DIMENSIONS
     else:
