@@ -158,7 +158,7 @@ class BudgetStage:
         """Relay a budgeted stream, leaving its usage in ``ctx.stream_usage`` for settle. When the
         deployment that answers costs more than the reservation assumed (a fallback), the
         upstream's own ``max_tokens`` no longer bounds the cost: then count the output as it flows
-        (one token per chunk of text or tool-call arguments, or one per 4 bytes when that is more)
+        (one token per chunk of text or tool-call arguments, or one per 4 characters when that is more)
         and end the stream with ``finish_reason: "length"`` before it would cost more than its
         reservation."""
         reservation = ctx.budget
@@ -176,12 +176,24 @@ class BudgetStage:
         usage: Usage | None = None
         pieces = size = 0
         try:
+            if allowed == float("inf"):  # nothing to cut: only count, for a stream that ends early
+                async for batch in chunks:
+                    for c in batch:
+                        if c.usage is not None:
+                            usage = c.usage
+                        for ch in c.choices:
+                            grows = _output_size(ch.delta)
+                            if grows:
+                                pieces += 1
+                                size += grows
+                    yield batch
+                return
             async for batch in chunks:
                 out: ChunkBatch = []
                 for c in batch:
                     if c.usage is not None:
                         usage = c.usage
-                    grows = sum(_output_bytes(ch.delta) for ch in c.choices)
+                    grows = sum(_output_size(ch.delta) for ch in c.choices)
                     if grows:
                         if _output_tokens(pieces + 1, size + grows) > allowed:
                             usage = _estimated(input_tokens, pieces, size)
@@ -239,11 +251,12 @@ class BudgetStage:
         return policy
 
 
-def _output_bytes(d: Delta) -> int:
-    size = len(d.content.encode()) if d.content else 0
-    return size + sum(
-        len(t.function.arguments.encode()) for t in d.tool_calls or () if t.function and t.function.arguments
-    )
+def _output_size(d: Delta) -> int:
+    """Characters of text and tool-call arguments (a token is at least one chunk, and about four
+    characters of English; a chunk of CJK text is about one token per character, which the
+    one-token-per-chunk floor covers as chunks carry a token or two each)."""
+    size = len(d.content) if d.content else 0
+    return size + sum(len(t.function.arguments) for t in d.tool_calls or () if t.function and t.function.arguments)
 
 
 def _output_tokens(pieces: int, size: int) -> int:
