@@ -9,8 +9,6 @@ own entries: workers sharing one file each see their own hits, and all the rows 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import sqlite3
 import time
@@ -21,14 +19,13 @@ import aiosqlite
 import msgspec
 
 from sluice.cache.entries import Entry
+from sluice.cache.writer import WriteBehind
 from sluice.errors import StoreUnavailableError
 
 log = logging.getLogger("sluice.cache")
 
 FLUSH_EVERY_S = 0.5
 """How long a write waits for others to share its transaction."""
-RETRY_S = 5.0
-"""The wait after a failed batch; its writes are kept and go with the next one."""
 
 _FIELDS = Entry.__struct_fields__
 _COLUMNS = ", ".join(_FIELDS)
@@ -51,7 +48,6 @@ class LocalExactCache:
     ) -> None:
         self._path = sqlite_path
         self._clock = clock
-        self._flush_every_s = flush_every_s
         self._tenants: dict[str, OrderedDict[str, Entry]] = {}
         """Tenant -> its entries, least recently used first."""
         self._dirty: dict[_Key, Entry | None] = {}
@@ -59,9 +55,7 @@ class LocalExactCache:
         self._used: dict[_Key, float] = {}
         """Hits not yet written: when."""
         self._conn: aiosqlite.Connection | None = None
-        self._writer: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-        self._closing = asyncio.Event()
+        self._writer = WriteBehind(self._flush, "the exact cache", flush_every_s)
 
     async def start(self) -> None:
         now = self._clock()
@@ -82,7 +76,7 @@ class LocalExactCache:
             entry = Entry(**dict(zip(_FIELDS, row, strict=True)))
             self._tenants.setdefault(entry.tenant_id, OrderedDict())[entry.exact_key] = entry
         self._conn = conn
-        self._writer = asyncio.create_task(self._write_loop())
+        self._writer.start()
 
     async def get(self, tenant_id: str, exact_key: str, now: float) -> Entry | None:
         entries = self._tenants.get(tenant_id)
@@ -96,7 +90,7 @@ class LocalExactCache:
             return None
         entries.move_to_end(exact_key)
         self._used[(tenant_id, exact_key)] = now
-        self._wake.set()
+        self._writer.wake()
         return entry
 
     async def put(self, entry: Entry, max_entries: int) -> None:
@@ -124,12 +118,9 @@ class LocalExactCache:
 
     async def close(self) -> None:
         """Writes what is still pending; raises ``StoreUnavailableError`` if that fails."""
-        if self._writer is None or self._conn is None:
+        if self._conn is None:
             return
-        self._closing.set()
-        self._wake.set()
-        await self._writer
-        self._writer = None
+        await self._writer.stop()
         try:
             await self._flush()
         finally:
@@ -145,27 +136,7 @@ class LocalExactCache:
     def _mark(self, key: _Key, entry: Entry | None) -> None:
         self._dirty[key] = entry
         self._used.pop(key, None)
-        self._wake.set()
-
-    async def _write_loop(self) -> None:
-        """Until ``close``, which writes the rest itself: never cancelled mid-transaction."""
-        while True:
-            await self._wake.wait()
-            await self._pause(self._flush_every_s)
-            if self._closing.is_set():
-                return
-            self._wake.clear()
-            try:
-                await self._flush()
-            except StoreUnavailableError as e:
-                log.warning("%s; the exact cache retries its writes in %ss", e.message, RETRY_S)
-                await self._pause(RETRY_S)
-
-    async def _pause(self, seconds: float) -> None:
-        """Sleep, cut short by ``close``."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._closing.wait()
+        self._writer.wake()
 
     async def _flush(self) -> None:
         """Everything pending, in one transaction; on failure it stays pending, under newer changes."""

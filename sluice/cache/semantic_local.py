@@ -14,7 +14,6 @@ the exact cache does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import logging
@@ -30,6 +29,7 @@ import numpy as np
 from usearch.index import Index
 
 from sluice.cache.entries import Entry
+from sluice.cache.writer import WriteBehind
 from sluice.errors import StoreUnavailableError
 
 log = logging.getLogger("sluice.cache")
@@ -42,8 +42,6 @@ _ADD_INLINE = 64
 """When an index build leaves this few rows to add, the event loop adds them itself."""
 FLUSH_EVERY_S = 0.5
 """How long a write waits for others to share its transaction."""
-RETRY_S = 5.0
-"""The wait after a failed batch; its writes are kept and go with the next one."""
 
 _FIELDS = Entry.__struct_fields__
 _COLUMNS = ", ".join(_FIELDS)
@@ -147,7 +145,6 @@ class LocalSemanticIndex:
         self._dimensions = dimensions
         self._clock = clock
         self._hnsw_above = hnsw_above
-        self._flush_every_s = flush_every_s
         self._entries: dict[int, Entry] = {}
         self._tenants: dict[str, _Tenant] = {}
         self._groups: dict[_GroupKey, _Group] = {}
@@ -156,9 +153,7 @@ class LocalSemanticIndex:
         """Rows to write: the entry and its embedding, or None to delete it."""
         self._builds: set[asyncio.Task[None]] = set()
         self._conn: aiosqlite.Connection | None = None
-        self._writer: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-        self._closing = asyncio.Event()
+        self._writer = WriteBehind(self._flush, "the semantic cache", flush_every_s)
 
     async def start(self) -> None:
         """Loads the live rows (rows of another dimension, from another embedding model, are
@@ -187,8 +182,8 @@ class LocalSemanticIndex:
         for key, group in self._groups.items():
             if group.size > self._hnsw_above:
                 self._start_build(key, group)
-        self._writer = asyncio.create_task(self._write_loop())
-        self._wake.set()
+        self._writer.start()
+        self._writer.wake()
 
     async def search(
         self, tenant_id: str, model: str, partition: str, vector: Sequence[float], now: float, k: int
@@ -231,11 +226,7 @@ class LocalSemanticIndex:
         for task in self._builds:
             task.cancel()
         await asyncio.gather(*self._builds, return_exceptions=True)
-        if self._writer is not None:
-            self._closing.set()
-            self._wake.set()
-            await self._writer
-            self._writer = None
+        await self._writer.stop()
         if self._conn is None:
             return
         try:
@@ -338,27 +329,7 @@ class LocalSemanticIndex:
 
     def _mark(self, key: _Key, row: tuple[Entry, bytes] | None) -> None:
         self._dirty[key] = row
-        self._wake.set()
-
-    async def _write_loop(self) -> None:
-        """Until ``close``, which writes the rest itself: never cancelled mid-transaction."""
-        while True:
-            await self._wake.wait()
-            await self._pause(self._flush_every_s)
-            if self._closing.is_set():
-                return
-            self._wake.clear()
-            try:
-                await self._flush()
-            except StoreUnavailableError as e:
-                log.warning("%s; the semantic cache retries its writes in %ss", e.message, RETRY_S)
-                await self._pause(RETRY_S)
-
-    async def _pause(self, seconds: float) -> None:
-        """Sleep, cut short by ``close``."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._closing.wait()
+        self._writer.wake()
 
     async def _flush(self) -> None:
         """Everything pending, in one transaction; on failure it stays pending, under newer changes."""
