@@ -222,6 +222,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
                 "x-sluice-model",
                 "x-sluice-attempts",
                 "x-sluice-cost-usd",
+                "x-sluice-overhead-ms",
                 "retry-after",
                 *(
                     f"x-ratelimit-{w}-{n}"

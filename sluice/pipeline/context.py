@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -60,6 +61,8 @@ class RequestContext:
     """``hit``, ``semantic`` or ``miss`` for ``x-sluice-cache`` (None: the cache did not apply)."""
     cache_similarity: float | None = None
     cost_micros: int | None = None
+    started: float = field(default_factory=time.perf_counter)
+    """When the surface began handling the request, for ``x-sluice-overhead-ms``."""
     """What the answer cost at its deployment's price (set by settle), for ``x-sluice-cost-usd``."""
 
 
@@ -70,6 +73,12 @@ class RequestContext:
             r = self.request
             self.counted_input = chat_input_tokens(r, self.count) if isinstance(r, ChatRequest) else embedding_input_tokens(r, self.count)
         return self.counted_input
+
+
+    def overhead_ms(self) -> float:
+        """Time spent in the gateway so far, without the upstream attempts' own time."""
+        upstream = sum(a.latency_s for a in self.attempts)
+        return max(0.0, (time.perf_counter() - self.started - upstream) * 1000)
 
 
 def ask_stream_usage(ctx: RequestContext) -> None:

@@ -4,6 +4,7 @@ two replicas on one Redis and PostgreSQL holding one USD budget."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -179,3 +180,17 @@ def test_a_stream_reports_its_cost_in_a_comment_before_done(gateway) -> None:
     with openai.OpenAI(base_url=gw.base_url + "/v1", api_key=key, max_retries=0) as client:  # the SDK skips the comment
         chunks = list(client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hello there"}], stream=True))
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Simulated reply to: hello there"
+
+
+def test_every_answer_reports_the_gateways_own_time(gateway) -> None:
+    """``x-sluice-overhead-ms`` leaves out the upstream: a 300 ms upstream shows in the total, not in it."""
+    config = budgeted_config()
+    config["providers"]["slow"] = {"type": "sim", "sim": {"latency_ms": 300, "ttft_ms": 300}}
+    config["models"]["slow"] = {"deployments": [{"provider": "slow", "model": "sim-slow"}]}
+    gw = gateway(config)
+    for body in ({}, {"stream": True}):
+        started = time.monotonic()
+        r = chat(gw, DEMO_KEY, model="slow", **body)
+        total_ms = (time.monotonic() - started) * 1000
+        overhead = float(r.headers["x-sluice-overhead-ms"])
+        assert r.status == 200 and total_ms >= 300 and 0 < overhead < 100
