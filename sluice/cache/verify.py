@@ -44,6 +44,36 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sluice.cache.verify_words import (
+    AFTER_NUMBER_UNITS,
+    ARTICLES,
+    COMMON,
+    COUNTED,
+    DIRECTIONS,
+    FILLERS,
+    FORMATS,
+    LENGTHS,
+    LOOSE_AXES,
+    NEGATIONS,
+    NUMBER_WORDS,
+    ONE,
+    OPERATOR_MARKERS,
+    ORDERED_NUMBERS,
+    ORDINALS,
+    OWNED,
+    PREPOSITIONS,
+    REQUEST_VERBS,
+    SCALES,
+    SCRIPTS,
+    SPELLINGS,
+    STOPWORDS,
+    SUBJECT_OF,
+    SUFFIX,
+    UNIT_FILLERS,
+    UNITS,
+    VERB_CUES,
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
@@ -51,182 +81,6 @@ class Verdict:
     reason: str | None = None
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-def _groups(spec: str) -> dict[str, list[str]]:
-    """``"key: word word other: word"`` -> ``{"key": ["word", "word"], "other": ["word"]}``."""
-    groups: dict[str, list[str]] = {}
-    for token in spec.split():
-        if token.endswith(":"):
-            key = token[:-1]
-            groups[key] = []
-        else:
-            groups[key].append(token)
-    return groups
-
-
-def _lookup(spec: str) -> dict[str, str]:
-    return {word: key for key, words in _groups(spec).items() for word in words}
-
-
-def _axes(spec: str) -> dict[str, tuple[str, str]]:
-    """``"axis: up words | down words"`` -> ``{"word": ("axis", "+" or "-")}``."""
-    poles = {}
-    for axis, words in _groups(spec).items():
-        bar = words.index("|")
-        poles.update({w: (axis, "+") for w in words[:bar]} | {w: (axis, "-") for w in words[bar + 1 :]})
-    return poles
-
-
-_STOPWORDS = {
-    lang: frozenset(words)
-    for lang, words in _groups("""
-    en: the is are what how why which who of and to in a an do does can i you it for with my this that from be
-        was were on me please should would there between into about or its than many much when where your
-        they we he she has have had will not all any some if but at by up out also most other only just
-        explain write give tell show help make list describe
-    fr: le la les est sont quel quelle quels quelles comment pourquoi de des du et un une dans pour avec je vous
-        il elle ce cette qui que qu au aux sur pas ne mon ma mes plus l d c
-    de: der die das ist sind wie warum welche welcher wer und ein eine einen einem zu im mit ich sie es nicht
-        für auf den dem des von bitte kann mir mein auch oder wo
-    es: el la los las es son qué que cómo como por para con de del y un una en mi yo tú se lo al cuál cuántos
-        cuántas está más pero sin hay esto
-    it: il lo la gli le è sono che come perché per con di del della e un una in mi io tu non si quale quanto
-        cosa questo questa dei delle nel nella più
-    pt: o os a as é são que como por para com de do da dos das e um uma em no na eu você não qual quanto isso
-        este esta mais ao pelo pela
-    nl: de het een is zijn wat hoe waarom welke wie en van in op met voor ik je jij niet dat dit er naar om te
-        bij ook kan mijn hoeveel wordt
-    """).items()
-}
-_SCRIPTS = (
-    ("cyrillic", 0x0400, 0x04FF), ("greek", 0x0370, 0x03FF), ("arabic", 0x0600, 0x06FF), ("hebrew", 0x0590, 0x05FF),
-    ("devanagari", 0x0900, 0x097F), ("thai", 0x0E00, 0x0E7F), ("kana", 0x3040, 0x30FF), ("hangul", 0xAC00, 0xD7AF),
-    ("han", 0x4E00, 0x9FFF),
-)  # fmt: skip
-_NEGATIONS = _words("""
-    not no never without none nobody nothing neither nor cannot except excluding exclude excludes nowhere
-    ne pas jamais sans aucun aucune rien nicht kein keine keinen keiner keinem nie niemals ohne nichts
-    nunca sin ningún ninguna ninguno nada tampoco non mai senza nessun nessuno nessuna niente nulla
-    não sem nenhum nenhuma niet geen nooit zonder niets
-""")
-_DIRECTIONS = _axes("""
-    magnitude: more most greater greatest bigger biggest larger largest higher highest taller tallest heavier
-        heaviest longer longest wider widest deeper deepest max maximum maximal maximize maximise increase
-        increases increasing increased raise above exceed exceeds over upper big large high huge
-      | less least fewer fewest smaller smallest lower lowest shorter shortest lighter lightest narrower
-        narrowest shallower shallowest min minimum minimal minimize minimise decrease decreases decreasing
-        decreased reduce reduces below under small low tiny
-    speed: faster fastest quicker quickest | slower slowest
-    time: before earlier earliest previous prior first oldest older | after later latest next last newest newer
-    order: ascending asc | descending desc
-    trade: buy buying bought purchase purchasing | sell selling sold
-    flow: import importing upload uploading receive inbound incoming ingress
-        | export exporting download downloading send outbound outgoing egress
-    codec: encode encoding encoder encrypt encryption serialize serialise compress compression zip pack marshal
-        | decode decoding decoder decrypt decryption deserialize deserialise decompress decompression unzip
-        unpack unmarshal
-    switch: enable enabled start launch open install mount connect login activate
-        | disable disabled stop kill close uninstall unmount disconnect logout deactivate
-    edit: insert append push create | remove delete drop pop
-    sum: plus add adding addition sum | minus subtract subtracting subtraction
-    product: times multiply multiplied multiplication product | divide divided division quotient
-    side: left | right
-    north: north northern | south southern
-    east: east eastern | west western
-    polarity: positive pros advantage advantages benefit benefits upside upsides true
-        | negative cons disadvantage disadvantages drawback drawbacks downside downsides false
-    quality: best better good | worst worse bad
-    cost: cheap cheaper cheapest inexpensive affordable | expensive pricier priciest costly
-    difficulty: easy easier easiest | hard harder hardest difficult
-    heat: hot hotter hottest warm warmer warmest | cold colder coldest cool cooler coolest
-    case: uppercase | lowercase
-    parity: odd | even
-    nesting: inner | outer
-    outcome: win wins winning won winner | lose loses losing lost loser
-    meaning: synonym synonyms | antonym antonyms
-    toward: to into towards toward | from
-""")
-_LOOSE_AXES = {"toward", "quality"}  # "the best way to", "to" alone: only opposite poles clash
-_UNITS = _lookup("""
-    km: km kms kilometer kilometers kilometre kilometres  mi: mi mile miles  m: m meter meters metre metres
-    cm: cm centimeter centimeters centimetre centimetres  mm: mm millimeter millimeters millimetre millimetres
-    ft: ft foot feet  in: inch inches  yd: yd yard yards  kg: kg kgs kilogram kilograms kilo kilos
-    g: g gram grams  lb: lb lbs pound pounds  oz: oz ounce ounces  °c: c celsius centigrade  °f: f fahrenheit
-    k: kelvin  l: l liter liters litre litres  ml: ml milliliter milliliters millilitre millilitres
-    gal: gal gallon gallons  cup: cup cups  tbsp: tbsp tablespoon tablespoons  tsp: tsp teaspoon teaspoons
-    mph: mph  kph: kph kmh  usd: usd dollar dollars $  eur: eur euro euros €  gbp: gbp sterling £  jpy: jpy yen ¥
-    inr: inr rupee rupees  cny: cny yuan rmb  chf: chf franc francs  btc: btc bitcoin bitcoins
-    s: s sec secs second seconds  min: min mins minute minutes  h: h hr hrs hour hours
-    ms: ms millisecond milliseconds  day: day days  week: week weeks  month: month months  year: year years
-    B: b byte bytes  KB: kb kilobyte kilobytes  MB: mb megabyte megabytes  GB: gb gigabyte gigabytes
-    TB: tb terabyte terabytes  bit: bit bits  acre: acre acres  ha: ha hectare hectares
-    kcal: kcal calorie calories  kj: kj kilojoule kilojoules  kwh: kwh  rad: rad radian radians
-""")
-_AFTER_NUMBER_UNITS = _words("m g c f l s h b k mi ms min sec ha")  # too ambiguous elsewhere
-_UNIT_FILLERS = _words("degree degrees °")
-_NUMBER_WORDS = {w: i for i, w in enumerate("""zero one two three four five six seven eight nine ten eleven twelve
-    thirteen fourteen fifteen sixteen seventeen eighteen nineteen""".split())}  # fmt: skip
-_NUMBER_WORDS |= {
-    w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)
-}
-_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6, "billion": 10**9}
-_ORDINALS = {w: i for i, w in enumerate("third fourth fifth sixth seventh eighth ninth tenth".split(), 3)}
-_ONE = {"a": 1, "an": 1, "single": 1, "one": 1}
-_FORMATS = _lookup("""
-    json: json jsonl  yaml: yaml yml  xml: xml  html: html  csv: csv  tsv: tsv  markdown: markdown  latex: latex
-    table: table tables tabular  bullet: bullet bullets bulleted  numbered: numbered
-    python: python py  javascript: javascript js nodejs  typescript: typescript ts  java: java  c#: csharp
-    c++: cpp  go: golang  rust: rust  ruby: ruby  php: php  sql: sql  bash: bash shell sh zsh
-    powershell: powershell  kotlin: kotlin  swift: swift  scala: scala  haskell: haskell  perl: perl  lua: lua
-    regex: regex regexp  mermaid: mermaid  pseudocode: pseudocode  poem: poem poems poetry verse  haiku: haiku
-    limerick: limerick  sonnet: sonnet  essay: essay  tweet: tweet  joke: joke jokes
-    english: english  french: french  german: german
-    spanish: spanish  italian: italian  portuguese: portuguese  dutch: dutch  chinese: chinese mandarin
-    japanese: japanese  korean: korean  russian: russian  arabic: arabic  hindi: hindi
-""")
-_LENGTHS = _lookup("""
-    short: short brief briefly concise concisely succinct succinctly tldr
-    long: detailed detail thorough thoroughly comprehensive comprehensively extensive extensively elaborate lengthy
-""")
-_COUNTED = "word sentence paragraph line bullet page"
-_OPERATOR_MARKERS = _words("than to into from vs versus before after minus over divided")
-_ORDERED_NUMBERS = _OPERATOR_MARKERS | _words("by divide subtract power exponent mod modulo per")
-_FILLERS = _words("""
-    the a an is are was were be been being do does did of in on at by for with to from into than and or but it its
-    this that these those there their them they he she we you your my our i me what which who whom how why when
-    where can could would should will shall may might must please have has had more less fewer some any all each
-    every so as if then just also very really about tell give show explain main common key basic general
-    typical usual exactly actually basically currently simply still way ways step steps method procedure process
-    tips instructions guide use using used single what's how's where's who's whats up
-""")
-_STARTERS = _FILLERS | _words("""
-    write make create find list name describe define compare convert translate summarize summarise calculate
-    compute generate suggest recommend provide help let let's hey hi hello okay ok yes use using implement fix
-    refactor rewrite draft compose outline classify identify sort add check count solve answer return print get
-    set quick quickly now today here top during since while again finally
-""")
-_SUBJECT_OF = _words("is are was were has have had does did will would can could should and or vs")
-_REQUEST_VERBS = _words("""
-    write compose create make draft generate produce give provide tell show explain describe summarize summarise
-    list name suggest recommend output format return respond present display
-""")
-_SPELLINGS = tuple(
-    (re.compile(pattern), repl)
-    for pattern, repl in (
-        (r"^tyre", "tire"), (r"^grey", "gray"), (r"our$", "or"), (r"([^aeiou])re$", r"\1er"),
-        (r"is(e|ed|es|ing|ation)$", r"iz\1"), (r"yse$", "yze"), (r"ll(ed|ing|er)$", r"l\1"), (r"ogue$", "og"),
-    )
-)  # fmt: skip
-_SUFFIX = re.compile(r"(?:ing|ed|e)$")
-_ARTICLES = _words("a an the my your our their this that")
-_VERB_CUES = _words("what which who why to do does did can could should will would i you we they it please")
-_PREPOSITIONS = _words("for with without in on at using from under over during after before by via")
-# Words that a rule of their own compares: no entity, substitution or qualifier.
-_OWNED = _NEGATIONS | _DIRECTIONS.keys() | _FORMATS.keys() | _LENGTHS.keys() | _UNITS.keys()
-_COMMON = _STARTERS | _OWNED | set().union(*_STOPWORDS.values())
 
 _FENCE = re.compile(r"```[^\n]*\n?(.*?)```", re.S)
 _SPAN = re.compile(r"`([^`\n]+)`")
@@ -253,7 +107,7 @@ _OPERATOR = re.compile(
 _LIST_FORMAT = re.compile(r"\b(?:as|in)\s+(?:a\s+)?(?:\w+\s+)?list\b|\ba\s+list\s+of\b|\blist\s+form")
 _LONG = re.compile(r"\b(?:a|an|very|really)\s+long\b|\bin[\s-]depth\b")
 _COUNT = re.compile(
-    rf"\b(\d+|a|an|single|one|two|three|four|five|six|seven|eight|nine|ten)[\s-]+({'|'.join(_COUNTED.split())})s?\b"
+    rf"\b(\d+|a|an|single|one|two|three|four|five|six|seven|eight|nine|ten)[\s-]+({'|'.join(COUNTED.split())})s?\b"
 )
 
 
@@ -297,13 +151,13 @@ def _parse(text: str) -> _Prompt:
     lower = prose.lower()
     tokens = _TOKEN.findall(lower)
     words = [t for t in tokens if t[0].isalpha()]
-    code = {t for t in _CODE.findall(prose) if t.lower() not in _FORMATS and not _is_abbreviation(t)}
+    code = {t for t in _CODE.findall(prose) if t.lower() not in FORMATS and not _is_abbreviation(t)}
     code.update(t for span in spans for t in _IDENT.findall(span))
     quoted = {_flat(next(g for g in m if g)) for m in _QUOTED.findall(prose)}
     return _Prompt(
         language=_language(prose, words),
         numbers=_numbers(lower),
-        ordered=bool(_ORDERED_NUMBERS.intersection(words)) or bool(re.search(r"\d\s*[-/^÷*]\s*\d", lower)),
+        ordered=bool(ORDERED_NUMBERS.intersection(words)) or bool(re.search(r"\d\s*[-/^÷*]\s*\d", lower)),
         units=_units(tokens),
         entities=_entities(prose),
         quoted=frozenset(quoted),
@@ -313,9 +167,9 @@ def _parse(text: str) -> _Prompt:
         code=frozenset(code),
         raw_words=frozenset(_RAW_WORD.findall(prose) + _IDENT.findall(prose)),
         exact_code=(*fences, *sorted(_OPERATOR.findall(text))),
-        negated=any(w in _NEGATIONS or w.endswith("n't") or w.startswith("n'") for w in words),
-        direction_words=tuple(w for w in words if w in _DIRECTIONS),
-        has_operator=not _OPERATOR_MARKERS.isdisjoint(words),
+        negated=any(w in NEGATIONS or w.endswith("n't") or w.startswith("n'") for w in words),
+        direction_words=tuple(w for w in words if w in DIRECTIONS),
+        has_operator=not OPERATOR_MARKERS.isdisjoint(words),
         pairs=_pairs(words),
         formats=_formats(words, lower),
         lengths=_lengths(words, lower),
@@ -336,7 +190,7 @@ def _language(prose: str, words: list[str]) -> str | None:
         if ch.isalpha():
             cp = ord(ch)
             script = next(
-                (name for name, lo, hi in _SCRIPTS if lo <= cp <= hi), "latin" if cp < 0x250 else "other"
+                (name for name, lo, hi in SCRIPTS if lo <= cp <= hi), "latin" if cp < 0x250 else "other"
             )
             counts[script] = counts.get(script, 0) + 1
     if not counts:
@@ -348,7 +202,7 @@ def _language(prose: str, words: list[str]) -> str | None:
         return script
     parts = [part for w in words for part in w.split("'")]  # l'Allemagne, qu'est
     scores = sorted(
-        ((sum(p in stop for p in parts), lang) for lang, stop in _STOPWORDS.items()), reverse=True
+        ((sum(p in stop for p in parts), lang) for lang, stop in STOPWORDS.items()), reverse=True
     )
     (best, lang), (second, _) = scores[0], scores[1]
     return lang if best > second else None
@@ -360,12 +214,12 @@ def _numbers(lower: str) -> tuple[str, ...]:
     start = 0
     for m in re.finditer(r"[^\W\d_]+|\S", lower + " ."):
         word = m.group()
-        if word in _NUMBER_WORDS or word in _SCALES or (run and word == "and"):
+        if word in NUMBER_WORDS or word in SCALES or (run and word == "and"):
             start = start if run else m.start()
             run.append(word)
             continue
-        if word in _ORDINALS:
-            found.append((m.start(), str(_ORDINALS[word])))
+        if word in ORDINALS:
+            found.append((m.start(), str(ORDINALS[word])))
         while run and run[-1] == "and":
             run.pop()
         if run and run != ["one"]:  # a lone "one" is mostly a pronoun
@@ -385,12 +239,12 @@ def _number(sign: str, whole: str, fraction: str | None) -> str:
 def _word_value(run: list[str]) -> int:
     total = current = 0
     for word in run:
-        if word in _NUMBER_WORDS:
-            current += _NUMBER_WORDS[word]
+        if word in NUMBER_WORDS:
+            current += NUMBER_WORDS[word]
         elif word == "hundred":
             current = max(current, 1) * 100
-        elif word in _SCALES:
-            total += max(current, 1) * _SCALES[word]
+        elif word in SCALES:
+            total += max(current, 1) * SCALES[word]
             current = 0
     return total + current
 
@@ -398,16 +252,16 @@ def _word_value(run: list[str]) -> int:
 def _units(tokens: list[str]) -> frozenset[tuple[str, str]]:
     found = set()
     for i, tok in enumerate(tokens):
-        unit = _UNITS.get(tok)
+        unit = UNITS.get(tok)
         if unit is None:
             continue
         j = i - 1
-        while j >= 0 and tokens[j] in _UNIT_FILLERS:
+        while j >= 0 and tokens[j] in UNIT_FILLERS:
             j -= 1
         prev = tokens[j] if j >= 0 else ""
         nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
         after_number = prev[:1].isdigit()
-        if tok in _AFTER_NUMBER_UNITS and not after_number and tokens[i - 1 : i] != ["°"]:
+        if tok in AFTER_NUMBER_UNITS and not after_number and tokens[i - 1 : i] != ["°"]:
             continue
         if after_number or prev in ("a", "an", "one", "from") or (tok in "$€£¥" and nxt[:1].isdigit()):
             found.add((unit, "from"))
@@ -432,11 +286,11 @@ def _entities(prose: str) -> tuple[str, ...]:
         opens = end == 0 or any(c in ".!?:;\n•*(\"'“\u2018«" for c in gap)
         end = m.end()
         lower = word.lower()
-        if not word[0].isupper() or lower in _OWNED or word in ("I", "I'm", "I'd", "I'll", "I've"):
+        if not word[0].isupper() or lower in OWNED or word in ("I", "I'm", "I'd", "I'll", "I've"):
             continue
         if opens:
             nxt = matches[i + 1].group().lower() if i + 1 < len(matches) else ""
-            if lower in _COMMON or nxt not in _SUBJECT_OF:
+            if lower in COMMON or nxt not in SUBJECT_OF:
                 continue
         found[_flat(word.removesuffix("'s"))] = None
     return tuple(found)
@@ -449,13 +303,13 @@ def _stem(word: str) -> str:
 
 
 def _pairs(words: list[str]) -> frozenset[tuple[str, str]]:
-    content = [(i, _stem(w)) for i, w in enumerate(words) if w not in _FILLERS or w in _OPERATOR_MARKERS]
+    content = [(i, _stem(w)) for i, w in enumerate(words) if w not in FILLERS or w in OPERATOR_MARKERS]
     found = set()
     for k, (_, w) in enumerate(content):
-        if w not in _OPERATOR_MARKERS:
+        if w not in OPERATOR_MARKERS:
             continue
-        left = [c for _, c in content[:k] if c not in _OPERATOR_MARKERS]
-        right = next((c for _, c in content[k + 1 :] if c not in _OPERATOR_MARKERS), None)
+        left = [c for _, c in content[:k] if c not in OPERATOR_MARKERS]
+        right = next((c for _, c in content[k + 1 :] if c not in OPERATOR_MARKERS), None)
         if not left or right is None:
             continue
         operand = left[-1]
@@ -466,7 +320,7 @@ def _pairs(words: list[str]) -> frozenset[tuple[str, str]]:
 
 
 def _formats(words: list[str], lower: str) -> frozenset[str]:
-    found = {_FORMATS[w] for w in words if w in _FORMATS and w != "list"}
+    found = {FORMATS[w] for w in words if w in FORMATS and w != "list"}
     if _LIST_FORMAT.search(lower):  # "as a list", "a list of"; not "List the planets", "from a sorted list"
         found.add("list")
     found.update(fmt for fmt in ("c++", "c#") if fmt in lower)
@@ -476,12 +330,12 @@ def _formats(words: list[str], lower: str) -> frozenset[str]:
 
 
 def _lengths(words: list[str], lower: str) -> frozenset[str]:
-    found = {_LENGTHS[w] for w in words if w in _LENGTHS}
+    found = {LENGTHS[w] for w in words if w in LENGTHS}
     if _LONG.search(lower):
         found.add("long")
     for count, unit in _COUNT.findall(lower):
         if count not in ("a", "an") or unit != "word":  # "a word for happy" is no length
-            found.add(f"{_ONE.get(count) or _NUMBER_WORDS.get(count) or int(count)} {unit}")
+            found.add(f"{ONE.get(count) or NUMBER_WORDS.get(count) or int(count)} {unit}")
     return frozenset(found)
 
 
@@ -537,11 +391,11 @@ def _check_direction(a: _Prompt, b: _Prompt) -> str | None:
     poles_a, poles_b = _axis_poles(a.direction_words), _axis_poles(b.direction_words)
     for axis in sorted(poles_a.keys() | poles_b.keys()):
         if poles_a.get(axis) == poles_b.get(axis) or (
-            axis in _LOOSE_AXES and not (axis in poles_a and axis in poles_b)
+            axis in LOOSE_AXES and not (axis in poles_a and axis in poles_b)
         ):
             continue
-        words_a = [w for w in a.direction_words if _DIRECTIONS[w][0] == axis]
-        words_b = [w for w in b.direction_words if _DIRECTIONS[w][0] == axis]
+        words_a = [w for w in a.direction_words if DIRECTIONS[w][0] == axis]
+        words_b = [w for w in b.direction_words if DIRECTIONS[w][0] == axis]
         return f"direction differs: {', '.join(words_a) or '-'} vs {', '.join(words_b) or '-'}"
     return None
 
@@ -549,7 +403,7 @@ def _check_direction(a: _Prompt, b: _Prompt) -> str | None:
 def _axis_poles(words: tuple[str, ...]) -> dict[str, set[str]]:
     poles: dict[str, set[str]] = {}
     for word in words:
-        axis, pole = _DIRECTIONS[word]
+        axis, pole = DIRECTIONS[word]
         poles.setdefault(axis, set()).add(pole)
     return poles
 
@@ -591,17 +445,17 @@ def _check_substitution(a: _Prompt, b: _Prompt) -> str | None:
 
 def _is_content(word: str) -> bool:
     return not (
-        word in _FILLERS or word in _REQUEST_VERBS or word in _OWNED or word in _NUMBER_WORDS
+        word in FILLERS or word in REQUEST_VERBS or word in OWNED or word in NUMBER_WORDS
     ) and not (word.endswith("n't"))
 
 
 def _normal(word: str) -> str:
     """A crude stem in American spelling: colours, centre, organise, analyse, tyre, travelled, making."""
     word = word.removesuffix("'s")
-    for pattern, repl in _SPELLINGS:
+    for pattern, repl in SPELLINGS:
         word = pattern.sub(repl, word)
     word = _stem(word)
-    return _SUFFIX.sub("", word) if len(word) > 4 else word
+    return SUFFIX.sub("", word) if len(word) > 4 else word
 
 
 def _check_qualifier(a: _Prompt, b: _Prompt) -> str | None:
@@ -622,8 +476,8 @@ def _qualifiers(words: tuple[str, ...], shared: frozenset[str]) -> list[str]:
     found, in_phrase = [], False
     for i, (word, n) in enumerate(zip(words, normal, strict=True)):
         if i > last_shared:
-            in_phrase = word in _PREPOSITIONS or (in_phrase and (bool(n) or word in _ARTICLES))
-        if not n or n in shared or i == 0 or words[i - 1] in _VERB_CUES:
+            in_phrase = word in PREPOSITIONS or (in_phrase and (bool(n) or word in ARTICLES))
+        if not n or n in shared or i == 0 or words[i - 1] in VERB_CUES:
             continue
         if (i + 1 < len(words) and normal[i + 1] in shared) or (
             i > last_shared and (in_phrase or word.endswith("ly"))
