@@ -5,12 +5,15 @@ and two replicas sharing one PostgreSQL (pgvector) index."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 import openai
+from aiohttp import web
 
 from tests.conftest import DEMO_KEY
+from tests.fixtures.aioserver import local_server
 from tests.fixtures.http import Reply, call
 from tests.fixtures.procs import Proc
 
@@ -147,3 +150,37 @@ def test_two_replicas_share_one_pgvector_index(gateway, postgres_clean: str, red
     purged = call("POST", b.base_url + "/admin/tenants/-/cache/purge", {}, ADMIN_HEADERS).json()["purged"]
     assert purged["semantic"] >= 1
     assert ask(a, "How could I reset my password?").headers["x-sluice-cache"] == "miss"
+
+
+async def test_a_judge_model_confirms_or_refuses_each_candidate(gateway) -> None:
+    """The judge is a real HTTP upstream here: it says YES about passwords and NO otherwise."""
+    asked: list[str] = []
+
+    async def judge(request: web.Request) -> web.Response:
+        body = await request.json()
+        question = body["messages"][-1]["content"]
+        asked.append(question)
+        verdict = "YES" if "password" in question else "NO"
+        return web.json_response({
+            "id": "j", "object": "chat.completion", "created": 1, "model": "judge",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": verdict}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        })
+
+    async with local_server("/v1/chat/completions", judge) as base_url:
+        config = semantic_config(policy={"exact": False, "judge": "judge"})
+        config["providers"]["judgehttp"] = {"type": "openai", "base_url": f"{base_url}/v1", "api_key": "sk-j"}
+        config["models"]["judge"] = {"deployments": [{"provider": "judgehttp", "model": "judge"}]}
+        gw = gateway(config)
+
+        async def ask_async(text: str) -> Reply:
+            return await asyncio.to_thread(ask, gw, text)
+
+        await ask_async("How do I reset my password?")
+        await asyncio.sleep(0.5)
+        assert (await ask_async("How can I reset my password?")).headers["x-sluice-cache"] == "semantic"
+        await ask_async("How do I bake bread at home?")
+        await asyncio.sleep(0.5)
+        assert (await ask_async("How can I bake bread at home?")).headers["x-sluice-cache"] == "miss"  # the judge said no
+    assert len(asked) == 2 and asked[0].startswith("Question A:\nHow do I reset my password?")
+    assert (await asyncio.to_thread(stats, gw))["semantic_rejected"] == 1
