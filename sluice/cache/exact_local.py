@@ -19,7 +19,7 @@ import aiosqlite
 import msgspec
 
 from sluice.cache.entries import Entry
-from sluice.cache.writer import WriteBehind
+from sluice.cache.writer import WriteBehind, write_batches
 from sluice.errors import StoreUnavailableError
 
 log = logging.getLogger("sluice.cache")
@@ -149,15 +149,7 @@ class LocalExactCache:
         touches = [(at, *k) for k, at in used.items()]
         conn = self._conn
         try:
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, rows in ((_UPSERT, upserts), (_DELETE, deletes), (_TOUCH, touches)):
-                    if rows:
-                        await conn.executemany(sql, rows)
-                await conn.execute("COMMIT")
-            except sqlite3.Error:
-                await conn.execute("ROLLBACK")
-                raise
+            await write_batches(conn, ((_UPSERT, upserts), (_DELETE, deletes), (_TOUCH, touches)))
         except sqlite3.Error as e:
             for k, entry in dirty.items():
                 self._dirty.setdefault(k, entry)

@@ -29,7 +29,7 @@ import numpy as np
 from usearch.index import Index
 
 from sluice.cache.entries import Entry
-from sluice.cache.writer import WriteBehind
+from sluice.cache.writer import WriteBehind, write_batches
 from sluice.errors import StoreUnavailableError
 
 log = logging.getLogger("sluice.cache")
@@ -340,15 +340,7 @@ class LocalSemanticIndex:
         deletes = [k for k, row in dirty.items() if row is None]
         conn = self._conn
         try:
-            await conn.execute("BEGIN IMMEDIATE")
-            try:
-                for sql, args in ((_UPSERT, upserts), (_DELETE, deletes)):
-                    if args:
-                        await conn.executemany(sql, args)
-                await conn.execute("COMMIT")
-            except sqlite3.Error:
-                await conn.execute("ROLLBACK")
-                raise
+            await write_batches(conn, ((_UPSERT, upserts), (_DELETE, deletes)))
         except sqlite3.Error as e:
             for k, row in dirty.items():
                 self._dirty.setdefault(k, row)

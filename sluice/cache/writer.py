@@ -7,7 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import aiosqlite
 
 from sluice.errors import StoreUnavailableError
 
@@ -60,3 +64,18 @@ class WriteBehind:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
                 await self._closing.wait()
+
+
+async def write_batches(conn: aiosqlite.Connection, batches: Sequence[tuple[str, Sequence[Any]]]) -> None:
+    """Each ``(sql, rows)`` with rows through ``executemany``, all in one transaction (taken at
+    once, so a second writer on the file waits rather than deadlocks); rolled back on error,
+    which propagates as ``sqlite3.Error``."""
+    await conn.execute("BEGIN IMMEDIATE")
+    try:
+        for sql, rows in batches:
+            if rows:
+                await conn.executemany(sql, rows)
+        await conn.execute("COMMIT")
+    except sqlite3.Error:
+        await conn.execute("ROLLBACK")
+        raise
