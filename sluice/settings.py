@@ -136,7 +136,7 @@ class LimitsSettings(_Section):
     fail_open: bool = Field(True, description="When the counter store (Redis) is unreachable: admit (true) or refuse with 503 (false).")
     tokenizer: Literal["tiktoken", "estimate"] = Field(
         "tiktoken",
-        description="How input tokens are counted before the call: tiktoken for OpenAI models (bundled encodings, built on first use: ~55 MiB each), an estimate for others; or always the estimate (about 4 characters per token).",
+        description="How input tokens are counted before the call: tiktoken for OpenAI models (bundled encodings, built on first use: ~50 MiB for o200k_base), an estimate for others; or always the estimate (about 4 characters per token).",
     )
 
 

@@ -8,7 +8,7 @@ tiktoken's own mapping (``gpt-4o*``, ``gpt-4.1*``, ``o1``/``o3``/``o4``: o200k_b
 ``gpt-3.5``, ``text-embedding-3-*``: cl100k_base); any other model (Anthropic's, local ones, the
 simulator) is estimated (``tokens.text_tokens``).
 
-An encoding costs memory (about 55 MiB resident for o200k_base) and ~0.4 s to build, so it is
+An encoding costs memory (o200k_base: ~50 MiB resident, see docs/benchmarks.md) and ~0.4 s to build, so it is
 built only when a request first needs a count for its model (only requests under limits or
 budgets are counted), in a thread, off the event loop; requests counted before it is ready are
 estimated.

@@ -49,7 +49,7 @@ class CacheTicket:
     policy: CachePolicy
     keys: Keys
     looks_up: bool
-    keeps: bool
+    """False for ``no-cache``: answer fresh (the answer is still kept)."""
     ttl_s: int
     threshold: float
     vector: asyncio.Future[Vector] | None = None
@@ -109,7 +109,7 @@ class CacheStage:
         policy = ctx.principal.cache_policy or self._default
         if not policy.exact and policy.semantic == "off":
             return
-        looks_up, keeps, ttl_s, threshold = True, True, policy.ttl_s, policy.threshold or self._threshold
+        looks_up, ttl_s, threshold = True, policy.ttl_s, policy.threshold or self._threshold
         control = (ctx.cache_control or "").lower()
         if "no-store" in control:
             return
@@ -130,7 +130,7 @@ class CacheStage:
         if ctx.pii_found and not policy.cache_pii:
             return
         tenant_id = ctx.principal.tenant_id or "-"
-        ctx.cache = CacheTicket(tenant_id, policy, cache_keys(tenant_id, request, ctx.prompt_version), looks_up, keeps, ttl_s, threshold)
+        ctx.cache = CacheTicket(tenant_id, policy, cache_keys(tenant_id, request, ctx.prompt_version), looks_up, ttl_s, threshold)
         if request.stream:
             ask_stream_usage(ctx)  # a kept stream keeps its usage, which a replay may be asked for
 
@@ -179,7 +179,7 @@ class CacheStage:
     def keep(self, ctx: RequestContext, response: ChatResponse) -> None:
         """Store a fresh, complete answer in the background (never on the hot path)."""
         t = ctx.cache
-        if t is None or ctx.cache_status != "miss" or not t.keeps or not response.choices:
+        if t is None or ctx.cache_status != "miss" or not response.choices:
             return
         if any(c.finish_reason not in _KEPT_FINISHES for c in response.choices):
             return

@@ -61,10 +61,9 @@ class RequestContext:
     """``hit``, ``semantic`` or ``miss`` for ``x-sluice-cache`` (None: the cache did not apply)."""
     cache_similarity: float | None = None
     cost_micros: int | None = None
+    """What the answer cost at its deployment's price (set by settle), for ``x-sluice-cost-usd``."""
     started: float = field(default_factory=time.perf_counter)
     """When the surface began handling the request, for ``x-sluice-overhead-ms``."""
-    """What the answer cost at its deployment's price (set by settle), for ``x-sluice-cost-usd``."""
-
 
     def input_tokens(self) -> int:
         """The request's input tokens, counted before the call (admission, budgets and the
@@ -73,7 +72,6 @@ class RequestContext:
             r = self.request
             self.counted_input = chat_input_tokens(r, self.count) if isinstance(r, ChatRequest) else embedding_input_tokens(r, self.count)
         return self.counted_input
-
 
     def overhead_ms(self) -> float:
         """Time spent in the gateway so far, without the upstream attempts' own time."""

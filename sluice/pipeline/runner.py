@@ -132,7 +132,7 @@ class Pipeline:
         except BaseException:
             await self._settle(ctx, None)
             raise
-        recorder = Recorder() if ctx.cache is not None and ctx.cache.keeps else None
+        recorder = Recorder() if ctx.cache is not None else None
         if ctx.admission is None and ctx.budget is None and not ctx.request.includes_usage and recorder is None:
             return chunks  # nothing to settle, price or keep
         return self._metered(self._budget.meter(chunks, ctx) if ctx.budget is not None else chunks, ctx, recorder)
