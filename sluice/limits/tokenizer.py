@@ -88,6 +88,7 @@ class Tokenizers:
         self._by_model: dict[str, str | None] = {}
         self._ready: dict[str, Count] = {}
         self._loading: set[str] = set()
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     def counter(self, model: str) -> Count:
@@ -115,9 +116,7 @@ class Tokenizers:
 
     def wait_ready(self, timeout_s: float = 30.0) -> None:
         """Block until the encodings being built are ready (for tests and benchmarks)."""
-        with self._lock:
-            threads = [t for t in threading.enumerate() if t.name.startswith("sluice-tokenizer-")]
-        for t in threads:
+        for t in list(self._threads):
             t.join(timeout_s)
 
     def _start_loading(self, name: str) -> None:
@@ -125,7 +124,9 @@ class Tokenizers:
             if name in self._loading:
                 return
             self._loading.add(name)
-        threading.Thread(target=self._load, args=(name,), name=f"sluice-tokenizer-{name}", daemon=True).start()
+            thread = threading.Thread(target=self._load, args=(name,), name=f"sluice-tokenizer-{name}", daemon=True)
+            self._threads.append(thread)
+        thread.start()
 
     def _load(self, name: str) -> None:
         try:
