@@ -286,6 +286,32 @@ class RoutingSettings(_Section):
 class LoggingSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = Field("info", description="Lowest level logged.")
     format: Literal["json", "text"] = Field("json", description="One JSON object per line, or text for a terminal.")
+    requests: bool = Field(True, description="One line per request (logger sluice.access): ids, model, status, latency, tokens, cost, cache, attempts.")
+    payloads: bool = Field(False, description="Prompts and answers, PII-redacted, in the request line and the request log; a tenant's log_payloads overrides this.")
+
+
+class MetricsSettings(_Section):
+    enabled: bool = Field(True, description="Serve Prometheus metrics at GET /metrics (multiprocess-safe with several workers).")
+    tenant_label: bool = Field(False, description="Label request, token and cost series with the tenant id.")
+    max_tenants: int = Field(100, ge=1, description="Distinct tenant label values per process; further tenants are counted as 'other'.")
+
+
+class RequestLogSettings(_Section):
+    enabled: bool = Field(True, description="Store every request (rejected ones too) with its usage and cost.")
+    queue_max: int = Field(100_000, ge=100, description="Records waiting for the writer at most.")
+    when_full: Literal["drop", "wait"] = Field(
+        "drop",
+        description="A full queue (the database down for long): drop the new record (counted in sluice_request_log_dropped_total), or make the request wait for room.",
+    )
+    batch_max: int = Field(1000, ge=1, description="Records per write transaction at most.")
+    flush_ms: int = Field(200, ge=1, description="How long a record may wait for others to share its write.")
+
+
+class TracingSettings(_Section):
+    enabled: bool = Field(False, description="OpenTelemetry spans per request, pipeline stage and upstream attempt; off costs nothing.")
+    otlp_endpoint: str | None = Field(None, description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (None: spans are made but not exported).")
+    service_name: str = Field("sluice", description="The service.name resource attribute.")
+    sample_ratio: float = Field(1.0, ge=0, le=1, description="Share of new traces sampled; a client's traceparent decision is followed.")
 
 
 def _default_providers() -> dict[str, ProviderSettings]:
@@ -318,7 +344,10 @@ class Settings(BaseSettings):
     providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers, description="Model APIs by name; deployments refer to them.")
     models: dict[str, ModelSettings] = Field(default_factory=_default_models, description="Model aliases clients ask for, each routed to deployments.")
     routing: RoutingSettings = Field(default_factory=RoutingSettings, description="Timeouts, retries and circuit breakers (per-alias overrides in models).")
-    logging: LoggingSettings = Field(default_factory=LoggingSettings, description="Log level and format.")
+    logging: LoggingSettings = Field(default_factory=LoggingSettings, description="Log level, format and the per-request line.")
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Prometheus metrics.")
+    request_log: RequestLogSettings = Field(default_factory=RequestLogSettings, description="The stored request log behind /admin/usage and /admin/requests.")
+    tracing: TracingSettings = Field(default_factory=TracingSettings, description="OpenTelemetry tracing.")
 
     @classmethod
     def settings_customise_sources(

@@ -15,7 +15,7 @@ from sluice.limits.tokens import Count, chat_input_tokens, embedding_input_token
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Attempt
 from sluice.routing.table import Route
-from sluice.types import ChatRequest, EmbeddingRequest, StreamOptions, Usage
+from sluice.types import ChatRequest, EmbeddingRequest, EmbeddingUsage, StreamOptions, Usage
 
 if TYPE_CHECKING:
     from sluice.pipeline.cache import CacheTicket
@@ -62,6 +62,14 @@ class RequestContext:
     cache_similarity: float | None = None
     cost_micros: int | None = None
     """What the answer cost at its deployment's price (set by settle), for ``x-sluice-cost-usd``."""
+    usage: Usage | EmbeddingUsage | None = None
+    """What the answer used, as settled (None: nothing was served, or a cache hit)."""
+    saved_tokens: int = 0
+    """A cache hit's tokens: what the cached answer used when it was made."""
+    saved_micros: int = 0
+    """What those tokens would have cost now."""
+    traceparent: str | None = None
+    """The client's W3C ``traceparent`` header, as sent."""
     started: float = field(default_factory=time.perf_counter)
     """When the surface began handling the request, for ``x-sluice-overhead-ms``."""
 

@@ -95,20 +95,18 @@ class Pipeline:
 
     async def chat(self, ctx: RequestContext) -> ChatResponse:
         assert isinstance(ctx.request, ChatRequest)
-        response = None
-        cached = False
+        response = hit = None
         try:
             await self._before(ctx)
             assert ctx.route is not None
             if ctx.cache is not None and self._cache is not None:
                 hit = await self._cache.lookup(ctx)
                 if hit is not None:
-                    cached = True
                     return hit
             response, ctx.deployment = await self._router.chat(ctx.request, ctx.route, ctx.attempts)
             return response
         finally:
-            await self._settle(ctx, None if response is None else response.usage, cached=cached)
+            await self._settle(ctx, None if response is None else response.usage, hit=hit)
             if response is not None and ctx.cache is not None and self._cache is not None:
                 self._cache.keep(ctx, response)
 
@@ -126,7 +124,7 @@ class Pipeline:
             if ctx.cache is not None and self._cache is not None:
                 hit = await self._cache.lookup(ctx)
                 if hit is not None:
-                    await self._settle(ctx, None, cached=True)
+                    await self._settle(ctx, None, hit=hit)
                     return _replayed(replay(hit, include_usage=ctx.request.includes_usage and not ctx.strips_usage))
             chunks, ctx.deployment = await self._router.stream(ctx.request, ctx.route, ctx.attempts)
         except BaseException:
@@ -182,10 +180,19 @@ class Pipeline:
         finally:
             await self._settle(ctx, usage)
 
-    async def _settle(self, ctx: RequestContext, usage: Usage | EmbeddingUsage | None, *, cached: bool = False) -> None:
+    async def _settle(
+        self, ctx: RequestContext, usage: Usage | EmbeddingUsage | None, *, hit: ChatResponse | None = None
+    ) -> None:
         """Once per request, whatever happened (each stage settles only what it recorded). An
-        answer from the cache used no tokens and costs nothing."""
-        tokens = 0 if cached else None
+        answer from the cache (``hit``) used no tokens and costs nothing; what it saved is noted."""
+        ctx.usage = usage
+        tokens = None
+        if hit is not None:
+            tokens = 0
+            if hit.usage is not None:
+                u = hit.usage
+                ctx.saved_tokens = u.prompt_tokens + u.completion_tokens
+                ctx.saved_micros = self._budget.price(ctx).cost_micros(u.prompt_tokens, u.completion_tokens)
         if usage is not None:
             tokens = usage.prompt_tokens + (usage.completion_tokens if isinstance(usage, Usage) else 0)
         if self._together and ctx.admission is not None and ctx.budget is not None:
