@@ -7,9 +7,21 @@ Driver failures leave as ``StoreUnavailableError``, constraint violations as ``C
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-from sluice.store.records import AdminCredential, ApiKey, Budget, Limits, ScopeKind, Tenant, User
+from sluice.obs.record import RequestRecord
+from sluice.store.records import (
+    AdminCredential,
+    ApiKey,
+    Budget,
+    Limits,
+    ScopeKind,
+    Tenant,
+    UsageQuery,
+    UsageRow,
+    User,
+)
 
 
 class Store(Protocol):
@@ -31,8 +43,16 @@ class Store(Protocol):
     async def list_tenants(self) -> list[Tenant]: ...
 
     async def update_tenant(
-        self, tenant_id: str, *, name: str | None = None, disabled: bool | None = None, metadata: dict[str, Any] | None = None
-    ) -> Tenant | None: ...
+        self,
+        tenant_id: str,
+        *,
+        name: str | None = None,
+        disabled: bool | None = None,
+        metadata: dict[str, Any] | None = None,
+        log_payloads: bool | None = None,
+    ) -> Tenant | None:
+        """Change the fields given (None: unchanged); None if no such tenant."""
+        ...
 
     async def set_cache_policy(self, tenant_id: str, policy: dict[str, Any] | None) -> Tenant | None:
         """Replace the tenant's cache policy (None: back to the config's); None if no such tenant."""
@@ -109,4 +129,26 @@ class Store(Protocol):
 
     async def budgets_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> dict[ScopeKind, list[Budget]]:
         """The tenant's, its user's and its key's budgets by kind, in one query (like ``limits_for``)."""
+        ...
+
+    # --- request log -------------------------------------------------------------------------
+    async def write_requests(self, records: Sequence[RequestRecord]) -> None:
+        """Append the records to the request log, all in one transaction."""
+        ...
+
+    async def usage(self, query: UsageQuery) -> list[UsageRow]:
+        """The query's sums per group, summed by the database, ordered by the dimensions."""
+        ...
+
+    async def list_requests(
+        self,
+        tenant_id: str | None,
+        *,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        limit: int = 100,
+        before_seq: int | None = None,
+    ) -> list[tuple[int, RequestRecord]]:
+        """Logged requests with their ``seq``, newest first: every tenant's when ``tenant_id`` is
+        None; only those with a ``seq`` below ``before_seq`` (the last page's last) when given."""
         ...

@@ -18,6 +18,8 @@ class Tenant(msgspec.Struct, frozen=True):
     metadata: dict[str, Any] = {}
     cache_policy: dict[str, Any] | None = None
     """The tenant's ``CachePolicy`` as JSON (None: the config's)."""
+    log_payloads: bool | None = None
+    """Whether prompts and answers may be logged (None: the config's ``logging.payloads``)."""
 
 
 class User(msgspec.Struct, frozen=True):
@@ -110,3 +112,47 @@ class CachePolicy(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknow
     """Cache requests that carry tool calls or tool results (a tool loop in flight)."""
     judge: str | None = None
     """A cheap chat model alias asked to confirm each semantic candidate before it is served."""
+
+
+UsageDimension = Literal["tenant", "user", "key", "model", "deployment", "day", "hour"]
+"""What usage can be grouped by: the request log's ids, or the UTC day or hour of ``ts_ms``."""
+
+
+class UsageQuery(msgspec.Struct, frozen=True):
+    """Which requests of the request log to sum, and how to group them."""
+
+    group_by: tuple[UsageDimension, ...] = ()
+    """No dimension: one row, the total."""
+    tenant_id: str | None = None
+    """Only this tenant's requests; None: every tenant's (the config's static keys' too)."""
+    since_ms: int | None = None
+    """From this Unix millisecond on (inclusive)."""
+    until_ms: int | None = None
+    """Before this Unix millisecond (exclusive)."""
+    model: str | None = None
+    """Only requests for this model alias."""
+
+
+class UsageRow(msgspec.Struct, frozen=True):
+    """One group's sums. The dimensions not grouped by are None, and so is a grouped one that
+    the requests lacked (no tenant for the static keys, no deployment for a refused request)."""
+
+    tenant: str | None = None
+    user: str | None = None
+    key: str | None = None
+    """The key's id."""
+    model: str | None = None
+    deployment: str | None = None
+    day: str | None = None
+    """``YYYY-MM-DD`` (UTC)."""
+    hour: str | None = None
+    """``YYYY-MM-DDTHH:00Z`` (UTC)."""
+    requests: int = 0
+    errors: int = 0
+    """Requests answered with a status of 400 or more."""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cost_micros: int = 0
+    saved_micros: int = 0
+    """What cache hits did not cost."""

@@ -6,15 +6,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import asyncpg
 import msgspec
 
 from sluice.errors import ConflictError, StoreUnavailableError
+from sluice.obs.record import RequestRecord
+from sluice.store import request_rows
 from sluice.store.migrations import pending
-from sluice.store.records import AdminCredential, ApiKey, Budget, Limits, ScopeKind, Tenant, User
+from sluice.store.records import (
+    AdminCredential,
+    ApiKey,
+    Budget,
+    Limits,
+    ScopeKind,
+    Tenant,
+    UsageQuery,
+    UsageRow,
+    User,
+)
 
 _enc = msgspec.json.Encoder()
 
@@ -36,9 +48,20 @@ _LIMIT_UPDATES = ", ".join(f"{f} = EXCLUDED.{f}" for f in Limits.__struct_fields
 _BUDGETS = _columns(Budget)
 _BUDGET_UPDATES = ", ".join(f"{f} = EXCLUDED.{f}" for f in Budget.__struct_fields__)
 
+_UTC = "to_char(to_timestamp({s}) AT TIME ZONE 'UTC', "
+_DIALECT = request_rows.Dialect(
+    param=lambda n: f"${n}",
+    utc_text={"day": _UTC + "'YYYY-MM-DD')", "hour": _UTC + """'YYYY-MM-DD"T"HH24":00Z"')"""},
+    text_order=' COLLATE "C"',  # code point order, as in SQLite, whatever the database's locale
+)
+
 
 def _encode_json(value: Any) -> str:
     return _enc.encode(value).decode()
+
+
+def _without_nul(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(v.replace("\x00", "") if type(v) is str else v for v in row)
 
 
 async def _set_json_codecs(conn: asyncpg.Connection) -> None:
@@ -132,12 +155,19 @@ class PostgresStore:
         return [Tenant(**r) for r in await self._fetch(f'SELECT {_TENANT} FROM tenants ORDER BY created_at, id COLLATE "C"')]
 
     async def update_tenant(
-        self, tenant_id: str, *, name: str | None = None, disabled: bool | None = None, metadata: dict[str, Any] | None = None
+        self,
+        tenant_id: str,
+        *,
+        name: str | None = None,
+        disabled: bool | None = None,
+        metadata: dict[str, Any] | None = None,
+        log_payloads: bool | None = None,
     ) -> Tenant | None:
         r = await self._fetchrow(
             "UPDATE tenants SET name = COALESCE($2, name), disabled = COALESCE($3, disabled),"
-            f" metadata = COALESCE($4, metadata) WHERE id = $1 RETURNING {_TENANT}",
-            tenant_id, name, disabled, metadata,
+            " metadata = COALESCE($4, metadata), log_payloads = COALESCE($5, log_payloads)"
+            f" WHERE id = $1 RETURNING {_TENANT}",
+            tenant_id, name, disabled, metadata, log_payloads,
         )
         return Tenant(**r) if r else None
 
@@ -302,3 +332,33 @@ class PostgresStore:
         for r in rows:
             found.setdefault(r["scope_kind"], []).append(Budget(*r[1:]))
         return found
+
+    # --- request log -------------------------------------------------------------------------
+
+    async def write_requests(self, records: Sequence[RequestRecord]) -> None:
+        """One ``COPY``, atomic on its own: about twice as fast as ``executemany`` of an INSERT
+        (on loopback, 1,000 rows: 14-16 ms against 22-23 ms; 5,000 rows: 53-55 ms against 103-130 ms)."""
+        rows = request_rows.rows(records)
+        async with self._conn() as conn:
+            try:
+                await conn.copy_records_to_table("request_log", records=rows, columns=request_rows.COLUMNS)
+            except asyncpg.CharacterNotInRepertoireError:
+                # PostgreSQL text cannot hold NUL, which a client's prompt or model name may: the batch
+                # again without it, rather than lost for one character.
+                await conn.copy_records_to_table("request_log", records=map(_without_nul, rows), columns=request_rows.COLUMNS)
+
+    async def usage(self, query: UsageQuery) -> list[UsageRow]:
+        sql, args = request_rows.usage_sql(query, _DIALECT)
+        return [request_rows.usage_row(query.group_by, r) for r in await self._fetch(sql, *args)]
+
+    async def list_requests(
+        self,
+        tenant_id: str | None,
+        *,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        limit: int = 100,
+        before_seq: int | None = None,
+    ) -> list[tuple[int, RequestRecord]]:
+        sql, args = request_rows.list_sql(_DIALECT, tenant_id, since_ms, until_ms, limit, before_seq)
+        return [(r[0], request_rows.record(r[1:])) for r in await self._fetch(sql, *args)]

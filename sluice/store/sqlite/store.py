@@ -1,20 +1,34 @@
 """SqliteStore: the Store protocol on one aiosqlite connection (SQLite runs in its own thread,
-so the event loop never blocks; WAL lets readers in other processes work alongside)."""
+so the event loop never blocks; WAL lets readers in other processes work alongside), and a
+second one that only appends to the request log."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 import aiosqlite
 import msgspec
 
 from sluice.errors import ConflictError, StoreUnavailableError
+from sluice.obs.record import RequestRecord
+from sluice.store import request_rows
 from sluice.store.migrations import pending
-from sluice.store.records import AdminCredential, ApiKey, Budget, Limits, ScopeKind, Tenant, User
+from sluice.store.records import (
+    AdminCredential,
+    ApiKey,
+    Budget,
+    Limits,
+    ScopeKind,
+    Tenant,
+    UsageQuery,
+    UsageRow,
+    User,
+)
 
 _enc = msgspec.json.Encoder()
 _json = msgspec.json.Decoder(dict[str, Any])
@@ -26,12 +40,19 @@ _LIMIT_UPDATES = ", ".join(f"{f} = excluded.{f}" for f in Limits.__struct_fields
 _BUDGET_COLUMNS = ", ".join(Budget.__struct_fields__)
 _BUDGET_UPDATES = ", ".join(f"{f} = excluded.{f}" for f in Budget.__struct_fields__)
 
+_DIALECT = request_rows.Dialect(
+    param=lambda n: "?",
+    utc_text={"day": "strftime('%Y-%m-%d', {s}, 'unixepoch')", "hour": "strftime('%Y-%m-%dT%H:00Z', {s}, 'unixepoch')"},
+    text_order="",  # SQLite's BINARY collation is code point order already
+)
+_INSERT_REQUEST = request_rows.insert_sql(_DIALECT)
+
 
 def _tenant(r: sqlite3.Row) -> Tenant:
-    policy = r["cache_policy"]
+    policy, log_payloads = r["cache_policy"], r["log_payloads"]
     return Tenant(
         r["id"], r["name"], r["created_at"], bool(r["disabled"]), _json.decode(r["metadata"]),
-        None if policy is None else _json.decode(policy),
+        None if policy is None else _json.decode(policy), None if log_payloads is None else bool(log_payloads),
     )
 
 
@@ -64,18 +85,25 @@ class SqliteStore:
     def __init__(self, path: str) -> None:
         self._path = path
         self._conn: aiosqlite.Connection | None = None
+        # The request log's transactions run on their own connection: on the shared one, another
+        # caller's statement could land inside them. One transaction at a time on it.
+        self._log_conn: aiosqlite.Connection | None = None
+        self._log_lock = asyncio.Lock()
+
+    async def _open(self) -> aiosqlite.Connection:
+        try:
+            conn = await aiosqlite.connect(self._path, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+        except sqlite3.Error as e:
+            raise StoreUnavailableError(f"cannot open the SQLite store at {self._path}: {e}") from e
+        return conn
 
     async def _db(self) -> aiosqlite.Connection:
         if self._conn is None:
-            try:
-                conn = await aiosqlite.connect(self._path, isolation_level=None)
-                conn.row_factory = sqlite3.Row
-                await conn.execute("PRAGMA journal_mode=WAL")
-                await conn.execute("PRAGMA foreign_keys=ON")
-                await conn.execute("PRAGMA busy_timeout=5000")
-            except sqlite3.Error as e:
-                raise StoreUnavailableError(f"cannot open the SQLite store at {self._path}: {e}") from e
-            self._conn = conn
+            self._conn = await self._open()
         return self._conn
 
     @contextlib.asynccontextmanager
@@ -130,16 +158,20 @@ class SqliteStore:
         await self._all("SELECT 1")
 
     async def close(self) -> None:
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+        for conn in (self._conn, self._log_conn):
+            if conn is not None:
+                await conn.close()
+        self._conn = self._log_conn = None
 
     # --- tenants -----------------------------------------------------------------------------
 
     async def create_tenant(self, tenant: Tenant) -> Tenant:
         await self._write(
-            "INSERT INTO tenants (id, name, created_at, disabled, metadata) VALUES (?, ?, ?, ?, ?)",
-            (tenant.id, tenant.name, tenant.created_at, int(tenant.disabled), _enc.encode(tenant.metadata).decode()),
+            "INSERT INTO tenants (id, name, created_at, disabled, metadata, log_payloads) VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                tenant.id, tenant.name, tenant.created_at, int(tenant.disabled), _enc.encode(tenant.metadata).decode(),
+                tenant.log_payloads,
+            ),
         )
         return tenant
 
@@ -151,9 +183,18 @@ class SqliteStore:
         return [_tenant(r) for r in await self._all("SELECT * FROM tenants ORDER BY created_at, id")]
 
     async def update_tenant(
-        self, tenant_id: str, *, name: str | None = None, disabled: bool | None = None, metadata: dict[str, Any] | None = None
+        self,
+        tenant_id: str,
+        *,
+        name: str | None = None,
+        disabled: bool | None = None,
+        metadata: dict[str, Any] | None = None,
+        log_payloads: bool | None = None,
     ) -> Tenant | None:
-        sets, args = _sets(name=name, disabled=None if disabled is None else int(disabled), metadata=_opt_json(metadata))
+        sets, args = _sets(
+            name=name, disabled=None if disabled is None else int(disabled), metadata=_opt_json(metadata),
+            log_payloads=None if log_payloads is None else int(log_payloads),
+        )
         if sets:
             await self._write(f"UPDATE tenants SET {sets} WHERE id = ?", (*args, tenant_id))
         return await self.get_tenant(tenant_id)
@@ -321,6 +362,40 @@ class SqliteStore:
         for r in rows:
             found.setdefault(r["scope_kind"], []).append(_budget(r))
         return found
+
+    # --- request log -------------------------------------------------------------------------
+
+    async def write_requests(self, records: Sequence[RequestRecord]) -> None:
+        """One ``executemany`` in one transaction, taken at once (``BEGIN IMMEDIATE``) so that a
+        writer in another process waits for it rather than deadlocks."""
+        rows = request_rows.rows(records)
+        async with self._log_lock, self._errors():
+            if self._log_conn is None:
+                self._log_conn = await self._open()
+            db = self._log_conn
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                await db.executemany(_INSERT_REQUEST, rows)
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+
+    async def usage(self, query: UsageQuery) -> list[UsageRow]:
+        sql, args = request_rows.usage_sql(query, _DIALECT)
+        return [request_rows.usage_row(query.group_by, tuple(r)) for r in await self._all(sql, args)]
+
+    async def list_requests(
+        self,
+        tenant_id: str | None,
+        *,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        limit: int = 100,
+        before_seq: int | None = None,
+    ) -> list[tuple[int, RequestRecord]]:
+        sql, args = request_rows.list_sql(_DIALECT, tenant_id, since_ms, until_ms, limit, before_seq)
+        return [(r[0], request_rows.record(tuple(r)[1:])) for r in await self._all(sql, args)]
 
 
 def _opt_json(value: Any) -> str | None:
