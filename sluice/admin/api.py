@@ -1,5 +1,6 @@
-"""``/admin``: tenants, users, keys and their limits over HTTP, for admin credentials only. The
-app is mounted at ``/admin``, so its paths here are relative; OpenAPI docs at ``/admin/docs``."""
+"""``/admin``: tenants, users, keys and their limits over HTTP, for admin credentials only (but
+``/admin/usage``, which a tenant key may read for its own tenant). The app is mounted at
+``/admin``, so its paths here are relative; OpenAPI docs at ``/admin/docs``."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from sluice.admin.schemas import (
     UserOut,
 )
 from sluice.admin.service import AdminService
+from sluice.admin.usage import requests_routes, usage_routes
 from sluice.api.context import bearer, request_id
 from sluice.api.render import error_response
 from sluice.auth.principal import Principal
@@ -43,17 +45,23 @@ class AdminAuth:
         self._data_plane = data_plane
 
     async def __call__(self, request: Request) -> None:
+        if await self.caller(request) is not None:
+            raise PermissionDeniedError("This key is not an admin credential.", code="admin_required")
+
+    async def caller(self, request: Request) -> Principal | None:
+        """None for an admin credential, the Principal of a valid data-plane key; 401 otherwise."""
         token = bearer(request)  # type: ignore[arg-type]
         if not token:
             raise AuthenticationError("An admin credential is required: send 'Authorization: Bearer <admin key>'.")
         d = hashlib.sha256(token.encode()).hexdigest()
         if d in self._static:
-            return
+            return None
         admin = await self._store.admin_by_secret_sha256(d)
         if admin is not None and admin.revoked_at is None:
-            return
-        if await self._data_plane(token) is not None:
-            raise PermissionDeniedError("This key is not an admin credential.", code="admin_required")
+            return None
+        principal = await self._data_plane(token)
+        if principal is not None:
+            return principal
         raise AuthenticationError("Incorrect admin credential provided.")
 
 
@@ -113,6 +121,8 @@ def build_admin(service: AdminService, auth: AdminAuth, extra: Sequence[APIRoute
     api.include_router(r)
     api.include_router(limits_routes(service), dependencies=[Depends(auth)])
     api.include_router(budgets_routes(service), dependencies=[Depends(auth)])
+    api.include_router(requests_routes(service), dependencies=[Depends(auth)])
+    api.include_router(usage_routes(service, auth.caller))  # checks its callers itself
     for router in extra:
         api.include_router(router, dependencies=[Depends(auth)])
 

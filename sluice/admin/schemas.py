@@ -36,6 +36,7 @@ class TenantUpdate(_In):
     name: str | None = Field(None, min_length=1, max_length=200)
     disabled: bool | None = None
     metadata: dict[str, Any] | None = None
+    log_payloads: bool | None = Field(None, description="Whether prompts and answers may be logged (overrides logging.payloads).")
 
 
 class UserCreate(_In):
@@ -77,10 +78,15 @@ class TenantOut(BaseModel):
     created_at: int
     disabled: bool
     metadata: dict[str, Any]
+    log_payloads: bool | None
+    """The tenant's policy on logging prompts and answers; null: the config's ``logging.payloads``."""
 
     @classmethod
     def of(cls, t: Tenant) -> TenantOut:
-        return cls(id=t.id, name=t.name, created_at=t.created_at, disabled=t.disabled, metadata=t.metadata)
+        return cls(
+            id=t.id, name=t.name, created_at=t.created_at, disabled=t.disabled, metadata=t.metadata,
+            log_payloads=t.log_payloads,
+        )
 
 
 class UserOut(BaseModel):

@@ -10,8 +10,19 @@ from typing import Any, NamedTuple
 from sluice.admin.secrets import ADMIN_PREFIX, KEY_PREFIX, mint, new_id
 from sluice.auth.principal import ScopedLimits
 from sluice.errors import InvalidRequestError, NotFoundError
+from sluice.obs.record import RequestRecord
 from sluice.store.protocols import Store
-from sluice.store.records import AdminCredential, ApiKey, Budget, Limits, ScopeKind, Tenant, User
+from sluice.store.records import (
+    AdminCredential,
+    ApiKey,
+    Budget,
+    Limits,
+    ScopeKind,
+    Tenant,
+    UsageQuery,
+    UsageRow,
+    User,
+)
 
 
 class ScopedBudgets(NamedTuple):
@@ -172,6 +183,19 @@ class AdminService:
         await self._store.delete_budgets(tenant_id, removed.kind, removed.id)
         await self._on_tenant_change(tenant_id)
         return removed
+
+    # The request log: usage summed by the store, and the requests themselves.
+
+    async def usage(self, query: UsageQuery) -> list[UsageRow]:
+        return await self._store.usage(query)
+
+    async def requests(
+        self, tenant_id: str | None, *, since_ms: int | None, until_ms: int | None, limit: int, before_seq: int | None
+    ) -> list[tuple[int, RequestRecord]]:
+        """Logged requests with their ``seq``, newest first (every tenant's when ``tenant_id`` is None)."""
+        return await self._store.list_requests(
+            tenant_id, since_ms=since_ms, until_ms=until_ms, limit=limit, before_seq=before_seq
+        )
 
     async def _scope(self, tenant_id: str, user_id: str | None, key_id: str | None) -> tuple[ScopeKind, str]:
         await self.tenant(tenant_id)
