@@ -24,6 +24,7 @@ from sluice.admin.service import AdminService
 from sluice.api.anthropic.routes import AnthropicRoutes
 from sluice.api.dispatch import Dispatch, Handler
 from sluice.api.health import HealthRoutes
+from sluice.api.observability import build_observer
 from sluice.api.openai.routes import OpenAIRoutes
 from sluice.api.render import error_body
 from sluice.auth.invalidation import AuthCaches, build_invalidation
@@ -136,10 +137,17 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     owners = {
         alias: settings.providers[m.deployments[0].provider].type for alias, m in settings.models.items()
     }
+    obs = build_observer(settings, store, router)
     max_body = settings.server.max_body_bytes
-    openai = OpenAIRoutes(pipeline, authenticate, max_body, owners)
-    anthropic = AnthropicRoutes(pipeline, max_body)
-    health = HealthRoutes(router, None if counters.redis is None else counters.redis.ping_ms, None if cache is None else cache.health)
+    openai = OpenAIRoutes(pipeline, authenticate, max_body, owners, obs.observer)
+    anthropic = AnthropicRoutes(pipeline, max_body, obs.observer)
+    health = HealthRoutes(
+        router,
+        None if counters.redis is None else counters.redis.ping_ms,
+        None if cache is None else cache.health,
+        database=store.ping,
+        embedding_ms=None if cache is None else cache.embedding_ms,
+    )
 
     invalidation = build_invalidation(settings.state, AuthCaches(resolver, jwt))
     admin_static = {
@@ -166,6 +174,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     routes += [
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),
+        *([Route("/metrics", obs.scrape, methods=["GET"])] if obs.metrics is not None else []),
         Mount("/admin", app=admin),
         Route("/docs", lambda request: RedirectResponse("/admin/docs"), methods=["GET"]),
     ]
@@ -182,9 +191,11 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         await invalidation.start()
         if cache is not None:
             await cache.start()
+        obs.start()
         try:
             yield
         finally:
+            await obs.close()  # in-flight requests are over: their records are queued
             if cache is not None:
                 await cache.close()
             await invalidation.close()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import glob
 import os
+import tempfile
+from collections.abc import Iterator
 
 import click
 import uvicorn
@@ -13,6 +17,7 @@ from sluice.obs.logging import setup_logging
 from sluice.settings import Settings, load_settings
 
 _CONFIG_ENV = "SLUICE_CONFIG_FILE"
+_METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 DEMO_KEY = "sk-sluice-demo"
 
 
@@ -35,6 +40,26 @@ def settle_heap() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
+
+
+@contextlib.contextmanager
+def metrics_dir() -> Iterator[None]:
+    """Several workers share their Prometheus values through files in one directory, which
+    must be set before any worker imports prometheus_client and start empty: the operator's
+    ``PROMETHEUS_MULTIPROC_DIR`` (its old files removed), else a temporary one, removed after."""
+    given = os.environ.get(_METRICS_ENV)
+    if given:
+        os.makedirs(given, exist_ok=True)
+        for old in glob.glob(os.path.join(given, "*.db")):
+            os.remove(old)
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="sluice-metrics-") as path:
+        os.environ[_METRICS_ENV] = path
+        try:
+            yield
+        finally:
+            del os.environ[_METRICS_ENV]
 
 
 def banner(settings: Settings, host: str, port: int, workers: int) -> str:
@@ -80,7 +105,8 @@ def run(settings: Settings, *, config_path: str | None, host: str | None, port: 
     if workers > 1:
         if config_path:
             os.environ[_CONFIG_ENV] = os.path.abspath(config_path)
-        uvicorn.run("sluice.server:create_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+        with metrics_dir():
+            uvicorn.run("sluice.server:create_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
     else:
         from sluice.app import build_app
 

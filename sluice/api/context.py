@@ -10,6 +10,8 @@ from starlette.requests import Request
 from sluice.budgets.pricing import usd_text
 from sluice.limits.counters import Quota, duration_text
 from sluice.pipeline.context import RequestContext
+from sluice.pipeline.observe import Exchange
+from sluice.types import ChatRequest, EmbeddingRequest
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _RATE_LIMIT_HEADERS = tuple(
@@ -23,6 +25,15 @@ def request_id(request: Request) -> str:
     if given is not None and _SAFE_ID.match(given):
         return given
     return "req_" + os.urandom(12).hex()
+
+
+def context(request: Request, ex: Exchange, credential: str | None, body: ChatRequest | EmbeddingRequest) -> RequestContext:
+    """The request's context, with the headers the pipeline reads."""
+    headers = request.headers
+    ctx = RequestContext(ex.request_id, credential, body, started=ex.started)
+    ctx.cache_control = headers.get("cache-control")
+    ctx.traceparent = headers.get("traceparent")
+    return ctx
 
 
 def bearer(request: Request) -> str | None:

@@ -1,25 +1,37 @@
-"""The outermost error handling every data-plane endpoint shares, before and after the first
-byte: a SluiceError renders in the surface's shape, anything else is a logged generic 500."""
+"""The outermost layer every data-plane endpoint shares, before and after the first byte: a
+SluiceError renders in the surface's shape, anything else is a logged generic 500; every answer
+carries ``x-sluice-overhead-ms``; and a model request, once over, is handed to the Observer
+(a stream when its last byte is sent, by ``relay``)."""
 
 from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from sluice.api.body import ClientGone
 from sluice.api.context import request_id
+from sluice.api.sse import SSEResponse
 from sluice.errors import InternalError, SluiceError
+from sluice.pipeline.observe import Exchange, Observer
 from sluice.types import ChunkBatch
 
 log = logging.getLogger("sluice.api")
 
-S = TypeVar("S")
-Handler = Callable[[S, Request, str], Awaitable[Any]]
+CLIENT_GONE = "client_disconnected"
+
+
+class Observed(Protocol):
+    observer: Observer
+
+
+S = TypeVar("S", bound=Observed)
+Handler = Callable[[S, Request, Exchange], Awaitable[Any]]
 RenderError = Callable[[SluiceError, str], Response]
 
 
@@ -27,47 +39,84 @@ def internal_error(rid: str) -> InternalError:
     return InternalError(f"The server had an error processing your request (request id {rid}).")
 
 
-def endpoint(render: RenderError) -> Callable[[Handler[S]], Callable[[S, Request], Awaitable[Any]]]:
-    """Wrap ``async def handler(self, request, request_id)`` with the surface's error rendering."""
+def error_code(err: SluiceError) -> str:
+    return err.code or err.type
+
+
+def endpoint(render: RenderError, name: str | None = None) -> Callable[[Handler[S]], Callable[[S, Request], Awaitable[Any]]]:
+    """Wrap ``async def handler(self, request, exchange)`` with the surface's error rendering.
+    ``name`` (``chat``, ``embeddings``, ``messages``) marks a model request, which is observed."""
 
     def wrap(handler: Handler[S]) -> Callable[[S, Request], Awaitable[Any]]:
         @functools.wraps(handler)
         async def run(self: S, request: Request) -> Any:
-            rid = request_id(request)
+            ex = Exchange(request_id(request), name or "")
+            observer = self.observer if name is not None and self.observer.enabled else None
+            if observer is not None:
+                observer.begin(ex)
+            error = None
             try:
-                return await handler(self, request, rid)
+                response = await handler(self, request, ex)
             except SluiceError as e:
-                return render(e, rid)
+                response, error = render(e, ex.request_id), error_code(e)
             except ClientGone:
-                return Response(status_code=499)  # nobody is listening; nginx's convention
+                response, error = Response(status_code=499), CLIENT_GONE  # nobody is listening; nginx's convention
             except Exception:
-                log.exception("unhandled error", extra={"request_id": rid})
-                return render(internal_error(rid), rid)
+                log.exception("unhandled error", extra={"request_id": ex.request_id})
+                response, error = render(internal_error(ex.request_id), ex.request_id), "server_error"
+            if isinstance(response, SSEResponse):
+                return response  # observed by relay, at its end
+            if error is not None:
+                response.headers["x-sluice-overhead-ms"] = f"{overhead_ms(ex):.3f}"
+            if observer is not None:
+                await observer.finish(ex, response.status_code, error)
+            return response
 
         return run
 
     return wrap
 
 
+def overhead_ms(ex: Exchange) -> float:
+    if ex.ctx is not None:
+        return ex.ctx.overhead_ms()
+    return (time.perf_counter() - ex.started) * 1000
+
+
 async def relay(
     chunks: AsyncIterator[ChunkBatch],
-    rid: str,
+    ex: Exchange,
+    observer: Observer,
     frame: Callable[[ChunkBatch], bytes],
     end: Callable[[], bytes],
     error: Callable[[SluiceError], bytes],
 ) -> AsyncIterator[bytes]:
     """Frame a stream for the wire. After the first byte the status is sent, so a failure
-    becomes the surface's final error event."""
+    becomes the surface's final error event. Observed once it ends, however it ends."""
+    code: str | None = CLIENT_GONE
+    if observer.enabled:
+        observer.watch_stream(ex)
     try:
         async for batch in chunks:
             data = frame(batch)
+            if ex.first_byte is None:
+                ex.first_byte = time.perf_counter()
+            if ex.answer is not None:
+                ex.keep_text(batch)
             if data:
                 yield data
         yield end()
+        code = None
     except SluiceError as e:
+        code = error_code(e)
         yield error(e)
     except Exception:
-        log.exception("unhandled error mid-stream", extra={"request_id": rid})
-        yield error(internal_error(rid))
+        code = "server_error"
+        log.exception("unhandled error mid-stream", extra={"request_id": ex.request_id})
+        yield error(internal_error(ex.request_id))
     finally:
-        await chunks.aclose()  # type: ignore[attr-defined]
+        try:
+            await chunks.aclose()  # type: ignore[attr-defined]
+        finally:
+            if observer.enabled:
+                await observer.finish(ex, 200, code)

@@ -1,7 +1,16 @@
-"""Liveness and readiness for load balancers and orchestrators."""
+"""Liveness and readiness for load balancers and orchestrators.
+
+``/health/ready`` checks each dependency (the database, Redis when distributed, the semantic
+cache's embedding model when on) concurrently, each with a short timeout, and lists each
+deployment's circuit. The status code is the load balancer's answer: 503 only when no deployment
+can take traffic; a dependency down makes the gateway "degraded" (200), because each feature
+then follows its declared fail-open or fail-closed policy and static keys keep working.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 import msgspec
@@ -13,6 +22,8 @@ from sluice.routing.breaker import State
 from sluice.routing.router import Router
 from sluice.types import encoder
 
+CHECK_TIMEOUT_S = 2.0
+
 
 class _Deployment(msgspec.Struct):
     name: str
@@ -21,14 +32,21 @@ class _Deployment(msgspec.Struct):
 
 class _Dependency(msgspec.Struct, omit_defaults=True):
     status: str
+    """``ok``, ``unavailable``, ``timeout`` or ``off``."""
     latency_ms: float | None = None
+    detail: str | None = None
 
 
 class _Ready(msgspec.Struct, omit_defaults=True):
     status: str
     deployments: list[_Deployment]
+    database: _Dependency | None = None
     redis: _Dependency | None = None
+    embedding: _Dependency | None = None
     cache: dict[str, str] | None = None
+
+
+Ping = Callable[[], Awaitable[object]]
 
 
 class HealthRoutes:
@@ -37,30 +55,66 @@ class HealthRoutes:
         router: Router,
         redis_ping_ms: Callable[[], Awaitable[float]] | None,
         cache: Callable[[], dict[str, str]] | None = None,
+        *,
+        database: Ping | None = None,
+        embedding_ms: Callable[[float], Awaitable[float | None]] | None = None,
     ) -> None:
         self._router = router
         self._redis_ping_ms = redis_ping_ms
         self._cache = cache
+        self._database = database
+        self._embedding_ms = embedding_ms
 
     async def live(self, request: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
 
     async def ready(self, request: Request) -> Response:
-        """Ready while at least one deployment's circuit is not open; lists each circuit. Redis
-        down (distributed) is "degraded", still 200: limits then follow ``limits.fail_open``, and
-        the cache is bypassed. ``cache`` says whether the semantic layer is on, and why not."""
         deployments = [_Deployment(d.name, d.breaker.state.value) for d in self._router.deployments]
         ok = any(d.circuit != State.OPEN.value for d in deployments)
-        redis = await _ping(self._redis_ping_ms) if self._redis_ping_ms is not None else None
+        database, redis, embedding = await asyncio.gather(
+            _timed(self._database) if self._database is not None else _none(),
+            _redis(self._redis_ping_ms) if self._redis_ping_ms is not None else _none(),
+            _embedding(self._embedding_ms) if self._embedding_ms is not None else _none(),
+        )
         cache = self._cache() if self._cache is not None else None
-        degraded = (redis is not None and redis.status != "ok") or (cache is not None and cache["exact"] != "ok")
+        degraded = any(d is not None and d.status not in ("ok", "off") for d in (database, redis, embedding))
+        degraded = degraded or (cache is not None and cache["exact"] != "ok")
         status = "unavailable" if not ok else "degraded" if degraded else "ok"
-        body = _Ready(status, deployments, redis, cache)
+        body = _Ready(status, deployments, database, redis, embedding, cache)
         return Response(encoder.encode(body), 200 if ok else 503, media_type="application/json")
 
 
-async def _ping(ping_ms: Callable[[], Awaitable[float]]) -> _Dependency:
+async def _none() -> None:
+    return None
+
+
+async def _timed(ping: Ping) -> _Dependency:
+    started = time.perf_counter()
     try:
-        return _Dependency("ok", round(await ping_ms(), 3))
+        async with asyncio.timeout(CHECK_TIMEOUT_S):
+            await ping()
+    except TimeoutError:
+        return _Dependency("timeout")
+    except StoreUnavailableError as e:
+        return _Dependency("unavailable", detail=e.message)
+    return _Dependency("ok", round((time.perf_counter() - started) * 1000, 3))
+
+
+async def _redis(ping_ms: Callable[[], Awaitable[float]]) -> _Dependency:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_S):
+            return _Dependency("ok", round(await ping_ms(), 3))
+    except TimeoutError:
+        return _Dependency("timeout")
     except StoreUnavailableError:
         return _Dependency("unavailable")
+
+
+async def _embedding(embedding_ms: Callable[[float], Awaitable[float | None]]) -> _Dependency:
+    try:
+        ms = await embedding_ms(CHECK_TIMEOUT_S)
+    except TimeoutError:
+        return _Dependency("timeout", detail="the model is loading or slow")
+    except Exception as e:  # an upstream embedding model's failure, whatever its kind
+        return _Dependency("unavailable", detail=type(e).__name__)
+    return _Dependency("off") if ms is None else _Dependency("ok", round(ms, 3))

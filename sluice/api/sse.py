@@ -34,7 +34,12 @@ class SSEResponse:
 
         watcher = asyncio.create_task(watch())
         try:
+            # The body starts before anything can be awaited here: an async generator closed
+            # before it started would skip its own ``finally`` (settle, the request's record).
+            first = await anext(self._body, b"")
             await send({"type": "http.response.start", "status": 200, "headers": self._headers})
+            if first:
+                await send({"type": "http.response.body", "body": first, "more_body": True})
             async for data in self._body:
                 await send({"type": "http.response.body", "body": data, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})

@@ -162,6 +162,7 @@ class JwtVerifier:
             user_id=user_id,
             limits=await self._limits_for(tenant_id, user_id, None),
             cache_policy=cache_policy_of(tenant),
+            log_payloads=tenant.log_payloads,
         )
 
     def forget_tenant(self, tenant_id: str) -> None:

@@ -32,6 +32,8 @@ class Principal:
     """The limits that apply to this caller, broadest scope first (tenant, user, key)."""
     cache_policy: CachePolicy | None = None
     """The tenant's response-cache policy; None: the config's."""
+    log_payloads: bool | None = None
+    """May this tenant's prompts and answers be logged (redacted); None: the config's default."""
 
     def may_use(self, alias: str) -> bool:
         return self.allowed_models is None or alias in self.allowed_models

@@ -98,6 +98,7 @@ class KeyResolver:
                 key_id=record.id,
                 limits=await self._load_limits(record.tenant_id, record.user_id, record.id),
                 cache_policy=cache_policy_of(tenant),
+                log_payloads=tenant.log_payloads,
             )
         entry = _KeyEntry(now + self._ttl_s, record, principal)
         self._remember(self._keys, hex_digest, entry, epoch)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import msgspec
 
 
-class RequestRecord(msgspec.Struct, frozen=True, omit_defaults=True):
+class RequestRecord(msgspec.Struct, frozen=True):
     id: str
     """The request id (``x-request-id``)."""
     ts_ms: int
@@ -14,7 +14,8 @@ class RequestRecord(msgspec.Struct, frozen=True, omit_defaults=True):
     endpoint: str
     """``chat``, ``embeddings`` or ``messages`` (the Anthropic surface)."""
     status: int
-    """The HTTP status the client got (a stream that failed after its first byte: the error's)."""
+    """The HTTP status the client got (a stream that fails after its first byte still got 200:
+    ``error_type`` says how it ended)."""
     latency_ms: float
     """Arrival to the last byte sent."""
     tenant_id: str | None = None

@@ -94,6 +94,16 @@ class CacheStage:
                 log.error("semantic cache off: %s", self.semantic_off)
                 self._semantic = None
 
+    async def embedding_ms(self, timeout_s: float) -> float | None:
+        """How long the semantic layer's embedding model takes to embed a word (None: the layer
+        is off). The first call loads a local model; past ``timeout_s`` it raises TimeoutError
+        and the embedding goes on in the background."""
+        if self._semantic is None:
+            return None
+        started = time.perf_counter()
+        await asyncio.wait_for(asyncio.shield(self._semantic.embed("ready")), timeout_s)
+        return (time.perf_counter() - started) * 1000
+
     def health(self) -> dict[str, str]:
         return {
             "exact": "unavailable" if self._degraded else "ok",

@@ -17,7 +17,7 @@ class Breaker:
     """Opens after ``failure_threshold`` consecutive failures; after ``open_s`` lets one probe
     through (half-open): its success closes the circuit, its failure opens it again."""
 
-    __slots__ = ("_clock", "_failures", "_open_s", "_opened_at", "_probing", "_threshold")
+    __slots__ = ("_clock", "_failures", "_notify", "_open_s", "_opened_at", "_probing", "_threshold")
 
     def __init__(self, failure_threshold: int, open_s: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._threshold = failure_threshold
@@ -26,6 +26,16 @@ class Breaker:
         self._failures = 0
         self._opened_at: float | None = None
         self._probing = False
+        self._notify: Callable[[str], None] | None = None
+
+    def watch(self, notify: Callable[[str], None]) -> None:
+        """Call ``notify(state)`` on every change this breaker makes (for the circuit gauge);
+        open turning half-open with time is reported when the probe is let through."""
+        self._notify = notify
+
+    def _changed(self, state: State) -> None:
+        if self._notify is not None:
+            self._notify(state.value)
 
     @property
     def state(self) -> State:
@@ -42,18 +52,22 @@ class Breaker:
         if self._probing or self._clock() - self._opened_at < self._open_s:
             return False
         self._probing = True
+        self._changed(State.HALF_OPEN)
         return True
 
     def record_success(self) -> None:
         self._failures = 0
-        self._opened_at = None
-        self._probing = False
+        if self._opened_at is not None:
+            self._opened_at = None
+            self._probing = False
+            self._changed(State.CLOSED)
 
     def record_failure(self) -> None:
         self._failures += 1
         if self._probing or self._failures >= self._threshold:
             self._opened_at = self._clock()
             self._probing = False
+            self._changed(State.OPEN)
 
     def release_probe(self) -> None:
         """The probe ended without a verdict (the client left): let another one through."""

@@ -10,12 +10,12 @@ from sluice.api.anthropic.errors import render_error
 from sluice.api.anthropic.stream import MessagesStreamEncoder
 from sluice.api.anthropic.translate import decode_messages_request, to_chat_request, to_messages_response
 from sluice.api.body import read_body
-from sluice.api.context import bearer, cost_comment, raw_headers, reply_headers
+from sluice.api.context import bearer, context, cost_comment, raw_headers, reply_headers
 from sluice.api.endpoint import endpoint, relay
 from sluice.api.render import error_headers
 from sluice.api.sse import SSEResponse
 from sluice.errors import SluiceError
-from sluice.pipeline.context import RequestContext
+from sluice.pipeline.observe import Exchange, Observer
 from sluice.pipeline.runner import Pipeline
 
 
@@ -26,20 +26,21 @@ def _error(err: SluiceError, rid: str) -> Response:
 
 
 class AnthropicRoutes:
-    def __init__(self, pipeline: Pipeline, max_body_bytes: int) -> None:
+    def __init__(self, pipeline: Pipeline, max_body_bytes: int, observer: Observer | None = None) -> None:
+        self.observer = observer or Observer()
         self._pipeline = pipeline
         self._max_body = max_body_bytes
 
-    @endpoint(_error)
-    async def messages(self, request: Request, rid: str) -> Response | SSEResponse:
+    @endpoint(_error, "messages")
+    async def messages(self, request: Request, ex: Exchange) -> Response | SSEResponse:
         body = await read_body(request, self._max_body)
         wire = decode_messages_request(body)
         credential = request.headers.get("x-api-key") or bearer(request)
-        ctx = RequestContext(rid, credential, to_chat_request(wire))
-        ctx.cache_control = request.headers.get("cache-control")
+        ctx = ex.ctx = context(request, ex, credential, to_chat_request(wire))
         if wire.stream:
             chunks = await self._pipeline.stream(ctx)
             enc = MessagesStreamEncoder(wire.model)
-            return SSEResponse(relay(chunks, rid, enc.encode, lambda: cost_comment(ctx) + enc.finish(), enc.error), raw_headers(reply_headers(ctx)))
-        response = await self._pipeline.chat(ctx)
+            frames = relay(chunks, ex, self.observer, enc.encode, lambda: cost_comment(ctx) + enc.finish(), enc.error)
+            return SSEResponse(frames, raw_headers(reply_headers(ctx)))
+        response = ex.response = await self._pipeline.chat(ctx)
         return Response(to_messages_response(response, wire.model), 200, reply_headers(ctx), media_type="application/json")

@@ -9,13 +9,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sluice.api.body import decode, read_body
-from sluice.api.context import bearer, cost_comment, raw_headers, reply_headers
+from sluice.api.context import bearer, context, cost_comment, raw_headers, reply_headers
 from sluice.api.endpoint import endpoint, relay
 from sluice.api.render import error_body, error_response
 from sluice.api.sse import SSEResponse
 from sluice.errors import NotFoundError, SluiceError
 from sluice.pipeline.authenticate import AuthenticateStage
-from sluice.pipeline.context import RequestContext
+from sluice.pipeline.observe import Exchange, Observer
 from sluice.pipeline.runner import Pipeline
 from sluice.types import ChunkBatch, chat_request_decoder, embedding_request_decoder, encoder
 
@@ -45,34 +45,40 @@ def _error_event(err: SluiceError) -> bytes:
 
 class OpenAIRoutes:
     def __init__(
-        self, pipeline: Pipeline, authenticate: AuthenticateStage, max_body_bytes: int, models: dict[str, str]
+        self,
+        pipeline: Pipeline,
+        authenticate: AuthenticateStage,
+        max_body_bytes: int,
+        models: dict[str, str],
+        observer: Observer | None = None,
     ) -> None:
+        self.observer = observer or Observer()
         self._pipeline = pipeline
         self._authenticate = authenticate
         self._max_body = max_body_bytes
         self._models = models
         self._created = int(time.time())
 
-    @endpoint(error_response)
-    async def chat_completions(self, request: Request, rid: str) -> Response | SSEResponse:
+    @endpoint(error_response, "chat")
+    async def chat_completions(self, request: Request, ex: Exchange) -> Response | SSEResponse:
         body = await read_body(request, self._max_body)
-        ctx = RequestContext(rid, bearer(request), decode(body, chat_request_decoder))
-        ctx.cache_control = request.headers.get("cache-control")
+        ctx = ex.ctx = context(request, ex, bearer(request), decode(body, chat_request_decoder))
         if ctx.request.stream:  # type: ignore[union-attr]
             chunks = await self._pipeline.stream(ctx)
-            return SSEResponse(relay(chunks, rid, _frame, lambda: cost_comment(ctx) + _DONE, _error_event), raw_headers(reply_headers(ctx)))
-        response = await self._pipeline.chat(ctx)
+            frames = relay(chunks, ex, self.observer, _frame, lambda: cost_comment(ctx) + _DONE, _error_event)
+            return SSEResponse(frames, raw_headers(reply_headers(ctx)))
+        response = ex.response = await self._pipeline.chat(ctx)
         return Response(encoder.encode(response), 200, reply_headers(ctx), media_type="application/json")
 
-    @endpoint(error_response)
-    async def embeddings(self, request: Request, rid: str) -> Response:
+    @endpoint(error_response, "embeddings")
+    async def embeddings(self, request: Request, ex: Exchange) -> Response:
         body = await read_body(request, self._max_body)
-        ctx = RequestContext(rid, bearer(request), decode(body, embedding_request_decoder))
+        ctx = ex.ctx = context(request, ex, bearer(request), decode(body, embedding_request_decoder))
         response = await self._pipeline.embed(ctx)
         return Response(encoder.encode(response), 200, reply_headers(ctx), media_type="application/json")
 
     @endpoint(error_response)
-    async def models(self, request: Request, rid: str) -> Response:
+    async def models(self, request: Request, ex: Exchange) -> Response:
         """The aliases this key may use."""
         principal = await self._authenticate.principal(bearer(request))
         data = [
@@ -81,15 +87,19 @@ class OpenAIRoutes:
             if principal.may_use(alias)
         ]
         return Response(
-            encoder.encode(_ModelList("list", data)), headers={"x-request-id": rid}, media_type="application/json"
+            encoder.encode(_ModelList("list", data)), headers=_headers(ex), media_type="application/json"
         )
 
     @endpoint(error_response)
-    async def model(self, request: Request, rid: str) -> Response:
+    async def model(self, request: Request, ex: Exchange) -> Response:
         """One alias, or 404 as for a model that does not exist (or that this key may not use)."""
         principal = await self._authenticate.principal(bearer(request))
         alias = request.path_params["model"]
         if alias not in self._models or not principal.may_use(alias):
             raise NotFoundError(f"The model `{alias}` does not exist or you do not have access to it.", param="model")
         body = _Model(alias, "model", self._created, self._models[alias])
-        return Response(encoder.encode(body), headers={"x-request-id": rid}, media_type="application/json")
+        return Response(encoder.encode(body), headers=_headers(ex), media_type="application/json")
+
+
+def _headers(ex: Exchange) -> dict[str, str]:
+    return {"x-request-id": ex.request_id, "x-sluice-overhead-ms": f"{(time.perf_counter() - ex.started) * 1000:.3f}"}

@@ -1,0 +1,213 @@
+"""Prometheus metrics: one ``Metrics`` per process, fed one RequestRecord per finished request.
+
+Each process keeps its own registry. With several workers (``PROMETHEUS_MULTIPROC_DIR`` set
+before ``prometheus_client`` is imported, which ``sluice serve --workers N`` does), the values
+live in memory-mapped files that ``/metrics`` merges across the workers.
+
+Label children are looked up once per label set and kept: ``.labels()`` costs ~2 µs, an
+increment on a kept child ~0.6 µs. The tenant label is off by default (its cardinality is the
+operator's to choose) and, when on, capped at ``max_tenants`` values per process; later tenants
+are counted as ``other``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+
+from sluice.obs.record import RequestRecord
+
+disable_created_metrics()  # no ``*_created`` series: a third fewer lines per scrape, nothing lost
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+STATIC_TENANT = "-"
+"""The tenant label of the config's static keys (and of requests refused before authentication)."""
+OTHER_TENANT = "other"
+
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120)
+_OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
+_CIRCUIT_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+_REJECTIONS = {
+    "rate_limit_exceeded": "rate_limit",
+    "concurrency_limit_exceeded": "rate_limit",
+    "insufficient_quota": "budget",
+    "budget_exceeded": "budget",
+    "context_length_exceeded": "input_tokens",
+}
+"""Error codes that mean the gateway itself refused the request, by reason."""
+
+
+class AttemptLike(Protocol):
+    deployment: str
+    error: str | None
+    latency_s: float
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+
+
+class Metrics:
+    def __init__(self, *, tenant_label: bool = False, max_tenants: int = 100) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._multiprocess = multiprocess_dir() is not None
+        if not self._multiprocess:
+            ProcessCollector(registry=self.registry)
+        self._tenant_label = tenant_label
+        self._max_tenants = max_tenants
+        self._tenants: set[str] = set()
+        t = ("tenant",) if tenant_label else ()
+        r = self.registry
+
+        def counter(name: str, doc: str, labels: tuple[str, ...]) -> Counter:
+            return Counter(name, doc, labels, registry=r)
+
+        def histogram(name: str, doc: str, labels: tuple[str, ...], buckets: tuple[float, ...]) -> Histogram:
+            return Histogram(name, doc, labels, registry=r, buckets=buckets)
+
+        def gauge(name: str, doc: str, labels: tuple[str, ...], mode: str) -> Gauge:
+            return Gauge(name, doc, labels, registry=r, multiprocess_mode=mode)  # type: ignore[arg-type]
+
+        self._requests = counter(
+            "sluice_requests", "Requests finished, by endpoint, model alias, deployment, status and error type.",
+            ("endpoint", "model", "deployment", "status", "error_type", *t),
+        )
+        self._latency = histogram(
+            "sluice_request_duration_seconds", "Arrival to last byte.", ("endpoint", "model"), _LATENCY_BUCKETS
+        )
+        self._overhead = histogram(
+            "sluice_overhead_seconds", "The gateway's own time per request, without the upstream attempts.",
+            ("endpoint",), _OVERHEAD_BUCKETS,
+        )
+        self._ttft = histogram(
+            "sluice_time_to_first_token_seconds", "Arrival to the first chunk sent, streams only.", ("model",), _LATENCY_BUCKETS
+        )
+        self._upstream = histogram(
+            "sluice_upstream_duration_seconds", "One upstream attempt, by deployment and outcome (ok or error).",
+            ("deployment", "outcome"), _LATENCY_BUCKETS,
+        )
+        self._attempts = counter(
+            "sluice_upstream_attempts", "Upstream attempts, by deployment and result (ok or the error code).",
+            ("deployment", "result"),
+        )
+        self._retries = counter("sluice_retries", "Attempts beyond the first, by model alias.", ("model",))
+        self._fallbacks = counter("sluice_fallbacks", "Requests answered by a fallback alias.", ("model",))
+        self._tokens = counter(
+            "sluice_tokens", "Tokens by model alias and kind (input, output, cached: input from the provider's prompt cache).",
+            ("model", "kind", *t),
+        )
+        self._cost = counter("sluice_cost_usd", "Spend in USD by model alias.", ("model", *t))
+        self._cache = counter("sluice_cache_requests", "Response-cache outcomes: hit, semantic, miss.", ("outcome",))
+        self._saved_tokens = counter("sluice_cache_saved_tokens", "Tokens cache hits did not spend.", ("outcome",))
+        self._saved_usd = counter("sluice_cache_saved_usd", "USD cache hits did not spend.", ("outcome",))
+        self._rejections = counter(
+            "sluice_rejections", "Requests the gateway refused itself: rate_limit, budget, input_tokens.", ("reason", *t)
+        )
+        self._guardrails = counter(
+            "sluice_guardrail_actions", "Guardrail actions by stage (input, output), category and action.",
+            ("stage", "category", "action"),
+        )
+        self.in_flight = gauge("sluice_in_flight_requests", "Requests being served.", (), "livesum")
+        self._circuit = gauge(
+            "sluice_circuit_state", "A deployment's circuit breaker: 0 closed, 1 half-open, 2 open (the worst of the workers).",
+            ("deployment",), "livemax",
+        )
+        self.log_queue = gauge("sluice_request_log_queue", "Request records waiting for the writer.", (), "livesum")
+        self.log_written = counter("sluice_request_log_written", "Request records stored.", ())
+        self.log_dropped = counter(
+            "sluice_request_log_dropped", "Request records dropped because the writer's queue was full.", ()
+        )
+        self._children: dict[Any, Any] = {}
+
+    def _child(self, metric: Any, labels: tuple[str, ...]) -> Any:
+        key = (id(metric), labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+    def _tenant(self, tenant_id: str | None) -> tuple[str, ...]:
+        if not self._tenant_label:
+            return ()
+        if tenant_id is None:
+            return (STATIC_TENANT,)
+        if tenant_id in self._tenants:
+            return (tenant_id,)
+        if len(self._tenants) >= self._max_tenants:
+            return (OTHER_TENANT,)
+        self._tenants.add(tenant_id)
+        return (tenant_id,)
+
+    def observe(self, r: RequestRecord, attempts: Iterable[AttemptLike]) -> None:
+        """Count one finished request."""
+        c = self._child
+        tenant = self._tenant(r.tenant_id)
+        model = r.model or ""
+        c(self._requests, (r.endpoint, model, r.deployment or "", str(r.status), r.error_type or "", *tenant)).inc()
+        c(self._latency, (r.endpoint, model)).observe(r.latency_ms / 1000)
+        c(self._overhead, (r.endpoint,)).observe(r.overhead_ms / 1000)
+        if r.ttft_ms is not None:
+            c(self._ttft, (model,)).observe(r.ttft_ms / 1000)
+        n = 0
+        for a in attempts:
+            n += 1
+            c(self._upstream, (a.deployment, "ok" if a.error is None else "error")).observe(a.latency_s)
+            c(self._attempts, (a.deployment, a.error or "ok")).inc()
+        if n > 1:
+            c(self._retries, (model,)).inc(n - 1)
+        if r.fallback:
+            c(self._fallbacks, (model,)).inc()
+        if r.input_tokens:
+            c(self._tokens, (model, "input", *tenant)).inc(r.input_tokens)
+        if r.output_tokens:
+            c(self._tokens, (model, "output", *tenant)).inc(r.output_tokens)
+        if r.cached_tokens:
+            c(self._tokens, (model, "cached", *tenant)).inc(r.cached_tokens)
+        if r.cost_micros:
+            c(self._cost, (model, *tenant)).inc(r.cost_micros / 1_000_000)
+        if r.cache is not None and r.status == 200:  # a hit rate among answered requests
+            c(self._cache, (r.cache,)).inc()
+            if r.saved_tokens:
+                c(self._saved_tokens, (r.cache,)).inc(r.saved_tokens)
+            if r.saved_micros:
+                c(self._saved_usd, (r.cache,)).inc(r.saved_micros / 1_000_000)
+        if r.error_type is not None:
+            reason = _REJECTIONS.get(r.error_type)
+            if reason is not None:
+                c(self._rejections, (reason, *tenant)).inc()
+
+    def guardrail(self, stage: str, category: str, action: str) -> None:
+        self._child(self._guardrails, (stage, category, action)).inc()
+
+    def circuit(self, deployment: str) -> Callable[[str], None]:
+        """A setter for one deployment's circuit state (a breaker calls it on each change)."""
+        child = self._circuit.labels(deployment)
+        child.set(0)
+        return lambda state: child.set(_CIRCUIT_VALUES[state])
+
+    def scrape(self) -> bytes:
+        """The text exposition: this process's registry, or every worker's when multiprocess."""
+        if not self._multiprocess:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged)
+        return generate_latest(merged)
+
+    @staticmethod
+    def process_exited(pid: int) -> None:
+        """Drop a finished worker's live gauges (in-flight, queue, circuit) from the merge."""
+        path = multiprocess_dir()
+        if path is not None:
+            multiprocess.mark_process_dead(pid, path)

@@ -1,0 +1,173 @@
+"""The end of every request: what the surface saw (``Exchange``) and what the pipeline left in
+its RequestContext become one RequestRecord, which goes to the metrics, the request line and the
+request log. Each sink is optional; with all three off, finishing a request costs nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sluice.obs.access import AccessLog
+from sluice.obs.metrics import Metrics
+from sluice.obs.record import RequestRecord
+from sluice.pipeline.context import RequestContext
+from sluice.store.log_writer import RequestLogWriter
+from sluice.types import ChatRequest, ChatResponse, ChunkBatch, Usage
+
+Redact = Callable[[str], str]
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One data-plane request as its surface handles it, from arrival to the last byte."""
+
+    request_id: str
+    endpoint: str
+    """``chat``, ``embeddings`` or ``messages``."""
+    started: float = field(default_factory=time.perf_counter)
+    arrived_ms: int = field(default_factory=lambda: time.time_ns() // 1_000_000)
+    ctx: RequestContext | None = None
+    """Set by the handler once the body is decoded."""
+    first_byte: float | None = None
+    """When a stream's first chunk was sent."""
+    response: ChatResponse | None = None
+    """A JSON answer, as sent."""
+    answer: list[str] | None = None
+    """A stream's text as it was sent, kept only when the answer may be logged."""
+    stream: bool = False
+    finished: bool = False
+
+    def keep_text(self, batch: ChunkBatch) -> None:
+        parts = self.answer
+        if parts is None:
+            return
+        for c in batch:
+            for choice in c.choices:
+                if choice.delta.content:
+                    parts.append(choice.delta.content)
+
+
+class Observer:
+    def __init__(
+        self,
+        *,
+        metrics: Metrics | None = None,
+        access: AccessLog | None = None,
+        writer: RequestLogWriter | None = None,
+        payloads: bool = False,
+        redact: Redact | None = None,
+    ) -> None:
+        self._metrics = metrics
+        self._access = access
+        self._writer = writer
+        self._payloads = payloads
+        self._redact = redact
+        self.enabled = metrics is not None or access is not None or writer is not None
+
+    def begin(self, ex: Exchange) -> None:
+        if self._metrics is not None:
+            self._metrics.in_flight.inc()
+
+    def payloads_allowed(self, ctx: RequestContext) -> bool:
+        """May this request's prompt and answer be logged: the tenant's policy, else the config's."""
+        if self._redact is None or ctx.principal is None:
+            return False
+        own = ctx.principal.log_payloads
+        return self._payloads if own is None else own
+
+    def watch_stream(self, ex: Exchange) -> None:
+        """A stream is starting: keep its text if its answer may be logged."""
+        ex.stream = True
+        if ex.ctx is not None and self.enabled and self.payloads_allowed(ex.ctx):
+            ex.answer = []
+
+    async def finish(self, ex: Exchange, status: int, error: str | None) -> None:
+        """Once per exchange (later calls do nothing)."""
+        if ex.finished:
+            return
+        ex.finished = True
+        if not self.enabled:
+            return
+        record = self.record(ex, status, error)
+        if self._metrics is not None:
+            self._metrics.in_flight.dec()
+            self._metrics.observe(record, ex.ctx.attempts if ex.ctx is not None else ())
+        if self._access is not None:
+            self._access.write(record)
+        if self._writer is not None:
+            await self._writer.put(record)
+
+    def record(self, ex: Exchange, status: int, error: str | None) -> RequestRecord:
+        now = time.perf_counter()
+        latency_ms = (now - ex.started) * 1000
+        ttft_ms = (ex.first_byte - ex.started) * 1000 if ex.first_byte is not None else None
+        ctx = ex.ctx
+        if ctx is None:
+            return RequestRecord(
+                ex.request_id, ex.arrived_ms, ex.endpoint, status, latency_ms,
+                error_type=error, stream=ex.stream, overhead_ms=latency_ms,
+            )
+        p = ctx.principal
+        upstream_s = sum(a.latency_s for a in ctx.attempts)
+        input_tokens = output_tokens = cached_tokens = 0
+        u = ctx.usage
+        if u is not None:
+            input_tokens = u.prompt_tokens
+            if isinstance(u, Usage):
+                output_tokens = u.completion_tokens
+                if u.prompt_tokens_details is not None:
+                    cached_tokens = u.prompt_tokens_details.cached_tokens
+        model = ctx.request.model
+        prompt = answer = None
+        if ex.answer is not None or (self._redact is not None and self.payloads_allowed(ctx)):
+            prompt, answer = self._texts(ctx, ex)
+        return RequestRecord(
+            ex.request_id,
+            ex.arrived_ms,
+            ex.endpoint,
+            status,
+            latency_ms,
+            tenant_id=p.tenant_id if p is not None else None,
+            user_id=p.user_id if p is not None else None,
+            key_id=p.key_id if p is not None else None,
+            key_prefix=p.key_name if p is not None else None,
+            model=model,
+            deployment=ctx.deployment.name if ctx.deployment is not None else None,
+            error_type=error,
+            stream=ex.stream,
+            ttft_ms=ttft_ms,
+            upstream_ms=upstream_s * 1000,
+            overhead_ms=max(0.0, latency_ms - upstream_s * 1000),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cached_tokens=cached_tokens,
+            cost_micros=ctx.cost_micros or 0,
+            cache=ctx.cache_status,
+            saved_tokens=ctx.saved_tokens,
+            saved_micros=ctx.saved_micros,
+            attempts=len(ctx.attempts),
+            fallback=ctx.deployment is not None and bool(ctx.attempts) and ctx.attempts[-1].alias != model,
+            prompt=prompt,
+            answer=answer,
+        )
+
+    def _texts(self, ctx: RequestContext, ex: Exchange) -> tuple[str | None, str | None]:
+        redact = self._redact
+        assert redact is not None
+        request = ctx.request
+        prompt = None
+        if isinstance(request, ChatRequest):
+            parts = []
+            for m in request.messages:
+                if isinstance(m.content, str):
+                    parts.append(f"{m.role}: {m.content}")
+                elif m.content:
+                    parts.append(f"{m.role}: " + " ".join(p.text for p in m.content if p.text))
+            prompt = redact("\n".join(parts))
+        answer = None
+        if ex.answer is not None:
+            answer = redact("".join(ex.answer))
+        elif ex.response is not None and ex.response.choices:
+            answer = redact(ex.response.choices[0].message.content or "")
+        return prompt, answer

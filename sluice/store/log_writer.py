@@ -1,0 +1,148 @@
+"""The request log's writer: records queue in memory and reach the store in batches, one
+transaction per batch, from one background task. The request path only appends.
+
+The queue is bounded (``queue_max``). When it is full (the database has been down for a while)
+the declared policy applies: ``drop`` counts the new record as dropped and moves on, ``wait``
+makes the finishing request wait for room. A failed write keeps its batch at the head of the
+queue and is retried with backoff. ``close`` writes everything still queued before it returns,
+so a clean shutdown loses nothing unless the database stays down past the deadline (then how
+many records were lost is logged as an error).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Literal
+
+from sluice.errors import StoreUnavailableError
+from sluice.obs.record import RequestRecord
+from sluice.store.protocols import Store
+
+log = logging.getLogger("sluice.store")
+
+RETRY_MIN_S = 0.5
+RETRY_MAX_S = 5.0
+
+
+class RequestLogWriter:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        queue_max: int,
+        when_full: Literal["drop", "wait"],
+        batch_max: int,
+        flush_s: float,
+        on_queue: Callable[[int], None] = lambda n: None,
+        on_written: Callable[[int], None] = lambda n: None,
+        on_dropped: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._store = store
+        self._max = queue_max
+        self._wait = when_full == "wait"
+        self._batch_max = batch_max
+        self._flush_s = flush_s
+        self._on_queue = on_queue
+        self._on_written = on_written
+        self._on_dropped = on_dropped
+        self._queue: deque[RequestRecord] = deque()
+        self._ready = asyncio.Event()
+        """Set when a batch is full, or a record has waited ``flush_s``."""
+        self._room = asyncio.Event()
+        self._closing = False
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self.dropped = 0
+
+    def __len__(self) -> int:
+        return len(self._queue)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="request-log-writer")
+
+    async def put(self, record: RequestRecord) -> None:
+        """Queue one record (returns at once unless the queue is full and the policy is wait)."""
+        while len(self._queue) >= self._max:
+            if not self._wait or self._closing:
+                self.dropped += 1
+                self._on_dropped()
+                return
+            self._room.clear()
+            await self._room.wait()
+        self._queue.append(record)
+        n = len(self._queue)
+        self._on_queue(n)
+        if n >= self._batch_max:
+            self._ready.set()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._flush_s, self._ready.set)
+
+    async def _loop(self) -> None:
+        backoff = RETRY_MIN_S
+        while not self._closing:
+            await self._ready.wait()
+            if self._closing:
+                return
+            try:
+                await self._write_batch()
+                backoff = RETRY_MIN_S
+            except Exception as e:  # the database down (StoreUnavailableError), or a bug: never lose the loop
+                if isinstance(e, StoreUnavailableError):
+                    log.warning("request log: %s; retrying in %.1fs (%d records queued)", e.message, backoff, len(self._queue))
+                else:
+                    log.exception("request log: write failed; retrying in %.1fs", backoff)
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(backoff):
+                        await self._stop.wait()
+                backoff = min(backoff * 2, RETRY_MAX_S)
+                self._ready.set()
+
+    async def _write_batch(self) -> None:
+        """Write up to ``batch_max`` records from the head of the queue; they leave it only once
+        stored. Re-arms the trigger for what is left."""
+        self._ready.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        q = self._queue
+        batch = [q[i] for i in range(min(len(q), self._batch_max))]
+        if not batch:
+            return
+        await self._store.write_requests(batch)
+        for _ in batch:
+            q.popleft()
+        self._on_written(len(batch))
+        self._on_queue(len(q))
+        self._room.set()
+        if len(q) >= self._batch_max:
+            self._ready.set()
+        elif q:
+            self._timer = asyncio.get_running_loop().call_later(self._flush_s, self._ready.set)
+
+    async def close(self, deadline_s: float = 10.0) -> None:
+        """Stop the loop (never mid-write) and write what is queued, retrying until the deadline."""
+        self._closing = True
+        self._stop.set()
+        self._ready.set()
+        self._room.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline_s
+        while self._queue:
+            try:
+                await self._write_batch()
+            except StoreUnavailableError as e:
+                if loop.time() >= end:
+                    log.error("request log: %d records lost at shutdown: %s", len(self._queue), e.message)
+                    return
+                await asyncio.sleep(min(RETRY_MIN_S, max(0.0, end - loop.time())))
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
