@@ -3,8 +3,9 @@ transaction per batch, from one background task. The request path only appends.
 
 The queue is bounded (``queue_max``). When it is full (the database has been down for a while)
 the declared policy applies: ``drop`` counts the new record as dropped and moves on, ``wait``
-makes the finishing request wait for room. A failed write keeps its batch at the head of the
-queue and is retried with backoff. ``close`` writes everything still queued before it returns,
+makes the finishing request wait for room. A write the database is down for keeps its batch at
+the head of the queue, retried with backoff; a batch refused for what is in it is written one
+record at a time, and the records refused are dropped, counted and logged. ``close`` writes everything still queued before it returns,
 so a clean shutdown loses nothing unless the database stays down past the deadline (then how
 many records were lost is logged as an error).
 """
@@ -91,11 +92,8 @@ class RequestLogWriter:
             try:
                 await self._write_batch()
                 backoff = RETRY_MIN_S
-            except Exception as e:  # the database down (StoreUnavailableError), or a bug: never lose the loop
-                if isinstance(e, StoreUnavailableError):
-                    log.warning("request log: %s; retrying in %.1fs (%d records queued)", e.message, backoff, len(self._queue))
-                else:
-                    log.exception("request log: write failed; retrying in %.1fs", backoff)
+            except StoreUnavailableError as e:
+                log.warning("request log: %s; retrying in %.1fs (%d records queued)", e.message, backoff, len(self._queue))
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(backoff):
                         await self._stop.wait()
@@ -113,16 +111,39 @@ class RequestLogWriter:
         batch = [q[i] for i in range(min(len(q), self._batch_max))]
         if not batch:
             return
-        await self._store.write_requests(batch)
+        try:
+            await self._store.write_requests(batch)
+            written = len(batch)
+        except StoreUnavailableError:
+            raise  # the database is down: the batch stays queued and is retried
+        except Exception:
+            written = await self._one_by_one(batch)
         for _ in batch:
             q.popleft()
-        self._on_written(len(batch))
+        self._on_written(written)
         self._on_queue(len(q))
         self._room.set()
         if len(q) >= self._batch_max:
             self._ready.set()
         elif q:
             self._timer = asyncio.get_running_loop().call_later(self._flush_s, self._ready.set)
+
+    async def _one_by_one(self, batch: list[RequestRecord]) -> int:
+        """A batch the database refused for what is in it (not an outage): store its records
+        one at a time and drop, counted and logged, those it refuses, so one bad record can
+        never hold up the queue."""
+        written = 0
+        for r in batch:
+            try:
+                await self._store.write_requests([r])
+                written += 1
+            except StoreUnavailableError:
+                raise
+            except Exception:
+                log.exception("request log: record %s refused by the database; dropped", r.id)
+                self.dropped += 1
+                self._on_dropped()
+        return written
 
     async def close(self, deadline_s: float = 10.0) -> None:
         """Stop the loop (never mid-write) and write what is queued, retrying until the deadline."""

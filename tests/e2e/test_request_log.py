@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import msgspec
 
 from sluice.obs.record import RequestRecord
 from tests.conftest import DEMO_KEY, sim_config
+from tests.fixtures.http import call
 from tests.fixtures.procs import Proc
 
 CLIENTS = 8
@@ -141,3 +143,85 @@ def test_each_request_is_one_json_line_with_every_field_and_no_secret(gateway, s
     for secret in (APP_KEY, WRONG_KEY, "sk-upstream-secret"):
         assert secret not in text
     assert not any("Bearer" in str(v) for line in lines for v in line.values())
+
+
+ADMIN = "sk-admin-usage"
+
+
+def test_usage_totals_equal_the_costs_the_clients_were_charged(gateway, sim_server: Proc) -> None:
+    config = sim_config()
+    config["admin"] = {"keys": [{"key": ADMIN, "name": "ops"}]}
+    config["providers"]["up"] = {"type": "openai", "base_url": f"{sim_server.base_url}/v1", "api_key": "sk-up"}
+    config["models"]["priced"] = {"deployments": [{"provider": "up", "model": "sim-priced"}]}
+    config["pricing"] = {"sim-priced": {"input_usd_per_mtok": 2.5, "output_usd_per_mtok": 10}}
+    config["request_log"] = {"flush_ms": 20}
+    gw = gateway(config)
+    admin = {"authorization": f"Bearer {ADMIN}"}
+    keys = {}
+    for tenant in ("acme", "globex"):
+        assert call("POST", gw.base_url + "/admin/tenants", {"id": tenant, "name": tenant}, admin).status == 201
+        keys[tenant] = call("POST", gw.base_url + f"/admin/tenants/{tenant}/keys", {"name": "app"}, admin).json()["key"]
+    charged: dict[str, Decimal] = {"acme": Decimal(0), "globex": Decimal(0)}
+    for i in range(7):
+        tenant = "acme" if i % 3 else "globex"
+        r = call(
+            "POST", gw.base_url + "/v1/chat/completions",
+            {"model": "priced", "messages": [{"role": "user", "content": "count " + "word " * i}]},
+            {"authorization": f"Bearer {keys[tenant]}"},
+        )
+        assert r.status == 200
+        charged[tenant] += Decimal(r.headers["x-sluice-cost-usd"])
+    assert call("POST", gw.base_url + "/v1/chat/completions", {"model": "priced", "messages": []}, {"authorization": f"Bearer {keys['acme']}"}).status == 400
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        usage = call("GET", gw.base_url + "/admin/usage?group_by=tenant", headers=admin).json()
+        if usage["totals"]["requests"] == 8:
+            break
+        time.sleep(0.05)
+    by_tenant = {row["tenant"]: row for row in usage["data"]}
+    assert by_tenant["acme"]["requests"] == 4 and by_tenant["globex"]["requests"] == 3
+    assert by_tenant[None]["errors"] == 1  # a body refused before authentication belongs to no tenant
+    for tenant, cost in charged.items():
+        assert Decimal(by_tenant[tenant]["cost_usd"]) == cost > 0
+    assert Decimal(usage["totals"]["cost_usd"]) == sum(charged.values())
+    own = call("GET", gw.base_url + "/admin/usage?group_by=model", headers={"authorization": f"Bearer {keys['globex']}"}).json()
+    assert own["data"] == [{**own["data"][0], "model": "priced"}] and Decimal(own["totals"]["cost_usd"]) == charged["globex"]
+    csv_reply = call("GET", gw.base_url + "/admin/usage?group_by=tenant&format=csv", headers=admin)
+    assert csv_reply.headers["content-type"].startswith("text/csv")
+    assert csv_reply.body.decode().splitlines()[-1].startswith("total,8,1,")
+
+
+def test_payloads_are_logged_redacted_only_for_tenants_that_allow_it(gateway) -> None:
+    config = sim_config()
+    config["admin"] = {"keys": [{"key": ADMIN, "name": "ops"}]}
+    config["logging"] = {"level": "info", "format": "json"}
+    config["request_log"] = {"flush_ms": 20}
+    gw = gateway(config)
+    admin = {"authorization": f"Bearer {ADMIN}"}
+    keys = {}
+    for tenant, allow in (("open", True), ("closed", None)):
+        assert call("POST", gw.base_url + "/admin/tenants", {"id": tenant, "name": tenant}, admin).status == 201
+        if allow:
+            assert call("PATCH", gw.base_url + f"/admin/tenants/{tenant}", {"log_payloads": True}, admin).status == 200
+        keys[tenant] = call("POST", gw.base_url + f"/admin/tenants/{tenant}/keys", {"name": "app"}, admin).json()["key"]
+    secret_text = "mail jane.doe@example.com or call +44 20 7946 0958"
+    for tenant in keys:
+        for stream in (False, True):
+            r = call(
+                "POST", gw.base_url + "/v1/chat/completions",
+                {"model": "gpt-4o-mini", "stream": stream, "messages": [{"role": "user", "content": secret_text}]},
+                {"authorization": f"Bearer {keys[tenant]}", "x-request-id": f"{tenant}-{stream}"},
+            )
+            assert r.status == 200
+    deadline = time.monotonic() + 5
+    while len(read_lines(gw)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = {line["id"]: line for line in read_lines(gw)}
+    for stream in (False, True):
+        logged = lines[f"open-{stream}"]
+        assert "[EMAIL_1]" in logged["prompt"] and "[PHONE_1]" in logged["prompt"]
+        assert logged["answer"] and "[EMAIL_1]" in logged["answer"]  # the sim echoes the prompt
+        assert lines[f"closed-{stream}"]["prompt"] is None and lines[f"closed-{stream}"]["answer"] is None
+    assert "jane.doe@example.com" not in gw.log() and "7946" not in gw.log()
+    rows = call("GET", gw.base_url + "/admin/requests?tenant=open", headers=admin).json()["data"]
+    assert len(rows) == 2 and all("[EMAIL_1]" in row["prompt"] for row in rows)

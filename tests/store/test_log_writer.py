@@ -142,3 +142,15 @@ async def test_close_gives_up_at_its_deadline_and_says_so(store: SqliteStore, ca
         await w.put(record(n))
     await asyncio.wait_for(w.close(deadline_s=0.3), 2)
     assert "10 records lost at shutdown" in caplog.text
+
+
+async def test_a_record_the_database_refuses_is_dropped_alone(store: SqliteStore) -> None:
+    target = Flaky(store)
+    w = writer(target)
+    w.start()
+    bad = RequestRecord(None, 1, "chat", 200, 1.0)  # type: ignore[arg-type]  # id is NOT NULL
+    for r in (record(1), bad, record(2)):
+        await w.put(r)
+    await w.close()
+    assert await stored(store) == ["req_1", "req_2"]
+    assert w.dropped == 1
