@@ -118,7 +118,9 @@ def test_embeddings_from_a_configured_deployment(gateway) -> None:
     assert ask(gw, "How do I reset my password?").headers["x-sluice-cache"] == "miss"
     hit = settled(gw, "How do I reset my password?", "semantic")  # exact off: the same text, by its embedding
     assert hit.headers["x-sluice-cache-similarity"] == "1.0000"
-    assert call("GET", gw.base_url + "/health/ready").json()["cache"] == {"exact": "ok", "semantic": "on"}
+    ready = call("GET", gw.base_url + "/health/ready").json()
+    assert ready["cache"] == {"exact": "ok", "semantic": "on"}
+    assert ready["embedding"]["status"] == "ok" and ready["embedding"]["latency_ms"] > 0
 
 
 def test_a_slow_embedding_delays_a_miss_by_at_most_the_bound(gateway) -> None:
@@ -135,6 +137,7 @@ def test_without_an_embedding_model_the_layer_is_off_and_says_why(gateway) -> No
     ready = call("GET", gw.base_url + "/health/ready").json()
     assert ready["status"] == "ok"
     assert ready["cache"]["semantic"] == "off: cache.semantic.dimensions is required with the embedding model 'emb'"
+    assert ready["embedding"] == {"status": "off"}
     assert ask(gw, "Hello there").headers["x-sluice-cache"] == "miss"
     assert settled(gw, "Hello there", "hit").headers["x-sluice-cache"] == "hit"  # the exact layer still works
 

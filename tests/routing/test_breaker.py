@@ -58,3 +58,23 @@ def test_released_probe_lets_the_next_one_in() -> None:
     assert b.allow()
     b.release_probe()
     assert b.allow()
+
+
+def test_each_change_is_reported_once() -> None:
+    clock = Clock()
+    b = Breaker(failure_threshold=2, open_s=10, clock=clock)
+    seen: list[str] = []
+    b.watch(seen.append)
+    b.record_success()
+    b.record_failure()
+    assert seen == []
+    b.record_failure()
+    assert seen == ["open"]
+    clock.now += 10
+    assert b.allow()
+    b.record_failure()
+    clock.now += 10
+    assert b.allow()
+    b.record_success()
+    b.record_success()
+    assert seen == ["open", "half_open", "open", "half_open", "closed"]
