@@ -12,6 +12,7 @@ import aiohttp
 import msgspec
 
 from sluice.errors import SluiceError, UpstreamError, UpstreamTimeoutError, from_upstream_status
+from sluice.obs.tracing import TRACE_HEADERS
 
 CLIENT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
@@ -39,7 +40,11 @@ class UpstreamClient:
         self._session: aiohttp.ClientSession | None = None
 
     async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> aiohttp.ClientResponse:
-        """POST and return the response once its status is known to be a success."""
+        """POST and return the response once its status is known to be a success. It carries the
+        W3C trace headers of the moment (``TRACE_HEADERS``), if any."""
+        trace = TRACE_HEADERS.get()
+        if trace is not None:
+            headers = {**headers, **trace}
         if self._session is None:  # made on first use, inside the running loop it binds to
             self._session = make_session(self._pool_size, self._connect_timeout_s)
         try:
