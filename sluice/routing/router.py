@@ -1,15 +1,17 @@
 """The router: tries an alias's deployments in strategy order under timeouts, retries the
 retryable failures with backoff, keeps each deployment's circuit breaker, then walks the
-fallback chain. A stream is retried only until its first chunk reaches the client."""
+fallback chain. A stream is retried only until its first chunk reaches the client. With tracing
+on, a ``route`` span holds a span per attempt, whose traceparent the upstream request carries."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sluice.errors import (
     InvalidRequestError,
@@ -26,7 +28,11 @@ from sluice.routing.deployment import Deployment
 from sluice.routing.table import Route
 from sluice.types import ChatRequest, ChatResponse, ChunkBatch, EmbeddingRequest, EmbeddingResponse
 
+if TYPE_CHECKING:
+    from sluice.obs.tracing import Tracing
+
 T = TypeVar("T")
+Once = Callable[[Deployment, Route], Awaitable[T]]
 
 
 @dataclass(slots=True)
@@ -47,12 +53,14 @@ class Router:
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        tracing: Tracing | None = None,
     ) -> None:
         self._routes = routes
         self._alpha = latency_alpha
         self._rng = rng or random.Random()
         self._sleep = sleep
         self._clock = clock
+        self._tracing = tracing
 
     def route(self, alias: str, kind: str) -> Route:
         """The route for a client's model name, or 404 like OpenAI."""
@@ -74,6 +82,8 @@ class Router:
             async with asyncio.timeout(r.timeouts.total_s):
                 return await d.provider.chat(request, d.target)
 
+        if self._tracing is not None:
+            return await self._traced(route, attempts, once, "chat")
         return await self._run(route, attempts, once)
 
     async def embed(
@@ -83,6 +93,8 @@ class Router:
             async with asyncio.timeout(r.timeouts.total_s):
                 return await d.provider.embed(request, d.target)
 
+        if self._tracing is not None:
+            return await self._traced(route, attempts, once, "embeddings")
         return await self._run(route, attempts, once)
 
     async def stream(
@@ -100,7 +112,10 @@ class Router:
                     raise
             return first, it, r
 
-        (first, it, r), d = await self._run(route, attempts, once)
+        if self._tracing is not None:
+            (first, it, r), d = await self._traced(route, attempts, once, "chat")
+        else:
+            (first, it, r), d = await self._run(route, attempts, once)
         return self._relay(first, it, d, r), d
 
     async def _relay(
@@ -129,9 +144,39 @@ class Router:
 
     # --- the attempt loop ------------------------------------------------------------------
 
-    async def _run(
-        self, route: Route, attempts: list[Attempt], once: Callable[[Deployment, Route], Awaitable[T]]
-    ) -> tuple[T, Deployment]:
+    async def _traced(self, route: Route, attempts: list[Attempt], once: Once[T], operation: str) -> tuple[T, Deployment]:
+        """``_run`` in a ``route`` span, each call of ``once`` in an attempt span (an upstream
+        call: gen-AI attributes, its error code and latency as in ``attempts``)."""
+        tracing = self._tracing
+        assert tracing is not None
+        numbers = itertools.count(len(attempts) + 1)
+
+        async def attempt(d: Deployment, r: Route) -> T:
+            model = d.target.model
+            attributes: dict[str, str | int] = {
+                "gen_ai.operation.name": operation,
+                "gen_ai.request.model": model,
+                "sluice.alias": r.alias,
+                "sluice.deployment": d.name,
+                "sluice.attempt": next(numbers),
+            }
+            provider = provider_name(d)
+            if provider is not None:
+                attributes["gen_ai.provider.name"] = provider
+            span = tracing.attempt(f"{operation} {model}", attributes)
+            started = self._clock()
+            try:
+                result = await once(d, r)
+            except BaseException as e:
+                span.end(_attempt_error(e), self._clock() - started)
+                raise
+            span.end(None, self._clock() - started)
+            return result
+
+        with tracing.span("route", {"sluice.alias": route.alias}):
+            return await self._run(route, attempts, attempt)
+
+    async def _run(self, route: Route, attempts: list[Attempt], once: Once[T]) -> tuple[T, Deployment]:
         last: SluiceError | None = None
         for alias in route.chain:
             r = self._routes[alias]
@@ -158,15 +203,15 @@ class Router:
                     result = await once(d, r)
                 except (TimeoutError, UpstreamTimeoutError) as e:
                     last = e if isinstance(e, UpstreamTimeoutError) else UpstreamTimeoutError(f"{d.name} did not answer in time")
-                    error = "upstream_timeout"
+                    error = _attempt_error(e)
                 except UpstreamError as e:
                     last = e
-                    error = e.code or "upstream_error"
+                    error = _attempt_error(e)
                     if not e.is_retryable:
                         excluded.add(id(d))
                 except InvalidRequestError as e:
                     # The upstream refused the request itself: no other deployment will differ.
-                    attempts.append(Attempt(alias, d.name, e.code or "invalid_request", self._clock() - started))
+                    attempts.append(Attempt(alias, d.name, _attempt_error(e), self._clock() - started))
                     if is_probe:
                         d.breaker.release_probe()
                     raise
@@ -187,6 +232,25 @@ class Router:
                 f"No healthy deployment for model `{route.alias}`: every circuit is open. Try again shortly."
             )
         raise _exhausted(last, attempts)
+
+
+def provider_name(d: Deployment) -> str | None:
+    """The deployment's API (``openai``, ``anthropic``) as its provider names it. The Provider
+    protocol does not require a name, and the sim provider has none."""
+    return getattr(d.provider, "name", None)
+
+
+def _attempt_error(e: BaseException) -> str:
+    """An attempt's error code, as ``Attempt.error`` and its span record it."""
+    if isinstance(e, (TimeoutError, UpstreamTimeoutError)):
+        return "upstream_timeout"
+    if isinstance(e, UpstreamError):
+        return e.code or "upstream_error"
+    if isinstance(e, InvalidRequestError):
+        return e.code or "invalid_request"
+    if isinstance(e, asyncio.CancelledError):
+        return "cancelled"
+    return type(e).__qualname__
 
 
 def _exhausted(last: SluiceError, attempts: list[Attempt]) -> SluiceError:
