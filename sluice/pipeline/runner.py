@@ -13,24 +13,30 @@ Stages are built once at startup; each one reads and writes RequestContext field
 SluiceError. Stage numbers follow DESIGN.md's request pipeline (admission runs after resolve, so
 an unknown model is a 404 that costs no quota); the missing numbers (guardrails, prompts, cache)
 plug in here as their features land.
+
+With tracing on, the request is a root span with a child per stage run (and the router's per
+upstream attempt), given once at construction; off, the stages run as they are and only the
+client's ``traceparent`` is forwarded upstream.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
 from sluice.cache.replay import Recorder, replay
 from sluice.errors import SluiceError
+from sluice.obs.tracing import Forwarded
 from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.budget import BudgetStage
 from sluice.pipeline.cache import CacheStage
 from sluice.pipeline.context import RequestContext
 from sluice.routing.deployment import Deployment
-from sluice.routing.router import Router
+from sluice.routing.router import Router, provider_name
 from sluice.types import (
     ChatRequest,
     ChatResponse,
@@ -40,6 +46,9 @@ from sluice.types import (
     EmbeddingUsage,
     Usage,
 )
+
+if TYPE_CHECKING:
+    from sluice.obs.tracing import RequestTrace, Tracing
 
 Stage = Callable[[RequestContext], Awaitable[None]]
 R = TypeVar("R", ChatResponse, EmbeddingResponse)
@@ -59,6 +68,7 @@ class Pipeline:
         *,
         together: bool = False,
         cache: CacheStage | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._stages = tuple(stages)
         self._router = router
@@ -66,6 +76,35 @@ class Pipeline:
         self._budget = budget
         self._together = together
         self._cache = cache
+        self._tracing = tracing
+        self._admit = admission.commit
+        self._reserve = budget.commit
+        self._lookup = None if cache is None else cache.lookup
+        if tracing is not None:
+            self._trace_stages(tracing)
+
+    def _trace_stages(self, tracing: Tracing) -> None:
+        """Give each stage call a span, once: with tracing off the stages are called as they are."""
+        self._stages = tuple(tracing.wrap(_stage_name(s), s) for s in self._stages)
+        self._admit = tracing.wrap("admission", self._admit)
+        self._reserve = tracing.wrap("budget", self._reserve)
+        if self._lookup is not None:
+            self._lookup = tracing.wrap("cache lookup", self._lookup)
+        self._settle = tracing.wrap("settle", self._settle)  # type: ignore[method-assign]
+
+    def _trace(self, ctx: RequestContext) -> RequestTrace:
+        """The request's root span; with tracing off, the client's traceparent forwarded upstream."""
+        if self._tracing is None:
+            assert ctx.traceparent is not None
+            return Forwarded(ctx.traceparent)
+        operation = "chat" if isinstance(ctx.request, ChatRequest) else "embeddings"
+        model = ctx.request.model
+        return self._tracing.request(
+            f"{operation} {model}",
+            ctx.traceparent,
+            {"gen_ai.operation.name": operation, "gen_ai.request.model": model, "sluice.request_id": ctx.request_id},
+            functools.partial(_outcome, ctx),
+        )
 
     async def _before(self, ctx: RequestContext) -> None:
         for stage in self._stages:
@@ -77,36 +116,43 @@ class Pipeline:
         try:
             if admit is not None and reserve is not None and self._together:
                 results = await asyncio.gather(
-                    self._admission.commit(ctx, admit),
-                    self._budget.commit(ctx, reserve),
-                    return_exceptions=True,
+                    self._admit(ctx, admit), self._reserve(ctx, reserve), return_exceptions=True
                 )
                 for r in results:
                     if isinstance(r, BaseException):
                         raise r
             else:
                 if admit is not None:
-                    await self._admission.commit(ctx, admit)
+                    await self._admit(ctx, admit)
                 if reserve is not None:
-                    await self._budget.commit(ctx, reserve)
+                    await self._reserve(ctx, reserve)
         except SluiceError:
             await self._admission.settle(ctx, 0)  # refused: nothing will be sent upstream
             raise
 
     async def chat(self, ctx: RequestContext) -> ChatResponse:
         assert isinstance(ctx.request, ChatRequest)
+        trace = None if self._tracing is None and ctx.traceparent is None else self._trace(ctx)
         response = hit = None
         try:
             await self._before(ctx)
             assert ctx.route is not None
-            if ctx.cache is not None and self._cache is not None:
-                hit = await self._cache.lookup(ctx)
+            if ctx.cache is not None and self._lookup is not None:
+                hit = await self._lookup(ctx)
                 if hit is not None:
                     return hit
             response, ctx.deployment = await self._router.chat(ctx.request, ctx.route, ctx.attempts)
             return response
+        except BaseException as e:
+            if trace is not None:
+                trace.fail(e)
+            raise
         finally:
-            await self._settle(ctx, None if response is None else response.usage, hit=hit)
+            try:
+                await self._settle(ctx, None if response is None else response.usage, hit=hit)
+            finally:
+                if trace is not None:
+                    trace.end()
             if response is not None and ctx.cache is not None and self._cache is not None:
                 self._cache.keep(ctx, response)
 
@@ -117,23 +163,32 @@ class Pipeline:
     async def stream(self, ctx: RequestContext) -> AsyncIterator[ChunkBatch]:
         """Returns once the first batch is in hand, so every failure until then is still an
         ordinary error response; the iterator's own failures arrive mid-stream. An admitted
-        stream settles when it ends, fails or is closed."""
+        stream settles when it ends, fails or is closed; its root span ends with it."""
+        trace = None if self._tracing is None and ctx.traceparent is None else self._trace(ctx)
         try:
             await self._before(ctx)
             assert isinstance(ctx.request, ChatRequest) and ctx.route is not None
-            if ctx.cache is not None and self._cache is not None:
-                hit = await self._cache.lookup(ctx)
+            if ctx.cache is not None and self._lookup is not None:
+                hit = await self._lookup(ctx)
                 if hit is not None:
                     await self._settle(ctx, None, hit=hit)
-                    return _replayed(replay(hit, include_usage=ctx.request.includes_usage and not ctx.strips_usage))
+                    chunks = _replayed(replay(hit, include_usage=ctx.request.includes_usage and not ctx.strips_usage))
+                    return chunks if trace is None else trace.relay(chunks)
             chunks, ctx.deployment = await self._router.stream(ctx.request, ctx.route, ctx.attempts)
-        except BaseException:
-            await self._settle(ctx, None)
+        except BaseException as e:
+            if trace is not None:
+                trace.fail(e)
+            try:
+                await self._settle(ctx, None)
+            finally:
+                if trace is not None:
+                    trace.end()
             raise
         recorder = Recorder() if ctx.cache is not None else None
-        if ctx.admission is None and ctx.budget is None and not ctx.request.includes_usage and recorder is None:
-            return chunks  # nothing to settle, price or keep
-        return self._metered(self._budget.meter(chunks, ctx) if ctx.budget is not None else chunks, ctx, recorder)
+        if ctx.admission is not None or ctx.budget is not None or ctx.request.includes_usage or recorder is not None:
+            chunks = self._metered(self._budget.meter(chunks, ctx) if ctx.budget is not None else chunks, ctx, recorder)
+        # else nothing to settle, price or keep: the upstream's stream is relayed as it is
+        return chunks if trace is None else trace.relay(chunks)
 
     async def _metered(
         self, chunks: AsyncIterator[ChunkBatch], ctx: RequestContext, recorder: Recorder | None
@@ -170,6 +225,7 @@ class Pipeline:
                 self._cache.keep(ctx, response)
 
     async def _call(self, ctx: RequestContext, call: Callable[..., Awaitable[tuple[R, Deployment]]]) -> R:
+        trace = None if self._tracing is None and ctx.traceparent is None else self._trace(ctx)
         usage = None
         try:
             await self._before(ctx)
@@ -177,8 +233,16 @@ class Pipeline:
             response, ctx.deployment = await call(ctx.request, ctx.route, ctx.attempts)
             usage = response.usage  # type: ignore[attr-defined]
             return response
+        except BaseException as e:
+            if trace is not None:
+                trace.fail(e)
+            raise
         finally:
-            await self._settle(ctx, usage)
+            try:
+                await self._settle(ctx, usage)
+            finally:
+                if trace is not None:
+                    trace.end()
 
     async def _settle(
         self, ctx: RequestContext, usage: Usage | EmbeddingUsage | None, *, hit: ChatResponse | None = None
@@ -204,3 +268,36 @@ class Pipeline:
 
 async def _replayed(batch: ChunkBatch) -> AsyncIterator[ChunkBatch]:
     yield batch
+
+
+def _stage_name(stage: Stage) -> str:
+    """A stage's span name: ``ValidateStage`` -> ``validate``; a plain function by its name."""
+    name = getattr(stage, "__name__", None)
+    return name if isinstance(name, str) else type(stage).__name__.removesuffix("Stage").lower()
+
+
+def _outcome(ctx: RequestContext) -> dict[str, str | int]:
+    """A root span's attributes known once the request is over (OpenTelemetry's gen-AI names
+    where they fit)."""
+    out: dict[str, str | int] = {}
+    if ctx.principal is not None and ctx.principal.tenant_id is not None:
+        out["sluice.tenant_id"] = ctx.principal.tenant_id
+    d = ctx.deployment
+    if d is not None:
+        out["sluice.deployment"] = d.name
+        out["gen_ai.response.model"] = d.target.model
+        provider = provider_name(d)
+        if provider is not None:
+            out["gen_ai.provider.name"] = provider
+    if ctx.attempts:
+        out["sluice.attempts"] = len(ctx.attempts)
+    if ctx.cache_status is not None:
+        out["sluice.cache.status"] = ctx.cache_status
+    if ctx.cost_micros is not None:
+        out["sluice.cost_micros"] = ctx.cost_micros
+    u = ctx.usage
+    if u is not None:
+        out["gen_ai.usage.input_tokens"] = u.prompt_tokens
+        if isinstance(u, Usage):
+            out["gen_ai.usage.output_tokens"] = u.completion_tokens
+    return out
