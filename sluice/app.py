@@ -41,6 +41,7 @@ from sluice.errors import (
 )
 from sluice.limits.memory import MemoryCounterStore
 from sluice.limits.tokenizer import Tokenizers
+from sluice.obs.tracing import build_tracing
 from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.budget import BudgetStage, deployment_prices
@@ -100,7 +101,8 @@ def build_counters(settings: Settings) -> Counters:
 def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIApp:
     providers = build_providers(settings)
     routes = build_routes(settings, providers)
-    router = Router(routes, latency_alpha=settings.routing.latency_ewma_alpha, rng=rng)
+    tracing = build_tracing(settings.tracing)
+    router = Router(routes, latency_alpha=settings.routing.latency_ewma_alpha, rng=rng, tracing=tracing)
     store = build_store(settings.state)
     resolver = KeyResolver(
         KeyRing(settings.auth.keys),
@@ -132,6 +134,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         budget,
         together=counters.redis is not None,
         cache=cache,
+        tracing=tracing,
     )
 
     owners = {
@@ -205,6 +208,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
                 await jwt.close()
             await store.close()
             await counters.close()
+            if tracing is not None:
+                await tracing.close()  # last: exports the spans of all the above
 
     fallback = Starlette(
         routes=routes,
