@@ -33,6 +33,8 @@ def context(request: Request, ex: Exchange, credential: str | None, body: ChatRe
     ctx = RequestContext(ex.request_id, credential, body, started=ex.started)
     ctx.cache_control = headers.get("cache-control")
     ctx.traceparent = headers.get("traceparent")
+    if ctx.traceparent is not None:
+        ctx.tracestate = headers.get("tracestate")
     return ctx
 
 

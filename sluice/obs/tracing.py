@@ -72,11 +72,16 @@ class Tracing:
         self._kind = trace.SpanKind
         self._error = trace.StatusCode.ERROR
 
-    def request(self, name: str, traceparent: str | None, attributes: Attributes, finish: Callable[[], Attributes]) -> RequestSpan:
+    def request(
+        self, name: str, traceparent: str | None, tracestate: str | None, attributes: Attributes, finish: Callable[[], Attributes]
+    ) -> RequestSpan:
         """Start a request's root span, a child of the client's ``traceparent`` when it sent a
         valid one, and make it current. ``finish`` gives the attributes known at the end."""
         # An explicit parent, never whatever span happens to be current: no header, a new trace.
-        parent = self._propagator.extract({} if traceparent is None else {"traceparent": traceparent})
+        carrier = {} if traceparent is None else {"traceparent": traceparent}
+        if traceparent is not None and tracestate is not None:
+            carrier["tracestate"] = tracestate
+        parent = self._propagator.extract(carrier)
         span = self._tracer.start_span(name, context=parent, kind=self._kind.SERVER, attributes=attributes)
         return RequestSpan(self, span, finish)
 
@@ -247,8 +252,11 @@ class Forwarded:
 
     __slots__ = ("_token",)
 
-    def __init__(self, traceparent: str) -> None:
-        self._token = TRACE_HEADERS.set({"traceparent": traceparent})
+    def __init__(self, traceparent: str, tracestate: str | None = None) -> None:
+        headers = {"traceparent": traceparent}
+        if tracestate is not None:
+            headers["tracestate"] = tracestate
+        self._token = TRACE_HEADERS.set(headers)
 
     def fail(self, e: BaseException) -> None:
         pass

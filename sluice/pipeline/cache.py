@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -32,8 +32,10 @@ from sluice.pipeline.context import RequestContext, ask_stream_usage
 from sluice.routing.router import Router
 from sluice.settings import CacheSettings, Settings
 from sluice.store.records import CachePolicy
-from sluice.store.redis import BoundedRedis
 from sluice.types import ChatRequest, ChatResponse, EmbeddingRequest, Message, encoder
+
+if TYPE_CHECKING:
+    from sluice.store.redis import BoundedRedis  # redis-py costs ~110 ms of import: only when distributed
 
 log = logging.getLogger("sluice.cache")
 

@@ -70,6 +70,8 @@ class RequestContext:
     """What those tokens would have cost now."""
     traceparent: str | None = None
     """The client's W3C ``traceparent`` header, as sent."""
+    tracestate: str | None = None
+    """The client's W3C ``tracestate`` header, as sent (only with a traceparent)."""
     started: float = field(default_factory=time.perf_counter)
     """When the surface began handling the request, for ``x-sluice-overhead-ms``."""
 

@@ -96,12 +96,13 @@ class Pipeline:
         """The request's root span; with tracing off, the client's traceparent forwarded upstream."""
         if self._tracing is None:
             assert ctx.traceparent is not None
-            return Forwarded(ctx.traceparent)
+            return Forwarded(ctx.traceparent, ctx.tracestate)
         operation = "chat" if isinstance(ctx.request, ChatRequest) else "embeddings"
         model = ctx.request.model
         return self._tracing.request(
             f"{operation} {model}",
             ctx.traceparent,
+            ctx.tracestate,
             {"gen_ai.operation.name": operation, "gen_ai.request.model": model, "sluice.request_id": ctx.request_id},
             functools.partial(_outcome, ctx),
         )

@@ -399,3 +399,14 @@ async def test_a_gateway_exports_its_spans_over_otlp_by_the_time_it_stops(upstre
     assert root.trace_id.hex() == CLIENT_TRACE and root.parent_span_id.hex() == CLIENT_SPAN
     attempt = spans["chat up-model"]
     assert upstream.traceparents() == [f"00-{CLIENT_TRACE}-{attempt.span_id.hex()}-01"]
+
+
+async def test_the_client_tracestate_travels_with_its_traceparent(upstream: Upstream, tmp_path: Path) -> None:
+    for enabled in (False, True):
+        c = ctx()
+        c.tracestate = "vendor=opaque"
+        exporter = InMemorySpanExporter() if enabled else None
+        async with pipeline(settings(upstream.base_url, tmp_path, enabled=enabled), exporter) as p:
+            await p.chat(c)
+    assert [h.get("tracestate") for h in upstream.headers] == ["vendor=opaque", "vendor=opaque"]
+    assert upstream.traceparents()[0] == TRACEPARENT and CLIENT_TRACE in upstream.traceparents()[1]
