@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from prometheus_client import (
@@ -35,6 +36,8 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 STATIC_TENANT = "-"
 """The tenant label of the config's static keys (and of requests refused before authentication)."""
 OTHER_TENANT = "other"
+UNKNOWN_MODEL = "unknown"
+"""The model label of a request for a name that is no configured alias (clients choose the names)."""
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120)
 _OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
@@ -49,6 +52,23 @@ _REJECTIONS = {
 """Error codes that mean the gateway itself refused the request, by reason."""
 
 
+@dataclass(slots=True)
+class _Shape:
+    """The children one kind of request increments (found once, kept)."""
+
+    requests: Any
+    latency: Any
+    overhead: Any
+    ttft: Any
+    retries: Any
+    fallbacks: Any
+    input_tokens: Any
+    output_tokens: Any
+    cached_tokens: Any
+    cost: Any
+    rejection: Any
+
+
 class AttemptLike(Protocol):
     deployment: str
     error: str | None
@@ -60,7 +80,9 @@ def multiprocess_dir() -> str | None:
 
 
 class Metrics:
-    def __init__(self, *, tenant_label: bool = False, max_tenants: int = 100) -> None:
+    def __init__(self, *, models: Iterable[str] | None = None, tenant_label: bool = False, max_tenants: int = 100) -> None:
+        self._models = None if models is None else frozenset(models)
+        """The configured aliases: any other name a client sends is labelled ``unknown``."""
         self.registry = CollectorRegistry(auto_describe=True)
         self._multiprocess = multiprocess_dir() is not None
         if not self._multiprocess:
@@ -119,7 +141,10 @@ class Metrics:
             "sluice_guardrail_actions", "Guardrail actions by stage (input, output), category and action.",
             ("stage", "category", "action"),
         )
-        self.in_flight = gauge("sluice_in_flight_requests", "Requests being served.", (), "livesum")
+        self._in_flight = gauge("sluice_in_flight_requests", "Requests being served.", (), "livesum")
+        self.in_flight = 0
+        if not self._multiprocess:  # read when scraped: a request then pays no lock for it
+            self._in_flight.set_function(lambda: self.in_flight)
         self._circuit = gauge(
             "sluice_circuit_state", "A deployment's circuit breaker: 0 closed, 1 half-open, 2 open (the worst of the workers).",
             ("deployment",), "livemax",
@@ -129,14 +154,12 @@ class Metrics:
         self.log_dropped = counter(
             "sluice_request_log_dropped", "Request records dropped because the writer's queue was full.", ()
         )
-        self._children: dict[Any, Any] = {}
-
-    def _child(self, metric: Any, labels: tuple[str, ...]) -> Any:
-        key = (id(metric), labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
+        self._shapes: dict[tuple[Any, ...], _Shape] = {}
+        self._attempt_children: dict[tuple[str, str | None], tuple[Any, Any]] = {}
+        self._cache_children = {
+            outcome: (self._cache.labels(outcome), self._saved_tokens.labels(outcome), self._saved_usd.labels(outcome))
+            for outcome in ("hit", "semantic", "miss")
+        }
 
     def _tenant(self, tenant_id: str | None) -> tuple[str, ...]:
         if not self._tenant_label:
@@ -151,45 +174,85 @@ class Metrics:
         return (tenant_id,)
 
     def observe(self, r: RequestRecord, attempts: Iterable[AttemptLike]) -> None:
-        """Count one finished request."""
-        c = self._child
+        """Count one finished request: a few increments on children found with one lookup per
+        request shape (endpoint, model, deployment, status, error, tenant) and per attempt."""
         tenant = self._tenant(r.tenant_id)
-        model = r.model or ""
-        c(self._requests, (r.endpoint, model, r.deployment or "", str(r.status), r.error_type or "", *tenant)).inc()
-        c(self._latency, (r.endpoint, model)).observe(r.latency_ms / 1000)
-        c(self._overhead, (r.endpoint,)).observe(r.overhead_ms / 1000)
+        model = r.model
+        if self._models is not None and model is not None and model not in self._models:
+            model = UNKNOWN_MODEL  # one series for every name no alias has, however many there are
+        key = (r.endpoint, model, r.deployment, r.status, r.error_type, tenant)
+        s = self._shapes.get(key)
+        if s is None:
+            s = self._shapes[key] = self._shape(r, tenant)
+        s.requests.inc()
+        s.latency.observe(r.latency_ms / 1000)
+        s.overhead.observe(r.overhead_ms / 1000)
         if r.ttft_ms is not None:
-            c(self._ttft, (model,)).observe(r.ttft_ms / 1000)
+            s.ttft.observe(r.ttft_ms / 1000)
         n = 0
         for a in attempts:
             n += 1
-            c(self._upstream, (a.deployment, "ok" if a.error is None else "error")).observe(a.latency_s)
-            c(self._attempts, (a.deployment, a.error or "ok")).inc()
+            pair = self._attempt_children.get((a.deployment, a.error))
+            if pair is None:
+                pair = self._attempt_children[(a.deployment, a.error)] = (
+                    self._upstream.labels(a.deployment, "ok" if a.error is None else "error"),
+                    self._attempts.labels(a.deployment, a.error or "ok"),
+                )
+            pair[0].observe(a.latency_s)
+            pair[1].inc()
         if n > 1:
-            c(self._retries, (model,)).inc(n - 1)
+            s.retries.inc(n - 1)
         if r.fallback:
-            c(self._fallbacks, (model,)).inc()
+            s.fallbacks.inc()
         if r.input_tokens:
-            c(self._tokens, (model, "input", *tenant)).inc(r.input_tokens)
+            s.input_tokens.inc(r.input_tokens)
         if r.output_tokens:
-            c(self._tokens, (model, "output", *tenant)).inc(r.output_tokens)
+            s.output_tokens.inc(r.output_tokens)
         if r.cached_tokens:
-            c(self._tokens, (model, "cached", *tenant)).inc(r.cached_tokens)
+            s.cached_tokens.inc(r.cached_tokens)
         if r.cost_micros:
-            c(self._cost, (model, *tenant)).inc(r.cost_micros / 1_000_000)
+            s.cost.inc(r.cost_micros / 1_000_000)
         if r.cache is not None and r.status == 200:  # a hit rate among answered requests
-            c(self._cache, (r.cache,)).inc()
+            hits, saved_tokens, saved_usd = self._cache_children[r.cache]
+            hits.inc()
             if r.saved_tokens:
-                c(self._saved_tokens, (r.cache,)).inc(r.saved_tokens)
+                saved_tokens.inc(r.saved_tokens)
             if r.saved_micros:
-                c(self._saved_usd, (r.cache,)).inc(r.saved_micros / 1_000_000)
-        if r.error_type is not None:
-            reason = _REJECTIONS.get(r.error_type)
-            if reason is not None:
-                c(self._rejections, (reason, *tenant)).inc()
+                saved_usd.inc(r.saved_micros / 1_000_000)
+        if s.rejection is not None:
+            s.rejection.inc()
+
+    def _shape(self, r: RequestRecord, tenant: tuple[str, ...]) -> _Shape:
+        model = r.model or ""
+        if self._models is not None and model and model not in self._models:
+            model = UNKNOWN_MODEL
+        reason = _REJECTIONS.get(r.error_type) if r.error_type is not None else None
+        return _Shape(
+            requests=self._requests.labels(r.endpoint, model, r.deployment or "", str(r.status), r.error_type or "", *tenant),
+            latency=self._latency.labels(r.endpoint, model),
+            overhead=self._overhead.labels(r.endpoint),
+            ttft=self._ttft.labels(model),
+            retries=self._retries.labels(model),
+            fallbacks=self._fallbacks.labels(model),
+            input_tokens=self._tokens.labels(model, "input", *tenant),
+            output_tokens=self._tokens.labels(model, "output", *tenant),
+            cached_tokens=self._tokens.labels(model, "cached", *tenant),
+            cost=self._cost.labels(model, *tenant),
+            rejection=None if reason is None else self._rejections.labels(reason, *tenant),
+        )
+
+    def started(self) -> None:
+        self.in_flight += 1
+        if self._multiprocess:
+            self._in_flight.inc()
+
+    def ended(self) -> None:
+        self.in_flight -= 1
+        if self._multiprocess:
+            self._in_flight.dec()
 
     def guardrail(self, stage: str, category: str, action: str) -> None:
-        self._child(self._guardrails, (stage, category, action)).inc()
+        self._guardrails.labels(stage, category, action).inc()
 
     def circuit(self, deployment: str) -> Callable[[str], None]:
         """A setter for one deployment's circuit state (a breaker calls it on each change)."""

@@ -67,7 +67,7 @@ class Observer:
 
     def begin(self, ex: Exchange) -> None:
         if self._metrics is not None:
-            self._metrics.in_flight.inc()
+            self._metrics.started()
 
     def payloads_allowed(self, ctx: RequestContext) -> bool:
         """May this request's prompt and answer be logged: the tenant's policy, else the config's."""
@@ -91,7 +91,7 @@ class Observer:
             return
         record = self.record(ex, status, error)
         if self._metrics is not None:
-            self._metrics.in_flight.dec()
+            self._metrics.ended()
             self._metrics.observe(record, ex.ctx.attempts if ex.ctx is not None else ())
         if self._access is not None:
             self._access.write(record)
@@ -108,8 +108,9 @@ class Observer:
                 ex.request_id, ex.arrived_ms, ex.endpoint, status, latency_ms,
                 error_type=error, stream=ex.stream, overhead_ms=latency_ms,
             )
-        p = ctx.principal
-        upstream_s = sum(a.latency_s for a in ctx.attempts)
+        upstream_s = 0.0
+        for a in ctx.attempts:
+            upstream_s += a.latency_s
         input_tokens = output_tokens = cached_tokens = 0
         u = ctx.usage
         if u is not None:
@@ -122,34 +123,22 @@ class Observer:
         prompt = answer = None
         if ex.answer is not None or (self._redact is not None and self.payloads_allowed(ctx)):
             prompt, answer = self._texts(ctx, ex)
-        return RequestRecord(
-            ex.request_id,
-            ex.arrived_ms,
-            ex.endpoint,
-            status,
-            latency_ms,
-            tenant_id=p.tenant_id if p is not None else None,
-            user_id=p.user_id if p is not None else None,
-            key_id=p.key_id if p is not None else None,
-            key_prefix=p.key_name if p is not None else None,
-            model=model,
-            deployment=ctx.deployment.name if ctx.deployment is not None else None,
-            error_type=error,
-            stream=ex.stream,
-            ttft_ms=ttft_ms,
-            upstream_ms=upstream_s * 1000,
-            overhead_ms=max(0.0, latency_ms - upstream_s * 1000),
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cached_tokens=cached_tokens,
-            cost_micros=ctx.cost_micros or 0,
-            cache=ctx.cache_status,
-            saved_tokens=ctx.saved_tokens,
-            saved_micros=ctx.saved_micros,
-            attempts=len(ctx.attempts),
-            fallback=ctx.deployment is not None and bool(ctx.attempts) and ctx.attempts[-1].alias != model,
-            prompt=prompt,
-            answer=answer,
+        p = ctx.principal
+        tenant_id = user_id = key_id = key_name = None
+        if p is not None:
+            tenant_id, user_id, key_id, key_name = p.tenant_id, p.user_id, p.key_id, p.key_name
+        d = ctx.deployment
+        attempts = ctx.attempts
+        upstream_ms = upstream_s * 1000
+        return RequestRecord(  # positional, in field order: a third cheaper than keywords
+            ex.request_id, ex.arrived_ms, ex.endpoint, status, latency_ms,
+            tenant_id, user_id, key_id, key_name, model,
+            d.name if d is not None else None, error, ex.stream, ttft_ms, upstream_ms,
+            latency_ms - upstream_ms if latency_ms > upstream_ms else 0.0,
+            input_tokens, output_tokens, cached_tokens, ctx.cost_micros or 0,
+            ctx.cache_status, ctx.saved_tokens, ctx.saved_micros, len(attempts),
+            d is not None and bool(attempts) and attempts[-1].alias != model,
+            None, prompt, answer,
         )
 
     def _texts(self, ctx: RequestContext, ex: Exchange) -> tuple[str | None, str | None]:
