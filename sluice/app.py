@@ -46,6 +46,7 @@ from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.budget import BudgetStage, deployment_prices
 from sluice.pipeline.cache import build_cache
+from sluice.pipeline.guard import InputGuardStage
 from sluice.pipeline.resolve import ResolveStage
 from sluice.pipeline.runner import Pipeline
 from sluice.pipeline.validate import ValidateStage
@@ -55,7 +56,7 @@ from sluice.routing.router import Router
 from sluice.routing.table import build_routes
 from sluice.settings import Settings
 from sluice.store.factory import build_store
-from sluice.store.records import Limits
+from sluice.store.records import GuardrailPolicy, Limits
 
 if TYPE_CHECKING:
     from sluice.budgets.redis import RedisLedger
@@ -128,7 +129,12 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     )
     cache = build_cache(settings, router, counters.redis)
     pipeline = Pipeline(
-        [ValidateStage(), authenticate, ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken"))],
+        [
+            ValidateStage(),
+            authenticate,
+            ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken")),
+            InputGuardStage(GuardrailPolicy(**settings.guardrails.policy.model_dump())),
+        ],
         router,
         admission,
         budget,
@@ -239,6 +245,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
                 "x-sluice-attempts",
                 "x-sluice-cost-usd",
                 "x-sluice-overhead-ms",
+                "x-sluice-guardrails",
                 "retry-after",
                 *(
                     f"x-ratelimit-{w}-{n}"

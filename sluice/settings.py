@@ -79,6 +79,7 @@ class ApiKeySettings(_Section):
     models: list[str] | None = Field(None, description="Model aliases this key may use; all when unset.")
     limits: LimitValues | None = Field(None, description="Limits on this key alone (a static key belongs to no tenant).")
     budgets: list[BudgetValues] = Field(default_factory=list, description="Budgets on this key alone, at most one per period.")
+    guardrails: GuardrailPolicyValues | None = Field(None, description="This key's guardrail policy; guardrails.policy when unset.")
 
     @model_validator(mode="after")
     def _one_budget_per_period(self) -> ApiKeySettings:
@@ -152,6 +153,22 @@ class CachePolicyValues(_Section):
     cache_pii: bool = Field(False, description="Cache requests in which the input guardrails found personal data.")
     cache_tool_calls: bool = Field(False, description="Cache requests carrying tool calls or tool results.")
     judge: str | None = Field(None, description="A cheap chat model alias asked to confirm each semantic candidate.")
+
+
+class GuardrailPolicyValues(_Section):
+    """The same fields as ``store.records.GuardrailPolicy``."""
+
+    injection: Literal["off", "log", "flag", "block"] = Field("off", description="Prompt injection and jailbreaks (tool results and retrieved documents included).")
+    injection_threshold: float = Field(0.5, gt=0, le=1, description="The injection detector's score at or above which a text counts.")
+    pii: Literal["off", "log", "flag", "redact", "block"] = Field("off", description="Emails, phones, payment cards, SSNs, IBANs, IP addresses: record (log), say so in x-sluice-guardrails (flag), replace with [EMAIL_1]-style placeholders (redact), or refuse (block).")
+    secrets: Literal["off", "log", "flag", "redact", "block"] = Field("off", description="API keys, JWTs and private keys, with the same actions.")
+    reversible: bool = Field(False, description="With redact: the provider sees placeholders; the client's answer gets the originals back.")
+
+
+class GuardrailSettings(_Section):
+    """Input and output guardrails. Off unless a policy turns them on."""
+
+    policy: GuardrailPolicyValues = Field(default_factory=GuardrailPolicyValues, description="The policy of callers without their own (auth.keys[].guardrails for a static key).")
 
 
 class SemanticCacheSettings(_Section):
@@ -337,6 +354,7 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings, description="Rate limits.")
     budgets: BudgetSettings = Field(default_factory=BudgetSettings, description="Token and USD budgets.")
     cache: CacheSettings = Field(default_factory=CacheSettings, description="Exact and semantic response caching.")
+    guardrails: GuardrailSettings = Field(default_factory=GuardrailSettings, description="Prompt-injection, PII and secrets checks.")
     pricing: dict[str, ModelPrice] = Field(
         default_factory=_default_pricing,
         description="Prices by upstream model name (else by alias; sim deployments only by their own name), merged over built-in list prices for common models.",

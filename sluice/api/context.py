@@ -55,6 +55,9 @@ def reply_headers(ctx: RequestContext) -> dict[str, str]:
     if ctx.cost_micros is not None:
         headers["x-sluice-cost-usd"] = usd_text(ctx.cost_micros)
     headers["x-sluice-overhead-ms"] = f"{ctx.overhead_ms():.3f}"
+    guardrails = ctx.guardrail_header()
+    if guardrails is not None:
+        headers["x-sluice-guardrails"] = guardrails
     if ctx.cache_status is not None:
         headers["x-sluice-cache"] = ctx.cache_status
         if ctx.cache_similarity is not None:

@@ -68,6 +68,8 @@ def endpoint(render: RenderError, name: str | None = None) -> Callable[[Handler[
                 return response  # observed by relay, at its end
             if error is not None:
                 response.headers["x-sluice-overhead-ms"] = f"{overhead_ms(ex):.3f}"
+                if ex.ctx is not None and (guardrails := ex.ctx.guardrail_header()) is not None:
+                    response.headers["x-sluice-guardrails"] = guardrails
             if observer is not None:
                 await observer.finish(ex, response.status_code, error)
             return response

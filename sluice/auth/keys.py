@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from sluice.auth.principal import Principal, ScopedLimits
 from sluice.settings import ApiKeySettings
-from sluice.store.records import Budget, Limits
+from sluice.store.records import Budget, GuardrailPolicy, Limits
 
 
 def digest(key: str) -> bytes:
@@ -21,6 +21,7 @@ def _principal(k: ApiKeySettings) -> Principal:
         k.name,
         frozenset(k.models) if k.models is not None else None,
         limits=(ScopedLimits("key", k.name, limits, budgets),) if limits != Limits() or budgets else (),
+        guardrails=GuardrailPolicy(**k.guardrails.model_dump()) if k.guardrails is not None else None,
     )
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from sluice.store.records import Budget, CachePolicy, Limits, ScopeKind, Tenant
+from sluice.store.records import Budget, CachePolicy, GuardrailPolicy, Limits, ScopeKind, Tenant
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,8 @@ class Principal:
     """The limits that apply to this caller, broadest scope first (tenant, user, key)."""
     cache_policy: CachePolicy | None = None
     """The tenant's response-cache policy; None: the config's."""
+    guardrails: GuardrailPolicy | None = None
+    """The caller's guardrail policy; None: the config's."""
     log_payloads: bool | None = None
     """May this tenant's prompts and answers be logged (redacted); None: the config's default."""
 

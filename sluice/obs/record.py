@@ -54,7 +54,8 @@ class RequestRecord(msgspec.Struct, frozen=True):
     fallback: bool = False
     """The answer came from a fallback alias, not the one asked for."""
     guardrail: str | None = None
-    """The guardrails' outcome (``blocked:<category>``, ``redacted``, ``flagged``), None when none acted."""
+    """What the guardrails did, as ``action:category`` pairs (``block:injection``,
+    ``redact:pii,log:secrets``); None when none acted."""
     prompt: str | None = None
     """The prompt, PII-redacted; only when the tenant's policy allows payloads."""
     answer: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,10 @@ class RequestContext:
     """The request's ``Cache-Control`` header."""
     prompt_version: str | None = None
     """The prompt template's version, when the request used one (cache entries never cross versions)."""
+    guardrails: list[tuple[str, str, str]] | None = None
+    """What the guardrails did: (stage, category, action) for each that acted (log included)."""
+    restore: Callable[[str], str] | None = None
+    """Puts back what the input guardrails redacted reversibly (in the answer the client gets)."""
     pii_found: bool = False
     """The input guardrails found personal data (such requests are not cached unless the policy says so)."""
     cache: CacheTicket | None = None
@@ -74,6 +79,19 @@ class RequestContext:
     """The client's W3C ``tracestate`` header, as sent (only with a traceparent)."""
     started: float = field(default_factory=time.perf_counter)
     """When the surface began handling the request, for ``x-sluice-overhead-ms``."""
+
+    def note_guardrail(self, stage: str, category: str, action: str) -> None:
+        if self.guardrails is None:
+            self.guardrails = []
+        self.guardrails.append((stage, category, action))
+
+    def guardrail_header(self) -> str | None:
+        """``x-sluice-guardrails``: what acted visibly (``flag``, ``redact``, ``block``), as
+        ``action:category`` pairs; None when nothing did (``log`` stays in the logs)."""
+        if self.guardrails is None:
+            return None
+        shown = [f"{action}:{category}" for _, category, action in self.guardrails if action != "log"]
+        return ",".join(shown) or None
 
     def input_tokens(self) -> int:
         """The request's input tokens, counted before the call (admission, budgets and the

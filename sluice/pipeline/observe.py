@@ -93,6 +93,9 @@ class Observer:
         if self._metrics is not None:
             self._metrics.ended()
             self._metrics.observe(record, ex.ctx.attempts if ex.ctx is not None else ())
+            if ex.ctx is not None and ex.ctx.guardrails is not None:
+                for stage, category, action in ex.ctx.guardrails:
+                    self._metrics.guardrail(stage, category, action)
         if self._access is not None:
             self._access.write(record)
         if self._writer is not None:
@@ -138,7 +141,7 @@ class Observer:
             input_tokens, output_tokens, cached_tokens, ctx.cost_micros or 0,
             ctx.cache_status, ctx.saved_tokens, ctx.saved_micros, len(attempts),
             d is not None and bool(attempts) and attempts[-1].alias != model,
-            None, prompt, answer,
+            _guardrails(ctx.guardrails), prompt, answer,
         )
 
     def _texts(self, ctx: RequestContext, ex: Exchange) -> tuple[str | None, str | None]:
@@ -160,3 +163,8 @@ class Observer:
         elif ex.response is not None and ex.response.choices:
             answer = redact(ex.response.choices[0].message.content or "")
         return prompt, answer
+
+
+def _guardrails(acted: list[tuple[str, str, str]] | None) -> str | None:
+    """The record's ``guardrail``: ``action:category`` for each that acted, log included."""
+    return None if acted is None else ",".join(f"{action}:{category}" for _, category, action in acted)

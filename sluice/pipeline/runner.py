@@ -143,7 +143,7 @@ class Pipeline:
                 if hit is not None:
                     return hit
             response, ctx.deployment = await self._router.chat(ctx.request, ctx.route, ctx.attempts)
-            return response
+            return response if ctx.restore is None else _restored(response, ctx.restore)
         except BaseException as e:
             if trace is not None:
                 trace.fail(e)
@@ -265,6 +265,18 @@ class Pipeline:
         else:
             await self._admission.settle(ctx, tokens)
             await self._budget.settle(ctx, usage)
+
+
+def _restored(response: ChatResponse, restore: Callable[[str], str]) -> ChatResponse:
+    """The answer with what the input guardrails redacted reversibly put back (the cache keeps
+    the answer as the provider gave it)."""
+    choices = [
+        msgspec.structs.replace(c, message=msgspec.structs.replace(c.message, content=restore(c.message.content)))
+        if c.message.content
+        else c
+        for c in response.choices
+    ]
+    return msgspec.structs.replace(response, choices=choices)
 
 
 async def _replayed(batch: ChunkBatch) -> AsyncIterator[ChunkBatch]:

@@ -92,6 +92,27 @@ class Budget(msgspec.Struct, frozen=True, omit_defaults=True):
     """The cheaper model alias used when ``on_exceed`` is downgrade."""
 
 
+Action = Literal["off", "log", "flag", "redact", "block"]
+"""What an input guardrail does with what it found: nothing, record it, record it and say so in
+``x-sluice-guardrails``, replace it with a typed placeholder (PII and secrets only), or refuse
+the request (400 ``content_policy_violation``)."""
+
+
+class GuardrailPolicy(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
+    """A caller's guardrail policy; callers without one follow the config's ``guardrails.policy``."""
+
+    injection: Literal["off", "log", "flag", "block"] = "off"
+    """Prompt injection and jailbreaks in the messages (tool results and documents included)."""
+    injection_threshold: float = 0.5
+    """The detector's score at or above which a text is an injection."""
+    pii: Action = "off"
+    """Emails, phone numbers, payment cards, SSNs, IBANs and IP addresses."""
+    secrets: Action = "off"
+    """API keys, tokens (JWTs) and private keys."""
+    reversible: bool = False
+    """With redact: the provider sees placeholders, the client's answer gets the originals back."""
+
+
 class CachePolicy(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
     """A tenant's response-cache policy; tenants without one follow the config's ``cache.policy``."""
 

@@ -1,0 +1,144 @@
+"""Stage 4: input guardrails. Each text of a chat request (user turns, tool results, and what
+the system and assistant turns carry) is checked against the caller's policy: prompt injection
+(scored by a detector), PII and secrets. Each finding's action is one of log, flag, redact or
+block; a block is a 400 ``content_policy_violation`` that costs nothing (the stage runs before
+admission and budgets). What acted is noted on the context for the ``x-sluice-guardrails``
+header, the request log and the metrics.
+
+Redaction numbers placeholders across the whole request (the same email in two messages is the
+same ``[EMAIL_1]``); with ``reversible`` the originals are kept, only in memory, to put back into
+the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import msgspec
+
+from sluice.errors import GuardrailError
+from sluice.guardrails import pii
+from sluice.pipeline.context import RequestContext
+from sluice.store.records import GuardrailPolicy
+from sluice.types import ChatRequest, ContentPart, Message
+
+SEPARATOR = "\n\x00\n"
+"""Between texts redacted together: no detector matches across a NUL."""
+
+_SOURCES = {"user": "user", "tool": "tool", "function": "tool"}
+"""Where a message's text comes from, for the injection detector: data the application fetched
+(tool results) is held to a stricter standard than what a user typed."""
+
+
+class Verdict(NamedTuple):
+    score: float
+    category: str
+
+
+Scan = Callable[[str, str], Verdict | None]
+"""``scan(text, source)``: the injection detector's best finding in ``text``, or None."""
+
+
+class _Text(NamedTuple):
+    message: int
+    part: int | None
+    """The content part's index, None for a plain string content."""
+    source: str
+    text: str
+
+
+class InputGuardStage:
+    def __init__(self, default: GuardrailPolicy, scan: Scan | None = None) -> None:
+        self._default = default
+        self._scan = scan
+
+    async def __call__(self, ctx: RequestContext) -> None:
+        principal = ctx.principal
+        policy = (principal.guardrails if principal is not None else None) or self._default
+        if policy.injection == "off" and policy.pii == "off" and policy.secrets == "off":
+            return
+        request = ctx.request
+        if not isinstance(request, ChatRequest):
+            return
+        texts = _texts(request.messages)
+        if not texts:
+            return
+        if policy.injection != "off" and self._scan is not None:
+            self._injection(ctx, policy, texts)
+        if policy.pii != "off" or policy.secrets != "off":
+            self._pii(ctx, policy, request, texts)
+
+    def _injection(self, ctx: RequestContext, policy: GuardrailPolicy, texts: list[_Text]) -> None:
+        assert self._scan is not None
+        worst: Verdict | None = None
+        for t in texts:
+            v = self._scan(t.text, t.source)
+            if v is not None and v.score >= policy.injection_threshold and (worst is None or v.score > worst.score):
+                worst = v
+        if worst is None:
+            return
+        ctx.note_guardrail("input", worst.category, policy.injection)
+        if policy.injection == "block":
+            raise GuardrailError(
+                f"The request was refused by the gateway's input guardrails (category: {worst.category}).",
+                param="messages",
+            )
+
+    def _pii(self, ctx: RequestContext, policy: GuardrailPolicy, request: ChatRequest, texts: list[_Text]) -> None:
+        kinds = (pii.PII if policy.pii != "off" else frozenset()) | (pii.SECRETS if policy.secrets != "off" else frozenset())
+        joined = SEPARATOR.join(t.text for t in texts)
+        found = {f.kind for f in pii.find(joined, kinds)}
+        if not found:
+            return
+        redact: set[pii.Kind] = set()
+        for category, action, group in (("secrets", policy.secrets, pii.SECRETS), ("pii", policy.pii, pii.PII)):
+            if action == "off" or not found & group:
+                continue
+            ctx.note_guardrail("input", category, action)
+            if category == "pii":
+                ctx.pii_found = True
+            if action == "block":
+                raise GuardrailError(
+                    f"The request was refused by the gateway's input guardrails (category: {category}: "
+                    f"{', '.join(sorted(k.value.lower() for k in found & group))}).",
+                    param="messages",
+                )
+            if action == "redact":
+                redact |= found & group
+        if redact:
+            r = pii.redact(joined, reversible=policy.reversible, kinds=redact)
+            ctx.request = _replaced(request, texts, r.text.split(SEPARATOR))
+            if r.originals:
+                ctx.restore = r.restore
+
+
+def _texts(messages: list[Message]) -> list[_Text]:
+    out = []
+    for i, m in enumerate(messages):
+        source = _SOURCES.get(m.role, "user")
+        if isinstance(m.content, str):
+            if m.content:
+                out.append(_Text(i, None, source, m.content))
+        elif m.content:
+            for j, part in enumerate(m.content):
+                if part.text:
+                    out.append(_Text(i, j, source, part.text))
+    return out
+
+
+def _replaced(request: ChatRequest, texts: list[_Text], new: list[str]) -> ChatRequest:
+    """The request with each text replaced by its redacted version (the rest untouched)."""
+    messages = list(request.messages)
+    for t, text in zip(texts, new, strict=True):
+        if text == t.text:
+            continue
+        m = messages[t.message]
+        if t.part is None:
+            messages[t.message] = msgspec.structs.replace(m, content=text)
+        else:
+            assert isinstance(m.content, list)
+            parts: list[ContentPart] = list(m.content)
+            parts[t.part] = msgspec.structs.replace(parts[t.part], text=text)
+            messages[t.message] = msgspec.structs.replace(m, content=parts)
+    return msgspec.structs.replace(request, messages=messages)

@@ -1,0 +1,82 @@
+"""Input guardrails through the real openai SDK: redaction the provider sees (the sim echoes
+the prompt it received), reversible redaction, a blocked request, and their traces in the
+response header, the metrics and the request log."""
+
+from __future__ import annotations
+
+import time
+
+import openai
+import pytest
+
+from tests.conftest import sim_config
+from tests.fixtures.http import call
+from tests.fixtures.procs import Proc
+
+REDACT = "sk-redact"
+REVERSIBLE = "sk-reversible"
+ADMIN = "sk-admin-guard"
+EMAIL = "jane.doe@example.com"
+SECRET = "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z" * 2
+
+
+@pytest.fixture(scope="module")
+def gw(module_gateway) -> Proc:
+    config = sim_config()
+    config["auth"] = {
+        "keys": [
+            {"key": REDACT, "name": "redact", "guardrails": {"pii": "redact", "secrets": "block"}},
+            {"key": REVERSIBLE, "name": "reversible", "guardrails": {"pii": "redact", "reversible": True}},
+        ]
+    }
+    config["admin"] = {"keys": [{"key": ADMIN, "name": "ops"}]}
+    config["request_log"] = {"flush_ms": 20}
+    return module_gateway(config)
+
+
+def client(gw: Proc, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{gw.base_url}/v1", api_key=key, max_retries=0, timeout=15)
+
+
+def test_the_provider_sees_placeholders(gw: Proc) -> None:
+    with client(gw, REDACT) as c:
+        raw = c.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=[{"role": "user", "content": f"mail {EMAIL}"}])
+        assert raw.parse().choices[0].message.content == "Simulated reply to: mail [EMAIL_1]"
+        assert raw.headers["x-sluice-guardrails"] == "redact:pii"
+        text = "".join(
+            chunk.choices[0].delta.content or ""
+            for chunk in c.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": f"mail {EMAIL}"}], stream=True
+            )
+            if chunk.choices
+        )
+    assert text == "Simulated reply to: mail [EMAIL_1]"
+
+
+def test_reversible_redaction_gives_the_client_its_own_values_back(gw: Proc) -> None:
+    with client(gw, REVERSIBLE) as c:
+        r = c.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": f"mail {EMAIL}"}])
+    assert r.choices[0].message.content == f"Simulated reply to: mail {EMAIL}"
+
+
+def test_a_blocked_request_is_a_400_with_the_category_and_costs_nothing(gw: Proc) -> None:
+    with client(gw, REDACT) as c, pytest.raises(openai.BadRequestError) as e:
+        c.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": f"my key: {SECRET}"}])
+    assert e.value.code == "content_policy_violation"
+    assert "category: secrets" in e.value.message
+    assert e.value.response.headers["x-sluice-guardrails"] == "block:secrets"
+    assert SECRET not in e.value.message
+
+
+def test_outcomes_reach_the_metrics_and_the_request_log(gw: Proc) -> None:
+    metrics = call("GET", gw.base_url + "/metrics").body.decode()
+    assert 'sluice_guardrail_actions_total{action="block",category="secrets",stage="input"}' in metrics
+    assert 'sluice_guardrail_actions_total{action="redact",category="pii",stage="input"}' in metrics
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        rows = call("GET", gw.base_url + "/admin/requests", headers={"authorization": f"Bearer {ADMIN}"}).json()["data"]
+        if any(r["guardrail"] == "block:secrets" for r in rows):
+            break
+        time.sleep(0.05)
+    blocked = [r for r in rows if r["guardrail"] == "block:secrets"]
+    assert blocked and blocked[0]["status"] == 400 and blocked[0]["cost_micros"] == 0 and blocked[0]["attempts"] == 0
