@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 
 from sluice.admin.api import AdminAuth, build_admin
 from sluice.admin.cache import cache_routes
+from sluice.admin.policies import policy_routes
 from sluice.admin.service import AdminService
 from sluice.api.anthropic.routes import AnthropicRoutes
 from sluice.api.dispatch import Dispatch, Handler
@@ -54,7 +55,7 @@ from sluice.providers import PROVIDER_TYPES
 from sluice.providers.base import Provider
 from sluice.routing.router import Router
 from sluice.routing.table import build_routes
-from sluice.settings import Settings
+from sluice.settings import GuardrailPolicyValues, Settings
 from sluice.store.factory import build_store
 from sluice.store.records import GuardrailPolicy, Limits
 
@@ -166,7 +167,10 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     admin = build_admin(
         admin_service,
         AdminAuth(admin_static, store, resolver.lookup),
-        [cache_routes(admin_service, cache, settings.cache.policy)],
+        [
+            cache_routes(admin_service, cache, settings.cache.policy),
+            policy_routes(admin_service, "guardrails", GuardrailPolicyValues, settings.guardrails.policy),
+        ],
     )
     admin.add_exception_handler(HTTPException, _http_error)
 

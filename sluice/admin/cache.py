@@ -10,19 +10,13 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from sluice.admin.policies import policy_routes
 from sluice.admin.service import AdminService
 from sluice.errors import NotFoundError
 from sluice.pipeline.cache import CacheStage
 from sluice.settings import CachePolicyValues
 
 STATIC = "-"
-
-
-class CachePolicyOut(BaseModel):
-    tenant_id: str
-    source: str
-    """``tenant`` (its own policy) or ``config`` (the config's ``cache.policy``)."""
-    policy: dict[str, Any]
 
 
 class PurgeIn(BaseModel):
@@ -38,25 +32,7 @@ class PurgeOut(BaseModel):
 
 
 def cache_routes(service: AdminService, cache: CacheStage | None, default: CachePolicyValues) -> APIRouter:
-    r = APIRouter()
-
-    @r.get("/tenants/{tenant_id}/cache")
-    async def get_policy(tenant_id: str) -> CachePolicyOut:
-        t = await service.tenant(tenant_id)
-        if t.cache_policy is None:
-            return CachePolicyOut(tenant_id=tenant_id, source="config", policy=default.model_dump())
-        return CachePolicyOut(tenant_id=tenant_id, source="tenant", policy=CachePolicyValues(**t.cache_policy).model_dump())
-
-    @r.put("/tenants/{tenant_id}/cache")
-    async def set_policy(tenant_id: str, body: CachePolicyValues) -> CachePolicyOut:
-        """Replace the tenant's policy; fields left out take their defaults (not the config's)."""
-        await service.set_cache_policy(tenant_id, body.model_dump(exclude_defaults=True))
-        return CachePolicyOut(tenant_id=tenant_id, source="tenant", policy=body.model_dump())
-
-    @r.delete("/tenants/{tenant_id}/cache")
-    async def clear_policy(tenant_id: str) -> CachePolicyOut:
-        await service.set_cache_policy(tenant_id, None)
-        return CachePolicyOut(tenant_id=tenant_id, source="config", policy=default.model_dump())
+    r = policy_routes(service, "cache", CachePolicyValues, default)
 
     @r.get("/tenants/{tenant_id}/cache/stats")
     async def stats(tenant_id: str) -> dict[str, Any]:

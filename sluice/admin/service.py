@@ -17,6 +17,7 @@ from sluice.store.records import (
     ApiKey,
     Budget,
     Limits,
+    PolicyKind,
     ScopeKind,
     Tenant,
     UsageQuery,
@@ -71,10 +72,10 @@ class AdminService:
         await self._on_tenant_change(tenant_id)
         return updated
 
-    async def set_cache_policy(self, tenant_id: str, policy: dict[str, Any] | None) -> Tenant:
-        """Replace the tenant's cache policy (None: back to the config's); applies at once."""
+    async def set_policy(self, tenant_id: str, kind: PolicyKind, policy: dict[str, Any] | None) -> Tenant:
+        """Replace the tenant's cache or guardrail policy (None: back to the config's); applies at once."""
         await self.tenant(tenant_id)
-        updated = await self._store.set_cache_policy(tenant_id, policy)
+        updated = await self._store.set_policy(tenant_id, kind, policy)
         assert updated is not None
         await self._on_tenant_change(tenant_id)
         return updated

@@ -16,7 +16,7 @@ from jwt.algorithms import get_default_algorithms
 from jwt.types import Options
 
 from sluice.auth.jwks import FileJwks, JwksSource, PublicKey, UrlJwks, fits
-from sluice.auth.principal import Principal, ScopedLimits, cache_policy_of
+from sluice.auth.principal import Principal, ScopedLimits, cache_policy_of, guardrail_policy_of
 from sluice.errors import AuthenticationError, ConflictError
 from sluice.settings import ConfigError, JwtSettings
 from sluice.store.protocols import Store
@@ -163,6 +163,7 @@ class JwtVerifier:
             limits=await self._limits_for(tenant_id, user_id, None),
             cache_policy=cache_policy_of(tenant),
             log_payloads=tenant.log_payloads,
+            guardrails=guardrail_policy_of(tenant),
         )
 
     def forget_tenant(self, tenant_id: str) -> None:

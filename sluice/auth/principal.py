@@ -44,3 +44,8 @@ class Principal:
 def cache_policy_of(tenant: Tenant) -> CachePolicy | None:
     """The tenant's own cache policy, as validated when it was set."""
     return None if tenant.cache_policy is None else msgspec.convert(tenant.cache_policy, CachePolicy)
+
+
+def guardrail_policy_of(tenant: Tenant) -> GuardrailPolicy | None:
+    """The tenant's own guardrail policy, as validated when it was set."""
+    return None if tenant.guardrail_policy is None else msgspec.convert(tenant.guardrail_policy, GuardrailPolicy)

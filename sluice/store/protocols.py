@@ -16,6 +16,7 @@ from sluice.store.records import (
     ApiKey,
     Budget,
     Limits,
+    PolicyKind,
     ScopeKind,
     Tenant,
     UsageQuery,
@@ -54,8 +55,9 @@ class Store(Protocol):
         """Change the fields given (None: unchanged); None if no such tenant."""
         ...
 
-    async def set_cache_policy(self, tenant_id: str, policy: dict[str, Any] | None) -> Tenant | None:
-        """Replace the tenant's cache policy (None: back to the config's); None if no such tenant."""
+    async def set_policy(self, tenant_id: str, kind: PolicyKind, policy: dict[str, Any] | None) -> Tenant | None:
+        """Replace the tenant's cache or guardrail policy (None: back to the config's); None if no
+        such tenant."""
         ...
 
     # --- users -------------------------------------------------------------------------------

@@ -9,6 +9,10 @@ import msgspec
 ScopeKind = Literal["tenant", "user", "key"]
 """What a row of limits applies to."""
 
+PolicyKind = Literal["cache", "guardrails"]
+"""A tenant's policies kept as JSON: its response cache's and its guardrails'."""
+POLICY_COLUMNS: dict[str, str] = {"cache": "cache_policy", "guardrails": "guardrail_policy"}
+
 
 class Tenant(msgspec.Struct, frozen=True):
     id: str
@@ -20,6 +24,11 @@ class Tenant(msgspec.Struct, frozen=True):
     """The tenant's ``CachePolicy`` as JSON (None: the config's)."""
     log_payloads: bool | None = None
     """Whether prompts and answers may be logged (None: the config's ``logging.payloads``)."""
+    guardrail_policy: dict[str, Any] | None = None
+    """The tenant's ``GuardrailPolicy`` as JSON (None: the config's)."""
+
+    def policy(self, kind: PolicyKind) -> dict[str, Any] | None:
+        return self.cache_policy if kind == "cache" else self.guardrail_policy
 
 
 class User(msgspec.Struct, frozen=True):

@@ -80,3 +80,24 @@ def test_outcomes_reach_the_metrics_and_the_request_log(gw: Proc) -> None:
         time.sleep(0.05)
     blocked = [r for r in rows if r["guardrail"] == "block:secrets"]
     assert blocked and blocked[0]["status"] == 400 and blocked[0]["cost_micros"] == 0 and blocked[0]["attempts"] == 0
+
+
+def test_a_tenant_policy_set_through_the_admin_api_applies_at_once(gw: Proc) -> None:
+    admin = {"authorization": f"Bearer {ADMIN}"}
+    assert call("POST", gw.base_url + "/admin/tenants", {"id": "guarded", "name": "Guarded"}, admin).status == 201
+    key = call("POST", gw.base_url + "/admin/tenants/guarded/keys", {"name": "app"}, admin).json()["key"]
+    url = gw.base_url + "/admin/tenants/guarded/guardrails"
+    assert call("GET", url, headers=admin).json() == {
+        "tenant_id": "guarded", "source": "config",
+        "policy": {"injection": "off", "injection_threshold": 0.5, "pii": "off", "secrets": "off", "reversible": False},
+    }
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"mail {EMAIL}"}]}
+    auth = {"authorization": f"Bearer {key}"}
+    assert call("POST", gw.base_url + "/v1/chat/completions", body, auth).status == 200
+    put = call("PUT", url, {"pii": "block"}, admin)
+    assert put.status == 200 and put.json()["source"] == "tenant" and put.json()["policy"]["pii"] == "block"
+    refused = call("POST", gw.base_url + "/v1/chat/completions", body, auth)
+    assert refused.status == 400 and refused.json()["error"]["code"] == "content_policy_violation"
+    assert call("PUT", url, {"pii": "shred"}, admin).status == 400  # not an action
+    assert call("DELETE", url, headers=admin).json()["source"] == "config"
+    assert call("POST", gw.base_url + "/v1/chat/completions", body, auth).status == 200

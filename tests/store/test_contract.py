@@ -85,6 +85,19 @@ async def test_update_tenant_changes_only_what_is_given(store: Store) -> None:
     assert await store.get_tenant("t-a") == Tenant("t-a", "Renamed", T0, False, {})
 
 
+async def test_each_policy_is_set_and_cleared_on_its_own(store: Store) -> None:
+    await store.create_tenant(tenant())
+    cache, guardrails = {"ttl_s": 60}, {"pii": "redact", "reversible": True}
+    assert (await store.set_policy("t-a", "cache", cache)).cache_policy == cache
+    t = await store.set_policy("t-a", "guardrails", guardrails)
+    assert (t.cache_policy, t.guardrail_policy) == (cache, guardrails)
+    assert (t.policy("cache"), t.policy("guardrails")) == (cache, guardrails)
+    t = await store.set_policy("t-a", "cache", None)
+    assert (t.cache_policy, t.guardrail_policy) == (None, guardrails)
+    assert (await store.get_tenant("t-a")).guardrail_policy == guardrails
+    assert await store.set_policy("t-missing", "guardrails", guardrails) is None
+
+
 async def test_update_missing_tenant_is_none(store: Store) -> None:
     assert await store.update_tenant("t-missing", name="x") is None
     assert await store.list_tenants() == []

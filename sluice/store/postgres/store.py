@@ -17,10 +17,12 @@ from sluice.obs.record import RequestRecord
 from sluice.store import request_rows
 from sluice.store.migrations import pending
 from sluice.store.records import (
+    POLICY_COLUMNS,
     AdminCredential,
     ApiKey,
     Budget,
     Limits,
+    PolicyKind,
     ScopeKind,
     Tenant,
     UsageQuery,
@@ -171,8 +173,9 @@ class PostgresStore:
         )
         return Tenant(**r) if r else None
 
-    async def set_cache_policy(self, tenant_id: str, policy: dict[str, Any] | None) -> Tenant | None:
-        r = await self._fetchrow(f"UPDATE tenants SET cache_policy = $2 WHERE id = $1 RETURNING {_TENANT}", tenant_id, policy)
+    async def set_policy(self, tenant_id: str, kind: PolicyKind, policy: dict[str, Any] | None) -> Tenant | None:
+        column = POLICY_COLUMNS[kind]
+        r = await self._fetchrow(f"UPDATE tenants SET {column} = $2 WHERE id = $1 RETURNING {_TENANT}", tenant_id, policy)
         return Tenant(**r) if r else None
 
     # --- users -------------------------------------------------------------------------------

@@ -21,10 +21,12 @@ from sluice.obs.record import RequestRecord
 from sluice.store import request_rows
 from sluice.store.migrations import pending
 from sluice.store.records import (
+    POLICY_COLUMNS,
     AdminCredential,
     ApiKey,
     Budget,
     Limits,
+    PolicyKind,
     ScopeKind,
     Tenant,
     UsageQuery,
@@ -75,10 +77,11 @@ def _insert_rows(n: int) -> str:
 
 
 def _tenant(r: sqlite3.Row) -> Tenant:
-    policy, log_payloads = r["cache_policy"], r["log_payloads"]
+    policy, log_payloads, guardrails = r["cache_policy"], r["log_payloads"], r["guardrail_policy"]
     return Tenant(
         r["id"], r["name"], r["created_at"], bool(r["disabled"]), _json.decode(r["metadata"]),
         None if policy is None else _json.decode(policy), None if log_payloads is None else bool(log_payloads),
+        None if guardrails is None else _json.decode(guardrails),
     )
 
 
@@ -225,8 +228,9 @@ class SqliteStore:
             await self._write(f"UPDATE tenants SET {sets} WHERE id = ?", (*args, tenant_id))
         return await self.get_tenant(tenant_id)
 
-    async def set_cache_policy(self, tenant_id: str, policy: dict[str, Any] | None) -> Tenant | None:
-        await self._write("UPDATE tenants SET cache_policy = ? WHERE id = ?", (_opt_json(policy), tenant_id))
+    async def set_policy(self, tenant_id: str, kind: PolicyKind, policy: dict[str, Any] | None) -> Tenant | None:
+        column = POLICY_COLUMNS[kind]
+        await self._write(f"UPDATE tenants SET {column} = ? WHERE id = ?", (_opt_json(policy), tenant_id))
         return await self.get_tenant(tenant_id)
 
     # --- users -------------------------------------------------------------------------------
