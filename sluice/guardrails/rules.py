@@ -69,12 +69,18 @@ class Rules:
         self._phrases = {category: {_key(p): p for p in words} for category, words in lists.items() if words}
         groups = [f"(?P<{category}>{_alternation(words)})" for category, words in self._phrases.items()]
         self._words = re.compile(rf"(?<!\w)(?:{'|'.join(groups)})(?!\w)", re.IGNORECASE) if groups else None
+        # A phrase of n words may still be completed by what follows the last n - 1 words.
+        self.words_held = max((len(p.split()) for words in lists.values() for p in words), default=1) - 1
         self._patterns: list[tuple[str, re.Pattern[str]]] = []
         for name, pattern in (patterns or {}).items():
             try:
                 self._patterns.append((name, re.compile(pattern)))
             except re.error as e:
                 raise ValueError(f"content rule {name!r} is not a valid regex: {e}") from None
+
+    @property
+    def has_patterns(self) -> bool:
+        return bool(self._patterns)
 
     def check(self, text: str) -> list[Violation]:
         """Every rule ``text`` breaks, in order of position."""
@@ -101,6 +107,17 @@ class RuleGate:
         self._mask = mask
         self._released = 0  # characters released before the current ``start``
         self.violations: list[Violation] = []  # spans in the whole answer
+
+    def unsettled(self, text: str, floor: int) -> int:
+        if self._rules.has_patterns:  # a regex may match anything: the whole window stays held
+            return floor
+        i = len(text)
+        for _ in range(self._rules.words_held):
+            while i > floor and text[i - 1].isspace():
+                i -= 1
+            while i > floor and not text[i - 1].isspace():
+                i -= 1
+        return i
 
     def release(self, text: str, start: int, cut: int) -> tuple[int, str]:
         found = [v for v in self._rules.check(text) if v.span[0] >= start]

@@ -6,6 +6,7 @@ what redacting the whole answer at once gives; and placeholders turned back into
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from typing import Protocol
 
@@ -20,16 +21,30 @@ from sluice.types import ChatChunk, ChunkBatch, ChunkChoice, Delta
 # in it (a card, a phone, an IBAN) is found whole inside the window and the cut moves before it.
 _UP_TO_LAST_BREAK = re.compile(r".*[^\w.%+\-@()/:~=]", re.DOTALL)
 _PLACEHOLDER = re.compile(rf"\[(?:{'|'.join(Kind)})_\d+\]")
+# What PII with spaces in it is made of (cards, phones, IBANs, a private key's BEGIN line): while
+# the answer ends in a run of these, the run may still grow into a finding, so it stays held.
+_SPACED_ITEM_CHARS = frozenset(string.digits + string.ascii_uppercase + " +-().:/")
+# A private key is held whole until its END line; a PEM block of an 8192-bit RSA key is ~6.4 KB.
+_KEY_CHARS = 8192
+# Detectors look at most two characters past an item ("4111 ... 1111." is a card, "1111.5" not).
+_LOOKAHEAD = 2
 
 
 class Gate(Protocol):
     """Decides how much of a hold-back's due text may go out, and in what form."""
 
+    def unsettled(self, text: str, floor: int) -> int:
+        """Where the tail of ``text`` that more text could still turn into a match begins: at
+        ``floor`` (the window) at the earliest, unless a match longer than any window is under
+        way (a private key). As text is added it may move back only to where no match can
+        reach past an earlier answer."""
+        ...
+
     def release(self, text: str, start: int, cut: int) -> tuple[int, str]:
         """``text[:start]`` went out already (kept as context for look-behinds); ``text[start:cut]``
         is due, ending after a break or at the end of the answer (``cut == len(text)``); the rest
-        is the window. Returns ``end`` (``start <= end <= cut``: a finding across ``cut`` moves it
-        back) and what ``text[start:end]`` becomes."""
+        is held. Returns ``end`` (``start <= end <= cut``: a match across ``cut`` moves it back)
+        and what ``text[start:end]`` becomes."""
         ...
 
 
@@ -42,10 +57,11 @@ class DeltaFilter(Protocol):
 
 
 class HoldBack:
-    """Holds back the last ``window_chars`` characters of a stream (and the rest of the run
-    without a break they start in) and passes the text before them through ``gate``.
+    """Holds back the tail of a stream that ``gate`` says may still become a match, and never
+    more than ``window_chars`` characters besides the run without a break they start in; passes
+    the text before it through ``gate``.
 
-    The window must hold the longest item with spaces the gate looks for: a spaced 19-digit card
+    The window must hold the longest match with spaces the gate looks for: a spaced 19-digit card
     is 23 characters, an IBAN in print format 42. ``context_chars`` of released text stay for the
     detectors' look-behinds ("Bearer ", "version ")."""
 
@@ -65,7 +81,9 @@ class HoldBack:
 
     def feed(self, delta: str) -> str:
         self._text += delta
-        limit = len(self._text) - self._window
+        n = len(self._text)
+        floor = max(self._start, n - self._window)
+        limit = min(n - _LOOKAHEAD, self._gate.unsettled(self._text, floor))
         if limit > self._scanned:
             m = _UP_TO_LAST_BREAK.match(self._text, self._scanned, limit)
             if m is not None:
@@ -105,9 +123,33 @@ class Redactor:
         self.findings: dict[Kind, int] = {}
         self.originals: dict[str, str] = {}
 
+    def unsettled(self, text: str, floor: int) -> int:
+        if Kind.PRIVATE_KEY in self._kinds and (begin := self._key_in_progress(text)) != -1:
+            # Held from the run it begins in, whole: a growing key must not lose to a shorter
+            # finding it overlaps ("...KEY=sk-...-----BEGIN").
+            m = _UP_TO_LAST_BREAK.match(text, 0, begin)
+            return m.end() if m else 0
+        i = len(text)
+        while i > floor and text[i - 1] in _SPACED_ITEM_CHARS:
+            i -= 1
+        return i
+
+    @staticmethod
+    def _key_in_progress(text: str) -> int:
+        """Where a private key without its END line yet begins (-1 when none), unless it has
+        gone on for longer than any key: then it was cut off and the window suffices."""
+        begin = text.rfind("-----BEGIN ")
+        if begin == -1 or len(text) - begin > _KEY_CHARS:
+            return -1
+        label_end = text.find("-----", begin + 11)
+        if label_end != -1 and "PRIVATE KEY" not in text[begin:label_end]:
+            return -1  # a certificate or a public key
+        end = text.find("-----END ", begin)
+        return begin if end == -1 or text.find("-----", end + 9) == -1 else -1
+
     def release(self, text: str, start: int, cut: int) -> tuple[int, str]:
-        if "[" in text:
-            self._taken.update(_PLACEHOLDER.findall(text, start))
+        if "[" in text:  # the context too: a cut may fall inside a placeholder ("[" is a break)
+            self._taken.update(_PLACEHOLDER.findall(text))
         hits = [f for f in find(text, self._kinds) if f.start >= start]
         parts: list[str] = []
         pos = start
@@ -144,6 +186,10 @@ class Restorer:
         self._pattern = re.compile("|".join(map(re.escape, keys))) if keys else None
         self._longest = len(keys[0]) if keys else 0
         self._held = ""
+
+    @property
+    def held_chars(self) -> int:
+        return len(self._held)
 
     def feed(self, delta: str) -> str:
         if self._pattern is None:
