@@ -75,6 +75,7 @@ def test_the_built_in_lists_stay_short() -> None:
 
 
 RULES = Rules(deny=["project falcon"], patterns={"ticket": r"JIRA-\d+"}, categories=["profanity", "violence"])
+WORD_RULES = Rules(deny=["project falcon"], categories=["profanity", "violence", "self_harm"])
 WORDS = "the answer talks about project falcon and JIRA-42 then damn it all i will not kill you ok".split()
 
 
@@ -91,13 +92,14 @@ def fed(hb: HoldBack, text: str, rng: random.Random) -> str:
     return "".join(out) + hb.flush()
 
 
-def test_on_a_stream_the_violations_are_those_of_the_whole_answer() -> None:
+@pytest.mark.parametrize("rules", [RULES, WORD_RULES], ids=["with a regex", "words only"])
+def test_on_a_stream_the_violations_are_those_of_the_whole_answer(rules: Rules) -> None:
     rng = random.Random(42)
     for _ in range(200):
         text = stream_text(rng)
-        gate = RuleGate(RULES, mask="***")
+        gate = RuleGate(rules, mask="***")
         out = fed(HoldBack(gate, 32), text, rng)
-        assert gate.violations == RULES.check(text)
+        assert gate.violations == rules.check(text)
         expected, pos = [], 0
         for v in gate.violations:
             expected += (text[pos : v.span[0]], "***")
@@ -119,3 +121,15 @@ def test_overlapping_matches_are_masked_once() -> None:
     gate = RuleGate(rules, mask="#")
     assert fed(HoldBack(gate, 16), "x abc def ghi y", random.Random(1)) == "x # y"
     assert [v.rule for v in gate.violations] == ["a", "b"]
+
+
+def test_with_words_only_just_the_words_a_phrase_may_still_need_are_held() -> None:
+    hb = HoldBack(RuleGate(WORD_RULES), 64)  # "build a bomb": three words, so two are held
+    assert hb.feed("Here is how we build a") == "Here is how we "
+    with pytest.raises(GuardrailError):
+        hb.feed(" bomb, step by step")
+
+
+def test_a_regex_keeps_the_whole_window_held() -> None:
+    hb = HoldBack(RuleGate(RULES), 16)
+    assert hb.feed("short words only here and there") == "short words "
