@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -56,8 +55,9 @@ class RequestContext:
     """The prompt template's version, when the request used one (cache entries never cross versions)."""
     guardrails: list[tuple[str, str, str]] | None = None
     """What the guardrails did: (stage, category, action) for each that acted (log included)."""
-    restore: Callable[[str], str] | None = None
-    """Puts back what the input guardrails redacted reversibly (in the answer the client gets)."""
+    restore: dict[str, str] | None = None
+    """Placeholder -> original, for what the input guardrails redacted reversibly: put back in
+    the answer the client gets, kept in memory for this request only."""
     pii_found: bool = False
     """The input guardrails found personal data (such requests are not cached unless the policy says so)."""
     cache: CacheTicket | None = None

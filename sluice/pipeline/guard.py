@@ -110,7 +110,7 @@ class InputGuardStage:
             r = pii.redact(joined, reversible=policy.reversible, kinds=redact)
             ctx.request = _replaced(request, texts, r.text.split(SEPARATOR))
             if r.originals:
-                ctx.restore = r.restore
+                ctx.restore = r.originals
 
 
 def _texts(messages: list[Message]) -> list[_Text]:

@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
 from sluice.cache.replay import Recorder, replay
 from sluice.errors import SluiceError
+from sluice.guardrails.stream import Restorer, filter_chunks
 from sluice.obs.tracing import Forwarded
 from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.budget import BudgetStage
@@ -141,7 +142,7 @@ class Pipeline:
             if ctx.cache is not None and self._lookup is not None:
                 hit = await self._lookup(ctx)
                 if hit is not None:
-                    return hit
+                    return hit if ctx.restore is None else _restored(hit, ctx.restore)
             response, ctx.deployment = await self._router.chat(ctx.request, ctx.route, ctx.attempts)
             return response if ctx.restore is None else _restored(response, ctx.restore)
         except BaseException as e:
@@ -174,6 +175,8 @@ class Pipeline:
                 if hit is not None:
                     await self._settle(ctx, None, hit=hit)
                     chunks = _replayed(replay(hit, include_usage=ctx.request.includes_usage and not ctx.strips_usage))
+                    if ctx.restore is not None:
+                        chunks = _restoring(chunks, ctx.restore)
                     return chunks if trace is None else trace.relay(chunks)
             chunks, ctx.deployment = await self._router.stream(ctx.request, ctx.route, ctx.attempts)
         except BaseException as e:
@@ -189,6 +192,8 @@ class Pipeline:
         if ctx.admission is not None or ctx.budget is not None or ctx.request.includes_usage or recorder is not None:
             chunks = self._metered(self._budget.meter(chunks, ctx) if ctx.budget is not None else chunks, ctx, recorder)
         # else nothing to settle, price or keep: the upstream's stream is relayed as it is
+        if ctx.restore is not None:
+            chunks = _restoring(chunks, ctx.restore)  # after the cache's recorder: it keeps placeholders
         return chunks if trace is None else trace.relay(chunks)
 
     async def _metered(
@@ -267,16 +272,26 @@ class Pipeline:
             await self._budget.settle(ctx, usage)
 
 
-def _restored(response: ChatResponse, restore: Callable[[str], str]) -> ChatResponse:
+def _restored(response: ChatResponse, originals: Mapping[str, str]) -> ChatResponse:
     """The answer with what the input guardrails redacted reversibly put back (the cache keeps
     the answer as the provider gave it)."""
-    choices = [
-        msgspec.structs.replace(c, message=msgspec.structs.replace(c.message, content=restore(c.message.content)))
-        if c.message.content
-        else c
-        for c in response.choices
-    ]
+    choices = []
+    for c in response.choices:
+        if c.message.content:
+            r = Restorer(originals)
+            c = msgspec.structs.replace(c, message=msgspec.structs.replace(c.message, content=r.feed(c.message.content) + r.flush()))
+        choices.append(c)
     return msgspec.structs.replace(response, choices=choices)
+
+
+async def _restoring(chunks: AsyncIterator[ChunkBatch], originals: Mapping[str, str]) -> AsyncIterator[ChunkBatch]:
+    """A stream with the redacted originals put back as it flows (a placeholder split across
+    chunks included); closing it closes the stream beneath, which settles."""
+    try:
+        async for batch in filter_chunks(chunks, lambda: Restorer(originals)):
+            yield batch
+    finally:
+        await chunks.aclose()  # type: ignore[attr-defined]
 
 
 async def _replayed(batch: ChunkBatch) -> AsyncIterator[ChunkBatch]:

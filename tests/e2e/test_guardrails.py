@@ -54,9 +54,15 @@ def test_the_provider_sees_placeholders(gw: Proc) -> None:
 
 
 def test_reversible_redaction_gives_the_client_its_own_values_back(gw: Proc) -> None:
+    messages = [{"role": "user", "content": f"mail {EMAIL} or call +44 20 7946 0958"}]
     with client(gw, REVERSIBLE) as c:
-        r = c.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": f"mail {EMAIL}"}])
-    assert r.choices[0].message.content == f"Simulated reply to: mail {EMAIL}"
+        r = c.chat.completions.create(model="gpt-4o-mini", messages=messages)
+        text = "".join(
+            chunk.choices[0].delta.content or ""
+            for chunk in c.chat.completions.create(model="gpt-4o-mini", messages=messages, stream=True)
+            if chunk.choices
+        )
+    assert r.choices[0].message.content == text == f"Simulated reply to: mail {EMAIL} or call +44 20 7946 0958"
 
 
 def test_a_blocked_request_is_a_400_with_the_category_and_costs_nothing(gw: Proc) -> None:

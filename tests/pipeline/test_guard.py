@@ -56,7 +56,7 @@ async def test_reversible_redaction_keeps_the_originals_for_the_answer() -> None
     c = ctx({"role": "user", "content": f"mail {EMAIL}"}, policy=GuardrailPolicy(pii="redact", reversible=True))
     await InputGuardStage(GuardrailPolicy())(c)
     assert contents(c) == ["mail [EMAIL_1]"]
-    assert c.restore is not None and c.restore("Sent to [EMAIL_1].") == f"Sent to {EMAIL}."
+    assert c.restore == {"[EMAIL_1]": EMAIL}
 
 
 async def test_secrets_block_and_name_their_kind() -> None:
