@@ -1,0 +1,170 @@
+"""Undoing the disguises prompt injections wear, so that one set of patterns sees through them:
+NFKC, invisible characters stripped (and counted), Cyrillic and Greek look-alikes folded inside
+Latin words, Unicode tag characters decoded, and, as extra readings of the text, leetspeak folded,
+s p a c e d letters joined and long base64 runs decoded.
+
+Plain ASCII text, the common case, skips the Unicode steps; every extra reading is gated by a
+literal search on a one-byte-per-character shape of the text, so prose without disguises costs
+a few translate and find calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import string
+import unicodedata
+from dataclasses import dataclass, field
+
+# Zero-width and other invisible format characters. U+200D (the zero-width joiner) is left out:
+# emoji sequences need it, so it is only stripped, never counted.
+_INVISIBLE = "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\u3164\ufeff\uffa0"
+_STRIP = dict.fromkeys(map(ord, _INVISIBLE + "\u200d"))
+_INVISIBLE_SEARCH = re.compile(f"[{_INVISIBLE}]").search
+# Tag characters (U+E0020-E007E) mirror ASCII invisibly: text hidden in them is "ASCII smuggling".
+_TAGS = re.compile("[\U000e0020-\U000e007e]+")
+_TAG_TO_ASCII = {c: c - 0xE0000 for c in range(0xE0020, 0xE007F)}
+
+# Cyrillic and Greek letters drawn like Latin ones; folded only inside words that also hold Latin
+# letters, so that Russian and Greek text stays itself.
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁɡһӏԛԝвкмнтАВЕКМНОРСТХУІЈЅαβεικνοραυχτΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "aeopcyxijsdghlqwbkmhtABEKMHOPCTXYIJSabeiknopauxtABEZHIKMNOPTYX",
+)
+_LOOKALIKE_CHARS = "".join(chr(c) for c in _LOOKALIKES)
+_HAS_LOOKALIKE = re.compile(f"[{_LOOKALIKE_CHARS}]")
+_MIXED_SEED = re.compile(f"[a-zA-Z][{_LOOKALIKE_CHARS}]|[{_LOOKALIKE_CHARS}][a-zA-Z]")
+_NOT_WORD = re.compile(r"\W")
+
+# Leetspeak digits and symbols, read as the letters they stand for.
+_LEET = str.maketrans("0134578@$!|+", "oieastbasiit")
+_LEET_L = str.maketrans("1|", "ll")  # "1" is "l" as often as "i" (ru135, 4ll)
+# Shape: letters "a", leet digits and symbols "0", everything else " ". A letter between two leet
+# characters or the reverse, three times over, is leetspeak (or a hash, which costs a reading only).
+_LEET_SHAPE = bytes(
+    ord("a") if chr(i) in string.ascii_letters else ord("0") if chr(i) in "0134578@$!|+" else ord(" ")
+    for i in range(256)
+)
+_LEET_SEEDS = 3
+
+# Letters spaced out by one separator ("i g n o r e", "i-g-n-o-r-e"); wider gaps separate words.
+# Between words, a wider gap or another separator ("i.g.n.o.r.e a.l.l").
+_SPACED = re.compile(
+    r"(?<![^\W\d_])[^\W\d_](?:([ .\-_*|+/])[^\W\d_](?![^\W\d_])){3,}"
+    r"(?:(?:[ .\-_*|+/]{2,5}|(?!\1)[ .\-_*|+/])[^\W\d_](?:\1[^\W\d_](?![^\W\d_]))*)*"
+)
+# Shape: letters "a", separators "s", everything else "x"; three single letters in a row seed it.
+_SPACED_SHAPE = bytes(
+    ord("a") if chr(i) in string.ascii_letters else ord("s") if chr(i) in " .-_*|+/" else ord("x")
+    for i in range(256)
+)
+_SPACED_SEED = b"sasasas"
+_SEPARATORS = re.compile(r"[ .\-_*|+/]+")
+
+# Base64: runs of 20 or more of its characters are rare in prose; the shape finds them first.
+_B64_SHAPE = bytes(
+    ord("a") if chr(i) in string.ascii_letters + string.digits + "+/=-_" else ord(" ") for i in range(256)
+)
+_B64_RUN = b"a" * 20
+_B64 = re.compile(r"[A-Za-z0-9+/\-_]{20,}={0,2}")
+_PRINTABLE = frozenset(string.printable)
+
+
+@dataclass(slots=True)
+class Normalized:
+    """``text`` lower-cased, NFKC, without invisible characters and with look-alikes folded;
+    ``readings`` holds the other ways to read it (``("leet", ...)``, ``("spaced", ...)``,
+    ``("base64", ...)``, ``("tags", ...)``), each already lower-cased."""
+
+    text: str
+    invisible: int = 0
+    lookalikes: int = 0
+    readings: list[tuple[str, str]] = field(default_factory=list)
+
+
+def normalize(raw: str) -> Normalized:
+    """The text as the patterns should see it, with what it took to get there."""
+    invisible = lookalikes = 0
+    readings: list[tuple[str, str]] = []
+    text = raw
+    if not raw.isascii():
+        if (tags := _TAGS.findall(raw)) and (hidden := "".join(tags).translate(_TAG_TO_ASCII)).strip():
+            readings.append(("tags", hidden.lower()))
+            text = _TAGS.sub("", text)
+        if not unicodedata.is_normalized("NFKC", text):
+            text = unicodedata.normalize("NFKC", text)
+        if _INVISIBLE_SEARCH(text) or "\u200d" in text:
+            invisible = sum(text.count(c) for c in _INVISIBLE)
+            text = text.translate(_STRIP)
+        if _HAS_LOOKALIKE.search(text) and _MIXED_SEED.search(text):
+            text, lookalikes = _fold_lookalikes(text)
+    lowered = text.lower()
+    readings.extend(_base64_readings(text))
+    ascii_text = lowered.encode("ascii", "replace")
+    leet = ascii_text.translate(_LEET_SHAPE)
+    if leet.count(b"a0a") + leet.count(b"0a0") >= _LEET_SEEDS:
+        readings.append(("leet", lowered.translate(_LEET)))
+        if "1" in lowered or "|" in lowered:
+            readings.append(("leet", lowered.translate(_LEET_L).translate(_LEET)))
+    if _SPACED_SEED in ascii_text.translate(_SPACED_SHAPE) and (joined := _join_spaced(lowered)) != lowered:
+        readings.append(("spaced", joined))
+    return Normalized(lowered, invisible, lookalikes, readings)
+
+
+def _fold_lookalikes(text: str) -> tuple[str, int]:
+    """``text`` with the look-alikes in words that mix them with Latin letters folded, and how many
+    such words there were."""
+    parts: list[str] = []
+    pos = count = 0
+    while (m := _MIXED_SEED.search(text, pos)) is not None:
+        start = m.start()
+        while start > pos and not _NOT_WORD.match(text, start - 1):
+            start -= 1
+        end_m = _NOT_WORD.search(text, m.end())
+        end = len(text) if end_m is None else end_m.start()
+        parts += (text[pos:start], text[start:end].translate(_LOOKALIKES))
+        count += 1
+        pos = end
+    parts.append(text[pos:])
+    return "".join(parts), count
+
+
+def _join_spaced(text: str) -> str:
+    def join(m: re.Match[str]) -> str:
+        sep = m.group(1)
+        return _SEPARATORS.sub(lambda gap: "" if gap.group() == sep else " ", m.group())
+
+    return _SPACED.sub(join, text)
+
+
+def _base64_readings(text: str) -> list[tuple[str, str]]:
+    shape = text.encode("ascii", "replace").translate(_B64_SHAPE)
+    out: list[tuple[str, str]] = []
+    pos = shape.find(_B64_RUN)
+    while pos != -1:
+        m = _B64.match(text, pos)
+        end = shape.find(b" ", pos)
+        end = len(shape) if end == -1 else end
+        if m is not None and (decoded := _decode(m.group())) is not None:
+            out.append(("base64", decoded.lower()))
+        pos = shape.find(_B64_RUN, end)
+    return out
+
+
+def _decode(run: str) -> str | None:
+    """``run`` decoded, when it is base64 of mostly printable text."""
+    if len(run) > 65536:
+        return None
+    run = run.rstrip("=")
+    try:
+        data = base64.b64decode(
+            run + "=" * (-len(run) % 4), altchars=b"-_" if "-" in run or "_" in run else None
+        )
+        decoded = data.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    if len(decoded) < 8:
+        return None
+    printable = sum(c in _PRINTABLE or c.isalpha() for c in decoded)
+    return decoded if printable >= 0.9 * len(decoded) and " " in decoded else None
