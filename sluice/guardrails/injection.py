@@ -102,9 +102,12 @@ _O, _R, _X, _D, _I = (
 # --- instruction override: a verb that sets aside, near what it sets aside ----------------------
 
 _EN_IGNORE = r"""\b(?:ignore|ignoring|disregard|disregarding|forget|forgetting|override|overrid(?:e|ing)|bypass|
-    skip|drop|discard|abandon|neglect|set\ aside|throw\ (?:out|away)|pay\ no\ attention\ to|
-    do\ not\ (?:follow|obey)|don'?t\ (?:follow|obey)|stop\ (?:following|obeying)|cancel|void|nullify|scrap|
-    no\ longer\ (?:follow|obey))\b"""
+    discard|abandon|neglect|set\ aside|pay\ no\ attention\ to|do\ not\ (?:follow|obey)|don'?t\ (?:follow|obey)|
+    stop\ (?:following|obeying)|nullify|no\ longer\ (?:follow|obey))\b"""
+# Verbs with everyday objects (orders, rows, messages) set aside only what steers a model.
+_EN_DROP = r"\b(?:skip|drop|cancel|void|scrap|throw\ (?:out|away)|delete|erase|remove|clear|wipe|reset)\b"
+_EN_STEERING = r"""(?:instructions?|prompts?|rules|directives?|guidelines|programming|constraints|restrictions|
+    guardrails|safeguards|conditioning|training|polic(?:y|ies))\b"""
 _EN_WHICH = r"""(?:all|any|every|each|the|your|my|these|those|previous|prior|above|earlier|preceding|
     original|initial|old|existing|system|developer|default|other|safety|given|current|foregoing|former)"""
 _EN_WHAT = r"""(?:instructions?|prompts?|rules?|directives?|guidelines?|commands?|context|guidance|
@@ -120,7 +123,8 @@ _OVERRIDE_RULES = [
         _O,
         (0.92, 0.95),
         "ignor|disregard|forget|overrid|bypass|skip|drop|discard|abandon|neglect|aside|throw|attention|follow|obey|cancel|void|nullify|scrap",
-        rf"{_EN_IGNORE}\W+(?:(?:the|a|an|of|and|or|to|just|all|any)\W+)*{_QUALIFIER}\W+(?:\w+\W+){{0,3}}?{_EN_WHAT}",
+        rf"{_EN_IGNORE}\W+(?:(?:the|a|an|of|and|or|to|just|all|any)\W+)*{_QUALIFIER}\W+(?:\w+\W+){{0,3}}?{_EN_WHAT}|"
+        rf"{_EN_DROP}\W+(?:(?:the|a|an|of|and|or|to|just|all|any)\W+)*{_QUALIFIER}\W+(?:\w+\W+){{0,3}}?{_EN_STEERING}",
     ),
     _rule(
         "ignore_what",
@@ -134,7 +138,7 @@ _OVERRIDE_RULES = [
         _O,
         (0.85, 0.9),
         "ignor|disregard|forget|overrid|bypass|discard|abandon|aside|throw|scrap|drop",
-        rf"{_EN_IGNORE}\W+(?:\w+\W+){{0,3}}?{_EN_WHAT}\W+(?:that\W+)?(?:you\ (?:were|have\ been|got)\ (?:given|told|trained\ on)|"
+        rf"(?:{_EN_IGNORE}|{_EN_DROP})\W+(?:\w+\W+){{0,3}}?{_EN_STEERING}\W+(?:that\W+)?(?:you\ (?:were|have\ been|got)\ (?:given|told|trained\ on)|"
         r"you\ (?:received|got)|above|so\ far|given\ (?:to\ you|earlier|before)|from\ (?:before|earlier|your\ (?:developers?|creators?|operators?)))\b",
     ),
     _rule(
@@ -290,7 +294,7 @@ _ROLEPLAY_RULES = [
     _rule(
         "mode_mention",
         _R,
-        (0.35, 0.5),
+        (0.35, 0.4),
         " mode|-mode|_mode|jailbr",
         r"\b(?:developer|dev|god|unlocked|freedom)\W+mode\b|\bjailbr(?:oken|eak(?:ed)?)\b",
     ),
@@ -299,8 +303,8 @@ _ROLEPLAY_RULES = [
         _R,
         (0.85, 0.9),
         "restrict|rules|limit|filter|guideline|ethic|moral|censor|polic|safety|boundar|constrain|guardrail|safeguard|principle|openai|anthropic|conscience",
-        rf"\b(?:pretend|imagine|act|acting|roleplay|role-play|role\ play|you\ are|you're|you\ will\ be|become|simulate|behave|"
-        rf"persona|character|ai|assistant|model|chatbot|bot|entity|version\ of\ yourself|yourself|llm|gpt|claude|mode)\b\W+(?:\w+\W+){{0,12}}?"
+        rf"\b(?:pretend|imagine\ you|act|acting|roleplay|role-play|role\ play|you\ are|you're|you\ will\ be|you\ play|become|simulate|behave|"
+        rf"persona|ai|assistant|model|chatbot|bot|entity|version\ of\ yourself|yourself|llm|gpt|claude|mode)\b\W+(?:\w+\W+){{0,12}}?"
         rf"{_FREE_OF}\W+(?:\w+\W+){{0,3}}?{_LIMITS}",
     ),
     _rule(
@@ -360,7 +364,7 @@ _ROLEPLAY_RULES = [
         (0.85, 0.9),
         "safety|filter|guardrail|content polic|safeguard|censor|moderation|alignment|ethic",
         r"\b(?:disable|disabled|turn\ off|turned\ off|switch\ off|remove|removed|deactivate|deactivated|bypass|circumvent|"
-        r"drop|lift|lifted|suspend|suspended|ignore|forget|override|without)\W+(?:\w+\W+){0,3}?"
+        r"drop|lift|lifted|suspend|suspended|ignores?|forget|overrides?|without)\W+(?:\w+\W+){0,3}?"
         r"(?:safety|content|ethical|moral|moderation)\W+(?:\w+\W+)?(?:filters?|guidelines|policies|policy|protocols|restrictions|"
         r"guardrails|checks|features|settings|training|alignment|layer|systems?)\b|"
         r"\b(?:disable|turn\ off|remove|bypass|circumvent|deactivate|lift)\W+(?:your|all|the|any)\W+(?:\w+\W+){0,2}?"
@@ -484,8 +488,8 @@ _DELIMITER_RULES = [
         _D,
         (0.8, 0.9),
         "#",
-        r"(?m)^\s*\#{1,4}\s*(?:system|new\ system|admin|developer|assistant|instruction|instructions|new\ instructions?|system\ (?:prompt|message|override|update|note))\s*:?\s*#*\s*$|"
-        r"(?m)^\s*\#{1,4}\s*(?:system|instruction|instructions|admin|developer)(?:\ (?:prompt|message|override|update|note))?\s*:",
+        r"(?m)^\s*\#{1,4}\s*(?:system|new\ system|admin|developer|assistant|instruction|instructions|new\ instructions?|system\ (?:prompt|message|override|update|note))\s*:?\s*\#*\s*$|"
+        r"^\s*\#{1,4}\s*(?:system|instruction|instructions|admin|developer)(?:\ (?:prompt|message|override|update|note))?\s*:",
         reach=(12, 120),
     ),
     _rule(
