@@ -163,6 +163,7 @@ class GuardrailPolicyValues(_Section):
     pii: Literal["off", "log", "flag", "redact", "block"] = Field("off", description="Emails, phones, payment cards, SSNs, IBANs, IP addresses: record (log), say so in x-sluice-guardrails (flag), replace with [EMAIL_1]-style placeholders (redact), or refuse (block).")
     secrets: Literal["off", "log", "flag", "redact", "block"] = Field("off", description="API keys, JWTs and private keys, with the same actions.")
     reversible: bool = Field(False, description="With redact: the provider sees placeholders; the client's answer gets the originals back.")
+    output_pii: Literal["off", "redact"] = Field("off", description="PII and secrets in the answer replaced with placeholders, streams included (a small hold-back, never the whole answer).")
 
 
 class GuardrailSettings(_Section):

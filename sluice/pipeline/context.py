@@ -58,6 +58,8 @@ class RequestContext:
     restore: dict[str, str] | None = None
     """Placeholder -> original, for what the input guardrails redacted reversibly: put back in
     the answer the client gets, kept in memory for this request only."""
+    output_pii: bool = False
+    """Redact PII and secrets in the answer (the caller's policy says ``output_pii: redact``)."""
     pii_found: bool = False
     """The input guardrails found personal data (such requests are not cached unless the policy says so)."""
     cache: CacheTicket | None = None
@@ -79,6 +81,11 @@ class RequestContext:
     """The client's W3C ``tracestate`` header, as sent (only with a traceparent)."""
     started: float = field(default_factory=time.perf_counter)
     """When the surface began handling the request, for ``x-sluice-overhead-ms``."""
+
+    @property
+    def guards_answer(self) -> bool:
+        """Does the answer pass through the output guardrails (or get redacted originals back)?"""
+        return self.output_pii or self.restore is not None
 
     def note_guardrail(self, stage: str, category: str, action: str) -> None:
         if self.guardrails is None:

@@ -12,16 +12,17 @@ the answer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import NamedTuple
 
 import msgspec
 
 from sluice.errors import GuardrailError
 from sluice.guardrails import pii
+from sluice.guardrails.stream import DeltaFilter, HoldBack, Redactor, Restorer, filter_chunks
 from sluice.pipeline.context import RequestContext
 from sluice.store.records import GuardrailPolicy
-from sluice.types import ChatRequest, ContentPart, Message
+from sluice.types import ChatRequest, ChatResponse, ChunkBatch, ContentPart, Message
 
 SEPARATOR = "\n\x00\n"
 """Between texts redacted together: no detector matches across a NUL."""
@@ -56,6 +57,7 @@ class InputGuardStage:
     async def __call__(self, ctx: RequestContext) -> None:
         principal = ctx.principal
         policy = (principal.guardrails if principal is not None else None) or self._default
+        ctx.output_pii = policy.output_pii == "redact"
         if policy.injection == "off" and policy.pii == "off" and policy.secrets == "off":
             return
         request = ctx.request
@@ -142,3 +144,69 @@ def _replaced(request: ChatRequest, texts: list[_Text], new: list[str]) -> ChatR
             parts[t.part] = msgspec.structs.replace(parts[t.part], text=text)
             messages[t.message] = msgspec.structs.replace(m, content=parts)
     return msgspec.structs.replace(request, messages=messages)
+
+
+# --- the answer -----------------------------------------------------------------------------
+
+
+def _answer_filter(ctx: RequestContext) -> Callable[[], DeltaFilter]:
+    """One answer's filter: PII redacted as it flows (``output_pii``), then the request's own
+    redacted values put back (``restore``): the client's own data is not taken from it."""
+    originals = ctx.restore
+
+    def make() -> DeltaFilter:
+        return _Answer(ctx, Redactor() if ctx.output_pii else None, Restorer(originals) if originals else None)
+
+    return make
+
+
+class _Answer:
+    __slots__ = ("_ctx", "_redact", "_redactor", "_restore")
+
+    def __init__(self, ctx: RequestContext, redactor: Redactor | None, restore: Restorer | None) -> None:
+        self._ctx = ctx
+        self._redactor = redactor
+        self._redact = HoldBack(redactor) if redactor is not None else None
+        self._restore = restore
+
+    def feed(self, delta: str) -> str:
+        if self._redact is not None:
+            delta = self._redact.feed(delta)
+        return self._restore.feed(delta) if self._restore is not None else delta
+
+    def flush(self) -> str:
+        text = ""
+        if self._redact is not None:
+            text = self._redact.flush()
+            assert self._redactor is not None
+            if self._redactor.findings and not _noted(self._ctx, "output", "pii"):
+                self._ctx.note_guardrail("output", "pii", "redact")
+        if self._restore is not None:
+            text = self._restore.feed(text) + self._restore.flush()
+        return text
+
+
+def _noted(ctx: RequestContext, stage: str, category: str) -> bool:
+    return ctx.guardrails is not None and any(s == stage and c == category for s, c, _ in ctx.guardrails)
+
+
+def guarded(response: ChatResponse, ctx: RequestContext) -> ChatResponse:
+    """A JSON answer through the output guardrails (the cache keeps the provider's answer)."""
+    make = _answer_filter(ctx)
+    choices = []
+    for c in response.choices:
+        if c.message.content:
+            f = make()
+            c = msgspec.structs.replace(c, message=msgspec.structs.replace(c.message, content=f.feed(c.message.content) + f.flush()))
+        choices.append(c)
+    return msgspec.structs.replace(response, choices=choices)
+
+
+async def guarded_stream(chunks: AsyncIterator[ChunkBatch], ctx: RequestContext) -> AsyncIterator[ChunkBatch]:
+    """A stream through the output guardrails as it flows, each choice holding back only what
+    could still become a finding; closing it closes the stream beneath, which settles."""
+    try:
+        async for batch in filter_chunks(chunks, _answer_filter(ctx)):
+            yield batch
+    finally:
+        await chunks.aclose()  # type: ignore[attr-defined]

@@ -23,19 +23,19 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
 from sluice.cache.replay import Recorder, replay
 from sluice.errors import SluiceError
-from sluice.guardrails.stream import Restorer, filter_chunks
 from sluice.obs.tracing import Forwarded
 from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.budget import BudgetStage
 from sluice.pipeline.cache import CacheStage
 from sluice.pipeline.context import RequestContext
+from sluice.pipeline.guard import guarded, guarded_stream
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Router, provider_name
 from sluice.types import (
@@ -142,9 +142,9 @@ class Pipeline:
             if ctx.cache is not None and self._lookup is not None:
                 hit = await self._lookup(ctx)
                 if hit is not None:
-                    return hit if ctx.restore is None else _restored(hit, ctx.restore)
+                    return hit if not ctx.guards_answer else guarded(hit, ctx)
             response, ctx.deployment = await self._router.chat(ctx.request, ctx.route, ctx.attempts)
-            return response if ctx.restore is None else _restored(response, ctx.restore)
+            return response if not ctx.guards_answer else guarded(response, ctx)
         except BaseException as e:
             if trace is not None:
                 trace.fail(e)
@@ -175,8 +175,8 @@ class Pipeline:
                 if hit is not None:
                     await self._settle(ctx, None, hit=hit)
                     chunks = _replayed(replay(hit, include_usage=ctx.request.includes_usage and not ctx.strips_usage))
-                    if ctx.restore is not None:
-                        chunks = _restoring(chunks, ctx.restore)
+                    if ctx.guards_answer:
+                        chunks = guarded_stream(chunks, ctx)
                     return chunks if trace is None else trace.relay(chunks)
             chunks, ctx.deployment = await self._router.stream(ctx.request, ctx.route, ctx.attempts)
         except BaseException as e:
@@ -192,8 +192,8 @@ class Pipeline:
         if ctx.admission is not None or ctx.budget is not None or ctx.request.includes_usage or recorder is not None:
             chunks = self._metered(self._budget.meter(chunks, ctx) if ctx.budget is not None else chunks, ctx, recorder)
         # else nothing to settle, price or keep: the upstream's stream is relayed as it is
-        if ctx.restore is not None:
-            chunks = _restoring(chunks, ctx.restore)  # after the cache's recorder: it keeps placeholders
+        if ctx.guards_answer:
+            chunks = guarded_stream(chunks, ctx)  # after the cache's recorder: it keeps the provider's answer
         return chunks if trace is None else trace.relay(chunks)
 
     async def _metered(
@@ -270,28 +270,6 @@ class Pipeline:
         else:
             await self._admission.settle(ctx, tokens)
             await self._budget.settle(ctx, usage)
-
-
-def _restored(response: ChatResponse, originals: Mapping[str, str]) -> ChatResponse:
-    """The answer with what the input guardrails redacted reversibly put back (the cache keeps
-    the answer as the provider gave it)."""
-    choices = []
-    for c in response.choices:
-        if c.message.content:
-            r = Restorer(originals)
-            c = msgspec.structs.replace(c, message=msgspec.structs.replace(c.message, content=r.feed(c.message.content) + r.flush()))
-        choices.append(c)
-    return msgspec.structs.replace(response, choices=choices)
-
-
-async def _restoring(chunks: AsyncIterator[ChunkBatch], originals: Mapping[str, str]) -> AsyncIterator[ChunkBatch]:
-    """A stream with the redacted originals put back as it flows (a placeholder split across
-    chunks included); closing it closes the stream beneath, which settles."""
-    try:
-        async for batch in filter_chunks(chunks, lambda: Restorer(originals)):
-            yield batch
-    finally:
-        await chunks.aclose()  # type: ignore[attr-defined]
 
 
 async def _replayed(batch: ChunkBatch) -> AsyncIterator[ChunkBatch]:

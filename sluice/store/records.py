@@ -120,6 +120,8 @@ class GuardrailPolicy(msgspec.Struct, frozen=True, omit_defaults=True, forbid_un
     """API keys, tokens (JWTs) and private keys."""
     reversible: bool = False
     """With redact: the provider sees placeholders, the client's answer gets the originals back."""
+    output_pii: Literal["off", "redact"] = "off"
+    """PII and secrets in the answer, replaced with placeholders as it streams."""
 
 
 class CachePolicy(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):

@@ -15,6 +15,7 @@ from tests.fixtures.procs import Proc
 
 REDACT = "sk-redact"
 REVERSIBLE = "sk-reversible"
+OUTPUT = "sk-output"
 ADMIN = "sk-admin-guard"
 EMAIL = "jane.doe@example.com"
 SECRET = "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z" * 2
@@ -26,7 +27,8 @@ def gw(module_gateway) -> Proc:
     config["auth"] = {
         "keys": [
             {"key": REDACT, "name": "redact", "guardrails": {"pii": "redact", "secrets": "block"}},
-            {"key": REVERSIBLE, "name": "reversible", "guardrails": {"pii": "redact", "reversible": True}},
+            {"key": REVERSIBLE, "name": "reversible", "guardrails": {"pii": "redact", "reversible": True, "output_pii": "redact"}},
+            {"key": OUTPUT, "name": "output", "guardrails": {"output_pii": "redact"}},
         ]
     }
     config["admin"] = {"keys": [{"key": ADMIN, "name": "ops"}]}
@@ -65,6 +67,21 @@ def test_reversible_redaction_gives_the_client_its_own_values_back(gw: Proc) -> 
     assert r.choices[0].message.content == text == f"Simulated reply to: mail {EMAIL} or call +44 20 7946 0958"
 
 
+def test_pii_in_the_answer_is_redacted_as_it_streams(gw: Proc) -> None:
+    """The sim echoes the prompt, so the answer carries the card the prompt had (input checks off)."""
+    messages = [{"role": "user", "content": "card 4111 1111 1111 1111 thanks"}]
+    with client(gw, OUTPUT) as c:
+        raw = c.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=messages)
+        chunks = [
+            chunk.choices[0].delta.content or ""
+            for chunk in c.chat.completions.create(model="gpt-4o-mini", messages=messages, stream=True)
+            if chunk.choices
+        ]
+    assert raw.parse().choices[0].message.content == "".join(chunks) == "Simulated reply to: card [CARD_1] thanks"
+    assert raw.headers["x-sluice-guardrails"] == "redact:pii"
+    assert len([c for c in chunks if c]) > 3  # streamed, not buffered whole
+
+
 def test_a_blocked_request_is_a_400_with_the_category_and_costs_nothing(gw: Proc) -> None:
     with client(gw, REDACT) as c, pytest.raises(openai.BadRequestError) as e:
         c.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": f"my key: {SECRET}"}])
@@ -95,7 +112,9 @@ def test_a_tenant_policy_set_through_the_admin_api_applies_at_once(gw: Proc) -> 
     url = gw.base_url + "/admin/tenants/guarded/guardrails"
     assert call("GET", url, headers=admin).json() == {
         "tenant_id": "guarded", "source": "config",
-        "policy": {"injection": "off", "injection_threshold": 0.5, "pii": "off", "secrets": "off", "reversible": False},
+        "policy": {
+            "injection": "off", "injection_threshold": 0.5, "pii": "off", "secrets": "off", "reversible": False, "output_pii": "off",
+        },
     }
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"mail {EMAIL}"}]}
     auth = {"authorization": f"Bearer {key}"}
