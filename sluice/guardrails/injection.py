@@ -198,7 +198,7 @@ _OVERRIDE_RULES = [
         "ignore_previous_es_pt",
         _O,
         (0.9, 0.95),
-        "instruc|indica|regla|órden|orden|directri|diretri|orienta|regra",
+        "instru|indica|regla|órden|orden|directri|diretri|orienta|regra",
         r"\b(?:ignora|ignore|ignorad|ignoren|ignorar|olvida|olvide|olviden|olvidad|descarta|descarte|omite|omita|"
         r"haz\ caso\ omiso\ de|no\ sigas|deja\ de\ seguir|esqueça|esqueca|esquece|desconsidere|desconsidera|"
         r"ignorem|pare\ de\ seguir|não\ siga|nao\ siga)\b\W+(?:\w+\W+){0,3}?"
