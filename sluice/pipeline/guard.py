@@ -18,7 +18,7 @@ from typing import NamedTuple
 import msgspec
 
 from sluice.errors import GuardrailError
-from sluice.guardrails import pii
+from sluice.guardrails import injection, pii
 from sluice.guardrails.stream import DeltaFilter, HoldBack, Redactor, Restorer, filter_chunks
 from sluice.pipeline.context import RequestContext
 from sluice.store.records import GuardrailPolicy
@@ -29,7 +29,8 @@ SEPARATOR = "\n\x00\n"
 
 _SOURCES = {"user": "user", "tool": "tool", "function": "tool"}
 """Where a message's text comes from, for the injection detector: data the application fetched
-(tool results) is held to a stricter standard than what a user typed."""
+(tool results) is held to a stricter standard than what a user typed. System and assistant
+turns are the application's own and are not scanned for injection (PII checks read them)."""
 
 
 class Verdict(NamedTuple):
@@ -41,6 +42,12 @@ Scan = Callable[[str, str], Verdict | None]
 """``scan(text, source)``: the injection detector's best finding in ``text``, or None."""
 
 
+def detect_injection(text: str, source: str) -> Verdict | None:
+    """``guardrails.injection``'s best finding, whatever its score (the policy's threshold decides)."""
+    v = injection.score(text, source="tool" if source == "tool" else "user")
+    return None if v is None else Verdict(v.score, v.category.value)
+
+
 class _Text(NamedTuple):
     message: int
     part: int | None
@@ -50,7 +57,7 @@ class _Text(NamedTuple):
 
 
 class InputGuardStage:
-    def __init__(self, default: GuardrailPolicy, scan: Scan | None = None) -> None:
+    def __init__(self, default: GuardrailPolicy, scan: Scan | None = detect_injection) -> None:
         self._default = default
         self._scan = scan
 
@@ -75,6 +82,8 @@ class InputGuardStage:
         assert self._scan is not None
         worst: Verdict | None = None
         for t in texts:
+            if t.source == "app":
+                continue
             v = self._scan(t.text, t.source)
             if v is not None and v.score >= policy.injection_threshold and (worst is None or v.score > worst.score):
                 worst = v
@@ -118,7 +127,7 @@ class InputGuardStage:
 def _texts(messages: list[Message]) -> list[_Text]:
     out = []
     for i, m in enumerate(messages):
-        source = _SOURCES.get(m.role, "user")
+        source = _SOURCES.get(m.role, "app")
         if isinstance(m.content, str):
             if m.content:
                 out.append(_Text(i, None, source, m.content))
