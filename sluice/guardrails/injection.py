@@ -56,14 +56,21 @@ class _Rule(NamedTuple):
     category: Category
     user_weight: float  # in a user's prompt
     data_weight: float  # in a tool result or a retrieved document
-    stems: tuple[str, ...]  # the pattern only matches near one of these
+    stems: tuple[tuple[str, bytes | str], ...]  # (stem, key): the pattern only matches near a stem
     keys: frozenset[bytes]  # the stems' longest words cut to _KEY_LEN bytes: a cheap test that one may occur
     symbols: tuple[str, ...]  # stems that are not words (``<|``) or in a script written without spaces
     reach: tuple[int, int]  # how far the pattern extends before and after a stem
     pattern: re.Pattern[str]
+    word_start: bool  # the pattern's leading "\\b"s were taken out (see _unbounded); check them after
+    not_after: tuple[str, ...]  # a match right after one of these is narrative ("telling it to reveal")
 
 
 _KEY_LEN = 5
+# Words too common to key a stem on: a stem is keyed on its longest other word.
+_COMMON = frozenset(
+    "a an the that this these those from when before after with your you all any new real true were have "
+    "been will are now say state give use run and or for to of in on at by it me my not no do".split()
+)
 _WORDS = re.compile(r"[\w' \-]+")
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
@@ -77,18 +84,65 @@ def _rule(
     stems: str | tuple[str, ...],
     pattern: str,
     reach: tuple[int, int] = (320, 320),
+    not_after: tuple[str, ...] = (),
 ) -> _Rule:
     """``stems`` separated by "|", or a tuple when a stem holds one."""
-    stems = tuple(stems.split("|")) if isinstance(stems, str) else stems
-    keys: set[bytes] = set()
-    symbols: list[str] = []
-    for stem in stems:
+    keyed: list[tuple[str, bytes | str]] = []
+    for stem in stems.split("|") if isinstance(stems, str) else stems:
         if _WORDS.fullmatch(stem) and not _UNSPACED.search(stem):
-            keys.add(max(re.split(r"[' \-]", stem), key=len).encode()[:_KEY_LEN])
+            words = re.split(r"[' \-]", stem)
+            keyed.append(
+                (stem, max([w for w in words if w not in _COMMON] or words, key=len).encode()[:_KEY_LEN])
+            )
         else:
-            symbols.append(stem)
-    compiled = re.compile(pattern, re.VERBOSE)
-    return _Rule(name, category, *weights, stems, frozenset(keys), tuple(symbols), reach, compiled)
+            keyed.append((stem, stem))
+    keys = {k for _, k in keyed if isinstance(k, bytes)}
+    symbols = [k for _, k in keyed if isinstance(k, str)]
+    unbounded = _unbounded(pattern)
+    compiled = re.compile(unbounded or pattern, re.VERBOSE)
+    return _Rule(
+        name,
+        category,
+        *weights,
+        tuple(keyed),
+        frozenset(keys),
+        tuple(symbols),
+        reach,
+        compiled,
+        bool(unbounded),
+        not_after,
+    )
+
+
+def _unbounded(pattern: str) -> str | None:
+    """``pattern`` without the ``\\b`` that starts each of its top-level alternatives, when they all
+    start with one: the regex engine skips ahead to a possible first character only when a pattern
+    starts with characters, not with an assertion (five times faster here)."""
+    starts, depth, i = [0], 0, 0
+    in_class = False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            starts.append(i + 1)
+        i += 1
+    stripped = [
+        pattern[a:b].lstrip()
+        for a, b in zip(starts, [s - 1 for s in starts[1:]] + [len(pattern)], strict=True)
+    ]
+    if not all(alt.startswith("\\b") for alt in stripped):
+        return None
+    return "|".join(alt[2:] for alt in stripped)
 
 
 _O, _R, _X, _D, _I = (
@@ -153,7 +207,7 @@ _OVERRIDE_RULES = [
         "new_instructions",
         _O,
         (0.6, 0.75),
-        "new instruction|new system|new rules|new task|new directive|new objective|new orders|new prompt|new mission|new goal|new primary|new core|new main|updated instruction|updated rules|updated task|real instruction|actual instruction|true instruction|revised instruction|real task|actual task|true task|real goal|true goal|real orders|real mission|different instruction|changed instruction",
+        "new instruction|new system|new rules|new task|new directive|new objective|new prompt|new mission|new goal|new primary|new core|new main|updated instruction|updated rules|updated task|real instruction|actual instruction|true instruction|revised instruction|real task|actual task|true task|real goal|true goal|real mission|different instruction|changed instruction",
         r"\b(?:new|updated|real|actual|true|revised|changed|different)\W+(?:(?:system|primary|main|core)\W+)?"
         r"(?:instructions?|directives?|rules|task|objective|orders|prompt|mission|goal)\W*(?:follow\b|[:\-]|\b(?:are|is|now|for\ you)\b)",
         reach=(40, 80),
@@ -417,7 +471,9 @@ _EXTRACTION_RULES = [
         _X,
         (0.85, 0.9),
         "system prompt|systemprompt|system message|system instructions|initial|original|hidden|secret|preprompt|pre-prompt|metaprompt|meta-prompt|meta prompt|developer|first message|first instructions|internal|confidential|base message|base instructions|custom instructions|instructions you|instructions above|rules you|guidelines you|prompt above|prompt you",
-        rf"(?<!it\ to\ )(?<!them\ to\ )(?<!trying\ to\ )(?<!tried\ to\ )(?<!attempts\ to\ )\b{_SHOW}\b\W+(?:\w+\W+){{0,6}}?(?:your|the|its|this\ (?:bot|assistant|ai|model)'?s?)\W+(?:\w+\W+){{0,2}}?{_PROMPT}",
+        rf"\b{_SHOW}\b\W+(?:\w+\W+){{0,6}}?(?:your|the|its|this\ (?:bot|assistant|ai|model)'?s?)\W+(?:\w+\W+){{0,2}}?{_PROMPT}",
+        reach=(110, 40),
+        not_after=("it to ", "them to ", "trying to ", "tried to ", "attempts to ", "attempt to "),
     ),
     _rule(
         "your_instructions",
@@ -426,6 +482,7 @@ _EXTRACTION_RULES = [
         "instructions|rules|guidelines|directives|programming|prompt",
         rf"\b{_SHOW}\b\W+(?:\w+\W+){{0,3}}?(?:all\W+)?(?:your|ur)\W+(?:(?:exact|full|complete|original|initial|current|entire|whole|secret|hidden|internal|core|real|actual|first|underlying|own|specific)\W+){{0,2}}"
         r"(?:instructions|rules|guidelines|directives|programming|prompt|configuration|setup|constraints)\b",
+        reach=(100, 20),
     ),
     _rule(
         "repeat_above",
@@ -438,6 +495,7 @@ _EXTRACTION_RULES = [
         r"\b(?:starting|beginning)\ (?:with|from)\W+[\"'\u201c\u2018`]?you\ are\b|"
         r"\b(?:verbatim|word\ for\ word|word-for-word)\b[^\n]{0,60}\b(?:instructions|prompt|above|everything|system)|"
         r"\b(?:instructions|prompt|everything\ above|text\ above)\b[^\n]{0,40}\b(?:verbatim|word\ for\ word|word-for-word)\b",
+        reach=(100, 80),
     ),
     _rule(
         "what_were_you_told",
@@ -517,7 +575,7 @@ _DELIMITER_RULES = [
         r"(?m)(?:^|\n|\\n|\")\s*[\[(<*]{0,2}\s*(?:system|admin|administrator|developer|operator|assistant)(?:\ (?:message|prompt|override|note|notice|update|instruction))?"
         r"\s*[\])>*]{0,2}\s*:\s*(?:you\ (?:are|must|will|should|now)|ignore|disregard|forget|from\ now\ on|new\ (?:rules|instructions)|the\ (?:assistant|ai|model)|"
         r"all\ (?:previous|prior)|override|sure[,!.]?\ (?:here|i\ will|i'll)|(?:ok|okay)[,!.]?\ i\ will|developer\ mode|the\ user\ (?:is|has)\ (?:an?\ )?(?:admin|verified|authori))",
-        reach=(40, 260),
+        reach=(40, 120),
     ),
     _rule(
         "bracket_role",
@@ -588,18 +646,28 @@ _INDIRECT_RULES = [
         r"\b(?:do\ not|don'?t|never|without)\W+(?:\w+\W+){0,2}?(?:tell|telling|inform|informing|notify|notifying|alert|alerting|mention|mentioning|reveal|revealing|show|showing|"
         r"let|letting|disclose|disclosing|warn|warning|ask|asking)\W+(?:\w+\W+){0,3}?(?:the\W+)?(?:user|human|customer|person)\b|"
         r"\b(?:the\W+)?(?:user|human)\W+(?:must|should)\W+(?:not|never)\W+(?:know|see|find\ out|be\ told|learn)\b|\bsecretly\b|\bsilently\W+(?:send|forward|call|run|execute|add|include|email|post|upload)",
+        reach=(120, 60),
     ),
     _rule(
         "exfiltrate",
         _I,
         (0.55, 0.9),
-        "conversation|chat history|chat log|previous messages|message history|user's|users'|user data|credentials|password|api key|access token|secrets|private key|session|personal data|personal information|inbox|http",
-        r"(?<!never\ )(?<!not\ )(?<!n't\ )\b(?:send|forward|email|e-mail|post|upload|exfiltrate|transmit|leak|copy|submit|share|append|include|encode)\W+(?:\w+\W+){0,3}?"
+        "conversation|chat history|chat log|previous messages|message history|user's|users'|user data|credentials|password|api key|access token|secrets|private key|session|personal data|personal information|inbox",
+        r"\b(?:send|forward|email|e-mail|post|upload|exfiltrate|transmit|leak|copy|submit|share|append|include|encode)\W+(?:\w+\W+){0,3}?"
         r"(?:conversation|chat\ history|chat\ log|previous\ messages|message\ history|user'?s?\ (?:data|emails?|messages|files|password|credentials|tokens?|contacts|address|details|information|session|cookies|history)|"
         r"credentials|passwords?|api\ keys?|access\ tokens?|secrets|private\ keys?|session\ (?:tokens?|cookies?)|personal\ (?:data|information)|inbox)\b"
-        r"[^\n]{0,120}\b(?:to|into|via|at|in)\W+(?:https?://|\S+@\S+|(?:this|the|our|my)\W+(?:url|endpoint|server|address|email|link|webhook))|"
+        r"[^\n]{0,120}\b(?:to|into|via|at|in)\W+(?:https?://|[\w.+\-]+@[\w\-]+\.\w|(?:this|the|our|my)\W+(?:url|endpoint|server|address|email|link|webhook))",
+        reach=(80, 200),
+        not_after=("never ", "not ", "n't "),
+    ),
+    _rule(
+        "exfiltrate_url",
+        _I,
+        (0.55, 0.9),
+        "https|http",
         r"!\[[^\]\n]*\]\(\s*https?://[^)\s]*[?&][\w\-]+=(?:[^)\s]*(?:\{|\$|<|%7b|\[)|[^)\s&]*(?:data|conversation|history|secret|token|key|password|chat|q=))|"
         r"\b(?:visit|open|fetch|navigate\ to|load|call|go\ to|browse\ to|request)\W+https?://\S+[?&]\S*=(?:\{|\$|<|%7b|\[)",
+        reach=(100, 250),
     ),
     _rule(
         "tool_call_demand",
@@ -608,7 +676,7 @@ _INDIRECT_RULES = [
         "call|invoke|execute|trigger|run the|use the",
         r"\b(?:you\ must|you\ should|please|immediately|now|also|first|then)\W+(?:\w+\W+)?(?:call|invoke|run|execute|use|trigger)\W+(?:the\W+)?[`'\"]?[\w.\-]+[`'\"]?\W+"
         r"(?:tool|function|command|plugin|action|api)\b",
-        reach=(50, 120),
+        reach=(50, 60),
     ),
     _rule(
         "instead_recommend",
@@ -668,7 +736,7 @@ def _findings(
     is_user = source == "user"
     for rule in _RULES:
         if (keys.isdisjoint(rule.keys) and keys.isdisjoint(rule.symbols)) or (
-            m := _search(rule, text)
+            m := _search(rule, text, keys)
         ) is None:
             continue
         weight = rule.user_weight if is_user else rule.data_weight
@@ -678,14 +746,17 @@ def _findings(
     return found
 
 
-def _search(rule: _Rule, text: str) -> re.Match[str] | None:
+def _search(rule: _Rule, text: str, keys: set[bytes | str]) -> re.Match[str] | None:
     windows: list[list[int]] = []
     before, after = rule.reach
-    for stem in rule.stems:
+    for stem, key in rule.stems:
+        if key not in keys:
+            continue
         i = text.find(stem)
         while i != -1:
             if not before:  # the pattern starts with its stem: try it right there
-                if (m := rule.pattern.match(text, i, i + len(stem) + after)) is not None:
+                m = rule.pattern.match(text, i, i + len(stem) + after)
+                if m is not None and _is_placed(rule, text, m):
                     return m
                 i = text.find(stem, i + 1)
                 continue
@@ -706,9 +777,20 @@ def _search(rule: _Rule, text: str) -> re.Match[str] | None:
         start = line + 1 if line != -1 else start
         while start > 0 and text[start - 1].isalnum():
             start -= 1
-        if (m := rule.pattern.search(text, start, end)) is not None:
+        m = rule.pattern.search(text, start, end)
+        while m is not None and not _is_placed(rule, text, m):
+            m = rule.pattern.search(text, m.start() + 1, end)
+        if m is not None:
             return m
     return None
+
+
+def _is_placed(rule: _Rule, text: str, m: re.Match[str]) -> bool:
+    """Whether ``m`` starts a word (when the pattern's ``\\b`` was taken out) and is not narrative."""
+    start = m.start()
+    if rule.word_start and start and (text[start - 1].isalnum() or text[start - 1] == "_"):
+        return False
+    return not (rule.not_after and text.endswith(rule.not_after, max(0, start - 12), start))
 
 
 # A phrase inside quotes is more often mentioned ("why do 'ignore previous instructions' attacks
