@@ -96,6 +96,13 @@ class Rules:
         return found
 
 
+class ContentStopped(GuardrailError):
+    """A content rule stopped a streamed answer; ``released`` is the text before the violation
+    that may still go out."""
+
+    released: str = ""
+
+
 class RuleGate:
     """``Rules`` as a hold-back gate for a streamed answer: a match is checked whole before any
     of it goes out. A violation stops the stream with ``GuardrailError`` before its text is
@@ -131,7 +138,9 @@ class RuleGate:
         if not due:
             return cut, text[start:cut]
         if self._mask is None:
-            raise GuardrailError(f"The answer broke the content rule {due[0].category!r} and was stopped.")
+            stop = ContentStopped(f"The answer broke the content rule {due[0].category!r} and was stopped.")
+            stop.released = text[start : min(v.span[0] for v in due)]
+            raise stop
         parts: list[str] = []
         pos = start
         for _, _, (s, e) in due:

@@ -18,6 +18,7 @@ from sluice.routing.table import Route
 from sluice.types import ChatRequest, EmbeddingRequest, EmbeddingUsage, StreamOptions, Usage
 
 if TYPE_CHECKING:
+    from sluice.guardrails.rules import Rules
     from sluice.pipeline.cache import CacheTicket
 
 
@@ -60,6 +61,8 @@ class RequestContext:
     the answer the client gets, kept in memory for this request only."""
     output_pii: bool = False
     """Redact PII and secrets in the answer (the caller's policy says ``output_pii: redact``)."""
+    output_rules: Rules | None = None
+    """The caller's content rules, checked on the answer."""
     pii_found: bool = False
     """The input guardrails found personal data (such requests are not cached unless the policy says so)."""
     cache: CacheTicket | None = None
@@ -85,7 +88,7 @@ class RequestContext:
     @property
     def guards_answer(self) -> bool:
         """Does the answer pass through the output guardrails (or get redacted originals back)?"""
-        return self.output_pii or self.restore is not None
+        return self.output_pii or self.output_rules is not None or self.restore is not None
 
     def note_guardrail(self, stage: str, category: str, action: str) -> None:
         if self.guardrails is None:

@@ -12,6 +12,7 @@ the answer.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Callable
 from typing import NamedTuple
 
@@ -19,6 +20,7 @@ import msgspec
 
 from sluice.errors import GuardrailError
 from sluice.guardrails import injection, pii
+from sluice.guardrails.rules import ContentStopped, RuleGate, Rules
 from sluice.guardrails.stream import DeltaFilter, HoldBack, Redactor, Restorer, filter_chunks
 from sluice.pipeline.context import RequestContext
 from sluice.store.records import GuardrailPolicy
@@ -65,6 +67,8 @@ class InputGuardStage:
         principal = ctx.principal
         policy = (principal.guardrails if principal is not None else None) or self._default
         ctx.output_pii = policy.output_pii == "redact"
+        if policy.has_rules:
+            ctx.output_rules = _rules(tuple(policy.deny), tuple(policy.deny_categories), tuple(sorted(policy.deny_patterns.items())))
         if policy.injection == "off" and policy.pii == "off" and policy.secrets == "off":
             return
         request = ctx.request
@@ -158,41 +162,78 @@ def _replaced(request: ChatRequest, texts: list[_Text], new: list[str]) -> ChatR
 # --- the answer -----------------------------------------------------------------------------
 
 
-def _answer_filter(ctx: RequestContext) -> Callable[[], DeltaFilter]:
-    """One answer's filter: PII redacted as it flows (``output_pii``), then the request's own
-    redacted values put back (``restore``): the client's own data is not taken from it."""
+@functools.lru_cache(maxsize=256)
+def _rules(deny: tuple[str, ...], categories: tuple[str, ...], patterns: tuple[tuple[str, str], ...]) -> Rules:
+    """A policy's content rules, compiled once per distinct set."""
+    return Rules(deny=deny, categories=categories, patterns=dict(patterns))
+
+
+def _answer_filter(ctx: RequestContext, made: list[_Answer] | None = None) -> Callable[[], DeltaFilter]:
+    """One answer's filter: PII redacted as it flows (``output_pii``), content rules checked
+    (``deny*``: a violation stops the answer), then the request's own redacted values put back
+    (``restore``): the client's own data is not taken from it."""
     originals = ctx.restore
 
     def make() -> DeltaFilter:
-        return _Answer(ctx, Redactor() if ctx.output_pii else None, Restorer(originals) if originals else None)
+        f = _Answer(
+            ctx,
+            Redactor() if ctx.output_pii else None,
+            ctx.output_rules,
+            Restorer(originals) if originals else None,
+        )
+        if made is not None:
+            made.append(f)
+        return f
 
     return make
 
 
 class _Answer:
-    __slots__ = ("_ctx", "_redact", "_redactor", "_restore")
+    __slots__ = ("_ctx", "_gate", "_redact", "_redactor", "_restore", "_rules", "blocked")
 
-    def __init__(self, ctx: RequestContext, redactor: Redactor | None, restore: Restorer | None) -> None:
+    def __init__(self, ctx: RequestContext, redactor: Redactor | None, rules: Rules | None, restore: Restorer | None) -> None:
         self._ctx = ctx
         self._redactor = redactor
         self._redact = HoldBack(redactor) if redactor is not None else None
+        self._gate = RuleGate(rules) if rules is not None else None
+        self._rules = HoldBack(self._gate) if self._gate is not None else None
         self._restore = restore
+        self.blocked = False
+        """A content rule stopped this answer: nothing more of it goes out."""
 
     def feed(self, delta: str) -> str:
+        if self.blocked:
+            return ""
         if self._redact is not None:
             delta = self._redact.feed(delta)
+        if self._rules is not None:
+            delta = self._checked(self._rules.feed, delta)
         return self._restore.feed(delta) if self._restore is not None else delta
 
     def flush(self) -> str:
+        if self.blocked:
+            return ""
         text = ""
         if self._redact is not None:
             text = self._redact.flush()
             assert self._redactor is not None
             if self._redactor.findings and not _noted(self._ctx, "output", "pii"):
                 self._ctx.note_guardrail("output", "pii", "redact")
+        if self._rules is not None:
+            text = self._checked(self._rules.feed, text)
+            text += self._checked(lambda _: self._rules.flush(), "")  # type: ignore[union-attr]
         if self._restore is not None:
             text = self._restore.feed(text) + self._restore.flush()
         return text
+
+    def _checked(self, step: Callable[[str], str], text: str) -> str:
+        try:
+            return step(text)
+        except ContentStopped as e:
+            assert self._gate is not None and self._gate.violations
+            self.blocked = True
+            self._ctx.note_guardrail("output", self._gate.violations[0].category, "block")
+            return e.released
 
 
 def _noted(ctx: RequestContext, stage: str, category: str) -> bool:
@@ -200,13 +241,21 @@ def _noted(ctx: RequestContext, stage: str, category: str) -> bool:
 
 
 def guarded(response: ChatResponse, ctx: RequestContext) -> ChatResponse:
-    """A JSON answer through the output guardrails (the cache keeps the provider's answer)."""
-    make = _answer_filter(ctx)
+    """A JSON answer through the output guardrails (the cache keeps the provider's answer); an
+    answer a content rule stopped keeps what came before the violation and ends with
+    ``finish_reason: "content_filter"``."""
+    made: list[_Answer] = []
+    make = _answer_filter(ctx, made)
     choices = []
     for c in response.choices:
         if c.message.content:
             f = make()
-            c = msgspec.structs.replace(c, message=msgspec.structs.replace(c.message, content=f.feed(c.message.content) + f.flush()))
+            content = f.feed(c.message.content) + f.flush()
+            c = msgspec.structs.replace(
+                c,
+                message=msgspec.structs.replace(c.message, content=content),
+                finish_reason="content_filter" if made[-1].blocked else c.finish_reason,
+            )
         choices.append(c)
     return msgspec.structs.replace(response, choices=choices)
 
@@ -214,8 +263,23 @@ def guarded(response: ChatResponse, ctx: RequestContext) -> ChatResponse:
 async def guarded_stream(chunks: AsyncIterator[ChunkBatch], ctx: RequestContext) -> AsyncIterator[ChunkBatch]:
     """A stream through the output guardrails as it flows, each choice holding back only what
     could still become a finding; closing it closes the stream beneath, which settles."""
+    made: list[_Answer] = []
     try:
-        async for batch in filter_chunks(chunks, _answer_filter(ctx)):
+        async for batch in filter_chunks(chunks, _answer_filter(ctx, made)):
+            if any(f.blocked for f in made):
+                yield _stopped(batch)
+                return  # the upstream is closed below: no more of the answer is generated
             yield batch
     finally:
         await chunks.aclose()  # type: ignore[attr-defined]
+
+
+def _stopped(batch: ChunkBatch) -> ChunkBatch:
+    """The batch in which a content rule stopped the answer, ending it as OpenAI does a
+    filtered one: ``finish_reason: "content_filter"`` on its last chunk with choices."""
+    for chunk in reversed(batch):
+        if chunk.choices:
+            for choice in chunk.choices:
+                choice.finish_reason = "content_filter"
+            return batch
+    return batch

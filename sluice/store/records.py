@@ -122,6 +122,16 @@ class GuardrailPolicy(msgspec.Struct, frozen=True, omit_defaults=True, forbid_un
     """With redact: the provider sees placeholders, the client's answer gets the originals back."""
     output_pii: Literal["off", "redact"] = "off"
     """PII and secrets in the answer, replaced with placeholders as it streams."""
+    deny: tuple[str, ...] = ()
+    """Words and phrases an answer must not contain (whole words, any case)."""
+    deny_categories: tuple[str, ...] = ()
+    """Built-in word lists an answer must not draw from (``guardrails.rules.CATEGORIES``)."""
+    deny_patterns: dict[str, str] = {}
+    """Regexes by name an answer must not match."""
+
+    @property
+    def has_rules(self) -> bool:
+        return bool(self.deny or self.deny_categories or self.deny_patterns)
 
 
 class CachePolicy(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unknown_fields=True):
