@@ -36,17 +36,19 @@ _LOOKALIKE_CHARS = "".join(chr(c) for c in _LOOKALIKES)
 _HAS_LOOKALIKE = re.compile(f"[{_LOOKALIKE_CHARS}]")
 _MIXED_SEED = re.compile(f"[a-zA-Z][{_LOOKALIKE_CHARS}]|[{_LOOKALIKE_CHARS}][a-zA-Z]")
 _NOT_WORD = re.compile(r"\W")
+_NOT_LETTERS = bytes(i for i in range(128) if chr(i) not in string.ascii_letters)
 
 # Leetspeak digits and symbols, read as the letters they stand for.
 _LEET = str.maketrans("0134578@$!|+", "oieastbasiit")
 _LEET_L = str.maketrans("1|", "ll")  # "1" is "l" as often as "i" (ru135, 4ll)
-# Shape: letters "a", leet digits and symbols "0", everything else " ". A letter between two leet
-# characters or the reverse, three times over, is leetspeak (or a hash, which costs a reading only).
+# Shape: letters past "f" become "a", leet digits and symbols "0", everything else " " (hex digits
+# too, so that hashes and UUIDs do not look like leetspeak). A letter between two leet characters
+# or the reverse, twice over, is leetspeak.
 _LEET_SHAPE = bytes(
-    ord("a") if chr(i) in string.ascii_letters else ord("0") if chr(i) in "0134578@$!|+" else ord(" ")
+    ord("a") if chr(i) in string.ascii_lowercase[6:] else ord("0") if chr(i) in "0134578@$!|+" else ord(" ")
     for i in range(256)
 )
-_LEET_SEEDS = 3
+_LEET_SEEDS = 2
 
 # Letters spaced out by one separator ("i g n o r e", "i-g-n-o-r-e"); wider gaps separate words.
 # Between words, a wider gap or another separator ("i.g.n.o.r.e a.l.l").
@@ -89,15 +91,22 @@ def normalize(raw: str) -> Normalized:
     readings: list[tuple[str, str]] = []
     text = raw
     if not raw.isascii():
-        if (tags := _TAGS.findall(raw)) and (hidden := "".join(tags).translate(_TAG_TO_ASCII)).strip():
+        # Tag and invisible characters are not printable: most text is, which one C call tells.
+        hides = not raw.replace("\n", "").replace("\t", "").replace("\r", "").isprintable()
+        if (
+            hides
+            and (tags := _TAGS.findall(raw))
+            and (hidden := "".join(tags).translate(_TAG_TO_ASCII)).strip()
+        ):
             readings.append(("tags", hidden.lower()))
             text = _TAGS.sub("", text)
         if not unicodedata.is_normalized("NFKC", text):
             text = unicodedata.normalize("NFKC", text)
-        if _INVISIBLE_SEARCH(text) or "\u200d" in text:
+        if hides and (_INVISIBLE_SEARCH(text) or "\u200d" in text):
             invisible = sum(text.count(c) for c in _INVISIBLE)
             text = text.translate(_STRIP)
-        if _HAS_LOOKALIKE.search(text) and _MIXED_SEED.search(text):
+        has_latin = bool(text.encode("ascii", "ignore").translate(None, _NOT_LETTERS))
+        if has_latin and _HAS_LOOKALIKE.search(text) and _MIXED_SEED.search(text):
             text, lookalikes = _fold_lookalikes(text)
     lowered = text.lower()
     readings.extend(_base64_readings(text))
