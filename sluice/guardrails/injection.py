@@ -2,8 +2,9 @@
 
 The text is normalised first (``normalize.py``: invisible characters, look-alikes, leetspeak,
 spacing, base64), then weighted patterns per category run over it and over each other reading.
-A pattern runs only when one of its literal stems occurs in the text, so benign prose pays for a
-few substring searches. Weights of distinct patterns in one category combine as independent
+A pattern runs only when a key word of one of its stems is among the text's words, and then only
+in windows around those stems, so benign prose pays for one split into words and a few searches.
+Weights of distinct patterns in one category combine as independent
 evidence (``1 - prod(1 - w)``); the verdict is the best category at or over its threshold.
 
 Text from tools and documents is data: instructions addressed to the assistant inside it are the
@@ -27,6 +28,8 @@ Source = Literal["user", "tool", "document"]
 
 
 class Category(enum.StrEnum):
+    """What an attack tries; a per-tenant policy picks a threshold and an action per category."""
+
     INSTRUCTION_OVERRIDE = "instruction_override"
     ROLEPLAY_JAILBREAK = "roleplay_jailbreak"
     PROMPT_EXTRACTION = "prompt_extraction"
@@ -156,14 +159,12 @@ _O, _R, _X, _D, _I = (
 # --- instruction override: a verb that sets aside, near what it sets aside ----------------------
 
 _EN_IGNORE = r"""\b(?:ignore|ignoring|disregard|disregarding|forget|forgetting|override|overrid(?:e|ing)|bypass|
-    discard|abandon|neglect|set\ aside|pay\ no\ attention\ to|do\ not\ (?:follow|obey)|don'?t\ (?:follow|obey)|
+    discard|abandon|neglect|overlook|set\ aside|pay\ no\ attention\ to|do\ not\ (?:follow|obey)|don'?t\ (?:follow|obey)|
     stop\ (?:following|obeying)|nullify|no\ longer\ (?:follow|obey))\b"""
 # Verbs with everyday objects (orders, rows, messages) set aside only what steers a model.
 _EN_DROP = r"\b(?:skip|drop|cancel|void|scrap|throw\ (?:out|away)|delete|erase|remove|clear|wipe|reset)\b"
 _EN_STEERING = r"""(?:instructions?|prompts?|rules|directives?|guidelines|programming|constraints|restrictions|
-    guardrails|safeguards|conditioning|training|polic(?:y|ies))\b"""
-_EN_WHICH = r"""(?:all|any|every|each|the|your|my|these|those|previous|prior|above|earlier|preceding|
-    original|initial|old|existing|system|developer|default|other|safety|given|current|foregoing|former)"""
+    guardrails|safeguards|conditioning|training|guidance|polic(?:y|ies))\b"""
 _EN_WHAT = r"""(?:instructions?|prompts?|rules?|directives?|guidelines?|commands?|context|guidance|
     programming|constraints?|restrictions?|polic(?:y|ies)|orders|training|filters?|conditioning|
     safeguards|guardrails|messages?|directions|text|content|conversation|tasks?|requests?|limitations)\b"""
@@ -176,7 +177,7 @@ _OVERRIDE_RULES = [
         "ignore_previous",
         _O,
         (0.92, 0.95),
-        "ignor|disregard|forget|overrid|bypass|skip|drop|discard|abandon|neglect|aside|throw|attention|follow|obey|cancel|void|nullify|scrap",
+        "ignor|disregard|forget|overrid|bypass|skip|drop|discard|abandon|neglect|overlook|aside|throw|attention|follow|obey|cancel|void|nullify|scrap",
         rf"{_EN_IGNORE}\W+(?:(?:the|a|an|of|and|or|to|just|all|any)\W+)*{_QUALIFIER}\W+(?:\w+\W+){{0,3}}?{_EN_WHAT}|"
         rf"{_EN_DROP}\W+(?:(?:the|a|an|of|and|or|to|just|all|any)\W+)*{_QUALIFIER}\W+(?:\w+\W+){{0,3}}?{_EN_STEERING}",
     ),
@@ -191,7 +192,7 @@ _OVERRIDE_RULES = [
         "ignore_given",
         _O,
         (0.85, 0.9),
-        "ignor|disregard|forget|overrid|bypass|discard|abandon|aside|throw|scrap|drop",
+        "ignor|disregard|forget|overrid|bypass|discard|abandon|neglect|overlook|aside|throw|scrap|drop",
         rf"(?:{_EN_IGNORE}|{_EN_DROP})\W+(?:\w+\W+){{0,3}}?{_EN_STEERING}\W+(?:that\W+)?(?:you\ (?:were|have\ been|got)\ (?:given|told|trained\ on)|"
         r"you\ (?:received|got)|above|so\ far|given\ (?:to\ you|earlier|before)|from\ (?:before|earlier|your\ (?:developers?|creators?|operators?)))\b",
     ),
