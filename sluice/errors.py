@@ -12,6 +12,7 @@
     ├── BudgetExceededError          429 insufficient_quota
     ├── InternalError                500 server_error (details only in logs)
     ├── UpstreamError                502 upstream_error (the provider's status kept for retries)
+    │   └── StructuredOutputError    502 invalid_structured_output (the answer broke the schema, repaired once)
     ├── UnavailableError             503 service_unavailable / circuit_open
     │   └── StoreUnavailableError    503 store_unavailable (the database did not answer)
     └── UpstreamTimeoutError         504 timeout / upstream_timeout
@@ -128,6 +129,20 @@ class UpstreamError(SluiceError):
     def is_retryable(self) -> bool:
         s = self.upstream_status
         return s is None or s == 408 or s == 409 or s == 429 or s >= 500
+
+
+class StructuredOutputError(UpstreamError):
+    """The answer did not match the request's ``json_schema``, even after one repair attempt."""
+
+    code = "invalid_structured_output"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.code = "invalid_structured_output"
+
+    @property
+    def is_retryable(self) -> bool:
+        return False
 
 
 class UnavailableError(SluiceError):

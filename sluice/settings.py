@@ -164,6 +164,7 @@ class GuardrailPolicyValues(_Section):
     secrets: Literal["off", "log", "flag", "redact", "block"] = Field("off", description="API keys, JWTs and private keys, with the same actions.")
     reversible: bool = Field(False, description="With redact: the provider sees placeholders; the client's answer gets the originals back.")
     output_pii: Literal["off", "redact"] = Field("off", description="PII and secrets in the answer replaced with placeholders, streams included (a small hold-back, never the whole answer).")
+    structured_output: Literal["off", "validate", "repair"] = Field("off", description="When a request asks for response_format json_schema: check the answer (validate: a 502 invalid_structured_output when it does not match), or first ask the model once to fix it (repair). JSON answers only.")
     deny: list[str] = Field(default_factory=list, description="Words and phrases an answer must not contain (whole words, any case): the answer stops with finish_reason content_filter.")
     deny_categories: list[Literal["profanity", "violence", "self_harm"]] = Field(default_factory=list, description="Built-in word lists an answer must not draw from (short and illustrative).")
     deny_patterns: dict[str, str] = Field(default_factory=dict, description="Regexes by name an answer must not match.")

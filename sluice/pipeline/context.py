@@ -61,6 +61,10 @@ class RequestContext:
     the answer the client gets, kept in memory for this request only."""
     output_pii: bool = False
     """Redact PII and secrets in the answer (the caller's policy says ``output_pii: redact``)."""
+    usage_spent: Usage | None = None
+    """Tokens used for an answer the output guardrails refused (settle charges them)."""
+    structured_output: str = "off"
+    """The caller's policy for answers to ``json_schema`` requests: off, validate or repair."""
     output_rules: Rules | None = None
     """The caller's content rules, checked on the answer."""
     pii_found: bool = False

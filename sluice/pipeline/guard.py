@@ -13,18 +13,18 @@ the answer.
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import NamedTuple
 
 import msgspec
 
-from sluice.errors import GuardrailError
-from sluice.guardrails import injection, pii
+from sluice.errors import GuardrailError, StructuredOutputError
+from sluice.guardrails import injection, pii, schema
 from sluice.guardrails.rules import ContentStopped, RuleGate, Rules
 from sluice.guardrails.stream import DeltaFilter, HoldBack, Redactor, Restorer, filter_chunks
 from sluice.pipeline.context import RequestContext
 from sluice.store.records import GuardrailPolicy
-from sluice.types import ChatRequest, ChatResponse, ChunkBatch, ContentPart, Message
+from sluice.types import ChatRequest, ChatResponse, ChunkBatch, ContentPart, Message, Usage
 
 SEPARATOR = "\n\x00\n"
 """Between texts redacted together: no detector matches across a NUL."""
@@ -67,6 +67,7 @@ class InputGuardStage:
         principal = ctx.principal
         policy = (principal.guardrails if principal is not None else None) or self._default
         ctx.output_pii = policy.output_pii == "redact"
+        ctx.structured_output = policy.structured_output
         if policy.has_rules:
             ctx.output_rules = _rules(tuple(policy.deny), tuple(policy.deny_categories), tuple(sorted(policy.deny_patterns.items())))
         if policy.injection == "off" and policy.pii == "off" and policy.secrets == "off":
@@ -283,3 +284,57 @@ def _stopped(batch: ChunkBatch) -> ChunkBatch:
                 choice.finish_reason = "content_filter"
             return batch
     return batch
+
+
+# --- structured output -------------------------------------------------------------------------
+
+Ask = Callable[[ChatRequest], Awaitable[ChatResponse]]
+
+
+def wants_schema(ctx: RequestContext) -> bool:
+    request = ctx.request
+    return (
+        ctx.structured_output != "off"
+        and isinstance(request, ChatRequest)
+        and request.response_format is not None
+        and request.response_format.type == "json_schema"
+    )
+
+
+async def structured(ctx: RequestContext, response: ChatResponse, ask: Ask) -> ChatResponse:
+    """The answer if it matches the request's ``json_schema``; with ``repair``, else the answer to
+    one more request that shows the model its answer and what is wrong with it (both calls'
+    usage counted); else ``StructuredOutputError`` listing the errors."""
+    request = ctx.request
+    assert isinstance(request, ChatRequest) and request.response_format is not None
+    text = response.choices[0].message.content or "" if response.choices else ""
+    errors = schema.check_answer(request.response_format, text)
+    if not errors:
+        return response
+    action = "repair" if ctx.structured_output == "repair" else "block"
+    ctx.note_guardrail("output", "json_schema", action)
+    if action == "repair":
+        fmt = request.response_format.json_schema
+        assert fmt is not None and fmt.schema is not None
+        retry = msgspec.structs.replace(request, messages=[*request.messages, *schema.repair_prompt(fmt.schema, text, errors)])
+        fixed = await ask(retry)
+        text = fixed.choices[0].message.content or "" if fixed.choices else ""
+        errors = schema.check_answer(request.response_format, text)
+        response = msgspec.structs.replace(fixed, usage=_sum(response.usage, fixed.usage))
+        if not errors:
+            return response
+    ctx.usage_spent = response.usage  # refused, but the tokens were used: settle charges them
+    raise StructuredOutputError(
+        f"The model's answer does not match the requested json_schema{' after one repair attempt' if action == 'repair' else ''}: "
+        + schema.summary(errors)
+    )
+
+
+def _sum(a: Usage | None, b: Usage | None) -> Usage | None:
+    if a is None or b is None:
+        return a or b
+    return Usage(
+        prompt_tokens=a.prompt_tokens + b.prompt_tokens,
+        completion_tokens=a.completion_tokens + b.completion_tokens,
+        total_tokens=a.total_tokens + b.total_tokens,
+    )

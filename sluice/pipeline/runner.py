@@ -35,7 +35,7 @@ from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.budget import BudgetStage
 from sluice.pipeline.cache import CacheStage
 from sluice.pipeline.context import RequestContext
-from sluice.pipeline.guard import guarded, guarded_stream
+from sluice.pipeline.guard import Ask, guarded, guarded_stream, structured, wants_schema
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Router, provider_name
 from sluice.types import (
@@ -143,7 +143,10 @@ class Pipeline:
                 hit = await self._lookup(ctx)
                 if hit is not None:
                     return hit if not ctx.guards_answer else guarded(hit, ctx)
-            response, ctx.deployment = await self._router.chat(ctx.request, ctx.route, ctx.attempts)
+            got, ctx.deployment = await self._router.chat(ctx.request, ctx.route, ctx.attempts)
+            if wants_schema(ctx):
+                got = await structured(ctx, got, self._ask(ctx))
+            response = got  # only an answer the guardrails passed is kept in the cache
             return response if not ctx.guards_answer else guarded(response, ctx)
         except BaseException as e:
             if trace is not None:
@@ -157,6 +160,17 @@ class Pipeline:
                     trace.end()
             if response is not None and ctx.cache is not None and self._cache is not None:
                 self._cache.keep(ctx, response)
+
+    def _ask(self, ctx: RequestContext) -> Ask:
+        """Another call on the request's route (the structured-output repair), its attempts
+        counted with the request's."""
+
+        async def ask(request: ChatRequest) -> ChatResponse:
+            assert ctx.route is not None
+            response, ctx.deployment = await self._router.chat(request, ctx.route, ctx.attempts)
+            return response
+
+        return ask
 
     async def embed(self, ctx: RequestContext) -> EmbeddingResponse:
         assert isinstance(ctx.request, EmbeddingRequest)
@@ -255,6 +269,8 @@ class Pipeline:
     ) -> None:
         """Once per request, whatever happened (each stage settles only what it recorded). An
         answer from the cache (``hit``) used no tokens and costs nothing; what it saved is noted."""
+        if usage is None:
+            usage = ctx.usage_spent
         ctx.usage = usage
         tokens = None
         if hit is not None:

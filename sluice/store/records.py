@@ -122,6 +122,9 @@ class GuardrailPolicy(msgspec.Struct, frozen=True, omit_defaults=True, forbid_un
     """With redact: the provider sees placeholders, the client's answer gets the originals back."""
     output_pii: Literal["off", "redact"] = "off"
     """PII and secrets in the answer, replaced with placeholders as it streams."""
+    structured_output: Literal["off", "validate", "repair"] = "off"
+    """When the request asks for ``json_schema``: check the answer against it (validate), and
+    once ask the model to fix an answer that does not match (repair), before a 502."""
     deny: tuple[str, ...] = ()
     """Words and phrases an answer must not contain (whole words, any case)."""
     deny_categories: tuple[str, ...] = ()
