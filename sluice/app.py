@@ -40,6 +40,7 @@ from sluice.errors import (
     SluiceError,
     StoreUnavailableError,
 )
+from sluice.guardrails.plugins import build_plugins
 from sluice.limits.memory import MemoryCounterStore
 from sluice.limits.tokenizer import Tokenizers
 from sluice.obs.tracing import build_tracing
@@ -129,12 +130,13 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         fail_open=b.fail_open,
     )
     cache = build_cache(settings, router, counters.redis)
+    guard_plugins = build_plugins(settings.guardrails.plugins)
     pipeline = Pipeline(
         [
             ValidateStage(),
             authenticate,
             ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken")),
-            InputGuardStage(GuardrailPolicy(**settings.guardrails.policy.model_dump())),
+            InputGuardStage(GuardrailPolicy(**settings.guardrails.policy.model_dump()), plugins=guard_plugins),
         ],
         router,
         admission,
@@ -212,6 +214,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             if cache is not None:
                 await cache.close()
             await invalidation.close()
+            for plugin in guard_plugins.values():
+                await plugin.close()
             for p in providers.values():
                 await p.close()
             if jwt is not None:

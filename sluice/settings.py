@@ -165,6 +165,7 @@ class GuardrailPolicyValues(_Section):
     reversible: bool = Field(False, description="With redact: the provider sees placeholders; the client's answer gets the originals back.")
     output_pii: Literal["off", "redact"] = Field("off", description="PII and secrets in the answer replaced with placeholders, streams included (a small hold-back, never the whole answer).")
     structured_output: Literal["off", "validate", "repair"] = Field("off", description="When a request asks for response_format json_schema: check the answer (validate: a 502 invalid_structured_output when it does not match), or first ask the model once to fix it (repair). JSON answers only.")
+    plugins: list[str] = Field(default_factory=list, description="Names of guardrails.plugins that also check the request's texts (all run concurrently).")
     deny: list[str] = Field(default_factory=list, description="Words and phrases an answer must not contain (whole words, any case): the answer stops with finish_reason content_filter.")
     deny_categories: list[Literal["profanity", "violence", "self_harm"]] = Field(default_factory=list, description="Built-in word lists an answer must not draw from (short and illustrative).")
     deny_patterns: dict[str, str] = Field(default_factory=dict, description="Regexes by name an answer must not match.")
@@ -180,10 +181,27 @@ class GuardrailPolicyValues(_Section):
         return patterns
 
 
+class GuardrailPluginSettings(_Section):
+    type: Literal["python", "webhook"] = Field(description="A Python callable, or an HTTP webhook.")
+    target: str | None = Field(None, description="python: 'module:function', called as check(texts, info) -> None or {action, category}.")
+    url: str | None = Field(None, description="webhook: POSTed {stage, tenant, model, texts}; answers {action: allow|block|flag|log, category}.")
+    timeout_ms: int = Field(500, ge=1, description="webhook: how long a request waits for its answer.")
+    fail: Literal["open", "closed"] = Field("open", description="webhook: on failure or timeout, let the request go on (open) or refuse it (closed).")
+
+    @model_validator(mode="after")
+    def _needs_its_address(self) -> GuardrailPluginSettings:
+        if self.type == "python" and not self.target:
+            raise ValueError("target: required for a python plugin ('module:function')")
+        if self.type == "webhook" and not self.url:
+            raise ValueError("url: required for a webhook plugin")
+        return self
+
+
 class GuardrailSettings(_Section):
     """Input and output guardrails. Off unless a policy turns them on."""
 
     policy: GuardrailPolicyValues = Field(default_factory=GuardrailPolicyValues, description="The policy of callers without their own (auth.keys[].guardrails for a static key).")
+    plugins: dict[str, GuardrailPluginSettings] = Field(default_factory=dict, description="Checks of your own by name, which policies list in plugins.")
 
 
 class SemanticCacheSettings(_Section):
@@ -421,6 +439,13 @@ class Settings(BaseSettings):
             for j, b in enumerate(k.budgets):
                 if b.downgrade_to is not None and b.downgrade_to not in self.models:
                     problems.append(f"auth.keys.{i}.budgets.{j}.downgrade_to: unknown model alias {b.downgrade_to!r}")
+        policies = [("guardrails.policy", self.guardrails.policy)] + [
+            (f"auth.keys.{i}.guardrails", k.guardrails) for i, k in enumerate(self.auth.keys) if k.guardrails is not None
+        ]
+        for where, policy in policies:
+            for j, name in enumerate(policy.plugins):
+                if name not in self.guardrails.plugins:
+                    problems.append(f"{where}.plugins.{j}: unknown guardrail plugin {name!r} (have: {', '.join(sorted(self.guardrails.plugins)) or 'none'})")
         c = self.cache
         if c.semantic.embedding != "local":
             e = self.models.get(c.semantic.embedding)

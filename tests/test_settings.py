@@ -1,8 +1,9 @@
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from sluice.settings import ConfigError, load_settings
+from sluice.settings import ConfigError, Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -94,3 +95,11 @@ def test_sluice_variables_override_the_file(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("SLUICE_SERVER__PORT", "8088")
     s = load_settings(p)
     assert (s.server.host, s.server.port) == ("127.0.0.1", 8088)
+
+
+def test_a_policy_naming_an_unknown_guardrail_plugin_is_reported() -> None:
+    with pytest.raises(ValidationError) as e:
+        Settings(guardrails={"policy": {"plugins": ["ghost"]}, "plugins": {"real": {"type": "webhook", "url": "http://127.0.0.1:1/x"}}})
+    assert "guardrails.policy.plugins.0: unknown guardrail plugin 'ghost' (have: real)" in str(e.value)
+    with pytest.raises(ValidationError, match="target: required for a python plugin"):
+        Settings(guardrails={"plugins": {"p": {"type": "python"}}})

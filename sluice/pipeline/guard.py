@@ -12,14 +12,16 @@ the answer.
 
 from __future__ import annotations
 
+import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import NamedTuple
 
 import msgspec
 
 from sluice.errors import GuardrailError, StructuredOutputError
 from sluice.guardrails import injection, pii, schema
+from sluice.guardrails.plugins import Plugin
 from sluice.guardrails.rules import ContentStopped, RuleGate, Rules
 from sluice.guardrails.stream import DeltaFilter, HoldBack, Redactor, Restorer, filter_chunks
 from sluice.pipeline.context import RequestContext
@@ -59,9 +61,15 @@ class _Text(NamedTuple):
 
 
 class InputGuardStage:
-    def __init__(self, default: GuardrailPolicy, scan: Scan | None = detect_injection) -> None:
+    def __init__(
+        self,
+        default: GuardrailPolicy,
+        scan: Scan | None = detect_injection,
+        plugins: Mapping[str, Plugin] | None = None,
+    ) -> None:
         self._default = default
         self._scan = scan
+        self._plugins = plugins or {}
 
     async def __call__(self, ctx: RequestContext) -> None:
         principal = ctx.principal
@@ -70,7 +78,7 @@ class InputGuardStage:
         ctx.structured_output = policy.structured_output
         if policy.has_rules:
             ctx.output_rules = _rules(tuple(policy.deny), tuple(policy.deny_categories), tuple(sorted(policy.deny_patterns.items())))
-        if policy.injection == "off" and policy.pii == "off" and policy.secrets == "off":
+        if policy.injection == "off" and policy.pii == "off" and policy.secrets == "off" and not policy.plugins:
             return
         request = ctx.request
         if not isinstance(request, ChatRequest):
@@ -80,8 +88,28 @@ class InputGuardStage:
             return
         if policy.injection != "off" and self._scan is not None:
             self._injection(ctx, policy, texts)
+        if policy.plugins:
+            await self._run_plugins(ctx, policy, texts)
         if policy.pii != "off" or policy.secrets != "off":
             self._pii(ctx, policy, request, texts)
+
+    async def _run_plugins(self, ctx: RequestContext, policy: GuardrailPolicy, texts: list[_Text]) -> None:
+        """The policy's plugins, concurrently, on the texts as the client sent them."""
+        plugins = [self._plugins[n] for n in policy.plugins if n in self._plugins]
+        principal = ctx.principal
+        info = {"stage": "input", "tenant": principal.tenant_id if principal else None, "model": ctx.request.model}
+        strings = [t.text for t in texts]
+        outcomes = await asyncio.gather(*(p(strings, info) for p in plugins))
+        blocked = None
+        for outcome in outcomes:
+            if outcome is not None:
+                ctx.note_guardrail("input", outcome.category, outcome.action)
+                if outcome.action == "block" and blocked is None:
+                    blocked = outcome.category
+        if blocked is not None:
+            raise GuardrailError(
+                f"The request was refused by the gateway's input guardrails (category: {blocked}).", param="messages"
+            )
 
     def _injection(self, ctx: RequestContext, policy: GuardrailPolicy, texts: list[_Text]) -> None:
         assert self._scan is not None

@@ -127,6 +127,8 @@ class GuardrailPolicy(msgspec.Struct, frozen=True, omit_defaults=True, forbid_un
     once ask the model to fix an answer that does not match (repair), before a 502."""
     deny: tuple[str, ...] = ()
     """Words and phrases an answer must not contain (whole words, any case)."""
+    plugins: tuple[str, ...] = ()
+    """Names of ``guardrails.plugins`` that also check the request's texts."""
     deny_categories: tuple[str, ...] = ()
     """Built-in word lists an answer must not draw from (``guardrails.rules.CATEGORIES``)."""
     deny_patterns: dict[str, str] = {}
