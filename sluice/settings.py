@@ -165,6 +165,8 @@ class GuardrailPolicyValues(_Section):
     reversible: bool = Field(False, description="With redact: the provider sees placeholders; the client's answer gets the originals back.")
     output_pii: Literal["off", "redact"] = Field("off", description="PII and secrets in the answer replaced with placeholders, streams included (a small hold-back, never the whole answer).")
     structured_output: Literal["off", "validate", "repair"] = Field("off", description="When a request asks for response_format json_schema: check the answer (validate: a 502 invalid_structured_output when it does not match), or first ask the model once to fix it (repair). JSON answers only.")
+    on_reject: Literal["fail", "retry", "fallback"] = Field("fail", description="When a content rule stops a JSON answer: return it stopped (finish_reason content_filter), ask the same model once more, or ask reject_fallback instead. Streams are always stopped.")
+    reject_fallback: str | None = Field(None, description="The chat model alias asked when on_reject is fallback.")
     plugins: list[str] = Field(default_factory=list, description="Names of guardrails.plugins that also check the request's texts (all run concurrently).")
     deny: list[str] = Field(default_factory=list, description="Words and phrases an answer must not contain (whole words, any case): the answer stops with finish_reason content_filter.")
     deny_categories: list[Literal["profanity", "violence", "self_harm"]] = Field(default_factory=list, description="Built-in word lists an answer must not draw from (short and illustrative).")
@@ -443,6 +445,8 @@ class Settings(BaseSettings):
             (f"auth.keys.{i}.guardrails", k.guardrails) for i, k in enumerate(self.auth.keys) if k.guardrails is not None
         ]
         for where, policy in policies:
+            if policy.on_reject == "fallback" and (policy.reject_fallback not in self.models or self.models[policy.reject_fallback].kind != "chat"):
+                problems.append(f"{where}.reject_fallback: {policy.reject_fallback!r} is not a chat model alias (on_reject: fallback needs one)")
             for j, name in enumerate(policy.plugins):
                 if name not in self.guardrails.plugins:
                     problems.append(f"{where}.plugins.{j}: unknown guardrail plugin {name!r} (have: {', '.join(sorted(self.guardrails.plugins)) or 'none'})")

@@ -63,6 +63,10 @@ class RequestContext:
     """Redact PII and secrets in the answer (the caller's policy says ``output_pii: redact``)."""
     usage_spent: Usage | None = None
     """Tokens used for an answer the output guardrails refused (settle charges them)."""
+    answer_blocked: bool = False
+    """A content rule stopped the answer (``finish_reason: content_filter``)."""
+    on_reject: str | None = None
+    """When a content rule stops a JSON answer: ``retry`` once, or the alias to ask instead."""
     structured_output: str = "off"
     """The caller's policy for answers to ``json_schema`` requests: off, validate or repair."""
     output_rules: Rules | None = None

@@ -25,6 +25,7 @@ from sluice.guardrails.plugins import Plugin
 from sluice.guardrails.rules import ContentStopped, RuleGate, Rules
 from sluice.guardrails.stream import DeltaFilter, HoldBack, Redactor, Restorer, filter_chunks
 from sluice.pipeline.context import RequestContext
+from sluice.routing.router import Router
 from sluice.store.records import GuardrailPolicy
 from sluice.types import ChatRequest, ChatResponse, ChunkBatch, ContentPart, Message, Usage
 
@@ -76,6 +77,10 @@ class InputGuardStage:
         policy = (principal.guardrails if principal is not None else None) or self._default
         ctx.output_pii = policy.output_pii == "redact"
         ctx.structured_output = policy.structured_output
+        if policy.on_reject == "retry":
+            ctx.on_reject = "retry"
+        elif policy.on_reject == "fallback" and policy.reject_fallback:
+            ctx.on_reject = policy.reject_fallback
         if policy.has_rules:
             ctx.output_rules = _rules(tuple(policy.deny), tuple(policy.deny_categories), tuple(sorted(policy.deny_patterns.items())))
         if policy.injection == "off" and policy.pii == "off" and policy.secrets == "off" and not policy.plugins:
@@ -261,6 +266,7 @@ class _Answer:
         except ContentStopped as e:
             assert self._gate is not None and self._gate.violations
             self.blocked = True
+            self._ctx.answer_blocked = True
             self._ctx.note_guardrail("output", self._gate.violations[0].category, "block")
             return e.released
 
@@ -366,3 +372,16 @@ def _sum(a: Usage | None, b: Usage | None) -> Usage | None:
         completion_tokens=a.completion_tokens + b.completion_tokens,
         total_tokens=a.total_tokens + b.total_tokens,
     )
+
+
+async def answer_again(ctx: RequestContext, first: ChatResponse, router: Router) -> tuple[ChatResponse, ChatResponse]:
+    """A content rule stopped ``first``: ask once more, on the same route (``retry``) or on the
+    policy's fallback alias, and put that answer through the guardrails. Returns the raw second
+    answer (its usage both calls') and what the client gets, stopped again if it breaks a rule."""
+    assert ctx.route is not None and isinstance(ctx.request, ChatRequest) and ctx.on_reject is not None
+    route = ctx.route if ctx.on_reject == "retry" else router.route(ctx.on_reject, "chat")
+    ctx.note_guardrail("output", "content_rule", "retry" if ctx.on_reject == "retry" else "fallback")
+    ctx.answer_blocked = False
+    second, ctx.deployment = await router.chat(ctx.request, route, ctx.attempts)
+    second = msgspec.structs.replace(second, usage=_sum(first.usage, second.usage))
+    return second, guarded(second, ctx)

@@ -35,7 +35,7 @@ from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.budget import BudgetStage
 from sluice.pipeline.cache import CacheStage
 from sluice.pipeline.context import RequestContext
-from sluice.pipeline.guard import Ask, guarded, guarded_stream, structured, wants_schema
+from sluice.pipeline.guard import Ask, answer_again, guarded, guarded_stream, structured, wants_schema
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Router, provider_name
 from sluice.types import (
@@ -147,7 +147,13 @@ class Pipeline:
             if wants_schema(ctx):
                 got = await structured(ctx, got, self._ask(ctx))
             response = got  # only an answer the guardrails passed is kept in the cache
-            return response if not ctx.guards_answer else guarded(response, ctx)
+            if not ctx.guards_answer:
+                return response
+            out = guarded(response, ctx)
+            if ctx.answer_blocked and ctx.on_reject is not None:
+                second, out = await answer_again(ctx, response, self._router)
+                response = second  # its usage is both calls'
+            return out
         except BaseException as e:
             if trace is not None:
                 trace.fail(e)

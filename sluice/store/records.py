@@ -127,6 +127,11 @@ class GuardrailPolicy(msgspec.Struct, frozen=True, omit_defaults=True, forbid_un
     once ask the model to fix an answer that does not match (repair), before a 502."""
     deny: tuple[str, ...] = ()
     """Words and phrases an answer must not contain (whole words, any case)."""
+    on_reject: Literal["fail", "retry", "fallback"] = "fail"
+    """When a content rule stops a JSON answer: give the client the stopped answer (fail), ask
+    the same route once more (retry), or ask ``reject_fallback`` instead (fallback)."""
+    reject_fallback: str | None = None
+    """The chat model alias asked when ``on_reject`` is fallback."""
     plugins: tuple[str, ...] = ()
     """Names of ``guardrails.plugins`` that also check the request's texts."""
     deny_categories: tuple[str, ...] = ()
