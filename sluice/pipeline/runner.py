@@ -3,16 +3,19 @@
     validate     checks a schema cannot express (the surface already parsed the body)  (DESIGN 1)
     authenticate API key or JWT -> principal                                           (DESIGN 2)
     resolve      model alias -> route; may this principal use it                      (DESIGN 5)
+    guard        input guardrails: injection, plugins, PII and secrets (guard.py)      (DESIGN 4)
+    cache plan   may this request be looked up or kept                                  (DESIGN 6)
     admission    output and input caps; RPM, TPM and in-flight per tenant, user, key  (DESIGN 3)
     budget       worst-case tokens and cost reserved per tenant, user, key; downgrade  (DESIGN 3)
+    cache lookup exact, then semantic                                                  (DESIGN 6)
     route        deployments by strategy, timeouts, retries, breakers, fallbacks      (DESIGN 7)
+    answer       output guardrails: schema, PII, content rules, restore (guard.py)     (DESIGN 8)
     settle       in ``finally``, once per admitted request: in-flight released, TPM corrected,
                  the cost priced and the budget reservation replaced by it                 (9)
 
 Stages are built once at startup; each one reads and writes RequestContext fields or raises a
-SluiceError. Stage numbers follow DESIGN.md's request pipeline (admission runs after resolve, so
-an unknown model is a 404 that costs no quota); the missing numbers (guardrails, prompts, cache)
-plug in here as their features land.
+SluiceError. Admission and the input guardrails run after resolve, so an unknown model is a 404
+and a refused prompt a 400 that cost no quota; prompts (DESIGN 5) plug in as they land.
 
 With tracing on, the request is a root span with a child per stage run (and the router's per
 upstream attempt), given once at construction; off, the stages run as they are and only the
