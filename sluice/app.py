@@ -136,7 +136,11 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             ValidateStage(),
             authenticate,
             ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken")),
-            InputGuardStage(GuardrailPolicy(**settings.guardrails.policy.model_dump()), plugins=guard_plugins),
+            InputGuardStage(
+                GuardrailPolicy(**settings.guardrails.policy.model_dump()),
+                plugins=guard_plugins,
+                tenants={t: GuardrailPolicy(**p.model_dump()) for t, p in settings.guardrails.tenants.items()},
+            ),
         ],
         router,
         admission,
@@ -171,7 +175,12 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         AdminAuth(admin_static, store, resolver.lookup),
         [
             cache_routes(admin_service, cache, settings.cache.policy),
-            policy_routes(admin_service, "guardrails", GuardrailPolicyValues, settings.guardrails.policy),
+            policy_routes(
+                admin_service,
+                "guardrails",
+                GuardrailPolicyValues,
+                lambda tenant_id: settings.guardrails.tenants.get(tenant_id, settings.guardrails.policy),
+            ),
         ],
     )
     admin.add_exception_handler(HTTPException, _http_error)

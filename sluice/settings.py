@@ -203,6 +203,7 @@ class GuardrailSettings(_Section):
     """Input and output guardrails. Off unless a policy turns them on."""
 
     policy: GuardrailPolicyValues = Field(default_factory=GuardrailPolicyValues, description="The policy of callers without their own (auth.keys[].guardrails for a static key).")
+    tenants: dict[str, GuardrailPolicyValues] = Field(default_factory=dict, description="Policies by tenant id, for tenants without one set through the admin API.")
     plugins: dict[str, GuardrailPluginSettings] = Field(default_factory=dict, description="Checks of your own by name, which policies list in plugins.")
 
 
@@ -441,7 +442,9 @@ class Settings(BaseSettings):
             for j, b in enumerate(k.budgets):
                 if b.downgrade_to is not None and b.downgrade_to not in self.models:
                     problems.append(f"auth.keys.{i}.budgets.{j}.downgrade_to: unknown model alias {b.downgrade_to!r}")
-        policies = [("guardrails.policy", self.guardrails.policy)] + [
+        policies = [("guardrails.policy", self.guardrails.policy)]
+        policies += [(f"guardrails.tenants.{t}", p) for t, p in self.guardrails.tenants.items()]
+        policies += [
             (f"auth.keys.{i}.guardrails", k.guardrails) for i, k in enumerate(self.auth.keys) if k.guardrails is not None
         ]
         for where, policy in policies:

@@ -32,7 +32,7 @@ class PurgeOut(BaseModel):
 
 
 def cache_routes(service: AdminService, cache: CacheStage | None, default: CachePolicyValues) -> APIRouter:
-    r = policy_routes(service, "cache", CachePolicyValues, default)
+    r = policy_routes(service, "cache", CachePolicyValues, lambda tenant_id: default)
 
     @r.get("/tenants/{tenant_id}/cache/stats")
     async def stats(tenant_id: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@ tenant's JSON policies: its response cache's (``cache``) or its guardrails' (``g
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -19,8 +20,11 @@ class PolicyOut(BaseModel):
     policy: dict[str, Any]
 
 
-def policy_routes(service: AdminService, kind: PolicyKind, values: type[BaseModel], default: BaseModel) -> APIRouter:
-    """``values`` is the policy's settings model: what a PUT body is validated against."""
+def policy_routes(
+    service: AdminService, kind: PolicyKind, values: type[BaseModel], config: Callable[[str], BaseModel]
+) -> APIRouter:
+    """``values`` is the policy's settings model: what a PUT body is validated against;
+    ``config(tenant_id)`` the config's policy for a tenant without its own."""
     r = APIRouter()
     path = f"/tenants/{{tenant_id}}/{kind}"
 
@@ -28,7 +32,7 @@ def policy_routes(service: AdminService, kind: PolicyKind, values: type[BaseMode
     async def get_policy(tenant_id: str) -> PolicyOut:
         own = (await service.tenant(tenant_id)).policy(kind)
         if own is None:
-            return PolicyOut(tenant_id=tenant_id, source="config", policy=default.model_dump())
+            return PolicyOut(tenant_id=tenant_id, source="config", policy=config(tenant_id).model_dump())
         return PolicyOut(tenant_id=tenant_id, source="tenant", policy=values(**own).model_dump())
 
     async def set_policy(tenant_id: str, body: Any) -> PolicyOut:
@@ -42,6 +46,6 @@ def policy_routes(service: AdminService, kind: PolicyKind, values: type[BaseMode
     @r.delete(path)
     async def clear_policy(tenant_id: str) -> PolicyOut:
         await service.set_policy(tenant_id, kind, None)
-        return PolicyOut(tenant_id=tenant_id, source="config", policy=default.model_dump())
+        return PolicyOut(tenant_id=tenant_id, source="config", policy=config(tenant_id).model_dump())
 
     return r

@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import msgspec
 
+from sluice.auth.principal import Principal
 from sluice.errors import GuardrailError, StructuredOutputError
 from sluice.guardrails import injection, pii, schema
 from sluice.guardrails.plugins import Plugin
@@ -67,14 +68,16 @@ class InputGuardStage:
         default: GuardrailPolicy,
         scan: Scan | None = detect_injection,
         plugins: Mapping[str, Plugin] | None = None,
+        tenants: Mapping[str, GuardrailPolicy] | None = None,
     ) -> None:
         self._default = default
+        self._tenants = tenants or {}
         self._scan = scan
         self._plugins = plugins or {}
 
     async def __call__(self, ctx: RequestContext) -> None:
         principal = ctx.principal
-        policy = (principal.guardrails if principal is not None else None) or self._default
+        policy = self._policy(principal)
         ctx.output_pii = policy.output_pii == "redact"
         ctx.structured_output = policy.structured_output
         if policy.on_reject == "retry":
@@ -97,6 +100,17 @@ class InputGuardStage:
             await self._run_plugins(ctx, policy, texts)
         if policy.pii != "off" or policy.secrets != "off":
             self._pii(ctx, policy, request, texts)
+
+    def _policy(self, principal: Principal | None) -> GuardrailPolicy:
+        """The tenant's own (admin API) or the static key's, else the config's for the tenant,
+        else the config's default."""
+        if principal is None:
+            return self._default
+        if principal.guardrails is not None:
+            return principal.guardrails
+        if principal.tenant_id is not None and self._tenants:
+            return self._tenants.get(principal.tenant_id, self._default)
+        return self._default
 
     async def _run_plugins(self, ctx: RequestContext, policy: GuardrailPolicy, texts: list[_Text]) -> None:
         """The policy's plugins, concurrently, on the texts as the client sent them."""

@@ -38,6 +38,7 @@ def gw(module_gateway) -> Proc:
     }
     config["admin"] = {"keys": [{"key": ADMIN, "name": "ops"}]}
     config["request_log"] = {"flush_ms": 20}
+    config["guardrails"] = {"tenants": {"configured": {"secrets": "block"}}}
     return module_gateway(config)
 
 
@@ -188,3 +189,18 @@ def test_an_answer_breaking_a_content_rule_ends_with_content_filter(gw: Proc) ->
     with client(gw, RULES) as c:
         fine = c.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "launch the codes review"}])
     assert fine.choices[0].finish_reason == "stop"  # words apart are not the phrase
+
+
+def test_a_tenant_policy_in_the_config_applies_until_the_admin_api_sets_one(gw: Proc) -> None:
+    admin = {"authorization": f"Bearer {ADMIN}"}
+    assert call("POST", gw.base_url + "/admin/tenants", {"id": "configured", "name": "Configured"}, admin).status == 201
+    key = call("POST", gw.base_url + "/admin/tenants/configured/keys", {"name": "app"}, admin).json()["key"]
+    url = gw.base_url + "/admin/tenants/configured/guardrails"
+    got = call("GET", url, headers=admin).json()
+    assert (got["source"], got["policy"]["secrets"]) == ("config", "block")
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"key {SECRET}"}]}
+    auth = {"authorization": f"Bearer {key}"}
+    assert call("POST", gw.base_url + "/v1/chat/completions", body, auth).status == 400
+    assert call("PUT", url, {"secrets": "redact"}, admin).status == 200
+    r = call("POST", gw.base_url + "/v1/chat/completions", body, auth)
+    assert r.status == 200 and r.json()["choices"][0]["message"]["content"] == "Simulated reply to: key [API_KEY_1]"
