@@ -6,8 +6,9 @@ hot path, so the text is first mapped once to ASCII shapes (digits to ``0`` and 
 ``A``; token characters to ``a``) in which the regex engine's fast literal scan finds the few
 places where a full pattern has to run.
 
-Deliberate limits: a dotted quad after ``v``, ``version``, ``release`` or ``build`` is a version,
-not an IPv4 address; a phone number needs a ``+`` country code, a trunk ``0``, the North American
+Deliberate limits: a dotted quad after ``v``, ``version``, ``release``, ``build`` or a document
+part (``section``, ``clause``, ``§``...) is not an IPv4 address; ``user@host:path`` is an SSH
+remote, not an email address; a phone number needs a ``+`` country code, a trunk ``0``, the North American
 3-3-4 grouping or an area code in parentheses, so bare digit runs are never phones; an API key
 is found by its provider's prefix (or after ``Bearer``), never by entropy alone.
 """
@@ -126,7 +127,10 @@ _ISSUER = re.compile(
 _SSN = re.compile(r"(?<![\w\-.])(?!000|666|9)\d{3}-(?!00)\d\d-(?!0000)\d{4}(?![\w]|[.\-]\d)", re.ASCII)
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"(?<![\w.\-]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w\-]|\.\d)", re.ASCII)
-_VERSION_BEFORE = re.compile(r"(?i)\b(?:v|version|ver|release|build|rev)[\s:=#.]*\Z")
+_VERSION_BEFORE = re.compile(
+    r"(?i)(?:\b(?:v|version|ver|release|build|rev|section|sec|clause|chapter|article|paragraph|para|rule|step|item|figure|fig|table)|§)[\s:=#.]*\Z"
+)
+"""A dotted quad after these is a version or a numbered part of a document, not an IPv4 address."""
 _PHONE = re.compile(
     r"""(?<![\w+\-./])  # not glued to a word, a sign or another number
     (?: (?P<intl> (?:\+|00(?=[1-9]))\d{1,3} (?:[ .\-]?(?:\(\d{1,5}\)|\d{1,5}))++ )
@@ -260,7 +264,9 @@ def _emails(text: str) -> Iterator[Finding]:
         while start < at and text[start] == ".":
             start += 1
         m = _DOMAIN.match(text, at + 1) if start < at and text[at - 1] != "." else None
-        if m is not None and m["tld"].lower() not in _FILE_EXTENSIONS and ".." not in text[start:at]:
+        # "git@github.com:acme/api.git" is an SSH remote, not an address.
+        remote = m is not None and text[m.end() : m.end() + 1] == ":" and text[m.end() + 1 : m.end() + 2] not in ("", " ", "\n")
+        if m is not None and not remote and m["tld"].lower() not in _FILE_EXTENSIONS and ".." not in text[start:at]:
             yield Finding(Kind.EMAIL, start, m.end())
             at = text.find("@", m.end())
         else:
