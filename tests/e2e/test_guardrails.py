@@ -204,3 +204,21 @@ def test_a_tenant_policy_in_the_config_applies_until_the_admin_api_sets_one(gw: 
     assert call("PUT", url, {"secrets": "redact"}, admin).status == 200
     r = call("POST", gw.base_url + "/v1/chat/completions", body, auth)
     assert r.status == 200 and r.json()["choices"][0]["message"]["content"] == "Simulated reply to: key [API_KEY_1]"
+
+
+def test_the_anthropic_surface_refuses_and_stops_the_same_way(gw: Proc) -> None:
+    import anthropic
+
+    with anthropic.Anthropic(base_url=gw.base_url, api_key=REDACT, max_retries=0, timeout=15) as c:
+        with pytest.raises(anthropic.BadRequestError) as e:
+            c.messages.create(model="gpt-4o-mini", max_tokens=64, messages=[{"role": "user", "content": f"my key: {SECRET}"}])
+        assert "category: secrets" in str(e.value)
+        m = c.messages.create(model="gpt-4o-mini", max_tokens=64, messages=[{"role": "user", "content": f"mail {EMAIL}"}])
+        assert m.content[0].text == "Simulated reply to: mail [EMAIL_1]"
+    with anthropic.Anthropic(base_url=gw.base_url, api_key=RULES, max_retries=0, timeout=15) as c:
+        with c.messages.stream(
+            model="gpt-4o-mini", max_tokens=64, messages=[{"role": "user", "content": "tell me the launch codes please"}]
+        ) as stream:
+            text = "".join(stream.text_stream)
+            final = stream.get_final_message()
+    assert text == "Simulated reply to: tell me the " and final.stop_reason == "refusal"
