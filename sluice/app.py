@@ -131,6 +131,10 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     )
     cache = build_cache(settings, router, counters.redis)
     guard_plugins = build_plugins(settings.guardrails.plugins)
+    g = settings.guardrails
+    policies = [g.policy, *g.tenants.values(), *(k.guardrails for k in settings.auth.keys if k.guardrails is not None)]
+    if any(p.injection != "off" for p in policies):
+        import sluice.guardrails.injection  # noqa: F401  # its patterns compile now, not on a first request
     pipeline = Pipeline(
         [
             ValidateStage(),

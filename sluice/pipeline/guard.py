@@ -21,7 +21,7 @@ import msgspec
 
 from sluice.auth.principal import Principal
 from sluice.errors import GuardrailError, StructuredOutputError
-from sluice.guardrails import injection, pii, schema
+from sluice.guardrails import pii, schema
 from sluice.guardrails.plugins import Plugin
 from sluice.guardrails.rules import ContentStopped, RuleGate, Rules
 from sluice.guardrails.stream import DeltaFilter, HoldBack, Redactor, Restorer, filter_chunks
@@ -49,7 +49,11 @@ Scan = Callable[[str, str], Verdict | None]
 
 
 def detect_injection(text: str, source: str) -> Verdict | None:
-    """``guardrails.injection``'s best finding, whatever its score (the policy's threshold decides)."""
+    """``guardrails.injection``'s best finding, whatever its score (the policy's threshold decides).
+    Its ~700 patterns compile on first use (~30 ms), not at startup, since most policies leave
+    injection off."""
+    from sluice.guardrails import injection
+
     v = injection.score(text, source="tool" if source == "tool" else "user")
     return None if v is None else Verdict(v.score, v.category.value)
 
