@@ -44,8 +44,6 @@ _OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
 _CIRCUIT_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 _REJECTIONS = {
     "rate_limit_exceeded": "rate_limit",
-    "concurrency_limit_exceeded": "rate_limit",
-    "insufficient_quota": "budget",
     "budget_exceeded": "budget",
     "context_length_exceeded": "input_tokens",
 }

@@ -272,8 +272,8 @@ class _Answer:
             if self._redactor.findings and not _noted(self._ctx, "output", "pii"):
                 self._ctx.note_guardrail("output", "pii", "redact")
         if self._rules is not None:
-            text = self._checked(self._rules.feed, text)
-            text += self._checked(lambda _: self._rules.flush(), "")  # type: ignore[union-attr]
+            rules = self._rules
+            text = self._checked(rules.feed, text) + self._checked(lambda _: rules.flush(), "")
         if self._restore is not None:
             text = self._restore.feed(text) + self._restore.flush()
         return text
@@ -330,11 +330,10 @@ async def guarded_stream(chunks: AsyncIterator[ChunkBatch], ctx: RequestContext)
 def _stopped(batch: ChunkBatch) -> ChunkBatch:
     """The batch in which a content rule stopped the answer, ending it as OpenAI does a
     filtered one: ``finish_reason: "content_filter"`` on its last chunk with choices."""
-    for chunk in reversed(batch):
-        if chunk.choices:
-            for choice in chunk.choices:
-                choice.finish_reason = "content_filter"
-            return batch
+    last = next((chunk for chunk in reversed(batch) if chunk.choices), None)
+    if last is not None:
+        for choice in last.choices:
+            choice.finish_reason = "content_filter"
     return batch
 
 

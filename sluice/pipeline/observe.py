@@ -124,7 +124,7 @@ class Observer:
                     cached_tokens = u.prompt_tokens_details.cached_tokens
         model = ctx.request.model
         prompt = answer = None
-        if ex.answer is not None or (self._redact is not None and self.payloads_allowed(ctx)):
+        if ex.answer is not None or self.payloads_allowed(ctx):
             prompt, answer = self._texts(ctx, ex)
         p = ctx.principal
         tenant_id = user_id = key_id = key_name = None
