@@ -3,6 +3,7 @@
 #   sluice-obs-off  bench/sluice-bench-obs-off.yaml  no metrics, no request line, no request log
 #   sluice-obs      bench/sluice-bench-obs.yaml      Prometheus metrics, a JSON request line per
 #                                                    request, the request log in SQLite (tracing off)
+#   sluice-tracing  bench/sluice-bench-tracing.yaml  obs-off with OpenTelemetry tracing on (not exported)
 # Embedded backend. The request-log writer's own capacity is measured by bench/log_writer.py.
 #   bench/run-observability.sh [extra compare.sh options, e.g. --repeat 2]
 set -euo pipefail
@@ -16,4 +17,6 @@ exec ./compare.sh --concurrency "${CONCURRENCY:-1 10 100}" --modes "json stream"
   --gw sluice-obs-off --start "env SLUICE_BENCH_DB=/tmp/sluice-bench-off.db $S --port 4205 --config $ROOT/bench/sluice-bench-obs-off.yaml" \
      --url http://127.0.0.1:4205 --key sk-bench \
   --gw sluice-obs --start "env SLUICE_BENCH_DB=/tmp/sluice-bench-obs.db $S --port 4206 --config $ROOT/bench/sluice-bench-obs.yaml" \
-     --url http://127.0.0.1:4206 --key sk-bench
+     --url http://127.0.0.1:4206 --key sk-bench \
+  --gw sluice-tracing --start "env SLUICE_BENCH_DB=/tmp/sluice-bench-tr.db $S --port 4207 --config $ROOT/bench/sluice-bench-tracing.yaml" \
+     --url http://127.0.0.1:4207 --key sk-bench
