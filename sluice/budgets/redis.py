@@ -3,6 +3,7 @@ Every Redis command of the budgets feature lives in this module (like ``limits/r
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -11,8 +12,11 @@ from sluice.budgets.ledger import Cap, PeriodKeys, Refusal, Reservation
 from sluice.store.redis import BoundedRedis
 
 # KEYS: one hash (fields t: tokens, c: micro-dollars) per cap. ARGV: tokens, micros, then per cap
-# its token cap, cost cap (-1: none) and when the key expires (Unix seconds). Pass 1 checks every
-# cap; only if all pass does pass 2 add to them all. Replies 0 (reserved) or {cap index, 1 tokens | 2 cost}.
+# its token cap, cost cap (-1: none) and how many seconds the key has left to live. Pass 1 checks
+# every cap; only if all pass does pass 2 add to them all. Replies 0 (reserved) or {cap index, 1
+# tokens | 2 cost}. The time to live is relative: the gateway's clock names the period (and so the
+# key), so the gateway's clock, not Redis's, says when the key may go; a Redis whose clock is
+# ahead of the gateway's (or a test's clock behind the real one) cannot expire a live counter.
 _RESERVE = BoundedRedis.script("""
 local tokens, micros = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i, key in ipairs(KEYS) do
@@ -24,7 +28,7 @@ end
 for i, key in ipairs(KEYS) do
   redis.call('HINCRBY', key, 't', tokens)
   redis.call('HINCRBY', key, 'c', micros)
-  redis.call('EXPIREAT', key, ARGV[3 * i + 2])
+  redis.call('EXPIRE', key, ARGV[3 * i + 2])
 end
 return 0
 """)
@@ -44,7 +48,8 @@ return 0
 class RedisLedger:
     """A ``Ledger`` on Redis, shared by every replica. Each call is bounded by the client's
     timeout and never retried (a reservation is not idempotent); Redis errors and timeouts become
-    ``StoreUnavailableError``. ``clock`` gives Unix seconds (replicas agree by NTP)."""
+    ``StoreUnavailableError``. ``clock`` gives Unix seconds (replicas agree by NTP); it names the
+    period a request is counted in and how long that period's counters live."""
 
     def __init__(self, redis: BoundedRedis, clock: Callable[[], float] = time.time) -> None:
         self._redis = redis
@@ -52,10 +57,12 @@ class RedisLedger:
         self._keys = PeriodKeys()
 
     async def reserve(self, caps: Sequence[Cap], tokens: int, cost_micros: int) -> Reservation | Refusal:
-        keys, ends = self._keys.at(caps, self._clock())
+        now = self._clock()
+        keys, ends = self._keys.at(caps, now)
         args: list[Any] = [tokens, cost_micros]
         for c, end in zip(caps, ends, strict=True):
-            args += (-1 if c.max_tokens is None else c.max_tokens, -1 if c.max_cost_micros is None else c.max_cost_micros, end)
+            ttl_s = max(1, math.ceil(end - now))
+            args += (-1 if c.max_tokens is None else c.max_tokens, -1 if c.max_cost_micros is None else c.max_cost_micros, ttl_s)
         reservation = Reservation(tuple(keys), tokens, cost_micros)
 
         async def undo(reply: Any) -> None:

@@ -38,12 +38,15 @@ if entry then redis.call('ZADD', KEYS[1], 'XX', ARGV[1], KEYS[2]) end
 return entry
 """)
 
-# KEYS: the LRU set, the entry. ARGV: msgpack entry, model, key prefix, expires_at (ms), created_at
-# (ms: its first use), max_entries, the most to evict. The set lives as long as its last entry.
+# KEYS: the LRU set, the entry. ARGV: msgpack entry, model, key prefix, time to live (ms), created_at
+# (ms: its first use), max_entries, the most to evict. The set lives as long as its last entry. The
+# time to live is relative, so Redis's own clock never shortens an entry the gateway's clock says is
+# fresh (a get checks ``expires_at`` against the gateway's clock as well).
 _PUT = BoundedRedis.script("""
-local lru, key, expires = KEYS[1], KEYS[2], tonumber(ARGV[4])
+local lru, key = KEYS[1], KEYS[2]
 redis.call('HSET', key, 'e', ARGV[1], 'm', ARGV[2], 'p', ARGV[3])
-redis.call('PEXPIREAT', key, expires)
+redis.call('PEXPIRE', key, ARGV[4])
+local expires = redis.call('PEXPIRETIME', key)
 redis.call('ZADD', lru, ARGV[5], key)
 if redis.call('PEXPIRETIME', lru) < expires then redis.call('PEXPIREAT', lru, expires) end
 local over = math.min(redis.call('ZCARD', lru) - tonumber(ARGV[6]), tonumber(ARGV[7]))
@@ -80,8 +83,9 @@ return {scan[1], deleted}
 
 class RedisExactCache:
     """An ``ExactCache`` on Redis. Each call is bounded by the client's timeout and never retried;
-    errors and timeouts become ``StoreUnavailableError``. Entries expire by Redis's clock, and a
-    get also refuses one that expired by ``now``, so replicas' clocks must agree (NTP)."""
+    errors and timeouts become ``StoreUnavailableError``. Redis drops an entry its time to live after
+    the put, and a get also refuses one that expired by ``now`` (the gateway's clock), so replicas'
+    clocks must agree (NTP); Redis's own clock may differ."""
 
     def __init__(self, redis: BoundedRedis) -> None:
         self._redis = redis
@@ -107,7 +111,7 @@ class RedisExactCache:
             _enc.encode(entry),
             entry.model,
             entry.key_prefix,
-            int(entry.expires_at * 1000),
+            max(1, int((entry.expires_at - entry.created_at) * 1000)),
             int(entry.created_at * 1000),
             max_entries,
             EVICT_PER_PUT,

@@ -25,7 +25,7 @@ from tests.fixtures.procs import free_port
 class Clock:
     def __init__(self) -> None:
         self.now = float(int(time.time()))
-        """Real time, whole seconds: Redis expires entries by its own clock."""
+        """Real time, whole seconds (any instant would do: Redis is given times to live)."""
 
     def __call__(self) -> float:
         return self.now
@@ -297,6 +297,18 @@ async def test_redis_keys_are_named_by_tenant_and_expire_with_the_entry(
     await eventually(lambda: raw.exists(cache_key("acme", "k1"), cache_key("acme")) == 0)
     assert raw.keys("*") == []
     assert await remote.get("acme", "k1", time.time()) is None
+
+
+@pytest.mark.parametrize("offset_s", [-10 * 365 * 86_400, 10 * 365 * 86_400], ids=["gateway-behind", "gateway-ahead"])
+async def test_redis_entries_live_their_ttl_whatever_redis_clock_says(
+    remote: RedisExactCache, raw: redis.Redis, offset_s: int
+) -> None:
+    """A gateway clock far from Redis's neither drops a fresh entry at once nor keeps it for years."""
+    now = time.time() + offset_s
+    await remote.put(entry("k1", now, ttl_s=600), 10)
+    assert await remote.get("acme", "k1", now + 1) is not None
+    assert 590_000 < raw.pttl(cache_key("acme", "k1")) <= 600_000
+    assert 590_000 < raw.pttl(cache_key("acme")) <= 600_000
 
 
 async def test_redis_unreachable_is_store_unavailable(clock: Clock) -> None:
