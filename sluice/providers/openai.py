@@ -34,6 +34,7 @@ class OpenAIProvider:
     def __init__(
         self, settings: ProviderSettings, connect_timeout_s: float = 5.0, redactor: Redactor | None = None
     ) -> None:
+        self._redact = (redactor or Redactor()).redact  # a decode error may quote the body's values
         self._http = UpstreamClient(self.name, settings.pool_size, connect_timeout_s, redactor)
 
     @staticmethod
@@ -54,7 +55,7 @@ class OpenAIProvider:
         try:
             return chat_response_decoder.decode(data)
         except msgspec.DecodeError as e:
-            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid chat completion: {e}", upstream_status=resp.status) from e
+            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid chat completion: {self._redact(str(e))}", upstream_status=resp.status) from e
 
     async def stream(self, request: ChatRequest, target: Target) -> AsyncIterator[ChunkBatch]:
         resp = await self._http.post(f"{target.base_url}/chat/completions", self._body(request, target), self._headers(target))
@@ -74,7 +75,7 @@ class OpenAIProvider:
                     yield batch
             finished = True
         except msgspec.DecodeError as e:
-            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid stream chunk: {e}", upstream_status=200) from e
+            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid stream chunk: {self._redact(str(e))}", upstream_status=200) from e
         except CLIENT_ERRORS as e:
             raise connection_error(e, self.name) from e
         finally:
@@ -87,7 +88,7 @@ class OpenAIProvider:
         try:
             return embedding_response_decoder.decode(data)
         except msgspec.DecodeError as e:
-            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid embedding response: {e}", upstream_status=resp.status) from e
+            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid embedding response: {self._redact(str(e))}", upstream_status=resp.status) from e
 
     async def close(self) -> None:
         await self._http.close()

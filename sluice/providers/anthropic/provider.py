@@ -66,7 +66,7 @@ class AnthropicProvider:
             msg = message_decoder.decode(data)
         except msgspec.DecodeError as e:
             raise InvalidUpstreamResponseError(
-                f"{self.name} sent an invalid message: {e}", upstream_status=resp.status
+                f"{self.name} sent an invalid message: {self._redactor.redact(str(e))}", upstream_status=resp.status
             ) from e
         return to_chat_response(msg, int(self._clock()))
 

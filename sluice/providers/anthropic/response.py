@@ -131,7 +131,7 @@ class StreamTranslator:
                 event = stream_event_decoder.decode(payload)
             except msgspec.DecodeError as e:
                 raise InvalidUpstreamResponseError(
-                    f"anthropic sent an invalid stream event: {e}", upstream_status=200
+                    f"anthropic sent an invalid stream event: {self._redactor.redact(str(e))}", upstream_status=200
                 ) from e
             chunk = self._translate(event)
             if chunk is not None:
