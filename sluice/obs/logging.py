@@ -36,10 +36,14 @@ class JsonFormatter(logging.Formatter):
         # Each string field before encoding (JSON would escape a secret holding a quote or a
         # backslash past recognition), then the line, for strings nested in dicts and lists.
         redact = self._redactor.redact
+        nested = False
         for k, v in out.items():
             if isinstance(v, str):
                 out[k] = redact(v)
-        return redact(_encode(out).decode())
+            elif not isinstance(v, (int, float, bool)) and v is not None:
+                nested = True
+        line = _encode(out).decode()
+        return redact(line) if nested else line
 
 
 class TextFormatter(logging.Formatter):

@@ -13,8 +13,10 @@ MASK = "[REDACTED]"
 
 # Credential shapes, whoever's they are. The labelled forms keep their label (``Bearer``,
 # ``x-api-key:``) so a message still says what was there; the bare ones go whole.
+# Each pattern opens with a lookahead on the first characters its alternatives can start with:
+# Python's re tries every alternative at every position otherwise (2-3x slower).
 _LABELLED = re.compile(
-    r"""(?P<label>
+    r"""(?=[BbXxAaPpSsTt])(?P<label>
         \b[Bb]earer[ \t]+(?=[\w\-.~+/]{16})
       | (?i:\b(?:x-)?api[-_]?key|\bauthorization|\bpassword|\bpasswd|\bsecret|\btoken|\baccess[-_]?key)
         ["']?[ \t]*[:=][ \t]*["']?(?:[Bb]earer[ \t]+|[Bb]asic[ \t]+)?
@@ -25,7 +27,8 @@ _LABELLED = re.compile(
 )
 _USERINFO = re.compile(r"(?<=://)([^/\s:@]*):[^\s/@]+@")  # the password in scheme://user:pass@host
 _SHAPES = re.compile(
-    r"""(?<![\w\-])sk-[\w\-*]{8,}                               # OpenAI, Anthropic (masked ones too)
+    r"""(?=[-Aeghnprsx])(?:
+      (?<![\w\-])sk-[\w\-*]{8,}                               # OpenAI, Anthropic (masked ones too)
     | (?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{8,}                  # Stripe
     | \bA(?:KIA|SIA)[A-Z0-9]{16}\b                                # AWS access key ids
     | \bgh[pousr]_[A-Za-z0-9]{20,} | \bgithub_pat_\w{20,}         # GitHub
@@ -34,7 +37,7 @@ _SHAPES = re.compile(
     | \bhf_[A-Za-z0-9]{20,} | \bglpat-[\w\-]{20,} | \bnpm_[A-Za-z0-9]{30,}
     | \beyJ[\w\-]{8,}\.[\w\-]{2,}\.[\w\-]*                         # JWTs
     | -----BEGIN[A-Z0-9 ]*PRIVATE\ KEY-----.*?(?:-----END[A-Z0-9 ]*PRIVATE\ KEY-----|\Z)
-    """,
+    )""",
     re.ASCII | re.VERBOSE | re.DOTALL,
 )
 # Header names whose values are credentials, for headers configured as plain strings.
