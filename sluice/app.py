@@ -43,6 +43,7 @@ from sluice.errors import (
 from sluice.guardrails.plugins import build_plugins
 from sluice.limits.memory import MemoryCounterStore
 from sluice.limits.tokenizer import Tokenizers
+from sluice.obs.redact import Redactor, secret_values
 from sluice.obs.tracing import build_tracing
 from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.authenticate import AuthenticateStage
@@ -70,7 +71,8 @@ log = logging.getLogger("sluice")
 
 def build_providers(settings: Settings) -> dict[str, Provider]:
     connect_s = settings.routing.timeouts.connect_s
-    return {name: PROVIDER_TYPES[p.type](p, connect_s) for name, p in settings.providers.items()}
+    redactor = Redactor(secret_values(settings))  # every configured secret, not just the provider's own
+    return {name: PROVIDER_TYPES[p.type](p, connect_s, redactor) for name, p in settings.providers.items()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@
     ├── BudgetExceededError          429 insufficient_quota
     ├── InternalError                500 server_error (details only in logs)
     ├── UpstreamError                502 upstream_error (the provider's status kept for retries)
+    │   ├── InvalidUpstreamResponseError 502 invalid_upstream_response (a success whose body does not decode)
     │   └── StructuredOutputError    502 invalid_structured_output (the answer broke the schema, repaired once)
     ├── UnavailableError             503 service_unavailable / circuit_open
     │   └── StoreUnavailableError    503 store_unavailable (the database did not answer)
@@ -131,6 +132,17 @@ class UpstreamError(SluiceError):
         return s is None or s == 408 or s == 409 or s == 429 or s >= 500
 
 
+class InvalidUpstreamResponseError(UpstreamError):
+    """The upstream answered with a success status but a body (or stream event) that does not
+    decode as its API's. Not retried on the same deployment; others and fallbacks are tried."""
+
+    code = "invalid_upstream_response"
+
+    def __init__(self, message: str, *, upstream_status: int | None = None) -> None:
+        super().__init__(message, upstream_status=upstream_status)
+        self.code = "invalid_upstream_response"
+
+
 class StructuredOutputError(UpstreamError):
     """The answer did not match the request's ``json_schema``, even after one repair attempt."""
 
@@ -170,9 +182,17 @@ def from_upstream_status(status: int, source: str, detail: str, retry_after_s: f
 
     400 and 422 mean the upstream refused the request itself: retrying or falling back cannot
     help, so the client gets a 400 with the upstream's message. Anything else is an
-    ``UpstreamError`` keeping the status for the retry policy (429 and 5xx retry; 401 and 403
-    are the gateway's own credential problem and surface as 502).
+    ``UpstreamError`` keeping the status for the retry policy (429 and 5xx retry). 401 and 403
+    are the gateway's own credential problem: they surface as 502 in the gateway's words, since
+    the upstream's text is about a credential the client neither has nor can fix.
+
+    ``detail`` is the upstream's text, already scrubbed of secrets by the caller.
     """
     if status in (400, 422):
         return InvalidRequestError(f"{source} rejected the request: {detail}", code="upstream_rejected")
+    if status in (401, 403):
+        detail = (
+            "the provider refused the gateway's own credentials or account; this is the gateway's "
+            "configuration, not your API key (the operator has the details in the gateway's log)"
+        )
     return UpstreamError(f"{source} returned HTTP {status}: {detail}", upstream_status=status, retry_after_s=retry_after_s)

@@ -14,6 +14,7 @@ import uvicorn
 
 from sluice import __version__
 from sluice.obs.logging import setup_logging
+from sluice.obs.redact import secret_values
 from sluice.settings import Settings, load_settings
 
 _CONFIG_ENV = "SLUICE_CONFIG_FILE"
@@ -26,7 +27,7 @@ def create_app():
     from sluice.app import build_app
 
     settings = load_settings(os.environ.get(_CONFIG_ENV) or None)
-    setup_logging(settings.logging.level, settings.logging.format)
+    setup_logging(settings.logging.level, settings.logging.format, secret_values(settings))
     app = build_app(settings)
     settle_heap()
     return app
@@ -89,7 +90,7 @@ def run(settings: Settings, *, config_path: str | None, host: str | None, port: 
     host = host or settings.server.host
     port = settings.server.port if port is None else port
     workers = workers or settings.server.workers
-    setup_logging(settings.logging.level, settings.logging.format)
+    setup_logging(settings.logging.level, settings.logging.format, secret_values(settings))
     click.echo(banner(settings, host, port, workers), err=False)
     common = dict(
         host=host,

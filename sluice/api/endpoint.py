@@ -1,7 +1,8 @@
 """The outermost layer every data-plane endpoint shares, before and after the first byte: a
 SluiceError renders in the surface's shape, anything else is a logged generic 500; every answer
-carries ``x-sluice-overhead-ms``; and a model request, once over, is handed to the Observer
-(a stream when its last byte is sent, by ``relay``)."""
+carries ``x-sluice-overhead-ms`` (a model request's, errors included, ``x-sluice-attempts`` too);
+and a model request, once over, is handed to the Observer (a stream when its last byte is sent,
+by ``relay``)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,8 @@ def endpoint(render: RenderError, name: str | None = None) -> Callable[[Handler[
                 return response  # observed by relay, at its end
             if error is not None:
                 response.headers["x-sluice-overhead-ms"] = f"{overhead_ms(ex):.3f}"
+                if name is not None:  # a model request: its upstream attempts, 0 if it never got that far
+                    response.headers["x-sluice-attempts"] = str(len(ex.ctx.attempts) if ex.ctx is not None else 0)
                 if ex.ctx is not None and (guardrails := ex.ctx.guardrail_header()) is not None:
                     response.headers["x-sluice-guardrails"] = guardrails
             if observer is not None:

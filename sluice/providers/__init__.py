@@ -4,30 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sluice.obs.redact import Redactor
 from sluice.providers.base import Provider
 from sluice.settings import ProviderSettings
 
 
-def _openai(settings: ProviderSettings, connect_timeout_s: float) -> Provider:
+def _openai(settings: ProviderSettings, connect_timeout_s: float, redactor: Redactor) -> Provider:
     from sluice.providers.openai import OpenAIProvider
 
-    return OpenAIProvider(settings, connect_timeout_s)
+    return OpenAIProvider(settings, connect_timeout_s, redactor)
 
 
-def _anthropic(settings: ProviderSettings, connect_timeout_s: float) -> Provider:
+def _anthropic(settings: ProviderSettings, connect_timeout_s: float, redactor: Redactor) -> Provider:
     from sluice.providers.anthropic import AnthropicProvider
 
-    return AnthropicProvider(settings, connect_timeout_s)
+    return AnthropicProvider(settings, connect_timeout_s, redactor=redactor)
 
 
-def _sim(settings: ProviderSettings, connect_timeout_s: float) -> Provider:
+def _sim(settings: ProviderSettings, connect_timeout_s: float, redactor: Redactor) -> Provider:
+    # The sim's errors are the gateway's own words: nothing upstream to scrub.
     from sluice.providers.sim import SimProvider
 
     return SimProvider(settings)
 
 
-# Imported on use: a gateway that routes only to OpenAI never loads the Anthropic code.
-PROVIDER_TYPES: dict[str, Callable[[ProviderSettings, float], Provider]] = {
+# Imported on use: a gateway that routes only to OpenAI never loads the Anthropic code. Each gets
+# the Redactor that scrubs every configured secret from upstream error text where it enters.
+PROVIDER_TYPES: dict[str, Callable[[ProviderSettings, float, Redactor], Provider]] = {
     "openai": _openai,
     "anthropic": _anthropic,
     "sim": _sim,

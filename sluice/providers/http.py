@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 
@@ -12,7 +13,10 @@ import aiohttp
 import msgspec
 
 from sluice.errors import SluiceError, UpstreamError, UpstreamTimeoutError, from_upstream_status
+from sluice.obs.redact import Redactor
 from sluice.obs.tracing import TRACE_HEADERS
+
+log = logging.getLogger("sluice.providers")
 
 CLIENT_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
@@ -33,8 +37,11 @@ def make_session(pool_size: int, connect_timeout_s: float = 5.0) -> aiohttp.Clie
 class UpstreamClient:
     """A provider's pooled session, with its failures translated where they enter."""
 
-    def __init__(self, provider: str, pool_size: int, connect_timeout_s: float) -> None:
+    def __init__(
+        self, provider: str, pool_size: int, connect_timeout_s: float, redactor: Redactor | None = None
+    ) -> None:
         self._provider = provider
+        self._redactor = redactor or Redactor()
         self._pool_size = pool_size
         self._connect_timeout_s = connect_timeout_s
         self._session: aiohttp.ClientSession | None = None
@@ -58,7 +65,7 @@ class UpstreamClient:
                 data = b""
             finally:
                 resp.release()
-            raise error_for_status(resp.status, data, resp.headers, self._provider)
+            raise error_for_status(resp.status, data, resp.headers, self._provider, self._redactor)
         return resp
 
     async def read(self, resp: aiohttp.ClientResponse) -> bytes:
@@ -126,10 +133,17 @@ def upstream_message(body: bytes) -> str:
     return parsed.message or body[:200].decode("utf-8", "replace")
 
 
-def error_for_status(status: int, body: bytes, headers: Mapping[str, str] | None, provider: str) -> SluiceError:
-    """Map an upstream error response to the gateway's error, once, where it enters."""
+def error_for_status(
+    status: int, body: bytes, headers: Mapping[str, str] | None, provider: str, redactor: Redactor | None = None
+) -> SluiceError:
+    """Map an upstream error response to the gateway's error, once, where it enters. The
+    upstream's text is scrubbed of every configured secret and credential shape first (OpenAI's
+    401 quotes the key it was sent), and logged: the client may get the gateway's own words."""
     retry_after = parse_retry_after(headers.get("retry-after")) if headers else None
-    return from_upstream_status(status, provider, upstream_message(body), retry_after)
+    detail = (redactor or Redactor()).redact(upstream_message(body))
+    level = logging.WARNING if status in (401, 403) else logging.INFO
+    log.log(level, "upstream error", extra={"provider": provider, "upstream_status": status, "upstream_message": detail})
+    return from_upstream_status(status, provider, detail, retry_after)
 
 
 def connection_error(exc: BaseException, provider: str) -> Exception:

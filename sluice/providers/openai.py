@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import msgspec
 
-from sluice.errors import UpstreamError
+from sluice.errors import InvalidUpstreamResponseError
+from sluice.obs.redact import Redactor
 from sluice.providers.base import Target
 from sluice.providers.http import CLIENT_ERRORS, UpstreamClient, connection_error, sse_events
 from sluice.settings import ProviderSettings
@@ -30,8 +31,11 @@ _DONE = b"[DONE]"
 class OpenAIProvider:
     name = "openai"
 
-    def __init__(self, settings: ProviderSettings, connect_timeout_s: float = 5.0) -> None:
-        self._http = UpstreamClient(self.name, settings.pool_size, connect_timeout_s)
+    def __init__(
+        self, settings: ProviderSettings, connect_timeout_s: float = 5.0, redactor: Redactor | None = None
+    ) -> None:
+        self._redact = (redactor or Redactor()).redact  # a decode error may quote the body's values
+        self._http = UpstreamClient(self.name, settings.pool_size, connect_timeout_s, redactor)
 
     @staticmethod
     def _headers(target: Target) -> dict[str, str]:
@@ -51,7 +55,7 @@ class OpenAIProvider:
         try:
             return chat_response_decoder.decode(data)
         except msgspec.DecodeError as e:
-            raise UpstreamError(f"{self.name} sent an invalid chat completion: {e}", upstream_status=resp.status) from e
+            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid chat completion: {self._redact(str(e))}", upstream_status=resp.status) from e
 
     async def stream(self, request: ChatRequest, target: Target) -> AsyncIterator[ChunkBatch]:
         resp = await self._http.post(f"{target.base_url}/chat/completions", self._body(request, target), self._headers(target))
@@ -71,7 +75,7 @@ class OpenAIProvider:
                     yield batch
             finished = True
         except msgspec.DecodeError as e:
-            raise UpstreamError(f"{self.name} sent an invalid stream chunk: {e}", upstream_status=200) from e
+            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid stream chunk: {self._redact(str(e))}", upstream_status=200) from e
         except CLIENT_ERRORS as e:
             raise connection_error(e, self.name) from e
         finally:
@@ -84,7 +88,7 @@ class OpenAIProvider:
         try:
             return embedding_response_decoder.decode(data)
         except msgspec.DecodeError as e:
-            raise UpstreamError(f"{self.name} sent an invalid embedding response: {e}", upstream_status=resp.status) from e
+            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid embedding response: {self._redact(str(e))}", upstream_status=resp.status) from e
 
     async def close(self) -> None:
         await self._http.close()

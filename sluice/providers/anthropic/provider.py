@@ -8,7 +8,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 import aiohttp
 import msgspec
 
-from sluice.errors import InvalidRequestError, UpstreamError
+from sluice.errors import InvalidRequestError, InvalidUpstreamResponseError, UpstreamError
+from sluice.obs.redact import Redactor
 from sluice.providers.anthropic.request import to_messages_request
 from sluice.providers.anthropic.response import StreamTranslator, to_chat_response
 from sluice.providers.anthropic.wire import message_decoder
@@ -29,8 +30,10 @@ class AnthropicProvider:
         settings: ProviderSettings,
         connect_timeout_s: float = 5.0,
         clock: Callable[[], float] = time.time,
+        redactor: Redactor | None = None,
     ) -> None:
-        self._http = UpstreamClient(self.name, settings.pool_size, connect_timeout_s)
+        self._redactor = redactor or Redactor()
+        self._http = UpstreamClient(self.name, settings.pool_size, connect_timeout_s, self._redactor)
         self._clock = clock
         self._base_url = settings.base_url or DEFAULT_BASE_URL
         self._api_key = settings.api_key.get_secret_value() if settings.api_key else None
@@ -62,14 +65,14 @@ class AnthropicProvider:
         try:
             msg = message_decoder.decode(data)
         except msgspec.DecodeError as e:
-            raise UpstreamError(
-                f"{self.name} sent an invalid message: {e}", upstream_status=resp.status
+            raise InvalidUpstreamResponseError(
+                f"{self.name} sent an invalid message: {self._redactor.redact(str(e))}", upstream_status=resp.status
             ) from e
         return to_chat_response(msg, int(self._clock()))
 
     async def stream(self, request: ChatRequest, target: Target) -> AsyncIterator[ChunkBatch]:
         resp = await self._post(request, target, stream=True)
-        batches = self._batches(resp, StreamTranslator(int(self._clock()), request.includes_usage))
+        batches = self._batches(resp, StreamTranslator(int(self._clock()), request.includes_usage, self._redactor))
         # Anthropic may accept a stream and fail it at once (an ``overloaded_error`` event);
         # reading the first batch here turns that into an error the router can retry.
         try:

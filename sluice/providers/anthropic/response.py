@@ -5,7 +5,8 @@ from __future__ import annotations
 import msgspec
 from msgspec import Raw
 
-from sluice.errors import SluiceError, UpstreamError, from_upstream_status
+from sluice.errors import InvalidUpstreamResponseError, SluiceError, from_upstream_status
+from sluice.obs.redact import Redactor
 from sluice.providers.anthropic.wire import DeltaUsage, Message, StreamEvent, Usage, stream_event_decoder
 from sluice.types import (
     ChatChunk,
@@ -107,9 +108,10 @@ class StreamTranslator:
     ``include_usage``, ``message_stop`` adds a last chunk with no choices and the usage.
     """
 
-    def __init__(self, created: int, include_usage: bool) -> None:
+    def __init__(self, created: int, include_usage: bool, redactor: Redactor | None = None) -> None:
         self.created = created
         self.include_usage = include_usage
+        self._redactor = redactor or Redactor()
         self.is_done = False
         self._id = ""
         self._model = ""
@@ -128,8 +130,8 @@ class StreamTranslator:
             try:
                 event = stream_event_decoder.decode(payload)
             except msgspec.DecodeError as e:
-                raise UpstreamError(
-                    f"anthropic sent an invalid stream event: {e}", upstream_status=200
+                raise InvalidUpstreamResponseError(
+                    f"anthropic sent an invalid stream event: {self._redactor.redact(str(e))}", upstream_status=200
                 ) from e
             chunk = self._translate(event)
             if chunk is not None:
@@ -174,7 +176,7 @@ class StreamTranslator:
             self.is_done = True
             return self._usage_chunk() if self.include_usage else None
         if kind == "error":
-            raise _stream_error(event)
+            raise _stream_error(event, self._redactor)
         return None  # ping, content_block_stop, and event types added after this was written
 
     def _chunk(self, delta: Delta, finish: str | None = None) -> ChatChunk:
@@ -212,10 +214,11 @@ class StreamTranslator:
         )
 
 
-def _stream_error(event: StreamEvent) -> SluiceError:
+def _stream_error(event: StreamEvent, redactor: Redactor) -> SluiceError:
+    """An ``error`` event, mapped like an error status; its text scrubbed of secrets first."""
     err = event.error
     kind = err.type if err is not None else "api_error"
-    message = err.message if err is not None else "unknown error"
+    message = redactor.redact(err.message) if err is not None else "unknown error"
     return from_upstream_status(
         _ERROR_STATUSES.get(kind, 500), "anthropic", f"{kind} in the stream: {message}"
     )
