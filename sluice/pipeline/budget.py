@@ -17,7 +17,7 @@ import msgspec
 from sluice.auth.principal import Principal, ScopedLimits
 from sluice.budgets.ledger import Cap, Ledger, Refusal, Reservation
 from sluice.budgets.pricing import FREE, Price, price_for
-from sluice.errors import BudgetExceededError, NotFoundError, StoreUnavailableError
+from sluice.errors import BudgetExceededError, NotFoundError, PermissionDeniedError, StoreUnavailableError
 from sluice.pipeline.context import RequestContext, ask_stream_usage
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Router
@@ -105,14 +105,17 @@ class BudgetStage:
             budget = reserve.policy.budgets[reserved.cap]
             if budget.on_exceed != "downgrade" or budget.downgrade_to is None:
                 raise _exceeded(reserved)
+            allowed = ctx.principal.allowed_models if ctx.principal is not None else None
             try:
-                route = self._router.route(budget.downgrade_to, ctx.route.kind)
+                route = self._router.route(budget.downgrade_to, ctx.route.kind, allowed)
             except NotFoundError:
                 log.warning(
                     "budget downgrade alias %r is not a %s model: rejecting",
                     budget.downgrade_to,
                     ctx.route.kind,
                 )
+                raise _exceeded(reserved) from None
+            except PermissionDeniedError:  # the key may not use the cheaper alias: no downgrade for it
                 raise _exceeded(reserved) from None
             reserved = await self._reserve(reserve, route)
             if isinstance(reserved, Refusal):

@@ -193,6 +193,8 @@ class CacheStage:
         t = ctx.cache
         if t is None or ctx.cache_status != "miss" or not response.choices:
             return
+        if not _answered_by_alias(ctx):
+            return  # a fallback's or a downgrade's answer is not the named model's: never cached under it
         if any(c.finish_reason not in _KEPT_FINISHES for c in response.choices):
             return
         now = self._clock()
@@ -400,3 +402,11 @@ _JUDGE_PROMPT = (
     "both ask for exactly the same answer (same facts, numbers, names, direction, language and format); "
     "otherwise reply NO. Reply with YES or NO only."
 )
+
+
+def _answered_by_alias(ctx: RequestContext) -> bool:
+    """Did a deployment of the alias the client named answer (not a fallback or a budget downgrade)?
+    Entries are keyed by that alias, and a hit must never carry another model's answer to a key
+    that may use only the alias."""
+    route = ctx.route
+    return route is not None and route.alias == ctx.request.model and ctx.deployment in route.deployments

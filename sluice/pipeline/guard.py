@@ -87,7 +87,9 @@ class InputGuardStage:
         if policy.on_reject == "retry":
             ctx.on_reject = "retry"
         elif policy.on_reject == "fallback" and policy.reject_fallback:
-            ctx.on_reject = policy.reject_fallback
+            # A key that may not use the fallback alias keeps the stopped answer (on_reject: fail).
+            if principal is None or principal.may_use(policy.reject_fallback):
+                ctx.on_reject = policy.reject_fallback
         if policy.has_rules:
             ctx.output_rules = _rules(tuple(policy.deny), tuple(policy.deny_categories), tuple(sorted(policy.deny_patterns.items())))
         if policy.injection == "off" and policy.pii == "off" and policy.secrets == "off" and not policy.plugins:
@@ -396,7 +398,8 @@ async def answer_again(ctx: RequestContext, first: ChatResponse, router: Router)
     policy's fallback alias, and put that answer through the guardrails. Returns the raw second
     answer (its usage both calls') and what the client gets, stopped again if it breaks a rule."""
     assert ctx.route is not None and isinstance(ctx.request, ChatRequest) and ctx.on_reject is not None
-    route = ctx.route if ctx.on_reject == "retry" else router.route(ctx.on_reject, "chat")
+    allowed = ctx.principal.allowed_models if ctx.principal is not None else None
+    route = ctx.route if ctx.on_reject == "retry" else router.route(ctx.on_reject, "chat", allowed)
     ctx.note_guardrail("output", "content_rule", "retry" if ctx.on_reject == "retry" else "fallback")
     ctx.answer_blocked = False
     second, ctx.deployment = await router.chat(ctx.request, route, ctx.attempts)

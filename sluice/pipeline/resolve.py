@@ -1,8 +1,8 @@
-"""Stage 5a: the model alias the client named, resolved to its route (404 unknown, 403 not allowed)."""
+"""Stage 5a: the model alias the client named, resolved to its route (404 unknown, 403 not
+allowed; its fallbacks cut to the aliases the caller may use)."""
 
 from __future__ import annotations
 
-from sluice.errors import PermissionDeniedError
 from sluice.limits.tokenizer import Tokenizers
 from sluice.pipeline.context import RequestContext
 from sluice.routing.router import Router
@@ -20,10 +20,8 @@ class ResolveStage:
     async def __call__(self, ctx: RequestContext) -> None:
         alias = ctx.request.model
         kind = "chat" if isinstance(ctx.request, ChatRequest) else "embedding"
-        route = self._router.route(alias, kind)
         principal = ctx.principal
-        if principal is not None and not principal.may_use(alias):
-            raise PermissionDeniedError(f"This key may not use the model `{alias}`.", param="model", code="model_not_allowed")
+        route = self._router.route(alias, kind, principal.allowed_models if principal is not None else None)
         ctx.route = route
         if self._tokenizers is not None:
             ctx.count = self._tokenizers.counter(route.deployments[0].target.model)

@@ -10,12 +10,13 @@ import itertools
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from sluice.errors import (
     InvalidRequestError,
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     SluiceError,
     UnavailableError,
@@ -62,14 +63,23 @@ class Router:
         self._clock = clock
         self._tracing = tracing
 
-    def route(self, alias: str, kind: str) -> Route:
-        """The route for a client's model name, or 404 like OpenAI."""
+    def route(self, alias: str, kind: str, allowed: frozenset[str] | None = None) -> Route:
+        """The route for a client's model name (404 like OpenAI when there is none), for a caller
+        who may use only the aliases in ``allowed`` (None: all): 403 ``model_not_allowed`` when
+        ``alias`` is not among them, else the route with its fallback chain cut to those it may
+        use. Every route a request takes is decided here (the model it named, a budget downgrade,
+        a content rule's fallback), so no fallback answers a caller from a model it may not use."""
         r = self._routes.get(alias)
         if r is None or r.kind != kind:
             raise NotFoundError(
                 f"The model `{alias}` does not exist or you do not have access to it.", param="model"
             )
-        return r
+        if allowed is None:
+            return r
+        if alias not in allowed:
+            raise PermissionDeniedError(f"This key may not use the model `{alias}`.", param="model", code="model_not_allowed")
+        chain = tuple(a for a in r.chain if a in allowed)
+        return r if chain == r.chain else replace(r, chain=chain)
 
     @property
     def deployments(self) -> list[Deployment]:

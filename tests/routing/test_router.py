@@ -11,6 +11,7 @@ import pytest
 
 from sluice.errors import (
     NotFoundError,
+    PermissionDeniedError,
     RateLimitError,
     UnavailableError,
     UpstreamError,
@@ -211,3 +212,27 @@ def test_unknown_alias_is_404() -> None:
     with pytest.raises(NotFoundError) as e:
         router.route("nope", "chat")
     assert e.value.status == 404 and e.value.param == "model"
+
+
+async def test_a_callers_route_keeps_only_the_fallbacks_it_may_use() -> None:
+    router, _, _ = make_router(
+        {"down": {"error_rate": 1}, "up": {}},
+        {
+            "a": {"deployments": [{"provider": "down", "model": "a"}], "fallbacks": ["b"]},
+            "b": {"deployments": [{"provider": "down", "model": "b"}], "fallbacks": ["c"]},
+            "c": {"deployments": [{"provider": "up", "model": "c"}]},
+        },
+        {"retries": {"max_attempts": 1}},
+    )
+    assert router.route("a", "chat").chain == ("a", "b", "c")
+    assert router.route("a", "chat", frozenset({"a", "b", "c"})) is router.route("a", "chat")
+    assert router.route("a", "chat", frozenset({"a", "c"})).chain == ("a", "c")  # c may be used on its own
+    attempts: list[Attempt] = []
+    with pytest.raises(UpstreamError):
+        await router.chat(req(), router.route("a", "chat", frozenset({"a", "b"})), attempts)
+    assert [a.alias for a in attempts] == ["a", "b"]
+    with pytest.raises(PermissionDeniedError) as e:
+        router.route("b", "chat", frozenset({"a"}))
+    assert (e.value.status, e.value.code, e.value.param) == (403, "model_not_allowed", "model")
+    with pytest.raises(NotFoundError):
+        router.route("nope", "chat", frozenset({"a"}))  # unknown is a 404 before it is a 403
