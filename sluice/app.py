@@ -279,15 +279,18 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    """Routing misses (404, 405) in the OpenAI error shape instead of Starlette's plain text."""
+    """Routing misses (404, 405) and FastAPI's own refusals in the OpenAI error shape, not plain text."""
     assert isinstance(exc, HTTPException)
     err: SluiceError
     if exc.status_code == 404:
         err = NotFoundError(f"Unknown path {request.url.path}.", code="unknown_url")
-    else:
+    elif exc.status_code == 405:
         err = InvalidRequestError(
             f"{request.method} is not allowed on {request.url.path}.", code="method_not_allowed"
         )
+        err.status = exc.status_code
+    else:  # FastAPI's 400 for an admin body its parser refused
+        err = InvalidRequestError(f"{exc.detail}.")
         err.status = exc.status_code
     return Response(error_body(err), err.status, media_type="application/json")
 

@@ -136,6 +136,27 @@ def test_a_300_digit_max_tokens_from_a_budgeted_tenant_is_a_400(gw: Proc) -> Non
     assert_no_traceback(gw)
 
 
+ADMIN_CASES = [
+    ("POST", "/admin/tenants/fuzz/keys", b'{"name":"k","expires_at":' + BIG.encode() + b"}", "expires_at", "less than or equal"),
+    ("POST", "/admin/tenants/fuzz/keys", b'{"name":"k","expires_at":-1}', "expires_at", "greater than or equal"),
+    ("POST", "/admin/tenants", b'{"name":"t","metadata":' + deep(900).encode() + b"}", "metadata", "more than 64 levels"),
+    ("PATCH", "/admin/tenants/fuzz", b'{"metadata":' + deep(50_000).encode() + b"}", None, "error parsing the body"),
+    ("POST", "/admin/tenants/fuzz/users", b'{"external_id":"\\ud800"}', None, "could not parse the JSON"),
+    ("POST", "/admin/tenants", b'{"name":"\xff"}', None, "error parsing the body"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "param", "message"), ADMIN_CASES, ids=[c[4] for c in ADMIN_CASES])
+def test_hostile_admin_bodies_are_400(gw: Proc, method: str, path: str, body: bytes, param: str | None, message: str) -> None:
+    if call("GET", gw.base_url + "/admin/tenants/fuzz", None, ADMIN_AUTH).status == 404:
+        assert call("POST", gw.base_url + "/admin/tenants", {"id": "fuzz", "name": "Fuzz"}, ADMIN_AUTH).status == 201
+    r = call(method, gw.base_url + path, body, ADMIN_AUTH)
+    assert r.status == 400, r.body
+    err = assert_error_json(path, r)
+    assert err["param"] == param and message in err["message"], err
+    assert_no_traceback(gw)
+
+
 # --- the fuzzer ---------------------------------------------------------------------------------
 
 # Raw JSON texts a JSON library would never produce, and values at and past every edge.
