@@ -243,6 +243,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
+    # No slash redirects: Starlette's point at the client's Host header, before authentication.
+    fallback.router.redirect_slashes = False
     app: ASGIApp = Dispatch(data_plane, fallback)
     if settings.server.cors_origins:
         app = CORSMiddleware(

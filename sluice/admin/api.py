@@ -86,6 +86,7 @@ def build_admin(service: AdminService, auth: AdminAuth, extra: Sequence[APIRoute
     api = FastAPI(
         title="Sluice admin API", docs_url="/docs", openapi_url="/openapi.json", redoc_url=None,
         dependencies=[Depends(plain_json)],
+        redirect_slashes=False,  # a redirect would point at the client's Host header
     )
     r = APIRouter(dependencies=[Depends(auth)])
 
