@@ -25,6 +25,7 @@ from sluice.admin.service import AdminService
 from sluice.api.anthropic.routes import AnthropicRoutes
 from sluice.api.dispatch import Dispatch, Handler
 from sluice.api.health import HealthRoutes
+from sluice.api.metrics import MetricsListener, guarded
 from sluice.api.observability import build_observer
 from sluice.api.openai.routes import OpenAIRoutes
 from sluice.api.render import error_body
@@ -199,10 +200,20 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     routes += [
         Route(f"{prefix}/models/{{model:path}}", openai.model, methods=["GET"]) for prefix in ("/v1", "")
     ]
+    m = settings.metrics
+    scrape = None if obs.metrics is None else guarded(obs.scrape, m.token.get_secret_value() if m.token else None)
+    listener = None
+    if scrape is not None and m.port is not None:
+        listener = MetricsListener(scrape, m.host or settings.server.host, m.port, _http_error)
+    if obs.metrics is not None and m.tenant_label and m.token is None and m.port is None:
+        log.warning(
+            "metrics.tenant_label is on and GET /metrics is open to anyone who reaches the port: "
+            "set metrics.token or metrics.port"
+        )
     routes += [
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),
-        *([Route("/metrics", obs.scrape, methods=["GET"])] if obs.metrics is not None else []),
+        *([Route("/metrics", scrape, methods=["GET"])] if scrape is not None and listener is None else []),
         Mount("/admin", app=admin),
         Route("/docs", lambda request: RedirectResponse("/admin/docs"), methods=["GET"]),
     ]
@@ -220,9 +231,13 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         if cache is not None:
             await cache.start()
         obs.start()
+        if listener is not None:
+            await listener.start()
         try:
             yield
         finally:
+            if listener is not None:
+                await listener.close()
             await obs.close()  # in-flight requests are over: their records are queued
             if cache is not None:
                 await cache.close()
