@@ -25,6 +25,7 @@ from sluice.admin.service import AdminService
 from sluice.api.anthropic.routes import AnthropicRoutes
 from sluice.api.dispatch import Dispatch, Handler
 from sluice.api.health import HealthRoutes
+from sluice.api.metrics import MetricsListener, guarded
 from sluice.api.observability import build_observer
 from sluice.api.openai.routes import OpenAIRoutes
 from sluice.api.render import error_body
@@ -201,10 +202,20 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     routes += [
         Route(f"{prefix}/models/{{model:path}}", openai.model, methods=["GET"]) for prefix in ("/v1", "")
     ]
+    m = settings.metrics
+    scrape = None if obs.metrics is None else guarded(obs.scrape, m.token.get_secret_value() if m.token else None)
+    listener = None
+    if scrape is not None and m.port is not None:
+        listener = MetricsListener(scrape, m.host or settings.server.host, m.port, _http_error)
+    if obs.metrics is not None and m.tenant_label and m.token is None and m.port is None:
+        log.warning(
+            "metrics.tenant_label is on and GET /metrics is open to anyone who reaches the port: "
+            "set metrics.token or metrics.port"
+        )
     routes += [
         Route("/health/live", health.live, methods=["GET"]),
         Route("/health/ready", health.ready, methods=["GET"]),
-        *([Route("/metrics", obs.scrape, methods=["GET"])] if obs.metrics is not None else []),
+        *([Route("/metrics", scrape, methods=["GET"])] if scrape is not None and listener is None else []),
         Mount("/admin", app=admin),
         Route("/docs", lambda request: RedirectResponse("/admin/docs"), methods=["GET"]),
     ]
@@ -222,9 +233,13 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         if cache is not None:
             await cache.start()
         obs.start()
+        if listener is not None:
+            await listener.start()
         try:
             yield
         finally:
+            if listener is not None:
+                await listener.close()
             await obs.close()  # in-flight requests are over: their records are queued
             if cache is not None:
                 await cache.close()
@@ -245,6 +260,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
     )
+    # No slash redirects: Starlette's point at the client's Host header, before authentication.
+    fallback.router.redirect_slashes = False
     app: ASGIApp = Dispatch(data_plane, fallback)
     if settings.server.cors_origins:
         app = CORSMiddleware(
@@ -281,15 +298,18 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
-    """Routing misses (404, 405) in the OpenAI error shape instead of Starlette's plain text."""
+    """Routing misses (404, 405) and FastAPI's own refusals in the OpenAI error shape, not plain text."""
     assert isinstance(exc, HTTPException)
     err: SluiceError
     if exc.status_code == 404:
         err = NotFoundError(f"Unknown path {request.url.path}.", code="unknown_url")
-    else:
+    elif exc.status_code == 405:
         err = InvalidRequestError(
             f"{request.method} is not allowed on {request.url.path}.", code="method_not_allowed"
         )
+        err.status = exc.status_code
+    else:  # FastAPI's 400 for an admin body its parser refused
+        err = InvalidRequestError(f"{exc.detail}.")
         err.status = exc.status_code
     return Response(error_body(err), err.status, media_type="application/json")
 

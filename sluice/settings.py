@@ -347,6 +347,9 @@ class MetricsSettings(_Section):
     enabled: bool = Field(True, description="Serve Prometheus metrics at GET /metrics (multiprocess-safe with several workers).")
     tenant_label: bool = Field(False, description="Label request, token and cost series with the tenant id.")
     max_tenants: int = Field(100, ge=1, description="Distinct tenant label values per process; further tenants are counted as 'other'.")
+    token: SecretStr | None = Field(None, description="When set, GET /metrics needs 'Authorization: Bearer <token>' (use ${VAR}); open to anyone who reaches it otherwise.")
+    host: str | None = Field(None, description="With port: the address of the metrics listener (server.host when unset).")
+    port: int | None = Field(None, ge=1, le=65535, description="Serve GET /metrics on this port alone (e.g. a private interface) instead of the main port, where it is then a 404.")
 
 
 class RequestLogSettings(_Section):

@@ -111,10 +111,16 @@ class StreamOptions(_Strict):
     include_obfuscation: bool | None = None
 
 
+# JSON integers have no size limit and msgspec decodes any: every integer a client sends has an
+# upper bound, so a 300-digit max_tokens is a 400 naming it, not an overflow in a budget or a store.
+INT32_MAX = 2**31 - 1
 Temperature = Annotated[float, Meta(ge=0, le=2)]
 Probability = Annotated[float, Meta(ge=0, le=1)]
-PositiveInt = Annotated[int, Meta(ge=1)]
+PositiveInt = Annotated[int, Meta(ge=1, le=INT32_MAX)]
 Penalty = Annotated[float, Meta(ge=-2, le=2)]
+Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
+TokenId = Annotated[int, Meta(ge=0, le=INT32_MAX)]
+LogitBias = Annotated[float, Meta(ge=-100, le=100)]
 
 
 class ChatRequest(_Strict):
@@ -132,7 +138,7 @@ class ChatRequest(_Strict):
     top_p: Probability | None = None
     n: Annotated[int, Meta(ge=1, le=128)] | None = None
     stop: str | Annotated[list[str], Meta(max_length=4)] | None = None
-    seed: int | None = None
+    seed: Int64 | None = None
     tools: list[Tool] | None = None
     tool_choice: ToolChoice | None = None
     parallel_tool_calls: bool | None = None
@@ -140,7 +146,7 @@ class ChatRequest(_Strict):
     user: str | None = None
     frequency_penalty: Penalty | None = None
     presence_penalty: Penalty | None = None
-    logit_bias: dict[str, float] | None = None
+    logit_bias: dict[str, LogitBias] | None = None
     logprobs: bool | None = None
     top_logprobs: Annotated[int, Meta(ge=0, le=20)] | None = None
     reasoning_effort: str | None = None
@@ -272,7 +278,7 @@ ChunkBatch = list[ChatChunk]
 
 class EmbeddingRequest(_Strict):
     model: str
-    input: str | Annotated[list[str | int | list[int]], Meta(min_length=1)]
+    input: str | Annotated[list[str | TokenId | list[TokenId]], Meta(min_length=1)]
     encoding_format: Literal["float", "base64"] | None = None
     dimensions: PositiveInt | None = None
     user: str | None = None

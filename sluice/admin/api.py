@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 
+import msgspec
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
@@ -27,10 +28,12 @@ from sluice.admin.schemas import (
 )
 from sluice.admin.service import AdminService
 from sluice.admin.usage import requests_routes, usage_routes
+from sluice.api.body import decode
 from sluice.api.context import bearer, request_id
 from sluice.api.render import error_response
 from sluice.auth.principal import Principal
 from sluice.errors import AuthenticationError, InvalidRequestError, PermissionDeniedError, SluiceError
+from sluice.pipeline.validate import check_depth
 from sluice.store.protocols import Store
 
 
@@ -65,8 +68,26 @@ class AdminAuth:
         raise AuthenticationError("Incorrect admin credential provided.")
 
 
+_any_json = msgspec.json.Decoder()
+
+
+async def plain_json(request: Request) -> None:
+    """Admin bodies pass the data plane's edge too: FastAPI's parser (the stdlib's) takes what the
+    store cannot keep, such as lone surrogates (``"\\ud800"``) and nesting its serializer refuses."""
+    body = await request.body()
+    if not body:
+        return
+    value = decode(body, _any_json)
+    for name, v in value.items() if isinstance(value, dict) else ():
+        check_depth(v, name)
+
+
 def build_admin(service: AdminService, auth: AdminAuth, extra: Sequence[APIRouter] = ()) -> FastAPI:
-    api = FastAPI(title="Sluice admin API", docs_url="/docs", openapi_url="/openapi.json", redoc_url=None)
+    api = FastAPI(
+        title="Sluice admin API", docs_url="/docs", openapi_url="/openapi.json", redoc_url=None,
+        dependencies=[Depends(plain_json)],
+        redirect_slashes=False,  # a redirect would point at the client's Host header
+    )
     r = APIRouter(dependencies=[Depends(auth)])
 
     @r.post("/tenants", status_code=201)

@@ -21,6 +21,9 @@ MAX_LIMIT = 2**63 - 1
 _Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, strict=True)]
 """A whole number from 1; strict, so "10", 10.0 and true are refused rather than coerced."""
 
+_Instant = Annotated[int, Field(ge=0, le=MAX_LIMIT)]
+"""Unix seconds a 64-bit column holds."""
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -49,14 +52,14 @@ class KeyCreate(_In):
     user_id: str | None = None
     allowed_models: list[str] | None = Field(None, description="Aliases the key may use; all when omitted.")
     metadata: dict[str, Any] = Field(default_factory=dict)
-    expires_at: int | None = Field(None, description="Unix seconds; the key stops working then.")
+    expires_at: _Instant | None = Field(None, description="Unix seconds; the key stops working then.")
 
 
 class KeyUpdate(_In):
     name: str | None = Field(None, min_length=1, max_length=200)
     allowed_models: list[str] | None = None
     metadata: dict[str, Any] | None = None
-    expires_at: int | None = None
+    expires_at: _Instant | None = None
 
 
 class LimitsIn(_In):

@@ -42,6 +42,14 @@ def decode(body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
     if not body:
         raise InvalidRequestError("The request body is empty; send a JSON object.")
     try:
+        # JSON is UTF-8 (RFC 8259). msgspec checks the strings it decodes but not the ones it
+        # skips into a ``Raw`` (passed through upstream); ASCII checks at memory speed.
+        body.decode()
+    except UnicodeDecodeError as e:
+        raise InvalidRequestError(
+            f"The request body is not valid UTF-8 (byte 0x{body[e.start]:02x} at offset {e.start}); JSON must be UTF-8."
+        ) from None
+    try:
         return decoder.decode(body)
     except msgspec.ValidationError as e:
         raise _validation_error(str(e)) from None
@@ -49,6 +57,8 @@ def decode(body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
         raise InvalidRequestError(
             "We could not parse the JSON body of your request. The body must be a valid JSON object."
         ) from None
+    except RecursionError:  # msgspec's own depth: the interpreter's recursion limit (~1000 levels)
+        raise InvalidRequestError("The JSON body of your request is nested too deeply.") from None
 
 
 def _validation_error(text: str) -> InvalidRequestError:

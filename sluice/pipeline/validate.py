@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from msgspec import UNSET
 
 from sluice.errors import InvalidRequestError
 from sluice.pipeline.context import RequestContext
 from sluice.types import ChatRequest, EmbeddingRequest
+
+MAX_DEPTH = 64
+"""How deeply a free-form JSON field (a tool's parameters, a response schema, gateway options)
+may nest. Real schemas stay far below it; deeper is an attack on every recursive walk after it."""
+
+
+def check_depth(value: Any, param: str, limit: int = MAX_DEPTH) -> None:
+    """A 400 naming ``param`` when ``value`` nests objects or arrays more than ``limit`` deep."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if isinstance(v, dict):
+            children = v.values()
+        elif isinstance(v, list):
+            children = v
+        else:
+            continue
+        if depth > limit:
+            raise InvalidRequestError(f"'{param}' is nested more than {limit} levels deep.", param=param)
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
 
 
 class ValidateStage:
@@ -24,6 +46,10 @@ def _check_chat(req: ChatRequest) -> None:
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param="stream_options"
         )
     tool_names = {t.function.name for t in req.tools or ()}
+    for i, t in enumerate(req.tools or ()):
+        check_depth(t.function.parameters, f"tools[{i}].function.parameters")
+    if req.sluice is not None:
+        check_depth(req.sluice, "sluice")
     for i, m in enumerate(req.messages):
         if m.role == "tool" and not m.tool_call_id:
             raise InvalidRequestError("Messages with role 'tool' must have a 'tool_call_id'.", param=f"messages.[{i}].tool_call_id")
@@ -46,9 +72,13 @@ def _check_chat(req: ChatRequest) -> None:
         raise InvalidRequestError(
             "response_format of type 'json_schema' needs a 'json_schema' object.", param="response_format.json_schema"
         )
+    if rf is not None and rf.json_schema is not None:
+        check_depth(rf.json_schema.schema, "response_format.json_schema.schema")
 
 
 def _check_embedding(req: EmbeddingRequest) -> None:
+    if req.sluice is not None:
+        check_depth(req.sluice, "sluice")
     inputs = [req.input] if isinstance(req.input, str) else req.input
     if any(isinstance(x, str) and not x for x in inputs):
         raise InvalidRequestError("'input' cannot contain empty strings.", param="input")

@@ -9,6 +9,7 @@ from msgspec import Raw
 
 from sluice.api.body import decode
 from sluice.errors import InvalidRequestError, UpstreamError
+from sluice.pipeline.validate import check_depth
 from sluice.providers.anthropic.wire import (
     ContentBlock,
     ImageBlock,
@@ -88,6 +89,10 @@ def to_chat_request(req: MessagesRequest) -> ChatRequest:
         messages.append(ChatMessage(role="system", content=_joined_text(req.system)))
     for i, m in enumerate(req.messages):
         messages.extend(_messages(m, i))
+    for i, t in enumerate(req.tools or ()):
+        check_depth(t.input_schema, f"tools[{i}].input_schema")
+    if req.output_config is not None and req.output_config.format is not None:
+        check_depth(req.output_config.format.schema, "output_config.format.schema")
     tools = [_tool(t) for t in req.tools] if req.tools else None
     no_parallel = bool(tools) and getattr(req.tool_choice, "disable_parallel_tool_use", None) is True
     return ChatRequest(
@@ -174,6 +179,7 @@ def _assistant_messages(blocks: list[InputBlock], i: int) -> list[ChatMessage]:
         if isinstance(b, TextBlock):
             texts.append(b.text)
         elif isinstance(b, ToolUseBlock):
+            check_depth(b.input, f"messages[{i}].content[{j}].input")
             arguments = encoder.encode(b.input).decode()
             calls.append(
                 ToolCall(id=b.id, type="function", function=FunctionCall(name=b.name, arguments=arguments))

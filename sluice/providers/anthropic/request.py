@@ -195,7 +195,7 @@ def _arguments(arguments: str, param: str) -> dict[str, Any]:
         return {}
     try:
         return _arguments_decoder.decode(arguments)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: nested past msgspec's depth
         raise InvalidRequestError("tool call arguments must be a JSON object", param=param) from None
 
 

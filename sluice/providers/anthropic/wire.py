@@ -132,13 +132,13 @@ class MessagesRequest(_Strict, kw_only=True):
 
     model: str
     messages: Annotated[list[InputMessage], Meta(min_length=1)]
-    max_tokens: Annotated[int, Meta(ge=1)]
+    max_tokens: Annotated[int, Meta(ge=1, le=2**31 - 1)]  # every client integer is bounded (see sluice.types)
     system: str | list[TextBlock] | None = None
     stop_sequences: list[str] | None = None
     stream: bool = False
     temperature: Annotated[float, Meta(ge=0, le=1)] | None = None
     top_p: Annotated[float, Meta(ge=0, le=1)] | None = None
-    top_k: Annotated[int, Meta(ge=0)] | None = None
+    top_k: Annotated[int, Meta(ge=0, le=2**31 - 1)] | None = None
     metadata: Metadata | None = None
     tools: list[ToolDef] | None = None
     tool_choice: ToolChoice | None = None
