@@ -14,7 +14,8 @@
     ├── UpstreamError                502 upstream_error (the provider's status kept for retries)
     │   └── StructuredOutputError    502 invalid_structured_output (the answer broke the schema, repaired once)
     ├── UnavailableError             503 service_unavailable / circuit_open
-    │   └── StoreUnavailableError    503 store_unavailable (the database did not answer)
+    │   ├── StoreUnavailableError    503 store_unavailable (the database did not answer)
+    │   └── ShuttingDownError        503 server_shutting_down (a stream outlived the shutdown's grace period)
     └── UpstreamTimeoutError         504 timeout / upstream_timeout
 
 Surfaces render these (``api/render.py`` for OpenAI, ``api/anthropic/errors.py`` for
@@ -153,6 +154,10 @@ class UnavailableError(SluiceError):
 
 class StoreUnavailableError(UnavailableError):
     code = "store_unavailable"
+
+
+class ShuttingDownError(UnavailableError):
+    code = "server_shutting_down"
 
 
 class UpstreamTimeoutError(SluiceError):
