@@ -6,6 +6,7 @@ grace period cuts ends with an error event and is logged as a shutdown; other si
 from __future__ import annotations
 
 import http.client
+import os
 import signal
 import socket
 import sqlite3
@@ -234,6 +235,45 @@ def test_other_signals_are_ignored_and_sigquit_drains(gateway) -> None:
     rows = logged(gw)
     assert [rows.get(rid) for rid in (answered, "quit-0", "quit-1")] == [(200, None)] * 3
     assert "SIGUSR1 ignored" in gw.log() and "Traceback" not in gw.log()
+
+
+def test_workers_ignore_signals_sent_to_them_and_the_parent_decides(gateway) -> None:
+    """A signal sent to the whole process group (a closed terminal, ``kill -HUP -PGID``) reaches the
+    workers too: none of them ends a worker; SIGQUIT to the parent drains every worker."""
+    config = sim_config(chunk_delay_ms=60)
+    config["server"] = {"graceful_shutdown_s": 20, "workers": 2}
+    gw = gateway(config)
+    port = int(gw.base_url.rsplit(":", 1)[1])
+    before = workers(gw.pid)
+    assert len(before) == 2
+    streams = start_streams(port, [f"w-{i}" for i in range(4)])
+    for pid in before:
+        for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGTTIN, signal.SIGTTOU):
+            os.kill(pid, sig)
+    time.sleep(0.3)
+    assert workers(gw.pid) == before
+    gw.popen.send_signal(signal.SIGQUIT)
+    for s in streams:
+        s.join(20)
+    assert all(s.complete for s in streams)
+    assert gw.popen.wait(20) in (0, -signal.SIGTERM)
+    rows = logged(gw)
+    assert {s.rid: rows.get(s.rid) for s in streams} == {s.rid: (200, None) for s in streams}
+    assert "Traceback" not in gw.log()
+
+
+def test_a_client_leaving_a_stream_is_still_logged_as_a_disconnect(gateway) -> None:
+    config = sim_config(chunk_delay_ms=100)
+    config["request_log"] = {"flush_ms": 20}
+    gw = gateway(config)
+    port = int(gw.base_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(Stream(port, "left").request)
+        assert b"200 OK" in s.recv(65536)
+    deadline = time.monotonic() + 10
+    while "left" not in logged(gw) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert logged(gw)["left"] == (200, "client_disconnected")
 
 
 @pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/messages"])
