@@ -191,8 +191,7 @@ def test_sighup_with_workers_reloads_the_config_without_dropping_a_stream(gatewa
     changed["models"]["reloaded-alias"] = changed["models"]["gpt-4o-mini"]
     path.write_text(yaml.safe_dump(changed))
     streams = start_streams(port, [f"hup-{i}" for i in range(4)])
-    old = workers(gw.pid)
-    assert len(old) == 2
+    old = all_workers(gw.pid, 2)
     gw.popen.send_signal(signal.SIGHUP)
     for s in streams:
         s.join(20)
@@ -214,6 +213,23 @@ def test_sighup_with_workers_reloads_the_config_without_dropping_a_stream(gatewa
     rows = logged(gw)
     assert {s.rid: rows.get(s.rid) for s in streams} == {s.rid: (200, None) for s in streams}
     assert "Traceback" not in gw.log()
+
+
+def test_sighup_with_a_broken_config_file_keeps_the_workers_serving(gateway) -> None:
+    config = sim_config()
+    config["server"] = {"workers": 2}
+    gw = gateway(config)
+    port = int(gw.base_url.rsplit(":", 1)[1])
+    before = all_workers(gw.pid, 2)
+    (gw.log_path.parent / f"gateway-{port}.yaml").write_text("models: {broken: {deployments: 7}}\n")
+    gw.popen.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 30
+    while "aborting the restart" not in gw.log() and time.monotonic() < deadline:
+        assert call_status(gw.base_url, "gpt-4o-mini") == 200
+        time.sleep(0.2)
+    assert "aborting the restart" in gw.log()
+    assert workers(gw.pid) == before
+    assert [call_status(gw.base_url, "gpt-4o-mini") for _ in range(4)] == [200] * 4
 
 
 def test_other_signals_are_ignored_and_sigquit_drains(gateway) -> None:
@@ -244,8 +260,7 @@ def test_workers_ignore_signals_sent_to_them_and_the_parent_decides(gateway) -> 
     config["server"] = {"graceful_shutdown_s": 20, "workers": 2}
     gw = gateway(config)
     port = int(gw.base_url.rsplit(":", 1)[1])
-    before = workers(gw.pid)
-    assert len(before) == 2
+    before = all_workers(gw.pid, 2)
     streams = start_streams(port, [f"w-{i}" for i in range(4)])
     for pid in before:
         for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGTTIN, signal.SIGTTOU):
@@ -310,6 +325,17 @@ def workers(parent: int) -> list[int]:
         if int(fields[1]) == parent and b"spawn_main" in cmdline:
             found.append(int(stat.parent.name))
     return sorted(found)
+
+
+def all_workers(parent: int, n: int) -> list[int]:
+    """The ``n`` workers, once all have started (the first may answer before the others run)."""
+    deadline = time.monotonic() + 20
+    while len(found := workers(parent)) != n and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(found) == n, found
+    time.sleep(0.5)
+    assert workers(parent) == found
+    return found
 
 
 def call(base_url: str, rid: str, model: str = "gpt-4o-mini", expect: int = 200) -> str:
