@@ -15,7 +15,8 @@
     │   ├── InvalidUpstreamResponseError 502 invalid_upstream_response (a success whose body does not decode)
     │   └── StructuredOutputError    502 invalid_structured_output (the answer broke the schema, repaired once)
     ├── UnavailableError             503 service_unavailable / circuit_open
-    │   └── StoreUnavailableError    503 store_unavailable (the database did not answer)
+    │   ├── StoreUnavailableError    503 store_unavailable (the database did not answer)
+    │   └── ShuttingDownError        503 server_shutting_down (a stream outlived the shutdown's grace period)
     └── UpstreamTimeoutError         504 timeout / upstream_timeout
 
 Surfaces render these (``api/render.py`` for OpenAI, ``api/anthropic/errors.py`` for
@@ -165,6 +166,10 @@ class UnavailableError(SluiceError):
 
 class StoreUnavailableError(UnavailableError):
     code = "store_unavailable"
+
+
+class ShuttingDownError(UnavailableError):
+    code = "server_shutting_down"
 
 
 class UpstreamTimeoutError(SluiceError):

@@ -5,12 +5,20 @@ from __future__ import annotations
 import contextlib
 import gc
 import glob
+import logging
 import os
+import signal
+import socket
+import sys
 import tempfile
+import threading
 from collections.abc import Iterator
+from types import FrameType
 
 import click
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
 
 from sluice import __version__
 from sluice.obs.logging import setup_logging
@@ -21,11 +29,97 @@ _CONFIG_ENV = "SLUICE_CONFIG_FILE"
 _METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 DEMO_KEY = "sk-sluice-demo"
 
+log = logging.getLogger("sluice.server")
+
+# What a signal does, in every serving mode (docs/operations.md); none ends the gateway abruptly.
+# SIGTERM, SIGINT: uvicorn's graceful drain. SIGQUIT: the same drain. SIGHUP: with several workers
+# a rolling restart that reloads the config file; with one, the same drain (then exit, as on
+# SIGTERM). SIGUSR1, SIGUSR2, SIGTTIN/SIGTTOU (outside the parent of several workers, which
+# scales with them): ignored, with a log line. SIGPIPE: ignored by Python itself (a write to a
+# closed connection is an error on that connection only).
+_DRAIN = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+_IGNORED = (signal.SIGUSR1, signal.SIGUSR2, signal.SIGTTIN, signal.SIGTTOU)
+
+
+def _ignore(sig: int, frame: FrameType | None) -> None:
+    log.warning("%s ignored", signal.Signals(sig).name)
+
+
+def _as_sigterm(sig: int, frame: FrameType | None) -> None:
+    """In a worker: SIGQUIT drains like SIGTERM (uvicorn's own handler for it)."""
+    handler = signal.getsignal(signal.SIGTERM)
+    if callable(handler):
+        handler(signal.SIGTERM, frame)
+
+
+def worker_signals() -> None:
+    """A worker of ``--workers N``: the parent decides (it restarts workers on SIGHUP and sends
+    each SIGTERM to drain), so a signal sent to the whole process group (a closed terminal, a
+    ``kill`` of the group) must not end a worker at once."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    signal.signal(signal.SIGHUP, _ignore)
+    signal.signal(signal.SIGQUIT, _as_sigterm)
+    for sig in _IGNORED:
+        signal.signal(sig, _ignore)
+
+
+class SingleServer(uvicorn.Server):
+    """One process: uvicorn drains on SIGTERM and SIGINT only; SIGQUIT and SIGHUP would end it at
+    once (their default action), the others in ``_IGNORED`` too. Here SIGQUIT and SIGHUP drain as
+    SIGTERM does, and exit as on SIGTERM (the status a process manager reads as a clean stop)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            previous = {sig: signal.signal(sig, self._drain) for sig in (signal.SIGQUIT, signal.SIGHUP)}
+            previous |= {sig: signal.signal(sig, _ignore) for sig in _IGNORED}
+            try:
+                yield
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
+
+    def _drain(self, sig: int, frame: FrameType | None) -> None:
+        log.warning("%s: draining as on SIGTERM", signal.Signals(sig).name)
+        self.handle_exit(signal.SIGTERM, frame)
+
+
+class Supervisor(Multiprocess):
+    """The parent of ``--workers N``. uvicorn's own polls its signals every 0.5 s and keeps its
+    copy of the listening socket open until every worker has drained, so the kernel went on
+    completing handshakes nobody would accept, reset when the parent exited: a client connecting
+    during a drain waited, then got a reset. Here SIGTERM, SIGINT and SIGQUIT close the parent's
+    copy at once and wake the loop, which sends each worker SIGTERM; each worker closes its own
+    copy as it starts draining, so the port refuses new connections from then on. SIGHUP stays
+    uvicorn's rolling restart: a new worker (reading the config file afresh) is ready before an
+    old one drains, so the port never stops answering."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket]) -> None:
+        super().__init__(config, sockets)
+        for sig in _DRAIN:
+            signal.signal(sig, self._drain)
+
+    def _drain(self, sig: int, frame: FrameType | None) -> None:
+        if self.should_exit.is_set():
+            return
+        log.warning("%s: draining the workers", signal.Signals(sig).name)
+        self.should_exit.set()
+
+    def terminate_all(self) -> None:
+        for sock in self.sockets:
+            sock.close()
+        super().terminate_all()
+
 
 def create_app():
     """Each worker process builds its own app (and upstream pools) from the same file."""
     from sluice.app import build_app
 
+    worker_signals()
     settings = load_settings(os.environ.get(_CONFIG_ENV) or None)
     setup_logging(settings.logging.level, settings.logging.format, secret_values(settings))
     app = build_app(settings)
@@ -107,10 +201,14 @@ def run(settings: Settings, *, config_path: str | None, host: str | None, port: 
         if config_path:
             os.environ[_CONFIG_ENV] = os.path.abspath(config_path)
         with metrics_dir():
-            uvicorn.run("sluice.server:create_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+            config = uvicorn.Config("sluice.server:create_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
+            Supervisor(config, sockets=[config.bind_socket()]).run()
     else:
         from sluice.app import build_app
 
         app = build_app(settings)
         settle_heap()
-        uvicorn.run(app, **common)  # type: ignore[arg-type]
+        server = SingleServer(uvicorn.Config(app, **common))  # type: ignore[arg-type]
+        server.run()
+        if not server.started:
+            sys.exit(STARTUP_FAILURE)

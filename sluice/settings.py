@@ -44,7 +44,7 @@ class ServerSettings(_Section):
     workers: int = Field(1, ge=1, le=64, description="Worker processes (uvicorn).")
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Largest request body accepted; larger is a 413.")
     cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS; none by default.")
-    graceful_shutdown_s: float = Field(30.0, ge=0, description="Grace period for in-flight requests on SIGTERM.")
+    graceful_shutdown_s: float = Field(30.0, ge=0, description="Grace period for in-flight requests and streams when draining (SIGTERM, SIGINT, SIGQUIT; SIGHUP with one worker); a stream still running then ends with a 503 server_shutting_down error event. See docs/operations.md.")
 
 
 class LimitValues(_Section):

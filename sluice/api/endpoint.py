@@ -6,6 +6,7 @@ by ``relay``)."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -17,8 +18,8 @@ from starlette.responses import Response
 
 from sluice.api.body import ClientGone
 from sluice.api.context import request_id
-from sluice.api.sse import SSEResponse
-from sluice.errors import InternalError, SluiceError
+from sluice.api.sse import CLIENT_LEFT, SSEResponse
+from sluice.errors import InternalError, ShuttingDownError, SluiceError
 from sluice.pipeline.observe import Exchange, Observer
 from sluice.types import ChunkBatch
 
@@ -98,7 +99,7 @@ async def relay(
 ) -> AsyncIterator[bytes]:
     """Frame a stream for the wire. After the first byte the status is sent, so a failure
     becomes the surface's final error event. Observed once it ends, however it ends."""
-    code: str | None = CLIENT_GONE
+    status, code = 200, CLIENT_GONE
     if observer.enabled:
         observer.watch_stream(ex)
     try:
@@ -119,9 +120,22 @@ async def relay(
         code = "server_error"
         log.exception("unhandled error mid-stream", extra={"request_id": ex.request_id})
         yield error(internal_error(ex.request_id))
+    except asyncio.CancelledError as e:
+        if e.args[:1] == (CLIENT_LEFT,):
+            raise
+        # Cancelled by the server: its shutdown's grace period ran out. Recorded as that (not as
+        # the client leaving) before the request log's final flush, then told to the client.
+        cut = ShuttingDownError("The server is shutting down: this stream was cut before it finished.")
+        status, code = cut.status, error_code(cut)
+        await _finish(chunks, ex, observer, status, code)
+        yield error(cut)
     finally:
-        try:
-            await chunks.aclose()  # type: ignore[attr-defined]
-        finally:
-            if observer.enabled:
-                await observer.finish(ex, 200, code)
+        await _finish(chunks, ex, observer, status, code)
+
+
+async def _finish(chunks: AsyncIterator[ChunkBatch], ex: Exchange, observer: Observer, status: int, code: str | None) -> None:
+    try:
+        await chunks.aclose()  # type: ignore[attr-defined]
+    finally:
+        if observer.enabled:
+            await observer.finish(ex, status, code)

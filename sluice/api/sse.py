@@ -12,6 +12,9 @@ from collections.abc import AsyncIterator
 
 from starlette.types import Receive, Scope, Send
 
+CLIENT_LEFT = "client left"
+"""The watcher's cancel message: any other cancel of a stream is the server's (its shutdown)."""
+
 SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache")]
 
 
@@ -30,7 +33,7 @@ class SSEResponse:
             while (await receive())["type"] != "http.disconnect":
                 pass
             client_left = True
-            task.cancel()
+            task.cancel(CLIENT_LEFT)
 
         watcher = asyncio.create_task(watch())
         try:
@@ -44,7 +47,7 @@ class SSEResponse:
                 await send({"type": "http.response.body", "body": data, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except asyncio.CancelledError:
-            if not client_left:
+            if not client_left and not await self._cut(send):
                 raise
             task.uncancel()
         except OSError:
@@ -52,3 +55,14 @@ class SSEResponse:
         finally:
             watcher.cancel()
             await self._body.aclose()  # type: ignore[attr-defined]
+
+    async def _cut(self, send: Send) -> bool:
+        """The server cancelled the stream while it was sending (its shutdown's grace period ran
+        out): the body, told so, yields its final error event, which ends the stream. (A cancel
+        that lands inside the body is answered there the same way.) False if it had none."""
+        try:
+            data = await self._body.athrow(asyncio.CancelledError())  # type: ignore[attr-defined]
+        except (StopAsyncIteration, asyncio.CancelledError):
+            return False
+        await send({"type": "http.response.body", "body": data, "more_body": False})
+        return True
