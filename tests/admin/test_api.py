@@ -3,6 +3,7 @@ are used on the data plane at once, revoked and expired ones fail at once."""
 
 from __future__ import annotations
 
+import math
 import time
 
 import openai
@@ -65,9 +66,10 @@ def test_tenant_and_key_lifecycle(gw: Proc) -> None:
 
 def test_expired_key_fails(gw: Proc) -> None:
     admin(gw, "POST", "/tenants", {"id": "t1", "name": "T1"})
-    soon = admin(gw, "POST", "/tenants/t1/keys", {"name": "short", "expires_at": int(time.time()) + 1}).json()
+    expires_at = math.ceil(time.time()) + 2  # whole seconds: 2 to 3 s from now, never less
+    soon = admin(gw, "POST", "/tenants/t1/keys", {"name": "short", "expires_at": expires_at}).json()
     assert chat(gw, soon["key"]).status == 200
-    time.sleep(1.1)
+    time.sleep(max(0.0, expires_at - time.time()) + 0.05)
     assert chat(gw, soon["key"]).status == 401
     past = admin(gw, "POST", "/tenants/t1/keys", {"name": "old", "expires_at": int(time.time()) - 5}).json()
     assert chat(gw, past["key"]).status == 401

@@ -9,8 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import openai
+import pytest
 
 from tests.conftest import DEMO_KEY, sim_config
+from tests.fixtures.clock import clear_of_utc_midnight
 from tests.fixtures.http import Reply, call
 from tests.fixtures.procs import Proc
 
@@ -24,6 +26,12 @@ PRICES = {
 INPUT_ESTIMATE = 10  # "hello there": 3 to prime the reply + 4 for the message + 3 for the text
 PROMPT_TOKENS, COMPLETION_TOKENS = 5, 5  # the sim: 2 words + 3 in; "Simulated reply to: hello there" out
 SPENT = PROMPT_TOKENS * 100 + COMPLETION_TOKENS * 1000  # 5500 micro-dollars per answer
+
+
+@pytest.fixture(autouse=True)
+def _one_budget_period() -> None:
+    """Each test spends a day's or a month's budget and checks what is left: inside one UTC period."""
+    clear_of_utc_midnight()
 
 
 def budgeted_config(**extra: Any) -> dict[str, Any]:

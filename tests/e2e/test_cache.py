@@ -12,6 +12,7 @@ import openai
 import pytest
 
 from tests.conftest import DEMO_KEY
+from tests.fixtures.clock import clear_of_utc_midnight
 from tests.fixtures.http import Reply, call
 from tests.fixtures.procs import Proc, free_port
 
@@ -165,6 +166,7 @@ def test_a_tenant_policy_from_the_admin_api_applies_at_once(sim_server: Proc, ga
 
 
 def test_hits_cost_nothing_against_a_budget(sim_server: Proc, gateway) -> None:
+    clear_of_utc_midnight()  # the day's budget is spent, then what is left is checked
     gw = gateway(cache_config(sim_server))
     key, _ = new_tenant_key(gw, "acme")
     budget = {"period": "day", "max_tokens": 10_000}
