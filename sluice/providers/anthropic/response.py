@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 from msgspec import Raw
 
-from sluice.errors import SluiceError, UpstreamError, from_upstream_status
+from sluice.errors import InvalidUpstreamResponseError, SluiceError, from_upstream_status
 from sluice.providers.anthropic.wire import DeltaUsage, Message, StreamEvent, Usage, stream_event_decoder
 from sluice.types import (
     ChatChunk,
@@ -116,21 +116,21 @@ class StreamTranslator:
         self._tool_index: dict[int, int] = {}
         self._usage = Usage(input_tokens=0, output_tokens=0)
 
-    def feed(self, payloads: list[bytes]) -> list[ChatChunk]:
-        """Chunks for these payloads (none for pings and blocks we do not translate).
+    def feed(self, payloads: list[bytes], out: list[ChatChunk] | None = None) -> list[ChatChunk]:
+        """Chunks for these payloads (none for pings and blocks we do not translate), appended
+        to ``out`` if given, which keeps the ones before a payload that raised.
 
         Raises:
             UpstreamError: on an ``error`` event (``InvalidRequestError`` if it says the
-                request was invalid), or a payload that is not a stream event.
+                request was invalid); ``InvalidUpstreamResponseError`` for a payload that is
+                not a stream event.
         """
-        out: list[ChatChunk] = []
+        out = [] if out is None else out
         for payload in payloads:
             try:
                 event = stream_event_decoder.decode(payload)
             except msgspec.DecodeError as e:
-                raise UpstreamError(
-                    f"anthropic sent an invalid stream event: {e}", upstream_status=200
-                ) from e
+                raise InvalidUpstreamResponseError(f"anthropic sent an invalid stream event: {e}") from e
             chunk = self._translate(event)
             if chunk is not None:
                 out.append(chunk)
