@@ -289,3 +289,83 @@ async def test_failure_before_the_first_event_falls_back(
     for rid in (f"fb-oai-{provider}-{mode}", f"fb-ant-{provider}-{mode}"):
         row = logged(gw, rid)
         assert (row["status"], row["error_type"], row["attempts"], row["deployment"]) == (200, None, 2, f"{other}/ok")
+
+
+def sim_gateway_config(sim: Proc, tmp: Path) -> dict[str, Any]:
+    """The in-process sim (``cut_after``) and the sim server (``x-sim-cut-after``) breaking after
+    three chunks; ``cut-first`` breaks before any chunk and falls back."""
+    return {
+        "auth": {"keys": [{"key": KEY, "name": "app"}]},
+        "providers": {
+            "cut": {"type": "sim", "sim": {"cut_after": 3}},
+            "cut0": {"type": "sim", "sim": {"cut_after": 0}},
+            "sim": {"type": "sim"},
+            "simhttp": {"type": "openai", "base_url": f"{sim.base_url}/v1", "api_key": "sk-up"},
+        },
+        "models": {
+            "sim-cut": {"deployments": [{"provider": "cut", "model": "sim-cut"}]},
+            "server-cut": {"deployments": [{"provider": "simhttp", "model": "sim", "headers": {"x-sim-cut-after": "3"}}]},
+            "cut-first": {"deployments": [{"provider": "cut0", "model": "sim-cut0"}], "fallbacks": ["whole"]},
+            "whole": {"deployments": [{"provider": "sim", "model": "sim-whole"}]},
+        },
+        "routing": {"retries": {"max_attempts": 1}},
+        "request_log": {"flush_ms": 20},
+        "logging": {"level": "warning"},
+        "state": {"sqlite_path": str(tmp / "gw.db")},
+    }
+
+
+@pytest.mark.parametrize("model", ["sim-cut", "server-cut"])
+async def test_a_cut_sim_stream_raises_on_both_surfaces(sim_server: Proc, gateway: Any, tmp_path: Path, model: str) -> None:
+    gw = gateway(sim_gateway_config(sim_server, tmp_path))
+    text = []
+    async with openai_client(gw, f"sim-oai-{model}") as c:
+        with pytest.raises(openai.APIError) as e:
+            async for chunk in await c.chat.completions.create(model=model, messages=MSG, stream=True):
+                text.extend(ch.delta.content or "" for ch in chunk.choices if ch.finish_reason is None)
+    assert "".join(text) == "Simulated reply" and e.value.code == "upstream_stream_truncated"
+    events = []
+    async with anthropic_client(gw, f"sim-ant-{model}") as c:
+        with pytest.raises(anthropic.APIStatusError):
+            async for event in await c.messages.create(model=model, max_tokens=50, messages=MSG, stream=True):
+                events.append(event.type)
+    assert events[0] == "message_start" and "message_stop" not in events
+    for rid in (f"sim-oai-{model}", f"sim-ant-{model}"):
+        row = logged(gw, rid)
+        assert (row["status"], row["error_type"]) == (502, "upstream_stream_truncated")
+
+
+async def test_a_sim_stream_cut_before_its_first_chunk_falls_back(sim_server: Proc, gateway: Any, tmp_path: Path) -> None:
+    gw = gateway(sim_gateway_config(sim_server, tmp_path))
+    async with openai_client(gw, "sim-first") as c:
+        raw = await c.chat.completions.with_raw_response.create(model="cut-first", messages=MSG, stream=True)
+        chunks = [ch async for ch in raw.parse()]
+    assert "".join(ch.delta.content or "" for c in chunks for ch in c.choices) == "Simulated reply to: hi"
+    assert raw.headers["x-sluice-model"] == "sim/sim-whole"
+    row = logged(gw, "sim-first")
+    assert (row["status"], row["error_type"], row["attempts"]) == (200, None, 2)
+
+
+async def test_a_cut_stream_is_charged_what_was_relayed_and_counted_as_502(
+    upstream: tuple[Upstream, str], gateway: Any, tmp_path: Path
+) -> None:
+    """A budgeted key pays for the text it got (estimated: the upstream sent no usage), and the
+    metrics count the request as a 502 with its error code."""
+    config_ = config(upstream[1], tmp_path)
+    config_["auth"]["keys"] = [{"key": KEY, "name": "app", "budgets": [{"period": "month", "max_cost_micros": 10**9}]}]
+    config_["pricing"] = {"reset": {"input_usd_per_mtok": 100, "output_usd_per_mtok": 1000}}
+    gw = gateway(config_)
+    async with openai_client(gw, "charged") as c:
+        with pytest.raises(openai.APIError):
+            async for _ in await c.chat.completions.create(model="oai-reset", messages=MSG, stream=True):
+                pass
+    row = logged(gw, "charged")
+    assert row["status"] == 502 and row["output_tokens"] == 3  # "Hello", " wor": two chunks, nine characters
+    assert row["cost_micros"] == row["input_tokens"] * 100 + 3 * 1000 > 0
+    async with aiohttp.ClientSession() as s, s.get(gw.base_url + "/metrics") as r:
+        metrics = await r.text()
+    assert any(
+        line.startswith("sluice_requests_total{") and 'status="502"' in line
+        and 'error_type="upstream_stream_truncated"' in line and line.endswith(" 1.0")
+        for line in metrics.splitlines()
+    ), metrics
