@@ -47,6 +47,8 @@ def _openai_events(mode: str) -> tuple[list[bytes], list[bytes]]:
     tail = [_openai_chunk({"content": "ld"}), _openai_chunk({}, "stop"), b"data: [DONE]\n\n"]
     if mode == "early-garbage":
         return [b"data: {not json\n\n"], []
+    if mode == "empty":
+        return [], [b"data: [DONE]\n\n"]
     if mode == "garbage":
         return [*head, b"this line is no SSE field\n\n"], tail
     return head, tail
@@ -72,6 +74,8 @@ def _anthropic_events(mode: str) -> tuple[list[bytes], list[bytes]]:
     ]
     if mode == "early-garbage":
         return [b"event: message_start\ndata: {not json\n\n"], []
+    if mode == "empty":
+        return [_sse(start, "message_start")], tail[2:]
     if mode == "garbage":
         return head, tail
     return head, tail
@@ -85,7 +89,8 @@ _GARBAGE = {
 
 
 class Upstream:
-    """Both wire formats; the upstream model name picks the fault: ``ok``, ``reset`` (a TCP
+    """Both wire formats; the upstream model name picks the fault: ``ok``, ``empty`` (a
+    complete answer without text), ``reset`` (a TCP
     reset after some chunks), ``eof`` (a clean close before the terminator), ``garbage`` (a
     malformed event mid-stream), ``early-reset`` and ``early-garbage`` (before any event)."""
 
@@ -108,7 +113,7 @@ class Upstream:
             head = []
         for e in head:
             await resp.write(e)
-        if mode != "ok":
+        if mode not in ("ok", "empty"):
             await asyncio.sleep(0.2)  # the gateway has read (and relayed) what came before the fault
         if mode == "garbage":
             await resp.write(_GARBAGE[request.path])
@@ -118,7 +123,7 @@ class Upstream:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = RST
             request.transport.abort()
             return resp
-        if mode == "ok":
+        if mode in ("ok", "empty"):
             for e in tail:
                 await resp.write(e)
         await resp.write_eof()  # "eof", "garbage": a clean end of the body, without the terminator
@@ -141,7 +146,7 @@ async def upstream() -> AsyncIterator[tuple[Upstream, str]]:
         await runner.cleanup()
 
 
-MODES = ("ok", "reset", "eof", "garbage", "early-reset", "early-garbage")
+MODES = ("ok", "empty", "reset", "eof", "garbage", "early-reset", "early-garbage")
 PROVIDERS = ("oai", "ant")
 
 
@@ -266,6 +271,14 @@ async def test_complete_streams_still_end_normally(gw: Proc, provider: str) -> N
     for rid in (f"ok-oai-{provider}", f"ok-ant-{provider}"):
         row = logged(gw, rid)
         assert (row["status"], row["error_type"]) == (200, None)
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_complete_stream_without_text_is_not_an_error(gw: Proc, provider: str) -> None:
+    body = await raw_stream(gw, "/v1/chat/completions", {"model": f"{provider}-empty", "messages": MSG})
+    assert body.endswith(b"data: [DONE]\n\n") and b'"error"' not in body
+    body = await raw_stream(gw, "/v1/messages", {"model": f"{provider}-empty", "max_tokens": 50, "messages": MSG})
+    assert body.endswith(b"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n") and b"event: error" not in body
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -12,6 +12,7 @@ import pytest
 from sluice.errors import (
     NotFoundError,
     RateLimitError,
+    StreamTruncatedError,
     UnavailableError,
     UpstreamError,
     UpstreamTimeoutError,
@@ -211,3 +212,31 @@ def test_unknown_alias_is_404() -> None:
     with pytest.raises(NotFoundError) as e:
         router.route("nope", "chat")
     assert e.value.status == 404 and e.value.param == "model"
+
+
+async def test_stream_cut_before_its_first_chunk_falls_back() -> None:
+    router, _, _ = make_router(
+        {"cut": {"cut_after": 0}, "ok": {}},
+        {"m": {"deployments": [{"provider": "cut", "model": "x"}], "fallbacks": ["b"]}, "b": {"deployments": [{"provider": "ok", "model": "y"}]}},
+        {"retries": {"max_attempts": 1}},
+    )
+    attempts: list[Attempt] = []
+    chunks, d = await router.stream(req("one two", stream=True), router.route("m", "chat"), attempts)
+    text = "".join([c.choices[0].delta.content or "" async for batch in chunks for c in batch if c.choices])
+    assert text == "Simulated reply to: one two" and d.name == "ok/y"
+    assert [a.error for a in attempts] == ["upstream_stream_truncated", None]
+
+
+async def test_stream_cut_after_its_first_chunk_fails_mid_stream_and_counts_against_the_breaker() -> None:
+    router, _, _ = make_router(
+        {"cut": {"cut_after": 2, "chunk_delay_ms": 1}},
+        {"m": {"deployments": [{"provider": "cut", "model": "x"}]}},
+        {"breaker": {"failure_threshold": 1}},
+    )
+    chunks, d = await router.stream(req(stream=True), router.route("m", "chat"), [])
+    got = []
+    with pytest.raises(StreamTruncatedError):
+        async for batch in chunks:
+            got.extend(c.choices[0].delta.content for c in batch)
+    assert got == ["", "Simulated"]
+    assert d.breaker.state is State.OPEN
