@@ -12,7 +12,8 @@
     ├── BudgetExceededError          429 insufficient_quota
     ├── InternalError                500 server_error (details only in logs)
     ├── UpstreamError                502 upstream_error (the provider's status kept for retries)
-    │   ├── InvalidUpstreamResponseError 502 invalid_upstream_response (a success whose body does not decode)
+    │   ├── InvalidUpstreamResponseError 502 invalid_upstream_response (a body or stream event off the protocol)
+    │   ├── StreamTruncatedError     502 upstream_stream_truncated (the stream broke before its terminator)
     │   └── StructuredOutputError    502 invalid_structured_output (the answer broke the schema, repaired once)
     ├── UnavailableError             503 service_unavailable / circuit_open
     │   ├── StoreUnavailableError    503 store_unavailable (the database did not answer)
@@ -134,14 +135,19 @@ class UpstreamError(SluiceError):
 
 
 class InvalidUpstreamResponseError(UpstreamError):
-    """The upstream answered with a success status but a body (or stream event) that does not
-    decode as its API's. Not retried on the same deployment; others and fallbacks are tried."""
+    """The upstream answered with a success status but a body or stream event its protocol does
+    not allow (malformed JSON, a payload that is not a chunk). Retryable: another attempt or
+    deployment may answer properly."""
 
     code = "invalid_upstream_response"
 
-    def __init__(self, message: str, *, upstream_status: int | None = None) -> None:
-        super().__init__(message, upstream_status=upstream_status)
-        self.code = "invalid_upstream_response"
+
+class StreamTruncatedError(UpstreamError):
+    """A stream ended before its protocol's terminator (``data: [DONE]``, ``message_stop``):
+    the connection was reset or closed early. Before the first byte it is retried like any
+    connection failure; after it, the client gets an error event, never a finished answer."""
+
+    code = "upstream_stream_truncated"
 
 
 class StructuredOutputError(UpstreamError):

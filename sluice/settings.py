@@ -297,6 +297,7 @@ class SimSettings(_Section):
     retry_after_s: float | None = Field(None, ge=0, description="Retry-After sent with injected 429 and 503.")
     hang_rate: float = Field(0.0, ge=0, le=1, description="Share of requests that never answer.")
     fail_first: int = Field(0, ge=0, description="The first N requests fail with error_status[0] (deterministic retry tests).")
+    cut_after: int | None = Field(None, ge=0, description="A stream breaks after this many chunks, before its end, as a reset upstream connection would (the sim server drops the connection).")
     embedding_dim: int = Field(256, ge=1, le=4096, description="Embedding vector size.")
     seed: int = Field(0, description="Seed for the failure draws.")
 

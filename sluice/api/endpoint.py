@@ -98,8 +98,10 @@ async def relay(
     error: Callable[[SluiceError], bytes],
 ) -> AsyncIterator[bytes]:
     """Frame a stream for the wire. After the first byte the status is sent, so a failure
-    becomes the surface's final error event. Observed once it ends, however it ends."""
-    status, code = 200, CLIENT_GONE
+    becomes the surface's final error event (and no end marker); it is observed, once it ends,
+    with the status the error would have had before the first byte."""
+    code: str | None = CLIENT_GONE
+    status = 200
     if observer.enabled:
         observer.watch_stream(ex)
     try:
@@ -114,10 +116,10 @@ async def relay(
         yield end()
         code = None
     except SluiceError as e:
-        code = error_code(e)
+        code, status = error_code(e), e.status
         yield error(e)
     except Exception:
-        code = "server_error"
+        code, status = "server_error", 500
         log.exception("unhandled error mid-stream", extra={"request_id": ex.request_id})
         yield error(internal_error(ex.request_id))
     except asyncio.CancelledError as e:

@@ -12,7 +12,13 @@ from collections.abc import AsyncIterator, Mapping
 import aiohttp
 import msgspec
 
-from sluice.errors import SluiceError, UpstreamError, UpstreamTimeoutError, from_upstream_status
+from sluice.errors import (
+    SluiceError,
+    StreamTruncatedError,
+    UpstreamError,
+    UpstreamTimeoutError,
+    from_upstream_status,
+)
 from sluice.obs.redact import Redactor
 from sluice.obs.tracing import TRACE_HEADERS
 
@@ -151,6 +157,14 @@ def connection_error(exc: BaseException, provider: str) -> Exception:
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return UpstreamTimeoutError(f"{provider} did not answer in time")
     return UpstreamError(f"{provider} unreachable: {type(exc).__name__}")
+
+
+def stream_cut(exc: BaseException, provider: str) -> Exception:
+    """Translate a failure while reading a stream that had started: a reset or an incomplete
+    body is a truncated stream; a timeout stays a timeout."""
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return connection_error(exc, provider)
+    return StreamTruncatedError(f"{provider} stream was cut before its end: {type(exc).__name__}")
 
 
 async def sse_events(response: aiohttp.ClientResponse) -> AsyncIterator[list[bytes]]:

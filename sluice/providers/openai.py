@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 import aiohttp
 import msgspec
 
-from sluice.errors import InvalidUpstreamResponseError
+from sluice.errors import InvalidUpstreamResponseError, StreamTruncatedError
 from sluice.obs.redact import Redactor
 from sluice.providers.base import Target
-from sluice.providers.http import CLIENT_ERRORS, UpstreamClient, connection_error, sse_events
+from sluice.providers.http import CLIENT_ERRORS, UpstreamClient, sse_events, stream_cut
 from sluice.settings import ProviderSettings
 from sluice.types import (
     ChatChunk,
@@ -55,31 +55,51 @@ class OpenAIProvider:
         try:
             return chat_response_decoder.decode(data)
         except msgspec.DecodeError as e:
-            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid chat completion: {self._redact(str(e))}", upstream_status=resp.status) from e
+            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid chat completion: {self._redact(str(e))}") from e
 
     async def stream(self, request: ChatRequest, target: Target) -> AsyncIterator[ChunkBatch]:
         resp = await self._http.post(f"{target.base_url}/chat/completions", self._body(request, target), self._headers(target))
         return self._chunks(resp)
 
     async def _chunks(self, resp: aiohttp.ClientResponse) -> AsyncIterator[ChunkBatch]:
+        """The stream's chunks, one batch per read. It is complete at ``data: [DONE]`` or, for
+        servers that omit it, once every choice seen has its ``finish_reason``; anything else
+        (a reset, an early close, a payload that is not a chunk) raises after the batch's good
+        chunks, so the client gets what was sent and then an error, never a made-up end."""
         decode = chat_chunk_decoder.decode
-        finished = False
+        done = read_to_end = False
+        open_choices: set[int] = set()
+        finished: set[int] = set()
         try:
             async for payloads in sse_events(resp):
+                if done:
+                    continue  # read on to the end of the body, so the connection can be reused
                 batch: list[ChatChunk] = []
+                failure = None
                 for p in payloads:
                     if p == _DONE:
+                        done = True
                         break
-                    batch.append(decode(p))
+                    try:
+                        chunk = decode(p)
+                    except msgspec.DecodeError as e:
+                        failure = InvalidUpstreamResponseError(f"{self.name} sent an invalid stream chunk: {self._redact(str(e))}")
+                        break
+                    for ch in chunk.choices:
+                        (finished if ch.finish_reason else open_choices).add(ch.index)
+                    batch.append(chunk)
                 if batch:
                     yield batch
-            finished = True
-        except msgspec.DecodeError as e:
-            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid stream chunk: {self._redact(str(e))}", upstream_status=200) from e
+                if failure is not None:
+                    raise failure
+            read_to_end = True
         except CLIENT_ERRORS as e:
-            raise connection_error(e, self.name) from e
+            if not done:  # after [DONE] the answer is whole; only the connection is lost
+                raise stream_cut(e, self.name) from e
         finally:
-            self._http.finish(resp, read_to_end=finished)
+            self._http.finish(resp, read_to_end=read_to_end)
+        if not done and not (finished and open_choices <= finished):
+            raise StreamTruncatedError(f"{self.name} stream ended before its [DONE]")
 
     async def embed(self, request: EmbeddingRequest, target: Target) -> EmbeddingResponse:
         body = encoder.encode(msgspec.structs.replace(request, model=target.model, sluice=None))
@@ -88,7 +108,7 @@ class OpenAIProvider:
         try:
             return embedding_response_decoder.decode(data)
         except msgspec.DecodeError as e:
-            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid embedding response: {self._redact(str(e))}", upstream_status=resp.status) from e
+            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid embedding response: {self._redact(str(e))}") from e
 
     async def close(self) -> None:
         await self._http.close()

@@ -116,7 +116,7 @@ class Router:
             async with asyncio.timeout(r.timeouts.first_byte_s):
                 it = await d.provider.stream(request, d.target)
                 try:
-                    first = await anext(it)
+                    first = await anext(it, [])  # [] when it ended at once, complete and empty
                 except BaseException:
                     await it.aclose()
                     raise

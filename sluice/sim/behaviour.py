@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Literal
 
+from sluice.errors import StreamTruncatedError
 from sluice.settings import SimSettings
 from sluice.types import ChatChunk, ChunkBatch
 
@@ -68,12 +69,21 @@ async def pause_ms(ms: float) -> None:
 
 async def pace(chunks: list[ChatChunk], settings: SimSettings) -> AsyncIterator[ChunkBatch]:
     """The stream as batches: the first after ``ttft_ms``; then, when ``chunk_delay_ms`` is
-    set, each chunk its own batch that far apart, otherwise all chunks in one batch."""
+    set, each chunk its own batch that far apart, otherwise all chunks in one batch. With
+    ``cut_after``, the stream breaks after that many chunks (``StreamTruncatedError``)."""
+    cut = settings.cut_after
+    if cut is not None and cut < len(chunks):
+        chunks = chunks[:cut]
+    else:
+        cut = None
     await pause_ms(settings.ttft_ms)
     if not settings.chunk_delay_ms:
-        yield chunks
-        return
-    for i, chunk in enumerate(chunks):
-        if i:
-            await pause_ms(settings.chunk_delay_ms)
-        yield [chunk]
+        if chunks:
+            yield chunks
+    else:
+        for i, chunk in enumerate(chunks):
+            if i:
+                await pause_ms(settings.chunk_delay_ms)
+            yield [chunk]
+    if cut is not None:
+        raise StreamTruncatedError(f"sim stream was cut after {cut} chunks (cut_after)")

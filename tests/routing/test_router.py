@@ -13,6 +13,7 @@ from sluice.errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    StreamTruncatedError,
     UnavailableError,
     UpstreamError,
     UpstreamTimeoutError,
@@ -236,3 +237,31 @@ async def test_a_callers_route_keeps_only_the_fallbacks_it_may_use() -> None:
     assert (e.value.status, e.value.code, e.value.param) == (403, "model_not_allowed", "model")
     with pytest.raises(NotFoundError):
         router.route("nope", "chat", frozenset({"a"}))  # unknown is a 404 before it is a 403
+
+
+async def test_stream_cut_before_its_first_chunk_falls_back() -> None:
+    router, _, _ = make_router(
+        {"cut": {"cut_after": 0}, "ok": {}},
+        {"m": {"deployments": [{"provider": "cut", "model": "x"}], "fallbacks": ["b"]}, "b": {"deployments": [{"provider": "ok", "model": "y"}]}},
+        {"retries": {"max_attempts": 1}},
+    )
+    attempts: list[Attempt] = []
+    chunks, d = await router.stream(req("one two", stream=True), router.route("m", "chat"), attempts)
+    text = "".join([c.choices[0].delta.content or "" async for batch in chunks for c in batch if c.choices])
+    assert text == "Simulated reply to: one two" and d.name == "ok/y"
+    assert [a.error for a in attempts] == ["upstream_stream_truncated", None]
+
+
+async def test_stream_cut_after_its_first_chunk_fails_mid_stream_and_counts_against_the_breaker() -> None:
+    router, _, _ = make_router(
+        {"cut": {"cut_after": 2, "chunk_delay_ms": 1}},
+        {"m": {"deployments": [{"provider": "cut", "model": "x"}]}},
+        {"breaker": {"failure_threshold": 1}},
+    )
+    chunks, d = await router.stream(req(stream=True), router.route("m", "chat"), [])
+    got = []
+    with pytest.raises(StreamTruncatedError):
+        async for batch in chunks:
+            got.extend(c.choices[0].delta.content for c in batch)
+    assert got == ["", "Simulated"]
+    assert d.breaker.state is State.OPEN

@@ -8,15 +8,28 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 import aiohttp
 import msgspec
 
-from sluice.errors import InvalidRequestError, InvalidUpstreamResponseError, UpstreamError
+from sluice.errors import (
+    InvalidRequestError,
+    InvalidUpstreamResponseError,
+    SluiceError,
+    StreamTruncatedError,
+)
 from sluice.obs.redact import Redactor
 from sluice.providers.anthropic.request import to_messages_request
 from sluice.providers.anthropic.response import StreamTranslator, to_chat_response
 from sluice.providers.anthropic.wire import message_decoder
 from sluice.providers.base import Target
-from sluice.providers.http import CLIENT_ERRORS, UpstreamClient, connection_error, sse_events
+from sluice.providers.http import CLIENT_ERRORS, UpstreamClient, sse_events, stream_cut
 from sluice.settings import ProviderSettings
-from sluice.types import ChatRequest, ChatResponse, ChunkBatch, EmbeddingRequest, EmbeddingResponse, encoder
+from sluice.types import (
+    ChatChunk,
+    ChatRequest,
+    ChatResponse,
+    ChunkBatch,
+    EmbeddingRequest,
+    EmbeddingResponse,
+    encoder,
+)
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -65,9 +78,7 @@ class AnthropicProvider:
         try:
             msg = message_decoder.decode(data)
         except msgspec.DecodeError as e:
-            raise InvalidUpstreamResponseError(
-                f"{self.name} sent an invalid message: {self._redactor.redact(str(e))}", upstream_status=resp.status
-            ) from e
+            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid message: {self._redactor.redact(str(e))}") from e
         return to_chat_response(msg, int(self._clock()))
 
     async def stream(self, request: ChatRequest, target: Target) -> AsyncIterator[ChunkBatch]:
@@ -85,17 +96,29 @@ class AnthropicProvider:
     async def _batches(
         self, resp: aiohttp.ClientResponse, translator: StreamTranslator
     ) -> AsyncGenerator[ChunkBatch, None]:
+        read_to_end = False
         try:
             async for payloads in sse_events(resp):
-                batch = translator.feed(payloads)
+                if translator.is_done:
+                    continue  # read on to the end of the body, so the connection can be reused
+                batch: list[ChatChunk] = []
+                failure = None
+                try:
+                    translator.feed(payloads, batch)
+                except SluiceError as e:
+                    failure = e
                 if batch:
-                    yield batch
-            if not translator.is_done:
-                raise UpstreamError(f"{self.name} stream ended before message_stop", upstream_status=200)
+                    yield batch  # what came before a failure in the same read still reaches the client
+                if failure is not None:
+                    raise failure
+            read_to_end = True
         except CLIENT_ERRORS as e:
-            raise connection_error(e, self.name) from e
+            if not translator.is_done:  # after message_stop the answer is whole; only the connection is lost
+                raise stream_cut(e, self.name) from e
         finally:
-            self._http.finish(resp, read_to_end=translator.is_done)
+            self._http.finish(resp, read_to_end=read_to_end)
+        if not translator.is_done:
+            raise StreamTruncatedError(f"{self.name} stream ended before message_stop")
 
     async def embed(self, request: EmbeddingRequest, target: Target) -> EmbeddingResponse:
         raise InvalidRequestError("anthropic deployments do not serve embeddings", param="model")

@@ -118,21 +118,21 @@ class StreamTranslator:
         self._tool_index: dict[int, int] = {}
         self._usage = Usage(input_tokens=0, output_tokens=0)
 
-    def feed(self, payloads: list[bytes]) -> list[ChatChunk]:
-        """Chunks for these payloads (none for pings and blocks we do not translate).
+    def feed(self, payloads: list[bytes], out: list[ChatChunk] | None = None) -> list[ChatChunk]:
+        """Chunks for these payloads (none for pings and blocks we do not translate), appended
+        to ``out`` if given, which keeps the ones before a payload that raised.
 
         Raises:
             UpstreamError: on an ``error`` event (``InvalidRequestError`` if it says the
-                request was invalid), or a payload that is not a stream event.
+                request was invalid); ``InvalidUpstreamResponseError`` for a payload that is
+                not a stream event.
         """
-        out: list[ChatChunk] = []
+        out = [] if out is None else out
         for payload in payloads:
             try:
                 event = stream_event_decoder.decode(payload)
             except msgspec.DecodeError as e:
-                raise InvalidUpstreamResponseError(
-                    f"anthropic sent an invalid stream event: {self._redactor.redact(str(e))}", upstream_status=200
-                ) from e
+                raise InvalidUpstreamResponseError(f"anthropic sent an invalid stream event: {self._redactor.redact(str(e))}") from e
             chunk = self._translate(event)
             if chunk is not None:
                 out.append(chunk)

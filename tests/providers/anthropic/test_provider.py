@@ -13,7 +13,12 @@ import msgspec
 import pytest
 from aiohttp import web
 
-from sluice.errors import InvalidRequestError, UpstreamError
+from sluice.errors import (
+    InvalidRequestError,
+    InvalidUpstreamResponseError,
+    StreamTruncatedError,
+    UpstreamError,
+)
 from sluice.providers.anthropic import AnthropicProvider
 from sluice.providers.base import Target
 from sluice.settings import ProviderSettings
@@ -329,10 +334,25 @@ async def test_error_event_mid_stream_raises_while_iterating(upstream: ReplaySer
 async def test_stream_cut_before_message_stop_raises(upstream: ReplayServer, provider: AnthropicProvider) -> None:
     upstream.replies.append(sse("stream_partial.sse"))
     stream = await provider.stream(chat_request(stream=True), target(upstream))
-    with pytest.raises(UpstreamError) as info:
+    with pytest.raises(StreamTruncatedError) as info:
         async for _ in stream:
             pass
     assert info.value.message == "anthropic stream ended before message_stop"
+    assert (info.value.code, info.value.status, info.value.is_retryable) == ("upstream_stream_truncated", 502, True)
+
+
+async def test_malformed_event_raises_after_the_good_ones_of_its_read(
+    upstream: ReplayServer, provider: AnthropicProvider
+) -> None:
+    upstream.replies.append(
+        Reply(parts=[fixture("stream_partial.sse") + b"event: content_block_delta\ndata: {oops\n\n"], content_type="text/event-stream")
+    )
+    stream = await provider.stream(chat_request(stream=True), target(upstream))
+    first = await anext(stream)
+    assert [c.choices[0].delta.content for c in first] == ["", "Hello"]
+    with pytest.raises(InvalidUpstreamResponseError) as info:
+        await anext(stream)
+    assert info.value.code == "invalid_upstream_response" and info.value.is_retryable
 
 
 async def test_closing_the_stream_drops_the_upstream_connection(
