@@ -327,13 +327,28 @@ def workers(parent: int) -> list[int]:
     return sorted(found)
 
 
+def catches(pid: int, sig: signal.Signals) -> bool:
+    """Has ``pid`` installed a handler for ``sig`` (its SigCgt mask in /proc)?"""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    caught = next(int(line.split()[1], 16) for line in status.splitlines() if line.startswith("SigCgt:"))
+    return bool(caught >> (sig - 1) & 1)
+
+
 def all_workers(parent: int, n: int) -> list[int]:
-    """The ``n`` workers, once all have started (the first may answer before the others run)."""
+    """The ``n`` workers, once all have started and installed their signal handlers (the first may
+    answer before the others run; a worker still importing has the default handlers, which a
+    signal would end: the supervisor then starts another, but the test wants the same PIDs)."""
     deadline = time.monotonic() + 20
-    while len(found := workers(parent)) != n and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        found = workers(parent)
+        if len(found) == n and all(catches(pid, signal.SIGHUP) for pid in found):
+            break
         time.sleep(0.1)
-    assert len(found) == n, found
-    time.sleep(0.5)
+    assert len(found) == n and all(catches(pid, signal.SIGHUP) for pid in found), found
+    time.sleep(0.2)
     assert workers(parent) == found
     return found
 
