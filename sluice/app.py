@@ -7,8 +7,6 @@ import hashlib
 import logging
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -29,11 +27,11 @@ from sluice.api.metrics import MetricsListener, guarded
 from sluice.api.observability import build_observer
 from sluice.api.openai.routes import OpenAIRoutes
 from sluice.api.render import error_body
-from sluice.auth.invalidation import AuthCaches, build_invalidation
+from sluice.auth.invalidation import AuthCaches
 from sluice.auth.jwt import JwtVerifier
 from sluice.auth.keys import KeyRing
 from sluice.auth.resolver import KeyResolver
-from sluice.budgets.ledger import MemoryLedger
+from sluice.backend import build_backend
 from sluice.errors import (
     InternalError,
     InvalidRequestError,
@@ -42,7 +40,6 @@ from sluice.errors import (
     StoreUnavailableError,
 )
 from sluice.guardrails.plugins import build_plugins
-from sluice.limits.memory import MemoryCounterStore
 from sluice.limits.tokenizer import Tokenizers
 from sluice.obs.redact import Redactor, secret_values
 from sluice.obs.tracing import build_tracing
@@ -59,13 +56,7 @@ from sluice.providers.base import Provider
 from sluice.routing.router import Router
 from sluice.routing.table import build_routes
 from sluice.settings import GuardrailPolicyValues, Settings
-from sluice.store.factory import build_store
 from sluice.store.records import GuardrailPolicy, Limits
-
-if TYPE_CHECKING:
-    from sluice.budgets.redis import RedisLedger
-    from sluice.limits.redis import RedisCounterStore
-    from sluice.store.redis import BoundedRedis
 
 log = logging.getLogger("sluice")
 
@@ -76,40 +67,13 @@ def build_providers(settings: Settings) -> dict[str, Provider]:
     return {name: PROVIDER_TYPES[p.type](p, connect_s, redactor) for name, p in settings.providers.items()}
 
 
-@dataclass(frozen=True, slots=True)
-class Counters:
-    """The rate-limit counters and the budget ledger: in-process when embedded; on Redis, shared
-    by every replica and through one pipelining client, when distributed (``redis`` is set)."""
-
-    limits: MemoryCounterStore | RedisCounterStore
-    budgets: MemoryLedger | RedisLedger
-    redis: BoundedRedis | None = None
-
-    async def close(self) -> None:
-        if self.redis is not None:
-            await self.redis.close()
-
-
-def build_counters(settings: Settings) -> Counters:
-    state = settings.state
-    if state.backend == "distributed":
-        # The Redis client costs ~14 MiB: imported only when used.
-        from sluice.budgets.redis import RedisLedger
-        from sluice.limits.redis import RedisCounterStore
-        from sluice.store.redis import BoundedRedis
-
-        assert state.redis_url is not None  # checked by Settings
-        redis = BoundedRedis(state.redis_url.get_secret_value(), state.redis_timeout_s)
-        return Counters(RedisCounterStore(redis), RedisLedger(redis), redis)
-    return Counters(MemoryCounterStore(), MemoryLedger())
-
-
 def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIApp:
     providers = build_providers(settings)
     routes = build_routes(settings, providers)
     tracing = build_tracing(settings.tracing)
     router = Router(routes, latency_alpha=settings.routing.latency_ewma_alpha, rng=rng, tracing=tracing)
-    store = build_store(settings.state)
+    backend = build_backend(settings.state)
+    store = backend.store
     resolver = KeyResolver(
         KeyRing(settings.auth.keys),
         store,
@@ -122,17 +86,16 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             settings.auth.jwt, store, limits_for=resolver.limits_for, cache_s=settings.auth.key_cache_s
         )
     authenticate = AuthenticateStage(resolver, jwt)
-    counters = build_counters(settings)
-    admission = AdmissionStage(counters.limits, fail_open=settings.limits.fail_open)
+    admission = AdmissionStage(backend.limits, fail_open=settings.limits.fail_open)
     b = settings.budgets
     budget = BudgetStage(
-        counters.budgets,
+        backend.budgets,
         deployment_prices(settings, routes),
         router,
         default_max_tokens=b.default_max_tokens,
         fail_open=b.fail_open,
     )
-    cache = build_cache(settings, router, counters.redis)
+    cache = build_cache(settings, router, backend.exact_cache, backend.semantic_index)
     guard_plugins = build_plugins(settings.guardrails.plugins)
     g = settings.guardrails
     policies = [g.policy, *g.tenants.values(), *(k.guardrails for k in settings.auth.keys if k.guardrails is not None)]
@@ -152,7 +115,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         router,
         admission,
         budget,
-        together=counters.redis is not None,
+        together=backend.commits_together,
         cache=cache,
         tracing=tracing,
     )
@@ -166,13 +129,13 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     anthropic = AnthropicRoutes(pipeline, max_body, obs.observer)
     health = HealthRoutes(
         router,
-        None if counters.redis is None else counters.redis.ping_ms,
+        backend.redis_ping_ms,
         None if cache is None else cache.health,
         database=store.ping,
         embedding_ms=None if cache is None else cache.embedding_ms,
     )
 
-    invalidation = build_invalidation(settings.state, AuthCaches(resolver, jwt))
+    invalidation = backend.invalidation(AuthCaches(resolver, jwt))
     admin_static = {
         hashlib.sha256(k.key.get_secret_value().encode()).hexdigest() for k in settings.admin.keys
     }
@@ -243,15 +206,13 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             await obs.close()  # in-flight requests are over: their records are queued
             if cache is not None:
                 await cache.close()
-            await invalidation.close()
+            await backend.close()  # the caches' stores, the invalidation channel, the store, Redis
             for plugin in guard_plugins.values():
                 await plugin.close()
             for p in providers.values():
                 await p.close()
             if jwt is not None:
                 await jwt.close()
-            await store.close()
-            await counters.close()
             if tracing is not None:
                 await tracing.close()  # last: exports the spans of all the above
 

@@ -13,10 +13,10 @@ import msgspec
 
 from sluice.admin.schemas import MAX_LIMIT, BudgetIn, BudgetsOut, KeyOut, LimitsOut, TenantOut, UserOut
 from sluice.admin.service import AdminService
-from sluice.auth.invalidation import AuthCaches, build_invalidation
+from sluice.auth.invalidation import AuthCaches
+from sluice.backend import build_backend
 from sluice.errors import SluiceError
 from sluice.settings import ConfigError, load_settings
-from sluice.store.factory import build_store
 from sluice.store.records import Limits
 
 T = TypeVar("T")
@@ -32,14 +32,16 @@ def _run(config_path: str | None, op: Callable[[AdminService], Awaitable[Any]]) 
         raise click.ClickException(str(e)) from None
 
     async def main() -> Any:
-        store = build_store(settings.state)
-        invalidation = build_invalidation(settings.state, AuthCaches())  # tells running replicas, when distributed
+        backend = build_backend(settings.state)
+        invalidation = backend.invalidation(AuthCaches())  # tells running replicas, when distributed
         try:
-            await store.migrate()
-            return await op(AdminService(store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed))
+            await backend.store.migrate()
+            service = AdminService(
+                backend.store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed
+            )
+            return await op(service)
         finally:
-            await invalidation.close()
-            await store.close()
+            await backend.close()
 
     try:
         result = asyncio.run(main())

@@ -1,5 +1,6 @@
 """Key and tenant changes reach every replica's auth caches: applied here at once and, on the
-distributed backend, announced to the other replicas through Redis (``auth/redis.py``)."""
+distributed backend, announced to the other replicas through Redis (``auth/redis.py``; which one
+runs is chosen in ``sluice/backend.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Protocol
 
 from sluice.auth.jwt import JwtVerifier
 from sluice.auth.resolver import KeyResolver
-from sluice.settings import StateSettings
 
 
 class AuthCaches:
@@ -66,11 +66,3 @@ class LocalInvalidation:
     async def close(self) -> None:
         pass
 
-
-def build_invalidation(state: StateSettings, caches: AuthCaches) -> Invalidation:
-    if state.backend == "distributed":
-        from sluice.auth.redis import RedisInvalidation  # the Redis client costs ~14 MiB: only when used
-
-        assert state.redis_url is not None  # checked by Settings
-        return RedisInvalidation(state.redis_url.get_secret_value(), state.redis_timeout_s, caches)
-    return LocalInvalidation(caches)

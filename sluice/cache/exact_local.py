@@ -15,11 +15,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-import aiosqlite
 import msgspec
 
 from sluice.cache.entries import Entry
-from sluice.cache.writer import WriteBehind, write_batches
+from sluice.cache.writer import Connect, WriteBehind, write_batches
 from sluice.errors import StoreUnavailableError
 
 log = logging.getLogger("sluice.cache")
@@ -40,13 +39,13 @@ _Key = tuple[str, str]
 class LocalExactCache:
     """An ``ExactCache`` in memory, backed by SQLite. ``get`` and ``put`` never await I/O (each
     runs whole on the event loop); only ``start``, ``close`` and the writer touch the database,
-    on a connection of their own. ``clock`` gives Unix seconds (for what expired before ``start``
-    and for purge counts)."""
+    through the store's writer connection (``connect``). ``clock`` gives Unix seconds (for what
+    expired before ``start`` and for purge counts)."""
 
     def __init__(
-        self, sqlite_path: str, clock: Callable[[], float] = time.time, flush_every_s: float = FLUSH_EVERY_S
+        self, connect: Connect, clock: Callable[[], float] = time.time, flush_every_s: float = FLUSH_EVERY_S
     ) -> None:
-        self._path = sqlite_path
+        self._connect = connect
         self._clock = clock
         self._tenants: dict[str, OrderedDict[str, Entry]] = {}
         """Tenant -> its entries, least recently used first."""
@@ -54,28 +53,22 @@ class LocalExactCache:
         """Rows to write: the entry, or None to delete it."""
         self._used: dict[_Key, float] = {}
         """Hits not yet written: when."""
-        self._conn: aiosqlite.Connection | None = None
+        self._is_started = False
         self._writer = WriteBehind(self._flush, "the exact cache", flush_every_s)
 
     async def start(self) -> None:
         now = self._clock()
-        conn: aiosqlite.Connection | None = None
         try:
-            conn = await aiosqlite.connect(self._path, isolation_level=None)
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA busy_timeout=5000")
-            await conn.execute("PRAGMA synchronous=NORMAL")  # a crash may lose the last batch, never the file
-            await conn.execute("DELETE FROM cache_exact WHERE expires_at <= ?", (now,))
-            async with conn.execute(f"SELECT {_COLUMNS} FROM cache_exact ORDER BY last_used, created_at") as cur:
-                rows = await cur.fetchall()
+            async with self._connect() as conn:
+                await conn.execute("DELETE FROM cache_exact WHERE expires_at <= ?", (now,))
+                async with conn.execute(f"SELECT {_COLUMNS} FROM cache_exact ORDER BY last_used, created_at") as cur:
+                    rows = await cur.fetchall()
         except sqlite3.Error as e:
-            if conn is not None:
-                await conn.close()
-            raise StoreUnavailableError(f"cannot load the exact cache from {self._path}: {type(e).__name__}") from e
+            raise StoreUnavailableError(f"cannot load the exact cache: {type(e).__name__}") from e
         for row in rows:
             entry = Entry(**dict(zip(_FIELDS, row, strict=True)))
             self._tenants.setdefault(entry.tenant_id, OrderedDict())[entry.exact_key] = entry
-        self._conn = conn
+        self._is_started = True
         self._writer.start()
 
     async def get(self, tenant_id: str, exact_key: str, now: float) -> Entry | None:
@@ -117,15 +110,13 @@ class LocalExactCache:
         return sum(e.expires_at > now for e in doomed)
 
     async def close(self) -> None:
-        """Writes what is still pending; raises ``StoreUnavailableError`` if that fails."""
-        if self._conn is None:
+        """Writes what is still pending (before the store closes); raises ``StoreUnavailableError``
+        if that fails."""
+        if not self._is_started:
             return
         await self._writer.stop()
-        try:
-            await self._flush()
-        finally:
-            await self._conn.close()
-            self._conn = None
+        self._is_started = False
+        await self._flush()
 
     def _drop(self, tenant_id: str, entries: OrderedDict[str, Entry], exact_key: str) -> None:
         del entries[exact_key]
@@ -140,20 +131,20 @@ class LocalExactCache:
 
     async def _flush(self) -> None:
         """Everything pending, in one transaction; on failure it stays pending, under newer changes."""
-        if (not self._dirty and not self._used) or self._conn is None:
+        if not self._dirty and not self._used:
             return
-        dirty, self._dirty = self._dirty, {}
-        used, self._used = self._used, {}
-        upserts = [(*msgspec.structs.astuple(e), e.created_at) for e in dirty.values() if e is not None]
-        deletes = [k for k, e in dirty.items() if e is None]
-        touches = [(at, *k) for k, at in used.items()]
-        conn = self._conn
-        try:
-            await write_batches(conn, ((_UPSERT, upserts), (_DELETE, deletes), (_TOUCH, touches)))
-        except sqlite3.Error as e:
-            for k, entry in dirty.items():
-                self._dirty.setdefault(k, entry)
-            for k, at in used.items():
-                if k not in self._dirty:
-                    self._used.setdefault(k, at)
-            raise StoreUnavailableError(f"the exact cache could not write to {self._path}: {type(e).__name__}") from e
+        async with self._connect() as conn:  # taken first: changes made while it waits join this batch
+            dirty, self._dirty = self._dirty, {}
+            used, self._used = self._used, {}
+            upserts = [(*msgspec.structs.astuple(e), e.created_at) for e in dirty.values() if e is not None]
+            deletes = [k for k, e in dirty.items() if e is None]
+            touches = [(at, *k) for k, at in used.items()]
+            try:
+                await write_batches(conn, ((_UPSERT, upserts), (_DELETE, deletes), (_TOUCH, touches)))
+            except sqlite3.Error as e:
+                for k, entry in dirty.items():
+                    self._dirty.setdefault(k, entry)
+                for k, at in used.items():
+                    if k not in self._dirty:
+                        self._used.setdefault(k, at)
+                raise StoreUnavailableError(f"the exact cache could not write to SQLite: {type(e).__name__}") from e

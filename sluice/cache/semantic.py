@@ -65,8 +65,8 @@ class SemanticLayer:
         return self._batcher.embed(text)
 
     async def close(self) -> None:
+        """The batcher; the index is closed by the backend that built it."""
         await self._batcher.close()
-        await self.index.close()
 
     async def find(
         self,

@@ -23,13 +23,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-import aiosqlite
 import msgspec
 import numpy as np
 from usearch.index import Index
 
 from sluice.cache.entries import Entry
-from sluice.cache.writer import WriteBehind, write_batches
+from sluice.cache.writer import Connect, WriteBehind, write_batches
 from sluice.errors import StoreUnavailableError
 
 log = logging.getLogger("sluice.cache")
@@ -129,19 +128,20 @@ class _Tenant:
 
 class LocalSemanticIndex:
     """A ``SemanticIndex`` in memory, backed by SQLite. ``search`` and ``add`` never await I/O;
-    only ``start``, ``close`` and the writer touch the database, on a connection of their own.
+    only ``start``, ``close`` and the writer touch the database, through the store's writer
+    connection (``connect``).
     ``clock`` gives Unix seconds (for what expired before ``start`` and for purge counts)."""
 
     def __init__(
         self,
-        sqlite_path: str,
+        connect: Connect,
         dimensions: int,
         *,
         clock: Callable[[], float] = time.time,
         hnsw_above: int = HNSW_ABOVE,
         flush_every_s: float = FLUSH_EVERY_S,
     ) -> None:
-        self._path = sqlite_path
+        self._connect = connect
         self._dimensions = dimensions
         self._clock = clock
         self._hnsw_above = hnsw_above
@@ -152,7 +152,7 @@ class LocalSemanticIndex:
         self._dirty: dict[_Key, tuple[Entry, bytes] | None] = {}
         """Rows to write: the entry and its embedding, or None to delete it."""
         self._builds: set[asyncio.Task[None]] = set()
-        self._conn: aiosqlite.Connection | None = None
+        self._is_started = False
         self._writer = WriteBehind(self._flush, "the semantic cache", flush_every_s)
 
     async def start(self) -> None:
@@ -160,18 +160,12 @@ class LocalSemanticIndex:
         deleted) and starts building the large groups' HNSW indexes without waiting for them."""
         now = self._clock()
         try:
-            self._conn = conn = await aiosqlite.connect(self._path, isolation_level=None)
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA busy_timeout=5000")
-            await conn.execute("PRAGMA synchronous=NORMAL")  # a crash may lose the last batch, never the file
-            await conn.execute("DELETE FROM cache_semantic WHERE expires_at <= ?", (now,))
-            async with conn.execute(f"SELECT {_COLUMNS}, embedding FROM cache_semantic") as cur:
-                rows = await cur.fetchall()
+            async with self._connect() as conn:
+                await conn.execute("DELETE FROM cache_semantic WHERE expires_at <= ?", (now,))
+                async with conn.execute(f"SELECT {_COLUMNS}, embedding FROM cache_semantic") as cur:
+                    rows = await cur.fetchall()
         except sqlite3.Error as e:
-            await self.close()
-            raise StoreUnavailableError(
-                f"cannot load the semantic cache from {self._path}: {type(e).__name__}"
-            ) from e
+            raise StoreUnavailableError(f"cannot load the semantic cache: {type(e).__name__}") from e
         size = self._dimensions * 4
         for row in rows:
             entry = Entry(**dict(zip(_FIELDS, row[:-1], strict=True)))
@@ -182,6 +176,7 @@ class LocalSemanticIndex:
         for key, group in self._groups.items():
             if group.size > self._hnsw_above:
                 self._start_build(key, group)
+        self._is_started = True
         self._writer.start()
         self._writer.wake()
 
@@ -222,18 +217,16 @@ class LocalSemanticIndex:
         return sum(e.expires_at > now for e in doomed)
 
     async def close(self) -> None:
-        """Writes what is still pending; raises ``StoreUnavailableError`` if that fails."""
+        """Writes what is still pending (before the store closes); raises ``StoreUnavailableError``
+        if that fails."""
         for task in self._builds:
             task.cancel()
         await asyncio.gather(*self._builds, return_exceptions=True)
         await self._writer.stop()
-        if self._conn is None:
+        if not self._is_started:
             return
-        try:
-            await self._flush()
-        finally:
-            await self._conn.close()
-            self._conn = None
+        self._is_started = False
+        await self._flush()
 
     def _vector(self, vector: Sequence[float]) -> np.ndarray:
         v = np.asarray(vector, dtype=np.float32)
@@ -333,17 +326,15 @@ class LocalSemanticIndex:
 
     async def _flush(self) -> None:
         """Everything pending, in one transaction; on failure it stays pending, under newer changes."""
-        if not self._dirty or self._conn is None:
+        if not self._dirty:
             return
-        dirty, self._dirty = self._dirty, {}
-        upserts = [(*msgspec.structs.astuple(row[0]), row[1]) for row in dirty.values() if row is not None]
-        deletes = [k for k, row in dirty.items() if row is None]
-        conn = self._conn
-        try:
-            await write_batches(conn, ((_UPSERT, upserts), (_DELETE, deletes)))
-        except sqlite3.Error as e:
-            for k, row in dirty.items():
-                self._dirty.setdefault(k, row)
-            raise StoreUnavailableError(
-                f"the semantic cache could not write to {self._path}: {type(e).__name__}"
-            ) from e
+        async with self._connect() as conn:  # taken first: changes made while it waits join this batch
+            dirty, self._dirty = self._dirty, {}
+            upserts = [(*msgspec.structs.astuple(row[0]), row[1]) for row in dirty.values() if row is not None]
+            deletes = [k for k, row in dirty.items() if row is None]
+            try:
+                await write_batches(conn, ((_UPSERT, upserts), (_DELETE, deletes)))
+            except sqlite3.Error as e:
+                for k, row in dirty.items():
+                    self._dirty.setdefault(k, row)
+                raise StoreUnavailableError(f"the semantic cache could not write to SQLite: {type(e).__name__}") from e

@@ -1,13 +1,12 @@
 """The semantic index of the distributed backend: PostgreSQL with pgvector, shared by every replica.
 
-pgvector is optional for the rest of the gateway, so this store makes its own schema in ``start``
-rather than in the migrations: one ``cache_semantic`` table whose ``embedding`` column holds any
-dimension, and per configured dimension an HNSW cosine index on the expression
-``embedding::vector(N)``, partial to rows of that dimension (pgvector's advice for mixed
-dimensions). A change of embedding model thus needs no migration: the other dimension's rows are
-never compared and age out as the oldest. Searches filter on tenant, model, partition and expiry
-with an iterative index scan (pgvector 0.8), so a filter that rejects most neighbours does not
-starve the result; small partitions are found through their btree index instead.
+Its table comes from the store's migration ``0009_cache_semantic`` (optional, as pgvector is); its
+``embedding`` column holds any dimension, and ``start`` makes, per configured dimension, an HNSW
+cosine index on the expression ``embedding::vector(N)``, partial to rows of that dimension
+(pgvector's advice for mixed dimensions). A change of embedding model thus needs no migration: the
+other dimension's rows are never compared and age out as the oldest. Searches filter on tenant,
+model, partition and expiry with an iterative index scan (pgvector 0.8), so a filter that rejects
+most neighbours does not starve the result; small partitions are found through their btree index.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import asyncpg
 
@@ -30,8 +29,7 @@ small cap): each replica may overshoot the cap by that much, and an insert costs
 EVICT_MAX = 1000
 """The most rows one eviction deletes: after a cap is lowered, the tenant shrinks in steps."""
 SCHEMA_TIMEOUT_S = 60.0
-"""The bound on ``start``, which may build an index over existing rows (connecting still gets
-``timeout_s``)."""
+"""The bound on ``start``, which may build an index over existing rows."""
 MAX_VECTOR_INDEX_DIMENSIONS = 2000
 """pgvector's HNSW limit for ``vector``; larger embeddings are indexed as ``halfvec`` (up to 4,000
 dimensions), their similarities then exact to about three digits."""
@@ -48,27 +46,6 @@ _UPDATES = ", ".join(
     f"{c} = EXCLUDED.{c}" for c in (*_FIELDS, "embedding") if c not in ("tenant_id", "exact_key")
 )
 
-_TABLE = """
-CREATE TABLE IF NOT EXISTS cache_semantic (
-    tenant_id         TEXT NOT NULL,
-    exact_key         TEXT NOT NULL,
-    model             TEXT NOT NULL,
-    partition         TEXT NOT NULL,
-    key_prefix        TEXT NOT NULL,
-    prompt            TEXT NOT NULL,
-    response          BYTEA NOT NULL,
-    prompt_tokens     INTEGER NOT NULL,
-    completion_tokens INTEGER NOT NULL,
-    cost_micros       BIGINT NOT NULL,
-    created_at        DOUBLE PRECISION NOT NULL,
-    expires_at        DOUBLE PRECISION NOT NULL,
-    embedding         vector NOT NULL,
-    PRIMARY KEY (tenant_id, exact_key)
-);
-CREATE INDEX IF NOT EXISTS cache_semantic_by_partition ON cache_semantic (tenant_id, model, partition);
-CREATE INDEX IF NOT EXISTS cache_semantic_by_age ON cache_semantic (tenant_id, created_at);
-"""
-
 # One message. A custom plan on every search: a generic plan would pick one index for every
 # partition, the btree (a sort of the whole partition) for large ones or HNSW for small ones.
 _SEARCH_SETTINGS = (
@@ -77,7 +54,8 @@ _SEARCH_SETTINGS = (
 
 _PGVECTOR = """
 SELECT (SELECT extversion FROM pg_extension WHERE extname = 'vector'),
-       EXISTS (SELECT FROM pg_available_extensions WHERE name = 'vector')
+       EXISTS (SELECT FROM pg_available_extensions WHERE name = 'vector'),
+       to_regclass('cache_semantic') IS NOT NULL
 """
 
 _PURGE = """
@@ -101,26 +79,22 @@ def _version(text: str) -> tuple[int, ...]:
 
 
 class PgSemanticIndex:
-    """A ``SemanticIndex`` on PostgreSQL with pgvector, through a small asyncpg pool of its own.
-    Every call is bounded by ``timeout_s``; driver errors become ``StoreUnavailableError``.
-    ``clock`` gives Unix seconds (for purge counts)."""
+    """A ``SemanticIndex`` on PostgreSQL with pgvector, through the store's asyncpg pool (``pool``
+    gives it, made on first use). Every call is bounded by ``timeout_s``; driver errors become
+    ``StoreUnavailableError``. ``clock`` gives Unix seconds (for purge counts)."""
 
     def __init__(
         self,
-        dsn: str,
+        pool: Callable[[], Awaitable[asyncpg.Pool]],
         dimensions: int,
         timeout_s: float,
         *,
         clock: Callable[[], float] = time.time,
-        max_connections: int = 4,
     ) -> None:
-        self._dsn = dsn
+        self._pool = pool
         self._dimensions = d = int(dimensions)
         self._timeout_s = timeout_s
         self._clock = clock
-        self._max_connections = max_connections
-        self._pool: asyncpg.Pool | None = None
-        self._pool_lock = asyncio.Lock()
         self._inserts: Counter[str] = Counter()
         """Inserts per tenant since its last eviction, in this process."""
         kind = "vector" if d <= MAX_VECTOR_INDEX_DIMENSIONS else "halfvec"
@@ -147,31 +121,27 @@ class PgSemanticIndex:
         )
 
     async def start(self) -> None:
-        """Creates the extension, the table and this dimension's index when missing. Raises
-        ``StoreUnavailableError`` saying what to do when pgvector is missing or too old."""
+        """After the store's migrations: makes this dimension's index when missing. Raises
+        ``StoreUnavailableError`` saying what to do when pgvector is missing, not created (the
+        migration needs a superuser for it) or too old."""
         async with self._conn(SCHEMA_TIMEOUT_S) as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK, timeout=SCHEMA_TIMEOUT_S)
-            installed, is_available = await conn.fetchrow(_PGVECTOR)
+            installed, is_available, has_table = await conn.fetchrow(_PGVECTOR)
             if installed is None and not is_available:
                 raise StoreUnavailableError(
                     "the semantic cache needs the pgvector extension, which this PostgreSQL lacks:"
                     " install it (https://github.com/pgvector/pgvector) or turn the semantic cache off"
                 )
-            if installed is None:
-                try:
-                    await conn.execute("CREATE EXTENSION IF NOT EXISTS vector", timeout=SCHEMA_TIMEOUT_S)
-                except asyncpg.InsufficientPrivilegeError as e:
-                    raise StoreUnavailableError(
-                        "the semantic cache needs the pgvector extension: have a superuser run"
-                        " `CREATE EXTENSION vector` in this database once"
-                    ) from e
-                installed, _ = await conn.fetchrow(_PGVECTOR)
+            if installed is None or not has_table:
+                raise StoreUnavailableError(
+                    "the semantic cache needs the pgvector extension: have a superuser run"
+                    " `CREATE EXTENSION vector` in this database once"
+                )
             if _version(installed) < MIN_PGVECTOR:
                 raise StoreUnavailableError(
                     f"the semantic cache needs pgvector 0.8 or later, and this database has {installed}:"
                     " run `ALTER EXTENSION vector UPDATE`"
                 )
-            await conn.execute(_TABLE, timeout=SCHEMA_TIMEOUT_S)
             await conn.execute(self._index, timeout=SCHEMA_TIMEOUT_S)
 
     async def search(
@@ -205,9 +175,7 @@ class PgSemanticIndex:
             return await conn.fetchval(_PURGE, tenant_id, model, key_prefix, self._clock())
 
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        """Nothing of its own: the pool is the store's."""
 
     def _vector(self, vector: Sequence[float]) -> list[float]:
         v = [float(x) for x in vector]
@@ -215,25 +183,13 @@ class PgSemanticIndex:
             raise ValueError(f"the semantic index holds {self._dimensions}-dimension vectors, not {len(v)}")
         return v
 
-    async def _get_pool(self) -> asyncpg.Pool:
-        async with self._pool_lock:  # one pool even when the first calls arrive together
-            if self._pool is None:
-                self._pool = await asyncpg.create_pool(
-                    self._dsn,
-                    min_size=1,
-                    max_size=self._max_connections,
-                    timeout=self._timeout_s,
-                    command_timeout=self._timeout_s,
-                )
-            return self._pool
-
     @contextlib.asynccontextmanager
     async def _conn(self, timeout_s: float | None = None) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection, everything done with it bounded by ``timeout_s`` (the store's by
         default). Driver errors are translated here, once: by type, never by message."""
         try:
             async with asyncio.timeout(timeout_s or self._timeout_s):
-                pool = await self._get_pool()
+                pool = await self._pool()
                 async with pool.acquire() as conn:
                     yield conn
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as e:

@@ -1,6 +1,7 @@
 """The write-behind loop both in-process cache stores use to keep their SQLite copy: the request
 path only marks what changed and wakes the loop; the loop waits a moment for more changes, then
-runs the store's ``flush`` (one transaction), and retries later when the database refuses."""
+runs the store's ``flush`` (one transaction, on the store's writer connection), and retries later
+when the database refuses."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import contextlib
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiosqlite
@@ -16,6 +18,9 @@ import aiosqlite
 from sluice.errors import StoreUnavailableError
 
 log = logging.getLogger("sluice.cache")
+
+Connect = Callable[[], AbstractAsyncContextManager[aiosqlite.Connection]]
+"""The store's writer connection (``SqliteStore.writer``), to one caller at a time."""
 
 RETRY_S = 5.0
 """How long after a failed write the next attempt waits."""

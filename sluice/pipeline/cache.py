@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import msgspec
 
@@ -33,9 +33,6 @@ from sluice.routing.router import Router
 from sluice.settings import CacheSettings, Settings
 from sluice.store.records import CachePolicy
 from sluice.types import ChatRequest, ChatResponse, EmbeddingRequest, Message, encoder
-
-if TYPE_CHECKING:
-    from sluice.store.redis import BoundedRedis  # redis-py costs ~110 ms of import: only when distributed
 
 log = logging.getLogger("sluice.cache")
 
@@ -224,12 +221,12 @@ class CacheStage:
         return {"exact": exact, "semantic": semantic}
 
     async def close(self) -> None:
-        """Wait for the writes under way, then close the stores."""
+        """Wait for the writes under way and the embeddings asked for; the stores are closed
+        after this by the backend that built them."""
         if self._writes:
             await asyncio.wait(self._writes, timeout=10)
         if self._semantic is not None:
             await self._semantic.close()
-        await self._exact.close()
 
     def _serve(self, ctx: RequestContext, entry: Entry, status: str, similarity: float | None) -> ChatResponse:
         stats = self.stats.of(entry.tenant_id)
@@ -304,28 +301,22 @@ def _option(option: Any, ttl_s: int, threshold: float) -> tuple[int, float]:
     )
 
 
-def build_cache(settings: Settings, router: Router, redis: BoundedRedis | None) -> CacheStage | None:
-    """The cache stage for ``settings.cache`` (None when caching is off): the exact cache in
-    process with SQLite, or on Redis; the semantic layer when an embedding model is available."""
+def build_cache(
+    settings: Settings, router: Router, exact: Callable[[], ExactCache], index: Callable[[int], SemanticIndex]
+) -> CacheStage | None:
+    """The cache stage for ``settings.cache`` (None when caching is off), on the backend's stores
+    (``exact``, and ``index`` for the embedding's dimensions); the semantic layer when an
+    embedding model is available."""
     c = settings.cache
     if not c.enabled:
         return None
-    state = settings.state
-    exact: ExactCache
-    if state.backend == "distributed":
-        from sluice.cache.exact_redis import RedisExactCache
-
-        assert redis is not None
-        exact = RedisExactCache(redis)
-    else:
-        from sluice.cache.exact_local import LocalExactCache
-
-        exact = LocalExactCache(state.sqlite_path)
-    semantic, off = _semantic_layer(settings, router)
-    return CacheStage(c, exact, semantic, CacheStats(), semantic_off=off)
+    semantic, off = _semantic_layer(settings, router, index)
+    return CacheStage(c, exact(), semantic, CacheStats(), semantic_off=off)
 
 
-def _semantic_layer(settings: Settings, router: Router) -> tuple[SemanticLayer | None, str]:
+def _semantic_layer(
+    settings: Settings, router: Router, build_index: Callable[[int], SemanticIndex]
+) -> tuple[SemanticLayer | None, str]:
     s = settings.cache.semantic
     embed_batch: EmbedBatch
     if s.embedding == "local":
@@ -364,17 +355,7 @@ def _semantic_layer(settings: Settings, router: Router) -> tuple[SemanticLayer |
             return [unit(d.embedding) for d in sorted(response.data, key=lambda d: d.index) if isinstance(d.embedding, list)]
 
         embed_batch, dimensions = embed_remote, s.dimensions
-    index: SemanticIndex
-    state = settings.state
-    if state.backend == "distributed":
-        from sluice.cache.semantic_pg import PgSemanticIndex
-
-        assert state.postgres_dsn is not None
-        index = PgSemanticIndex(state.postgres_dsn.get_secret_value(), dimensions, state.redis_timeout_s * 4)
-    else:
-        from sluice.cache.semantic_local import LocalSemanticIndex
-
-        index = LocalSemanticIndex(state.sqlite_path, dimensions)
+    index = build_index(dimensions)
 
     async def judge(alias: str, cached: str, asked: str) -> bool:
         request = ChatRequest(

@@ -19,6 +19,7 @@ from sluice.cache.exact_redis import RedisExactCache, cache_key
 from sluice.errors import StoreUnavailableError
 from sluice.store.redis import BoundedRedis
 from sluice.store.sqlite.store import SqliteStore
+from tests.cache.conftest import WriterOf
 from tests.fixtures.procs import free_port
 
 
@@ -64,10 +65,12 @@ async def sqlite_path(tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["local", "redis"])
-async def cache(request: pytest.FixtureRequest, sqlite_path: str, clock: Clock) -> AsyncIterator[ExactCache]:
+async def cache(
+    request: pytest.FixtureRequest, sqlite_path: str, clock: Clock, sqlite_writer: WriterOf
+) -> AsyncIterator[ExactCache]:
     """Each test of the shared suite runs on both stores."""
     if request.param == "local":
-        local = LocalExactCache(sqlite_path, clock=clock)
+        local = LocalExactCache(sqlite_writer(sqlite_path), clock=clock)
         await local.start()
         yield local
         await local.close()
@@ -190,9 +193,11 @@ def rows(path: str) -> list[tuple[str, str]]:
         return sorted(db.execute("SELECT tenant_id, exact_key FROM cache_exact"))
 
 
-async def test_local_entries_survive_a_restart_in_their_order(sqlite_path: str, clock: Clock) -> None:
+async def test_local_entries_survive_a_restart_in_their_order(
+    sqlite_path: str, clock: Clock, sqlite_writer: WriterOf
+) -> None:
     t = clock.now
-    first = LocalExactCache(sqlite_path, clock=clock, flush_every_s=3600)
+    first = LocalExactCache(sqlite_writer(sqlite_path), clock=clock, flush_every_s=3600)
     await first.start()
     for i in (1, 2, 3):
         await first.put(entry(f"k{i}", t + i), 3)
@@ -206,7 +211,7 @@ async def test_local_entries_survive_a_restart_in_their_order(sqlite_path: str, 
     assert rows(sqlite_path) == [("acme", "k2"), ("acme", "k5"), ("beta", "short")]
 
     clock.now = t + 10
-    second = LocalExactCache(sqlite_path, clock=clock)
+    second = LocalExactCache(sqlite_writer(sqlite_path), clock=clock)
     await second.start()
     try:
         assert rows(sqlite_path) == [("acme", "k2"), ("acme", "k5")]  # expired rows go at start
@@ -219,8 +224,10 @@ async def test_local_entries_survive_a_restart_in_their_order(sqlite_path: str, 
     assert rows(sqlite_path) == [("acme", "k2"), ("acme", "k6")]
 
 
-async def test_local_writes_wait_for_the_writer_and_close_flushes_them(sqlite_path: str, clock: Clock) -> None:
-    cache = LocalExactCache(sqlite_path, clock=clock, flush_every_s=3600)
+async def test_local_writes_wait_for_the_writer_and_close_flushes_them(
+    sqlite_path: str, clock: Clock, sqlite_writer: WriterOf
+) -> None:
+    cache = LocalExactCache(sqlite_writer(sqlite_path), clock=clock, flush_every_s=3600)
     await cache.start()
     await cache.put(entry("k1", clock.now), 10)
     await cache.put(entry("k2", clock.now), 10)
@@ -231,8 +238,10 @@ async def test_local_writes_wait_for_the_writer_and_close_flushes_them(sqlite_pa
     assert rows(sqlite_path) == [("acme", "k1"), ("acme", "k2")]
 
 
-async def test_local_writer_writes_in_the_background(sqlite_path: str, clock: Clock) -> None:
-    cache = LocalExactCache(sqlite_path, clock=clock, flush_every_s=0.01)
+async def test_local_writer_writes_in_the_background(
+    sqlite_path: str, clock: Clock, sqlite_writer: WriterOf
+) -> None:
+    cache = LocalExactCache(sqlite_writer(sqlite_path), clock=clock, flush_every_s=0.01)
     await cache.start()
     try:
         await cache.put(entry("k1", clock.now), 10)
@@ -244,8 +253,10 @@ async def test_local_writer_writes_in_the_background(sqlite_path: str, clock: Cl
         await cache.close()
 
 
-async def test_local_start_without_the_schema_is_store_unavailable(tmp_path: Path, clock: Clock) -> None:
-    cache = LocalExactCache(str(tmp_path / "empty.db"), clock=clock)
+async def test_local_start_without_the_schema_is_store_unavailable(
+    tmp_path: Path, clock: Clock, sqlite_writer: WriterOf
+) -> None:
+    cache = LocalExactCache(sqlite_writer(str(tmp_path / "empty.db")), clock=clock)
     with pytest.raises(StoreUnavailableError):
         await cache.start()
 

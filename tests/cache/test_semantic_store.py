@@ -19,7 +19,9 @@ from sluice.cache.entries import Entry, SemanticIndex
 from sluice.cache.semantic_local import LocalSemanticIndex
 from sluice.cache.semantic_pg import PgSemanticIndex
 from sluice.errors import StoreUnavailableError
+from sluice.store.postgres.store import PostgresStore
 from sluice.store.sqlite.store import SqliteStore
+from tests.cache.conftest import PoolOf, WriterOf
 from tests.fixtures.procs import free_port
 
 P1, P2 = "1" * 64, "2" * 64
@@ -88,7 +90,10 @@ Factory = Callable[[int], Awaitable[SemanticIndex]]
 
 
 @pytest.fixture(params=["local", "pg"])
-async def new_index(request: pytest.FixtureRequest, sqlite_path: str, clock: Clock) -> AsyncIterator[Factory]:
+async def new_index(
+    request: pytest.FixtureRequest, sqlite_path: str, clock: Clock, sqlite_writer: WriterOf,
+    postgres_pool: Callable[..., Awaitable[PoolOf]],
+) -> AsyncIterator[Factory]:
     """Factory: a started index of each store, on one database per test; all closed after it."""
     opened: list[SemanticIndex] = []
     dsn = request.getfixturevalue("postgres_clean") if request.param == "pg" else ""
@@ -96,9 +101,9 @@ async def new_index(request: pytest.FixtureRequest, sqlite_path: str, clock: Clo
     async def make(dimensions: int = 3) -> SemanticIndex:
         index: SemanticIndex
         if request.param == "local":
-            index = LocalSemanticIndex(sqlite_path, dimensions, clock=clock)
+            index = LocalSemanticIndex(sqlite_writer(sqlite_path), dimensions, clock=clock)
         else:
-            index = PgSemanticIndex(dsn, dimensions, timeout_s=5.0, clock=clock)
+            index = PgSemanticIndex(await postgres_pool(dsn), dimensions, timeout_s=5.0, clock=clock)
         opened.append(index)
         await index.start()
         return index
@@ -288,9 +293,9 @@ def uses_hnsw(index: LocalSemanticIndex, partition: str = P1) -> bool:
 
 
 async def test_local_writes_wait_for_the_writer_and_close_flushes_them(
-    sqlite_path: str, clock: Clock
+    sqlite_path: str, clock: Clock, sqlite_writer: WriterOf
 ) -> None:
-    index = LocalSemanticIndex(sqlite_path, 3, clock=clock, flush_every_s=3600)
+    index = LocalSemanticIndex(sqlite_writer(sqlite_path), 3, clock=clock, flush_every_s=3600)
     await index.start()
     await index.add(entry("k1", clock.now), unit(1, 0, 0), 10)
     await index.add(entry("k2", clock.now), unit(0, 1, 0), 10)
@@ -306,8 +311,10 @@ async def test_local_writes_wait_for_the_writer_and_close_flushes_them(
     assert np.frombuffer(blob, "<f4").tolist() == [1.0, 0.0, 0.0]
 
 
-async def test_local_writer_writes_in_the_background(sqlite_path: str, clock: Clock) -> None:
-    index = LocalSemanticIndex(sqlite_path, 3, clock=clock, flush_every_s=0.01)
+async def test_local_writer_writes_in_the_background(
+    sqlite_path: str, clock: Clock, sqlite_writer: WriterOf
+) -> None:
+    index = LocalSemanticIndex(sqlite_writer(sqlite_path), 3, clock=clock, flush_every_s=0.01)
     await index.start()
     try:
         await index.add(entry("k1", clock.now), unit(1, 0, 0), 10)
@@ -319,21 +326,21 @@ async def test_local_writer_writes_in_the_background(sqlite_path: str, clock: Cl
 
 
 async def test_local_start_drops_expired_rows_and_rows_of_another_dimension(
-    sqlite_path: str, clock: Clock
+    sqlite_path: str, clock: Clock, sqlite_writer: WriterOf
 ) -> None:
     t = clock.now
-    first = LocalSemanticIndex(sqlite_path, 3, clock=clock)
+    first = LocalSemanticIndex(sqlite_writer(sqlite_path), 3, clock=clock)
     await first.start()
     await first.add(entry("short", t, ttl_s=5), unit(1, 0, 0), 10)
     await first.add(entry("long", t), unit(1, 0, 0), 10)
     await first.close()
     clock.now = t + 10
-    second = LocalSemanticIndex(sqlite_path, 3, clock=clock)
+    second = LocalSemanticIndex(sqlite_writer(sqlite_path), 3, clock=clock)
     await second.start()
     assert rows(sqlite_path) == [("acme", "long")]
     await second.close()
 
-    other = LocalSemanticIndex(sqlite_path, 4, clock=clock)  # the embedding model changed
+    other = LocalSemanticIndex(sqlite_writer(sqlite_path), 4, clock=clock)  # the embedding model changed
     await other.start()
     assert await found(other, unit(1, 0, 0, 0), t + 10) == []
     await other.add(entry("new", t + 10), unit(1, 0, 0, 0), 10)
@@ -342,14 +349,18 @@ async def test_local_start_drops_expired_rows_and_rows_of_another_dimension(
     assert rows(sqlite_path) == [("acme", "new")]
 
 
-async def test_local_start_without_the_schema_is_store_unavailable(tmp_path: Path, clock: Clock) -> None:
-    index = LocalSemanticIndex(str(tmp_path / "empty.db"), 3, clock=clock)
+async def test_local_start_without_the_schema_is_store_unavailable(
+    tmp_path: Path, clock: Clock, sqlite_writer: WriterOf
+) -> None:
+    index = LocalSemanticIndex(sqlite_writer(str(tmp_path / "empty.db")), 3, clock=clock)
     with pytest.raises(StoreUnavailableError):
         await index.start()
     await index.close()
 
 
-async def test_local_large_groups_are_searched_through_hnsw(sqlite_path: str, clock: Clock) -> None:
+async def test_local_large_groups_are_searched_through_hnsw(
+    sqlite_path: str, clock: Clock, sqlite_writer: WriterOf
+) -> None:
     t = clock.now
     vectors = random_units(300, 16)
     live: dict[str, np.ndarray] = {}
@@ -363,7 +374,7 @@ async def test_local_large_groups_are_searched_through_hnsw(sqlite_path: str, cl
         await index.add(entry(f"k{i}", t + i), vector.tolist(), max_entries)
         live[f"k{i}"] = vector
 
-    index = LocalSemanticIndex(sqlite_path, 16, clock=clock, hnsw_above=100)
+    index = LocalSemanticIndex(sqlite_writer(sqlite_path), 16, clock=clock, hnsw_above=100)
     await index.start()
     for i in range(200):
         await add(index, i, vectors[i])
@@ -393,7 +404,7 @@ async def test_local_large_groups_are_searched_through_hnsw(sqlite_path: str, cl
     assert await found(index, vectors[30].tolist(), t, 5) == exact_top(vectors[30])
     await index.close()
 
-    again = LocalSemanticIndex(sqlite_path, 16, clock=clock, hnsw_above=100)
+    again = LocalSemanticIndex(sqlite_writer(sqlite_path), 16, clock=clock, hnsw_above=100)
     await again.start()
     try:
         assert await found(again, vectors[30].tolist(), t, 5) == exact_top(vectors[30])
@@ -423,10 +434,11 @@ def silent_port() -> Iterator[int]:
 
 @pytest.mark.parametrize("port", ["closed", "silent"])
 async def test_pg_unreachable_is_store_unavailable_within_the_timeout(
-    port: str, request: pytest.FixtureRequest, clock: Clock
+    port: str, request: pytest.FixtureRequest, clock: Clock, postgres_pool: Callable[..., Awaitable[PoolOf]]
 ) -> None:
     number = free_port() if port == "closed" else request.getfixturevalue("silent_port")
-    index = PgSemanticIndex(f"postgresql://postgres@127.0.0.1:{number}/sluice", 3, timeout_s=0.5, clock=clock)
+    dsn = f"postgresql://postgres@127.0.0.1:{number}/sluice"
+    index = PgSemanticIndex(await postgres_pool(dsn, timeout_s=0.5, migrate=False), 3, timeout_s=0.5, clock=clock)
     calls: list[Callable[[], Awaitable[object]]] = [
         index.start,
         lambda: index.search("acme", "gpt-4o-mini", P1, QUERY, clock.now, 3),
@@ -446,9 +458,11 @@ async def test_pg_unreachable_is_store_unavailable_within_the_timeout(
 async def test_pg_schema_is_made_once_by_replicas_starting_together(
     postgres_clean: str, clock: Clock
 ) -> None:
-    replicas = [PgSemanticIndex(postgres_clean, 3, timeout_s=5.0, clock=clock) for _ in range(3)]
-    small = PgSemanticIndex(postgres_clean, 8, timeout_s=5.0, clock=clock)
+    stores = [PostgresStore(postgres_clean) for _ in range(4)]
+    replicas = [PgSemanticIndex(s.pool, 3, timeout_s=5.0, clock=clock) for s in stores[:3]]
+    small = PgSemanticIndex(stores[3].pool, 8, timeout_s=5.0, clock=clock)
     try:
+        await asyncio.gather(*(s.migrate() for s in stores))
         await asyncio.gather(*(r.start() for r in replicas), small.start())
         await replicas[0].add(entry("k1", clock.now), QUERY, 10)
         await small.add(entry("k2", clock.now), unit(*range(1, 9)), 10)
@@ -457,6 +471,8 @@ async def test_pg_schema_is_made_once_by_replicas_starting_together(
     finally:
         for r in (*replicas, small):
             await r.close()
+        for s in stores:
+            await s.close()
     conn = await asyncpg.connect(postgres_clean)
     try:
         indexes = await conn.fetch(
@@ -473,7 +489,7 @@ async def test_pg_schema_is_made_once_by_replicas_starting_together(
 
 
 async def test_pg_a_filter_rejecting_the_nearest_neighbours_does_not_starve_the_search(
-    postgres_clean: str, clock: Clock
+    postgres_clean: str, clock: Clock, postgres_pool: Callable[..., Awaitable[PoolOf]]
 ) -> None:
     """The planner pushed onto the HNSW index (no sequential scans, no partition btree): a plain
     index scan stops at its ``ef_search`` nearest, all of another partition; the store's
@@ -484,7 +500,7 @@ async def test_pg_a_filter_rejecting_the_nearest_neighbours_does_not_starve_the_
     near = east + 0.05 * rng.standard_normal((300, 8)).astype(np.float32)
     far = west + 0.05 * rng.standard_normal((10, 8)).astype(np.float32)
     planner = "enable_seqscan=off&enable_bitmapscan=off&enable_sort=off"
-    index = PgSemanticIndex(f"{postgres_clean}?{planner}", 8, timeout_s=5.0, clock=clock)
+    index = PgSemanticIndex(await postgres_pool(f"{postgres_clean}?{planner}"), 8, timeout_s=5.0, clock=clock)
     await index.start()
     try:
         for i, v in enumerate([*near, *far]):

@@ -23,9 +23,10 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from sluice.app import build_counters, build_providers
+from sluice.app import build_providers
 from sluice.auth.keys import KeyRing
 from sluice.auth.resolver import KeyResolver
+from sluice.backend import build_backend
 from sluice.errors import AuthenticationError
 from sluice.obs.tracing import TRACE_HEADERS, build_tracing
 from sluice.pipeline.admission import AdmissionStage
@@ -39,7 +40,6 @@ from sluice.pipeline.validate import ValidateStage
 from sluice.routing.router import Router
 from sluice.routing.table import build_routes
 from sluice.settings import Settings
-from sluice.store.factory import build_store
 from sluice.types import ChatRequest
 from tests.fixtures.aioserver import local_server
 from tests.fixtures.procs import REPO, Proc
@@ -130,22 +130,22 @@ async def pipeline(s: Settings, exporter: InMemorySpanExporter | None) -> AsyncI
     providers = build_providers(s)
     routes = build_routes(s, providers)
     router = Router(routes, tracing=tracing)
-    store = build_store(s.state)
+    backend = build_backend(s.state)
+    store = backend.store
     await store.migrate()
-    counters = build_counters(s)
-    cache = build_cache(s, router, None)
+    cache = build_cache(s, router, backend.exact_cache, backend.semantic_index)
     if cache is not None:
         await cache.start()
-    budget = BudgetStage(counters.budgets, deployment_prices(s, routes), router, default_max_tokens=64, fail_open=False)
+    budget = BudgetStage(backend.budgets, deployment_prices(s, routes), router, default_max_tokens=64, fail_open=False)
     stages = [ValidateStage(), AuthenticateStage(KeyResolver(KeyRing(s.auth.keys), store, 60), None), ResolveStage(router)]
     try:
-        yield Pipeline(stages, router, AdmissionStage(counters.limits, fail_open=False), budget, cache=cache, tracing=tracing)
+        yield Pipeline(stages, router, AdmissionStage(backend.limits, fail_open=False), budget, cache=cache, tracing=tracing)
     finally:
         if cache is not None:
             await cache.close()
         for p in providers.values():
             await p.close()
-        await store.close()
+        await backend.close()
         if tracing is not None:
             await tracing.close()
 

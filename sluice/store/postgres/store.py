@@ -15,7 +15,7 @@ import msgspec
 from sluice.errors import ConflictError, StoreUnavailableError
 from sluice.obs.record import RequestRecord
 from sluice.store import request_rows
-from sluice.store.migrations import pending
+from sluice.store.migrations import pending, required_extension
 from sluice.store.records import (
     POLICY_COLUMNS,
     AdminCredential,
@@ -71,6 +71,23 @@ async def _set_json_codecs(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(type_name, schema="pg_catalog", encoder=_encode_json, decoder=msgspec.json.decode)
 
 
+async def _apply(conn: asyncpg.Connection, sql: str) -> bool:
+    """Run one migration; False for one that needs an extension (``required_extension``) this
+    database lacks or this role may not create: the rest of the gateway works without it."""
+    extension = required_extension(sql)
+    if extension is None:
+        await conn.execute(sql)
+        return True
+    if not await conn.fetchval("SELECT EXISTS (SELECT FROM pg_available_extensions WHERE name = $1)", extension):
+        return False
+    try:
+        async with conn.transaction():  # a savepoint: a refusal undoes this migration alone
+            await conn.execute(sql)
+    except asyncpg.InsufficientPrivilegeError:
+        return False
+    return True
+
+
 class PostgresStore:
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10, timeout_s: float = 5.0) -> None:
         self._dsn = dsn
@@ -80,7 +97,9 @@ class PostgresStore:
         self._pool: asyncpg.Pool | None = None
         self._pool_lock = asyncio.Lock()
 
-    async def _get_pool(self) -> asyncpg.Pool:
+    async def pool(self) -> asyncpg.Pool:
+        """The pool, made on first use; shared with the semantic cache's index. Driver errors are
+        the caller's to translate."""
         async with self._pool_lock:  # one pool even when the first calls arrive together
             if self._pool is None:
                 self._pool = await asyncpg.create_pool(
@@ -97,7 +116,7 @@ class PostgresStore:
     async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection. Driver errors are translated here, once: by type, never by message."""
         try:
-            pool = await self._get_pool()
+            pool = await self.pool()
             async with pool.acquire(timeout=self._timeout_s) as conn:
                 yield conn
         except asyncpg.IntegrityConstraintViolationError as e:
@@ -129,7 +148,8 @@ class PostgresStore:
             await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
             applied = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
             for name, sql in pending("postgres", applied):
-                await conn.execute(sql)
+                if not await _apply(conn, sql):
+                    continue  # not recorded: tried again at the next start
                 await conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)", name, int(time.time()))
                 names.append(name)
         return names

@@ -1,6 +1,7 @@
 """SqliteStore: the Store protocol on one aiosqlite connection (SQLite runs in its own thread,
 so the event loop never blocks; WAL lets readers in other processes work alongside), and a
-second one that only appends to the request log."""
+second one, the writer, shared by the background writers (the request log, the response
+cache's copies), one transaction at a time."""
 
 from __future__ import annotations
 
@@ -114,10 +115,10 @@ class SqliteStore:
     def __init__(self, path: str) -> None:
         self._path = path
         self._conn: aiosqlite.Connection | None = None
-        # The request log's transactions run on their own connection: on the shared one, another
-        # caller's statement could land inside them. One transaction at a time on it.
-        self._log_conn: aiosqlite.Connection | None = None
-        self._log_lock = asyncio.Lock()
+        # The background writers' transactions run on their own connection: on the shared one,
+        # another caller's statement could land inside them. One transaction at a time on it.
+        self._writer_conn: aiosqlite.Connection | None = None
+        self._writer_lock = asyncio.Lock()
 
     async def _open(self) -> aiosqlite.Connection:
         try:
@@ -187,10 +188,28 @@ class SqliteStore:
         await self._all("SELECT 1")
 
     async def close(self) -> None:
-        for conn in (self._conn, self._log_conn):
+        """After the stores sharing the writer have closed (they flush through it)."""
+        for conn in (self._conn, self._writer_conn):
             if conn is not None:
                 await conn.close()
-        self._conn = self._log_conn = None
+        self._conn = self._writer_conn = None
+
+    @contextlib.asynccontextmanager
+    async def writer(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The writer connection, to this caller alone until the block ends: one background
+        writer's transaction at a time in this process (other processes wait on the file's lock).
+        Opening it may raise ``StoreUnavailableError``; driver errors inside the block are the
+        caller's to translate."""
+        async with self._writer_lock:
+            if self._writer_conn is None:
+                conn = await self._open()
+                try:  # a crash may lose the last batch, never the file
+                    await conn.execute("PRAGMA synchronous=NORMAL")
+                except sqlite3.Error as e:
+                    await conn.close()
+                    raise StoreUnavailableError(f"cannot open the SQLite store at {self._path}: {e}") from e
+                self._writer_conn = conn
+            yield self._writer_conn
 
     # --- tenants -----------------------------------------------------------------------------
 
@@ -401,10 +420,7 @@ class SqliteStore:
         deadlocks. Not ``executemany``: it lets go of the GIL and takes it back for every row,
         which, against a busy event loop on the other thread, cost the gateway more than the rows."""
         rows = request_rows.rows(records)
-        async with self._log_lock, self._errors():
-            if self._log_conn is None:
-                self._log_conn = await self._open()
-            db = self._log_conn
+        async with self.writer() as db, self._errors():
             await db.execute("BEGIN IMMEDIATE")
             try:
                 k = 0

@@ -1,0 +1,142 @@
+"""The one map from ``state.backend`` to what it builds: the store, the rate-limit counters, the
+budget ledger, the response cache's exact and semantic stores and the invalidation channel.
+Nothing else decides embedded vs distributed. Each backend closes what it built in reverse order,
+so the caches flush through the store's connections before the store closes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from sluice.auth.invalidation import AuthCaches, Invalidation, LocalInvalidation
+from sluice.budgets.ledger import Ledger, MemoryLedger
+from sluice.cache.entries import ExactCache, SemanticIndex
+from sluice.limits.counters import CounterStore
+from sluice.limits.memory import MemoryCounterStore
+from sluice.settings import StateSettings
+from sluice.store.protocols import Store
+
+if TYPE_CHECKING:  # each backend's drivers are imported only when it is built (redis-py: ~14 MiB)
+    from sluice.store.postgres.store import PostgresStore
+    from sluice.store.redis import BoundedRedis
+    from sluice.store.sqlite.store import SqliteStore
+
+
+class _Closable(Protocol):
+    async def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closable)
+
+
+class Backend(Protocol):
+    store: Store
+    limits: CounterStore
+    budgets: Ledger
+    commits_together: bool
+    """Admission and the budget commit in one round trip (their counters share one Redis client)."""
+    redis_ping_ms: Callable[[], Awaitable[float]] | None
+    """Readiness's Redis check; None without Redis."""
+
+    def invalidation(self, caches: AuthCaches) -> Invalidation: ...
+
+    def exact_cache(self) -> ExactCache: ...
+
+    def semantic_index(self, dimensions: int) -> SemanticIndex: ...
+
+    async def close(self) -> None: ...
+
+
+class _Owner:
+    """Closes what it was given, last given first, each even when an earlier one failed."""
+
+    def __init__(self) -> None:
+        self._closing = contextlib.AsyncExitStack()
+
+    def _own(self, part: C) -> C:
+        self._closing.push_async_callback(part.close)
+        return part
+
+    async def close(self) -> None:
+        await self._closing.aclose()
+
+
+class EmbeddedBackend(_Owner):
+    """One process: SQLite for the store and the caches' copies for restarts (written through the
+    store's one writer connection), counters, ledger and caches in memory, invalidation in place."""
+
+    commits_together = False
+    redis_ping_ms = None
+
+    def __init__(self, state: StateSettings) -> None:
+        super().__init__()
+        from sluice.store.sqlite.store import SqliteStore
+
+        self._sqlite: SqliteStore = self._own(SqliteStore(state.sqlite_path))
+        self.store: Store = self._sqlite
+        self.limits: CounterStore = MemoryCounterStore()
+        self.budgets: Ledger = MemoryLedger()
+
+    def invalidation(self, caches: AuthCaches) -> Invalidation:
+        return self._own(LocalInvalidation(caches))
+
+    def exact_cache(self) -> ExactCache:
+        from sluice.cache.exact_local import LocalExactCache
+
+        return self._own(LocalExactCache(self._sqlite.writer))
+
+    def semantic_index(self, dimensions: int) -> SemanticIndex:
+        from sluice.cache.semantic_local import LocalSemanticIndex
+
+        return self._own(LocalSemanticIndex(self._sqlite.writer, dimensions))
+
+
+class DistributedBackend(_Owner):
+    """Replicas sharing state: PostgreSQL for the store and the semantic cache (one asyncpg pool),
+    Redis for counters, ledger and the exact cache (one pipelining client) and for invalidation."""
+
+    commits_together = True
+
+    def __init__(self, state: StateSettings) -> None:
+        super().__init__()
+        from sluice.budgets.redis import RedisLedger
+        from sluice.limits.redis import RedisCounterStore
+        from sluice.store.postgres.store import PostgresStore
+        from sluice.store.redis import BoundedRedis
+
+        assert state.redis_url is not None and state.postgres_dsn is not None  # checked by Settings
+        self._state = state
+        self._redis: BoundedRedis = self._own(BoundedRedis(state.redis_url.get_secret_value(), state.redis_timeout_s))
+        self._postgres: PostgresStore = self._own(PostgresStore(state.postgres_dsn.get_secret_value()))
+        self.store: Store = self._postgres
+        self.limits: CounterStore = RedisCounterStore(self._redis)
+        self.budgets: Ledger = RedisLedger(self._redis)
+        self.redis_ping_ms: Callable[[], Awaitable[float]] | None = self._redis.ping_ms
+
+    def invalidation(self, caches: AuthCaches) -> Invalidation:
+        from sluice.auth.redis import RedisInvalidation
+
+        assert self._state.redis_url is not None
+        url = self._state.redis_url.get_secret_value()
+        return self._own(RedisInvalidation(url, self._state.redis_timeout_s, caches))
+
+    def exact_cache(self) -> ExactCache:
+        from sluice.cache.exact_redis import RedisExactCache
+
+        return self._own(RedisExactCache(self._redis))
+
+    def semantic_index(self, dimensions: int) -> SemanticIndex:
+        from sluice.cache.semantic_pg import PgSemanticIndex
+
+        return self._own(PgSemanticIndex(self._postgres.pool, dimensions, self._state.redis_timeout_s * 4))
+
+
+BACKENDS: dict[str, Callable[[StateSettings], Backend]] = {
+    "embedded": EmbeddedBackend,
+    "distributed": DistributedBackend,
+}
+
+
+def build_backend(state: StateSettings) -> Backend:
+    return BACKENDS[state.backend](state)
