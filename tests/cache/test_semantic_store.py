@@ -522,3 +522,38 @@ async def test_pg_a_filter_rejecting_the_nearest_neighbours_does_not_starve_the_
         assert len(await found(index, east.tolist(), t, 5, partition=P2)) == 5
     finally:
         await index.close()
+
+
+async def test_pg_without_the_right_to_create_pgvector_the_gateway_migrates_and_the_index_says_why(
+    postgres_clean: str, clock: Clock
+) -> None:
+    """A role that may not create the extension: the optional migration is skipped, unrecorded, the
+    rest of the store works, and the index refuses to start saying what to do; once a superuser
+    created the extension, the next start applies the migration and the index works."""
+    admin = await asyncpg.connect(postgres_clean)
+    try:
+        await admin.execute(
+            "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'sluice_app') THEN"
+            " CREATE ROLE sluice_app LOGIN; END IF; END $$"
+        )
+        await admin.execute("GRANT USAGE, CREATE ON SCHEMA public TO sluice_app")
+        app_dsn = postgres_clean.replace("postgres@", "sluice_app@", 1)
+        store = PostgresStore(app_dsn)
+        index = PgSemanticIndex(store.pool, 3, timeout_s=5.0, clock=clock)
+        try:
+            applied = await store.migrate()
+            assert "0009_cache_semantic.sql" not in applied and "0008_guardrail_policy.sql" in applied
+            assert await store.list_tenants() == []
+            with pytest.raises(StoreUnavailableError, match="have a superuser run `CREATE EXTENSION vector`"):
+                await index.start()
+
+            await admin.execute("CREATE EXTENSION vector")
+            assert await store.migrate() == ["0009_cache_semantic.sql"]
+            await index.start()
+            await index.add(entry("k1", clock.now), QUERY, 10)
+            assert await found(index, QUERY, clock.now) == ["k1"]
+        finally:
+            await index.close()
+            await store.close()
+    finally:
+        await admin.close()
