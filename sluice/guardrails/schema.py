@@ -56,6 +56,9 @@ class SchemaError(NamedTuple):
         return f"{self.path}: {self.message}"
 
 
+_TOO_DEEP = SchemaError("$", f"nested more than {MAX_ANSWER_DEPTH} levels deep")
+
+
 class AnswerSchema:
     """One compiled schema: what is wrong with an answer to it."""
 
@@ -72,13 +75,17 @@ class AnswerSchema:
         except msgspec.DecodeError as e:
             return [SchemaError("$", f"not valid JSON ({e})")]
         except RecursionError:
-            return [SchemaError("$", f"nested more than {MAX_ANSWER_DEPTH} levels deep")]
-        return self.validate(value)
+            return [_TOO_DEEP]
+        # Fewer brackets than the limit cannot nest past it: most answers skip the walk.
+        if text.count("{") + text.count("[") > MAX_ANSWER_DEPTH and _deeper_than(value, MAX_ANSWER_DEPTH):
+            return [_TOO_DEEP]
+        return self._validate(value)
 
     def validate(self, value: Any) -> list[SchemaError]:
         """Every way ``value`` breaks the schema, in the validator's order (empty when it conforms)."""
-        if _deeper_than(value, MAX_ANSWER_DEPTH):
-            return [SchemaError("$", f"nested more than {MAX_ANSWER_DEPTH} levels deep")]
+        return [_TOO_DEEP] if _deeper_than(value, MAX_ANSWER_DEPTH) else self._validate(value)
+
+    def _validate(self, value: Any) -> list[SchemaError]:
         try:
             if self._validator.is_valid(value):  # the common case, and the fastest call
                 return []

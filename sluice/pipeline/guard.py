@@ -5,6 +5,10 @@ block; a block is a 400 ``content_policy_violation`` that costs nothing (the sta
 admission and budgets). What acted is noted on the context for the ``x-sluice-guardrails``
 header, the request log and the metrics.
 
+Under ``structured_output: validate | repair`` the request's ``json_schema`` is compiled here, once
+per distinct schema (``guardrails.schema.SchemaCache``), so a schema that cannot be used is a 400
+before any quota or upstream call; the answer is checked against it after the call.
+
 Redaction numbers placeholders across the whole request (the same email in two messages is the
 same ``[EMAIL_1]``); with ``reversible`` the originals are kept, only in memory, to put back into
 the answer.
