@@ -176,7 +176,8 @@ def repair_prompt(schema: dict[str, Any], bad_text: str, errors: Sequence[Schema
 
 
 def _invalid(why: str) -> InvalidRequestError:
-    return InvalidRequestError(f"'{PARAM}' cannot be used to check answers: {why}.", param=PARAM)
+    # Neutral words: on the Anthropic surface the schema is ``output_config.format.schema``.
+    return InvalidRequestError(f"The response schema cannot be used to check answers: {why}.", param=PARAM)
 
 
 def _pattern_chars(schema: Any) -> int:
