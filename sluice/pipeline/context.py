@@ -19,6 +19,7 @@ from sluice.types import ChatRequest, EmbeddingRequest, EmbeddingUsage, StreamOp
 
 if TYPE_CHECKING:
     from sluice.guardrails.rules import Rules
+    from sluice.guardrails.schema import AnswerSchema
     from sluice.pipeline.cache import CacheTicket
 
 
@@ -69,6 +70,8 @@ class RequestContext:
     """When a content rule stops a JSON answer: ``retry`` once, or the alias to ask instead."""
     structured_output: str = "off"
     """The caller's policy for answers to ``json_schema`` requests: off, validate or repair."""
+    answer_schema: AnswerSchema | None = None
+    """The request's ``json_schema``, compiled, when its JSON answer is to be checked against it."""
     output_rules: Rules | None = None
     """The caller's content rules, checked on the answer."""
     pii_found: bool = False

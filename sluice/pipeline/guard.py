@@ -5,6 +5,10 @@ block; a block is a 400 ``content_policy_violation`` that costs nothing (the sta
 admission and budgets). What acted is noted on the context for the ``x-sluice-guardrails``
 header, the request log and the metrics.
 
+Under ``structured_output: validate | repair`` the request's ``json_schema`` is compiled here, once
+per distinct schema (``guardrails.schema.SchemaCache``), so a schema that cannot be used is a 400
+before any quota or upstream call; the answer is checked against it after the call.
+
 Redaction numbers placeholders across the whole request (the same email in two messages is the
 same ``[EMAIL_1]``); with ``reversible`` the originals are kept, only in memory, to put back into
 the answer.
@@ -28,7 +32,7 @@ from sluice.guardrails.stream import DeltaFilter, HoldBack, Redactor, Restorer, 
 from sluice.pipeline.context import RequestContext
 from sluice.routing.router import Router
 from sluice.store.records import GuardrailPolicy
-from sluice.types import ChatRequest, ChatResponse, ChunkBatch, ContentPart, Message, Usage
+from sluice.types import ChatRequest, ChatResponse, ChunkBatch, ContentPart, EmbeddingRequest, Message, Usage
 
 SEPARATOR = "\n\x00\n"
 """Between texts redacted together: no detector matches across a NUL."""
@@ -73,8 +77,10 @@ class InputGuardStage:
         scan: Scan | None = detect_injection,
         plugins: Mapping[str, Plugin] | None = None,
         tenants: Mapping[str, GuardrailPolicy] | None = None,
+        schemas: schema.SchemaCache | None = None,
     ) -> None:
         self._default = default
+        self._schemas = schemas or schema.SchemaCache()
         self._tenants = tenants or {}
         self._scan = scan
         self._plugins = plugins or {}
@@ -84,6 +90,8 @@ class InputGuardStage:
         policy = self._policy(principal)
         ctx.output_pii = policy.output_pii == "redact"
         ctx.structured_output = policy.structured_output
+        if policy.structured_output != "off":
+            ctx.answer_schema = self._answer_schema(ctx.request)
         if policy.on_reject == "retry":
             ctx.on_reject = "retry"
         elif policy.on_reject == "fallback" and policy.reject_fallback:
@@ -106,6 +114,16 @@ class InputGuardStage:
             await self._run_plugins(ctx, policy, texts)
         if policy.pii != "off" or policy.secrets != "off":
             self._pii(ctx, policy, request, texts)
+
+    def _answer_schema(self, request: ChatRequest | EmbeddingRequest) -> schema.AnswerSchema | None:
+        """The ``json_schema`` a JSON answer is checked against, compiled (a 400 if it cannot be,
+        before the request costs anything); None when there is nothing to check."""
+        if not isinstance(request, ChatRequest) or request.stream or request.response_format is None:
+            return None
+        fmt = request.response_format.json_schema
+        if request.response_format.type != "json_schema" or fmt is None or fmt.schema is None:
+            return None
+        return self._schemas.compile(fmt.schema)
 
     def _policy(self, principal: Principal | None) -> GuardrailPolicy:
         """The tenant's own (admin API) or the static key's, else the config's for the tenant,
@@ -345,34 +363,26 @@ Ask = Callable[[ChatRequest], Awaitable[ChatResponse]]
 
 
 def wants_schema(ctx: RequestContext) -> bool:
-    request = ctx.request
-    return (
-        ctx.structured_output != "off"
-        and isinstance(request, ChatRequest)
-        and request.response_format is not None
-        and request.response_format.type == "json_schema"
-    )
+    return ctx.answer_schema is not None
 
 
 async def structured(ctx: RequestContext, response: ChatResponse, ask: Ask) -> ChatResponse:
     """The answer if it matches the request's ``json_schema``; with ``repair``, else the answer to
     one more request that shows the model its answer and what is wrong with it (both calls'
     usage counted); else ``StructuredOutputError`` listing the errors."""
-    request = ctx.request
-    assert isinstance(request, ChatRequest) and request.response_format is not None
+    request, checker = ctx.request, ctx.answer_schema
+    assert isinstance(request, ChatRequest) and checker is not None
     text = response.choices[0].message.content or "" if response.choices else ""
-    errors = schema.check_answer(request.response_format, text)
+    errors = checker.check(text)
     if not errors:
         return response
     action = "repair" if ctx.structured_output == "repair" else "block"
     ctx.note_guardrail("output", "json_schema", action)
     if action == "repair":
-        fmt = request.response_format.json_schema
-        assert fmt is not None and fmt.schema is not None
-        retry = msgspec.structs.replace(request, messages=[*request.messages, *schema.repair_prompt(fmt.schema, text, errors)])
+        retry = msgspec.structs.replace(request, messages=[*request.messages, *schema.repair_prompt(checker.schema, text, errors)])
         fixed = await ask(retry)
         text = fixed.choices[0].message.content or "" if fixed.choices else ""
-        errors = schema.check_answer(request.response_format, text)
+        errors = checker.check(text)
         response = msgspec.structs.replace(fixed, usage=_sum(response.usage, fixed.usage))
         if not errors:
             return response

@@ -8,7 +8,8 @@ import msgspec
 import pytest
 
 from sluice.auth.principal import Principal
-from sluice.errors import GuardrailError
+from sluice.errors import GuardrailError, InvalidRequestError
+from sluice.guardrails.schema import SchemaCache
 from sluice.pipeline.context import RequestContext
 from sluice.pipeline.guard import InputGuardStage, Verdict
 from sluice.store.records import GuardrailPolicy
@@ -100,3 +101,38 @@ async def test_injection_scores_each_text_with_its_source() -> None:
     below = ctx({"role": "user", "content": "hi"}, policy=GuardrailPolicy(injection="block", injection_threshold=0.5))
     await InputGuardStage(GuardrailPolicy(), scan)(below)  # 0.2 < 0.5: allowed
     assert below.guardrails is None
+
+
+def schema_ctx(mode: str, schema: dict[str, Any], *, stream: bool = False) -> RequestContext:
+    request = msgspec.convert(
+        {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": stream,
+         "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": schema}}},
+        ChatRequest,
+    )
+    c = RequestContext("r", "sk", request)
+    c.principal = Principal("k", guardrails=GuardrailPolicy(structured_output=mode))
+    return c
+
+
+async def test_the_answer_schema_is_compiled_once_when_structured_output_is_on() -> None:
+    schemas = SchemaCache()
+    stage = InputGuardStage(GuardrailPolicy(), schemas=schemas)
+    first, second = schema_ctx("validate", {"type": "object"}), schema_ctx("repair", {"type": "object"})
+    await stage(first)
+    await stage(second)
+    assert first.answer_schema is not None and second.answer_schema is first.answer_schema
+    assert first.answer_schema.check("[]")[0].message == "expected object, got array"
+
+
+@pytest.mark.parametrize(("mode", "stream"), [("off", False), ("validate", True)])
+async def test_no_schema_is_read_when_structured_output_is_off_or_the_answer_streams(mode: str, stream: bool) -> None:
+    c = schema_ctx(mode, {"type": "string", "pattern": "("}, stream=stream)
+    await InputGuardStage(GuardrailPolicy())(c)
+    assert c.answer_schema is None
+
+
+async def test_a_schema_that_cannot_be_compiled_is_a_400_naming_response_format() -> None:
+    c = schema_ctx("validate", {"type": "string", "pattern": "("})
+    with pytest.raises(InvalidRequestError) as e:
+        await InputGuardStage(GuardrailPolicy())(c)
+    assert e.value.param == "response_format.json_schema.schema" and "regex" in str(e.value)
