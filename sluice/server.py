@@ -195,6 +195,7 @@ def run(settings: Settings, *, config_path: str | None, host: str | None, port: 
         access_log=False,
         server_header=False,
         log_level=settings.logging.level,
+        log_config=None,  # uvicorn logs through the root handler setup_logging installed (JSON lines)
         timeout_graceful_shutdown=settings.server.graceful_shutdown_s,
     )
     if workers > 1:

@@ -17,7 +17,7 @@ from jwt.types import Options
 
 from sluice.auth.jwks import FileJwks, JwksSource, PublicKey, UrlJwks, fits
 from sluice.auth.principal import Principal, ScopedLimits, cache_policy_of, guardrail_policy_of
-from sluice.errors import AuthenticationError, ConflictError
+from sluice.errors import AuthenticationError
 from sluice.settings import ConfigError, JwtSettings
 from sluice.store.protocols import Store
 from sluice.store.records import Tenant, User
@@ -239,13 +239,9 @@ class JwtVerifier:
         if cached is not None:
             return cached
         user = await self._store.user_by_external_id(tenant_id, external_id)
-        if user is None:
+        if user is None:  # an upsert: requests (or replicas) seeing the user at once get one row
             new = User(f"usr_{secrets.token_hex(8)}", tenant_id, external_id, int(self._clock()))
-            try:
-                user = await self._store.create_user(new)
-            except ConflictError:  # another request (or replica) created it first
-                user = await self._store.user_by_external_id(tenant_id, external_id)
-                assert user is not None
+            user = await self._store.ensure_user(new)
         if len(self._users) >= _CACHE_MAX:
             self._users.clear()
         self._users[(tenant_id, external_id)] = user.id

@@ -1,5 +1,6 @@
-"""The one way the project opens Redis: every call bounded by the timeout, never retried, and
-failures translated to ``StoreUnavailableError`` where they enter.
+"""The one way the project opens Redis: every call bounded by the timeout, never sent twice,
+never sent on a connection Redis already closed, and failures translated to
+``StoreUnavailableError`` where they enter.
 
 Lua scripts go through ``BoundedRedis.eval``, which pipelines: every script call made in the
 same turn of the event loop (one request's rate-limit admission and budget reservation, issued
@@ -11,26 +12,84 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import select
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from redis.asyncio import Redis
+from redis.asyncio import Connection, Redis, SSLConnection, UnixDomainSocketConnection
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.maint_notifications import MaintNotificationsConfig
 
 from sluice.errors import StoreUnavailableError
 
 T = TypeVar("T")
 
 
+# Hang-up events of a socket: POLLRDHUP (Linux) is the peer's FIN; POLLHUP and POLLERR a reset.
+_HANG_UP = getattr(select, "POLLRDHUP", 0) | select.POLLHUP | select.POLLERR
+
+
+class _HangUpCheck(AbstractConnection):
+    """Mixed into redis-py's connection classes: before sending, ask the kernel whether Redis
+    hung up (a restart, CLIENT KILL, an idle timeout) and if so connect anew first. The pool
+    already replaces a connection whose close the event loop has read; this also covers one whose
+    FIN arrived since the loop last ran. So a command broken by a restart is sent once, on a new
+    connection; nothing is resent after a failure, since a script may have run (a reservation,
+    an admission) before the connection broke."""
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        if self.is_connected and _has_hung_up(self._writer):
+            await self.disconnect(nowait=True)
+        await super().send_packed_command(command, check_health)
+
+
+class _LiveTcpConnection(_HangUpCheck, Connection): ...
+
+
+class _LiveSslConnection(_HangUpCheck, SSLConnection): ...
+
+
+class _LiveUnixConnection(_HangUpCheck, UnixDomainSocketConnection): ...
+
+
+# The class redis-py picks for the URL's scheme (redis://, rediss://, unix://) -> ours.
+_LIVE: dict[type[AbstractConnection], type[AbstractConnection]] = {
+    Connection: _LiveTcpConnection,
+    SSLConnection: _LiveSslConnection,
+    UnixDomainSocketConnection: _LiveUnixConnection,
+}
+
+
+def _has_hung_up(writer: asyncio.StreamWriter | None) -> bool:
+    sock = None if writer is None else writer.get_extra_info("socket")
+    if sock is None:
+        return False
+    poller = select.poll()
+    poller.register(sock.fileno(), _HANG_UP)
+    return bool(poller.poll(0))  # a zero timeout: a non-blocking look at the socket's state
+
+
 def connect_redis(url: str, timeout_s: float) -> Redis:
-    """A lazy client (it connects on first use); the caller decides whether to retry."""
-    return Redis.from_url(
-        url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0)
+    """A lazy client (it connects on first use); the caller decides whether to retry.
+
+    Maintenance notifications (a Redis Enterprise feature, "auto" by default on RESP3) are off:
+    while on, redis-py's pool skips its check for a connection Redis closed, and hands out one
+    broken by a Redis restart, which fails the next command sent on it."""
+    client = Redis.from_url(
+        url,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        retry=Retry(NoBackoff(), 0),
+        maint_notifications_config=MaintNotificationsConfig(enabled=False),
     )
+    pool = client.connection_pool
+    pool.connection_class = _LIVE[pool.connection_class]  # the URL's scheme chose it
+    return client
 
 
 @dataclass(frozen=True, slots=True)

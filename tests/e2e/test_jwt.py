@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jwt
@@ -70,3 +71,35 @@ def test_disabling_the_tenant_stops_its_jwts_at_once(gw: Proc) -> None:
     admin(gw, "PATCH", "/tenants/acme", {"disabled": True})
     r = call("POST", gw.base_url + "/v1/chat/completions", CHAT, auth)
     assert (r.status, r.json()["error"]["code"]) == (401, "tenant_disabled")
+
+
+BURST = 20
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_burst_of_new_users_of_a_fresh_tenant_all_pass_and_are_created_once(
+    gateway, backend: str, request: pytest.FixtureRequest
+) -> None:
+    config = sim_config()
+    config["admin"] = {"keys": [{"key": ADMIN, "name": "ops"}]}
+    config["auth"]["jwt"] = {"algorithms": ["HS256"], "secret": SECRET, "audience": "sluice", "issuer": ISS}
+    if backend == "postgres":
+        dsn, redis_url = request.getfixturevalue("postgres_clean"), request.getfixturevalue("redis_clean")
+        config["state"] = {"backend": "distributed", "postgres_dsn": dsn, "redis_url": redis_url}
+    gw = gateway(config)
+    for round_ in range(4):
+        tenant = f"fresh{round_}"
+        admin(gw, "POST", "/tenants", {"id": tenant, "name": tenant})
+        # Each user twice at once: two first sights of one user race as well as distinct users.
+        subs = [f"user{i % (BURST // 2)}" for i in range(BURST)]
+
+        def first(sub: str, tenant: str = tenant) -> tuple[int, bytes]:
+            auth = {"authorization": f"Bearer {token(sub=sub, tenant=tenant)}"}
+            r = call("POST", gw.base_url + "/v1/chat/completions", CHAT, auth)
+            return r.status, r.body
+
+        with ThreadPoolExecutor(BURST) as pool:
+            replies = list(pool.map(first, subs))
+        assert [s for s, _ in replies] == [200] * BURST, [b for s, b in replies if s != 200][:2]
+        users = admin(gw, "GET", f"/tenants/{tenant}/users")["data"]
+        assert sorted(u["external_id"] for u in users) == sorted(set(subs))

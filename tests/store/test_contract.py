@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -131,6 +132,28 @@ async def test_users_are_tenant_scoped_and_ordered(store: Store) -> None:
     assert await store.list_users("t-b") == []
     assert await store.get_user("t-b", "u-a") is None
     assert await store.user_by_external_id("t-b", "a") is None
+
+
+async def test_ensure_user_gives_one_row_to_concurrent_first_sights(store: Store, new_store: Callable[[], Store]) -> None:
+    """Requests of one process (one store) and of another worker or replica (a second store on the
+    same database) first seeing the same users at once: one row each, the same user to every caller."""
+    await store.create_tenant(tenant())
+    other = new_store()
+    calls = [
+        s.ensure_user(User(f"u-{n}-{i}", "t-a", f"ext-{i % 10}", T0 + n))
+        for n, s in enumerate((store, other, store))
+        for i in range(15)
+    ]
+    users = await asyncio.gather(*calls)
+    by_external = {u.external_id: u for u in await store.list_users("t-a")}
+    assert sorted(by_external) == [f"ext-{i}" for i in range(10)]
+    assert all(u == by_external[u.external_id] for u in users)
+    first = User("u-x", "t-a", "ext-0", T0 + 9, {"team": "red"})
+    assert await store.ensure_user(first) == by_external["ext-0"]  # already there: unchanged
+    alice = User("u-alice", "t-a", "alice", T0, {"team": "red"})
+    assert await other.ensure_user(alice) == alice == await store.user_by_external_id("t-a", "alice")
+    with pytest.raises(ConflictError):
+        await store.ensure_user(User("u-1", "t-missing", "alice", T0))
 
 
 async def test_user_of_missing_tenant_conflicts(store: Store) -> None:

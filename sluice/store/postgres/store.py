@@ -204,6 +204,24 @@ class PostgresStore:
         await self._insert("users", user)
         return user
 
+    async def ensure_user(self, user: User) -> User:
+        values = msgspec.structs.astuple(user)
+        params = ", ".join(f"${i}" for i in range(1, len(values) + 1))
+        async with self._conn() as conn:
+            # DO NOTHING returns no row for a user already there: the SELECT finds it (a concurrent
+            # insert has committed, since ON CONFLICT waited for it).
+            r = await conn.fetchrow(
+                f"INSERT INTO users ({_USER}) VALUES ({params}) ON CONFLICT (tenant_id, external_id) DO NOTHING"
+                f" RETURNING {_USER}",
+                *values,
+            )
+            if r is None:
+                r = await conn.fetchrow(
+                    f"SELECT {_USER} FROM users WHERE tenant_id = $1 AND external_id = $2", user.tenant_id, user.external_id
+                )
+        assert r is not None  # users are never deleted
+        return User(**r)
+
     async def get_user(self, tenant_id: str, user_id: str) -> User | None:
         r = await self._fetchrow(f"SELECT {_USER} FROM users WHERE tenant_id = $1 AND id = $2", tenant_id, user_id)
         return User(**r) if r else None

@@ -119,6 +119,7 @@ class SqliteStore:
         # another caller's statement could land inside them. One transaction at a time on it.
         self._writer_conn: aiosqlite.Connection | None = None
         self._writer_lock = asyncio.Lock()
+        self._open_lock = asyncio.Lock()
 
     async def _open(self) -> aiosqlite.Connection:
         try:
@@ -133,7 +134,9 @@ class SqliteStore:
 
     async def _db(self) -> aiosqlite.Connection:
         if self._conn is None:
-            self._conn = await self._open()
+            async with self._open_lock:  # callers arriving at once share the one connection
+                if self._conn is None:
+                    self._conn = await self._open()
         return self._conn
 
     @contextlib.asynccontextmanager
@@ -147,9 +150,13 @@ class SqliteStore:
             raise StoreUnavailableError(f"the SQLite store failed: {type(e).__name__}") from e
 
     async def _all(self, sql: str, args: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        """Run to completion in one call on SQLite's thread. A query left open between two calls
+        (a cursor not yet fetched) holds a read transaction on the shared connection, and a write
+        issued meanwhile by another caller then fails at once with "database is locked" when the
+        request-log connection commits, instead of waiting out ``busy_timeout``."""
         db = await self._db()
-        async with self._errors(), db.execute(sql, tuple(args)) as cur:
-            return list(await cur.fetchall())
+        async with self._errors():
+            return list(await db.execute_fetchall(sql, tuple(args)))
 
     async def _one(self, sql: str, args: Iterable[Any] = ()) -> sqlite3.Row | None:
         rows = await self._all(sql, args)
@@ -260,6 +267,16 @@ class SqliteStore:
             (user.id, user.tenant_id, user.external_id, user.created_at, _enc.encode(user.metadata).decode()),
         )
         return user
+
+    async def ensure_user(self, user: User) -> User:
+        await self._write(
+            "INSERT INTO users (id, tenant_id, external_id, created_at, metadata) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (tenant_id, external_id) DO NOTHING",
+            (user.id, user.tenant_id, user.external_id, user.created_at, _enc.encode(user.metadata).decode()),
+        )
+        found = await self.user_by_external_id(user.tenant_id, user.external_id)
+        assert found is not None  # users are never deleted
+        return found
 
     async def get_user(self, tenant_id: str, user_id: str) -> User | None:
         r = await self._one("SELECT * FROM users WHERE tenant_id = ? AND id = ?", (tenant_id, user_id))
