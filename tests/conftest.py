@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.fixtures.clock import Clock
 from tests.fixtures.procs import Proc, free_port, start
 from tests.fixtures.services import flush_redis, reset_postgres_schema, start_postgres, start_redis
 
@@ -24,6 +25,13 @@ def sim_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proc]:
     proc = start(["sim", "--host", "127.0.0.1", "--port", str(port)], log, "/health", port)
     yield proc
     proc.stop()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The test's clock (tests/fixtures/clock.py), at the real now in whole seconds; a module that
+    counts from its own instant overrides this fixture with ``Clock(that_instant)``."""
+    return Clock()
 
 
 GatewayFactory = Callable[..., Proc]

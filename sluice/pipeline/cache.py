@@ -279,6 +279,11 @@ class CacheStage:
             self._degraded = True
             log.error("response cache unavailable, answering fresh: %s", e.message)
 
+    async def drain(self) -> None:
+        """Wait until the answers ``keep`` is writing in the background are written (or failed)."""
+        while self._writes:
+            await asyncio.wait(set(self._writes))
+
 
 def _answer_text(response: ChatResponse) -> str:
     m = response.choices[0].message

@@ -7,7 +7,8 @@ makes the finishing request wait for room. A write the database is down for keep
 the head of the queue, retried with backoff; a batch refused for what is in it is written one
 record at a time, and the records refused are dropped, counted and logged. ``close`` writes everything still queued before it returns,
 so a clean shutdown loses nothing unless the database stays down past the deadline (then how
-many records were lost is logged as an error).
+many records were lost is logged as an error). ``flush`` has what is queued written now, by the
+background task, and returns once the queue is empty.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class RequestLogWriter:
         on_queue: Callable[[int], None] = lambda n: None,
         on_written: Callable[[int], None] = lambda n: None,
         on_dropped: Callable[[], None] = lambda: None,
+        retry_min_s: float = RETRY_MIN_S,
+        retry_max_s: float = RETRY_MAX_S,
     ) -> None:
         self._store = store
         self._max = queue_max
@@ -50,10 +53,15 @@ class RequestLogWriter:
         self._on_queue = on_queue
         self._on_written = on_written
         self._on_dropped = on_dropped
+        self._retry_min_s = retry_min_s
+        self._retry_max_s = retry_max_s
         self._queue: deque[RequestRecord] = deque()
         self._ready = asyncio.Event()
         """Set when a batch is full, or a record has waited ``flush_s``."""
         self._room = asyncio.Event()
+        self._flushing = False
+        self._empty = asyncio.Event()
+        """Set when a write leaves the queue empty (cleared by ``flush``, which waits for it)."""
         self._closing = False
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -84,20 +92,20 @@ class RequestLogWriter:
             self._timer = asyncio.get_running_loop().call_later(self._flush_s, self._ready.set)
 
     async def _loop(self) -> None:
-        backoff = RETRY_MIN_S
+        backoff = self._retry_min_s
         while not self._closing:
             await self._ready.wait()
             if self._closing:
                 return
             try:
                 await self._write_batch()
-                backoff = RETRY_MIN_S
+                backoff = self._retry_min_s
             except StoreUnavailableError as e:
                 log.warning("request log: %s; retrying in %.1fs (%d records queued)", e.message, backoff, len(self._queue))
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(backoff):
                         await self._stop.wait()
-                backoff = min(backoff * 2, RETRY_MAX_S)
+                backoff = min(backoff * 2, self._retry_max_s)
                 self._ready.set()
 
     async def _write_batch(self) -> None:
@@ -123,9 +131,12 @@ class RequestLogWriter:
         self._on_written(written)
         self._on_queue(len(q))
         self._room.set()
-        if len(q) >= self._batch_max:
+        if not q:
+            self._flushing = False
+            self._empty.set()
+        elif len(q) >= self._batch_max or self._flushing:
             self._ready.set()
-        elif q:
+        else:
             self._timer = asyncio.get_running_loop().call_later(self._flush_s, self._ready.set)
 
     async def _one_by_one(self, batch: list[RequestRecord]) -> int:
@@ -145,6 +156,17 @@ class RequestLogWriter:
                 self._on_dropped()
         return written
 
+    async def flush(self) -> None:
+        """Have the background task write everything queued now, without waiting ``flush_s``, and
+        return once the queue is empty (while the database is down, once it is back: bound the wait
+        with a timeout). Needs a started writer; records put meanwhile are written too."""
+        if not self._queue:
+            return
+        self._flushing = True
+        self._empty.clear()
+        self._ready.set()
+        await self._empty.wait()
+
     async def close(self, deadline_s: float = 10.0) -> None:
         """Stop the loop (never mid-write) and write what is queued, retrying until the deadline."""
         self._closing = True
@@ -163,7 +185,7 @@ class RequestLogWriter:
                 if loop.time() >= end:
                     log.error("request log: %d records lost at shutdown: %s", len(self._queue), e.message)
                     return
-                await asyncio.sleep(min(RETRY_MIN_S, max(0.0, end - loop.time())))
+                await asyncio.sleep(min(self._retry_min_s, max(0.0, end - loop.time())))
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

@@ -10,6 +10,7 @@ import openai
 import pytest
 
 from tests.conftest import sim_config
+from tests.fixtures.clock import wait_past
 from tests.fixtures.http import call
 from tests.fixtures.procs import Proc
 
@@ -69,7 +70,7 @@ def test_expired_key_fails(gw: Proc) -> None:
     expires_at = math.ceil(time.time()) + 2  # whole seconds: 2 to 3 s from now, never less
     soon = admin(gw, "POST", "/tenants/t1/keys", {"name": "short", "expires_at": expires_at}).json()
     assert chat(gw, soon["key"]).status == 200
-    time.sleep(max(0.0, expires_at - time.time()) + 0.05)
+    wait_past(expires_at)
     assert chat(gw, soon["key"]).status == 401
     past = admin(gw, "POST", "/tenants/t1/keys", {"name": "old", "expires_at": int(time.time()) - 5}).json()
     assert chat(gw, past["key"]).status == 401

@@ -27,6 +27,7 @@ from sluice.errors import AuthenticationError
 from sluice.settings import ConfigError, JwtSettings
 from sluice.store.records import Limits, Tenant
 from sluice.store.sqlite.store import SqliteStore
+from tests.fixtures.clock import Clock
 from tests.fixtures.procs import free_port
 
 NOW = 1_700_000_000.0
@@ -35,20 +36,9 @@ AUD = "sluice"
 ISS = "https://idp.test/"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ bounds the caches' staleness until it is back; an unreachable Redis never fails 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -14,6 +13,7 @@ import redis
 from sluice.auth.invalidation import AuthCaches
 from sluice.auth.redis import FALLBACK_CACHE_S, RedisInvalidation
 from tests.fixtures.procs import free_port
+from tests.fixtures.wait import eventually_async
 
 Call = tuple[str, str | float | None]
 
@@ -35,14 +35,6 @@ class RecordedCaches(AuthCaches):
         self.calls.append(("bound", max_s))
 
 
-async def eventually(condition: Callable[[], bool], within_s: float = 5.0) -> None:
-    for _ in range(int(within_s / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"not within {within_s}s")
-
-
 @pytest.fixture
 async def subscribed(redis_clean: str) -> AsyncIterator[Callable[[], Awaitable[tuple[RedisInvalidation, RecordedCaches]]]]:
     """Factory: a started RedisInvalidation whose subscription is confirmed; closed after the test."""
@@ -53,7 +45,7 @@ async def subscribed(redis_clean: str) -> AsyncIterator[Callable[[], Awaitable[t
         inv = RedisInvalidation(redis_clean, 1.0, caches)
         started.append(inv)
         await inv.start()
-        await eventually(lambda: ("bound", None) in caches.calls)
+        await eventually_async(lambda: ("bound", None) in caches.calls)
         caches.calls.clear()
         return inv, caches
 
@@ -85,7 +77,7 @@ async def test_every_subscriber_applies_a_change_the_publisher_included(subscrib
     (a, a_caches), (b, b_caches) = await subscribed(), await subscribed()
     await a.key_changed("ab" * 32)
     await b.tenant_changed("acme")
-    await eventually(lambda: len(a_caches.calls) == 3 and len(b_caches.calls) == 3)
+    await eventually_async(lambda: len(a_caches.calls) == 3 and len(b_caches.calls) == 3)
     key, tenant = ("key", "ab" * 32), ("tenant", "acme")
     assert a_caches.calls == [key, key, tenant]  # applied here at once, then heard back, then B's
     assert sorted(b_caches.calls) == [key, tenant, tenant]
@@ -95,9 +87,9 @@ async def test_a_dropped_subscriber_bounds_staleness_until_it_is_back(subscribed
     a, caches = await subscribed()
     with redis.Redis.from_url(redis_clean, socket_timeout=5) as client:
         assert client.client_kill_filter(_type="pubsub") == 1
-    await eventually(lambda: caches.calls == [("bound", FALLBACK_CACHE_S), ("bound", None)])
+    await eventually_async(lambda: caches.calls == [("bound", FALLBACK_CACHE_S), ("bound", None)])
     await a.tenant_changed("acme")
-    await eventually(lambda: caches.calls[2:] == [("tenant", "acme")] * 2)
+    await eventually_async(lambda: caches.calls[2:] == [("tenant", "acme")] * 2)
 
 
 async def test_an_unreachable_redis_never_fails_the_change(caplog: pytest.LogCaptureFixture) -> None:

@@ -20,18 +20,11 @@ from sluice.settings import ApiKeySettings, LimitValues
 from sluice.store.protocols import Store
 from sluice.store.records import Limits
 from sluice.store.sqlite.store import SqliteStore
+from tests.fixtures.clock import Clock
 
 CACHE_S = 10.0
 UNLIMITED = Limits()
 NO_STATIC_KEYS = KeyRing([])
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class CountingStore:
@@ -90,7 +83,7 @@ class World:
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     store = SqliteStore(str(tmp_path / "sluice.db"))
     await store.migrate()
-    w = World(store, CountingStore(store), Clock())
+    w = World(store, CountingStore(store), Clock(1_000.0))
     await w.seed()
     yield w
     await store.close()

@@ -27,7 +27,7 @@ from sluice.budgets.ledger import (
 )
 from sluice.budgets.redis import RedisLedger
 from sluice.store.redis import BoundedRedis
-from tests.limits.conftest import Clock
+from tests.fixtures.clock import Clock
 
 DAY_S = 86_400
 TODAY = dt.datetime.now(dt.UTC).date()

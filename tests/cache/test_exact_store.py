@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,16 +20,9 @@ from sluice.errors import StoreUnavailableError
 from sluice.store.redis import BoundedRedis
 from sluice.store.sqlite.store import SqliteStore
 from tests.cache.conftest import WriterOf
+from tests.fixtures.clock import Clock
 from tests.fixtures.procs import free_port
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = float(int(time.time()))
-        """Real time, whole seconds (any instant would do: Redis is given times to live)."""
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fixtures.wait import eventually_async
 
 
 def entry(
@@ -47,11 +40,6 @@ def entry(
         prompt=f"prompt of {key}", response=response, prompt_tokens=12, completion_tokens=34,
         cost_micros=56, created_at=created_at, expires_at=created_at + ttl_s,
     )  # fmt: skip
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
@@ -81,14 +69,6 @@ async def cache(
         yield remote
         await remote.close()
         await client.close()
-
-
-async def eventually(condition: Callable[[], bool], within_s: float = 5.0) -> None:
-    for _ in range(int(within_s / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"not within {within_s}s")
 
 
 async def present(cache: ExactCache, keys: list[str], now: float, tenant_id: str = "acme") -> list[str]:
@@ -248,7 +228,7 @@ async def test_local_writer_writes_in_the_background(
         await cache.put(entry("k2", clock.now), 10)
         await cache.purge("acme", model="gpt-4o-mini")
         await cache.put(entry("k3", clock.now), 10)
-        await eventually(lambda: rows(sqlite_path) == [("acme", "k3")])
+        await eventually_async(lambda: rows(sqlite_path) == [("acme", "k3")])
     finally:
         await cache.close()
 
@@ -305,7 +285,7 @@ async def test_redis_keys_are_named_by_tenant_and_expire_with_the_entry(
     assert cache_key("acme", "k1") == "sluice:cache:acme:exact:k1"
     assert 0 < raw.pttl(cache_key("acme", "k1")) <= 300
     assert 0 < raw.pttl(cache_key("acme")) <= 300
-    await eventually(lambda: raw.exists(cache_key("acme", "k1"), cache_key("acme")) == 0)
+    await eventually_async(lambda: raw.exists(cache_key("acme", "k1"), cache_key("acme")) == 0)
     assert raw.keys("*") == []
     assert await remote.get("acme", "k1", time.time()) is None
 

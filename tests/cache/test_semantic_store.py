@@ -22,17 +22,13 @@ from sluice.errors import StoreUnavailableError
 from sluice.store.postgres.store import PostgresStore
 from sluice.store.sqlite.store import SqliteStore
 from tests.cache.conftest import PoolOf, WriterOf
+from tests.fixtures.clock import Clock
 from tests.fixtures.procs import free_port
+from tests.fixtures.wait import eventually_async
 
 P1, P2 = "1" * 64, "2" * 64
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_900_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+T0 = 1_900_000_000.0
+"""Where the test clock starts (PostgreSQL only compares the instants it is given)."""
 
 
 def entry(
@@ -73,7 +69,7 @@ async def found(
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture
@@ -277,15 +273,6 @@ def rows(path: str) -> list[tuple[str, str]]:
         return sorted(db.execute("SELECT tenant_id, exact_key FROM cache_semantic"))
 
 
-async def eventually(condition: Callable[[], bool], within_s: float = 30.0) -> None:
-    """Polls: the background writer and index builds signal nothing to wait on."""
-    for _ in range(int(within_s / 0.01)):
-        if condition():
-            return
-        await asyncio.sleep(0.01)
-    assert condition()
-
-
 def uses_hnsw(index: LocalSemanticIndex, partition: str = P1) -> bool:
     """The one look inside: whether the group is searched through its HNSW index."""
     group = index._groups.get(("acme", "gpt-4o-mini", partition))
@@ -320,7 +307,7 @@ async def test_local_writer_writes_in_the_background(
         await index.add(entry("k1", clock.now), unit(1, 0, 0), 10)
         await index.add(entry("k2", clock.now), unit(0, 1, 0), 10)
         await index.add(entry("k3", clock.now + 1), unit(0, 0, 1), 2)  # evicts k1
-        await eventually(lambda: rows(sqlite_path) == [("acme", "k2"), ("acme", "k3")])
+        await eventually_async(lambda: rows(sqlite_path) == [("acme", "k2"), ("acme", "k3")], 30)
     finally:
         await index.close()
 
@@ -384,7 +371,7 @@ async def test_local_large_groups_are_searched_through_hnsw(
         del live[f"k{i - 200}"]
     assert await found(index, vectors[150].tolist(), t, 1) == ["k150"]  # brute force while it builds
     assert await found(index, vectors[5].tolist(), t, 5) == exact_top(vectors[5])
-    await eventually(lambda: uses_hnsw(index))
+    await eventually_async(lambda: uses_hnsw(index), 30)
     assert await found(index, vectors[5].tolist(), t, 5) == exact_top(vectors[5])
     for i in range(210, 300):  # added to the index as they come
         await add(index, i, vectors[i])
@@ -408,7 +395,7 @@ async def test_local_large_groups_are_searched_through_hnsw(
     await again.start()
     try:
         assert await found(again, vectors[30].tolist(), t, 5) == exact_top(vectors[30])
-        await eventually(lambda: uses_hnsw(again))  # rebuilt in the background
+        await eventually_async(lambda: uses_hnsw(again), 30)  # rebuilt in the background
         assert await found(again, vectors[30].tolist(), t, 5) == exact_top(vectors[30])
         now = t + 3600 + 250  # k51 to k250 expired: 50 entries left, half the threshold
         for i in range(51, 251):

@@ -4,7 +4,6 @@ response header, the metrics and the request log."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import openai
@@ -13,6 +12,7 @@ import pytest
 from tests.conftest import sim_config
 from tests.fixtures.http import Reply, call
 from tests.fixtures.procs import Proc, free_port, running
+from tests.fixtures.wait import eventually
 
 REDACT = "sk-redact"
 REVERSIBLE = "sk-reversible"
@@ -101,13 +101,12 @@ def test_outcomes_reach_the_metrics_and_the_request_log(gw: Proc) -> None:
     metrics = call("GET", gw.base_url + "/metrics").body.decode()
     assert 'sluice_guardrail_actions_total{action="block",category="secrets",stage="input"}' in metrics
     assert 'sluice_guardrail_actions_total{action="redact",category="pii",stage="input"}' in metrics
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
+
+    def blocked_rows() -> list[dict]:
         rows = call("GET", gw.base_url + "/admin/requests", headers={"authorization": f"Bearer {ADMIN}"}).json()["data"]
-        if any(r["guardrail"] == "block:secrets" for r in rows):
-            break
-        time.sleep(0.05)
-    blocked = [r for r in rows if r["guardrail"] == "block:secrets"]
+        return [r for r in rows if r["guardrail"] == "block:secrets"]
+
+    blocked = eventually(blocked_rows, 5, "a block:secrets row in the request log")
     assert blocked and blocked[0]["status"] == 400 and blocked[0]["cost_micros"] == 0 and blocked[0]["attempts"] == 0
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from sluice.auth.redis import CHANNEL
 from tests.conftest import sim_config
 from tests.fixtures.http import call
 from tests.fixtures.procs import Proc
+from tests.fixtures.wait import eventually
 
 ADMIN = {"authorization": "Bearer sk-admin-inval"}
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
@@ -31,10 +31,7 @@ def replicas(gateway, postgres_dsn: str, redis_url: str) -> tuple[Proc, Proc, di
     config["auth"]["key_cache_s"] = 60
     a, b = gateway(config), gateway(config)
     with redis.Redis.from_url(redis_url, socket_timeout=5) as client:
-        until = time.monotonic() + 5
-        while dict(client.pubsub_numsub(CHANNEL))[CHANNEL.encode()] < 2:
-            assert time.monotonic() < until, "the replicas never subscribed"
-            time.sleep(0.02)
+        eventually(lambda: dict(client.pubsub_numsub(CHANNEL))[CHANNEL.encode()] >= 2, 5, "both replicas subscribed")
     return a, b, config
 
 
@@ -45,12 +42,10 @@ def new_key(a: Proc, tenant_id: str = "acme") -> tuple[dict[str, str], str]:
 
 
 def refused_within_deadline(b: Proc, auth: dict[str, str]) -> bool:
-    until = time.monotonic() + DEADLINE_S
-    while time.monotonic() < until:
-        if call("POST", b.base_url + "/v1/chat/completions", CHAT, auth).status == 401:
-            return True
-        time.sleep(0.02)
-    return False
+    def refused() -> bool:
+        return call("POST", b.base_url + "/v1/chat/completions", CHAT, auth).status == 401
+
+    return eventually(refused, DEADLINE_S, "the key refused")
 
 
 def test_a_key_revoked_on_one_replica_is_refused_by_the_other_at_once(gateway, postgres_clean: str, redis_clean: str) -> None:

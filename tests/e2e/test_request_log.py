@@ -18,6 +18,7 @@ from sluice.obs.record import RequestRecord
 from tests.conftest import DEMO_KEY, sim_config
 from tests.fixtures.http import call
 from tests.fixtures.procs import Proc
+from tests.fixtures.wait import eventually
 
 CLIENTS = 8
 PER_CLIENT = 40
@@ -88,7 +89,7 @@ def test_sigterm_under_load_loses_no_record_and_cuts_no_stream(gateway) -> None:
     clients = [Client(port, n, time.monotonic() + 20) for n in range(CLIENTS)]
     for c in clients:
         c.start()
-    time.sleep(1.0)
+    eventually(lambda: sum(len(c.answered) for c in clients) >= CLIENTS * 2, 10, "the load getting going")
     gw.popen.send_signal(signal.SIGTERM)
     for c in clients:
         c.join(30)
@@ -125,9 +126,7 @@ def test_each_request_is_one_json_line_with_every_field_and_no_secret(gateway, s
         r.read()
         sent.append((f"r{i}", r.status))
     conn.close()
-    deadline = time.monotonic() + 5
-    while len(read_lines(gw)) < len(sent) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: len(read_lines(gw)) >= len(sent), 5, "a line per request")
     lines = read_lines(gw)
     assert [(line["id"], line["status"]) for line in lines] == sent == [("r0", 200), ("r1", 200), ("r2", 401), ("r3", 404)]
     fields = set(RequestRecord.__struct_fields__) | {"ts", "level", "logger", "msg"}
@@ -172,12 +171,12 @@ def test_usage_totals_equal_the_costs_the_clients_were_charged(gateway, sim_serv
         assert r.status == 200
         charged[tenant] += Decimal(r.headers["x-sluice-cost-usd"])
     assert call("POST", gw.base_url + "/v1/chat/completions", {"model": "priced", "messages": []}, {"authorization": f"Bearer {keys['acme']}"}).status == 400
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
+
+    def usage_of_all() -> dict[str, Any] | None:
         usage = call("GET", gw.base_url + "/admin/usage?group_by=tenant", headers=admin).json()
-        if usage["totals"]["requests"] == 8:
-            break
-        time.sleep(0.05)
+        return usage if usage["totals"]["requests"] == 8 else None
+
+    usage = eventually(usage_of_all, 5, "every request in the usage totals")
     by_tenant = {row["tenant"]: row for row in usage["data"]}
     assert by_tenant["acme"]["requests"] == 4 and by_tenant["globex"]["requests"] == 3
     assert by_tenant[None]["errors"] == 1  # a body refused before authentication belongs to no tenant
@@ -213,9 +212,7 @@ def test_payloads_are_logged_redacted_only_for_tenants_that_allow_it(gateway) ->
                 {"authorization": f"Bearer {keys[tenant]}", "x-request-id": f"{tenant}-{stream}"},
             )
             assert r.status == 200
-    deadline = time.monotonic() + 5
-    while len(read_lines(gw)) < 4 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: len(read_lines(gw)) >= 4, 5, "a line per request")
     lines = {line["id"]: line for line in read_lines(gw)}
     for stream in (False, True):
         logged = lines[f"open-{stream}"]

@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import DEMO_KEY
 from tests.fixtures.http import call
 from tests.fixtures.procs import Proc
+from tests.fixtures.wait import eventually
 
 MSG = [{"role": "user", "content": "hi"}]
 
@@ -150,8 +151,6 @@ def test_client_disconnect_cancels_the_upstream_stream(sim_server: Proc, gateway
             + f"authorization: Bearer {DEMO_KEY}\r\ncontent-length: {len(body)}\r\n\r\n".encode() + body
         )
         assert b"200 OK" in s.recv(4096)  # headers and the first chunk
-    deadline = time.monotonic() + 5
-    while stats(sim_server)["streams_cancelled"] < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: stats(sim_server)["streams_cancelled"] >= 1, 5, "the upstream stream cancelled")
     st = stats(sim_server)
     assert st["streams_cancelled"] == 1 and st["streams_completed"] == 0

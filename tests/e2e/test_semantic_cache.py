@@ -1,12 +1,16 @@
 """The semantic cache on real gateways: a paraphrase served from the local all-MiniLM-L6-v2 model's
 index and replayed as a stream, a near miss refused by verification, shadow mode's report,
 embeddings from a configured deployment, a slow embedding bounded, the layer off and saying why,
-and two replicas sharing one PostgreSQL (pgvector) index."""
+and two replicas sharing one PostgreSQL (pgvector) index. An answer is kept off the hot path: a test
+that needs it kept waits until the gateway's index holds it (its rows in SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -16,6 +20,8 @@ from tests.conftest import DEMO_KEY
 from tests.fixtures.aioserver import local_server
 from tests.fixtures.http import Reply, call
 from tests.fixtures.procs import Proc
+from tests.fixtures.services import pg_fetchval
+from tests.fixtures.wait import eventually
 
 ADMIN = "sk-admin-semantic"
 ADMIN_HEADERS = {"authorization": f"Bearer {ADMIN}"}
@@ -52,19 +58,42 @@ def stats(gw: Proc, tenant: str = "-") -> dict[str, Any]:
 
 def settled(gw: Proc, text: str, want: str, timeout_s: float = 5) -> Reply:
     """Ask until the answer comes ``want`` from the cache (writes land off the hot path)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
+
+    def served() -> Reply | None:
         r = ask(gw, text)
-        if r.headers.get("x-sluice-cache") == want or time.monotonic() > deadline:
-            return r
-        time.sleep(0.05)
+        return r if r.headers.get("x-sluice-cache") == want else None
+
+    return eventually(served, timeout_s, f"an answer from the cache ({want})")
 
 
-def test_a_paraphrase_is_served_and_a_near_miss_is_not(gateway) -> None:
-    gw = gateway(semantic_config())
+def embedded(tmp_path: Path, **extra: Any) -> tuple[dict[str, Any], Path]:
+    """A config whose SQLite file the test knows, and that file."""
+    db = tmp_path / "semantic.db"
+    return semantic_config(state={"sqlite_path": str(db)}, **extra), db
+
+
+def _count(db: Path) -> int:
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as conn:
+        return conn.execute("SELECT count(*) FROM cache_semantic").fetchone()[0]
+
+
+def kept(db: Path, entries: int) -> None:
+    """Wait until the embedded gateway's semantic index holds ``entries`` entries: each is added to
+    the index in memory, then written to the ``cache_semantic`` table in a batch."""
+    eventually(lambda: _count(db) >= entries, 10, f"{entries} semantic cache rows in {db.name}")
+
+
+def kept_in_postgres(dsn: str, entries: int) -> None:
+    """The same for the distributed backend, whose index is the ``cache_semantic`` table itself."""
+    eventually(lambda: pg_fetchval(dsn, "SELECT count(*) FROM cache_semantic") >= entries, 10, f"{entries} pgvector rows")
+
+
+def test_a_paraphrase_is_served_and_a_near_miss_is_not(gateway, tmp_path: Path) -> None:
+    config, db = embedded(tmp_path)
+    gw = gateway(config)
     first = ask(gw, "How do I reset my password?")
     assert first.headers["x-sluice-cache"] == "miss"
-    time.sleep(0.5)  # the write lands off the hot path
+    kept(db, 1)
     hit = ask(gw, "How can I reset my password?")
     assert hit.headers["x-sluice-cache"] == "semantic"
     assert 0.85 <= float(hit.headers["x-sluice-cache-similarity"]) < 1
@@ -72,7 +101,7 @@ def test_a_paraphrase_is_served_and_a_near_miss_is_not(gateway) -> None:
     assert hit.headers["x-sluice-cost-usd"] == "0.000000"
 
     ask(gw, "Convert 5 km to miles")
-    time.sleep(0.3)
+    kept(db, 2)
     near = ask(gw, "Convert 5 miles to km")  # cosine ~0.99, a different question
     assert near.headers["x-sluice-cache"] == "miss"
     assert near.json()["choices"][0]["message"]["content"] == "Simulated reply to: Convert 5 miles to km"
@@ -87,26 +116,26 @@ def test_a_paraphrase_is_served_and_a_near_miss_is_not(gateway) -> None:
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Simulated reply to: How do I reset my password?"
 
 
-def test_a_different_context_never_matches(gateway) -> None:
-    gw = gateway(semantic_config())
+def test_a_different_context_never_matches(gateway, tmp_path: Path) -> None:
+    config, db = embedded(tmp_path)
+    gw = gateway(config)
     system = {"role": "system", "content": "Answer in French."}
     ask(gw, "How do I reset my password?")
-    time.sleep(0.3)
+    kept(db, 1)
     r = ask(gw, "How can I reset my password?", messages=[system, {"role": "user", "content": "How can I reset my password?"}])
     assert r.headers["x-sluice-cache"] == "miss"
     assert ask(gw, "How can I reset my password?", max_tokens=7).headers["x-sluice-cache"] == "miss"  # other parameters
 
 
-def test_shadow_mode_serves_fresh_answers_and_reports_the_evidence(gateway) -> None:
-    gw = gateway(semantic_config(policy={"semantic": "shadow"}))
+def test_shadow_mode_serves_fresh_answers_and_reports_the_evidence(gateway, tmp_path: Path) -> None:
+    config, db = embedded(tmp_path, policy={"semantic": "shadow"})
+    gw = gateway(config)
     ask(gw, "How do I reset my password?")
-    time.sleep(0.3)
+    kept(db, 1)
     r = ask(gw, "How can I reset my password?")
     assert r.headers["x-sluice-cache"] == "miss"
     assert r.json()["choices"][0]["message"]["content"] == "Simulated reply to: How can I reset my password?"  # fresh
-    deadline = time.monotonic() + 5
-    while stats(gw)["shadow"]["compared"] < 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: stats(gw)["shadow"]["compared"] >= 1, 5, "the shadow comparison")
     shadow = stats(gw)["shadow"]
     assert (shadow["lookups"], shadow["would_hit"], shadow["would_hit_rate"], shadow["compared"]) == (2, 1, 0.5, 1)
     assert 0.85 < shadow["mean_answer_similarity"] < 1 and shadow["estimated_false_hit_rate"] == 0.0
@@ -146,7 +175,7 @@ def test_two_replicas_share_one_pgvector_index(gateway, postgres_clean: str, red
     state = {"backend": "distributed", "postgres_dsn": postgres_clean, "redis_url": redis_clean}
     a, b = gateway(semantic_config(state=state)), gateway(semantic_config(state=state))
     assert ask(a, "How do I reset my password?").headers["x-sluice-cache"] == "miss"
-    time.sleep(0.5)  # the write lands off the hot path
+    kept_in_postgres(postgres_clean, 1)
     hit = ask(b, "How can I reset my password?")
     assert hit.headers["x-sluice-cache"] == "semantic"
     assert hit.json()["choices"][0]["message"]["content"] == "Simulated reply to: How do I reset my password?"
@@ -155,7 +184,7 @@ def test_two_replicas_share_one_pgvector_index(gateway, postgres_clean: str, red
     assert ask(a, "How could I reset my password?").headers["x-sluice-cache"] == "miss"
 
 
-async def test_a_judge_model_confirms_or_refuses_each_candidate(gateway) -> None:
+async def test_a_judge_model_confirms_or_refuses_each_candidate(gateway, tmp_path: Path) -> None:
     """The judge is a real HTTP upstream here: it says YES about passwords and NO otherwise."""
     asked: list[str] = []
 
@@ -171,7 +200,7 @@ async def test_a_judge_model_confirms_or_refuses_each_candidate(gateway) -> None
         })
 
     async with local_server("/v1/chat/completions", judge) as base_url:
-        config = semantic_config(policy={"exact": False, "judge": "judge"})
+        config, db = embedded(tmp_path, policy={"exact": False, "judge": "judge"})
         config["providers"]["judgehttp"] = {"type": "openai", "base_url": f"{base_url}/v1", "api_key": "sk-j"}
         config["models"]["judge"] = {"deployments": [{"provider": "judgehttp", "model": "judge"}]}
         gw = gateway(config)
@@ -180,10 +209,10 @@ async def test_a_judge_model_confirms_or_refuses_each_candidate(gateway) -> None
             return await asyncio.to_thread(ask, gw, text)
 
         await ask_async("How do I reset my password?")
-        await asyncio.sleep(0.5)
+        await asyncio.to_thread(kept, db, 1)
         assert (await ask_async("How can I reset my password?")).headers["x-sluice-cache"] == "semantic"
         await ask_async("How do I bake bread at home?")
-        await asyncio.sleep(0.5)
+        await asyncio.to_thread(kept, db, 2)
         assert (await ask_async("How can I bake bread at home?")).headers["x-sluice-cache"] == "miss"  # the judge said no
     assert len(asked) == 2 and asked[0].startswith("Question A:\nHow do I reset my password?")
     assert (await asyncio.to_thread(stats, gw))["semantic_rejected"] == 1

@@ -20,6 +20,7 @@ import yaml
 
 from tests.conftest import DEMO_KEY, sim_config
 from tests.fixtures.procs import Proc
+from tests.fixtures.wait import eventually
 
 
 def test_sigterm_lets_an_in_flight_stream_finish(gateway) -> None:
@@ -142,7 +143,8 @@ def test_a_drain_refuses_new_connections_at_once(gateway, workers: int) -> None:
     port = int(gw.base_url.rsplit(":", 1)[1])
     streams = start_streams(port, [f"drain-{i}" for i in range(4)])
     gw.popen.send_signal(signal.SIGTERM)
-    time.sleep(0.5)  # the drain is under way (a connection racing the listener's close is not the point)
+    # The drain is under way once the port refuses (a connection racing the listener's close is not the point).
+    eventually(lambda: attempt(port)[0] == "refused", 10, "the port refusing connections")
     outcomes = []
     for _ in range(10):
         outcomes.append(attempt(port))
@@ -207,9 +209,7 @@ def test_sighup_with_workers_reloads_the_config_without_dropping_a_stream(gatewa
     statuses += [call_status(gw.base_url, "reloaded-alias") for _ in range(6)]
     assert set(statuses) <= {200, 404} and statuses[-6:] == [200] * 6, statuses
     assert gw.popen.poll() is None
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not all(s.rid in logged(gw) for s in streams):
-        time.sleep(0.2)
+    eventually(lambda: all(s.rid in logged(gw) for s in streams), 10, "every stream in the request log")
     rows = logged(gw)
     assert {s.rid: rows.get(s.rid) for s in streams} == {s.rid: (200, None) for s in streams}
     assert "Traceback" not in gw.log()
@@ -239,7 +239,8 @@ def test_other_signals_are_ignored_and_sigquit_drains(gateway) -> None:
     port = int(gw.base_url.rsplit(":", 1)[1])
     for sig in (signal.SIGUSR1, signal.SIGUSR2, signal.SIGPIPE, signal.SIGTTIN, signal.SIGTTOU):
         gw.popen.send_signal(sig)
-    time.sleep(0.3)
+    logged_sigs = ("SIGUSR1", "SIGUSR2", "SIGTTIN", "SIGTTOU")  # SIGPIPE: ignored by Python, silently
+    eventually(lambda: all(f"{name} ignored" in gw.log() for name in logged_sigs), 10, "the signals handled")
     assert gw.popen.poll() is None
     answered = call(gw.base_url, "after-signals")
     streams = start_streams(port, ["quit-0", "quit-1"])
@@ -265,7 +266,8 @@ def test_workers_ignore_signals_sent_to_them_and_the_parent_decides(gateway) -> 
     for pid in before:
         for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGTTIN, signal.SIGTTOU):
             os.kill(pid, sig)
-    time.sleep(0.3)
+    names = ("SIGHUP", "SIGUSR1", "SIGUSR2", "SIGTTIN", "SIGTTOU")
+    eventually(lambda: all(gw.log().count(f"{n} ignored") >= len(before) for n in names), 10, "each worker's log lines")
     assert workers(gw.pid) == before
     gw.popen.send_signal(signal.SIGQUIT)
     for s in streams:
@@ -285,9 +287,7 @@ def test_a_client_leaving_a_stream_is_still_logged_as_a_disconnect(gateway) -> N
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(Stream(port, "left").request)
         assert b"200 OK" in s.recv(65536)
-    deadline = time.monotonic() + 10
-    while "left" not in logged(gw) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: "left" in logged(gw), 10, "the stream in the request log")
     assert logged(gw)["left"] == (200, "client_disconnected")
 
 

@@ -9,7 +9,6 @@ import asyncio
 import socket
 import sqlite3
 import struct
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import pytest
 from aiohttp import web
 
 from tests.fixtures.procs import Proc, free_port
+from tests.fixtures.wait import eventually
 
 KEY = "sk-truncation-test"
 MSG = [{"role": "user", "content": "hi"}]
@@ -180,15 +180,13 @@ async def gw(upstream: tuple[Upstream, str], gateway: Any, tmp_path: Path) -> Pr
 def logged(gw: Proc, request_id: str) -> sqlite3.Row:
     """The request's row in the request log (SQLite file), waiting for the batched writer."""
     path = gw.log_path.parent / "gw.db"
-    deadline = time.monotonic() + 10
-    while True:
+
+    def row() -> sqlite3.Row | None:
         with sqlite3.connect(path) as db:
             db.row_factory = sqlite3.Row
-            row = db.execute("SELECT * FROM request_log WHERE id = ?", (request_id,)).fetchone()
-        if row is not None or time.monotonic() > deadline:
-            assert row is not None, f"no request-log row for {request_id}"
-            return row
-        time.sleep(0.05)
+            return db.execute("SELECT * FROM request_log WHERE id = ?", (request_id,)).fetchone()
+
+    return eventually(row, 10, f"a request-log row for {request_id}")
 
 
 def openai_client(gw: Proc, rid: str) -> openai.AsyncOpenAI:

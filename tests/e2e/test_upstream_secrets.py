@@ -24,6 +24,7 @@ import pytest
 from aiohttp import web
 
 from tests.fixtures.procs import free_port
+from tests.fixtures.wait import eventually_async
 
 OPENAI_KEY = "sk-proj-T3stUpstreamOpenAIKey0123456789"
 # No known credential shape: only the list of configured secrets can find it.
@@ -278,11 +279,12 @@ async def test_an_invalid_upstream_body_is_a_502_logged_as_such(upstream: tuple[
         with pytest.raises(anthropic.APIStatusError) as ainfo:
             await aclient.messages.create(model="an-garbage", max_tokens=16, messages=MESSAGES)
     assert ainfo.value.status_code == 502 and ainfo.value.response.headers["x-sluice-attempts"] == "2"
-    for _ in range(100):  # the request log is written in batches, every 10 ms
+
+    def both_logged() -> list[tuple[str, int, str | None]] | None:  # the request log is written in batches, every 10 ms
         rows = _error_types(gw)
-        if len(rows) == 2:
-            break
-        await asyncio.sleep(0.05)
+        return rows if len(rows) == 2 else None
+
+    rows = await eventually_async(both_logged, 5, "two request-log rows")
     assert rows == [("chat", 502, "invalid_upstream_response"), ("messages", 502, "invalid_upstream_response")]
     assert_clean_store_and_log(gw)
 

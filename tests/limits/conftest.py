@@ -11,25 +11,15 @@ from sluice.limits.counters import CounterStore
 from sluice.limits.memory import MemoryCounterStore
 from sluice.limits.redis import RedisCounterStore
 from sluice.store.redis import BoundedRedis
+from tests.fixtures.clock import Clock
 
 T0 = 1_700_000_040.0
 """A whole second, so offsets from it are positions within one-second buckets."""
 
 
-class Clock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -9,7 +9,8 @@ import random
 import pytest
 
 from sluice.limits.counters import CounterStore, Decision, Scope, Ticket, counter_key, duration_text, plan
-from tests.limits.conftest import T0, Clock
+from tests.fixtures.clock import Clock
+from tests.limits.conftest import T0
 
 
 def key(**limits: int) -> Scope:

@@ -14,8 +14,9 @@ from sluice.errors import StoreUnavailableError
 from sluice.limits.counters import Scope, plan
 from sluice.limits.redis import LEASE_MS, RedisCounterStore
 from sluice.store.redis import BoundedRedis
+from tests.fixtures.clock import Clock
 from tests.fixtures.procs import free_port
-from tests.limits.conftest import Clock
+from tests.fixtures.wait import eventually_async
 
 TENANT = Scope("acme", "tenant", "acme", rpm=100, tpm=10_000)
 KEY = Scope("acme", "key", "k1", rpm=10, max_concurrent=2)
@@ -133,10 +134,7 @@ async def test_a_caller_cancelled_mid_admission_holds_no_slot(store: RedisCounte
     admitting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await admitting
-    for _ in range(200):
-        if raw.exists(rpm_key) and raw.zcard(p.inflight_keys[0]) == 0:
-            break
-        await asyncio.sleep(0.01)
+    await eventually_async(lambda: raw.exists(rpm_key) and raw.zcard(p.inflight_keys[0]) == 0, 2, "the slot released")
     assert raw.exists(rpm_key), "the admission reached Redis"
     assert raw.zcard(p.inflight_keys[0]) == 0, "and its slot was released"
     decision = await store.admit(p, 1)  # the one slot is free

@@ -32,7 +32,7 @@ from sluice.obs.tracing import TRACE_HEADERS, build_tracing
 from sluice.pipeline.admission import AdmissionStage
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.budget import BudgetStage, deployment_prices
-from sluice.pipeline.cache import build_cache
+from sluice.pipeline.cache import CacheStage, build_cache
 from sluice.pipeline.context import RequestContext
 from sluice.pipeline.resolve import ResolveStage
 from sluice.pipeline.runner import Pipeline
@@ -126,6 +126,15 @@ def settings(upstream_url: str, tmp_path: Path, *, enabled: bool, **extra: Any) 
 @contextlib.asynccontextmanager
 async def pipeline(s: Settings, exporter: InMemorySpanExporter | None) -> AsyncIterator[Pipeline]:
     """The pipeline as ``build_app`` composes it; tracing into ``exporter`` (None: tracing off)."""
+    async with pipeline_and_cache(s, exporter) as (p, _):
+        yield p
+
+
+@contextlib.asynccontextmanager
+async def pipeline_and_cache(
+    s: Settings, exporter: InMemorySpanExporter | None
+) -> AsyncIterator[tuple[Pipeline, CacheStage | None]]:
+    """``pipeline``, and its cache stage (None: caching off)."""
     tracing = build_tracing(s.tracing, exporter=exporter)
     providers = build_providers(s)
     routes = build_routes(s, providers)
@@ -139,7 +148,7 @@ async def pipeline(s: Settings, exporter: InMemorySpanExporter | None) -> AsyncI
     budget = BudgetStage(backend.budgets, deployment_prices(s, routes), router, default_max_tokens=64, fail_open=False)
     stages = [ValidateStage(), AuthenticateStage(KeyResolver(KeyRing(s.auth.keys), store, 60), None), ResolveStage(router)]
     try:
-        yield Pipeline(stages, router, AdmissionStage(backend.limits, fail_open=False), budget, cache=cache, tracing=tracing)
+        yield Pipeline(stages, router, AdmissionStage(backend.limits, fail_open=False), budget, cache=cache, tracing=tracing), cache
     finally:
         if cache is not None:
             await cache.close()
@@ -321,16 +330,15 @@ async def test_a_cache_hit_has_a_lookup_span_and_no_route(
     upstream: Upstream, tmp_path: Path, exporter: InMemorySpanExporter
 ) -> None:
     s = settings(upstream.base_url, tmp_path, enabled=True, cache={"enabled": True})
-    async with pipeline(s, exporter) as p:
+    async with pipeline_and_cache(s, exporter) as (p, cache):
         await p.chat(ctx(key=PLAIN, temperature=0))
-        for _ in range(100):  # the answer is kept in the background: until then, a miss
-            exporter.clear()
-            asked = len(upstream.headers)
-            hit = ctx(key=PLAIN, temperature=0)
-            await p.chat(hit)
-            if hit.cache_status == "hit":
-                break
-            await asyncio.sleep(0.01)
+        assert cache is not None
+        await asyncio.wait_for(cache.drain(), 5)  # the answer is kept in the background
+        exporter.clear()
+        asked = len(upstream.headers)
+        hit = ctx(key=PLAIN, temperature=0)
+        await p.chat(hit)
+        assert hit.cache_status == "hit"
     spans, root = request_tree(exporter)
     assert names(children(spans, root)) == ["validate", "authenticate", "resolve", "cache lookup", "settle"]
     assert (root.attributes or {})["sluice.cache.status"] == "hit"

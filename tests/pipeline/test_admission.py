@@ -18,8 +18,9 @@ from sluice.pipeline.context import RequestContext
 from sluice.store.records import Limits
 from sluice.store.redis import BoundedRedis
 from sluice.types import ChatRequest, EmbeddingRequest
+from tests.fixtures.clock import Clock
 from tests.fixtures.procs import free_port
-from tests.limits.conftest import T0, Clock
+from tests.limits.conftest import T0
 
 
 def principal(tenant: Limits | None = None, key: Limits | None = None) -> Principal:

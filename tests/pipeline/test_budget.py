@@ -27,8 +27,9 @@ from sluice.settings import Settings
 from sluice.store.records import Budget, Limits
 from sluice.store.redis import BoundedRedis
 from sluice.types import ChatRequest
+from tests.fixtures.clock import Clock
 from tests.fixtures.procs import free_port
-from tests.limits.conftest import Clock
+from tests.limits.conftest import T0
 
 PROMPT = "hello there"
 INPUT_ESTIMATE = 10  # 3 to prime the reply + 4 for the message + 3 for the text
@@ -57,10 +58,10 @@ class Harness:
         providers = {n: SimProvider(settings.providers[n], rng=random.Random(1)) for n in ("sim", "broken")}
         routes = build_routes(settings, providers)
         router = Router(routes)
-        self.ledger = ledger or MemoryLedger(Clock())
+        self.ledger = ledger or MemoryLedger(Clock(T0))
         self.cap = Cap("t", "key", "k", budget.period, budget.max_tokens, budget.max_cost_micros)
         stage = BudgetStage(self.ledger, deployment_prices(settings, routes), router, default_max_tokens=64, fail_open=fail_open)
-        admission = AdmissionStage(MemoryCounterStore(Clock()), fail_open=False)
+        admission = AdmissionStage(MemoryCounterStore(Clock(T0)), fail_open=False)
         principal = Principal("k", tenant_id="t", key_id="k", limits=(ScopedLimits("key", "k", Limits(), (budget,)),))
 
         async def authenticated(ctx: RequestContext) -> None:

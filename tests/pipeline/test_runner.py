@@ -25,7 +25,8 @@ from sluice.routing.table import build_routes
 from sluice.settings import Settings
 from sluice.store.records import Limits
 from sluice.types import ChatRequest, EmbeddingRequest
-from tests.limits.conftest import Clock
+from tests.fixtures.clock import Clock
+from tests.limits.conftest import T0
 
 LIMITS = Limits(tpm=10_000, max_concurrent=1)
 SCOPE = Scope(None, "key", "k", tpm=10_000, max_concurrent=1)
@@ -46,14 +47,14 @@ class Harness:
         providers = {"sim": SimProvider(settings.providers["sim"], rng=random.Random(1))}
         routes = build_routes(settings, providers)
         router = Router(routes)
-        self.counters = MemoryCounterStore(Clock())
+        self.counters = MemoryCounterStore(Clock(T0))
         admission = AdmissionStage(self.counters, fail_open=False)
         principal = Principal("k", limits=(ScopedLimits("key", "k", LIMITS),))
 
         async def authenticated(ctx: RequestContext) -> None:
             ctx.principal = principal
 
-        budget = BudgetStage(MemoryLedger(Clock()), deployment_prices(settings, routes), router, default_max_tokens=64, fail_open=False)
+        budget = BudgetStage(MemoryLedger(Clock(T0)), deployment_prices(settings, routes), router, default_max_tokens=64, fail_open=False)
         self.pipeline = Pipeline([authenticated, ResolveStage(router)], router, admission, budget)
 
     async def probe(self) -> Decision:

@@ -1,16 +1,9 @@
 from sluice.routing.breaker import Breaker, State
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fixtures.clock import Clock
 
 
 def test_opens_after_threshold_consecutive_failures() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     b = Breaker(failure_threshold=3, open_s=10, clock=clock)
     b.record_failure()
     b.record_failure()
@@ -24,7 +17,7 @@ def test_opens_after_threshold_consecutive_failures() -> None:
 
 
 def test_half_open_lets_exactly_one_probe_through() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     b = Breaker(failure_threshold=1, open_s=10, clock=clock)
     b.record_failure()
     clock.now += 9.9
@@ -36,7 +29,7 @@ def test_half_open_lets_exactly_one_probe_through() -> None:
 
 
 def test_probe_success_closes_and_failure_reopens() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     b = Breaker(failure_threshold=2, open_s=5, clock=clock)
     b.record_failure()
     b.record_failure()
@@ -51,7 +44,7 @@ def test_probe_success_closes_and_failure_reopens() -> None:
 
 
 def test_released_probe_lets_the_next_one_in() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     b = Breaker(failure_threshold=1, open_s=1, clock=clock)
     b.record_failure()
     clock.now += 1
@@ -61,7 +54,7 @@ def test_released_probe_lets_the_next_one_in() -> None:
 
 
 def test_each_change_is_reported_once() -> None:
-    clock = Clock()
+    clock = Clock(100.0)
     b = Breaker(failure_threshold=2, open_s=10, clock=clock)
     seen: list[str] = []
     b.watch(seen.append)

@@ -24,14 +24,7 @@ from sluice.routing.router import Attempt, Router
 from sluice.routing.table import build_routes
 from sluice.settings import Settings
 from sluice.types import ChatRequest, Message
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.fixtures.clock import Clock
 
 
 class Sleeps(list[float]):
@@ -46,7 +39,7 @@ def make_router(providers: dict[str, dict[str, Any]], models: dict[str, Any], ro
         routing=routing or {},
     )
     sims = {name: SimProvider(p, rng=random.Random(1)) for name, p in settings.providers.items()}
-    clock, sleeps = Clock(), Sleeps()
+    clock, sleeps = Clock(0.0), Sleeps()
     routes = build_routes(settings, sims, clock=clock)
     return Router(routes, rng=random.Random(1), sleep=sleeps, clock=clock), clock, sleeps
 

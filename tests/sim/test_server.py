@@ -16,6 +16,7 @@ import pytest
 from sluice.sim import model
 from sluice.types import embedding_request_decoder
 from tests.fixtures.procs import Proc, free_port, running
+from tests.fixtures.wait import eventually
 
 
 @pytest.fixture
@@ -63,12 +64,12 @@ def get(base: str, path: str) -> Any:
 
 def stats_when(base: str, ready: Any, timeout_s: float = 5.0) -> dict[str, Any]:
     """Poll /sim/stats until ``ready(stats)``; the server counts a disconnect asynchronously."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        stats = get(base, "/sim/stats")
-        if ready(stats) or time.monotonic() > deadline:
-            return stats
-        time.sleep(0.02)
+
+    def stats() -> dict[str, Any] | None:
+        s = get(base, "/sim/stats")
+        return s if ready(s) else None
+
+    return eventually(stats, timeout_s, "the sim's stats")
 
 
 MESSAGES = [{"role": "user", "content": "hello there"}]

@@ -1,5 +1,7 @@
 """The request log's writer against a real SQLite store: batches, the full-queue policies, a
-database that refuses writes for a while, and close writing everything still queued."""
+database that refuses writes for a while, and flush and close writing everything still queued.
+Tests wait for the background task through hooks (``on_written``, a refusal, ``flush``), never
+for a guessed time."""
 
 from __future__ import annotations
 
@@ -22,10 +24,13 @@ class Flaky:
         self.store = store
         self.fail = 0
         self.batches: list[int] = []
+        self.refused = asyncio.Event()
+        """Set at each refusal."""
 
     async def write_requests(self, records: Sequence[RequestRecord]) -> None:
         if self.fail:
             self.fail -= 1
+            self.refused.set()
             raise StoreUnavailableError("database is locked")
         self.batches.append(len(records))
         await self.store.write_requests(records)
@@ -54,29 +59,38 @@ def writer(target: Flaky, **kw: object) -> RequestLogWriter:
 
 async def test_records_reach_the_store_in_batches(store: SqliteStore) -> None:
     target = Flaky(store)
-    w = writer(target)
+    written: list[int] = []
+    all_written = asyncio.Event()
+
+    def on_written(n: int) -> None:
+        written.append(n)
+        if sum(written) == 120:
+            all_written.set()
+
+    w = writer(target, on_written=on_written)
     w.start()
     for n in range(120):
         await w.put(record(n))
-    await asyncio.sleep(0.2)
+    await asyncio.wait_for(all_written.wait(), 5)  # the last 20 wait for the flush_s timer, not a flush
     assert await stored(store) == [f"req_{n}" for n in range(120)]
     assert target.batches == [50, 50, 20]  # two full batches at once, the rest after flush_s
     assert len(w) == 0
     await w.close()
 
 
-async def test_an_outage_keeps_the_queue_and_retries(store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sluice.store.log_writer.RETRY_MIN_S", 0.05)
+async def test_an_outage_keeps_the_queue_and_retries(store: SqliteStore) -> None:
     target = Flaky(store)
     target.fail = 3
-    w = writer(target)
+    w = writer(target, retry_min_s=0.05)
     w.start()
     for n in range(30):
         await w.put(record(n))
-    await asyncio.sleep(0.1)
+    await asyncio.wait_for(target.refused.wait(), 5)
     assert len(w) == 30 and await stored(store) == []
-    await asyncio.sleep(0.6)  # 0.05 + 0.1 + 0.2 of backoff, then a write that works
+    await asyncio.wait_for(w.flush(), 5)  # 0.05 + 0.1 + 0.2 of backoff, then a write that works
+    assert target.fail == 0 and target.batches == [30]
     assert await stored(store) == [f"req_{n}" for n in range(30)]
+    assert len(w) == 0
     await w.close()
 
 
@@ -94,21 +108,33 @@ async def test_a_full_queue_drops_new_records_and_counts_them(store: SqliteStore
     assert await stored(store) == [f"req_{n}" for n in range(100)]  # the oldest are kept
 
 
-async def test_a_full_queue_can_make_requests_wait_instead(store: SqliteStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sluice.store.log_writer.RETRY_MIN_S", 0.05)
+async def test_a_full_queue_can_make_requests_wait_instead(store: SqliteStore) -> None:
     target = Flaky(store)
     target.fail = 2
-    w = writer(target, queue_max=100, when_full="wait")
+    w = writer(target, queue_max=100, when_full="wait", retry_min_s=0.05)
     w.start()
     for n in range(100):
         await w.put(record(n))
     late = asyncio.create_task(w.put(record(100)))
-    await asyncio.sleep(0.02)
+    await asyncio.wait_for(target.refused.wait(), 5)
     assert not late.done()  # waits for room while the database is down
     await asyncio.wait_for(late, 2)
     await w.close()
     assert await stored(store) == [f"req_{n}" for n in range(101)]
     assert w.dropped == 0
+
+
+async def test_flush_writes_what_is_queued_now_and_returns_when_it_is_stored(store: SqliteStore) -> None:
+    target = Flaky(store)
+    w = writer(target, flush_s=60, batch_max=40)  # nothing would be written for a minute
+    w.start()
+    await asyncio.wait_for(w.flush(), 1)  # an empty queue: at once
+    for n in range(100):
+        await w.put(record(n))
+    await asyncio.wait_for(w.flush(), 5)
+    assert len(w) == 0 and target.batches == [40, 40, 20]
+    assert await stored(store) == [f"req_{n}" for n in range(100)]
+    await w.close()
 
 
 async def test_close_writes_everything_queued(store: SqliteStore) -> None:
