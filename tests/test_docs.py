@@ -36,3 +36,22 @@ def test_readme_python_examples_run_against_the_demo(tmp_path: Path) -> None:
 def test_readme_yaml_is_a_valid_config(snippet: str) -> None:
     data = yaml.safe_load(snippet.replace("${OPENAI_API_KEY}", "x").replace("${ANTHROPIC_API_KEY}", "x").replace("${AZURE_EAST_KEY}", "x"))
     Settings(**data)
+
+
+def test_every_test_named_in_the_security_page_exists() -> None:
+    """docs/security.md holds each guarantee to tests by name: a renamed or deleted test must not
+    leave the page claiming a check that no longer runs. ``::name`` and a bare ``test_name`` refer
+    to the test file named last."""
+    page = (REPO / "docs" / "security.md").read_text()
+    missing, current, checked = [], None, 0
+    for path, name in re.findall(r"`(tests/[\w/]+\.py)?(?:::)?(test_\w+)?(?:\[[^`]*\])?`", page):
+        if path:
+            current = path
+            if not (REPO / path).exists():
+                missing.append(path)
+                continue
+        if name and current is not None:
+            checked += 1
+            if not re.search(rf"def {name}\b", (REPO / current).read_text()):
+                missing.append(f"{current}::{name}")
+    assert checked > 40 and missing == []
