@@ -29,9 +29,9 @@ from sluice.cache.semantic import Match, Rejected, SemanticLayer
 from sluice.cache.stats import CacheStats
 from sluice.errors import InvalidRequestError, StoreUnavailableError
 from sluice.pipeline.context import RequestContext, ask_stream_usage
+from sluice.policies import CachePolicy
 from sluice.routing.router import Router
 from sluice.settings import CacheSettings, Settings
-from sluice.store.records import CachePolicy
 from sluice.types import ChatRequest, ChatResponse, EmbeddingRequest, Message, encoder
 
 log = logging.getLogger("sluice.cache")
@@ -66,7 +66,7 @@ class CacheStage:
         *,
         semantic_off: str = "",
     ) -> None:
-        self._default = CachePolicy(**settings.policy.model_dump())
+        self._default = settings.policy
         self._threshold = settings.semantic.threshold
         self._agreement = settings.semantic.shadow_agreement
         self._exact = exact
