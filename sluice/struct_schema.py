@@ -53,8 +53,7 @@ def schema_of(cls: type[msgspec.Struct], handler: GetCoreSchemaHandler, *, stric
 
 def dump(value: msgspec.Struct) -> dict[str, Any]:
     """Every field (defaults too), tuples as lists: what a client reads back."""
-    out: dict[str, Any] = msgspec.to_builtins(msgspec.structs.asdict(value))
-    return out
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in msgspec.structs.asdict(value).items()}
 
 
 @functools.cache
