@@ -22,7 +22,7 @@ import msgspec
 from sluice.auth.principal import Principal
 from sluice.pipeline.context import RequestContext
 from sluice.pipeline.guard import InputGuardStage, guarded, guarded_stream
-from sluice.store.records import GuardrailPolicy
+from sluice.policies import GuardrailPolicy
 from sluice.types import ChatChunk, ChatRequest, ChatResponse
 
 POLICY = GuardrailPolicy(injection="block", pii="redact", secrets="block", output_pii="redact")

@@ -51,12 +51,12 @@ from sluice.pipeline.guard import InputGuardStage
 from sluice.pipeline.resolve import ResolveStage
 from sluice.pipeline.runner import Pipeline
 from sluice.pipeline.validate import ValidateStage
+from sluice.policies import GuardrailPolicy
 from sluice.providers import PROVIDER_TYPES
 from sluice.providers.base import Provider
 from sluice.routing.router import Router
 from sluice.routing.table import build_routes
-from sluice.settings import GuardrailPolicyValues, Settings
-from sluice.store.records import GuardrailPolicy, Limits
+from sluice.settings import Settings
 
 log = logging.getLogger("sluice")
 
@@ -78,7 +78,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         KeyRing(settings.auth.keys),
         store,
         settings.auth.key_cache_s,
-        default_tenant_limits=Limits(**settings.limits.defaults.model_dump()),
+        default_tenant_limits=settings.limits.defaults,
     )
     jwt: JwtVerifier | None = None
     if settings.auth.jwt is not None:
@@ -106,11 +106,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             ValidateStage(),
             authenticate,
             ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken")),
-            InputGuardStage(
-                GuardrailPolicy(**settings.guardrails.policy.model_dump()),
-                plugins=guard_plugins,
-                tenants={t: GuardrailPolicy(**p.model_dump()) for t, p in settings.guardrails.tenants.items()},
-            ),
+            InputGuardStage(settings.guardrails.policy, plugins=guard_plugins, tenants=settings.guardrails.tenants),
         ],
         router,
         admission,
@@ -148,7 +144,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             policy_routes(
                 admin_service,
                 "guardrails",
-                GuardrailPolicyValues,
+                GuardrailPolicy,
                 lambda tenant_id: settings.guardrails.tenants.get(tenant_id, settings.guardrails.policy),
             ),
         ],

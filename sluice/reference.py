@@ -12,6 +12,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from sluice.settings import Settings
+from sluice.struct_schema import SchemaStruct, model_of
 
 _INTRO = """# Configuration reference
 
@@ -27,6 +28,8 @@ Unknown keys are errors; `sluice config check FILE` reports every problem with i
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
+    if isinstance(annotation, type) and issubclass(annotation, SchemaStruct):
+        return [model_of(annotation)]  # a policy: its fields as the settings read them
     out: list[type[BaseModel]] = []
     for arg in typing.get_args(annotation):
         out += _models_in(arg)
@@ -37,11 +40,13 @@ def _type_name(annotation: Any) -> str:
     if annotation is type(None):
         return "null"
     if isinstance(annotation, type):
-        if issubclass(annotation, BaseModel):
+        if issubclass(annotation, (BaseModel, SchemaStruct)):
             return "section"
         return {"SecretStr": "secret"}.get(annotation.__name__, annotation.__name__)
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _type_name(args[0])  # constraints are in the description
     if origin is typing.Literal:
         return " \\| ".join(repr(a) for a in args)
     if origin in (types.UnionType, typing.Union):
@@ -55,7 +60,7 @@ def _type_name(annotation: Any) -> str:
 def _default(field: FieldInfo) -> str:
     if field.default_factory is not None:
         value = field.default_factory()  # type: ignore[call-arg]
-        if isinstance(value, BaseModel):
+        if isinstance(value, (BaseModel, SchemaStruct)):
             return "(section)"
         if isinstance(value, dict) and value and all(isinstance(v, BaseModel) for v in value.values()):
             return "built-in: " + ", ".join(f"`{k}`" for k in value)

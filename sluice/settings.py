@@ -24,6 +24,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from sluice.policies import Budget, CachePolicy, GuardrailPolicy, Limits
+
 
 class ConfigError(Exception):
     """The configuration cannot be used; ``problems`` lists every ``key.path: message``."""
@@ -47,39 +49,13 @@ class ServerSettings(_Section):
     graceful_shutdown_s: float = Field(30.0, ge=0, description="Grace period for in-flight requests and streams when draining (SIGTERM, SIGINT, SIGQUIT; SIGHUP with one worker); a stream still running then ends with a 503 server_shutting_down error event. See docs/operations.md.")
 
 
-class LimitValues(_Section):
-    """The same fields as ``store.records.Limits``: None means no limit of that kind."""
-
-    rpm: int | None = Field(None, ge=1, description="Requests per minute (sliding window).")
-    tpm: int | None = Field(None, ge=1, description="Tokens per minute, input and output (sliding window).")
-    max_concurrent: int | None = Field(None, ge=1, description="Requests in flight at once.")
-    max_tokens: int | None = Field(None, ge=1, description="Cap on a request's max_tokens (and the default when it sets none).")
-    max_input_tokens: int | None = Field(None, ge=1, description="Cap on a request's input tokens.")
-
-
-class BudgetValues(_Section):
-    """The same fields as ``store.records.Budget``: one period's token and USD caps."""
-
-    period: Literal["day", "month"] = Field(description="The UTC day or month the budget applies to.")
-    max_tokens: int | None = Field(None, ge=1, description="Input and output tokens per period.")
-    max_cost_micros: int | None = Field(None, ge=1, description="Spend per period in micro-dollars (1 USD = 1,000,000).")
-    on_exceed: Literal["reject", "downgrade"] = Field("reject", description="At the limit: refuse with 429, or use downgrade_to.")
-    downgrade_to: str | None = Field(None, min_length=1, description="The cheaper model alias served at the limit.")
-
-    @model_validator(mode="after")
-    def _downgrade_names_an_alias(self) -> BudgetValues:
-        if self.on_exceed == "downgrade" and self.downgrade_to is None:
-            raise ValueError("on_exceed downgrade needs downgrade_to")
-        return self
-
-
 class ApiKeySettings(_Section):
     key: SecretStr = Field(description="The API key clients send as a Bearer token (use ${VAR}).")
     name: str = Field(description="A label for logs and metrics; never the key itself.")
     models: list[str] | None = Field(None, description="Model aliases this key may use; all when unset.")
-    limits: LimitValues | None = Field(None, description="Limits on this key alone (a static key belongs to no tenant).")
-    budgets: list[BudgetValues] = Field(default_factory=list, description="Budgets on this key alone, at most one per period.")
-    guardrails: GuardrailPolicyValues | None = Field(None, description="This key's guardrail policy; guardrails.policy when unset.")
+    limits: Limits | None = Field(None, description="Limits on this key alone (a static key belongs to no tenant).")
+    budgets: list[Budget] = Field(default_factory=list, description="Budgets on this key alone, at most one per period.")
+    guardrails: GuardrailPolicy | None = Field(None, description="This key's guardrail policy; guardrails.policy when unset.")
 
     @model_validator(mode="after")
     def _one_budget_per_period(self) -> ApiKeySettings:
@@ -133,54 +109,12 @@ class LimitsSettings(_Section):
     """Rate limits. Per-tenant, per-user and per-key limits live in the store (admin API);
     ``defaults`` apply to every tenant that has none of its own."""
 
-    defaults: LimitValues = Field(default_factory=LimitValues, description="Tenant-level limits for tenants without their own.")
+    defaults: Limits = Field(default_factory=Limits, description="Tenant-level limits for tenants without their own.")
     fail_open: bool = Field(True, description="When the counter store (Redis) is unreachable: admit (true) or refuse with 503 (false).")
     tokenizer: Literal["tiktoken", "estimate"] = Field(
         "tiktoken",
         description="How input tokens are counted before the call: tiktoken for OpenAI models (bundled encodings, built on first use: ~50 MiB for o200k_base), an estimate for others; or always the estimate (about 4 characters per token).",
     )
-
-
-class CachePolicyValues(_Section):
-    """The same fields as ``store.records.CachePolicy``."""
-
-    exact: bool = Field(True, description="Serve identical requests from the exact cache.")
-    semantic: Literal["off", "on", "shadow"] = Field("off", description="Serve near-duplicates (on), record what would have been served (shadow), or neither.")
-    ttl_s: int = Field(3600, ge=1, description="How long an answer stays cached.")
-    max_entries: int = Field(10_000, ge=1, description="Entries per tenant in each of the exact cache and the semantic index (LRU).")
-    threshold: float | None = Field(None, gt=0, le=1, description="Cosine similarity a semantic candidate needs; cache.semantic.threshold when unset.")
-    deterministic_only: bool = Field(True, description="Cache only requests with temperature 0 or a seed.")
-    cache_pii: bool = Field(False, description="Cache requests in which the input guardrails found personal data.")
-    cache_tool_calls: bool = Field(False, description="Cache requests carrying tool calls or tool results.")
-    judge: str | None = Field(None, description="A cheap chat model alias asked to confirm each semantic candidate.")
-
-
-class GuardrailPolicyValues(_Section):
-    """The same fields as ``store.records.GuardrailPolicy``."""
-
-    injection: Literal["off", "log", "flag", "block"] = Field("off", description="Prompt injection and jailbreaks (tool results and retrieved documents included).")
-    injection_threshold: float = Field(0.5, gt=0, le=1, description="The injection detector's score at or above which a text counts.")
-    pii: Literal["off", "log", "flag", "redact", "block"] = Field("off", description="Emails, phones, payment cards, SSNs, IBANs, IP addresses: record (log), say so in x-sluice-guardrails (flag), replace with [EMAIL_1]-style placeholders (redact), or refuse (block).")
-    secrets: Literal["off", "log", "flag", "redact", "block"] = Field("off", description="API keys, JWTs and private keys, with the same actions.")
-    reversible: bool = Field(False, description="With redact: the provider sees placeholders; the client's answer gets the originals back.")
-    output_pii: Literal["off", "redact"] = Field("off", description="PII and secrets in the answer replaced with placeholders, streams included (a small hold-back, never the whole answer).")
-    structured_output: Literal["off", "validate", "repair"] = Field("off", description="When a request asks for response_format json_schema: check the answer (validate: a 502 invalid_structured_output when it does not match), or first ask the model once to fix it (repair). JSON answers only.")
-    on_reject: Literal["fail", "retry", "fallback"] = Field("fail", description="When a content rule stops a JSON answer: return it stopped (finish_reason content_filter), ask the same model once more, or ask reject_fallback instead. Streams are always stopped.")
-    reject_fallback: str | None = Field(None, description="The chat model alias asked when on_reject is fallback.")
-    plugins: list[str] = Field(default_factory=list, description="Names of guardrails.plugins that also check the request's texts (all run concurrently).")
-    deny: list[str] = Field(default_factory=list, description="Words and phrases an answer must not contain (whole words, any case): the answer stops with finish_reason content_filter.")
-    deny_categories: list[Literal["profanity", "violence", "self_harm"]] = Field(default_factory=list, description="Built-in word lists an answer must not draw from (short and illustrative).")
-    deny_patterns: dict[str, str] = Field(default_factory=dict, description="Regexes by name an answer must not match.")
-
-    @field_validator("deny_patterns")
-    @classmethod
-    def _patterns_compile(cls, patterns: dict[str, str]) -> dict[str, str]:
-        for name, pattern in patterns.items():
-            try:
-                re.compile(pattern)
-            except re.error as e:
-                raise ValueError(f"deny_patterns.{name}: not a valid regex: {e}") from None
-        return patterns
 
 
 class GuardrailPluginSettings(_Section):
@@ -202,8 +136,8 @@ class GuardrailPluginSettings(_Section):
 class GuardrailSettings(_Section):
     """Input and output guardrails. Off unless a policy turns them on."""
 
-    policy: GuardrailPolicyValues = Field(default_factory=GuardrailPolicyValues, description="The policy of callers without their own (auth.keys[].guardrails for a static key).")
-    tenants: dict[str, GuardrailPolicyValues] = Field(default_factory=dict, description="Policies by tenant id, for tenants without one set through the admin API.")
+    policy: GuardrailPolicy = Field(default_factory=GuardrailPolicy, description="The policy of callers without their own (auth.keys[].guardrails for a static key).")
+    tenants: dict[str, GuardrailPolicy] = Field(default_factory=dict, description="Policies by tenant id, for tenants without one set through the admin API.")
     plugins: dict[str, GuardrailPluginSettings] = Field(default_factory=dict, description="Checks of your own by name, which policies list in plugins.")
 
 
@@ -225,7 +159,7 @@ class CacheSettings(_Section):
     """Response caching. Off unless enabled; per-tenant policies (admin API) override ``policy``."""
 
     enabled: bool = Field(False, description="Look up and store answers at all.")
-    policy: CachePolicyValues = Field(default_factory=CachePolicyValues, description="The policy of tenants without their own, and of static keys.")
+    policy: CachePolicy = Field(default_factory=CachePolicy, description="The policy of tenants without their own, and of static keys.")
     semantic: SemanticCacheSettings = Field(default_factory=SemanticCacheSettings, description="The semantic layer.")
 
 

@@ -123,6 +123,22 @@ TokenId = Annotated[int, Meta(ge=0, le=INT32_MAX)]
 LogitBias = Annotated[float, Meta(ge=-100, le=100)]
 
 
+class CacheOptions(_Strict):
+    """``{"ttl": seconds, "threshold": similarity}``: this request's TTL and semantic threshold."""
+
+    ttl: PositiveInt | None = None
+    threshold: Annotated[float, Meta(gt=0, le=1)] | None = None
+
+
+class SluiceOptions(_Strict):
+    """The gateway's own options in a request body (``extra_body={"sluice": {...}}``); never sent
+    upstream. Strict like the rest of the body: a misspelt option is a 400 naming it."""
+
+    cache: Literal["no-cache", "no-store"] | PositiveInt | CacheOptions | None = None
+    """``no-cache``: answer fresh (the answer is still kept); ``no-store``: neither look up nor
+    keep; seconds: keep this answer that long; or a ``CacheOptions``."""
+
+
 class ChatRequest(_Strict):
     """A chat completion request. ``model`` is the alias the client asked for; providers send
     the deployment's upstream model name instead. ``sluice`` holds gateway options
@@ -162,7 +178,7 @@ class ChatRequest(_Strict):
     safety_identifier: str | None = None
     functions: Raw | UnsetType = UNSET
     function_call: Raw | UnsetType = UNSET
-    sluice: dict[str, Any] | None = None
+    sluice: SluiceOptions | None = None
 
     @property
     def output_token_limit(self) -> int | None:
@@ -282,7 +298,7 @@ class EmbeddingRequest(_Strict):
     encoding_format: Literal["float", "base64"] | None = None
     dimensions: PositiveInt | None = None
     user: str | None = None
-    sluice: dict[str, Any] | None = None
+    sluice: SluiceOptions | None = None
 
 
 class Embedding(_Lenient):

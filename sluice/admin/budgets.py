@@ -3,10 +3,14 @@ period at a time) and clear the token and USD budgets of a tenant, one of its us
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from sluice.admin.schemas import BudgetIn, BudgetsOut
+from fastapi import APIRouter, Body
+
+from sluice.admin.schemas import BudgetsOut
 from sluice.admin.service import AdminService
+from sluice.policies import Budget
+from sluice.struct_schema import WIRE
 
 
 def budgets_routes(service: AdminService) -> APIRouter:
@@ -15,8 +19,8 @@ def budgets_routes(service: AdminService) -> APIRouter:
     r = APIRouter()
 
     @r.put("/tenants/{tenant_id}/budgets")
-    async def set_tenant_budget(tenant_id: str, body: BudgetIn) -> BudgetsOut:
-        return BudgetsOut.of(tenant_id, await service.set_budget(tenant_id, body.to_budget()))
+    async def set_tenant_budget(tenant_id: str, body: Annotated[Budget, WIRE, Body()]) -> BudgetsOut:
+        return BudgetsOut.of(tenant_id, await service.set_budget(tenant_id, body))
 
     @r.get("/tenants/{tenant_id}/budgets")
     async def get_tenant_budgets(tenant_id: str) -> BudgetsOut:
@@ -27,8 +31,8 @@ def budgets_routes(service: AdminService) -> APIRouter:
         return BudgetsOut.of(tenant_id, await service.clear_budgets(tenant_id))
 
     @r.put("/tenants/{tenant_id}/users/{user_id}/budgets")
-    async def set_user_budget(tenant_id: str, user_id: str, body: BudgetIn) -> BudgetsOut:
-        return BudgetsOut.of(tenant_id, await service.set_budget(tenant_id, body.to_budget(), user_id=user_id))
+    async def set_user_budget(tenant_id: str, user_id: str, body: Annotated[Budget, WIRE, Body()]) -> BudgetsOut:
+        return BudgetsOut.of(tenant_id, await service.set_budget(tenant_id, body, user_id=user_id))
 
     @r.get("/tenants/{tenant_id}/users/{user_id}/budgets")
     async def get_user_budgets(tenant_id: str, user_id: str) -> BudgetsOut:
@@ -39,8 +43,8 @@ def budgets_routes(service: AdminService) -> APIRouter:
         return BudgetsOut.of(tenant_id, await service.clear_budgets(tenant_id, user_id=user_id))
 
     @r.put("/tenants/{tenant_id}/keys/{key_id}/budgets")
-    async def set_key_budget(tenant_id: str, key_id: str, body: BudgetIn) -> BudgetsOut:
-        return BudgetsOut.of(tenant_id, await service.set_budget(tenant_id, body.to_budget(), key_id=key_id))
+    async def set_key_budget(tenant_id: str, key_id: str, body: Annotated[Budget, WIRE, Body()]) -> BudgetsOut:
+        return BudgetsOut.of(tenant_id, await service.set_budget(tenant_id, body, key_id=key_id))
 
     @r.get("/tenants/{tenant_id}/keys/{key_id}/budgets")
     async def get_key_budgets(tenant_id: str, key_id: str) -> BudgetsOut:

@@ -14,7 +14,7 @@ from sluice.admin.policies import policy_routes
 from sluice.admin.service import AdminService
 from sluice.errors import NotFoundError
 from sluice.pipeline.cache import CacheStage
-from sluice.settings import CachePolicyValues
+from sluice.policies import CachePolicy
 
 STATIC = "-"
 
@@ -31,8 +31,8 @@ class PurgeOut(BaseModel):
     """Entries removed from the exact cache and the semantic index."""
 
 
-def cache_routes(service: AdminService, cache: CacheStage | None, default: CachePolicyValues) -> APIRouter:
-    r = policy_routes(service, "cache", CachePolicyValues, lambda tenant_id: default)
+def cache_routes(service: AdminService, cache: CacheStage | None, default: CachePolicy) -> APIRouter:
+    r = policy_routes(service, "cache", CachePolicy, lambda tenant_id: default)
 
     @r.get("/tenants/{tenant_id}/cache/stats")
     async def stats(tenant_id: str) -> dict[str, Any]:

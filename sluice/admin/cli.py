@@ -11,13 +11,13 @@ from typing import Any, TypeVar
 import click
 import msgspec
 
-from sluice.admin.schemas import MAX_LIMIT, BudgetIn, BudgetsOut, KeyOut, LimitsOut, TenantOut, UserOut
+from sluice.admin.schemas import BudgetsOut, KeyOut, LimitsOut, TenantOut, UserOut
 from sluice.admin.service import AdminService
 from sluice.auth.invalidation import AuthCaches
 from sluice.backend import build_backend
 from sluice.errors import SluiceError
+from sluice.policies import MAX_LIMIT, Budget, Limits
 from sluice.settings import ConfigError, load_settings
-from sluice.store.records import Limits
 
 T = TypeVar("T")
 config_option = click.option(
@@ -232,13 +232,15 @@ def budgets_set(
     max_tokens: int | None, max_cost_micros: int | None,
 ) -> None:
     """Replace the period's budget: a cap left out means none; without --downgrade-to the limit is a 429."""
-    budget = BudgetIn(
-        period=period, max_tokens=max_tokens, max_cost_micros=max_cost_micros,
-        on_exceed="reject" if downgrade_to is None else "downgrade", downgrade_to=downgrade_to,
-    )
+    on_exceed = "reject" if downgrade_to is None else "downgrade"
+    values = {"period": period, "max_tokens": max_tokens, "max_cost_micros": max_cost_micros}
+    try:
+        budget = msgspec.convert({**values, "on_exceed": on_exceed, "downgrade_to": downgrade_to}, Budget)
+    except msgspec.ValidationError as e:
+        raise click.UsageError(str(e)) from None
 
     async def op(s: AdminService) -> Any:
-        return _dump(BudgetsOut.of(tenant_id, await s.set_budget(tenant_id, budget.to_budget(), user_id=user_id, key_id=key_id)))
+        return _dump(BudgetsOut.of(tenant_id, await s.set_budget(tenant_id, budget, user_id=user_id, key_id=key_id)))
 
     _run(config_path, op)
 

@@ -3,10 +3,14 @@ clear the limits of a tenant, one of its users or one of its keys."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from sluice.admin.schemas import LimitsIn, LimitsOut
+from fastapi import APIRouter, Body
+
+from sluice.admin.schemas import LimitsOut
 from sluice.admin.service import AdminService
+from sluice.policies import Limits
+from sluice.struct_schema import WIRE
 
 
 def limits_routes(service: AdminService) -> APIRouter:
@@ -14,9 +18,9 @@ def limits_routes(service: AdminService) -> APIRouter:
     r = APIRouter()
 
     @r.put("/tenants/{tenant_id}/limits")
-    async def set_tenant_limits(tenant_id: str, body: LimitsIn) -> LimitsOut:
+    async def set_tenant_limits(tenant_id: str, body: Annotated[Limits, WIRE, Body()]) -> LimitsOut:
         """A field left out or null means no limit; a tenant with no limits of its own gets limits.defaults."""
-        return LimitsOut.of(tenant_id, await service.set_limits(tenant_id, body.to_limits()))
+        return LimitsOut.of(tenant_id, await service.set_limits(tenant_id, body))
 
     @r.get("/tenants/{tenant_id}/limits")
     async def get_tenant_limits(tenant_id: str) -> LimitsOut:
@@ -27,8 +31,8 @@ def limits_routes(service: AdminService) -> APIRouter:
         return LimitsOut.of(tenant_id, await service.clear_limits(tenant_id))
 
     @r.put("/tenants/{tenant_id}/users/{user_id}/limits")
-    async def set_user_limits(tenant_id: str, user_id: str, body: LimitsIn) -> LimitsOut:
-        return LimitsOut.of(tenant_id, await service.set_limits(tenant_id, body.to_limits(), user_id=user_id))
+    async def set_user_limits(tenant_id: str, user_id: str, body: Annotated[Limits, WIRE, Body()]) -> LimitsOut:
+        return LimitsOut.of(tenant_id, await service.set_limits(tenant_id, body, user_id=user_id))
 
     @r.get("/tenants/{tenant_id}/users/{user_id}/limits")
     async def get_user_limits(tenant_id: str, user_id: str) -> LimitsOut:
@@ -39,8 +43,8 @@ def limits_routes(service: AdminService) -> APIRouter:
         return LimitsOut.of(tenant_id, await service.clear_limits(tenant_id, user_id=user_id))
 
     @r.put("/tenants/{tenant_id}/keys/{key_id}/limits")
-    async def set_key_limits(tenant_id: str, key_id: str, body: LimitsIn) -> LimitsOut:
-        return LimitsOut.of(tenant_id, await service.set_limits(tenant_id, body.to_limits(), key_id=key_id))
+    async def set_key_limits(tenant_id: str, key_id: str, body: Annotated[Limits, WIRE, Body()]) -> LimitsOut:
+        return LimitsOut.of(tenant_id, await service.set_limits(tenant_id, body, key_id=key_id))
 
     @r.get("/tenants/{tenant_id}/keys/{key_id}/limits")
     async def get_key_limits(tenant_id: str, key_id: str) -> LimitsOut:

@@ -1,51 +1,52 @@
 """``/admin/tenants/{tenant_id}/<policy>``: read, replace or clear (back to the config's) one of a
 tenant's JSON policies: its response cache's (``cache``) or its guardrails' (``guardrails``)."""
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: the routes' annotations name the policy passed in,
+# which FastAPI must see as a type, not as a name to look up in this module.
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Literal, TypeVar
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+import msgspec
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, Field, create_model
 
 from sluice.admin.service import AdminService
+from sluice.policies import CachePolicy, GuardrailPolicy
 from sluice.store.records import PolicyKind
+from sluice.struct_schema import WIRE
+
+P = TypeVar("P", CachePolicy, GuardrailPolicy)
 
 
-class PolicyOut(BaseModel):
-    tenant_id: str
-    source: str
-    """``tenant`` (its own policy) or ``config`` (the config's)."""
-    policy: dict[str, Any]
-
-
-def policy_routes(
-    service: AdminService, kind: PolicyKind, values: type[BaseModel], config: Callable[[str], BaseModel]
-) -> APIRouter:
-    """``values`` is the policy's settings model: what a PUT body is validated against;
+def policy_routes(service: AdminService, kind: PolicyKind, policy: type[P], config: Callable[[str], P]) -> APIRouter:
+    """GET, PUT and DELETE of one kind of policy: ``policy`` is its type (a PUT body is one),
     ``config(tenant_id)`` the config's policy for a tenant without its own."""
     r = APIRouter()
     path = f"/tenants/{{tenant_id}}/{kind}"
+    out: type[BaseModel] = create_model(
+        f"{policy.__name__}Out",
+        tenant_id=(str, ...),
+        source=(Literal["tenant", "config"], Field(description="The tenant's own policy, or the config's.")),
+        policy=(policy, ...),
+    )
 
-    @r.get(path)
-    async def get_policy(tenant_id: str) -> PolicyOut:
+    @r.get(path, response_model=out)
+    async def get_policy(tenant_id: str) -> BaseModel:
         own = (await service.tenant(tenant_id)).policy(kind)
         if own is None:
-            return PolicyOut(tenant_id=tenant_id, source="config", policy=config(tenant_id).model_dump())
-        return PolicyOut(tenant_id=tenant_id, source="tenant", policy=values(**own).model_dump())
+            return out(tenant_id=tenant_id, source="config", policy=config(tenant_id))
+        return out(tenant_id=tenant_id, source="tenant", policy=msgspec.convert(own, policy))
 
-    async def set_policy(tenant_id: str, body: Any) -> PolicyOut:
+    @r.put(path, response_model=out)
+    async def set_policy(tenant_id: str, body: Annotated[policy, WIRE, Body()]) -> BaseModel:  # type: ignore[valid-type]
         """Replace the tenant's policy; fields left out take their defaults (not the config's)."""
-        await service.set_policy(tenant_id, kind, body.model_dump(exclude_defaults=True))
-        return PolicyOut(tenant_id=tenant_id, source="tenant", policy=body.model_dump())
+        await service.set_policy(tenant_id, kind, msgspec.to_builtins(body))  # defaults left out, as stored
+        return out(tenant_id=tenant_id, source="tenant", policy=body)
 
-    set_policy.__annotations__["body"] = values  # FastAPI validates the body against the policy's model
-    r.put(path)(set_policy)
-
-    @r.delete(path)
-    async def clear_policy(tenant_id: str) -> PolicyOut:
+    @r.delete(path, response_model=out)
+    async def clear_policy(tenant_id: str) -> BaseModel:
         await service.set_policy(tenant_id, kind, None)
-        return PolicyOut(tenant_id=tenant_id, source="config", policy=config(tenant_id).model_dump())
+        return out(tenant_id=tenant_id, source="config", policy=config(tenant_id))
 
     return r

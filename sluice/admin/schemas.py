@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
-import msgspec
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from sluice.auth.principal import ScopedLimits
+from sluice.policies import MAX_LIMIT, Budget, Limits, ScopeKind
+from sluice.store.records import ApiKey, Tenant, User
+from sluice.struct_schema import dump, model_of
 
 if TYPE_CHECKING:
     from sluice.admin.service import ScopedBudgets
-from sluice.store.records import ApiKey, Budget, Limits, Period, ScopeKind, Tenant, User
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-
-MAX_LIMIT = 2**63 - 1
-"""The largest limit a 64-bit column holds."""
-
-_Limit = Annotated[int, Field(ge=1, le=MAX_LIMIT, strict=True)]
-"""A whole number from 1; strict, so "10", 10.0 and true are refused rather than coerced."""
 
 _Instant = Annotated[int, Field(ge=0, le=MAX_LIMIT)]
 """Unix seconds a 64-bit column holds."""
@@ -60,19 +55,6 @@ class KeyUpdate(_In):
     allowed_models: list[str] | None = None
     metadata: dict[str, Any] | None = None
     expires_at: _Instant | None = None
-
-
-class LimitsIn(_In):
-    """A scope's limits, replaced as a whole: a field left out or null means no limit of that kind."""
-
-    rpm: _Limit | None = Field(None, description="Requests per minute (sliding window).")
-    tpm: _Limit | None = Field(None, description="Tokens per minute, input and output (sliding window).")
-    max_concurrent: _Limit | None = Field(None, description="Requests in flight at once.")
-    max_tokens: _Limit | None = Field(None, description="Cap on a request's max_tokens (and the default when it sets none).")
-    max_input_tokens: _Limit | None = Field(None, description="Cap on a request's input tokens.")
-
-    def to_limits(self) -> Limits:
-        return Limits(**self.model_dump())
 
 
 class TenantOut(BaseModel):
@@ -131,39 +113,15 @@ class KeyCreated(KeyOut):
     key: str = Field(description="The secret. Shown only in this response; store it now.")
 
 
-class LimitsOut(BaseModel):
+class LimitsOut(model_of(Limits)):  # type: ignore[misc]  # the policy's fields, from its one definition
     tenant_id: str
     scope: ScopeKind
     scope_id: str
     """The tenant's, user's or key's id."""
-    rpm: int | None
-    tpm: int | None
-    max_concurrent: int | None
-    max_tokens: int | None
-    max_input_tokens: int | None
 
     @classmethod
     def of(cls, tenant_id: str, s: ScopedLimits) -> LimitsOut:
-        return cls(tenant_id=tenant_id, scope=s.kind, scope_id=s.id, **msgspec.structs.asdict(s.limits))
-
-
-class BudgetIn(_In):
-    """One period's budget on a scope, replacing that period's: a cap left out or null means none."""
-
-    period: Period = Field(description="The UTC day or month the budget applies to.")
-    max_tokens: _Limit | None = Field(None, description="Input and output tokens per period.")
-    max_cost_micros: _Limit | None = Field(None, description="Spend per period in micro-dollars (1 USD = 1,000,000).")
-    on_exceed: Literal["reject", "downgrade"] = Field("reject", description="At the limit: refuse with 429, or use downgrade_to.")
-    downgrade_to: str | None = Field(None, min_length=1, description="The cheaper model alias served at the limit.")
-
-    @model_validator(mode="after")
-    def _downgrade_names_an_alias(self) -> BudgetIn:
-        if self.on_exceed == "downgrade" and self.downgrade_to is None:
-            raise ValueError("on_exceed downgrade needs downgrade_to")
-        return self
-
-    def to_budget(self) -> Budget:
-        return Budget(**self.model_dump())
+        return cls(tenant_id=tenant_id, scope=s.kind, scope_id=s.id, **dump(s.limits))
 
 
 class BudgetsOut(BaseModel):
@@ -171,13 +129,17 @@ class BudgetsOut(BaseModel):
     scope: ScopeKind
     scope_id: str
     """The tenant's, user's or key's id."""
-    data: list[dict[str, Any]]
+    data: list[Budget]
     """The scope's budgets, day before month."""
+
+    @field_serializer("data")
+    def _caps_set(self, data: list[Budget]) -> list[dict[str, Any]]:
+        """A budget as set: the caps it has (an unset cap is left out, not null)."""
+        return [{k: v for k, v in dump(b).items() if v is not None} for b in data]
 
     @classmethod
     def of(cls, tenant_id: str, s: ScopedBudgets) -> BudgetsOut:
-        data = [{k: v for k, v in msgspec.structs.asdict(b).items() if v is not None} for b in s.budgets]
-        return cls(tenant_id=tenant_id, scope=s.kind, scope_id=s.id, data=data)
+        return cls(tenant_id=tenant_id, scope=s.kind, scope_id=s.id, data=s.budgets)
 
 
 class ListOf(BaseModel):

@@ -11,19 +11,9 @@ from sluice.admin.secrets import ADMIN_PREFIX, KEY_PREFIX, mint, new_id
 from sluice.auth.principal import ScopedLimits
 from sluice.errors import InvalidRequestError, NotFoundError
 from sluice.obs.record import RequestRecord
+from sluice.policies import Budget, Limits, ScopeKind
 from sluice.store.protocols import Store
-from sluice.store.records import (
-    AdminCredential,
-    ApiKey,
-    Budget,
-    Limits,
-    PolicyKind,
-    ScopeKind,
-    Tenant,
-    UsageQuery,
-    UsageRow,
-    User,
-)
+from sluice.store.records import AdminCredential, ApiKey, PolicyKind, Tenant, UsageQuery, UsageRow, User
 
 
 class ScopedBudgets(NamedTuple):

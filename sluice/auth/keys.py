@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Iterable
 
 from sluice.auth.principal import Principal, ScopedLimits
+from sluice.policies import Limits
 from sluice.settings import ApiKeySettings
-from sluice.store.records import Budget, GuardrailPolicy, Limits
 
 
 def digest(key: str) -> bytes:
@@ -15,13 +15,13 @@ def digest(key: str) -> bytes:
 
 
 def _principal(k: ApiKeySettings) -> Principal:
-    limits = Limits(**k.limits.model_dump()) if k.limits is not None else Limits()
-    budgets = tuple(Budget(**b.model_dump()) for b in sorted(k.budgets, key=lambda b: b.period))  # day before month
+    limits = k.limits or Limits()
+    budgets = tuple(sorted(k.budgets, key=lambda b: b.period))  # day before month
     return Principal(
         k.name,
         frozenset(k.models) if k.models is not None else None,
         limits=(ScopedLimits("key", k.name, limits, budgets),) if limits != Limits() or budgets else (),
-        guardrails=GuardrailPolicy(**k.guardrails.model_dump()) if k.guardrails is not None else None,
+        guardrails=k.guardrails,
     )
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import msgspec
 
-from sluice.store.records import Budget, CachePolicy, GuardrailPolicy, Limits, ScopeKind, Tenant
+from sluice.policies import Budget, CachePolicy, GuardrailPolicy, Limits, ScopeKind
+from sluice.store.records import Tenant
 
 
 @dataclass(frozen=True, slots=True)

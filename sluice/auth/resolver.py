@@ -9,8 +9,9 @@ from typing import NamedTuple, TypeVar
 
 from sluice.auth.keys import KeyRing, digest
 from sluice.auth.principal import Principal, ScopedLimits, cache_policy_of, guardrail_policy_of
+from sluice.policies import Limits
 from sluice.store.protocols import Store
-from sluice.store.records import ApiKey, Limits
+from sluice.store.records import ApiKey
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")

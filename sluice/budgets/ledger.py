@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from sluice.store.records import Period
+from sluice.policies import Period
 
 Metric = Literal["tokens", "cost"]
 

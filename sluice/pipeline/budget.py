@@ -19,11 +19,11 @@ from sluice.budgets.ledger import Cap, Ledger, Refusal, Reservation
 from sluice.budgets.pricing import FREE, Price, price_for
 from sluice.errors import BudgetExceededError, NotFoundError, PermissionDeniedError, StoreUnavailableError
 from sluice.pipeline.context import RequestContext, ask_stream_usage
+from sluice.policies import Budget
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Router
 from sluice.routing.table import Route
 from sluice.settings import Settings
-from sluice.store.records import Budget
 from sluice.types import (
     ChatChunk,
     ChatRequest,

@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import msgspec
 
@@ -27,11 +26,11 @@ from sluice.cache.key import Keys, cache_keys, has_tool_calls_in_flight, is_dete
 from sluice.cache.replay import restamped
 from sluice.cache.semantic import Match, Rejected, SemanticLayer
 from sluice.cache.stats import CacheStats
-from sluice.errors import InvalidRequestError, StoreUnavailableError
+from sluice.errors import StoreUnavailableError
 from sluice.pipeline.context import RequestContext, ask_stream_usage
+from sluice.policies import CachePolicy
 from sluice.routing.router import Router
 from sluice.settings import CacheSettings, Settings
-from sluice.store.records import CachePolicy
 from sluice.types import ChatRequest, ChatResponse, EmbeddingRequest, Message, encoder
 
 log = logging.getLogger("sluice.cache")
@@ -66,7 +65,7 @@ class CacheStage:
         *,
         semantic_off: str = "",
     ) -> None:
-        self._default = CachePolicy(**settings.policy.model_dump())
+        self._default = settings.policy
         self._threshold = settings.semantic.threshold
         self._agreement = settings.semantic.shadow_agreement
         self._exact = exact
@@ -124,14 +123,15 @@ class CacheStage:
             return
         if "no-cache" in control:
             looks_up = False
-        option = (request.sluice or {}).get("cache")
-        if option is not None:
-            if option == "no-store":
-                return
-            if option == "no-cache":
-                looks_up = False
-            else:
-                ttl_s, threshold = _option(option, ttl_s, threshold)
+        option = None if request.sluice is None else request.sluice.cache
+        if option == "no-store":
+            return
+        if option == "no-cache":
+            looks_up = False
+        elif isinstance(option, int):
+            ttl_s = option
+        elif option is not None:
+            ttl_s, threshold = option.ttl or ttl_s, option.threshold or threshold
         if policy.deterministic_only and not is_deterministic(request):
             return
         if not policy.cache_tool_calls and has_tool_calls_in_flight(request):
@@ -290,20 +290,6 @@ def _answer_text(response: ChatResponse) -> str:
     if m.content:
         return m.content
     return encoder.encode([t.function for t in m.tool_calls or ()]).decode()
-
-
-def _option(option: Any, ttl_s: int, threshold: float) -> tuple[int, float]:
-    """The body option's TTL and threshold over the policy's."""
-    if isinstance(option, int) and not isinstance(option, bool) and option > 0:
-        return option, threshold
-    if isinstance(option, dict) and set(option) <= {"ttl", "threshold"}:
-        ttl, th = option.get("ttl", ttl_s), option.get("threshold", threshold)
-        if isinstance(ttl, int) and not isinstance(ttl, bool) and ttl > 0 and isinstance(th, (int, float)) and 0 < th <= 1:
-            return ttl, float(th)
-    raise InvalidRequestError(
-        'sluice.cache must be "no-cache", "no-store", a TTL in seconds, or {"ttl": seconds, "threshold": 0-1}.',
-        param="sluice.cache",
-    )
 
 
 def build_cache(

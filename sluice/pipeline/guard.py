@@ -30,8 +30,8 @@ from sluice.guardrails.plugins import Plugin
 from sluice.guardrails.rules import ContentStopped, RuleGate, Rules
 from sluice.guardrails.stream import DeltaFilter, HoldBack, Redactor, Restorer, filter_chunks
 from sluice.pipeline.context import RequestContext
+from sluice.policies import GuardrailPolicy
 from sluice.routing.router import Router
-from sluice.store.records import GuardrailPolicy
 from sluice.types import ChatRequest, ChatResponse, ChunkBatch, ContentPart, EmbeddingRequest, Message, Usage
 
 SEPARATOR = "\n\x00\n"

@@ -11,7 +11,7 @@ from sluice.pipeline.context import RequestContext
 from sluice.types import ChatRequest, EmbeddingRequest
 
 MAX_DEPTH = 64
-"""How deeply a free-form JSON field (a tool's parameters, a response schema, gateway options)
+"""How deeply a free-form JSON field (a tool's parameters, a response schema)
 may nest. Real schemas stay far below it; deeper is an attack on every recursive walk after it."""
 
 
@@ -48,8 +48,6 @@ def _check_chat(req: ChatRequest) -> None:
     tool_names = {t.function.name for t in req.tools or ()}
     for i, t in enumerate(req.tools or ()):
         check_depth(t.function.parameters, f"tools[{i}].function.parameters")
-    if req.sluice is not None:
-        check_depth(req.sluice, "sluice")
     for i, m in enumerate(req.messages):
         if m.role == "tool" and not m.tool_call_id:
             raise InvalidRequestError("Messages with role 'tool' must have a 'tool_call_id'.", param=f"messages.[{i}].tool_call_id")
@@ -77,8 +75,6 @@ def _check_chat(req: ChatRequest) -> None:
 
 
 def _check_embedding(req: EmbeddingRequest) -> None:
-    if req.sluice is not None:
-        check_depth(req.sluice, "sluice")
     inputs = [req.input] if isinstance(req.input, str) else req.input
     if any(isinstance(x, str) and not x for x in inputs):
         raise InvalidRequestError("'input' cannot contain empty strings.", param="input")

@@ -11,18 +11,8 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sluice.obs.record import RequestRecord
-from sluice.store.records import (
-    AdminCredential,
-    ApiKey,
-    Budget,
-    Limits,
-    PolicyKind,
-    ScopeKind,
-    Tenant,
-    UsageQuery,
-    UsageRow,
-    User,
-)
+from sluice.policies import Budget, Limits, ScopeKind
+from sluice.store.records import AdminCredential, ApiKey, PolicyKind, Tenant, UsageQuery, UsageRow, User
 
 
 class Store(Protocol):

@@ -11,6 +11,7 @@ import msgspec
 import pytest
 import yaml
 
+from sluice.policies import Budget, CachePolicy, GuardrailPolicy, Limits
 from tests.conftest import sim_config
 from tests.fixtures.http import call
 from tests.fixtures.procs import REPO, Proc
@@ -146,6 +147,19 @@ def test_openapi_lists_the_limit_routes(gw: Proc) -> None:
     paths = call("GET", gw.base_url + "/admin/openapi.json").json()["paths"]
     for path in ("/tenants/{tenant_id}/limits", "/tenants/{tenant_id}/users/{user_id}/limits", "/tenants/{tenant_id}/keys/{key_id}/limits"):
         assert set(paths[path]) == {"put", "get", "delete"}
+
+
+def test_openapi_bodies_are_the_policies_own_fields(gw: Proc) -> None:
+    spec = call("GET", gw.base_url + "/admin/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    for path, policy in [("limits", Limits), ("budgets", Budget), ("guardrails", GuardrailPolicy), ("cache", CachePolicy)]:
+        body = spec["paths"][f"/tenants/{{tenant_id}}/{path}"]["put"]["requestBody"]["content"]["application/json"]
+        schema = schemas[body["schema"]["$ref"].rsplit("/", 1)[1]]
+        assert list(schema["properties"]) == list(policy.__struct_fields__), path
+        assert all(p.get("description") for p in schema["properties"].values()) and schema["additionalProperties"] is False
+    rpm = schemas["Limits"]["properties"]["rpm"]["anyOf"][0]
+    assert (rpm["type"], rpm["minimum"], float(rpm["maximum"])) == ("integer", 1, float(2**63 - 1))
+    assert list(schemas["LimitsOut"]["properties"])[: len(Limits.__struct_fields__)] == list(Limits.__struct_fields__)
 
 
 # --- the CLI ---------------------------------------------------------------------------------

@@ -24,8 +24,9 @@ from sluice.auth.jwks import MAX_AGE_S, REFETCH_S, RETRY_S
 from sluice.auth.jwt import JwtVerifier
 from sluice.auth.principal import Principal, ScopedLimits
 from sluice.errors import AuthenticationError
+from sluice.policies import Limits
 from sluice.settings import ConfigError, JwtSettings
-from sluice.store.records import Limits, Tenant
+from sluice.store.records import Tenant
 from sluice.store.sqlite.store import SqliteStore
 from tests.fixtures.clock import Clock
 from tests.fixtures.procs import free_port

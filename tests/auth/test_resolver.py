@@ -16,9 +16,9 @@ from sluice.auth.invalidation import AuthCaches, LocalInvalidation
 from sluice.auth.keys import KeyRing
 from sluice.auth.principal import ScopedLimits
 from sluice.auth.resolver import KeyResolver
-from sluice.settings import ApiKeySettings, LimitValues
+from sluice.policies import Limits
+from sluice.settings import ApiKeySettings
 from sluice.store.protocols import Store
-from sluice.store.records import Limits
 from sluice.store.sqlite.store import SqliteStore
 from tests.fixtures.clock import Clock
 
@@ -189,7 +189,7 @@ async def test_a_lookup_that_read_before_a_change_is_not_cached(world: World) ->
 
 async def test_static_keys_carry_their_own_limits_without_a_query(world: World) -> None:
     static = KeyRing([
-        ApiKeySettings(key=SecretStr("sk-limited"), name="demo", limits=LimitValues(rpm=30, max_tokens=100)),
+        ApiKeySettings(key=SecretStr("sk-limited"), name="demo", limits=Limits(rpm=30, max_tokens=100)),
         ApiKeySettings(key=SecretStr("sk-free"), name="free"),
     ])
     resolver = world.resolver(defaults=Limits(rpm=1), static=static)

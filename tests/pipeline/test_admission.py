@@ -15,7 +15,7 @@ from sluice.limits.redis import RedisCounterStore
 from sluice.limits.tokens import chat_input_tokens
 from sluice.pipeline.admission import AdmissionStage, RateLimitExceededError
 from sluice.pipeline.context import RequestContext
-from sluice.store.records import Limits
+from sluice.policies import Limits
 from sluice.store.redis import BoundedRedis
 from sluice.types import ChatRequest, EmbeddingRequest
 from tests.fixtures.clock import Clock

@@ -20,11 +20,11 @@ from sluice.pipeline.budget import BudgetStage, deployment_prices
 from sluice.pipeline.context import RequestContext
 from sluice.pipeline.resolve import ResolveStage
 from sluice.pipeline.runner import Pipeline
+from sluice.policies import Budget, Limits
 from sluice.providers.sim import SimProvider
 from sluice.routing.router import Router
 from sluice.routing.table import build_routes
 from sluice.settings import Settings
-from sluice.store.records import Budget, Limits
 from sluice.store.redis import BoundedRedis
 from sluice.types import ChatRequest
 from tests.fixtures.clock import Clock

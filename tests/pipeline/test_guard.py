@@ -12,7 +12,7 @@ from sluice.errors import GuardrailError, InvalidRequestError
 from sluice.guardrails.schema import SchemaCache
 from sluice.pipeline.context import RequestContext
 from sluice.pipeline.guard import InputGuardStage, Verdict
-from sluice.store.records import GuardrailPolicy
+from sluice.policies import GuardrailPolicy
 from sluice.types import ChatRequest
 
 EMAIL = "jane.doe@example.com"

@@ -19,11 +19,11 @@ from sluice.pipeline.budget import BudgetStage, deployment_prices
 from sluice.pipeline.context import RequestContext
 from sluice.pipeline.resolve import ResolveStage
 from sluice.pipeline.runner import Pipeline
+from sluice.policies import Limits
 from sluice.providers.sim import SimProvider
 from sluice.routing.router import Router
 from sluice.routing.table import build_routes
 from sluice.settings import Settings
-from sluice.store.records import Limits
 from sluice.types import ChatRequest, EmbeddingRequest
 from tests.fixtures.clock import Clock
 from tests.limits.conftest import T0

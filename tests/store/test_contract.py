@@ -10,9 +10,10 @@ import pytest
 from msgspec.structs import replace
 
 from sluice.errors import ConflictError
+from sluice.policies import Budget, Limits
 from sluice.store.migrations import pending
 from sluice.store.protocols import Store
-from sluice.store.records import AdminCredential, ApiKey, Budget, Limits, Tenant, User
+from sluice.store.records import AdminCredential, ApiKey, Tenant, User
 
 # Past 2**31: times must not fit in a 32-bit column by accident.
 T0 = 4_102_444_800

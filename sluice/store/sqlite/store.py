@@ -19,16 +19,14 @@ import msgspec
 
 from sluice.errors import ConflictError, StoreUnavailableError
 from sluice.obs.record import RequestRecord
+from sluice.policies import Budget, Limits, ScopeKind
 from sluice.store import request_rows
 from sluice.store.migrations import pending
 from sluice.store.records import (
     POLICY_COLUMNS,
     AdminCredential,
     ApiKey,
-    Budget,
-    Limits,
     PolicyKind,
-    ScopeKind,
     Tenant,
     UsageQuery,
     UsageRow,

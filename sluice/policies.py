@@ -1,0 +1,178 @@
+"""Each policy defined once: a scope's limits and budgets, a guardrail policy and a cache policy.
+
+msgspec Structs, since the request path reads them from the cached ``Principal`` (and hashes
+them as cache keys) on every request; the settings, the store's JSON columns and the admin API
+use these same types, and pydantic sees them through ``struct_schema`` for the config file and
+the admin API's bodies, errors and OpenAPI schema. Constraints and descriptions live in ``Meta``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from msgspec import Meta
+
+from sluice.struct_schema import SchemaStruct
+
+MAX_LIMIT = 2**63 - 1
+"""The largest limit a 64-bit column holds."""
+
+ScopeKind = Literal["tenant", "user", "key"]
+"""What a row of limits applies to."""
+
+Period = Literal["day", "month"]
+"""A budget's window: the UTC calendar day or month."""
+
+Action = Literal["off", "log", "flag", "redact", "block"]
+"""What an input guardrail does with what it found: nothing, record it, record it and say so in
+``x-sluice-guardrails``, replace it with a typed placeholder (PII and secrets only), or refuse
+the request (400 ``content_policy_violation``)."""
+
+Category = Literal["profanity", "violence", "self_harm"]
+"""The built-in word lists (``guardrails.rules.CATEGORIES``)."""
+
+
+Whole = Annotated[int, Meta(ge=1, le=MAX_LIMIT)]
+"""A whole number from 1 that a 64-bit column holds."""
+
+Fraction = Annotated[float, Meta(gt=0, le=1)]
+"""A share or a similarity, above 0 and at most 1."""
+
+
+class Limits(SchemaStruct, frozen=True):
+    """Limits on one scope (a tenant, a user or a key): None means no limit of that kind."""
+
+    rpm: Annotated[Whole | None, Meta(description="Requests per minute (sliding window).")] = None
+    tpm: Annotated[Whole | None, Meta(description="Tokens per minute, input and output (sliding window).")] = None
+    max_concurrent: Annotated[Whole | None, Meta(description="Requests in flight at once.")] = None
+    max_tokens: Annotated[
+        Whole | None, Meta(description="Cap on a request's max_tokens (and the default when it sets none).")
+    ] = None
+    max_input_tokens: Annotated[Whole | None, Meta(description="Cap on a request's input tokens.")] = None
+
+
+class Budget(SchemaStruct, frozen=True):
+    """One period's token and USD caps on one scope: a cap left out or None means none."""
+
+    period: Annotated[Period, Meta(description="The UTC day or month the budget applies to.")]
+    max_tokens: Annotated[Whole | None, Meta(description="Input and output tokens per period.")] = None
+    max_cost_micros: Annotated[
+        Whole | None, Meta(description="Spend per period in micro-dollars (1 USD = 1,000,000).")
+    ] = None
+    on_exceed: Annotated[
+        Literal["reject", "downgrade"], Meta(description="At the limit: refuse with 429, or use downgrade_to.")
+    ] = "reject"
+    downgrade_to: Annotated[
+        Annotated[str, Meta(min_length=1)] | None, Meta(description="The cheaper model alias served at the limit.")
+    ] = None
+
+    def __post_init__(self) -> None:
+        if self.on_exceed == "downgrade" and self.downgrade_to is None:
+            raise ValueError("on_exceed downgrade needs downgrade_to")
+
+
+class GuardrailPolicy(SchemaStruct, frozen=True):
+    """A caller's guardrail policy; callers without one follow the config's ``guardrails.policy``."""
+
+    injection: Annotated[
+        Literal["off", "log", "flag", "block"],
+        Meta(description="Prompt injection and jailbreaks (tool results and retrieved documents included)."),
+    ] = "off"
+    injection_threshold: Annotated[
+        Fraction, Meta(description="The injection detector's score at or above which a text counts.")
+    ] = 0.5
+    pii: Annotated[
+        Action,
+        Meta(
+            description="Emails, phones, payment cards, SSNs, IBANs, IP addresses: record (log), say so in "
+            "x-sluice-guardrails (flag), replace with [EMAIL_1]-style placeholders (redact), or refuse (block)."
+        ),
+    ] = "off"
+    secrets: Annotated[Action, Meta(description="API keys, JWTs and private keys, with the same actions.")] = "off"
+    reversible: Annotated[
+        bool,
+        Meta(description="With redact: the provider sees placeholders; the client's answer gets the originals back."),
+    ] = False
+    output_pii: Annotated[
+        Literal["off", "redact"],
+        Meta(
+            description="PII and secrets in the answer replaced with placeholders, streams included (a small "
+            "hold-back, never the whole answer)."
+        ),
+    ] = "off"
+    structured_output: Annotated[
+        Literal["off", "validate", "repair"],
+        Meta(
+            description="When a request asks for response_format json_schema: check the answer (validate: a 502 "
+            "invalid_structured_output when it does not match), or first ask the model once to fix it (repair). "
+            "JSON answers only."
+        ),
+    ] = "off"
+    on_reject: Annotated[
+        Literal["fail", "retry", "fallback"],
+        Meta(
+            description="When a content rule stops a JSON answer: return it stopped (finish_reason content_filter), "
+            "ask the same model once more, or ask reject_fallback instead. Streams are always stopped."
+        ),
+    ] = "fail"
+    reject_fallback: Annotated[
+        str | None, Meta(description="The chat model alias asked when on_reject is fallback.")
+    ] = None
+    plugins: Annotated[
+        tuple[str, ...],
+        Meta(
+            description="Names of guardrails.plugins that also check the request's texts (all run concurrently)."
+        ),
+    ] = ()
+    deny: Annotated[
+        tuple[str, ...],
+        Meta(
+            description="Words and phrases an answer must not contain (whole words, any case): the answer stops "
+            "with finish_reason content_filter."
+        ),
+    ] = ()
+    deny_categories: Annotated[
+        tuple[Category, ...],
+        Meta(description="Built-in word lists an answer must not draw from (short and illustrative)."),
+    ] = ()
+    deny_patterns: Annotated[dict[str, str], Meta(description="Regexes by name an answer must not match.")] = {}
+
+    def __post_init__(self) -> None:
+        for name, pattern in self.deny_patterns.items():
+            try:
+                re.compile(pattern)
+            except re.error as e:
+                raise ValueError(f"deny_patterns.{name}: not a valid regex: {e}") from None
+
+    @property
+    def has_rules(self) -> bool:
+        return bool(self.deny or self.deny_categories or self.deny_patterns)
+
+
+class CachePolicy(SchemaStruct, frozen=True):
+    """A tenant's response-cache policy; tenants without one follow the config's ``cache.policy``."""
+
+    exact: Annotated[bool, Meta(description="Serve identical requests from the exact cache.")] = True
+    semantic: Annotated[
+        Literal["off", "on", "shadow"],
+        Meta(description="Serve near-duplicates (on), record what would have been served (shadow), or neither."),
+    ] = "off"
+    ttl_s: Annotated[Whole, Meta(description="How long an answer stays cached.")] = 3600
+    max_entries: Annotated[
+        Whole, Meta(description="Entries per tenant in each of the exact cache and the semantic index (LRU).")
+    ] = 10_000
+    threshold: Annotated[
+        Fraction | None,
+        Meta(description="Cosine similarity a semantic candidate needs; cache.semantic.threshold when unset."),
+    ] = None
+    deterministic_only: Annotated[bool, Meta(description="Cache only requests with temperature 0 or a seed.")] = True
+    cache_pii: Annotated[
+        bool, Meta(description="Cache requests in which the input guardrails found personal data.")
+    ] = False
+    cache_tool_calls: Annotated[
+        bool, Meta(description="Cache requests carrying tool calls or tool results.")
+    ] = False
+    judge: Annotated[
+        str | None, Meta(description="A cheap chat model alias asked to confirm each semantic candidate.")
+    ] = None
