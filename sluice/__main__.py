@@ -1,4 +1,5 @@
-"""The ``sluice`` command line: serve, sim, config check, version."""
+"""The ``sluice`` command line: serve, sim, config check and reference, the admin commands (tenants,
+keys, admins, limits, budgets: ``admin/cli.py``), version."""
 
 from __future__ import annotations
 
