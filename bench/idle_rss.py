@@ -1,3 +1,4 @@
+# ruff: noqa: TID251 (a synchronous driver script outside the gateway: stdlib json and sleeping are fine)
 """Idle RSS of ``sluice serve`` per config, measured the way ../shared/bench/compare.sh does it:
 spawn the gateway, wait for the first 200 of a chat completion (the readiness probe, which also
 starts whatever the first counted request builds, e.g. the tiktoken encoding), let it settle,
@@ -32,7 +33,9 @@ CONFIGS = {
     "core": ROOT / "bench" / "sluice-bench.yaml",
     "everything": ROOT / "bench" / "sluice-bench-everything.yaml",
 }
-PORTS = {"core": 4200, "everything": 4208}
+# This checkout's code, not whichever one the shared virtualenv's ``sluice`` script imports.
+SLUICE = [str(BIN / "python"), "-m", "sluice"]
+ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 
 
 def free_port() -> int:
@@ -79,7 +82,7 @@ def wait_http(url: str, proc: subprocess.Popen, *, key: str | None = None, timeo
 
 
 def measure(name: str, settle_s: float, mock_base: str, tmp: str) -> tuple[float, float]:
-    env = dict(os.environ, MOCK_API_BASE=mock_base)
+    env = dict(ENV, MOCK_API_BASE=mock_base)
     key = "sk-bench"
     if name == "everything":
         env["SLUICE_BENCH_DB"] = os.path.join(tmp, "everything.db")
@@ -90,8 +93,8 @@ def measure(name: str, settle_s: float, mock_base: str, tmp: str) -> tuple[float
     else:
         env["SLUICE_BENCH_DB"] = os.path.join(tmp, "core.db")
     port = free_port()
-    cmd = [str(BIN / "sluice"), "serve", "--config", str(CONFIGS[name]), "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    cmd = [*SLUICE, "serve", "--config", str(CONFIGS[name]), "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         startup = wait_http(f"http://127.0.0.1:{port}/v1/chat/completions", proc, key=key)
         time.sleep(settle_s)
@@ -109,7 +112,9 @@ def main() -> None:
     names = args.configs.split(",")
     mock_port = free_port()
     mock = subprocess.Popen(
-        [str(BIN / "sluice"), "sim", "--host", "127.0.0.1", "--port", str(mock_port)],
+        [*SLUICE, "sim", "--host", "127.0.0.1", "--port", str(mock_port)],
+        env=ENV,
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
