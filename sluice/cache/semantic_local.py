@@ -22,14 +22,22 @@ import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import msgspec
-import numpy as np
-from usearch.index import Index
 
 from sluice.cache.entries import Entry
 from sluice.cache.writer import Connect, WriteBehind, write_batches
 from sluice.errors import StoreUnavailableError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from usearch.index import Index
+
+# numpy and usearch (~20 MiB with the local embedder's packages) are imported by the first entry,
+# search or index build, not at startup: a gateway with the cache on whose policies never turn the
+# semantic layer on (or whose index starts empty) does not load them. Each method below that
+# computes imports numpy itself (a dict lookup once loaded).
 
 log = logging.getLogger("sluice.cache")
 
@@ -61,6 +69,8 @@ class _Group:
     __slots__ = ("building", "expires", "hnsw", "ids", "rows", "size", "soonest", "vectors")
 
     def __init__(self, dimensions: int) -> None:
+        import numpy as np
+
         self.vectors = np.empty((8, dimensions), np.float32)
         self.ids = np.empty(8, np.int64)
         self.expires = np.empty(8, np.float64)
@@ -72,6 +82,8 @@ class _Group:
         self.building = False
 
     def append(self, entry_id: int, vector: np.ndarray, expires_at: float) -> None:
+        import numpy as np
+
         if self.size == len(self.ids):
             self.vectors = np.concatenate([self.vectors, np.empty_like(self.vectors)])
             self.ids = np.concatenate([self.ids, np.empty_like(self.ids)])
@@ -105,6 +117,8 @@ class _Group:
 
     def nearest(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """Up to ``k`` (entry id, similarity), most similar first."""
+        import numpy as np
+
         if self.hnsw is not None:
             found = self.hnsw.search(query, k).keys.tolist()
             rows = np.array([self.rows[i] for i in found if i in self.rows], np.int64)
@@ -170,6 +184,8 @@ class LocalSemanticIndex:
         for row in rows:
             entry = Entry(**dict(zip(_FIELDS, row[:-1], strict=True)))
             if len(row[-1]) == size:
+                import numpy as np
+
                 self._insert(entry, np.frombuffer(row[-1], "<f4"))
             else:
                 self._dirty[(entry.tenant_id, entry.exact_key)] = None
@@ -229,6 +245,8 @@ class LocalSemanticIndex:
         await self._flush()
 
     def _vector(self, vector: Sequence[float]) -> np.ndarray:
+        import numpy as np
+
         v = np.asarray(vector, dtype=np.float32)
         if v.shape != (self._dimensions,):
             raise ValueError(f"the semantic index holds {self._dimensions}-dimension vectors, not {v.shape}")
@@ -292,6 +310,9 @@ class LocalSemanticIndex:
     async def _build(self, key: _GroupKey, group: _Group) -> None:
         """The group's HNSW index, filled off the event loop from copies of its rows (again with
         the rows added meanwhile, until few are left), then brought up to date and put to use."""
+        import numpy as np
+        from usearch.index import Index
+
         index = Index(ndim=self._dimensions, metric="cos", dtype="f32")
         built: set[int] = set()
         try:
