@@ -8,7 +8,11 @@ then characters per second. Each figure is the best of several rounds.
 
 from __future__ import annotations
 
+import sys
 import timeit
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not an installed copy
 
 from sluice.guardrails.pii import find, redact
 
@@ -42,6 +46,18 @@ UNICODE = (
 )
 
 
+# The load generator's prompt (shared/bench/loadgen.py, 400 characters and a salt with digits) and
+# the mock upstream's answer to a 32-token request: what the everything-on benchmark sends per request.
+LOADGEN = "[req 1f3a9c2e-41872-1234] " + (
+    "You are benchmarking an LLM gateway. Please answer briefly and politely. "
+    "The quick brown fox jumps over the lazy dog. " * 4
+)[:400]
+MOCK_ANSWER = (
+    "Hello there! This is a mock response from the benchmark upstream, streamed one token at a time "
+    "so that gateway overhead can be measured without a real model.\n"
+)
+
+
 def fill(unit: str) -> str:
     return (unit * (SIZE // len(unit) + 1))[:SIZE]
 
@@ -68,6 +84,9 @@ def main() -> None:
         "clean 4 KB": fill(CLEAN),
         "10 PII items": with_items(CLEAN),
         "clean 4 KB unicode": fill(UNICODE),
+        "loadgen prompt": LOADGEN,
+        "loadgen, no salt": LOADGEN[LOADGEN.index("]") + 2 :],
+        "mock answer": MOCK_ANSWER,
     }
     print(f"{'text':<20} {'chars':>6} {'findings':>8} {'find us':>8} {'redact us':>9} {'chars/s':>12}")
     for name, text in texts.items():

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import msgspec
 
-from sluice.guardrails.pii import ALL, Kind, find
+from sluice.guardrails.pii import ALL, Kind, find, may_hold
 from sluice.types import ChatChunk, ChunkBatch, ChunkChoice, Delta
 
 # The text up to the last character that no finding can contain: anything but letters, digits and
@@ -150,7 +150,8 @@ class Redactor:
     def release(self, text: str, start: int, cut: int) -> tuple[int, str]:
         if "[" in text:  # the context too: a cut may fall inside a placeholder ("[" is a break)
             self._taken.update(_PLACEHOLDER.findall(text))
-        hits = [f for f in find(text, self._kinds) if f.start >= start]
+        # Only findings from ``start`` on count, and each holds its evidence in its own span.
+        hits = [f for f in find(text, self._kinds) if f.start >= start] if may_hold(text[start:]) else []
         parts: list[str] = []
         pos = start
         for kind, s, e in hits:
