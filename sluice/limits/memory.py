@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from sluice.limits.counters import (
     BUCKET_MS,
@@ -15,7 +15,9 @@ from sluice.limits.counters import (
     Decision,
     Outcome,
     Plan,
+    Quota,
     Ticket,
+    Window,
     decide,
     expires_ms,
 )
@@ -57,14 +59,75 @@ class MemoryCounterStore:
         self._sweep_at = 0
 
     async def admit(self, plan: Plan, cost_tokens: int) -> Decision:
+        """One pass checks each counter and records it at once; the first refusing check undoes
+        what the pass recorded and the refusal is worked out on the untouched counters (rare, so
+        the common path builds nothing per check). An admission's windows all reset together:
+        this request's bucket is the newest in each."""
         now_ms = int(self._clock() * 1000)
         bucket = now_ms // BUCKET_MS
         if bucket >= self._sweep_at:
             self._sweep(bucket)
-        outcomes = [self._check(c, cost_tokens, now_ms, bucket) for c in plan.checks]
         lease = str(next(self._leases))
-        if all(o.retry_ms == 0 for o in outcomes):
-            outcomes = [self._record(c, o, cost_tokens, now_ms, bucket, lease) for c, o in zip(plan.checks, outcomes, strict=True)]
+        oldest = bucket - SPAN_BUCKETS
+        windows = self._windows
+        inflight = self._inflight
+        requests: tuple[int, int] | None = None  # (remaining, limit) of the scope with the least left
+        tokens: tuple[int, int] | None = None
+        fresh: list[str] | None = None  # keys whose bucket ``bucket`` this pass created
+        done = 0
+        for c in plan.checks:
+            metric = c.metric
+            if metric == "inflight":
+                leases = inflight.get(c.key)
+                if leases is None:
+                    if c.limit < 1:
+                        break
+                    inflight[c.key] = {lease}
+                elif len(leases) >= c.limit:
+                    break
+                else:
+                    leases.add(lease)
+            else:
+                want = 1 if metric == "rpm" else cost_tokens
+                window = windows.get(c.key)
+                if window is None:
+                    used = 0
+                else:
+                    buckets = window.buckets
+                    if buckets and next(iter(buckets)) < oldest:
+                        window.expire(oldest)
+                    used = window.total
+                left = c.limit - used - want
+                if left < 0:
+                    break
+                if window is None:
+                    window = windows[c.key] = _Window()
+                    buckets = window.buckets
+                n = buckets.get(bucket)
+                if n is None:
+                    buckets[bucket] = want
+                    if fresh is None:
+                        fresh = [c.key]
+                    else:
+                        fresh.append(c.key)
+                else:
+                    buckets[bucket] = n + want
+                window.total += want
+                if metric == "rpm":
+                    if requests is None or left < requests[0]:
+                        requests = (left, c.limit)
+                elif tokens is None or left < tokens[0]:
+                    tokens = (left, c.limit)
+            done += 1
+        else:
+            reset_s = (expires_ms(bucket) - now_ms) / 1000
+            quota = Quota(
+                None if requests is None else Window(requests[1], requests[0], reset_s),
+                None if tokens is None else Window(tokens[1], tokens[0], reset_s),
+            )
+            return Decision(quota, ticket=Ticket(plan.tpm_keys, plan.inflight_keys, bucket, cost_tokens, lease))
+        self._undo(plan.checks[:done], cost_tokens, bucket, lease, fresh or ())
+        outcomes = [self._check(c, cost_tokens, now_ms, bucket) for c in plan.checks]
         return decide(plan, outcomes, cost_tokens, bucket, lease)
 
     async def settle(self, ticket: Ticket, actual_tokens: int | None) -> None:
@@ -104,17 +167,27 @@ class MemoryCounterStore:
             return Outcome(used, reset_ms, -1)
         return Outcome(used, reset_ms, window.wait_ms(used + want - c.limit, now_ms))
 
-    def _record(self, c: Check, o: Outcome, cost_tokens: int, now_ms: int, bucket: int, lease: str) -> Outcome:
-        if c.metric == "inflight":
-            self._inflight.setdefault(c.key, set()).add(lease)
-            return Outcome(o.used + 1, 0, 0)
-        want = 1 if c.metric == "rpm" else cost_tokens
-        window = self._windows.get(c.key)
-        if window is None:
-            window = self._windows[c.key] = _Window()
-        window.buckets[bucket] = window.buckets.get(bucket, 0) + want
-        window.total += want
-        return Outcome(o.used + want, expires_ms(bucket) - now_ms, 0)
+    def _undo(self, checks: tuple[Check, ...], cost_tokens: int, bucket: int, lease: str, fresh: Collection[str]) -> None:
+        """Take back what ``admit`` recorded for ``checks`` (``fresh``: the keys whose bucket it created)."""
+        for c in checks:
+            if c.metric == "inflight":
+                leases = self._inflight.get(c.key)
+                if leases is not None:
+                    leases.discard(lease)
+                    if not leases:
+                        del self._inflight[c.key]
+                continue
+            want = 1 if c.metric == "rpm" else cost_tokens
+            window = self._windows.get(c.key)
+            if window is None:  # a key the plan names twice, already taken back
+                continue
+            window.total -= want
+            if c.key in fresh:
+                window.buckets.pop(bucket, None)
+                if not window.buckets:
+                    del self._windows[c.key]
+            else:
+                window.buckets[bucket] -= want
 
     def _sweep(self, bucket: int) -> None:
         """Once a minute, forget the windows nothing has touched for a minute."""
