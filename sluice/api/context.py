@@ -14,9 +14,10 @@ from sluice.pipeline.observe import Exchange
 from sluice.types import ChatRequest, EmbeddingRequest
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_RATE_LIMIT_HEADERS = tuple(
-    (f"x-ratelimit-limit-{n}", f"x-ratelimit-remaining-{n}", f"x-ratelimit-reset-{n}") for n in ("requests", "tokens")
-)
+_RESET_TEXT: dict[float, str] = {}
+"""``duration_text`` of the reset durations seen lately, keyed by the value itself: an admission
+resets 60 to 61 s ahead to the millisecond, so a busy gateway sees about a thousand of them."""
+_RESET_TEXT_MAX = 4096
 
 
 def request_id(request: Request) -> str:
@@ -51,7 +52,7 @@ def reply_headers(ctx: RequestContext) -> dict[str, str]:
     if ctx.deployment is not None:
         headers["x-sluice-model"] = ctx.deployment.name
     if ctx.quota is not None:
-        headers.update(rate_limit_headers(ctx.quota))
+        _put_rate_limit_headers(headers, ctx.quota)
     if ctx.cost_micros is not None:
         headers["x-sluice-cost-usd"] = usd_text(ctx.cost_micros)
     headers["x-sluice-overhead-ms"] = f"{ctx.overhead_ms():.3f}"
@@ -76,13 +77,31 @@ def cost_comment(ctx: RequestContext) -> bytes:
 
 def rate_limit_headers(quota: Quota) -> dict[str, str]:
     """OpenAI's ``x-ratelimit-*`` headers, for each of requests and tokens that has a limit."""
-    headers = {}
-    for (limit, remaining, reset), w in zip(_RATE_LIMIT_HEADERS, (quota.requests, quota.tokens), strict=True):
-        if w is not None:
-            headers[limit] = str(w.limit)
-            headers[remaining] = str(w.remaining)
-            headers[reset] = duration_text(w.reset_s)
+    headers: dict[str, str] = {}
+    _put_rate_limit_headers(headers, quota)
     return headers
+
+
+def _put_rate_limit_headers(headers: dict[str, str], quota: Quota) -> None:
+    w = quota.requests
+    if w is not None:
+        headers["x-ratelimit-limit-requests"] = str(w.limit)
+        headers["x-ratelimit-remaining-requests"] = str(w.remaining)
+        headers["x-ratelimit-reset-requests"] = _reset_text(w.reset_s)
+    w = quota.tokens
+    if w is not None:
+        headers["x-ratelimit-limit-tokens"] = str(w.limit)
+        headers["x-ratelimit-remaining-tokens"] = str(w.remaining)
+        headers["x-ratelimit-reset-tokens"] = _reset_text(w.reset_s)
+
+
+def _reset_text(seconds: float) -> str:
+    text = _RESET_TEXT.get(seconds)
+    if text is None:
+        if len(_RESET_TEXT) >= _RESET_TEXT_MAX:
+            _RESET_TEXT.clear()  # bounded: formatting again costs a microsecond
+        text = _RESET_TEXT[seconds] = duration_text(seconds)
+    return text
 
 
 def raw_headers(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
