@@ -55,7 +55,7 @@ def sim(host: str, port: int, error_status: str, **behaviour: float | int | None
 
     try:
         statuses = [int(s) for s in error_status.split(",") if s.strip()]
-        settings = SimSettings(error_status=statuses, **behaviour)  # type: ignore[arg-type]
+        settings = SimSettings(error_status=statuses, **behaviour)
     except (ValueError, ValidationError) as e:
         raise click.BadParameter(str(e)) from None
     run(host, port, settings)

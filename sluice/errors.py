@@ -53,7 +53,7 @@ class SluiceError(Exception):
 class InvalidRequestError(SluiceError):
     status = 400
     type = "invalid_request_error"
-    code = None
+    code: str | None = None
 
 
 class GuardrailError(InvalidRequestError):

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
 from contextvars import ContextVar, Token
-from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from sluice.errors import SluiceError
 
@@ -99,7 +99,7 @@ class Tracing:
             self._detach(token)
             span.end()
 
-    def wrap(self, name: str, call: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    def wrap(self, name: str, call: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
         """``call`` with a span around each call (made once, at startup)."""
 
         async def traced(*args: P.args, **kwargs: P.kwargs) -> R:

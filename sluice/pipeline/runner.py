@@ -94,7 +94,7 @@ class Pipeline:
         self._reserve = tracing.wrap("budget", self._reserve)
         if self._lookup is not None:
             self._lookup = tracing.wrap("cache lookup", self._lookup)
-        self._settle = tracing.wrap("settle", self._settle)  # type: ignore[method-assign]
+        self._settle = tracing.wrap("settle", self._settle)  # type: ignore[method-assign]  # wrapped once, at startup
 
     def _trace(self, ctx: RequestContext) -> RequestTrace:
         """The request's root span; with tracing off, the client's traceparent forwarded upstream."""
@@ -260,7 +260,7 @@ class Pipeline:
             await self._before(ctx)
             assert ctx.route is not None
             response, ctx.deployment = await call(ctx.request, ctx.route, ctx.attempts)
-            usage = response.usage  # type: ignore[attr-defined]
+            usage = response.usage
             return response
         except BaseException as e:
             if trace is not None:
