@@ -114,7 +114,7 @@ class UpstreamError(SluiceError):
 
     status = 502
     type = "upstream_error"
-    code = "upstream_error"
+    code: str | None = "upstream_error"
 
     def __init__(
         self,
