@@ -40,7 +40,7 @@ def policy_routes(service: AdminService, kind: PolicyKind, policy: type[P], conf
         return out(tenant_id=tenant_id, source="tenant", policy=msgspec.convert(own, policy))
 
     @r.put(path, response_model=out)
-    async def set_policy(tenant_id: str, body: Annotated[policy, WIRE, Body()]) -> BaseModel:  # type: ignore[valid-type]  # the class passed in
+    async def set_policy(tenant_id: str, body: Annotated[policy, WIRE, Body()]) -> BaseModel:  # type: ignore[valid-type]  # FastAPI reads the class passed in
         """Replace the tenant's policy; fields left out take their defaults (not the config's)."""
         await service.set_policy(tenant_id, kind, msgspec.to_builtins(body))  # defaults left out, as stored
         return out(tenant_id=tenant_id, source="tenant", policy=body)
