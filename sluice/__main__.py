@@ -8,7 +8,7 @@ import sys
 import click
 
 from sluice import __version__
-from sluice.settings import ConfigError, SimSettings, load_settings
+from sluice.settings import ConfigError, Settings, SimSettings, load_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,7 +86,7 @@ def config_reference() -> None:
     click.echo(render(), nl=False)
 
 
-def _load_or_exit(path: str | None):
+def _load_or_exit(path: str | None) -> Settings:
     try:
         return load_settings(path)
     except ConfigError as e:

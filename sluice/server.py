@@ -119,7 +119,7 @@ class Supervisor(Multiprocess):
         super().terminate_all()
 
 
-def create_app():
+def create_app() -> ASGIApp:
     """Each worker process builds its own app (and upstream pools) from the same file."""
     from sluice.app import build_app
 

@@ -16,11 +16,11 @@ import msgspec
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from sluice.admin.schemas import MAX_LIMIT
 from sluice.admin.service import AdminService
 from sluice.auth.principal import Principal
 from sluice.budgets.pricing import usd_text
 from sluice.errors import InvalidRequestError, PermissionDeniedError
+from sluice.policies import MAX_LIMIT
 from sluice.store.records import UsageDimension, UsageQuery, UsageRow
 
 DIMENSIONS: tuple[UsageDimension, ...] = get_args(UsageDimension)
