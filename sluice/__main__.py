@@ -9,7 +9,7 @@ import sys
 import click
 
 from sluice import __version__
-from sluice.settings import ConfigError, SimSettings, load_settings
+from sluice.settings import ConfigError, Settings, SimSettings, load_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,7 +56,7 @@ def sim(host: str, port: int, error_status: str, **behaviour: float | int | None
 
     try:
         statuses = [int(s) for s in error_status.split(",") if s.strip()]
-        settings = SimSettings(error_status=statuses, **behaviour)  # type: ignore[arg-type]
+        settings = SimSettings(error_status=statuses, **behaviour)
     except (ValueError, ValidationError) as e:
         raise click.BadParameter(str(e)) from None
     run(host, port, settings)
@@ -87,7 +87,7 @@ def config_reference() -> None:
     click.echo(render(), nl=False)
 
 
-def _load_or_exit(path: str | None):
+def _load_or_exit(path: str | None) -> Settings:
     try:
         return load_settings(path)
     except ConfigError as e:

@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
 from sluice.admin.api import AdminAuth, build_admin
@@ -69,9 +69,9 @@ def build_providers(settings: Settings) -> dict[str, Provider]:
 
 def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIApp:
     providers = build_providers(settings)
-    routes = build_routes(settings, providers)
+    model_routes = build_routes(settings, providers)
     tracing = build_tracing(settings.tracing)
-    router = Router(routes, latency_alpha=settings.routing.latency_ewma_alpha, rng=rng, tracing=tracing)
+    router = Router(model_routes, latency_alpha=settings.routing.latency_ewma_alpha, rng=rng, tracing=tracing)
     backend = build_backend(settings.state)
     store = backend.store
     resolver = KeyResolver(
@@ -90,7 +90,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     b = settings.budgets
     budget = BudgetStage(
         backend.budgets,
-        deployment_prices(settings, routes),
+        deployment_prices(settings, model_routes),
         router,
         default_max_tokens=b.default_max_tokens,
         fail_open=b.fail_open,
@@ -157,7 +157,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         data_plane[("POST", f"{prefix}/embeddings")] = openai.embeddings
         data_plane[("GET", f"{prefix}/models")] = openai.models
     # The same handlers as ordinary routes too, so a wrong method on a known path is a 405.
-    routes = [Route(path, handler, methods=[method]) for (method, path), handler in data_plane.items()]
+    routes: list[BaseRoute] = [Route(path, handler, methods=[method]) for (method, path), handler in data_plane.items()]
     routes += [
         Route(f"{prefix}/models/{{model:path}}", openai.model, methods=["GET"]) for prefix in ("/v1", "")
     ]

@@ -67,7 +67,7 @@ class EmbeddedBackend(_Owner):
     store's one writer connection), counters, ledger and caches in memory, invalidation in place."""
 
     commits_together = False
-    redis_ping_ms = None
+    redis_ping_ms: Callable[[], Awaitable[float]] | None = None
 
     def __init__(self, state: StateSettings) -> None:
         super().__init__()

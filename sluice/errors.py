@@ -53,7 +53,7 @@ class SluiceError(Exception):
 class InvalidRequestError(SluiceError):
     status = 400
     type = "invalid_request_error"
-    code = None
+    code: str | None = None
 
 
 class GuardrailError(InvalidRequestError):
@@ -114,7 +114,7 @@ class UpstreamError(SluiceError):
 
     status = 502
     type = "upstream_error"
-    code = "upstream_error"
+    code: str | None = "upstream_error"
 
     def __init__(
         self,

@@ -59,7 +59,7 @@ def _type_name(annotation: Any) -> str:
 
 def _default(field: FieldInfo) -> str:
     if field.default_factory is not None:
-        value = field.default_factory()  # type: ignore[call-arg]
+        value = field.get_default(call_default_factory=True)
         if isinstance(value, (BaseModel, SchemaStruct)):
             return "(section)"
         if isinstance(value, dict) and value and all(isinstance(v, BaseModel) for v in value.values()):

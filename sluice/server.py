@@ -14,6 +14,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import click
 import uvicorn
@@ -24,6 +25,9 @@ from sluice import __version__
 from sluice.obs.logging import setup_logging
 from sluice.obs.redact import secret_values
 from sluice.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
 
 _CONFIG_ENV = "SLUICE_CONFIG_FILE"
 _METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -115,7 +119,7 @@ class Supervisor(Multiprocess):
         super().terminate_all()
 
 
-def create_app():
+def create_app() -> ASGIApp:
     """Each worker process builds its own app (and upstream pools) from the same file."""
     from sluice.app import build_app
 
@@ -186,30 +190,36 @@ def run(settings: Settings, *, config_path: str | None, host: str | None, port: 
     workers = workers or settings.server.workers
     setup_logging(settings.logging.level, settings.logging.format, secret_values(settings))
     click.echo(banner(settings, host, port, workers), err=False)
-    common = dict(
-        host=host,
-        port=port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        server_header=False,
-        log_level=settings.logging.level,
-        log_config=None,  # uvicorn logs through the root handler setup_logging installed (JSON lines)
-        timeout_graceful_shutdown=settings.server.graceful_shutdown_s,
-    )
+
+    def config(app: ASGIApp | str, **extra: Any) -> uvicorn.Config:
+        return uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            loop="uvloop",
+            http="httptools",
+            lifespan="on",
+            access_log=False,
+            server_header=False,
+            log_level=settings.logging.level,
+            log_config=None,  # uvicorn logs through the root handler setup_logging installed (JSON lines)
+            # A float is fine: uvicorn passes it to asyncio.wait_for; its hint says int.
+            timeout_graceful_shutdown=settings.server.graceful_shutdown_s,  # type: ignore[arg-type]
+            **extra,
+        )
+
     if workers > 1:
         if config_path:
             os.environ[_CONFIG_ENV] = os.path.abspath(config_path)
         with metrics_dir():
-            config = uvicorn.Config("sluice.server:create_app", factory=True, workers=workers, **common)  # type: ignore[arg-type]
-            Supervisor(config, sockets=[config.bind_socket()]).run()
+            multi = config("sluice.server:create_app", factory=True, workers=workers)
+            Supervisor(multi, sockets=[multi.bind_socket()]).run()
     else:
         from sluice.app import build_app
 
         app = build_app(settings)
         settle_heap()
-        server = SingleServer(uvicorn.Config(app, **common))  # type: ignore[arg-type]
+        server = SingleServer(config(app))
         server.run()
         if not server.started:
             sys.exit(STARTUP_FAILURE)

@@ -440,7 +440,7 @@ def _interpolate(node: Any, path: str, env: dict[str, str], problems: list[str])
 
 
 def _format_validation_error(err: ValidationError) -> list[str]:
-    out = []
+    out: list[str] = []
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"])
         msg = e["msg"]

@@ -73,7 +73,11 @@ def model_of(cls: type[msgspec.Struct], *, strict: bool = False) -> type[BaseMod
             factory = f.default_factory
         annotation, meta = _pydantic(hints[f.name])
         kw = {k: v for k, v in meta.items() if k != "description"}
-        field = Field(default, default_factory=factory, description=meta.get("description"), **kw)  # type: ignore[call-overload]
+        description = meta.get("description")
+        if factory is None:
+            field = Field(default, description=description, **kw)
+        else:
+            field = Field(default_factory=factory, description=description, **kw)
         fields[f.name] = (annotation, field)
     config = ConfigDict(extra="forbid", frozen=True, strict=strict)
     model: type[BaseModel] = create_model(cls.__name__, __config__=config, __doc__=cls.__doc__, **fields)
@@ -96,11 +100,11 @@ def _pydantic(annotation: Any) -> tuple[Any, dict[str, Any]]:
             inner, meta = _pydantic(a)
             kw = {k: v for k, v in meta.items() if k != "description"}
             parts.append(Annotated[inner, Field(**kw)] if kw else inner)
-        return functools.reduce(lambda x, y: x | y, parts), {}  # type: ignore[no-any-return]
+        return functools.reduce(lambda x, y: x | y, parts), {}
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         inner, meta = _pydantic(args[0])
         kw = {k: v for k, v in meta.items() if k != "description"}
-        return list[Annotated[inner, Field(**kw)] if kw else inner], {}  # type: ignore[valid-type]
+        return types.GenericAlias(list, Annotated[inner, Field(**kw)] if kw else inner), {}  # list[...]
     return annotation, {}
 
 

@@ -9,7 +9,8 @@ encode, so an upstream sees only what the client sent.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import AsyncIterator, Awaitable
+from typing import Annotated, Any, Literal, Protocol, TypeVar
 
 import msgspec
 from msgspec import UNSET, Meta, Raw, Struct, UnsetType
@@ -287,6 +288,23 @@ class ChatChunk(_Lenient):
 # A stream yields batches: every chunk that arrived in one upstream read. The client then
 # gets one write per read instead of one per token, which keeps per-chunk cost to parsing.
 ChunkBatch = list[ChatChunk]
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class ClosingIterator(Protocol[T_co]):
+    """An async iterator its reader closes, read to the end or not: an async generator, or a class
+    with ``aclose`` (a stream that holds a connection, a span)."""
+
+    def __aiter__(self) -> AsyncIterator[T_co]: ...
+
+    def __anext__(self) -> Awaitable[T_co]: ...
+
+    def aclose(self) -> Awaitable[object]: ...
+
+
+ChunkStream = ClosingIterator[ChunkBatch]
+"""A chat stream: batches of chunks, closed by whoever reads it (which releases the upstream)."""
 
 
 # --- embeddings --------------------------------------------------------------------------

@@ -20,3 +20,9 @@ def test_import_contracts_hold() -> None:
 def test_ruff_is_clean() -> None:
     r = run(str(BIN / "ruff"), "check", "sluice", "tests", "bench")
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_mypy_is_clean() -> None:
+    """The type checker as configured in pyproject.toml ([tool.mypy]: sluice/, the pydantic plugin)."""
+    r = run(str(BIN / "mypy"))
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -53,7 +53,7 @@ class AdminAuth:
 
     async def caller(self, request: Request) -> Principal | None:
         """None for an admin credential, the Principal of a valid data-plane key; 401 otherwise."""
-        token = bearer(request)  # type: ignore[arg-type]
+        token = bearer(request)
         if not token:
             raise AuthenticationError("An admin credential is required: send 'Authorization: Bearer <admin key>'.")
         d = hashlib.sha256(token.encode()).hexdigest()
@@ -149,13 +149,13 @@ def build_admin(service: AdminService, auth: AdminAuth, extra: Sequence[APIRoute
 
     @api.exception_handler(SluiceError)
     async def sluice_error(request: Request, exc: SluiceError) -> Response:
-        return error_response(exc, request_id(request))  # type: ignore[arg-type]
+        return error_response(exc, request_id(request))
 
     @api.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0]
         param = ".".join(str(p) for p in first["loc"][1:]) or None
         err = InvalidRequestError(f"Invalid value for '{param}': {first['msg']}.", param=param)
-        return error_response(err, request_id(request))  # type: ignore[arg-type]
+        return error_response(err, request_id(request))
 
     return api

@@ -17,6 +17,7 @@ from sluice.store.records import PolicyKind
 from sluice.struct_schema import WIRE
 
 P = TypeVar("P", CachePolicy, GuardrailPolicy)
+PolicySource = Literal["tenant", "config"]
 
 
 def policy_routes(service: AdminService, kind: PolicyKind, policy: type[P], config: Callable[[str], P]) -> APIRouter:
@@ -27,7 +28,7 @@ def policy_routes(service: AdminService, kind: PolicyKind, policy: type[P], conf
     out: type[BaseModel] = create_model(
         f"{policy.__name__}Out",
         tenant_id=(str, ...),
-        source=(Literal["tenant", "config"], Field(description="The tenant's own policy, or the config's.")),
+        source=(PolicySource, Field(description="The tenant's own policy, or the config's.")),
         policy=(policy, ...),
     )
 
@@ -39,7 +40,7 @@ def policy_routes(service: AdminService, kind: PolicyKind, policy: type[P], conf
         return out(tenant_id=tenant_id, source="tenant", policy=msgspec.convert(own, policy))
 
     @r.put(path, response_model=out)
-    async def set_policy(tenant_id: str, body: Annotated[policy, WIRE, Body()]) -> BaseModel:  # type: ignore[valid-type]
+    async def set_policy(tenant_id: str, body: Annotated[policy, WIRE, Body()]) -> BaseModel:  # type: ignore[valid-type]  # FastAPI reads the class passed in
         """Replace the tenant's policy; fields left out take their defaults (not the config's)."""
         await service.set_policy(tenant_id, kind, msgspec.to_builtins(body))  # defaults left out, as stored
         return out(tenant_id=tenant_id, source="tenant", policy=body)

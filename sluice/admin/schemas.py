@@ -113,7 +113,7 @@ class KeyCreated(KeyOut):
     key: str = Field(description="The secret. Shown only in this response; store it now.")
 
 
-class LimitsOut(model_of(Limits)):  # type: ignore[misc]  # the policy's fields, from its one definition
+class LimitsOut(model_of(Limits)):  # type: ignore[misc]  # a base made at import: the policy's fields, from its one definition
     tenant_id: str
     scope: ScopeKind
     scope_id: str

@@ -16,14 +16,15 @@ import msgspec
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from sluice.admin.schemas import MAX_LIMIT
 from sluice.admin.service import AdminService
 from sluice.auth.principal import Principal
 from sluice.budgets.pricing import usd_text
 from sluice.errors import InvalidRequestError, PermissionDeniedError
+from sluice.policies import MAX_LIMIT
 from sluice.store.records import UsageDimension, UsageQuery, UsageRow
 
 DIMENSIONS: tuple[UsageDimension, ...] = get_args(UsageDimension)
+_BY_NAME: dict[str, UsageDimension] = {d: d for d in DIMENSIONS}
 SUMS: tuple[str, ...] = UsageRow.__struct_fields__[len(DIMENSIONS) :]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -119,12 +120,12 @@ def _scope(principal: Principal | None, tenant: str | None) -> str | None:
 
 def _dimensions(group_by: str) -> tuple[UsageDimension, ...]:
     named = [d.strip() for d in group_by.split(",") if d.strip()]
-    unknown = [d for d in named if d not in DIMENSIONS]
+    unknown = [d for d in named if d not in _BY_NAME]
     if unknown:
         raise InvalidRequestError(
             f"Cannot group by '{unknown[0]}': group_by takes {', '.join(DIMENSIONS)}.", param="group_by"
         )
-    return tuple(dict.fromkeys(named))  # type: ignore[arg-type]
+    return tuple(dict.fromkeys(_BY_NAME[d] for d in named))
 
 
 def _instant_ms(value: str | None, param: str) -> int | None:

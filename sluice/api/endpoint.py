@@ -10,7 +10,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from starlette.requests import Request
@@ -21,7 +21,7 @@ from sluice.api.context import request_id
 from sluice.api.sse import CLIENT_LEFT, SSEResponse
 from sluice.errors import InternalError, ShuttingDownError, SluiceError
 from sluice.pipeline.observe import Exchange, Observer
-from sluice.types import ChunkBatch
+from sluice.types import ChunkBatch, ChunkStream
 
 log = logging.getLogger("sluice.api")
 
@@ -90,13 +90,13 @@ def overhead_ms(ex: Exchange) -> float:
 
 
 async def relay(
-    chunks: AsyncIterator[ChunkBatch],
+    chunks: ChunkStream,
     ex: Exchange,
     observer: Observer,
     frame: Callable[[ChunkBatch], bytes],
     end: Callable[[], bytes],
     error: Callable[[SluiceError], bytes],
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """Frame a stream for the wire. After the first byte the status is sent, so a failure
     becomes the surface's final error event (and no end marker); it is observed, once it ends,
     with the status the error would have had before the first byte."""
@@ -135,9 +135,9 @@ async def relay(
         await _finish(chunks, ex, observer, status, code)
 
 
-async def _finish(chunks: AsyncIterator[ChunkBatch], ex: Exchange, observer: Observer, status: int, code: str | None) -> None:
+async def _finish(chunks: ChunkStream, ex: Exchange, observer: Observer, status: int, code: str | None) -> None:
     try:
-        await chunks.aclose()  # type: ignore[attr-defined]
+        await chunks.aclose()
     finally:
         if observer.enabled:
             await observer.finish(ex, status, code)

@@ -76,7 +76,7 @@ class MetricsListener:
         log.info("metrics listening", extra={"address": f"{self._address[0]}:{self._address[1]}"})
 
     async def close(self) -> None:
-        if self._task is not None:
+        if self._task is not None and self._socket is not None:  # the socket is set before the task
             self._server.should_exit = True
             await self._task
             await self._server.shutdown(sockets=[self._socket])

@@ -8,7 +8,7 @@ relay as soon as the client leaves; closing the relay closes the upstream reques
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from starlette.types import Receive, Scope, Send
 
@@ -19,7 +19,7 @@ SSE_HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-
 
 
 class SSEResponse:
-    def __init__(self, body: AsyncIterator[bytes], headers: list[tuple[bytes, bytes]]) -> None:
+    def __init__(self, body: AsyncGenerator[bytes, None], headers: list[tuple[bytes, bytes]]) -> None:
         self._body = body
         self._headers = SSE_HEADERS + headers
 
@@ -54,14 +54,14 @@ class SSEResponse:
             pass  # the client went away between two writes
         finally:
             watcher.cancel()
-            await self._body.aclose()  # type: ignore[attr-defined]
+            await self._body.aclose()
 
     async def _cut(self, send: Send) -> bool:
         """The server cancelled the stream while it was sending (its shutdown's grace period ran
         out): the body, told so, yields its final error event, which ends the stream. (A cancel
         that lands inside the body is answered there the same way.) False if it had none."""
         try:
-            data = await self._body.athrow(asyncio.CancelledError())  # type: ignore[attr-defined]
+            data = await self._body.athrow(asyncio.CancelledError())
         except (StopAsyncIteration, asyncio.CancelledError):
             return False
         await send({"type": "http.response.body", "body": data, "more_body": False})

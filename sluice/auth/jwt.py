@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +66,7 @@ def _load_public_key(value: str) -> PublicKey:
     return key
 
 
-def _check_key(material: bytes | PublicKey, algorithms: list[str]) -> None:
+def _check_key(material: bytes | PublicKey, algorithms: Sequence[str]) -> None:
     """Refuse at startup a key that cannot verify every configured algorithm, or is too weak for it."""
     for alg in algorithms:
         algorithm = get_default_algorithms()[alg]

@@ -26,8 +26,14 @@ from sluice.types import (
 def replay(response: ChatResponse, *, include_usage: bool) -> ChunkBatch:
     """The chunks a stream of ``response`` would have had: per choice the role with the whole
     text (or the tool calls), then its finish; the usage chunk when asked for."""
-    base = {"id": response.id, "object": "chat.completion.chunk", "created": response.created, "model": response.model}
-    extra = {"system_fingerprint": response.system_fingerprint} if response.system_fingerprint else {}
+    fingerprint = response.system_fingerprint or None
+
+    def chunk(choices: list[ChunkChoice], usage: Usage | None = None) -> ChatChunk:
+        return ChatChunk(
+            id=response.id, object="chat.completion.chunk", created=response.created, model=response.model,
+            choices=choices, usage=usage, system_fingerprint=fingerprint,
+        )
+
     chunks: ChunkBatch = []
     for c in response.choices:
         m = c.message
@@ -38,10 +44,10 @@ def replay(response: ChatResponse, *, include_usage: bool) -> ChunkBatch:
                 for i, t in enumerate(m.tool_calls)
             ]
         delta = Delta(role=m.role, content=m.content if m.content is not None else ("" if calls is None else None), tool_calls=calls, refusal=m.refusal)
-        chunks.append(ChatChunk(**base, choices=[ChunkChoice(index=c.index, delta=delta, finish_reason=None)], **extra))
-        chunks.append(ChatChunk(**base, choices=[ChunkChoice(index=c.index, delta=Delta(), finish_reason=c.finish_reason)], **extra))
+        chunks.append(chunk([ChunkChoice(index=c.index, delta=delta, finish_reason=None)]))
+        chunks.append(chunk([ChunkChoice(index=c.index, delta=Delta(), finish_reason=c.finish_reason)]))
     if include_usage and response.usage is not None:
-        chunks.append(ChatChunk(**base, choices=[], usage=response.usage, **extra))
+        chunks.append(chunk([], response.usage))
     return chunks
 
 

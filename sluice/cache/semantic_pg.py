@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from sluice.cache.entries import Entry
 from sluice.errors import StoreUnavailableError
@@ -126,7 +127,9 @@ class PgSemanticIndex:
         migration needs a superuser for it) or too old."""
         async with self._conn(SCHEMA_TIMEOUT_S) as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _SCHEMA_LOCK, timeout=SCHEMA_TIMEOUT_S)
-            installed, is_available, has_table = await conn.fetchrow(_PGVECTOR)
+            row = await conn.fetchrow(_PGVECTOR)
+            assert row is not None  # the query selects one row from no table
+            installed, is_available, has_table = row
             if installed is None and not is_available:
                 raise StoreUnavailableError(
                     "the semantic cache needs the pgvector extension, which this PostgreSQL lacks:"
@@ -184,7 +187,7 @@ class PgSemanticIndex:
         return v
 
     @contextlib.asynccontextmanager
-    async def _conn(self, timeout_s: float | None = None) -> AsyncIterator[asyncpg.Connection]:
+    async def _conn(self, timeout_s: float | None = None) -> AsyncIterator[PoolConnectionProxy]:
         """A pooled connection, everything done with it bounded by ``timeout_s`` (the store's by
         default). Driver errors are translated here, once: by type, never by message."""
         try:

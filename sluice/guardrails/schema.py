@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import msgspec
 
@@ -250,10 +250,10 @@ def _message(e: jsonschema_rs.ValidationError) -> str:
             return f"matches none of the {len(branches)} {keyword} schemas ({'; '.join(firsts)})"
         case Kind.OneOfMultipleValid():
             return "matches more than one of the oneOf schemas"
-        case Kind.MinItems(limit=n):
-            return f"has {len(value)} items, fewer than {n}"
+        case Kind.MinItems(limit=n):  # minItems and maxItems fail only on an array
+            return f"has {len(cast('list[object]', value))} items, fewer than {n}"
         case Kind.MaxItems(limit=n):
-            return f"has {len(value)} items, more than {n}"
+            return f"has {len(cast('list[object]', value))} items, more than {n}"
         case Kind.MinLength(limit=n):
             return f"is shorter than {n} characters"
         case Kind.MaxLength(limit=n):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -97,8 +97,8 @@ class Metrics:
         def histogram(name: str, doc: str, labels: tuple[str, ...], buckets: tuple[float, ...]) -> Histogram:
             return Histogram(name, doc, labels, registry=r, buckets=buckets)
 
-        def gauge(name: str, doc: str, labels: tuple[str, ...], mode: str) -> Gauge:
-            return Gauge(name, doc, labels, registry=r, multiprocess_mode=mode)  # type: ignore[arg-type]
+        def gauge(name: str, doc: str, labels: tuple[str, ...], mode: Literal["livesum", "livemax"]) -> Gauge:
+            return Gauge(name, doc, labels, registry=r, multiprocess_mode=mode)
 
         self._requests = counter(
             "sluice_requests", "Requests finished, by endpoint, model alias, deployment, status and error type.",

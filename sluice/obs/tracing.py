@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Mapping
 from contextvars import ContextVar, Token
-from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from sluice.errors import SluiceError
+from sluice.types import ClosingIterator
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context
@@ -99,7 +100,7 @@ class Tracing:
             self._detach(token)
             span.end()
 
-    def wrap(self, name: str, call: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    def wrap(self, name: str, call: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
         """``call`` with a span around each call (made once, at startup)."""
 
         async def traced(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -153,7 +154,7 @@ class RequestSpan:
         self._tracing._detach(self._token)
         self._close()
 
-    def relay(self, chunks: AsyncIterator[T]) -> AsyncIterator[T]:
+    def relay(self, chunks: ClosingIterator[T]) -> ClosingIterator[T]:
         """The stream, with this span current while it is read and ended when it ends."""
         self._tracing._detach(self._token)
         return _TracedStream(chunks, self)
@@ -176,7 +177,7 @@ class _TracedStream(AsyncIterator[T]):
     around each step, so what runs then (the meter, settle) nests under it. A class, not a
     generator, so that closing it before its first batch still ends the span."""
 
-    def __init__(self, chunks: AsyncIterator[T], root: RequestSpan) -> None:
+    def __init__(self, chunks: ClosingIterator[T], root: RequestSpan) -> None:
         self._chunks = chunks
         self._root: RequestSpan | None = root
         """None once the span has ended."""
@@ -201,11 +202,11 @@ class _TracedStream(AsyncIterator[T]):
     async def aclose(self) -> None:
         root = self._root
         if root is None:  # ended: the stream was read to its end, or failed
-            await self._chunks.aclose()  # type: ignore[attr-defined]
+            await self._chunks.aclose()
             return
         token = root._enter()
         try:
-            await self._chunks.aclose()  # type: ignore[attr-defined]
+            await self._chunks.aclose()
         finally:
             self._end(cancelled=True)  # closed before its end: the client left
             root._leave(token)
@@ -243,7 +244,7 @@ class RequestTrace(Protocol):
 
     def end(self) -> None: ...
 
-    def relay(self, chunks: AsyncIterator[T]) -> AsyncIterator[T]: ...
+    def relay(self, chunks: ClosingIterator[T]) -> ClosingIterator[T]: ...
 
 
 class Forwarded:
@@ -264,6 +265,6 @@ class Forwarded:
     def end(self) -> None:
         TRACE_HEADERS.reset(self._token)
 
-    def relay(self, chunks: AsyncIterator[T]) -> AsyncIterator[T]:
+    def relay(self, chunks: ClosingIterator[T]) -> ClosingIterator[T]:
         self.end()
         return chunks

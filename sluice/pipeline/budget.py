@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 
 import msgspec
@@ -29,6 +29,7 @@ from sluice.types import (
     ChatRequest,
     ChunkBatch,
     ChunkChoice,
+    ChunkStream,
     Delta,
     EmbeddingUsage,
     Usage,
@@ -156,8 +157,8 @@ class BudgetStage:
             )
 
     async def meter(
-        self, chunks: AsyncIterator[ChunkBatch], ctx: RequestContext
-    ) -> AsyncIterator[ChunkBatch]:
+        self, chunks: ChunkStream, ctx: RequestContext
+    ) -> AsyncGenerator[ChunkBatch, None]:
         """Relay a budgeted stream, leaving its usage in ``ctx.stream_usage`` for settle. When the
         deployment that answers costs more than the reservation assumed (a fallback), the
         upstream's own ``max_tokens`` no longer bounds the cost: then count the output as it flows
@@ -210,7 +211,7 @@ class BudgetStage:
                     yield out
         finally:
             ctx.stream_usage = usage or _estimated(input_tokens, pieces, size)
-            await chunks.aclose()  # type: ignore[attr-defined]
+            await chunks.aclose()
 
     async def _reserve(self, reserve: Reserve, route: Route) -> Reservation | Refusal | None:
         """None when the ledger is unreachable and the policy is to admit."""

@@ -342,7 +342,7 @@ def _semantic_layer(
         route = router.route(alias, "embedding")
 
         async def embed_remote(texts: list[str]) -> list[Vector]:
-            response, _ = await router.embed(EmbeddingRequest(model=alias, input=texts), route, [])
+            response, _ = await router.embed(EmbeddingRequest(model=alias, input=[*texts]), route, [])
             return [unit(d.embedding) for d in sorted(response.data, key=lambda d: d.index) if isinstance(d.embedding, list)]
 
         embed_batch, dimensions = embed_remote, s.dimensions

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import NamedTuple
 
 import msgspec
@@ -32,7 +32,16 @@ from sluice.guardrails.stream import DeltaFilter, HoldBack, Redactor, Restorer, 
 from sluice.pipeline.context import RequestContext
 from sluice.policies import GuardrailPolicy
 from sluice.routing.router import Router
-from sluice.types import ChatRequest, ChatResponse, ChunkBatch, ContentPart, EmbeddingRequest, Message, Usage
+from sluice.types import (
+    ChatRequest,
+    ChatResponse,
+    ChunkBatch,
+    ChunkStream,
+    ContentPart,
+    EmbeddingRequest,
+    Message,
+    Usage,
+)
 
 SEPARATOR = "\n\x00\n"
 """Between texts redacted together: no detector matches across a NUL."""
@@ -333,7 +342,7 @@ def guarded(response: ChatResponse, ctx: RequestContext) -> ChatResponse:
     return msgspec.structs.replace(response, choices=choices)
 
 
-async def guarded_stream(chunks: AsyncIterator[ChunkBatch], ctx: RequestContext) -> AsyncIterator[ChunkBatch]:
+async def guarded_stream(chunks: ChunkStream, ctx: RequestContext) -> AsyncGenerator[ChunkBatch, None]:
     """A stream through the output guardrails as it flows, each choice holding back only what
     could still become a finding; closing it closes the stream beneath, which settles."""
     made: list[_Answer] = []
@@ -344,7 +353,7 @@ async def guarded_stream(chunks: AsyncIterator[ChunkBatch], ctx: RequestContext)
                 return  # the upstream is closed below: no more of the answer is generated
             yield batch
     finally:
-        await chunks.aclose()  # type: ignore[attr-defined]
+        await chunks.aclose()
 
 
 def _stopped(batch: ChunkBatch) -> ChunkBatch:

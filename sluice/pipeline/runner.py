@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
@@ -45,6 +45,7 @@ from sluice.types import (
     ChatRequest,
     ChatResponse,
     ChunkBatch,
+    ChunkStream,
     EmbeddingRequest,
     EmbeddingResponse,
     EmbeddingUsage,
@@ -94,7 +95,7 @@ class Pipeline:
         self._reserve = tracing.wrap("budget", self._reserve)
         if self._lookup is not None:
             self._lookup = tracing.wrap("cache lookup", self._lookup)
-        self._settle = tracing.wrap("settle", self._settle)  # type: ignore[method-assign]
+        self._settle = tracing.wrap("settle", self._settle)  # type: ignore[method-assign]  # wrapped once, at startup
 
     def _trace(self, ctx: RequestContext) -> RequestTrace:
         """The request's root span; with tracing off, the client's traceparent forwarded upstream."""
@@ -185,7 +186,7 @@ class Pipeline:
         assert isinstance(ctx.request, EmbeddingRequest)
         return await self._call(ctx, self._router.embed)
 
-    async def stream(self, ctx: RequestContext) -> AsyncIterator[ChunkBatch]:
+    async def stream(self, ctx: RequestContext) -> ChunkStream:
         """Returns once the first batch is in hand, so every failure until then is still an
         ordinary error response; the iterator's own failures arrive mid-stream. An admitted
         stream settles when it ends, fails or is closed; its root span ends with it."""
@@ -197,7 +198,7 @@ class Pipeline:
                 hit = await self._lookup(ctx)
                 if hit is not None:
                     await self._settle(ctx, None, hit=hit)
-                    chunks = _replayed(replay(hit, include_usage=ctx.request.includes_usage and not ctx.strips_usage))
+                    chunks: ChunkStream = _replayed(replay(hit, include_usage=ctx.request.includes_usage and not ctx.strips_usage))
                     if ctx.guards_answer:
                         chunks = guarded_stream(chunks, ctx)
                     return chunks if trace is None else trace.relay(chunks)
@@ -220,8 +221,8 @@ class Pipeline:
         return chunks if trace is None else trace.relay(chunks)
 
     async def _metered(
-        self, chunks: AsyncIterator[ChunkBatch], ctx: RequestContext, recorder: Recorder | None
-    ) -> AsyncIterator[ChunkBatch]:
+        self, chunks: ChunkStream, ctx: RequestContext, recorder: Recorder | None
+    ) -> AsyncGenerator[ChunkBatch, None]:
         """Relay a stream, reading its usage (and dropping the usage chunk the client did not ask
         for); settle once it ends, fails or is closed (a client disconnect); keep a stream that
         ended on its own in the cache."""
@@ -245,7 +246,7 @@ class Pipeline:
             completed = not ctx.stream_cut
         finally:
             try:
-                await chunks.aclose()  # type: ignore[attr-defined]
+                await chunks.aclose()
             finally:
                 await self._settle(ctx, ctx.stream_usage)
         if completed and recorder is not None and self._cache is not None:
@@ -260,7 +261,7 @@ class Pipeline:
             await self._before(ctx)
             assert ctx.route is not None
             response, ctx.deployment = await call(ctx.request, ctx.route, ctx.attempts)
-            usage = response.usage  # type: ignore[attr-defined]
+            usage = response.usage
             return response
         except BaseException as e:
             if trace is not None:
@@ -297,7 +298,7 @@ class Pipeline:
             await self._budget.settle(ctx, usage)
 
 
-async def _replayed(batch: ChunkBatch) -> AsyncIterator[ChunkBatch]:
+async def _replayed(batch: ChunkBatch) -> AsyncGenerator[ChunkBatch, None]:
     yield batch
 
 

@@ -9,11 +9,11 @@ upstream rejected the request itself (a 400 or 422: retrying or falling back can
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sluice.types import ChatRequest, ChatResponse, ChunkBatch, EmbeddingRequest, EmbeddingResponse
+from sluice.types import ChatRequest, ChatResponse, ChunkStream, EmbeddingRequest, EmbeddingResponse
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,7 @@ class Provider(Protocol):
         """One non-streaming completion."""
         ...
 
-    async def stream(self, request: ChatRequest, target: Target) -> AsyncIterator[ChunkBatch]:
+    async def stream(self, request: ChatRequest, target: Target) -> ChunkStream:
         """Start a streaming completion. Returns once the upstream accepted the request (errors
         before that raise, so they can be retried); the iterator yields batches of chunks and
         releases the upstream connection when closed, which cancels the upstream request."""

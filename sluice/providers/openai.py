@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import aiohttp
 import msgspec
@@ -17,6 +17,7 @@ from sluice.types import (
     ChatRequest,
     ChatResponse,
     ChunkBatch,
+    ChunkStream,
     EmbeddingRequest,
     EmbeddingResponse,
     chat_chunk_decoder,
@@ -57,11 +58,11 @@ class OpenAIProvider:
         except msgspec.DecodeError as e:
             raise InvalidUpstreamResponseError(f"{self.name} sent an invalid chat completion: {self._redact(str(e))}") from e
 
-    async def stream(self, request: ChatRequest, target: Target) -> AsyncIterator[ChunkBatch]:
+    async def stream(self, request: ChatRequest, target: Target) -> ChunkStream:
         resp = await self._http.post(f"{target.base_url}/chat/completions", self._body(request, target), self._headers(target))
         return self._chunks(resp)
 
-    async def _chunks(self, resp: aiohttp.ClientResponse) -> AsyncIterator[ChunkBatch]:
+    async def _chunks(self, resp: aiohttp.ClientResponse) -> AsyncGenerator[ChunkBatch, None]:
         """The stream's chunks, one batch per read. It is complete at ``data: [DONE]`` or, for
         servers that omit it, once every choice seen has its ``finish_reason``; anything else
         (a reset, an early close, a payload that is not a chunk) raises after the batch's good

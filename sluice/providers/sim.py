@@ -6,14 +6,14 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 from sluice.errors import from_upstream_status
 from sluice.providers.base import Target
 from sluice.settings import ProviderSettings
 from sluice.sim import model
 from sluice.sim.behaviour import Failure, FaultInjector, pace, pause_ms
-from sluice.types import ChatRequest, ChatResponse, ChunkBatch, EmbeddingRequest, EmbeddingResponse
+from sluice.types import ChatRequest, ChatResponse, ChunkStream, EmbeddingRequest, EmbeddingResponse
 
 
 class SimProvider:
@@ -37,7 +37,7 @@ class SimProvider:
         await pause_ms(self._sim.latency_ms)
         return response
 
-    async def stream(self, request: ChatRequest, target: Target) -> AsyncIterator[ChunkBatch]:
+    async def stream(self, request: ChatRequest, target: Target) -> ChunkStream:
         chunks = model.stream_chunks(request, target.model, int(self._clock()), self._sim.chunks)
         await self._admit()
         return pace(chunks, self._sim)

@@ -9,7 +9,7 @@ import asyncio
 import itertools
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
@@ -27,7 +27,14 @@ from sluice.routing.backoff import backoff_s
 from sluice.routing.breaker import State
 from sluice.routing.deployment import Deployment
 from sluice.routing.table import Route
-from sluice.types import ChatRequest, ChatResponse, ChunkBatch, EmbeddingRequest, EmbeddingResponse
+from sluice.types import (
+    ChatRequest,
+    ChatResponse,
+    ChunkBatch,
+    ChunkStream,
+    EmbeddingRequest,
+    EmbeddingResponse,
+)
 
 if TYPE_CHECKING:
     from sluice.obs.tracing import Tracing
@@ -109,14 +116,14 @@ class Router:
 
     async def stream(
         self, request: ChatRequest, route: Route, attempts: list[Attempt]
-    ) -> tuple[AsyncIterator[ChunkBatch], Deployment]:
+    ) -> tuple[ChunkStream, Deployment]:
         """Open a stream and wait for its first batch (still retryable); the rest is relayed."""
 
-        async def once(d: Deployment, r: Route) -> tuple[ChunkBatch, AsyncIterator[ChunkBatch], Route]:
+        async def once(d: Deployment, r: Route) -> tuple[ChunkBatch, ChunkStream, Route]:
             async with asyncio.timeout(r.timeouts.first_byte_s):
                 it = await d.provider.stream(request, d.target)
                 try:
-                    first = await anext(it, [])  # [] when it ended at once, complete and empty
+                    first: ChunkBatch = await anext(it, [])  # [] when it ended at once, complete and empty
                 except BaseException:
                     await it.aclose()
                     raise
@@ -129,8 +136,8 @@ class Router:
         return self._relay(first, it, d, r), d
 
     async def _relay(
-        self, first: ChunkBatch, it: AsyncIterator[ChunkBatch], d: Deployment, r: Route
-    ) -> AsyncIterator[ChunkBatch]:
+        self, first: ChunkBatch, it: ChunkStream, d: Deployment, r: Route
+    ) -> AsyncGenerator[ChunkBatch, None]:
         loop = asyncio.get_running_loop()
         idle_s = r.timeouts.stream_idle_s
         end = loop.time() + r.timeouts.stream_total_s
@@ -150,7 +157,7 @@ class Router:
             d.breaker.record_failure()
             raise
         finally:
-            await it.aclose()  # type: ignore[attr-defined]
+            await it.aclose()
 
     # --- the attempt loop ------------------------------------------------------------------
 

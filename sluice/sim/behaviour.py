@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -67,7 +67,7 @@ async def pause_ms(ms: float) -> None:
         await asyncio.sleep(ms / 1000)
 
 
-async def pace(chunks: list[ChatChunk], settings: SimSettings) -> AsyncIterator[ChunkBatch]:
+async def pace(chunks: list[ChatChunk], settings: SimSettings) -> AsyncGenerator[ChunkBatch, None]:
     """The stream as batches: the first after ``ttft_ms``; then, when ``chunk_delay_ms`` is
     set, each chunk its own batch that far apart, otherwise all chunks in one batch. With
     ``cut_after``, the stream breaks after that many chunks (``StreamTruncatedError``)."""

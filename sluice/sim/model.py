@@ -9,8 +9,9 @@ import hashlib
 import math
 import re
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sluice.errors import InvalidRequestError
 from sluice.types import (
@@ -126,9 +127,14 @@ def embed(request: EmbeddingRequest, model: str, default_dim: int) -> EmbeddingR
     dim = request.dimensions or default_dim
     if dim > MAX_DIMENSIONS:
         raise InvalidRequestError(f"dimensions must be at most {MAX_DIMENSIONS}", param="dimensions")
-    items = request.input
-    if isinstance(items, str) or all(isinstance(v, int) for v in items):
-        items = [items]  # one string or one token array
+    raw = request.input
+    items: Sequence[str | int | list[int]]
+    if isinstance(raw, str):
+        items = [raw]  # one string
+    elif all(isinstance(v, int) for v in raw):
+        items = [cast("list[int]", raw)]  # one token array
+    else:
+        items = raw
     data = []
     tokens = 0
     for i, item in enumerate(items):
@@ -212,7 +218,7 @@ def _example(schema: Any, text: str) -> Any:
     for key in ("anyOf", "oneOf"):
         if schema.get(key):
             return _example(schema[key][0], text)
-    kind = schema.get("type", "object" if "properties" in schema else None)
+    kind: Any = schema.get("type", "object" if "properties" in schema else None)  # whatever the schema says
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object":

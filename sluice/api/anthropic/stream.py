@@ -30,7 +30,9 @@ from sluice.types import ChatChunk, ChunkBatch, ToolCallDelta, encoder
 
 
 def _sse(event: msgspec.Struct) -> bytes:
-    return b"event: %s\ndata: %s\n\n" % (event.__struct_config__.tag.encode(), encoder.encode(event))
+    # Every event type is tagged with its event name, a str (msgspec types a tag str | int | None).
+    tag = event.__struct_config__.tag.encode()  # type: ignore[union-attr]
+    return b"event: %s\ndata: %s\n\n" % (tag, encoder.encode(event))
 
 
 class MessagesStreamEncoder:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import msgspec
 from starlette.requests import Request
@@ -49,7 +50,7 @@ class OpenAIRoutes:
         pipeline: Pipeline,
         authenticate: AuthenticateStage,
         max_body_bytes: int,
-        models: dict[str, str],
+        models: Mapping[str, str],
         observer: Observer | None = None,
     ) -> None:
         self.observer = observer or Observer()
@@ -62,8 +63,9 @@ class OpenAIRoutes:
     @endpoint(error_response, "chat")
     async def chat_completions(self, request: Request, ex: Exchange) -> Response | SSEResponse:
         body = await read_body(request, self._max_body)
-        ctx = ex.ctx = context(request, ex, bearer(request), decode(body, chat_request_decoder))
-        if ctx.request.stream:  # type: ignore[union-attr]
+        chat = decode(body, chat_request_decoder)
+        ctx = ex.ctx = context(request, ex, bearer(request), chat)
+        if chat.stream:
             chunks = await self._pipeline.stream(ctx)
             frames = relay(chunks, ex, self.observer, _frame, lambda: cost_comment(ctx) + _DONE, _error_event)
             return SSEResponse(frames, raw_headers(reply_headers(ctx)))

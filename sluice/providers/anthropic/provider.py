@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 
 import aiohttp
 import msgspec
@@ -26,6 +26,7 @@ from sluice.types import (
     ChatRequest,
     ChatResponse,
     ChunkBatch,
+    ChunkStream,
     EmbeddingRequest,
     EmbeddingResponse,
     encoder,
@@ -81,7 +82,7 @@ class AnthropicProvider:
             raise InvalidUpstreamResponseError(f"{self.name} sent an invalid message: {self._redactor.redact(str(e))}") from e
         return to_chat_response(msg, int(self._clock()))
 
-    async def stream(self, request: ChatRequest, target: Target) -> AsyncIterator[ChunkBatch]:
+    async def stream(self, request: ChatRequest, target: Target) -> ChunkStream:
         resp = await self._post(request, target, stream=True)
         batches = self._batches(resp, StreamTranslator(int(self._clock()), request.includes_usage, self._redactor))
         # Anthropic may accept a stream and fail it at once (an ``overloaded_error`` event);

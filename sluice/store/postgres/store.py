@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
+from asyncpg.pool import PoolConnectionProxy
 
 from sluice.errors import ConflictError, StoreUnavailableError
 from sluice.obs.record import RequestRecord
@@ -69,7 +70,7 @@ async def _set_json_codecs(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(type_name, schema="pg_catalog", encoder=_encode_json, decoder=msgspec.json.decode)
 
 
-async def _apply(conn: asyncpg.Connection, sql: str) -> bool:
+async def _apply(conn: PoolConnectionProxy, sql: str) -> bool:
     """Run one migration; False for one that needs an extension (``required_extension``) this
     database lacks or this role may not create: the rest of the gateway works without it."""
     extension = required_extension(sql)
@@ -111,7 +112,7 @@ class PostgresStore:
             return self._pool
 
     @contextlib.asynccontextmanager
-    async def _conn(self) -> AsyncIterator[asyncpg.Connection]:
+    async def _conn(self) -> AsyncIterator[PoolConnectionProxy]:
         """A pooled connection. Driver errors are translated here, once: by type, never by message."""
         try:
             pool = await self.pool()
@@ -388,7 +389,7 @@ class PostgresStore:
 
     async def usage(self, query: UsageQuery) -> list[UsageRow]:
         sql, args = request_rows.usage_sql(query, _DIALECT)
-        return [request_rows.usage_row(query.group_by, r) for r in await self._fetch(sql, *args)]
+        return [request_rows.usage_row(query.group_by, tuple(r)) for r in await self._fetch(sql, *args)]
 
     async def list_requests(
         self,
