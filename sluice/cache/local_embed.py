@@ -82,10 +82,10 @@ class LocalEmbedder:
             import numpy  # noqa: F401
             from safetensors.numpy import load_file
             from tokenizers import Tokenizer
-        except ImportError as missing:  # the optional extra is not installed
+        except ImportError as e:  # the optional extra is not installed
             raise LocalEmbedderUnavailableError(
-                f"the local embedder needs {missing.name or 'an optional package'}: {INSTALL_HINT}"
-            ) from missing
+                f"the local embedder needs {e.name or 'an optional package'}: {INSTALL_HINT}"
+            ) from e
         path = path or model_dir()
         missing = [name for name in _MODEL_FILES if not (path / name).is_file()]
         if missing:
