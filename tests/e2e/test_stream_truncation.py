@@ -20,7 +20,8 @@ import openai
 import pytest
 from aiohttp import web
 
-from tests.fixtures.procs import Proc, free_port
+from tests.fixtures.aioserver import local_server
+from tests.fixtures.procs import Proc
 from tests.fixtures.wait import eventually
 
 KEY = "sk-truncation-test"
@@ -133,17 +134,8 @@ class Upstream:
 @pytest.fixture
 async def upstream() -> AsyncIterator[tuple[Upstream, str]]:
     u = Upstream()
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", u.openai)
-    app.router.add_post("/v1/messages", u.anthropic)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield u, f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with local_server("/v1/chat/completions", u.openai, **{"/v1/messages": u.anthropic}) as base:
+        yield u, base
 
 
 MODES = ("ok", "empty", "reset", "eof", "garbage", "early-reset", "early-garbage")

@@ -23,7 +23,7 @@ import openai
 import pytest
 from aiohttp import web
 
-from tests.fixtures.procs import free_port
+from tests.fixtures.aioserver import local_server
 from tests.fixtures.wait import eventually_async
 
 OPENAI_KEY = "sk-proj-T3stUpstreamOpenAIKey0123456789"
@@ -104,18 +104,8 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
 @pytest.fixture
 async def upstream() -> AsyncIterator[tuple[Upstream, str]]:
     u = Upstream()
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", u.openai)
-    app.router.add_post("/v1/embeddings", u.openai)
-    app.router.add_post("/v1/messages", u.anthropic)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    try:
-        yield u, f"http://127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
+    async with local_server("/v1/chat/completions", u.openai, **{"/v1/embeddings": u.openai, "/v1/messages": u.anthropic}) as base:
+        yield u, base
 
 
 def config(base: str) -> dict[str, Any]:
