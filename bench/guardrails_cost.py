@@ -45,8 +45,15 @@ def request() -> RequestContext:
 
 def answer() -> ChatResponse:
     return msgspec.convert(
-        {"id": "x", "object": "chat.completion", "created": 0, "model": "m",
-         "choices": [{"index": 0, "message": {"role": "assistant", "content": TEXT}, "finish_reason": "stop"}]},
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": TEXT}, "finish_reason": "stop"}
+            ],
+        },
         ChatResponse,
     )
 
@@ -62,8 +69,13 @@ def deltas(rng: random.Random) -> list[str]:
 
 def chunk(text: str | None, finish: str | None = None) -> ChatChunk:
     return msgspec.convert(
-        {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m",
-         "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}]},
+        {
+            "id": "x",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": "m",
+            "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": finish}],
+        },
         ChatChunk,
     )
 
@@ -111,10 +123,14 @@ async def main(n: int) -> None:
             await stream()
         best_stream = min(best_stream, (time.process_time() - t) / n * 1e6)
     stream_us = best_stream
-    print(f"prompt and answer: {len(TEXT):,} characters each (~1,000 tokens), answer streamed in {len(pieces)} deltas")
+    print(
+        f"prompt and answer: {len(TEXT):,} characters each (~1,000 tokens), answer streamed in {len(pieces)} deltas"
+    )
     print(f"input stage (injection + PII + secrets): {input_us:8.1f} µs")
     print(f"answer PII redaction, JSON:              {json_us:8.1f} µs")
-    print(f"answer PII redaction, stream:            {stream_us:8.1f} µs ({stream_us / len(pieces):.1f} µs per delta)")
+    print(
+        f"answer PII redaction, stream:            {stream_us:8.1f} µs ({stream_us / len(pieces):.1f} µs per delta)"
+    )
     print(f"default policy per request (input + JSON answer): {input_us + json_us:.1f} µs")
 
 

@@ -65,14 +65,18 @@ def wait_http(url: str, proc: subprocess.Popen, *, key: str | None = None, timeo
     body = None
     headers = {"content-type": "application/json"}
     if key is not None:
-        body = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "ping"}]}).encode()
+        body = json.dumps(
+            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "ping"}]}
+        ).encode()
         headers["authorization"] = f"Bearer {key}"
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout_s:
         if proc.poll() is not None:
             raise RuntimeError(f"process exited with {proc.returncode}")
         try:
-            with urllib.request.urlopen(urllib.request.Request(url, data=body, headers=headers), timeout=5) as r:
+            with urllib.request.urlopen(
+                urllib.request.Request(url, data=body, headers=headers), timeout=5
+            ) as r:
                 if r.status == 200:
                     return time.monotonic() - t0
         except (urllib.error.URLError, ConnectionError, OSError):
@@ -87,7 +91,12 @@ def measure(name: str, settle_s: float, mock_base: str, tmp: str) -> tuple[float
     if name == "everything":
         env["SLUICE_BENCH_DB"] = os.path.join(tmp, "everything.db")
         out = subprocess.run(
-            [str(ROOT / "bench" / "seed-everything.sh")], env=env, capture_output=True, text=True, check=True, timeout=120
+            [str(ROOT / "bench" / "seed-everything.sh")],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=120,
         )
         key = out.stdout.strip().splitlines()[-1]
     else:
@@ -126,11 +135,16 @@ def main() -> None:
                 for name in names:
                     startup, rss = measure(name, args.settle, f"http://127.0.0.1:{mock_port}/v1", tmp)
                     results[name].append(rss)
-                    print(f"{name:<11} rep {rep + 1}: ready in {startup:.2f}s, idle RSS {rss:.1f} MiB", flush=True)
+                    print(
+                        f"{name:<11} rep {rep + 1}: ready in {startup:.2f}s, idle RSS {rss:.1f} MiB",
+                        flush=True,
+                    )
     finally:
         stop(mock)
     for name in names:
-        print(f"{name:<11} idle RSS median {statistics.median(results[name]):.1f} MiB (of {len(results[name])})")
+        print(
+            f"{name:<11} idle RSS median {statistics.median(results[name]):.1f} MiB (of {len(results[name])})"
+        )
 
 
 if __name__ == "__main__":

@@ -23,10 +23,26 @@ from sluice.store.protocols import Store
 
 def record(n: int) -> RequestRecord:
     return RequestRecord(
-        f"req_{n:012d}", int(time.time() * 1000), "chat", 200, 12.5,
-        tenant_id="acme", user_id="u1", key_id="key_1", key_prefix="sk-live-ab...", model="gpt-4o-mini",
-        deployment="openai/gpt-4o-mini", stream=n % 2 == 0, ttft_ms=3.1, upstream_ms=11.9, overhead_ms=0.6,
-        input_tokens=812, output_tokens=164, cost_micros=220, cache="miss", attempts=1,
+        f"req_{n:012d}",
+        int(time.time() * 1000),
+        "chat",
+        200,
+        12.5,
+        tenant_id="acme",
+        user_id="u1",
+        key_id="key_1",
+        key_prefix="sk-live-ab...",
+        model="gpt-4o-mini",
+        deployment="openai/gpt-4o-mini",
+        stream=n % 2 == 0,
+        ttft_ms=3.1,
+        upstream_ms=11.9,
+        overhead_ms=0.6,
+        input_tokens=812,
+        output_tokens=164,
+        cost_micros=220,
+        cache="miss",
+        attempts=1,
     )
 
 
@@ -47,7 +63,13 @@ async def offered(store: Store, rate: int, seconds: float) -> dict[str, float]:
     backlog = len(w)
     await w.close()
     cpu = time.process_time() - cpu0
-    return {"offered": n, "max_queue": depth, "queue_at_end": backlog, "dropped": w.dropped, "cpu_us_per_record": cpu / n * 1e6}
+    return {
+        "offered": n,
+        "max_queue": depth,
+        "queue_at_end": backlog,
+        "dropped": w.dropped,
+        "cpu_us_per_record": cpu / n * 1e6,
+    }
 
 
 async def flat_out(store: Store, n: int) -> dict[str, float]:

@@ -45,7 +45,9 @@ async def once(which: str, n: int, devnull: BinaryIO) -> float:
         if obs.access is not None:
             obs.access._out = devnull
         obs.start()
-        request = msgspec.convert({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}, ChatRequest)
+        request = msgspec.convert(
+            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello"}]}, ChatRequest
+        )
         principal = Principal("sk-live-ab...", tenant_id="acme", user_id="usr_1", key_id="key_1")
         usage = Usage(prompt_tokens=812, completion_tokens=164, total_tokens=976)
         cpu = time.process_time()
@@ -70,7 +72,10 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
     with open(os.devnull, "wb") as devnull:
-        best = {name: min(asyncio.run(once(which, args.n, devnull)) for _ in range(args.rounds)) for name, which in SINKS.items()}
+        best = {
+            name: min(asyncio.run(once(which, args.n, devnull)) for _ in range(args.rounds))
+            for name, which in SINKS.items()
+        }
     base = best["none"]
     print(f"{'sinks':<14} {'µs CPU/request':>15} {'added':>8}")
     for name, us in best.items():

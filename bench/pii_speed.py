@@ -48,10 +48,13 @@ UNICODE = (
 
 # The load generator's prompt (shared/bench/loadgen.py, 400 characters and a salt with digits) and
 # the mock upstream's answer to a 32-token request: what the everything-on benchmark sends per request.
-LOADGEN = "[req 1f3a9c2e-41872-1234] " + (
-    "You are benchmarking an LLM gateway. Please answer briefly and politely. "
-    "The quick brown fox jumps over the lazy dog. " * 4
-)[:400]
+LOADGEN = (
+    "[req 1f3a9c2e-41872-1234] "
+    + (
+        "You are benchmarking an LLM gateway. Please answer briefly and politely. "
+        "The quick brown fox jumps over the lazy dog. " * 4
+    )[:400]
+)
 MOCK_ANSWER = (
     "Hello there! This is a mock response from the benchmark upstream, streamed one token at a time "
     "so that gateway overhead can be measured without a real model.\n"

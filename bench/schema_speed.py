@@ -46,7 +46,10 @@ PERSON: dict[str, Any] = {
     "$defs": {
         "address": {
             "type": "object",
-            "properties": {"city": {"type": "string"}, "zip": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+            "properties": {
+                "city": {"type": "string"},
+                "zip": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            },
             "required": ["city", "zip"],
             "additionalProperties": False,
         }
@@ -98,11 +101,21 @@ TREE: dict[str, Any] = {
 
 
 def tree(depth: int, fan: int) -> dict[str, Any]:
-    return {"name": f"n{depth}", "size": depth * 10, "children": [tree(depth - 1, fan) for _ in range(fan)] if depth else []}
+    return {
+        "name": f"n{depth}",
+        "size": depth * 10,
+        "children": [tree(depth - 1, fan) for _ in range(fan)] if depth else [],
+    }
 
 
 LINES = [
-    {"sku": f"ABC-{i:04d}", "description": f"Item number {i}", "quantity": i + 1, "unit_price": 9.5 + i, "tax_rate": 0.19}
+    {
+        "sku": f"ABC-{i:04d}",
+        "description": f"Item number {i}",
+        "quantity": i + 1,
+        "unit_price": 9.5 + i,
+        "tax_rate": 0.19,
+    }
     for i in range(20)
 ]
 CASES: list[tuple[str, dict[str, Any], Any, Any]] = [
@@ -110,17 +123,42 @@ CASES: list[tuple[str, dict[str, Any], Any, Any]] = [
     (
         "person ($ref, anyOf, enum, pattern)",
         PERSON,
-        {"name": "Ada", "age": 36, "email": "ada@example.com", "role": "admin", "tags": ["math"],
-         "address": {"city": "London", "zip": "NW1"}},
-        {"name": "", "age": "36", "email": "nope", "role": "root", "tags": [1], "address": {"city": "London", "zip": True}},
+        {
+            "name": "Ada",
+            "age": 36,
+            "email": "ada@example.com",
+            "role": "admin",
+            "tags": ["math"],
+            "address": {"city": "London", "zip": "NW1"},
+        },
+        {
+            "name": "",
+            "age": "36",
+            "email": "nope",
+            "role": "root",
+            "tags": [1],
+            "address": {"city": "London", "zip": True},
+        },
     ),
     (
         "invoice (20 lines, patterns)",
         INVOICE,
-        {"number": "INV-000123", "date": "2026-11-30", "currency": "EUR", "customer": {"name": "ACME", "vat": None},
-         "lines": LINES, "total": 1234.5},
-        {"number": "INV-123", "date": "30/11/2026", "currency": "EUR", "customer": {"name": "ACME", "vat": None},
-         "lines": [*LINES[:19], {**LINES[19], "quantity": 0, "sku": "abc"}], "total": -1},
+        {
+            "number": "INV-000123",
+            "date": "2026-11-30",
+            "currency": "EUR",
+            "customer": {"name": "ACME", "vat": None},
+            "lines": LINES,
+            "total": 1234.5,
+        },
+        {
+            "number": "INV-123",
+            "date": "30/11/2026",
+            "currency": "EUR",
+            "customer": {"name": "ACME", "vat": None},
+            "lines": [*LINES[:19], {**LINES[19], "quantity": 0, "sku": "abc"}],
+            "total": -1,
+        },
     ),
     ("tree (recursive $ref, 40 nodes)", TREE, tree(3, 3), {**tree(3, 3), "size": -1, "extra": 1}),
 ]
@@ -135,7 +173,10 @@ def old_validator() -> types.ModuleType | None:
     root = Path(__file__).resolve().parent.parent
     try:
         source = subprocess.run(
-            ["git", "-C", str(root), "show", f"{OLD}:sluice/guardrails/schema.py"], capture_output=True, check=True, text=True
+            ["git", "-C", str(root), "show", f"{OLD}:sluice/guardrails/schema.py"],
+            capture_output=True,
+            check=True,
+            text=True,
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -175,19 +216,34 @@ def main() -> None:
             if old:
                 row.append(best_us(lambda t=text, s=schema: old.validate(s, msgspec.json.decode(t)), 2000))
             if pyjs:
-                row.append(best_us(lambda t=text, v=v202012: list(v.iter_errors(msgspec.json.decode(t))), 200))
-            print(f"{name:34} {label:7} " + " ".join(f"{x:>17.1f}" for x in row) + f"  {len(checker.check(text))}")
+                row.append(
+                    best_us(lambda t=text, v=v202012: list(v.iter_errors(msgspec.json.decode(t))), 200)
+                )
+            print(
+                f"{name:34} {label:7} "
+                + " ".join(f"{x:>17.1f}" for x in row)
+                + f"  {len(checker.check(text))}"
+            )
     print()
     print("compile, microseconds per schema (once per distinct schema; the cache keeps 256)")
-    print(f"{'schema':34} {'jsonschema-rs':>17} {'cache hit':>17}" + (f" {'python-jsonschema':>17}" if pyjs else ""))
+    print(
+        f"{'schema':34} {'jsonschema-rs':>17} {'cache hit':>17}"
+        + (f" {'python-jsonschema':>17}" if pyjs else "")
+    )
     for name, schema, _, _ in CASES:
         cache = SchemaCache()
         cache.compile(schema)
-        row = [best_us(lambda s=schema: compile_schema(s), 200), best_us(lambda s=schema, c=cache: c.compile(s), 5000)]
+        row = [
+            best_us(lambda s=schema: compile_schema(s), 200),
+            best_us(lambda s=schema, c=cache: c.compile(s), 5000),
+        ]
         if pyjs:
             row.append(best_us(lambda s=schema: pyjs_compile(pyjs, s), 50))
         print(f"{name:34} " + " ".join(f"{x:>17.1f}" for x in row))
-    big = {"type": "object", "properties": {f"field_{i}": {"type": "string", "description": "x" * 20} for i in range(2000)}}
+    big = {
+        "type": "object",
+        "properties": {f"field_{i}": {"type": "string", "description": "x" * 20} for i in range(2000)},
+    }
     size = len(msgspec.json.encode(big))
     print(f"{f'2,000 properties ({size // 1024} KiB)':34} {best_us(lambda: compile_schema(big), 5):>17.1f}")
 

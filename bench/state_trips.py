@@ -46,25 +46,39 @@ def main(requests: int) -> None:
             assert dsn.hostname is not None and dsn.port is not None
             with counting_proxy(dsn.hostname, dsn.port) as proxy:
                 through = urlunsplit(dsn._replace(netloc=f"{dsn.username}@127.0.0.1:{proxy.port}"))
-                config = budgeted_config(state={"backend": "distributed", "postgres_dsn": through, "redis_url": rs.url})
+                config = budgeted_config(
+                    state={"backend": "distributed", "postgres_dsn": through, "redis_url": rs.url}
+                )
                 config["auth"]["key_cache_s"] = 600
                 gw = gateways(config)
                 headers = {"authorization": f"Bearer {tenant_with_everything(gw)}"}
                 r = redis.Redis.from_url(rs.url, socket_timeout=5)
-                print(f"{'mode':<8} {'requests':>8} {'redis round trips/req':>22} {'redis EVALSHA/req':>18} {'postgres bytes/req':>19}")
+                print(
+                    f"{'mode':<8} {'requests':>8} {'redis round trips/req':>22} {'redis EVALSHA/req':>18} {'postgres bytes/req':>19}"
+                )
                 for mode in ("json", "stream"):
                     body = {
-                        "model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello there"}],
-                        "max_tokens": 20, "stream": mode == "stream",
+                        "model": "gpt-4o-mini",
+                        "messages": [{"role": "user", "content": "hello there"}],
+                        "max_tokens": 20,
+                        "stream": mode == "stream",
                     }
-                    assert call("POST", gw.base_url + "/v1/chat/completions", body, headers).status == 200  # warm
-                    reads, evals, sent = int(r.info("stats")["total_reads_processed"]), evalsha_calls(r), proxy.sent
+                    assert (
+                        call("POST", gw.base_url + "/v1/chat/completions", body, headers).status == 200
+                    )  # warm
+                    reads, evals, sent = (
+                        int(r.info("stats")["total_reads_processed"]),
+                        evalsha_calls(r),
+                        proxy.sent,
+                    )
                     for _ in range(requests):
                         reply = call("POST", gw.base_url + "/v1/chat/completions", body, headers)
                         assert reply.status == 200, reply.body
                     trips = int(r.info("stats")["total_reads_processed"]) - reads - 2  # the two INFO calls
                     n_evals = evalsha_calls(r) - evals
-                    print(f"{mode:<8} {requests:>8} {trips / requests:>22.2f} {n_evals / requests:>18.2f} {(proxy.sent - sent) / requests:>19.1f}")
+                    print(
+                        f"{mode:<8} {requests:>8} {trips / requests:>22.2f} {n_evals / requests:>18.2f} {(proxy.sent - sent) / requests:>19.1f}"
+                    )
         finally:
             gateways.stop_all()
             pg.stop()

@@ -19,7 +19,13 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--config", "-c", "config_path", type=click.Path(dir_okay=False), help="YAML config file (default: built-in demo settings).")
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="YAML config file (default: built-in demo settings).",
+)
 @click.option("--host", help="Address to bind (overrides server.host).")
 @click.option("--port", type=int, help="Port to bind (overrides server.port).")
 @click.option("--workers", type=int, help="Worker processes (overrides server.workers).")
@@ -38,13 +44,21 @@ def serve(config_path: str | None, host: str | None, port: int | None, workers: 
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=9200, show_default=True)
 @click.option("--latency-ms", type=float, default=0.0, show_default=True, help="Delay before a JSON answer.")
-@click.option("--ttft-ms", type=float, default=0.0, show_default=True, help="Delay before the first stream chunk.")
-@click.option("--chunk-delay-ms", type=float, default=0.0, show_default=True, help="Delay between stream chunks.")
+@click.option(
+    "--ttft-ms", type=float, default=0.0, show_default=True, help="Delay before the first stream chunk."
+)
+@click.option(
+    "--chunk-delay-ms", type=float, default=0.0, show_default=True, help="Delay between stream chunks."
+)
 @click.option("--chunks", type=int, default=None, help="Stream chunk count (default: one per word).")
 @click.option("--error-rate", type=float, default=0.0, show_default=True, help="Share of requests that fail.")
-@click.option("--error-status", default="500", show_default=True, help="Comma-separated statuses for injected failures.")
+@click.option(
+    "--error-status", default="500", show_default=True, help="Comma-separated statuses for injected failures."
+)
 @click.option("--retry-after-s", type=float, default=None, help="Retry-After sent with injected 429/503.")
-@click.option("--hang-rate", type=float, default=0.0, show_default=True, help="Share of requests that never answer.")
+@click.option(
+    "--hang-rate", type=float, default=0.0, show_default=True, help="Share of requests that never answer."
+)
 @click.option("--fail-first", type=int, default=0, show_default=True, help="The first N requests fail.")
 @click.option("--embedding-dim", type=int, default=256, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)

@@ -98,7 +98,11 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     cache = build_cache(settings, router, backend.exact_cache, backend.semantic_index)
     guard_plugins = build_plugins(settings.guardrails.plugins)
     g = settings.guardrails
-    policies = [g.policy, *g.tenants.values(), *(k.guardrails for k in settings.auth.keys if k.guardrails is not None)]
+    policies = [
+        g.policy,
+        *g.tenants.values(),
+        *(k.guardrails for k in settings.auth.keys if k.guardrails is not None),
+    ]
     if any(p.injection != "off" for p in policies):
         import sluice.guardrails.injection  # noqa: F401  # its patterns compile now, not on a first request
     pipeline = Pipeline(
@@ -106,7 +110,9 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             ValidateStage(),
             authenticate,
             ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken")),
-            InputGuardStage(settings.guardrails.policy, plugins=guard_plugins, tenants=settings.guardrails.tenants),
+            InputGuardStage(
+                settings.guardrails.policy, plugins=guard_plugins, tenants=settings.guardrails.tenants
+            ),
         ],
         router,
         admission,
@@ -135,7 +141,9 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     admin_static = {
         hashlib.sha256(k.key.get_secret_value().encode()).hexdigest() for k in settings.admin.keys
     }
-    admin_service = AdminService(store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed)
+    admin_service = AdminService(
+        store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed
+    )
     admin = build_admin(
         admin_service,
         AdminAuth(admin_static, store, resolver.lookup),
@@ -157,12 +165,16 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         data_plane[("POST", f"{prefix}/embeddings")] = openai.embeddings
         data_plane[("GET", f"{prefix}/models")] = openai.models
     # The same handlers as ordinary routes too, so a wrong method on a known path is a 405.
-    routes: list[BaseRoute] = [Route(path, handler, methods=[method]) for (method, path), handler in data_plane.items()]
+    routes: list[BaseRoute] = [
+        Route(path, handler, methods=[method]) for (method, path), handler in data_plane.items()
+    ]
     routes += [
         Route(f"{prefix}/models/{{model:path}}", openai.model, methods=["GET"]) for prefix in ("/v1", "")
     ]
     m = settings.metrics
-    scrape = None if obs.metrics is None else guarded(obs.scrape, m.token.get_secret_value() if m.token else None)
+    scrape = (
+        None if obs.metrics is None else guarded(obs.scrape, m.token.get_secret_value() if m.token else None)
+    )
     listener = None
     if scrape is not None and m.port is not None:
         listener = MetricsListener(scrape, m.host or settings.server.host, m.port, _http_error)

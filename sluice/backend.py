@@ -107,7 +107,9 @@ class DistributedBackend(_Owner):
 
         assert state.redis_url is not None and state.postgres_dsn is not None  # checked by Settings
         self._state = state
-        self._redis: BoundedRedis = self._own(BoundedRedis(state.redis_url.get_secret_value(), state.redis_timeout_s))
+        self._redis: BoundedRedis = self._own(
+            BoundedRedis(state.redis_url.get_secret_value(), state.redis_timeout_s)
+        )
         self._postgres: PostgresStore = self._own(PostgresStore(state.postgres_dsn.get_secret_value()))
         self.store: Store = self._postgres
         self.limits: CounterStore = RedisCounterStore(self._redis)

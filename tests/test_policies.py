@@ -23,11 +23,18 @@ POLICIES = [Limits, Budget, GuardrailPolicy, CachePolicy]
     [
         # What the admin API stored before the policies had one definition (pydantic's
         # model_dump(exclude_defaults=True)): the same JSON is written and read back.
-        (GuardrailPolicy(pii="block", deny=("x",), deny_patterns={"n": r"\d+"}),
-         {"pii": "block", "deny": ["x"], "deny_patterns": {"n": r"\d+"}}),
-        (GuardrailPolicy(injection_threshold=0.7, deny_categories=("violence",)),
-         {"injection_threshold": 0.7, "deny_categories": ["violence"]}),
-        (CachePolicy(semantic="shadow", ttl_s=60, threshold=0.9), {"semantic": "shadow", "ttl_s": 60, "threshold": 0.9}),
+        (
+            GuardrailPolicy(pii="block", deny=("x",), deny_patterns={"n": r"\d+"}),
+            {"pii": "block", "deny": ["x"], "deny_patterns": {"n": r"\d+"}},
+        ),
+        (
+            GuardrailPolicy(injection_threshold=0.7, deny_categories=("violence",)),
+            {"injection_threshold": 0.7, "deny_categories": ["violence"]},
+        ),
+        (
+            CachePolicy(semantic="shadow", ttl_s=60, threshold=0.9),
+            {"semantic": "shadow", "ttl_s": 60, "threshold": 0.9},
+        ),
         (CachePolicy(), {}),
     ],
 )
@@ -84,7 +91,10 @@ def test_the_generated_model_has_the_policys_fields_and_descriptions(policy: typ
     assert list(fields) == list(policy.__struct_fields__)
     assert all(f.description for f in fields.values())
     schema = TypeAdapter(Annotated[policy, WIRE]).json_schema()
-    assert list(schema["properties"]) == list(policy.__struct_fields__) and schema["additionalProperties"] is False
+    assert (
+        list(schema["properties"]) == list(policy.__struct_fields__)
+        and schema["additionalProperties"] is False
+    )
 
 
 def test_a_policy_reads_back_with_every_field() -> None:

@@ -30,7 +30,9 @@ def test_defaults_run_as_shipped() -> None:
 
 
 def test_every_problem_is_reported_with_file_and_key_path(tmp_path: Path) -> None:
-    p = write(tmp_path, """
+    p = write(
+        tmp_path,
+        """
 server: {port: 70000, colour: blue}
 providers:
   oa: {type: openai, base_url: "http://x/v1"}
@@ -38,7 +40,8 @@ models:
   m:
     deployments: [{provider: nope, model: y}]
     fallbacks: [ghost]
-""")
+""",
+    )
     with pytest.raises(ConfigError) as e:
         load_settings(p)
     assert e.value.problems == [
@@ -46,14 +49,17 @@ models:
         "server.colour: unknown key",
     ]
     assert str(e.value).startswith(f"{p}: server.port")
-    p = write(tmp_path, """
+    p = write(
+        tmp_path,
+        """
 providers:
   oa: {type: openai, base_url: "http://x/v1"}
 models:
   m:
     deployments: [{provider: nope, model: y}]
     fallbacks: [ghost]
-""")
+""",
+    )
     with pytest.raises(ConfigError) as e:
         load_settings(p)
     assert e.value.problems == [
@@ -63,12 +69,15 @@ models:
 
 
 def test_secrets_come_from_the_environment(tmp_path: Path) -> None:
-    p = write(tmp_path, """
+    p = write(
+        tmp_path,
+        """
 providers:
   oa: {type: openai, base_url: "${BASE:-http://127.0.0.1:1/v1}", api_key: "${OPENAI_API_KEY}"}
 models:
   m: {deployments: [{provider: oa, model: gpt-4o}]}
-""")
+""",
+    )
     with pytest.raises(ConfigError) as e:
         load_settings(p, env={})
     assert e.value.problems == ["providers.oa.api_key: environment variable OPENAI_API_KEY is not set"]
@@ -99,7 +108,12 @@ def test_sluice_variables_override_the_file(tmp_path: Path, monkeypatch: pytest.
 
 def test_a_policy_naming_an_unknown_guardrail_plugin_is_reported() -> None:
     with pytest.raises(ValidationError) as e:
-        Settings(guardrails={"policy": {"plugins": ["ghost"]}, "plugins": {"real": {"type": "webhook", "url": "http://127.0.0.1:1/x"}}})
+        Settings(
+            guardrails={
+                "policy": {"plugins": ["ghost"]},
+                "plugins": {"real": {"type": "webhook", "url": "http://127.0.0.1:1/x"}},
+            }
+        )
     assert "guardrails.policy.plugins.0: unknown guardrail plugin 'ghost' (have: real)" in str(e.value)
     with pytest.raises(ValidationError, match="target: required for a python plugin"):
         Settings(guardrails={"plugins": {"p": {"type": "python"}}})

@@ -55,7 +55,9 @@ class AdminAuth:
         """None for an admin credential, the Principal of a valid data-plane key; 401 otherwise."""
         token = bearer(request)
         if not token:
-            raise AuthenticationError("An admin credential is required: send 'Authorization: Bearer <admin key>'.")
+            raise AuthenticationError(
+                "An admin credential is required: send 'Authorization: Bearer <admin key>'."
+            )
         d = hashlib.sha256(token.encode()).hexdigest()
         if d in self._static:
             return None
@@ -84,7 +86,10 @@ async def plain_json(request: Request) -> None:
 
 def build_admin(service: AdminService, auth: AdminAuth, extra: Sequence[APIRouter] = ()) -> FastAPI:
     api = FastAPI(
-        title="Sluice admin API", docs_url="/docs", openapi_url="/openapi.json", redoc_url=None,
+        title="Sluice admin API",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
         dependencies=[Depends(plain_json)],
         redirect_slashes=False,  # a redirect would point at the client's Host header
     )
@@ -117,8 +122,12 @@ def build_admin(service: AdminService, auth: AdminAuth, extra: Sequence[APIRoute
     @r.post("/tenants/{tenant_id}/keys", status_code=201)
     async def create_key(tenant_id: str, body: KeyCreate) -> KeyCreated:
         key, secret = await service.create_key(
-            tenant_id, body.name, user_id=body.user_id, allowed_models=body.allowed_models,
-            metadata=body.metadata, expires_at=body.expires_at,
+            tenant_id,
+            body.name,
+            user_id=body.user_id,
+            allowed_models=body.allowed_models,
+            metadata=body.metadata,
+            expires_at=body.expires_at,
         )
         return KeyCreated(**KeyOut.of(key).model_dump(), key=secret)
 

@@ -31,7 +31,9 @@ def budgets_routes(service: AdminService) -> APIRouter:
         return BudgetsOut.of(tenant_id, await service.clear_budgets(tenant_id))
 
     @r.put("/tenants/{tenant_id}/users/{user_id}/budgets")
-    async def set_user_budget(tenant_id: str, user_id: str, body: Annotated[Budget, WIRE, Body()]) -> BudgetsOut:
+    async def set_user_budget(
+        tenant_id: str, user_id: str, body: Annotated[Budget, WIRE, Body()]
+    ) -> BudgetsOut:
         return BudgetsOut.of(tenant_id, await service.set_budget(tenant_id, body, user_id=user_id))
 
     @r.get("/tenants/{tenant_id}/users/{user_id}/budgets")
@@ -43,7 +45,9 @@ def budgets_routes(service: AdminService) -> APIRouter:
         return BudgetsOut.of(tenant_id, await service.clear_budgets(tenant_id, user_id=user_id))
 
     @r.put("/tenants/{tenant_id}/keys/{key_id}/budgets")
-    async def set_key_budget(tenant_id: str, key_id: str, body: Annotated[Budget, WIRE, Body()]) -> BudgetsOut:
+    async def set_key_budget(
+        tenant_id: str, key_id: str, body: Annotated[Budget, WIRE, Body()]
+    ) -> BudgetsOut:
         return BudgetsOut.of(tenant_id, await service.set_budget(tenant_id, body, key_id=key_id))
 
     @r.get("/tenants/{tenant_id}/keys/{key_id}/budgets")

@@ -22,7 +22,9 @@ STATIC = "-"
 class PurgeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     model: str | None = Field(None, min_length=1, description="Only entries of this model alias.")
-    key_prefix: str | None = Field(None, min_length=1, description="Only entries made with this API key prefix.")
+    key_prefix: str | None = Field(
+        None, min_length=1, description="Only entries made with this API key prefix."
+    )
 
 
 class PurgeOut(BaseModel):
@@ -43,7 +45,9 @@ def cache_routes(service: AdminService, cache: CacheStage | None, default: Cache
     async def purge(tenant_id: str, body: PurgeIn) -> PurgeOut:
         """Delete the tenant's cached answers (only those of a model or key prefix when given)."""
         await _known(tenant_id)
-        return PurgeOut(tenant_id=tenant_id, purged=await _enabled(cache).purge(tenant_id, body.model, body.key_prefix))
+        return PurgeOut(
+            tenant_id=tenant_id, purged=await _enabled(cache).purge(tenant_id, body.model, body.key_prefix)
+        )
 
     async def _known(tenant_id: str) -> None:
         if tenant_id != STATIC:

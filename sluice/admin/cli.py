@@ -21,7 +21,11 @@ from sluice.settings import ConfigError, load_settings
 
 T = TypeVar("T")
 config_option = click.option(
-    "--config", "-c", "config_path", type=click.Path(dir_okay=False), help="The gateway's YAML config (for its store)."
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="The gateway's YAML config (for its store).",
 )
 
 
@@ -37,7 +41,9 @@ def _run(config_path: str | None, op: Callable[[AdminService], Awaitable[Any]]) 
         try:
             await backend.store.migrate()
             service = AdminService(
-                backend.store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed
+                backend.store,
+                on_key_change=invalidation.key_changed,
+                on_tenant_change=invalidation.tenant_changed,
             )
             return await op(service)
         finally:
@@ -113,14 +119,21 @@ def keys() -> None:
 @click.option("--expires-in-days", type=float, help="The key stops working after this long.")
 @config_option
 def keys_create(
-    tenant_id: str, name: str, models: str | None, user_id: str | None, expires_in_days: float | None, config_path: str | None
+    tenant_id: str,
+    name: str,
+    models: str | None,
+    user_id: str | None,
+    expires_in_days: float | None,
+    config_path: str | None,
 ) -> None:
     """Prints the new key's secret once: store it now."""
     allowed = [m.strip() for m in models.split(",") if m.strip()] if models else None
     expires_at = int(time.time() + expires_in_days * 86400) if expires_in_days is not None else None
 
     async def op(s: AdminService) -> Any:
-        key, secret = await s.create_key(tenant_id, name, user_id=user_id, allowed_models=allowed, expires_at=expires_at)
+        key, secret = await s.create_key(
+            tenant_id, name, user_id=user_id, allowed_models=allowed, expires_at=expires_at
+        )
         return {**_dump(KeyOut.of(key)), "key": secret}
 
     _run(config_path, op)
@@ -228,8 +241,14 @@ def budgets() -> None:
 @click.option("--downgrade-to", help="At the limit, serve this cheaper model alias instead of refusing.")
 @config_option
 def budgets_set(
-    tenant_id: str, period: str, user_id: str | None, key_id: str | None, downgrade_to: str | None, config_path: str | None,
-    max_tokens: int | None, max_cost_micros: int | None,
+    tenant_id: str,
+    period: str,
+    user_id: str | None,
+    key_id: str | None,
+    downgrade_to: str | None,
+    config_path: str | None,
+    max_tokens: int | None,
+    max_cost_micros: int | None,
 ) -> None:
     """Replace the period's budget: a cap left out means none; without --downgrade-to the limit is a 429."""
     on_exceed = "reject" if downgrade_to is None else "downgrade"
@@ -240,7 +259,9 @@ def budgets_set(
         raise click.UsageError(str(e)) from None
 
     async def op(s: AdminService) -> Any:
-        return _dump(BudgetsOut.of(tenant_id, await s.set_budget(tenant_id, budget, user_id=user_id, key_id=key_id)))
+        return _dump(
+            BudgetsOut.of(tenant_id, await s.set_budget(tenant_id, budget, user_id=user_id, key_id=key_id))
+        )
 
     _run(config_path, op)
 
@@ -268,7 +289,9 @@ def budgets_clear(tenant_id: str, user_id: str | None, key_id: str | None, confi
     """Remove every budget of the scope and print them."""
 
     async def op(s: AdminService) -> Any:
-        return _dump(BudgetsOut.of(tenant_id, await s.clear_budgets(tenant_id, user_id=user_id, key_id=key_id)))
+        return _dump(
+            BudgetsOut.of(tenant_id, await s.clear_budgets(tenant_id, user_id=user_id, key_id=key_id))
+        )
 
     _run(config_path, op)
 

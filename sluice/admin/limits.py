@@ -31,7 +31,9 @@ def limits_routes(service: AdminService) -> APIRouter:
         return LimitsOut.of(tenant_id, await service.clear_limits(tenant_id))
 
     @r.put("/tenants/{tenant_id}/users/{user_id}/limits")
-    async def set_user_limits(tenant_id: str, user_id: str, body: Annotated[Limits, WIRE, Body()]) -> LimitsOut:
+    async def set_user_limits(
+        tenant_id: str, user_id: str, body: Annotated[Limits, WIRE, Body()]
+    ) -> LimitsOut:
         return LimitsOut.of(tenant_id, await service.set_limits(tenant_id, body, user_id=user_id))
 
     @r.get("/tenants/{tenant_id}/users/{user_id}/limits")

@@ -20,7 +20,9 @@ P = TypeVar("P", CachePolicy, GuardrailPolicy)
 PolicySource = Literal["tenant", "config"]
 
 
-def policy_routes(service: AdminService, kind: PolicyKind, policy: type[P], config: Callable[[str], P]) -> APIRouter:
+def policy_routes(
+    service: AdminService, kind: PolicyKind, policy: type[P], config: Callable[[str], P]
+) -> APIRouter:
     """GET, PUT and DELETE of one kind of policy: ``policy`` is its type (a PUT body is one),
     ``config(tenant_id)`` the config's policy for a tenant without its own."""
     r = APIRouter()

@@ -34,11 +34,15 @@ class TenantUpdate(_In):
     name: str | None = Field(None, min_length=1, max_length=200)
     disabled: bool | None = None
     metadata: dict[str, Any] | None = None
-    log_payloads: bool | None = Field(None, description="Whether prompts and answers may be logged (overrides logging.payloads).")
+    log_payloads: bool | None = Field(
+        None, description="Whether prompts and answers may be logged (overrides logging.payloads)."
+    )
 
 
 class UserCreate(_In):
-    external_id: str = Field(min_length=1, max_length=200, description="Your id for the user (e.g. a JWT sub).")
+    external_id: str = Field(
+        min_length=1, max_length=200, description="Your id for the user (e.g. a JWT sub)."
+    )
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -69,7 +73,11 @@ class TenantOut(BaseModel):
     @classmethod
     def of(cls, t: Tenant) -> TenantOut:
         return cls(
-            id=t.id, name=t.name, created_at=t.created_at, disabled=t.disabled, metadata=t.metadata,
+            id=t.id,
+            name=t.name,
+            created_at=t.created_at,
+            disabled=t.disabled,
+            metadata=t.metadata,
             log_payloads=t.log_payloads,
         )
 
@@ -83,7 +91,13 @@ class UserOut(BaseModel):
 
     @classmethod
     def of(cls, u: User) -> UserOut:
-        return cls(id=u.id, tenant_id=u.tenant_id, external_id=u.external_id, created_at=u.created_at, metadata=u.metadata)
+        return cls(
+            id=u.id,
+            tenant_id=u.tenant_id,
+            external_id=u.external_id,
+            created_at=u.created_at,
+            metadata=u.metadata,
+        )
 
 
 class KeyOut(BaseModel):
@@ -103,9 +117,16 @@ class KeyOut(BaseModel):
     @classmethod
     def of(cls, k: ApiKey) -> KeyOut:
         return cls(
-            id=k.id, tenant_id=k.tenant_id, name=k.name, prefix=k.prefix, user_id=k.user_id,
-            allowed_models=k.allowed_models, metadata=k.metadata, created_at=k.created_at,
-            expires_at=k.expires_at, revoked_at=k.revoked_at,
+            id=k.id,
+            tenant_id=k.tenant_id,
+            name=k.name,
+            prefix=k.prefix,
+            user_id=k.user_id,
+            allowed_models=k.allowed_models,
+            metadata=k.metadata,
+            created_at=k.created_at,
+            expires_at=k.expires_at,
+            revoked_at=k.revoked_at,
         )
 
 

@@ -49,8 +49,12 @@ class AdminService:
             raise NotFoundError(f"No tenant `{tenant_id}`.", param="tenant_id", code="tenant_not_found")
         return t
 
-    async def create_tenant(self, name: str, tenant_id: str | None = None, metadata: dict[str, Any] | None = None) -> Tenant:
-        return await self._store.create_tenant(Tenant(tenant_id or new_id("ten"), name, self._now(), False, metadata or {}))
+    async def create_tenant(
+        self, name: str, tenant_id: str | None = None, metadata: dict[str, Any] | None = None
+    ) -> Tenant:
+        return await self._store.create_tenant(
+            Tenant(tenant_id or new_id("ten"), name, self._now(), False, metadata or {})
+        )
 
     async def list_tenants(self) -> list[Tenant]:
         return await self._store.list_tenants()
@@ -70,9 +74,13 @@ class AdminService:
         await self._on_tenant_change(tenant_id)
         return updated
 
-    async def create_user(self, tenant_id: str, external_id: str, metadata: dict[str, Any] | None = None) -> User:
+    async def create_user(
+        self, tenant_id: str, external_id: str, metadata: dict[str, Any] | None = None
+    ) -> User:
         await self.tenant(tenant_id)
-        return await self._store.create_user(User(new_id("usr"), tenant_id, external_id, self._now(), metadata or {}))
+        return await self._store.create_user(
+            User(new_id("usr"), tenant_id, external_id, self._now(), metadata or {})
+        )
 
     async def list_users(self, tenant_id: str) -> list[User]:
         await self.tenant(tenant_id)
@@ -94,15 +102,26 @@ class AdminService:
             raise InvalidRequestError(f"No user `{user_id}` in tenant `{tenant_id}`.", param="user_id")
         m = mint(KEY_PREFIX)
         key = ApiKey(
-            new_id("key"), tenant_id, name, m.prefix, m.secret_sha256, self._now(), user_id,
-            allowed_models, metadata or {}, expires_at, None,
+            new_id("key"),
+            tenant_id,
+            name,
+            m.prefix,
+            m.secret_sha256,
+            self._now(),
+            user_id,
+            allowed_models,
+            metadata or {},
+            expires_at,
+            None,
         )
         return await self._store.create_key(key), m.secret
 
     async def key(self, tenant_id: str, key_id: str) -> ApiKey:
         k = await self._store.get_key(tenant_id, key_id)
         if k is None:
-            raise NotFoundError(f"No key `{key_id}` in tenant `{tenant_id}`.", param="key_id", code="key_not_found")
+            raise NotFoundError(
+                f"No key `{key_id}` in tenant `{tenant_id}`.", param="key_id", code="key_not_found"
+            )
         return k
 
     async def list_keys(self, tenant_id: str) -> list[ApiKey]:
@@ -130,7 +149,9 @@ class AdminService:
 
     # Limits apply to the tenant itself, or to one of its users (user_id) or keys (key_id).
 
-    async def limits(self, tenant_id: str, *, user_id: str | None = None, key_id: str | None = None) -> ScopedLimits:
+    async def limits(
+        self, tenant_id: str, *, user_id: str | None = None, key_id: str | None = None
+    ) -> ScopedLimits:
         kind, scope_id = await self._scope(tenant_id, user_id, key_id)
         found = await self._store.get_limits(tenant_id, kind, scope_id)
         if found is None:
@@ -146,7 +167,9 @@ class AdminService:
         await self._on_tenant_change(tenant_id)
         return ScopedLimits(kind, scope_id, stored)
 
-    async def clear_limits(self, tenant_id: str, *, user_id: str | None = None, key_id: str | None = None) -> ScopedLimits:
+    async def clear_limits(
+        self, tenant_id: str, *, user_id: str | None = None, key_id: str | None = None
+    ) -> ScopedLimits:
         """Remove the scope's limits and return them; a tenant falls back to the config's defaults."""
         removed = await self.limits(tenant_id, user_id=user_id, key_id=key_id)
         await self._store.delete_limits(tenant_id, removed.kind, removed.id)
@@ -155,7 +178,9 @@ class AdminService:
 
     # Budgets apply to the same scopes as limits, one per period.
 
-    async def budgets(self, tenant_id: str, *, user_id: str | None = None, key_id: str | None = None) -> ScopedBudgets:
+    async def budgets(
+        self, tenant_id: str, *, user_id: str | None = None, key_id: str | None = None
+    ) -> ScopedBudgets:
         kind, scope_id = await self._scope(tenant_id, user_id, key_id)
         return ScopedBudgets(kind, scope_id, await self._store.get_budgets(tenant_id, kind, scope_id))
 
@@ -168,7 +193,9 @@ class AdminService:
         await self._on_tenant_change(tenant_id)
         return ScopedBudgets(kind, scope_id, await self._store.get_budgets(tenant_id, kind, scope_id))
 
-    async def clear_budgets(self, tenant_id: str, *, user_id: str | None = None, key_id: str | None = None) -> ScopedBudgets:
+    async def clear_budgets(
+        self, tenant_id: str, *, user_id: str | None = None, key_id: str | None = None
+    ) -> ScopedBudgets:
         """Remove every budget of the scope and return them."""
         removed = await self.budgets(tenant_id, user_id=user_id, key_id=key_id)
         await self._store.delete_budgets(tenant_id, removed.kind, removed.id)
@@ -181,7 +208,13 @@ class AdminService:
         return await self._store.usage(query)
 
     async def requests(
-        self, tenant_id: str | None, *, since_ms: int | None, until_ms: int | None, limit: int, before_seq: int | None
+        self,
+        tenant_id: str | None,
+        *,
+        since_ms: int | None,
+        until_ms: int | None,
+        limit: int,
+        before_seq: int | None,
     ) -> list[tuple[int, RequestRecord]]:
         """Logged requests with their ``seq``, newest first (every tenant's when ``tenant_id`` is None)."""
         return await self._store.list_requests(
@@ -191,10 +224,14 @@ class AdminService:
     async def _scope(self, tenant_id: str, user_id: str | None, key_id: str | None) -> tuple[ScopeKind, str]:
         await self.tenant(tenant_id)
         if user_id is not None and key_id is not None:
-            raise InvalidRequestError("Limits apply to one user or one key, not both.", param="key_id", code="ambiguous_scope")
+            raise InvalidRequestError(
+                "Limits apply to one user or one key, not both.", param="key_id", code="ambiguous_scope"
+            )
         if user_id is not None:
             if await self._store.get_user(tenant_id, user_id) is None:
-                raise NotFoundError(f"No user `{user_id}` in tenant `{tenant_id}`.", param="user_id", code="user_not_found")
+                raise NotFoundError(
+                    f"No user `{user_id}` in tenant `{tenant_id}`.", param="user_id", code="user_not_found"
+                )
             return "user", user_id
         if key_id is not None:
             await self.key(tenant_id, key_id)

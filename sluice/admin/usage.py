@@ -51,7 +51,9 @@ def usage_routes(service: AdminService, caller: Caller) -> APIRouter:
     async def usage(
         principal: Principal | None = authenticated,
         group_by: Annotated[str, Query(description=f"Comma-separated, from: {', '.join(DIMENSIONS)}.")] = "",
-        tenant: Annotated[str | None, Query(description="One tenant's usage; a tenant key sees only its own.")] = None,
+        tenant: Annotated[
+            str | None, Query(description="One tenant's usage; a tenant key sees only its own.")
+        ] = None,
         since: Annotated[str | None, Query(description=_SINCE)] = None,
         until: Annotated[str | None, Query(description="Before (exclusive), as since.")] = None,
         model: Annotated[str | None, Query(description="One model alias's usage.")] = None,
@@ -59,18 +61,23 @@ def usage_routes(service: AdminService, caller: Caller) -> APIRouter:
     ) -> Response:
         """Requests, errors (status 400 or more), tokens and cost per group, and their totals."""
         query = UsageQuery(
-            group_by=_dimensions(group_by), tenant_id=_scope(principal, tenant), since_ms=_instant_ms(since, "since"),
-            until_ms=_instant_ms(until, "until"), model=model,
+            group_by=_dimensions(group_by),
+            tenant_id=_scope(principal, tenant),
+            since_ms=_instant_ms(since, "since"),
+            until_ms=_instant_ms(until, "until"),
+            model=model,
         )
         rows = await service.usage(query)
         total = UsageRow(**{f: sum(getattr(row, f) for row in rows) for f in SUMS})
         if fmt == "csv":
             return Response(
-                _csv(query.group_by, rows, total), media_type="text/csv; charset=utf-8",
+                _csv(query.group_by, rows, total),
+                media_type="text/csv; charset=utf-8",
                 headers={"content-disposition": 'attachment; filename="usage.csv"'},
             )
         body = {
-            "object": "usage", "group_by": query.group_by,
+            "object": "usage",
+            "group_by": query.group_by,
             "data": [{**{d: getattr(row, d) for d in query.group_by}, **_sums(row)} for row in rows],
             "totals": _sums(total),
         }
@@ -89,11 +96,17 @@ def requests_routes(service: AdminService) -> APIRouter:
         since: Annotated[str | None, Query(description="As in /usage.")] = None,
         until: Annotated[str | None, Query(description="As in /usage.")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        before: Annotated[int | None, Query(ge=1, le=MAX_LIMIT, description="The next_before of the page before.")] = None,
+        before: Annotated[
+            int | None, Query(ge=1, le=MAX_LIMIT, description="The next_before of the page before.")
+        ] = None,
     ) -> Response:
         """Logged requests, newest first, each with its ``seq``; ``next_before`` pages on (null: no more)."""
         found = await service.requests(
-            tenant, since_ms=_instant_ms(since, "since"), until_ms=_instant_ms(until, "until"), limit=limit, before_seq=before
+            tenant,
+            since_ms=_instant_ms(since, "since"),
+            until_ms=_instant_ms(until, "until"),
+            limit=limit,
+            before_seq=before,
         )
         body = {
             "object": "list",
@@ -151,9 +164,14 @@ def _instant_ms(value: str | None, param: str) -> int | None:
 def _sums(row: UsageRow) -> dict[str, Any]:
     """What each row and the totals report: the sums, and the cost as exact USD text too."""
     return {
-        "requests": row.requests, "errors": row.errors, "input_tokens": row.input_tokens,
-        "output_tokens": row.output_tokens, "cached_tokens": row.cached_tokens, "cost_micros": row.cost_micros,
-        "cost_usd": usd_text(row.cost_micros), "saved_micros": row.saved_micros,
+        "requests": row.requests,
+        "errors": row.errors,
+        "input_tokens": row.input_tokens,
+        "output_tokens": row.output_tokens,
+        "cached_tokens": row.cached_tokens,
+        "cost_micros": row.cost_micros,
+        "cost_usd": usd_text(row.cost_micros),
+        "saved_micros": row.saved_micros,
     }
 
 

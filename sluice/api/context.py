@@ -28,7 +28,9 @@ def request_id(request: Request) -> str:
     return "req_" + os.urandom(12).hex()
 
 
-def context(request: Request, ex: Exchange, credential: str | None, body: ChatRequest | EmbeddingRequest) -> RequestContext:
+def context(
+    request: Request, ex: Exchange, credential: str | None, body: ChatRequest | EmbeddingRequest
+) -> RequestContext:
     """The request's context, with the headers the pipeline reads."""
     headers = request.headers
     ctx = RequestContext(ex.request_id, credential, body, started=ex.started)

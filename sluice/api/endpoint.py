@@ -45,7 +45,9 @@ def error_code(err: SluiceError) -> str:
     return err.code or err.type
 
 
-def endpoint(render: RenderError, name: str | None = None) -> Callable[[Handler[S]], Callable[[S, Request], Awaitable[Any]]]:
+def endpoint(
+    render: RenderError, name: str | None = None
+) -> Callable[[Handler[S]], Callable[[S, Request], Awaitable[Any]]]:
     """Wrap ``async def handler(self, request, exchange)`` with the surface's error rendering.
     ``name`` (``chat``, ``embeddings``, ``messages``) marks a model request, which is observed."""
 
@@ -62,7 +64,10 @@ def endpoint(render: RenderError, name: str | None = None) -> Callable[[Handler[
             except SluiceError as e:
                 response, error = render(e, ex.request_id), error_code(e)
             except ClientGone:
-                response, error = Response(status_code=499), CLIENT_GONE  # nobody is listening; nginx's convention
+                response, error = (
+                    Response(status_code=499),
+                    CLIENT_GONE,
+                )  # nobody is listening; nginx's convention
             except Exception:
                 log.exception("unhandled error", extra={"request_id": ex.request_id})
                 response, error = render(internal_error(ex.request_id), ex.request_id), "server_error"
@@ -71,7 +76,9 @@ def endpoint(render: RenderError, name: str | None = None) -> Callable[[Handler[
             if error is not None:
                 response.headers["x-sluice-overhead-ms"] = f"{overhead_ms(ex):.3f}"
                 if name is not None:  # a model request: its upstream attempts, 0 if it never got that far
-                    response.headers["x-sluice-attempts"] = str(len(ex.ctx.attempts) if ex.ctx is not None else 0)
+                    response.headers["x-sluice-attempts"] = str(
+                        len(ex.ctx.attempts) if ex.ctx is not None else 0
+                    )
                 if ex.ctx is not None and (guardrails := ex.ctx.guardrail_header()) is not None:
                     response.headers["x-sluice-guardrails"] = guardrails
             if observer is not None:
@@ -135,7 +142,9 @@ async def relay(
         await _finish(chunks, ex, observer, status, code)
 
 
-async def _finish(chunks: ChunkStream, ex: Exchange, observer: Observer, status: int, code: str | None) -> None:
+async def _finish(
+    chunks: ChunkStream, ex: Exchange, observer: Observer, status: int, code: str | None
+) -> None:
     try:
         await chunks.aclose()
     finally:

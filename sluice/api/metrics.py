@@ -36,7 +36,9 @@ def guarded(scrape: Scrape, token: str | None) -> Scrape:
     async def check(request: Request) -> Response:
         given = bearer(request)
         if given is None or not hmac.compare_digest(given.encode(), expected):
-            err = AuthenticationError("A valid metrics token is required: send 'Authorization: Bearer <token>'.")
+            err = AuthenticationError(
+                "A valid metrics token is required: send 'Authorization: Bearer <token>'."
+            )
             response = error_response(err, request_id(request))
             response.headers["www-authenticate"] = 'Bearer realm="metrics"'
             return response
@@ -50,7 +52,9 @@ class MetricsListener:
     SO_REUSEPORT; any of them answers with the values of all (multiprocess metrics)."""
 
     def __init__(self, scrape: Scrape, host: str, port: int, not_found: ErrorHandler) -> None:
-        app = Starlette(routes=[Route("/metrics", scrape, methods=["GET"])], exception_handlers={HTTPException: not_found})
+        app = Starlette(
+            routes=[Route("/metrics", scrape, methods=["GET"])], exception_handlers={HTTPException: not_found}
+        )
         app.router.redirect_slashes = False
         config = uvicorn.Config(
             app, host=host, port=port, lifespan="off", access_log=False, log_config=None, server_header=False

@@ -54,7 +54,11 @@ def _redact(text: str) -> str:
 
 def build_observer(settings: Settings, store: Store, router: Router) -> Observability:
     m = settings.metrics
-    metrics = Metrics(models=settings.models, tenant_label=m.tenant_label, max_tenants=m.max_tenants) if m.enabled else None
+    metrics = (
+        Metrics(models=settings.models, tenant_label=m.tenant_label, max_tenants=m.max_tenants)
+        if m.enabled
+        else None
+    )
     if metrics is not None:
         for d in router.deployments:
             d.breaker.watch(metrics.circuit(d.name))

@@ -24,4 +24,6 @@ def error_headers(err: SluiceError, request_id: str) -> dict[str, str]:
 
 
 def error_response(err: SluiceError, request_id: str) -> Response:
-    return Response(error_body(err), err.status, error_headers(err, request_id), media_type="application/json")
+    return Response(
+        error_body(err), err.status, error_headers(err, request_id), media_type="application/json"
+    )

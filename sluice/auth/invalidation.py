@@ -65,4 +65,3 @@ class LocalInvalidation:
 
     async def close(self) -> None:
         pass
-

@@ -48,7 +48,9 @@ class Jwk:
 
 def select(keys: Sequence[Jwk], kid: str | None, alg: str) -> PublicKey | None:
     """The key for a token's ``kid`` and ``alg``; a token without a kid needs a set with one such key."""
-    found = [k.key for k in keys if (kid is None or k.kid == kid) and k.alg in (None, alg) and fits(k.key, alg)]
+    found = [
+        k.key for k in keys if (kid is None or k.kid == kid) and k.alg in (None, alg) and fits(k.key, alg)
+    ]
     return found[0] if len(found) == 1 else None
 
 
@@ -134,7 +136,9 @@ class UrlJwks:
         started = self._clock()
         self._next_fetch_at = started + RETRY_S
         try:
-            async with self._session.get(self._url, timeout=aiohttp.ClientTimeout(total=FETCH_TIMEOUT_S)) as resp:
+            async with self._session.get(
+                self._url, timeout=aiohttp.ClientTimeout(total=FETCH_TIMEOUT_S)
+            ) as resp:
                 if resp.status != 200:
                     log.warning("JWKS fetch failed", extra={"url": self._url, "status": resp.status})
                     return

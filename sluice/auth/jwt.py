@@ -62,7 +62,9 @@ def _load_public_key(value: str) -> PublicKey:
     except (OSError, ValueError) as e:
         raise ConfigError("auth.jwt.public_key", [f"not a readable PEM public key: {e}"]) from None
     if not isinstance(key, PublicKey):
-        raise ConfigError("auth.jwt.public_key", [f"an RSA or EC public key is needed, not {type(key).__name__}"])
+        raise ConfigError(
+            "auth.jwt.public_key", [f"an RSA or EC public key is needed, not {type(key).__name__}"]
+        )
     return key
 
 
@@ -83,11 +85,17 @@ def _check_key(material: bytes | PublicKey, algorithms: Sequence[str]) -> None:
 def _load_keys(settings: JwtSettings, clock: Callable[[], float]) -> bytes | PublicKey | JwksSource:
     """The one key (the HS* secret or a PEM public key) or the JWKS to pick keys from."""
     algorithms = list(settings.algorithms)
-    given = {"public_key": settings.public_key, "jwks_file": settings.jwks_file, "jwks_url": settings.jwks_url}
+    given = {
+        "public_key": settings.public_key,
+        "jwks_file": settings.jwks_file,
+        "jwks_url": settings.jwks_url,
+    }
     sources = [name for name, value in given.items() if value]
     if algorithms[0].startswith("HS"):  # the settings refuse to mix HS* with public-key algorithms
         if sources:
-            raise ConfigError("auth.jwt", [f"{', '.join(sources)}: not used by HS* algorithms, which verify with secret"])
+            raise ConfigError(
+                "auth.jwt", [f"{', '.join(sources)}: not used by HS* algorithms, which verify with secret"]
+            )
         assert settings.secret is not None  # required for HS* by the settings
         material: bytes | PublicKey = settings.secret.get_secret_value().encode()
     else:
@@ -126,7 +134,12 @@ class JwtVerifier:
         self._ttl_s = cache_s
         self._clock = clock
         self._keys = _load_keys(settings, clock)
-        required = ["exp", "sub", *(["aud"] if settings.audience else []), *(["iss"] if settings.issuer else [])]
+        required = [
+            "exp",
+            "sub",
+            *(["aud"] if settings.audience else []),
+            *(["iss"] if settings.issuer else []),
+        ]
         # Times are checked in _check_times against the injected clock (PyJWT reads the system clock).
         self._options: Options = {
             "require": required,
@@ -263,6 +276,10 @@ def _numeric_date(claims: dict[str, Any], name: str) -> int | float | None:
     value = claims.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or (isinstance(value, float) and not math.isfinite(value)):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
         raise _refusal(f"The token's '{name}' claim is not a number.")
     return value

@@ -49,4 +49,6 @@ def cache_policy_of(tenant: Tenant) -> CachePolicy | None:
 
 def guardrail_policy_of(tenant: Tenant) -> GuardrailPolicy | None:
     """The tenant's own guardrail policy, as validated when it was set."""
-    return None if tenant.guardrail_policy is None else msgspec.convert(tenant.guardrail_policy, GuardrailPolicy)
+    return (
+        None if tenant.guardrail_policy is None else msgspec.convert(tenant.guardrail_policy, GuardrailPolicy)
+    )

@@ -73,7 +73,10 @@ class RedisInvalidation:
         try:
             change = msgspec.json.decode(data, type=_Change)
         except msgspec.DecodeError:
-            log.warning("auth change message not understood, ignored", extra={"data": data[:200].decode(errors="replace")})
+            log.warning(
+                "auth change message not understood, ignored",
+                extra={"data": data[:200].decode(errors="replace")},
+            )
             return
         forget = self._forget.get(change.kind)
         if forget is None:
@@ -88,7 +91,8 @@ class RedisInvalidation:
         except (RedisError, OSError, TimeoutError) as e:
             log.error(
                 "could not announce a %s change to the other replicas (%s); they apply it within auth.key_cache_s",
-                change.kind, type(e).__name__,
+                change.kind,
+                type(e).__name__,
             )
 
     async def _listen(self) -> None:
@@ -100,7 +104,11 @@ class RedisInvalidation:
                     await self._follow(pubsub)
             except (RedisError, OSError, TimeoutError) as e:
                 if self._is_subscribed:
-                    log.warning("auth change subscriber lost Redis (%s); caching for %ss until back", type(e).__name__, FALLBACK_CACHE_S)
+                    log.warning(
+                        "auth change subscriber lost Redis (%s); caching for %ss until back",
+                        type(e).__name__,
+                        FALLBACK_CACHE_S,
+                    )
                     self._is_subscribed = False
                     self._caches.bound_staleness(FALLBACK_CACHE_S)
                     wait_s = BACKOFF_S[0]

@@ -74,7 +74,9 @@ class KeyResolver:
             return None
         return entry.principal
 
-    async def limits_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> tuple[ScopedLimits, ...]:
+    async def limits_for(
+        self, tenant_id: str, user_id: str | None, key_id: str | None
+    ) -> tuple[ScopedLimits, ...]:
         """The limits of a caller ``lookup`` does not resolve (a JWT's tenant and user), cached for ``cache_s``."""
         now = self._clock()
         scope = (tenant_id, user_id, key_id)
@@ -93,7 +95,9 @@ class KeyResolver:
         if record is not None and tenant is not None and not tenant.disabled:
             principal = Principal(
                 key_name=f"{record.prefix}...",
-                allowed_models=frozenset(record.allowed_models) if record.allowed_models is not None else None,
+                allowed_models=frozenset(record.allowed_models)
+                if record.allowed_models is not None
+                else None,
                 tenant_id=record.tenant_id,
                 user_id=record.user_id,
                 key_id=record.id,
@@ -106,16 +110,29 @@ class KeyResolver:
         self._remember(self._keys, hex_digest, entry, epoch)
         return entry
 
-    async def _load_limits(self, tenant_id: str, user_id: str | None, key_id: str | None) -> tuple[ScopedLimits, ...]:
+    async def _load_limits(
+        self, tenant_id: str, user_id: str | None, key_id: str | None
+    ) -> tuple[ScopedLimits, ...]:
         """Two queries: the tenant's own limits (else the config defaults), the user's, the key's,
         and their budgets; broadest first, leaving out a scope that limits nothing."""
         found = await self._store.limits_for(tenant_id, user_id, key_id)
         budgets = await self._store.budgets_for(tenant_id, user_id, key_id)
-        scoped = [ScopedLimits("tenant", tenant_id, found.get("tenant", self._default_tenant_limits), tuple(budgets.get("tenant", ())))]
+        scoped = [
+            ScopedLimits(
+                "tenant",
+                tenant_id,
+                found.get("tenant", self._default_tenant_limits),
+                tuple(budgets.get("tenant", ())),
+            )
+        ]
         if user_id is not None and ("user" in found or "user" in budgets):
-            scoped.append(ScopedLimits("user", user_id, found.get("user", _UNLIMITED), tuple(budgets.get("user", ()))))
+            scoped.append(
+                ScopedLimits("user", user_id, found.get("user", _UNLIMITED), tuple(budgets.get("user", ())))
+            )
         if key_id is not None and ("key" in found or "key" in budgets):
-            scoped.append(ScopedLimits("key", key_id, found.get("key", _UNLIMITED), tuple(budgets.get("key", ()))))
+            scoped.append(
+                ScopedLimits("key", key_id, found.get("key", _UNLIMITED), tuple(budgets.get("key", ())))
+            )
         return tuple(s for s in scoped if s.limits != _UNLIMITED or s.budgets)
 
     def _remember(self, cache: dict[_K, _V], key: _K, value: _V, epoch: int) -> None:

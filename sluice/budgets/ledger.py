@@ -61,7 +61,12 @@ class PeriodKeys:
         if len(self._cache) >= 10_000:
             self._cache.clear()  # bounded: many distinct callers cannot grow it forever
         valid_from = max(period_start_s(c.period, now_s) for c in caps) if caps else now_s
-        self._cache[key] = (valid_from, min(period_ends, default=now_s), keys, [e + KEEP_S for e in period_ends])
+        self._cache[key] = (
+            valid_from,
+            min(period_ends, default=now_s),
+            keys,
+            [e + KEEP_S for e in period_ends],
+        )
         return keys, [e + KEEP_S for e in period_ends]
 
 

@@ -30,7 +30,11 @@ class Price:
 
     def cost_micros(self, prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> int:
         cached = min(cached_tokens, prompt_tokens)
-        return math.ceil((prompt_tokens - cached) * self.input + cached * self.cached_input + completion_tokens * self.output)
+        return math.ceil(
+            (prompt_tokens - cached) * self.input
+            + cached * self.cached_input
+            + completion_tokens * self.output
+        )
 
 
 FREE = Price()
@@ -44,7 +48,9 @@ def price_for(pricing: Mapping[str, ModelPrice], model: str, alias: str, *, is_s
     for name in names:
         p = pricing.get(name)
         if p is not None:
-            cached = p.input_usd_per_mtok if p.cached_input_usd_per_mtok is None else p.cached_input_usd_per_mtok
+            cached = (
+                p.input_usd_per_mtok if p.cached_input_usd_per_mtok is None else p.cached_input_usd_per_mtok
+            )
             return Price(p.input_usd_per_mtok, cached, p.output_usd_per_mtok)
     return FREE
 

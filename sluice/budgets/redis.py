@@ -62,7 +62,11 @@ class RedisLedger:
         args: list[Any] = [tokens, cost_micros]
         for c, end in zip(caps, ends, strict=True):
             ttl_s = max(1, math.ceil(end - now))
-            args += (-1 if c.max_tokens is None else c.max_tokens, -1 if c.max_cost_micros is None else c.max_cost_micros, ttl_s)
+            args += (
+                -1 if c.max_tokens is None else c.max_tokens,
+                -1 if c.max_cost_micros is None else c.max_cost_micros,
+                ttl_s,
+            )
         reservation = Reservation(tuple(keys), tokens, cost_micros)
 
         async def undo(reply: Any) -> None:

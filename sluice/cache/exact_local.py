@@ -61,7 +61,9 @@ class LocalExactCache:
         try:
             async with self._connect() as conn:
                 await conn.execute("DELETE FROM cache_exact WHERE expires_at <= ?", (now,))
-                async with conn.execute(f"SELECT {_COLUMNS} FROM cache_exact ORDER BY last_used, created_at") as cur:
+                async with conn.execute(
+                    f"SELECT {_COLUMNS} FROM cache_exact ORDER BY last_used, created_at"
+                ) as cur:
                     rows = await cur.fetchall()
         except sqlite3.Error as e:
             raise StoreUnavailableError(f"cannot load the exact cache: {type(e).__name__}") from e
@@ -147,4 +149,6 @@ class LocalExactCache:
                 for k, at in used.items():
                     if k not in self._dirty:
                         self._used.setdefault(k, at)
-                raise StoreUnavailableError(f"the exact cache could not write to SQLite: {type(e).__name__}") from e
+                raise StoreUnavailableError(
+                    f"the exact cache could not write to SQLite: {type(e).__name__}"
+                ) from e

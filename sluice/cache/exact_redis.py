@@ -100,7 +100,9 @@ class RedisExactCache:
             return None
         try:
             entry = _dec.decode(reply)
-        except msgspec.DecodeError:  # written by a replica of another version: a miss, replaced by the next put
+        except (
+            msgspec.DecodeError
+        ):  # written by a replica of another version: a miss, replaced by the next put
             return None
         return entry if entry.expires_at > now else None
 
@@ -120,7 +122,14 @@ class RedisExactCache:
 
     async def purge(self, tenant_id: str, model: str | None = None, key_prefix: str | None = None) -> int:
         """One call per ``PURGE_BATCH`` entries; an entry stored meanwhile may stay."""
-        args = [0, PURGE_BATCH, model or "", key_prefix or "", int(model is not None), int(key_prefix is not None)]
+        args = [
+            0,
+            PURGE_BATCH,
+            model or "",
+            key_prefix or "",
+            int(model is not None),
+            int(key_prefix is not None),
+        ]
         purged = 0
         while True:
             cursor, deleted = await self._redis.eval(_PURGE, [cache_key(tenant_id)], args)

@@ -30,8 +30,13 @@ def replay(response: ChatResponse, *, include_usage: bool) -> ChunkBatch:
 
     def chunk(choices: list[ChunkChoice], usage: Usage | None = None) -> ChatChunk:
         return ChatChunk(
-            id=response.id, object="chat.completion.chunk", created=response.created, model=response.model,
-            choices=choices, usage=usage, system_fingerprint=fingerprint,
+            id=response.id,
+            object="chat.completion.chunk",
+            created=response.created,
+            model=response.model,
+            choices=choices,
+            usage=usage,
+            system_fingerprint=fingerprint,
         )
 
     chunks: ChunkBatch = []
@@ -40,10 +45,20 @@ def replay(response: ChatResponse, *, include_usage: bool) -> ChunkBatch:
         calls = None
         if m.tool_calls:
             calls = [
-                ToolCallDelta(index=i, id=t.id, type=t.type, function=FunctionCallDelta(name=t.function.name, arguments=t.function.arguments))
+                ToolCallDelta(
+                    index=i,
+                    id=t.id,
+                    type=t.type,
+                    function=FunctionCallDelta(name=t.function.name, arguments=t.function.arguments),
+                )
                 for i, t in enumerate(m.tool_calls)
             ]
-        delta = Delta(role=m.role, content=m.content if m.content is not None else ("" if calls is None else None), tool_calls=calls, refusal=m.refusal)
+        delta = Delta(
+            role=m.role,
+            content=m.content if m.content is not None else ("" if calls is None else None),
+            tool_calls=calls,
+            refusal=m.refusal,
+        )
         chunks.append(chunk([ChunkChoice(index=c.index, delta=delta, finish_reason=None)]))
         chunks.append(chunk([ChunkChoice(index=c.index, delta=Delta(), finish_reason=c.finish_reason)]))
     if include_usage and response.usage is not None:
@@ -101,15 +116,26 @@ class Recorder:
         choices = []
         for index, c in sorted(self._choices.items()):
             calls = [
-                ToolCall(id=call[0] or "", type=call[1] or "function", function=FunctionCall(name=call[2] or "", arguments=call[3] or ""))
+                ToolCall(
+                    id=call[0] or "",
+                    type=call[1] or "function",
+                    function=FunctionCall(name=call[2] or "", arguments=call[3] or ""),
+                )
                 for _, call in sorted(c.calls.items())
             ] or None
             text = "".join(c.text) if c.text or calls is None else None
-            message = ResponseMessage(role=c.role, content=text, tool_calls=calls, refusal="".join(c.refusal) or None)
+            message = ResponseMessage(
+                role=c.role, content=text, tool_calls=calls, refusal="".join(c.refusal) or None
+            )
             choices.append(Choice(index=index, message=message, finish_reason=c.finish_reason))
         return ChatResponse(
-            id=head.id, object="chat.completion", created=head.created, model=head.model, choices=choices,
-            usage=self._usage, system_fingerprint=head.system_fingerprint,
+            id=head.id,
+            object="chat.completion",
+            created=head.created,
+            model=head.model,
+            choices=choices,
+            usage=self._usage,
+            system_fingerprint=head.system_fingerprint,
         )
 
 

@@ -351,11 +351,15 @@ class LocalSemanticIndex:
             return
         async with self._connect() as conn:  # taken first: changes made while it waits join this batch
             dirty, self._dirty = self._dirty, {}
-            upserts = [(*msgspec.structs.astuple(row[0]), row[1]) for row in dirty.values() if row is not None]
+            upserts = [
+                (*msgspec.structs.astuple(row[0]), row[1]) for row in dirty.values() if row is not None
+            ]
             deletes = [k for k, row in dirty.items() if row is None]
             try:
                 await write_batches(conn, ((_UPSERT, upserts), (_DELETE, deletes)))
             except sqlite3.Error as e:
                 for k, row in dirty.items():
                     self._dirty.setdefault(k, row)
-                raise StoreUnavailableError(f"the semantic cache could not write to SQLite: {type(e).__name__}") from e
+                raise StoreUnavailableError(
+                    f"the semantic cache could not write to SQLite: {type(e).__name__}"
+                ) from e

@@ -38,10 +38,16 @@ class TenantStats:
         out["shadow"] = {
             "lookups": out.pop("shadow_lookups"),
             "would_hit": out.pop("shadow_would_hit"),
-            "would_hit_rate": round(self.shadow_would_hit / self.shadow_lookups, 4) if self.shadow_lookups else None,
+            "would_hit_rate": round(self.shadow_would_hit / self.shadow_lookups, 4)
+            if self.shadow_lookups
+            else None,
             "compared": out.pop("shadow_compared"),
-            "estimated_false_hit_rate": round(self.shadow_disagreed / self.shadow_compared, 4) if self.shadow_compared else None,
-            "mean_answer_similarity": round(self.shadow_answer_similarity_sum / self.shadow_compared, 4) if self.shadow_compared else None,
+            "estimated_false_hit_rate": round(self.shadow_disagreed / self.shadow_compared, 4)
+            if self.shadow_compared
+            else None,
+            "mean_answer_similarity": round(self.shadow_answer_similarity_sum / self.shadow_compared, 4)
+            if self.shadow_compared
+            else None,
         }
         del out["shadow_disagreed"]
         return out

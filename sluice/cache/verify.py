@@ -81,7 +81,6 @@ class Verdict:
     reason: str | None = None
 
 
-
 _FENCE = re.compile(r"```[^\n]*\n?(.*?)```", re.S)
 _SPAN = re.compile(r"`([^`\n]+)`")
 _QUOTED = re.compile(
@@ -201,9 +200,7 @@ def _language(prose: str, words: list[str]) -> str | None:
     if script != "latin":
         return script
     parts = [part for w in words for part in w.split("'")]  # l'Allemagne, qu'est
-    scores = sorted(
-        ((sum(p in stop for p in parts), lang) for lang, stop in STOPWORDS.items()), reverse=True
-    )
+    scores = sorted(((sum(p in stop for p in parts), lang) for lang, stop in STOPWORDS.items()), reverse=True)
     (best, lang), (second, _) = scores[0], scores[1]
     return lang if best > second else None
 
@@ -444,9 +441,9 @@ def _check_substitution(a: _Prompt, b: _Prompt) -> str | None:
 
 
 def _is_content(word: str) -> bool:
-    return not (
-        word in FILLERS or word in REQUEST_VERBS or word in OWNED or word in NUMBER_WORDS
-    ) and not (word.endswith("n't"))
+    return not (word in FILLERS or word in REQUEST_VERBS or word in OWNED or word in NUMBER_WORDS) and not (
+        word.endswith("n't")
+    )
 
 
 def _normal(word: str) -> str:

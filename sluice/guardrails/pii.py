@@ -265,8 +265,17 @@ def _emails(text: str) -> Iterator[Finding]:
             start += 1
         m = _DOMAIN.match(text, at + 1) if start < at and text[at - 1] != "." else None
         # "git@github.com:acme/api.git" is an SSH remote, not an address.
-        remote = m is not None and text[m.end() : m.end() + 1] == ":" and text[m.end() + 1 : m.end() + 2] not in ("", " ", "\n")
-        if m is not None and not remote and m["tld"].lower() not in _FILE_EXTENSIONS and ".." not in text[start:at]:
+        remote = (
+            m is not None
+            and text[m.end() : m.end() + 1] == ":"
+            and text[m.end() + 1 : m.end() + 2] not in ("", " ", "\n")
+        )
+        if (
+            m is not None
+            and not remote
+            and m["tld"].lower() not in _FILE_EXTENSIONS
+            and ".." not in text[start:at]
+        ):
             yield Finding(Kind.EMAIL, start, m.end())
             at = text.find("@", m.end())
         else:

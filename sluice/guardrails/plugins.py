@@ -85,13 +85,29 @@ class WebhookPlugin:
         body = msgspec.json.encode({**info, "texts": list(texts)})
         try:
             async with asyncio.timeout(self._timeout_s):
-                async with self._session.post(self._url, data=body, headers={"content-type": "application/json"}) as r:
+                async with self._session.post(
+                    self._url, data=body, headers={"content-type": "application/json"}
+                ) as r:
                     if r.status != 200:
                         raise ValueError(f"HTTP {r.status}")
                     return _outcome(msgspec.json.decode(await r.read()), self.name)
-        except (TimeoutError, aiohttp.ClientError, OSError, ValueError, msgspec.DecodeError, msgspec.ValidationError) as e:
-            log.warning("guardrail webhook %s failed (%s): failing %s", self.name, type(e).__name__, "open" if self._fail_open else "closed")
-            return Outcome("log", "plugin_error") if self._fail_open else Outcome("block", "plugin_unavailable")
+        except (
+            TimeoutError,
+            aiohttp.ClientError,
+            OSError,
+            ValueError,
+            msgspec.DecodeError,
+            msgspec.ValidationError,
+        ) as e:
+            log.warning(
+                "guardrail webhook %s failed (%s): failing %s",
+                self.name,
+                type(e).__name__,
+                "open" if self._fail_open else "closed",
+            )
+            return (
+                Outcome("log", "plugin_error") if self._fail_open else Outcome("block", "plugin_unavailable")
+            )
 
     async def close(self) -> None:
         if self._session is not None:
@@ -101,7 +117,9 @@ class WebhookPlugin:
 Plugin = Callable[[Sequence[str], Mapping[str, Any]], Awaitable[Outcome | None]]
 
 
-def build_plugins(configured: Mapping[str, GuardrailPluginSettings]) -> dict[str, PythonPlugin | WebhookPlugin]:
+def build_plugins(
+    configured: Mapping[str, GuardrailPluginSettings],
+) -> dict[str, PythonPlugin | WebhookPlugin]:
     """Every configured plugin, by name; a Python target that does not import fails startup."""
     plugins: dict[str, PythonPlugin | WebhookPlugin] = {}
     for name, p in configured.items():

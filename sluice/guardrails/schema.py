@@ -295,7 +295,9 @@ def _type_name(value: Any) -> str:
         return "boolean"
     if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
         return "integer"
-    return {float: "number", str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+    return {float: "number", str: "string", list: "array", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
 
 
 def _show(value: Any) -> str:

@@ -73,7 +73,11 @@ class Plan:
 def plan(scopes: Sequence[Scope]) -> Plan:
     checks = []
     for s in scopes:
-        limits: tuple[tuple[Metric, int | None], ...] = (("rpm", s.rpm), ("tpm", s.tpm), ("inflight", s.max_concurrent))
+        limits: tuple[tuple[Metric, int | None], ...] = (
+            ("rpm", s.rpm),
+            ("tpm", s.tpm),
+            ("inflight", s.max_concurrent),
+        )
         for metric, limit in limits:
             if limit is not None:
                 checks.append(Check(counter_key(s.tenant_id, s.kind, s.id, metric), metric, limit, s))

@@ -125,7 +125,9 @@ class MemoryCounterStore:
                 None if requests is None else Window(requests[1], requests[0], reset_s),
                 None if tokens is None else Window(tokens[1], tokens[0], reset_s),
             )
-            return Decision(quota, ticket=Ticket(plan.tpm_keys, plan.inflight_keys, bucket, cost_tokens, lease))
+            return Decision(
+                quota, ticket=Ticket(plan.tpm_keys, plan.inflight_keys, bucket, cost_tokens, lease)
+            )
         self._undo(plan.checks[:done], cost_tokens, bucket, lease, fresh or ())
         outcomes = [self._check(c, cost_tokens, now_ms, bucket) for c in plan.checks]
         return decide(plan, outcomes, cost_tokens, bucket, lease)
@@ -167,7 +169,9 @@ class MemoryCounterStore:
             return Outcome(used, reset_ms, -1)
         return Outcome(used, reset_ms, window.wait_ms(used + want - c.limit, now_ms))
 
-    def _undo(self, checks: tuple[Check, ...], cost_tokens: int, bucket: int, lease: str, fresh: Collection[str]) -> None:
+    def _undo(
+        self, checks: tuple[Check, ...], cost_tokens: int, bucket: int, lease: str, fresh: Collection[str]
+    ) -> None:
         """Take back what ``admit`` recorded for ``checks`` (``fresh``: the keys whose bucket it created)."""
         for c in checks:
             if c.metric == "inflight":
@@ -192,6 +196,8 @@ class MemoryCounterStore:
     def _sweep(self, bucket: int) -> None:
         """Once a minute, forget the windows nothing has touched for a minute."""
         oldest = bucket - SPAN_BUCKETS
-        for key in [k for k, w in self._windows.items() if not w.buckets or next(reversed(w.buckets)) < oldest]:
+        for key in [
+            k for k, w in self._windows.items() if not w.buckets or next(reversed(w.buckets)) < oldest
+        ]:
             del self._windows[key]
         self._sweep_at = bucket + SPAN_BUCKETS

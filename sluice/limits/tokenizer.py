@@ -68,10 +68,15 @@ def load_encoding(name: str) -> Any:
     import tiktoken
 
     expected_hash, pat_str = _ENCODINGS[name]
-    data = gzip.decompress(resources.files("sluice.limits").joinpath(f"encodings/{name}.tiktoken.gz").read_bytes())
+    data = gzip.decompress(
+        resources.files("sluice.limits").joinpath(f"encodings/{name}.tiktoken.gz").read_bytes()
+    )
     if hashlib.sha256(data).hexdigest() != expected_hash:
         raise ValueError(f"the bundled {name} encoding does not match tiktoken's hash")
-    ranks = {base64.b64decode(token): int(rank) for token, rank in (line.split() for line in data.splitlines() if line)}
+    ranks = {
+        base64.b64decode(token): int(rank)
+        for token, rank in (line.split() for line in data.splitlines() if line)
+    }
     encoding = tiktoken.Encoding(name, pat_str=pat_str, mergeable_ranks=ranks, special_tokens={})
     # tiktoken keeps the ranks in Python too, for ``token_byte_values`` only (unused here): ~27 MiB.
     encoding._mergeable_ranks = {}
@@ -124,7 +129,9 @@ class Tokenizers:
             if name in self._loading:
                 return
             self._loading.add(name)
-            thread = threading.Thread(target=self._load, args=(name,), name=f"sluice-tokenizer-{name}", daemon=True)
+            thread = threading.Thread(
+                target=self._load, args=(name,), name=f"sluice-tokenizer-{name}", daemon=True
+            )
             self._threads.append(thread)
         thread.start()
 

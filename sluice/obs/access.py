@@ -43,7 +43,14 @@ class AccessLog:
     """Buffers lines and writes them at most every ``flush_s`` (or when ``max_bytes`` are
     waiting), from the event loop: a handful of small writes per second."""
 
-    def __init__(self, out: BinaryIO | None = None, *, fmt: str = "json", flush_s: float = 0.1, max_bytes: int = 256 * 1024) -> None:
+    def __init__(
+        self,
+        out: BinaryIO | None = None,
+        *,
+        fmt: str = "json",
+        flush_s: float = 0.1,
+        max_bytes: int = 256 * 1024,
+    ) -> None:
         self._out = out
         self._line = json_line if fmt == "json" else text_line
         self._flush_s = flush_s

@@ -18,7 +18,17 @@ from sluice.obs.redact import Redactor
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
 _encode = msgspec.json.Encoder(enc_hook=repr).encode
-_ROUTED = ("sluice", "uvicorn", "uvicorn.error", "uvicorn.access", "asyncio", "asyncpg", "aiohttp", "aiosqlite", "redis")
+_ROUTED = (
+    "sluice",
+    "uvicorn",
+    "uvicorn.error",
+    "uvicorn.access",
+    "asyncio",
+    "asyncpg",
+    "aiohttp",
+    "aiosqlite",
+    "redis",
+)
 """Loggers that may have been given handlers of their own (uvicorn configures its): emptied, so
 their records reach the root's one handler."""
 
@@ -32,7 +42,8 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, object] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": _message(record),
@@ -103,4 +114,8 @@ def _uncaught(kind: type[BaseException], error: BaseException, tb: TracebackType
 def _uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
     if args.exc_value is not None:
         thread = args.thread.name if args.thread is not None else None
-        log.error("uncaught exception in thread %s", thread, exc_info=(args.exc_type, args.exc_value, args.exc_traceback))
+        log.error(
+            "uncaught exception in thread %s",
+            thread,
+            exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+        )

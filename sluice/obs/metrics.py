@@ -78,7 +78,9 @@ def multiprocess_dir() -> str | None:
 
 
 class Metrics:
-    def __init__(self, *, models: Iterable[str] | None = None, tenant_label: bool = False, max_tenants: int = 100) -> None:
+    def __init__(
+        self, *, models: Iterable[str] | None = None, tenant_label: bool = False, max_tenants: int = 100
+    ) -> None:
         self._models = None if models is None else frozenset(models)
         """The configured aliases: any other name a client sends is labelled ``unknown``."""
         self.registry = CollectorRegistry(auto_describe=True)
@@ -101,42 +103,62 @@ class Metrics:
             return Gauge(name, doc, labels, registry=r, multiprocess_mode=mode)
 
         self._requests = counter(
-            "sluice_requests", "Requests finished, by endpoint, model alias, deployment, status and error type.",
+            "sluice_requests",
+            "Requests finished, by endpoint, model alias, deployment, status and error type.",
             ("endpoint", "model", "deployment", "status", "error_type", *t),
         )
         self._latency = histogram(
-            "sluice_request_duration_seconds", "Arrival to last byte.", ("endpoint", "model"), _LATENCY_BUCKETS
+            "sluice_request_duration_seconds",
+            "Arrival to last byte.",
+            ("endpoint", "model"),
+            _LATENCY_BUCKETS,
         )
         self._overhead = histogram(
-            "sluice_overhead_seconds", "The gateway's own time per request, without the upstream attempts.",
-            ("endpoint",), _OVERHEAD_BUCKETS,
+            "sluice_overhead_seconds",
+            "The gateway's own time per request, without the upstream attempts.",
+            ("endpoint",),
+            _OVERHEAD_BUCKETS,
         )
         self._ttft = histogram(
-            "sluice_time_to_first_token_seconds", "Arrival to the first chunk sent, streams only.", ("model",), _LATENCY_BUCKETS
+            "sluice_time_to_first_token_seconds",
+            "Arrival to the first chunk sent, streams only.",
+            ("model",),
+            _LATENCY_BUCKETS,
         )
         self._upstream = histogram(
-            "sluice_upstream_duration_seconds", "One upstream attempt, by deployment and outcome (ok or error).",
-            ("deployment", "outcome"), _LATENCY_BUCKETS,
+            "sluice_upstream_duration_seconds",
+            "One upstream attempt, by deployment and outcome (ok or error).",
+            ("deployment", "outcome"),
+            _LATENCY_BUCKETS,
         )
         self._attempts = counter(
-            "sluice_upstream_attempts", "Upstream attempts, by deployment and result (ok or the error code).",
+            "sluice_upstream_attempts",
+            "Upstream attempts, by deployment and result (ok or the error code).",
             ("deployment", "result"),
         )
         self._retries = counter("sluice_retries", "Attempts beyond the first, by model alias.", ("model",))
         self._fallbacks = counter("sluice_fallbacks", "Requests answered by a fallback alias.", ("model",))
         self._tokens = counter(
-            "sluice_tokens", "Tokens by model alias and kind (input, output, cached: input from the provider's prompt cache).",
+            "sluice_tokens",
+            "Tokens by model alias and kind (input, output, cached: input from the provider's prompt cache).",
             ("model", "kind", *t),
         )
         self._cost = counter("sluice_cost_usd", "Spend in USD by model alias.", ("model", *t))
-        self._cache = counter("sluice_cache_requests", "Response-cache outcomes: hit, semantic, miss.", ("outcome",))
-        self._saved_tokens = counter("sluice_cache_saved_tokens", "Tokens cache hits did not spend.", ("outcome",))
+        self._cache = counter(
+            "sluice_cache_requests", "Response-cache outcomes: hit, semantic, miss.", ("outcome",)
+        )
+        self._saved_tokens = counter(
+            "sluice_cache_saved_tokens", "Tokens cache hits did not spend.", ("outcome",)
+        )
         self._saved_usd = counter("sluice_cache_saved_usd", "USD cache hits did not spend.", ("outcome",))
         self._rejections = counter(
-            "sluice_rejections", "Requests the gateway refused itself: rate_limit, budget, input_tokens.", ("reason", *t)
+            "sluice_rejections",
+            "Requests the gateway refused itself: rate_limit, budget, input_tokens.",
+            ("reason", *t),
         )
         self._guardrails = counter(
-            "sluice_guardrail_actions", "Guardrail actions by stage (input, output), category and action.",
+            "sluice_guardrail_actions",
+            "Guardrail actions by stage (input, output), category and action.",
             ("stage", "category", "action"),
         )
         self._in_flight = gauge("sluice_in_flight_requests", "Requests being served.", (), "livesum")
@@ -144,10 +166,14 @@ class Metrics:
         if not self._multiprocess:  # read when scraped: a request then pays no lock for it
             self._in_flight.set_function(lambda: self.in_flight)
         self._circuit = gauge(
-            "sluice_circuit_state", "A deployment's circuit breaker: 0 closed, 1 half-open, 2 open (the worst of the workers).",
-            ("deployment",), "livemax",
+            "sluice_circuit_state",
+            "A deployment's circuit breaker: 0 closed, 1 half-open, 2 open (the worst of the workers).",
+            ("deployment",),
+            "livemax",
         )
-        self.log_queue = gauge("sluice_request_log_queue", "Request records waiting for the writer.", (), "livesum")
+        self.log_queue = gauge(
+            "sluice_request_log_queue", "Request records waiting for the writer.", (), "livesum"
+        )
         self.log_written = counter("sluice_request_log_written", "Request records stored.", ())
         self.log_dropped = counter(
             "sluice_request_log_dropped", "Request records dropped because the writer's queue was full.", ()
@@ -155,7 +181,11 @@ class Metrics:
         self._shapes: dict[tuple[Any, ...], _Shape] = {}
         self._attempt_children: dict[tuple[str, str | None], tuple[Any, Any]] = {}
         self._cache_children = {
-            outcome: (self._cache.labels(outcome), self._saved_tokens.labels(outcome), self._saved_usd.labels(outcome))
+            outcome: (
+                self._cache.labels(outcome),
+                self._saved_tokens.labels(outcome),
+                self._saved_usd.labels(outcome),
+            )
             for outcome in ("hit", "semantic", "miss")
         }
 
@@ -226,7 +256,9 @@ class Metrics:
             model = UNKNOWN_MODEL
         reason = _REJECTIONS.get(r.error_type) if r.error_type is not None else None
         return _Shape(
-            requests=self._requests.labels(r.endpoint, model, r.deployment or "", str(r.status), r.error_type or "", *tenant),
+            requests=self._requests.labels(
+                r.endpoint, model, r.deployment or "", str(r.status), r.error_type or "", *tenant
+            ),
             latency=self._latency.labels(r.endpoint, model),
             overhead=self._overhead.labels(r.endpoint),
             ttft=self._ttft.labels(model),

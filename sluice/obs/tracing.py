@@ -74,7 +74,12 @@ class Tracing:
         self._error = trace.StatusCode.ERROR
 
     def request(
-        self, name: str, traceparent: str | None, tracestate: str | None, attributes: Attributes, finish: Callable[[], Attributes]
+        self,
+        name: str,
+        traceparent: str | None,
+        tracestate: str | None,
+        attributes: Attributes,
+        finish: Callable[[], Attributes],
     ) -> RequestSpan:
         """Start a request's root span, a child of the client's ``traceparent`` when it sent a
         valid one, and make it current. ``finish`` gives the attributes known at the end."""

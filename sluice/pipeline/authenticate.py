@@ -21,7 +21,8 @@ class AuthenticateStage:
     async def principal(self, credential: str | None) -> Principal:
         if not credential:
             raise AuthenticationError(
-                "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.", code="missing_api_key"
+                "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'.",
+                code="missing_api_key",
             )
         if self._jwt is not None and credential.count(".") == 2:  # header.payload.signature
             return await self._jwt.principal(credential)

@@ -156,9 +156,7 @@ class BudgetStage:
                 extra={"request_id": ctx.request_id},
             )
 
-    async def meter(
-        self, chunks: ChunkStream, ctx: RequestContext
-    ) -> AsyncGenerator[ChunkBatch, None]:
+    async def meter(self, chunks: ChunkStream, ctx: RequestContext) -> AsyncGenerator[ChunkBatch, None]:
         """Relay a budgeted stream, leaving its usage in ``ctx.stream_usage`` for settle. When the
         deployment that answers costs more than the reservation assumed (a fallback), the
         upstream's own ``max_tokens`` no longer bounds the cost: then count the output as it flows
@@ -260,7 +258,9 @@ def _output_size(d: Delta) -> int:
     characters of English; a chunk of CJK text is about one token per character, which the
     one-token-per-chunk floor covers as chunks carry a token or two each)."""
     size = len(d.content) if d.content else 0
-    return size + sum(len(t.function.arguments) for t in d.tool_calls or () if t.function and t.function.arguments)
+    return size + sum(
+        len(t.function.arguments) for t in d.tool_calls or () if t.function and t.function.arguments
+    )
 
 
 def _output_tokens(pieces: int, size: int) -> int:

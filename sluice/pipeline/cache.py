@@ -139,7 +139,9 @@ class CacheStage:
         if ctx.pii_found and not policy.cache_pii:
             return
         tenant_id = ctx.principal.tenant_id or "-"
-        ctx.cache = CacheTicket(tenant_id, policy, cache_keys(tenant_id, request, ctx.prompt_version), looks_up, ttl_s, threshold)
+        ctx.cache = CacheTicket(
+            tenant_id, policy, cache_keys(tenant_id, request, ctx.prompt_version), looks_up, ttl_s, threshold
+        )
         if request.stream:
             ask_stream_usage(ctx)  # a kept stream keeps its usage, which a replay may be asked for
 
@@ -158,20 +160,33 @@ class CacheStage:
                 stats.exact_hits += 1
                 return self._serve(ctx, entry, "hit", None)
         semantic = self._semantic
-        if semantic is not None and t.policy.semantic != "off" and t.keys.partition is not None and t.keys.prompt is not None:
+        if (
+            semantic is not None
+            and t.policy.semantic != "off"
+            and t.keys.partition is not None
+            and t.keys.prompt is not None
+        ):
             t.vector = semantic.embed(t.keys.prompt)
             found: Match | Rejected | None = None
             try:
                 found = await semantic.find(
-                    t.tenant_id, ctx.request.model, t.keys.partition, t.keys.prompt, t.vector,
-                    threshold=t.threshold, now=now, judge_model=t.policy.judge,
+                    t.tenant_id,
+                    ctx.request.model,
+                    t.keys.partition,
+                    t.keys.prompt,
+                    t.vector,
+                    threshold=t.threshold,
+                    now=now,
+                    judge_model=t.policy.judge,
                 )
             except TimeoutError:
                 stats.semantic_timeouts += 1
             except StoreUnavailableError as e:
                 self._unavailable(e)
             except Exception:
-                log.exception("semantic cache lookup failed; answering fresh", extra={"request_id": ctx.request_id})
+                log.exception(
+                    "semantic cache lookup failed; answering fresh", extra={"request_id": ctx.request_id}
+                )
             if isinstance(found, Rejected):
                 stats.semantic_rejected += 1
             if t.policy.semantic == "shadow":
@@ -217,7 +232,9 @@ class CacheStage:
 
     async def purge(self, tenant_id: str, model: str | None, key_prefix: str | None) -> dict[str, int]:
         exact = await self._exact.purge(tenant_id, model, key_prefix)
-        semantic = 0 if self._semantic is None else await self._semantic.index.purge(tenant_id, model, key_prefix)
+        semantic = (
+            0 if self._semantic is None else await self._semantic.index.purge(tenant_id, model, key_prefix)
+        )
         return {"exact": exact, "semantic": semantic}
 
     async def close(self) -> None:
@@ -228,7 +245,9 @@ class CacheStage:
         if self._semantic is not None:
             await self._semantic.close()
 
-    def _serve(self, ctx: RequestContext, entry: Entry, status: str, similarity: float | None) -> ChatResponse:
+    def _serve(
+        self, ctx: RequestContext, entry: Entry, status: str, similarity: float | None
+    ) -> ChatResponse:
         stats = self.stats.of(entry.tenant_id)
         stats.tokens_saved += entry.prompt_tokens + entry.completion_tokens
         stats.cost_micros_saved += entry.cost_micros
@@ -267,7 +286,11 @@ class CacheStage:
         """Shadow mode: how close the answer the semantic layer would have served is to the fresh one."""
         assert self._semantic is not None
         old, new = _answer_text(_response.decode(cached.response)), _answer_text(fresh)
-        similarity = 1.0 if old == new else cosine(*await asyncio.gather(self._semantic.embed(old), self._semantic.embed(new)))
+        similarity = (
+            1.0
+            if old == new
+            else cosine(*await asyncio.gather(self._semantic.embed(old), self._semantic.embed(new)))
+        )
         stats = self.stats.of(tenant_id)
         stats.shadow_compared += 1
         stats.shadow_answer_similarity_sum += similarity
@@ -343,7 +366,11 @@ def _semantic_layer(
 
         async def embed_remote(texts: list[str]) -> list[Vector]:
             response, _ = await router.embed(EmbeddingRequest(model=alias, input=[*texts]), route, [])
-            return [unit(d.embedding) for d in sorted(response.data, key=lambda d: d.index) if isinstance(d.embedding, list)]
+            return [
+                unit(d.embedding)
+                for d in sorted(response.data, key=lambda d: d.index)
+                if isinstance(d.embedding, list)
+            ]
 
         embed_batch, dimensions = embed_remote, s.dimensions
     index = build_index(dimensions)
@@ -363,8 +390,12 @@ def _semantic_layer(
 
     batcher = Batcher(embed_batch, max_batch=s.batch_max, wait_s=s.batch_wait_ms / 1000)
     layer = SemanticLayer(
-        index, batcher, candidates=s.candidates, lookup_timeout_s=s.lookup_timeout_ms / 1000,
-        judge=judge, judge_timeout_s=s.judge_timeout_ms / 1000,
+        index,
+        batcher,
+        candidates=s.candidates,
+        lookup_timeout_s=s.lookup_timeout_ms / 1000,
+        judge=judge,
+        judge_timeout_s=s.judge_timeout_ms / 1000,
     )
     return layer, ""
 

@@ -119,7 +119,11 @@ class RequestContext:
         stream meter all need them; the count is made once)."""
         if self.counted_input is None:
             r = self.request
-            self.counted_input = chat_input_tokens(r, self.count) if isinstance(r, ChatRequest) else embedding_input_tokens(r, self.count)
+            self.counted_input = (
+                chat_input_tokens(r, self.count)
+                if isinstance(r, ChatRequest)
+                else embedding_input_tokens(r, self.count)
+            )
         return self.counted_input
 
     def overhead_ms(self) -> float:

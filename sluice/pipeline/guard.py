@@ -108,8 +108,15 @@ class InputGuardStage:
             if principal is None or principal.may_use(policy.reject_fallback):
                 ctx.on_reject = policy.reject_fallback
         if policy.has_rules:
-            ctx.output_rules = _rules(tuple(policy.deny), tuple(policy.deny_categories), tuple(sorted(policy.deny_patterns.items())))
-        if policy.injection == "off" and policy.pii == "off" and policy.secrets == "off" and not policy.plugins:
+            ctx.output_rules = _rules(
+                tuple(policy.deny), tuple(policy.deny_categories), tuple(sorted(policy.deny_patterns.items()))
+            )
+        if (
+            policy.injection == "off"
+            and policy.pii == "off"
+            and policy.secrets == "off"
+            and not policy.plugins
+        ):
             return
         request = ctx.request
         if not isinstance(request, ChatRequest):
@@ -149,7 +156,11 @@ class InputGuardStage:
         """The policy's plugins, concurrently, on the texts as the client sent them."""
         plugins = [self._plugins[n] for n in policy.plugins if n in self._plugins]
         principal = ctx.principal
-        info = {"stage": "input", "tenant": principal.tenant_id if principal else None, "model": ctx.request.model}
+        info = {
+            "stage": "input",
+            "tenant": principal.tenant_id if principal else None,
+            "model": ctx.request.model,
+        }
         strings = [t.text for t in texts]
         outcomes = await asyncio.gather(*(p(strings, info) for p in plugins))
         blocked = None
@@ -160,7 +171,8 @@ class InputGuardStage:
                     blocked = outcome.category
         if blocked is not None:
             raise GuardrailError(
-                f"The request was refused by the gateway's input guardrails (category: {blocked}).", param="messages"
+                f"The request was refused by the gateway's input guardrails (category: {blocked}).",
+                param="messages",
             )
 
     def _injection(self, ctx: RequestContext, policy: GuardrailPolicy, texts: list[_Text]) -> None:
@@ -170,7 +182,11 @@ class InputGuardStage:
             if t.source == "app":
                 continue
             v = self._scan(t.text, t.source)
-            if v is not None and v.score >= policy.injection_threshold and (worst is None or v.score > worst.score):
+            if (
+                v is not None
+                and v.score >= policy.injection_threshold
+                and (worst is None or v.score > worst.score)
+            ):
                 worst = v
         if worst is None:
             return
@@ -181,14 +197,21 @@ class InputGuardStage:
                 param="messages",
             )
 
-    def _pii(self, ctx: RequestContext, policy: GuardrailPolicy, request: ChatRequest, texts: list[_Text]) -> None:
-        kinds = (pii.PII if policy.pii != "off" else frozenset()) | (pii.SECRETS if policy.secrets != "off" else frozenset())
+    def _pii(
+        self, ctx: RequestContext, policy: GuardrailPolicy, request: ChatRequest, texts: list[_Text]
+    ) -> None:
+        kinds = (pii.PII if policy.pii != "off" else frozenset()) | (
+            pii.SECRETS if policy.secrets != "off" else frozenset()
+        )
         joined = SEPARATOR.join(t.text for t in texts)
         found = {f.kind for f in pii.find(joined, kinds)}
         if not found:
             return
         redact: set[pii.Kind] = set()
-        for category, action, group in (("secrets", policy.secrets, pii.SECRETS), ("pii", policy.pii, pii.PII)):
+        for category, action, group in (
+            ("secrets", policy.secrets, pii.SECRETS),
+            ("pii", policy.pii, pii.PII),
+        ):
             if action == "off" or not found & group:
                 continue
             ctx.note_guardrail("input", category, action)
@@ -244,7 +267,9 @@ def _replaced(request: ChatRequest, texts: list[_Text], new: list[str]) -> ChatR
 
 
 @functools.lru_cache(maxsize=256)
-def _rules(deny: tuple[str, ...], categories: tuple[str, ...], patterns: tuple[tuple[str, str], ...]) -> Rules:
+def _rules(
+    deny: tuple[str, ...], categories: tuple[str, ...], patterns: tuple[tuple[str, str], ...]
+) -> Rules:
     """A policy's content rules, compiled once per distinct set."""
     return Rules(deny=deny, categories=categories, patterns=dict(patterns))
 
@@ -272,7 +297,9 @@ def _answer_filter(ctx: RequestContext, made: list[_Answer] | None = None) -> Ca
 class _Answer:
     __slots__ = ("_ctx", "_gate", "_redact", "_redactor", "_restore", "_rules", "blocked")
 
-    def __init__(self, ctx: RequestContext, redactor: Redactor | None, rules: Rules | None, restore: Restorer | None) -> None:
+    def __init__(
+        self, ctx: RequestContext, redactor: Redactor | None, rules: Rules | None, restore: Restorer | None
+    ) -> None:
         self._ctx = ctx
         self._redactor = redactor
         self._redact = HoldBack(redactor) if redactor is not None else None
@@ -388,7 +415,9 @@ async def structured(ctx: RequestContext, response: ChatResponse, ask: Ask) -> C
     action = "repair" if ctx.structured_output == "repair" else "block"
     ctx.note_guardrail("output", "json_schema", action)
     if action == "repair":
-        retry = msgspec.structs.replace(request, messages=[*request.messages, *schema.repair_prompt(checker.schema, text, errors)])
+        retry = msgspec.structs.replace(
+            request, messages=[*request.messages, *schema.repair_prompt(checker.schema, text, errors)]
+        )
         fixed = await ask(retry)
         text = fixed.choices[0].message.content or "" if fixed.choices else ""
         errors = checker.check(text)
@@ -412,7 +441,9 @@ def _sum(a: Usage | None, b: Usage | None) -> Usage | None:
     )
 
 
-async def answer_again(ctx: RequestContext, first: ChatResponse, router: Router) -> tuple[ChatResponse, ChatResponse]:
+async def answer_again(
+    ctx: RequestContext, first: ChatResponse, router: Router
+) -> tuple[ChatResponse, ChatResponse]:
     """A content rule stopped ``first``: ask once more, on the same route (``retry``) or on the
     policy's fallback alias, and put that answer through the guardrails. Returns the raw second
     answer (its usage both calls') and what the client gets, stopped again if it breaks a rule."""

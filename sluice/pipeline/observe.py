@@ -108,8 +108,14 @@ class Observer:
         ctx = ex.ctx
         if ctx is None:
             return RequestRecord(
-                ex.request_id, ex.arrived_ms, ex.endpoint, status, latency_ms,
-                error_type=error, stream=ex.stream, overhead_ms=latency_ms,
+                ex.request_id,
+                ex.arrived_ms,
+                ex.endpoint,
+                status,
+                latency_ms,
+                error_type=error,
+                stream=ex.stream,
+                overhead_ms=latency_ms,
             )
         upstream_s = 0.0
         for a in ctx.attempts:
@@ -134,14 +140,34 @@ class Observer:
         attempts = ctx.attempts
         upstream_ms = upstream_s * 1000
         return RequestRecord(  # positional, in field order: a third cheaper than keywords
-            ex.request_id, ex.arrived_ms, ex.endpoint, status, latency_ms,
-            tenant_id, user_id, key_id, key_name, model,
-            d.name if d is not None else None, error, ex.stream, ttft_ms, upstream_ms,
+            ex.request_id,
+            ex.arrived_ms,
+            ex.endpoint,
+            status,
+            latency_ms,
+            tenant_id,
+            user_id,
+            key_id,
+            key_name,
+            model,
+            d.name if d is not None else None,
+            error,
+            ex.stream,
+            ttft_ms,
+            upstream_ms,
             latency_ms - upstream_ms if latency_ms > upstream_ms else 0.0,
-            input_tokens, output_tokens, cached_tokens, ctx.cost_micros or 0,
-            ctx.cache_status, ctx.saved_tokens, ctx.saved_micros, len(attempts),
+            input_tokens,
+            output_tokens,
+            cached_tokens,
+            ctx.cost_micros or 0,
+            ctx.cache_status,
+            ctx.saved_tokens,
+            ctx.saved_micros,
+            len(attempts),
             d is not None and bool(attempts) and attempts[-1].alias != model,
-            _guardrails(ctx.guardrails), prompt, answer,
+            _guardrails(ctx.guardrails),
+            prompt,
+            answer,
         )
 
     def _texts(self, ctx: RequestContext, ex: Exchange) -> tuple[str | None, str | None]:

@@ -108,7 +108,11 @@ class Pipeline:
             f"{operation} {model}",
             ctx.traceparent,
             ctx.tracestate,
-            {"gen_ai.operation.name": operation, "gen_ai.request.model": model, "sluice.request_id": ctx.request_id},
+            {
+                "gen_ai.operation.name": operation,
+                "gen_ai.request.model": model,
+                "sluice.request_id": ctx.request_id,
+            },
             functools.partial(_outcome, ctx),
         )
 
@@ -198,7 +202,9 @@ class Pipeline:
                 hit = await self._lookup(ctx)
                 if hit is not None:
                     await self._settle(ctx, None, hit=hit)
-                    chunks: ChunkStream = _replayed(replay(hit, include_usage=ctx.request.includes_usage and not ctx.strips_usage))
+                    chunks: ChunkStream = _replayed(
+                        replay(hit, include_usage=ctx.request.includes_usage and not ctx.strips_usage)
+                    )
                     if ctx.guards_answer:
                         chunks = guarded_stream(chunks, ctx)
                     return chunks if trace is None else trace.relay(chunks)
@@ -213,8 +219,15 @@ class Pipeline:
                     trace.end()
             raise
         recorder = Recorder() if ctx.cache is not None else None
-        if ctx.admission is not None or ctx.budget is not None or ctx.request.includes_usage or recorder is not None:
-            chunks = self._metered(self._budget.meter(chunks, ctx) if ctx.budget is not None else chunks, ctx, recorder)
+        if (
+            ctx.admission is not None
+            or ctx.budget is not None
+            or ctx.request.includes_usage
+            or recorder is not None
+        ):
+            chunks = self._metered(
+                self._budget.meter(chunks, ctx) if ctx.budget is not None else chunks, ctx, recorder
+            )
         # else nothing to settle, price or keep: the upstream's stream is relayed as it is
         if ctx.guards_answer:
             chunks = guarded_stream(chunks, ctx)  # after the cache's recorder: it keeps the provider's answer

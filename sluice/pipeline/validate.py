@@ -52,9 +52,13 @@ def _check_chat(req: ChatRequest) -> None:
         check_depth(t.function.parameters, f"tools[{i}].function.parameters")
     for i, m in enumerate(req.messages):
         if m.role == "tool" and not m.tool_call_id:
-            raise InvalidRequestError("Messages with role 'tool' must have a 'tool_call_id'.", param=f"messages.[{i}].tool_call_id")
+            raise InvalidRequestError(
+                "Messages with role 'tool' must have a 'tool_call_id'.", param=f"messages.[{i}].tool_call_id"
+            )
         if m.role in ("user", "system", "developer", "tool") and m.content is None:
-            raise InvalidRequestError(f"Messages with role '{m.role}' must have 'content'.", param=f"messages.[{i}].content")
+            raise InvalidRequestError(
+                f"Messages with role '{m.role}' must have 'content'.", param=f"messages.[{i}].content"
+            )
         if m.role == "assistant" and m.content is None and not m.tool_calls and m.function_call is UNSET:
             raise InvalidRequestError(
                 "Assistant messages must have 'content' or 'tool_calls'.", param=f"messages.[{i}].content"
@@ -63,14 +67,18 @@ def _check_chat(req: ChatRequest) -> None:
     if tc is not None and not isinstance(tc, str):
         if tc.function.name not in tool_names:
             raise InvalidRequestError(
-                f"tool_choice names the function '{tc.function.name}', which is not in 'tools'.", param="tool_choice"
+                f"tool_choice names the function '{tc.function.name}', which is not in 'tools'.",
+                param="tool_choice",
             )
     elif tc == "required" and not tool_names:
-        raise InvalidRequestError("tool_choice 'required' needs at least one tool in 'tools'.", param="tool_choice")
+        raise InvalidRequestError(
+            "tool_choice 'required' needs at least one tool in 'tools'.", param="tool_choice"
+        )
     rf = req.response_format
     if rf is not None and rf.type == "json_schema" and rf.json_schema is None:
         raise InvalidRequestError(
-            "response_format of type 'json_schema' needs a 'json_schema' object.", param="response_format.json_schema"
+            "response_format of type 'json_schema' needs a 'json_schema' object.",
+            param="response_format.json_schema",
         )
     if rf is not None and rf.json_schema is not None:
         check_depth(rf.json_schema.schema, "response_format.json_schema.schema")
@@ -82,4 +90,6 @@ def _check_embedding(req: EmbeddingRequest) -> None:
         raise InvalidRequestError("'input' cannot contain empty strings.", param="input")
     kinds = {type(x) for x in inputs}
     if len(kinds) > 1:
-        raise InvalidRequestError("'input' must be a string, a list of strings, or token arrays, not a mix.", param="input")
+        raise InvalidRequestError(
+            "'input' must be a string, a list of strings, or token arrays, not a mix.", param="input"
+        )

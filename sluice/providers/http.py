@@ -140,7 +140,11 @@ def upstream_message(body: bytes) -> str:
 
 
 def error_for_status(
-    status: int, body: bytes, headers: Mapping[str, str] | None, provider: str, redactor: Redactor | None = None
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str] | None,
+    provider: str,
+    redactor: Redactor | None = None,
 ) -> SluiceError:
     """Map an upstream error response to the gateway's error, once, where it enters. The
     upstream's text is scrubbed of every configured secret and credential shape first (OpenAI's
@@ -148,7 +152,11 @@ def error_for_status(
     retry_after = parse_retry_after(headers.get("retry-after")) if headers else None
     detail = (redactor or Redactor()).redact(upstream_message(body))
     level = logging.WARNING if status in (401, 403) else logging.INFO
-    log.log(level, "upstream error", extra={"provider": provider, "upstream_status": status, "upstream_message": detail})
+    log.log(
+        level,
+        "upstream error",
+        extra={"provider": provider, "upstream_status": status, "upstream_message": detail},
+    )
     return from_upstream_status(status, provider, detail, retry_after)
 
 

@@ -51,15 +51,21 @@ class OpenAIProvider:
         return encoder.encode(msgspec.structs.replace(request, model=target.model, sluice=None))
 
     async def chat(self, request: ChatRequest, target: Target) -> ChatResponse:
-        resp = await self._http.post(f"{target.base_url}/chat/completions", self._body(request, target), self._headers(target))
+        resp = await self._http.post(
+            f"{target.base_url}/chat/completions", self._body(request, target), self._headers(target)
+        )
         data = await self._http.read(resp)
         try:
             return chat_response_decoder.decode(data)
         except msgspec.DecodeError as e:
-            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid chat completion: {self._redact(str(e))}") from e
+            raise InvalidUpstreamResponseError(
+                f"{self.name} sent an invalid chat completion: {self._redact(str(e))}"
+            ) from e
 
     async def stream(self, request: ChatRequest, target: Target) -> ChunkStream:
-        resp = await self._http.post(f"{target.base_url}/chat/completions", self._body(request, target), self._headers(target))
+        resp = await self._http.post(
+            f"{target.base_url}/chat/completions", self._body(request, target), self._headers(target)
+        )
         return self._chunks(resp)
 
     async def _chunks(self, resp: aiohttp.ClientResponse) -> AsyncGenerator[ChunkBatch, None]:
@@ -84,7 +90,9 @@ class OpenAIProvider:
                     try:
                         chunk = decode(p)
                     except msgspec.DecodeError as e:
-                        failure = InvalidUpstreamResponseError(f"{self.name} sent an invalid stream chunk: {self._redact(str(e))}")
+                        failure = InvalidUpstreamResponseError(
+                            f"{self.name} sent an invalid stream chunk: {self._redact(str(e))}"
+                        )
                         break
                     for ch in chunk.choices:
                         (finished if ch.finish_reason else open_choices).add(ch.index)
@@ -109,7 +117,9 @@ class OpenAIProvider:
         try:
             return embedding_response_decoder.decode(data)
         except msgspec.DecodeError as e:
-            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid embedding response: {self._redact(str(e))}") from e
+            raise InvalidUpstreamResponseError(
+                f"{self.name} sent an invalid embedding response: {self._redact(str(e))}"
+            ) from e
 
     async def close(self) -> None:
         await self._http.close()

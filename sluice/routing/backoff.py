@@ -7,7 +7,9 @@ import random
 from sluice.settings import RetrySettings
 
 
-def backoff_s(retry: int, policy: RetrySettings, rng: random.Random, retry_after_s: float | None) -> float | None:
+def backoff_s(
+    retry: int, policy: RetrySettings, rng: random.Random, retry_after_s: float | None
+) -> float | None:
     """Exponential backoff with full jitter, or the upstream's ``Retry-After`` when it gave one.
 
     Returns None when the upstream asks for a longer wait than the policy honours: the caller

@@ -19,7 +19,9 @@ class Breaker:
 
     __slots__ = ("_clock", "_failures", "_notify", "_open_s", "_opened_at", "_probing", "_threshold")
 
-    def __init__(self, failure_threshold: int, open_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, failure_threshold: int, open_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._threshold = failure_threshold
         self._open_s = open_s
         self._clock = clock

@@ -84,7 +84,9 @@ class Router:
         if allowed is None:
             return r
         if alias not in allowed:
-            raise PermissionDeniedError(f"This key may not use the model `{alias}`.", param="model", code="model_not_allowed")
+            raise PermissionDeniedError(
+                f"This key may not use the model `{alias}`.", param="model", code="model_not_allowed"
+            )
         chain = tuple(a for a in r.chain if a in allowed)
         return r if chain == r.chain else replace(r, chain=chain)
 
@@ -94,7 +96,9 @@ class Router:
 
     # --- the three calls ------------------------------------------------------------------
 
-    async def chat(self, request: ChatRequest, route: Route, attempts: list[Attempt]) -> tuple[ChatResponse, Deployment]:
+    async def chat(
+        self, request: ChatRequest, route: Route, attempts: list[Attempt]
+    ) -> tuple[ChatResponse, Deployment]:
         async def once(d: Deployment, r: Route) -> ChatResponse:
             async with asyncio.timeout(r.timeouts.total_s):
                 return await d.provider.chat(request, d.target)
@@ -161,7 +165,9 @@ class Router:
 
     # --- the attempt loop ------------------------------------------------------------------
 
-    async def _traced(self, route: Route, attempts: list[Attempt], once: Once[T], operation: str) -> tuple[T, Deployment]:
+    async def _traced(
+        self, route: Route, attempts: list[Attempt], once: Once[T], operation: str
+    ) -> tuple[T, Deployment]:
         """``_run`` in a ``route`` span, each call of ``once`` in an attempt span (an upstream
         call: gen-AI attributes, its error code and latency as in ``attempts``)."""
         tracing = self._tracing
@@ -219,7 +225,11 @@ class Router:
                 try:
                     result = await once(d, r)
                 except (TimeoutError, UpstreamTimeoutError) as e:
-                    last = e if isinstance(e, UpstreamTimeoutError) else UpstreamTimeoutError(f"{d.name} did not answer in time")
+                    last = (
+                        e
+                        if isinstance(e, UpstreamTimeoutError)
+                        else UpstreamTimeoutError(f"{d.name} did not answer in time")
+                    )
                     error = _attempt_error(e)
                 except UpstreamError as e:
                     last = e

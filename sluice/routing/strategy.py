@@ -28,7 +28,9 @@ def least_latency(deployments: Sequence[Deployment], rng: random.Random) -> list
     """Fastest observed (EWMA) first; unmeasured deployments go first so they get measured."""
     if len(deployments) == 1:
         return list(deployments)
-    return sorted(weighted(deployments, rng), key=lambda d: -1.0 if d.latency_ewma_s is None else d.latency_ewma_s)
+    return sorted(
+        weighted(deployments, rng), key=lambda d: -1.0 if d.latency_ewma_s is None else d.latency_ewma_s
+    )
 
 
 STRATEGIES: dict[str, Strategy] = {"priority": priority, "weighted": weighted, "least-latency": least_latency}

@@ -101,7 +101,12 @@ class RequestLogWriter:
                 await self._write_batch()
                 backoff = self._retry_min_s
             except StoreUnavailableError as e:
-                log.warning("request log: %s; retrying in %.1fs (%d records queued)", e.message, backoff, len(self._queue))
+                log.warning(
+                    "request log: %s; retrying in %.1fs (%d records queued)",
+                    e.message,
+                    backoff,
+                    len(self._queue),
+                )
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(backoff):
                         await self._stop.wait()

@@ -45,7 +45,9 @@ class Store(Protocol):
         """Change the fields given (None: unchanged); None if no such tenant."""
         ...
 
-    async def set_policy(self, tenant_id: str, kind: PolicyKind, policy: dict[str, Any] | None) -> Tenant | None:
+    async def set_policy(
+        self, tenant_id: str, kind: PolicyKind, policy: dict[str, Any] | None
+    ) -> Tenant | None:
         """Replace the tenant's cache or guardrail policy (None: back to the config's); None if no
         such tenant."""
         ...
@@ -95,7 +97,9 @@ class Store(Protocol):
     async def admin_by_secret_sha256(self, secret_sha256: str) -> AdminCredential | None: ...
 
     # --- limits ------------------------------------------------------------------------------
-    async def set_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str, limits: Limits, at: int) -> Limits:
+    async def set_limits(
+        self, tenant_id: str, kind: ScopeKind, scope_id: str, limits: Limits, at: int
+    ) -> Limits:
         """Replace the scope's limits (``at`` is the update time). ``ConflictError`` when the tenant
         does not exist or ``scope_id`` already has limits under another tenant."""
         ...
@@ -106,13 +110,17 @@ class Store(Protocol):
         """Whether there were limits to delete."""
         ...
 
-    async def limits_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> dict[ScopeKind, Limits]:
+    async def limits_for(
+        self, tenant_id: str, user_id: str | None, key_id: str | None
+    ) -> dict[ScopeKind, Limits]:
         """The tenant's own limits, its user's and its key's, by kind, in one query; a scope without
         limits is absent, and so is a user or key id of another tenant."""
         ...
 
     # --- budgets -----------------------------------------------------------------------------
-    async def set_budget(self, tenant_id: str, kind: ScopeKind, scope_id: str, budget: Budget, at: int) -> Budget:
+    async def set_budget(
+        self, tenant_id: str, kind: ScopeKind, scope_id: str, budget: Budget, at: int
+    ) -> Budget:
         """Replace the scope's budget for ``budget.period``. ``ConflictError`` when the tenant does
         not exist or ``scope_id`` already has budgets under another tenant."""
         ...
@@ -125,7 +133,9 @@ class Store(Protocol):
         """How many budgets were deleted."""
         ...
 
-    async def budgets_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> dict[ScopeKind, list[Budget]]:
+    async def budgets_for(
+        self, tenant_id: str, user_id: str | None, key_id: str | None
+    ) -> dict[ScopeKind, list[Budget]]:
         """The tenant's, its user's and its key's budgets by kind, in one query (like ``limits_for``)."""
         ...
 

@@ -16,16 +16,22 @@ COLUMNS: tuple[str, ...] = RequestRecord.__struct_fields__
 """The record's fields, which are the table's columns (besides ``seq``), in order."""
 
 _IDS: dict[UsageDimension, str] = {
-    "tenant": "tenant_id", "user": "user_id", "key": "key_id", "model": "model", "deployment": "deployment",
+    "tenant": "tenant_id",
+    "user": "user_id",
+    "key": "key_id",
+    "model": "model",
+    "deployment": "deployment",
 }
 _BUCKET_S: dict[UsageDimension, int] = {"day": 86_400, "hour": 3_600}
 _SUMMED = ("input_tokens", "output_tokens", "cached_tokens", "cost_micros", "saved_micros")
 # CAST: PostgreSQL sums BIGINT columns as NUMERIC. COALESCE: a total over no rows is 0, not NULL.
-_SUMS = ", ".join([
-    "COUNT(*)",
-    "CAST(COALESCE(SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END), 0) AS BIGINT)",
-    *(f"CAST(COALESCE(SUM({c}), 0) AS BIGINT)" for c in _SUMMED),
-])
+_SUMS = ", ".join(
+    [
+        "COUNT(*)",
+        "CAST(COALESCE(SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END), 0) AS BIGINT)",
+        *(f"CAST(COALESCE(SUM({c}), 0) AS BIGINT)" for c in _SUMMED),
+    ]
+)
 _SUM_FIELDS = ("requests", "errors", *_SUMMED)
 
 
@@ -70,7 +76,11 @@ def usage_sql(query: UsageQuery, dialect: Dialect) -> tuple[str, list[Any]]:
             grouped.append(column)
             ordered.append(f"{column}{dialect.text_order} NULLS FIRST")
     where, args = _where(
-        dialect, tenant_id=query.tenant_id, since_ms=query.since_ms, until_ms=query.until_ms, model=query.model
+        dialect,
+        tenant_id=query.tenant_id,
+        since_ms=query.since_ms,
+        until_ms=query.until_ms,
+        model=query.model,
     )
     sql = f"SELECT {', '.join([*shown, _SUMS])} FROM request_log{where}"
     if grouped:
@@ -83,21 +93,34 @@ def usage_sql(query: UsageQuery, dialect: Dialect) -> tuple[str, list[Any]]:
 def usage_row(group_by: Sequence[UsageDimension], values: Sequence[Any]) -> UsageRow:
     """A row of ``usage_sql``'s result."""
     n = len(group_by)
-    return UsageRow(**dict(zip(group_by, values[:n], strict=True)), **dict(zip(_SUM_FIELDS, values[n:], strict=True)))
+    return UsageRow(
+        **dict(zip(group_by, values[:n], strict=True)), **dict(zip(_SUM_FIELDS, values[n:], strict=True))
+    )
 
 
 def list_sql(
-    dialect: Dialect, tenant_id: str | None, since_ms: int | None, until_ms: int | None, limit: int, before_seq: int | None
+    dialect: Dialect,
+    tenant_id: str | None,
+    since_ms: int | None,
+    until_ms: int | None,
+    limit: int,
+    before_seq: int | None,
 ) -> tuple[str, list[Any]]:
     """``seq`` and the columns of the matching rows, newest (highest ``seq``) first."""
-    where, args = _where(dialect, tenant_id=tenant_id, since_ms=since_ms, until_ms=until_ms, before_seq=before_seq)
+    where, args = _where(
+        dialect, tenant_id=tenant_id, since_ms=since_ms, until_ms=until_ms, before_seq=before_seq
+    )
     args.append(limit)
     sql = f"SELECT seq, {', '.join(COLUMNS)} FROM request_log{where} ORDER BY seq DESC LIMIT {dialect.param(len(args))}"
     return sql, args
 
 
 _CONDITIONS = {
-    "tenant_id": "tenant_id =", "since_ms": "ts_ms >=", "until_ms": "ts_ms <", "model": "model =", "before_seq": "seq <",
+    "tenant_id": "tenant_id =",
+    "since_ms": "ts_ms >=",
+    "until_ms": "ts_ms <",
+    "model": "model =",
+    "before_seq": "seq <",
 }
 
 

@@ -50,8 +50,12 @@ def test_tenant_and_key_lifecycle(gw: Proc) -> None:
         assert [m.id for m in client.models.list()] == ["gpt-4o-mini"]  # only what the key may use
     denied = chat(gw, secret, {**CHAT, "model": "text-embedding-3-small"})
     assert denied.status == 404  # an embedding alias is not a chat model...
-    denied = call("POST", gw.base_url + "/v1/embeddings", {"model": "text-embedding-3-small", "input": "x"},
-                  {"authorization": f"Bearer {secret}"})
+    denied = call(
+        "POST",
+        gw.base_url + "/v1/embeddings",
+        {"model": "text-embedding-3-small", "input": "x"},
+        {"authorization": f"Bearer {secret}"},
+    )
     assert denied.status == 403 and denied.json()["error"]["code"] == "model_not_allowed"  # ...nor allowed
 
     listed = admin(gw, "GET", "/tenants/acme/keys").json()["data"]

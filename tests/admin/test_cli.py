@@ -17,8 +17,13 @@ CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
 
 
 def sluice(config: Path, *args: str) -> tuple[int, object, str]:
-    r = subprocess.run([sys.executable, "-m", "sluice", *args, "--config", str(config)],
-                       capture_output=True, text=True, timeout=60, cwd=REPO)
+    r = subprocess.run(
+        [sys.executable, "-m", "sluice", *args, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
     return r.returncode, msgspec.json.decode(r.stdout) if r.returncode == 0 else None, r.stderr
 
 
@@ -33,7 +38,9 @@ def test_cli_manages_the_gateways_store(tmp_path: Path) -> None:
 
     rc, tenant, _ = sluice(path, "tenants", "create", "Acme", "--id", "acme")
     assert rc == 0 and tenant["id"] == "acme"
-    rc, key, _ = sluice(path, "keys", "create", "acme", "backend", "--models", "gpt-4o-mini", "--expires-in-days", "30")
+    rc, key, _ = sluice(
+        path, "keys", "create", "acme", "backend", "--models", "gpt-4o-mini", "--expires-in-days", "30"
+    )
     assert rc == 0 and key["allowed_models"] == ["gpt-4o-mini"] and key["key"].startswith("sk-sl-")
     rc, listed, _ = sluice(path, "keys", "list", "acme")
     assert rc == 0 and [k["id"] for k in listed] == [key["id"]] and "key" not in listed[0]
@@ -59,10 +66,29 @@ def test_cli_sets_reads_and_clears_budgets(tmp_path: Path) -> None:
     path = tmp_path / "sluice.yaml"
     path.write_text(yaml.safe_dump(config))
     assert sluice(path, "tenants", "create", "Acme", "--id", "acme")[0] == 0
-    rc, out, _ = sluice(path, "budgets", "set", "acme", "month", "--max-cost-micros", "5000000", "--downgrade-to", "gpt-4o-mini")
+    rc, out, _ = sluice(
+        path,
+        "budgets",
+        "set",
+        "acme",
+        "month",
+        "--max-cost-micros",
+        "5000000",
+        "--downgrade-to",
+        "gpt-4o-mini",
+    )
     assert rc == 0 and out == {
-        "tenant_id": "acme", "scope": "tenant", "scope_id": "acme",
-        "data": [{"period": "month", "max_cost_micros": 5_000_000, "on_exceed": "downgrade", "downgrade_to": "gpt-4o-mini"}],
+        "tenant_id": "acme",
+        "scope": "tenant",
+        "scope_id": "acme",
+        "data": [
+            {
+                "period": "month",
+                "max_cost_micros": 5_000_000,
+                "on_exceed": "downgrade",
+                "downgrade_to": "gpt-4o-mini",
+            }
+        ],
     }
     rc, out, _ = sluice(path, "budgets", "set", "acme", "day", "--max-tokens", "1000")
     assert rc == 0 and [b["period"] for b in out["data"]] == ["day", "month"]  # type: ignore[index]

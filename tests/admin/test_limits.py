@@ -74,14 +74,23 @@ def test_an_empty_body_sets_no_limits(gw: Proc) -> None:
     """A tenant row with no limit is kept: it overrides the config's defaults."""
     tenant_id, _, _ = tenant_with_user_and_key(gw, "empty")
     r = admin(gw, "PUT", f"/tenants/{tenant_id}/limits", {})
-    assert r.status == 200 and r.json() == {"tenant_id": tenant_id, "scope": "tenant", "scope_id": tenant_id, **NO_LIMITS}
+    assert r.status == 200 and r.json() == {
+        "tenant_id": tenant_id,
+        "scope": "tenant",
+        "scope_id": tenant_id,
+        **NO_LIMITS,
+    }
     assert admin(gw, "GET", f"/tenants/{tenant_id}/limits").status == 200
 
 
 def test_tenants_are_isolated(gw: Proc) -> None:
     a, user_a, key_a = tenant_with_user_and_key(gw, "iso-a")
     b, _, _ = tenant_with_user_and_key(gw, "iso-b")
-    for path in (f"/tenants/{a}/limits", f"/tenants/{a}/users/{user_a}/limits", f"/tenants/{a}/keys/{key_a}/limits"):
+    for path in (
+        f"/tenants/{a}/limits",
+        f"/tenants/{a}/users/{user_a}/limits",
+        f"/tenants/{a}/keys/{key_a}/limits",
+    ):
         assert admin(gw, "PUT", path, {"rpm": 10}).status == 200
 
     for method, body in (("PUT", {"rpm": 99}), ("GET", None), ("DELETE", None)):
@@ -91,7 +100,11 @@ def test_tenants_are_isolated(gw: Proc) -> None:
         assert r.status == 404 and r.json()["error"]["code"] == "key_not_found"
     assert admin(gw, "GET", f"/tenants/{b}/limits").status == 404  # a's tenant limits are not b's
 
-    for path in (f"/tenants/{a}/limits", f"/tenants/{a}/users/{user_a}/limits", f"/tenants/{a}/keys/{key_a}/limits"):
+    for path in (
+        f"/tenants/{a}/limits",
+        f"/tenants/{a}/users/{user_a}/limits",
+        f"/tenants/{a}/keys/{key_a}/limits",
+    ):
         assert admin(gw, "GET", path).json()["rpm"] == 10  # b's attempts changed nothing
 
 
@@ -126,7 +139,9 @@ BAD_BODIES: list[tuple[dict | list, str | None]] = [
 
 
 @pytest.mark.parametrize(("n", "body", "param"), [(n, *case) for n, case in enumerate(BAD_BODIES)])
-def test_bad_bodies_are_a_400_naming_the_field(gw: Proc, n: int, body: dict | list, param: str | None) -> None:
+def test_bad_bodies_are_a_400_naming_the_field(
+    gw: Proc, n: int, body: dict | list, param: str | None
+) -> None:
     tenant_id, _, key_id = tenant_with_user_and_key(gw, f"bad-{n}")
     r = admin(gw, "PUT", f"/tenants/{tenant_id}/keys/{key_id}/limits", body)
     assert r.status == 400
@@ -137,7 +152,13 @@ def test_bad_bodies_are_a_400_naming_the_field(gw: Proc, n: int, body: dict | li
 def test_limits_need_an_admin_credential(gw: Proc) -> None:
     tenant_id, _, _ = tenant_with_user_and_key(gw, "authz")
     tenant_key = admin(gw, "POST", f"/tenants/{tenant_id}/keys", {"name": "k"}).json()["key"]
-    r = admin(gw, "PUT", f"/tenants/{tenant_id}/limits", {"rpm": 1}, headers={"authorization": f"Bearer {tenant_key}"})
+    r = admin(
+        gw,
+        "PUT",
+        f"/tenants/{tenant_id}/limits",
+        {"rpm": 1},
+        headers={"authorization": f"Bearer {tenant_key}"},
+    )
     assert r.status == 403 and r.json()["error"]["code"] == "admin_required"
     assert admin(gw, "GET", f"/tenants/{tenant_id}/limits", headers={}).status == 401
     assert admin(gw, "GET", f"/tenants/{tenant_id}/limits").status == 404  # nothing was set
@@ -145,29 +166,50 @@ def test_limits_need_an_admin_credential(gw: Proc) -> None:
 
 def test_openapi_lists_the_limit_routes(gw: Proc) -> None:
     paths = call("GET", gw.base_url + "/admin/openapi.json").json()["paths"]
-    for path in ("/tenants/{tenant_id}/limits", "/tenants/{tenant_id}/users/{user_id}/limits", "/tenants/{tenant_id}/keys/{key_id}/limits"):
+    for path in (
+        "/tenants/{tenant_id}/limits",
+        "/tenants/{tenant_id}/users/{user_id}/limits",
+        "/tenants/{tenant_id}/keys/{key_id}/limits",
+    ):
         assert set(paths[path]) == {"put", "get", "delete"}
 
 
 def test_openapi_bodies_are_the_policies_own_fields(gw: Proc) -> None:
     spec = call("GET", gw.base_url + "/admin/openapi.json").json()
     schemas = spec["components"]["schemas"]
-    for path, policy in [("limits", Limits), ("budgets", Budget), ("guardrails", GuardrailPolicy), ("cache", CachePolicy)]:
-        body = spec["paths"][f"/tenants/{{tenant_id}}/{path}"]["put"]["requestBody"]["content"]["application/json"]
+    for path, policy in [
+        ("limits", Limits),
+        ("budgets", Budget),
+        ("guardrails", GuardrailPolicy),
+        ("cache", CachePolicy),
+    ]:
+        body = spec["paths"][f"/tenants/{{tenant_id}}/{path}"]["put"]["requestBody"]["content"][
+            "application/json"
+        ]
         schema = schemas[body["schema"]["$ref"].rsplit("/", 1)[1]]
         assert list(schema["properties"]) == list(policy.__struct_fields__), path
-        assert all(p.get("description") for p in schema["properties"].values()) and schema["additionalProperties"] is False
+        assert (
+            all(p.get("description") for p in schema["properties"].values())
+            and schema["additionalProperties"] is False
+        )
     rpm = schemas["Limits"]["properties"]["rpm"]["anyOf"][0]
     assert (rpm["type"], rpm["minimum"], float(rpm["maximum"])) == ("integer", 1, float(2**63 - 1))
-    assert list(schemas["LimitsOut"]["properties"])[: len(Limits.__struct_fields__)] == list(Limits.__struct_fields__)
+    assert list(schemas["LimitsOut"]["properties"])[: len(Limits.__struct_fields__)] == list(
+        Limits.__struct_fields__
+    )
 
 
 # --- the CLI ---------------------------------------------------------------------------------
 
 
 def sluice(config: Path, *args: str) -> tuple[int, object, str]:
-    r = subprocess.run([sys.executable, "-m", "sluice", *args, "--config", str(config)],
-                       capture_output=True, text=True, timeout=60, cwd=REPO)
+    r = subprocess.run(
+        [sys.executable, "-m", "sluice", *args, "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
     return r.returncode, msgspec.json.decode(r.stdout) if r.returncode == 0 else None, r.stderr
 
 
@@ -181,10 +223,19 @@ def test_cli_sets_gets_and_clears_limits_in_the_gateways_store(gateway, tmp_path
     _, key, _ = sluice(path, "keys", "create", "acme", "backend")
 
     rc, out, _ = sluice(path, "limits", "set", "acme", "--rpm", "60", "--tpm", "100000")
-    assert rc == 0 and out == {"tenant_id": "acme", "scope": "tenant", "scope_id": "acme", **NO_LIMITS, "rpm": 60, "tpm": 100000}
+    assert rc == 0 and out == {
+        "tenant_id": "acme",
+        "scope": "tenant",
+        "scope_id": "acme",
+        **NO_LIMITS,
+        "rpm": 60,
+        "tpm": 100000,
+    }
     rc, out, _ = sluice(path, "limits", "set", "acme", "--user", user["id"], "--max-concurrent", "2")
     assert rc == 0 and out["scope"] == "user" and out["scope_id"] == user["id"] and out["max_concurrent"] == 2
-    rc, out, _ = sluice(path, "limits", "set", "acme", "--key", key["id"], "--max-tokens", "256", "--max-input-tokens", "4000")
+    rc, out, _ = sluice(
+        path, "limits", "set", "acme", "--key", key["id"], "--max-tokens", "256", "--max-input-tokens", "4000"
+    )
     assert rc == 0 and (out["max_tokens"], out["max_input_tokens"], out["rpm"]) == (256, 4000, None)
     rc, out, _ = sluice(path, "limits", "get", "acme", "--key", key["id"])
     assert rc == 0 and out["max_tokens"] == 256

@@ -67,17 +67,26 @@ def gw(gateway, tmp_path: Path) -> Gateway:
     return Gateway(gateway(config), db)
 
 
-def rec(n: int, ts_ms: int, tenant_id: str | None, model: str = "gpt-4o-mini", **fields: Any) -> RequestRecord:
+def rec(
+    n: int, ts_ms: int, tenant_id: str | None, model: str = "gpt-4o-mini", **fields: Any
+) -> RequestRecord:
     return RequestRecord(
         f"req-{n}", ts_ms, "chat", fields.pop("status", 200), 10.0, tenant_id=tenant_id, model=model, **fields
     )
 
 
-def sums(requests: int, errors: int, input_tokens: int, output_tokens: int, cost_micros: int, **more: int) -> dict:
+def sums(
+    requests: int, errors: int, input_tokens: int, output_tokens: int, cost_micros: int, **more: int
+) -> dict:
     return {
-        "requests": requests, "errors": errors, "input_tokens": input_tokens, "output_tokens": output_tokens,
-        "cached_tokens": more.get("cached_tokens", 0), "cost_micros": cost_micros,
-        "cost_usd": f"{cost_micros // 1_000_000}.{cost_micros % 1_000_000:06d}", "saved_micros": more.get("saved_micros", 0),
+        "requests": requests,
+        "errors": errors,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cached_tokens": more.get("cached_tokens", 0),
+        "cost_micros": cost_micros,
+        "cost_usd": f"{cost_micros // 1_000_000}.{cost_micros % 1_000_000:06d}",
+        "saved_micros": more.get("saved_micros", 0),
     }
 
 
@@ -86,7 +95,15 @@ def three_tenants(gw: Gateway) -> None:
         rec(1, MIDNIGHT_MS - 1, "acme", input_tokens=10, output_tokens=5, cost_micros=123),
         rec(2, MIDNIGHT_MS, "acme", input_tokens=20, output_tokens=7, cost_micros=2**53 + 1, cached_tokens=4),
         rec(3, MIDNIGHT_MS + 1, "acme", "gpt-4o", status=429, cost_micros=0),
-        rec(4, MIDNIGHT_MS + HOUR_MS, "beta", input_tokens=1, output_tokens=1, cost_micros=999_999, saved_micros=50),
+        rec(
+            4,
+            MIDNIGHT_MS + HOUR_MS,
+            "beta",
+            input_tokens=1,
+            output_tokens=1,
+            cost_micros=999_999,
+            saved_micros=50,
+        ),
         rec(5, MIDNIGHT_MS + 2 * HOUR_MS, None, status=502, input_tokens=3, cost_micros=1),
     )
 
@@ -102,8 +119,18 @@ def test_usage_as_json_grouped_with_exact_totals(gw: Gateway) -> None:
             {"tenant": None, "model": "gpt-4o-mini", "day": "2030-01-01", **sums(1, 1, 3, 0, 1)},
             {"tenant": "acme", "model": "gpt-4o", "day": "2030-01-01", **sums(1, 1, 0, 0, 0)},
             {"tenant": "acme", "model": "gpt-4o-mini", "day": "2029-12-31", **sums(1, 0, 10, 5, 123)},
-            {"tenant": "acme", "model": "gpt-4o-mini", "day": "2030-01-01", **sums(1, 0, 20, 7, 2**53 + 1, cached_tokens=4)},
-            {"tenant": "beta", "model": "gpt-4o-mini", "day": "2030-01-01", **sums(1, 0, 1, 1, 999_999, saved_micros=50)},
+            {
+                "tenant": "acme",
+                "model": "gpt-4o-mini",
+                "day": "2030-01-01",
+                **sums(1, 0, 20, 7, 2**53 + 1, cached_tokens=4),
+            },
+            {
+                "tenant": "beta",
+                "model": "gpt-4o-mini",
+                "day": "2030-01-01",
+                **sums(1, 0, 1, 1, 999_999, saved_micros=50),
+            },
         ],
         "totals": sums(5, 2, 34, 13, 2**53 + 1 + 123 + 999_999 + 1, cached_tokens=4, saved_micros=50),
     }
@@ -117,7 +144,7 @@ def test_usage_as_json_grouped_with_exact_totals(gw: Gateway) -> None:
 
 def test_usage_as_csv_with_a_totals_row(gw: Gateway) -> None:
     three_tenants(gw)
-    gw.log(rec(6, MIDNIGHT_MS, "acme", "=HYPERLINK(\"http://x\")", cost_micros=7))
+    gw.log(rec(6, MIDNIGHT_MS, "acme", '=HYPERLINK("http://x")', cost_micros=7))
     r = gw.get("/usage", {"group_by": "tenant,model", "format": "csv"})
     assert r.status == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
     assert r.headers["content-disposition"] == 'attachment; filename="usage.csv"'
@@ -178,10 +205,14 @@ def test_a_tenant_key_sees_only_its_own_tenants_usage(gw: Gateway) -> None:
 def test_bad_parameters_are_400s_naming_the_parameter(gw: Gateway) -> None:
     r = gw.get("/usage", {"group_by": "tenant,colour"})
     assert r.status == 400
-    assert r.json() == {"error": {
-        "message": "Cannot group by 'colour': group_by takes tenant, user, key, model, deployment, day, hour.",
-        "type": "invalid_request_error", "param": "group_by", "code": None,
-    }}
+    assert r.json() == {
+        "error": {
+            "message": "Cannot group by 'colour': group_by takes tenant, user, key, model, deployment, day, hour.",
+            "type": "invalid_request_error",
+            "param": "group_by",
+            "code": None,
+        }
+    }
     for path, params, param in [
         ("/usage", {"since": "yesterday"}, "since"),
         ("/usage", {"until": "2030-13-01"}, "until"),
@@ -194,7 +225,11 @@ def test_bad_parameters_are_400s_naming_the_parameter(gw: Gateway) -> None:
         ("/requests", {"since": "1.2.3"}, "since"),
     ]:
         r = gw.get(path, params)
-        assert (r.status, r.json()["error"]["type"], r.json()["error"]["param"]) == (400, "invalid_request_error", param), params
+        assert (r.status, r.json()["error"]["type"], r.json()["error"]["param"]) == (
+            400,
+            "invalid_request_error",
+            param,
+        ), params
 
 
 def test_requests_page_newest_first(gw: Gateway) -> None:
@@ -210,7 +245,9 @@ def test_requests_page_newest_first(gw: Gateway) -> None:
         page = gw.get("/requests", {"limit": 3, "before": page["next_before"]}).json()
         seen += [d["id"] for d in page["data"]]
     assert seen == [f"req-{i}" for i in range(6, -1, -1)]
-    acme = gw.get("/requests", {"tenant": "acme", "since": str(MIDNIGHT_S), "until": f"{MIDNIGHT_S}.005"}).json()
+    acme = gw.get(
+        "/requests", {"tenant": "acme", "since": str(MIDNIGHT_S), "until": f"{MIDNIGHT_S}.005"}
+    ).json()
     assert [d["id"] for d in acme["data"]] == ["req-3", "req-1"] and acme["next_before"] is None
 
 

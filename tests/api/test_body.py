@@ -36,14 +36,42 @@ def test_options_decode_into_their_type(options: str, expected: SluiceOptions | 
 @pytest.mark.parametrize(
     ("options", "param", "message"),
     [
-        ('{"cache":"sometimes"}', "sluice.cache", "Invalid value for 'sluice.cache': Invalid enum value 'sometimes'."),
+        (
+            '{"cache":"sometimes"}',
+            "sluice.cache",
+            "Invalid value for 'sluice.cache': Invalid enum value 'sometimes'.",
+        ),
         ('{"cache":0}', "sluice.cache", "Invalid value for 'sluice.cache': Expected `int` >= 1."),
-        ('{"cache":true}', "sluice.cache", "Invalid value for 'sluice.cache': Expected `int | str | object | null`, got `bool`."),
-        ('{"cache":{"ttl":0}}', "sluice.cache.ttl", "Invalid value for 'sluice.cache.ttl': Expected `int` >= 1."),
-        ('{"cache":{"ttl":"60"}}', "sluice.cache.ttl", "Invalid value for 'sluice.cache.ttl': Expected `int | null`, got `str`."),
-        ('{"cache":{"threshold":0}}', "sluice.cache.threshold", "Invalid value for 'sluice.cache.threshold': Expected `float` > 0.0."),
-        ('{"cache":{"threshold":1.5}}', "sluice.cache.threshold", "Invalid value for 'sluice.cache.threshold': Expected `float` <= 1.0."),
-        ('{"cache":{"ttl":60,"tll":1}}', "sluice.cache.tll", "Unrecognized request argument supplied: sluice.cache.tll"),
+        (
+            '{"cache":true}',
+            "sluice.cache",
+            "Invalid value for 'sluice.cache': Expected `int | str | object | null`, got `bool`.",
+        ),
+        (
+            '{"cache":{"ttl":0}}',
+            "sluice.cache.ttl",
+            "Invalid value for 'sluice.cache.ttl': Expected `int` >= 1.",
+        ),
+        (
+            '{"cache":{"ttl":"60"}}',
+            "sluice.cache.ttl",
+            "Invalid value for 'sluice.cache.ttl': Expected `int | null`, got `str`.",
+        ),
+        (
+            '{"cache":{"threshold":0}}',
+            "sluice.cache.threshold",
+            "Invalid value for 'sluice.cache.threshold': Expected `float` > 0.0.",
+        ),
+        (
+            '{"cache":{"threshold":1.5}}',
+            "sluice.cache.threshold",
+            "Invalid value for 'sluice.cache.threshold': Expected `float` <= 1.0.",
+        ),
+        (
+            '{"cache":{"ttl":60,"tll":1}}',
+            "sluice.cache.tll",
+            "Unrecognized request argument supplied: sluice.cache.tll",
+        ),
         ('{"cahce":"no-store"}', "sluice.cahce", "Unrecognized request argument supplied: sluice.cahce"),
         ('"no-store"', "sluice", "Invalid value for 'sluice': Expected `object | null`, got `str`."),
     ],

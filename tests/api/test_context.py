@@ -53,7 +53,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("quota", "expected"), CASES)
-def test_rate_limit_headers_are_pinned_byte_for_byte(quota: Quota, expected: list[tuple[bytes, bytes]]) -> None:
+def test_rate_limit_headers_are_pinned_byte_for_byte(
+    quota: Quota, expected: list[tuple[bytes, bytes]]
+) -> None:
     context._RESET_TEXT.clear()
     assert raw_headers(rate_limit_headers(quota)) == expected  # formatted
     assert raw_headers(rate_limit_headers(quota)) == expected  # from the cache

@@ -68,10 +68,16 @@ def ec_key() -> ec.EllipticCurvePrivateKey:
 
 
 def pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
-    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
-def jwk(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, kid: str, alg: str | None = None) -> dict[str, Any]:
+def jwk(
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, kid: str, alg: str | None = None
+) -> dict[str, Any]:
     algorithm = RSAAlgorithm if isinstance(key, rsa.RSAPrivateKey) else ECAlgorithm
     out = algorithm.to_jwk(key.public_key(), as_dict=True)
     return {**out, "kid": kid, "use": "sig", **({"alg": alg} if alg else {})}
@@ -80,7 +86,12 @@ def jwk(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, kid: str, alg: str 
 def claims(**changes: Any) -> dict[str, Any]:
     """Valid claims at NOW; a change to None drops the claim."""
     base: dict[str, Any] = {
-        "sub": "alice", "tenant": "acme", "aud": AUD, "iss": ISS, "iat": int(NOW), "exp": int(NOW) + 300,
+        "sub": "alice",
+        "tenant": "acme",
+        "aud": AUD,
+        "iss": ISS,
+        "iat": int(NOW),
+        "exp": int(NOW) + 300,
     }
     base.update(changes)
     return {k: v for k, v in base.items() if v is not None}
@@ -104,7 +115,9 @@ def verifier(store: SqliteStore, clock: Clock) -> Verifier:
     """Factory: a verifier over the test store and clock; keyword arguments are JwtSettings fields."""
 
     def make(limits_for: Any = None, **fields: Any) -> JwtVerifier:
-        settings = JwtSettings(**{"algorithms": ["HS256"], "secret": SECRET, "audience": AUD, "issuer": ISS, **fields})
+        settings = JwtSettings(
+            **{"algorithms": ["HS256"], "secret": SECRET, "audience": AUD, "issuer": ISS, **fields}
+        )
         extra = {"limits_for": limits_for} if limits_for is not None else {}
         return JwtVerifier(settings, store, cache_s=5.0, clock=clock, **extra)
 
@@ -132,7 +145,9 @@ async def test_hs256_token_names_tenant_and_user(verifier: Verifier, store: Sqli
     assert p == Principal(key_name="jwt:alice", tenant_id="acme", user_id=user.id)
 
 
-async def test_user_is_created_once_and_claims_are_configurable(verifier: Verifier, store: SqliteStore) -> None:
+async def test_user_is_created_once_and_claims_are_configurable(
+    verifier: Verifier, store: SqliteStore
+) -> None:
     v = verifier(tenant_claim="org", user_claim="email")
     token = jwt.encode(claims(tenant=None, org="acme", email="a@acme.test"), SECRET, "HS256")
     first, second = await v.principal(token), await v.principal(token)
@@ -155,12 +170,18 @@ async def test_limits_come_from_the_injected_lookup(verifier: Verifier) -> None:
     assert asked == [("acme", p.user_id, None)]
 
 
-async def test_rs256_with_a_pem_key_inline_and_from_a_file(verifier: Verifier, rsa_key, tmp_path: Path) -> None:
+async def test_rs256_with_a_pem_key_inline_and_from_a_file(
+    verifier: Verifier, rsa_key, tmp_path: Path
+) -> None:
     token = jwt.encode(claims(), rsa_key, "RS256")
-    assert (await verifier(algorithms=["RS256"], secret=None, public_key=pem(rsa_key)).principal(token)).tenant_id == "acme"
+    assert (
+        await verifier(algorithms=["RS256"], secret=None, public_key=pem(rsa_key)).principal(token)
+    ).tenant_id == "acme"
     path = tmp_path / "idp.pem"
     path.write_text(pem(rsa_key))
-    assert (await verifier(algorithms=["RS256"], secret=None, public_key=str(path)).principal(token)).tenant_id == "acme"
+    assert (
+        await verifier(algorithms=["RS256"], secret=None, public_key=str(path)).principal(token)
+    ).tenant_id == "acme"
 
 
 async def test_es256_with_a_pem_key(verifier: Verifier, ec_key) -> None:
@@ -171,7 +192,9 @@ async def test_es256_with_a_pem_key(verifier: Verifier, ec_key) -> None:
 async def test_exp_within_the_leeway_is_accepted(verifier: Verifier) -> None:
     v = verifier(leeway_s=30)
     assert (await v.principal(jwt.encode(claims(exp=int(NOW) - 20), SECRET, "HS256"))).tenant_id == "acme"
-    assert (await v.principal(jwt.encode(claims(nbf=int(NOW) + 20, iat=int(NOW) + 20), SECRET, "HS256"))).tenant_id == "acme"
+    assert (
+        await v.principal(jwt.encode(claims(nbf=int(NOW) + 20, iat=int(NOW) + 20), SECRET, "HS256"))
+    ).tenant_id == "acme"
 
 
 # --- JWKS ------------------------------------------------------------------------------------
@@ -182,7 +205,9 @@ async def test_jwks_file_picks_the_key_by_kid(verifier: Verifier, rsa_key, rsa_k
     path.write_text(json.dumps({"keys": [jwk(rsa_key, "one"), jwk(rsa_key_2, "two", "RS256")]}))
     v = verifier(algorithms=["RS256"], secret=None, jwks_file=str(path))
     for key, kid in ((rsa_key, "one"), (rsa_key_2, "two")):
-        assert (await v.principal(jwt.encode(claims(), key, "RS256", headers={"kid": kid}))).tenant_id == "acme"
+        assert (
+            await v.principal(jwt.encode(claims(), key, "RS256", headers={"kid": kid}))
+        ).tenant_id == "acme"
     # The right kid on a token signed by the other key; an unknown kid; no kid with two keys to choose from.
     assert "signature" in await refused(v, jwt.encode(claims(), rsa_key, "RS256", headers={"kid": "two"}))
     assert "kid" in await refused(v, jwt.encode(claims(), rsa_key, "RS256", headers={"kid": "three"}))
@@ -193,7 +218,9 @@ async def test_jwks_file_with_es256(verifier: Verifier, ec_key, tmp_path: Path) 
     path = tmp_path / "jwks.json"
     path.write_text(json.dumps({"keys": [jwk(ec_key, "ec1", "ES256")]}))
     v = verifier(algorithms=["ES256"], secret=None, jwks_file=str(path))
-    assert (await v.principal(jwt.encode(claims(), ec_key, "ES256", headers={"kid": "ec1"}))).tenant_id == "acme"
+    assert (
+        await v.principal(jwt.encode(claims(), ec_key, "ES256", headers={"kid": "ec1"}))
+    ).tenant_id == "acme"
     assert (await v.principal(jwt.encode(claims(), ec_key, "ES256"))).tenant_id == "acme"  # the only key
 
 
@@ -202,7 +229,9 @@ async def test_a_jwk_naming_another_alg_is_not_used(verifier: Verifier, rsa_key,
     path.write_text(json.dumps({"keys": [jwk(rsa_key, "k", "PS256")]}))
     v = verifier(algorithms=["RS256", "PS256"], secret=None, jwks_file=str(path))
     await refused(v, jwt.encode(claims(), rsa_key, "RS256", headers={"kid": "k"}))
-    assert (await v.principal(jwt.encode(claims(), rsa_key, "PS256", headers={"kid": "k"}))).tenant_id == "acme"
+    assert (
+        await v.principal(jwt.encode(claims(), rsa_key, "PS256", headers={"kid": "k"}))
+    ).tenant_id == "acme"
 
 
 class JwksServer:
@@ -250,7 +279,9 @@ async def url_verifier(verifier: Verifier, idp: JwksServer) -> AsyncIterator[Jwt
     await v.close()
 
 
-async def test_jwks_url_is_fetched_on_first_need_then_held(url_verifier: JwtVerifier, idp: JwksServer, rsa_key) -> None:
+async def test_jwks_url_is_fetched_on_first_need_then_held(
+    url_verifier: JwtVerifier, idp: JwksServer, rsa_key
+) -> None:
     idp.document = {"keys": [jwk(rsa_key, "k1")]}
     assert idp.hits == 0  # nothing fetched at startup
     token = jwt.encode(claims(), rsa_key, "RS256", headers={"kid": "k1"})
@@ -259,7 +290,9 @@ async def test_jwks_url_is_fetched_on_first_need_then_held(url_verifier: JwtVeri
     assert idp.hits == 1
 
 
-async def test_kid_rotation_triggers_one_refetch(url_verifier: JwtVerifier, idp: JwksServer, rsa_key, ec_key, clock: Clock) -> None:
+async def test_kid_rotation_triggers_one_refetch(
+    url_verifier: JwtVerifier, idp: JwksServer, rsa_key, ec_key, clock: Clock
+) -> None:
     idp.document = {"keys": [jwk(rsa_key, "k1")]}
     await url_verifier.principal(jwt.encode(claims(), rsa_key, "RS256", headers={"kid": "k1"}))
     idp.document = {"keys": [jwk(rsa_key, "k1"), jwk(ec_key, "k2")]}
@@ -331,7 +364,9 @@ async def test_alg_none_is_refused(verifier: Verifier, alg: str) -> None:
 
 async def test_hs256_signed_with_the_rsa_public_key_is_refused(verifier: Verifier, rsa_key) -> None:
     """Algorithm confusion: the public key is public, so an HMAC over it proves nothing."""
-    token = hs256_by_hand({"alg": "HS256", "typ": "JWT"}, json.dumps(claims()).encode(), pem(rsa_key).encode())
+    token = hs256_by_hand(
+        {"alg": "HS256", "typ": "JWT"}, json.dumps(claims()).encode(), pem(rsa_key).encode()
+    )
     v = verifier(algorithms=["RS256"], secret=None, public_key=pem(rsa_key))
     assert "algorithm" in await refused(v, token)
 
@@ -358,7 +393,10 @@ async def test_an_expired_token_is_refused(verifier: Verifier) -> None:
 
 
 async def test_a_token_without_exp_is_refused(verifier: Verifier) -> None:
-    assert await refused(verifier(), jwt.encode(claims(exp=None), SECRET, "HS256")) == "The token has no 'exp' claim."
+    assert (
+        await refused(verifier(), jwt.encode(claims(exp=None), SECRET, "HS256"))
+        == "The token has no 'exp' claim."
+    )
 
 
 @pytest.mark.parametrize("exp", ['"tomorrow"', "true", "Infinity", "1e999"])
@@ -390,7 +428,9 @@ async def test_a_wrong_audience_is_refused(verifier: Verifier) -> None:
 
 
 async def test_a_wrong_issuer_is_refused(verifier: Verifier) -> None:
-    assert "issuer" in await refused(verifier(), jwt.encode(claims(iss="https://evil.test/"), SECRET, "HS256"))
+    assert "issuer" in await refused(
+        verifier(), jwt.encode(claims(iss="https://evil.test/"), SECRET, "HS256")
+    )
     assert "'iss'" in await refused(verifier(), jwt.encode(claims(iss=None), SECRET, "HS256"))
 
 
@@ -443,7 +483,9 @@ async def test_tenant_state_is_cached_briefly_and_forgotten_on_demand(
         ({"secret": None, "algorithms": ["RS256"], "public_key": "/nonexistent.pem"}, "not a readable PEM"),
     ],
 )
-def test_unusable_keys_are_refused_at_startup(verifier: Verifier, fields: dict[str, Any], problem: str) -> None:
+def test_unusable_keys_are_refused_at_startup(
+    verifier: Verifier, fields: dict[str, Any], problem: str
+) -> None:
     with pytest.raises(ConfigError, match=problem):
         verifier(**fields)
 
@@ -459,12 +501,17 @@ def test_a_key_of_the_wrong_kind_or_size_is_refused_at_startup(verifier: Verifie
 
 def test_two_key_sources_are_refused_at_startup(verifier: Verifier, rsa_key, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="only one of public_key, jwks_file"):
-        verifier(algorithms=["RS256"], secret=None, public_key=pem(rsa_key), jwks_file=str(tmp_path / "x.json"))
+        verifier(
+            algorithms=["RS256"], secret=None, public_key=pem(rsa_key), jwks_file=str(tmp_path / "x.json")
+        )
 
 
-def test_a_jwks_file_without_public_signing_keys_is_refused_at_startup(verifier: Verifier, tmp_path: Path) -> None:
+def test_a_jwks_file_without_public_signing_keys_is_refused_at_startup(
+    verifier: Verifier, tmp_path: Path
+) -> None:
     path = tmp_path / "jwks.json"
-    path.write_text('{"keys": [{"kty": "oct", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTAx"}]}')  # a symmetric key
+    path.write_text(
+        '{"keys": [{"kty": "oct", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LTAx"}]}'
+    )  # a symmetric key
     with pytest.raises(ConfigError, match="no RSA or EC signing keys"):
         verifier(algorithms=["RS256"], secret=None, jwks_file=str(path))
-

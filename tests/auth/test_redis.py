@@ -36,7 +36,9 @@ class RecordedCaches(AuthCaches):
 
 
 @pytest.fixture
-async def subscribed(redis_clean: str) -> AsyncIterator[Callable[[], Awaitable[tuple[RedisInvalidation, RecordedCaches]]]]:
+async def subscribed(
+    redis_clean: str,
+) -> AsyncIterator[Callable[[], Awaitable[tuple[RedisInvalidation, RecordedCaches]]]]:
     """Factory: a started RedisInvalidation whose subscription is confirmed; closed after the test."""
     started: list[RedisInvalidation] = []
 

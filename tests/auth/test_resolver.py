@@ -75,7 +75,9 @@ class World:
         """A resolver on the counting store, told of every change the admin service makes."""
         resolver = KeyResolver(static, self.counting, CACHE_S, self.clock, default_tenant_limits=defaults)  # type: ignore[arg-type]
         told = LocalInvalidation(AuthCaches(resolver))
-        self.admin = AdminService(self.store, on_key_change=told.key_changed, on_tenant_change=told.tenant_changed)
+        self.admin = AdminService(
+            self.store, on_key_change=told.key_changed, on_tenant_change=told.tenant_changed
+        )
         return resolver
 
 
@@ -113,13 +115,17 @@ async def test_principal_carries_tenant_user_and_key_limits(world: World) -> Non
 
 async def test_config_defaults_apply_only_when_the_tenant_has_no_row(world: World) -> None:
     resolver = world.resolver(defaults=Limits(rpm=60, tpm=1_000))
-    assert await limits_of(resolver, world.secret) == (ScopedLimits("tenant", "t-a", Limits(rpm=60, tpm=1_000)),)
+    assert await limits_of(resolver, world.secret) == (
+        ScopedLimits("tenant", "t-a", Limits(rpm=60, tpm=1_000)),
+    )
     await world.admin.set_limits("t-a", Limits(tpm=5))
     assert await limits_of(resolver, world.secret) == (ScopedLimits("tenant", "t-a", Limits(tpm=5)),)
     await world.admin.set_limits("t-a", Limits())  # a row that limits nothing: the tenant is unlimited
     assert await limits_of(resolver, world.secret) == ()
     await world.admin.clear_limits("t-a")
-    assert await limits_of(resolver, world.secret) == (ScopedLimits("tenant", "t-a", Limits(rpm=60, tpm=1_000)),)
+    assert await limits_of(resolver, world.secret) == (
+        ScopedLimits("tenant", "t-a", Limits(rpm=60, tpm=1_000)),
+    )
 
 
 async def test_no_defaults_and_no_rows_mean_no_limits(world: World) -> None:
@@ -134,7 +140,9 @@ async def test_the_cache_serves_a_second_lookup_without_a_query(world: World) ->
     await world.admin.set_limits("t-a", Limits(rpm=7), key_id=world.key_id)
     expected = (ScopedLimits("key", world.key_id, Limits(rpm=7)),)
     assert await limits_of(resolver, world.secret) == expected
-    assert world.counting.queries == 4  # the key, its tenant, every scope's limits in one query, budgets in one more
+    assert (
+        world.counting.queries == 4
+    )  # the key, its tenant, every scope's limits in one query, budgets in one more
     world.clock.now += CACHE_S - 0.1
     assert await limits_of(resolver, world.secret) == expected
     assert world.counting.queries == 4
@@ -147,14 +155,22 @@ async def test_limits_for_a_caller_without_a_key(world: World) -> None:
     resolver = world.resolver(defaults=Limits(rpm=60))
     await world.admin.set_limits("t-a", Limits(rpm=10), user_id=world.user_id)
     user = ScopedLimits("user", world.user_id, Limits(rpm=10))
-    assert await resolver.limits_for("t-a", world.user_id, None) == (ScopedLimits("tenant", "t-a", Limits(rpm=60)), user)
+    assert await resolver.limits_for("t-a", world.user_id, None) == (
+        ScopedLimits("tenant", "t-a", Limits(rpm=60)),
+        user,
+    )
     assert world.counting.queries == 2  # limits, budgets
-    assert await resolver.limits_for("t-a", world.user_id, None) == (ScopedLimits("tenant", "t-a", Limits(rpm=60)), user)
+    assert await resolver.limits_for("t-a", world.user_id, None) == (
+        ScopedLimits("tenant", "t-a", Limits(rpm=60)),
+        user,
+    )
     assert world.counting.queries == 2
     assert await resolver.limits_for("t-a", None, None) == (ScopedLimits("tenant", "t-a", Limits(rpm=60)),)
     assert world.counting.queries == 4
     # Tenant-scoped: t-a's user id means nothing under t-b.
-    assert await resolver.limits_for("t-b", world.user_id, None) == (ScopedLimits("tenant", "t-b", Limits(rpm=60)),)
+    assert await resolver.limits_for("t-b", world.user_id, None) == (
+        ScopedLimits("tenant", "t-b", Limits(rpm=60)),
+    )
     world.clock.now += CACHE_S
     await resolver.limits_for("t-a", world.user_id, None)
     assert world.counting.queries == 8
@@ -184,16 +200,22 @@ async def test_a_lookup_that_read_before_a_change_is_not_cached(world: World) ->
     world.counting.release.set()
     stale = await lookup
     assert stale is not None and stale.limits == ()  # answered as read...
-    assert await limits_of(resolver, world.secret) == (ScopedLimits("tenant", "t-a", Limits(rpm=2)),)  # ...not kept
+    assert await limits_of(resolver, world.secret) == (
+        ScopedLimits("tenant", "t-a", Limits(rpm=2)),
+    )  # ...not kept
 
 
 async def test_static_keys_carry_their_own_limits_without_a_query(world: World) -> None:
-    static = KeyRing([
-        ApiKeySettings(key=SecretStr("sk-limited"), name="demo", limits=Limits(rpm=30, max_tokens=100)),
-        ApiKeySettings(key=SecretStr("sk-free"), name="free"),
-    ])
+    static = KeyRing(
+        [
+            ApiKeySettings(key=SecretStr("sk-limited"), name="demo", limits=Limits(rpm=30, max_tokens=100)),
+            ApiKeySettings(key=SecretStr("sk-free"), name="free"),
+        ]
+    )
     resolver = world.resolver(defaults=Limits(rpm=1), static=static)
-    assert await limits_of(resolver, "sk-limited") == (ScopedLimits("key", "demo", Limits(rpm=30, max_tokens=100)),)
+    assert await limits_of(resolver, "sk-limited") == (
+        ScopedLimits("key", "demo", Limits(rpm=30, max_tokens=100)),
+    )
     assert await limits_of(resolver, "sk-free") == ()
     assert world.counting.queries == 0
 

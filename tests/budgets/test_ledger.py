@@ -80,19 +80,32 @@ def test_keys_and_periods_are_utc_days_and_months() -> None:
 
 
 @pytest.mark.parametrize("tz", ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kathmandu"])
-def test_periods_ignore_the_local_time_zone_and_its_daylight_saving(tz: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_periods_ignore_the_local_time_zone_and_its_daylight_saving(
+    tz: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A gateway in any TZ counts UTC days: each instant around a daylight-saving change lands in
     the same UTC period as it does under TZ=UTC."""
     if not hasattr(time, "tzset"):
         pytest.skip("no tzset on this platform")
-    instants = [utc(2027, 3, 14, 6, 59, 59), utc(2027, 3, 28, 0, 59, 59), utc(2027, 3, 28, 1), utc(2027, 10, 31, 23, 30)]
+    instants = [
+        utc(2027, 3, 14, 6, 59, 59),
+        utc(2027, 3, 28, 0, 59, 59),
+        utc(2027, 3, 28, 1),
+        utc(2027, 10, 31, 23, 30),
+    ]
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-    in_utc = [(budget_key("t", "key", "k", p, t), period_end_s(p, t)) for t in instants for p in ("day", "month")]
+    in_utc = [
+        (budget_key("t", "key", "k", p, t), period_end_s(p, t)) for t in instants for p in ("day", "month")
+    ]
     monkeypatch.setenv("TZ", tz)
     time.tzset()
     try:
-        assert [(budget_key("t", "key", "k", p, t), period_end_s(p, t)) for t in instants for p in ("day", "month")] == in_utc
+        assert [
+            (budget_key("t", "key", "k", p, t), period_end_s(p, t))
+            for t in instants
+            for p in ("day", "month")
+        ] == in_utc
     finally:
         monkeypatch.undo()
         time.tzset()
@@ -123,7 +136,9 @@ async def test_settle_releases_what_was_not_spent(ledger: Ledger) -> None:
     assert await ledger.reserve([TENANT_DAY], 0, 1) == Refusal(TENANT_DAY, "cost")
 
 
-async def test_a_new_utc_day_starts_from_zero_and_a_late_settle_lands_in_its_own_day(ledger: Ledger, clock: Clock) -> None:
+async def test_a_new_utc_day_starts_from_zero_and_a_late_settle_lands_in_its_own_day(
+    ledger: Ledger, clock: Clock
+) -> None:
     r = await ledger.reserve([TENANT_DAY, KEY_MONTH], 10, 1000)
     assert isinstance(r, Reservation)
     assert await ledger.reserve([TENANT_DAY], 0, 1) == Refusal(TENANT_DAY, "cost")
@@ -142,7 +157,9 @@ async def test_a_new_utc_day_starts_from_zero_and_a_late_settle_lands_in_its_own
         pytest.param(dt.datetime(NEXT_MONTH.year + 1, 1, 1, tzinfo=dt.UTC).timestamp(), id="a-year"),
     ],
 )
-async def test_the_day_a_request_was_reserved_in_pays_for_it(ledger: Ledger, clock: Clock, midnight: float) -> None:
+async def test_the_day_a_request_was_reserved_in_pays_for_it(
+    ledger: Ledger, clock: Clock, midnight: float
+) -> None:
     """docs/budgets.md: a request reserved before midnight UTC and settled after it is charged,
     in full, to the day (and month) it was reserved in; the new day and month start at zero."""
     day = Cap("t", "tenant", "t", "day", 1000, 1000)
@@ -166,11 +183,15 @@ async def test_a_month_budget_holds_across_days(ledger: Ledger, clock: Clock) ->
     assert isinstance(await ledger.reserve([KEY_MONTH], 60, 0), Reservation)
     clock.now += 20 * DAY_S
     assert await ledger.reserve([KEY_MONTH], 41, 0) == Refusal(KEY_MONTH, "tokens")
-    clock.now = dt.datetime(NEXT_MONTH.year + NEXT_MONTH.month // 12, NEXT_MONTH.month % 12 + 1, 1, tzinfo=dt.UTC).timestamp()
+    clock.now = dt.datetime(
+        NEXT_MONTH.year + NEXT_MONTH.month // 12, NEXT_MONTH.month % 12 + 1, 1, tzinfo=dt.UTC
+    ).timestamp()
     assert isinstance(await ledger.reserve([KEY_MONTH], 100, 0), Reservation)  # the month after: a fresh cap
 
 
-@pytest.mark.parametrize("offset_s", [-10 * 365 * DAY_S, 10 * 365 * DAY_S], ids=["gateway-behind", "gateway-ahead"])
+@pytest.mark.parametrize(
+    "offset_s", [-10 * 365 * DAY_S, 10 * 365 * DAY_S], ids=["gateway-behind", "gateway-ahead"]
+)
 async def test_redis_counters_live_by_the_gateways_clock_not_redis(redis_clean: str, offset_s: int) -> None:
     """The regression behind issue 12: the key of a period is named by the gateway's clock, so
     that clock (as a time to live), not Redis's own, says when it may go. A gateway clock far from
@@ -180,7 +201,9 @@ async def test_redis_counters_live_by_the_gateways_clock_not_redis(redis_clean: 
     try:
         r = await ledger.reserve([TENANT_DAY, KEY_MONTH], 10, 100)
         assert isinstance(r, Reservation)
-        assert await ledger.reserve([KEY_MONTH], 91, 0) == Refusal(KEY_MONTH, "tokens")  # the first one was kept
+        assert await ledger.reserve([KEY_MONTH], 91, 0) == Refusal(
+            KEY_MONTH, "tokens"
+        )  # the first one was kept
         plain = redis.Redis.from_url(redis_clean)
         try:
             for key, cap in zip(r.keys, (TENANT_DAY, KEY_MONTH), strict=True):

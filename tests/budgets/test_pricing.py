@@ -15,10 +15,17 @@ def test_usd_per_million_tokens_is_micro_dollars_per_token() -> None:
 
 
 def test_the_config_overrides_and_extends_the_built_in_prices() -> None:
-    pricing = Settings(pricing={"gpt-4o": {"input_usd_per_mtok": 1, "output_usd_per_mtok": 2}, "mine": {"input_usd_per_mtok": 3}}).pricing
+    pricing = Settings(
+        pricing={
+            "gpt-4o": {"input_usd_per_mtok": 1, "output_usd_per_mtok": 2},
+            "mine": {"input_usd_per_mtok": 3},
+        }
+    ).pricing
     assert price_for(pricing, "gpt-4o", "a", is_sim=False) == Price(1, 1, 2)  # cached input defaults to input
     assert price_for(pricing, "mine", "a", is_sim=False) == Price(3, 3, 0)
-    assert price_for(pricing, "gpt-4o-mini", "a", is_sim=False) == Price(0.15, 0.075, 0.6)  # the defaults stay
+    assert price_for(pricing, "gpt-4o-mini", "a", is_sim=False) == Price(
+        0.15, 0.075, 0.6
+    )  # the defaults stay
 
 
 def test_a_snapshot_costs_its_model_and_the_alias_is_the_fallback() -> None:
@@ -36,4 +43,9 @@ def test_sim_costs_nothing_unless_its_own_name_is_priced() -> None:
 
 
 def test_cost_header_text() -> None:
-    assert [usd_text(c) for c in (0, 123, 1_000_000, 12_345_678)] == ["0.000000", "0.000123", "1.000000", "12.345678"]
+    assert [usd_text(c) for c in (0, 123, 1_000_000, 12_345_678)] == [
+        "0.000000",
+        "0.000123",
+        "1.000000",
+        "12.345678",
+    ]

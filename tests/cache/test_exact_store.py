@@ -105,7 +105,9 @@ async def test_an_expired_entry_is_never_returned(cache: ExactCache, clock: Cloc
     assert await cache.get("acme", "k1", clock.now + 3600) is None
 
 
-async def test_the_least_recently_used_entry_is_evicted_beyond_the_cap(cache: ExactCache, clock: Clock) -> None:
+async def test_the_least_recently_used_entry_is_evicted_beyond_the_cap(
+    cache: ExactCache, clock: Clock
+) -> None:
     t = clock.now
     for i in (1, 2, 3):
         await cache.put(entry(f"k{i}", t + i), 3)
@@ -290,7 +292,9 @@ async def test_redis_keys_are_named_by_tenant_and_expire_with_the_entry(
     assert await remote.get("acme", "k1", time.time()) is None
 
 
-@pytest.mark.parametrize("offset_s", [-10 * 365 * 86_400, 10 * 365 * 86_400], ids=["gateway-behind", "gateway-ahead"])
+@pytest.mark.parametrize(
+    "offset_s", [-10 * 365 * 86_400, 10 * 365 * 86_400], ids=["gateway-behind", "gateway-ahead"]
+)
 async def test_redis_entries_live_their_ttl_whatever_redis_clock_says(
     remote: RedisExactCache, raw: redis.Redis, offset_s: int
 ) -> None:
@@ -316,9 +320,13 @@ async def test_redis_unreachable_is_store_unavailable(clock: Clock) -> None:
         await client.close()
 
 
-async def test_redis_an_entry_it_cannot_decode_is_a_miss(remote: RedisExactCache, raw: redis.Redis, clock: Clock) -> None:
+async def test_redis_an_entry_it_cannot_decode_is_a_miss(
+    remote: RedisExactCache, raw: redis.Redis, clock: Clock
+) -> None:
     """Written by a replica of another version: the next put replaces it."""
-    raw.hset(cache_key("acme", "k1"), mapping={"e": "not msgpack of an entry", "m": "gpt-4o-mini", "p": "sk-aaaa"})
+    raw.hset(
+        cache_key("acme", "k1"), mapping={"e": "not msgpack of an entry", "m": "gpt-4o-mini", "p": "sk-aaaa"}
+    )
     assert await remote.get("acme", "k1", clock.now) is None
     await remote.put(entry("k1", clock.now), 10)
     assert await remote.get("acme", "k1", clock.now) == entry("k1", clock.now)

@@ -23,17 +23,31 @@ def req(**changes: Any) -> ChatRequest:
 
 
 def test_the_same_request_spelled_differently_has_the_same_key() -> None:
-    a = msgspec.json.decode(b'{"model":"m","temperature":0,"messages":[{"role":"system","content":"Be brief."},'
-                            b'{"content":"What is 2 + 2?","role":"user"}],"audio":{"b":1,"a":2}}', type=ChatRequest)
-    b = msgspec.json.decode(b'{"audio":{"a":2,"b":1},"messages":[{"role":"system","content":"Be brief."},'
-                            b'{"role":"user","content":"What is 2 + 2?"}],"model":"m","temperature":0.0}', type=ChatRequest)
+    a = msgspec.json.decode(
+        b'{"model":"m","temperature":0,"messages":[{"role":"system","content":"Be brief."},'
+        b'{"content":"What is 2 + 2?","role":"user"}],"audio":{"b":1,"a":2}}',
+        type=ChatRequest,
+    )
+    b = msgspec.json.decode(
+        b'{"audio":{"a":2,"b":1},"messages":[{"role":"system","content":"Be brief."},'
+        b'{"role":"user","content":"What is 2 + 2?"}],"model":"m","temperature":0.0}',
+        type=ChatRequest,
+    )
     assert cache_keys("t", a, None) == cache_keys("t", b, None)
 
 
 @pytest.mark.parametrize(
     "irrelevant",
-    [{"stream": True}, {"stream_options": {"include_usage": True}}, {"user": "u1"}, {"metadata": {"k": "v"}},
-     {"store": True}, {"service_tier": "flex"}, {"sluice": {"cache": "no-cache"}}, {"safety_identifier": "x"}],
+    [
+        {"stream": True},
+        {"stream_options": {"include_usage": True}},
+        {"user": "u1"},
+        {"metadata": {"k": "v"}},
+        {"store": True},
+        {"service_tier": "flex"},
+        {"sluice": {"cache": "no-cache"}},
+        {"safety_identifier": "x"},
+    ],
 )
 def test_fields_that_cannot_change_the_answer_are_left_out(irrelevant: dict[str, Any]) -> None:
     assert cache_keys("t", req(**irrelevant), None).exact == cache_keys("t", req(), None).exact
@@ -41,9 +55,19 @@ def test_fields_that_cannot_change_the_answer_are_left_out(irrelevant: dict[str,
 
 @pytest.mark.parametrize(
     "relevant",
-    [{"temperature": 0.5}, {"seed": 1}, {"max_tokens": 9}, {"n": 2}, {"stop": "x"}, {"top_p": 0.5},
-     {"response_format": {"type": "json_object"}}, {"logit_bias": {"1": 2.0}}, {"reasoning_effort": "low"},
-     {"tools": [{"type": "function", "function": {"name": "f"}}]}, {"model": "other"}],
+    [
+        {"temperature": 0.5},
+        {"seed": 1},
+        {"max_tokens": 9},
+        {"n": 2},
+        {"stop": "x"},
+        {"top_p": 0.5},
+        {"response_format": {"type": "json_object"}},
+        {"logit_bias": {"1": 2.0}},
+        {"reasoning_effort": "low"},
+        {"tools": [{"type": "function", "function": {"name": "f"}}]},
+        {"model": "other"},
+    ],
 )
 def test_everything_else_changes_the_key_and_the_partition(relevant: dict[str, Any]) -> None:
     base, other = cache_keys("t", req(), None), cache_keys("t", req(**relevant), None)
@@ -58,10 +82,16 @@ def test_tenant_and_prompt_version_are_part_of_both() -> None:
 
 def test_the_partition_leaves_out_only_the_last_user_turn() -> None:
     a = cache_keys("t", req(), None)
-    b = cache_keys("t", req(messages=[BASE["messages"][0], {"role": "user", "content": "How much is two plus two?"}]), None)
+    b = cache_keys(
+        "t",
+        req(messages=[BASE["messages"][0], {"role": "user", "content": "How much is two plus two?"}]),
+        None,
+    )
     assert a.exact != b.exact and a.partition == b.partition
     assert (a.prompt, b.prompt) == ("What is 2 + 2?", "How much is two plus two?")
-    c = cache_keys("t", req(messages=[{"role": "system", "content": "Be verbose."}, BASE["messages"][1]]), None)
+    c = cache_keys(
+        "t", req(messages=[{"role": "system", "content": "Be verbose."}, BASE["messages"][1]]), None
+    )
     assert c.partition != a.partition
 
 
@@ -78,5 +108,9 @@ def test_deterministic_and_tool_loops() -> None:
     assert is_deterministic(req()) and is_deterministic(req(temperature=1, seed=3))
     assert not is_deterministic(req(temperature=None)) and not is_deterministic(req(temperature=0.2))
     call = {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{}"}}
-    loop = [*BASE["messages"], {"role": "assistant", "tool_calls": [call]}, {"role": "tool", "tool_call_id": "c", "content": "4"}]
+    loop = [
+        *BASE["messages"],
+        {"role": "assistant", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c", "content": "4"},
+    ]
     assert has_tool_calls_in_flight(req(messages=loop)) and not has_tool_calls_in_flight(req())

@@ -8,8 +8,12 @@ from sluice.types import ChatChunk, ChatResponse, ChunkChoice, Delta, FunctionCa
 
 
 def chunk(index: int = 0, finish: str | None = None, usage: Usage | None = None, **delta) -> ChatChunk:
-    choices = [] if usage is not None else [ChunkChoice(index=index, delta=Delta(**delta), finish_reason=finish)]
-    return ChatChunk(id="c1", object="chat.completion.chunk", created=7, model="m", choices=choices, usage=usage)
+    choices = (
+        [] if usage is not None else [ChunkChoice(index=index, delta=Delta(**delta), finish_reason=finish)]
+    )
+    return ChatChunk(
+        id="c1", object="chat.completion.chunk", created=7, model="m", choices=choices, usage=usage
+    )
 
 
 USAGE = Usage(prompt_tokens=5, completion_tokens=4, total_tokens=9)
@@ -31,13 +35,22 @@ def test_a_text_stream_is_recorded_and_replayed() -> None:
 
 def test_tool_calls_are_assembled_from_their_pieces() -> None:
     r = Recorder()
-    first = ToolCallDelta(index=0, id="call_1", type="function", function=FunctionCallDelta(name="get_weather", arguments='{"ci'))
+    first = ToolCallDelta(
+        index=0,
+        id="call_1",
+        type="function",
+        function=FunctionCallDelta(name="get_weather", arguments='{"ci'),
+    )
     rest = ToolCallDelta(index=0, function=FunctionCallDelta(arguments='ty": "Paris"}'))
     r.add([chunk(role="assistant", tool_calls=[first]), chunk(tool_calls=[rest]), chunk(finish="tool_calls")])
     response = r.response()
     assert response is not None and response.choices[0].message.content is None
     call = response.choices[0].message.tool_calls[0]  # type: ignore[index]
-    assert (call.id, call.function.name, call.function.arguments) == ("call_1", "get_weather", '{"city": "Paris"}')
+    assert (call.id, call.function.name, call.function.arguments) == (
+        "call_1",
+        "get_weather",
+        '{"city": "Paris"}',
+    )
     again = Recorder()
     again.add(replay(response, include_usage=False))
     assert again.response() == response
@@ -46,5 +59,7 @@ def test_tool_calls_are_assembled_from_their_pieces() -> None:
 def test_an_unfinished_stream_is_not_an_answer() -> None:
     r = Recorder()
     assert r.response() is None
-    r.add([chunk(role="assistant", content="Hel"), chunk(index=1, content="x"), chunk(index=1, finish="stop")])
+    r.add(
+        [chunk(role="assistant", content="Hel"), chunk(index=1, content="x"), chunk(index=1, finish="stop")]
+    )
     assert r.response() is None  # choice 0 never finished

@@ -87,7 +87,10 @@ Factory = Callable[[int], Awaitable[SemanticIndex]]
 
 @pytest.fixture(params=["local", "pg"])
 async def new_index(
-    request: pytest.FixtureRequest, sqlite_path: str, clock: Clock, sqlite_writer: WriterOf,
+    request: pytest.FixtureRequest,
+    sqlite_path: str,
+    clock: Clock,
+    sqlite_writer: WriterOf,
     postgres_pool: Callable[..., Awaitable[PoolOf]],
 ) -> AsyncIterator[Factory]:
     """Factory: a started index of each store, on one database per test; all closed after it."""
@@ -425,7 +428,9 @@ async def test_pg_unreachable_is_store_unavailable_within_the_timeout(
 ) -> None:
     number = free_port() if port == "closed" else request.getfixturevalue("silent_port")
     dsn = f"postgresql://postgres@127.0.0.1:{number}/sluice"
-    index = PgSemanticIndex(await postgres_pool(dsn, timeout_s=0.5, migrate=False), 3, timeout_s=0.5, clock=clock)
+    index = PgSemanticIndex(
+        await postgres_pool(dsn, timeout_s=0.5, migrate=False), 3, timeout_s=0.5, clock=clock
+    )
     calls: list[Callable[[], Awaitable[object]]] = [
         index.start,
         lambda: index.search("acme", "gpt-4o-mini", P1, QUERY, clock.now, 3),

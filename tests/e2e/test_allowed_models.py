@@ -53,7 +53,9 @@ def key(secret: str, models: list[str]) -> dict[str, Any]:
         "name": secret,
         "models": models,
         # Any priced request is over this budget: `pricey` (gpt-4o) is downgraded to `other`.
-        "budgets": [{"period": "month", "max_cost_micros": 1, "on_exceed": "downgrade", "downgrade_to": "other"}],
+        "budgets": [
+            {"period": "month", "max_cost_micros": 1, "on_exceed": "downgrade", "downgrade_to": "other"}
+        ],
         "guardrails": {"deny": ["launch codes"], "on_reject": "fallback", "reject_fallback": "other"},
     }
 
@@ -78,11 +80,17 @@ def config(base: str) -> dict[str, Any]:
 
 
 async def ask(gw: Any, secret: str, model: str, text: str = "hi") -> Any:
-    async with openai.AsyncOpenAI(base_url=f"{gw.base_url}/v1", api_key=secret, max_retries=0, timeout=15) as c:
-        return await c.chat.completions.with_raw_response.create(model=model, messages=[{"role": "user", "content": text}])
+    async with openai.AsyncOpenAI(
+        base_url=f"{gw.base_url}/v1", api_key=secret, max_retries=0, timeout=15
+    ) as c:
+        return await c.chat.completions.with_raw_response.create(
+            model=model, messages=[{"role": "user", "content": text}]
+        )
 
 
-async def test_a_fallback_the_key_may_not_use_is_not_tried(upstream: tuple[Upstream, str], gateway: Any) -> None:
+async def test_a_fallback_the_key_may_not_use_is_not_tried(
+    upstream: tuple[Upstream, str], gateway: Any
+) -> None:
     u, base = upstream
     gw = gateway(config(base))
     with pytest.raises(openai.APIStatusError) as refused:
@@ -123,7 +131,9 @@ async def test_a_content_rule_fallback_the_key_may_not_use_leaves_the_answer_sto
     assert u.models == ["bad-model", "bad-model", "other-model"]
 
 
-async def test_a_fallbacks_answer_is_not_cached_under_the_alias(upstream: tuple[Upstream, str], gateway: Any) -> None:
+async def test_a_fallbacks_answer_is_not_cached_under_the_alias(
+    upstream: tuple[Upstream, str], gateway: Any
+) -> None:
     """Entries are keyed by the alias asked for: an answer another alias gave must not come back
     from the cache to a key that may use only the first (or to anyone asking for it later)."""
     u, base = upstream

@@ -40,7 +40,12 @@ def test_messages_json(client: anthropic.Anthropic) -> None:
         model="claude-haiku",
         max_tokens=100,
         system="You are terse.",
-        messages=[{"role": "user", "content": [{"type": "text", "text": "Hello"}, {"type": "text", "text": "there"}]}],
+        messages=[
+            {
+                "role": "user",
+                "content": [{"type": "text", "text": "Hello"}, {"type": "text", "text": "there"}],
+            }
+        ],
     )
     m = raw.parse()
     assert m.type == "message" and m.role == "assistant" and m.model == "claude-haiku"
@@ -52,7 +57,9 @@ def test_messages_json(client: anthropic.Anthropic) -> None:
 
 
 def test_messages_max_tokens_stop_reason(client: anthropic.Anthropic) -> None:
-    m = client.messages.create(model="claude-haiku", max_tokens=2, messages=[{"role": "user", "content": "a b c"}])
+    m = client.messages.create(
+        model="claude-haiku", max_tokens=2, messages=[{"role": "user", "content": "a b c"}]
+    )
     assert m.content[0].text == "Simulated reply" and m.stop_reason == "max_tokens"
 
 
@@ -97,32 +104,52 @@ def test_tool_use_streamed(client: anthropic.Anthropic) -> None:
 def test_errors_in_anthropic_shape(gw: Proc, client: anthropic.Anthropic) -> None:
     with anthropic.Anthropic(base_url=gw.base_url, api_key="sk-wrong", max_retries=0) as wrong:
         with pytest.raises(anthropic.AuthenticationError) as e:
-            wrong.messages.create(model="claude-haiku", max_tokens=10, messages=[{"role": "user", "content": "hi"}])
+            wrong.messages.create(
+                model="claude-haiku", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
+            )
     assert e.value.body["type"] == "error" and e.value.body["error"]["type"] == "authentication_error"
     with pytest.raises(anthropic.NotFoundError) as nf:
-        client.messages.create(model="claude-opus-9", max_tokens=10, messages=[{"role": "user", "content": "hi"}])
+        client.messages.create(
+            model="claude-opus-9", max_tokens=10, messages=[{"role": "user", "content": "hi"}]
+        )
     assert nf.value.body["error"]["type"] == "not_found_error"
-    r = call("POST", gw.base_url + "/v1/messages", b'{"model": "claude-haiku", "max_tokens": 10, "messages": [',
-             {"x-api-key": DEMO_KEY})
-    assert r.status == 400 and r.json()["type"] == "error" and r.json()["error"]["type"] == "invalid_request_error"
-    r = call("POST", gw.base_url + "/v1/messages", {"model": "claude-haiku", "messages": [{"role": "user", "content": "x"}]},
-             {"x-api-key": DEMO_KEY})
+    r = call(
+        "POST",
+        gw.base_url + "/v1/messages",
+        b'{"model": "claude-haiku", "max_tokens": 10, "messages": [',
+        {"x-api-key": DEMO_KEY},
+    )
+    assert (
+        r.status == 400
+        and r.json()["type"] == "error"
+        and r.json()["error"]["type"] == "invalid_request_error"
+    )
+    r = call(
+        "POST",
+        gw.base_url + "/v1/messages",
+        {"model": "claude-haiku", "messages": [{"role": "user", "content": "x"}]},
+        {"x-api-key": DEMO_KEY},
+    )
     assert r.status == 400 and "max_tokens" in r.json()["error"]["message"]
 
 
 @pytest.fixture(scope="module")
 def chained(module_gateway, gw: Proc) -> Proc:
     """Gateway A, whose `claude-haiku` is an anthropic deployment pointing at gateway B."""
-    return module_gateway({
-        "auth": {"keys": [{"key": "sk-front", "name": "front"}]},
-        "providers": {"anthropic": {"type": "anthropic", "base_url": gw.base_url, "api_key": DEMO_KEY}},
-        "models": {"claude-haiku": {"deployments": [{"provider": "anthropic", "model": "claude-haiku"}]}},
-        "logging": {"level": "warning"},
-    })
+    return module_gateway(
+        {
+            "auth": {"keys": [{"key": "sk-front", "name": "front"}]},
+            "providers": {"anthropic": {"type": "anthropic", "base_url": gw.base_url, "api_key": DEMO_KEY}},
+            "models": {"claude-haiku": {"deployments": [{"provider": "anthropic", "model": "claude-haiku"}]}},
+            "logging": {"level": "warning"},
+        }
+    )
 
 
 def test_anthropic_provider_json_and_tools(chained: Proc) -> None:
-    with openai.OpenAI(base_url=f"{chained.base_url}/v1", api_key="sk-front", max_retries=0, timeout=10) as oa:
+    with openai.OpenAI(
+        base_url=f"{chained.base_url}/v1", api_key="sk-front", max_retries=0, timeout=10
+    ) as oa:
         _chain_json_and_tools(oa)
 
 
@@ -136,9 +163,13 @@ def _chain_json_and_tools(oa: openai.OpenAI) -> None:
     assert r.choices[0].finish_reason == "stop" and r.usage.completion_tokens == 4
     assert raw.headers["x-sluice-model"] == "anthropic/claude-haiku"
     tool = {"type": "function", "function": {"name": "get_weather", "parameters": WEATHER["input_schema"]}}
-    r = oa.chat.completions.create(model="claude-haiku", messages=[{"role": "user", "content": "Oslo"}], tools=[tool])
+    r = oa.chat.completions.create(
+        model="claude-haiku", messages=[{"role": "user", "content": "Oslo"}], tools=[tool]
+    )
     call_ = r.choices[0].message.tool_calls[0]
-    assert r.choices[0].finish_reason == "tool_calls" and json.loads(call_.function.arguments) == {"city": "Oslo"}
+    assert r.choices[0].finish_reason == "tool_calls" and json.loads(call_.function.arguments) == {
+        "city": "Oslo"
+    }
     r = oa.chat.completions.create(
         model="claude-haiku",
         tools=[tool],
@@ -152,18 +183,31 @@ def _chain_json_and_tools(oa: openai.OpenAI) -> None:
 
 
 def test_anthropic_provider_stream(chained: Proc) -> None:
-    with openai.OpenAI(base_url=f"{chained.base_url}/v1", api_key="sk-front", max_retries=0, timeout=10) as oa:
-        chunks = list(oa.chat.completions.create(
-            model="claude-haiku", messages=[{"role": "user", "content": "one two"}], stream=True,
-            stream_options={"include_usage": True},
-        ))
-    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Simulated reply to: one two"
-    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == ["stop"]
+    with openai.OpenAI(
+        base_url=f"{chained.base_url}/v1", api_key="sk-front", max_retries=0, timeout=10
+    ) as oa:
+        chunks = list(
+            oa.chat.completions.create(
+                model="claude-haiku",
+                messages=[{"role": "user", "content": "one two"}],
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        )
+    assert (
+        "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        == "Simulated reply to: one two"
+    )
+    assert [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason] == [
+        "stop"
+    ]
     assert chunks[-1].usage is not None and chunks[-1].usage.completion_tokens == 5
 
 
 def test_anthropic_sdk_through_two_gateways(chained: Proc) -> None:
-    with anthropic.Anthropic(base_url=chained.base_url, api_key="sk-front", max_retries=0, timeout=10) as client:
+    with anthropic.Anthropic(
+        base_url=chained.base_url, api_key="sk-front", max_retries=0, timeout=10
+    ) as client:
         with client.messages.stream(
             model="claude-haiku", max_tokens=50, messages=[{"role": "user", "content": "relay"}]
         ) as s:

@@ -42,7 +42,10 @@ def budgeted_config(**extra: Any) -> dict[str, Any]:
         **config["models"],
         "gpt-4o-mini": {"deployments": [{"provider": "sim", "model": "sim-pricey"}]},
         "cheap": {"deployments": [{"provider": "sim", "model": "sim-free"}]},
-        "falls-back": {"deployments": [{"provider": "broken", "model": "sim-cheapish"}], "fallbacks": ["gpt-4o-mini"]},
+        "falls-back": {
+            "deployments": [{"provider": "broken", "model": "sim-cheapish"}],
+            "fallbacks": ["gpt-4o-mini"],
+        },
     }
     config["routing"] = {"retries": {"max_attempts": 1}}
     config["pricing"] = PRICES
@@ -56,14 +59,21 @@ def tenant_key(gw: Proc, **budget: Any) -> str:
     r = call("PUT", gw.base_url + f"/admin/tenants/acme/keys/{key['id']}/budgets", budget, HEADERS)
     assert r.status == 200, r.body
     assert r.json() == {
-        "tenant_id": "acme", "scope": "key", "scope_id": key["id"],
+        "tenant_id": "acme",
+        "scope": "key",
+        "scope_id": key["id"],
         "data": [{"on_exceed": "reject", **budget}],
     }
     return key["key"]
 
 
 def chat(gw: Proc, key: str, **body: Any) -> Reply:
-    payload = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hello there"}], "max_tokens": 100, **body}
+    payload = {
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": "hello there"}],
+        "max_tokens": 100,
+        **body,
+    }
     return call("POST", gw.base_url + "/v1/chat/completions", payload, {"authorization": f"Bearer {key}"})
 
 
@@ -72,8 +82,15 @@ def test_every_answer_reports_its_cost(gateway) -> None:
     r = chat(gw, DEMO_KEY)  # no budget: still priced
     assert r.status == 200 and r.json()["usage"]["prompt_tokens"] == PROMPT_TOKENS
     assert r.headers["x-sluice-cost-usd"] == "0.005500"
-    assert chat(gw, DEMO_KEY, model="cheap").headers["x-sluice-cost-usd"] == "0.000000"  # sim: free unless priced
-    e = call("POST", gw.base_url + "/v1/embeddings", {"model": "text-embedding-3-small", "input": "a b"}, {"authorization": f"Bearer {DEMO_KEY}"})
+    assert (
+        chat(gw, DEMO_KEY, model="cheap").headers["x-sluice-cost-usd"] == "0.000000"
+    )  # sim: free unless priced
+    e = call(
+        "POST",
+        gw.base_url + "/v1/embeddings",
+        {"model": "text-embedding-3-small", "input": "a b"},
+        {"authorization": f"Bearer {DEMO_KEY}"},
+    )
     assert e.status == 200 and e.headers["x-sluice-cost-usd"] == "0.000000"
 
 
@@ -108,7 +125,11 @@ def test_at_the_limit_a_downgrade_serves_the_cheaper_alias(gateway) -> None:
             )
             raw.parse()
             models.append((raw.headers["x-sluice-model"], raw.headers["x-sluice-cost-usd"]))
-    assert models == [("sim/sim-pricey", "0.005500"), ("sim/sim-free", "0.000000"), ("sim/sim-free", "0.000000")]
+    assert models == [
+        ("sim/sim-pricey", "0.005500"),
+        ("sim/sim-free", "0.000000"),
+        ("sim/sim-free", "0.000000"),
+    ]
 
 
 def test_a_stream_from_a_pricier_fallback_ends_with_length_at_its_reservation(gateway) -> None:
@@ -118,14 +139,20 @@ def test_a_stream_from_a_pricier_fallback_ends_with_length_at_its_reservation(ga
     # 1000 per output token, so 4 output tokens fit after the input's 1000.
     with openai.OpenAI(base_url=gw.base_url + "/v1", api_key=key, max_retries=0) as client:
         stream = client.chat.completions.create(
-            model="falls-back", messages=[{"role": "user", "content": "hello there"}], max_tokens=450,
-            stream=True, stream_options={"include_usage": True},
+            model="falls-back",
+            messages=[{"role": "user", "content": "hello there"}],
+            max_tokens=450,
+            stream=True,
+            stream_options={"include_usage": True},
         )
         chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == "Simulated reply"
     assert chunks[-2].choices[0].finish_reason == "length"
-    assert chunks[-1].usage is not None and (chunks[-1].usage.prompt_tokens, chunks[-1].usage.completion_tokens) == (10, 4)
+    assert chunks[-1].usage is not None and (
+        chunks[-1].usage.prompt_tokens,
+        chunks[-1].usage.completion_tokens,
+    ) == (10, 4)
 
 
 def test_budgets_through_the_admin_api(gateway) -> None:
@@ -143,10 +170,14 @@ def test_budgets_through_the_admin_api(gateway) -> None:
     assert call("GET", base, headers=HEADERS).json()["data"] == []
 
 
-def test_two_replicas_on_one_redis_hold_one_usd_budget(gateway, postgres_clean: str, redis_clean: str) -> None:
+def test_two_replicas_on_one_redis_hold_one_usd_budget(
+    gateway, postgres_clean: str, redis_clean: str
+) -> None:
     """Reservations are atomic on Redis, so in-flight worst cases plus settled spend never pass the
     budget; each answer here settles below its reservation, so the overshoot bound is 0: spend <= budget."""
-    config = budgeted_config(state={"backend": "distributed", "postgres_dsn": postgres_clean, "redis_url": redis_clean})
+    config = budgeted_config(
+        state={"backend": "distributed", "postgres_dsn": postgres_clean, "redis_url": redis_clean}
+    )
     a, b = gateway(config), gateway(config)
     reserve = INPUT_ESTIMATE * 100 + 100 * 1000
     budget = 10 * reserve
@@ -167,7 +198,11 @@ def test_a_static_key_from_the_config_holds_its_own_budget(gateway) -> None:
     reserve = INPUT_ESTIMATE * 100 + 100 * 1000
     config = budgeted_config()
     config["auth"]["keys"].append(
-        {"key": "sk-static-budget", "name": "batch", "budgets": [{"period": "month", "max_cost_micros": reserve + SPENT - 1}]}
+        {
+            "key": "sk-static-budget",
+            "name": "batch",
+            "budgets": [{"period": "month", "max_cost_micros": reserve + SPENT - 1}],
+        }
     )
     gw = gateway(config)
     assert chat(gw, "sk-static-budget").status == 200
@@ -182,12 +217,25 @@ def test_a_stream_reports_its_cost_in_a_comment_before_done(gateway) -> None:
     body = {"stream": True, "stream_options": {"include_usage": True}}
     r = chat(gw, DEMO_KEY, **body)
     assert r.status == 200 and r.body.endswith(b": x-sluice-cost-usd 0.005500\n\ndata: [DONE]\n\n")
-    assert b"x-sluice-cost-usd" not in chat(gw, DEMO_KEY, stream=True).body  # unmetered and no usage: not priced
+    assert (
+        b"x-sluice-cost-usd" not in chat(gw, DEMO_KEY, stream=True).body
+    )  # unmetered and no usage: not priced
     key = tenant_key(gw, period="day", max_cost_micros=10**9)
-    assert chat(gw, key, stream=True).body.endswith(b": x-sluice-cost-usd 0.005500\n\ndata: [DONE]\n\n")  # budgeted
-    with openai.OpenAI(base_url=gw.base_url + "/v1", api_key=key, max_retries=0) as client:  # the SDK skips the comment
-        chunks = list(client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hello there"}], stream=True))
-    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Simulated reply to: hello there"
+    assert chat(gw, key, stream=True).body.endswith(
+        b": x-sluice-cost-usd 0.005500\n\ndata: [DONE]\n\n"
+    )  # budgeted
+    with openai.OpenAI(
+        base_url=gw.base_url + "/v1", api_key=key, max_retries=0
+    ) as client:  # the SDK skips the comment
+        chunks = list(
+            client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hello there"}], stream=True
+            )
+        )
+    assert (
+        "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        == "Simulated reply to: hello there"
+    )
 
 
 def test_every_answer_reports_the_gateways_own_time(gateway) -> None:

@@ -26,7 +26,9 @@ def cache_config(sim: Proc, **cache: Any) -> dict[str, Any]:
     return {
         "auth": {"keys": [{"key": DEMO_KEY, "name": "demo"}]},
         "admin": {"keys": [{"key": ADMIN, "name": "ops"}]},
-        "providers": {"simhttp": {"type": "openai", "base_url": f"{sim.base_url}/v1", "api_key": "sk-upstream"}},
+        "providers": {
+            "simhttp": {"type": "openai", "base_url": f"{sim.base_url}/v1", "api_key": "sk-upstream"}
+        },
         "models": {
             "m": {"deployments": [{"provider": "simhttp", "model": "sim-cache"}]},
             "other": {"deployments": [{"provider": "simhttp", "model": "sim-other"}]},
@@ -43,12 +45,20 @@ def upstream_requests(sim: Proc) -> int:
 
 def chat(gw: Proc, key: str = DEMO_KEY, headers: dict[str, str] | None = None, **body: Any) -> Reply:
     payload = {"model": "m", "messages": MSG, "temperature": 0, **body}
-    return call("POST", gw.base_url + "/v1/chat/completions", payload, {"authorization": f"Bearer {key}", **(headers or {})})
+    return call(
+        "POST",
+        gw.base_url + "/v1/chat/completions",
+        payload,
+        {"authorization": f"Bearer {key}", **(headers or {})},
+    )
 
 
 def new_tenant_key(gw: Proc, tenant: str) -> tuple[str, str]:
     """A tenant with one key: (secret, visible prefix)."""
-    assert call("POST", gw.base_url + "/admin/tenants", {"id": tenant, "name": tenant}, ADMIN_HEADERS).status == 201
+    assert (
+        call("POST", gw.base_url + "/admin/tenants", {"id": tenant, "name": tenant}, ADMIN_HEADERS).status
+        == 201
+    )
     key = call("POST", gw.base_url + f"/admin/tenants/{tenant}/keys", {"name": "app"}, ADMIN_HEADERS).json()
     return key["key"], key["prefix"]
 
@@ -66,7 +76,9 @@ def test_an_identical_deterministic_request_is_answered_from_the_cache(sim_serve
     assert upstream_requests(sim_server) == 1
     a, b = first.json(), second.json()
     assert b["choices"] == a["choices"] and b["usage"] == a["usage"] and b["id"] != a["id"]
-    assert first.headers["x-sluice-cost-usd"] != "0.000000" and second.headers["x-sluice-cost-usd"] == "0.000000"
+    assert (
+        first.headers["x-sluice-cost-usd"] != "0.000000" and second.headers["x-sluice-cost-usd"] == "0.000000"
+    )
     assert "x-sluice-cache-similarity" not in second.headers
     # Field order and the fields that cannot change the answer do not matter; the ones that can, do.
     assert chat(gw, user="someone", stream=False, metadata={"a": "b"}).headers["x-sluice-cache"] == "hit"
@@ -75,7 +87,9 @@ def test_an_identical_deterministic_request_is_answered_from_the_cache(sim_serve
     assert upstream_requests(sim_server) == 3
 
 
-def test_only_deterministic_requests_without_tool_loops_are_cached_by_default(sim_server: Proc, gateway) -> None:
+def test_only_deterministic_requests_without_tool_loops_are_cached_by_default(
+    sim_server: Proc, gateway
+) -> None:
     gw = gateway(cache_config(sim_server))
     warm = {"temperature": 0.7}
     assert [chat(gw, **warm).headers["x-sluice-cache"] for _ in range(2)] == ["miss", "miss"]
@@ -83,7 +97,11 @@ def test_only_deterministic_requests_without_tool_loops_are_cached_by_default(si
     assert [chat(gw, **seeded).headers["x-sluice-cache"] for _ in range(2)] == ["miss", "hit"]
     loop = [
         *MSG,
-        {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+        },
         {"role": "tool", "tool_call_id": "c1", "content": "Paris"},
     ]
     assert [chat(gw, messages=loop).headers["x-sluice-cache"] for _ in range(2)] == ["miss", "miss"]
@@ -93,7 +111,9 @@ def test_only_deterministic_requests_without_tool_loops_are_cached_by_default(si
 def test_a_stream_is_kept_and_a_hit_is_replayed_as_sse(sim_server: Proc, gateway) -> None:
     gw = gateway(cache_config(sim_server))
     with openai.OpenAI(base_url=gw.base_url + "/v1", api_key=DEMO_KEY, max_retries=0) as client:
-        raw = client.chat.completions.with_raw_response.create(model="m", messages=MSG, temperature=0, stream=True)
+        raw = client.chat.completions.with_raw_response.create(
+            model="m", messages=MSG, temperature=0, stream=True
+        )
         fresh = list(raw.parse())
         assert raw.headers["x-sluice-cache"] == "miss"
         raw = client.chat.completions.with_raw_response.create(
@@ -106,7 +126,11 @@ def test_a_stream_is_kept_and_a_hit_is_replayed_as_sse(sim_server: Proc, gateway
     assert text == "Simulated reply to: What is the capital of France?"
     assert "".join(c.choices[0].delta.content or "" for c in replayed if c.choices) == text
     assert [c.choices[0].finish_reason for c in replayed if c.choices][-1] == "stop"
-    assert replayed[-1].choices == [] and replayed[-1].usage is not None and replayed[-1].usage.completion_tokens > 0
+    assert (
+        replayed[-1].choices == []
+        and replayed[-1].usage is not None
+        and replayed[-1].usage.completion_tokens > 0
+    )
     assert as_json.headers["x-sluice-cache"] == "hit" and as_json.parse().choices[0].message.content == text
     assert upstream_requests(sim_server) == 1
 
@@ -115,7 +139,9 @@ def test_cache_control_and_the_body_option(sim_server: Proc, gateway) -> None:
     gw = gateway(cache_config(sim_server))
     assert chat(gw, headers={"cache-control": "no-store"}).headers["x-sluice-cache"] == "miss"
     assert chat(gw, sluice={"cache": "no-store"}).headers["x-sluice-cache"] == "miss"
-    assert chat(gw, headers={"cache-control": "no-cache"}).headers["x-sluice-cache"] == "miss"  # fresh, but kept
+    assert (
+        chat(gw, headers={"cache-control": "no-cache"}).headers["x-sluice-cache"] == "miss"
+    )  # fresh, but kept
     assert chat(gw).headers["x-sluice-cache"] == "hit"
     assert chat(gw, sluice={"cache": "no-cache"}).headers["x-sluice-cache"] == "miss"
     assert upstream_requests(sim_server) == 4
@@ -126,7 +152,9 @@ def test_cache_control_and_the_body_option(sim_server: Proc, gateway) -> None:
     assert chat(gw, messages=ttl).headers["x-sluice-cache"] == "miss"
     bad = chat(gw, sluice={"cache": "sometimes"})
     assert bad.status == 400 and bad.json()["error"]["param"] == "sluice.cache"
-    assert bad.json()["error"]["message"] == "Invalid value for 'sluice.cache': Invalid enum value 'sometimes'."
+    assert (
+        bad.json()["error"]["message"] == "Invalid value for 'sluice.cache': Invalid enum value 'sometimes'."
+    )
 
 
 def test_tenants_never_share_entries_and_purges_are_scoped(sim_server: Proc, gateway) -> None:
@@ -148,7 +176,14 @@ def test_tenants_never_share_entries_and_purges_are_scoped(sim_server: Proc, gat
     assert (stats["lookups"], stats["exact_hits"], stats["misses"], stats["hit_rate"]) == (3, 2, 1, 0.6667)
     assert stats["tokens_saved"] > 0 and stats["usd_saved"] > 0
     # A tenant's key reaches none of this.
-    assert call("GET", gw.base_url + "/admin/tenants/bravo/cache/stats", headers={"authorization": f"Bearer {a_key}"}).status == 403
+    assert (
+        call(
+            "GET",
+            gw.base_url + "/admin/tenants/bravo/cache/stats",
+            headers={"authorization": f"Bearer {a_key}"},
+        ).status
+        == 403
+    )
     assert call("POST", gw.base_url + "/admin/tenants/nobody/cache/purge", {}, ADMIN_HEADERS).status == 404
 
 
@@ -187,10 +222,17 @@ def test_the_distributed_backend_caches_on_redis_and_bypasses_it_when_down(
     sim_server: Proc, gateway, postgres_clean: str, redis_clean: str
 ) -> None:
     state = {"backend": "distributed", "postgres_dsn": postgres_clean, "redis_url": redis_clean}
-    a, b = gateway({**cache_config(sim_server), "state": state}), gateway({**cache_config(sim_server), "state": state})
+    a, b = (
+        gateway({**cache_config(sim_server), "state": state}),
+        gateway({**cache_config(sim_server), "state": state}),
+    )
     assert chat(a).headers["x-sluice-cache"] == "miss"
-    eventually(lambda: chat(b).headers["x-sluice-cache"] == "hit", 5, "B served from A's entry")  # kept off the hot path
-    down = gateway({**cache_config(sim_server), "state": {**state, "redis_url": f"redis://127.0.0.1:{free_port()}/0"}})
+    eventually(
+        lambda: chat(b).headers["x-sluice-cache"] == "hit", 5, "B served from A's entry"
+    )  # kept off the hot path
+    down = gateway(
+        {**cache_config(sim_server), "state": {**state, "redis_url": f"redis://127.0.0.1:{free_port()}/0"}}
+    )
     replies = [chat(down) for _ in range(3)]
     assert [(r.status, r.headers["x-sluice-cache"]) for r in replies] == [(200, "miss")] * 3
     ready = call("GET", down.base_url + "/health/ready").json()

@@ -62,7 +62,9 @@ def config(url: str) -> dict[str, Any]:
 async def ask(gw: Any, key: str, text: str) -> tuple[int, dict[str, str], Any]:
     async with openai.AsyncOpenAI(base_url=f"{gw.base_url}/v1", api_key=key, max_retries=0, timeout=15) as c:
         try:
-            raw = await c.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=[{"role": "user", "content": text}])
+            raw = await c.chat.completions.with_raw_response.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": text}]
+            )
             return raw.status_code, dict(raw.headers), raw.parse()
         except openai.APIStatusError as e:
             return e.status_code, dict(e.response.headers), e.body
@@ -72,12 +74,21 @@ async def test_plugins_block_flag_and_fail_as_configured(webhook: tuple[Webhook,
     hook, url = webhook
     gw = gateway(config(url))
     status, headers, body = await ask(gw, "sk-open", "tell me about project bluebird")
-    assert status == 400 and body["code"] == "content_policy_violation" and "confidential_project" in body["message"]
+    assert (
+        status == 400
+        and body["code"] == "content_policy_violation"
+        and "confidential_project" in body["message"]
+    )
     status, headers, _ = await ask(gw, "sk-open", "bluebird season is here")
     assert status == 200 and headers["x-sluice-guardrails"] == "flag:maybe_confidential"
     status, _, body = await ask(gw, "sk-open", "this is forbidden content")
     assert status == 400 and "vendor_policy" in body["message"]
-    assert hook.bodies[-1] == {"stage": "input", "tenant": None, "model": "gpt-4o-mini", "texts": ["this is forbidden content"]}
+    assert hook.bodies[-1] == {
+        "stage": "input",
+        "tenant": None,
+        "model": "gpt-4o-mini",
+        "texts": ["this is forbidden content"],
+    }
     # A late or failing webhook: open lets the request through, closed refuses it.
     for text in ("slow please", "explode now"):
         status, headers, _ = await ask(gw, "sk-open", text)

@@ -37,7 +37,12 @@ def gw(module_gateway) -> Proc:
     config["auth"]["keys"][0].update(
         budgets=[{"period": "day", "max_tokens": 10**12, "max_cost_micros": 10**12}],
         limits={"rpm": 10**6, "tpm": 10**12},
-        guardrails={"pii": "redact", "secrets": "block", "injection": "flag", "structured_output": "validate"},
+        guardrails={
+            "pii": "redact",
+            "secrets": "block",
+            "injection": "flag",
+            "structured_output": "validate",
+        },
     )
     config["admin"] = {"keys": [{"key": ADMIN, "name": "ops"}]}
     config["cache"] = {"enabled": True, "policy": {"deterministic_only": False}}
@@ -75,33 +80,113 @@ def assert_no_traceback(gw: Proc) -> None:
 
 def tools_deep(levels: int) -> str:
     return '[{"type":"function","function":{"name":"f","parameters":' + deep(levels) + "}}]"
+
+
 CASES = [
-    (CHAT, b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"\xff\xfe"}]}', None, "not valid UTF-8"),
+    (
+        CHAT,
+        b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"\xff\xfe"}]}',
+        None,
+        "not valid UTF-8",
+    ),
     (EMBED, b'{"model":"text-embedding-3-small","input":"\xc3"}', None, "not valid UTF-8"),
     (MESSAGES, with_raw(MESSAGES, "system", b'"\xed\xa0\x80"'), None, "not valid UTF-8"),
     (CHAT, with_raw(CHAT, "tools", tools_deep(100_000)), None, "nested too deeply"),
     (CHAT, with_raw(CHAT, "tools", tools_deep(200)), "tools[0].function.parameters", "more than 64 levels"),
-    (CHAT, with_raw(CHAT, "response_format", '{"type":"json_schema","json_schema":{"name":"x","schema":%s}}'.replace("%s", deep(100))),
-     "response_format.json_schema.schema", "more than 64 levels"),
-    (CHAT, with_raw(CHAT, "response_format", '{"type":"json_schema","json_schema":{"name":"x","schema":{"$ref":"http://127.0.0.1:9/s.json"}}}'),
-     "response_format.json_schema.schema", "Retrieval is disabled"),
-    (CHAT, with_raw(CHAT, "response_format", '{"type":"json_schema","json_schema":{"name":"x","schema":{"pattern":"(?<n>a)\\\\k<"}}}'),
-     "response_format.json_schema.schema", "regex"),
-    (CHAT, with_raw(CHAT, "response_format", '{"type":"json_schema","json_schema":{"name":"x","schema":{"enum":["%s"]}}}' % ("x" * 300_000)),
-     "response_format.json_schema.schema", "at most 262144 are checked"),
-    (MESSAGES, with_raw(MESSAGES, "output_config", '{"format":{"type":"json_schema","schema":{"$ref":"file:///etc/passwd"}}}'),
-     None, "The response schema cannot be used to check answers: Resource 'file:///etc/passwd'"),
-    (CHAT, with_raw(CHAT, "sluice", deep(500)), "sluice.a", "Unrecognized request argument supplied: sluice.a"),
-    (EMBED, with_raw(EMBED, "sluice", deep(500)), "sluice.a", "Unrecognized request argument supplied: sluice.a"),
+    (
+        CHAT,
+        with_raw(
+            CHAT,
+            "response_format",
+            '{"type":"json_schema","json_schema":{"name":"x","schema":%s}}'.replace("%s", deep(100)),
+        ),
+        "response_format.json_schema.schema",
+        "more than 64 levels",
+    ),
+    (
+        CHAT,
+        with_raw(
+            CHAT,
+            "response_format",
+            '{"type":"json_schema","json_schema":{"name":"x","schema":{"$ref":"http://127.0.0.1:9/s.json"}}}',
+        ),
+        "response_format.json_schema.schema",
+        "Retrieval is disabled",
+    ),
+    (
+        CHAT,
+        with_raw(
+            CHAT,
+            "response_format",
+            '{"type":"json_schema","json_schema":{"name":"x","schema":{"pattern":"(?<n>a)\\\\k<"}}}',
+        ),
+        "response_format.json_schema.schema",
+        "regex",
+    ),
+    (
+        CHAT,
+        with_raw(
+            CHAT,
+            "response_format",
+            '{"type":"json_schema","json_schema":{"name":"x","schema":{"enum":["%s"]}}}' % ("x" * 300_000),
+        ),
+        "response_format.json_schema.schema",
+        "at most 262144 are checked",
+    ),
+    (
+        MESSAGES,
+        with_raw(
+            MESSAGES,
+            "output_config",
+            '{"format":{"type":"json_schema","schema":{"$ref":"file:///etc/passwd"}}}',
+        ),
+        None,
+        "The response schema cannot be used to check answers: Resource 'file:///etc/passwd'",
+    ),
+    (
+        CHAT,
+        with_raw(CHAT, "sluice", deep(500)),
+        "sluice.a",
+        "Unrecognized request argument supplied: sluice.a",
+    ),
+    (
+        EMBED,
+        with_raw(EMBED, "sluice", deep(500)),
+        "sluice.a",
+        "Unrecognized request argument supplied: sluice.a",
+    ),
     (CHAT, with_raw(CHAT, "sluice", '{"cahce":"no-store"}'), "sluice.cahce", "Unrecognized request argument"),
     (CHAT, with_raw(CHAT, "sluice", '{"cache":{"ttl":0}}'), "sluice.cache.ttl", ">= 1"),
     (CHAT, with_raw(CHAT, "audio", deep(50_000)), None, "nested too deeply"),
     (CHAT, with_raw(CHAT, "metadata", deep(50_000)), "metadata[...]", "Expected `str`"),
-    (MESSAGES, with_raw(MESSAGES, "tools", '[{"name":"f","input_schema":%s}]'.replace("%s", deep(300))), "tools[0].input_schema", "more than 64"),
-    (MESSAGES, with_raw(MESSAGES, "output_config", '{"format":{"type":"json_schema","schema":%s}}'.replace("%s", deep(300))),
-     "output_config.format.schema", "more than 64"),
-    (MESSAGES, with_raw(MESSAGES, "messages", '[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":%s}]}]'.replace("%s", deep(300))),
-     "messages[0].content[0].input", "more than 64"),
+    (
+        MESSAGES,
+        with_raw(MESSAGES, "tools", '[{"name":"f","input_schema":%s}]'.replace("%s", deep(300))),
+        "tools[0].input_schema",
+        "more than 64",
+    ),
+    (
+        MESSAGES,
+        with_raw(
+            MESSAGES,
+            "output_config",
+            '{"format":{"type":"json_schema","schema":%s}}'.replace("%s", deep(300)),
+        ),
+        "output_config.format.schema",
+        "more than 64",
+    ),
+    (
+        MESSAGES,
+        with_raw(
+            MESSAGES,
+            "messages",
+            '[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":%s}]}]'.replace(
+                "%s", deep(300)
+            ),
+        ),
+        "messages[0].content[0].input",
+        "more than 64",
+    ),
     (CHAT, with_raw(CHAT, "max_tokens", BIG), "max_tokens", "<= 2147483647"),
     (CHAT, with_raw(CHAT, "max_completion_tokens", BIG), "max_completion_tokens", "<= 2147483647"),
     (CHAT, with_raw(CHAT, "seed", BIG), "seed", "<= 9223372036854775807"),
@@ -117,8 +202,12 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("path", "body", "param", "message"), CASES, ids=[f"{c[0]}-{c[2] or c[3]}" for c in CASES])
-def test_hostile_bodies_are_400_naming_the_param(gw: Proc, path: str, body: bytes, param: str | None, message: str | None) -> None:
+@pytest.mark.parametrize(
+    ("path", "body", "param", "message"), CASES, ids=[f"{c[0]}-{c[2] or c[3]}" for c in CASES]
+)
+def test_hostile_bodies_are_400_naming_the_param(
+    gw: Proc, path: str, body: bytes, param: str | None, message: str | None
+) -> None:
     r = call("POST", gw.base_url + path, body, AUTH)
     assert r.status == 400, r.body
     err = assert_error_json(path, r)
@@ -133,9 +222,15 @@ def test_hostile_bodies_are_400_naming_the_param(gw: Proc, path: str, body: byte
 
 def test_a_300_digit_max_tokens_from_a_budgeted_tenant_is_a_400(gw: Proc) -> None:
     tenant = call("POST", gw.base_url + "/admin/tenants", {"name": "Budgeted"}, ADMIN_AUTH).json()
-    key = call("POST", gw.base_url + f"/admin/tenants/{tenant['id']}/keys", {"name": "k"}, ADMIN_AUTH).json()["key"]
-    r = call("PUT", gw.base_url + f"/admin/tenants/{tenant['id']}/budgets",
-             {"period": "month", "max_cost_micros": 10**9}, ADMIN_AUTH)
+    key = call("POST", gw.base_url + f"/admin/tenants/{tenant['id']}/keys", {"name": "k"}, ADMIN_AUTH).json()[
+        "key"
+    ]
+    r = call(
+        "PUT",
+        gw.base_url + f"/admin/tenants/{tenant['id']}/budgets",
+        {"period": "month", "max_cost_micros": 10**9},
+        ADMIN_AUTH,
+    )
     assert r.status == 200, r.body
     headers = {"authorization": f"Bearer {key}", "x-api-key": key}
     for path in (CHAT, MESSAGES):
@@ -147,19 +242,50 @@ def test_a_300_digit_max_tokens_from_a_budgeted_tenant_is_a_400(gw: Proc) -> Non
 
 
 ADMIN_CASES = [
-    ("POST", "/admin/tenants/fuzz/keys", b'{"name":"k","expires_at":' + BIG.encode() + b"}", "expires_at", "less than or equal"),
-    ("POST", "/admin/tenants/fuzz/keys", b'{"name":"k","expires_at":-1}', "expires_at", "greater than or equal"),
-    ("POST", "/admin/tenants", b'{"name":"t","metadata":' + deep(900).encode() + b"}", "metadata", "more than 64 levels"),
-    ("PATCH", "/admin/tenants/fuzz", b'{"metadata":' + deep(50_000).encode() + b"}", None, "error parsing the body"),
+    (
+        "POST",
+        "/admin/tenants/fuzz/keys",
+        b'{"name":"k","expires_at":' + BIG.encode() + b"}",
+        "expires_at",
+        "less than or equal",
+    ),
+    (
+        "POST",
+        "/admin/tenants/fuzz/keys",
+        b'{"name":"k","expires_at":-1}',
+        "expires_at",
+        "greater than or equal",
+    ),
+    (
+        "POST",
+        "/admin/tenants",
+        b'{"name":"t","metadata":' + deep(900).encode() + b"}",
+        "metadata",
+        "more than 64 levels",
+    ),
+    (
+        "PATCH",
+        "/admin/tenants/fuzz",
+        b'{"metadata":' + deep(50_000).encode() + b"}",
+        None,
+        "error parsing the body",
+    ),
     ("POST", "/admin/tenants/fuzz/users", b'{"external_id":"\\ud800"}', None, "could not parse the JSON"),
     ("POST", "/admin/tenants", b'{"name":"\xff"}', None, "error parsing the body"),
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "body", "param", "message"), ADMIN_CASES, ids=[c[4] for c in ADMIN_CASES])
-def test_hostile_admin_bodies_are_400(gw: Proc, method: str, path: str, body: bytes, param: str | None, message: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "body", "param", "message"), ADMIN_CASES, ids=[c[4] for c in ADMIN_CASES]
+)
+def test_hostile_admin_bodies_are_400(
+    gw: Proc, method: str, path: str, body: bytes, param: str | None, message: str
+) -> None:
     if call("GET", gw.base_url + "/admin/tenants/fuzz", None, ADMIN_AUTH).status == 404:
-        assert call("POST", gw.base_url + "/admin/tenants", {"id": "fuzz", "name": "Fuzz"}, ADMIN_AUTH).status == 201
+        assert (
+            call("POST", gw.base_url + "/admin/tenants", {"id": "fuzz", "name": "Fuzz"}, ADMIN_AUTH).status
+            == 201
+        )
     r = call(method, gw.base_url + path, body, ADMIN_AUTH)
     assert r.status == 400, r.body
     err = assert_error_json(path, r)
@@ -171,37 +297,112 @@ def test_hostile_admin_bodies_are_400(gw: Proc, method: str, path: str, body: by
 
 # Raw JSON texts a JSON library would never produce, and values at and past every edge.
 RAW = st.sampled_from(
-    [BIG, "-" + BIG, "1e999", "-1e999", "1e-999", "9223372036854775808", "-9223372036854775809", "18446744073709551616",
-     "0.0", "-0", "2147483648", deep(2000), deep(900), "[" * 980 + "]" * 980, "[" * 5000 + "]" * 5000, deep(70), '"\\ud800"', '"\\u0000"']
+    [
+        BIG,
+        "-" + BIG,
+        "1e999",
+        "-1e999",
+        "1e-999",
+        "9223372036854775808",
+        "-9223372036854775809",
+        "18446744073709551616",
+        "0.0",
+        "-0",
+        "2147483648",
+        deep(2000),
+        deep(900),
+        "[" * 980 + "]" * 980,
+        "[" * 5000 + "]" * 5000,
+        deep(70),
+        '"\\ud800"',
+        '"\\u0000"',
+    ]
 ).map(str.encode) | st.sampled_from([b'"\xff"', b'"\xc3"', b'"a\xed\xa0\x80"', b'"\xf4\x90\x80\x80"'])
 SCALARS = (
-    st.none() | st.booleans() | st.integers(min_value=-(10**30), max_value=10**30)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20)
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
 )
 VALUES = st.recursive(
-    SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=8
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
 )
 FIELDS = {
-    CHAT: ["model", "messages", "stream", "stream_options", "max_tokens", "max_completion_tokens", "temperature", "top_p",
-           "n", "stop", "seed", "tools", "tool_choice", "response_format", "user", "logit_bias", "logprobs",
-           "top_logprobs", "metadata", "audio", "prediction", "sluice", "functions", "function_call", "modalities"],
+    CHAT: [
+        "model",
+        "messages",
+        "stream",
+        "stream_options",
+        "max_tokens",
+        "max_completion_tokens",
+        "temperature",
+        "top_p",
+        "n",
+        "stop",
+        "seed",
+        "tools",
+        "tool_choice",
+        "response_format",
+        "user",
+        "logit_bias",
+        "logprobs",
+        "top_logprobs",
+        "metadata",
+        "audio",
+        "prediction",
+        "sluice",
+        "functions",
+        "function_call",
+        "modalities",
+    ],
     EMBED: ["model", "input", "encoding_format", "dimensions", "user", "sluice"],
-    MESSAGES: ["model", "messages", "max_tokens", "system", "stop_sequences", "stream", "temperature", "top_p", "top_k",
-               "metadata", "tools", "tool_choice", "output_config", "thinking", "container", "diagnostics"],
+    MESSAGES: [
+        "model",
+        "messages",
+        "max_tokens",
+        "system",
+        "stop_sequences",
+        "stream",
+        "temperature",
+        "top_p",
+        "top_k",
+        "metadata",
+        "tools",
+        "tool_choice",
+        "output_config",
+        "thinking",
+        "container",
+        "diagnostics",
+    ],
 }
 # Nested places that hold free-form JSON or numbers: (route, field, a template with {} for the value).
 NESTED = [
-    (CHAT, "tools", '[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"x":%s}}}}]'),
+    (
+        CHAT,
+        "tools",
+        '[{"type":"function","function":{"name":"f","parameters":{"type":"object","properties":{"x":%s}}}}]',
+    ),
     (CHAT, "response_format", '{"type":"json_schema","json_schema":{"name":"x","schema":%s}}'),
     (CHAT, "messages", '[{"role":"user","content":[{"type":"text","text":%s}]}]'),
-    (CHAT, "messages", '[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":%s}}]},'
-                       '{"role":"tool","tool_call_id":"c","content":"ok"}]'),
+    (
+        CHAT,
+        "messages",
+        '[{"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":%s}}]},'
+        '{"role":"tool","tool_call_id":"c","content":"ok"}]',
+    ),
     (CHAT, "logit_bias", '{"1": %s}'),
     (CHAT, "stream_options", '{"include_usage": %s}'),
     (EMBED, "input", "[[1, %s]]"),
     (MESSAGES, "tools", '[{"name":"f","input_schema":{"type":"object","properties":{"x":%s}}}]'),
-    (MESSAGES, "messages", '[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":{"x":%s}}]},'
-                           '{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":%s}]}]'),
+    (
+        MESSAGES,
+        "messages",
+        '[{"role":"assistant","content":[{"type":"tool_use","id":"t","name":"f","input":{"x":%s}}]},'
+        '{"role":"user","content":[{"type":"tool_result","tool_use_id":"t","content":%s}]}]',
+    ),
     (MESSAGES, "metadata", '{"user_id": %s}'),
 ]
 
@@ -228,17 +429,22 @@ def data_plane_requests(draw: st.DrawFn) -> tuple[str, bytes]:
 
 
 FUZZ = settings(
-    max_examples=200, deadline=10_000, database=None, derandomize=True,
+    max_examples=200,
+    deadline=10_000,
+    database=None,
+    derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
 
 @FUZZ
 @given(request=data_plane_requests(), stream=st.booleans())
-def test_fuzzed_data_plane_requests_never_get_a_5xx(gw: Proc, request: tuple[str, bytes], stream: bool) -> None:
+def test_fuzzed_data_plane_requests_never_get_a_5xx(
+    gw: Proc, request: tuple[str, bytes], stream: bool
+) -> None:
     path, body = request
     if stream and path != EMBED:
-        body = re.sub(rb'^\{', b'{"stream":true,', body) if b'"stream"' not in body else body
+        body = re.sub(rb"^\{", b'{"stream":true,', body) if b'"stream"' not in body else body
     r = call("POST", gw.base_url + path, body, AUTH)
     assert r.status < 500, (body[:300], r.status, r.body[:300])
     if r.status >= 400:
@@ -251,9 +457,17 @@ ADMIN_BODIES = [
     ("POST", "/admin/tenants/fuzz/users", ["external_id", "metadata"]),
     ("POST", "/admin/tenants/fuzz/keys", ["name", "user_id", "allowed_models", "metadata", "expires_at"]),
     ("PUT", "/admin/tenants/fuzz/limits", ["rpm", "tpm", "max_concurrent", "max_tokens", "max_input_tokens"]),
-    ("PUT", "/admin/tenants/fuzz/budgets", ["period", "max_tokens", "max_cost_micros", "on_exceed", "downgrade_to"]),
+    (
+        "PUT",
+        "/admin/tenants/fuzz/budgets",
+        ["period", "max_tokens", "max_cost_micros", "on_exceed", "downgrade_to"],
+    ),
     ("PUT", "/admin/tenants/fuzz/cache", ["exact", "semantic", "ttl_s", "max_entries", "threshold"]),
-    ("PUT", "/admin/tenants/fuzz/guardrails", ["pii", "secrets", "deny", "deny_patterns", "injection_threshold"]),
+    (
+        "PUT",
+        "/admin/tenants/fuzz/guardrails",
+        ["pii", "secrets", "deny", "deny_patterns", "injection_threshold"],
+    ),
     ("POST", "/admin/tenants/fuzz/cache/purge", ["model", "key_prefix"]),
 ]
 ADMIN_VALID = {"name": "n", "external_id": "u", "period": "day"}
@@ -272,7 +486,10 @@ def admin_requests(draw: st.DrawFn) -> tuple[str, str, bytes]:
 @given(request=admin_requests())
 def test_fuzzed_admin_requests_never_get_a_5xx(gw: Proc, request: tuple[str, str, bytes]) -> None:
     if call("GET", gw.base_url + "/admin/tenants/fuzz", None, ADMIN_AUTH).status == 404:
-        assert call("POST", gw.base_url + "/admin/tenants", {"id": "fuzz", "name": "Fuzz"}, ADMIN_AUTH).status == 201
+        assert (
+            call("POST", gw.base_url + "/admin/tenants", {"id": "fuzz", "name": "Fuzz"}, ADMIN_AUTH).status
+            == 201
+        )
     method, path, body = request
     r = call(method, gw.base_url + path, body, ADMIN_AUTH)
     assert r.status < 500, (method, path, body[:300], r.status, r.body[:300])

@@ -31,12 +31,16 @@ def replicas(gateway, postgres_dsn: str, redis_url: str) -> tuple[Proc, Proc, di
     config["auth"]["key_cache_s"] = 60
     a, b = gateway(config), gateway(config)
     with redis.Redis.from_url(redis_url, socket_timeout=5) as client:
-        eventually(lambda: dict(client.pubsub_numsub(CHANNEL))[CHANNEL.encode()] >= 2, 5, "both replicas subscribed")
+        eventually(
+            lambda: dict(client.pubsub_numsub(CHANNEL))[CHANNEL.encode()] >= 2, 5, "both replicas subscribed"
+        )
     return a, b, config
 
 
 def new_key(a: Proc, tenant_id: str = "acme") -> tuple[dict[str, str], str]:
-    assert call("POST", a.base_url + "/admin/tenants", {"id": tenant_id, "name": tenant_id}, ADMIN).status == 201
+    assert (
+        call("POST", a.base_url + "/admin/tenants", {"id": tenant_id, "name": tenant_id}, ADMIN).status == 201
+    )
     key = call("POST", a.base_url + f"/admin/tenants/{tenant_id}/keys", {"name": "k"}, ADMIN).json()
     return {"authorization": f"Bearer {key['key']}"}, key["id"]
 
@@ -48,7 +52,9 @@ def refused_within_deadline(b: Proc, auth: dict[str, str]) -> bool:
     return eventually(refused, DEADLINE_S, "the key refused")
 
 
-def test_a_key_revoked_on_one_replica_is_refused_by_the_other_at_once(gateway, postgres_clean: str, redis_clean: str) -> None:
+def test_a_key_revoked_on_one_replica_is_refused_by_the_other_at_once(
+    gateway, postgres_clean: str, redis_clean: str
+) -> None:
     a, b, _ = replicas(gateway, postgres_clean, redis_clean)
     auth, key_id = new_key(a)
     assert call("POST", b.base_url + "/v1/chat/completions", CHAT, auth).status == 200  # now cached on B
@@ -57,7 +63,9 @@ def test_a_key_revoked_on_one_replica_is_refused_by_the_other_at_once(gateway, p
     assert call("POST", a.base_url + "/v1/chat/completions", CHAT, auth).status == 401
 
 
-def test_a_tenant_disabled_on_one_replica_is_refused_by_the_other_at_once(gateway, postgres_clean: str, redis_clean: str) -> None:
+def test_a_tenant_disabled_on_one_replica_is_refused_by_the_other_at_once(
+    gateway, postgres_clean: str, redis_clean: str
+) -> None:
     a, b, _ = replicas(gateway, postgres_clean, redis_clean)
     auth, _ = new_key(a)
     other, _ = new_key(a, "globex")

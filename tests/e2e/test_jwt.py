@@ -22,7 +22,15 @@ CHAT: dict[str, Any] = {"model": "gpt-4o-mini", "messages": [{"role": "user", "c
 
 def token(**changes: Any) -> str:
     now = int(time.time())
-    claims = {"sub": "alice", "tenant": "acme", "aud": "sluice", "iss": ISS, "iat": now, "exp": now + 300, **changes}
+    claims = {
+        "sub": "alice",
+        "tenant": "acme",
+        "aud": "sluice",
+        "iss": ISS,
+        "iat": now,
+        "exp": now + 300,
+        **changes,
+    }
     return jwt.encode(claims, SECRET, "HS256")
 
 
@@ -61,7 +69,14 @@ def test_an_expired_jwt_is_a_401_in_openai_error_json(gw: Proc) -> None:
     r = call("POST", gw.base_url + "/v1/chat/completions", CHAT, {"authorization": f"Bearer {expired}"})
     assert (r.status, r.json()) == (
         401,
-        {"error": {"message": "The token has expired.", "type": "invalid_request_error", "param": None, "code": "token_expired"}},
+        {
+            "error": {
+                "message": "The token has expired.",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "token_expired",
+            }
+        },
     )
 
 

@@ -31,11 +31,16 @@ def config(sim: Proc, **extra: Any) -> dict[str, Any]:
                 {"key": LIMITED_KEY, "name": "limited", "limits": {"rpm": 1}},
             ]
         },
-        "providers": {"simhttp": {"type": "openai", "base_url": f"{sim.base_url}/v1", "api_key": "sk-upstream"}},
+        "providers": {
+            "simhttp": {"type": "openai", "base_url": f"{sim.base_url}/v1", "api_key": "sk-upstream"}
+        },
         "models": {
             "m": {"deployments": [deployment("sim-m")]},
             "flaky": {"deployments": [deployment("sim-flaky", fail_first=1, error_status=503)]},
-            "down": {"deployments": [deployment("sim-down", error_rate=1, error_status=503)], "fallbacks": ["m"]},
+            "down": {
+                "deployments": [deployment("sim-down", error_rate=1, error_status=503)],
+                "fallbacks": ["m"],
+            },
             "e": {"kind": "embedding", "deployments": [deployment("sim-embed")]},
         },
         "pricing": {"sim-m": {"input_usd_per_mtok": 3, "output_usd_per_mtok": 15}},
@@ -74,7 +79,13 @@ def _reset(sim_server: Proc) -> None:
 def send_mix(gw: Proc, *, one_process: bool = True) -> dict[str, Any]:
     """The known mix; returns what the clients saw. Rate limits and the exact cache are per
     process on the embedded backend, so with several workers their part is left out."""
-    seen: dict[str, Any] = {"status": defaultdict(int), "input": 0, "output": 0, "cost": Decimal(0), "overhead": 0}
+    seen: dict[str, Any] = {
+        "status": defaultdict(int),
+        "input": 0,
+        "output": 0,
+        "cost": Decimal(0),
+        "overhead": 0,
+    }
 
     def note(r: Reply) -> Reply:
         seen["status"][r.status] += 1
@@ -96,17 +107,34 @@ def send_mix(gw: Proc, *, one_process: bool = True) -> dict[str, Any]:
         assert hit.headers["x-sluice-cache"] == "hit"
     note(chat(gw, "down"))  # two failed attempts, then the fallback answers
     note(chat(gw, key="sk-wrong"))  # 401
-    note(call("POST", gw.base_url + "/v1/chat/completions", b"{not json", {"authorization": f"Bearer {DEMO_KEY}"}))  # 400
+    note(
+        call(
+            "POST",
+            gw.base_url + "/v1/chat/completions",
+            b"{not json",
+            {"authorization": f"Bearer {DEMO_KEY}"},
+        )
+    )  # 400
     if one_process:
         note(chat(gw, key=LIMITED_KEY))
         limited = note(chat(gw, key=LIMITED_KEY))
         assert limited.status == 429
-    emb = note(call("POST", gw.base_url + "/v1/embeddings", {"model": "e", "input": "x"}, {"authorization": f"Bearer {DEMO_KEY}"}))
+    emb = note(
+        call(
+            "POST",
+            gw.base_url + "/v1/embeddings",
+            {"model": "e", "input": "x"},
+            {"authorization": f"Bearer {DEMO_KEY}"},
+        )
+    )
     assert emb.status == 200
     with openai.OpenAI(base_url=f"{gw.base_url}/v1", api_key=DEMO_KEY, max_retries=0, timeout=15) as client:
         for _ in range(2):
             stream = client.chat.completions.create(
-                model="m", messages=[{"role": "user", "content": "stream it"}], stream=True, stream_options={"include_usage": True}
+                model="m",
+                messages=[{"role": "user", "content": "stream it"}],
+                stream=True,
+                stream_options={"include_usage": True},
             )
             for chunk in stream:
                 if chunk.usage is not None:
@@ -118,20 +146,33 @@ def send_mix(gw: Proc, *, one_process: bool = True) -> dict[str, Any]:
     return seen
 
 
-def check(samples: dict[str, list[tuple[dict[str, str], float]]], seen: dict[str, Any], *, one_process: bool = True) -> None:
+def check(
+    samples: dict[str, list[tuple[dict[str, str], float]]], seen: dict[str, Any], *, one_process: bool = True
+) -> None:
     answered = sum(seen["status"].values())
     assert total(samples, "sluice_requests_total") == answered == (14 if one_process else 10)
     for status, n in seen["status"].items():
         assert total(samples, "sluice_requests_total", status=str(status)) == n, status
     assert total(samples, "sluice_requests_total", status="401", error_type="invalid_api_key") == 1
     assert total(samples, "sluice_requests_total", status="400", error_type="invalid_request_error") == 1
-    assert total(samples, "sluice_requests_total", endpoint="embeddings", model="e", deployment="simhttp/sim-embed") == 1
+    assert (
+        total(
+            samples, "sluice_requests_total", endpoint="embeddings", model="e", deployment="simhttp/sim-embed"
+        )
+        == 1
+    )
     assert total(samples, "sluice_request_duration_seconds_count") == answered
-    assert total(samples, "sluice_overhead_seconds_count") == answered == seen["overhead"] + 2  # + the SDK's streams
+    assert (
+        total(samples, "sluice_overhead_seconds_count") == answered == seen["overhead"] + 2
+    )  # + the SDK's streams
     assert total(samples, "sluice_time_to_first_token_seconds_count") == 2
     assert total(samples, "sluice_tokens_total", kind="input") == seen["input"]
     assert total(samples, "sluice_tokens_total", kind="output") == seen["output"]
-    assert Decimal(str(total(samples, "sluice_cost_usd_total"))).quantize(Decimal("0.000001")) == seen["cost"] > 0
+    assert (
+        Decimal(str(total(samples, "sluice_cost_usd_total"))).quantize(Decimal("0.000001"))
+        == seen["cost"]
+        > 0
+    )
     # Every chat answered, but the hit: the cache counts outcomes of answered requests only.
     assert total(samples, "sluice_cache_requests_total", outcome="miss") == (9 if one_process else 7)
     if one_process:
@@ -141,12 +182,19 @@ def check(samples: dict[str, list[tuple[dict[str, str], float]]], seen: dict[str
         assert total(samples, "sluice_cache_saved_tokens_total", outcome="hit") > 0
         assert total(samples, "sluice_cache_saved_usd_total", outcome="hit") > 0
     assert total(samples, "sluice_retries_total", model="flaky") == 1
-    assert total(samples, "sluice_retries_total", model="down") == 3  # three attempts (the default), then the fallback
+    assert (
+        total(samples, "sluice_retries_total", model="down") == 3
+    )  # three attempts (the default), then the fallback
     assert total(samples, "sluice_fallbacks_total", model="down") == 1
     assert total(samples, "sluice_upstream_attempts_total", deployment="simhttp/sim-down", result="503") == 3
     assert total(samples, "sluice_upstream_attempts_total", deployment="simhttp/sim-flaky", result="503") == 1
     assert total(samples, "sluice_upstream_attempts_total", deployment="simhttp/sim-flaky", result="ok") == 1
-    assert total(samples, "sluice_upstream_duration_seconds_count", deployment="simhttp/sim-down", outcome="error") == 3
+    assert (
+        total(
+            samples, "sluice_upstream_duration_seconds_count", deployment="simhttp/sim-down", outcome="error"
+        )
+        == 3
+    )
     assert total(samples, "sluice_circuit_state", deployment="simhttp/sim-m") == 0
     assert total(samples, "sluice_in_flight_requests") == 0
 
@@ -166,7 +214,12 @@ def test_two_workers_report_one_sum(sim_server: Proc, gateway) -> None:
 
 
 def test_an_open_circuit_shows(sim_server: Proc, gateway) -> None:
-    gw = gateway(config(sim_server, routing={"breaker": {"failure_threshold": 2, "open_s": 60}, "retries": {"max_attempts": 1}}))
+    gw = gateway(
+        config(
+            sim_server,
+            routing={"breaker": {"failure_threshold": 2, "open_s": 60}, "retries": {"max_attempts": 1}},
+        )
+    )
     for _ in range(2):
         assert chat(gw, "down").status == 200  # the fallback answers
     samples = scrape(gw)

@@ -22,7 +22,10 @@ def config(**metrics: Any) -> dict[str, Any]:
 
 def chat(base_url: str) -> None:
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
-    assert call("POST", base_url + "/v1/chat/completions", body, {"authorization": f"Bearer {DEMO_KEY}"}).status == 200
+    assert (
+        call("POST", base_url + "/v1/chat/completions", body, {"authorization": f"Bearer {DEMO_KEY}"}).status
+        == 200
+    )
 
 
 def assert_prometheus(r: Reply) -> None:
@@ -40,7 +43,10 @@ def assert_401(r: Reply) -> None:
 
 
 def test_a_metrics_token_from_the_environment_is_required(gateway) -> None:
-    gw = gateway(config(token="${SLUICE_TEST_METRICS_TOKEN}", tenant_label=True), env={"SLUICE_TEST_METRICS_TOKEN": TOKEN})
+    gw = gateway(
+        config(token="${SLUICE_TEST_METRICS_TOKEN}", tenant_label=True),
+        env={"SLUICE_TEST_METRICS_TOKEN": TOKEN},
+    )
     chat(gw.base_url)
     assert_401(call("GET", gw.base_url + "/metrics"))
     assert_401(call("GET", gw.base_url + "/metrics", None, {"authorization": "Bearer wrong-token"}))
@@ -70,7 +76,9 @@ def test_a_separate_port_and_a_token_together(gateway) -> None:
     gw = gateway(config(port=port, token=TOKEN))
     assert call("GET", gw.base_url + "/metrics", None, {"authorization": f"Bearer {TOKEN}"}).status == 404
     assert_401(call("GET", f"http://127.0.0.1:{port}/metrics"))
-    assert_prometheus(call("GET", f"http://127.0.0.1:{port}/metrics", None, {"authorization": f"Bearer {TOKEN}"}))
+    assert_prometheus(
+        call("GET", f"http://127.0.0.1:{port}/metrics", None, {"authorization": f"Bearer {TOKEN}"})
+    )
 
 
 def test_tenant_ids_on_an_open_endpoint_warn_at_startup(gateway) -> None:

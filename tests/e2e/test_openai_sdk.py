@@ -35,7 +35,11 @@ def test_chat_json(client: openai.OpenAI) -> None:
     assert r.choices[0].message.content == "Simulated reply to: What is a sluice?"
     assert r.choices[0].finish_reason == "stop"
     assert r.model == "sim-mini"
-    assert r.usage is not None and r.usage.completion_tokens == 7 and r.usage.total_tokens == r.usage.prompt_tokens + 7
+    assert (
+        r.usage is not None
+        and r.usage.completion_tokens == 7
+        and r.usage.total_tokens == r.usage.prompt_tokens + 7
+    )
     assert raw.headers["x-sluice-model"] == "sim/sim-mini"
     assert raw.headers["x-sluice-attempts"] == "1"
     assert raw.headers["x-request-id"].startswith("req_")
@@ -43,7 +47,9 @@ def test_chat_json(client: openai.OpenAI) -> None:
 
 def test_request_id_is_echoed(client: openai.OpenAI) -> None:
     raw = client.chat.completions.with_raw_response.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], extra_headers={"x-request-id": "trace-42"}
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "hi"}],
+        extra_headers={"x-request-id": "trace-42"},
     )
     assert raw.headers["x-request-id"] == "trace-42"
 
@@ -77,8 +83,14 @@ def test_max_tokens_and_stop(client: openai.OpenAI) -> None:
     )
     assert r.choices[0].message.content == "Simulated reply to: a b "
     r = client.chat.completions.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], max_completion_tokens=2, n=2, seed=7,
-        temperature=0.2, top_p=0.9, user="u-1",
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "x"}],
+        max_completion_tokens=2,
+        n=2,
+        seed=7,
+        temperature=0.2,
+        top_p=0.9,
+        user="u-1",
     )
     assert [c.index for c in r.choices] == [0, 1]
     assert all(c.finish_reason == "length" for c in r.choices)
@@ -89,14 +101,20 @@ WEATHER = {
     "function": {
         "name": "get_weather",
         "description": "Weather for a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}}, "required": ["city"]},
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+            "required": ["city"],
+        },
     },
 }
 
 
 def test_tools_round_trip(client: openai.OpenAI) -> None:
     messages = [{"role": "user", "content": "Paris"}]
-    r = client.chat.completions.create(model="gpt-4o-mini", messages=messages, tools=[WEATHER], tool_choice="auto")
+    r = client.chat.completions.create(
+        model="gpt-4o-mini", messages=messages, tools=[WEATHER], tool_choice="auto"
+    )
     choice = r.choices[0]
     assert choice.finish_reason == "tool_calls"
     call = choice.message.tool_calls[0]
@@ -126,12 +144,16 @@ def test_tool_call_streamed(client: openai.OpenAI) -> None:
             args += tc.function.arguments or ""
         if c.choices and c.choices[0].finish_reason:
             finish = c.choices[0].finish_reason
-    assert name == "get_weather" and json.loads(args) == {"city": "Oslo", "days": 1} and finish == "tool_calls"
+    assert (
+        name == "get_weather" and json.loads(args) == {"city": "Oslo", "days": 1} and finish == "tool_calls"
+    )
 
 
 def test_response_format(client: openai.OpenAI) -> None:
     r = client.chat.completions.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], response_format={"type": "json_object"}
+        model="gpt-4o-mini",
+        messages=[{"role": "user", "content": "hi"}],
+        response_format={"type": "json_object"},
     )
     assert json.loads(r.choices[0].message.content) == {"answer": "Simulated reply to: hi"}
     schema = {"type": "object", "properties": {"name": {"type": "string"}, "ok": {"type": "boolean"}}}
@@ -174,7 +196,9 @@ def test_sdk_errors(gw: Proc, client: openai.OpenAI) -> None:
         client.chat.completions.create(model="gpt-5-ultra", messages=[{"role": "user", "content": "hi"}])
     assert nf.value.code == "model_not_found"
     with pytest.raises(openai.BadRequestError) as bad:
-        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], temperature=3)
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], temperature=3
+        )
     assert bad.value.param == "temperature"
     with pytest.raises(openai.BadRequestError) as bad:
         client.chat.completions.create(
@@ -185,6 +209,8 @@ def test_sdk_errors(gw: Proc, client: openai.OpenAI) -> None:
 
 def test_embedding_model_is_not_a_chat_model(client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError):
-        client.chat.completions.create(model="text-embedding-3-small", messages=[{"role": "user", "content": "hi"}])
+        client.chat.completions.create(
+            model="text-embedding-3-small", messages=[{"role": "user", "content": "hi"}]
+        )
     with pytest.raises(openai.NotFoundError):
         client.embeddings.create(model="gpt-4o-mini", input="hi")

@@ -23,12 +23,23 @@ class Upstream:
         model = msgspec.json.decode(await request.read())["model"]
         self.models.append(model)
         first = model == "main-model" and self.models.count("main-model") == 1
-        text = "Here are the launch codes: 0000" if first or model == "always-bad" else f"A clean answer from {model}."
-        return web.json_response({
-            "id": "c", "object": "chat.completion", "created": 0, "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 7, "completion_tokens": 6, "total_tokens": 13},
-        })
+        text = (
+            "Here are the launch codes: 0000"
+            if first or model == "always-bad"
+            else f"A clean answer from {model}."
+        )
+        return web.json_response(
+            {
+                "id": "c",
+                "object": "chat.completion",
+                "created": 0,
+                "model": model,
+                "choices": [
+                    {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                ],
+                "usage": {"prompt_tokens": 7, "completion_tokens": 6, "total_tokens": 13},
+            }
+        )
 
 
 @pytest.fixture
@@ -43,16 +54,26 @@ def config(base: str, **policy: Any) -> dict[str, Any]:
         return {"deployments": [{"provider": "up", "model": model}]}
 
     return {
-        "auth": {"keys": [{"key": "sk-app", "name": "app", "guardrails": {"deny": ["launch codes"], **policy}}]},
+        "auth": {
+            "keys": [{"key": "sk-app", "name": "app", "guardrails": {"deny": ["launch codes"], **policy}}]
+        },
         "providers": {"up": {"type": "openai", "base_url": f"{base}/v1", "api_key": "sk-up"}},
-        "models": {"m": deployment("main-model"), "backup": deployment("backup-model"), "bad": deployment("always-bad")},
+        "models": {
+            "m": deployment("main-model"),
+            "backup": deployment("backup-model"),
+            "bad": deployment("always-bad"),
+        },
         "logging": {"level": "warning"},
     }
 
 
 async def ask(gw: Any, model: str = "m") -> Any:
-    async with openai.AsyncOpenAI(base_url=f"{gw.base_url}/v1", api_key="sk-app", max_retries=0, timeout=15) as c:
-        return await c.chat.completions.with_raw_response.create(model=model, messages=[{"role": "user", "content": "hi"}])
+    async with openai.AsyncOpenAI(
+        base_url=f"{gw.base_url}/v1", api_key="sk-app", max_retries=0, timeout=15
+    ) as c:
+        return await c.chat.completions.with_raw_response.create(
+            model=model, messages=[{"role": "user", "content": "hi"}]
+        )
 
 
 async def test_fail_returns_the_stopped_answer(upstream: tuple[Upstream, str], gateway: Any) -> None:
@@ -66,7 +87,10 @@ async def test_retry_asks_the_same_model_once_more(upstream: tuple[Upstream, str
     u, base = upstream
     raw = await ask(gateway(config(base, on_reject="retry")))
     r = raw.parse()
-    assert (r.choices[0].finish_reason, r.choices[0].message.content) == ("stop", "A clean answer from main-model.")
+    assert (r.choices[0].finish_reason, r.choices[0].message.content) == (
+        "stop",
+        "A clean answer from main-model.",
+    )
     assert r.usage.total_tokens == 26 and u.models == ["main-model", "main-model"]
     assert raw.headers["x-sluice-guardrails"] == "block:deny_list,retry:content_rule"
 

@@ -43,8 +43,13 @@ def test_rpm_exceeded_is_a_429_with_retry_after_and_the_headers(gateway) -> None
     for remaining in ("1", "0"):
         r = post(gw)
         assert r.status == 200
-        assert (r.headers["x-ratelimit-limit-requests"], r.headers["x-ratelimit-remaining-requests"]) == ("2", remaining)
-        assert re.match(RESET, r.headers["x-ratelimit-reset-requests"]), r.headers["x-ratelimit-reset-requests"]
+        assert (r.headers["x-ratelimit-limit-requests"], r.headers["x-ratelimit-remaining-requests"]) == (
+            "2",
+            remaining,
+        )
+        assert re.match(RESET, r.headers["x-ratelimit-reset-requests"]), r.headers[
+            "x-ratelimit-reset-requests"
+        ]
         assert "x-ratelimit-limit-tokens" not in r.headers
     r = post(gw)
     assert r.status == 429
@@ -55,7 +60,10 @@ def test_rpm_exceeded_is_a_429_with_retry_after_and_the_headers(gateway) -> None
         f"Please try again in {WAITS[wait]}.",
         "requests",
     )
-    assert (r.headers["x-ratelimit-limit-requests"], r.headers["x-ratelimit-remaining-requests"]) == ("2", "0")
+    assert (r.headers["x-ratelimit-limit-requests"], r.headers["x-ratelimit-remaining-requests"]) == (
+        "2",
+        "0",
+    )
     assert re.match(RESET, r.headers["x-ratelimit-reset-requests"])
     assert r.headers["x-request-id"].startswith("req_")
 
@@ -68,7 +76,10 @@ def test_the_anthropic_surface_sends_the_same_headers_on_a_429(gateway) -> None:
     r = call("POST", gw.base_url + "/v1/messages", messages, headers)
     assert r.status == 429 and r.json()["type"] == "error"
     assert int(r.headers["retry-after"]) in WAITS
-    assert (r.headers["x-ratelimit-limit-requests"], r.headers["x-ratelimit-remaining-requests"]) == ("1", "0")
+    assert (r.headers["x-ratelimit-limit-requests"], r.headers["x-ratelimit-remaining-requests"]) == (
+        "1",
+        "0",
+    )
     assert re.match(RESET, r.headers["x-ratelimit-reset-requests"])
     assert r.headers["request-id"] == r.headers["x-request-id"]
 
@@ -108,7 +119,9 @@ class Stream:
         u = urlsplit(gw.base_url)
         self.conn = http.client.HTTPConnection(u.hostname, u.port, timeout=15)
         body = msgspec.json.encode({**CHAT, "stream": True})
-        self.conn.request("POST", "/v1/chat/completions", body=body, headers={**AUTH, "content-type": "application/json"})
+        self.conn.request(
+            "POST", "/v1/chat/completions", body=body, headers={**AUTH, "content-type": "application/json"}
+        )
         self.response = self.conn.getresponse()
         assert self.response.status == 200
         assert self.response.readline().startswith(b"data: {")
@@ -125,12 +138,18 @@ class Stream:
 
 
 def test_a_slow_stream_holds_its_slot_until_it_ends_or_the_client_leaves(gateway) -> None:
-    gw = gateway({**limited(max_concurrent=1), "providers": {"sim": {"type": "sim", "sim": {"chunk_delay_ms": 100, "chunks": 30}}}})
+    gw = gateway(
+        {
+            **limited(max_concurrent=1),
+            "providers": {"sim": {"type": "sim", "sim": {"chunk_delay_ms": 100, "chunks": 30}}},
+        }
+    )
     stream = Stream(gw)  # about 3 s
     r = post(gw)
     assert r.status == 429 and r.headers["retry-after"] == "1"
     assert r.json() == rate_limit_error(
-        "Too many concurrent requests for this key: Limit 1 in flight. Please try again when one has finished.", "requests"
+        "Too many concurrent requests for this key: Limit 1 in flight. Please try again when one has finished.",
+        "requests",
     )
     assert stream.read_to_end().endswith(b"data: [DONE]\n\n")
     assert post(gw).status == 200
@@ -142,7 +161,10 @@ def test_a_slow_stream_holds_its_slot_until_it_ends_or_the_client_leaves(gateway
 
 
 def distributed(config: dict[str, Any], postgres_dsn: str, redis_url: str) -> dict[str, Any]:
-    return {**config, "state": {"backend": "distributed", "postgres_dsn": postgres_dsn, "redis_url": redis_url}}
+    return {
+        **config,
+        "state": {"backend": "distributed", "postgres_dsn": postgres_dsn, "redis_url": redis_url},
+    }
 
 
 def test_two_replicas_on_one_redis_enforce_one_limit(gateway, postgres_clean: str, redis_clean: str) -> None:

@@ -40,7 +40,8 @@ def spent(replies: list[Reply]) -> tuple[int, int]:
     usage = [r.json()["usage"] for r in replies]
     tokens = sum(u["total_tokens"] for u in usage)
     micros = sum(
-        u["prompt_tokens"] * price["input_usd_per_mtok"] + u["completion_tokens"] * price["output_usd_per_mtok"]
+        u["prompt_tokens"] * price["input_usd_per_mtok"]
+        + u["completion_tokens"] * price["output_usd_per_mtok"]
         for u in usage
     )
     return tokens, micros
@@ -75,7 +76,9 @@ def test_after_redis_restarts_the_next_burst_all_succeeds(
         key = tenant_with_everything(gw)
         for round_ in range(2):
             replies = burst(gw, key, round_)  # fills the gateway's pool with connections
-            assert [r.status for r in replies] == [200] * BURST, [r.body for r in replies if r.status != 200][:2]
+            assert [r.status for r in replies] == [200] * BURST, [r.body for r in replies if r.status != 200][
+                :2
+            ]
             server = restart_redis(server, tmp_path)
             deadline = time.monotonic() + 10
             while (ready := call("GET", gw.base_url + "/health/ready").json())["status"] != "ok":
@@ -83,7 +86,9 @@ def test_after_redis_restarts_the_next_burst_all_succeeds(
                 time.sleep(0.05)
 
             replies = burst(gw, key, round_ + 10)
-            assert [r.status for r in replies] == [200] * BURST, [r.body for r in replies if r.status != 200][:2]
+            assert [r.status for r in replies] == [200] * BURST, [r.body for r in replies if r.status != 200][
+                :2
+            ]
             assert all(r.headers["x-sluice-cache"] == "miss" for r in replies)
             with redis.Redis.from_url(server.url, socket_timeout=5) as r:
                 assert wait_for(lambda r=r: budget_counters(r), spent(replies)) == spent(replies)

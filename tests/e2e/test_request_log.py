@@ -59,12 +59,22 @@ class Client(threading.Thread):
                 stream = i % 2 == 0
                 key = WRONG_KEY if i % 5 == 4 else DEMO_KEY
                 body = msgspec.json.encode(
-                    {"model": "gpt-4o-mini", "stream": stream, "messages": [{"role": "user", "content": f"one two three {i}"}]}
+                    {
+                        "model": "gpt-4o-mini",
+                        "stream": stream,
+                        "messages": [{"role": "user", "content": f"one two three {i}"}],
+                    }
                 )
                 try:
                     conn.request(
-                        "POST", "/v1/chat/completions", body,
-                        {"authorization": f"Bearer {key}", "content-type": "application/json", "x-request-id": rid},
+                        "POST",
+                        "/v1/chat/completions",
+                        body,
+                        {
+                            "authorization": f"Bearer {key}",
+                            "content-type": "application/json",
+                            "x-request-id": rid,
+                        },
                     )
                     self.sent += 1
                     r = conn.getresponse()
@@ -111,24 +121,43 @@ def read_lines(gw: Proc) -> list[dict[str, Any]]:
 def test_each_request_is_one_json_line_with_every_field_and_no_secret(gateway, sim_server: Proc) -> None:
     config = sim_config()
     config["logging"] = {"level": "info", "format": "json"}
-    config["auth"] = {"keys": [{"key": APP_KEY, "name": "app"}]}  # the demo key is printed in the banner, by design
-    config["providers"]["up"] = {"type": "openai", "base_url": f"{sim_server.base_url}/v1", "api_key": "sk-upstream-secret"}
+    config["auth"] = {
+        "keys": [{"key": APP_KEY, "name": "app"}]
+    }  # the demo key is printed in the banner, by design
+    config["providers"]["up"] = {
+        "type": "openai",
+        "base_url": f"{sim_server.base_url}/v1",
+        "api_key": "sk-upstream-secret",
+    }
     config["models"]["real"] = {"deployments": [{"provider": "up", "model": "sim-real"}]}
     gw = gateway(config)
     conn = http.client.HTTPConnection("127.0.0.1", int(gw.base_url.rsplit(":", 1)[1]), timeout=10)
     sent = []
     for i, (model, key, stream) in enumerate(
-        [("gpt-4o-mini", APP_KEY, False), ("real", APP_KEY, True), ("gpt-4o-mini", WRONG_KEY, False), ("nope", APP_KEY, False)]
+        [
+            ("gpt-4o-mini", APP_KEY, False),
+            ("real", APP_KEY, True),
+            ("gpt-4o-mini", WRONG_KEY, False),
+            ("nope", APP_KEY, False),
+        ]
     ):
-        body = msgspec.json.encode({"model": model, "stream": stream, "messages": [{"role": "user", "content": "hi"}]})
-        conn.request("POST", "/v1/chat/completions", body, {"authorization": f"Bearer {key}", "x-request-id": f"r{i}"})
+        body = msgspec.json.encode(
+            {"model": model, "stream": stream, "messages": [{"role": "user", "content": "hi"}]}
+        )
+        conn.request(
+            "POST", "/v1/chat/completions", body, {"authorization": f"Bearer {key}", "x-request-id": f"r{i}"}
+        )
         r = conn.getresponse()
         r.read()
         sent.append((f"r{i}", r.status))
     conn.close()
     eventually(lambda: len(read_lines(gw)) >= len(sent), 5, "a line per request")
     lines = read_lines(gw)
-    assert [(line["id"], line["status"]) for line in lines] == sent == [("r0", 200), ("r1", 200), ("r2", 401), ("r3", 404)]
+    assert (
+        [(line["id"], line["status"]) for line in lines]
+        == sent
+        == [("r0", 200), ("r1", 200), ("r2", 401), ("r3", 404)]
+    )
     fields = set(RequestRecord.__struct_fields__) | {"ts", "level", "logger", "msg"}
     for line in lines:
         assert set(line) == fields
@@ -150,7 +179,11 @@ ADMIN = "sk-admin-usage"
 def test_usage_totals_equal_the_costs_the_clients_were_charged(gateway, sim_server: Proc) -> None:
     config = sim_config()
     config["admin"] = {"keys": [{"key": ADMIN, "name": "ops"}]}
-    config["providers"]["up"] = {"type": "openai", "base_url": f"{sim_server.base_url}/v1", "api_key": "sk-up"}
+    config["providers"]["up"] = {
+        "type": "openai",
+        "base_url": f"{sim_server.base_url}/v1",
+        "api_key": "sk-up",
+    }
     config["models"]["priced"] = {"deployments": [{"provider": "up", "model": "sim-priced"}]}
     config["pricing"] = {"sim-priced": {"input_usd_per_mtok": 2.5, "output_usd_per_mtok": 10}}
     config["request_log"] = {"flush_ms": 20}
@@ -158,19 +191,32 @@ def test_usage_totals_equal_the_costs_the_clients_were_charged(gateway, sim_serv
     admin = {"authorization": f"Bearer {ADMIN}"}
     keys = {}
     for tenant in ("acme", "globex"):
-        assert call("POST", gw.base_url + "/admin/tenants", {"id": tenant, "name": tenant}, admin).status == 201
-        keys[tenant] = call("POST", gw.base_url + f"/admin/tenants/{tenant}/keys", {"name": "app"}, admin).json()["key"]
+        assert (
+            call("POST", gw.base_url + "/admin/tenants", {"id": tenant, "name": tenant}, admin).status == 201
+        )
+        keys[tenant] = call(
+            "POST", gw.base_url + f"/admin/tenants/{tenant}/keys", {"name": "app"}, admin
+        ).json()["key"]
     charged: dict[str, Decimal] = {"acme": Decimal(0), "globex": Decimal(0)}
     for i in range(7):
         tenant = "acme" if i % 3 else "globex"
         r = call(
-            "POST", gw.base_url + "/v1/chat/completions",
+            "POST",
+            gw.base_url + "/v1/chat/completions",
             {"model": "priced", "messages": [{"role": "user", "content": "count " + "word " * i}]},
             {"authorization": f"Bearer {keys[tenant]}"},
         )
         assert r.status == 200
         charged[tenant] += Decimal(r.headers["x-sluice-cost-usd"])
-    assert call("POST", gw.base_url + "/v1/chat/completions", {"model": "priced", "messages": []}, {"authorization": f"Bearer {keys['acme']}"}).status == 400
+    assert (
+        call(
+            "POST",
+            gw.base_url + "/v1/chat/completions",
+            {"model": "priced", "messages": []},
+            {"authorization": f"Bearer {keys['acme']}"},
+        ).status
+        == 400
+    )
 
     def usage_of_all() -> dict[str, Any] | None:
         usage = call("GET", gw.base_url + "/admin/usage?group_by=tenant", headers=admin).json()
@@ -183,8 +229,15 @@ def test_usage_totals_equal_the_costs_the_clients_were_charged(gateway, sim_serv
     for tenant, cost in charged.items():
         assert Decimal(by_tenant[tenant]["cost_usd"]) == cost > 0
     assert Decimal(usage["totals"]["cost_usd"]) == sum(charged.values())
-    own = call("GET", gw.base_url + "/admin/usage?group_by=model", headers={"authorization": f"Bearer {keys['globex']}"}).json()
-    assert own["data"] == [{**own["data"][0], "model": "priced"}] and Decimal(own["totals"]["cost_usd"]) == charged["globex"]
+    own = call(
+        "GET",
+        gw.base_url + "/admin/usage?group_by=model",
+        headers={"authorization": f"Bearer {keys['globex']}"},
+    ).json()
+    assert (
+        own["data"] == [{**own["data"][0], "model": "priced"}]
+        and Decimal(own["totals"]["cost_usd"]) == charged["globex"]
+    )
     csv_reply = call("GET", gw.base_url + "/admin/usage?group_by=tenant&format=csv", headers=admin)
     assert csv_reply.headers["content-type"].startswith("text/csv")
     assert csv_reply.body.decode().splitlines()[-1].startswith("total,8,1,")
@@ -199,16 +252,28 @@ def test_payloads_are_logged_redacted_only_for_tenants_that_allow_it(gateway) ->
     admin = {"authorization": f"Bearer {ADMIN}"}
     keys = {}
     for tenant, allow in (("open", True), ("closed", None)):
-        assert call("POST", gw.base_url + "/admin/tenants", {"id": tenant, "name": tenant}, admin).status == 201
+        assert (
+            call("POST", gw.base_url + "/admin/tenants", {"id": tenant, "name": tenant}, admin).status == 201
+        )
         if allow:
-            assert call("PATCH", gw.base_url + f"/admin/tenants/{tenant}", {"log_payloads": True}, admin).status == 200
-        keys[tenant] = call("POST", gw.base_url + f"/admin/tenants/{tenant}/keys", {"name": "app"}, admin).json()["key"]
+            assert (
+                call("PATCH", gw.base_url + f"/admin/tenants/{tenant}", {"log_payloads": True}, admin).status
+                == 200
+            )
+        keys[tenant] = call(
+            "POST", gw.base_url + f"/admin/tenants/{tenant}/keys", {"name": "app"}, admin
+        ).json()["key"]
     secret_text = "mail jane.doe@example.com or call +44 20 7946 0958"
     for tenant in keys:
         for stream in (False, True):
             r = call(
-                "POST", gw.base_url + "/v1/chat/completions",
-                {"model": "gpt-4o-mini", "stream": stream, "messages": [{"role": "user", "content": secret_text}]},
+                "POST",
+                gw.base_url + "/v1/chat/completions",
+                {
+                    "model": "gpt-4o-mini",
+                    "stream": stream,
+                    "messages": [{"role": "user", "content": secret_text}],
+                },
                 {"authorization": f"Bearer {keys[tenant]}", "x-request-id": f"{tenant}-{stream}"},
             )
             assert r.status == 200

@@ -26,7 +26,9 @@ def deployment(sim: Proc, name: str, **behaviour: object) -> dict:
 def config(sim: Proc, models: dict, routing: dict | None = None) -> dict:
     return {
         "auth": {"keys": [{"key": DEMO_KEY, "name": "demo"}]},
-        "providers": {"simhttp": {"type": "openai", "base_url": f"{sim.base_url}/v1", "api_key": "sk-upstream"}},
+        "providers": {
+            "simhttp": {"type": "openai", "base_url": f"{sim.base_url}/v1", "api_key": "sk-upstream"}
+        },
         "models": models,
         "routing": routing or {"retries": {"backoff_base_s": 0.01, "backoff_max_s": 0.05}},
         "logging": {"level": "warning"},
@@ -48,7 +50,12 @@ def _reset(sim_server: Proc) -> None:
 
 
 def test_retryable_failures_are_retried(sim_server: Proc, gateway) -> None:
-    gw = gateway(config(sim_server, {"m": {"deployments": [deployment(sim_server, "flaky", fail_first=2, error_status=503)]}}))
+    gw = gateway(
+        config(
+            sim_server,
+            {"m": {"deployments": [deployment(sim_server, "flaky", fail_first=2, error_status=503)]}},
+        )
+    )
     with client(gw) as c:
         raw = c.chat.completions.with_raw_response.create(model="m", messages=MSG)
     assert raw.parse().choices[0].message.content == "Simulated reply to: hi"
@@ -57,7 +64,18 @@ def test_retryable_failures_are_retried(sim_server: Proc, gateway) -> None:
 
 
 def test_retry_after_is_honoured(sim_server: Proc, gateway) -> None:
-    gw = gateway(config(sim_server, {"m": {"deployments": [deployment(sim_server, "limited", fail_first=1, error_status=429, retry_after_s=1)]}}))
+    gw = gateway(
+        config(
+            sim_server,
+            {
+                "m": {
+                    "deployments": [
+                        deployment(sim_server, "limited", fail_first=1, error_status=429, retry_after_s=1)
+                    ]
+                }
+            },
+        )
+    )
     started = time.monotonic()
     with client(gw) as c:
         raw = c.chat.completions.with_raw_response.create(model="m", messages=MSG)
@@ -66,8 +84,18 @@ def test_retry_after_is_honoured(sim_server: Proc, gateway) -> None:
 
 
 def test_exhausted_retries_are_502(sim_server: Proc, gateway) -> None:
-    gw = gateway(config(sim_server, {"m": {"deployments": [deployment(sim_server, "down", error_rate=1, error_status=500)]}}))
-    r = call("POST", gw.base_url + "/v1/chat/completions", {"model": "m", "messages": MSG}, {"authorization": f"Bearer {DEMO_KEY}"})
+    gw = gateway(
+        config(
+            sim_server,
+            {"m": {"deployments": [deployment(sim_server, "down", error_rate=1, error_status=500)]}},
+        )
+    )
+    r = call(
+        "POST",
+        gw.base_url + "/v1/chat/completions",
+        {"model": "m", "messages": MSG},
+        {"authorization": f"Bearer {DEMO_KEY}"},
+    )
     assert r.status == 502
     err = r.json()["error"]
     assert err["type"] == "upstream_error" and err["code"] == "500" and "after 3 attempts" in err["message"]
@@ -76,15 +104,36 @@ def test_exhausted_retries_are_502(sim_server: Proc, gateway) -> None:
 
 
 def test_upstream_rate_limit_everywhere_is_429_with_retry_after(sim_server: Proc, gateway) -> None:
-    gw = gateway(config(sim_server, {"m": {"deployments": [deployment(sim_server, "busy", error_rate=1, error_status=429, retry_after_s=60)]}}))
-    r = call("POST", gw.base_url + "/v1/chat/completions", {"model": "m", "messages": MSG}, {"authorization": f"Bearer {DEMO_KEY}"})
+    gw = gateway(
+        config(
+            sim_server,
+            {
+                "m": {
+                    "deployments": [
+                        deployment(sim_server, "busy", error_rate=1, error_status=429, retry_after_s=60)
+                    ]
+                }
+            },
+        )
+    )
+    r = call(
+        "POST",
+        gw.base_url + "/v1/chat/completions",
+        {"model": "m", "messages": MSG},
+        {"authorization": f"Bearer {DEMO_KEY}"},
+    )
     assert r.status == 429 and r.headers["retry-after"] == "60"
     assert r.json()["error"]["code"] == "upstream_rate_limited"
     assert stats(sim_server)["requests"] == 1  # a 60 s Retry-After is not waited out
 
 
 def test_upstream_rejection_is_400_and_not_retried(sim_server: Proc, gateway) -> None:
-    gw = gateway(config(sim_server, {"m": {"deployments": [deployment(sim_server, "strict", error_rate=1, error_status=400)]}}))
+    gw = gateway(
+        config(
+            sim_server,
+            {"m": {"deployments": [deployment(sim_server, "strict", error_rate=1, error_status=400)]}},
+        )
+    )
     with client(gw) as c, pytest.raises(openai.BadRequestError) as e:
         c.chat.completions.create(model="m", messages=MSG)
     assert e.value.code == "upstream_rejected"
@@ -93,8 +142,14 @@ def test_upstream_rejection_is_400_and_not_retried(sim_server: Proc, gateway) ->
 
 def test_fallback_chain(sim_server: Proc, gateway) -> None:
     models = {
-        "claude-sonnet": {"deployments": [deployment(sim_server, "sonnet", error_rate=1, error_status=503)], "fallbacks": ["gpt-4o"]},
-        "gpt-4o": {"deployments": [deployment(sim_server, "4o", error_rate=1, error_status=500)], "fallbacks": ["gpt-4o-mini"]},
+        "claude-sonnet": {
+            "deployments": [deployment(sim_server, "sonnet", error_rate=1, error_status=503)],
+            "fallbacks": ["gpt-4o"],
+        },
+        "gpt-4o": {
+            "deployments": [deployment(sim_server, "4o", error_rate=1, error_status=500)],
+            "fallbacks": ["gpt-4o-mini"],
+        },
         "gpt-4o-mini": {"deployments": [deployment(sim_server, "mini")]},
     }
     gw = gateway(config(sim_server, models, {"retries": {"max_attempts": 1}}))
@@ -107,32 +162,66 @@ def test_fallback_chain(sim_server: Proc, gateway) -> None:
 
 def test_circuit_opens_then_503_and_ready_reports_it(sim_server: Proc, gateway) -> None:
     models = {"m": {"deployments": [deployment(sim_server, "down", error_rate=1, error_status=500)]}}
-    gw = gateway(config(sim_server, models, {"retries": {"max_attempts": 1}, "breaker": {"failure_threshold": 2, "open_s": 60}}))
+    gw = gateway(
+        config(
+            sim_server,
+            models,
+            {"retries": {"max_attempts": 1}, "breaker": {"failure_threshold": 2, "open_s": 60}},
+        )
+    )
     body, auth = {"model": "m", "messages": MSG}, {"authorization": f"Bearer {DEMO_KEY}"}
-    assert [call("POST", gw.base_url + "/v1/chat/completions", body, auth).status for _ in range(2)] == [502, 502]
+    assert [call("POST", gw.base_url + "/v1/chat/completions", body, auth).status for _ in range(2)] == [
+        502,
+        502,
+    ]
     r = call("POST", gw.base_url + "/v1/chat/completions", body, auth)
     assert r.status == 503 and r.json()["error"]["code"] == "circuit_open"
     assert stats(sim_server)["requests"] == 2  # the open circuit kept the third call home
     ready = call("GET", gw.base_url + "/health/ready")
-    assert ready.status == 503 and ready.json()["deployments"] == [{"name": "simhttp/down", "circuit": "open"}]
+    assert ready.status == 503 and ready.json()["deployments"] == [
+        {"name": "simhttp/down", "circuit": "open"}
+    ]
 
 
 def test_hanging_upstream_is_504(sim_server: Proc, gateway) -> None:
-    models = {"m": {"deployments": [deployment(sim_server, "stuck", hang_rate=1)], "timeouts": {"total_s": 0.3, "first_byte_s": 0.3}}}
+    models = {
+        "m": {
+            "deployments": [deployment(sim_server, "stuck", hang_rate=1)],
+            "timeouts": {"total_s": 0.3, "first_byte_s": 0.3},
+        }
+    }
     gw = gateway(config(sim_server, models, {"retries": {"max_attempts": 2, "backoff_base_s": 0.01}}))
     started = time.monotonic()
-    r = call("POST", gw.base_url + "/v1/chat/completions", {"model": "m", "messages": MSG}, {"authorization": f"Bearer {DEMO_KEY}"})
+    r = call(
+        "POST",
+        gw.base_url + "/v1/chat/completions",
+        {"model": "m", "messages": MSG},
+        {"authorization": f"Bearer {DEMO_KEY}"},
+    )
     assert r.status == 504
     assert r.json()["error"] == {
-        "message": "simhttp/stuck did not answer in time (after 2 attempts)", "type": "timeout", "param": None, "code": "upstream_timeout",
+        "message": "simhttp/stuck did not answer in time (after 2 attempts)",
+        "type": "timeout",
+        "param": None,
+        "code": "upstream_timeout",
     }
     assert time.monotonic() - started < 5
-    s = call("POST", gw.base_url + "/v1/chat/completions", {"model": "m", "messages": MSG, "stream": True}, {"authorization": f"Bearer {DEMO_KEY}"})
+    s = call(
+        "POST",
+        gw.base_url + "/v1/chat/completions",
+        {"model": "m", "messages": MSG, "stream": True},
+        {"authorization": f"Bearer {DEMO_KEY}"},
+    )
     assert s.status == 504
 
 
 def test_stream_stall_ends_with_an_error_event(sim_server: Proc, gateway) -> None:
-    models = {"m": {"deployments": [deployment(sim_server, "slow", chunk_delay_ms=2000)], "timeouts": {"stream_idle_s": 0.3}}}
+    models = {
+        "m": {
+            "deployments": [deployment(sim_server, "slow", chunk_delay_ms=2000)],
+            "timeouts": {"stream_idle_s": 0.3},
+        }
+    }
     gw = gateway(config(sim_server, models))
     with client(gw) as c, pytest.raises(openai.APIError) as e:
         for _ in c.chat.completions.create(model="m", messages=MSG, stream=True):
@@ -148,7 +237,8 @@ def test_client_disconnect_cancels_the_upstream_stream(sim_server: Proc, gateway
     with socket.create_connection((host, port), timeout=5) as s:
         s.sendall(
             b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-            + f"authorization: Bearer {DEMO_KEY}\r\ncontent-length: {len(body)}\r\n\r\n".encode() + body
+            + f"authorization: Bearer {DEMO_KEY}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+            + body
         )
         assert b"200 OK" in s.recv(4096)  # headers and the first chunk
     eventually(lambda: stats(sim_server)["streams_cancelled"] >= 1, 5, "the upstream stream cancelled")

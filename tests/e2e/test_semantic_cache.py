@@ -27,11 +27,16 @@ ADMIN = "sk-admin-semantic"
 ADMIN_HEADERS = {"authorization": f"Bearer {ADMIN}"}
 
 
-def semantic_config(*, policy: dict[str, Any] | None = None, semantic: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+def semantic_config(
+    *, policy: dict[str, Any] | None = None, semantic: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
     return {
         "auth": {"keys": [{"key": DEMO_KEY, "name": "demo"}]},
         "admin": {"keys": [{"key": ADMIN, "name": "ops"}]},
-        "providers": {"sim": {"type": "sim"}, "slow": {"type": "sim", "sim": {"latency_ms": 400, "embedding_dim": 64}}},
+        "providers": {
+            "sim": {"type": "sim"},
+            "slow": {"type": "sim", "sim": {"latency_ms": 400, "embedding_dim": 64}},
+        },
         "models": {
             "m": {"deployments": [{"provider": "sim", "model": "sim-m"}]},
             "emb": {"kind": "embedding", "deployments": [{"provider": "sim", "model": "sim-emb"}]},
@@ -85,7 +90,11 @@ def kept(db: Path, entries: int) -> None:
 
 def kept_in_postgres(dsn: str, entries: int) -> None:
     """The same for the distributed backend, whose index is the ``cache_semantic`` table itself."""
-    eventually(lambda: pg_fetchval(dsn, "SELECT count(*) FROM cache_semantic") >= entries, 10, f"{entries} pgvector rows")
+    eventually(
+        lambda: pg_fetchval(dsn, "SELECT count(*) FROM cache_semantic") >= entries,
+        10,
+        f"{entries} pgvector rows",
+    )
 
 
 def test_a_paraphrase_is_served_and_a_near_miss_is_not(gateway, tmp_path: Path) -> None:
@@ -109,11 +118,17 @@ def test_a_paraphrase_is_served_and_a_near_miss_is_not(gateway, tmp_path: Path) 
     assert s["semantic_hits"] == 1 and s["semantic_rejected"] >= 1
     with openai.OpenAI(base_url=gw.base_url + "/v1", api_key=DEMO_KEY, max_retries=0) as client:
         raw = client.chat.completions.with_raw_response.create(
-            model="m", messages=[{"role": "user", "content": "How would I reset my password?"}], temperature=0, stream=True
+            model="m",
+            messages=[{"role": "user", "content": "How would I reset my password?"}],
+            temperature=0,
+            stream=True,
         )
         chunks = list(raw.parse())
     assert raw.headers["x-sluice-cache"] == "semantic"
-    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Simulated reply to: How do I reset my password?"
+    assert (
+        "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        == "Simulated reply to: How do I reset my password?"
+    )
 
 
 def test_a_different_context_never_matches(gateway, tmp_path: Path) -> None:
@@ -122,9 +137,15 @@ def test_a_different_context_never_matches(gateway, tmp_path: Path) -> None:
     system = {"role": "system", "content": "Answer in French."}
     ask(gw, "How do I reset my password?")
     kept(db, 1)
-    r = ask(gw, "How can I reset my password?", messages=[system, {"role": "user", "content": "How can I reset my password?"}])
+    r = ask(
+        gw,
+        "How can I reset my password?",
+        messages=[system, {"role": "user", "content": "How can I reset my password?"}],
+    )
     assert r.headers["x-sluice-cache"] == "miss"
-    assert ask(gw, "How can I reset my password?", max_tokens=7).headers["x-sluice-cache"] == "miss"  # other parameters
+    assert (
+        ask(gw, "How can I reset my password?", max_tokens=7).headers["x-sluice-cache"] == "miss"
+    )  # other parameters
 
 
 def test_shadow_mode_serves_fresh_answers_and_reports_the_evidence(gateway, tmp_path: Path) -> None:
@@ -134,10 +155,17 @@ def test_shadow_mode_serves_fresh_answers_and_reports_the_evidence(gateway, tmp_
     kept(db, 1)
     r = ask(gw, "How can I reset my password?")
     assert r.headers["x-sluice-cache"] == "miss"
-    assert r.json()["choices"][0]["message"]["content"] == "Simulated reply to: How can I reset my password?"  # fresh
+    assert (
+        r.json()["choices"][0]["message"]["content"] == "Simulated reply to: How can I reset my password?"
+    )  # fresh
     eventually(lambda: stats(gw)["shadow"]["compared"] >= 1, 5, "the shadow comparison")
     shadow = stats(gw)["shadow"]
-    assert (shadow["lookups"], shadow["would_hit"], shadow["would_hit_rate"], shadow["compared"]) == (2, 1, 0.5, 1)
+    assert (shadow["lookups"], shadow["would_hit"], shadow["would_hit_rate"], shadow["compared"]) == (
+        2,
+        1,
+        0.5,
+        1,
+    )
     assert 0.85 < shadow["mean_answer_similarity"] < 1 and shadow["estimated_false_hit_rate"] == 0.0
     assert stats(gw)["semantic_hits"] == 0
 
@@ -153,7 +181,12 @@ def test_embeddings_from_a_configured_deployment(gateway) -> None:
 
 
 def test_a_slow_embedding_delays_a_miss_by_at_most_the_bound(gateway) -> None:
-    gw = gateway(semantic_config(policy={"exact": False}, semantic={"embedding": "slow-emb", "dimensions": 64, "lookup_timeout_ms": 50}))
+    gw = gateway(
+        semantic_config(
+            policy={"exact": False},
+            semantic={"embedding": "slow-emb", "dimensions": 64, "lookup_timeout_ms": 50},
+        )
+    )
     started = time.monotonic()
     r = ask(gw, "How do I reset my password?")
     assert r.status == 200 and r.headers["x-sluice-cache"] == "miss"
@@ -165,7 +198,10 @@ def test_without_an_embedding_model_the_layer_is_off_and_says_why(gateway) -> No
     gw = gateway(semantic_config(semantic={"embedding": "emb"}))  # no dimensions for the alias
     ready = call("GET", gw.base_url + "/health/ready").json()
     assert ready["status"] == "ok"
-    assert ready["cache"]["semantic"] == "off: cache.semantic.dimensions is required with the embedding model 'emb'"
+    assert (
+        ready["cache"]["semantic"]
+        == "off: cache.semantic.dimensions is required with the embedding model 'emb'"
+    )
     assert ready["embedding"] == {"status": "off"}
     assert ask(gw, "Hello there").headers["x-sluice-cache"] == "miss"
     assert settled(gw, "Hello there", "hit").headers["x-sluice-cache"] == "hit"  # the exact layer still works
@@ -193,11 +229,22 @@ async def test_a_judge_model_confirms_or_refuses_each_candidate(gateway, tmp_pat
         question = body["messages"][-1]["content"]
         asked.append(question)
         verdict = "YES" if "password" in question else "NO"
-        return web.json_response({
-            "id": "j", "object": "chat.completion", "created": 1, "model": "judge",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": verdict}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        })
+        return web.json_response(
+            {
+                "id": "j",
+                "object": "chat.completion",
+                "created": 1,
+                "model": "judge",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": verdict},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+            }
+        )
 
     async with local_server("/v1/chat/completions", judge) as base_url:
         config, db = embedded(tmp_path, policy={"exact": False, "judge": "judge"})
@@ -213,6 +260,8 @@ async def test_a_judge_model_confirms_or_refuses_each_candidate(gateway, tmp_pat
         assert (await ask_async("How can I reset my password?")).headers["x-sluice-cache"] == "semantic"
         await ask_async("How do I bake bread at home?")
         await asyncio.to_thread(kept, db, 2)
-        assert (await ask_async("How can I bake bread at home?")).headers["x-sluice-cache"] == "miss"  # the judge said no
+        assert (await ask_async("How can I bake bread at home?")).headers[
+            "x-sluice-cache"
+        ] == "miss"  # the judge said no
     assert len(asked) == 2 and asked[0].startswith("Question A:\nHow do I reset my password?")
     assert (await asyncio.to_thread(stats, gw))["semantic_rejected"] == 1

@@ -29,11 +29,14 @@ def test_sigterm_lets_an_in_flight_stream_finish(gateway) -> None:
     gw = gateway(config)
     port = int(gw.base_url.rsplit(":", 1)[1])
     words = " ".join(f"w{i}" for i in range(12))  # 15 chunks, ~0.9 s of streaming
-    body = f'{{"model":"gpt-4o-mini","stream":true,"messages":[{{"role":"user","content":"{words}"}}]}}'.encode()
+    body = (
+        f'{{"model":"gpt-4o-mini","stream":true,"messages":[{{"role":"user","content":"{words}"}}]}}'.encode()
+    )
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(
             b"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-            + f"authorization: Bearer {DEMO_KEY}\r\ncontent-length: {len(body)}\r\n\r\n".encode() + body
+            + f"authorization: Bearer {DEMO_KEY}\r\ncontent-length: {len(body)}\r\n\r\n".encode()
+            + body
         )
         received = s.recv(65536)
         assert b"200 OK" in received
@@ -69,11 +72,18 @@ def logged(gw: Proc) -> dict[str, tuple[int, str | None]]:
 class Stream(threading.Thread):
     """One streamed chat request on a raw socket, read to its end (or to the connection's)."""
 
-    def __init__(self, port: int, rid: str, model: str = "gpt-4o-mini", path: str = "/v1/chat/completions") -> None:
+    def __init__(
+        self, port: int, rid: str, model: str = "gpt-4o-mini", path: str = "/v1/chat/completions"
+    ) -> None:
         super().__init__(daemon=True)
         words = " ".join(f"w{i}" for i in range(STREAM_WORDS))
         body = msgspec.json.encode(
-            {"model": model, "stream": True, "max_tokens": 64, "messages": [{"role": "user", "content": words}]}
+            {
+                "model": model,
+                "stream": True,
+                "max_tokens": 64,
+                "messages": [{"role": "user", "content": words}],
+            }
         )
         self.request = (
             f"POST {path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
@@ -267,7 +277,11 @@ def test_workers_ignore_signals_sent_to_them_and_the_parent_decides(gateway) -> 
         for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2, signal.SIGTTIN, signal.SIGTTOU):
             os.kill(pid, sig)
     names = ("SIGHUP", "SIGUSR1", "SIGUSR2", "SIGTTIN", "SIGTTOU")
-    eventually(lambda: all(gw.log().count(f"{n} ignored") >= len(before) for n in names), 10, "each worker's log lines")
+    eventually(
+        lambda: all(gw.log().count(f"{n} ignored") >= len(before) for n in names),
+        10,
+        "each worker's log lines",
+    )
     assert workers(gw.pid) == before
     gw.popen.send_signal(signal.SIGQUIT)
     for s in streams:
@@ -292,7 +306,9 @@ def test_a_client_leaving_a_stream_is_still_logged_as_a_disconnect(gateway) -> N
 
 
 @pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/messages"])
-def test_a_stream_cut_by_the_grace_period_ends_with_an_error_and_is_logged_as_a_shutdown(gateway, path: str) -> None:
+def test_a_stream_cut_by_the_grace_period_ends_with_an_error_and_is_logged_as_a_shutdown(
+    gateway, path: str
+) -> None:
     config = sim_config(chunk_delay_ms=200)  # ~5 s of streaming, a 1 s grace period
     config["server"] = {"graceful_shutdown_s": 1}
     gw = gateway(config)
@@ -307,7 +323,11 @@ def test_a_stream_cut_by_the_grace_period_ends_with_an_error_and_is_logged_as_a_
     if path == "/v1/chat/completions":
         assert b'"code":"server_shutting_down"' in events and b"data: [DONE]" not in events
     else:
-        assert b"event: error" in events and b'"type":"overloaded_error"' in events and b"message_stop" not in events
+        assert (
+            b"event: error" in events
+            and b'"type":"overloaded_error"' in events
+            and b"message_stop" not in events
+        )
     assert stream.received.endswith(b"0\r\n\r\n")  # the body was ended, not cut
     assert logged(gw)["cut"] == (503, "server_shutting_down")
     assert "Traceback" not in gw.log()

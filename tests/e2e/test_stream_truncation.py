@@ -32,19 +32,28 @@ PARTS = ["Hello", " wor"]
 
 def _sse(payload: Any, event: str | None = None) -> bytes:
     head = f"event: {event}\n".encode() if event else b""
-    return head + b"data: " + (payload if isinstance(payload, bytes) else msgspec.json.encode(payload)) + b"\n\n"
+    return (
+        head + b"data: " + (payload if isinstance(payload, bytes) else msgspec.json.encode(payload)) + b"\n\n"
+    )
 
 
 def _openai_chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-    return _sse({
-        "id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": "up",
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-    })
+    return _sse(
+        {
+            "id": "chatcmpl-1",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": "up",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+    )
 
 
 def _openai_events(mode: str) -> tuple[list[bytes], list[bytes]]:
     """The events before the fault, and the ones after it (sent only by a stream that completes)."""
-    head = [_openai_chunk({"role": "assistant", "content": ""})] + [_openai_chunk({"content": p}) for p in PARTS]
+    head = [_openai_chunk({"role": "assistant", "content": ""})] + [
+        _openai_chunk({"content": p}) for p in PARTS
+    ]
     tail = [_openai_chunk({"content": "ld"}), _openai_chunk({}, "stop"), b"data: [DONE]\n\n"]
     if mode == "early-garbage":
         return [b"data: {not json\n\n"], []
@@ -56,21 +65,42 @@ def _openai_events(mode: str) -> tuple[list[bytes], list[bytes]]:
 
 
 def _anthropic_events(mode: str) -> tuple[list[bytes], list[bytes]]:
-    start = {"type": "message_start", "message": {
-        "id": "msg_1", "type": "message", "role": "assistant", "model": "up", "content": [],
-        "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 0},
-    }}
+    start = {
+        "type": "message_start",
+        "message": {
+            "id": "msg_1",
+            "type": "message",
+            "role": "assistant",
+            "model": "up",
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 3, "output_tokens": 0},
+        },
+    }
     head = [
         _sse(start, "message_start"),
-        _sse({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}, "content_block_start"),
+        _sse(
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            "content_block_start",
+        ),
     ] + [
-        _sse({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}}, "content_block_delta")
+        _sse(
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": p}},
+            "content_block_delta",
+        )
         for p in PARTS
     ]
     tail = [
-        _sse({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "ld"}}, "content_block_delta"),
+        _sse(
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "ld"}},
+            "content_block_delta",
+        ),
         _sse({"type": "content_block_stop", "index": 0}, "content_block_stop"),
-        _sse({"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 3}}, "message_delta"),
+        _sse(
+            {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 3}},
+            "message_delta",
+        ),
         _sse({"type": "message_stop"}, "message_stop"),
     ]
     if mode == "early-garbage":
@@ -183,7 +213,11 @@ def logged(gw: Proc, request_id: str) -> sqlite3.Row:
 
 def openai_client(gw: Proc, rid: str) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(
-        base_url=f"{gw.base_url}/v1", api_key=KEY, max_retries=0, timeout=15, default_headers={"x-request-id": rid}
+        base_url=f"{gw.base_url}/v1",
+        api_key=KEY,
+        max_retries=0,
+        timeout=15,
+        default_headers={"x-request-id": rid},
     )
 
 
@@ -241,9 +275,13 @@ async def test_anthropic_surface_raises_after_the_relayed_text(gw: Proc, provide
     assert "message_stop" not in events and "message_delta" not in events
     code = "invalid_upstream_response" if mode == "garbage" else "upstream_stream_truncated"
     assert e.value.body["error"]["type"] == "api_error"
-    body = await raw_stream(gw, "/v1/messages", {"model": f"{provider}-{mode}", "max_tokens": 50, "messages": MSG})
+    body = await raw_stream(
+        gw, "/v1/messages", {"model": f"{provider}-{mode}", "max_tokens": 50, "messages": MSG}
+    )
     events = body.rstrip(b"\n").split(b"\n\n")
-    assert events[-1].startswith(b"event: error\ndata: ") and not any(e.startswith(b"event: message_stop") for e in events)
+    assert events[-1].startswith(b"event: error\ndata: ") and not any(
+        e.startswith(b"event: message_stop") for e in events
+    )
     row = logged(gw, rid)
     assert (row["status"], row["error_type"], row["stream"]) == (502, code, 1)
 
@@ -251,7 +289,10 @@ async def test_anthropic_surface_raises_after_the_relayed_text(gw: Proc, provide
 @pytest.mark.parametrize("provider", PROVIDERS)
 async def test_complete_streams_still_end_normally(gw: Proc, provider: str) -> None:
     async with openai_client(gw, f"ok-oai-{provider}") as c:
-        chunks = [ch async for ch in await c.chat.completions.create(model=f"{provider}-ok", messages=MSG, stream=True)]
+        chunks = [
+            ch
+            async for ch in await c.chat.completions.create(model=f"{provider}-ok", messages=MSG, stream=True)
+        ]
     assert "".join(ch.delta.content or "" for c in chunks for ch in c.choices) == "Hello world"
     assert chunks[-1].choices[0].finish_reason == "stop"
     async with anthropic_client(gw, f"ok-ant-{provider}") as c:
@@ -267,8 +308,13 @@ async def test_complete_streams_still_end_normally(gw: Proc, provider: str) -> N
 async def test_a_complete_stream_without_text_is_not_an_error(gw: Proc, provider: str) -> None:
     body = await raw_stream(gw, "/v1/chat/completions", {"model": f"{provider}-empty", "messages": MSG})
     assert body.endswith(b"data: [DONE]\n\n") and b'"error"' not in body
-    body = await raw_stream(gw, "/v1/messages", {"model": f"{provider}-empty", "max_tokens": 50, "messages": MSG})
-    assert body.endswith(b"event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n") and b"event: error" not in body
+    body = await raw_stream(
+        gw, "/v1/messages", {"model": f"{provider}-empty", "max_tokens": 50, "messages": MSG}
+    )
+    assert (
+        body.endswith(b'event: message_stop\ndata: {"type":"message_stop"}\n\n')
+        and b"event: error" not in body
+    )
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -280,7 +326,9 @@ async def test_failure_before_the_first_event_falls_back(
     other = "ant" if provider == "oai" else "oai"
     path = {"oai": "/v1/chat/completions", "ant": "/v1/messages"}
     async with openai_client(gw, f"fb-oai-{provider}-{mode}") as c:
-        raw = await c.chat.completions.with_raw_response.create(model=f"{provider}-{mode}", messages=MSG, stream=True)
+        raw = await c.chat.completions.with_raw_response.create(
+            model=f"{provider}-{mode}", messages=MSG, stream=True
+        )
         chunks = [ch async for ch in raw.parse()]
     assert "".join(ch.delta.content or "" for c in chunks for ch in c.choices) == "Hello world"
     assert raw.headers["x-sluice-model"] == f"{other}/ok" and raw.headers["x-sluice-attempts"] == "2"
@@ -291,7 +339,12 @@ async def test_failure_before_the_first_event_falls_back(
     assert u.calls == [f"{path[provider]}:{mode}", f"{path[other]}:ok"] * 2
     for rid in (f"fb-oai-{provider}-{mode}", f"fb-ant-{provider}-{mode}"):
         row = logged(gw, rid)
-        assert (row["status"], row["error_type"], row["attempts"], row["deployment"]) == (200, None, 2, f"{other}/ok")
+        assert (row["status"], row["error_type"], row["attempts"], row["deployment"]) == (
+            200,
+            None,
+            2,
+            f"{other}/ok",
+        )
 
 
 def sim_gateway_config(sim: Proc, tmp: Path) -> dict[str, Any]:
@@ -307,7 +360,9 @@ def sim_gateway_config(sim: Proc, tmp: Path) -> dict[str, Any]:
         },
         "models": {
             "sim-cut": {"deployments": [{"provider": "cut", "model": "sim-cut"}]},
-            "server-cut": {"deployments": [{"provider": "simhttp", "model": "sim", "headers": {"x-sim-cut-after": "3"}}]},
+            "server-cut": {
+                "deployments": [{"provider": "simhttp", "model": "sim", "headers": {"x-sim-cut-after": "3"}}]
+            },
             "cut-first": {"deployments": [{"provider": "cut0", "model": "sim-cut0"}], "fallbacks": ["whole"]},
             "whole": {"deployments": [{"provider": "sim", "model": "sim-whole"}]},
         },
@@ -319,7 +374,9 @@ def sim_gateway_config(sim: Proc, tmp: Path) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("model", ["sim-cut", "server-cut"])
-async def test_a_cut_sim_stream_raises_on_both_surfaces(sim_server: Proc, gateway: Any, tmp_path: Path, model: str) -> None:
+async def test_a_cut_sim_stream_raises_on_both_surfaces(
+    sim_server: Proc, gateway: Any, tmp_path: Path, model: str
+) -> None:
     gw = gateway(sim_gateway_config(sim_server, tmp_path))
     text = []
     async with openai_client(gw, f"sim-oai-{model}") as c:
@@ -338,7 +395,9 @@ async def test_a_cut_sim_stream_raises_on_both_surfaces(sim_server: Proc, gatewa
         assert (row["status"], row["error_type"]) == (502, "upstream_stream_truncated")
 
 
-async def test_a_sim_stream_cut_before_its_first_chunk_falls_back(sim_server: Proc, gateway: Any, tmp_path: Path) -> None:
+async def test_a_sim_stream_cut_before_its_first_chunk_falls_back(
+    sim_server: Proc, gateway: Any, tmp_path: Path
+) -> None:
     gw = gateway(sim_gateway_config(sim_server, tmp_path))
     async with openai_client(gw, "sim-first") as c:
         raw = await c.chat.completions.with_raw_response.create(model="cut-first", messages=MSG, stream=True)
@@ -355,7 +414,9 @@ async def test_a_cut_stream_is_charged_what_was_relayed_and_counted_as_502(
     """A budgeted key pays for the text it got (estimated: the upstream sent no usage), and the
     metrics count the request as a 502 with its error code."""
     config_ = config(upstream[1], tmp_path)
-    config_["auth"]["keys"] = [{"key": KEY, "name": "app", "budgets": [{"period": "month", "max_cost_micros": 10**9}]}]
+    config_["auth"]["keys"] = [
+        {"key": KEY, "name": "app", "budgets": [{"period": "month", "max_cost_micros": 10**9}]}
+    ]
     config_["pricing"] = {"reset": {"input_usd_per_mtok": 100, "output_usd_per_mtok": 1000}}
     gw = gateway(config_)
     async with openai_client(gw, "charged") as c:
@@ -368,7 +429,9 @@ async def test_a_cut_stream_is_charged_what_was_relayed_and_counted_as_502(
     async with aiohttp.ClientSession() as s, s.get(gw.base_url + "/metrics") as r:
         metrics = await r.text()
     assert any(
-        line.startswith("sluice_requests_total{") and 'status="502"' in line
-        and 'error_type="upstream_stream_truncated"' in line and line.endswith(" 1.0")
+        line.startswith("sluice_requests_total{")
+        and 'status="502"' in line
+        and 'error_type="upstream_stream_truncated"' in line
+        and line.endswith(" 1.0")
         for line in metrics.splitlines()
     ), metrics

@@ -39,8 +39,17 @@ class Upstream:
         self.requests.append(body)
         repaired = len(body["messages"]) > 1
         answer = {
-            "id": "c", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": self.good if repaired else self.bad}, "finish_reason": "stop"}],
+            "id": "c",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": self.good if repaired else self.bad},
+                    "finish_reason": "stop",
+                }
+            ],
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
         }
         return web.json_response(answer)
@@ -64,9 +73,13 @@ def config(base: str, mode: str) -> dict[str, Any]:
 
 
 async def ask(gw: Any, response_format: dict[str, Any] = FORMAT) -> Any:
-    async with openai.AsyncOpenAI(base_url=f"{gw.base_url}/v1", api_key="sk-app", max_retries=0, timeout=15) as c:
+    async with openai.AsyncOpenAI(
+        base_url=f"{gw.base_url}/v1", api_key="sk-app", max_retries=0, timeout=15
+    ) as c:
         return await c.chat.completions.with_raw_response.create(
-            model="m", messages=[{"role": "user", "content": "Largest city in France, as JSON"}], response_format=response_format
+            model="m",
+            messages=[{"role": "user", "content": "Largest city in France, as JSON"}],
+            response_format=response_format,
         )
 
 
@@ -95,11 +108,16 @@ async def counting_server() -> AsyncIterator[tuple[list[str], str]]:
         await runner.cleanup()
 
 
-async def test_repair_fixes_an_answer_that_breaks_the_schema(upstream: tuple[Upstream, str], gateway: Any) -> None:
+async def test_repair_fixes_an_answer_that_breaks_the_schema(
+    upstream: tuple[Upstream, str], gateway: Any
+) -> None:
     u, base = upstream
     raw = await ask(gateway(config(base, "repair")))
     r = raw.parse()
-    assert msgspec.json.decode(r.choices[0].message.content.strip("`json\n")) == {"city": "Paris", "population": 2102650}
+    assert msgspec.json.decode(r.choices[0].message.content.strip("`json\n")) == {
+        "city": "Paris",
+        "population": 2102650,
+    }
     assert r.usage.total_tokens == 30  # both calls
     assert raw.headers["x-sluice-guardrails"] == "repair:json_schema"
     assert raw.headers["x-sluice-cost-usd"] == "0.000040"  # 20 in at $1, 10 out at $2 per million
@@ -148,7 +166,10 @@ async def test_a_schema_that_cannot_be_compiled_is_a_400_before_any_upstream_cal
 async def test_a_ref_to_a_url_is_never_fetched(upstream: tuple[Upstream, str], gateway: Any) -> None:
     u, base = upstream
     async with counting_server() as (seen, remote):
-        schema = {**SCHEMA, "properties": {"city": {"$ref": f"{remote}/city.json"}, "population": {"type": "integer"}}}
+        schema = {
+            **SCHEMA,
+            "properties": {"city": {"$ref": f"{remote}/city.json"}, "population": {"type": "integer"}},
+        }
         with pytest.raises(openai.BadRequestError) as e:
             await ask(gateway(config(base, "repair")), with_schema(schema))
         assert e.value.body["param"] == "response_format.json_schema.schema"
@@ -164,7 +185,9 @@ async def test_off_leaves_the_schema_to_the_upstream(upstream: tuple[Upstream, s
     assert raw.parse().choices[0].message.content == '{"city": "Paris"}' and len(u.requests) == 1
 
 
-async def test_a_draft_2020_12_schema_is_checked_in_full(upstream: tuple[Upstream, str], gateway: Any) -> None:
+async def test_a_draft_2020_12_schema_is_checked_in_full(
+    upstream: tuple[Upstream, str], gateway: Any
+) -> None:
     """``unevaluatedProperties`` and ``dependentRequired``, which the hand-written subset ignored."""
     u, base = upstream
     u.bad = '{"city": "Paris", "population": 2102650, "country": "FR", "capital": true}'

@@ -36,7 +36,12 @@ STATUSES = (401, 403, 429, 500)
 # What the client gets for each upstream status: 401 and 403 are the gateway's own credential
 # problem (502); every attempt rate limited is a 429; a 5xx is a 502.
 EXPECTED = {401: 502, 403: 502, 429: 429, 500: 502}
-ANTHROPIC_TYPES = {401: "authentication_error", 403: "permission_error", 429: "rate_limit_error", 500: "api_error"}
+ANTHROPIC_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    429: "rate_limit_error",
+    500: "api_error",
+}
 
 
 class Upstream:
@@ -50,7 +55,9 @@ class Upstream:
 
     @staticmethod
     def _quote(key: str) -> str:
-        return f"Incorrect API key provided: {key}. Sent as 'Authorization: Bearer {key}' (admin {ADMIN_KEY})."
+        return (
+            f"Incorrect API key provided: {key}. Sent as 'Authorization: Bearer {key}' (admin {ADMIN_KEY})."
+        )
 
     async def openai(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
@@ -61,10 +68,21 @@ class Upstream:
         echo = {"x-echo-key": key, "www-authenticate": f'Bearer realm="{key}"'}
         if model.startswith("fail-"):
             status = int(model[5:])
-            err = {"error": {"message": self._quote(key), "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}}
+            err = {
+                "error": {
+                    "message": self._quote(key),
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "invalid_api_key",
+                }
+            }
             return web.json_response(err, status=status, headers=echo)
         if model == "garbage":
-            return web.Response(body=b"<html>not json " + key.encode() + b"</html>", status=200, content_type="application/json")
+            return web.Response(
+                body=b"<html>not json " + key.encode() + b"</html>",
+                status=200,
+                content_type="application/json",
+            )
         raise AssertionError(f"unexpected model {model}")
 
     async def anthropic(self, request: web.Request) -> web.StreamResponse:
@@ -80,16 +98,46 @@ class Upstream:
             err = {"type": "error", "error": {"type": kind, "message": self._quote(key)}}
             return web.json_response(err, status=status, headers=echo)
         if model == "garbage":
-            return web.Response(body=b'{"type": "message", "id": ' + key.encode(), status=200, content_type="application/json")
+            return web.Response(
+                body=b'{"type": "message", "id": ' + key.encode(), status=200, content_type="application/json"
+            )
         if model == "midstream":
             resp = web.StreamResponse(headers={"content-type": "text/event-stream", **echo})
             await resp.prepare(request)
-            start = {"type": "message_start", "message": {
-                "id": "msg_1", "type": "message", "role": "assistant", "model": model, "content": [],
-                "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 3, "output_tokens": 1}}}
+            start = {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_1",
+                    "type": "message",
+                    "role": "assistant",
+                    "model": model,
+                    "content": [],
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": 3, "output_tokens": 1},
+                },
+            }
             await resp.write(_sse("message_start", start))
-            await resp.write(_sse("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}))
-            await resp.write(_sse("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hel"}}))
+            await resp.write(
+                _sse(
+                    "content_block_start",
+                    {
+                        "type": "content_block_start",
+                        "index": 0,
+                        "content_block": {"type": "text", "text": ""},
+                    },
+                )
+            )
+            await resp.write(
+                _sse(
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": 0,
+                        "delta": {"type": "text_delta", "text": "Hel"},
+                    },
+                )
+            )
             await asyncio.sleep(0.2)  # the first batch reaches the client before the error
             error = {"type": "error", "error": {"type": "api_error", "message": self._quote(key)}}
             await resp.write(_sse("error", error))
@@ -104,7 +152,9 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
 @pytest.fixture
 async def upstream() -> AsyncIterator[tuple[Upstream, str]]:
     u = Upstream()
-    async with local_server("/v1/chat/completions", u.openai, **{"/v1/embeddings": u.openai, "/v1/messages": u.anthropic}) as base:
+    async with local_server(
+        "/v1/chat/completions", u.openai, **{"/v1/embeddings": u.openai, "/v1/messages": u.anthropic}
+    ) as base:
         yield u, base
 
 
@@ -114,7 +164,10 @@ def config(base: str) -> dict[str, Any]:
         for model in (*(f"fail-{s}" for s in STATUSES), "midstream", "garbage"):
             models[f"{provider}-{model}"] = {"deployments": [{"provider": provider, "model": model}]}
     for s in STATUSES:
-        models[f"embed-fail-{s}"] = {"kind": "embedding", "deployments": [{"provider": "oa", "model": f"fail-{s}"}]}
+        models[f"embed-fail-{s}"] = {
+            "kind": "embedding",
+            "deployments": [{"provider": "oa", "model": f"fail-{s}"}],
+        }
     return {
         "auth": {"keys": [{"key": APP_KEY, "name": "app"}]},
         "admin": {"keys": [{"key": ADMIN_KEY, "name": "ops"}]},
@@ -124,8 +177,10 @@ def config(base: str) -> dict[str, Any]:
         },
         "models": models,
         # Two attempts, no pause, and circuits that stay closed: every request reaches the upstream.
-        "routing": {"retries": {"max_attempts": 2, "backoff_base_s": 0, "backoff_max_s": 0},
-                    "breaker": {"failure_threshold": 1000}},
+        "routing": {
+            "retries": {"max_attempts": 2, "backoff_base_s": 0, "backoff_max_s": 0},
+            "breaker": {"failure_threshold": 1000},
+        },
         "request_log": {"flush_ms": 10},
         "logging": {"level": "info"},
     }
@@ -169,7 +224,9 @@ async def test_openai_surface_json_and_stream(upstream: tuple[Upstream, str], ga
             for status in STATUSES:
                 for stream in (False, True):
                     with pytest.raises(openai.APIStatusError) as info:
-                        await client.chat.completions.create(model=f"{provider}-fail-{status}", messages=MESSAGES, stream=stream)
+                        await client.chat.completions.create(
+                            model=f"{provider}-fail-{status}", messages=MESSAGES, stream=stream
+                        )
                     e = info.value
                     assert e.status_code == EXPECTED[status], (provider, status, stream)
                     assert_clean_answer(e.status_code, e.response.headers, e.response.text)
@@ -188,7 +245,9 @@ async def test_openai_surface_json_and_stream(upstream: tuple[Upstream, str], ga
             assert_clean_answer(e.status_code, e.response.headers, e.response.text)
             assert e.response.json()["error"]["message"]
     assert u.keys_seen == {OPENAI_KEY, ANTHROPIC_KEY}  # the upstream really was sent, and quoted, both keys
-    assert "Incorrect API key provided: [REDACTED]" in gw.log()  # the upstream's words kept, scrubbed, for the operator
+    assert (
+        "Incorrect API key provided: [REDACTED]" in gw.log()
+    )  # the upstream's words kept, scrubbed, for the operator
     assert_clean_store_and_log(gw)
 
 
@@ -230,7 +289,9 @@ async def test_mid_stream_error_events_carry_no_key(upstream: tuple[Upstream, st
         error = msgspec.json.decode(next(e for e in events if '"error"' in e).removeprefix("data: "))["error"]
         assert error["type"] == "upstream_error" and "[REDACTED]" in error["message"]
         with pytest.raises(openai.APIError):  # and the SDK raises on it
-            stream = await client.chat.completions.create(model="an-midstream", messages=MESSAGES, stream=True)
+            stream = await client.chat.completions.create(
+                model="an-midstream", messages=MESSAGES, stream=True
+            )
             async for _ in stream:
                 pass
     async with anthropic_client(gw) as aclient:
@@ -254,7 +315,9 @@ def _error_types(gw: Any) -> list[tuple[str, int, str | None]]:
         return list(conn.execute("SELECT endpoint, status, error_type FROM request_log ORDER BY ts_ms"))
 
 
-async def test_an_invalid_upstream_body_is_a_502_logged_as_such(upstream: tuple[Upstream, str], gateway: Any) -> None:
+async def test_an_invalid_upstream_body_is_a_502_logged_as_such(
+    upstream: tuple[Upstream, str], gateway: Any
+) -> None:
     _, base = upstream
     gw = gateway(config(base))
     async with openai_client(gw) as client:
@@ -270,12 +333,17 @@ async def test_an_invalid_upstream_body_is_a_502_logged_as_such(upstream: tuple[
             await aclient.messages.create(model="an-garbage", max_tokens=16, messages=MESSAGES)
     assert ainfo.value.status_code == 502 and ainfo.value.response.headers["x-sluice-attempts"] == "2"
 
-    def both_logged() -> list[tuple[str, int, str | None]] | None:  # the request log is written in batches, every 10 ms
+    def both_logged() -> (
+        list[tuple[str, int, str | None]] | None
+    ):  # the request log is written in batches, every 10 ms
         rows = _error_types(gw)
         return rows if len(rows) == 2 else None
 
     rows = await eventually_async(both_logged, 5, "two request-log rows")
-    assert rows == [("chat", 502, "invalid_upstream_response"), ("messages", 502, "invalid_upstream_response")]
+    assert rows == [
+        ("chat", 502, "invalid_upstream_response"),
+        ("messages", 502, "invalid_upstream_response"),
+    ]
     assert_clean_store_and_log(gw)
 
 

@@ -90,19 +90,21 @@ def test_each_error_names_its_json_path() -> None:
         "extra key": 1,
     }
     del bad["name"]
-    assert sorted(str(e) for e in validate(PERSON, bad)) == sorted([
-        "$.name: is required",
-        "$.age: expected integer, got string",
-        "$.email: expected null or string, got integer",
-        '$.role: must be one of "admin", "user"',
-        '$.kind: must be "person"',
-        "$.tags: has 4 items, more than 3",
-        "$.tags[1]: expected string, got integer",
-        "$.address.zip: matches none of the 2 anyOf schemas "
-        "($.address.zip: expected string, got boolean; $.address.zip: expected integer, got boolean)",
-        "$.address.country: is not an allowed property",
-        '$["extra key"]: is not an allowed property',
-    ])
+    assert sorted(str(e) for e in validate(PERSON, bad)) == sorted(
+        [
+            "$.name: is required",
+            "$.age: expected integer, got string",
+            "$.email: expected null or string, got integer",
+            '$.role: must be one of "admin", "user"',
+            '$.kind: must be "person"',
+            "$.tags: has 4 items, more than 3",
+            "$.tags[1]: expected string, got integer",
+            "$.address.zip: matches none of the 2 anyOf schemas "
+            "($.address.zip: expected string, got boolean; $.address.zip: expected integer, got boolean)",
+            "$.address.country: is not an allowed property",
+            '$["extra key"]: is not an allowed property',
+        ]
+    )
 
 
 @pytest.mark.parametrize(
@@ -190,7 +192,10 @@ def test_long_error_lists_are_cut_in_the_summary() -> None:
             ["$[1]: expected integer, got string", "$[2]: is not allowed here"],
         ),
         (
-            {"$defs": {"id": {"type": "integer", "minimum": 1}}, "properties": {"ids": {"items": {"$ref": "#/$defs/id"}}}},
+            {
+                "$defs": {"id": {"type": "integer", "minimum": 1}},
+                "properties": {"ids": {"items": {"$ref": "#/$defs/id"}}},
+            },
             {"ids": [1, 0]},
             ["$.ids[1]: must be at least 1"],
         ),
@@ -214,8 +219,16 @@ def test_long_error_lists_are_cut_in_the_summary() -> None:
         ({"type": "array", "contains": {"type": "integer"}, "minContains": 2}, [1, "a"], None),
         ({"type": "array", "uniqueItems": True}, [1, 1.0], None),
         ({"propertyNames": {"pattern": "^[a-z]+$"}}, {"Bad": 1}, None),
-        ({"if": {"properties": {"kind": {"const": "a"}}}, "then": {"required": ["x"]}}, {"kind": "a"}, ["$.x: is required"]),
-        ({"$anchor": "top", "properties": {"next": {"$ref": "#top"}}, "type": "object"}, {"next": {"next": 1}}, None),
+        (
+            {"if": {"properties": {"kind": {"const": "a"}}}, "then": {"required": ["x"]}},
+            {"kind": "a"},
+            ["$.x: is required"],
+        ),
+        (
+            {"$anchor": "top", "properties": {"next": {"$ref": "#top"}}, "type": "object"},
+            {"next": {"next": 1}},
+            None,
+        ),
     ],
 )
 def test_draft_2020_12_keywords(schema: dict[str, Any], value: Any, errors: list[str] | None) -> None:
@@ -254,7 +267,9 @@ def test_a_schema_is_compiled_once_per_canonical_json_and_the_cache_is_bounded()
     cache.compile({"type": "string"})
     cache.compile({"type": "integer"})  # evicts the least recently used: the object schema
     assert cache.compile({"type": "object", "required": ["a"]}) is not first
-    assert cache.compile({"type": "integer"}).validate("x") == [SchemaError("$", "expected integer, got string")]
+    assert cache.compile({"type": "integer"}).validate("x") == [
+        SchemaError("$", "expected integer, got string")
+    ]
 
 
 # --- schemas a client should not be able to use against the gateway -----------------------------
@@ -275,7 +290,9 @@ def test_a_schema_is_compiled_once_per_canonical_json_and_the_cache_is_bounded()
         ({"properties": {f"p{i}": {"description": "x" * 100} for i in range(3000)}}, "bytes long"),
     ],
 )
-def test_a_schema_that_cannot_be_used_is_a_400_naming_response_format(schema: dict[str, Any], why: str) -> None:
+def test_a_schema_that_cannot_be_used_is_a_400_naming_response_format(
+    schema: dict[str, Any], why: str
+) -> None:
     message = refused(schema)
     assert why in message and len(message) < 400, message
 
@@ -288,7 +305,11 @@ def test_data_under_const_and_enum_does_not_count_as_patterns() -> None:
 def test_a_remote_ref_is_refused_without_a_fetch(tmp_path: Any) -> None:
     """The library is never handed a retriever: an http(s) or file $ref is a 400 (the e2e test
     proves no request reaches a real server); a $ref into the schema's own $id still resolves."""
-    local = {"$id": "https://example.com/root.json", "$defs": {"a": {"type": "string"}}, "items": {"$ref": "#/$defs/a"}}
+    local = {
+        "$id": "https://example.com/root.json",
+        "$defs": {"a": {"type": "string"}},
+        "items": {"$ref": "#/$defs/a"},
+    }
     assert validate(local, ["x", 1]) == [SchemaError("$[1]", "expected string, got integer")]
     secret = tmp_path / "schema.json"
     secret.write_text('{"type": "string"}')
@@ -309,7 +330,10 @@ def test_a_catastrophic_pattern_is_bounded() -> None:
 
 def test_a_self_referencing_schema_neither_loops_nor_crashes() -> None:
     assert validate({"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}, 1) == []
-    loop = {"$defs": {"a": {"anyOf": [{"$ref": "#/$defs/b"}]}, "b": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"}
+    loop = {
+        "$defs": {"a": {"anyOf": [{"$ref": "#/$defs/b"}]}, "b": {"$ref": "#/$defs/a"}},
+        "$ref": "#/$defs/a",
+    }
     assert validate(loop, 1) == []
 
 

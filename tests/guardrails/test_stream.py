@@ -213,7 +213,9 @@ def test_the_prefilter_changes_nothing_a_stream_gets(monkeypatch: pytest.MonkeyP
     finding; with the prefilter off (``find`` on every release) every sample, split at random
     into deltas inside prose without digits, comes out the same, with the same placeholders."""
     rng = random.Random(11)
-    plain = "Hello there! This is a mock response, streamed one token at a time so that overhead can be measured."
+    plain = (
+        "Hello there! This is a mock response, streamed one token at a time so that overhead can be measured."
+    )
     answers = [f"{plain} {text}\n{plain}" for text in SAMPLES for _ in range(2)]
     splits = [list(cuts(text, rng)) for text in answers]
 
@@ -221,7 +223,9 @@ def test_the_prefilter_changes_nothing_a_stream_gets(monkeypatch: pytest.MonkeyP
         out = []
         for parts in splits:
             redactor = Redactor(reversible=True)
-            out.append((streamed(HoldBack(redactor, WINDOW), iter(parts)), redactor.findings, redactor.originals))
+            out.append(
+                (streamed(HoldBack(redactor, WINDOW), iter(parts)), redactor.findings, redactor.originals)
+            )
         return out
 
     filtered = run()

@@ -29,6 +29,8 @@ async def counters(request: pytest.FixtureRequest, clock: Clock) -> AsyncIterato
     if request.param == "memory":
         store = MemoryCounterStore(clock)
     else:
-        store = RedisCounterStore(BoundedRedis(request.getfixturevalue("redis_clean"), timeout_s=2.0), clock=clock)
+        store = RedisCounterStore(
+            BoundedRedis(request.getfixturevalue("redis_clean"), timeout_s=2.0), clock=clock
+        )
     yield store
     await store.close()

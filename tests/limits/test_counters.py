@@ -35,13 +35,24 @@ def test_every_key_is_named_in_one_place() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(0, "0s"), (0.02, "20ms"), (1, "1s"), (8.64, "8.64s"), (59.5, "59.5s"), (360, "6m0s"), (90.25, "1m30.25s"), (3723, "1h2m3s")],
+    [
+        (0, "0s"),
+        (0.02, "20ms"),
+        (1, "1s"),
+        (8.64, "8.64s"),
+        (59.5, "59.5s"),
+        (360, "6m0s"),
+        (90.25, "1m30.25s"),
+        (3723, "1h2m3s"),
+    ],
 )
 def test_durations_read_like_openais(seconds: float, text: str) -> None:
     assert duration_text(seconds) == text
 
 
-async def test_rpm_admits_up_to_the_limit_then_refuses_with_the_wait(counters: CounterStore, clock: Clock) -> None:
+async def test_rpm_admits_up_to_the_limit_then_refuses_with_the_wait(
+    counters: CounterStore, clock: Clock
+) -> None:
     clock.now = T0 + 0.3
     scopes = [key(rpm=3)]
     remaining = []
@@ -143,13 +154,20 @@ async def test_in_flight_slots_free_on_settle(counters: CounterStore) -> None:
     await admitted(counters, scopes)
     d = await admit(counters, scopes, 1)
     assert d.refusal is not None
-    assert (d.refusal.metric, d.refusal.limit, d.refusal.used, d.refusal.retry_after_s) == ("inflight", 2, 2, 1.0)
+    assert (d.refusal.metric, d.refusal.limit, d.refusal.used, d.refusal.retry_after_s) == (
+        "inflight",
+        2,
+        2,
+        1.0,
+    )
     assert d.quota.requests is None  # in-flight counts have no OpenAI header
     await counters.settle(first, None)
     await admitted(counters, scopes)
 
 
-async def test_settle_moves_tpm_from_the_estimate_to_actual_usage(counters: CounterStore, clock: Clock) -> None:
+async def test_settle_moves_tpm_from_the_estimate_to_actual_usage(
+    counters: CounterStore, clock: Clock
+) -> None:
     scopes = [key(tpm=100)]
     ticket = await admitted(counters, scopes, 80)
     await counters.settle(ticket, 30)
@@ -181,7 +199,9 @@ async def test_scopes_with_the_same_id_in_two_tenants_count_apart(counters: Coun
     assert (await admit(counters, [Scope("acme", "key", "k1", rpm=1)], 1)).refusal is not None
 
 
-async def test_random_arrivals_never_exceed_the_limit_in_any_minute(counters: CounterStore, clock: Clock) -> None:
+async def test_random_arrivals_never_exceed_the_limit_in_any_minute(
+    counters: CounterStore, clock: Clock
+) -> None:
     """Safety: no 60 s interval holds more than the limit. Liveness: a refusal only when the
     last 61 one-second buckets already hold the limit."""
     rng = random.Random(7)

@@ -22,7 +22,12 @@ def _same(a: Decision, b: Decision) -> bool:
     if a.ticket is None or b.ticket is None:
         return True
     ta, tb = a.ticket, b.ticket
-    return (ta.tpm_keys, ta.inflight_keys, ta.bucket, ta.cost_tokens) == (tb.tpm_keys, tb.inflight_keys, tb.bucket, tb.cost_tokens)
+    return (ta.tpm_keys, ta.inflight_keys, ta.bucket, ta.cost_tokens) == (
+        tb.tpm_keys,
+        tb.inflight_keys,
+        tb.bucket,
+        tb.cost_tokens,
+    )
 
 
 async def test_one_pass_admission_decides_as_the_lua_script_does(redis_clean: str) -> None:
@@ -33,7 +38,12 @@ async def test_one_pass_admission_decides_as_the_lua_script_does(redis_clean: st
     tenant = Scope("acme", "tenant", "acme", rpm=12, tpm=2400, max_concurrent=4)
     user = Scope("acme", "user", "u1", rpm=8, tpm=1500)
     k = Scope("acme", "key", "k1", rpm=6, tpm=1200, max_concurrent=2)
-    plans = [plan([tenant, user, k]), plan([tenant, k]), plan([user]), plan([tenant, Scope("acme", "key", "k2", tpm=900)])]
+    plans = [
+        plan([tenant, user, k]),
+        plan([tenant, k]),
+        plan([user]),
+        plan([tenant, Scope("acme", "key", "k2", tpm=900)]),
+    ]
     held: list[tuple[Ticket, Ticket]] = []
     refused = admitted = 0
     try:

@@ -48,10 +48,22 @@ async def test_admit_and_settle_are_one_script_call_each(store: RedisCounterStor
     assert calls.pop("evalsha") == 2
     calls.pop("config|resetstat")
     # Everything else ran inside the two scripts.
-    assert set(calls) <= {"hgetall", "hdel", "hincrby", "pexpire", "zremrangebyscore", "zcard", "zadd", "zrem", "hexists"}
+    assert set(calls) <= {
+        "hgetall",
+        "hdel",
+        "hincrby",
+        "pexpire",
+        "zremrangebyscore",
+        "zcard",
+        "zadd",
+        "zrem",
+        "hexists",
+    }
 
 
-async def test_keys_are_named_by_scope_and_expire(store: RedisCounterStore, raw: redis.Redis, clock: Clock) -> None:
+async def test_keys_are_named_by_scope_and_expire(
+    store: RedisCounterStore, raw: redis.Redis, clock: Clock
+) -> None:
     decision = await store.admit(plan([TENANT, KEY]), 10)
     assert decision.ticket is not None
     assert sorted(raw.keys("*")) == [
@@ -66,7 +78,9 @@ async def test_keys_are_named_by_scope_and_expire(store: RedisCounterStore, raw:
     assert not raw.exists("sluice:rl:acme:key:k1:inflight")
 
 
-async def test_a_lease_frees_the_slot_of_a_replica_that_never_settled(store: RedisCounterStore, clock: Clock) -> None:
+async def test_a_lease_frees_the_slot_of_a_replica_that_never_settled(
+    store: RedisCounterStore, clock: Clock
+) -> None:
     scopes = [Scope(None, "key", "demo", max_concurrent=1)]
     assert (await store.admit(plan(scopes), 1)).ticket is not None
     clock.advance(LEASE_MS / 1000 - 1)
@@ -75,7 +89,9 @@ async def test_a_lease_frees_the_slot_of_a_replica_that_never_settled(store: Red
     assert (await store.admit(plan(scopes), 1)).ticket is not None
 
 
-async def test_a_settle_completes_when_its_caller_is_cancelled(store: RedisCounterStore, redis_clean: str, clock: Clock) -> None:
+async def test_a_settle_completes_when_its_caller_is_cancelled(
+    store: RedisCounterStore, redis_clean: str, clock: Clock
+) -> None:
     scopes = [Scope(None, "key", "demo", max_concurrent=1)]
     decision = await store.admit(plan(scopes), 1)
     assert decision.ticket is not None
@@ -124,7 +140,9 @@ async def test_a_redis_that_never_answers_costs_at_most_the_timeout() -> None:
         await server.wait_closed()
 
 
-async def test_a_caller_cancelled_mid_admission_holds_no_slot(store: RedisCounterStore, raw: redis.Redis) -> None:
+async def test_a_caller_cancelled_mid_admission_holds_no_slot(
+    store: RedisCounterStore, raw: redis.Redis
+) -> None:
     """A client that disconnects while its admission is on the wire: the admission lands in
     Redis, nobody will settle it, so the store releases it itself once the reply arrives."""
     p = plan([Scope("acme", "key", "k1", rpm=10, max_concurrent=1)])
@@ -134,7 +152,9 @@ async def test_a_caller_cancelled_mid_admission_holds_no_slot(store: RedisCounte
     admitting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await admitting
-    await eventually_async(lambda: raw.exists(rpm_key) and raw.zcard(p.inflight_keys[0]) == 0, 2, "the slot released")
+    await eventually_async(
+        lambda: raw.exists(rpm_key) and raw.zcard(p.inflight_keys[0]) == 0, 2, "the slot released"
+    )
     assert raw.exists(rpm_key), "the admission reached Redis"
     assert raw.zcard(p.inflight_keys[0]) == 0, "and its slot was released"
     decision = await store.admit(p, 1)  # the one slot is free

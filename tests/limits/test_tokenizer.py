@@ -27,9 +27,15 @@ def test_the_bundled_encodings_give_openais_ids(name: str, text: str, ids: list[
 @pytest.mark.parametrize(
     ("model", "encoding"),
     [
-        ("gpt-4o-mini", "o200k_base"), ("gpt-4.1-nano", "o200k_base"), ("o3-mini", "o200k_base"),
-        ("gpt-4", "cl100k_base"), ("gpt-3.5-turbo", "cl100k_base"), ("text-embedding-3-small", "cl100k_base"),
-        ("claude-3-5-haiku", None), ("sim-mini", None), ("meta-llama/Llama-3.1-8B-Instruct", None),
+        ("gpt-4o-mini", "o200k_base"),
+        ("gpt-4.1-nano", "o200k_base"),
+        ("o3-mini", "o200k_base"),
+        ("gpt-4", "cl100k_base"),
+        ("gpt-3.5-turbo", "cl100k_base"),
+        ("text-embedding-3-small", "cl100k_base"),
+        ("claude-3-5-haiku", None),
+        ("sim-mini", None),
+        ("meta-llama/Llama-3.1-8B-Instruct", None),
     ],
 )
 def test_models_map_to_tiktokens_encodings(model: str, encoding: str | None) -> None:
@@ -41,7 +47,9 @@ def test_counts_are_estimated_until_the_encoding_is_built_then_exact() -> None:
     text = "tiktoken is great!"  # 6 tokens in cl100k_base; the estimate says 5
     count = tokenizers.counter("gpt-4")
     tokenizers.wait_ready()
-    assert not any(t.name.startswith("sluice-tokenizer-") for t in threading.enumerate())  # asking built nothing
+    assert not any(
+        t.name.startswith("sluice-tokenizer-") for t in threading.enumerate()
+    )  # asking built nothing
     assert count(text) == text_tokens(text) == 5  # the first count starts building, off this thread
     tokenizers.wait_ready()
     assert count(text) == 6
@@ -54,7 +62,13 @@ def test_a_chat_request_is_counted_with_openais_framing() -> None:
     tokenizers.counter("gpt-4o")("warm up")
     tokenizers.wait_ready()
     request = msgspec.convert(
-        {"model": "gpt-4o", "messages": [{"role": "system", "content": "tiktoken is great!"}, {"role": "user", "content": "tiktoken is great!"}]},
+        {
+            "model": "gpt-4o",
+            "messages": [
+                {"role": "system", "content": "tiktoken is great!"},
+                {"role": "user", "content": "tiktoken is great!"},
+            ],
+        },
         ChatRequest,
     )
     # 3 to prime the reply, then 4 per message and its text's 6 tokens in o200k_base.

@@ -24,13 +24,21 @@ def chat(messages: list[dict[str, Any]], **kw: Any) -> ChatRequest:
     return msgspec.convert({"model": "m", "messages": messages, **kw}, ChatRequest)
 
 
-@pytest.mark.parametrize(("text", "tokens"), [("", 0), ("hi", 1), ("abcd", 1), ("abcde", 2), ("x" * 400, 100), ("日本語", 3), ("héllo", 2)])
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [("", 0), ("hi", 1), ("abcd", 1), ("abcde", 2), ("x" * 400, 100), ("日本語", 3), ("héllo", 2)],
+)
 def test_text_is_a_quarter_of_its_characters_or_utf8_bytes(text: str, tokens: int) -> None:
     assert text_tokens(text) == tokens
 
 
 def test_each_message_costs_its_text_plus_overhead() -> None:
-    req = chat([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello there", "name": "ann"}])
+    req = chat(
+        [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "hello there", "name": "ann"},
+        ]
+    )
     assert chat_input_tokens(req) == REPLY_PRIMING + (PER_MESSAGE + 3) + (PER_MESSAGE + 3 + 1)
 
 
@@ -51,12 +59,25 @@ def test_parts_tool_calls_and_images_count() -> None:
 
 
 def test_tool_definitions_and_schemas_count_as_their_json() -> None:
-    tools = [{"type": "function", "function": {"name": "look", "parameters": {"type": "object", "properties": {"q": {"type": "string"}}}}}]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "look",
+                "parameters": {"type": "object", "properties": {"q": {"type": "string"}}},
+            },
+        }
+    ]
     schema = {"type": "object", "properties": {"answer": {"type": "string"}}}
     plain = chat([{"role": "user", "content": "hi"}])
     with_tools = chat([{"role": "user", "content": "hi"}], tools=tools)
-    with_schema = chat([{"role": "user", "content": "hi"}], response_format={"type": "json_schema", "json_schema": {"name": "a", "schema": schema}})
-    assert chat_input_tokens(with_tools) - chat_input_tokens(plain) == -(-len(encoder.encode(with_tools.tools)) // 4)
+    with_schema = chat(
+        [{"role": "user", "content": "hi"}],
+        response_format={"type": "json_schema", "json_schema": {"name": "a", "schema": schema}},
+    )
+    assert chat_input_tokens(with_tools) - chat_input_tokens(plain) == -(
+        -len(encoder.encode(with_tools.tools)) // 4
+    )
     assert chat_input_tokens(with_schema) - chat_input_tokens(plain) == -(-len(encoder.encode(schema)) // 4)
 
 

@@ -43,12 +43,16 @@ SCRIPT = textwrap.dedent("""
 def test_every_line_is_one_json_object_whatever_logs_it() -> None:
     done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stdout == ""
-    lines = [msgspec.json.decode(line) for line in done.stderr.splitlines()]  # raises on any line that is not JSON
+    lines = [
+        msgspec.json.decode(line) for line in done.stderr.splitlines()
+    ]  # raises on any line that is not JSON
     by_logger: dict[str, list[dict[str, str]]] = {}
     for line in lines:
         assert isinstance(line, dict) and {"ts", "level", "logger", "msg"} <= set(line), line
         by_logger.setdefault(line["logger"], []).append(line)
-    assert any("never retrieved" in line["msg"] and "RuntimeError" in line["exc"] for line in by_logger["asyncio"])
+    assert any(
+        "never retrieved" in line["msg"] and "RuntimeError" in line["exc"] for line in by_logger["asyncio"]
+    )
     assert by_logger["uvicorn.error"][0]["msg"] == "Started server process [1]"
     assert by_logger["aiohttp.client"][0]["msg"] == "arguments that do not fit %s %s ('one',)"
     assert "ZeroDivisionError" in by_logger["root"][0]["exc"]

@@ -39,7 +39,10 @@ def test_a_secret_containing_another_goes_whole() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Incorrect API key provided: sk-proj-Ab3dEf6hIj9kLmN0. You can find", f"Incorrect API key provided: {MASK}. You can find"),
+        (
+            "Incorrect API key provided: sk-proj-Ab3dEf6hIj9kLmN0. You can find",
+            f"Incorrect API key provided: {MASK}. You can find",
+        ),
         ("masked: sk-proj-********************abcd", f"masked: {MASK}"),
         ("anthropic key sk-ant-api03-AbCdEf0123456789", f"anthropic key {MASK}"),
         ("Authorization: Bearer tok_0123456789abcdefXYZ", f"Authorization: Bearer {MASK}"),
@@ -74,22 +77,45 @@ def test_ordinary_text_is_left_alone(text: str) -> None:
 
 
 def test_secret_values_walks_the_settings_tree() -> None:
-    s = Settings.model_validate({
-        "auth": {
-            "keys": [{"key": "sk-client-0001", "name": "a"}],
-            "jwt": {"secret": "jwt-hmac-secret", "algorithms": ["HS256"]},
-        },
-        "admin": {"keys": [{"key": "admin-key-0001", "name": "ops"}]},
-        "providers": {
-            "up": {"type": "openai", "base_url": "http://127.0.0.1:1/v1", "api_key": "opaque-up-1",
-                   "headers": {"api-key": "azure-style-key-1", "x-trace-tag": "public"}},
-        },
-        "models": {"m": {"deployments": [{"provider": "up", "model": "m1", "api_key": "opaque-dep-1",
-                                          "headers": {"Authorization": "Bearer dep-token-1"}}]}},
-    })
+    s = Settings.model_validate(
+        {
+            "auth": {
+                "keys": [{"key": "sk-client-0001", "name": "a"}],
+                "jwt": {"secret": "jwt-hmac-secret", "algorithms": ["HS256"]},
+            },
+            "admin": {"keys": [{"key": "admin-key-0001", "name": "ops"}]},
+            "providers": {
+                "up": {
+                    "type": "openai",
+                    "base_url": "http://127.0.0.1:1/v1",
+                    "api_key": "opaque-up-1",
+                    "headers": {"api-key": "azure-style-key-1", "x-trace-tag": "public"},
+                },
+            },
+            "models": {
+                "m": {
+                    "deployments": [
+                        {
+                            "provider": "up",
+                            "model": "m1",
+                            "api_key": "opaque-dep-1",
+                            "headers": {"Authorization": "Bearer dep-token-1"},
+                        }
+                    ]
+                }
+            },
+        }
+    )
     values = set(secret_values(s))
-    assert {"sk-client-0001", "jwt-hmac-secret", "admin-key-0001", "opaque-up-1", "azure-style-key-1",
-            "opaque-dep-1", "Bearer dep-token-1"} <= values
+    assert {
+        "sk-client-0001",
+        "jwt-hmac-secret",
+        "admin-key-0001",
+        "opaque-up-1",
+        "azure-style-key-1",
+        "opaque-dep-1",
+        "Bearer dep-token-1",
+    } <= values
     assert "public" not in values
 
 
@@ -103,7 +129,9 @@ def _record(msg: str, **extra: object) -> logging.LogRecord:
 def test_json_log_lines_carry_no_secret() -> None:
     secret = 'quote"and\\backslash-secret'
     f = JsonFormatter(Redactor([UPSTREAM_KEY, secret]))
-    line = f.format(_record(f"upstream said {UPSTREAM_KEY}", detail=f"got {secret}", nested={"k": UPSTREAM_KEY}))
+    line = f.format(
+        _record(f"upstream said {UPSTREAM_KEY}", detail=f"got {secret}", nested={"k": UPSTREAM_KEY})
+    )
     assert UPSTREAM_KEY not in line and "backslash-secret" not in line
     out = msgspec.json.decode(line)
     assert out["msg"] == f"upstream said {MASK}" and out["detail"] == f"got {MASK}"

@@ -56,14 +56,27 @@ USAGE = {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11}
 
 def _completion() -> bytes:
     message = {"role": "assistant", "content": "Hi there"}
-    body = {"id": "c1", "object": "chat.completion", "created": 1, "model": "up-model", "usage": USAGE,
-            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}
+    body = {
+        "id": "c1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "up-model",
+        "usage": USAGE,
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+    }
     return msgspec.json.encode(body)
 
 
 def _chunks(usage: bool) -> list[bytes]:
     def chunk(choices: list[dict[str, Any]], **extra: Any) -> bytes:
-        body = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "up-model", "choices": choices, **extra}
+        body = {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "up-model",
+            "choices": choices,
+            **extra,
+        }
         return b"data: " + msgspec.json.encode(body) + b"\n\n"
 
     out = [chunk([{"index": 0, "delta": {"content": w}, "finish_reason": None}]) for w in ("Hi", " there")]
@@ -110,10 +123,17 @@ async def upstream() -> AsyncIterator[Upstream]:
 
 def settings(upstream_url: str, tmp_path: Path, *, enabled: bool, **extra: Any) -> Settings:
     return Settings(
-        auth={"keys": [
-            {"key": METERED, "name": "metered", "limits": {"rpm": 1000}, "budgets": [{"period": "day", "max_tokens": 1_000_000}]},
-            {"key": PLAIN, "name": "plain"},
-        ]},
+        auth={
+            "keys": [
+                {
+                    "key": METERED,
+                    "name": "metered",
+                    "limits": {"rpm": 1000},
+                    "budgets": [{"period": "day", "max_tokens": 1_000_000}],
+                },
+                {"key": PLAIN, "name": "plain"},
+            ]
+        },
         providers={"up": {"type": "openai", "base_url": f"{upstream_url}/v1", "api_key": "sk-upstream"}},
         models={"m": {"deployments": [{"provider": "up", "model": "up-model"}]}},
         routing={"retries": {"max_attempts": 2, "backoff_base_s": 0.001, "backoff_max_s": 0.002}},
@@ -145,10 +165,26 @@ async def pipeline_and_cache(
     cache = build_cache(s, router, backend.exact_cache, backend.semantic_index)
     if cache is not None:
         await cache.start()
-    budget = BudgetStage(backend.budgets, deployment_prices(s, routes), router, default_max_tokens=64, fail_open=False)
-    stages = [ValidateStage(), AuthenticateStage(KeyResolver(KeyRing(s.auth.keys), store, 60), None), ResolveStage(router)]
+    budget = BudgetStage(
+        backend.budgets, deployment_prices(s, routes), router, default_max_tokens=64, fail_open=False
+    )
+    stages = [
+        ValidateStage(),
+        AuthenticateStage(KeyResolver(KeyRing(s.auth.keys), store, 60), None),
+        ResolveStage(router),
+    ]
     try:
-        yield Pipeline(stages, router, AdmissionStage(backend.limits, fail_open=False), budget, cache=cache, tracing=tracing), cache
+        yield (
+            Pipeline(
+                stages,
+                router,
+                AdmissionStage(backend.limits, fail_open=False),
+                budget,
+                cache=cache,
+                tracing=tracing,
+            ),
+            cache,
+        )
     finally:
         if cache is not None:
             await cache.close()
@@ -165,13 +201,17 @@ def exporter() -> InMemorySpanExporter:
 
 
 @pytest.fixture
-async def traced(upstream: Upstream, tmp_path: Path, exporter: InMemorySpanExporter) -> AsyncIterator[Pipeline]:
+async def traced(
+    upstream: Upstream, tmp_path: Path, exporter: InMemorySpanExporter
+) -> AsyncIterator[Pipeline]:
     async with pipeline(settings(upstream.base_url, tmp_path, enabled=True), exporter) as p:
         yield p
 
 
 def ctx(key: str = METERED, traceparent: str | None = TRACEPARENT, **body: Any) -> RequestContext:
-    request = msgspec.convert({"model": "m", "messages": [{"role": "user", "content": "hello"}], **body}, ChatRequest)
+    request = msgspec.convert(
+        {"model": "m", "messages": [{"role": "user", "content": "hello"}], **body}, ChatRequest
+    )
     c = RequestContext("req_trace", key, request)
     c.traceparent = traceparent
     return c
@@ -189,14 +229,19 @@ def one(spans: Sequence[ReadableSpan], name: str) -> ReadableSpan:
 def children(spans: Sequence[ReadableSpan], parent: ReadableSpan) -> list[ReadableSpan]:
     """In the order they started."""
     sid = parent.context.span_id
-    return sorted((s for s in spans if s.parent is not None and s.parent.span_id == sid), key=lambda s: s.start_time or 0)
+    return sorted(
+        (s for s in spans if s.parent is not None and s.parent.span_id == sid),
+        key=lambda s: s.start_time or 0,
+    )
 
 
 def names(spans: Sequence[ReadableSpan]) -> list[str]:
     return [s.name for s in spans]
 
 
-def request_tree(exporter: InMemorySpanExporter, root_name: str = "chat m") -> tuple[list[ReadableSpan], ReadableSpan]:
+def request_tree(
+    exporter: InMemorySpanExporter, root_name: str = "chat m"
+) -> tuple[list[ReadableSpan], ReadableSpan]:
     """Every span, checked to form one tree in the client's trace under the client's span."""
     spans = list(exporter.get_finished_spans())
     root = one(spans, root_name)
@@ -274,16 +319,28 @@ async def test_a_stream_root_span_ends_when_the_stream_ends(
     text = [c.choices[0].delta.content or "" async for batch in chunks for c in batch if c.choices]
     assert "".join(text) == "Hi there"
     spans, root = request_tree(exporter)
-    assert names(children(spans, root)) == ["validate", "authenticate", "resolve", "admission", "budget", "route", "settle"]
+    assert names(children(spans, root)) == [
+        "validate",
+        "authenticate",
+        "resolve",
+        "admission",
+        "budget",
+        "route",
+        "settle",
+    ]
     assert names(children(spans, one(spans, "route"))) == ["chat up-model"]
-    assert (root.attributes or {})["gen_ai.usage.output_tokens"] == 2  # read from the stream, settled at its end
+    assert (root.attributes or {})[
+        "gen_ai.usage.output_tokens"
+    ] == 2  # read from the stream, settled at its end
     assert upstream.traceparents() == [traceparent(one(spans, "chat up-model"))]
 
 
 async def test_a_stream_relayed_unmetered_still_ends_its_root_span(
     traced: Pipeline, exporter: InMemorySpanExporter
 ) -> None:
-    chunks = await traced.stream(ctx(key=PLAIN, stream=True))  # no limits, budgets, cache or usage: nothing to settle
+    chunks = await traced.stream(
+        ctx(key=PLAIN, stream=True)
+    )  # no limits, budgets, cache or usage: nothing to settle
     assert "chat m" not in names(exporter.get_finished_spans())
     assert len([b async for b in chunks]) >= 1
     spans, root = request_tree(exporter)
@@ -348,7 +405,9 @@ async def test_a_cache_hit_has_a_lookup_span_and_no_route(
 # --- tracing off ------------------------------------------------------------------------------
 
 
-async def test_tracing_off_forwards_the_client_traceparent_as_sent(upstream: Upstream, tmp_path: Path) -> None:
+async def test_tracing_off_forwards_the_client_traceparent_as_sent(
+    upstream: Upstream, tmp_path: Path
+) -> None:
     async with pipeline(settings(upstream.base_url, tmp_path, enabled=False), None) as p:
         await p.chat(ctx())
         chunks = await p.stream(ctx(key=PLAIN, stream=True))
@@ -375,7 +434,9 @@ def test_a_gateway_with_tracing_off_never_imports_the_tracing_sdk(tmp_path: Path
 # --- a gateway exporting over OTLP ------------------------------------------------------------
 
 
-async def test_a_gateway_exports_its_spans_over_otlp_by_the_time_it_stops(upstream: Upstream, tmp_path: Path, gateway: Any) -> None:
+async def test_a_gateway_exports_its_spans_over_otlp_by_the_time_it_stops(
+    upstream: Upstream, tmp_path: Path, gateway: Any
+) -> None:
     received: list[ExportTraceServiceRequest] = []
 
     async def collect(request: web.Request) -> web.Response:
@@ -385,9 +446,15 @@ async def test_a_gateway_exports_its_spans_over_otlp_by_the_time_it_stops(upstre
     async with local_server("/v1/traces", collect) as collector:
         config = {
             "auth": {"keys": [{"key": PLAIN, "name": "plain"}]},
-            "providers": {"up": {"type": "openai", "base_url": f"{upstream.base_url}/v1", "api_key": "sk-upstream"}},
+            "providers": {
+                "up": {"type": "openai", "base_url": f"{upstream.base_url}/v1", "api_key": "sk-upstream"}
+            },
             "models": {"m": {"deployments": [{"provider": "up", "model": "up-model"}]}},
-            "tracing": {"enabled": True, "otlp_endpoint": f"{collector}/v1/traces", "service_name": "sluice-test"},
+            "tracing": {
+                "enabled": True,
+                "otlp_endpoint": f"{collector}/v1/traces",
+                "service_name": "sluice-test",
+            },
             "logging": {"level": "warning"},
         }
         gw: Proc = await asyncio.to_thread(gateway, config)
@@ -399,7 +466,9 @@ async def test_a_gateway_exports_its_spans_over_otlp_by_the_time_it_stops(upstre
         assert await asyncio.to_thread(gw.stop) == -signal.SIGTERM  # a graceful stop (as uvicorn exits)
 
     resource_spans = [rs for req in received for rs in req.resource_spans]
-    service = {a.key: a.value.string_value for rs in resource_spans for a in rs.resource.attributes}["service.name"]
+    service = {a.key: a.value.string_value for rs in resource_spans for a in rs.resource.attributes}[
+        "service.name"
+    ]
     spans = {s.name: s for rs in resource_spans for ss in rs.scope_spans for s in ss.spans}
     assert service == "sluice-test"
     assert {"chat m", "validate", "authenticate", "resolve", "route", "chat up-model"} <= set(spans)

@@ -33,7 +33,9 @@ def principal(tenant: Limits | None = None, key: Limits | None = None) -> Princi
 
 
 def ctx_for(p: Principal | None, **body: Any) -> RequestContext:
-    request = msgspec.convert({"model": "m", "messages": [{"role": "user", "content": "hello there"}], **body}, ChatRequest)
+    request = msgspec.convert(
+        {"model": "m", "messages": [{"role": "user", "content": "hello there"}], **body}, ChatRequest
+    )
     ctx = RequestContext("req_1", "sk", request)
     ctx.principal = p
     return ctx
@@ -73,7 +75,9 @@ async def test_a_principal_without_limits_costs_nothing(stage: AdmissionStage) -
         ({"max_tokens": 20}, (20, None)),
     ],
 )
-async def test_the_output_cap_is_clamped_or_set(stage: AdmissionStage, body: dict[str, Any], expected: tuple) -> None:
+async def test_the_output_cap_is_clamped_or_set(
+    stage: AdmissionStage, body: dict[str, Any], expected: tuple
+) -> None:
     ctx = ctx_for(principal(tenant=Limits(max_tokens=300), key=Limits(max_tokens=100)), **body)
     await admit(stage, ctx)
     assert isinstance(ctx.request, ChatRequest)
@@ -82,7 +86,10 @@ async def test_the_output_cap_is_clamped_or_set(stage: AdmissionStage, body: dic
 
 
 async def test_input_over_the_cap_is_a_400_naming_the_tightest_scope(stage: AdmissionStage) -> None:
-    ctx = ctx_for(principal(tenant=Limits(max_input_tokens=50), key=Limits(max_input_tokens=8)), messages=[{"role": "user", "content": "x" * 40}])
+    ctx = ctx_for(
+        principal(tenant=Limits(max_input_tokens=50), key=Limits(max_input_tokens=8)),
+        messages=[{"role": "user", "content": "x" * 40}],
+    )
     with pytest.raises(InvalidRequestError) as e:
         await admit(stage, ctx)
     assert (e.value.status, e.value.param, e.value.code) == (400, "messages", "context_length_exceeded")
@@ -112,7 +119,10 @@ async def test_rpm_refusal_names_the_scope_kind_never_its_id(stage: AdmissionSta
         "Please try again in 1m1s."
     )
     assert "acme" not in err.message and "key_8f3a" not in err.message
-    assert err.quota.requests is not None and (err.quota.requests.limit, err.quota.requests.remaining) == (1, 0)
+    assert err.quota.requests is not None and (err.quota.requests.limit, err.quota.requests.remaining) == (
+        1,
+        0,
+    )
 
 
 async def test_tpm_refusals(stage: AdmissionStage) -> None:
@@ -142,20 +152,32 @@ async def test_concurrency_refusal(stage: AdmissionStage) -> None:
     with pytest.raises(RateLimitExceededError) as e:
         await admit(stage, ctx_for(p))
     assert (e.value.type, e.value.retry_after_s) == ("requests", 1)
-    assert e.value.message == "Too many concurrent requests for this key: Limit 1 in flight. Please try again when one has finished."
+    assert (
+        e.value.message
+        == "Too many concurrent requests for this key: Limit 1 in flight. Please try again when one has finished."
+    )
 
 
 async def test_a_tpm_limited_stream_asks_for_usage_it_will_hide(stage: AdmissionStage) -> None:
     ctx = ctx_for(principal(key=Limits(tpm=1000)), stream=True)
     await admit(stage, ctx)
     assert isinstance(ctx.request, ChatRequest) and ctx.request.includes_usage and ctx.strips_usage
-    asked = ctx_for(principal(key=Limits(tpm=1000)), stream=True, stream_options={"include_usage": True, "include_obfuscation": False})
+    asked = ctx_for(
+        principal(key=Limits(tpm=1000)),
+        stream=True,
+        stream_options={"include_usage": True, "include_obfuscation": False},
+    )
     await admit(stage, asked)
     assert not asked.strips_usage
-    other = ctx_for(principal(key=Limits(tpm=1000)), stream=True, stream_options={"include_obfuscation": False})
+    other = ctx_for(
+        principal(key=Limits(tpm=1000)), stream=True, stream_options={"include_obfuscation": False}
+    )
     await admit(stage, other)
     assert isinstance(other.request, ChatRequest) and other.request.stream_options is not None
-    assert (other.request.stream_options.include_usage, other.request.stream_options.include_obfuscation) == (True, False)
+    assert (other.request.stream_options.include_usage, other.request.stream_options.include_obfuscation) == (
+        True,
+        False,
+    )
     rpm_only = ctx_for(principal(key=Limits(rpm=10)), stream=True)
     await admit(stage, rpm_only)
     assert not rpm_only.strips_usage  # no TPM to correct: the stream is left as the client asked
@@ -186,7 +208,9 @@ async def test_unreachable_counters_follow_the_policy(fail_open: bool) -> None:
             with pytest.raises(StoreUnavailableError) as e:
                 await admit(stage, ctx)
             assert (e.value.status, e.value.message, e.value.retry_after_s) == (
-                503, "Rate limits cannot be checked right now. Please retry shortly.", 1
+                503,
+                "Rate limits cannot be checked right now. Please retry shortly.",
+                1,
             )
     finally:
         await store.close()

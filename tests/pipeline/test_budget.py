@@ -43,14 +43,27 @@ MAX_COST = 1_000_000
 
 
 class Harness:
-    def __init__(self, budget: Budget, *, sim: dict[str, Any] | None = None, ledger: Ledger | None = None, fail_open: bool = False) -> None:
+    def __init__(
+        self,
+        budget: Budget,
+        *,
+        sim: dict[str, Any] | None = None,
+        ledger: Ledger | None = None,
+        fail_open: bool = False,
+    ) -> None:
         settings = Settings(
-            providers={"sim": {"type": "sim", "sim": sim or {}}, "broken": {"type": "sim", "sim": {"error_rate": 1.0}}},
+            providers={
+                "sim": {"type": "sim", "sim": sim or {}},
+                "broken": {"type": "sim", "sim": {"error_rate": 1.0}},
+            },
             models={
                 "m": {"deployments": [{"provider": "sim", "model": "sim-pricey"}]},
                 "cheap": {"deployments": [{"provider": "sim", "model": "sim-free"}]},
                 "fractional": {"deployments": [{"provider": "sim", "model": "sim-fractional"}]},
-                "falls-back": {"deployments": [{"provider": "broken", "model": "sim-cheapish"}], "fallbacks": ["m"]},
+                "falls-back": {
+                    "deployments": [{"provider": "broken", "model": "sim-cheapish"}],
+                    "fallbacks": ["m"],
+                },
             },
             routing={"retries": {"max_attempts": 1}},
             pricing=PRICES,
@@ -60,9 +73,17 @@ class Harness:
         router = Router(routes)
         self.ledger = ledger or MemoryLedger(Clock(T0))
         self.cap = Cap("t", "key", "k", budget.period, budget.max_tokens, budget.max_cost_micros)
-        stage = BudgetStage(self.ledger, deployment_prices(settings, routes), router, default_max_tokens=64, fail_open=fail_open)
+        stage = BudgetStage(
+            self.ledger,
+            deployment_prices(settings, routes),
+            router,
+            default_max_tokens=64,
+            fail_open=fail_open,
+        )
         admission = AdmissionStage(MemoryCounterStore(Clock(T0)), fail_open=False)
-        principal = Principal("k", tenant_id="t", key_id="k", limits=(ScopedLimits("key", "k", Limits(), (budget,)),))
+        principal = Principal(
+            "k", tenant_id="t", key_id="k", limits=(ScopedLimits("key", "k", Limits(), (budget,)),)
+        )
 
         async def authenticated(ctx: RequestContext) -> None:
             ctx.principal = principal
@@ -85,7 +106,9 @@ class Harness:
 
 
 def ctx(model: str = "m", **body: Any) -> RequestContext:
-    request = msgspec.convert({"model": model, "messages": [{"role": "user", "content": PROMPT}], **body}, ChatRequest)
+    request = msgspec.convert(
+        {"model": model, "messages": [{"role": "user", "content": PROMPT}], **body}, ChatRequest
+    )
     return RequestContext("req_1", "sk", request)
 
 
@@ -131,7 +154,9 @@ async def test_a_token_budget_counts_input_and_output() -> None:
 
 
 async def test_at_the_limit_a_downgrade_budget_serves_the_cheaper_alias() -> None:
-    h = Harness(Budget("day", max_cost_micros=cost(INPUT_ESTIMATE, 100), on_exceed="downgrade", downgrade_to="cheap"))
+    h = Harness(
+        Budget("day", max_cost_micros=cost(INPUT_ESTIMATE, 100), on_exceed="downgrade", downgrade_to="cheap")
+    )
     first = ctx(max_tokens=100)
     await h.pipeline.chat(first)
     assert first.deployment is not None and first.deployment.name == "sim/sim-pricey"
@@ -198,7 +223,11 @@ async def test_a_stream_is_not_cut_by_the_rounding_of_its_own_reservation() -> N
     h = Harness(Budget("day", max_cost_micros=MAX_COST))
     # 10 input tokens at 0.15 = 1.5 and 4 output at 0.6 = 2.4: 3.9 reserved as 4. Rounded apart,
     # (4 - ceil(1.5)) / 0.6 would afford only 3 of the 4 output tokens.
-    received = [x async for batch in await h.pipeline.stream(ctx("fractional", stream=True, max_tokens=4)) for x in batch]
+    received = [
+        x
+        async for batch in await h.pipeline.stream(ctx("fractional", stream=True, max_tokens=4))
+        for x in batch
+    ]
     text = "".join(x.choices[0].delta.content or "" for x in received if x.choices)
     assert len(text.split()) == 4 and received[-1].choices[0].finish_reason == "length"
 

@@ -20,7 +20,12 @@ def test_every_field_of_the_record() -> None:
     ctx.principal = Principal("sk-abc...", tenant_id="acme", user_id="usr_1", key_id="key_1")
     ctx.attempts += [Attempt("m", "up/a", "503", 0.02), Attempt("m-fallback", "up/b", None, 0.03)]
     ctx.deployment = type("D", (), {"name": "up/b"})()  # only its name is read
-    ctx.usage = Usage(prompt_tokens=10, completion_tokens=5, total_tokens=15, prompt_tokens_details=PromptTokensDetails(cached_tokens=4))
+    ctx.usage = Usage(
+        prompt_tokens=10,
+        completion_tokens=5,
+        total_tokens=15,
+        prompt_tokens_details=PromptTokensDetails(cached_tokens=4),
+    )
     ctx.cost_micros, ctx.cache_status = 42, "miss"
     ctx.saved_tokens, ctx.saved_micros = 0, 0
     r = Observer().record(ex, 200, None)
@@ -28,12 +33,33 @@ def test_every_field_of_the_record() -> None:
     latency = got.pop("latency_ms")
     assert latency > 0
     assert got == {
-        "id": "req_1", "ts_ms": 1_700_000_000_123, "endpoint": "chat", "status": 200,
-        "tenant_id": "acme", "user_id": "usr_1", "key_id": "key_1", "key_prefix": "sk-abc...", "model": "m",
-        "deployment": "up/b", "error_type": None, "stream": True, "ttft_ms": got["ttft_ms"], "upstream_ms": got["upstream_ms"],
-        "overhead_ms": got["overhead_ms"], "input_tokens": 10, "output_tokens": 5, "cached_tokens": 4, "cost_micros": 42,
-        "cache": "miss", "saved_tokens": 0, "saved_micros": 0, "attempts": 2, "fallback": True,
-        "guardrail": None, "prompt": None, "answer": None,
+        "id": "req_1",
+        "ts_ms": 1_700_000_000_123,
+        "endpoint": "chat",
+        "status": 200,
+        "tenant_id": "acme",
+        "user_id": "usr_1",
+        "key_id": "key_1",
+        "key_prefix": "sk-abc...",
+        "model": "m",
+        "deployment": "up/b",
+        "error_type": None,
+        "stream": True,
+        "ttft_ms": got["ttft_ms"],
+        "upstream_ms": got["upstream_ms"],
+        "overhead_ms": got["overhead_ms"],
+        "input_tokens": 10,
+        "output_tokens": 5,
+        "cached_tokens": 4,
+        "cost_micros": 42,
+        "cache": "miss",
+        "saved_tokens": 0,
+        "saved_micros": 0,
+        "attempts": 2,
+        "fallback": True,
+        "guardrail": None,
+        "prompt": None,
+        "answer": None,
     }
     assert abs(got["ttft_ms"] - 50) < 1e-6 and abs(got["upstream_ms"] - 50) < 1e-6
     assert abs(got["overhead_ms"] - (latency - 50)) < 1e-6
@@ -41,5 +67,11 @@ def test_every_field_of_the_record() -> None:
 
 def test_a_request_refused_before_its_body_was_read() -> None:
     r = Observer().record(Exchange("req_2", "messages"), 413, "request_too_large")
-    assert (r.status, r.error_type, r.tenant_id, r.model, r.attempts) == (413, "request_too_large", None, None, 0)
+    assert (r.status, r.error_type, r.tenant_id, r.model, r.attempts) == (
+        413,
+        "request_too_large",
+        None,
+        None,
+        0,
+    )
     assert r.overhead_ms == r.latency_ms

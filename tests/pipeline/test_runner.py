@@ -54,7 +54,13 @@ class Harness:
         async def authenticated(ctx: RequestContext) -> None:
             ctx.principal = principal
 
-        budget = BudgetStage(MemoryLedger(Clock(T0)), deployment_prices(settings, routes), router, default_max_tokens=64, fail_open=False)
+        budget = BudgetStage(
+            MemoryLedger(Clock(T0)),
+            deployment_prices(settings, routes),
+            router,
+            default_max_tokens=64,
+            fail_open=False,
+        )
         self.pipeline = Pipeline([authenticated, ResolveStage(router)], router, admission, budget)
 
     async def probe(self) -> Decision:
@@ -71,7 +77,9 @@ class Harness:
 
 
 def ctx(**body: Any) -> RequestContext:
-    request = msgspec.convert({"model": "m", "messages": [{"role": "user", "content": PROMPT}], **body}, ChatRequest)
+    request = msgspec.convert(
+        {"model": "m", "messages": [{"role": "user", "content": PROMPT}], **body}, ChatRequest
+    )
     return RequestContext("req_1", "sk", request)
 
 
@@ -127,6 +135,8 @@ async def test_a_stream_that_never_starts_releases_its_slot() -> None:
 
 async def test_embeddings_settle_with_their_usage() -> None:
     h = Harness({})
-    c = RequestContext("req_1", "sk", EmbeddingRequest(model="e", input="one two three four five six seven eight"))
+    c = RequestContext(
+        "req_1", "sk", EmbeddingRequest(model="e", input="one two three four five six seven eight")
+    )
     await h.pipeline.embed(c)
     assert await h.tokens_used() == 8  # the sim counts words; the estimate was 10

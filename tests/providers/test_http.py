@@ -8,7 +8,10 @@ from sluice.providers.http import error_for_status, parse_retry_after, upstream_
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        (b'{"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}', "Rate limit reached"),
+        (
+            b'{"error": {"message": "Rate limit reached", "type": "requests", "code": "rate_limit_exceeded"}}',
+            "Rate limit reached",
+        ),
         (b'{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}', "Overloaded"),
         (b'{"error": "model not loaded"}', "model not loaded"),
         (b'{"message": "bad gateway"}', "bad gateway"),
@@ -62,5 +65,7 @@ def test_credential_refusals_are_answered_in_the_gateways_words() -> None:
 
 
 def test_other_errors_keep_the_upstreams_scrubbed_text() -> None:
-    e = error_for_status(500, f'{{"error": {{"message": "boom with {KEY}"}}}}'.encode(), {}, "openai", Redactor([KEY]))
+    e = error_for_status(
+        500, f'{{"error": {{"message": "boom with {KEY}"}}}}'.encode(), {}, "openai", Redactor([KEY])
+    )
     assert e.message == "openai returned HTTP 500: boom with [REDACTED]"

@@ -20,7 +20,10 @@ from tests.fixtures.aioserver import local_server
 def chunk(index: int, content: str | None, finish: str | None = None) -> bytes:
     delta = {} if content is None else {"content": content}
     body = {
-        "id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "m",
         "choices": [{"index": index, "delta": delta, "finish_reason": finish}],
     }
     return b"data: " + msgspec.json.encode(body) + b"\n\n"
@@ -87,15 +90,25 @@ async def test_every_choice_finished_ends_a_stream_without_done(reader: Reader) 
 async def test_a_stream_closed_before_its_end_is_truncated(reader: Reader, body: bytes) -> None:
     with pytest.raises(StreamTruncatedError) as info:
         await reader(body)
-    assert (info.value.code, info.value.status, info.value.is_retryable) == ("upstream_stream_truncated", 502, True)
+    assert (info.value.code, info.value.status, info.value.is_retryable) == (
+        "upstream_stream_truncated",
+        502,
+        True,
+    )
 
 
 async def test_a_malformed_chunk_fails_after_the_good_ones_of_its_read(reader: Reader) -> None:
-    body = chunk(0, "a") + b": a comment\n\nnot a field\n\n" + chunk(0, "b") + b"data: {oops\n\n" + chunk(0, "c")
+    body = (
+        chunk(0, "a") + b": a comment\n\nnot a field\n\n" + chunk(0, "b") + b"data: {oops\n\n" + chunk(0, "c")
+    )
     with pytest.raises(InvalidUpstreamResponseError) as info:
         await reader(body)
     assert reader.seen == ["a", "b"]
-    assert (info.value.code, info.value.status, info.value.is_retryable) == ("invalid_upstream_response", 502, True)
+    assert (info.value.code, info.value.status, info.value.is_retryable) == (
+        "invalid_upstream_response",
+        502,
+        True,
+    )
 
 
 async def test_an_invalid_json_answer_is_a_retryable_invalid_upstream_response(reader: Reader) -> None:
@@ -103,4 +116,8 @@ async def test_an_invalid_json_answer_is_a_retryable_invalid_upstream_response(r
     request = ChatRequest(model="m", messages=[Message(role="user", content="hi")])
     with pytest.raises(InvalidUpstreamResponseError) as info:
         await reader.provider.chat(request, Target(model="m", base_url=f"{reader.base}/v1"))
-    assert (info.value.code, info.value.status, info.value.is_retryable) == ("invalid_upstream_response", 502, True)
+    assert (info.value.code, info.value.status, info.value.is_retryable) == (
+        "invalid_upstream_response",
+        502,
+        True,
+    )

@@ -32,7 +32,9 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
-def make_router(providers: dict[str, dict[str, Any]], models: dict[str, Any], routing: dict[str, Any] | None = None):
+def make_router(
+    providers: dict[str, dict[str, Any]], models: dict[str, Any], routing: dict[str, Any] | None = None
+):
     settings = Settings(
         providers={name: {"type": "sim", "sim": sim} for name, sim in providers.items()},
         models=models,
@@ -88,7 +90,14 @@ async def test_retry_after_beyond_the_cap_moves_to_the_fallback_at_once() -> Non
 async def test_second_deployment_is_tried_without_waiting() -> None:
     router, _, sleeps = make_router(
         {"down": {"error_rate": 1}, "up": {}},
-        {"m": {"deployments": [{"provider": "down", "model": "a", "priority": 0}, {"provider": "up", "model": "b", "priority": 1}]}},
+        {
+            "m": {
+                "deployments": [
+                    {"provider": "down", "model": "a", "priority": 0},
+                    {"provider": "up", "model": "b", "priority": 1},
+                ]
+            }
+        },
     )
     attempts: list[Attempt] = []
     _, d = await router.chat(req(), router.route("m", "chat"), attempts)
@@ -113,7 +122,10 @@ async def test_fallback_chain_is_walked_in_order() -> None:
 
 
 async def test_exhausted_retries_give_502_with_the_upstream_status() -> None:
-    router, _, _ = make_router({"down": {"error_rate": 1, "error_status": [500]}}, {"m": {"deployments": [{"provider": "down", "model": "x"}]}})
+    router, _, _ = make_router(
+        {"down": {"error_rate": 1, "error_status": [500]}},
+        {"m": {"deployments": [{"provider": "down", "model": "x"}]}},
+    )
     with pytest.raises(UpstreamError) as e:
         await router.chat(req(), router.route("m", "chat"), [])
     assert e.value.status == 502 and e.value.code == "500" and "after 3 attempts" in e.value.message
@@ -132,7 +144,14 @@ async def test_all_attempts_rate_limited_give_429() -> None:
 async def test_breaker_opens_and_skips_the_deployment_then_probes() -> None:
     router, clock, _ = make_router(
         {"down": {"error_rate": 1}, "up": {}},
-        {"m": {"deployments": [{"provider": "down", "model": "a", "priority": 0}, {"provider": "up", "model": "b", "priority": 1}]}},
+        {
+            "m": {
+                "deployments": [
+                    {"provider": "down", "model": "a", "priority": 0},
+                    {"provider": "up", "model": "b", "priority": 1},
+                ]
+            }
+        },
         {"breaker": {"failure_threshold": 2, "open_s": 30}},
     )
     route = router.route("m", "chat")
@@ -167,7 +186,13 @@ async def test_every_circuit_open_is_503() -> None:
 async def test_hang_is_cut_by_the_attempt_timeout() -> None:
     router, _, _ = make_router(
         {"stuck": {"hang_rate": 1}},
-        {"m": {"deployments": [{"provider": "stuck", "model": "a"}], "timeouts": {"total_s": 0.05}, "retries": {"max_attempts": 2}}},
+        {
+            "m": {
+                "deployments": [{"provider": "stuck", "model": "a"}],
+                "timeouts": {"total_s": 0.05},
+                "retries": {"max_attempts": 2},
+            }
+        },
     )
     attempts: list[Attempt] = []
     with pytest.raises(UpstreamTimeoutError) as e:
@@ -235,7 +260,10 @@ async def test_a_callers_route_keeps_only_the_fallbacks_it_may_use() -> None:
 async def test_stream_cut_before_its_first_chunk_falls_back() -> None:
     router, _, _ = make_router(
         {"cut": {"cut_after": 0}, "ok": {}},
-        {"m": {"deployments": [{"provider": "cut", "model": "x"}], "fallbacks": ["b"]}, "b": {"deployments": [{"provider": "ok", "model": "y"}]}},
+        {
+            "m": {"deployments": [{"provider": "cut", "model": "x"}], "fallbacks": ["b"]},
+            "b": {"deployments": [{"provider": "ok", "model": "y"}]},
+        },
         {"retries": {"max_attempts": 1}},
     )
     attempts: list[Attempt] = []

@@ -8,7 +8,9 @@ from sluice.routing.strategy import least_latency, priority, weighted
 
 
 def dep(name: str, *, weight: float = 1.0, priority: int = 0, latency: float | None = None) -> Deployment:
-    d = Deployment(name, provider=None, target=Target(name), breaker=Breaker(1, 1), weight=weight, priority=priority)  # type: ignore[arg-type]
+    d = Deployment(
+        name, provider=None, target=Target(name), breaker=Breaker(1, 1), weight=weight, priority=priority
+    )  # type: ignore[arg-type]
     d.latency_ewma_s = latency
     return d
 

@@ -37,7 +37,9 @@ def key(key_id: str, tenant_id: str = "t-a", created_at: int = T0, **fields: Any
 # --- migrations ------------------------------------------------------------------------------
 
 
-async def test_migrate_applies_every_migration_then_nothing(backend: str, new_store: Callable[[], Store]) -> None:
+async def test_migrate_applies_every_migration_then_nothing(
+    backend: str, new_store: Callable[[], Store]
+) -> None:
     store = new_store()
     assert await store.migrate() == [name for name, _ in pending(backend, set())]
     assert await store.migrate() == []
@@ -83,7 +85,9 @@ async def test_update_tenant_changes_only_what_is_given(store: Store) -> None:
     assert await store.update_tenant("t-a") == tenant(metadata=METADATA)
     assert await store.update_tenant("t-a", name="Renamed") == Tenant("t-a", "Renamed", T0, False, METADATA)
     assert await store.update_tenant("t-a", disabled=True) == Tenant("t-a", "Renamed", T0, True, METADATA)
-    assert await store.update_tenant("t-a", disabled=False, metadata={}) == Tenant("t-a", "Renamed", T0, False, {})
+    assert await store.update_tenant("t-a", disabled=False, metadata={}) == Tenant(
+        "t-a", "Renamed", T0, False, {}
+    )
     assert await store.get_tenant("t-a") == Tenant("t-a", "Renamed", T0, False, {})
 
 
@@ -135,7 +139,9 @@ async def test_users_are_tenant_scoped_and_ordered(store: Store) -> None:
     assert await store.user_by_external_id("t-b", "a") is None
 
 
-async def test_ensure_user_gives_one_row_to_concurrent_first_sights(store: Store, new_store: Callable[[], Store]) -> None:
+async def test_ensure_user_gives_one_row_to_concurrent_first_sights(
+    store: Store, new_store: Callable[[], Store]
+) -> None:
     """Requests of one process (one store) and of another worker or replica (a second store on the
     same database) first seeing the same users at once: one row each, the same user to every caller."""
     await store.create_tenant(tenant())
@@ -168,10 +174,22 @@ async def test_user_of_missing_tenant_conflicts(store: Store) -> None:
 async def test_key_round_trips_and_is_found_by_secret(store: Store) -> None:
     await store.create_tenant(tenant())
     await store.create_user(User("u-1", "t-a", "alice", T0))
-    k = key("k-1", user_id="u-1", allowed_models=["gpt-4o-mini", "claude"], metadata=METADATA, expires_at=T0 + 60)
+    k = key(
+        "k-1", user_id="u-1", allowed_models=["gpt-4o-mini", "claude"], metadata=METADATA, expires_at=T0 + 60
+    )
     assert await store.create_key(k) == k
     expected = ApiKey(
-        "k-1", "t-a", "key k-1", "sk-k-1", "sha-k-1", T0, "u-1", ["gpt-4o-mini", "claude"], METADATA, T0 + 60, None
+        "k-1",
+        "t-a",
+        "key k-1",
+        "sk-k-1",
+        "sha-k-1",
+        T0,
+        "u-1",
+        ["gpt-4o-mini", "claude"],
+        METADATA,
+        T0 + 60,
+        None,
     )
     assert await store.key_by_secret_sha256("sha-k-1") == expected
     assert await store.get_key("t-a", "k-1") == expected
@@ -182,7 +200,9 @@ async def test_key_defaults_and_empty_model_list_round_trip(store: Store) -> Non
     await store.create_tenant(tenant())
     await store.create_key(key("k-any"))
     await store.create_key(key("k-none", allowed_models=[]))
-    assert await store.get_key("t-a", "k-any") == ApiKey("k-any", "t-a", "key k-any", "sk-k-any", "sha-k-any", T0)
+    assert await store.get_key("t-a", "k-any") == ApiKey(
+        "k-any", "t-a", "key k-any", "sk-k-any", "sha-k-any", T0
+    )
     none = await store.get_key("t-a", "k-none")
     assert none is not None
     assert none.allowed_models == []
@@ -191,7 +211,12 @@ async def test_key_defaults_and_empty_model_list_round_trip(store: Store) -> Non
 async def test_keys_are_tenant_scoped_and_ordered(store: Store) -> None:
     await store.create_tenant(tenant("t-a"))
     await store.create_tenant(tenant("t-b"))
-    for k in (key("k-b", created_at=T0 + 1), key("k-a", created_at=T0 + 1), key("k-c"), key("k-other", "t-b")):
+    for k in (
+        key("k-b", created_at=T0 + 1),
+        key("k-a", created_at=T0 + 1),
+        key("k-c"),
+        key("k-other", "t-b"),
+    ):
         await store.create_key(k)
     assert [k.id for k in await store.list_keys("t-a")] == ["k-c", "k-a", "k-b"]
     assert await store.list_keys("t-b") == [key("k-other", "t-b")]
@@ -225,7 +250,12 @@ async def test_update_key_changes_only_what_is_given(store: Store) -> None:
     renamed = replace(original, name="renamed")
     assert await store.update_key("t-a", "k-1", name="renamed") == renamed
     updated = replace(renamed, allowed_models=["b", "c"], metadata=METADATA, expires_at=T0 + 120)
-    assert await store.update_key("t-a", "k-1", allowed_models=["b", "c"], metadata=METADATA, expires_at=T0 + 120) == updated
+    assert (
+        await store.update_key(
+            "t-a", "k-1", allowed_models=["b", "c"], metadata=METADATA, expires_at=T0 + 120
+        )
+        == updated
+    )
     assert await store.get_key("t-a", "k-1") == updated
 
 
@@ -323,7 +353,9 @@ async def test_limits_for_gathers_the_tenant_user_and_key(store: Store) -> None:
     await store.set_limits("t-a", "key", "k-2", Limits(rpm=1), T0)
     await store.set_limits("t-b", "tenant", "t-b", Limits(rpm=7), T0)
     assert await store.limits_for("t-a", "u-1", "k-1") == {
-        "tenant": Limits(rpm=100), "user": Limits(rpm=10), "key": Limits(max_tokens=256)
+        "tenant": Limits(rpm=100),
+        "user": Limits(rpm=10),
+        "key": Limits(max_tokens=256),
     }
     assert await store.limits_for("t-a", None, "k-2") == {"tenant": Limits(rpm=100), "key": Limits(rpm=1)}
     assert await store.limits_for("t-a", "u-1", None) == {"tenant": Limits(rpm=100), "user": Limits(rpm=10)}
@@ -380,7 +412,9 @@ async def test_budgets_round_trip_one_per_period_and_a_set_replaces_that_period(
     assert await store.set_budget("t-a", "tenant", "t-a", MONTH, T0) == MONTH
     assert await store.set_budget("t-a", "tenant", "t-a", DAY, T0) == DAY
     assert await store.get_budgets("t-a", "tenant", "t-a") == [DAY, MONTH]
-    assert await store.set_budget("t-a", "tenant", "t-a", Budget("day", max_tokens=7), T0 + 1) == Budget("day", max_tokens=7)
+    assert await store.set_budget("t-a", "tenant", "t-a", Budget("day", max_tokens=7), T0 + 1) == Budget(
+        "day", max_tokens=7
+    )
     assert await store.get_budgets("t-a", "tenant", "t-a") == [Budget("day", max_tokens=7), MONTH]
 
 
@@ -393,8 +427,14 @@ async def test_budgets_for_gathers_the_tenant_user_and_key(store: Store) -> None
     await store.set_budget("t-a", "user", "u-1", Budget("day", max_tokens=10), T0)
     await store.set_budget("t-a", "key", "k-2", Budget("month", max_tokens=1), T0)
     await store.set_budget("t-b", "tenant", "t-b", Budget("day", max_tokens=3), T0)
-    assert await store.budgets_for("t-a", "u-1", "k-1") == {"tenant": [DAY, MONTH], "user": [Budget("day", max_tokens=10)]}
-    assert await store.budgets_for("t-a", None, "k-2") == {"tenant": [DAY, MONTH], "key": [Budget("month", max_tokens=1)]}
+    assert await store.budgets_for("t-a", "u-1", "k-1") == {
+        "tenant": [DAY, MONTH],
+        "user": [Budget("day", max_tokens=10)],
+    }
+    assert await store.budgets_for("t-a", None, "k-2") == {
+        "tenant": [DAY, MONTH],
+        "key": [Budget("month", max_tokens=1)],
+    }
     assert await store.budgets_for("t-b", "u-1", "k-2") == {"tenant": [Budget("day", max_tokens=3)]}
 
 

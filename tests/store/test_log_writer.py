@@ -159,7 +159,9 @@ async def test_close_retries_through_a_short_outage(store: SqliteStore) -> None:
     assert len(await stored(store)) == 10
 
 
-async def test_close_gives_up_at_its_deadline_and_says_so(store: SqliteStore, caplog: pytest.LogCaptureFixture) -> None:
+async def test_close_gives_up_at_its_deadline_and_says_so(
+    store: SqliteStore, caplog: pytest.LogCaptureFixture
+) -> None:
     target = Flaky(store)
     target.fail = 10_000
     w = writer(target, flush_s=60)

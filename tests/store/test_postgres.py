@@ -33,7 +33,9 @@ def silent_port() -> Iterator[int]:
         yield s.getsockname()[1]
 
 
-async def test_concurrent_migrations_apply_each_file_once(two_stores: tuple[PostgresStore, PostgresStore]) -> None:
+async def test_concurrent_migrations_apply_each_file_once(
+    two_stores: tuple[PostgresStore, PostgresStore],
+) -> None:
     a, b = two_stores
     applied = await asyncio.gather(a.migrate(), b.migrate())
     assert sorted(applied, key=len) == [[], [name for name, _ in pending("postgres", set())]]

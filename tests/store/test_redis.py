@@ -40,9 +40,13 @@ def reads(raw: redis.Redis) -> int:
 
 
 async def test_calls_in_one_turn_share_one_round_trip(client: BoundedRedis, raw: redis.Redis) -> None:
-    await asyncio.gather(client.eval(ECHO, ["warm"], [0]), client.eval(INCR, ["warm"], [0]))  # connect, load the scripts
+    await asyncio.gather(
+        client.eval(ECHO, ["warm"], [0]), client.eval(INCR, ["warm"], [0])
+    )  # connect, load the scripts
     before = reads(raw)
-    replies = await asyncio.gather(*(client.eval(INCR, ["n"], [i]) for i in range(1, 6)), client.eval(ECHO, ["k"], ["v"]))
+    replies = await asyncio.gather(
+        *(client.eval(INCR, ["n"], [i]) for i in range(1, 6)), client.eval(ECHO, ["k"], ["v"])
+    )
     assert replies == [1, 3, 6, 10, 15, [b"k", b"v"]]
     assert reads(raw) - before == 2  # the pipeline, and the second INFO
     before = reads(raw)
@@ -54,14 +58,19 @@ async def test_calls_in_one_turn_share_one_round_trip(client: BoundedRedis, raw:
 async def test_scripts_lost_by_redis_are_loaded_again(client: BoundedRedis, raw: redis.Redis) -> None:
     assert await client.eval(INCR, ["n"], [2]) == 2
     raw.script_flush()
-    assert await asyncio.gather(client.eval(INCR, ["n"], [3]), client.eval(ECHO, ["a"], ["b"])) == [5, [b"a", b"b"]]
+    assert await asyncio.gather(client.eval(INCR, ["n"], [3]), client.eval(ECHO, ["a"], ["b"])) == [
+        5,
+        [b"a", b"b"],
+    ]
     raw.script_flush()
     assert await client.eval(INCR, ["n"], [1]) == 6
 
 
 async def test_a_failing_script_fails_alone(client: BoundedRedis) -> None:
     broken = BoundedRedis.script("return redis.call('NOSUCHCOMMAND')")
-    replies = await asyncio.gather(client.eval(broken, ["k"], []), client.eval(INCR, ["n"], [1]), return_exceptions=True)
+    replies = await asyncio.gather(
+        client.eval(broken, ["k"], []), client.eval(INCR, ["n"], [1]), return_exceptions=True
+    )
     assert isinstance(replies[0], StoreUnavailableError) and replies[1] == 1
 
 

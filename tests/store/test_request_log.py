@@ -30,11 +30,33 @@ def rec(n: int, ts_ms: int = MIDNIGHT_MS, **fields: Any) -> RequestRecord:
 def full(n: int = 1, **fields: Any) -> RequestRecord:
     """A record with every field set to something other than its default (but ``fields``)."""
     r = RequestRecord(
-        id=f"req-{n}", ts_ms=MIDNIGHT_MS + n, endpoint="messages", status=429, latency_ms=1234.5678, tenant_id="t-a",
-        user_id="usr_1", key_id="key_1", key_prefix="sk-sl-ab12cd", model="gpt-4o", deployment="openai/gpt-4o",
-        error_type="rate_limit_exceeded", stream=True, ttft_ms=0.25, upstream_ms=1000.125, overhead_ms=2.5,
-        input_tokens=2**31 + 1, output_tokens=7, cached_tokens=3, cost_micros=2**53 + 1, cache="semantic",
-        saved_tokens=11, saved_micros=13, attempts=3, fallback=True, guardrail="redacted", prompt="héllo 名前 😀",
+        id=f"req-{n}",
+        ts_ms=MIDNIGHT_MS + n,
+        endpoint="messages",
+        status=429,
+        latency_ms=1234.5678,
+        tenant_id="t-a",
+        user_id="usr_1",
+        key_id="key_1",
+        key_prefix="sk-sl-ab12cd",
+        model="gpt-4o",
+        deployment="openai/gpt-4o",
+        error_type="rate_limit_exceeded",
+        stream=True,
+        ttft_ms=0.25,
+        upstream_ms=1000.125,
+        overhead_ms=2.5,
+        input_tokens=2**31 + 1,
+        output_tokens=7,
+        cached_tokens=3,
+        cost_micros=2**53 + 1,
+        cache="semantic",
+        saved_tokens=11,
+        saved_micros=13,
+        attempts=3,
+        fallback=True,
+        guardrail="redacted",
+        prompt="héllo 名前 😀",
         answer="line\nbreak, 'quote' \"dq\"",
     )
     return replace(r, **fields)
@@ -47,7 +69,8 @@ def varied(count: int, seed: int = 7) -> list[RequestRecord]:
     return [
         RequestRecord(
             id=f"req-{i % 50}",  # client ids repeat
-            ts_ms=MIDNIGHT_MS + rng.choice([-1, 0, 1, HOUR_MS - 1, HOUR_MS, DAY_MS - 1, DAY_MS, DAY_MS + 5 * HOUR_MS]),
+            ts_ms=MIDNIGHT_MS
+            + rng.choice([-1, 0, 1, HOUR_MS - 1, HOUR_MS, DAY_MS - 1, DAY_MS, DAY_MS + 5 * HOUR_MS]),
             endpoint=rng.choice(["chat", "embeddings", "messages"]),
             status=rng.choice([200, 200, 200, 400, 429, 502]),
             latency_ms=rng.random() * 1000,
@@ -69,8 +92,13 @@ def varied(count: int, seed: int = 7) -> list[RequestRecord]:
 def dimension(r: RequestRecord, dim: UsageDimension) -> str | None:
     at = datetime.fromtimestamp(r.ts_ms // 1000, UTC)
     return {
-        "tenant": r.tenant_id, "user": r.user_id, "key": r.key_id, "model": r.model, "deployment": r.deployment,
-        "day": at.strftime("%Y-%m-%d"), "hour": at.strftime("%Y-%m-%dT%H:00Z"),
+        "tenant": r.tenant_id,
+        "user": r.user_id,
+        "key": r.key_id,
+        "model": r.model,
+        "deployment": r.deployment,
+        "day": at.strftime("%Y-%m-%d"),
+        "hour": at.strftime("%Y-%m-%dT%H:00Z"),
     }[dim]
 
 
@@ -79,11 +107,32 @@ def summed(records: Iterable[RequestRecord], group_by: tuple[UsageDimension, ...
     groups: dict[tuple[str | None, ...], list[int]] = {}
     for r in records:
         sums = groups.setdefault(tuple(dimension(r, d) for d in group_by), [0] * 7)
-        for i, v in enumerate((1, r.status >= 400, r.input_tokens, r.output_tokens, r.cached_tokens, r.cost_micros, r.saved_micros)):
+        for i, v in enumerate(
+            (
+                1,
+                r.status >= 400,
+                r.input_tokens,
+                r.output_tokens,
+                r.cached_tokens,
+                r.cost_micros,
+                r.saved_micros,
+            )
+        ):
             sums[i] += v
     order = sorted(groups, key=lambda k: [(v is not None, v or "") for v in k])
-    fields = ("requests", "errors", "input_tokens", "output_tokens", "cached_tokens", "cost_micros", "saved_micros")
-    return [UsageRow(**dict(zip(group_by, k, strict=True)), **dict(zip(fields, groups[k], strict=True))) for k in order]
+    fields = (
+        "requests",
+        "errors",
+        "input_tokens",
+        "output_tokens",
+        "cached_tokens",
+        "cost_micros",
+        "saved_micros",
+    )
+    return [
+        UsageRow(**dict(zip(group_by, k, strict=True)), **dict(zip(fields, groups[k], strict=True)))
+        for k in order
+    ]
 
 
 async def write(store: Store, records: list[RequestRecord], batch: int = 100) -> None:
@@ -91,7 +140,9 @@ async def write(store: Store, records: list[RequestRecord], batch: int = 100) ->
         await store.write_requests(records[i : i + batch])
 
 
-async def everything(store: Store, tenant_id: str | None = None, page: int = 1000, **filters: Any) -> list[tuple[int, RequestRecord]]:
+async def everything(
+    store: Store, tenant_id: str | None = None, page: int = 1000, **filters: Any
+) -> list[tuple[int, RequestRecord]]:
     """Every logged request, a page at a time."""
     found: list[tuple[int, RequestRecord]] = []
     while True:
@@ -147,7 +198,9 @@ async def test_writing_to_an_unmigrated_store_is_unavailable(new_store: Callable
 
 
 @pytest.mark.parametrize("dim", DIMENSIONS)
-async def test_usage_by_each_dimension_sums_what_the_records_add_up_to(store: Store, dim: UsageDimension) -> None:
+async def test_usage_by_each_dimension_sums_what_the_records_add_up_to(
+    store: Store, dim: UsageDimension
+) -> None:
     records = varied(300)
     await write(store, records)
     assert await store.usage(UsageQuery(group_by=(dim,))) == summed(records, (dim,))
@@ -173,17 +226,24 @@ async def test_usage_is_exact_past_float_precision(store: Store) -> None:
 
 
 async def test_days_and_hours_begin_at_utc_boundaries(store: Store) -> None:
-    await store.write_requests([
-        rec(1, MIDNIGHT_MS - 1, cost_micros=1),
-        rec(2, MIDNIGHT_MS, cost_micros=10),
-        rec(3, MIDNIGHT_MS + HOUR_MS - 1, cost_micros=100),
-        rec(4, MIDNIGHT_MS + HOUR_MS, cost_micros=1000),
-    ])
+    await store.write_requests(
+        [
+            rec(1, MIDNIGHT_MS - 1, cost_micros=1),
+            rec(2, MIDNIGHT_MS, cost_micros=10),
+            rec(3, MIDNIGHT_MS + HOUR_MS - 1, cost_micros=100),
+            rec(4, MIDNIGHT_MS + HOUR_MS, cost_micros=1000),
+        ]
+    )
     by_day = await store.usage(UsageQuery(group_by=("day",)))
-    assert [(r.day, r.requests, r.cost_micros) for r in by_day] == [("2099-12-31", 1, 1), ("2100-01-01", 3, 1110)]
+    assert [(r.day, r.requests, r.cost_micros) for r in by_day] == [
+        ("2099-12-31", 1, 1),
+        ("2100-01-01", 3, 1110),
+    ]
     by_hour = await store.usage(UsageQuery(group_by=("hour",)))
     assert [(r.hour, r.cost_micros) for r in by_hour] == [
-        ("2099-12-31T23:00Z", 1), ("2100-01-01T00:00Z", 110), ("2100-01-01T01:00Z", 1000),
+        ("2099-12-31T23:00Z", 1),
+        ("2100-01-01T00:00Z", 110),
+        ("2100-01-01T01:00Z", 1000),
     ]
 
 
@@ -195,7 +255,9 @@ async def test_usage_filters_by_tenant_model_and_half_open_time(store: Store) ->
     def kept(r: RequestRecord) -> bool:
         return r.tenant_id == "acme" and r.model == "gpt-4o" and since <= r.ts_ms < until
 
-    query = UsageQuery(group_by=("key", "hour"), tenant_id="acme", since_ms=since, until_ms=until, model="gpt-4o")
+    query = UsageQuery(
+        group_by=("key", "hour"), tenant_id="acme", since_ms=since, until_ms=until, model="gpt-4o"
+    )
     assert await store.usage(query) == summed(filter(kept, records), ("key", "hour"))
     assert await store.usage(UsageQuery(group_by=("tenant",), since_ms=since)) == summed(
         (r for r in records if r.ts_ms >= since), ("tenant",)
@@ -223,7 +285,9 @@ async def test_pages_walk_every_request_newest_first(store: Store) -> None:
 async def test_listing_filters_by_tenant_and_half_open_time(store: Store) -> None:
     records = varied(200, seed=5)
     await write(store, records)
-    assert [r for _, r in await everything(store, "Zeta", page=9)] == [r for r in records[::-1] if r.tenant_id == "Zeta"]
+    assert [r for _, r in await everything(store, "Zeta", page=9)] == [
+        r for r in records[::-1] if r.tenant_id == "Zeta"
+    ]
     since, until = MIDNIGHT_MS, MIDNIGHT_MS + HOUR_MS
     assert [r for _, r in await everything(store, "acme", page=4, since_ms=since, until_ms=until)] == [
         r for r in records[::-1] if r.tenant_id == "acme" and since <= r.ts_ms < until

@@ -40,7 +40,11 @@ class AnthropicRoutes:
         if wire.stream:
             chunks = await self._pipeline.stream(ctx)
             enc = MessagesStreamEncoder(wire.model)
-            frames = relay(chunks, ex, self.observer, enc.encode, lambda: cost_comment(ctx) + enc.finish(), enc.error)
+            frames = relay(
+                chunks, ex, self.observer, enc.encode, lambda: cost_comment(ctx) + enc.finish(), enc.error
+            )
             return SSEResponse(frames, raw_headers(reply_headers(ctx)))
         response = ex.response = await self._pipeline.chat(ctx)
-        return Response(to_messages_response(response, wire.model), 200, reply_headers(ctx), media_type="application/json")
+        return Response(
+            to_messages_response(response, wire.model), 200, reply_headers(ctx), media_type="application/json"
+        )

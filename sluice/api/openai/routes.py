@@ -98,10 +98,15 @@ class OpenAIRoutes:
         principal = await self._authenticate.principal(bearer(request))
         alias = request.path_params["model"]
         if alias not in self._models or not principal.may_use(alias):
-            raise NotFoundError(f"The model `{alias}` does not exist or you do not have access to it.", param="model")
+            raise NotFoundError(
+                f"The model `{alias}` does not exist or you do not have access to it.", param="model"
+            )
         body = _Model(alias, "model", self._created, self._models[alias])
         return Response(encoder.encode(body), headers=_headers(ex), media_type="application/json")
 
 
 def _headers(ex: Exchange) -> dict[str, str]:
-    return {"x-request-id": ex.request_id, "x-sluice-overhead-ms": f"{(time.perf_counter() - ex.started) * 1000:.3f}"}
+    return {
+        "x-request-id": ex.request_id,
+        "x-sluice-overhead-ms": f"{(time.perf_counter() - ex.started) * 1000:.3f}",
+    }

@@ -79,12 +79,16 @@ class AnthropicProvider:
         try:
             msg = message_decoder.decode(data)
         except msgspec.DecodeError as e:
-            raise InvalidUpstreamResponseError(f"{self.name} sent an invalid message: {self._redactor.redact(str(e))}") from e
+            raise InvalidUpstreamResponseError(
+                f"{self.name} sent an invalid message: {self._redactor.redact(str(e))}"
+            ) from e
         return to_chat_response(msg, int(self._clock()))
 
     async def stream(self, request: ChatRequest, target: Target) -> ChunkStream:
         resp = await self._post(request, target, stream=True)
-        batches = self._batches(resp, StreamTranslator(int(self._clock()), request.includes_usage, self._redactor))
+        batches = self._batches(
+            resp, StreamTranslator(int(self._clock()), request.includes_usage, self._redactor)
+        )
         # Anthropic may accept a stream and fail it at once (an ``overloaded_error`` event);
         # reading the first batch here turns that into an error the router can retry.
         try:

@@ -132,7 +132,9 @@ class StreamTranslator:
             try:
                 event = stream_event_decoder.decode(payload)
             except msgspec.DecodeError as e:
-                raise InvalidUpstreamResponseError(f"anthropic sent an invalid stream event: {self._redactor.redact(str(e))}") from e
+                raise InvalidUpstreamResponseError(
+                    f"anthropic sent an invalid stream event: {self._redactor.redact(str(e))}"
+                ) from e
             chunk = self._translate(event)
             if chunk is not None:
                 out.append(chunk)

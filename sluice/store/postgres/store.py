@@ -67,7 +67,9 @@ def _without_nul(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 async def _set_json_codecs(conn: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
-        await conn.set_type_codec(type_name, schema="pg_catalog", encoder=_encode_json, decoder=msgspec.json.decode)
+        await conn.set_type_codec(
+            type_name, schema="pg_catalog", encoder=_encode_json, decoder=msgspec.json.decode
+        )
 
 
 async def _apply(conn: PoolConnectionProxy, sql: str) -> bool:
@@ -77,7 +79,9 @@ async def _apply(conn: PoolConnectionProxy, sql: str) -> bool:
     if extension is None:
         await conn.execute(sql)
         return True
-    if not await conn.fetchval("SELECT EXISTS (SELECT FROM pg_available_extensions WHERE name = $1)", extension):
+    if not await conn.fetchval(
+        "SELECT EXISTS (SELECT FROM pg_available_extensions WHERE name = $1)", extension
+    ):
         return False
     try:
         async with conn.transaction():  # a savepoint: a refusal undoes this migration alone
@@ -144,12 +148,16 @@ class PostgresStore:
         names: list[str] = []
         async with self._conn() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
-            await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)"
+            )
             applied = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
             for name, sql in pending("postgres", applied):
                 if not await _apply(conn, sql):
                     continue  # not recorded: tried again at the next start
-                await conn.execute("INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)", name, int(time.time()))
+                await conn.execute(
+                    "INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)", name, int(time.time())
+                )
                 names.append(name)
         return names
 
@@ -173,7 +181,10 @@ class PostgresStore:
 
     async def list_tenants(self) -> list[Tenant]:
         # COLLATE "C": ids order by code point, as in SQLite, whatever the database's locale.
-        return [Tenant(**r) for r in await self._fetch(f'SELECT {_TENANT} FROM tenants ORDER BY created_at, id COLLATE "C"')]
+        return [
+            Tenant(**r)
+            for r in await self._fetch(f'SELECT {_TENANT} FROM tenants ORDER BY created_at, id COLLATE "C"')
+        ]
 
     async def update_tenant(
         self,
@@ -188,13 +199,21 @@ class PostgresStore:
             "UPDATE tenants SET name = COALESCE($2, name), disabled = COALESCE($3, disabled),"
             " metadata = COALESCE($4, metadata), log_payloads = COALESCE($5, log_payloads)"
             f" WHERE id = $1 RETURNING {_TENANT}",
-            tenant_id, name, disabled, metadata, log_payloads,
+            tenant_id,
+            name,
+            disabled,
+            metadata,
+            log_payloads,
         )
         return Tenant(**r) if r else None
 
-    async def set_policy(self, tenant_id: str, kind: PolicyKind, policy: dict[str, Any] | None) -> Tenant | None:
+    async def set_policy(
+        self, tenant_id: str, kind: PolicyKind, policy: dict[str, Any] | None
+    ) -> Tenant | None:
         column = POLICY_COLUMNS[kind]
-        r = await self._fetchrow(f"UPDATE tenants SET {column} = $2 WHERE id = $1 RETURNING {_TENANT}", tenant_id, policy)
+        r = await self._fetchrow(
+            f"UPDATE tenants SET {column} = $2 WHERE id = $1 RETURNING {_TENANT}", tenant_id, policy
+        )
         return Tenant(**r) if r else None
 
     # --- users -------------------------------------------------------------------------------
@@ -216,13 +235,17 @@ class PostgresStore:
             )
             if r is None:
                 r = await conn.fetchrow(
-                    f"SELECT {_USER} FROM users WHERE tenant_id = $1 AND external_id = $2", user.tenant_id, user.external_id
+                    f"SELECT {_USER} FROM users WHERE tenant_id = $1 AND external_id = $2",
+                    user.tenant_id,
+                    user.external_id,
                 )
         assert r is not None  # users are never deleted
         return User(**r)
 
     async def get_user(self, tenant_id: str, user_id: str) -> User | None:
-        r = await self._fetchrow(f"SELECT {_USER} FROM users WHERE tenant_id = $1 AND id = $2", tenant_id, user_id)
+        r = await self._fetchrow(
+            f"SELECT {_USER} FROM users WHERE tenant_id = $1 AND id = $2", tenant_id, user_id
+        )
         return User(**r) if r else None
 
     async def user_by_external_id(self, tenant_id: str, external_id: str) -> User | None:
@@ -248,7 +271,9 @@ class PostgresStore:
         return ApiKey(**r) if r else None
 
     async def get_key(self, tenant_id: str, key_id: str) -> ApiKey | None:
-        r = await self._fetchrow(f"SELECT {_KEY} FROM api_keys WHERE tenant_id = $1 AND id = $2", tenant_id, key_id)
+        r = await self._fetchrow(
+            f"SELECT {_KEY} FROM api_keys WHERE tenant_id = $1 AND id = $2", tenant_id, key_id
+        )
         return ApiKey(**r) if r else None
 
     async def list_keys(self, tenant_id: str) -> list[ApiKey]:
@@ -261,7 +286,9 @@ class PostgresStore:
         r = await self._fetchrow(
             "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE tenant_id = $1 AND id = $2"
             f" RETURNING {_KEY}",
-            tenant_id, key_id, at,
+            tenant_id,
+            key_id,
+            at,
         )
         return ApiKey(**r) if r else None
 
@@ -279,7 +306,12 @@ class PostgresStore:
             "UPDATE api_keys SET name = COALESCE($3, name), allowed_models = COALESCE($4, allowed_models),"
             " metadata = COALESCE($5, metadata), expires_at = COALESCE($6, expires_at)"
             f" WHERE tenant_id = $1 AND id = $2 RETURNING {_KEY}",
-            tenant_id, key_id, name, allowed_models, metadata, expires_at,
+            tenant_id,
+            key_id,
+            name,
+            allowed_models,
+            metadata,
+            expires_at,
         )
         return ApiKey(**r) if r else None
 
@@ -290,19 +322,27 @@ class PostgresStore:
         return admin
 
     async def admin_by_secret_sha256(self, secret_sha256: str) -> AdminCredential | None:
-        r = await self._fetchrow(f"SELECT {_ADMIN} FROM admin_credentials WHERE secret_sha256 = $1", secret_sha256)
+        r = await self._fetchrow(
+            f"SELECT {_ADMIN} FROM admin_credentials WHERE secret_sha256 = $1", secret_sha256
+        )
         return AdminCredential(**r) if r else None
 
     # --- limits ------------------------------------------------------------------------------
 
-    async def set_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str, limits: Limits, at: int) -> Limits:
+    async def set_limits(
+        self, tenant_id: str, kind: ScopeKind, scope_id: str, limits: Limits, at: int
+    ) -> Limits:
         # The WHERE keeps a row of another tenant untouched: then nothing is returned.
         r = await self._fetchrow(
             f"INSERT INTO limits (scope_kind, scope_id, tenant_id, {_LIMITS}, updated_at)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (scope_kind, scope_id) DO UPDATE SET"
             f" {_LIMIT_UPDATES}, updated_at = EXCLUDED.updated_at WHERE limits.tenant_id = EXCLUDED.tenant_id"
             f" RETURNING {_LIMITS}",
-            kind, scope_id, tenant_id, *msgspec.structs.astuple(limits), at,
+            kind,
+            scope_id,
+            tenant_id,
+            *msgspec.structs.astuple(limits),
+            at,
         )
         if r is None:
             raise ConflictError(f"The {kind} `{scope_id}` has limits in another tenant.")
@@ -311,29 +351,39 @@ class PostgresStore:
     async def get_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> Limits | None:
         r = await self._fetchrow(
             f"SELECT {_LIMITS} FROM limits WHERE tenant_id = $1 AND scope_kind = $2 AND scope_id = $3",
-            tenant_id, kind, scope_id,
+            tenant_id,
+            kind,
+            scope_id,
         )
         return Limits(**r) if r else None
 
     async def delete_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> bool:
         r = await self._fetchrow(
             "DELETE FROM limits WHERE tenant_id = $1 AND scope_kind = $2 AND scope_id = $3 RETURNING scope_id",
-            tenant_id, kind, scope_id,
+            tenant_id,
+            kind,
+            scope_id,
         )
         return r is not None
 
-    async def limits_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> dict[ScopeKind, Limits]:
+    async def limits_for(
+        self, tenant_id: str, user_id: str | None, key_id: str | None
+    ) -> dict[ScopeKind, Limits]:
         rows = await self._fetch(
             f"SELECT scope_kind, {_LIMITS} FROM limits WHERE tenant_id = $1 AND ("
             "(scope_kind = 'tenant' AND scope_id = $1) OR (scope_kind = 'user' AND scope_id = $2)"
             " OR (scope_kind = 'key' AND scope_id = $3))",
-            tenant_id, user_id, key_id,
+            tenant_id,
+            user_id,
+            key_id,
         )
         return {r["scope_kind"]: Limits(*r[1:]) for r in rows}
 
     # --- budgets -----------------------------------------------------------------------------
 
-    async def set_budget(self, tenant_id: str, kind: ScopeKind, scope_id: str, budget: Budget, at: int) -> Budget:
+    async def set_budget(
+        self, tenant_id: str, kind: ScopeKind, scope_id: str, budget: Budget, at: int
+    ) -> Budget:
         # Neither the NOT EXISTS nor the upsert's WHERE touches a scope of another tenant: then nothing returns.
         r = await self._fetchrow(
             f"INSERT INTO budgets (scope_kind, scope_id, tenant_id, {_BUDGETS}, updated_at)"
@@ -341,7 +391,11 @@ class PostgresStore:
             " WHERE scope_kind = $1 AND scope_id = $2 AND tenant_id <> $3) ON CONFLICT (scope_kind, scope_id, period)"
             f" DO UPDATE SET {_BUDGET_UPDATES}, updated_at = EXCLUDED.updated_at WHERE budgets.tenant_id = EXCLUDED.tenant_id"
             f" RETURNING {_BUDGETS}",
-            kind, scope_id, tenant_id, *msgspec.structs.astuple(budget), at,
+            kind,
+            scope_id,
+            tenant_id,
+            *msgspec.structs.astuple(budget),
+            at,
         )
         if r is None:
             raise ConflictError(f"The {kind} `{scope_id}` has budgets in another tenant.")
@@ -350,23 +404,31 @@ class PostgresStore:
     async def get_budgets(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> list[Budget]:
         rows = await self._fetch(
             f"SELECT {_BUDGETS} FROM budgets WHERE tenant_id = $1 AND scope_kind = $2 AND scope_id = $3 ORDER BY period",
-            tenant_id, kind, scope_id,
+            tenant_id,
+            kind,
+            scope_id,
         )
         return [Budget(**r) for r in rows]
 
     async def delete_budgets(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> int:
         rows = await self._fetch(
             "DELETE FROM budgets WHERE tenant_id = $1 AND scope_kind = $2 AND scope_id = $3 RETURNING period",
-            tenant_id, kind, scope_id,
+            tenant_id,
+            kind,
+            scope_id,
         )
         return len(rows)
 
-    async def budgets_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> dict[ScopeKind, list[Budget]]:
+    async def budgets_for(
+        self, tenant_id: str, user_id: str | None, key_id: str | None
+    ) -> dict[ScopeKind, list[Budget]]:
         rows = await self._fetch(
             f"SELECT scope_kind, {_BUDGETS} FROM budgets WHERE tenant_id = $1 AND ("
             "(scope_kind = 'tenant' AND scope_id = $1) OR (scope_kind = 'user' AND scope_id = $2)"
             " OR (scope_kind = 'key' AND scope_id = $3)) ORDER BY period",
-            tenant_id, user_id, key_id,
+            tenant_id,
+            user_id,
+            key_id,
         )
         found: dict[ScopeKind, list[Budget]] = {}
         for r in rows:
@@ -385,7 +447,9 @@ class PostgresStore:
             except asyncpg.CharacterNotInRepertoireError:
                 # PostgreSQL text cannot hold NUL, which a client's prompt or model name may: the batch
                 # again without it, rather than lost for one character.
-                await conn.copy_records_to_table("request_log", records=map(_without_nul, rows), columns=request_rows.COLUMNS)
+                await conn.copy_records_to_table(
+                    "request_log", records=map(_without_nul, rows), columns=request_rows.COLUMNS
+                )
 
     async def usage(self, query: UsageQuery) -> list[UsageRow]:
         sql, args = request_rows.usage_sql(query, _DIALECT)

@@ -45,7 +45,10 @@ _BUDGET_UPDATES = ", ".join(f"{f} = excluded.{f}" for f in Budget.__struct_field
 
 _DIALECT = request_rows.Dialect(
     param=lambda n: "?",
-    utc_text={"day": "strftime('%Y-%m-%d', {s}, 'unixepoch')", "hour": "strftime('%Y-%m-%dT%H:00Z', {s}, 'unixepoch')"},
+    utc_text={
+        "day": "strftime('%Y-%m-%d', {s}, 'unixepoch')",
+        "hour": "strftime('%Y-%m-%dT%H:00Z', {s}, 'unixepoch')",
+    },
     text_order="",  # SQLite's BINARY collation is code point order already
 )
 _INSERT_REQUEST = request_rows.insert_sql(_DIALECT)
@@ -78,8 +81,13 @@ def _insert_rows(n: int) -> str:
 def _tenant(r: sqlite3.Row) -> Tenant:
     policy, log_payloads, guardrails = r["cache_policy"], r["log_payloads"], r["guardrail_policy"]
     return Tenant(
-        r["id"], r["name"], r["created_at"], bool(r["disabled"]), _json.decode(r["metadata"]),
-        None if policy is None else _json.decode(policy), None if log_payloads is None else bool(log_payloads),
+        r["id"],
+        r["name"],
+        r["created_at"],
+        bool(r["disabled"]),
+        _json.decode(r["metadata"]),
+        None if policy is None else _json.decode(policy),
+        None if log_payloads is None else bool(log_payloads),
         None if guardrails is None else _json.decode(guardrails),
     )
 
@@ -91,14 +99,24 @@ def _user(r: sqlite3.Row) -> User:
 def _key(r: sqlite3.Row) -> ApiKey:
     models = r["allowed_models"]
     return ApiKey(
-        r["id"], r["tenant_id"], r["name"], r["prefix"], r["secret_sha256"], r["created_at"], r["user_id"],
-        _models.decode(models) if models is not None else None, _json.decode(r["metadata"]), r["expires_at"],
+        r["id"],
+        r["tenant_id"],
+        r["name"],
+        r["prefix"],
+        r["secret_sha256"],
+        r["created_at"],
+        r["user_id"],
+        _models.decode(models) if models is not None else None,
+        _json.decode(r["metadata"]),
+        r["expires_at"],
         r["revoked_at"],
     )
 
 
 def _admin(r: sqlite3.Row) -> AdminCredential:
-    return AdminCredential(r["id"], r["name"], r["prefix"], r["secret_sha256"], r["created_at"], r["revoked_at"])
+    return AdminCredential(
+        r["id"], r["name"], r["prefix"], r["secret_sha256"], r["created_at"], r["revoked_at"]
+    )
 
 
 def _limits(r: sqlite3.Row) -> Limits:
@@ -171,7 +189,9 @@ class SqliteStore:
     async def migrate(self) -> list[str]:
         db = await self._db()
         async with self._errors():
-            await db.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)")
+            await db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)"
+            )
             await db.execute("BEGIN IMMEDIATE")  # one migrator at a time, even across processes
             try:
                 async with db.execute("SELECT name FROM schema_migrations") as cur:
@@ -222,7 +242,11 @@ class SqliteStore:
         await self._write(
             "INSERT INTO tenants (id, name, created_at, disabled, metadata, log_payloads) VALUES (?, ?, ?, ?, ?, ?)",
             (
-                tenant.id, tenant.name, tenant.created_at, int(tenant.disabled), _enc.encode(tenant.metadata).decode(),
+                tenant.id,
+                tenant.name,
+                tenant.created_at,
+                int(tenant.disabled),
+                _enc.encode(tenant.metadata).decode(),
                 tenant.log_payloads,
             ),
         )
@@ -245,14 +269,18 @@ class SqliteStore:
         log_payloads: bool | None = None,
     ) -> Tenant | None:
         sets, args = _sets(
-            name=name, disabled=None if disabled is None else int(disabled), metadata=_opt_json(metadata),
+            name=name,
+            disabled=None if disabled is None else int(disabled),
+            metadata=_opt_json(metadata),
             log_payloads=None if log_payloads is None else int(log_payloads),
         )
         if sets:
             await self._write(f"UPDATE tenants SET {sets} WHERE id = ?", (*args, tenant_id))
         return await self.get_tenant(tenant_id)
 
-    async def set_policy(self, tenant_id: str, kind: PolicyKind, policy: dict[str, Any] | None) -> Tenant | None:
+    async def set_policy(
+        self, tenant_id: str, kind: PolicyKind, policy: dict[str, Any] | None
+    ) -> Tenant | None:
         column = POLICY_COLUMNS[kind]
         await self._write(f"UPDATE tenants SET {column} = ? WHERE id = ?", (_opt_json(policy), tenant_id))
         return await self.get_tenant(tenant_id)
@@ -281,11 +309,15 @@ class SqliteStore:
         return _user(r) if r else None
 
     async def user_by_external_id(self, tenant_id: str, external_id: str) -> User | None:
-        r = await self._one("SELECT * FROM users WHERE tenant_id = ? AND external_id = ?", (tenant_id, external_id))
+        r = await self._one(
+            "SELECT * FROM users WHERE tenant_id = ? AND external_id = ?", (tenant_id, external_id)
+        )
         return _user(r) if r else None
 
     async def list_users(self, tenant_id: str) -> list[User]:
-        rows = await self._all("SELECT * FROM users WHERE tenant_id = ? ORDER BY created_at, id", (tenant_id,))
+        rows = await self._all(
+            "SELECT * FROM users WHERE tenant_id = ? ORDER BY created_at, id", (tenant_id,)
+        )
         return [_user(r) for r in rows]
 
     # --- API keys ----------------------------------------------------------------------------
@@ -294,8 +326,17 @@ class SqliteStore:
         await self._write(
             f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                key.id, key.tenant_id, key.name, key.prefix, key.secret_sha256, key.created_at, key.user_id,
-                _opt_json(key.allowed_models), _enc.encode(key.metadata).decode(), key.expires_at, key.revoked_at,
+                key.id,
+                key.tenant_id,
+                key.name,
+                key.prefix,
+                key.secret_sha256,
+                key.created_at,
+                key.user_id,
+                _opt_json(key.allowed_models),
+                _enc.encode(key.metadata).decode(),
+                key.expires_at,
+                key.revoked_at,
             ),
         )
         return key
@@ -305,7 +346,9 @@ class SqliteStore:
         return _key(r) if r else None
 
     async def get_key(self, tenant_id: str, key_id: str) -> ApiKey | None:
-        r = await self._one(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE tenant_id = ? AND id = ?", (tenant_id, key_id))
+        r = await self._one(
+            f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE tenant_id = ? AND id = ?", (tenant_id, key_id)
+        )
         return _key(r) if r else None
 
     async def list_keys(self, tenant_id: str) -> list[ApiKey]:
@@ -316,7 +359,8 @@ class SqliteStore:
 
     async def revoke_key(self, tenant_id: str, key_id: str, at: int) -> ApiKey | None:
         await self._write(
-            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?", (at, tenant_id, key_id)
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE tenant_id = ? AND id = ?",
+            (at, tenant_id, key_id),
         )
         return await self.get_key(tenant_id, key_id)
 
@@ -331,10 +375,15 @@ class SqliteStore:
         expires_at: int | None = None,
     ) -> ApiKey | None:
         sets, args = _sets(
-            name=name, allowed_models=_opt_json(allowed_models), metadata=_opt_json(metadata), expires_at=expires_at
+            name=name,
+            allowed_models=_opt_json(allowed_models),
+            metadata=_opt_json(metadata),
+            expires_at=expires_at,
         )
         if sets:
-            await self._write(f"UPDATE api_keys SET {sets} WHERE tenant_id = ? AND id = ?", (*args, tenant_id, key_id))
+            await self._write(
+                f"UPDATE api_keys SET {sets} WHERE tenant_id = ? AND id = ?", (*args, tenant_id, key_id)
+            )
         return await self.get_key(tenant_id, key_id)
 
     # --- admin credentials -------------------------------------------------------------------
@@ -352,7 +401,9 @@ class SqliteStore:
 
     # --- limits ------------------------------------------------------------------------------
 
-    async def set_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str, limits: Limits, at: int) -> Limits:
+    async def set_limits(
+        self, tenant_id: str, kind: ScopeKind, scope_id: str, limits: Limits, at: int
+    ) -> Limits:
         # The WHERE keeps a row of another tenant untouched: then nothing is returned.
         r = await self._one(
             f"INSERT INTO limits (scope_kind, scope_id, tenant_id, {_LIMIT_COLUMNS}, updated_at)"
@@ -374,11 +425,14 @@ class SqliteStore:
 
     async def delete_limits(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> bool:
         deleted = await self._write(
-            "DELETE FROM limits WHERE tenant_id = ? AND scope_kind = ? AND scope_id = ?", (tenant_id, kind, scope_id)
+            "DELETE FROM limits WHERE tenant_id = ? AND scope_kind = ? AND scope_id = ?",
+            (tenant_id, kind, scope_id),
         )
         return deleted > 0
 
-    async def limits_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> dict[ScopeKind, Limits]:
+    async def limits_for(
+        self, tenant_id: str, user_id: str | None, key_id: str | None
+    ) -> dict[ScopeKind, Limits]:
         rows = await self._all(
             f"SELECT scope_kind, {_LIMIT_COLUMNS} FROM limits WHERE tenant_id = ? AND ("
             "(scope_kind = 'tenant' AND scope_id = ?) OR (scope_kind = 'user' AND scope_id = ?)"
@@ -389,7 +443,9 @@ class SqliteStore:
 
     # --- budgets -----------------------------------------------------------------------------
 
-    async def set_budget(self, tenant_id: str, kind: ScopeKind, scope_id: str, budget: Budget, at: int) -> Budget:
+    async def set_budget(
+        self, tenant_id: str, kind: ScopeKind, scope_id: str, budget: Budget, at: int
+    ) -> Budget:
         # Neither the NOT EXISTS nor the upsert's WHERE touches a scope of another tenant: then nothing returns.
         r = await self._one(
             f"INSERT INTO budgets (scope_kind, scope_id, tenant_id, {_BUDGET_COLUMNS}, updated_at)"
@@ -412,10 +468,13 @@ class SqliteStore:
 
     async def delete_budgets(self, tenant_id: str, kind: ScopeKind, scope_id: str) -> int:
         return await self._write(
-            "DELETE FROM budgets WHERE tenant_id = ? AND scope_kind = ? AND scope_id = ?", (tenant_id, kind, scope_id)
+            "DELETE FROM budgets WHERE tenant_id = ? AND scope_kind = ? AND scope_id = ?",
+            (tenant_id, kind, scope_id),
         )
 
-    async def budgets_for(self, tenant_id: str, user_id: str | None, key_id: str | None) -> dict[ScopeKind, list[Budget]]:
+    async def budgets_for(
+        self, tenant_id: str, user_id: str | None, key_id: str | None
+    ) -> dict[ScopeKind, list[Budget]]:
         rows = await self._all(
             f"SELECT scope_kind, {_BUDGET_COLUMNS} FROM budgets WHERE tenant_id = ? AND ("
             "(scope_kind = 'tenant' AND scope_id = ?) OR (scope_kind = 'user' AND scope_id = ?)"

@@ -29,7 +29,9 @@ class CannedServer:
 
     async def handle(self, request: web.Request) -> web.Response:
         await request.read()
-        return web.Response(status=self.reply.status, body=self.reply.body, content_type=self.reply.content_type)
+        return web.Response(
+            status=self.reply.status, body=self.reply.body, content_type=self.reply.content_type
+        )
 
 
 @pytest.fixture

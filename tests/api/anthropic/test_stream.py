@@ -25,8 +25,15 @@ WEATHER = {
 }
 
 
-def chunk(delta: dict[str, Any] | None = None, finish: str | None = None, usage: dict[str, Any] | None = None) -> ChatChunk:
-    body: dict[str, Any] = {"id": "chatcmpl-s1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini"}
+def chunk(
+    delta: dict[str, Any] | None = None, finish: str | None = None, usage: dict[str, Any] | None = None
+) -> ChatChunk:
+    body: dict[str, Any] = {
+        "id": "chatcmpl-s1",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "gpt-4o-mini",
+    }
     body["choices"] = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
     if usage is not None:
         body["usage"] = usage
@@ -124,7 +131,10 @@ async def test_stream_round_trip_through_the_sdk(canned: CannedServer, sdk: anth
     body = b"".join(enc.encode(b) for b in BATCHES) + enc.finish()
     canned.reply = Canned(body=body, content_type="text/event-stream")
     async with sdk.messages.stream(
-        model="claude-haiku", max_tokens=100, tools=[WEATHER], messages=[{"role": "user", "content": "Oslo and Rome?"}]
+        model="claude-haiku",
+        max_tokens=100,
+        tools=[WEATHER],
+        messages=[{"role": "user", "content": "Oslo and Rome?"}],
     ) as stream:
         text = "".join([t async for t in stream.text_stream])
         final = await stream.get_final_message()
@@ -136,12 +146,20 @@ async def test_stream_round_trip_through_the_sdk(canned: CannedServer, sdk: anth
         ("tool_use", {"city": "Rome"}),
     ]
     assert final.content[0].text == "Let me check."  # type: ignore[union-attr]
-    assert (final.usage.input_tokens, final.usage.output_tokens, final.usage.cache_read_input_tokens) == (42, 12, 8)
+    assert (final.usage.input_tokens, final.usage.output_tokens, final.usage.cache_read_input_tokens) == (
+        42,
+        12,
+        8,
+    )
 
 
-async def test_stream_error_event_raises_in_the_sdk(canned: CannedServer, sdk: anthropic.AsyncAnthropic) -> None:
+async def test_stream_error_event_raises_in_the_sdk(
+    canned: CannedServer, sdk: anthropic.AsyncAnthropic
+) -> None:
     enc = MessagesStreamEncoder("claude-haiku")
-    body = enc.encode(BATCHES[0]) + enc.error(UpstreamError("anthropic returned HTTP 529: Overloaded", upstream_status=529))
+    body = enc.encode(BATCHES[0]) + enc.error(
+        UpstreamError("anthropic returned HTTP 529: Overloaded", upstream_status=529)
+    )
     canned.reply = Canned(body=body, content_type="text/event-stream")
     with pytest.raises(anthropic.APIStatusError) as info:
         async with sdk.messages.stream(

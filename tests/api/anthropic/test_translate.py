@@ -49,9 +49,18 @@ def refused(**body: Any) -> InvalidRequestError:
         (b'{"model": "m", "messages": [{"role": "user", "content": "x"}]}', "max_tokens"),
         (b'{"model": "m", "max_tokens": 0, "messages": [{"role": "user", "content": "x"}]}', "max_tokens"),
         (b'{"model": "m", "max_tokens": 1, "messages": []}', "messages"),
-        (b'{"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}], "temprature": 1}', "temprature"),
-        (b'{"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}], "temperature": 1.5}', "temperature"),
-        (b'{"model": "m", "max_tokens": 1, "messages": [{"role": "human", "content": "x"}]}', "messages[0].role"),
+        (
+            b'{"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}], "temprature": 1}',
+            "temprature",
+        ),
+        (
+            b'{"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": "x"}], "temperature": 1.5}',
+            "temperature",
+        ),
+        (
+            b'{"model": "m", "max_tokens": 1, "messages": [{"role": "human", "content": "x"}]}',
+            "messages[0].role",
+        ),
         (
             b'{"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [{"type": "document"}]}]}',
             "messages[0].content[0].type",
@@ -128,8 +137,16 @@ def test_full_request() -> None:
                 "role": "assistant",
                 "content": "Checking both.",
                 "tool_calls": [
-                    {"id": "toolu_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'}},
-                    {"id": "toolu_2", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'}},
+                    {
+                        "id": "toolu_1",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city":"Paris"}'},
+                    },
+                    {
+                        "id": "toolu_2",
+                        "type": "function",
+                        "function": {"name": "get_weather", "arguments": '{"city":"Rome"}'},
+                    },
                 ],
             },
             {"role": "tool", "content": "18C", "tool_call_id": "toolu_1"},
@@ -151,7 +168,11 @@ def test_full_request() -> None:
         "tools": [
             {
                 "type": "function",
-                "function": {"name": "get_weather", "description": "Weather for a city", "parameters": WEATHER["input_schema"]},
+                "function": {
+                    "name": "get_weather",
+                    "description": "Weather for a city",
+                    "parameters": WEATHER["input_schema"],
+                },
             }
         ],
         "tool_choice": "required",
@@ -161,7 +182,11 @@ def test_full_request() -> None:
 
 
 def test_minimal_request() -> None:
-    assert translate() == {"model": "claude-haiku", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 100}
+    assert translate() == {
+        "model": "claude-haiku",
+        "messages": [{"role": "user", "content": "Hi"}],
+        "max_tokens": 100,
+    }
 
 
 def test_system_role_messages_and_structured_output() -> None:
@@ -193,7 +218,9 @@ def test_response_blocks_echoed_back_by_the_sdk_are_accepted() -> None:
     assert chat["messages"][1] == {
         "role": "assistant",
         "content": "Checking.",
-        "tool_calls": [{"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": '{"a":1}'}}],
+        "tool_calls": [
+            {"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": '{"a":1}'}}
+        ],
     }
 
 
@@ -204,7 +231,11 @@ def test_response_blocks_echoed_back_by_the_sdk_are_accepted() -> None:
         ({"type": "auto", "disable_parallel_tool_use": True}, "auto", False),
         ({"type": "any"}, "required", None),
         ({"type": "none"}, "none", None),
-        ({"type": "tool", "name": "get_weather"}, {"type": "function", "function": {"name": "get_weather"}}, None),
+        (
+            {"type": "tool", "name": "get_weather"},
+            {"type": "function", "function": {"name": "get_weather"}},
+            None,
+        ),
     ],
 )
 def test_tool_choice(tool_choice: dict[str, Any], expected: Any, parallel: bool | None) -> None:
@@ -222,10 +253,16 @@ def test_what_cannot_be_served_is_refused_by_name() -> None:
     assert refused(inference_geo="eu").param == "inference_geo"
     tool_use = {"type": "tool_use", "id": "t", "name": "f", "input": {}}
     err = refused(messages=[{"role": "user", "content": [tool_use]}])
-    assert (err.message, err.param) == ("tool_use blocks are not allowed in user messages", "messages[0].content[0]")
+    assert (err.message, err.param) == (
+        "tool_use blocks are not allowed in user messages",
+        "messages[0].content[0]",
+    )
     image = {"type": "image", "source": {"type": "url", "url": "https://x/y.png"}}
     err = refused(messages=[{"role": "user", "content": "x"}, {"role": "assistant", "content": [image]}])
-    assert (err.message, err.param) == ("image blocks are not allowed in assistant messages", "messages[1].content[0]")
+    assert (err.message, err.param) == (
+        "image blocks are not allowed in assistant messages",
+        "messages[1].content[0]",
+    )
     err = refused(messages=[{"role": "system", "content": [image]}])
     assert err.param == "messages[0].content"
 
@@ -239,7 +276,9 @@ def chat_response(message: dict[str, Any], finish_reason: str = "stop", **usage:
         "object": "chat.completion",
         "created": 1,
         "model": "gpt-4o-mini-2024-07-18",
-        "choices": [{"index": 0, "message": {"role": "assistant", **message}, "finish_reason": finish_reason}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", **message}, "finish_reason": finish_reason}
+        ],
         "usage": usage or {"prompt_tokens": 20, "completion_tokens": 5, "total_tokens": 25},
     }
     return chat_response_decoder.decode(msgspec.json.encode(body))
@@ -250,7 +289,11 @@ def test_response_with_text_and_tool_use() -> None:
         {
             "content": "Checking.",
             "tool_calls": [
-                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}},
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+                },
                 {"id": "call_2", "type": "function", "function": {"name": "now", "arguments": ""}},
             ],
         },
@@ -278,7 +321,12 @@ def test_response_with_text_and_tool_use() -> None:
 
 @pytest.mark.parametrize(
     ("finish_reason", "stop_reason"),
-    [("stop", "end_turn"), ("length", "max_tokens"), ("tool_calls", "tool_use"), ("content_filter", "refusal")],
+    [
+        ("stop", "end_turn"),
+        ("length", "max_tokens"),
+        ("tool_calls", "tool_use"),
+        ("content_filter", "refusal"),
+    ],
 )
 def test_stop_reasons(finish_reason: str, stop_reason: str) -> None:
     body = msgspec.json.decode(to_messages_response(chat_response({"content": "x"}, finish_reason), "m"))
@@ -286,7 +334,9 @@ def test_stop_reasons(finish_reason: str, stop_reason: str) -> None:
 
 
 def test_refusal_becomes_text_with_stop_reason_refusal() -> None:
-    body = msgspec.json.decode(to_messages_response(chat_response({"content": None, "refusal": "I can't."}), "m"))
+    body = msgspec.json.decode(
+        to_messages_response(chat_response({"content": None, "refusal": "I can't."}), "m")
+    )
     assert (body["content"], body["stop_reason"]) == ([{"type": "text", "text": "I can't."}], "refusal")
 
 
@@ -303,10 +353,16 @@ def test_tool_arguments_that_are_not_an_object_are_an_upstream_error() -> None:
 
 
 async def test_response_parses_in_the_sdk(canned: CannedServer, sdk: anthropic.AsyncAnthropic) -> None:
-    call = {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Oslo"}'}}
+    call = {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city":"Oslo"}'},
+    }
     resp = chat_response({"content": "On it.", "tool_calls": [call]}, "tool_calls")
     canned.reply = Canned(body=to_messages_response(resp, "claude-haiku"))
-    m = await sdk.messages.create(model="claude-haiku", max_tokens=10, messages=[{"role": "user", "content": "Oslo"}])
+    m = await sdk.messages.create(
+        model="claude-haiku", max_tokens=10, messages=[{"role": "user", "content": "Oslo"}]
+    )
     assert m.id == "msg_abc123" and m.model == "claude-haiku" and m.stop_reason == "tool_use"
     assert [b.type for b in m.content] == ["text", "tool_use"]
     assert m.content[1].input == {"city": "Oslo"}  # type: ignore[union-attr]

@@ -68,8 +68,15 @@ class ReplayServer:
         self.requests.append(Recorded(request.path, headers, body, peer))
         reply = self.replies.pop(0)
         if reply.content_type == "application/json":
-            return web.Response(status=reply.status, body=reply.parts[0], headers=reply.headers, content_type="application/json")
-        resp = web.StreamResponse(status=reply.status, headers={"content-type": reply.content_type, **reply.headers})
+            return web.Response(
+                status=reply.status,
+                body=reply.parts[0],
+                headers=reply.headers,
+                content_type="application/json",
+            )
+        resp = web.StreamResponse(
+            status=reply.status, headers={"content-type": reply.content_type, **reply.headers}
+        )
         await resp.prepare(request)
         for i, part in enumerate(reply.parts):
             if i == 1 and reply.gate is not None:
@@ -97,7 +104,9 @@ async def upstream() -> AsyncIterator[ReplayServer]:
 
 @pytest.fixture
 async def provider() -> AsyncIterator[AnthropicProvider]:
-    settings = ProviderSettings(type="anthropic", api_key="sk-ant-settings", headers={"anthropic-beta": "b1", "x-org": "o"})
+    settings = ProviderSettings(
+        type="anthropic", api_key="sk-ant-settings", headers={"anthropic-beta": "b1", "x-org": "o"}
+    )
     p = AnthropicProvider(settings, clock=lambda: NOW)
     yield p
     await p.close()
@@ -110,7 +119,10 @@ def target(server: ReplayServer, **kw: Any) -> Target:
 def chat_request(**kw: Any) -> ChatRequest:
     return ChatRequest(
         model="smart",
-        messages=[Message(role="system", content="Be brief."), Message(role="user", content="Weather in SF?")],
+        messages=[
+            Message(role="system", content="Be brief."),
+            Message(role="user", content="Weather in SF?"),
+        ],
         **kw,
     )
 
@@ -126,7 +138,9 @@ def flat(batches: list[list[ChatChunk]]) -> list[dict[str, Any]]:
 # --- non-streaming -----------------------------------------------------------------------
 
 
-async def test_chat_sends_translated_request_and_headers(upstream: ReplayServer, provider: AnthropicProvider) -> None:
+async def test_chat_sends_translated_request_and_headers(
+    upstream: ReplayServer, provider: AnthropicProvider
+) -> None:
     upstream.replies.append(Reply(parts=[fixture("message_tool_use.json")]))
     t = target(upstream, api_key="sk-ant-target", headers={"x-org": "target-org"})
     await provider.chat(chat_request(temperature=1.5, max_completion_tokens=300, stop="END", user="u-1"), t)
@@ -150,7 +164,9 @@ async def test_chat_sends_translated_request_and_headers(upstream: ReplayServer,
     }
 
 
-async def test_chat_uses_settings_key_and_default_max_tokens(upstream: ReplayServer, provider: AnthropicProvider) -> None:
+async def test_chat_uses_settings_key_and_default_max_tokens(
+    upstream: ReplayServer, provider: AnthropicProvider
+) -> None:
     upstream.replies.append(Reply(parts=[fixture("message_tool_use.json")]))
     await provider.chat(chat_request(), target(upstream))
     sent = upstream.requests[0]
@@ -231,8 +247,12 @@ async def test_upstream_400_is_the_clients_error(upstream: ReplayServer, provide
     assert "roles must alternate" in info.value.message
 
 
-async def test_error_429_before_a_stream_raises_from_stream(upstream: ReplayServer, provider: AnthropicProvider) -> None:
-    upstream.replies.append(Reply(status=429, parts=[fixture("error_429.json")], headers={"retry-after": "2"}))
+async def test_error_429_before_a_stream_raises_from_stream(
+    upstream: ReplayServer, provider: AnthropicProvider
+) -> None:
+    upstream.replies.append(
+        Reply(status=429, parts=[fixture("error_429.json")], headers={"retry-after": "2"})
+    )
     with pytest.raises(UpstreamError) as info:
         await provider.stream(chat_request(stream=True), target(upstream))
     assert (info.value.upstream_status, info.value.retry_after_s) == (429, 2.0)
@@ -246,7 +266,9 @@ async def test_unreachable_upstream(provider: AnthropicProvider) -> None:
     assert info.value.is_retryable
 
 
-async def test_request_errors_raise_before_any_call(upstream: ReplayServer, provider: AnthropicProvider) -> None:
+async def test_request_errors_raise_before_any_call(
+    upstream: ReplayServer, provider: AnthropicProvider
+) -> None:
     with pytest.raises(InvalidRequestError) as info:
         await provider.chat(chat_request(n=2), target(upstream))
     assert (info.value.message, info.value.param) == ("n > 1 is not supported by anthropic deployments", "n")
@@ -298,9 +320,13 @@ async def test_stream_with_text_and_tool_use(upstream: ReplayServer, provider: A
     ]
 
 
-async def test_stream_reassembles_events_split_across_reads(upstream: ReplayServer, provider: AnthropicProvider) -> None:
+async def test_stream_reassembles_events_split_across_reads(
+    upstream: ReplayServer, provider: AnthropicProvider
+) -> None:
     body = fixture("stream_tool_use.sse")
-    upstream.replies.append(Reply(parts=[body[i : i + 37] for i in range(0, len(body), 37)], content_type="text/event-stream"))
+    upstream.replies.append(
+        Reply(parts=[body[i : i + 37] for i in range(0, len(body), 37)], content_type="text/event-stream")
+    )
     stream = await provider.stream(chat_request(), target(upstream))  # stream() streams, whatever the flag
     chunks = flat([batch async for batch in stream])
     assert upstream.requests[0].body["stream"] is True
@@ -308,7 +334,9 @@ async def test_stream_reassembles_events_split_across_reads(upstream: ReplayServ
     assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
 
 
-async def test_error_event_before_content_raises_from_stream(upstream: ReplayServer, provider: AnthropicProvider) -> None:
+async def test_error_event_before_content_raises_from_stream(
+    upstream: ReplayServer, provider: AnthropicProvider
+) -> None:
     upstream.replies.append(sse("stream_overloaded.sse"))
     with pytest.raises(UpstreamError) as info:
         await provider.stream(chat_request(stream=True), target(upstream))
@@ -317,10 +345,16 @@ async def test_error_event_before_content_raises_from_stream(upstream: ReplaySer
     assert info.value.message == "anthropic returned HTTP 529: overloaded_error in the stream: Overloaded"
 
 
-async def test_error_event_mid_stream_raises_while_iterating(upstream: ReplayServer, provider: AnthropicProvider) -> None:
+async def test_error_event_mid_stream_raises_while_iterating(
+    upstream: ReplayServer, provider: AnthropicProvider
+) -> None:
     gate = asyncio.Event()
     upstream.replies.append(
-        Reply(parts=[fixture("stream_partial.sse"), fixture("stream_overloaded.sse")], content_type="text/event-stream", gate=gate)
+        Reply(
+            parts=[fixture("stream_partial.sse"), fixture("stream_overloaded.sse")],
+            content_type="text/event-stream",
+            gate=gate,
+        )
     )
     stream = await provider.stream(chat_request(stream=True), target(upstream))
     first = await anext(stream)
@@ -331,21 +365,30 @@ async def test_error_event_mid_stream_raises_while_iterating(upstream: ReplaySer
     assert info.value.upstream_status == 529
 
 
-async def test_stream_cut_before_message_stop_raises(upstream: ReplayServer, provider: AnthropicProvider) -> None:
+async def test_stream_cut_before_message_stop_raises(
+    upstream: ReplayServer, provider: AnthropicProvider
+) -> None:
     upstream.replies.append(sse("stream_partial.sse"))
     stream = await provider.stream(chat_request(stream=True), target(upstream))
     with pytest.raises(StreamTruncatedError) as info:
         async for _ in stream:
             pass
     assert info.value.message == "anthropic stream ended before message_stop"
-    assert (info.value.code, info.value.status, info.value.is_retryable) == ("upstream_stream_truncated", 502, True)
+    assert (info.value.code, info.value.status, info.value.is_retryable) == (
+        "upstream_stream_truncated",
+        502,
+        True,
+    )
 
 
 async def test_malformed_event_raises_after_the_good_ones_of_its_read(
     upstream: ReplayServer, provider: AnthropicProvider
 ) -> None:
     upstream.replies.append(
-        Reply(parts=[fixture("stream_partial.sse") + b"event: content_block_delta\ndata: {oops\n\n"], content_type="text/event-stream")
+        Reply(
+            parts=[fixture("stream_partial.sse") + b"event: content_block_delta\ndata: {oops\n\n"],
+            content_type="text/event-stream",
+        )
     )
     stream = await provider.stream(chat_request(stream=True), target(upstream))
     first = await anext(stream)
@@ -374,7 +417,9 @@ async def test_closing_an_unread_stream_drops_the_upstream_connection(
     await asyncio.wait_for(upstream.client_left.wait(), timeout=5)
 
 
-async def test_connection_is_reused_after_a_complete_stream(upstream: ReplayServer, provider: AnthropicProvider) -> None:
+async def test_connection_is_reused_after_a_complete_stream(
+    upstream: ReplayServer, provider: AnthropicProvider
+) -> None:
     upstream.replies += [sse("stream_tool_use.sse"), Reply(parts=[fixture("message_tool_use.json")])]
     stream = await provider.stream(chat_request(stream=True), target(upstream))
     _ = [batch async for batch in stream]

@@ -41,14 +41,21 @@ def test_full_request() -> None:
                 "content": [
                     {"type": "text", "text": "Compare these."},
                     {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}},
-                    {"type": "image_url", "image_url": {"url": "https://example.com/cat.jpg", "detail": "high"}},
+                    {
+                        "type": "image_url",
+                        "image_url": {"url": "https://example.com/cat.jpg", "detail": "high"},
+                    },
                 ],
             },
             {
                 "role": "assistant",
                 "content": "",
                 "tool_calls": [
-                    {"id": "call_1", "type": "function", "function": {"name": "weather", "arguments": '{"city": "Paris"}'}},
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "weather", "arguments": '{"city": "Paris"}'},
+                    },
                     {"id": "call_2", "type": "function", "function": {"name": "time", "arguments": ""}},
                 ],
             },
@@ -66,7 +73,11 @@ def test_full_request() -> None:
                 "function": {
                     "name": "weather",
                     "description": "Weather for a city",
-                    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+                    "parameters": {
+                        "type": "object",
+                        "properties": {"city": {"type": "string"}},
+                        "required": ["city"],
+                    },
                     "strict": True,
                 },
             },
@@ -74,7 +85,10 @@ def test_full_request() -> None:
         ],
         tool_choice={"type": "function", "function": {"name": "weather"}},
         parallel_tool_calls=False,
-        response_format={"type": "json_schema", "json_schema": {"name": "answer", "schema": {"type": "object"}}},
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "answer", "schema": {"type": "object"}},
+        },
         safety_identifier="user-42",
         seed=7,
         frequency_penalty=0.5,
@@ -86,7 +100,10 @@ def test_full_request() -> None:
                 "role": "user",
                 "content": [
                     {"type": "text", "text": "Compare these."},
-                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
+                    {
+                        "type": "image",
+                        "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="},
+                    },
                     {"type": "image", "source": {"type": "url", "url": "https://example.com/cat.jpg"}},
                 ],
             },
@@ -116,7 +133,11 @@ def test_full_request() -> None:
             {
                 "name": "weather",
                 "description": "Weather for a city",
-                "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+                "input_schema": {
+                    "type": "object",
+                    "properties": {"city": {"type": "string"}},
+                    "required": ["city"],
+                },
             },
             {"name": "time", "input_schema": {"type": "object", "properties": {}}},
         ],
@@ -154,7 +175,10 @@ def test_consecutive_user_turns_merge_and_assistant_text_precedes_tool_use() -> 
         {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]},
         {
             "role": "assistant",
-            "content": [{"type": "text", "text": "Let me look."}, {"type": "tool_use", "id": "t", "name": "f", "input": {}}],
+            "content": [
+                {"type": "text", "text": "Let me look."},
+                {"type": "tool_use", "id": "t", "name": "f", "input": {}},
+            ],
         },
     ]
 
@@ -201,31 +225,77 @@ def image(url: str) -> dict[str, Any]:
     [
         ({"n": 2}, "n > 1 is not supported by anthropic deployments", "n"),
         ({"logprobs": True}, "logprobs are not supported by anthropic deployments", "logprobs"),
-        ({"modalities": ["text", "audio"]}, "audio output is not supported by anthropic deployments", "modalities"),
-        ({"functions": [{"name": "f"}]}, "functions/function_call are not supported by anthropic deployments; use tools", "functions"),
-        ({"web_search_options": {}}, "web_search_options is not supported by anthropic deployments", "web_search_options"),
+        (
+            {"modalities": ["text", "audio"]},
+            "audio output is not supported by anthropic deployments",
+            "modalities",
+        ),
+        (
+            {"functions": [{"name": "f"}]},
+            "functions/function_call are not supported by anthropic deployments; use tools",
+            "functions",
+        ),
+        (
+            {"web_search_options": {}},
+            "web_search_options is not supported by anthropic deployments",
+            "web_search_options",
+        ),
         (
             {"response_format": {"type": "json_object"}},
             "anthropic deployments support response_format json_schema with a schema, not json_object",
             "response_format",
         ),
-        (bad_call("{not json"), "tool call arguments must be a JSON object", "messages[1].tool_calls[0].function.arguments"),
-        (bad_call("[1, 2]"), "tool call arguments must be a JSON object", "messages[1].tool_calls[0].function.arguments"),
-        (image("ftp://example.com/a.png"), "image URLs must be http(s) or base64 data URLs", "messages[0].content[0]"),
-        (image("data:image/png,abc"), "image data URLs must look like data:<media type>;base64,<data>", "messages[0].content[0]"),
         (
-            {"messages": [{"role": "user", "content": [{"type": "input_audio", "input_audio": {"data": "x", "format": "wav"}}]}]},
+            bad_call("{not json"),
+            "tool call arguments must be a JSON object",
+            "messages[1].tool_calls[0].function.arguments",
+        ),
+        (
+            bad_call("[1, 2]"),
+            "tool call arguments must be a JSON object",
+            "messages[1].tool_calls[0].function.arguments",
+        ),
+        (
+            image("ftp://example.com/a.png"),
+            "image URLs must be http(s) or base64 data URLs",
+            "messages[0].content[0]",
+        ),
+        (
+            image("data:image/png,abc"),
+            "image data URLs must look like data:<media type>;base64,<data>",
+            "messages[0].content[0]",
+        ),
+        (
+            {
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": [{"type": "input_audio", "input_audio": {"data": "x", "format": "wav"}}],
+                    }
+                ]
+            },
             "content parts of type 'input_audio' are not supported by anthropic deployments",
             "messages[0].content[0]",
         ),
-        ({"messages": [{"role": "tool", "content": "x"}]}, "tool messages need a tool_call_id", "messages[0].tool_call_id"),
+        (
+            {"messages": [{"role": "tool", "content": "x"}]},
+            "tool messages need a tool_call_id",
+            "messages[0].tool_call_id",
+        ),
         (
             {"messages": [{"role": "function", "name": "f", "content": "x"}]},
             "function messages are not supported by anthropic deployments; use tool messages",
             "messages[0].role",
         ),
         (
-            {"messages": [{"role": "system", "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}]}]},
+            {
+                "messages": [
+                    {
+                        "role": "system",
+                        "content": [{"type": "image_url", "image_url": {"url": "https://x/y.png"}}],
+                    }
+                ]
+            },
             "system messages may only contain text parts, got 'image_url'",
             "messages[0].content[0]",
         ),
@@ -265,7 +335,9 @@ def test_text_response() -> None:
         "object": "chat.completion",
         "created": 123,
         "model": "claude-haiku-4-5",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello"}, "finish_reason": "stop"}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "Hello"}, "finish_reason": "stop"}
+        ],
         "usage": {
             "prompt_tokens": 10,
             "completion_tokens": 3,
@@ -298,7 +370,9 @@ def test_response_without_text_and_with_blocks_we_do_not_translate() -> None:
         {"type": "thinking", "thinking": "hmm", "signature": "sig"},
         {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}},
     ]
-    resp = to_chat_response(message_decoder.decode(message(content=content, stop_reason="tool_use")), created=0)
+    resp = to_chat_response(
+        message_decoder.decode(message(content=content, stop_reason="tool_use")), created=0
+    )
     assert as_json(resp.choices[0].message) == {
         "role": "assistant",
         "content": None,
@@ -372,8 +446,15 @@ def test_stream_without_include_usage_ends_with_the_finish_chunk() -> None:
 def test_stream_error_events() -> None:
     t = StreamTranslator(created=1, include_usage=False)
     with pytest.raises(InvalidRequestError) as bad:
-        t.feed(events({"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long"}}))
-    assert bad.value.message == "anthropic rejected the request: invalid_request_error in the stream: prompt is too long"
+        t.feed(
+            events(
+                {"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long"}}
+            )
+        )
+    assert (
+        bad.value.message
+        == "anthropic rejected the request: invalid_request_error in the stream: prompt is too long"
+    )
     with pytest.raises(UpstreamError) as failed:
         t.feed(events({"type": "error", "error": {"type": "api_error", "message": "Internal server error"}}))
     assert failed.value.upstream_status == 500
