@@ -20,8 +20,9 @@ from collections.abc import AsyncIterator, Callable
 import msgspec
 
 from sluice.auth.principal import Principal
+from sluice.pipeline.answer_guard import guarded, guarded_stream
 from sluice.pipeline.context import RequestContext
-from sluice.pipeline.guard import InputGuardStage, guarded, guarded_stream
+from sluice.pipeline.input_guard import InputGuardStage
 from sluice.policies import GuardrailPolicy
 from sluice.types import ChatChunk, ChatRequest, ChatResponse
 
@@ -99,13 +100,13 @@ async def main(n: int) -> None:
         ctxs = [request() for _ in range(n)]
         t = time.process_time()
         for c in ctxs:
-            await stage(c)
+            await stage.before(c)
         best_input = min(best_input, (time.process_time() - t) / n * 1e6)
     input_us = best_input
     assert "[EMAIL_1]" in ctxs[0].request.messages[0].content  # type: ignore[union-attr]
 
     done = request()
-    await stage(done)
+    await stage.before(done)
     json_us = cpu_us(lambda: guarded(answer(), done))
 
     async def source() -> AsyncIterator[list[ChatChunk]]:

@@ -32,6 +32,7 @@ from sluice.auth.jwt import JwtVerifier
 from sluice.auth.keys import KeyRing
 from sluice.auth.resolver import KeyResolver
 from sluice.backend import build_backend
+from sluice.cache.build import build_cache
 from sluice.errors import (
     InternalError,
     InvalidRequestError,
@@ -43,13 +44,17 @@ from sluice.guardrails.plugins import build_plugins
 from sluice.limits.tokenizer import Tokenizers
 from sluice.obs.redact import Redactor, secret_values
 from sluice.obs.tracing import build_tracing
-from sluice.pipeline.admission import AdmissionStage
+from sluice.pipeline.admission import Admission
+from sluice.pipeline.answer_guard import AnswerGuardStage
 from sluice.pipeline.authenticate import AuthenticateStage
-from sluice.pipeline.budget import BudgetStage, deployment_prices
-from sluice.pipeline.cache import build_cache
-from sluice.pipeline.guard import InputGuardStage
+from sluice.pipeline.budget import Budgets, deployment_prices
+from sluice.pipeline.cache import CacheLookupStage, CacheStage
+from sluice.pipeline.input_guard import InputGuardStage
+from sluice.pipeline.quota import QuotaStage
 from sluice.pipeline.resolve import ResolveStage
-from sluice.pipeline.runner import Pipeline
+from sluice.pipeline.runner import OwnCalls, Pipeline
+from sluice.pipeline.stage import Stage
+from sluice.pipeline.structured import StructuredOutputStage
 from sluice.pipeline.validate import ValidateStage
 from sluice.policies import GuardrailPolicy
 from sluice.providers import PROVIDER_TYPES
@@ -86,16 +91,21 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             settings.auth.jwt, store, limits_for=resolver.limits_for, cache_s=settings.auth.key_cache_s
         )
     authenticate = AuthenticateStage(resolver, jwt)
-    admission = AdmissionStage(backend.limits, fail_open=settings.limits.fail_open)
     b = settings.budgets
-    budget = BudgetStage(
-        backend.budgets,
-        deployment_prices(settings, model_routes),
-        router,
-        default_max_tokens=b.default_max_tokens,
-        fail_open=b.fail_open,
+    quota = QuotaStage(
+        Admission(backend.limits, fail_open=settings.limits.fail_open),
+        Budgets(
+            backend.budgets,
+            deployment_prices(settings, model_routes),
+            router.route,
+            default_max_tokens=b.default_max_tokens,
+            fail_open=b.fail_open,
+        ),
+        together=backend.commits_together,
     )
-    cache = build_cache(settings, router, backend.exact_cache, backend.semantic_index)
+    obs = build_observer(settings, store, router)
+    own = OwnCalls(obs.observer)
+    cache = build_cache(settings, backend.exact_cache, backend.semantic_index, own)
     guard_plugins = build_plugins(settings.guardrails.plugins)
     g = settings.guardrails
     policies = [
@@ -105,27 +115,24 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     ]
     if any(p.injection != "off" for p in policies):
         import sluice.guardrails.injection  # noqa: F401  # its patterns compile now, not on a first request
-    pipeline = Pipeline(
-        [
-            ValidateStage(),
-            authenticate,
-            ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken")),
-            InputGuardStage(
-                settings.guardrails.policy, plugins=guard_plugins, tenants=settings.guardrails.tenants
-            ),
-        ],
-        router,
-        admission,
-        budget,
-        together=backend.commits_together,
-        cache=cache,
-        tracing=tracing,
-    )
+    # The request path, in order: pipeline/runner.py says what each stage does and why it stands where it does.
+    stages: list[Stage] = [
+        ValidateStage(),
+        authenticate,
+        ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken")),
+        InputGuardStage(g.policy, plugins=guard_plugins, tenants=g.tenants),
+        AnswerGuardStage(),
+        *([CacheStage(cache)] if cache is not None else []),
+        quota,
+        *([CacheLookupStage(cache)] if cache is not None else []),
+        StructuredOutputStage(),
+    ]
+    pipeline = Pipeline(stages, router, tracing=tracing)
+    own.bind(pipeline)
 
     owners = {
         alias: settings.providers[m.deployments[0].provider].type for alias, m in settings.models.items()
     }
-    obs = build_observer(settings, store, router)
     max_body = settings.server.max_body_bytes
     openai = OpenAIRoutes(pipeline, authenticate, max_body, owners, obs.observer)
     anthropic = AnthropicRoutes(pipeline, max_body, obs.observer)

@@ -30,5 +30,5 @@ def test_code_is_formatted() -> None:
 
 def test_mypy_is_clean() -> None:
     """The type checker as configured in pyproject.toml ([tool.mypy]: sluice/, the pydantic plugin)."""
-    r = run(str(BIN / "mypy"))
+    r = run(sys.executable, "-m", "mypy")
     assert r.returncode == 0, r.stdout + r.stderr

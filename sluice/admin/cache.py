@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sluice.admin.policies import policy_routes
 from sluice.admin.service import AdminService
+from sluice.cache.service import ResponseCache
 from sluice.errors import NotFoundError
-from sluice.pipeline.cache import CacheStage
 from sluice.policies import CachePolicy
 
 STATIC = "-"
@@ -33,7 +33,7 @@ class PurgeOut(BaseModel):
     """Entries removed from the exact cache and the semantic index."""
 
 
-def cache_routes(service: AdminService, cache: CacheStage | None, default: CachePolicy) -> APIRouter:
+def cache_routes(service: AdminService, cache: ResponseCache | None, default: CachePolicy) -> APIRouter:
     r = policy_routes(service, "cache", CachePolicy, lambda tenant_id: default)
 
     @r.get("/tenants/{tenant_id}/cache/stats")
@@ -56,7 +56,7 @@ def cache_routes(service: AdminService, cache: CacheStage | None, default: Cache
     return r
 
 
-def _enabled(cache: CacheStage | None) -> CacheStage:
+def _enabled(cache: ResponseCache | None) -> ResponseCache:
     if cache is None:
         raise NotFoundError("Response caching is off (cache.enabled: false).", code="cache_disabled")
     return cache

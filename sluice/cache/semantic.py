@@ -24,8 +24,9 @@ from sluice.cache.verify import compare
 
 log = logging.getLogger("sluice.cache")
 
-Judge = Callable[[str, str, str], Awaitable[bool]]
-"""(judge model alias, cached question, new question) -> do they ask for the same answer."""
+Judge = Callable[[str, str, str, str], Awaitable[bool]]
+"""(judge model alias, cached question, new question, tenant) -> do they ask for the same answer
+(the tenant whose lookup asked pays for the call)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,18 +94,20 @@ class SemanticLayer:
             if not verdict.ok:
                 rejected = rejected or Rejected(entry, similarity, verdict.reason or "structure differs")
                 continue
-            if judge_model is not None and not await self._confirmed(judge_model, entry.prompt, prompt):
+            if judge_model is not None and not await self._confirmed(
+                judge_model, entry.prompt, prompt, tenant_id
+            ):
                 rejected = rejected or Rejected(entry, similarity, "the judge model said no")
                 continue
             return Match(entry, similarity)
         return rejected
 
-    async def _confirmed(self, judge_model: str, cached: str, asked: str) -> bool:
+    async def _confirmed(self, judge_model: str, cached: str, asked: str, tenant_id: str) -> bool:
         if self._judge is None:
             return False
         try:
             async with asyncio.timeout(self._judge_timeout_s):
-                return await self._judge(judge_model, cached, asked)
+                return await self._judge(judge_model, cached, asked, tenant_id)
         except Exception as e:  # no answer from the judge is a no
             log.warning("cache judge %s gave no verdict: %s", judge_model, type(e).__name__)
             return False

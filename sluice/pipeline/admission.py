@@ -1,9 +1,10 @@
-"""Stage 3: admission. Per-request caps (``max_tokens`` clamped or set, ``max_input_tokens``),
-then RPM, TPM and in-flight counts per tenant, user and key; ``settle`` (step 9) releases the
-in-flight slots and corrects TPM with the actual usage, exactly once per admitted request.
+"""Admission, half of the quota stage (``quota.py``). Per-request caps (``max_tokens`` clamped
+or set, ``max_input_tokens``), then RPM, TPM and in-flight counts per tenant, user and key;
+``settle`` releases the in-flight slots and corrects TPM with the actual usage, exactly once per
+admitted request.
 
 ``prepare`` does the work that needs no counter; ``commit`` is the one counter call, which the
-pipeline may send together with the budget reservation (one round trip to Redis for both)."""
+quota stage sends together with the budget reservation (one round trip to Redis for both)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ class _Policy:
     is_tpm_limited: bool
 
 
-class AdmissionStage:
+class Admission:
     """Does nothing for a principal without limits. When the counters cannot be reached it
     admits (``fail_open``) or answers 503; either way it logs once per outage, not per request."""
 

@@ -1,4 +1,4 @@
-"""Stage 2: who is calling, by API key or (when ``auth.jwt`` is set) JWT. A missing, unknown or
+"""Who is calling, by API key or (when ``auth.jwt`` is set) JWT. A missing, unknown or
 invalid credential stops the request with a 401."""
 
 from __future__ import annotations
@@ -8,14 +8,17 @@ from sluice.auth.principal import Principal
 from sluice.auth.resolver import KeyResolver
 from sluice.errors import AuthenticationError
 from sluice.pipeline.context import RequestContext
+from sluice.pipeline.stage import Stage
 
 
-class AuthenticateStage:
+class AuthenticateStage(Stage):
+    name = "authenticate"
+
     def __init__(self, keys: KeyResolver, jwt: JwtVerifier | None = None) -> None:
         self._keys = keys
         self._jwt = jwt
 
-    async def __call__(self, ctx: RequestContext) -> None:
+    async def before(self, ctx: RequestContext) -> None:
         ctx.principal = await self.principal(ctx.credential)
 
     async def principal(self, credential: str | None) -> Principal:

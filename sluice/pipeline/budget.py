@@ -1,9 +1,10 @@
-"""Stage 3b: budgets. Reserve a request's worst-case tokens and cost against every budget of its
+"""Budgets, the other half of the quota stage (``quota.py``). Reserve a request's worst-case tokens and cost against every budget of its
 tenant, user and key (reject with 429 or downgrade to a cheaper alias at the limit); meter a
 stream as it flows and end it at its reservation; settle the actual cost exactly once.
 
 Like admission, ``prepare`` needs no counter and ``commit`` is the one ledger call (sent together
-with admission's when both apply)."""
+with admission's when both apply). A downgrade's route comes from ``routes`` (the routing table's
+lookup, which checks the models the caller may use); budgets never call a model."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from sluice.errors import BudgetExceededError, NotFoundError, PermissionDeniedEr
 from sluice.pipeline.context import RequestContext, ask_stream_usage
 from sluice.policies import Budget
 from sluice.routing.deployment import Deployment
-from sluice.routing.router import Router
+from sluice.routing.router import RouteLookup
 from sluice.routing.table import Route
 from sluice.settings import Settings
 from sluice.types import (
@@ -57,7 +58,7 @@ class Reserve:
     output_tokens: int
 
 
-class BudgetStage:
+class Budgets:
     """Does nothing for a caller without budgets but price its answer. ``prices`` holds every
     deployment's price; a route's first deployment prices the reservation (the deployment that
     answers is known only later; a stream is metered at that one's price)."""
@@ -66,14 +67,14 @@ class BudgetStage:
         self,
         ledger: Ledger,
         prices: Mapping[Deployment, Price],
-        router: Router,
+        routes: RouteLookup,
         *,
         default_max_tokens: int,
         fail_open: bool,
     ) -> None:
         self._ledger = ledger
         self._prices = prices
-        self._router = router
+        self._routes = routes
         self._default_max_tokens = default_max_tokens
         self._fail_open = fail_open
         self._is_degraded = False
@@ -108,7 +109,7 @@ class BudgetStage:
                 raise _exceeded(reserved)
             allowed = ctx.principal.allowed_models if ctx.principal is not None else None
             try:
-                route = self._router.route(budget.downgrade_to, ctx.route.kind, allowed)
+                route = self._routes(budget.downgrade_to, ctx.route.kind, allowed)
             except NotFoundError:
                 log.warning(
                     "budget downgrade alias %r is not a %s model: rejecting",

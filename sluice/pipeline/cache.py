@@ -1,8 +1,11 @@
-"""Stage 6: the response cache. ``plan`` decides from the tenant's policy and the request's
-controls whether this request may be answered from the cache and whether its answer may be
-kept; ``lookup`` tries the exact cache, then the semantic layer; ``keep`` stores a fresh answer
-off the hot path (and, in shadow mode, compares it with what the semantic layer would have
-served). A cache that cannot be reached is bypassed: the request is answered fresh.
+"""The response cache on the request path, as two stages around admission.
+
+``CacheStage`` (before admission) plans from the tenant's policy and the request's controls
+whether this request may be answered from the cache and whether its answer may be kept; it
+records the fresh answer (a JSON answer, or a stream that ended on its own) and keeps it when the
+request settles, after the quota stage priced it. ``CacheLookupStage`` (after admission, so a hit
+counts against the rate limits and settles at zero) tries the exact cache, then the semantic
+layer, and answers early on a hit.
 
 Controls: ``Cache-Control: no-cache`` (answer fresh, keep the answer) or ``no-store`` (neither
 look up nor keep), and the body option ``"sluice": {"cache": ...}``: ``"no-cache"``,
@@ -11,113 +14,37 @@ look up nor keep), and the body option ``"sluice": {"cache": ...}``: ``"no-cache
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator
 
-import msgspec
-
-from sluice.cache.embed import Batcher, EmbedBatch, Vector, cosine, unit
-from sluice.cache.entries import Entry, ExactCache, SemanticIndex
-from sluice.cache.key import Keys, cache_keys, has_tool_calls_in_flight, is_deterministic
-from sluice.cache.replay import restamped
-from sluice.cache.semantic import Match, Rejected, SemanticLayer
-from sluice.cache.stats import CacheStats
-from sluice.errors import StoreUnavailableError
+from sluice.cache.entries import Entry
+from sluice.cache.key import cache_keys, has_tool_calls_in_flight, is_deterministic
+from sluice.cache.replay import Recorder
+from sluice.cache.service import ResponseCache
+from sluice.cache.ticket import CacheTicket
 from sluice.pipeline.context import RequestContext, ask_stream_usage
-from sluice.policies import CachePolicy
-from sluice.routing.router import Router
-from sluice.settings import CacheSettings, Settings
-from sluice.types import ChatRequest, ChatResponse, EmbeddingRequest, Message, encoder
+from sluice.pipeline.stage import Ask, Stage
+from sluice.types import ChatRequest, ChatResponse, ChunkBatch, ChunkStream, encoder
 
-log = logging.getLogger("sluice.cache")
-
-_response = msgspec.json.Decoder(ChatResponse)
 _KEPT_FINISHES = frozenset({"stop", "length", "tool_calls", "function_call"})
 
 
-@dataclass(slots=True)
-class CacheTicket:
-    """One request's way through the cache, from plan to keep."""
+class CacheStage(Stage):
+    name = "cache"
+    traced = False
 
-    tenant_id: str
-    policy: CachePolicy
-    keys: Keys
-    looks_up: bool
-    """False for ``no-cache``: answer fresh (the answer is still kept)."""
-    ttl_s: int
-    threshold: float
-    vector: asyncio.Future[Vector] | None = None
-    shadow: Match | None = None
+    def __init__(self, cache: ResponseCache) -> None:
+        self._cache = cache
 
-
-class CacheStage:
-    def __init__(
-        self,
-        settings: CacheSettings,
-        exact: ExactCache,
-        semantic: SemanticLayer | None,
-        stats: CacheStats,
-        clock: Callable[[], float] = time.time,
-        *,
-        semantic_off: str = "",
-    ) -> None:
-        self._default = settings.policy
-        self._threshold = settings.semantic.threshold
-        self._agreement = settings.semantic.shadow_agreement
-        self._exact = exact
-        self._semantic = semantic
-        self.stats = stats
-        self._clock = clock
-        self._writes: set[asyncio.Task[None]] = set()
-        self._degraded = False
-        self.semantic_off = semantic_off
-        """Why the semantic layer is off (when it is)."""
-
-    async def start(self) -> None:
-        """After the store's migrations: load the exact cache; open the semantic index (when it
-        cannot open, the semantic layer is off and ``/health/ready`` says why)."""
-        try:
-            await self._exact.start()
-        except StoreUnavailableError as e:
-            self._unavailable(e)  # requests are answered fresh meanwhile
-        if self._semantic is not None:
-            try:
-                await self._semantic.index.start()
-            except Exception as e:
-                self.semantic_off = f"the semantic index could not start: {e}"
-                log.error("semantic cache off: %s", self.semantic_off)
-                self._semantic = None
-
-    async def embedding_ms(self, timeout_s: float) -> float | None:
-        """How long the semantic layer's embedding model takes to embed a word (None: the layer
-        is off). The first call loads a local model; past ``timeout_s`` it raises TimeoutError
-        and the embedding goes on in the background."""
-        if self._semantic is None:
-            return None
-        started = time.perf_counter()
-        await asyncio.wait_for(asyncio.shield(self._semantic.embed("ready")), timeout_s)
-        return (time.perf_counter() - started) * 1000
-
-    def health(self) -> dict[str, str]:
-        return {
-            "exact": "unavailable" if self._degraded else "ok",
-            "semantic": "on" if self._semantic is not None else f"off: {self.semantic_off}",
-        }
-
-    def plan(self, ctx: RequestContext) -> None:
+    async def before(self, ctx: RequestContext) -> None:
         """Set ``ctx.cache`` when this request may be looked up or kept; leave it None otherwise."""
         request = ctx.request
         if not isinstance(request, ChatRequest) or ctx.principal is None:
             return
         ctx.cache_status = "miss"  # whatever keeps this request out of the cache, it was not served from it
-        policy = ctx.principal.cache_policy or self._default
+        policy = ctx.principal.cache_policy or self._cache.default
         if not policy.exact and policy.semantic == "off":
             return
-        looks_up, ttl_s, threshold = True, policy.ttl_s, policy.threshold or self._threshold
+        looks_up, ttl_s, threshold = True, policy.ttl_s, policy.threshold or self._cache.threshold
         control = (ctx.cache_control or "").lower()
         if "no-store" in control:
             return
@@ -145,71 +72,26 @@ class CacheStage:
         if request.stream:
             ask_stream_usage(ctx)  # a kept stream keeps its usage, which a replay may be asked for
 
-    async def lookup(self, ctx: RequestContext) -> ChatResponse | None:
-        """The cached answer for this request (``ctx.cache_status`` says which layer), or None."""
-        t = ctx.cache
-        assert t is not None
-        if not t.looks_up:
-            return None
-        stats = self.stats.of(t.tenant_id)
-        stats.lookups += 1
-        now = self._clock()
-        if t.policy.exact:
-            entry = await self._exact_get(t, now)
-            if entry is not None:
-                stats.exact_hits += 1
-                return self._serve(ctx, entry, "hit", None)
-        semantic = self._semantic
-        if (
-            semantic is not None
-            and t.policy.semantic != "off"
-            and t.keys.partition is not None
-            and t.keys.prompt is not None
-        ):
-            t.vector = semantic.embed(t.keys.prompt)
-            found: Match | Rejected | None = None
-            try:
-                found = await semantic.find(
-                    t.tenant_id,
-                    ctx.request.model,
-                    t.keys.partition,
-                    t.keys.prompt,
-                    t.vector,
-                    threshold=t.threshold,
-                    now=now,
-                    judge_model=t.policy.judge,
-                )
-            except TimeoutError:
-                stats.semantic_timeouts += 1
-            except StoreUnavailableError as e:
-                self._unavailable(e)
-            except Exception:
-                log.exception(
-                    "semantic cache lookup failed; answering fresh", extra={"request_id": ctx.request_id}
-                )
-            if isinstance(found, Rejected):
-                stats.semantic_rejected += 1
-            if t.policy.semantic == "shadow":
-                stats.shadow_lookups += 1
-                if isinstance(found, Match):
-                    stats.shadow_would_hit += 1
-                    t.shadow = found
-            elif isinstance(found, Match):
-                stats.semantic_hits += 1
-                return self._serve(ctx, found.entry, "semantic", found.similarity)
-        stats.misses += 1
-        return None
+    async def answer(self, ctx: RequestContext, response: ChatResponse, ask: Ask) -> ChatResponse:
+        if ctx.cache is not None and ctx.cache_status == "miss":
+            ctx.fresh = response  # the answer the stages after this one passed (a repaired one, say)
+        return response
 
-    def keep(self, ctx: RequestContext, response: ChatResponse) -> None:
-        """Store a fresh, complete answer in the background (never on the hot path)."""
-        t = ctx.cache
-        if t is None or ctx.cache_status != "miss" or not response.choices:
+    def stream(self, ctx: RequestContext, chunks: ChunkStream) -> ChunkStream:
+        if ctx.cache is None or ctx.cache_status != "miss":
+            return chunks
+        return _recorded(ctx, chunks)
+
+    async def settle(self, ctx: RequestContext) -> None:
+        """Keep a fresh, complete answer, once the quota stage priced it."""
+        response, t = ctx.fresh, ctx.cache
+        if response is None or t is None or ctx.cache_status != "miss" or not response.choices:
             return
         if not _answered_by_alias(ctx):
             return  # a fallback's or a downgrade's answer is not the named model's: never cached under it
         if any(c.finish_reason not in _KEPT_FINISHES for c in response.choices):
             return
-        now = self._clock()
+        now = self._cache.clock()
         usage = response.usage
         principal = ctx.principal
         entry = Entry(
@@ -226,185 +108,41 @@ class CacheStage:
             created_at=now,
             expires_at=now + t.ttl_s,
         )
-        task = asyncio.ensure_future(self._write(t, entry, response))
-        self._writes.add(task)
-        task.add_done_callback(self._writes.discard)
+        self._cache.keep(t, entry, response)
 
-    async def purge(self, tenant_id: str, model: str | None, key_prefix: str | None) -> dict[str, int]:
-        exact = await self._exact.purge(tenant_id, model, key_prefix)
-        semantic = (
-            0 if self._semantic is None else await self._semantic.index.purge(tenant_id, model, key_prefix)
-        )
-        return {"exact": exact, "semantic": semantic}
 
-    async def close(self) -> None:
-        """Wait for the writes under way and the embeddings asked for; the stores are closed
-        after this by the backend that built them."""
-        if self._writes:
-            await asyncio.wait(self._writes, timeout=10)
-        if self._semantic is not None:
-            await self._semantic.close()
+class CacheLookupStage(Stage):
+    name = "cache lookup"
 
-    def _serve(
-        self, ctx: RequestContext, entry: Entry, status: str, similarity: float | None
-    ) -> ChatResponse:
-        stats = self.stats.of(entry.tenant_id)
-        stats.tokens_saved += entry.prompt_tokens + entry.completion_tokens
-        stats.cost_micros_saved += entry.cost_micros
-        ctx.cache_status = status
-        ctx.cache_similarity = similarity
-        return restamped(_response.decode(entry.response), ctx.request_id, int(self._clock()))
+    def __init__(self, cache: ResponseCache) -> None:
+        self._cache = cache
 
-    async def _exact_get(self, t: CacheTicket, now: float) -> Entry | None:
-        try:
-            entry = await self._exact.get(t.tenant_id, t.keys.exact, now)
-        except StoreUnavailableError as e:
-            self._unavailable(e)
+    async def before(self, ctx: RequestContext) -> ChatResponse | None:
+        """The cached answer for this request (``ctx.cache_status`` says which layer), or None."""
+        t = ctx.cache
+        if t is None or not t.looks_up:
             return None
-        if self._degraded:
-            self._degraded = False
-            log.warning("response cache reachable again")
-        return entry
-
-    async def _write(self, t: CacheTicket, entry: Entry, response: ChatResponse) -> None:
-        try:
-            if t.policy.exact:
-                await self._exact.put(entry, t.policy.max_entries)
-            semantic = self._semantic
-            if semantic is None or t.policy.semantic == "off" or not entry.partition:
-                return
-            vector = await (t.vector or semantic.embed(entry.prompt))
-            await semantic.index.add(entry, vector, t.policy.max_entries)
-            if t.shadow is not None:
-                await self._compare(t.tenant_id, t.shadow.entry, response)
-        except StoreUnavailableError as e:
-            self._unavailable(e)
-        except Exception:
-            log.exception("response cache write failed")
-
-    async def _compare(self, tenant_id: str, cached: Entry, fresh: ChatResponse) -> None:
-        """Shadow mode: how close the answer the semantic layer would have served is to the fresh one."""
-        assert self._semantic is not None
-        old, new = _answer_text(_response.decode(cached.response)), _answer_text(fresh)
-        similarity = (
-            1.0
-            if old == new
-            else cosine(*await asyncio.gather(self._semantic.embed(old), self._semantic.embed(new)))
-        )
-        stats = self.stats.of(tenant_id)
-        stats.shadow_compared += 1
-        stats.shadow_answer_similarity_sum += similarity
-        if similarity < self._agreement:
-            stats.shadow_disagreed += 1
-
-    def _unavailable(self, e: StoreUnavailableError) -> None:
-        if not self._degraded:
-            self._degraded = True
-            log.error("response cache unavailable, answering fresh: %s", e.message)
-
-    async def drain(self) -> None:
-        """Wait until the answers ``keep`` is writing in the background are written (or failed)."""
-        while self._writes:
-            await asyncio.wait(set(self._writes))
+        served = await self._cache.lookup(t, ctx.request.model, ctx.request_id)
+        if served is None:
+            return None
+        ctx.cache_status = served.status
+        ctx.cache_similarity = served.similarity
+        ctx.hit = served.response
+        return served.response
 
 
-def _answer_text(response: ChatResponse) -> str:
-    m = response.choices[0].message
-    if m.content:
-        return m.content
-    return encoder.encode([t.function for t in m.tool_calls or ()]).decode()
-
-
-def build_cache(
-    settings: Settings, router: Router, exact: Callable[[], ExactCache], index: Callable[[int], SemanticIndex]
-) -> CacheStage | None:
-    """The cache stage for ``settings.cache`` (None when caching is off), on the backend's stores
-    (``exact``, and ``index`` for the embedding's dimensions); the semantic layer when an
-    embedding model is available."""
-    c = settings.cache
-    if not c.enabled:
-        return None
-    semantic, off = _semantic_layer(settings, router, index)
-    return CacheStage(c, exact(), semantic, CacheStats(), semantic_off=off)
-
-
-def _semantic_layer(
-    settings: Settings, router: Router, build_index: Callable[[int], SemanticIndex]
-) -> tuple[SemanticLayer | None, str]:
-    s = settings.cache.semantic
-    embed_batch: EmbedBatch
-    if s.embedding == "local":
-        from sluice.cache.local_embed import (
-            DIMENSIONS,
-            LocalEmbedder,
-            LocalEmbedderUnavailableError,
-            available,
-        )
-
-        try:
-            path = available()
-        except LocalEmbedderUnavailableError as e:
-            return None, str(e)
-        model: list[LocalEmbedder] = []
-        loading = threading.Lock()
-
-        def embed_in_thread(texts: list[str]) -> list[Vector]:
-            with loading:  # the weights (~90 MiB) are loaded by the first embedding, not at startup
-                if not model:
-                    model.append(LocalEmbedder(path))
-            return model[0].embed(texts).tolist()
-
-        async def embed_local(texts: list[str]) -> list[Vector]:
-            return await asyncio.to_thread(embed_in_thread, texts)
-
-        embed_batch, dimensions = embed_local, DIMENSIONS
-    else:
-        alias = s.embedding
-        if s.dimensions is None:
-            return None, f"cache.semantic.dimensions is required with the embedding model {alias!r}"
-        route = router.route(alias, "embedding")
-
-        async def embed_remote(texts: list[str]) -> list[Vector]:
-            response, _ = await router.embed(EmbeddingRequest(model=alias, input=[*texts]), route, [])
-            return [
-                unit(d.embedding)
-                for d in sorted(response.data, key=lambda d: d.index)
-                if isinstance(d.embedding, list)
-            ]
-
-        embed_batch, dimensions = embed_remote, s.dimensions
-    index = build_index(dimensions)
-
-    async def judge(alias: str, cached: str, asked: str) -> bool:
-        request = ChatRequest(
-            model=alias,
-            messages=[
-                Message(role="system", content=_JUDGE_PROMPT),
-                Message(role="user", content=f"Question A:\n{cached}\n\nQuestion B:\n{asked}"),
-            ],
-            temperature=0,
-            max_tokens=3,
-        )
-        response, _ = await router.chat(request, router.route(alias, "chat"), [])
-        return (response.choices[0].message.content or "").strip().upper().startswith("YES")
-
-    batcher = Batcher(embed_batch, max_batch=s.batch_max, wait_s=s.batch_wait_ms / 1000)
-    layer = SemanticLayer(
-        index,
-        batcher,
-        candidates=s.candidates,
-        lookup_timeout_s=s.lookup_timeout_ms / 1000,
-        judge=judge,
-        judge_timeout_s=s.judge_timeout_ms / 1000,
-    )
-    return layer, ""
-
-
-_JUDGE_PROMPT = (
-    "You decide whether a cached answer to question A may be served for question B. Reply YES only if "
-    "both ask for exactly the same answer (same facts, numbers, names, direction, language and format); "
-    "otherwise reply NO. Reply with YES or NO only."
-)
+async def _recorded(ctx: RequestContext, chunks: ChunkStream) -> AsyncGenerator[ChunkBatch, None]:
+    """Relay a stream, recording it; one that ended on its own (not cut by the budget meter, not
+    stopped by a content rule around it) is the fresh answer to keep."""
+    recorder = Recorder()
+    try:
+        async for batch in chunks:
+            recorder.add(batch)
+            yield batch
+        if not ctx.stream_cut:
+            ctx.fresh = recorder.response()
+    finally:
+        await chunks.aclose()
 
 
 def _answered_by_alias(ctx: RequestContext) -> bool:

@@ -15,12 +15,12 @@ from sluice.limits.tokens import Count, chat_input_tokens, embedding_input_token
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Attempt
 from sluice.routing.table import Route
-from sluice.types import ChatRequest, EmbeddingRequest, EmbeddingUsage, StreamOptions, Usage
+from sluice.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingUsage, StreamOptions, Usage
 
 if TYPE_CHECKING:
+    from sluice.cache.ticket import CacheTicket
     from sluice.guardrails.rules import Rules
     from sluice.guardrails.schema import AnswerSchema
-    from sluice.pipeline.cache import CacheTicket
 
 
 @dataclass(slots=True)
@@ -62,8 +62,15 @@ class RequestContext:
     the answer the client gets, kept in memory for this request only."""
     output_pii: bool = False
     """Redact PII and secrets in the answer (the caller's policy says ``output_pii: redact``)."""
-    usage_spent: Usage | None = None
-    """Tokens used for an answer the output guardrails refused (settle charges them)."""
+    spent: Usage | EmbeddingUsage | None = None
+    """Every model call's usage so far, summed (a schema repair or a content rule's retry is a
+    second call): what settle charges, and a JSON answer's usage when there was more than one."""
+    calls: int = 0
+    """Model calls made for this request (``ask`` included)."""
+    fresh: ChatResponse | None = None
+    """The model's answer as the cache keeps it (recorded by the cache stage)."""
+    hit: ChatResponse | None = None
+    """The cached answer served (None: not a hit); it used no tokens now and settles at zero."""
     answer_blocked: bool = False
     """A content rule stopped the answer (``finish_reason: content_filter``)."""
     on_reject: str | None = None
@@ -84,7 +91,8 @@ class RequestContext:
     cost_micros: int | None = None
     """What the answer cost at its deployment's price (set by settle), for ``x-sluice-cost-usd``."""
     usage: Usage | EmbeddingUsage | None = None
-    """What the answer used, as settled (None: nothing was served, or a cache hit)."""
+    """What the answer used, set by the runner before the settle hooks run (None: no model
+    answered, or a cache hit)."""
     saved_tokens: int = 0
     """A cache hit's tokens: what the cached answer used when it was made."""
     saved_micros: int = 0
@@ -93,6 +101,8 @@ class RequestContext:
     """The client's W3C ``traceparent`` header, as sent."""
     tracestate: str | None = None
     """The client's W3C ``tracestate`` header, as sent (only with a traceparent)."""
+    settled: bool = False
+    """The settle hooks have run (they run once per request)."""
     started: float = field(default_factory=time.perf_counter)
     """When the surface began handling the request, for ``x-sluice-overhead-ms``."""
 
@@ -100,6 +110,18 @@ class RequestContext:
     def guards_answer(self) -> bool:
         """Does the answer pass through the output guardrails (or get redacted originals back)?"""
         return self.output_pii or self.output_rules is not None or self.restore is not None
+
+    @property
+    def holds(self) -> bool:
+        """Is there anything to read or settle when a stream ends: counters or a reservation to
+        settle, an answer to keep, or the usage the client asked for? (If not, the upstream's
+        stream is relayed as it is.)"""
+        return (
+            self.admission is not None
+            or self.budget is not None
+            or self.cache is not None
+            or (isinstance(self.request, ChatRequest) and self.request.includes_usage)
+        )
 
     def note_guardrail(self, stage: str, category: str, action: str) -> None:
         if self.guardrails is None:

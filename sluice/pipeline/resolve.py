@@ -1,23 +1,27 @@
-"""Stage 5a: the model alias the client named, resolved to its route (404 unknown, 403 not
+"""The model alias the client named, resolved to its route (404 unknown, 403 not
 allowed; its fallbacks cut to the aliases the caller may use)."""
 
 from __future__ import annotations
 
 from sluice.limits.tokenizer import Tokenizers
 from sluice.pipeline.context import RequestContext
+from sluice.pipeline.stage import Stage
 from sluice.routing.router import Router
 from sluice.types import ChatRequest
 
 
-class ResolveStage:
+class ResolveStage(Stage):
     """Also picks how the request's tokens are counted: the tokenizer of the route's first
     deployment's model (``tokenizers`` None: estimated)."""
+
+    name = "resolve"
+    internal = True
 
     def __init__(self, router: Router, tokenizers: Tokenizers | None = None) -> None:
         self._router = router
         self._tokenizers = tokenizers
 
-    async def __call__(self, ctx: RequestContext) -> None:
+    async def before(self, ctx: RequestContext) -> None:
         alias = ctx.request.model
         kind = "chat" if isinstance(ctx.request, ChatRequest) else "embedding"
         principal = ctx.principal

@@ -1,24 +1,34 @@
-"""The pipeline: the stages every request runs, in order, then the routed upstream call.
+"""The pipeline: one ordered list of stages (``stage.py`` has their one shape), then the routed
+upstream call. ``app.py`` builds the list; this module is the only code that runs it:
 
-    validate     checks a schema cannot express (the surface already parsed the body)  (DESIGN 1)
-    authenticate API key or JWT -> principal                                           (DESIGN 2)
-    resolve      model alias -> route; may this principal use it                      (DESIGN 5)
-    guard        input guardrails: injection, plugins, PII and secrets (guard.py)      (DESIGN 4)
-    cache plan   may this request be looked up or kept                                  (DESIGN 6)
-    admission    output and input caps; RPM, TPM and in-flight per tenant, user, key  (DESIGN 3)
-    budget       worst-case tokens and cost reserved per tenant, user, key; downgrade  (DESIGN 3)
-    cache lookup exact, then semantic                                                  (DESIGN 6)
-    route        deployments by strategy, timeouts, retries, breakers, fallbacks      (DESIGN 7)
-    answer       output guardrails: schema, PII, content rules, restore (guard.py)     (DESIGN 8)
-    settle       in ``finally``, once per admitted request: in-flight released, TPM corrected,
-                 the cost priced and the budget reservation replaced by it                 (9)
+    validate      checks a schema cannot express (the surface already decoded the body)
+    authenticate  API key or JWT -> principal
+    resolve       model alias -> route; may this principal use it; the request's tokenizer
+    guard         input guardrails: injection, plugins, PII and secrets; the answer policy read
+    answer guard  around the answer: PII redacted, content rules (retry or fallback), restore
+    cache         may this request be looked up or kept; records the fresh answer, keeps it at settle
+    quota         caps; RPM, TPM and in-flight; budgets reserved (one Redis round trip); settle
+    cache lookup  exact, then semantic: a hit answers here
+    structured    a JSON answer checked against the request's json_schema; one repair
+    (route)       deployments by strategy, timeouts, retries, breakers, fallbacks (routing/router.py)
 
-Stages are built once at startup; each one reads and writes RequestContext fields or raises a
-SluiceError. Admission and the input guardrails run after resolve, so an unknown model is a 404
-and a refused prompt a 400 that cost no quota; prompts (DESIGN 5) plug in as they land.
+``before`` hooks run top to bottom; ``answer`` and ``stream`` hooks wrap the answer as layers, the
+first stage outermost; ``settle`` hooks run bottom to top, once, in ``finally``.
 
-With tracing on, the request is a root span with a child per stage run (and the router's per
-upstream attempt), given once at construction; off, the stages run as they are and only the
+The request is rewritten on the way in, in this order, and nowhere else: the input guard's
+redaction (before the cache key, so a key never holds what was redacted); the cache plan's key
+(before the quota stage's rewrites, so the cap a tenant's limits set does not split its entries);
+then, in the quota stage, admission's ``max_tokens`` clamp, the budgets' default ``max_tokens``,
+and ``stream_options.include_usage`` asked for whichever stage needs a stream's usage (dropped
+again before the client when it did not ask for it).
+
+Model calls the gateway makes on its own behalf (``OwnCalls``: the semantic cache's judge and
+embedding model, later retrieval and routing classifiers) run through the stages marked
+``internal`` (resolve and quota), under a principal named ``sluice:<purpose>``, and are observed
+like a client's request: priced, traced, in the request log and the metrics.
+
+With tracing on, the request is a root span with a child per ``before`` hook (and the router's
+per upstream attempt) and one for the settle; off, the hooks run as they are and only the
 client's ``traceparent`` is forwarded upstream.
 """
 
@@ -26,20 +36,19 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
-from sluice.cache.replay import Recorder, replay
+from sluice.auth.principal import Principal
+from sluice.cache.replay import replay
 from sluice.errors import SluiceError
 from sluice.obs.tracing import Forwarded
-from sluice.pipeline.admission import AdmissionStage
-from sluice.pipeline.budget import BudgetStage
-from sluice.pipeline.cache import CacheStage
 from sluice.pipeline.context import RequestContext
-from sluice.pipeline.guard import Ask, answer_again, guarded, guarded_stream, structured, wants_schema
-from sluice.routing.deployment import Deployment
+from sluice.pipeline.observe import Exchange, Observer
+from sluice.pipeline.stage import Stage, overrides
 from sluice.routing.router import Router, provider_name
 from sluice.types import (
     ChatRequest,
@@ -55,47 +64,210 @@ from sluice.types import (
 if TYPE_CHECKING:
     from sluice.obs.tracing import RequestTrace, Tracing
 
-Stage = Callable[[RequestContext], Awaitable[None]]
+Before = Callable[[RequestContext], Awaitable[ChatResponse | None]]
+AnswerHook = Callable[..., Awaitable[ChatResponse]]
+StreamHook = Callable[[RequestContext, ChunkStream], ChunkStream]
 R = TypeVar("R", ChatResponse, EmbeddingResponse)
 
 
-class Pipeline:
-    """``stages`` run in order, then admission and budget: each prepares without touching a
-    counter, then both commit. With ``together`` (counters on Redis) the two commits run
-    concurrently, so their scripts leave in one pipelined round trip, and so do the two settles."""
+class _Path:
+    """One list of stages, its hooks found once: each ``before`` with how many answer and stream
+    hooks come before its stage (an early answer passes through only those)."""
 
-    def __init__(
-        self,
-        stages: Sequence[Stage],
-        router: Router,
-        admission: AdmissionStage,
-        budget: BudgetStage,
-        *,
-        together: bool = False,
-        cache: CacheStage | None = None,
-        tracing: Tracing | None = None,
-    ) -> None:
-        self._stages = tuple(stages)
-        self._router = router
-        self._admission = admission
-        self._budget = budget
-        self._together = together
-        self._cache = cache
-        self._tracing = tracing
-        self._admit = admission.commit
-        self._reserve = budget.commit
-        self._lookup = None if cache is None else cache.lookup
+    def __init__(self, stages: Sequence[Stage], tracing: Tracing | None) -> None:
+        self.befores: list[tuple[int, int, Before]] = []
+        self.answers: list[AnswerHook] = []
+        self.streams: list[StreamHook] = []
+        for s in stages:
+            if overrides(s, "before"):
+                hook: Before = s.before
+                if tracing is not None and s.traced:
+                    hook = tracing.wrap(s.name, hook)
+                self.befores.append((len(self.answers), len(self.streams), hook))
+            if overrides(s, "answer"):
+                self.answers.append(s.answer)
+            if overrides(s, "stream"):
+                self.streams.append(s.stream)
+        self.settles = [s.settle for s in reversed(stages) if overrides(s, "settle")]
+        self.settle: Callable[[RequestContext], Awaitable[None]] = self._settle
         if tracing is not None:
-            self._trace_stages(tracing)
+            self.settle = tracing.wrap("settle", self._settle)
 
-    def _trace_stages(self, tracing: Tracing) -> None:
-        """Give each stage call a span, once: with tracing off the stages are called as they are."""
-        self._stages = tuple(tracing.wrap(_stage_name(s), s) for s in self._stages)
-        self._admit = tracing.wrap("admission", self._admit)
-        self._reserve = tracing.wrap("budget", self._reserve)
-        if self._lookup is not None:
-            self._lookup = tracing.wrap("cache lookup", self._lookup)
-        self._settle = tracing.wrap("settle", self._settle)  # type: ignore[method-assign]  # wrapped once, at startup
+    async def before(self, ctx: RequestContext) -> tuple[int, int, ChatResponse | None]:
+        for answers, streams, hook in self.befores:
+            early = await hook(ctx)
+            if early is not None:
+                return answers, streams, early
+        return len(self.answers), len(self.streams), None
+
+    async def _settle(self, ctx: RequestContext) -> None:
+        if ctx.settled:
+            return
+        ctx.settled = True
+        ctx.usage = ctx.spent
+        await self._settle_from(ctx, 0)
+
+    async def _settle_from(self, ctx: RequestContext, i: int) -> None:
+        """Each settle hook runs, whatever the ones before it raised."""
+        if i == len(self.settles):
+            return
+        try:
+            await self.settles[i](ctx)
+        finally:
+            await self._settle_from(ctx, i + 1)
+
+
+class Pipeline:
+    def __init__(self, stages: Sequence[Stage], router: Router, *, tracing: Tracing | None = None) -> None:
+        self.stages = tuple(stages)
+        self._router = router
+        self._tracing = tracing
+        self._client = _Path(self.stages, tracing)
+        self._own = _Path([s for s in self.stages if s.internal], tracing)
+
+    async def chat(self, ctx: RequestContext) -> ChatResponse:
+        return await self._chat(self._client, ctx)
+
+    async def embed(self, ctx: RequestContext) -> EmbeddingResponse:
+        return await self._embed(self._client, ctx)
+
+    async def own_chat(self, ctx: RequestContext) -> ChatResponse:
+        """A chat call of the gateway's own (``OwnCalls``), through the internal stages only."""
+        return await self._chat(self._own, ctx)
+
+    async def own_embed(self, ctx: RequestContext) -> EmbeddingResponse:
+        return await self._embed(self._own, ctx)
+
+    async def stream(self, ctx: RequestContext) -> ChunkStream:
+        """Returns once the first batch is in hand, so every failure until then is still an
+        ordinary error response; the iterator's own failures arrive mid-stream. The request
+        settles when the stream ends, fails or is closed; its root span ends with it."""
+        path = self._client
+        trace = None if self._tracing is None and ctx.traceparent is None else self._trace(ctx)
+        try:
+            _, at, hit = await path.before(ctx)
+            assert isinstance(ctx.request, ChatRequest)
+            if hit is None:
+                assert ctx.route is not None
+                chunks, ctx.deployment = await self._router.stream(ctx.request, ctx.route, ctx.attempts)
+                ctx.calls += 1
+            else:
+                r = ctx.request
+                chunks = _replayed(replay(hit, include_usage=r.includes_usage and not ctx.strips_usage))
+            for hook in reversed(path.streams[:at]):
+                chunks = hook(ctx, chunks)
+            if ctx.holds:
+                chunks = self._finished(path, ctx, chunks)
+            # else nothing to settle, price or keep: the upstream's stream is relayed as it is
+        except BaseException as e:
+            if trace is not None:
+                trace.fail(e)
+            try:
+                await path.settle(ctx)
+            finally:
+                if trace is not None:
+                    trace.end()
+            raise
+        return chunks if trace is None else trace.relay(chunks)
+
+    async def _chat(self, path: _Path, ctx: RequestContext) -> ChatResponse:
+        trace = None if self._tracing is None and ctx.traceparent is None else self._trace(ctx)
+        try:
+            at, _, hit = await path.before(ctx)
+            if hit is None:
+                assert isinstance(ctx.request, ChatRequest)
+                response = await self._answer(path, ctx, 0, ctx.request)
+            else:
+                response = hit
+                for i in range(at - 1, -1, -1):
+                    response = await path.answers[i](
+                        ctx, response, functools.partial(self._answer, path, ctx, i + 1)
+                    )
+            if ctx.calls > 1 and isinstance(ctx.spent, Usage):
+                response = msgspec.structs.replace(response, usage=ctx.spent)  # every call's tokens
+            return response
+        except BaseException as e:
+            if trace is not None:
+                trace.fail(e)
+            raise
+        finally:
+            try:
+                await path.settle(ctx)
+            finally:
+                if trace is not None:
+                    trace.end()
+
+    async def _answer(
+        self, path: _Path, ctx: RequestContext, i: int, request: ChatRequest, alias: str | None = None
+    ) -> ChatResponse:
+        """The answer to ``request`` through the answer hooks from the ``i``-th on, the model's
+        call beneath them all; what a hook gets as ``ask`` is this, from the hook after it."""
+        if i == len(path.answers):
+            return await self._ask_model(ctx, request, alias)
+        response = await self._answer(path, ctx, i + 1, request, alias)
+        return await path.answers[i](ctx, response, functools.partial(self._answer, path, ctx, i + 1))
+
+    async def _ask_model(self, ctx: RequestContext, request: ChatRequest, alias: str | None) -> ChatResponse:
+        """One routed call: on the request's route, or on ``alias``'s for this caller (``Router.route``
+        is the one check of the models a caller may use)."""
+        if alias is None:
+            route = ctx.route
+            assert route is not None
+        else:
+            principal = ctx.principal
+            route = self._router.route(alias, "chat", principal.allowed_models if principal else None)
+        response, ctx.deployment = await self._router.chat(request, route, ctx.attempts)
+        ctx.calls += 1
+        ctx.spent = _sum(ctx.spent, response.usage)
+        return response
+
+    async def _embed(self, path: _Path, ctx: RequestContext) -> EmbeddingResponse:
+        assert isinstance(ctx.request, EmbeddingRequest)
+        trace = None if self._tracing is None and ctx.traceparent is None else self._trace(ctx)
+        try:
+            await path.before(ctx)
+            assert ctx.route is not None
+            response, ctx.deployment = await self._router.embed(ctx.request, ctx.route, ctx.attempts)
+            ctx.calls += 1
+            ctx.spent = response.usage
+            return response
+        except BaseException as e:
+            if trace is not None:
+                trace.fail(e)
+            raise
+        finally:
+            try:
+                await path.settle(ctx)
+            finally:
+                if trace is not None:
+                    trace.end()
+
+    async def _finished(
+        self, path: _Path, ctx: RequestContext, chunks: ChunkStream
+    ) -> AsyncGenerator[ChunkBatch, None]:
+        """Relay a stream, reading its usage (and dropping the usage chunk the client did not ask
+        for); settle once it ends, fails or is closed (a client disconnect)."""
+        try:
+            async for batch in chunks:
+                for c in batch:
+                    if c.usage is not None:
+                        ctx.stream_usage = c.usage
+                if ctx.strips_usage and ctx.stream_usage is not None:
+                    batch = [
+                        c if c.usage is None else msgspec.structs.replace(c, usage=None)
+                        for c in batch
+                        if c.choices or c.usage is None
+                    ]
+                    if not batch:
+                        continue
+                yield batch
+        finally:
+            try:
+                await chunks.aclose()
+            finally:
+                if ctx.hit is None:
+                    ctx.spent = ctx.stream_usage
+                await path.settle(ctx)
 
     def _trace(self, ctx: RequestContext) -> RequestTrace:
         """The request's root span; with tracing off, the client's traceparent forwarded upstream."""
@@ -116,209 +288,70 @@ class Pipeline:
             functools.partial(_outcome, ctx),
         )
 
-    async def _before(self, ctx: RequestContext) -> None:
-        for stage in self._stages:
-            await stage(ctx)
-        if self._cache is not None:
-            self._cache.plan(ctx)
-        admit = self._admission.prepare(ctx)
-        reserve = self._budget.prepare(ctx)
-        try:
-            if admit is not None and reserve is not None and self._together:
-                results = await asyncio.gather(
-                    self._admit(ctx, admit), self._reserve(ctx, reserve), return_exceptions=True
-                )
-                for r in results:
-                    if isinstance(r, BaseException):
-                        raise r
-            else:
-                if admit is not None:
-                    await self._admit(ctx, admit)
-                if reserve is not None:
-                    await self._reserve(ctx, reserve)
-        except SluiceError:
-            await self._admission.settle(ctx, 0)  # refused: nothing will be sent upstream
-            raise
 
-    async def chat(self, ctx: RequestContext) -> ChatResponse:
-        assert isinstance(ctx.request, ChatRequest)
-        trace = None if self._tracing is None and ctx.traceparent is None else self._trace(ctx)
-        response = hit = None
+class OwnCalls:
+    """The model calls the gateway makes on its own behalf, each under the principal
+    ``sluice:<purpose>`` of the tenant it is made for (None: the gateway's own, as for an
+    embedding batch that mixes tenants), through the pipeline's internal stages, and observed
+    as a request of the endpoint ``<purpose>``. Bound to the pipeline once it is built (the
+    stages that make such calls are built before it)."""
+
+    def __init__(self, observer: Observer | None = None) -> None:
+        self._observer = observer or Observer()
+        self._pipeline: Pipeline | None = None
+
+    def bind(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+
+    async def chat(self, purpose: str, request: ChatRequest, tenant_id: str | None) -> ChatResponse:
+        assert self._pipeline is not None
+        return await self._observed(purpose, request, tenant_id, self._pipeline.own_chat)
+
+    async def embed(
+        self, purpose: str, request: EmbeddingRequest, tenant_id: str | None
+    ) -> EmbeddingResponse:
+        assert self._pipeline is not None
+        return await self._observed(purpose, request, tenant_id, self._pipeline.own_embed)
+
+    async def _observed(
+        self,
+        purpose: str,
+        request: ChatRequest | EmbeddingRequest,
+        tenant_id: str | None,
+        run: Callable[[RequestContext], Awaitable[R]],
+    ) -> R:
+        principal = Principal(f"sluice:{purpose}", tenant_id=tenant_id)
+        ctx = RequestContext("req_" + os.urandom(12).hex(), None, request, principal=principal)
+        ex = Exchange(ctx.request_id, purpose, ctx=ctx)
+        observer = self._observer if self._observer.enabled else None
+        if observer is not None:
+            observer.begin(ex)
+        status, error = 200, None
         try:
-            await self._before(ctx)
-            assert ctx.route is not None
-            if ctx.cache is not None and self._lookup is not None:
-                hit = await self._lookup(ctx)
-                if hit is not None:
-                    return hit if not ctx.guards_answer else guarded(hit, ctx)
-            got, ctx.deployment = await self._router.chat(ctx.request, ctx.route, ctx.attempts)
-            if wants_schema(ctx):
-                got = await structured(ctx, got, self._ask(ctx))
-            response = got  # only an answer the guardrails passed is kept in the cache
-            if not ctx.guards_answer:
-                return response
-            out = guarded(response, ctx)
-            if ctx.answer_blocked and ctx.on_reject is not None:
-                second, out = await answer_again(ctx, response, self._router)
-                response = second  # its usage is both calls'
-            return out
-        except BaseException as e:
-            if trace is not None:
-                trace.fail(e)
+            return await run(ctx)
+        except SluiceError as e:
+            status, error = e.status, e.code or e.type
+            raise
+        except asyncio.CancelledError:
+            status, error = 499, "cancelled"  # its caller stopped waiting (the judge's timeout)
             raise
         finally:
-            try:
-                await self._settle(ctx, None if response is None else response.usage, hit=hit)
-            finally:
-                if trace is not None:
-                    trace.end()
-            if response is not None and ctx.cache is not None and self._cache is not None:
-                self._cache.keep(ctx, response)
-
-    def _ask(self, ctx: RequestContext) -> Ask:
-        """Another call on the request's route (the structured-output repair), its attempts
-        counted with the request's."""
-
-        async def ask(request: ChatRequest) -> ChatResponse:
-            assert ctx.route is not None
-            response, ctx.deployment = await self._router.chat(request, ctx.route, ctx.attempts)
-            return response
-
-        return ask
-
-    async def embed(self, ctx: RequestContext) -> EmbeddingResponse:
-        assert isinstance(ctx.request, EmbeddingRequest)
-        return await self._call(ctx, self._router.embed)
-
-    async def stream(self, ctx: RequestContext) -> ChunkStream:
-        """Returns once the first batch is in hand, so every failure until then is still an
-        ordinary error response; the iterator's own failures arrive mid-stream. An admitted
-        stream settles when it ends, fails or is closed; its root span ends with it."""
-        trace = None if self._tracing is None and ctx.traceparent is None else self._trace(ctx)
-        try:
-            await self._before(ctx)
-            assert isinstance(ctx.request, ChatRequest) and ctx.route is not None
-            if ctx.cache is not None and self._lookup is not None:
-                hit = await self._lookup(ctx)
-                if hit is not None:
-                    await self._settle(ctx, None, hit=hit)
-                    chunks: ChunkStream = _replayed(
-                        replay(hit, include_usage=ctx.request.includes_usage and not ctx.strips_usage)
-                    )
-                    if ctx.guards_answer:
-                        chunks = guarded_stream(chunks, ctx)
-                    return chunks if trace is None else trace.relay(chunks)
-            chunks, ctx.deployment = await self._router.stream(ctx.request, ctx.route, ctx.attempts)
-        except BaseException as e:
-            if trace is not None:
-                trace.fail(e)
-            try:
-                await self._settle(ctx, None)
-            finally:
-                if trace is not None:
-                    trace.end()
-            raise
-        recorder = Recorder() if ctx.cache is not None else None
-        if (
-            ctx.admission is not None
-            or ctx.budget is not None
-            or ctx.request.includes_usage
-            or recorder is not None
-        ):
-            chunks = self._metered(
-                self._budget.meter(chunks, ctx) if ctx.budget is not None else chunks, ctx, recorder
-            )
-        # else nothing to settle, price or keep: the upstream's stream is relayed as it is
-        if ctx.guards_answer:
-            chunks = guarded_stream(chunks, ctx)  # after the cache's recorder: it keeps the provider's answer
-        return chunks if trace is None else trace.relay(chunks)
-
-    async def _metered(
-        self, chunks: ChunkStream, ctx: RequestContext, recorder: Recorder | None
-    ) -> AsyncGenerator[ChunkBatch, None]:
-        """Relay a stream, reading its usage (and dropping the usage chunk the client did not ask
-        for); settle once it ends, fails or is closed (a client disconnect); keep a stream that
-        ended on its own in the cache."""
-        completed = False
-        try:
-            async for batch in chunks:
-                if recorder is not None:
-                    recorder.add(batch)
-                for c in batch:
-                    if c.usage is not None:
-                        ctx.stream_usage = c.usage
-                if ctx.strips_usage and ctx.stream_usage is not None:
-                    batch = [
-                        c if c.usage is None else msgspec.structs.replace(c, usage=None)
-                        for c in batch
-                        if c.choices or c.usage is None
-                    ]
-                    if not batch:
-                        continue
-                yield batch
-            completed = not ctx.stream_cut
-        finally:
-            try:
-                await chunks.aclose()
-            finally:
-                await self._settle(ctx, ctx.stream_usage)
-        if completed and recorder is not None and self._cache is not None:
-            response = recorder.response()
-            if response is not None:
-                self._cache.keep(ctx, response)
-
-    async def _call(self, ctx: RequestContext, call: Callable[..., Awaitable[tuple[R, Deployment]]]) -> R:
-        trace = None if self._tracing is None and ctx.traceparent is None else self._trace(ctx)
-        usage = None
-        try:
-            await self._before(ctx)
-            assert ctx.route is not None
-            response, ctx.deployment = await call(ctx.request, ctx.route, ctx.attempts)
-            usage = response.usage
-            return response
-        except BaseException as e:
-            if trace is not None:
-                trace.fail(e)
-            raise
-        finally:
-            try:
-                await self._settle(ctx, usage)
-            finally:
-                if trace is not None:
-                    trace.end()
-
-    async def _settle(
-        self, ctx: RequestContext, usage: Usage | EmbeddingUsage | None, *, hit: ChatResponse | None = None
-    ) -> None:
-        """Once per request, whatever happened (each stage settles only what it recorded). An
-        answer from the cache (``hit``) used no tokens and costs nothing; what it saved is noted."""
-        if usage is None:
-            usage = ctx.usage_spent
-        ctx.usage = usage
-        tokens = None
-        if hit is not None:
-            tokens = 0
-            if hit.usage is not None:
-                u = hit.usage
-                ctx.saved_tokens = u.prompt_tokens + u.completion_tokens
-                ctx.saved_micros = self._budget.price(ctx).cost_micros(u.prompt_tokens, u.completion_tokens)
-        if usage is not None:
-            tokens = usage.prompt_tokens + (usage.completion_tokens if isinstance(usage, Usage) else 0)
-        if self._together and ctx.admission is not None and ctx.budget is not None:
-            await asyncio.gather(self._admission.settle(ctx, tokens), self._budget.settle(ctx, usage))
-        else:
-            await self._admission.settle(ctx, tokens)
-            await self._budget.settle(ctx, usage)
+            if observer is not None:
+                await observer.finish(ex, status, error)
 
 
 async def _replayed(batch: ChunkBatch) -> AsyncGenerator[ChunkBatch, None]:
     yield batch
 
 
-def _stage_name(stage: Stage) -> str:
-    """A stage's span name: ``ValidateStage`` -> ``validate``; a plain function by its name."""
-    name = getattr(stage, "__name__", None)
-    return name if isinstance(name, str) else type(stage).__name__.removesuffix("Stage").lower()
+def _sum(a: Usage | EmbeddingUsage | None, b: Usage | EmbeddingUsage | None) -> Usage | EmbeddingUsage | None:
+    if not isinstance(a, Usage) or not isinstance(b, Usage):
+        return b if b is not None else a
+    return Usage(
+        prompt_tokens=a.prompt_tokens + b.prompt_tokens,
+        completion_tokens=a.completion_tokens + b.completion_tokens,
+        total_tokens=a.total_tokens + b.total_tokens,
+    )
 
 
 def _outcome(ctx: RequestContext) -> dict[str, str | int]:

@@ -1,4 +1,4 @@
-"""Stage 1b: the checks a schema cannot express (the surface already decoded the body)."""
+"""The checks a schema cannot express (the surface already decoded the body)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from msgspec import UNSET
 
 from sluice.errors import InvalidRequestError
 from sluice.pipeline.context import RequestContext
+from sluice.pipeline.stage import Stage
 from sluice.types import ChatRequest, EmbeddingRequest
 
 MAX_DEPTH = 64
@@ -33,8 +34,10 @@ def check_depth(value: Any, param: str, limit: int = MAX_DEPTH) -> None:
         stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
 
 
-class ValidateStage:
-    async def __call__(self, ctx: RequestContext) -> None:
+class ValidateStage(Stage):
+    name = "validate"
+
+    async def before(self, ctx: RequestContext) -> None:
         req = ctx.request
         if isinstance(req, ChatRequest):
             _check_chat(req)

@@ -52,6 +52,11 @@ class Attempt:
     latency_s: float
 
 
+RouteLookup = Callable[[str, str, frozenset[str] | None], Route]
+"""``Router.route``: an alias's route for a caller (what a stage may know of routing without
+calling a model)."""
+
+
 class Router:
     def __init__(
         self,

@@ -179,6 +179,20 @@ def test_embeddings_from_a_configured_deployment(gateway) -> None:
     assert ready["cache"] == {"exact": "ok", "semantic": "on"}
     assert ready["embedding"]["status"] == "ok" and ready["embedding"]["latency_ms"] > 0
 
+    # The embedding model's calls are the gateway's own requests, under no tenant (a batch mixes them).
+    def embedded_calls() -> list[dict[str, Any]] | None:
+        rows = call("GET", gw.base_url + "/admin/requests", headers=ADMIN_HEADERS).json()["data"]
+        own = [r for r in rows if r["endpoint"] == "cache-embedding"]
+        return own or None
+
+    rows = eventually(embedded_calls, 5, "the embedding model's calls in the request log")
+    assert all(
+        (r["key_prefix"], r["tenant_id"], r["model"], r["status"])
+        == ("sluice:cache-embedding", None, "emb", 200)
+        and r["input_tokens"] > 0
+        for r in rows
+    ), rows
+
 
 def test_a_slow_embedding_delays_a_miss_by_at_most_the_bound(gateway) -> None:
     gw = gateway(
@@ -265,3 +279,19 @@ async def test_a_judge_model_confirms_or_refuses_each_candidate(gateway, tmp_pat
         ] == "miss"  # the judge said no
     assert len(asked) == 2 and asked[0].startswith("Question A:\nHow do I reset my password?")
     assert (await asyncio.to_thread(stats, gw))["semantic_rejected"] == 1
+
+    # The judge's calls are the gateway's own requests: logged, counted and priced like a client's.
+    def judged() -> list[dict[str, Any]] | None:
+        rows = call("GET", gw.base_url + "/admin/requests", headers=ADMIN_HEADERS).json()["data"]
+        own = [r for r in rows if r["endpoint"] == "cache-judge"]
+        return own if len(own) == 2 else None
+
+    rows = await asyncio.to_thread(eventually, judged, 5, "the judge's two calls in the request log")
+    for row in rows:
+        assert row["key_prefix"] == "sluice:cache-judge" and row["tenant_id"] is None
+        assert (row["model"], row["deployment"], row["status"]) == ("judge", "judgehttp/judge", 200)
+        assert (row["input_tokens"], row["output_tokens"]) == (1, 1)
+    usage = call("GET", gw.base_url + "/admin/usage?group_by=model", headers=ADMIN_HEADERS).json()
+    assert {"model": "judge", "requests": 2} in [
+        {"model": u["model"], "requests": u["requests"]} for u in usage["data"]
+    ], usage

@@ -27,15 +27,19 @@ from sluice.app import build_providers
 from sluice.auth.keys import KeyRing
 from sluice.auth.resolver import KeyResolver
 from sluice.backend import build_backend
+from sluice.cache.build import build_cache
+from sluice.cache.service import ResponseCache
 from sluice.errors import AuthenticationError
 from sluice.obs.tracing import TRACE_HEADERS, build_tracing
-from sluice.pipeline.admission import AdmissionStage
+from sluice.pipeline.admission import Admission
 from sluice.pipeline.authenticate import AuthenticateStage
-from sluice.pipeline.budget import BudgetStage, deployment_prices
-from sluice.pipeline.cache import CacheStage, build_cache
+from sluice.pipeline.budget import Budgets, deployment_prices
+from sluice.pipeline.cache import CacheLookupStage, CacheStage
 from sluice.pipeline.context import RequestContext
+from sluice.pipeline.quota import QuotaStage
 from sluice.pipeline.resolve import ResolveStage
-from sluice.pipeline.runner import Pipeline
+from sluice.pipeline.runner import OwnCalls, Pipeline
+from sluice.pipeline.stage import Stage
 from sluice.pipeline.validate import ValidateStage
 from sluice.routing.router import Router
 from sluice.routing.table import build_routes
@@ -153,7 +157,7 @@ async def pipeline(s: Settings, exporter: InMemorySpanExporter | None) -> AsyncI
 @contextlib.asynccontextmanager
 async def pipeline_and_cache(
     s: Settings, exporter: InMemorySpanExporter | None
-) -> AsyncIterator[tuple[Pipeline, CacheStage | None]]:
+) -> AsyncIterator[tuple[Pipeline, ResponseCache | None]]:
     """``pipeline``, and its cache stage (None: caching off)."""
     tracing = build_tracing(s.tracing, exporter=exporter)
     providers = build_providers(s)
@@ -162,29 +166,25 @@ async def pipeline_and_cache(
     backend = build_backend(s.state)
     store = backend.store
     await store.migrate()
-    cache = build_cache(s, router, backend.exact_cache, backend.semantic_index)
+    own = OwnCalls()
+    cache = build_cache(s, backend.exact_cache, backend.semantic_index, own)
     if cache is not None:
         await cache.start()
-    budget = BudgetStage(
-        backend.budgets, deployment_prices(s, routes), router, default_max_tokens=64, fail_open=False
+    budget = Budgets(
+        backend.budgets, deployment_prices(s, routes), router.route, default_max_tokens=64, fail_open=False
     )
-    stages = [
+    stages: list[Stage] = [
         ValidateStage(),
         AuthenticateStage(KeyResolver(KeyRing(s.auth.keys), store, 60), None),
         ResolveStage(router),
+        *([CacheStage(cache)] if cache is not None else []),
+        QuotaStage(Admission(backend.limits, fail_open=False), budget),
+        *([CacheLookupStage(cache)] if cache is not None else []),
     ]
+    pipeline = Pipeline(stages, router, tracing=tracing)
+    own.bind(pipeline)
     try:
-        yield (
-            Pipeline(
-                stages,
-                router,
-                AdmissionStage(backend.limits, fail_open=False),
-                budget,
-                cache=cache,
-                tracing=tracing,
-            ),
-            cache,
-        )
+        yield pipeline, cache
     finally:
         if cache is not None:
             await cache.close()
@@ -268,8 +268,8 @@ async def test_a_json_request_is_a_root_span_with_a_child_per_stage_and_attempt(
     await traced.chat(ctx(max_tokens=50))
     spans, root = request_tree(exporter)
     stages = children(spans, root)
-    assert names(stages) == ["validate", "authenticate", "resolve", "admission", "budget", "route", "settle"]
-    [attempt] = children(spans, stages[5])
+    assert names(stages) == ["validate", "authenticate", "resolve", "quota", "route", "settle"]
+    [attempt] = children(spans, stages[4])
     assert attempt.name == "chat up-model" and attempt.kind is SpanKind.CLIENT
     assert attempt.status.status_code is StatusCode.UNSET
     assert {k: v for k, v in (attempt.attributes or {}).items() if k != "sluice.latency_ms"} == {
@@ -302,7 +302,7 @@ async def test_a_retry_is_a_failed_attempt_span_then_a_successful_one(
     upstream.failures = [503]
     await traced.chat(ctx(key=PLAIN))
     spans, root = request_tree(exporter)
-    assert names(children(spans, root)) == ["validate", "authenticate", "resolve", "route", "settle"]
+    assert names(children(spans, root)) == ["validate", "authenticate", "resolve", "quota", "route", "settle"]
     failed, ok = children(spans, one(spans, "route"))
     assert (failed.attributes or {})["sluice.attempt"] == 1 and (ok.attributes or {})["sluice.attempt"] == 2
     assert failed.status.status_code is StatusCode.ERROR and (failed.attributes or {})["error.type"] == "503"
@@ -323,8 +323,7 @@ async def test_a_stream_root_span_ends_when_the_stream_ends(
         "validate",
         "authenticate",
         "resolve",
-        "admission",
-        "budget",
+        "quota",
         "route",
         "settle",
     ]
@@ -344,7 +343,7 @@ async def test_a_stream_relayed_unmetered_still_ends_its_root_span(
     assert "chat m" not in names(exporter.get_finished_spans())
     assert len([b async for b in chunks]) >= 1
     spans, root = request_tree(exporter)
-    assert names(children(spans, root)) == ["validate", "authenticate", "resolve", "route"]
+    assert names(children(spans, root)) == ["validate", "authenticate", "resolve", "quota", "route"]
     assert root.status.status_code is StatusCode.UNSET and "sluice.cancelled" not in (root.attributes or {})
 
 
@@ -397,7 +396,14 @@ async def test_a_cache_hit_has_a_lookup_span_and_no_route(
         await p.chat(hit)
         assert hit.cache_status == "hit"
     spans, root = request_tree(exporter)
-    assert names(children(spans, root)) == ["validate", "authenticate", "resolve", "cache lookup", "settle"]
+    assert names(children(spans, root)) == [
+        "validate",
+        "authenticate",
+        "resolve",
+        "quota",
+        "cache lookup",
+        "settle",
+    ]
     assert (root.attributes or {})["sluice.cache.status"] == "hit"
     assert len(upstream.headers) == asked
 

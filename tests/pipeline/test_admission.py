@@ -13,7 +13,7 @@ from sluice.errors import InvalidRequestError, StoreUnavailableError
 from sluice.limits.memory import MemoryCounterStore
 from sluice.limits.redis import RedisCounterStore
 from sluice.limits.tokens import chat_input_tokens
-from sluice.pipeline.admission import AdmissionStage, RateLimitExceededError
+from sluice.pipeline.admission import Admission, RateLimitExceededError
 from sluice.pipeline.context import RequestContext
 from sluice.policies import Limits
 from sluice.store.redis import BoundedRedis
@@ -41,7 +41,7 @@ def ctx_for(p: Principal | None, **body: Any) -> RequestContext:
     return ctx
 
 
-async def admit(stage: AdmissionStage, ctx: RequestContext) -> None:
+async def admit(stage: Admission, ctx: RequestContext) -> None:
     """Prepare, then commit, as the pipeline does."""
     pending = stage.prepare(ctx)
     if pending is not None:
@@ -54,11 +54,11 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def stage(clock: Clock) -> AdmissionStage:
-    return AdmissionStage(MemoryCounterStore(clock), fail_open=True)
+def stage(clock: Clock) -> Admission:
+    return Admission(MemoryCounterStore(clock), fail_open=True)
 
 
-async def test_a_principal_without_limits_costs_nothing(stage: AdmissionStage) -> None:
+async def test_a_principal_without_limits_costs_nothing(stage: Admission) -> None:
     ctx = ctx_for(Principal("demo"))
     request = ctx.request
     await admit(stage, ctx)
@@ -76,7 +76,7 @@ async def test_a_principal_without_limits_costs_nothing(stage: AdmissionStage) -
     ],
 )
 async def test_the_output_cap_is_clamped_or_set(
-    stage: AdmissionStage, body: dict[str, Any], expected: tuple
+    stage: Admission, body: dict[str, Any], expected: tuple
 ) -> None:
     ctx = ctx_for(principal(tenant=Limits(max_tokens=300), key=Limits(max_tokens=100)), **body)
     await admit(stage, ctx)
@@ -85,7 +85,7 @@ async def test_the_output_cap_is_clamped_or_set(
     assert ctx.admission is None  # caps alone count nothing
 
 
-async def test_input_over_the_cap_is_a_400_naming_the_tightest_scope(stage: AdmissionStage) -> None:
+async def test_input_over_the_cap_is_a_400_naming_the_tightest_scope(stage: Admission) -> None:
     ctx = ctx_for(
         principal(tenant=Limits(max_input_tokens=50), key=Limits(max_input_tokens=8)),
         messages=[{"role": "user", "content": "x" * 40}],
@@ -99,7 +99,7 @@ async def test_input_over_the_cap_is_a_400_naming_the_tightest_scope(stage: Admi
     )
 
 
-async def test_embedding_input_is_capped_too(stage: AdmissionStage) -> None:
+async def test_embedding_input_is_capped_too(stage: Admission) -> None:
     ctx = RequestContext("req_1", "sk", EmbeddingRequest(model="e", input="y" * 40))
     ctx.principal = principal(key=Limits(max_input_tokens=5, tpm=100))
     with pytest.raises(InvalidRequestError) as e:
@@ -107,7 +107,7 @@ async def test_embedding_input_is_capped_too(stage: AdmissionStage) -> None:
     assert e.value.param == "input" and "about 10 tokens" in e.value.message
 
 
-async def test_rpm_refusal_names_the_scope_kind_never_its_id(stage: AdmissionStage) -> None:
+async def test_rpm_refusal_names_the_scope_kind_never_its_id(stage: Admission) -> None:
     p = principal(tenant=Limits(rpm=1), key=Limits(rpm=10))
     await admit(stage, ctx_for(p))
     with pytest.raises(RateLimitExceededError) as e:
@@ -125,7 +125,7 @@ async def test_rpm_refusal_names_the_scope_kind_never_its_id(stage: AdmissionSta
     )
 
 
-async def test_tpm_refusals(stage: AdmissionStage) -> None:
+async def test_tpm_refusals(stage: Admission) -> None:
     p = principal(key=Limits(tpm=100))
     ctx = ctx_for(p, max_tokens=80)
     cost = chat_input_tokens(ctx.request) + 80  # type: ignore[arg-type]
@@ -146,7 +146,7 @@ async def test_tpm_refusals(stage: AdmissionStage) -> None:
     )
 
 
-async def test_concurrency_refusal(stage: AdmissionStage) -> None:
+async def test_concurrency_refusal(stage: Admission) -> None:
     p = principal(key=Limits(max_concurrent=1))
     await admit(stage, ctx_for(p))
     with pytest.raises(RateLimitExceededError) as e:
@@ -158,7 +158,7 @@ async def test_concurrency_refusal(stage: AdmissionStage) -> None:
     )
 
 
-async def test_a_tpm_limited_stream_asks_for_usage_it_will_hide(stage: AdmissionStage) -> None:
+async def test_a_tpm_limited_stream_asks_for_usage_it_will_hide(stage: Admission) -> None:
     ctx = ctx_for(principal(key=Limits(tpm=1000)), stream=True)
     await admit(stage, ctx)
     assert isinstance(ctx.request, ChatRequest) and ctx.request.includes_usage and ctx.strips_usage
@@ -183,7 +183,7 @@ async def test_a_tpm_limited_stream_asks_for_usage_it_will_hide(stage: Admission
     assert not rpm_only.strips_usage  # no TPM to correct: the stream is left as the client asked
 
 
-async def test_settle_runs_once(stage: AdmissionStage) -> None:
+async def test_settle_runs_once(stage: Admission) -> None:
     p = principal(key=Limits(max_concurrent=1))
     ctx = ctx_for(p)
     await admit(stage, ctx)
@@ -197,7 +197,7 @@ async def test_settle_runs_once(stage: AdmissionStage) -> None:
 @pytest.mark.parametrize("fail_open", [True, False])
 async def test_unreachable_counters_follow_the_policy(fail_open: bool) -> None:
     store = RedisCounterStore(BoundedRedis(f"redis://127.0.0.1:{free_port()}/0", timeout_s=0.2))
-    stage = AdmissionStage(store, fail_open=fail_open)
+    stage = Admission(store, fail_open=fail_open)
     try:
         ctx = ctx_for(principal(key=Limits(rpm=1, max_tokens=10)))
         if fail_open:

@@ -15,9 +15,10 @@ from sluice.budgets.ledger import Cap, Ledger, MemoryLedger, Reservation
 from sluice.budgets.redis import RedisLedger
 from sluice.errors import BudgetExceededError, StoreUnavailableError, UpstreamError
 from sluice.limits.memory import MemoryCounterStore
-from sluice.pipeline.admission import AdmissionStage
-from sluice.pipeline.budget import BudgetStage, deployment_prices
+from sluice.pipeline.admission import Admission
+from sluice.pipeline.budget import Budgets, deployment_prices
 from sluice.pipeline.context import RequestContext
+from sluice.pipeline.quota import QuotaStage
 from sluice.pipeline.resolve import ResolveStage
 from sluice.pipeline.runner import Pipeline
 from sluice.policies import Budget, Limits
@@ -29,6 +30,7 @@ from sluice.store.redis import BoundedRedis
 from sluice.types import ChatRequest
 from tests.fixtures.clock import Clock
 from tests.fixtures.procs import free_port
+from tests.fixtures.stages import Given
 from tests.limits.conftest import T0
 
 PROMPT = "hello there"
@@ -73,22 +75,21 @@ class Harness:
         router = Router(routes)
         self.ledger = ledger or MemoryLedger(Clock(T0))
         self.cap = Cap("t", "key", "k", budget.period, budget.max_tokens, budget.max_cost_micros)
-        stage = BudgetStage(
+        stage = Budgets(
             self.ledger,
             deployment_prices(settings, routes),
-            router,
+            router.route,
             default_max_tokens=64,
             fail_open=fail_open,
         )
-        admission = AdmissionStage(MemoryCounterStore(Clock(T0)), fail_open=False)
+        admission = Admission(MemoryCounterStore(Clock(T0)), fail_open=False)
         principal = Principal(
             "k", tenant_id="t", key_id="k", limits=(ScopedLimits("key", "k", Limits(), (budget,)),)
         )
 
-        async def authenticated(ctx: RequestContext) -> None:
-            ctx.principal = principal
-
-        self.pipeline = Pipeline([authenticated, ResolveStage(router)], router, admission, stage)
+        self.pipeline = Pipeline(
+            [Given(principal), ResolveStage(router), QuotaStage(admission, stage)], router
+        )
 
     async def spent_micros(self) -> int:
         """What the ledger holds: the largest cost it still reserves, subtracted from the cap."""

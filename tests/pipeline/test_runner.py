@@ -14,9 +14,10 @@ from sluice.budgets.ledger import MemoryLedger
 from sluice.errors import UpstreamError
 from sluice.limits.counters import Decision, Scope, plan
 from sluice.limits.memory import MemoryCounterStore
-from sluice.pipeline.admission import AdmissionStage
-from sluice.pipeline.budget import BudgetStage, deployment_prices
+from sluice.pipeline.admission import Admission
+from sluice.pipeline.budget import Budgets, deployment_prices
 from sluice.pipeline.context import RequestContext
+from sluice.pipeline.quota import QuotaStage
 from sluice.pipeline.resolve import ResolveStage
 from sluice.pipeline.runner import Pipeline
 from sluice.policies import Limits
@@ -26,6 +27,7 @@ from sluice.routing.table import build_routes
 from sluice.settings import Settings
 from sluice.types import ChatRequest, EmbeddingRequest
 from tests.fixtures.clock import Clock
+from tests.fixtures.stages import Given
 from tests.limits.conftest import T0
 
 LIMITS = Limits(tpm=10_000, max_concurrent=1)
@@ -48,20 +50,19 @@ class Harness:
         routes = build_routes(settings, providers)
         router = Router(routes)
         self.counters = MemoryCounterStore(Clock(T0))
-        admission = AdmissionStage(self.counters, fail_open=False)
+        admission = Admission(self.counters, fail_open=False)
         principal = Principal("k", limits=(ScopedLimits("key", "k", LIMITS),))
 
-        async def authenticated(ctx: RequestContext) -> None:
-            ctx.principal = principal
-
-        budget = BudgetStage(
+        budget = Budgets(
             MemoryLedger(Clock(T0)),
             deployment_prices(settings, routes),
-            router,
+            router.route,
             default_max_tokens=64,
             fail_open=False,
         )
-        self.pipeline = Pipeline([authenticated, ResolveStage(router)], router, admission, budget)
+        self.pipeline = Pipeline(
+            [Given(principal), ResolveStage(router), QuotaStage(admission, budget)], router
+        )
 
     async def probe(self) -> Decision:
         """What the counters hold now: admitting one more (then releasing it) shows it."""

@@ -1,4 +1,4 @@
-"""Stage 4: input guardrails. Each text of a chat request (user turns, tool results, and what
+"""The input guardrails. Each text of a chat request (user turns, tool results, and what
 the system and assistant turns carry) is checked against the caller's policy: prompt injection
 (scored by a detector), PII and secrets. Each finding's action is one of log, flag, redact or
 block; a block is a 400 ``content_policy_violation`` that costs nothing (the stage runs before
@@ -18,30 +18,20 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 import msgspec
 
 from sluice.auth.principal import Principal
-from sluice.errors import GuardrailError, StructuredOutputError
+from sluice.errors import GuardrailError
 from sluice.guardrails import pii, schema
 from sluice.guardrails.plugins import Plugin
-from sluice.guardrails.rules import ContentStopped, RuleGate, Rules
-from sluice.guardrails.stream import DeltaFilter, HoldBack, Redactor, Restorer, filter_chunks
+from sluice.guardrails.rules import Rules
 from sluice.pipeline.context import RequestContext
+from sluice.pipeline.stage import Stage
 from sluice.policies import GuardrailPolicy
-from sluice.routing.router import Router
-from sluice.types import (
-    ChatRequest,
-    ChatResponse,
-    ChunkBatch,
-    ChunkStream,
-    ContentPart,
-    EmbeddingRequest,
-    Message,
-    Usage,
-)
+from sluice.types import ChatRequest, ContentPart, EmbeddingRequest, Message
 
 SEPARATOR = "\n\x00\n"
 """Between texts redacted together: no detector matches across a NUL."""
@@ -79,7 +69,12 @@ class _Text(NamedTuple):
     text: str
 
 
-class InputGuardStage:
+class InputGuardStage(Stage):
+    """Also reads the rest of the caller's guardrail policy into the context, for the answer
+    stages: output PII, content rules, what to do when one stops an answer, the answer's schema."""
+
+    name = "guard"
+
     def __init__(
         self,
         default: GuardrailPolicy,
@@ -94,7 +89,7 @@ class InputGuardStage:
         self._scan = scan
         self._plugins = plugins or {}
 
-    async def __call__(self, ctx: RequestContext) -> None:
+    async def before(self, ctx: RequestContext) -> None:
         principal = ctx.principal
         policy = self._policy(principal)
         ctx.output_pii = policy.output_pii == "redact"
@@ -104,9 +99,7 @@ class InputGuardStage:
         if policy.on_reject == "retry":
             ctx.on_reject = "retry"
         elif policy.on_reject == "fallback" and policy.reject_fallback:
-            # A key that may not use the fallback alias keeps the stopped answer (on_reject: fail).
-            if principal is None or principal.may_use(policy.reject_fallback):
-                ctx.on_reject = policy.reject_fallback
+            ctx.on_reject = policy.reject_fallback  # the answer guard asks it, if the caller may use it
         if policy.has_rules:
             ctx.output_rules = _rules(
                 tuple(policy.deny), tuple(policy.deny_categories), tuple(sorted(policy.deny_patterns.items()))
@@ -263,195 +256,9 @@ def _replaced(request: ChatRequest, texts: list[_Text], new: list[str]) -> ChatR
     return msgspec.structs.replace(request, messages=messages)
 
 
-# --- the answer -----------------------------------------------------------------------------
-
-
 @functools.lru_cache(maxsize=256)
 def _rules(
     deny: tuple[str, ...], categories: tuple[str, ...], patterns: tuple[tuple[str, str], ...]
 ) -> Rules:
     """A policy's content rules, compiled once per distinct set."""
     return Rules(deny=deny, categories=categories, patterns=dict(patterns))
-
-
-def _answer_filter(ctx: RequestContext, made: list[_Answer] | None = None) -> Callable[[], DeltaFilter]:
-    """One answer's filter: PII redacted as it flows (``output_pii``), content rules checked
-    (``deny*``: a violation stops the answer), then the request's own redacted values put back
-    (``restore``): the client's own data is not taken from it."""
-    originals = ctx.restore
-
-    def make() -> DeltaFilter:
-        f = _Answer(
-            ctx,
-            Redactor() if ctx.output_pii else None,
-            ctx.output_rules,
-            Restorer(originals) if originals else None,
-        )
-        if made is not None:
-            made.append(f)
-        return f
-
-    return make
-
-
-class _Answer:
-    __slots__ = ("_ctx", "_gate", "_redact", "_redactor", "_restore", "_rules", "blocked")
-
-    def __init__(
-        self, ctx: RequestContext, redactor: Redactor | None, rules: Rules | None, restore: Restorer | None
-    ) -> None:
-        self._ctx = ctx
-        self._redactor = redactor
-        self._redact = HoldBack(redactor) if redactor is not None else None
-        self._gate = RuleGate(rules) if rules is not None else None
-        self._rules = HoldBack(self._gate) if self._gate is not None else None
-        self._restore = restore
-        self.blocked = False
-        """A content rule stopped this answer: nothing more of it goes out."""
-
-    def feed(self, delta: str) -> str:
-        if self.blocked:
-            return ""
-        if self._redact is not None:
-            delta = self._redact.feed(delta)
-        if self._rules is not None:
-            delta = self._checked(self._rules.feed, delta)
-        return self._restore.feed(delta) if self._restore is not None else delta
-
-    def flush(self) -> str:
-        if self.blocked:
-            return ""
-        text = ""
-        if self._redact is not None:
-            text = self._redact.flush()
-            assert self._redactor is not None
-            if self._redactor.findings and not _noted(self._ctx, "output", "pii"):
-                self._ctx.note_guardrail("output", "pii", "redact")
-        if self._rules is not None:
-            rules = self._rules
-            text = self._checked(rules.feed, text) + self._checked(lambda _: rules.flush(), "")
-        if self._restore is not None:
-            text = self._restore.feed(text) + self._restore.flush()
-        return text
-
-    def _checked(self, step: Callable[[str], str], text: str) -> str:
-        try:
-            return step(text)
-        except ContentStopped as e:
-            assert self._gate is not None and self._gate.violations
-            self.blocked = True
-            self._ctx.answer_blocked = True
-            self._ctx.note_guardrail("output", self._gate.violations[0].category, "block")
-            return e.released
-
-
-def _noted(ctx: RequestContext, stage: str, category: str) -> bool:
-    return ctx.guardrails is not None and any(s == stage and c == category for s, c, _ in ctx.guardrails)
-
-
-def guarded(response: ChatResponse, ctx: RequestContext) -> ChatResponse:
-    """A JSON answer through the output guardrails (the cache keeps the provider's answer); an
-    answer a content rule stopped keeps what came before the violation and ends with
-    ``finish_reason: "content_filter"``."""
-    made: list[_Answer] = []
-    make = _answer_filter(ctx, made)
-    choices = []
-    for c in response.choices:
-        if c.message.content:
-            f = make()
-            content = f.feed(c.message.content) + f.flush()
-            c = msgspec.structs.replace(
-                c,
-                message=msgspec.structs.replace(c.message, content=content),
-                finish_reason="content_filter" if made[-1].blocked else c.finish_reason,
-            )
-        choices.append(c)
-    return msgspec.structs.replace(response, choices=choices)
-
-
-async def guarded_stream(chunks: ChunkStream, ctx: RequestContext) -> AsyncGenerator[ChunkBatch, None]:
-    """A stream through the output guardrails as it flows, each choice holding back only what
-    could still become a finding; closing it closes the stream beneath, which settles."""
-    made: list[_Answer] = []
-    try:
-        async for batch in filter_chunks(chunks, _answer_filter(ctx, made)):
-            if any(f.blocked for f in made):
-                yield _stopped(batch)
-                return  # the upstream is closed below: no more of the answer is generated
-            yield batch
-    finally:
-        await chunks.aclose()
-
-
-def _stopped(batch: ChunkBatch) -> ChunkBatch:
-    """The batch in which a content rule stopped the answer, ending it as OpenAI does a
-    filtered one: ``finish_reason: "content_filter"`` on its last chunk with choices."""
-    last = next((chunk for chunk in reversed(batch) if chunk.choices), None)
-    if last is not None:
-        for choice in last.choices:
-            choice.finish_reason = "content_filter"
-    return batch
-
-
-# --- structured output -------------------------------------------------------------------------
-
-Ask = Callable[[ChatRequest], Awaitable[ChatResponse]]
-
-
-def wants_schema(ctx: RequestContext) -> bool:
-    return ctx.answer_schema is not None
-
-
-async def structured(ctx: RequestContext, response: ChatResponse, ask: Ask) -> ChatResponse:
-    """The answer if it matches the request's ``json_schema``; with ``repair``, else the answer to
-    one more request that shows the model its answer and what is wrong with it (both calls'
-    usage counted); else ``StructuredOutputError`` listing the errors."""
-    request, checker = ctx.request, ctx.answer_schema
-    assert isinstance(request, ChatRequest) and checker is not None
-    text = response.choices[0].message.content or "" if response.choices else ""
-    errors = checker.check(text)
-    if not errors:
-        return response
-    action = "repair" if ctx.structured_output == "repair" else "block"
-    ctx.note_guardrail("output", "json_schema", action)
-    if action == "repair":
-        retry = msgspec.structs.replace(
-            request, messages=[*request.messages, *schema.repair_prompt(checker.schema, text, errors)]
-        )
-        fixed = await ask(retry)
-        text = fixed.choices[0].message.content or "" if fixed.choices else ""
-        errors = checker.check(text)
-        response = msgspec.structs.replace(fixed, usage=_sum(response.usage, fixed.usage))
-        if not errors:
-            return response
-    ctx.usage_spent = response.usage  # refused, but the tokens were used: settle charges them
-    raise StructuredOutputError(
-        f"The model's answer does not match the requested json_schema{' after one repair attempt' if action == 'repair' else ''}: "
-        + schema.summary(errors)
-    )
-
-
-def _sum(a: Usage | None, b: Usage | None) -> Usage | None:
-    if a is None or b is None:
-        return a or b
-    return Usage(
-        prompt_tokens=a.prompt_tokens + b.prompt_tokens,
-        completion_tokens=a.completion_tokens + b.completion_tokens,
-        total_tokens=a.total_tokens + b.total_tokens,
-    )
-
-
-async def answer_again(
-    ctx: RequestContext, first: ChatResponse, router: Router
-) -> tuple[ChatResponse, ChatResponse]:
-    """A content rule stopped ``first``: ask once more, on the same route (``retry``) or on the
-    policy's fallback alias, and put that answer through the guardrails. Returns the raw second
-    answer (its usage both calls') and what the client gets, stopped again if it breaks a rule."""
-    assert ctx.route is not None and isinstance(ctx.request, ChatRequest) and ctx.on_reject is not None
-    allowed = ctx.principal.allowed_models if ctx.principal is not None else None
-    route = ctx.route if ctx.on_reject == "retry" else router.route(ctx.on_reject, "chat", allowed)
-    ctx.note_guardrail("output", "content_rule", "retry" if ctx.on_reject == "retry" else "fallback")
-    ctx.answer_blocked = False
-    second, ctx.deployment = await router.chat(ctx.request, route, ctx.attempts)
-    second = msgspec.structs.replace(second, usage=_sum(first.usage, second.usage))
-    return second, guarded(second, ctx)
