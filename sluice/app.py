@@ -162,6 +162,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     data_plane: dict[tuple[str, str], Handler] = {("POST", "/v1/messages"): anthropic.messages}
     for prefix in ("/v1", ""):  # SDKs use /v1; some clients are configured without it
         data_plane[("POST", f"{prefix}/chat/completions")] = openai.chat_completions
+        data_plane[("POST", f"{prefix}/completions")] = openai.completions
         data_plane[("POST", f"{prefix}/embeddings")] = openai.embeddings
         data_plane[("GET", f"{prefix}/models")] = openai.models
     # The same handlers as ordinary routes too, so a wrong method on a known path is a 405.

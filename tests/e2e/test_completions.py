@@ -1,0 +1,196 @@
+"""OpenAI's legacy Completions API (``POST /v1/completions``) with the real `openai` SDK and raw
+requests shaped like LangChain's ``OpenAI`` LLM, against a gateway serving the in-process sim."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import openai
+import pytest
+
+from tests.conftest import DEMO_KEY, sim_config
+from tests.fixtures.http import call
+from tests.fixtures.procs import Proc
+from tests.fixtures.wait import eventually
+
+
+@pytest.fixture(scope="module")
+def gw(module_gateway) -> Proc:
+    config = sim_config()
+    config["auth"]["keys"].append(
+        {"key": "sk-only-embed", "name": "embed", "models": ["text-embedding-3-small"]}
+    )
+    config["request_log"] = {"flush_ms": 10}
+    return module_gateway(config)
+
+
+@pytest.fixture(scope="module")
+def client(gw: Proc) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(base_url=f"{gw.base_url}/v1", api_key=DEMO_KEY, max_retries=0, timeout=10) as c:
+        yield c
+
+
+def db_rows(gw: Proc, rid_prefix: str) -> list[tuple[str, str, int, str | None]]:
+    port = gw.base_url.rsplit(":", 1)[1]
+    with sqlite3.connect(Path(gw.log_path.parent / f"gateway-{port}.db")) as db:
+        return list(
+            db.execute(
+                "SELECT id, endpoint, status, model FROM request_log WHERE id LIKE ? ORDER BY id",
+                (rid_prefix + "%",),
+            )
+        )
+
+
+def test_completion_json(gw: Proc, client: openai.OpenAI) -> None:
+    raw = client.completions.with_raw_response.create(
+        model="gpt-4o-mini",
+        prompt="What is a sluice?",
+        max_tokens=50,
+        extra_headers={"x-request-id": "cmpl-json-1"},
+    )
+    r = raw.parse()
+    assert r.object == "text_completion" and r.id.startswith("cmpl-")
+    assert len(r.choices) == 1
+    c = r.choices[0]
+    assert c.text == "Simulated reply to: What is a sluice?"
+    assert c.index == 0 and c.logprobs is None and c.finish_reason == "stop"
+    assert r.model == "sim-mini"
+    assert r.usage is not None and r.usage.completion_tokens == 7
+    assert r.usage.total_tokens == r.usage.prompt_tokens + 7
+    assert raw.headers["x-sluice-model"] == "sim/sim-mini"
+    assert raw.headers["x-request-id"] == "cmpl-json-1"
+    rows = eventually(lambda: db_rows(gw, "cmpl-json-1"), what="the request log row")
+    assert rows == [("cmpl-json-1", "completions", 200, "gpt-4o-mini")]
+
+
+def test_max_tokens_defaults_to_16(client: openai.OpenAI) -> None:
+    prompt = " ".join(f"w{i}" for i in range(40))
+    r = client.completions.create(model="gpt-4o-mini", prompt=prompt)
+    assert r.choices[0].finish_reason == "length"
+    assert r.usage is not None and r.usage.completion_tokens == 16
+    assert len(r.choices[0].text.split()) == 16
+
+
+def test_completion_stream_with_usage(client: openai.OpenAI) -> None:
+    stream = client.completions.create(
+        model="gpt-4o-mini",
+        prompt="count to three",
+        max_tokens=50,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    assert all(c.object == "text_completion" for c in chunks)
+    text = "".join(c.choices[0].text for c in chunks if c.choices)
+    assert text == "Simulated reply to: count to three"
+    finals = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finals == ["stop"]
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens == 6
+
+
+def test_stream_ends_with_done_and_no_usage_unless_asked(gw: Proc) -> None:
+    r = call(
+        "POST",
+        gw.base_url + "/v1/completions",
+        {"model": "gpt-4o-mini", "prompt": "hi there", "stream": True},
+        {"authorization": f"Bearer {DEMO_KEY}"},
+    )
+    assert r.status == 200 and r.headers["content-type"].startswith("text/event-stream")
+    events = [e for e in r.body.decode().split("\n\n") if e.startswith("data: ")]
+    assert events[-1] == "data: [DONE]"
+    assert b'"usage"' not in r.body and b"chat.completion" not in r.body
+
+
+def test_list_prompt_one_choice_per_prompt_in_order(gw: Proc, client: openai.OpenAI) -> None:
+    prompts = ["first one", "second", "the third prompt"]
+    raw = client.completions.with_raw_response.create(
+        model="gpt-4o-mini",
+        prompt=prompts,
+        n=2,
+        max_tokens=50,
+        extra_headers={"x-request-id": "cmpl-list-1"},
+    )
+    r = raw.parse()
+    assert [c.index for c in r.choices] == list(range(6))
+    assert [c.text for c in r.choices] == [f"Simulated reply to: {p}" for p in prompts for _ in range(2)]
+    assert r.usage is not None and r.usage.completion_tokens == 2 * (5 + 4 + 6)
+    assert raw.headers["x-sluice-attempts"] == "3"
+    rows = eventually(lambda: len(db_rows(gw, "cmpl-list-1")) == 3 and db_rows(gw, "cmpl-list-1"))
+    assert [(i, e, s) for i, e, s, _ in rows] == [
+        ("cmpl-list-1", "completions", 200),
+        ("cmpl-list-1-1", "completions", 200),
+        ("cmpl-list-1-2", "completions", 200),
+    ]
+
+
+def test_langchain_style_request(gw: Proc) -> None:
+    """The body LangChain's ``OpenAI`` LLM sends: prompts as a list, explicit defaults and nulls."""
+    body = {
+        "model": "gpt-4o-mini",
+        "prompt": ["Tell me a joke"],
+        "temperature": 0.7,
+        "top_p": 1,
+        "frequency_penalty": 0,
+        "presence_penalty": 0,
+        "n": 1,
+        "logit_bias": {},
+        "seed": None,
+        "logprobs": None,
+        "max_tokens": 256,
+        "best_of": 1,
+        "echo": False,
+        "suffix": None,
+        "stream": False,
+    }
+    r = call("POST", gw.base_url + "/completions", body, {"authorization": f"Bearer {DEMO_KEY}"})
+    assert r.status == 200, r.body
+    out = r.json()
+    assert out["object"] == "text_completion"
+    assert out["choices"] == [
+        {"text": "Simulated reply to: Tell me a joke", "index": 0, "logprobs": None, "finish_reason": "stop"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"prompt": [1212, 318, 257]}, "prompt"),
+        ({"prompt": [[1212, 318], [257]]}, "prompt"),
+        ({"prompt": []}, "prompt"),
+        ({"prompt": [f"p{i}" for i in range(17)]}, "prompt"),
+        ({"prompt": ["a", "b"], "stream": True}, "prompt"),
+        ({"echo": True}, "echo"),
+        ({"best_of": 3}, "best_of"),
+        ({"suffix": "end."}, "suffix"),
+        ({"max_tokens": 0}, "max_tokens"),
+        ({"logprobs": 6}, "logprobs"),
+        ({"stream_options": {"include_usage": True}}, "stream_options"),
+        ({"messages": [{"role": "user", "content": "x"}]}, "messages"),
+    ],
+)
+def test_refusals_name_the_param(gw: Proc, extra: dict[str, object], param: str) -> None:
+    body = {"model": "gpt-4o-mini", "prompt": "hello", **extra}
+    r = call("POST", gw.base_url + "/v1/completions", body, {"authorization": f"Bearer {DEMO_KEY}"})
+    assert r.status == 400, r.body
+    err = r.json()["error"]
+    assert err["type"] == "invalid_request_error" and err["param"] == param
+
+
+def test_sdk_errors(gw: Proc, client: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as nf:
+        client.completions.create(model="davinci-002", prompt="hi")
+    assert nf.value.body["param"] == "model"
+    with openai.OpenAI(base_url=f"{gw.base_url}/v1", api_key="sk-only-embed", max_retries=0) as c:
+        with pytest.raises(openai.PermissionDeniedError):
+            c.completions.create(model="gpt-4o-mini", prompt="hi")
+    with openai.OpenAI(base_url=f"{gw.base_url}/v1", api_key="sk-wrong", max_retries=0) as c:
+        with pytest.raises(openai.AuthenticationError):
+            c.completions.create(model="gpt-4o-mini", prompt="hi")
+    with pytest.raises(openai.BadRequestError) as bad:
+        client.completions.create(model="gpt-4o-mini", prompt="hi", extra_body={"sluice": {"cach": 1}})
+    assert bad.value.body["param"] == "sluice.cach"
+    r = call("POST", gw.base_url + "/v1/completions", b'{"model": "gpt-4o-mini", "prompt": ', {})
+    assert r.status == 400 and r.json()["error"]["type"] == "invalid_request_error"
