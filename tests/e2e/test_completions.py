@@ -4,13 +4,17 @@ requests shaped like LangChain's ``OpenAI`` LLM, against a gateway serving the i
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
+import msgspec
 import openai
 import pytest
+from aiohttp import web
 
 from tests.conftest import DEMO_KEY, sim_config
+from tests.fixtures.aioserver import local_server
 from tests.fixtures.http import call
 from tests.fixtures.procs import Proc
 from tests.fixtures.wait import eventually
@@ -194,3 +198,101 @@ def test_sdk_errors(gw: Proc, client: openai.OpenAI) -> None:
     assert bad.value.body["param"] == "sluice.cach"
     r = call("POST", gw.base_url + "/v1/completions", b'{"model": "gpt-4o-mini", "prompt": ', {})
     assert r.status == 400 and r.json()["error"]["type"] == "invalid_request_error"
+
+
+class OpenAIUpstream:
+    """An OpenAI-compatible chat upstream that answers with logprobs and notes each body it got."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        body = msgspec.json.decode(await request.read())
+        self.bodies.append(body)
+        tokens = [
+            {
+                "token": "Hi",
+                "logprob": -0.1,
+                "bytes": [72, 105],
+                "top_logprobs": [{"token": "Hi", "logprob": -0.1}, {"token": "Hey", "logprob": -2.5}],
+            },
+            {
+                "token": " you",
+                "logprob": -0.3,
+                "bytes": None,
+                "top_logprobs": [{"token": " you", "logprob": -0.3}],
+            },
+        ]
+        base = {"id": "chatcmpl-up1", "created": 1700000000, "model": "up-model"}
+        if not body.get("stream"):
+            choice = {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Hi you"},
+                "finish_reason": "stop",
+                "logprobs": {"content": tokens, "refusal": None},
+            }
+            usage = {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7}
+            return web.json_response(
+                {**base, "object": "chat.completion", "choices": [choice], "usage": usage}
+            )
+        resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await resp.prepare(request)
+        for t, finish in ((tokens[0], None), (tokens[1], "stop")):
+            chunk = {
+                **base,
+                "object": "chat.completion.chunk",
+                "choices": [
+                    {
+                        "index": 0,
+                        "delta": {"content": t["token"]},
+                        "finish_reason": finish,
+                        "logprobs": {"content": [t]},
+                    }
+                ],
+            }
+            await resp.write(b"data: " + msgspec.json.encode(chunk) + b"\n\n")
+        await resp.write(b"data: [DONE]\n\n")
+        return resp
+
+
+@pytest.fixture
+async def openai_upstream() -> AsyncIterator[tuple[OpenAIUpstream, str]]:
+    u = OpenAIUpstream()
+    async with local_server("/v1/chat/completions", u.chat) as base:
+        yield u, base
+
+
+async def test_logprobs_forwarded_and_translated(
+    openai_upstream: tuple[OpenAIUpstream, str], gateway
+) -> None:
+    u, base = openai_upstream
+    gw = gateway(
+        {
+            "auth": {"keys": [{"key": DEMO_KEY, "name": "demo"}]},
+            "providers": {"up": {"type": "openai", "base_url": f"{base}/v1", "api_key": "sk-up"}},
+            "models": {"instruct": {"deployments": [{"provider": "up", "model": "up-model"}]}},
+            "logging": {"level": "warning"},
+        }
+    )
+    expected = {
+        "tokens": ["Hi", " you"],
+        "token_logprobs": [-0.1, -0.3],
+        "top_logprobs": [{"Hi": -0.1, "Hey": -2.5}, {" you": -0.3}],
+        "text_offset": [5, 7],  # counted from the prompt's start: "Hello" is 5 characters
+    }
+    async with openai.AsyncOpenAI(
+        base_url=f"{gw.base_url}/v1", api_key=DEMO_KEY, max_retries=0, timeout=10
+    ) as client:
+        r = await client.completions.create(model="instruct", prompt="Hello", logprobs=2, user="u-1")
+        assert r.choices[0].text == "Hi you" and r.choices[0].logprobs is not None
+        assert r.choices[0].logprobs.model_dump() == expected
+        assert r.id == "cmpl-up1"
+        stream = await client.completions.create(model="instruct", prompt="Hello", logprobs=2, stream=True)
+        chunks = [c async for c in stream]
+    streamed = [c.choices[0].logprobs for c in chunks if c.choices]
+    assert [lp.tokens for lp in streamed if lp] == [["Hi"], [" you"]]
+    assert [lp.text_offset for lp in streamed if lp] == [[5], [7]]
+    sent = u.bodies[0]
+    assert sent["messages"] == [{"role": "user", "content": "Hello"}]
+    assert sent["logprobs"] is True and sent["top_logprobs"] == 2 and sent["max_tokens"] == 16
+    assert sent["user"] == "u-1" and sent["model"] == "up-model"
