@@ -26,6 +26,7 @@ def gw(module_gateway) -> Proc:
     config["auth"]["keys"].append(
         {"key": "sk-only-embed", "name": "embed", "models": ["text-embedding-3-small"]}
     )
+    config["auth"]["keys"].append({"key": "sk-two-a-minute", "name": "two", "limits": {"rpm": 2}})
     config["request_log"] = {"flush_ms": 10}
     return module_gateway(config)
 
@@ -128,6 +129,22 @@ def test_list_prompt_one_choice_per_prompt_in_order(gw: Proc, client: openai.Ope
         ("cmpl-list-1-1", "completions", 200),
         ("cmpl-list-1-2", "completions", 200),
     ]
+
+
+def test_list_prompt_fails_whole_when_one_prompt_is_refused(gw: Proc) -> None:
+    """Each prompt is admitted on its own: under 2 requests a minute, the third of three is
+    refused, so the request is; every prompt is still in the request log."""
+    r = call(
+        "POST",
+        gw.base_url + "/v1/completions",
+        {"model": "gpt-4o-mini", "prompt": ["a", "b", "c"]},
+        {"authorization": "Bearer sk-two-a-minute", "x-request-id": "cmpl-limited"},
+    )
+    assert r.status == 429 and r.json()["error"]["code"] == "rate_limit_exceeded"
+    rows = eventually(lambda: len(db_rows(gw, "cmpl-limited")) == 3 and db_rows(gw, "cmpl-limited"))
+    # The request's own row has its answer's status; a refused prompt run as its own row has 429.
+    assert sorted(s for _, _, s, _ in rows) in ([200, 200, 429], [200, 429, 429])
+    assert next(s for i, _, s, _ in rows if i == "cmpl-limited") == 429
 
 
 def test_langchain_style_request(gw: Proc) -> None:
