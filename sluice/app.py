@@ -20,6 +20,7 @@ from sluice.admin.api import AdminAuth, build_admin
 from sluice.admin.cache import cache_routes
 from sluice.admin.policies import policy_routes
 from sluice.admin.service import AdminService
+from sluice.api.anthropic.count_tokens import TokenCounter
 from sluice.api.anthropic.routes import AnthropicRoutes
 from sluice.api.dispatch import Dispatch, Handler
 from sluice.api.health import HealthRoutes
@@ -135,7 +136,12 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     }
     max_body = settings.server.max_body_bytes
     openai = OpenAIRoutes(pipeline, authenticate, max_body, owners, obs.observer)
-    anthropic = AnthropicRoutes(pipeline, max_body, obs.observer)
+    tokenizers = Tokenizers(
+        enabled=settings.limits.tokenizer == "tiktoken"
+    )  # TODO(#15): share with ResolveStage's
+    anthropic = AnthropicRoutes(
+        pipeline, max_body, obs.observer, counter=TokenCounter(authenticate, router, tokenizers)
+    )
     health = HealthRoutes(
         router,
         backend.redis_ping_ms,
@@ -166,9 +172,13 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     )
     admin.add_exception_handler(HTTPException, _http_error)
 
-    data_plane: dict[tuple[str, str], Handler] = {("POST", "/v1/messages"): anthropic.messages}
+    data_plane: dict[tuple[str, str], Handler] = {
+        ("POST", "/v1/messages"): anthropic.messages,
+        ("POST", "/v1/messages/count_tokens"): anthropic.count_tokens,
+    }
     for prefix in ("/v1", ""):  # SDKs use /v1; some clients are configured without it
         data_plane[("POST", f"{prefix}/chat/completions")] = openai.chat_completions
+        data_plane[("POST", f"{prefix}/completions")] = openai.completions
         data_plane[("POST", f"{prefix}/embeddings")] = openai.embeddings
         data_plane[("GET", f"{prefix}/models")] = openai.models
     # The same handlers as ordinary routes too, so a wrong method on a known path is a 405.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 
@@ -11,14 +12,23 @@ from starlette.responses import Response
 
 from sluice.api.body import decode, read_body
 from sluice.api.context import bearer, context, cost_comment, raw_headers, reply_headers
-from sluice.api.endpoint import endpoint, relay
+from sluice.api.endpoint import CLIENT_GONE, endpoint, error_code, relay
+from sluice.api.openai.completions import (
+    CompletionRequest,
+    CompletionStreamEncoder,
+    completion_request_decoder,
+    prompts,
+    to_chat_request,
+    to_completion,
+)
 from sluice.api.render import error_body, error_response
 from sluice.api.sse import SSEResponse
+from sluice.budgets.pricing import usd_text
 from sluice.errors import NotFoundError, SluiceError
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.observe import Exchange, Observer
 from sluice.pipeline.runner import Pipeline
-from sluice.types import ChunkBatch, chat_request_decoder, embedding_request_decoder, encoder
+from sluice.types import ChatResponse, ChunkBatch, chat_request_decoder, embedding_request_decoder, encoder
 
 _DONE = b"data: [DONE]\n\n"
 
@@ -71,6 +81,74 @@ class OpenAIRoutes:
             return SSEResponse(frames, raw_headers(reply_headers(ctx)))
         response = ex.response = await self._pipeline.chat(ctx)
         return Response(encoder.encode(response), 200, reply_headers(ctx), media_type="application/json")
+
+    @endpoint(error_response, "completions")
+    async def completions(self, request: Request, ex: Exchange) -> Response | SSEResponse:
+        """The legacy Completions API, served as one chat request per prompt (``completions.py``)."""
+        body = await read_body(request, self._max_body)
+        wire = decode(body, completion_request_decoder)
+        texts = prompts(wire)
+        credential = bearer(request)
+        ctx = ex.ctx = context(request, ex, credential, to_chat_request(wire, texts[0]))
+        if wire.stream:
+            chunks = await self._pipeline.stream(ctx)
+            enc = CompletionStreamEncoder(texts[0])
+            frames = relay(
+                chunks, ex, self.observer, enc.encode, lambda: cost_comment(ctx) + _DONE, _error_event
+            )
+            return SSEResponse(frames, raw_headers(reply_headers(ctx)))
+        if len(texts) == 1:
+            responses = [await self._pipeline.chat(ctx)]
+            headers = reply_headers(ctx)
+        else:
+            responses, headers = await self._each_prompt(request, ex, wire, texts)
+        ex.response = responses[0]
+        body = to_completion(responses, texts, wire.n or 1)
+        return Response(body, 200, headers, media_type="application/json")
+
+    async def _each_prompt(
+        self, request: Request, ex: Exchange, wire: CompletionRequest, texts: list[str]
+    ) -> tuple[list[ChatResponse], dict[str, str]]:
+        """A list prompt: the pipeline once per prompt, concurrently. The first runs as the
+        exchange itself; each other one is its own request (``<request id>-<i>``) in the request
+        log and metrics. The headers are the first prompt's, with cost and attempts summed."""
+        assert ex.ctx is not None
+        exchanges = [ex] + [Exchange(f"{ex.request_id}-{i}", ex.endpoint) for i in range(1, len(texts))]
+        credential = ex.ctx.credential
+        for i, sub in enumerate(exchanges[1:], 1):
+            sub.ctx = context(request, sub, credential, to_chat_request(wire, texts[i]))
+            if self.observer.enabled:
+                self.observer.begin(sub)
+
+        async def one(sub: Exchange) -> ChatResponse:
+            assert sub.ctx is not None
+            if sub is ex:
+                return await self._pipeline.chat(sub.ctx)
+            try:
+                sub.response = await self._pipeline.chat(sub.ctx)
+            except SluiceError as e:
+                await self.observer.finish(sub, e.status, error_code(e))
+                raise
+            except asyncio.CancelledError:
+                await self.observer.finish(sub, 499, CLIENT_GONE)
+                raise
+            except BaseException:
+                await self.observer.finish(sub, 500, "server_error")
+                raise
+            await self.observer.finish(sub, 200, None)
+            return sub.response
+
+        results = await asyncio.gather(*(one(sub) for sub in exchanges), return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r  # the first failed prompt, in prompt order, fails the request
+        headers = reply_headers(ex.ctx)
+        ctxs = [sub.ctx for sub in exchanges if sub.ctx is not None]
+        headers["x-sluice-attempts"] = str(sum(len(c.attempts) for c in ctxs))
+        costs = [c.cost_micros for c in ctxs]
+        if all(c is not None for c in costs):
+            headers["x-sluice-cost-usd"] = usd_text(sum(c or 0 for c in costs))
+        return [r for r in results if not isinstance(r, BaseException)], headers
 
     @endpoint(error_response, "embeddings")
     async def embeddings(self, request: Request, ex: Exchange) -> Response:

@@ -17,7 +17,7 @@ from sluice.errors import (
 from sluice.obs.redact import Redactor
 from sluice.providers.anthropic.request import to_messages_request
 from sluice.providers.anthropic.response import StreamTranslator, to_chat_response
-from sluice.providers.anthropic.wire import message_decoder
+from sluice.providers.anthropic.wire import CountTokensRequest, message_decoder, token_count_decoder
 from sluice.providers.base import Target
 from sluice.providers.http import CLIENT_ERRORS, UpstreamClient, sse_events, stream_cut
 from sluice.settings import ProviderSettings
@@ -53,8 +53,8 @@ class AnthropicProvider:
         self._api_key = settings.api_key.get_secret_value() if settings.api_key else None
         self._headers = dict(settings.headers)
 
-    def _url(self, target: Target) -> str:
-        return f"{(target.base_url or self._base_url).rstrip('/')}/v1/messages"
+    def _url(self, target: Target, path: str = "/v1/messages") -> str:
+        return f"{(target.base_url or self._base_url).rstrip('/')}{path}"
 
     def _request_headers(self, target: Target) -> dict[str, str]:
         h = {
@@ -124,6 +124,20 @@ class AnthropicProvider:
             self._http.finish(resp, read_to_end=read_to_end)
         if not translator.is_done:
             raise StreamTruncatedError(f"{self.name} stream ended before message_stop")
+
+    async def count_tokens(self, request: CountTokensRequest, target: Target) -> int:
+        """Anthropic's own count of a request's input tokens (``/v1/messages/count_tokens``),
+        for the deployment's model. The caller bounds the time, as the router does for a call."""
+        body = encoder.encode(msgspec.structs.replace(request, model=target.model))
+        url = self._url(target, "/v1/messages/count_tokens")
+        resp = await self._http.post(url, body, self._request_headers(target))
+        data = await self._http.read(resp)
+        try:
+            return token_count_decoder.decode(data).input_tokens
+        except msgspec.DecodeError as e:
+            raise InvalidUpstreamResponseError(
+                f"{self.name} sent an invalid token count: {self._redactor.redact(str(e))}"
+            ) from e
 
     async def embed(self, request: EmbeddingRequest, target: Target) -> EmbeddingResponse:
         raise InvalidRequestError("anthropic deployments do not serve embeddings", param="model")

@@ -278,3 +278,27 @@ class ErrorEvent(Struct, tag_field="type", tag="error"):
 messages_request_decoder = msgspec.json.Decoder(MessagesRequest)
 message_decoder = msgspec.json.Decoder(Message)
 stream_event_decoder = msgspec.json.Decoder(StreamEvent)
+
+
+# --- count_tokens ------------------------------------------------------------------------
+
+
+class CountTokensRequest(_Strict, kw_only=True):
+    """``POST /v1/messages/count_tokens``: a Messages request's input, without ``max_tokens``
+    or sampling. Forwarded to an Anthropic upstream as decoded (the model name replaced)."""
+
+    model: str
+    messages: Annotated[list[InputMessage], Meta(min_length=1)]
+    system: str | list[TextBlock] | None = None
+    tools: list[ToolDef] | None = None
+    tool_choice: ToolChoice | None = None
+    thinking: dict[str, Any] | None = None
+    output_config: OutputConfig | None = None
+
+
+class TokenCount(_Lenient):
+    input_tokens: int
+
+
+count_tokens_request_decoder = msgspec.json.Decoder(CountTokensRequest)
+token_count_decoder = msgspec.json.Decoder(TokenCount)
