@@ -116,12 +116,14 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     ]
     if any(p.injection != "off" for p in policies):
         import sluice.guardrails.injection  # noqa: F401  # its patterns compile now, not on a first request
+    resolve = ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken"))
+    input_guard = InputGuardStage(g.policy, plugins=guard_plugins, tenants=g.tenants)
     # The request path, in order: pipeline/runner.py says what each stage does and why it stands where it does.
     stages: list[Stage] = [
         ValidateStage(),
         authenticate,
-        ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken")),
-        InputGuardStage(g.policy, plugins=guard_plugins, tenants=g.tenants),
+        resolve,
+        input_guard,
         AnswerGuardStage(),
         *([CacheStage(cache)] if cache is not None else []),
         quota,
@@ -136,11 +138,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     }
     max_body = settings.server.max_body_bytes
     openai = OpenAIRoutes(pipeline, authenticate, max_body, owners, obs.observer)
-    tokenizers = Tokenizers(
-        enabled=settings.limits.tokenizer == "tiktoken"
-    )  # TODO(#15): share with ResolveStage's
     anthropic = AnthropicRoutes(
-        pipeline, max_body, obs.observer, counter=TokenCounter(authenticate, router, tokenizers)
+        pipeline, max_body, obs.observer, counter=TokenCounter([authenticate, resolve, input_guard])
     )
     health = HealthRoutes(
         router,

@@ -240,3 +240,37 @@ async def test_exact_count_from_an_anthropic_upstream(upstream: tuple[Upstream, 
     rows = await eventually_async(lambda: db_rows(gw, raw.headers["x-request-id"]))
     assert rows == [("count_tokens", 200, "claude-up", "an/claude-sonnet-4-5", 0)]
     assert UPSTREAM_KEY not in gw.log()
+
+
+async def test_the_input_guardrails_apply_before_the_upstream_sees_the_prompt(
+    upstream: tuple[Upstream, str], gateway
+) -> None:
+    """A key whose policy redacts PII and blocks secrets: a secret is refused as /v1/messages would
+    refuse it; an email is counted by the gateway on the redacted text, never sent upstream."""
+    u, base = upstream
+    config = upstream_config(base)
+    guarded_key = "sk-guarded-counts"
+    config["auth"]["keys"].append(
+        {"key": guarded_key, "name": "guarded", "guardrails": {"pii": "redact", "secrets": "block"}}
+    )
+    gw = gateway(config)
+    async with anthropic.AsyncAnthropic(
+        base_url=gw.base_url, api_key=guarded_key, max_retries=0, timeout=10
+    ) as client:
+        secret = "my key is sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z" * 2
+        with pytest.raises(anthropic.BadRequestError) as refused:
+            await client.messages.count_tokens(
+                model="claude-up", messages=[{"role": "user", "content": secret}]
+            )
+        assert refused.value.body["type"] == "error"
+        assert "guardrails" in refused.value.body["error"]["message"]
+        raw = await client.messages.with_raw_response.count_tokens(
+            model="claude-up", messages=[{"role": "user", "content": "mail jane.doe@example.com today"}]
+        )
+        assert (await raw.parse()).input_tokens > 0
+        assert raw.headers["x-sluice-token-count"] == "estimate"
+        plain = await client.messages.count_tokens(
+            model="claude-up", messages=[{"role": "user", "content": "no personal data here"}]
+        )
+        assert plain.input_tokens == 1234  # nothing redacted: the exact count
+    assert len(u.bodies) == 1 and "jane.doe" not in str(u.bodies)
