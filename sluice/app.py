@@ -27,6 +27,8 @@ from sluice.api.metrics import MetricsListener, guarded
 from sluice.api.observability import build_observer
 from sluice.api.openai.routes import OpenAIRoutes
 from sluice.api.render import error_body
+from sluice.api.responses.conversations import Conversations
+from sluice.api.responses.routes import ResponsesRoutes
 from sluice.auth.invalidation import AuthCaches
 from sluice.auth.jwt import JwtVerifier
 from sluice.auth.keys import KeyRing
@@ -129,6 +131,15 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     max_body = settings.server.max_body_bytes
     openai = OpenAIRoutes(pipeline, authenticate, max_body, owners, obs.observer)
     anthropic = AnthropicRoutes(pipeline, max_body, obs.observer)
+    response_keys = [k.get_secret_value() for k in settings.responses.encryption_keys]
+    responses = ResponsesRoutes(
+        pipeline, authenticate, Conversations(store, response_keys), max_body, obs.observer
+    )
+    if not response_keys:
+        log.warning(
+            "responses.encryption_keys is empty: stored Responses API answers (store: true, the "
+            "default) are kept unencrypted in the database"
+        )
     health = HealthRoutes(
         router,
         backend.redis_ping_ms,
@@ -164,6 +175,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         data_plane[("POST", f"{prefix}/chat/completions")] = openai.chat_completions
         data_plane[("POST", f"{prefix}/embeddings")] = openai.embeddings
         data_plane[("GET", f"{prefix}/models")] = openai.models
+        data_plane[("POST", f"{prefix}/responses")] = responses.create
     # The same handlers as ordinary routes too, so a wrong method on a known path is a 405.
     routes: list[BaseRoute] = [
         Route(path, handler, methods=[method]) for (method, path), handler in data_plane.items()
@@ -171,6 +183,12 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     routes += [
         Route(f"{prefix}/models/{{model:path}}", openai.model, methods=["GET"]) for prefix in ("/v1", "")
     ]
+    for prefix in ("/v1", ""):
+        routes += [
+            Route(f"{prefix}/responses/{{response_id}}", responses.retrieve, methods=["GET"]),
+            Route(f"{prefix}/responses/{{response_id}}", responses.delete, methods=["DELETE"]),
+            Route(f"{prefix}/responses/{{response_id}}/input_items", responses.input_items, methods=["GET"]),
+        ]
     m = settings.metrics
     scrape = (
         None if obs.metrics is None else guarded(obs.scrape, m.token.get_secret_value() if m.token else None)
@@ -236,7 +254,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         app = CORSMiddleware(
             app,
             allow_origins=settings.server.cors_origins,
-            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
             allow_headers=[
                 "authorization",
                 "content-type",
