@@ -107,12 +107,16 @@ class Conversations:
         payload = row.payload
         if row.sealed:
             if self._fernet is None:
+                log.error(
+                    "a stored response is encrypted and no keys are set", extra={"response_id": response_id}
+                )
                 raise InternalError(
                     "This response was stored encrypted and no responses.encryption_keys are configured."
                 )
             try:
                 payload = self._fernet.decrypt(payload)
             except InvalidToken:
+                log.error("a stored response cannot be decrypted", extra={"response_id": response_id})
                 raise InternalError(
                     "This response was stored under an encryption key that is no longer configured."
                 ) from None
