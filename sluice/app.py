@@ -28,6 +28,8 @@ from sluice.api.metrics import MetricsListener, guarded
 from sluice.api.observability import build_observer
 from sluice.api.openai.routes import OpenAIRoutes
 from sluice.api.render import error_body
+from sluice.api.responses.conversations import Conversations
+from sluice.api.responses.routes import ResponsesRoutes
 from sluice.auth.invalidation import AuthCaches
 from sluice.auth.jwt import JwtVerifier
 from sluice.auth.keys import KeyRing
@@ -141,6 +143,15 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     anthropic = AnthropicRoutes(
         pipeline, max_body, obs.observer, counter=TokenCounter([authenticate, resolve, input_guard])
     )
+    response_keys = [k.get_secret_value() for k in settings.responses.encryption_keys]
+    responses = ResponsesRoutes(
+        pipeline, authenticate, Conversations(store, response_keys), max_body, obs.observer
+    )
+    if not response_keys:
+        log.warning(
+            "responses.encryption_keys is empty: stored Responses API answers (store: true, the "
+            "default) are kept unencrypted in the database"
+        )
     health = HealthRoutes(
         router,
         backend.redis_ping_ms,
@@ -180,6 +191,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         data_plane[("POST", f"{prefix}/completions")] = openai.completions
         data_plane[("POST", f"{prefix}/embeddings")] = openai.embeddings
         data_plane[("GET", f"{prefix}/models")] = openai.models
+        data_plane[("POST", f"{prefix}/responses")] = responses.create
     # The same handlers as ordinary routes too, so a wrong method on a known path is a 405.
     routes: list[BaseRoute] = [
         Route(path, handler, methods=[method]) for (method, path), handler in data_plane.items()
@@ -187,6 +199,12 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     routes += [
         Route(f"{prefix}/models/{{model:path}}", openai.model, methods=["GET"]) for prefix in ("/v1", "")
     ]
+    for prefix in ("/v1", ""):
+        routes += [
+            Route(f"{prefix}/responses/{{response_id}}", responses.retrieve, methods=["GET"]),
+            Route(f"{prefix}/responses/{{response_id}}", responses.delete, methods=["DELETE"]),
+            Route(f"{prefix}/responses/{{response_id}}/input_items", responses.input_items, methods=["GET"]),
+        ]
     m = settings.metrics
     scrape = (
         None if obs.metrics is None else guarded(obs.scrape, m.token.get_secret_value() if m.token else None)
@@ -252,7 +270,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         app = CORSMiddleware(
             app,
             allow_origins=settings.server.cors_origins,
-            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
             allow_headers=[
                 "authorization",
                 "content-type",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from cryptography.fernet import Fernet
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -145,6 +146,26 @@ class StateSettings(_Section):
         gt=0,
         description="Longest wait for Redis on the request path before the feature's failure policy applies.",
     )
+
+
+class ResponsesSettings(_Section):
+    encryption_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="Fernet keys (url-safe base64 of 32 bytes; use ${VAR}) that encrypt stored Responses API answers: the first encrypts, all decrypt, so a new key goes first and an old one leaves once nothing needs it. Empty: stored in the clear, with a warning at startup.",
+    )
+
+    @field_validator("encryption_keys", mode="after")
+    @classmethod
+    def _check_keys(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for i, k in enumerate(keys):
+            try:
+                Fernet(k.get_secret_value())
+            except ValueError:
+                raise ValueError(
+                    f"encryption_keys[{i}] is not a Fernet key (32 url-safe base64-encoded bytes; "
+                    "make one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+                ) from None
+        return keys
 
 
 class LimitsSettings(_Section):
@@ -530,6 +551,9 @@ class Settings(BaseSettings):
         description="The stored request log behind /admin/usage and /admin/requests.",
     )
     tracing: TracingSettings = Field(default_factory=TracingSettings, description="OpenTelemetry tracing.")
+    responses: ResponsesSettings = Field(
+        default_factory=ResponsesSettings, description="Stored answers of the Responses API (/v1/responses)."
+    )
 
     @classmethod
     def settings_customise_sources(

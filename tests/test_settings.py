@@ -117,3 +117,16 @@ def test_a_policy_naming_an_unknown_guardrail_plugin_is_reported() -> None:
     assert "guardrails.policy.plugins.0: unknown guardrail plugin 'ghost' (have: real)" in str(e.value)
     with pytest.raises(ValidationError, match="target: required for a python plugin"):
         Settings(guardrails={"plugins": {"p": {"type": "python"}}})
+
+
+def test_responses_encryption_keys_are_checked_without_echoing_them(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("responses:\n  encryption_keys: ['${SLUICE_TEST_RESPONSES_KEY}', 'not-a-fernet-key']\n")
+    good = "0" * 43 + "="  # 32 zero bytes, url-safe base64
+    with pytest.raises(ConfigError) as e:
+        load_settings(path, env={"SLUICE_TEST_RESPONSES_KEY": good})
+    assert "responses.encryption_keys" in str(e.value) and "encryption_keys[1]" in str(e.value)
+    assert "not-a-fernet-key" not in str(e.value)
+    path.write_text("responses:\n  encryption_keys: ['${SLUICE_TEST_RESPONSES_KEY}']\n")
+    s = load_settings(path, env={"SLUICE_TEST_RESPONSES_KEY": good})
+    assert [k.get_secret_value() for k in s.responses.encryption_keys] == [good]

@@ -52,7 +52,7 @@ def decode(body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
     try:
         return decoder.decode(body)
     except msgspec.ValidationError as e:
-        raise _validation_error(str(e)) from None
+        raise validation_error(str(e)) from None
     except msgspec.DecodeError:
         raise InvalidRequestError(
             "We could not parse the JSON body of your request. The body must be a valid JSON object."
@@ -61,11 +61,15 @@ def decode(body: bytes, decoder: msgspec.json.Decoder[T]) -> T:
         raise InvalidRequestError("The JSON body of your request is nested too deeply.") from None
 
 
-def _validation_error(text: str) -> InvalidRequestError:
+def validation_error(text: str, prefix: str = "") -> InvalidRequestError:
+    """msgspec's ``ValidationError`` text as a 400 naming the param; ``prefix`` is where the
+    value that failed sits in the body (``input[2]``), when it was converted on its own."""
     unknown = _UNKNOWN.match(text)
     m = _AT.match(text)
     assert m is not None
     what, where = m.group(1), (m.group(2) or "").lstrip(".")
+    if prefix:
+        where = f"{prefix}{'.' if where and not where.startswith('[') else ''}{where}"
     if unknown:
         name = unknown.group(1)
         param = f"{where}.{name}" if where else name

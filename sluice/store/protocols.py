@@ -12,7 +12,16 @@ from typing import Any, Protocol
 
 from sluice.obs.record import RequestRecord
 from sluice.policies import Budget, Limits, ScopeKind
-from sluice.store.records import AdminCredential, ApiKey, PolicyKind, Tenant, UsageQuery, UsageRow, User
+from sluice.store.records import (
+    AdminCredential,
+    ApiKey,
+    PolicyKind,
+    StoredResponse,
+    Tenant,
+    UsageQuery,
+    UsageRow,
+    User,
+)
 
 
 class Store(Protocol):
@@ -159,4 +168,17 @@ class Store(Protocol):
     ) -> list[tuple[int, RequestRecord]]:
         """Logged requests with their ``seq``, newest first: every tenant's when ``tenant_id`` is
         None; only those with a ``seq`` below ``before_seq`` (the last page's last) when given."""
+        ...
+
+    # --- stored responses (the Responses API) ------------------------------------------------
+    async def put_response(self, response: StoredResponse) -> None:
+        """Insert one stored response (an id already stored for its owner is a ``ConflictError``)."""
+        ...
+
+    async def get_response(self, owner: str, response_id: str) -> StoredResponse | None:
+        """The owner's response with this id; None for a missing one and another owner's alike."""
+        ...
+
+    async def delete_response(self, owner: str, response_id: str) -> bool:
+        """Whether the owner had such a response to delete."""
         ...

@@ -107,3 +107,15 @@ class UsageRow(msgspec.Struct, frozen=True):
     cost_micros: int = 0
     saved_micros: int = 0
     """What cache hits did not cost."""
+
+
+class StoredResponse(msgspec.Struct, frozen=True):
+    """A stored Responses API answer and the conversation before it, as one opaque payload
+    (encrypted by the surface when ``sealed``). ``owner`` scopes it: ``tenant:<id>`` or, for the
+    config's static keys, which belong to no tenant, ``key:<name>``."""
+
+    owner: str
+    id: str
+    created_at: int
+    payload: bytes
+    sealed: bool

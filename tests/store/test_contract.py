@@ -13,7 +13,7 @@ from sluice.errors import ConflictError
 from sluice.policies import Budget, Limits
 from sluice.store.migrations import pending
 from sluice.store.protocols import Store
-from sluice.store.records import AdminCredential, ApiKey, Tenant, User
+from sluice.store.records import AdminCredential, ApiKey, StoredResponse, Tenant, User
 
 # Past 2**31: times must not fit in a 32-bit column by accident.
 T0 = 4_102_444_800
@@ -459,3 +459,26 @@ async def test_delete_budgets(store: Store) -> None:
     assert await store.delete_budgets("t-a", "key", "k-1") == 2
     assert await store.delete_budgets("t-a", "key", "k-1") == 0
     assert await store.budgets_for("t-a", "u-1", "k-1") == {"user": [DAY]}
+
+
+# --- stored responses ------------------------------------------------------------------------
+
+
+async def test_stored_responses_are_scoped_by_owner(store: Store) -> None:
+    payload = bytes(range(256)) * 4  # binary, NUL included: sealed payloads are opaque bytes
+    mine = StoredResponse("tenant:t-a", "resp_1", T0, payload, True)
+    await store.put_response(mine)
+    await store.put_response(StoredResponse("tenant:t-b", "resp_2", T0, b"{}", False))
+    assert await store.get_response("tenant:t-a", "resp_1") == mine
+    assert await store.get_response("tenant:t-b", "resp_1") is None
+    assert await store.get_response("key:demo", "resp_1") is None
+    assert await store.delete_response("tenant:t-b", "resp_1") is False
+    assert await store.get_response("tenant:t-a", "resp_1") == mine
+    with pytest.raises(ConflictError):
+        await store.put_response(mine)
+    assert await store.delete_response("tenant:t-a", "resp_1") is True
+    assert await store.delete_response("tenant:t-a", "resp_1") is False
+    assert await store.get_response("tenant:t-a", "resp_1") is None
+    assert await store.get_response("tenant:t-b", "resp_2") == StoredResponse(
+        "tenant:t-b", "resp_2", T0, b"{}", False
+    )

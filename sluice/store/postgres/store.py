@@ -23,6 +23,7 @@ from sluice.store.records import (
     AdminCredential,
     ApiKey,
     PolicyKind,
+    StoredResponse,
     Tenant,
     UsageQuery,
     UsageRow,
@@ -466,3 +467,25 @@ class PostgresStore:
     ) -> list[tuple[int, RequestRecord]]:
         sql, args = request_rows.list_sql(_DIALECT, tenant_id, since_ms, until_ms, limit, before_seq)
         return [(r[0], request_rows.record(r[1:])) for r in await self._fetch(sql, *args)]
+
+    # --- stored responses --------------------------------------------------------------------
+
+    async def put_response(self, response: StoredResponse) -> None:
+        await self._insert("responses", response)
+
+    async def get_response(self, owner: str, response_id: str) -> StoredResponse | None:
+        r = await self._fetchrow(
+            "SELECT created_at, payload, sealed FROM responses WHERE owner = $1 AND id = $2",
+            owner,
+            response_id,
+        )
+        if r is None:
+            return None
+        return StoredResponse(owner, response_id, r["created_at"], bytes(r["payload"]), r["sealed"])
+
+    async def delete_response(self, owner: str, response_id: str) -> bool:
+        async with self._conn() as conn:
+            status = await conn.execute(
+                "DELETE FROM responses WHERE owner = $1 AND id = $2", owner, response_id
+            )
+        return bool(status != "DELETE 0")

@@ -27,6 +27,7 @@ from sluice.store.records import (
     AdminCredential,
     ApiKey,
     PolicyKind,
+    StoredResponse,
     Tenant,
     UsageQuery,
     UsageRow,
@@ -521,6 +522,27 @@ class SqliteStore:
     ) -> list[tuple[int, RequestRecord]]:
         sql, args = request_rows.list_sql(_DIALECT, tenant_id, since_ms, until_ms, limit, before_seq)
         return [(r[0], request_rows.record(tuple(r)[1:])) for r in await self._all(sql, args)]
+
+    # --- stored responses --------------------------------------------------------------------
+
+    async def put_response(self, response: StoredResponse) -> None:
+        r = response
+        await self._write(
+            "INSERT INTO responses (owner, id, created_at, payload, sealed) VALUES (?, ?, ?, ?, ?)",
+            (r.owner, r.id, r.created_at, r.payload, int(r.sealed)),
+        )
+
+    async def get_response(self, owner: str, response_id: str) -> StoredResponse | None:
+        r = await self._one(
+            "SELECT created_at, payload, sealed FROM responses WHERE owner = ? AND id = ?",
+            (owner, response_id),
+        )
+        if r is None:
+            return None
+        return StoredResponse(owner, response_id, r["created_at"], bytes(r["payload"]), bool(r["sealed"]))
+
+    async def delete_response(self, owner: str, response_id: str) -> bool:
+        return await self._write("DELETE FROM responses WHERE owner = ? AND id = ?", (owner, response_id)) > 0
 
 
 def _opt_json(value: Any) -> str | None:

@@ -1,0 +1,394 @@
+"""The Responses surface at its edge: a ``CreateResponse`` (and the stored conversation it
+continues) -> ``ChatRequest``; a ``ChatResponse`` -> the ``response`` object.
+
+Built-in tools (web search, file search, code interpreter...), ``background``, ``conversation``
+and reusable ``prompt`` need state or tools the gateway does not run: each is a 400 naming it,
+never a silent answer without it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import msgspec
+
+from sluice.api.body import decode, validation_error
+from sluice.api.responses.wire import (
+    ITEM_TYPES,
+    CreateResponse,
+    FunctionCallItem,
+    FunctionCallOutputItem,
+    FunctionTool,
+    IncompleteDetails,
+    InputFile,
+    InputImage,
+    InputItem,
+    InputText,
+    InputTokensDetails,
+    MessageItem,
+    NamedFunction,
+    OutputFunctionCall,
+    OutputItem,
+    OutputMessage,
+    OutputPart,
+    OutputText,
+    OutputTextPart,
+    OutputTokensDetails,
+    ReasoningEcho,
+    Refusal,
+    RefusalPart,
+    ResponseObject,
+    ResponseUsage,
+    TextEcho,
+    TextFormat,
+    ToolEcho,
+)
+from sluice.errors import InvalidRequestError
+from sluice.pipeline.validate import check_depth
+from sluice.types import (
+    ChatRequest,
+    ChatResponse,
+    ContentPart,
+    FunctionCall,
+    FunctionDef,
+    ImageUrl,
+    JsonSchemaFormat,
+    Message,
+    ResponseFormat,
+    StreamOptions,
+    Tool,
+    ToolCall,
+    ToolChoice,
+    ToolChoiceFunction,
+    ToolChoiceNamed,
+    Usage,
+)
+
+_request_decoder = msgspec.json.Decoder(CreateResponse)
+_reasoning_decoder = msgspec.json.Decoder(OutputTokensDetails)
+_dict_decoder = msgspec.json.Decoder(dict[str, Any])
+
+INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
+"""Chat ``finish_reason`` -> the response's ``incomplete_details.reason``."""
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{os.urandom(24).hex()}"
+
+
+# --- request -------------------------------------------------------------------------------
+
+
+def decode_request(body: bytes) -> CreateResponse:
+    """Decode and check what the gateway cannot serve. Raises ``InvalidRequestError`` naming the param."""
+    req = decode(body, _request_decoder)
+    if req.background:
+        raise InvalidRequestError(
+            "background: background responses are not supported yet; send the request without it.",
+            param="background",
+        )
+    for name in ("conversation", "prompt", "context_management", "moderation"):
+        value = getattr(req, name)
+        if value is not msgspec.UNSET and bytes(value) != b"null":
+            raise InvalidRequestError(f"{name}: not supported by this gateway.", param=name)
+    if req.stream_options is not None and not req.stream:
+        raise InvalidRequestError(
+            "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param="stream_options"
+        )
+    return req
+
+
+def input_items(req: CreateResponse) -> list[InputItem]:
+    """The request's ``input`` as items (a string is one user message)."""
+    if req.input is None:
+        return []
+    if isinstance(req.input, str):
+        return [MessageItem(role="user", content=req.input)]
+    return [_item(raw, f"input[{i}]") for i, raw in enumerate(req.input)]
+
+
+def _item(raw: dict[str, Any], param: str) -> InputItem:
+    kind = raw.get("type", "message")
+    cls = ITEM_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise InvalidRequestError(
+            f"{param}.type: input items of type {kind!r} are not supported by this gateway "
+            f"(supported: {', '.join(ITEM_TYPES)}).",
+            param=f"{param}.type",
+        )
+    try:
+        return msgspec.convert(raw, cls)
+    except msgspec.ValidationError as e:
+        raise validation_error(str(e), param) from None
+
+
+def decode_items(items: list[msgspec.Raw]) -> list[InputItem]:
+    """Items as stored (input items and earlier output items, in wire JSON)."""
+    return [_item(_dict_decoder.decode(raw), "previous_response_id") for raw in items]
+
+
+def to_chat_request(req: CreateResponse, items: list[InputItem]) -> ChatRequest:
+    """The chat request for ``items`` (the stored conversation, then this request's input)."""
+    messages: list[Message] = []
+    if req.instructions:
+        messages.append(Message(role="system", content=req.instructions))
+    for i, item in enumerate(items):
+        _append(messages, item, i)
+    if not messages:
+        raise InvalidRequestError("input: give at least one input item.", param="input")
+    tools = [_tool(t, i) for i, t in enumerate(req.tools)] if req.tools else None
+    effort = req.reasoning.effort if req.reasoning is not None else None
+    return ChatRequest(
+        model=req.model,
+        messages=messages,
+        stream=bool(req.stream),
+        stream_options=StreamOptions(include_usage=True) if req.stream else None,
+        max_completion_tokens=req.max_output_tokens,
+        temperature=req.temperature,
+        top_p=req.top_p,
+        tools=tools,
+        tool_choice=_tool_choice(req.tool_choice) if tools else None,
+        parallel_tool_calls=req.parallel_tool_calls if tools else None,
+        response_format=_response_format(req),
+        user=req.user,
+        reasoning_effort=effort,
+        verbosity=req.text.verbosity if req.text is not None else None,
+        service_tier=req.service_tier,
+        prompt_cache_key=req.prompt_cache_key,
+        safety_identifier=req.safety_identifier,
+        sluice=req.sluice,
+    )
+
+
+def _append(messages: list[Message], item: InputItem, i: int) -> None:
+    if isinstance(item, MessageItem):
+        messages.extend(_message(item, i))
+    elif isinstance(item, FunctionCallItem):
+        call = ToolCall(id=item.call_id, type="function", function=FunctionCall(item.name, item.arguments))
+        last = messages[-1] if messages else None
+        if last is not None and last.role == "assistant":  # parallel calls: one assistant turn
+            last.tool_calls = [*(last.tool_calls or ()), call]
+        else:
+            messages.append(Message(role="assistant", tool_calls=[call]))
+    elif isinstance(item, FunctionCallOutputItem):
+        if isinstance(item.output, str):
+            messages.append(Message(role="tool", tool_call_id=item.call_id, content=item.output))
+            return
+        text = "\n\n".join(p.text for p in item.output if isinstance(p, InputText))
+        messages.append(Message(role="tool", tool_call_id=item.call_id, content=text))
+        media = [
+            _part(p, f"input[{i}].output[{j}]")
+            for j, p in enumerate(item.output)
+            if not isinstance(p, InputText)
+        ]
+        if media:
+            messages.append(Message(role="user", content=media))
+    # reasoning items: earlier reasoning, which other models cannot read.
+
+
+def _message(item: MessageItem, i: int) -> list[Message]:
+    if isinstance(item.content, str):
+        return [Message(role=item.role, content=item.content)]
+    if item.role == "assistant":
+        texts = [p.text for p in item.content if isinstance(p, (OutputText, InputText))]
+        refusals = [p.refusal for p in item.content if isinstance(p, Refusal)]
+        if len(texts) + len(refusals) != len(item.content):
+            raise InvalidRequestError(
+                "assistant messages may only hold output_text and refusal parts", param=f"input[{i}].content"
+            )
+        return [Message(role="assistant", content="".join(texts) or None, refusal="".join(refusals) or None)]
+    parts = [_part(p, f"input[{i}].content[{j}]") for j, p in enumerate(item.content)]
+    if all(p.type == "text" for p in parts):
+        return [Message(role=item.role, content="".join(p.text or "" for p in parts))]
+    return [Message(role=item.role, content=parts)]
+
+
+def _part(p: Any, param: str) -> ContentPart:
+    if isinstance(p, (InputText, OutputText)):
+        return ContentPart(type="text", text=p.text)
+    if isinstance(p, InputImage):
+        if p.image_url is None:
+            raise InvalidRequestError(
+                f"{param}: images by file_id are not supported; send image_url (a URL or a data URL).",
+                param=f"{param}.file_id",
+            )
+        return ContentPart(type="image_url", image_url=ImageUrl(url=p.image_url, detail=p.detail))
+    if isinstance(p, InputFile):
+        if p.file_url is not None:
+            raise InvalidRequestError(
+                f"{param}: files by file_url are not supported; send file_data or file_id.",
+                param=f"{param}.file_url",
+            )
+        file = {
+            k: v
+            for k, v in (("file_id", p.file_id), ("file_data", p.file_data), ("filename", p.filename))
+            if v
+        }
+        return ContentPart(type="file", file=msgspec.Raw(msgspec.json.encode(file)))
+    raise InvalidRequestError(f"{param}: refusal parts are only allowed in assistant messages", param=param)
+
+
+def _tool(raw: dict[str, Any], i: int) -> Tool:
+    kind = raw.get("type")
+    if kind != "function":
+        raise InvalidRequestError(
+            f"tools[{i}].type: {kind!r} tools are not supported by this gateway; only function tools are.",
+            param=f"tools[{i}].type",
+        )
+    try:
+        t = msgspec.convert(raw, FunctionTool)
+    except msgspec.ValidationError as e:
+        raise validation_error(str(e), f"tools[{i}]") from None
+    check_depth(t.parameters, f"tools[{i}].parameters")
+    return Tool(
+        type="function",
+        function=FunctionDef(
+            name=t.name, description=t.description, parameters=t.parameters, strict=t.strict
+        ),
+    )
+
+
+def _tool_choice(choice: str | dict[str, Any] | None) -> ToolChoice | None:
+    if choice is None or isinstance(choice, str):
+        return choice  # type: ignore[return-value]  # the decoder allowed only none, auto, required
+    if choice.get("type") != "function":
+        raise InvalidRequestError(
+            f"tool_choice: {choice.get('type')!r} is not supported by this gateway; "
+            "use none, auto, required or a function.",
+            param="tool_choice.type",
+        )
+    try:
+        named = msgspec.convert(choice, NamedFunction)
+    except msgspec.ValidationError as e:
+        raise validation_error(str(e), "tool_choice") from None
+    return ToolChoiceNamed(type="function", function=ToolChoiceFunction(name=named.name))
+
+
+def _response_format(req: CreateResponse) -> ResponseFormat | None:
+    fmt = req.text.format if req.text is not None else None
+    if fmt is None or fmt.type == "text":
+        return None
+    if fmt.type == "json_object":
+        return ResponseFormat(type="json_object")
+    if fmt.name is None:
+        raise InvalidRequestError("Missing required parameter: 'text.format.name'.", param="text.format.name")
+    if fmt.schema is None:
+        raise InvalidRequestError(
+            "Missing required parameter: 'text.format.schema'.", param="text.format.schema"
+        )
+    check_depth(fmt.schema, "text.format.schema")
+    return ResponseFormat(
+        type="json_schema",
+        json_schema=JsonSchemaFormat(
+            name=fmt.name, schema=fmt.schema, description=fmt.description, strict=fmt.strict
+        ),
+    )
+
+
+# --- response ------------------------------------------------------------------------------
+
+
+def shell(req: CreateResponse, response_id: str, created_at: int) -> ResponseObject:
+    """The response object before any output: the request's parameters echoed, ``in_progress``."""
+    tools = [
+        ToolEcho(
+            name=t.function.name,
+            parameters=t.function.parameters,
+            strict=t.function.strict,
+            description=t.function.description,
+        )
+        for t in (_tool(raw, i) for i, raw in enumerate(req.tools or ()))
+    ]
+    fmt = req.text.format if req.text is not None and req.text.format is not None else TextFormat(type="text")
+    reasoning = req.reasoning
+    return ResponseObject(
+        id=response_id,
+        created_at=created_at,
+        status="in_progress",
+        model=req.model,
+        output=[],
+        instructions=req.instructions,
+        metadata=req.metadata or {},
+        parallel_tool_calls=req.parallel_tool_calls is not False,
+        temperature=req.temperature,
+        top_p=req.top_p,
+        tool_choice=req.tool_choice or "auto",
+        tools=tools,
+        text=TextEcho(fmt),
+        reasoning=ReasoningEcho(reasoning.effort, reasoning.summary) if reasoning else ReasoningEcho(),
+        max_output_tokens=req.max_output_tokens,
+        max_tool_calls=req.max_tool_calls,
+        previous_response_id=req.previous_response_id,
+        store=req.store is not False,
+        truncation=req.truncation or "disabled",
+        service_tier=req.service_tier,
+        top_logprobs=req.top_logprobs,
+        user=req.user,
+        safety_identifier=req.safety_identifier,
+        prompt_cache_key=req.prompt_cache_key,
+    )
+
+
+def finished(
+    base: ResponseObject, output: list[OutputItem], finish_reason: str | None, usage: Usage | None
+) -> ResponseObject:
+    """``base`` with its output, final status and usage."""
+    reason = INCOMPLETE_REASONS.get(finish_reason or "stop")
+    return msgspec.structs.replace(
+        base,
+        status="incomplete" if reason else "completed",
+        incomplete_details=IncompleteDetails(reason) if reason else None,
+        output=output,
+        usage=response_usage(usage),
+        completed_at=int(time.time()),
+    )
+
+
+def to_response(resp: ChatResponse, base: ResponseObject) -> ResponseObject:
+    output: list[OutputItem] = []
+    finish_reason = None
+    if resp.choices:
+        choice = resp.choices[0]
+        finish_reason = choice.finish_reason
+        msg = choice.message
+        status = "incomplete" if finish_reason in INCOMPLETE_REASONS else "completed"
+        parts: list[OutputPart] = []
+        if msg.content:
+            parts.append(OutputTextPart(msg.content))
+        if msg.refusal:
+            parts.append(RefusalPart(msg.refusal))
+        if parts:
+            output.append(OutputMessage(id=new_id("msg"), status=status, content=parts))
+        for call in msg.tool_calls or ():
+            output.append(
+                OutputFunctionCall(
+                    id=new_id("fc"),
+                    call_id=call.id,
+                    name=call.function.name,
+                    arguments=call.function.arguments,
+                    status="completed",
+                )
+            )
+    return finished(base, output, finish_reason, resp.usage)
+
+
+def response_usage(usage: Usage | None) -> ResponseUsage | None:
+    if usage is None:
+        return None
+    details = usage.prompt_tokens_details
+    reasoning = OutputTokensDetails()
+    raw = usage.completion_tokens_details
+    if raw is not msgspec.UNSET and bytes(raw) != b"null":
+        try:
+            reasoning = _reasoning_decoder.decode(raw)
+        except msgspec.DecodeError:  # an upstream's odd details: the count is optional
+            pass
+    return ResponseUsage(
+        input_tokens=usage.prompt_tokens,
+        input_tokens_details=InputTokensDetails(details.cached_tokens if details else 0),
+        output_tokens=usage.completion_tokens,
+        output_tokens_details=reasoning,
+        total_tokens=usage.total_tokens,
+    )
