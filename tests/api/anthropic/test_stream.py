@@ -180,6 +180,6 @@ def test_the_matched_stop_sequence_ends_the_stream() -> None:
         )
     )  # fmt: skip
     enc.encode([chunk({"role": "assistant", "content": "Hi"}), final])
-    delta = [e for e in enc.finish().split(b"\n\n") if e.startswith(b"event: message_delta")][0]
+    delta = next(e for e in enc.finish().split(b"\n\n") if e.startswith(b"event: message_delta"))
     body = msgspec.json.decode(delta.split(b"data: ", 1)[1])
     assert body["delta"] == {"stop_reason": "stop_sequence", "stop_sequence": "###"}
