@@ -27,12 +27,17 @@ _CODINGS = ("gzip", "x-gzip", "deflate")
 
 
 async def read_body(request: Request, max_bytes: int) -> bytes:
-    declared = request.headers.get("content-length")
+    # One pass over the raw headers for both (ASGI lowercases names): the encoding costs nothing.
+    declared = encoding = None
+    for name, value in request.scope["headers"]:
+        if name == b"content-length":
+            declared = value
+        elif name == b"content-encoding":
+            encoding = value
     if declared is not None and declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLargeError(f"Request body is {declared} bytes; the limit is {max_bytes}.")
-    coding = request.headers.get("content-encoding")
-    if coding is not None:
-        coding = coding.strip().lower()
+        raise PayloadTooLargeError(f"Request body is {declared.decode()} bytes; the limit is {max_bytes}.")
+    if encoding is not None:
+        coding = encoding.decode("latin-1").strip().lower()
         if coding not in ("", "identity"):
             return await _inflate(_stream(request), coding, max_bytes)
     chunks = []
