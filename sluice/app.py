@@ -21,6 +21,7 @@ from sluice.admin.cache import cache_routes
 from sluice.admin.policies import policy_routes
 from sluice.admin.service import AdminService
 from sluice.api.anthropic.count_tokens import TokenCounter
+from sluice.api.anthropic.errors import is_anthropic_path, render_error
 from sluice.api.anthropic.routes import AnthropicRoutes
 from sluice.api.dispatch import Dispatch, Handler
 from sluice.api.health import HealthRoutes
@@ -314,6 +315,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     else:  # FastAPI's 400 for an admin body its parser refused
         err = InvalidRequestError(f"{exc.detail}.")
         err.status = exc.status_code
+    if is_anthropic_path(request.url.path):
+        status, body = render_error(err)
+        return Response(body, status, media_type="application/json")
     return Response(error_body(err), err.status, media_type="application/json")
 
 

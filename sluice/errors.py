@@ -8,6 +8,7 @@
     ├── NotFoundError                404 model_not_found
     ├── ConflictError                409 conflict (an id or key that exists already)
     ├── PayloadTooLargeError         413 request_too_large
+    ├── UnsupportedMediaTypeError    415 unsupported_content_encoding
     ├── RateLimitError               429 rate_limit_exceeded (+ Retry-After)
     ├── BudgetExceededError          429 insufficient_quota
     ├── InternalError                500 server_error (details only in logs)
@@ -88,6 +89,12 @@ class PayloadTooLargeError(SluiceError):
     status = 413
     type = "invalid_request_error"
     code = "request_too_large"
+
+
+class UnsupportedMediaTypeError(SluiceError):
+    status = 415
+    type = "invalid_request_error"
+    code = "unsupported_content_encoding"
 
 
 class RateLimitError(SluiceError):

@@ -24,6 +24,7 @@ from uvicorn.supervisors import Multiprocess
 from sluice import __version__
 from sluice.obs.logging import setup_logging
 from sluice.obs.redact import secret_values
+from sluice.protocol import HttpToolsProtocol10
 from sluice.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -206,7 +207,7 @@ def run(
             host=host,
             port=port,
             loop="uvloop",
-            http="httptools",
+            http=HttpToolsProtocol10,  # httptools; streams to HTTP/1.0 clients close-delimited
             lifespan="on",
             access_log=False,
             server_header=False,

@@ -46,7 +46,10 @@ class ServerSettings(_Section):
     port: int = Field(4000, ge=0, le=65535, description="Port to bind.")
     workers: int = Field(1, ge=1, le=64, description="Worker processes (uvicorn).")
     max_body_bytes: int = Field(
-        4 * 1024 * 1024, ge=1024, description="Largest request body accepted; larger is a 413."
+        4 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body accepted, counted after any gzip or deflate "
+        "Content-Encoding is undone; larger is a 413.",
     )
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS; none by default."

@@ -37,9 +37,11 @@ class ImageUrl(_Strict):
 
 
 class ContentPart(_Strict):
-    """One part of a multi-part message: ``text``, ``image_url``, ``input_audio`` or ``file``.
+    """One part of a multi-part message: ``text``, ``image_url``, ``input_audio``, ``file`` or
+    (in an assistant message) ``refusal``.
 
     Parts other than text and images are carried through untouched (``input_audio``, ``file``).
+    docs/compatibility.md has the decision for each field.
     """
 
     type: str
@@ -47,6 +49,18 @@ class ContentPart(_Strict):
     image_url: ImageUrl | None = None
     input_audio: Raw | UnsetType = UNSET
     file: Raw | UnsetType = UNSET
+    refusal: str | None = None
+    prompt_cache_breakpoint: Raw | UnsetType = UNSET
+
+
+class FileInput(_Strict):
+    """The object of a ``file`` part. ``file_url`` is not OpenAI's: it carries an Anthropic
+    ``document`` with a URL source to an Anthropic upstream (an OpenAI upstream refuses it)."""
+
+    file_data: str | None = None
+    file_id: str | None = None
+    filename: str | None = None
+    file_url: str | None = None
 
 
 class FunctionCall(_Lenient):
@@ -69,6 +83,8 @@ class Message(_Strict):
     refusal: str | None = None
     function_call: Raw | UnsetType = UNSET
     audio: Raw | UnsetType = UNSET
+    # Response-only: the SDK echoes it when a client appends ``completion.choices[0].message``.
+    annotations: Raw | UnsetType = UNSET
 
 
 class FunctionDef(_Strict):
@@ -147,7 +163,7 @@ class ChatRequest(_Strict):
 
     model: str
     messages: Annotated[list[Message], Meta(min_length=1)]
-    stream: bool = False
+    stream: bool | None = False  # nullable in OpenAI's spec; null reads as false
     stream_options: StreamOptions | None = None
     max_tokens: PositiveInt | None = None
     max_completion_tokens: PositiveInt | None = None
@@ -176,7 +192,10 @@ class ChatRequest(_Strict):
     prediction: Raw | UnsetType = UNSET
     web_search_options: Raw | UnsetType = UNSET
     prompt_cache_key: str | None = None
+    prompt_cache_retention: str | None = None
+    prompt_cache_options: Raw | UnsetType = UNSET
     safety_identifier: str | None = None
+    moderation: Raw | UnsetType = UNSET
     functions: Raw | UnsetType = UNSET
     function_call: Raw | UnsetType = UNSET
     sluice: SluiceOptions | None = None
@@ -225,10 +244,15 @@ class ResponseMessage(_Lenient):
 
 
 class Choice(_Lenient):
+    """``stop_reason`` is vLLM's field (the stop string or token id that ended the answer, absent
+    otherwise); an Anthropic upstream's ``stop_sequence`` lands there too, so the Anthropic
+    surface can report which sequence matched."""
+
     index: int
     message: ResponseMessage
     finish_reason: str | None
     logprobs: Raw | UnsetType = UNSET
+    stop_reason: str | int | None = None
 
 
 class ChatResponse(_Lenient):
@@ -269,6 +293,7 @@ class ChunkChoice(_Lenient):
     delta: Delta
     finish_reason: str | None
     logprobs: Raw | UnsetType = UNSET
+    stop_reason: str | int | None = None  # as in ``Choice``
 
 
 class ChatChunk(_Lenient):
@@ -358,6 +383,7 @@ class ErrorBody(Struct):
 
 encoder = msgspec.json.Encoder()
 chat_request_decoder = msgspec.json.Decoder(ChatRequest)
+file_input_decoder = msgspec.json.Decoder(FileInput)
 embedding_request_decoder = msgspec.json.Decoder(EmbeddingRequest)
 chat_response_decoder = msgspec.json.Decoder(ChatResponse)
 chat_chunk_decoder = msgspec.json.Decoder(ChatChunk)

@@ -51,6 +51,8 @@ class _Answer:
     tool_calls: list[ToolCall] | None
     finish_reason: str
     completion_tokens: int
+    stop_sequence: str | None = None
+    """The stop sequence that cut the text, reported as vLLM does (``stop_reason``)."""
 
 
 def complete(request: ChatRequest, model: str, created: int) -> ChatResponse:
@@ -62,6 +64,7 @@ def complete(request: ChatRequest, model: str, created: int) -> ChatResponse:
             index=i,
             message=ResponseMessage(role="assistant", content=answer.content, tool_calls=answer.tool_calls),
             finish_reason=answer.finish_reason,
+            stop_reason=answer.stop_sequence,
         )
         for i in range(request.n or 1)
     ]
@@ -116,7 +119,7 @@ def stream_chunks(
                 delta(i, Delta(tool_calls=[ToolCallDelta(index=j, function=FunctionCallDelta(arguments=p))]))
                 for p in _split(call.function.arguments, pieces)
             )
-        out.append(delta(i, Delta(), answer.finish_reason))
+        out.append(chunk([ChunkChoice(i, Delta(), answer.finish_reason, stop_reason=answer.stop_sequence)]))
     if request.includes_usage:
         out.append(chunk([], _usage(request, answer)))
     return out
@@ -159,15 +162,15 @@ def _answer(request: ChatRequest, key: bytes) -> _Answer:
     reply = (
         f"Tool result received: {_text(last)}" if last.role == "tool" else f"Simulated reply to: {user_text}"
     )
-    content, finish_reason = _limit(reply, request.stop_sequences, request.output_token_limit)
+    content, finish_reason, stop = _limit(reply, request.stop_sequences, request.output_token_limit)
     fmt = request.response_format
     if fmt is not None and fmt.type == "json_object":
         content = encoder.encode({"answer": content}).decode()
     elif fmt is not None and fmt.type == "json_schema":
         schema = fmt.json_schema.schema if fmt.json_schema is not None else None
         content = encoder.encode(_example_object(schema or {}, user_text)).decode()
-        finish_reason = "stop"
-    return _Answer(content, None, finish_reason, len(content.split()))
+        finish_reason, stop = "stop", None
+    return _Answer(content, None, finish_reason, len(content.split()), stop)
 
 
 def _tool_answer(request: ChatRequest, key: bytes, user_text: str) -> _Answer:
@@ -191,15 +194,18 @@ def _tool_answer(request: ChatRequest, key: bytes, user_text: str) -> _Answer:
     return _Answer(None, [call], "tool_calls", max(1, len(arguments.split())))
 
 
-def _limit(text: str, stops: list[str], max_tokens: int | None) -> tuple[str, str]:
-    """Cut at the first stop sequence, then at ``max_tokens`` words (finish reason "length")."""
-    hits = [i for i in (text.find(s) for s in stops if s) if i >= 0]
+def _limit(text: str, stops: list[str], max_tokens: int | None) -> tuple[str, str, str | None]:
+    """Cut at the first stop sequence, then at ``max_tokens`` words (finish reason "length");
+    the third item is the stop sequence that cut the text, if one did."""
+    hits = [(i, s) for s, i in ((s, text.find(s)) for s in stops if s) if i >= 0]
+    matched = None
     if hits:
-        text = text[: min(hits)]
+        at, matched = min(hits, key=lambda h: h[0])
+        text = text[:at]
     words = text.split()
     if max_tokens is not None and max_tokens < len(words):
-        return " ".join(words[:max_tokens]), "length"
-    return text, "stop"
+        return " ".join(words[:max_tokens]), "length", None
+    return text, "stop", matched
 
 
 def _example_object(schema: dict[str, Any], text: str) -> dict[str, Any]:

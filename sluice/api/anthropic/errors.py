@@ -39,3 +39,8 @@ def error_event(err: SluiceError) -> ErrorEvent:
 def render_error(err: SluiceError) -> tuple[int, bytes]:
     """The status and JSON body of an error response on the ``/v1/messages`` surface."""
     return err.status, encoder.encode(error_event(err))
+
+
+def is_anthropic_path(path: str) -> bool:
+    """Whether a path belongs to the Anthropic surface, whose misses (404, 405) answer in its shape."""
+    return path == "/v1/messages" or path.startswith("/v1/messages/")

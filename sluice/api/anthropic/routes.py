@@ -17,6 +17,7 @@ from sluice.api.endpoint import endpoint, relay
 from sluice.api.render import error_headers
 from sluice.api.sse import SSEResponse
 from sluice.errors import SluiceError
+from sluice.pipeline.context import RequestContext
 from sluice.pipeline.observe import Exchange, Observer
 from sluice.pipeline.runner import Pipeline
 from sluice.providers.anthropic.wire import TokenCount, count_tokens_request_decoder
@@ -51,15 +52,14 @@ class AnthropicRoutes:
         ctx = ex.ctx = context(request, ex, credential, to_chat_request(wire))
         if wire.stream:
             chunks = await self._pipeline.stream(ctx)
-            enc = MessagesStreamEncoder(wire.model)
+            enc = MessagesStreamEncoder(wire.model, wire.stop_sequences)
             frames = relay(
                 chunks, ex, self.observer, enc.encode, lambda: cost_comment(ctx) + enc.finish(), enc.error
             )
-            return SSEResponse(frames, raw_headers(reply_headers(ctx)))
+            return SSEResponse(frames, raw_headers(_headers(ctx)))
         response = ex.response = await self._pipeline.chat(ctx)
-        return Response(
-            to_messages_response(response, wire.model), 200, reply_headers(ctx), media_type="application/json"
-        )
+        body = to_messages_response(response, wire.model, wire.stop_sequences)
+        return Response(body, 200, _headers(ctx), media_type="application/json")
 
     @endpoint(_error, "count_tokens")
     async def count_tokens(self, request: Request, ex: Exchange) -> Response:
@@ -79,3 +79,10 @@ class AnthropicRoutes:
         if ctx.deployment is not None:
             headers["x-sluice-model"] = ctx.deployment.name
         return Response(encoder.encode(TokenCount(tokens)), 200, headers, media_type="application/json")
+
+
+def _headers(ctx: RequestContext) -> dict[str, str]:
+    """The gateway's headers plus Anthropic's ``request-id`` (the SDK's ``_request_id``)."""
+    headers = reply_headers(ctx)
+    headers["request-id"] = ctx.request_id
+    return headers

@@ -9,7 +9,7 @@ import msgspec
 from msgspec import Raw
 
 from sluice.api.anthropic.errors import error_event
-from sluice.api.anthropic.translate import STOP_REASONS, message_id, usage_counts
+from sluice.api.anthropic.translate import STOP_REASONS, matched_stop, message_id, usage_counts
 from sluice.errors import SluiceError
 from sluice.providers.anthropic.wire import (
     ContentBlock,
@@ -43,8 +43,10 @@ class MessagesStreamEncoder:
     last block and sends ``message_delta`` (stop reason, usage) and ``message_stop``.
     """
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model: str, stops: list[str] | None = None) -> None:
         self.model = model
+        self._stops = stops or []
+        self._stop_sequence: str | None = None
         self._started = False
         self._open: int | None = None
         self._open_kind: Literal["text", "tool_use"] | None = None
@@ -74,7 +76,13 @@ class MessagesStreamEncoder:
             out.append(self._message_start(""))
         self._close(out)
         usage = self._usage or DeltaUsage(output_tokens=0)
-        out.append(_sse(MessageDeltaEvent(MessageDeltaBody(self._stop_reason or "end_turn"), usage)))
+        out.append(
+            _sse(
+                MessageDeltaEvent(
+                    MessageDeltaBody(self._stop_reason or "end_turn", self._stop_sequence), usage
+                )
+            )
+        )
         out.append(_sse(MessageStopEvent()))
         return b"".join(out)
 
@@ -101,6 +109,9 @@ class MessagesStreamEncoder:
                 self._tool_call(call, out)
             if choice.finish_reason:
                 self._stop_reason = STOP_REASONS.get(choice.finish_reason, "end_turn")
+                self._stop_sequence = matched_stop(choice.finish_reason, choice.stop_reason, self._stops)
+                if self._stop_sequence is not None:
+                    self._stop_reason = "stop_sequence"
 
     def _tool_call(self, call: ToolCallDelta, out: list[bytes]) -> None:
         index = self._tool_blocks.get(call.index)

@@ -4,6 +4,8 @@ gateway's ``ChatResponse`` or chunk stream -> Anthropic's Message JSON or SSE ev
 
 from __future__ import annotations
 
+import base64
+
 import msgspec
 from msgspec import Raw
 
@@ -11,7 +13,10 @@ from sluice.api.body import decode
 from sluice.errors import InvalidRequestError, UpstreamError
 from sluice.pipeline.validate import check_depth
 from sluice.providers.anthropic.wire import (
+    Base64Source,
     ContentBlock,
+    ContentSource,
+    DocumentBlock,
     ImageBlock,
     InputBlock,
     InputMessage,
@@ -32,6 +37,7 @@ from sluice.types import (
     ChatRequest,
     ChatResponse,
     ContentPart,
+    FileInput,
     FunctionCall,
     FunctionDef,
     ImageUrl,
@@ -142,6 +148,8 @@ def _user_messages(blocks: list[InputBlock], i: int) -> list[ChatMessage]:
             parts.append(ContentPart(type="text", text=b.text))
         elif isinstance(b, ImageBlock):
             parts.append(_image_part(b))
+        elif isinstance(b, DocumentBlock):
+            parts.extend(_document_parts(b))
         elif isinstance(b, ToolResultBlock):
             text, images = _tool_result(b)
             tools.append(ChatMessage(role="tool", tool_call_id=b.tool_use_id, content=text))
@@ -164,12 +172,40 @@ def _image_part(b: ImageBlock) -> ContentPart:
     return ContentPart(type="image_url", image_url=ImageUrl(url=url))
 
 
+def _document_parts(b: DocumentBlock) -> list[ContentPart]:
+    """A document as OpenAI ``file`` part: a PDF's (or text's) bytes as a ``data:`` URL, a URL as
+    ``file_url`` (which only an Anthropic upstream reads). ``title`` becomes the ``filename``;
+    ``context`` and ``citations`` have no OpenAI counterpart and are dropped. A document of
+    content blocks is those blocks."""
+    src = b.source
+    if isinstance(src, ContentSource):
+        if isinstance(src.content, str):
+            return [ContentPart(type="text", text=src.content)]
+        return [
+            ContentPart(type="text", text=c.text) if isinstance(c, TextBlock) else _image_part(c)
+            for c in src.content
+        ]
+    if isinstance(src, UrlSource):
+        file = FileInput(file_url=src.url, filename=b.title)
+    elif isinstance(src, Base64Source):
+        file = FileInput(file_data=f"data:{src.media_type};base64,{src.data}", filename=b.title)
+    else:
+        data = base64.b64encode(src.data.encode()).decode()
+        file = FileInput(file_data=f"data:text/plain;base64,{data}", filename=b.title)
+    return [ContentPart(type="file", file=Raw(encoder.encode(file)))]
+
+
 def _tool_result(b: ToolResultBlock) -> tuple[str, list[ContentPart]]:
     if b.content is None or isinstance(b.content, str):
         return b.content or "", []
     texts = [c.text for c in b.content if isinstance(c, TextBlock)]
-    images = [_image_part(c) for c in b.content if isinstance(c, ImageBlock)]
-    return "\n\n".join(texts), images
+    more: list[ContentPart] = []
+    for c in b.content:
+        if isinstance(c, ImageBlock):
+            more.append(_image_part(c))
+        elif isinstance(c, DocumentBlock):
+            more.extend(_document_parts(c))
+    return "\n\n".join(texts), more
 
 
 def _assistant_messages(blocks: list[InputBlock], i: int) -> list[ChatMessage]:
@@ -184,7 +220,7 @@ def _assistant_messages(blocks: list[InputBlock], i: int) -> list[ChatMessage]:
             calls.append(
                 ToolCall(id=b.id, type="function", function=FunctionCall(name=b.name, arguments=arguments))
             )
-        elif isinstance(b, (ImageBlock, ToolResultBlock)):
+        elif isinstance(b, (ImageBlock, DocumentBlock, ToolResultBlock)):
             raise InvalidRequestError(
                 f"{b.__struct_config__.tag} blocks are not allowed in assistant messages",
                 param=f"messages[{i}].content[{j}]",
@@ -235,8 +271,17 @@ def message_id(chat_id: str) -> str:
     return chat_id if chat_id.startswith("msg_") else f"msg_{chat_id.removeprefix('chatcmpl-')}"
 
 
-def to_messages_response(resp: ChatResponse, model: str) -> bytes:
-    """The Anthropic Message JSON for a chat response; ``model`` is the alias the client asked for.
+def matched_stop(finish_reason: str | None, stop_reason: str | int | None, stops: list[str]) -> str | None:
+    """The client's stop sequence that ended the answer, if the provider said which (Anthropic's
+    ``stop_sequence``, vLLM's ``stop_reason``); OpenAI does not say, so its stops read as end_turn."""
+    if finish_reason == "stop" and isinstance(stop_reason, str) and stop_reason in stops:
+        return stop_reason
+    return None
+
+
+def to_messages_response(resp: ChatResponse, model: str, stops: list[str] | None = None) -> bytes:
+    """The Anthropic Message JSON for a chat response; ``model`` is the alias the client asked
+    for, ``stops`` its ``stop_sequences``.
 
     Raises:
         UpstreamError: when the model produced tool arguments that are not a JSON object
@@ -244,10 +289,14 @@ def to_messages_response(resp: ChatResponse, model: str) -> bytes:
     """
     blocks: list[ContentBlock] = []
     stop_reason = "end_turn"
+    stop_sequence = None
     if resp.choices:
         choice = resp.choices[0]
         msg = choice.message
         stop_reason = STOP_REASONS.get(choice.finish_reason or "stop", "end_turn")
+        stop_sequence = matched_stop(choice.finish_reason, choice.stop_reason, stops or [])
+        if stop_sequence is not None:
+            stop_reason = "stop_sequence"
         text = msg.content or msg.refusal
         if text:
             blocks.append(ContentBlock(type="text", text=text))
@@ -262,6 +311,7 @@ def to_messages_response(resp: ChatResponse, model: str) -> bytes:
         model=model,
         content=blocks,
         stop_reason=stop_reason,
+        stop_sequence=stop_sequence,
         usage=Usage(input_tokens=prompt - cached, output_tokens=output, cache_read_input_tokens=cached),
     )
     return encoder.encode(message)

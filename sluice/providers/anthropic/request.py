@@ -6,6 +6,8 @@ and ``tool_result`` blocks; consecutive turns of one role merge, as Anthropic re
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any, Literal
 
 import msgspec
@@ -14,6 +16,7 @@ from msgspec import Raw, UnsetType
 from sluice.errors import InvalidRequestError
 from sluice.providers.anthropic.wire import (
     Base64Source,
+    DocumentBlock,
     ImageBlock,
     InputBlock,
     InputMessage,
@@ -21,6 +24,7 @@ from sluice.providers.anthropic.wire import (
     MessagesRequest,
     Metadata,
     OutputConfig,
+    PlainTextSource,
     TextBlock,
     ToolChoice,
     ToolChoiceAny,
@@ -32,7 +36,7 @@ from sluice.providers.anthropic.wire import (
     ToolUseBlock,
     UrlSource,
 )
-from sluice.types import ChatRequest, ContentPart, FunctionDef, Message, ToolChoiceNamed
+from sluice.types import ChatRequest, ContentPart, FunctionDef, Message, ToolChoiceNamed, file_input_decoder
 
 DEFAULT_MAX_TOKENS = 4096
 """Anthropic requires ``max_tokens``; OpenAI clients usually leave it out."""
@@ -59,7 +63,7 @@ def to_messages_request(request: ChatRequest, model: str) -> MessagesRequest:
         max_tokens=request.output_token_limit or DEFAULT_MAX_TOKENS,
         system=system,
         stop_sequences=request.stop_sequences or None,
-        stream=request.stream,
+        stream=bool(request.stream),
         # Anthropic's range is 0-1, OpenAI's 0-2: clamp rather than refuse a valid request.
         temperature=None if temperature is None else min(temperature, 1.0),
         top_p=request.top_p,
@@ -87,6 +91,10 @@ def _check_supported(request: ChatRequest) -> None:
         raise InvalidRequestError(
             "web_search_options is not supported by anthropic deployments", param="web_search_options"
         )
+    if request.logit_bias:  # token ids of another tokenizer: they would bias the wrong tokens
+        raise InvalidRequestError("logit_bias is not supported by anthropic deployments", param="logit_bias")
+    if _given(request.moderation):
+        raise InvalidRequestError("moderation is not supported by anthropic deployments", param="moderation")
 
 
 def _given(value: Raw | UnsetType) -> bool:
@@ -130,12 +138,15 @@ def _text_of(m: Message, i: int) -> str:
         return m.content or ""
     texts = []
     for j, p in enumerate(m.content):
-        if p.type != "text":
+        if p.type == "refusal" and m.role == "assistant":
+            texts.append(p.refusal or "")  # an earlier refusal, echoed back: what was said
+        elif p.type != "text":
             raise InvalidRequestError(
                 f"{m.role} messages may only contain text parts, got {p.type!r}",
                 param=f"messages[{i}].content[{j}]",
             )
-        texts.append(p.text or "")
+        else:
+            texts.append(p.text or "")
     return "".join(texts)
 
 
@@ -150,12 +161,14 @@ def _user_blocks(m: Message, i: int) -> list[InputBlock]:
     return blocks
 
 
-def _part(p: ContentPart, param: str) -> TextBlock | ImageBlock | None:
+def _part(p: ContentPart, param: str) -> TextBlock | ImageBlock | DocumentBlock | None:
     if p.type == "text":
         # Anthropic rejects empty text blocks; an empty part carries nothing anyway.
         return TextBlock(text=p.text) if p.text else None
     if p.type == "image_url" and p.image_url is not None:
         return ImageBlock(source=_image_source(p.image_url.url, param))
+    if p.type == "file" and not isinstance(p.file, UnsetType):
+        return _document(p.file, f"{param}.file")
     raise InvalidRequestError(
         f"content parts of type {p.type!r} are not supported by anthropic deployments", param=param
     )
@@ -173,6 +186,41 @@ def _image_source(url: str, param: str) -> Base64Source | UrlSource:
     if url.startswith(("https://", "http://")):
         return UrlSource(url=url)
     raise InvalidRequestError("image URLs must be http(s) or base64 data URLs", param=param)
+
+
+def _document(file: Raw, param: str) -> DocumentBlock:
+    """An OpenAI ``file`` part as an Anthropic ``document``: ``file_data`` as a base64 (or
+    ``data:`` URL) PDF, or ``data:text/plain`` text; ``file_url`` (the Anthropic surface's URL
+    documents). Uploaded files (``file_id``) live in OpenAI's file store, which Anthropic cannot read."""
+    try:
+        f = file_input_decoder.decode(file)
+    except msgspec.DecodeError as e:
+        raise InvalidRequestError(f"Invalid value for '{param}': {e}", param=param) from None
+    if f.file_url is not None:
+        return DocumentBlock(source=UrlSource(url=f.file_url), title=f.filename)
+    if f.file_data is None:
+        raise InvalidRequestError(
+            "file parts need file_data on anthropic deployments (uploaded file ids are OpenAI's)",
+            param=f"{param}.file_id" if f.file_id is not None else f"{param}.file_data",
+        )
+    media_type, data = "application/pdf", f.file_data
+    if data.startswith("data:"):
+        header, sep, data = data[5:].partition(",")
+        media_type, _, encoding = header.partition(";")
+        if not sep or encoding != "base64" or not media_type:
+            raise InvalidRequestError(
+                "file_data data URLs must look like data:<media type>;base64,<data>",
+                param=f"{param}.file_data",
+            )
+    if media_type == "text/plain":
+        try:
+            text = base64.b64decode(data, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise InvalidRequestError(
+                "text/plain file_data must be base64 UTF-8", param=f"{param}.file_data"
+            ) from None
+        return DocumentBlock(source=PlainTextSource(media_type="text/plain", data=text), title=f.filename)
+    return DocumentBlock(source=Base64Source(media_type=media_type, data=data), title=f.filename)
 
 
 def _assistant_blocks(m: Message, i: int) -> list[InputBlock]:

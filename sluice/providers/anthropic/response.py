@@ -93,6 +93,7 @@ def to_chat_response(msg: Message, created: int) -> ChatResponse:
                     role="assistant", content="".join(texts) if texts else None, tool_calls=calls or None
                 ),
                 finish_reason=finish_reason(msg.stop_reason),
+                stop_reason=msg.stop_sequence if msg.stop_reason == "stop_sequence" else None,
             )
         ],
         usage=chat_usage(
@@ -172,8 +173,10 @@ class StreamTranslator:
         if kind == "message_delta":
             if event.usage is not None:
                 self._add_usage(event.usage)
-            stop = event.delta.stop_reason if event.delta is not None else None
-            return self._chunk(Delta(), finish_reason(stop))
+            d = event.delta
+            stop = d.stop_reason if d is not None else None
+            matched = d.stop_sequence if d is not None and stop == "stop_sequence" else None
+            return self._chunk(Delta(), finish_reason(stop), matched)
         if kind == "message_stop":
             self.is_done = True
             return self._usage_chunk() if self.include_usage else None
@@ -181,13 +184,13 @@ class StreamTranslator:
             raise _stream_error(event, self._redactor)
         return None  # ping, content_block_stop, and event types added after this was written
 
-    def _chunk(self, delta: Delta, finish: str | None = None) -> ChatChunk:
+    def _chunk(self, delta: Delta, finish: str | None = None, stop_sequence: str | None = None) -> ChatChunk:
         return ChatChunk(
             id=self._id,
             object="chat.completion.chunk",
             created=self.created,
             model=self._model,
-            choices=[ChunkChoice(index=0, delta=delta, finish_reason=finish)],
+            choices=[ChunkChoice(index=0, delta=delta, finish_reason=finish, stop_reason=stop_sequence)],
         )
 
     def _add_usage(self, end: DeltaUsage) -> None:

@@ -36,6 +36,11 @@ class UrlSource(_Strict, tag_field="type", tag="url"):
     url: str
 
 
+class PlainTextSource(_Strict, tag_field="type", tag="text"):
+    media_type: Literal["text/plain"]
+    data: str
+
+
 class TextBlock(_Strict, tag_field="type", tag="text"):
     text: str
     cache_control: CacheControl | None = None
@@ -44,6 +49,25 @@ class TextBlock(_Strict, tag_field="type", tag="text"):
 
 class ImageBlock(_Strict, tag_field="type", tag="image"):
     source: Base64Source | UrlSource
+    cache_control: CacheControl | None = None
+
+
+class CitationsConfig(_Strict):
+    enabled: bool | None = None
+
+
+class ContentSource(_Strict, tag_field="type", tag="content"):
+    content: str | list[TextBlock | ImageBlock]
+
+
+class DocumentBlock(_Strict, tag_field="type", tag="document"):
+    """A document: a PDF (base64 or URL), plain text, or content blocks. ``title``, ``context``
+    and ``citations`` are Anthropic's own (docs/compatibility.md says where they go)."""
+
+    source: Base64Source | UrlSource | PlainTextSource | ContentSource
+    title: str | None = None
+    context: str | None = None
+    citations: CitationsConfig | None = None
     cache_control: CacheControl | None = None
 
 
@@ -61,7 +85,7 @@ class ToolUseBlock(_Strict, tag_field="type", tag="tool_use"):
 
 class ToolResultBlock(_Strict, tag_field="type", tag="tool_result"):
     tool_use_id: str
-    content: str | list[TextBlock | ImageBlock] | None = None
+    content: str | list[TextBlock | ImageBlock | DocumentBlock] | None = None
     is_error: bool | None = None
     cache_control: CacheControl | None = None
 
@@ -75,7 +99,15 @@ class RedactedThinkingBlock(_Strict, tag_field="type", tag="redacted_thinking"):
     data: str
 
 
-InputBlock = TextBlock | ImageBlock | ToolUseBlock | ToolResultBlock | ThinkingBlock | RedactedThinkingBlock
+InputBlock = (
+    TextBlock
+    | ImageBlock
+    | DocumentBlock
+    | ToolUseBlock
+    | ToolResultBlock
+    | ThinkingBlock
+    | RedactedThinkingBlock
+)
 
 
 class InputMessage(_Strict):

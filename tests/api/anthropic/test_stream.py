@@ -169,3 +169,17 @@ async def test_stream_error_event_raises_in_the_sdk(
                 pass
     assert info.value.type == "api_error"
     assert info.value.api_message == "anthropic returned HTTP 529: Overloaded"
+
+
+def test_the_matched_stop_sequence_ends_the_stream() -> None:
+    enc = MessagesStreamEncoder("claude", ["###"])
+    final = chat_chunk_decoder.decode(
+        msgspec.json.encode(
+            {"id": "c", "object": "chat.completion.chunk", "created": 1, "model": "m",
+             "choices": [{"index": 0, "delta": {}, "finish_reason": "stop", "stop_reason": "###"}]}
+        )
+    )  # fmt: skip
+    enc.encode([chunk({"role": "assistant", "content": "Hi"}), final])
+    delta = next(e for e in enc.finish().split(b"\n\n") if e.startswith(b"event: message_delta"))
+    body = msgspec.json.decode(delta.split(b"data: ", 1)[1])
+    assert body["delta"] == {"stop_reason": "stop_sequence", "stop_sequence": "###"}

@@ -62,7 +62,7 @@ def refused(**body: Any) -> InvalidRequestError:
             "messages[0].role",
         ),
         (
-            b'{"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [{"type": "document"}]}]}',
+            b'{"model": "m", "max_tokens": 1, "messages": [{"role": "user", "content": [{"type": "search_result"}]}]}',
             "messages[0].content[0].type",
         ),
         (
@@ -367,3 +367,86 @@ async def test_response_parses_in_the_sdk(canned: CannedServer, sdk: anthropic.A
     assert [b.type for b in m.content] == ["text", "tool_use"]
     assert m.content[1].input == {"city": "Oslo"}  # type: ignore[union-attr]
     assert (m.usage.input_tokens, m.usage.output_tokens, m.usage.cache_read_input_tokens) == (20, 5, 0)
+
+
+# --- documents and stop sequences (docs/compatibility.md) ---------------------------------
+
+PDF = "JVBERi0xLjQK"
+
+
+def test_document_blocks_become_file_parts() -> None:
+    docs = [
+        {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": PDF},
+         "title": "Report", "context": "Q3", "citations": {"enabled": True}, "cache_control": {"type": "ephemeral"}},
+        {"type": "document", "source": {"type": "url", "url": "https://a.example/r.pdf"}},
+        {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "héllo"}},
+        {"type": "document", "source": {"type": "content", "content": [{"type": "text", "text": "inline"}]}},
+        {"type": "text", "text": "Summarise."},
+    ]  # fmt: skip
+    chat = translate(messages=[{"role": "user", "content": docs}])
+    assert chat["messages"] == [
+        {
+            "role": "user",
+            "content": [
+                {"type": "file", "file": {"file_data": f"data:application/pdf;base64,{PDF}", "filename": "Report"}},
+                {"type": "file", "file": {"file_url": "https://a.example/r.pdf"}},
+                {"type": "file", "file": {"file_data": "data:text/plain;base64,aMOpbGxv"}},
+                {"type": "text", "text": "inline"},
+                {"type": "text", "text": "Summarise."},
+            ],
+        }
+    ]  # fmt: skip
+
+
+def test_a_document_in_a_tool_result_follows_as_a_user_part() -> None:
+    doc = {"type": "document", "source": {"type": "url", "url": "https://a.example/r.pdf"}}
+    chat = translate(
+        messages=[
+            {"role": "user", "content": "read it"},
+            {
+                "role": "assistant",
+                "content": [{"type": "tool_use", "id": "t1", "name": "fetch", "input": {}}],
+            },
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [doc]}]},
+        ]
+    )
+    assert chat["messages"][2:] == [
+        {"role": "tool", "content": "", "tool_call_id": "t1"},
+        {"role": "user", "content": [{"type": "file", "file": {"file_url": "https://a.example/r.pdf"}}]},
+    ]
+
+
+def test_a_document_source_that_does_not_exist_is_a_400_naming_it() -> None:
+    body = msgspec.json.encode(
+        {"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": [
+            {"type": "document", "source": {"type": "file", "file_id": "file_1"}}]}]}
+    )  # fmt: skip
+    with pytest.raises(InvalidRequestError) as info:
+        decode_messages_request(body)
+    assert info.value.param == "messages[0].content[0].source.type"
+
+
+def response(finish: str, stop_reason: str | int | None) -> ChatResponse:
+    body = {
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o",
+        "choices": [{"index": 0, "finish_reason": finish, "stop_reason": stop_reason,
+                     "message": {"role": "assistant", "content": "Hello"}}],
+    }  # fmt: skip
+    return chat_response_decoder.decode(msgspec.json.encode(body))
+
+
+@pytest.mark.parametrize(
+    ("finish", "stop_reason", "stops", "expected"),
+    [
+        ("stop", "###", ["###"], ("stop_sequence", "###")),
+        ("stop", "###", ["END"], ("end_turn", None)),  # not one the client asked for
+        ("stop", 50256, ["###"], ("end_turn", None)),  # a token id (vLLM): no sequence matched
+        ("stop", None, ["###"], ("end_turn", None)),  # OpenAI does not say which stop matched
+        ("length", "###", ["###"], ("max_tokens", None)),
+    ],
+)
+def test_stop_sequence(
+    finish: str, stop_reason: Any, stops: list[str], expected: tuple[str, str | None]
+) -> None:
+    out = msgspec.json.decode(to_messages_response(response(finish, stop_reason), "claude", stops))
+    assert (out["stop_reason"], out["stop_sequence"]) == expected

@@ -461,3 +461,117 @@ def test_stream_error_events() -> None:
     with pytest.raises(UpstreamError) as garbled:
         t.feed([b"{not json"])
     assert garbled.value.message.startswith("anthropic sent an invalid stream event: ")
+
+
+# --- compatibility (docs/compatibility.md) -----------------------------------------------
+
+
+def test_an_echoed_openai_assistant_message_translates() -> None:
+    """``completion.choices[0].message.model_dump()`` sent back: annotations, null audio and
+    function_call are accepted and dropped; a refusal part is what the assistant said."""
+    request = chat(
+        messages=[
+            {"role": "user", "content": "hi"},
+            {
+                "role": "assistant",
+                "content": None,
+                "refusal": None,
+                "audio": None,
+                "function_call": None,
+                "tool_calls": None,
+                "annotations": [{"type": "url_citation", "url_citation": {"url": "https://a.example"}}],
+            },
+            {"role": "assistant", "content": [{"type": "refusal", "refusal": "I can't."}]},
+            {"role": "user", "content": "ok"},
+        ],
+        store=True,
+        metadata={"a": "b"},
+        prediction={"type": "content", "content": "x"},
+        service_tier="auto",
+        prompt_cache_key="k",
+        verbosity="low",
+        logit_bias={},
+    )
+    assert wire(request)["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "hi"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "I can't."}]},
+        {"role": "user", "content": [{"type": "text", "text": "ok"}]},
+    ]
+
+
+PDF = "JVBERi0xLjQK"
+
+
+@pytest.mark.parametrize(
+    ("file", "document"),
+    [
+        (
+            {"file_data": f"data:application/pdf;base64,{PDF}", "filename": "a.pdf"},
+            {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": PDF},
+             "title": "a.pdf"},
+        ),
+        (
+            {"file_data": PDF},
+            {"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": PDF}},
+        ),
+        (
+            {"file_data": "data:text/plain;base64,aMOpbGxv"},
+            {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "héllo"}},
+        ),
+        (
+            {"file_url": "https://a.example/a.pdf", "filename": "A"},
+            {"type": "document", "source": {"type": "url", "url": "https://a.example/a.pdf"}, "title": "A"},
+        ),
+    ],
+)  # fmt: skip
+def test_file_parts_become_documents(file: dict[str, Any], document: dict[str, Any]) -> None:
+    request = chat(messages=[{"role": "user", "content": [{"type": "file", "file": file}]}])
+    assert wire(request)["messages"][0]["content"] == [document]
+
+
+@pytest.mark.parametrize(
+    ("body", "message", "param"),
+    [
+        (
+            {"messages": [{"role": "user", "content": [{"type": "file", "file": {"file_id": "file-1"}}]}]},
+            "file parts need file_data on anthropic deployments (uploaded file ids are OpenAI's)",
+            "messages[0].content[0].file.file_id",
+        ),
+        (
+            {"messages": [{"role": "user", "content": [{"type": "file", "file": {"file_data": "data:x"}}]}]},
+            "file_data data URLs must look like data:<media type>;base64,<data>",
+            "messages[0].content[0].file.file_data",
+        ),
+        (
+            {"logit_bias": {"50256": -100}},
+            "logit_bias is not supported by anthropic deployments",
+            "logit_bias",
+        ),
+        (
+            {"moderation": {"model": "omni-moderation-latest"}},
+            "moderation is not supported by anthropic deployments",
+            "moderation",
+        ),
+    ],
+)
+def test_what_anthropic_cannot_do_is_refused_by_name(body: dict[str, Any], message: str, param: str) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        to_messages_request(chat(**body), "claude")
+    assert (info.value.message, info.value.param) == (message, param)
+
+
+def test_the_matched_stop_sequence_is_carried() -> None:
+    resp = to_chat_response(
+        message_decoder.decode(message(stop_reason="stop_sequence", stop_sequence="###")), created=1
+    )
+    assert (resp.choices[0].finish_reason, resp.choices[0].stop_reason) == ("stop", "###")
+    plain = to_chat_response(message_decoder.decode(message()), created=1)
+    assert plain.choices[0].stop_reason is None
+    t = StreamTranslator(created=1, include_usage=False)
+    stop = {
+        "type": "message_delta",
+        "delta": {"stop_reason": "stop_sequence", "stop_sequence": "###"},
+        "usage": {"output_tokens": 1},
+    }
+    last = t.feed(events(START, stop))[-1].choices[0]
+    assert (last.finish_reason, last.stop_reason) == ("stop", "###")
