@@ -97,7 +97,7 @@ def test_stream_events_exactly() -> None:
          "delta": {"type": "input_json_delta", "partial_json": '{"city": "Rome"}'}},
         {"type": "content_block_stop", "index": 2},
         {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
-         "usage": {"input_tokens": 42, "output_tokens": 12, "cache_read_input_tokens": 8}},
+         "usage": {"input_tokens": 42, "output_tokens": 12, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 8}},
         {"type": "message_stop"},
     ]  # fmt: skip
 

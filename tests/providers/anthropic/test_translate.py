@@ -365,9 +365,11 @@ def test_stop_reasons(stop_reason: str, finish_reason: str) -> None:
     assert resp.choices[0].finish_reason == finish_reason
 
 
-def test_response_without_text_and_with_blocks_we_do_not_translate() -> None:
+def test_response_with_thinking_and_blocks_we_do_not_translate() -> None:
     content = [
         {"type": "thinking", "thinking": "hmm", "signature": "sig"},
+        {"type": "redacted_thinking", "data": "opaque"},
+        {"type": "server_tool_use", "id": "srv_1", "name": "web_search", "input": {}},
         {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}},
     ]
     resp = to_chat_response(
@@ -377,6 +379,11 @@ def test_response_without_text_and_with_blocks_we_do_not_translate() -> None:
         "role": "assistant",
         "content": None,
         "tool_calls": [{"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+        "reasoning_content": "hmm",
+        "thinking_blocks": [
+            {"type": "thinking", "thinking": "hmm", "signature": "sig"},
+            {"type": "redacted_thinking", "data": "opaque"},
+        ],
     }
 
 
@@ -399,7 +406,7 @@ def deltas(chunks: list[ChatChunk]) -> list[Any]:
     return [as_json(c.choices[0].delta) if c.choices else as_json(c.usage) for c in chunks]
 
 
-def test_stream_ignores_pings_thinking_and_unknown_events() -> None:
+def test_stream_carries_thinking_and_ignores_pings_and_unknown_events() -> None:
     t = StreamTranslator(created=1, include_usage=True)
     chunks = t.feed(
         events(
@@ -409,14 +416,16 @@ def test_stream_ignores_pings_thinking_and_unknown_events() -> None:
             {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "hmm"}},
             {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "s"}},
             {"type": "content_block_stop", "index": 0},
-            {"type": "brand_new_event", "whatever": [1]},
-            {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}},
-            {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "Hi"}},
+            {"type": "content_block_start", "index": 1, "content_block": {"type": "redacted_thinking", "data": "opaque"}},
             {"type": "content_block_stop", "index": 1},
-            {"type": "content_block_start", "index": 2, "content_block": {"type": "tool_use", "id": "tu", "name": "f", "input": {}}},
-            {"type": "content_block_delta", "index": 2, "delta": {"type": "input_json_delta", "partial_json": "{}"}},
+            {"type": "brand_new_event", "whatever": [1]},
+            {"type": "content_block_start", "index": 2, "content_block": {"type": "text", "text": ""}},
+            {"type": "content_block_delta", "index": 2, "delta": {"type": "text_delta", "text": "Hi"}},
+            {"type": "content_block_stop", "index": 2},
+            {"type": "content_block_start", "index": 3, "content_block": {"type": "tool_use", "id": "tu", "name": "f", "input": {}}},
+            {"type": "content_block_delta", "index": 3, "delta": {"type": "input_json_delta", "partial_json": "{}"}},
             {"type": "message_delta", "delta": {"stop_reason": "max_tokens", "stop_sequence": None},
-             "usage": {"input_tokens": 7, "output_tokens": 9}},
+             "usage": {"input_tokens": 7, "output_tokens": 9, "output_tokens_details": {"thinking_tokens": 4}}},
         )
     )  # fmt: skip
     assert not t.is_done
@@ -424,15 +433,19 @@ def test_stream_ignores_pings_thinking_and_unknown_events() -> None:
     assert t.is_done
     assert deltas(chunks) == [
         {"role": "assistant", "content": ""},
+        {"reasoning_content": "hmm"},
+        {"thinking_blocks": [{"type": "thinking", "thinking": "", "signature": "s"}]},
+        {"thinking_blocks": [{"type": "redacted_thinking", "data": "opaque"}]},
         {"content": "Hi"},
         {"tool_calls": [{"index": 0, "id": "tu", "type": "function", "function": {"name": "f", "arguments": ""}}]},
         {"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]},
         {},
         # message_delta's cumulative input count replaces message_start's; cache reads are kept.
         {"prompt_tokens": 9, "completion_tokens": 9, "total_tokens": 18,
-         "prompt_tokens_details": {"cached_tokens": 2, "audio_tokens": 0}},
+         "prompt_tokens_details": {"cached_tokens": 2, "audio_tokens": 0},
+         "completion_tokens_details": {"reasoning_tokens": 4}},
     ]  # fmt: skip
-    assert chunks[4].choices[0].finish_reason == "length"
+    assert chunks[7].choices[0].finish_reason == "length"
     assert {(c.id, c.model, c.created) for c in chunks} == {("msg_s", "claude-haiku-4-5", 1)}
 
 
