@@ -250,6 +250,21 @@ class ChatRequest(_Strict):
     def includes_usage(self) -> bool:
         return self.stream_options is not None and bool(self.stream_options.include_usage)
 
+    @property
+    def has_cache_breakpoints(self) -> bool:
+        """Whether the request marks prompt-cache breakpoints (which an Anthropic deployment
+        writes to its cache at a premium)."""
+        if self.cache_control is not None or any(t.cache_control is not None for t in self.tools or ()):
+            return True
+        for m in self.messages:
+            if m.cache_control is not None:
+                return True
+            if isinstance(m.content, list) and any(
+                p.cache_control is not None or p.prompt_cache_breakpoint is not None for p in m.content
+            ):
+                return True
+        return False
+
 
 # --- response ----------------------------------------------------------------------------
 
