@@ -160,11 +160,11 @@ def _messages(messages: list[Message]) -> tuple[str | list[TextBlock] | None, li
 
 
 def _system_blocks(m: Message, i: int) -> list[TextBlock]:
-    if m.content is None or isinstance(m.content, str):
-        blocks = [TextBlock(text=m.content)] if m.content else []
-    else:
-        _text_of(m, i)  # only text parts
+    text = _text_of(m, i)  # only text parts
+    if isinstance(m.content, list) and any(_cache_control(p) for p in m.content):
         blocks = [TextBlock(text=p.text, cache_control=_cache_control(p)) for p in m.content if p.text]
+    else:
+        blocks = [TextBlock(text=text)] if text else []
     _mark_last(blocks, m.cache_control)
     return blocks
 
