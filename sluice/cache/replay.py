@@ -81,7 +81,9 @@ def _reasoning_deltas(m: ResponseMessage) -> list[Delta]:
         if b.type == "thinking":
             if b.thinking:
                 out.append(Delta(reasoning_content=b.thinking))
-            out.append(Delta(thinking_blocks=[ThinkingBlock(type="thinking", thinking="", signature=b.signature)]))
+            out.append(
+                Delta(thinking_blocks=[ThinkingBlock(type="thinking", thinking="", signature=b.signature)])
+            )
         else:
             out.append(Delta(thinking_blocks=[b]))
     return out
@@ -129,7 +131,9 @@ class Recorder:
                     c.unsigned.append(d.reasoning_content)
                 for b in d.thinking_blocks or ():
                     if b.type == "thinking":
-                        b = ThinkingBlock(type="thinking", thinking="".join(c.unsigned), signature=b.signature)
+                        b = ThinkingBlock(
+                            type="thinking", thinking="".join(c.unsigned), signature=b.signature
+                        )
                         c.unsigned.clear()
                     c.thinking.append(b)
                 for t in d.tool_calls or ():
