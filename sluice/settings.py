@@ -296,34 +296,55 @@ class BudgetSettings(_Section):
 class ModelPrice(_Section):
     input_usd_per_mtok: float = Field(ge=0, description="USD per million input tokens.")
     cached_input_usd_per_mtok: float | None = Field(
-        None, ge=0, description="USD per million cached input tokens; the input price when unset."
+        None,
+        ge=0,
+        description="USD per million input tokens read from the provider's prompt cache; the input price when unset.",
     )
-    output_usd_per_mtok: float = Field(0.0, ge=0, description="USD per million output tokens.")
+    output_usd_per_mtok: float = Field(
+        0.0, ge=0, description="USD per million output tokens (reasoning and thinking tokens included)."
+    )
+    cache_write_usd_per_mtok: float | None = Field(
+        None,
+        ge=0,
+        description="USD per million input tokens written to the prompt cache (Anthropic's 5-minute lifetime, OpenAI's writes); 1.25 times the input price when unset, Anthropic's rate.",
+    )
+    cache_write_1h_usd_per_mtok: float | None = Field(
+        None,
+        ge=0,
+        description="USD per million input tokens written to Anthropic's 1-hour prompt cache; 2 times the input price when unset.",
+    )
 
 
-# List prices in USD per million tokens (input, cached input, output) as published by OpenAI and
-# Anthropic on 2025-06-01; an entry under ``pricing:`` in the config replaces the model's price.
-DEFAULT_PRICES: dict[str, tuple[float, float, float]] = {
-    "gpt-4o": (2.50, 1.25, 10.00),
-    "gpt-4o-mini": (0.15, 0.075, 0.60),
-    "gpt-4.1": (2.00, 0.50, 8.00),
-    "gpt-4.1-mini": (0.40, 0.10, 1.60),
-    "gpt-4.1-nano": (0.10, 0.025, 0.40),
-    "o3-mini": (1.10, 0.55, 4.40),
-    "o4-mini": (1.10, 0.275, 4.40),
-    "claude-3-5-haiku": (0.80, 0.08, 4.00),
-    "claude-3-7-sonnet": (3.00, 0.30, 15.00),
-    "claude-sonnet-4": (3.00, 0.30, 15.00),
-    "claude-opus-4": (15.00, 1.50, 75.00),
-    "text-embedding-3-small": (0.02, 0.02, 0.0),
-    "text-embedding-3-large": (0.13, 0.13, 0.0),
+# List prices in USD per million tokens (input, cached input, output, cache write, 1-hour cache
+# write) as published by OpenAI and Anthropic on 2025-06-01 (OpenAI charges a cache write as
+# input); an entry under ``pricing:`` in the config replaces the model's price.
+DEFAULT_PRICES: dict[str, tuple[float, float, float, float, float]] = {
+    "gpt-4o": (2.50, 1.25, 10.00, 2.50, 2.50),
+    "gpt-4o-mini": (0.15, 0.075, 0.60, 0.15, 0.15),
+    "gpt-4.1": (2.00, 0.50, 8.00, 2.00, 2.00),
+    "gpt-4.1-mini": (0.40, 0.10, 1.60, 0.40, 0.40),
+    "gpt-4.1-nano": (0.10, 0.025, 0.40, 0.10, 0.10),
+    "o3-mini": (1.10, 0.55, 4.40, 1.10, 1.10),
+    "o4-mini": (1.10, 0.275, 4.40, 1.10, 1.10),
+    "claude-3-5-haiku": (0.80, 0.08, 4.00, 1.00, 1.60),
+    "claude-3-7-sonnet": (3.00, 0.30, 15.00, 3.75, 6.00),
+    "claude-sonnet-4": (3.00, 0.30, 15.00, 3.75, 6.00),
+    "claude-opus-4": (15.00, 1.50, 75.00, 18.75, 30.00),
+    "text-embedding-3-small": (0.02, 0.02, 0.0, 0.02, 0.02),
+    "text-embedding-3-large": (0.13, 0.13, 0.0, 0.13, 0.13),
 }
 
 
 def _default_pricing() -> dict[str, ModelPrice]:
     return {
-        m: ModelPrice(input_usd_per_mtok=i, cached_input_usd_per_mtok=c, output_usd_per_mtok=o)
-        for m, (i, c, o) in DEFAULT_PRICES.items()
+        m: ModelPrice(
+            input_usd_per_mtok=i,
+            cached_input_usd_per_mtok=c,
+            output_usd_per_mtok=o,
+            cache_write_usd_per_mtok=w,
+            cache_write_1h_usd_per_mtok=w1h,
+        )
+        for m, (i, c, o, w, w1h) in DEFAULT_PRICES.items()
     }
 
 

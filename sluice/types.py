@@ -31,6 +31,37 @@ class _Lenient(Struct, omit_defaults=True):
 # --- request -----------------------------------------------------------------------------
 
 
+class CacheControl(_Strict):
+    """A prompt-cache breakpoint, as Anthropic spells it: ``{"type": "ephemeral", "ttl": "5m" | "1h"}``
+    (the ttl defaults to 5m). Carried on content parts, messages and tools to an Anthropic
+    deployment; never sent to an OpenAI-type one (see docs/compatibility.md)."""
+
+    type: Literal["ephemeral"]
+    ttl: str | None = None
+
+
+class PromptCacheBreakpoint(_Strict):
+    """OpenAI's explicit cache breakpoint on a content part: ``{"mode": "explicit", "ttl": ...}``."""
+
+    mode: Literal["explicit"]
+    ttl: str | None = None
+
+
+class ThinkingBlock(_Lenient):
+    """A block of the model's reasoning, in Anthropic's shape: ``thinking`` (its text and the
+    ``signature`` that lets it be sent back) or ``redacted_thinking`` (opaque ``data``).
+
+    On messages (``thinking_blocks``, as LiteLLM spells it) each is whole; in a stream a
+    ``thinking`` item with only a ``signature`` ends the reasoning block its
+    ``reasoning_content`` deltas filled, and a ``redacted_thinking`` item is a whole block.
+    """
+
+    type: Literal["thinking", "redacted_thinking"]
+    thinking: str | None = None
+    signature: str | None = None
+    data: str | None = None
+
+
 class ImageUrl(_Strict):
     url: str
     detail: str | None = None
@@ -50,7 +81,8 @@ class ContentPart(_Strict):
     input_audio: Raw | UnsetType = UNSET
     file: Raw | UnsetType = UNSET
     refusal: str | None = None
-    prompt_cache_breakpoint: Raw | UnsetType = UNSET
+    cache_control: CacheControl | None = None
+    prompt_cache_breakpoint: PromptCacheBreakpoint | None = None
 
 
 class FileInput(_Strict):
@@ -85,6 +117,12 @@ class Message(_Strict):
     audio: Raw | UnsetType = UNSET
     # Response-only: the SDK echoes it when a client appends ``completion.choices[0].message``.
     annotations: Raw | UnsetType = UNSET
+    cache_control: CacheControl | None = None
+    """A breakpoint after this message's last block (a gateway extension, as LiteLLM takes it)."""
+    reasoning_content: str | None = None
+    """The reasoning an answer carried, echoed back: accepted, never sent upstream."""
+    thinking_blocks: list[ThinkingBlock] | None = None
+    """An Anthropic model's signed reasoning, echoed back: sent to an Anthropic deployment."""
 
 
 class FunctionDef(_Strict):
@@ -97,6 +135,7 @@ class FunctionDef(_Strict):
 class Tool(_Strict):
     type: Literal["function"]
     function: FunctionDef
+    cache_control: CacheControl | None = None
 
 
 class ToolChoiceFunction(_Strict):
@@ -138,6 +177,15 @@ Penalty = Annotated[float, Meta(ge=-2, le=2)]
 Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
 TokenId = Annotated[int, Meta(ge=0, le=INT32_MAX)]
 LogitBias = Annotated[float, Meta(ge=-100, le=100)]
+
+
+class ThinkingConfig(_Strict):
+    """Anthropic's extended thinking: ``{"type": "enabled", "budget_tokens": N}``, ``disabled``,
+    ``adaptive``; ``display`` is ``summarized`` or ``omitted``."""
+
+    type: str
+    budget_tokens: PositiveInt | None = None
+    display: str | None = None
 
 
 class CacheOptions(_Strict):
@@ -194,6 +242,8 @@ class ChatRequest(_Strict):
     prompt_cache_key: str | None = None
     prompt_cache_retention: str | None = None
     prompt_cache_options: Raw | UnsetType = UNSET
+    thinking: ThinkingConfig | None = None
+    cache_control: CacheControl | None = None
     safety_identifier: str | None = None
     moderation: Raw | UnsetType = UNSET
     functions: Raw | UnsetType = UNSET
@@ -216,13 +266,49 @@ class ChatRequest(_Strict):
     def includes_usage(self) -> bool:
         return self.stream_options is not None and bool(self.stream_options.include_usage)
 
+    @property
+    def has_cache_breakpoints(self) -> bool:
+        """Whether the request marks prompt-cache breakpoints (which an Anthropic deployment
+        writes to its cache at a premium)."""
+        if self.cache_control is not None or any(t.cache_control is not None for t in self.tools or ()):
+            return True
+        for m in self.messages:
+            if m.cache_control is not None:
+                return True
+            if isinstance(m.content, list) and any(
+                p.cache_control is not None or p.prompt_cache_breakpoint is not None for p in m.content
+            ):
+                return True
+        return False
+
 
 # --- response ----------------------------------------------------------------------------
 
 
 class PromptTokensDetails(Struct):
+    """``cached_tokens`` were read from the provider's prompt cache, ``cache_write_tokens``
+    written to it; both are part of ``prompt_tokens``."""
+
     cached_tokens: int = 0
     audio_tokens: int = 0
+    cache_write_tokens: int | UnsetType = UNSET
+
+
+class CompletionTokensDetails(Struct):
+    """``reasoning_tokens`` are part of ``completion_tokens`` (and priced as output)."""
+
+    reasoning_tokens: int = 0
+    audio_tokens: int | UnsetType = UNSET
+    accepted_prediction_tokens: int | UnsetType = UNSET
+    rejected_prediction_tokens: int | UnsetType = UNSET
+    text_tokens: int | UnsetType = UNSET
+
+
+class CacheCreation(Struct):
+    """Anthropic's split of the prompt-cache writes by lifetime (they are priced apart)."""
+
+    ephemeral_5m_input_tokens: int = 0
+    ephemeral_1h_input_tokens: int = 0
 
 
 class Usage(_Lenient):
@@ -230,7 +316,23 @@ class Usage(_Lenient):
     completion_tokens: int
     total_tokens: int
     prompt_tokens_details: PromptTokensDetails | None = None
-    completion_tokens_details: Raw | UnsetType = UNSET
+    completion_tokens_details: CompletionTokensDetails | None = None
+    cache_creation: CacheCreation | UnsetType = UNSET
+
+    @property
+    def cached_tokens(self) -> int:
+        d = self.prompt_tokens_details
+        return d.cached_tokens if d is not None else 0
+
+    @property
+    def cache_write_tokens(self) -> int:
+        d = self.prompt_tokens_details
+        return d.cache_write_tokens if d is not None and isinstance(d.cache_write_tokens, int) else 0
+
+    @property
+    def reasoning_tokens(self) -> int:
+        d = self.completion_tokens_details
+        return d.reasoning_tokens if d is not None else 0
 
 
 class ResponseMessage(_Lenient):
@@ -241,6 +343,8 @@ class ResponseMessage(_Lenient):
     annotations: Raw | UnsetType = UNSET
     audio: Raw | UnsetType = UNSET
     function_call: Raw | UnsetType = UNSET
+    reasoning_content: str | None = None
+    thinking_blocks: list[ThinkingBlock] | None = None
 
 
 class Choice(_Lenient):
@@ -286,6 +390,8 @@ class Delta(_Lenient):
     content: str | None = None
     tool_calls: list[ToolCallDelta] | None = None
     refusal: str | None = None
+    reasoning_content: str | None = None
+    thinking_blocks: list[ThinkingBlock] | None = None
 
 
 class ChunkChoice(_Lenient):

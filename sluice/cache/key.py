@@ -3,8 +3,9 @@ requests may be cached at all.
 
 The exact key hashes the tenant, the model alias, the prompt-template version and the request
 with every field that cannot change the answer removed (``stream``, ``stream_options``, ``user``,
-``metadata``, ``store``, ``service_tier``, ``safety_identifier``, ``prompt_cache_key`` and the
-gateway's own ``sluice`` options), encoded with sorted keys so that field order and whitespace in
+``metadata``, ``store``, ``service_tier``, ``safety_identifier``, the provider prompt cache's
+``prompt_cache_key``, ``prompt_cache_retention`` and ``prompt_cache_options``, and the gateway's
+own ``sluice`` options), encoded with sorted keys so that field order and whitespace in
 the client's JSON do not matter. Everything else counts, including parameters Sluice passes
 through without knowing them: an unknown parameter might change the answer.
 
@@ -33,6 +34,8 @@ _IRRELEVANT = frozenset(
         "service_tier",
         "safety_identifier",
         "prompt_cache_key",
+        "prompt_cache_retention",
+        "prompt_cache_options",
         "sluice",
     }
 )

@@ -17,6 +17,7 @@ from sluice.types import (
     FunctionCall,
     FunctionCallDelta,
     ResponseMessage,
+    ThinkingBlock,
     ToolCall,
     ToolCallDelta,
     Usage,
@@ -53,8 +54,12 @@ def replay(response: ChatResponse, *, include_usage: bool) -> ChunkBatch:
                 )
                 for i, t in enumerate(m.tool_calls)
             ]
+        reasoning = _reasoning_deltas(m)
+        if reasoning:  # the role first, then the reasoning, then the answer
+            reasoning.insert(0, Delta(role=m.role, content=""))
+        chunks.extend(chunk([ChunkChoice(index=c.index, delta=d, finish_reason=None)]) for d in reasoning)
         delta = Delta(
-            role=m.role,
+            role=None if reasoning else m.role,
             content=m.content if m.content is not None else ("" if calls is None else None),
             tool_calls=calls,
             refusal=m.refusal,
@@ -66,6 +71,24 @@ def replay(response: ChatResponse, *, include_usage: bool) -> ChunkBatch:
     return chunks
 
 
+def _reasoning_deltas(m: ResponseMessage) -> list[Delta]:
+    """A message's reasoning as a stream carries it: each signed block's text, then its signature
+    alone; a redacted block whole; unsigned reasoning as text only."""
+    if not m.thinking_blocks:
+        return [Delta(reasoning_content=m.reasoning_content)] if m.reasoning_content else []
+    out = []
+    for b in m.thinking_blocks:
+        if b.type == "thinking":
+            if b.thinking:
+                out.append(Delta(reasoning_content=b.thinking))
+            out.append(
+                Delta(thinking_blocks=[ThinkingBlock(type="thinking", thinking="", signature=b.signature)])
+            )
+        else:
+            out.append(Delta(thinking_blocks=[b]))
+    return out
+
+
 @dataclass
 class _Choice:
     role: str = "assistant"
@@ -73,6 +96,10 @@ class _Choice:
     calls: dict[int, list[str | None]] = field(default_factory=dict)
     """Tool call index -> [id, type, name, arguments]."""
     refusal: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    unsigned: list[str] = field(default_factory=list)
+    """Reasoning since the last signature: the text of the block the next signature ends."""
+    thinking: list[ThinkingBlock] = field(default_factory=list)
     finish_reason: str | None = None
 
 
@@ -99,6 +126,16 @@ class Recorder:
                     c.text.append(d.content)
                 if d.refusal:
                     c.refusal.append(d.refusal)
+                if d.reasoning_content:
+                    c.reasoning.append(d.reasoning_content)
+                    c.unsigned.append(d.reasoning_content)
+                for b in d.thinking_blocks or ():
+                    if b.type == "thinking":
+                        b = ThinkingBlock(
+                            type="thinking", thinking="".join(c.unsigned), signature=b.signature
+                        )
+                        c.unsigned.clear()
+                    c.thinking.append(b)
                 for t in d.tool_calls or ():
                     call = c.calls.setdefault(t.index, [None, None, None, ""])
                     call[0] = t.id or call[0]
@@ -125,7 +162,12 @@ class Recorder:
             ] or None
             text = "".join(c.text) if c.text or calls is None else None
             message = ResponseMessage(
-                role=c.role, content=text, tool_calls=calls, refusal="".join(c.refusal) or None
+                role=c.role,
+                content=text,
+                tool_calls=calls,
+                refusal="".join(c.refusal) or None,
+                reasoning_content="".join(c.reasoning) or None,
+                thinking_blocks=c.thinking or None,
             )
             choices.append(Choice(index=index, message=message, finish_reason=c.finish_reason))
         return ChatResponse(

@@ -136,10 +136,8 @@ class Budgets:
         if usage is None:
             tokens = cost = 0
         elif isinstance(usage, Usage):
-            details = usage.prompt_tokens_details
-            cached = details.cached_tokens if details is not None else 0
             tokens = usage.prompt_tokens + usage.completion_tokens
-            cost = self.price(ctx).cost_micros(usage.prompt_tokens, usage.completion_tokens, cached)
+            cost = self.price(ctx).usage_cost_micros(usage)  # cache reads and writes at their own rates
         else:
             tokens = usage.prompt_tokens
             cost = self.price(ctx).cost_micros(usage.prompt_tokens, 0)

@@ -11,6 +11,7 @@ from sluice.errors import InvalidUpstreamResponseError, StreamTruncatedError
 from sluice.obs.redact import Redactor
 from sluice.providers.base import Target
 from sluice.providers.http import CLIENT_ERRORS, UpstreamClient, sse_events, stream_cut
+from sluice.providers.reasoning import effort_for
 from sluice.settings import ProviderSettings
 from sluice.types import (
     ChatChunk,
@@ -20,6 +21,7 @@ from sluice.types import (
     ChunkStream,
     EmbeddingRequest,
     EmbeddingResponse,
+    Message,
     chat_chunk_decoder,
     chat_response_decoder,
     embedding_response_decoder,
@@ -27,6 +29,54 @@ from sluice.types import (
 )
 
 _DONE = b"[DONE]"
+
+
+def for_openai(request: ChatRequest) -> ChatRequest:
+    """The request without what only Anthropic takes: ``thinking`` becomes ``reasoning_effort``
+    (unless the client set one); ``cache_control`` breakpoints (OpenAI caches prefixes by
+    itself) and echoed ``thinking_blocks`` and ``reasoning_content`` are left out. The request
+    is returned as is, without a copy, when it has none of them (the usual case)."""
+    tools = request.tools or ()
+    if (
+        request.thinking is None
+        and request.cache_control is None
+        and not any(_anthropic_only(m) for m in request.messages)
+        and not any(t.cache_control is not None for t in tools)
+    ):
+        return request
+    effort = request.reasoning_effort
+    if effort is None and request.thinking is not None:
+        effort = effort_for(request.thinking)
+    return msgspec.structs.replace(
+        request,
+        messages=[_plain(m) for m in request.messages if not _only_reasoning(m)],
+        tools=[msgspec.structs.replace(t, cache_control=None) for t in tools] or request.tools,
+        thinking=None,
+        cache_control=None,
+        reasoning_effort=effort,
+    )
+
+
+def _anthropic_only(m: Message) -> bool:
+    if m.cache_control is not None or m.thinking_blocks is not None or m.reasoning_content is not None:
+        return True
+    return isinstance(m.content, list) and any(p.cache_control is not None for p in m.content)
+
+
+def _only_reasoning(m: Message) -> bool:
+    """An assistant turn that held nothing but thinking: nothing is left of it to send."""
+    return m.role == "assistant" and not m.content and not m.tool_calls and m.thinking_blocks is not None
+
+
+def _plain(m: Message) -> Message:
+    if not _anthropic_only(m):
+        return m
+    content = m.content
+    if isinstance(content, list):
+        content = [msgspec.structs.replace(p, cache_control=None) for p in content]
+    return msgspec.structs.replace(
+        m, content=content, cache_control=None, thinking_blocks=None, reasoning_content=None
+    )
 
 
 class OpenAIProvider:
@@ -48,7 +98,7 @@ class OpenAIProvider:
     @staticmethod
     def _body(request: ChatRequest, target: Target) -> bytes:
         # The alias becomes the upstream model; gateway options never leave the gateway.
-        return encoder.encode(msgspec.structs.replace(request, model=target.model, sluice=None))
+        return encoder.encode(msgspec.structs.replace(for_openai(request), model=target.model, sluice=None))
 
     async def chat(self, request: ChatRequest, target: Target) -> ChatResponse:
         resp = await self._http.post(

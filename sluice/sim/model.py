@@ -1,6 +1,11 @@
 """The simulated model's answers: text, tool calls, structured output, stream chunks and
 embeddings, all derived from the request alone (no I/O, no clock, no randomness), so tests
-can assert them exactly. ``system_fingerprint`` labels every answer as simulated."""
+can assert them exactly. ``system_fingerprint`` labels every answer as simulated.
+
+A request that asks for reasoning (``reasoning_effort`` other than none, or enabled
+``thinking``) gets a signed reasoning block and reasoning tokens; one with a
+``prompt_cache_key`` or cache breakpoints finds every message before the last in its prompt
+cache (a warm cache, always: the sim keeps no state)."""
 
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from sluice.types import (
     ChatResponse,
     Choice,
     ChunkChoice,
+    CompletionTokensDetails,
     Delta,
     Embedding,
     EmbeddingRequest,
@@ -28,7 +34,9 @@ from sluice.types import (
     FunctionCall,
     FunctionCallDelta,
     Message,
+    PromptTokensDetails,
     ResponseMessage,
+    ThinkingBlock,
     ToolCall,
     ToolCallDelta,
     ToolChoiceNamed,
@@ -41,6 +49,17 @@ MAX_DIMENSIONS = 4096
 # A word with the whitespace before it (and, for the last word, after it): the pieces of a
 # stream join back into exactly the content.
 _PIECE = re.compile(r"\s*\S+(?:\s+$)?|\s+$")
+
+
+REASONING_TOKENS = {"minimal": 8, "low": 16, "medium": 32, "high": 64, "xhigh": 96, "max": 128}
+"""Reasoning tokens the sim reports per ``reasoning_effort``; enabled ``thinking`` counts as medium."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Reasoning:
+    text: str
+    signature: str
+    tokens: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +78,17 @@ def complete(request: ChatRequest, model: str, created: int) -> ChatResponse:
     """The ``chat.completion`` for ``request``; ``model`` is the upstream model name."""
     key = encoder.encode(request)
     answer = _answer(request, key)
+    reasoning = _reasoning(request, key)
     choices = [
         Choice(
             index=i,
-            message=ResponseMessage(role="assistant", content=answer.content, tool_calls=answer.tool_calls),
+            message=ResponseMessage(
+                role="assistant",
+                content=answer.content,
+                tool_calls=answer.tool_calls,
+                reasoning_content=reasoning.text if reasoning else None,
+                thinking_blocks=[_signed(reasoning, reasoning.text)] if reasoning else None,
+            ),
             finish_reason=answer.finish_reason,
             stop_reason=answer.stop_sequence,
         )
@@ -74,7 +100,7 @@ def complete(request: ChatRequest, model: str, created: int) -> ChatResponse:
         created=created,
         model=model,
         choices=choices,
-        usage=_usage(request, answer),
+        usage=_usage(request, answer, reasoning),
         system_fingerprint=FINGERPRINT,
     )
 
@@ -90,6 +116,7 @@ def stream_chunks(
     """
     key = encoder.encode(request)
     answer = _answer(request, key)
+    reasoning = _reasoning(request, key)
     response_id = _response_id(key)
 
     def chunk(choices: list[ChunkChoice], usage: Usage | None = None) -> ChatChunk:
@@ -109,6 +136,9 @@ def stream_chunks(
     out = []
     for i in range(request.n or 1):
         out.append(delta(i, Delta(role="assistant", content="")))
+        if reasoning is not None:
+            out.extend(delta(i, Delta(reasoning_content=p)) for p in _split(reasoning.text, pieces))
+            out.append(delta(i, Delta(thinking_blocks=[_signed(reasoning, "")])))
         if answer.content:
             out.extend(delta(i, Delta(content=p)) for p in _split(answer.content, pieces))
         for j, call in enumerate(answer.tool_calls or []):
@@ -121,7 +151,7 @@ def stream_chunks(
             )
         out.append(chunk([ChunkChoice(i, Delta(), answer.finish_reason, stop_reason=answer.stop_sequence)]))
     if request.includes_usage:
-        out.append(chunk([], _usage(request, answer)))
+        out.append(chunk([], _usage(request, answer, reasoning)))
     return out
 
 
@@ -241,10 +271,37 @@ def _text(message: Message) -> str:
     return " ".join(p.text for p in content if p.type == "text" and p.text is not None)
 
 
-def _usage(request: ChatRequest, answer: _Answer) -> Usage:
-    prompt = sum(len(_text(m).split()) + 3 for m in request.messages)
-    completion = answer.completion_tokens * (request.n or 1)
-    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion)
+def _reasoning(request: ChatRequest, key: bytes) -> _Reasoning | None:
+    effort = request.reasoning_effort
+    if effort is None and request.thinking is not None and request.thinking.type == "enabled":
+        effort = "medium"
+    tokens = REASONING_TOKENS.get(effort or "none")
+    if tokens is None:
+        return None
+    user_text = next((_text(m) for m in reversed(request.messages) if m.role == "user"), "")
+    text = f"Simulated {effort} reasoning about: {user_text}"
+    return _Reasoning(text, "sim-signature-" + _digest(key, b"reasoning"), tokens)
+
+
+def _signed(reasoning: _Reasoning, text: str) -> ThinkingBlock:
+    return ThinkingBlock(type="thinking", thinking=text, signature=reasoning.signature)
+
+
+def _usage(request: ChatRequest, answer: _Answer, reasoning: _Reasoning | None) -> Usage:
+    counts = [len(_text(m).split()) + 3 for m in request.messages]
+    prompt = sum(counts)
+    thought = reasoning.tokens if reasoning is not None else 0
+    completion = (answer.completion_tokens + thought) * (request.n or 1)
+    cached = sum(counts[:-1]) if request.prompt_cache_key or request.has_cache_breakpoints else 0
+    return Usage(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=prompt + completion,
+        prompt_tokens_details=PromptTokensDetails(cached_tokens=cached) if cached else None,
+        completion_tokens_details=(
+            CompletionTokensDetails(reasoning_tokens=thought * (request.n or 1)) if reasoning else None
+        ),
+    )
 
 
 def _split(text: str, pieces: int | None) -> list[str]:

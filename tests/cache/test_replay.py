@@ -4,7 +4,16 @@ streams the same answer back (text, tool calls, finish reasons, usage)."""
 from __future__ import annotations
 
 from sluice.cache.replay import Recorder, replay
-from sluice.types import ChatChunk, ChatResponse, ChunkChoice, Delta, FunctionCallDelta, ToolCallDelta, Usage
+from sluice.types import (
+    ChatChunk,
+    ChatResponse,
+    ChunkChoice,
+    Delta,
+    FunctionCallDelta,
+    ThinkingBlock,
+    ToolCallDelta,
+    Usage,
+)
 
 
 def chunk(index: int = 0, finish: str | None = None, usage: Usage | None = None, **delta) -> ChatChunk:
@@ -63,3 +72,35 @@ def test_an_unfinished_stream_is_not_an_answer() -> None:
         [chunk(role="assistant", content="Hel"), chunk(index=1, content="x"), chunk(index=1, finish="stop")]
     )
     assert r.response() is None  # choice 0 never finished
+
+
+def test_reasoning_and_signed_thinking_are_recorded_and_replayed_in_order() -> None:
+    r = Recorder()
+    r.add(
+        [
+            chunk(role="assistant", content=""),
+            chunk(reasoning_content="Let me "),
+            chunk(reasoning_content="see."),
+        ]
+    )
+    r.add([chunk(thinking_blocks=[ThinkingBlock(type="thinking", thinking="", signature="sig1")])])
+    r.add([chunk(thinking_blocks=[ThinkingBlock(type="redacted_thinking", data="opaque")])])
+    r.add([chunk(content="Paris."), chunk(finish="stop"), chunk(usage=USAGE)])
+    response = r.response()
+    assert response is not None
+    message = response.choices[0].message
+    assert message.content == "Paris." and message.reasoning_content == "Let me see."
+    assert message.thinking_blocks == [
+        ThinkingBlock(type="thinking", thinking="Let me see.", signature="sig1"),
+        ThinkingBlock(type="redacted_thinking", data="opaque"),
+    ]
+    replayed = replay(response, include_usage=True)
+    deltas = [c.choices[0].delta for c in replayed if c.choices]
+    assert deltas[0] == Delta(role="assistant", content="")
+    assert deltas[1] == Delta(reasoning_content="Let me see.")
+    assert deltas[2].thinking_blocks == [ThinkingBlock(type="thinking", thinking="", signature="sig1")]
+    assert deltas[3].thinking_blocks == [ThinkingBlock(type="redacted_thinking", data="opaque")]
+    assert deltas[4] == Delta(content="Paris.")
+    again = Recorder()
+    again.add(replayed)
+    assert again.response() == response

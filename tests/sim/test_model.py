@@ -342,3 +342,76 @@ def test_embedding_dimensions_are_capped() -> None:
     with pytest.raises(InvalidRequestError) as e:
         model.embed(embedding(input="hi", dimensions=5000), "emb", default_dim=64)
     assert e.value.param == "dimensions"
+
+
+def test_reasoning_effort_gets_a_signed_reasoning_block_and_reasoning_tokens() -> None:
+    plain = model.complete(chat("why"), "sim-mini", created=1)
+    r = model.complete(chat("why", reasoning_effort="high"), "sim-mini", created=1)
+    message = r.choices[0].message
+    assert message.content == plain.choices[0].message.content == "Simulated reply to: why"
+    assert message.reasoning_content == "Simulated high reasoning about: why"
+    assert message.thinking_blocks is not None and len(message.thinking_blocks) == 1
+    block = message.thinking_blocks[0]
+    assert block.thinking == message.reasoning_content and block.signature.startswith("sim-signature-")
+    assert r.usage is not None and plain.usage is not None
+    assert r.usage.reasoning_tokens == model.REASONING_TOKENS["high"] == 64
+    assert r.usage.completion_tokens == plain.usage.completion_tokens + 64
+    assert (
+        model.complete(chat("why", reasoning_effort="none"), "m", created=1)
+        .choices[0]
+        .message.reasoning_content
+        is None
+    )
+    thinking = model.complete(
+        chat("why", thinking={"type": "enabled", "budget_tokens": 2048}), "m", created=1
+    )
+    assert thinking.usage is not None and thinking.usage.reasoning_tokens == 32
+
+
+def test_streamed_reasoning_comes_first_then_its_signature() -> None:
+    request = chat("why", reasoning_effort="low", stream=True, stream_options={"include_usage": True})
+    chunks = model.stream_chunks(request, "sim-mini", created=1)
+    deltas = [c.choices[0].delta for c in chunks if c.choices]
+    reasoning = "".join(d.reasoning_content or "" for d in deltas)
+    assert reasoning == "Simulated low reasoning about: why"
+    signed = [d for d in deltas if d.thinking_blocks]
+    assert len(signed) == 1 and signed[0].thinking_blocks is not None
+    assert (
+        signed[0].thinking_blocks[0].signature
+        == model.complete(
+            chat("why", reasoning_effort="low", stream=True, stream_options={"include_usage": True}),
+            "m",
+            created=1,
+        )
+        .choices[0]
+        .message.thinking_blocks[0]
+        .signature
+    )  # type: ignore[index]
+    first_content = next(i for i, d in enumerate(deltas) if d.content)
+    assert deltas.index(signed[0]) < first_content
+    assert chunks[-1].usage is not None and chunks[-1].usage.reasoning_tokens == 16
+
+
+def test_a_prompt_cache_key_or_breakpoint_reads_the_earlier_messages_from_the_cache() -> None:
+    messages = [
+        {"role": "system", "content": "You answer in one long paragraph."},
+        {"role": "user", "content": "hello there"},
+    ]
+    body = {"model": "alias", "messages": messages}
+    cold = model.complete(chat_request_decoder.decode(msgspec.json.encode(body)), "m", created=1)
+    keyed = model.complete(
+        chat_request_decoder.decode(msgspec.json.encode({**body, "prompt_cache_key": "k"})), "m", created=1
+    )
+    marked = [
+        {"role": "system", "content": [{"type": "text", "text": messages[0]["content"], "cache_control": {"type": "ephemeral"}}]},
+        messages[1],
+    ]  # fmt: skip
+    breakpoint_ = model.complete(
+        chat_request_decoder.decode(msgspec.json.encode({**body, "messages": marked})), "m", created=1
+    )
+    assert cold.usage is not None and cold.usage.cached_tokens == 0
+    assert cold.usage.prompt_tokens_details is None
+    for warm in (keyed, breakpoint_):
+        assert warm.usage is not None
+        assert warm.usage.cached_tokens == 6 + 3  # the system message's words and its overhead
+        assert warm.usage.prompt_tokens == cold.usage.prompt_tokens

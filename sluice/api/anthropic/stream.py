@@ -9,7 +9,7 @@ import msgspec
 from msgspec import Raw
 
 from sluice.api.anthropic.errors import error_event
-from sluice.api.anthropic.translate import STOP_REASONS, matched_stop, message_id, usage_counts
+from sluice.api.anthropic.translate import STOP_REASONS, matched_stop, message_id, usage_of
 from sluice.errors import SluiceError
 from sluice.providers.anthropic.wire import (
     ContentBlock,
@@ -23,10 +23,14 @@ from sluice.providers.anthropic.wire import (
     MessageDeltaEvent,
     MessageStartEvent,
     MessageStopEvent,
+    SignatureDelta,
     TextDelta,
+    ThinkingDelta,
     Usage,
 )
-from sluice.types import ChatChunk, ChunkBatch, ToolCallDelta, encoder
+from sluice.types import ChatChunk, ChunkBatch, Delta, ToolCallDelta, encoder
+
+_Kind = Literal["text", "tool_use", "thinking"]
 
 
 def _sse(event: msgspec.Struct) -> bytes:
@@ -41,6 +45,9 @@ class MessagesStreamEncoder:
     ``message_start`` goes first (input tokens 0: the count arrives with the last chunk); text
     and each tool call get a content block, opened and closed in order; ``finish`` closes the
     last block and sends ``message_delta`` (stop reason, usage) and ``message_stop``.
+    Reasoning (``reasoning_content``) opens a thinking block and fills it with
+    ``thinking_delta``s; its signature comes as a ``signature_delta`` and closes it; a
+    ``redacted_thinking`` item is a block of its own.
     """
 
     def __init__(self, model: str, stops: list[str] | None = None) -> None:
@@ -49,7 +56,7 @@ class MessagesStreamEncoder:
         self._stop_sequence: str | None = None
         self._started = False
         self._open: int | None = None
-        self._open_kind: Literal["text", "tool_use"] | None = None
+        self._open_kind: _Kind | None = None
         self._blocks = 0
         self._tool_blocks: dict[int, int] = {}
         self._stop_reason: str | None = None
@@ -62,9 +69,14 @@ class MessagesStreamEncoder:
             if not self._started:
                 out.append(self._message_start(chunk.id))
             if chunk.usage is not None:
-                prompt, output, cached = usage_counts(chunk.usage)
+                u = usage_of(chunk.usage)
                 self._usage = DeltaUsage(
-                    input_tokens=prompt - cached, output_tokens=output, cache_read_input_tokens=cached
+                    input_tokens=u.input_tokens,
+                    output_tokens=u.output_tokens,
+                    cache_creation_input_tokens=u.cache_creation_input_tokens,
+                    cache_read_input_tokens=u.cache_read_input_tokens,
+                    cache_creation=u.cache_creation,
+                    output_tokens_details=u.output_tokens_details,
                 )
             self._choices(chunk, out)
         return b"".join(out)
@@ -100,6 +112,8 @@ class MessagesStreamEncoder:
     def _choices(self, chunk: ChatChunk, out: list[bytes]) -> None:
         for choice in chunk.choices:
             delta = choice.delta
+            if delta.reasoning_content or delta.thinking_blocks:
+                self._thinking(delta, out)
             text = delta.content or delta.refusal
             if text:
                 if self._open_kind != "text":
@@ -113,6 +127,21 @@ class MessagesStreamEncoder:
                 if self._stop_sequence is not None:
                     self._stop_reason = "stop_sequence"
 
+    def _thinking(self, delta: Delta, out: list[bytes]) -> None:
+        if delta.reasoning_content:
+            if self._open_kind != "thinking":
+                self._start(ContentBlock(type="thinking", thinking="", signature=""), "thinking", out)
+            out.append(_sse(ContentBlockDeltaEvent(self._blocks - 1, ThinkingDelta(delta.reasoning_content))))
+        for b in delta.thinking_blocks or ():
+            if b.type == "redacted_thinking":
+                self._start(ContentBlock(type="redacted_thinking", data=b.data or ""), "thinking", out)
+                self._close(out)
+            elif b.signature:
+                if self._open_kind != "thinking":
+                    self._start(ContentBlock(type="thinking", thinking="", signature=""), "thinking", out)
+                out.append(_sse(ContentBlockDeltaEvent(self._blocks - 1, SignatureDelta(b.signature))))
+                self._close(out)  # a signature ends its block: the next reasoning is a new one
+
     def _tool_call(self, call: ToolCallDelta, out: list[bytes]) -> None:
         index = self._tool_blocks.get(call.index)
         fn = call.function
@@ -123,7 +152,7 @@ class MessagesStreamEncoder:
         if fn is not None and fn.arguments:
             out.append(_sse(ContentBlockDeltaEvent(index, InputJsonDelta(fn.arguments))))
 
-    def _start(self, block: ContentBlock, kind: Literal["text", "tool_use"], out: list[bytes]) -> int:
+    def _start(self, block: ContentBlock, kind: _Kind, out: list[bytes]) -> int:
         self._close(out)
         index = self._open = self._blocks
         self._open_kind = kind

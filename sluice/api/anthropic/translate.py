@@ -7,13 +7,14 @@ from __future__ import annotations
 import base64
 
 import msgspec
-from msgspec import Raw
+from msgspec import Raw, UnsetType
 
 from sluice.api.body import decode
 from sluice.errors import InvalidRequestError, UpstreamError
 from sluice.pipeline.validate import check_depth
 from sluice.providers.anthropic.wire import (
     Base64Source,
+    CacheCreation,
     ContentBlock,
     ContentSource,
     DocumentBlock,
@@ -22,6 +23,8 @@ from sluice.providers.anthropic.wire import (
     InputMessage,
     Message,
     MessagesRequest,
+    OutputTokensDetails,
+    RedactedThinkingBlock,
     TextBlock,
     ToolChoiceAny,
     ToolChoiceAuto,
@@ -33,7 +36,9 @@ from sluice.providers.anthropic.wire import (
     Usage,
     messages_request_decoder,
 )
+from sluice.providers.anthropic.wire import ThinkingBlock as WireThinking
 from sluice.types import (
+    CacheControl,
     ChatRequest,
     ChatResponse,
     ContentPart,
@@ -44,6 +49,7 @@ from sluice.types import (
     JsonSchemaFormat,
     ResponseFormat,
     StreamOptions,
+    ThinkingBlock,
     Tool,
     ToolCall,
     ToolChoice,
@@ -77,8 +83,10 @@ def decode_messages_request(body: bytes) -> MessagesRequest:
 def to_chat_request(req: MessagesRequest) -> ChatRequest:
     """Translate a Messages request into the gateway's chat request.
 
-    ``top_k``, ``thinking``, ``service_tier``, ``speed``, ``cache_control``, ``diagnostics``
-    and ``output_config.effort`` are hints the answer does not depend on: dropped.
+    ``thinking`` and ``cache_control`` (top level and on blocks and tools) are carried: an
+    Anthropic deployment gets them as sent, an OpenAI-type one gets ``thinking`` as
+    ``reasoning_effort``. ``top_k``, ``service_tier``, ``speed``, ``diagnostics`` and
+    ``output_config.effort`` are hints the answer does not depend on: dropped.
 
     Raises:
         InvalidRequestError: for what the gateway cannot serve (``container``,
@@ -92,7 +100,7 @@ def to_chat_request(req: MessagesRequest) -> ChatRequest:
         )
     messages: list[ChatMessage] = []
     if req.system:
-        messages.append(ChatMessage(role="system", content=_joined_text(req.system)))
+        messages.append(_system(req.system))
     for i, m in enumerate(req.messages):
         messages.extend(_messages(m, i))
     for i, t in enumerate(req.tools or ()):
@@ -116,11 +124,21 @@ def to_chat_request(req: MessagesRequest) -> ChatRequest:
         parallel_tool_calls=False if no_parallel else None,
         response_format=_response_format(req),
         user=req.metadata.user_id if req.metadata else None,
+        thinking=req.thinking,
+        cache_control=req.cache_control,
     )
 
 
 def _joined_text(content: str | list[TextBlock]) -> str:
     return content if isinstance(content, str) else "\n\n".join(b.text for b in content)
+
+
+def _system(content: str | list[TextBlock]) -> ChatMessage:
+    """One system message: its text joined, or its blocks as parts when a breakpoint is among them."""
+    if isinstance(content, list) and any(b.cache_control is not None for b in content):
+        parts = [ContentPart(type="text", text=b.text, cache_control=b.cache_control) for b in content]
+        return ChatMessage(role="system", content=parts)
+    return ChatMessage(role="system", content=_joined_text(content))
 
 
 def _messages(m: InputMessage, i: int) -> list[ChatMessage]:
@@ -132,7 +150,7 @@ def _messages(m: InputMessage, i: int) -> list[ChatMessage]:
             raise InvalidRequestError(
                 "system messages may only hold text blocks", param=f"messages[{i}].content"
             )
-        return [ChatMessage(role="system", content=_joined_text(blocks))]
+        return [_system(blocks)]
     if m.role == "user":
         return _user_messages(m.content, i)
     return _assistant_messages(m.content, i)
@@ -145,14 +163,18 @@ def _user_messages(blocks: list[InputBlock], i: int) -> list[ChatMessage]:
     parts: list[ContentPart] = []
     for j, b in enumerate(blocks):
         if isinstance(b, TextBlock):
-            parts.append(ContentPart(type="text", text=b.text))
+            parts.append(ContentPart(type="text", text=b.text, cache_control=b.cache_control))
         elif isinstance(b, ImageBlock):
             parts.append(_image_part(b))
         elif isinstance(b, DocumentBlock):
             parts.extend(_document_parts(b))
         elif isinstance(b, ToolResultBlock):
             text, images = _tool_result(b)
-            tools.append(ChatMessage(role="tool", tool_call_id=b.tool_use_id, content=text))
+            tools.append(
+                ChatMessage(
+                    role="tool", tool_call_id=b.tool_use_id, content=text, cache_control=b.cache_control
+                )
+            )
             parts.extend(images)
         else:
             raise InvalidRequestError(
@@ -161,7 +183,7 @@ def _user_messages(blocks: list[InputBlock], i: int) -> list[ChatMessage]:
             )
     if not parts:
         return tools
-    if len(parts) == 1 and parts[0].type == "text":
+    if len(parts) == 1 and parts[0].type == "text" and parts[0].cache_control is None:
         return [*tools, ChatMessage(role="user", content=parts[0].text)]
     return [*tools, ChatMessage(role="user", content=parts)]
 
@@ -169,7 +191,7 @@ def _user_messages(blocks: list[InputBlock], i: int) -> list[ChatMessage]:
 def _image_part(b: ImageBlock) -> ContentPart:
     src = b.source
     url = src.url if isinstance(src, UrlSource) else f"data:{src.media_type};base64,{src.data}"
-    return ContentPart(type="image_url", image_url=ImageUrl(url=url))
+    return ContentPart(type="image_url", image_url=ImageUrl(url=url), cache_control=b.cache_control)
 
 
 def _document_parts(b: DocumentBlock) -> list[ContentPart]:
@@ -209,27 +231,44 @@ def _tool_result(b: ToolResultBlock) -> tuple[str, list[ContentPart]]:
 
 
 def _assistant_messages(blocks: list[InputBlock], i: int) -> list[ChatMessage]:
-    texts: list[str] = []
+    """Text, tool calls and the signed reasoning (``thinking_blocks``, which an Anthropic
+    deployment gets back as sent). A breakpoint on a tool_use block marks the message's end."""
+    texts: list[TextBlock] = []
     calls: list[ToolCall] = []
+    thinking: list[ThinkingBlock] = []
+    marked: CacheControl | None = None
     for j, b in enumerate(blocks):
         if isinstance(b, TextBlock):
-            texts.append(b.text)
+            texts.append(b)
         elif isinstance(b, ToolUseBlock):
             check_depth(b.input, f"messages[{i}].content[{j}].input")
             arguments = encoder.encode(b.input).decode()
             calls.append(
                 ToolCall(id=b.id, type="function", function=FunctionCall(name=b.name, arguments=arguments))
             )
-        elif isinstance(b, (ImageBlock, DocumentBlock, ToolResultBlock)):
+            marked = b.cache_control or marked
+        elif isinstance(b, WireThinking):
+            thinking.append(ThinkingBlock(type="thinking", thinking=b.thinking, signature=b.signature))
+        elif isinstance(b, RedactedThinkingBlock):
+            thinking.append(ThinkingBlock(type="redacted_thinking", data=b.data))
+        else:
             raise InvalidRequestError(
                 f"{b.__struct_config__.tag} blocks are not allowed in assistant messages",
                 param=f"messages[{i}].content[{j}]",
             )
-        # thinking and redacted_thinking: earlier reasoning, which other models cannot read.
-    if not texts and not calls:
+    if not texts and not calls and not thinking:
         return []
+    content: str | list[ContentPart] | None = "".join(b.text for b in texts) if texts else None
+    if any(b.cache_control is not None for b in texts):
+        content = [ContentPart(type="text", text=b.text, cache_control=b.cache_control) for b in texts]
     return [
-        ChatMessage(role="assistant", content="".join(texts) if texts else None, tool_calls=calls or None)
+        ChatMessage(
+            role="assistant",
+            content=content,
+            tool_calls=calls or None,
+            thinking_blocks=thinking or None,
+            cache_control=marked,
+        )
     ]
 
 
@@ -237,6 +276,7 @@ def _tool(t: ToolDef) -> Tool:
     return Tool(
         type="function",
         function=FunctionDef(name=t.name, description=t.description, parameters=t.input_schema),
+        cache_control=t.cache_control,
     )
 
 
@@ -297,6 +337,7 @@ def to_messages_response(resp: ChatResponse, model: str, stops: list[str] | None
         stop_sequence = matched_stop(choice.finish_reason, choice.stop_reason, stops or [])
         if stop_sequence is not None:
             stop_reason = "stop_sequence"
+        blocks.extend(_thinking_out(msg.thinking_blocks, msg.reasoning_content))
         text = msg.content or msg.refusal
         if text:
             blocks.append(ContentBlock(type="text", text=text))
@@ -305,16 +346,52 @@ def to_messages_response(resp: ChatResponse, model: str, stops: list[str] | None
         for call in msg.tool_calls or ():
             input_ = tool_input(call.function.arguments)
             blocks.append(ContentBlock(type="tool_use", id=call.id, name=call.function.name, input=input_))
-    prompt, output, cached = usage_counts(resp.usage)
     message = Message(
         id=message_id(resp.id),
         model=model,
         content=blocks,
         stop_reason=stop_reason,
         stop_sequence=stop_sequence,
-        usage=Usage(input_tokens=prompt - cached, output_tokens=output, cache_read_input_tokens=cached),
+        usage=usage_of(resp.usage),
     )
     return encoder.encode(message)
+
+
+def _thinking_out(blocks: list[ThinkingBlock] | None, reasoning: str | None) -> list[ContentBlock]:
+    """The answer's reasoning as Anthropic blocks: the signed blocks as they came, else another
+    provider's ``reasoning_content`` as one unsigned thinking block."""
+    if blocks:
+        return [
+            ContentBlock(type="redacted_thinking", data=b.data or "")
+            if b.type == "redacted_thinking"
+            else ContentBlock(type="thinking", thinking=b.thinking or "", signature=b.signature or "")
+            for b in blocks
+        ]
+    return [ContentBlock(type="thinking", thinking=reasoning, signature="")] if reasoning else []
+
+
+def usage_of(usage: ChatUsage | None) -> Usage:
+    """Anthropic's usage for the gateway's: ``input_tokens`` without the cache reads and writes
+    (OpenAI's ``prompt_tokens`` counts them), which are reported apart; reasoning as thinking."""
+    if usage is None:
+        return Usage(
+            input_tokens=0, output_tokens=0, cache_creation_input_tokens=0, cache_read_input_tokens=0
+        )
+    read, written = usage.cached_tokens, usage.cache_write_tokens
+    split = usage.cache_creation
+    details = usage.completion_tokens_details
+    return Usage(
+        input_tokens=max(usage.prompt_tokens - read - written, 0),
+        output_tokens=usage.completion_tokens,
+        cache_creation_input_tokens=written,
+        cache_read_input_tokens=read,
+        cache_creation=(
+            None
+            if isinstance(split, UnsetType)
+            else CacheCreation(split.ephemeral_5m_input_tokens, split.ephemeral_1h_input_tokens)
+        ),
+        output_tokens_details=None if details is None else OutputTokensDetails(details.reasoning_tokens),
+    )
 
 
 def tool_input(arguments: str) -> Raw:
@@ -325,11 +402,3 @@ def tool_input(arguments: str) -> Raw:
     except msgspec.DecodeError:
         raise UpstreamError("the model produced tool arguments that are not a JSON object") from None
     return Raw(arguments)
-
-
-def usage_counts(usage: ChatUsage | None) -> tuple[int, int, int]:
-    """(prompt, completion, cached) tokens; OpenAI's prompt count includes the cached ones."""
-    if usage is None:
-        return 0, 0, 0
-    details = usage.prompt_tokens_details
-    return usage.prompt_tokens, usage.completion_tokens, details.cached_tokens if details else 0

@@ -67,7 +67,6 @@ from sluice.types import (
 )
 
 _request_decoder = msgspec.json.Decoder(CreateResponse)
-_reasoning_decoder = msgspec.json.Decoder(OutputTokensDetails)
 _dict_decoder = msgspec.json.Decoder(dict[str, Any])
 
 INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
@@ -378,13 +377,8 @@ def response_usage(usage: Usage | None) -> ResponseUsage | None:
     if usage is None:
         return None
     details = usage.prompt_tokens_details
-    reasoning = OutputTokensDetails()
-    raw = usage.completion_tokens_details
-    if raw is not msgspec.UNSET and bytes(raw) != b"null":
-        try:
-            reasoning = _reasoning_decoder.decode(raw)
-        except msgspec.DecodeError:  # an upstream's odd details: the count is optional
-            pass
+    done = usage.completion_tokens_details
+    reasoning = OutputTokensDetails(done.reasoning_tokens) if done is not None else OutputTokensDetails()
     return ResponseUsage(
         input_tokens=usage.prompt_tokens,
         input_tokens_details=InputTokensDetails(details.cached_tokens if details else 0),

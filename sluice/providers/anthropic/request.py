@@ -2,12 +2,16 @@
 
 System and developer messages become ``system``; tool calls and results become ``tool_use``
 and ``tool_result`` blocks; consecutive turns of one role merge, as Anthropic requires.
+Prompt-cache breakpoints (``cache_control`` on a part, a message or a tool, or OpenAI's
+``prompt_cache_breakpoint``) become ``cache_control`` on the block they end; an assistant's
+signed ``thinking_blocks`` go back ahead of its text; ``reasoning_effort`` becomes ``thinking``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -25,7 +29,9 @@ from sluice.providers.anthropic.wire import (
     Metadata,
     OutputConfig,
     PlainTextSource,
+    RedactedThinkingBlock,
     TextBlock,
+    ThinkingBlock,
     ToolChoice,
     ToolChoiceAny,
     ToolChoiceAuto,
@@ -36,7 +42,19 @@ from sluice.providers.anthropic.wire import (
     ToolUseBlock,
     UrlSource,
 )
-from sluice.types import ChatRequest, ContentPart, FunctionDef, Message, ToolChoiceNamed, file_input_decoder
+from sluice.providers.reasoning import thinking_for
+from sluice.types import (
+    CacheControl,
+    ChatRequest,
+    ContentPart,
+    FunctionDef,
+    Message,
+    PromptCacheBreakpoint,
+    ThinkingConfig,
+    Tool,
+    ToolChoiceNamed,
+    file_input_decoder,
+)
 
 DEFAULT_MAX_TOKENS = 4096
 """Anthropic requires ``max_tokens``; OpenAI clients usually leave it out."""
@@ -57,10 +75,15 @@ def to_messages_request(request: ChatRequest, model: str) -> MessagesRequest:
     system, messages = _messages(request.messages)
     user_id = request.user or request.safety_identifier
     temperature = request.temperature
+    thinking = _thinking(request)
+    max_tokens = request.output_token_limit or DEFAULT_MAX_TOKENS
+    if thinking is not None and thinking.budget_tokens is not None and max_tokens <= thinking.budget_tokens:
+        # Only without a client cap (thinking_for fits the budget under one): room for the answer too.
+        max_tokens = thinking.budget_tokens + DEFAULT_MAX_TOKENS
     return MessagesRequest(
         model=model,
         messages=messages,
-        max_tokens=request.output_token_limit or DEFAULT_MAX_TOKENS,
+        max_tokens=max_tokens,
         system=system,
         stop_sequences=request.stop_sequences or None,
         stream=bool(request.stream),
@@ -68,10 +91,21 @@ def to_messages_request(request: ChatRequest, model: str) -> MessagesRequest:
         temperature=None if temperature is None else min(temperature, 1.0),
         top_p=request.top_p,
         metadata=Metadata(user_id=user_id) if user_id else None,
-        tools=[_tool(t.function) for t in request.tools] if request.tools else None,
+        tools=[_tool(t) for t in request.tools] if request.tools else None,
         tool_choice=_tool_choice(request) if request.tools else None,
         output_config=_output_config(request),
+        thinking=thinking,
+        cache_control=request.cache_control,
     )
+
+
+def _thinking(request: ChatRequest) -> ThinkingConfig | None:
+    """The client's own ``thinking`` as given, else its ``reasoning_effort`` as a budget."""
+    if request.thinking is not None:
+        return request.thinking
+    if request.reasoning_effort is None:
+        return None
+    return thinking_for(request.reasoning_effort, request.output_token_limit)
 
 
 def _check_supported(request: ChatRequest) -> None:
@@ -102,15 +136,14 @@ def _given(value: Raw | UnsetType) -> bool:
     return not isinstance(value, UnsetType) and bytes(value) != b"null"
 
 
-def _messages(messages: list[Message]) -> tuple[str | None, list[InputMessage]]:
-    system: list[str] = []
+def _messages(messages: list[Message]) -> tuple[str | list[TextBlock] | None, list[InputMessage]]:
+    """``system`` stays one string unless a breakpoint needs its blocks kept apart."""
+    system: list[TextBlock] = []
     turns: list[tuple[Literal["user", "assistant"], list[InputBlock]]] = []
     for i, m in enumerate(messages):
         role: Literal["user", "assistant"]
         if m.role in ("system", "developer"):
-            text = _text_of(m, i)
-            if text:
-                system.append(text)
+            system.extend(_system_blocks(m, i))
             continue
         if m.role == "user":
             role, blocks = "user", _user_blocks(m, i)
@@ -129,7 +162,41 @@ def _messages(messages: list[Message]) -> tuple[str | None, list[InputMessage]]:
             turns[-1][1].extend(blocks)
         else:
             turns.append((role, blocks))
-    return ("\n\n".join(system) or None), [InputMessage(role=r, content=b) for r, b in turns]
+    turned = [InputMessage(role=r, content=b) for r, b in turns]
+    if any(b.cache_control is not None for b in system):
+        return system, turned
+    return ("\n\n".join(b.text for b in system) or None), turned
+
+
+def _system_blocks(m: Message, i: int) -> list[TextBlock]:
+    text = _text_of(m, i)  # only text parts
+    if isinstance(m.content, list) and any(_cache_control(p) for p in m.content):
+        blocks = [TextBlock(text=p.text, cache_control=_cache_control(p)) for p in m.content if p.text]
+    else:
+        blocks = [TextBlock(text=text)] if text else []
+    _mark_last(blocks, m.cache_control)
+    return blocks
+
+
+def _cache_control(p: ContentPart) -> CacheControl | None:
+    """A part's breakpoint: Anthropic's ``cache_control``, else OpenAI's ``prompt_cache_breakpoint``
+    (whose lifetimes, 30 minutes and up, need Anthropic's 1-hour cache)."""
+    if p.cache_control is not None:
+        return p.cache_control
+    return _from_breakpoint(p.prompt_cache_breakpoint)
+
+
+def _from_breakpoint(bp: PromptCacheBreakpoint | None) -> CacheControl | None:
+    return None if bp is None else CacheControl(type="ephemeral", ttl="1h")
+
+
+def _mark_last(blocks: Sequence[InputBlock], cache_control: CacheControl | None) -> None:
+    """A message-level breakpoint lands on the message's last block that can carry one."""
+    if cache_control is not None:
+        for b in reversed(blocks):
+            if not isinstance(b, (ThinkingBlock, RedactedThinkingBlock)):
+                b.cache_control = cache_control
+                break
 
 
 def _text_of(m: Message, i: int) -> str:
@@ -151,22 +218,25 @@ def _text_of(m: Message, i: int) -> str:
 
 
 def _user_blocks(m: Message, i: int) -> list[InputBlock]:
-    if m.content is None or isinstance(m.content, str):
-        return [TextBlock(text=m.content)] if m.content else []
     blocks: list[InputBlock] = []
-    for j, p in enumerate(m.content):
-        block = _part(p, f"messages[{i}].content[{j}]")
-        if block is not None:
-            blocks.append(block)
+    if m.content is None or isinstance(m.content, str):
+        if m.content:
+            blocks.append(TextBlock(text=m.content))
+    else:
+        for j, p in enumerate(m.content):
+            block = _part(p, f"messages[{i}].content[{j}]")
+            if block is not None:
+                blocks.append(block)
+    _mark_last(blocks, m.cache_control)
     return blocks
 
 
 def _part(p: ContentPart, param: str) -> TextBlock | ImageBlock | DocumentBlock | None:
     if p.type == "text":
         # Anthropic rejects empty text blocks; an empty part carries nothing anyway.
-        return TextBlock(text=p.text) if p.text else None
+        return TextBlock(text=p.text, cache_control=_cache_control(p)) if p.text else None
     if p.type == "image_url" and p.image_url is not None:
-        return ImageBlock(source=_image_source(p.image_url.url, param))
+        return ImageBlock(source=_image_source(p.image_url.url, param), cache_control=_cache_control(p))
     if p.type == "file" and not isinstance(p.file, UnsetType):
         return _document(p.file, f"{param}.file")
     raise InvalidRequestError(
@@ -224,9 +294,11 @@ def _document(file: Raw, param: str) -> DocumentBlock:
 
 
 def _assistant_blocks(m: Message, i: int) -> list[InputBlock]:
-    blocks: list[InputBlock] = []
+    blocks: list[InputBlock] = _thinking_blocks(m)
     text = _text_of(m, i) or m.refusal
-    if text:
+    if isinstance(m.content, list) and any(_cache_control(p) for p in m.content):
+        blocks.extend(TextBlock(text=p.text, cache_control=_cache_control(p)) for p in m.content if p.text)
+    elif text:
         blocks.append(TextBlock(text=text))
     for j, call in enumerate(m.tool_calls or ()):
         param = f"messages[{i}].tool_calls[{j}].function.arguments"
@@ -235,6 +307,19 @@ def _assistant_blocks(m: Message, i: int) -> list[InputBlock]:
                 id=call.id, name=call.function.name, input=_arguments(call.function.arguments, param)
             )
         )
+    _mark_last(blocks, m.cache_control)
+    return blocks
+
+
+def _thinking_blocks(m: Message) -> list[InputBlock]:
+    """The assistant's signed reasoning, as Anthropic returned it. Unsigned reasoning (another
+    provider's ``reasoning_content``) cannot be verified by Anthropic: it is left out."""
+    blocks: list[InputBlock] = []
+    for b in m.thinking_blocks or ():
+        if b.type == "thinking" and b.signature:
+            blocks.append(ThinkingBlock(thinking=b.thinking or "", signature=b.signature))
+        elif b.type == "redacted_thinking" and b.data:
+            blocks.append(RedactedThinkingBlock(data=b.data))
     return blocks
 
 
@@ -250,12 +335,18 @@ def _arguments(arguments: str, param: str) -> dict[str, Any]:
 def _tool_result(m: Message, i: int) -> ToolResultBlock:
     if not m.tool_call_id:
         raise InvalidRequestError("tool messages need a tool_call_id", param=f"messages[{i}].tool_call_id")
-    return ToolResultBlock(tool_use_id=m.tool_call_id, content=_text_of(m, i))
+    return ToolResultBlock(tool_use_id=m.tool_call_id, content=_text_of(m, i), cache_control=m.cache_control)
 
 
-def _tool(f: FunctionDef) -> ToolDef:
+def _tool(t: Tool) -> ToolDef:
     # ``strict`` is not forwarded: Anthropic accepts it only on models with structured outputs.
-    return ToolDef(name=f.name, description=f.description, input_schema=f.parameters or _EMPTY_SCHEMA)
+    f: FunctionDef = t.function
+    return ToolDef(
+        name=f.name,
+        description=f.description,
+        input_schema=f.parameters or _EMPTY_SCHEMA,
+        cache_control=t.cache_control,
+    )
 
 
 def _tool_choice(request: ChatRequest) -> ToolChoice | None:

@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import msgspec
-from msgspec import Raw
+from msgspec import UNSET, Raw
 
 from sluice.errors import InvalidUpstreamResponseError, SluiceError, from_upstream_status
 from sluice.obs.redact import Redactor
-from sluice.providers.anthropic.wire import DeltaUsage, Message, StreamEvent, Usage, stream_event_decoder
+from sluice.providers.anthropic.wire import (
+    ContentBlock,
+    DeltaUsage,
+    Message,
+    StreamEvent,
+    Usage,
+    stream_event_decoder,
+)
 from sluice.types import (
+    CacheCreation,
     ChatChunk,
     ChatResponse,
     Choice,
     ChunkChoice,
+    CompletionTokensDetails,
     Delta,
     FunctionCall,
     FunctionCallDelta,
     PromptTokensDetails,
     ResponseMessage,
+    ThinkingBlock,
     ToolCall,
     ToolCallDelta,
 )
@@ -52,23 +62,50 @@ def finish_reason(stop_reason: str | None) -> str:
     return FINISH_REASONS.get(stop_reason or "end_turn", "stop")
 
 
-def chat_usage(
-    input_tokens: int, output_tokens: int, cache_read: int | None, cache_creation: int | None
-) -> ChatUsage:
+def chat_usage(u: Usage | DeltaUsage) -> ChatUsage:
     """Anthropic counts cache reads and writes apart from ``input_tokens``; OpenAI's
-    ``prompt_tokens`` includes them, with the reads as ``cached_tokens``."""
-    prompt = input_tokens + (cache_read or 0) + (cache_creation or 0)
+    ``prompt_tokens`` includes them, with the reads as ``cached_tokens`` and the writes as
+    ``cache_write_tokens`` (split by lifetime in ``cache_creation``). Thinking is part of
+    ``output_tokens``, as reasoning is of ``completion_tokens``."""
+    read = u.cache_read_input_tokens or 0
+    written = u.cache_creation_input_tokens
+    prompt = (u.input_tokens or 0) + read + (written or 0)
+    details = u.output_tokens_details
+    split = u.cache_creation
     return ChatUsage(
         prompt_tokens=prompt,
-        completion_tokens=output_tokens,
-        total_tokens=prompt + output_tokens,
-        prompt_tokens_details=PromptTokensDetails(cached_tokens=cache_read or 0),
+        completion_tokens=u.output_tokens,
+        total_tokens=prompt + u.output_tokens,
+        prompt_tokens_details=PromptTokensDetails(
+            cached_tokens=read, cache_write_tokens=written if written else UNSET
+        ),
+        completion_tokens_details=(
+            None if details is None else CompletionTokensDetails(reasoning_tokens=details.thinking_tokens)
+        ),
+        cache_creation=(
+            UNSET
+            if split is None
+            else CacheCreation(split.ephemeral_5m_input_tokens, split.ephemeral_1h_input_tokens)
+        ),
     )
+
+
+def thinking_blocks(blocks: list[ContentBlock]) -> list[ThinkingBlock]:
+    """The answer's reasoning blocks, signatures and redacted data kept, in order."""
+    out = []
+    for b in blocks:
+        if b.type == "thinking":
+            out.append(ThinkingBlock(type="thinking", thinking=b.thinking or "", signature=b.signature or ""))
+        elif b.type == "redacted_thinking":
+            out.append(ThinkingBlock(type="redacted_thinking", data=b.data or ""))
+    return out
 
 
 def to_chat_response(msg: Message, created: int) -> ChatResponse:
     """Translate a complete Anthropic ``Message``; ``created`` is the Unix time to report."""
     texts = [b.text for b in msg.content if b.type == "text" and b.text is not None]
+    thinking = thinking_blocks(msg.content)
+    reasoning = "".join(b.thinking or "" for b in thinking)
     calls = [
         ToolCall(
             id=b.id or "",
@@ -80,7 +117,6 @@ def to_chat_response(msg: Message, created: int) -> ChatResponse:
         for b in msg.content
         if b.type == "tool_use"
     ]
-    u: Usage = msg.usage
     return ChatResponse(
         id=msg.id,
         object="chat.completion",
@@ -90,15 +126,17 @@ def to_chat_response(msg: Message, created: int) -> ChatResponse:
             Choice(
                 index=0,
                 message=ResponseMessage(
-                    role="assistant", content="".join(texts) if texts else None, tool_calls=calls or None
+                    role="assistant",
+                    content="".join(texts) if texts else None,
+                    tool_calls=calls or None,
+                    reasoning_content=reasoning or None,
+                    thinking_blocks=thinking or None,
                 ),
                 finish_reason=finish_reason(msg.stop_reason),
                 stop_reason=msg.stop_sequence if msg.stop_reason == "stop_sequence" else None,
             )
         ],
-        usage=chat_usage(
-            u.input_tokens, u.output_tokens, u.cache_read_input_tokens, u.cache_creation_input_tokens
-        ),
+        usage=chat_usage(msg.usage),
     )
 
 
@@ -107,6 +145,9 @@ class StreamTranslator:
 
     Tool-call indexes count tool_use blocks only (text blocks have Anthropic indexes too). With
     ``include_usage``, ``message_stop`` adds a last chunk with no choices and the usage.
+    Thinking arrives as ``reasoning_content`` deltas; its ``signature_delta`` as a
+    ``thinking_blocks`` item with the signature alone, which ends that block; a
+    ``redacted_thinking`` block as one item with its data.
     """
 
     def __init__(self, created: int, include_usage: bool, redactor: Redactor | None = None) -> None:
@@ -146,6 +187,11 @@ class StreamTranslator:
         if kind == "content_block_delta" and event.delta is not None:
             if event.delta.type == "text_delta" and event.delta.text:
                 return self._chunk(Delta(content=event.delta.text))
+            if event.delta.type == "thinking_delta" and event.delta.thinking:
+                return self._chunk(Delta(reasoning_content=event.delta.thinking))
+            if event.delta.type == "signature_delta" and event.delta.signature:
+                signed = ThinkingBlock(type="thinking", thinking="", signature=event.delta.signature)
+                return self._chunk(Delta(thinking_blocks=[signed]))
             if (
                 event.delta.type == "input_json_delta"
                 and event.delta.partial_json
@@ -166,6 +212,11 @@ class StreamTranslator:
                 )
             if block.type == "text" and block.text:
                 return self._chunk(Delta(content=block.text))
+            if block.type == "thinking" and block.thinking:
+                return self._chunk(Delta(reasoning_content=block.thinking))
+            if block.type == "redacted_thinking":
+                redacted = ThinkingBlock(type="redacted_thinking", data=block.data or "")
+                return self._chunk(Delta(thinking_blocks=[redacted]))
             return None
         if kind == "message_start" and event.message is not None:
             self._id, self._model, self._usage = event.message.id, event.message.model, event.message.usage
@@ -204,18 +255,19 @@ class StreamTranslator:
             u.cache_read_input_tokens = end.cache_read_input_tokens
         if end.cache_creation_input_tokens is not None:
             u.cache_creation_input_tokens = end.cache_creation_input_tokens
+        if end.cache_creation is not None:
+            u.cache_creation = end.cache_creation
+        if end.output_tokens_details is not None:
+            u.output_tokens_details = end.output_tokens_details
 
     def _usage_chunk(self) -> ChatChunk:
-        u = self._usage
         return ChatChunk(
             id=self._id,
             object="chat.completion.chunk",
             created=self.created,
             model=self._model,
             choices=[],
-            usage=chat_usage(
-                u.input_tokens, u.output_tokens, u.cache_read_input_tokens, u.cache_creation_input_tokens
-            ),
+            usage=chat_usage(self._usage),
         )
 
 

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, Raw, Struct, UnsetType
 
+from sluice.types import CacheControl, ThinkingConfig
+
 
 class _Strict(Struct, omit_defaults=True, forbid_unknown_fields=True):
     """Request shapes: a misspelt or unsupported field is an error, never silently dropped."""
@@ -20,11 +22,6 @@ class _Lenient(Struct, omit_defaults=True):
 
 
 # --- request -----------------------------------------------------------------------------
-
-
-class CacheControl(_Strict):
-    type: Literal["ephemeral"]
-    ttl: str | None = None
 
 
 class Base64Source(_Strict, tag_field="type", tag="base64"):
@@ -175,7 +172,7 @@ class MessagesRequest(_Strict, kw_only=True):
     tools: list[ToolDef] | None = None
     tool_choice: ToolChoice | None = None
     output_config: OutputConfig | None = None
-    thinking: dict[str, Any] | None = None
+    thinking: ThinkingConfig | None = None
     service_tier: str | None = None
     speed: str | None = None
     cache_control: CacheControl | None = None
@@ -187,22 +184,38 @@ class MessagesRequest(_Strict, kw_only=True):
 # --- response ----------------------------------------------------------------------------
 
 
+class CacheCreation(_Lenient):
+    ephemeral_5m_input_tokens: int = 0
+    ephemeral_1h_input_tokens: int = 0
+
+
+class OutputTokensDetails(_Lenient):
+    thinking_tokens: int = 0
+
+
 class Usage(_Lenient, kw_only=True):
+    """``input_tokens`` excludes the cache reads and writes, which are counted apart."""
+
     input_tokens: int
     output_tokens: int
     cache_creation_input_tokens: int | None = None
     cache_read_input_tokens: int | None = None
+    cache_creation: CacheCreation | None = None
+    output_tokens_details: OutputTokensDetails | None = None
 
 
 class ContentBlock(_Lenient):
-    """A response block. One lenient shape for every ``type`` (text, tool_use, and blocks
-    this gateway never asks for, such as thinking); ``input`` stays raw JSON."""
+    """A response block. One lenient shape for every ``type`` (text, tool_use, thinking,
+    redacted_thinking, and blocks this gateway never asks for); ``input`` stays raw JSON."""
 
     type: str
     text: str | None = None
     id: str | None = None
     name: str | None = None
     input: Raw | UnsetType = UNSET
+    thinking: str | None = None
+    signature: str | None = None
+    data: str | None = None
 
 
 class Message(Struct, kw_only=True):
@@ -232,6 +245,8 @@ class EventDelta(_Lenient):
     type: str | None = None
     text: str | None = None
     partial_json: str | None = None
+    thinking: str | None = None
+    signature: str | None = None
     stop_reason: str | None = None
     stop_sequence: str | None = None
 
@@ -243,6 +258,8 @@ class DeltaUsage(_Lenient, kw_only=True):
     output_tokens: int
     cache_creation_input_tokens: int | None = None
     cache_read_input_tokens: int | None = None
+    cache_creation: CacheCreation | None = None
+    output_tokens_details: OutputTokensDetails | None = None
 
 
 class StreamEvent(_Lenient):
@@ -276,9 +293,17 @@ class InputJsonDelta(Struct, tag_field="type", tag="input_json_delta"):
     partial_json: str
 
 
+class ThinkingDelta(Struct, tag_field="type", tag="thinking_delta"):
+    thinking: str
+
+
+class SignatureDelta(Struct, tag_field="type", tag="signature_delta"):
+    signature: str
+
+
 class ContentBlockDeltaEvent(Struct, tag_field="type", tag="content_block_delta"):
     index: int
-    delta: TextDelta | InputJsonDelta
+    delta: TextDelta | InputJsonDelta | ThinkingDelta | SignatureDelta
 
 
 class ContentBlockStopEvent(Struct, tag_field="type", tag="content_block_stop"):
@@ -324,7 +349,7 @@ class CountTokensRequest(_Strict, kw_only=True):
     system: str | list[TextBlock] | None = None
     tools: list[ToolDef] | None = None
     tool_choice: ToolChoice | None = None
-    thinking: dict[str, Any] | None = None
+    thinking: ThinkingConfig | None = None
     output_config: OutputConfig | None = None
 
 

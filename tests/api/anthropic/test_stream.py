@@ -97,7 +97,7 @@ def test_stream_events_exactly() -> None:
          "delta": {"type": "input_json_delta", "partial_json": '{"city": "Rome"}'}},
         {"type": "content_block_stop", "index": 2},
         {"type": "message_delta", "delta": {"stop_reason": "tool_use", "stop_sequence": None},
-         "usage": {"input_tokens": 42, "output_tokens": 12, "cache_read_input_tokens": 8}},
+         "usage": {"input_tokens": 42, "output_tokens": 12, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 8}},
         {"type": "message_stop"},
     ]  # fmt: skip
 
@@ -183,3 +183,41 @@ def test_the_matched_stop_sequence_ends_the_stream() -> None:
     delta = next(e for e in enc.finish().split(b"\n\n") if e.startswith(b"event: message_delta"))
     body = msgspec.json.decode(delta.split(b"data: ", 1)[1])
     assert body["delta"] == {"stop_reason": "stop_sequence", "stop_sequence": "###"}
+
+
+def test_reasoning_becomes_thinking_blocks_with_signature_deltas() -> None:
+    enc = MessagesStreamEncoder("claude-haiku")
+    batches: list[ChunkBatch] = [
+        [chunk({"role": "assistant", "content": ""}), chunk({"reasoning_content": "Let me "})],
+        [chunk({"reasoning_content": "think."}),
+         chunk({"thinking_blocks": [{"type": "thinking", "thinking": "", "signature": "sig1"}]})],
+        [chunk({"thinking_blocks": [{"type": "redacted_thinking", "data": "opaque"}]}),
+         chunk({"reasoning_content": "More."}),
+         chunk({"thinking_blocks": [{"type": "thinking", "thinking": "", "signature": "sig2"}]})],
+        [chunk({"content": "Done."}), chunk({}, "stop")],
+        [chunk(usage={"prompt_tokens": 50, "completion_tokens": 12, "total_tokens": 62,
+                      "prompt_tokens_details": {"cached_tokens": 8, "cache_write_tokens": 30},
+                      "completion_tokens_details": {"reasoning_tokens": 9}})],
+    ]  # fmt: skip
+    data = b"".join(enc.encode(b) for b in batches) + enc.finish()
+    events = [e for _, e in parse_sse(data)][1:]  # after message_start
+    assert events == [
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": "", "signature": ""}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "Let me "}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "think."}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "sig1"}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "content_block_start", "index": 1, "content_block": {"type": "redacted_thinking", "data": "opaque"}},
+        {"type": "content_block_stop", "index": 1},
+        {"type": "content_block_start", "index": 2, "content_block": {"type": "thinking", "thinking": "", "signature": ""}},
+        {"type": "content_block_delta", "index": 2, "delta": {"type": "thinking_delta", "thinking": "More."}},
+        {"type": "content_block_delta", "index": 2, "delta": {"type": "signature_delta", "signature": "sig2"}},
+        {"type": "content_block_stop", "index": 2},
+        {"type": "content_block_start", "index": 3, "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "index": 3, "delta": {"type": "text_delta", "text": "Done."}},
+        {"type": "content_block_stop", "index": 3},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+         "usage": {"input_tokens": 12, "output_tokens": 12, "cache_creation_input_tokens": 30,
+                   "cache_read_input_tokens": 8, "output_tokens_details": {"thinking_tokens": 9}}},
+        {"type": "message_stop"},
+    ]  # fmt: skip

@@ -124,7 +124,13 @@ def test_full_request() -> None:
     assert chat == {
         "model": "claude-haiku",
         "messages": [
-            {"role": "system", "content": "You are terse.\n\nMetric units."},
+            {
+                "role": "system",
+                "content": [
+                    {"type": "text", "text": "You are terse."},
+                    {"type": "text", "text": "Metric units.", "cache_control": {"type": "ephemeral"}},
+                ],
+            },
             {
                 "role": "user",
                 "content": [
@@ -136,6 +142,9 @@ def test_full_request() -> None:
             {
                 "role": "assistant",
                 "content": "Checking both.",
+                "thinking_blocks": [
+                    {"type": "thinking", "thinking": "The user wants weather.", "signature": "sig"}
+                ],
                 "tool_calls": [
                     {
                         "id": "toolu_1",
@@ -178,6 +187,7 @@ def test_full_request() -> None:
         "tool_choice": "required",
         "parallel_tool_calls": False,
         "user": "user-42",
+        "thinking": {"type": "enabled", "budget_tokens": 2048},
     }
 
 
@@ -315,7 +325,12 @@ def test_response_with_text_and_tool_use() -> None:
         ],
         "stop_reason": "tool_use",
         "stop_sequence": None,
-        "usage": {"input_tokens": 176, "output_tokens": 30, "cache_read_input_tokens": 1024},
+        "usage": {
+            "input_tokens": 176,
+            "output_tokens": 30,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 1024,
+        },
     }
 
 

@@ -206,7 +206,7 @@ async def test_chat_translates_the_response(upstream: ReplayServer, provider: An
             "prompt_tokens": 1516,
             "completion_tokens": 89,
             "total_tokens": 1605,
-            "prompt_tokens_details": {"cached_tokens": 1024, "audio_tokens": 0},
+            "prompt_tokens_details": {"cached_tokens": 1024, "audio_tokens": 0, "cache_write_tokens": 20},
         },
     }
 

@@ -365,9 +365,11 @@ def test_stop_reasons(stop_reason: str, finish_reason: str) -> None:
     assert resp.choices[0].finish_reason == finish_reason
 
 
-def test_response_without_text_and_with_blocks_we_do_not_translate() -> None:
+def test_response_with_thinking_and_blocks_we_do_not_translate() -> None:
     content = [
         {"type": "thinking", "thinking": "hmm", "signature": "sig"},
+        {"type": "redacted_thinking", "data": "opaque"},
+        {"type": "server_tool_use", "id": "srv_1", "name": "web_search", "input": {}},
         {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}},
     ]
     resp = to_chat_response(
@@ -377,6 +379,11 @@ def test_response_without_text_and_with_blocks_we_do_not_translate() -> None:
         "role": "assistant",
         "content": None,
         "tool_calls": [{"id": "toolu_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}],
+        "reasoning_content": "hmm",
+        "thinking_blocks": [
+            {"type": "thinking", "thinking": "hmm", "signature": "sig"},
+            {"type": "redacted_thinking", "data": "opaque"},
+        ],
     }
 
 
@@ -399,7 +406,7 @@ def deltas(chunks: list[ChatChunk]) -> list[Any]:
     return [as_json(c.choices[0].delta) if c.choices else as_json(c.usage) for c in chunks]
 
 
-def test_stream_ignores_pings_thinking_and_unknown_events() -> None:
+def test_stream_carries_thinking_and_ignores_pings_and_unknown_events() -> None:
     t = StreamTranslator(created=1, include_usage=True)
     chunks = t.feed(
         events(
@@ -409,14 +416,16 @@ def test_stream_ignores_pings_thinking_and_unknown_events() -> None:
             {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "hmm"}},
             {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": "s"}},
             {"type": "content_block_stop", "index": 0},
-            {"type": "brand_new_event", "whatever": [1]},
-            {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}},
-            {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "Hi"}},
+            {"type": "content_block_start", "index": 1, "content_block": {"type": "redacted_thinking", "data": "opaque"}},
             {"type": "content_block_stop", "index": 1},
-            {"type": "content_block_start", "index": 2, "content_block": {"type": "tool_use", "id": "tu", "name": "f", "input": {}}},
-            {"type": "content_block_delta", "index": 2, "delta": {"type": "input_json_delta", "partial_json": "{}"}},
+            {"type": "brand_new_event", "whatever": [1]},
+            {"type": "content_block_start", "index": 2, "content_block": {"type": "text", "text": ""}},
+            {"type": "content_block_delta", "index": 2, "delta": {"type": "text_delta", "text": "Hi"}},
+            {"type": "content_block_stop", "index": 2},
+            {"type": "content_block_start", "index": 3, "content_block": {"type": "tool_use", "id": "tu", "name": "f", "input": {}}},
+            {"type": "content_block_delta", "index": 3, "delta": {"type": "input_json_delta", "partial_json": "{}"}},
             {"type": "message_delta", "delta": {"stop_reason": "max_tokens", "stop_sequence": None},
-             "usage": {"input_tokens": 7, "output_tokens": 9}},
+             "usage": {"input_tokens": 7, "output_tokens": 9, "output_tokens_details": {"thinking_tokens": 4}}},
         )
     )  # fmt: skip
     assert not t.is_done
@@ -424,15 +433,19 @@ def test_stream_ignores_pings_thinking_and_unknown_events() -> None:
     assert t.is_done
     assert deltas(chunks) == [
         {"role": "assistant", "content": ""},
+        {"reasoning_content": "hmm"},
+        {"thinking_blocks": [{"type": "thinking", "thinking": "", "signature": "s"}]},
+        {"thinking_blocks": [{"type": "redacted_thinking", "data": "opaque"}]},
         {"content": "Hi"},
         {"tool_calls": [{"index": 0, "id": "tu", "type": "function", "function": {"name": "f", "arguments": ""}}]},
         {"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]},
         {},
         # message_delta's cumulative input count replaces message_start's; cache reads are kept.
         {"prompt_tokens": 9, "completion_tokens": 9, "total_tokens": 18,
-         "prompt_tokens_details": {"cached_tokens": 2, "audio_tokens": 0}},
+         "prompt_tokens_details": {"cached_tokens": 2, "audio_tokens": 0},
+         "completion_tokens_details": {"reasoning_tokens": 4}},
     ]  # fmt: skip
-    assert chunks[4].choices[0].finish_reason == "length"
+    assert chunks[7].choices[0].finish_reason == "length"
     assert {(c.id, c.model, c.created) for c in chunks} == {("msg_s", "claude-haiku-4-5", 1)}
 
 
@@ -575,3 +588,151 @@ def test_the_matched_stop_sequence_is_carried() -> None:
     }
     last = t.feed(events(START, stop))[-1].choices[0]
     assert (last.finish_reason, last.stop_reason) == ("stop", "###")
+
+
+# --- prompt caching and reasoning ---------------------------------------------------------
+
+EPHEMERAL = {"type": "ephemeral"}
+
+
+def test_breakpoints_land_on_the_blocks_they_end() -> None:
+    out = wire(
+        chat(
+            cache_control=EPHEMERAL,
+            messages=[
+                {"role": "system", "content": "Rules.", "cache_control": {"type": "ephemeral", "ttl": "1h"}},
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "a", "cache_control": EPHEMERAL},
+                        {"type": "text", "text": "b", "prompt_cache_breakpoint": {"mode": "explicit", "ttl": "30m"}},
+                        {"type": "image_url", "image_url": {"url": "https://x.test/i.png"}, "cache_control": EPHEMERAL},
+                    ],
+                },
+                {"role": "assistant", "content": "c", "cache_control": EPHEMERAL},
+                {"role": "user", "content": "d", "cache_control": EPHEMERAL},
+            ],
+            tools=[{"type": "function", "function": {"name": "f"}, "cache_control": EPHEMERAL}],
+        )
+    )  # fmt: skip
+    assert out["cache_control"] == EPHEMERAL
+    assert out["system"] == [
+        {"type": "text", "text": "Rules.", "cache_control": {"type": "ephemeral", "ttl": "1h"}}
+    ]
+    assert out["messages"] == [
+        {"role": "user", "content": [
+            {"type": "text", "text": "a", "cache_control": EPHEMERAL},
+            # OpenAI's breakpoints promise 30 minutes at least: Anthropic's 1-hour cache.
+            {"type": "text", "text": "b", "cache_control": {"type": "ephemeral", "ttl": "1h"}},
+            {"type": "image", "source": {"type": "url", "url": "https://x.test/i.png"}, "cache_control": EPHEMERAL},
+        ]},
+        {"role": "assistant", "content": [{"type": "text", "text": "c", "cache_control": EPHEMERAL}]},
+        {"role": "user", "content": [{"type": "text", "text": "d", "cache_control": EPHEMERAL}]},
+    ]  # fmt: skip
+    assert out["tools"][0]["cache_control"] == EPHEMERAL
+
+
+def test_a_system_prompt_without_breakpoints_stays_one_string() -> None:
+    out = wire(chat(messages=[{"role": "system", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}, {"role": "user", "content": "q"}]))  # fmt: skip
+    assert out["system"] == "ab"  # parts of one message join as before, messages with a blank line
+
+
+def test_tool_results_keep_their_breakpoint() -> None:
+    out = wire(
+        chat(
+            messages=[
+                {"role": "user", "content": "q"},
+                {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+                {"role": "tool", "tool_call_id": "c1", "content": "r", "cache_control": EPHEMERAL},
+            ]
+        )
+    )  # fmt: skip
+    assert out["messages"][2]["content"] == [
+        {"type": "tool_result", "tool_use_id": "c1", "content": "r", "cache_control": EPHEMERAL}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("effort", "cap", "thinking", "max_tokens"),
+    [
+        ("minimal", None, {"type": "enabled", "budget_tokens": 1024}, 4096),
+        ("low", None, {"type": "enabled", "budget_tokens": 2048}, 4096),
+        ("medium", None, {"type": "enabled", "budget_tokens": 8192}, 8192 + 4096),
+        ("high", 20000, {"type": "enabled", "budget_tokens": 16384}, 20000),
+        ("high", 3000, {"type": "enabled", "budget_tokens": 2999}, 3000),  # below the client's cap
+        ("xhigh", None, {"type": "enabled", "budget_tokens": 24576}, 24576 + 4096),
+        ("max", None, {"type": "enabled", "budget_tokens": 32000}, 32000 + 4096),
+        ("high", 1024, None, 1024),  # no room for Anthropic's smallest budget: no thinking
+        ("none", None, None, 4096),
+    ],
+)
+def test_reasoning_effort_becomes_a_thinking_budget_under_max_tokens(
+    effort: str, cap: int | None, thinking: dict[str, Any] | None, max_tokens: int
+) -> None:
+    out = wire(chat(reasoning_effort=effort, max_completion_tokens=cap))
+    assert out.get("thinking") == thinking
+    assert out["max_tokens"] == max_tokens
+    assert out["max_tokens"] > (thinking or {}).get("budget_tokens", 0)
+
+
+def test_thinking_given_as_is_wins_over_reasoning_effort() -> None:
+    out = wire(
+        chat(reasoning_effort="high", thinking={"type": "adaptive", "display": "omitted"}, max_tokens=500)
+    )
+    assert out["thinking"] == {"type": "adaptive", "display": "omitted"} and out["max_tokens"] == 500
+
+
+def test_an_unknown_reasoning_effort_is_refused_by_name() -> None:
+    with pytest.raises(InvalidRequestError) as e:
+        to_messages_request(chat(reasoning_effort="extreme"), "m")
+    assert e.value.param == "reasoning_effort"
+
+
+def test_signed_thinking_goes_back_first_and_unsigned_reasoning_stays_behind() -> None:
+    out = wire(
+        chat(
+            messages=[
+                {"role": "user", "content": "q"},
+                {
+                    "role": "assistant",
+                    "content": "a",
+                    "reasoning_content": "why",
+                    "thinking_blocks": [
+                        {"type": "thinking", "thinking": "why", "signature": "sig"},
+                        {"type": "thinking", "thinking": "unsigned", "signature": ""},
+                        {"type": "redacted_thinking", "data": "opaque"},
+                    ],
+                },
+                {"role": "assistant", "content": "b", "reasoning_content": "another provider's"},
+            ]
+        )
+    )
+    assert out["messages"][1] == {
+        "role": "assistant",
+        "content": [
+            {"type": "thinking", "thinking": "why", "signature": "sig"},
+            {"type": "redacted_thinking", "data": "opaque"},
+            {"type": "text", "text": "a"},
+            {"type": "text", "text": "b"},
+        ],
+    }
+
+
+def test_usage_with_cache_writes_and_thinking_tokens() -> None:
+    usage = {
+        "input_tokens": 10,
+        "output_tokens": 7,
+        "cache_read_input_tokens": 20,
+        "cache_creation_input_tokens": 30,
+        "cache_creation": {"ephemeral_5m_input_tokens": 12, "ephemeral_1h_input_tokens": 18},
+        "output_tokens_details": {"thinking_tokens": 5},
+    }
+    resp = to_chat_response(message_decoder.decode(message(usage=usage)), created=0)
+    assert as_json(resp.usage) == {
+        "prompt_tokens": 60,
+        "completion_tokens": 7,
+        "total_tokens": 67,
+        "prompt_tokens_details": {"cached_tokens": 20, "audio_tokens": 0, "cache_write_tokens": 30},
+        "completion_tokens_details": {"reasoning_tokens": 5},
+        "cache_creation": {"ephemeral_5m_input_tokens": 12, "ephemeral_1h_input_tokens": 18},
+    }
