@@ -225,6 +225,12 @@ class InputGuardStage(Stage):
                 ctx.restore = r.originals
 
 
+_THINKING = -1
+"""A ``_Text``'s ``part`` for an assistant turn's echoed reasoning (its thinking blocks' text and
+``reasoning_content``): checked for PII and secrets like the rest, but a signature seals a thinking
+block's text, so a finding to redact drops the turn's reasoning instead of rewriting it."""
+
+
 def _texts(messages: list[Message]) -> list[_Text]:
     out = []
     for i, m in enumerate(messages):
@@ -236,6 +242,12 @@ def _texts(messages: list[Message]) -> list[_Text]:
             for j, part in enumerate(m.content):
                 if part.text:
                     out.append(_Text(i, j, source, part.text))
+        if m.thinking_blocks or m.reasoning_content:
+            thought = [b.thinking for b in m.thinking_blocks or () if b.thinking]
+            if m.reasoning_content:
+                thought.append(m.reasoning_content)
+            if thought:
+                out.append(_Text(i, _THINKING, "app", "\n".join(thought)))
     return out
 
 
@@ -246,7 +258,9 @@ def _replaced(request: ChatRequest, texts: list[_Text], new: list[str]) -> ChatR
         if text == t.text:
             continue
         m = messages[t.message]
-        if t.part is None:
+        if t.part == _THINKING:
+            messages[t.message] = msgspec.structs.replace(m, thinking_blocks=None, reasoning_content=None)
+        elif t.part is None:
             messages[t.message] = msgspec.structs.replace(m, content=text)
         else:
             assert isinstance(m.content, list)

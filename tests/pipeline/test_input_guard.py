@@ -152,3 +152,37 @@ async def test_a_schema_that_cannot_be_compiled_is_a_400_naming_response_format(
     with pytest.raises(InvalidRequestError) as e:
         await InputGuardStage(GuardrailPolicy()).before(c)
     assert e.value.param == "response_format.json_schema.schema" and "regex" in str(e.value)
+
+
+async def test_echoed_reasoning_is_checked_and_dropped_not_rewritten_when_it_must_be_redacted() -> None:
+    """A signature seals a thinking block's text: PII in it drops the turn's reasoning (the
+    rest of the turn stays); a secret in it is refused like one anywhere else."""
+    thinking = {
+        "role": "assistant",
+        "content": "Sure.",
+        "reasoning_content": f"They wrote from {EMAIL}.",
+        "thinking_blocks": [{"type": "thinking", "thinking": f"They wrote from {EMAIL}.", "signature": "s"}],
+    }
+    c = ctx({"role": "user", "content": "hi"}, thinking, policy=GuardrailPolicy(pii="redact"))
+    await InputGuardStage(GuardrailPolicy()).before(c)
+    assert isinstance(c.request, ChatRequest)
+    turn = c.request.messages[1]
+    assert turn.thinking_blocks is None and turn.reasoning_content is None and turn.content == "Sure."
+    assert c.guardrails == [("input", "pii", "redact")]
+
+    clean = {
+        **thinking,
+        "reasoning_content": "Plain.",
+        "thinking_blocks": [{"type": "thinking", "thinking": "Plain.", "signature": "s"}],
+    }
+    c = ctx({"role": "user", "content": "hi"}, clean, policy=GuardrailPolicy(pii="redact"))
+    await InputGuardStage(GuardrailPolicy()).before(c)
+    assert isinstance(c.request, ChatRequest) and c.request.messages[1].thinking_blocks is not None
+
+    secret = {
+        **thinking,
+        "thinking_blocks": [{"type": "thinking", "thinking": f"key {KEY}", "signature": "s"}],
+    }
+    c = ctx({"role": "user", "content": "hi"}, secret, policy=GuardrailPolicy(secrets="block"))
+    with pytest.raises(GuardrailError):
+        await InputGuardStage(GuardrailPolicy()).before(c)
