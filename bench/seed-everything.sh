@@ -10,9 +10,11 @@ DB="${SLUICE_BENCH_DB:?set SLUICE_BENCH_DB to the store file the gateway will us
 CFG="$ROOT/bench/sluice-bench-everything.yaml"
 rm -f "$DB" "$DB-wal" "$DB-shm"
 export SLUICE_BENCH_DB="$DB" MOCK_API_BASE="${MOCK_API_BASE:-http://127.0.0.1:9100/v1}"
-sl() { "$ROOT/.venv/bin/sluice" "$@" --config "$CFG" >/dev/null; }
+# This checkout's code (and migrations), not whichever one the shared virtualenv's `sluice` imports.
+SLUICE=(env PYTHONPATH="$ROOT" "$ROOT/.venv/bin/python" -m sluice)
+sl() { "${SLUICE[@]}" "$@" --config "$CFG" >/dev/null; }
 sl tenants create Bench --id bench
-KEY_JSON=$("$ROOT/.venv/bin/sluice" keys create bench bench-app --config "$CFG")
+KEY_JSON=$("${SLUICE[@]}" keys create bench bench-app --config "$CFG")
 read -r KEY_ID SECRET < <(printf '%s' "$KEY_JSON" | "$ROOT/.venv/bin/python" -c \
   'import json, sys; k = json.load(sys.stdin); print(k["id"], k["key"])')
 sl limits set bench --rpm 100000000 --tpm 1000000000000
