@@ -6,7 +6,7 @@ then read VmRSS from /proc. The upstream is ``sluice sim`` on loopback; the ever
 gets a fresh store seeded by bench/seed-everything.sh and uses its tenant key. Every process
 started here is stopped by its PID.
 
-    .venv/bin/python bench/idle_rss.py [--settle 3] [--repeat 2] [--configs core,everything]
+    .venv/bin/python bench/idle_rss.py [--settle 3] [--repeat 2] [--configs core,everything,everything-estimate]
 
 Prints one line per config and repetition and the median per config (MiB).
 """
@@ -32,6 +32,8 @@ BIN = ROOT / ".venv" / "bin"
 CONFIGS = {
     "core": ROOT / "bench" / "sluice-bench.yaml",
     "everything": ROOT / "bench" / "sluice-bench-everything.yaml",
+    # The same, counting tokens by estimate (limits.tokenizer: estimate): no tiktoken tables.
+    "everything-estimate": ROOT / "bench" / "sluice-bench-everything.yaml",
 }
 # This checkout's code, not whichever one the shared virtualenv's ``sluice`` script imports.
 SLUICE = [str(BIN / "python"), "-m", "sluice"]
@@ -88,7 +90,9 @@ def wait_http(url: str, proc: subprocess.Popen, *, key: str | None = None, timeo
 def measure(name: str, settle_s: float, mock_base: str, tmp: str) -> tuple[float, float]:
     env = dict(ENV, MOCK_API_BASE=mock_base)
     key = "sk-bench"
-    if name == "everything":
+    if name == "everything-estimate":
+        env["SLUICE_LIMITS__TOKENIZER"] = "estimate"
+    if name.startswith("everything"):
         env["SLUICE_BENCH_DB"] = os.path.join(tmp, "everything.db")
         out = subprocess.run(
             [str(ROOT / "bench" / "seed-everything.sh")],
