@@ -1,5 +1,5 @@
 """The ``sluice`` command line: serve, sim, config check and reference, the admin commands (tenants,
-keys, admins, limits, budgets: ``admin/cli.py``), version."""
+keys, admins, limits, budgets, prompts: ``admin/cli.py``), version."""
 
 from __future__ import annotations
 
@@ -112,9 +112,9 @@ def _load_or_exit(path: str | None) -> Settings:
 
 
 def main() -> None:
-    from sluice.admin.cli import admins, budgets, keys, limits, tenants
+    from sluice.admin.cli import admins, budgets, keys, limits, prompts, tenants
 
-    for group in (tenants, keys, limits, budgets, admins):
+    for group in (tenants, keys, limits, budgets, prompts, admins):
         cli.add_command(group)
     cli()
 

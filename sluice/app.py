@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 from sluice.admin.api import AdminAuth, build_admin
 from sluice.admin.cache import cache_routes
 from sluice.admin.policies import policy_routes
+from sluice.admin.prompts import prompt_routes
 from sluice.admin.service import AdminService
 from sluice.api.anthropic.count_tokens import TokenCounter
 from sluice.api.anthropic.errors import is_anthropic_path, render_error
@@ -163,7 +164,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
 
     invalidation = backend.invalidation(AuthCaches(resolver, jwt))
     admin_static = {
-        hashlib.sha256(k.key.get_secret_value().encode()).hexdigest() for k in settings.admin.keys
+        hashlib.sha256(k.key.get_secret_value().encode()).hexdigest(): k.name for k in settings.admin.keys
     }
     admin_service = AdminService(
         store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed
@@ -173,6 +174,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         AdminAuth(admin_static, store, resolver.lookup),
         [
             cache_routes(admin_service, cache, settings.cache.policy),
+            prompt_routes(admin_service, [a for a, m in settings.models.items() if m.kind == "chat"]),
             policy_routes(
                 admin_service,
                 "guardrails",

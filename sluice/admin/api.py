@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 import msgspec
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -38,11 +38,17 @@ from sluice.store.protocols import Store
 
 
 class AdminAuth:
-    """Admin credentials: the config's bootstrap keys and the store's; a valid tenant key is a 403."""
+    """Admin credentials: the config's bootstrap keys and the store's; a valid tenant key is a 403.
+    An admin caller's name (for audit trails such as a prompt's history) is put on the request as
+    ``request.state.admin_name``."""
 
     def __init__(
-        self, static_sha256: set[str], store: Store, data_plane: Callable[[str], Awaitable[Principal | None]]
+        self,
+        static_sha256: Mapping[str, str],
+        store: Store,
+        data_plane: Callable[[str], Awaitable[Principal | None]],
     ) -> None:
+        """``static_sha256``: the config's admin keys, SHA-256 (hex) to name."""
         self._static = static_sha256
         self._store = store
         self._data_plane = data_plane
@@ -60,9 +66,11 @@ class AdminAuth:
             )
         d = hashlib.sha256(token.encode()).hexdigest()
         if d in self._static:
+            request.state.admin_name = self._static[d]
             return None
         admin = await self._store.admin_by_secret_sha256(d)
         if admin is not None and admin.revoked_at is None:
+            request.state.admin_name = admin.name
             return None
         principal = await self._data_plane(token)
         if principal is not None:

@@ -1,4 +1,4 @@
-"""``sluice tenants ...``, ``keys ...``, ``limits ...``, ``budgets ...``, ``admins create``: the
+"""``sluice tenants ...``, ``keys ...``, ``limits ...``, ``budgets ...``, ``prompts ...``, ``admins create``: the
 admin operations against the configured store directly (no running gateway needed). Output is JSON."""
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from typing import Any, TypeVar
 import click
 import msgspec
 
+from sluice.admin.prompts import DiffOut, EventOut, LabelOut, PromptAdmin, VersionIn, VersionOut
 from sluice.admin.schemas import BudgetsOut, KeyOut, LimitsOut, TenantOut, UserOut
 from sluice.admin.service import AdminService
 from sluice.auth.invalidation import AuthCaches
 from sluice.backend import build_backend
 from sluice.errors import SluiceError
 from sluice.policies import MAX_LIMIT, Budget, Limits
-from sluice.settings import ConfigError, load_settings
+from sluice.settings import ConfigError, Settings, load_settings
 
 T = TypeVar("T")
 config_option = click.option(
@@ -29,11 +30,15 @@ config_option = click.option(
 )
 
 
-def _run(config_path: str | None, op: Callable[[AdminService], Awaitable[Any]]) -> None:
+def _settings(config_path: str | None) -> Settings:
     try:
-        settings = load_settings(config_path)
+        return load_settings(config_path)
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
+
+
+def _run(config_path: str | None, op: Callable[[AdminService], Awaitable[Any]]) -> None:
+    settings = _settings(config_path)
 
     async def main() -> Any:
         backend = build_backend(settings.state)
@@ -312,3 +317,130 @@ def admins_create(name: str, config_path: str | None) -> None:
         return {"id": admin.id, "name": admin.name, "prefix": admin.prefix, "key": secret}
 
     _run(config_path, op)
+
+
+@click.group()
+def prompts() -> None:
+    """A tenant's prompt registry: versions, labels and their history."""
+
+
+def _run_prompts(config_path: str | None, op: Callable[[PromptAdmin], Awaitable[Any]]) -> None:
+    aliases = [a for a, m in _settings(config_path).models.items() if m.kind == "chat"]
+    _run(config_path, lambda s: op(PromptAdmin(s, aliases)))
+
+
+@prompts.command("create")
+@click.argument("tenant_id")
+@click.argument("name")
+@click.argument("version_file", type=click.File("rb"))
+@click.option("--author", default="cli", show_default=True, help="Who made it, for the record.")
+@config_option
+def prompts_create(
+    tenant_id: str, name: str, version_file: Any, author: str, config_path: str | None
+) -> None:
+    """A new version from VERSION_FILE ('-': stdin): the admin API's JSON body (messages,
+    variables, model, params, note)."""
+    try:
+        body = VersionIn.model_validate_json(version_file.read())
+    except ValueError as e:
+        raise click.ClickException(f"{version_file.name}: {e}") from None
+
+    async def op(p: PromptAdmin) -> Any:
+        return _dump(VersionOut.of(await p.create_version(tenant_id, name, body, author)))
+
+    _run_prompts(config_path, op)
+
+
+@prompts.command("list")
+@click.argument("tenant_id")
+@click.argument("name", required=False)
+@config_option
+def prompts_list(tenant_id: str, name: str | None, config_path: str | None) -> None:
+    """The tenant's prompt names, or, given NAME, that prompt's versions."""
+
+    async def op(p: PromptAdmin) -> Any:
+        if name is None:
+            return await p.prompts(tenant_id)
+        return [_dump(VersionOut.of(v)) for v in await p.versions(tenant_id, name)]
+
+    _run_prompts(config_path, op)
+
+
+@prompts.command("show")
+@click.argument("tenant_id")
+@click.argument("name")
+@click.argument("version", type=click.IntRange(min=1))
+@config_option
+def prompts_show(tenant_id: str, name: str, version: int, config_path: str | None) -> None:
+    async def op(p: PromptAdmin) -> Any:
+        return _dump(VersionOut.of(await p.version(tenant_id, name, version)))
+
+    _run_prompts(config_path, op)
+
+
+@prompts.command("diff")
+@click.argument("tenant_id")
+@click.argument("name")
+@click.argument("from_version", type=click.IntRange(min=1))
+@click.argument("to_version", type=click.IntRange(min=1))
+@config_option
+def prompts_diff(
+    tenant_id: str, name: str, from_version: int, to_version: int, config_path: str | None
+) -> None:
+    """What changed from one version to another, as a unified diff (in the JSON's ``diff``)."""
+
+    async def op(p: PromptAdmin) -> Any:
+        text = await p.diff(tenant_id, name, from_version, to_version)
+        return _dump(DiffOut(name=name, from_version=from_version, to_version=to_version, diff=text))
+
+    _run_prompts(config_path, op)
+
+
+@prompts.command("label")
+@click.argument("tenant_id")
+@click.argument("name")
+@click.argument("label")
+@click.argument("version", type=click.IntRange(min=1))
+@click.option("--reason", default="", help="Why, for the history.")
+@click.option("--author", default="cli", show_default=True, help="Who moved it, for the history.")
+@config_option
+def prompts_label(
+    tenant_id: str, name: str, label: str, version: int, reason: str, author: str, config_path: str | None
+) -> None:
+    """Point LABEL at VERSION (creating the label)."""
+
+    async def op(p: PromptAdmin) -> Any:
+        return _dump(LabelOut.of(await p.set_label(tenant_id, name, label, version, author, reason)))
+
+    _run_prompts(config_path, op)
+
+
+@prompts.command("unlabel")
+@click.argument("tenant_id")
+@click.argument("name")
+@click.argument("label")
+@click.option("--reason", default="", help="Why, for the history.")
+@click.option("--author", default="cli", show_default=True, help="Who deleted it, for the history.")
+@config_option
+def prompts_unlabel(
+    tenant_id: str, name: str, label: str, reason: str, author: str, config_path: str | None
+) -> None:
+    """Delete LABEL; prints the label as it was."""
+
+    async def op(p: PromptAdmin) -> Any:
+        return _dump(LabelOut.of(await p.delete_label(tenant_id, name, label, author, reason)))
+
+    _run_prompts(config_path, op)
+
+
+@prompts.command("history")
+@click.argument("tenant_id")
+@click.argument("name")
+@config_option
+def prompts_history(tenant_id: str, name: str, config_path: str | None) -> None:
+    """Every label change of the prompt, oldest first."""
+
+    async def op(p: PromptAdmin) -> Any:
+        return [_dump(EventOut.of(e)) for e in await p.history(tenant_id, name)]
+
+    _run_prompts(config_path, op)

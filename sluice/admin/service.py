@@ -40,6 +40,11 @@ class AdminService:
         self._on_tenant_change = on_tenant_change
         self._clock = clock
 
+    @property
+    def store(self) -> Store:
+        """The store, for the operations of other admin modules (admin/prompts.py)."""
+        return self._store
+
     def _now(self) -> int:
         return int(self._clock())
 

@@ -10,12 +10,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from msgspec import UNSET, UnsetType
+
 from sluice.obs.record import RequestRecord
 from sluice.policies import Budget, Limits, ScopeKind
 from sluice.store.records import (
     AdminCredential,
     ApiKey,
     PolicyKind,
+    PromptLabel,
+    PromptLabelEvent,
+    PromptVersion,
     StoredResponse,
     Tenant,
     UsageQuery,
@@ -181,4 +186,47 @@ class Store(Protocol):
 
     async def delete_response(self, owner: str, response_id: str) -> bool:
         """Whether the owner had such a response to delete."""
+        ...
+
+    # --- the prompt registry -----------------------------------------------------------------
+    async def create_prompt_version(self, v: PromptVersion) -> PromptVersion:
+        """Store ``v`` as the prompt's next version (its max + 1, or 1; ``v.version`` is ignored),
+        atomically: concurrent creates of one prompt get distinct, consecutive numbers. Returns
+        the version stored. ``ConflictError`` when the tenant does not exist."""
+        ...
+
+    async def get_prompt_version(self, tenant_id: str, name: str, version: int) -> PromptVersion | None: ...
+
+    async def list_prompt_versions(self, tenant_id: str, name: str) -> list[PromptVersion]:
+        """The prompt's versions, oldest first; empty for a prompt the tenant does not have."""
+        ...
+
+    async def list_prompts(self, tenant_id: str) -> list[str]:
+        """The names of the tenant's prompts (those with a version), in code point order."""
+        ...
+
+    async def set_prompt_label(
+        self,
+        tenant_id: str,
+        name: str,
+        label: str,
+        version: int | None,
+        actor: str,
+        reason: str,
+        at: int,
+        expect: int | UnsetType | None = UNSET,
+    ) -> PromptLabel | None:
+        """Point the label at ``version`` (None: delete it) and append its ``PromptLabelEvent``, in
+        one transaction. With ``expect`` given, only if the label now points at ``expect`` (None:
+        does not exist): a compare-and-set that returns None, changing nothing, when it does not.
+        Returns the label as set (for a deletion, as it was; None when there was none, and then no
+        event is written). ``ConflictError`` when ``version`` is not a version of the prompt."""
+        ...
+
+    async def get_prompt_labels(self, tenant_id: str, name: str) -> list[PromptLabel]:
+        """The prompt's labels, by label name."""
+        ...
+
+    async def prompt_history(self, tenant_id: str, name: str) -> list[PromptLabelEvent]:
+        """Every label change of the prompt, oldest first."""
         ...

@@ -119,3 +119,59 @@ class StoredResponse(msgspec.Struct, frozen=True):
     created_at: int
     payload: bytes
     sealed: bool
+
+
+# --- the prompt registry (sluice/prompts, admin/prompts.py) ------------------------------------
+
+
+class PromptMessage(msgspec.Struct, frozen=True):
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str
+    """The template: literal text and ``{variable}`` slots (``{{`` and ``}}`` for braces)."""
+
+
+class PromptVersion(msgspec.Struct, frozen=True):
+    """One immutable version of a tenant's named prompt."""
+
+    tenant_id: str
+    name: str
+    """``[A-Za-z0-9._-]{1,64}``."""
+    version: int
+    """1, 2, 3... per (tenant, name), assigned by the store."""
+    messages: list[PromptMessage]
+    variables: list[str]
+    """Declared: exactly the slots the templates use."""
+    created_at: int
+    author: str
+    """The admin credential's name or the tenant key's name."""
+    model: str | None = None
+    """A model alias, used when the request names none."""
+    params: dict[str, Any] = {}
+    """Request parameters applied where the request does not set them (``prompts.params.PARAMS``)."""
+    note: str = ""
+
+
+class PromptLabel(msgspec.Struct, frozen=True):
+    """A movable name (``production``, ``staging``...) for one version of a prompt."""
+
+    tenant_id: str
+    name: str
+    label: str
+    version: int
+    updated_at: int
+
+
+class PromptLabelEvent(msgspec.Struct, frozen=True):
+    """One label change, in the append-only audit history."""
+
+    tenant_id: str
+    name: str
+    label: str
+    from_version: int | None
+    """None: the label was created."""
+    to_version: int | None
+    """None: the label was deleted."""
+    actor: str
+    """Who moved it; ``sluice:rollback`` for an automatic rollback."""
+    reason: str
+    at: int

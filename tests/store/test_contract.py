@@ -13,7 +13,17 @@ from sluice.errors import ConflictError
 from sluice.policies import Budget, Limits
 from sluice.store.migrations import pending
 from sluice.store.protocols import Store
-from sluice.store.records import AdminCredential, ApiKey, StoredResponse, Tenant, User
+from sluice.store.records import (
+    AdminCredential,
+    ApiKey,
+    PromptLabel,
+    PromptLabelEvent,
+    PromptMessage,
+    PromptVersion,
+    StoredResponse,
+    Tenant,
+    User,
+)
 
 # Past 2**31: times must not fit in a 32-bit column by accident.
 T0 = 4_102_444_800
@@ -482,3 +492,156 @@ async def test_stored_responses_are_scoped_by_owner(store: Store) -> None:
     assert await store.get_response("tenant:t-b", "resp_2") == StoredResponse(
         "tenant:t-b", "resp_2", T0, b"{}", False
     )
+
+
+# --- the prompt registry ---------------------------------------------------------------------
+
+
+def prompt(tenant_id: str = "t-a", name: str = "support", n: int = 0, **fields: Any) -> PromptVersion:
+    messages = [
+        PromptMessage("system", "You help {company}'s customers. {{literal}} é"),
+        PromptMessage("user", "{q}"),
+    ]
+    return PromptVersion(tenant_id, name, 0, messages, ["company", "q"], T0 + n, "ops", **fields)
+
+
+async def test_prompt_versions_are_numbered_per_prompt_and_round_trip(store: Store) -> None:
+    await store.create_tenant(tenant())
+    params = {"temperature": 0.2, "response_format": {"type": "json_object"}, "stop": ["\n"]}
+    first = await store.create_prompt_version(prompt(model="gpt-4o-mini", params=params, note="first"))
+    assert first == replace(prompt(model="gpt-4o-mini", params=params, note="first"), version=1)
+    second = await store.create_prompt_version(replace(prompt(n=1), version=7))  # the given number is ignored
+    assert second.version == 2 and second.model is None and second.params == {} and second.note == ""
+    other = await store.create_prompt_version(prompt(name="billing"))
+    assert other.version == 1
+    assert await store.get_prompt_version("t-a", "support", 1) == first
+    assert await store.get_prompt_version("t-a", "support", 2) == second
+    assert await store.get_prompt_version("t-a", "support", 3) is None
+    assert await store.list_prompt_versions("t-a", "support") == [first, second]
+    assert await store.list_prompt_versions("t-a", "missing") == []
+
+
+async def test_prompts_list_in_code_point_order(store: Store) -> None:
+    await store.create_tenant(tenant())
+    assert await store.list_prompts("t-a") == []
+    for name in ("b", "a.2", "B", "a", "b"):
+        await store.create_prompt_version(prompt(name=name))
+    assert await store.list_prompts("t-a") == ["B", "a", "a.2", "b"]
+
+
+async def test_prompt_of_missing_tenant_conflicts(store: Store) -> None:
+    with pytest.raises(ConflictError):
+        await store.create_prompt_version(prompt("t-missing"))
+
+
+async def test_concurrent_creates_get_distinct_consecutive_versions(
+    store: Store, new_store: Callable[[], Store]
+) -> None:
+    """Two callers of one process and one of another replica (a second store on the same
+    database) creating versions of one prompt at once: every number once, 1 to 30."""
+    await store.create_tenant(tenant())
+    other = new_store()
+    made = await asyncio.gather(
+        *(s.create_prompt_version(prompt(n=i)) for i in range(10) for s in (store, other, store))
+    )
+    assert sorted(v.version for v in made) == list(range(1, 31))
+    stored = await store.list_prompt_versions("t-a", "support")
+    assert [v.version for v in stored] == list(range(1, 31))
+    assert sorted(stored, key=lambda v: v.version) == sorted(made, key=lambda v: v.version)
+
+
+async def test_labels_move_and_every_move_is_in_the_history(store: Store) -> None:
+    await store.create_tenant(tenant())
+    for i in range(3):
+        await store.create_prompt_version(prompt(n=i))
+    made = await store.set_prompt_label("t-a", "support", "production", 1, "ops", "launch", T0 + 10)
+    assert made == PromptLabel("t-a", "support", "production", 1, T0 + 10)
+    await store.set_prompt_label("t-a", "support", "staging", 3, "dev", "", T0 + 11)
+    moved = await store.set_prompt_label("t-a", "support", "production", 2, "ops", "better", T0 + 12)
+    assert moved == PromptLabel("t-a", "support", "production", 2, T0 + 12)
+    assert await store.get_prompt_labels("t-a", "support") == [
+        moved,
+        PromptLabel("t-a", "support", "staging", 3, T0 + 11),
+    ]
+    gone = await store.set_prompt_label("t-a", "support", "staging", None, "dev", "done", T0 + 13)
+    assert gone == PromptLabel("t-a", "support", "staging", 3, T0 + 11)  # as it was
+    assert await store.get_prompt_labels("t-a", "support") == [moved]
+    assert await store.set_prompt_label("t-a", "support", "staging", None, "dev", "again", T0 + 14) is None
+    assert await store.prompt_history("t-a", "support") == [
+        PromptLabelEvent("t-a", "support", "production", None, 1, "ops", "launch", T0 + 10),
+        PromptLabelEvent("t-a", "support", "staging", None, 3, "dev", "", T0 + 11),
+        PromptLabelEvent("t-a", "support", "production", 1, 2, "ops", "better", T0 + 12),
+        PromptLabelEvent("t-a", "support", "staging", 3, None, "dev", "done", T0 + 13),
+    ]
+
+
+async def test_label_compare_and_set(store: Store) -> None:
+    await store.create_tenant(tenant())
+    for i in range(3):
+        await store.create_prompt_version(prompt(n=i))
+    assert (
+        await store.set_prompt_label("t-a", "support", "prod", 1, "a", "", T0, expect=2) is None
+    )  # none yet
+    assert await store.set_prompt_label("t-a", "support", "prod", 1, "a", "", T0, expect=None) is not None
+    assert await store.set_prompt_label("t-a", "support", "prod", 2, "b", "", T0 + 1, expect=None) is None
+    assert await store.set_prompt_label("t-a", "support", "prod", 2, "b", "", T0 + 1, expect=3) is None
+    won = await store.set_prompt_label("t-a", "support", "prod", 2, "b", "", T0 + 1, expect=1)
+    assert won == PromptLabel("t-a", "support", "prod", 2, T0 + 1)
+    assert await store.set_prompt_label("t-a", "support", "prod", None, "c", "", T0 + 2, expect=1) is None
+    assert await store.get_prompt_labels("t-a", "support") == [won]
+    assert [(e.from_version, e.to_version) for e in await store.prompt_history("t-a", "support")] == [
+        (None, 1),
+        (1, 2),
+    ]  # a failed compare-and-set leaves no event
+
+
+async def test_concurrent_compare_and_sets_have_one_winner(
+    store: Store, new_store: Callable[[], Store]
+) -> None:
+    """A rollback raced by every replica: exactly one moves the label and writes the event."""
+    await store.create_tenant(tenant())
+    for i in range(2):
+        await store.create_prompt_version(prompt(n=i))
+    await store.set_prompt_label("t-a", "support", "prod", 2, "ops", "", T0)
+    other = new_store()
+    results = await asyncio.gather(
+        *(
+            s.set_prompt_label("t-a", "support", "prod", 1, f"replica-{i}", "rollback", T0 + 1, expect=2)
+            for i, s in enumerate((store, other) * 6)
+        )
+    )
+    assert [r for r in results if r is not None] == [PromptLabel("t-a", "support", "prod", 1, T0 + 1)]
+    history = await store.prompt_history("t-a", "support")
+    assert [(e.from_version, e.to_version) for e in history] == [(None, 2), (2, 1)]
+
+
+async def test_label_to_a_missing_version_conflicts_and_leaves_no_event(store: Store) -> None:
+    await store.create_tenant(tenant())
+    await store.create_prompt_version(prompt())
+    with pytest.raises(ConflictError):
+        await store.set_prompt_label("t-a", "support", "prod", 2, "ops", "", T0)
+    with pytest.raises(ConflictError):
+        await store.set_prompt_label("t-a", "other", "prod", 1, "ops", "", T0)
+    assert await store.get_prompt_labels("t-a", "support") == []
+    assert await store.prompt_history("t-a", "support") == []
+    assert await store.prompt_history("t-a", "other") == []
+
+
+async def test_prompts_are_tenant_scoped(store: Store) -> None:
+    await store.create_tenant(tenant("t-a"))
+    await store.create_tenant(tenant("t-b"))
+    mine = await store.create_prompt_version(prompt("t-a"))
+    await store.set_prompt_label("t-a", "support", "prod", 1, "ops", "", T0)
+    assert await store.list_prompts("t-b") == []
+    assert await store.get_prompt_version("t-b", "support", 1) is None
+    assert await store.list_prompt_versions("t-b", "support") == []
+    assert await store.get_prompt_labels("t-b", "support") == []
+    assert await store.prompt_history("t-b", "support") == []
+    with pytest.raises(ConflictError):  # another tenant's version is no version of this tenant's prompt
+        await store.set_prompt_label("t-b", "support", "prod", 1, "ops", "", T0)
+    assert await store.set_prompt_label("t-b", "support", "prod", None, "ops", "", T0) is None
+    theirs = await store.create_prompt_version(prompt("t-b", note="b's own"))
+    assert theirs.version == 1  # numbered on its own
+    assert await store.get_prompt_version("t-a", "support", 1) == mine
+    assert await store.get_prompt_labels("t-a", "support") == [PromptLabel("t-a", "support", "prod", 1, T0)]
+    assert len(await store.prompt_history("t-a", "support")) == 1

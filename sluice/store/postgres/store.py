@@ -18,6 +18,7 @@ from sluice.obs.record import RequestRecord
 from sluice.policies import Budget, Limits, ScopeKind
 from sluice.store import request_rows
 from sluice.store.migrations import pending, required_extension
+from sluice.store.postgres.prompts import PostgresPrompts
 from sluice.store.records import (
     POLICY_COLUMNS,
     AdminCredential,
@@ -92,7 +93,7 @@ async def _apply(conn: PoolConnectionProxy, sql: str) -> bool:
     return True
 
 
-class PostgresStore:
+class PostgresStore(PostgresPrompts):
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10, timeout_s: float = 5.0) -> None:
         self._dsn = dsn
         self._min_size = min_size

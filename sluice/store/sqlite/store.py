@@ -33,6 +33,7 @@ from sluice.store.records import (
     UsageRow,
     User,
 )
+from sluice.store.sqlite.prompts import SqlitePrompts
 
 _enc = msgspec.json.Encoder()
 _json = msgspec.json.Decoder(dict[str, Any])
@@ -128,7 +129,7 @@ def _budget(r: sqlite3.Row) -> Budget:
     return Budget(*(r[f] for f in Budget.__struct_fields__))
 
 
-class SqliteStore:
+class SqliteStore(SqlitePrompts):
     def __init__(self, path: str) -> None:
         self._path = path
         self._conn: aiosqlite.Connection | None = None
