@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
 import msgspec
@@ -28,6 +28,7 @@ ROLLBACK_ACTOR = "sluice:rollback"
 RAMP_ACTOR = "sluice:canary"
 
 
+@runtime_checkable
 class Labels(Protocol):
     """The registry's label move (``Store.set_prompt_label``): atomic, audited, compare-and-set on ``expect``."""
 
