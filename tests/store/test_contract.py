@@ -10,10 +10,10 @@ import pytest
 from msgspec.structs import replace
 
 from sluice.errors import ConflictError
+from sluice.obs.record import RequestRecord
 from sluice.policies import Budget, Limits
 from sluice.store.migrations import pending
 from sluice.store.protocols import Store
-from sluice.obs.record import RequestRecord
 from sluice.store.records import (
     AdminCredential,
     ApiKey,
