@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from sluice.admin.api import AdminAuth, build_admin
 from sluice.admin.cache import cache_routes
+from sluice.admin.experiments import experiment_routes
 from sluice.admin.policies import policy_routes
 from sluice.admin.prompts import prompt_routes
 from sluice.admin.service import AdminService
@@ -25,6 +26,7 @@ from sluice.api.anthropic.count_tokens import TokenCounter
 from sluice.api.anthropic.errors import is_anthropic_path, render_error
 from sluice.api.anthropic.routes import AnthropicRoutes
 from sluice.api.dispatch import Dispatch, Handler
+from sluice.api.feedback import FeedbackRoutes
 from sluice.api.health import HealthRoutes
 from sluice.api.metrics import MetricsListener, guarded
 from sluice.api.observability import build_observer
@@ -62,6 +64,7 @@ from sluice.pipeline.stage import Stage
 from sluice.pipeline.structured import StructuredOutputStage
 from sluice.pipeline.validate import ValidateStage
 from sluice.policies import GuardrailPolicy
+from sluice.prompts.rollback import Evaluator, Webhook
 from sluice.providers import PROVIDER_TYPES
 from sluice.providers.base import Provider
 from sluice.routing.router import Router
@@ -169,6 +172,11 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     admin_service = AdminService(
         store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed
     )
+    # The registry's audited label move (Store.set_prompt_label) starts, stops and rolls back
+    # experiments; the evaluator checks their rules on every replica.
+    p = settings.prompts
+    webhook = Webhook(p.webhook_url, p.webhook_timeout_s) if p.webhook_url else None
+    evaluator = Evaluator(store, store, every_s=p.evaluate_every_s, webhook=webhook)
     admin = build_admin(
         admin_service,
         AdminAuth(admin_static, store, resolver.lookup),
@@ -181,6 +189,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
                 GuardrailPolicy,
                 lambda tenant_id: settings.guardrails.tenants.get(tenant_id, settings.guardrails.policy),
             ),
+            experiment_routes(admin_service, store, store),
         ],
     )
     admin.add_exception_handler(HTTPException, _http_error)
@@ -188,6 +197,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     data_plane: dict[tuple[str, str], Handler] = {
         ("POST", "/v1/messages"): anthropic.messages,
         ("POST", "/v1/messages/count_tokens"): anthropic.count_tokens,
+        ("POST", "/v1/feedback"): FeedbackRoutes(authenticate, store, obs.observer).create,
     }
     for prefix in ("/v1", ""):  # SDKs use /v1; some clients are configured without it
         data_plane[("POST", f"{prefix}/chat/completions")] = openai.chat_completions
@@ -243,11 +253,13 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         obs.start()
         if listener is not None:
             await listener.start()
+        evaluator.start()
         try:
             yield
         finally:
             if listener is not None:
                 await listener.close()
+            await evaluator.close()
             await obs.close()  # in-flight requests are over: their records are queued
             if cache is not None:
                 await cache.close()

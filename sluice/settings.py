@@ -171,6 +171,25 @@ class ResponsesSettings(_Section):
         return keys
 
 
+class PromptSettings(_Section):
+    """Stored prompts and their experiments (docs/prompts-experiments.md)."""
+
+    evaluate_every_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="How often every replica checks each running experiment's rollback rules and canary ramp (a rollback or a step is a compare-and-set in the store, so one replica wins).",
+    )
+    webhook_url: str | None = Field(
+        None,
+        pattern=r"^https?://",
+        description="Where a rollback is announced: a JSON POST with the tenant, prompt, experiment, the rule that tripped and the figures. Unset: only logged.",
+    )
+    webhook_timeout_s: float = Field(
+        5.0, gt=0, le=60, description="The rollback webhook's timeout per attempt (three attempts at most)."
+    )
+
+
 class LimitsSettings(_Section):
     """Rate limits. Per-tenant, per-user and per-key limits live in the store (admin API);
     ``defaults`` apply to every tenant that has none of its own."""
@@ -544,6 +563,9 @@ class Settings(BaseSettings):
     admin: AdminSettings = Field(default_factory=AdminSettings, description="Who may call the control plane.")
     state: StateSettings = Field(default_factory=StateSettings, description="Where durable state lives.")
     limits: LimitsSettings = Field(default_factory=LimitsSettings, description="Rate limits.")
+    prompts: PromptSettings = Field(
+        default_factory=PromptSettings, description="Stored prompts, experiments and automatic rollback."
+    )
     budgets: BudgetSettings = Field(default_factory=BudgetSettings, description="Token and USD budgets.")
     cache: CacheSettings = Field(
         default_factory=CacheSettings, description="Exact and semantic response caching."

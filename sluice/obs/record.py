@@ -60,3 +60,12 @@ class RequestRecord(msgspec.Struct, frozen=True):
     """The prompt, PII-redacted; only when the tenant's policy allows payloads."""
     answer: str | None = None
     """The answer, PII-redacted; only when the tenant's policy allows payloads."""
+    prompt_name: str | None = None
+    """The stored prompt the request ran (``sluice.prompt``), by name. Not ``prompt``: that field
+    holds the prompt's text."""
+    prompt_version: int | None = None
+    """The version of ``prompt_name`` that ran."""
+    experiment: str | None = None
+    """The experiment that chose the version (its id)."""
+    arm: int | None = None
+    """The version the experiment's arm served."""

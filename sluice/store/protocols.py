@@ -17,6 +17,8 @@ from sluice.policies import Budget, Limits, ScopeKind
 from sluice.store.records import (
     AdminCredential,
     ApiKey,
+    Experiment,
+    Feedback,
     PolicyKind,
     PromptLabel,
     PromptLabelEvent,
@@ -26,6 +28,7 @@ from sluice.store.records import (
     UsageQuery,
     UsageRow,
     User,
+    VersionQuality,
 )
 
 
@@ -173,6 +176,46 @@ class Store(Protocol):
     ) -> list[tuple[int, RequestRecord]]:
         """Logged requests with their ``seq``, newest first: every tenant's when ``tenant_id`` is
         None; only those with a ``seq`` below ``before_seq`` (the last page's last) when given."""
+        ...
+
+    # --- experiments and feedback (sluice.prompts) -------------------------------------------
+    async def create_experiment(self, experiment: Experiment) -> Experiment:
+        """Insert; ``ConflictError`` when the tenant already runs one on the prompt's label (or the id exists)."""
+        ...
+
+    async def get_experiment(self, tenant_id: str, experiment_id: str) -> Experiment | None:
+        """The tenant's experiment; None for a missing one and another tenant's alike."""
+        ...
+
+    async def list_experiments(self, tenant_id: str, name: str | None = None) -> list[Experiment]:
+        """The tenant's experiments (on one prompt when ``name`` is given), oldest first."""
+        ...
+
+    async def running_experiments(self) -> list[Experiment]:
+        """Every tenant's running experiments (for the evaluator and the prompt catalog)."""
+        ...
+
+    async def update_experiment(
+        self, experiment: Experiment, expect_state: str = "running", expect_step: int | None = None
+    ) -> bool:
+        """Replace the stored experiment with ``experiment`` only if its state is ``expect_state``
+        (and its canary step ``expect_step``, when given): a compare-and-set, so of replicas racing
+        to roll back or advance, exactly one wins. False when the condition failed or no such one."""
+        ...
+
+    async def put_feedback(self, feedback: Feedback) -> bool:
+        """Keep the rating (replacing an earlier one of the same request); False, keeping nothing,
+        when the request id is not one of the tenant's logged requests that ran a stored prompt."""
+        ...
+
+    async def get_feedback(self, tenant_id: str, request_id: str) -> Feedback | None: ...
+
+    async def prompt_quality(
+        self, tenant_id: str, name: str, since: int | None = None, experiment: str | None = None
+    ) -> list[VersionQuality]:
+        """Per version of the prompt, its logged requests (since the Unix second ``since``; only
+        those the experiment assigned when given) summed by the database, with their feedback
+        and a bounded sample of latencies; in version order."""
         ...
 
     # --- stored responses (the Responses API) ------------------------------------------------

@@ -175,3 +175,92 @@ class PromptLabelEvent(msgspec.Struct, frozen=True):
     """Who moved it; ``sluice:rollback`` for an automatic rollback."""
     reason: str
     at: int
+
+
+class ExperimentArm(msgspec.Struct, frozen=True):
+    version: int
+    weight: float
+    """A/B: relative weights; canary: set by the ramp."""
+
+
+class Experiment(msgspec.Struct, frozen=True):
+    """An A/B test or a canary on a prompt's label (docs/prompts-experiments.md)."""
+
+    id: str
+    """``exp_`` and hex."""
+    tenant_id: str
+    name: str
+    """The prompt's name."""
+    label: str
+    """The label it runs under: requests asking for it are assigned; a rollback moves it back to control."""
+    kind: Literal["ab", "canary"]
+    control: int
+    """The control version (what the label pointed at)."""
+    arms: list[ExperimentArm]
+    """Control first; A/B: 2 or more arms; canary: [control, candidate]."""
+    unit: str = "user"
+    """``user``, ``key`` or ``attr:<name>`` (``sluice.prompt.attributes``): what assignment sticks to."""
+    salt: str = ""
+    """Per experiment, random: assignments are independent across experiments."""
+    steps: list[float] = []
+    """The canary ramp in percent, e.g. [1, 5, 25, 100]."""
+    step: int = 0
+    """Index into ``steps``."""
+    step_started_at: int = 0
+    min_requests: int = 100
+    """Per step, on the candidate."""
+    min_seconds: int = 300
+    """Per step."""
+    rules: list[dict[str, Any]] = []
+    """Rollback rules (``sluice.prompts.rollback``)."""
+    shadow: bool = False
+    """The candidate runs on a copy of live requests, never shown."""
+    shadow_scope: str | None = None
+    """``tenant:<id>`` or ``key:<tenant>/<key_id>``: who pays for the shadow calls."""
+    state: Literal["running", "rolled_back", "completed", "stopped"] = "running"
+    reason: str = ""
+    created_at: int = 0
+    updated_at: int = 0
+
+    @property
+    def candidate(self) -> int:
+        """The last arm's version: a canary's candidate."""
+        return self.arms[-1].version
+
+
+class Feedback(msgspec.Struct, frozen=True):
+    tenant_id: str
+    request_id: str
+    score: float
+    """Thumbs up 1.0, down 0.0, or a score in [0, 1]."""
+    at: int
+    comment: str = ""
+    tags: list[str] = []
+
+
+class VersionQuality(msgspec.Struct, frozen=True):
+    """One prompt version's requests, summed by the database (``Store.prompt_quality``), with a
+    bounded sample of the newest latencies for percentiles. An error is a status of 500 or more,
+    or a stream that failed after its first byte; a client's 4xx is not the version's fault."""
+
+    version: int
+    requests: int = 0
+    errors: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_micros: int = 0
+    cost_sq: float = 0.0
+    """The sum of each request's ``cost_micros`` squared (for the mean's interval)."""
+    cache_lookups: int = 0
+    """Requests the response cache applied to."""
+    cache_hits: int = 0
+    """Exact or semantic hits."""
+    guardrail_refusals: int = 0
+    structured_failures: int = 0
+    feedback_count: int = 0
+    feedback_sum: float = 0.0
+    feedback_sq: float = 0.0
+    latency_ms: list[float] = []
+    """The newest requests' latencies (at most the store's sample size)."""
+    ttft_ms: list[float] = []
+    """The newest streams' times to first token (at most the store's sample size)."""

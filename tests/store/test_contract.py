@@ -10,12 +10,16 @@ import pytest
 from msgspec.structs import replace
 
 from sluice.errors import ConflictError
+from sluice.obs.record import RequestRecord
 from sluice.policies import Budget, Limits
 from sluice.store.migrations import pending
 from sluice.store.protocols import Store
 from sluice.store.records import (
     AdminCredential,
     ApiKey,
+    Experiment,
+    ExperimentArm,
+    Feedback,
     PromptLabel,
     PromptLabelEvent,
     PromptMessage,
@@ -23,6 +27,7 @@ from sluice.store.records import (
     StoredResponse,
     Tenant,
     User,
+    VersionQuality,
 )
 
 # Past 2**31: times must not fit in a 32-bit column by accident.
@@ -645,3 +650,157 @@ async def test_prompts_are_tenant_scoped(store: Store) -> None:
     assert await store.get_prompt_version("t-a", "support", 1) == mine
     assert await store.get_prompt_labels("t-a", "support") == [PromptLabel("t-a", "support", "prod", 1, T0)]
     assert len(await store.prompt_history("t-a", "support")) == 1
+
+
+# --- experiments and feedback ----------------------------------------------------------------
+
+
+def experiment(exp_id: str = "exp_1", tenant_id: str = "t-a", **fields: Any) -> Experiment:
+    base = Experiment(
+        exp_id,
+        tenant_id,
+        "support",
+        "production",
+        "canary",
+        1,
+        [ExperimentArm(1, 99.0), ExperimentArm(2, 1.0)],
+        salt="s4lt",
+        steps=[1.0, 5.0, 25.0, 100.0],
+        rules=[{"metric": "error_rate", "ratio": 2.0, "min_requests": 100}],
+        created_at=T0,
+        updated_at=T0,
+    )
+    return replace(base, **fields)
+
+
+def prompt_request(n: int, tenant_id: str = "t-a", version: int = 1, **fields: Any) -> RequestRecord:
+    r = RequestRecord(
+        f"req-{n}",
+        T0 * 1000 + n,
+        "chat",
+        200,
+        float(n),
+        tenant_id,
+        prompt_name="support",
+        prompt_version=version,
+    )
+    return replace(r, **fields)
+
+
+async def test_experiment_round_trips_and_lists(store: Store) -> None:
+    e = experiment(shadow=True, shadow_scope="tenant:t-a", unit="attr:account")
+    assert await store.create_experiment(e) == e
+    assert await store.get_experiment("t-a", "exp_1") == e
+    other = experiment("exp_2", name="billing", created_at=T0 + 1)
+    await store.create_experiment(other)
+    assert await store.list_experiments("t-a") == [e, other]
+    assert await store.list_experiments("t-a", "billing") == [other]
+    assert await store.running_experiments() == [e, other]
+
+
+async def test_experiments_are_tenant_scoped(store: Store) -> None:
+    await store.create_experiment(experiment())
+    assert await store.get_experiment("t-b", "exp_1") is None
+    assert await store.list_experiments("t-b") == []
+    # The same id and label in another tenant is another experiment.
+    b = experiment(tenant_id="t-b")
+    await store.create_experiment(b)
+    assert await store.get_experiment("t-b", "exp_1") == b
+    assert not await store.update_experiment(replace(b, tenant_id="t-c", state="stopped"))
+    assert (await store.get_experiment("t-a", "exp_1")) == experiment()
+
+
+async def test_one_running_experiment_per_label(store: Store) -> None:
+    await store.create_experiment(experiment())
+    with pytest.raises(ConflictError):
+        await store.create_experiment(experiment("exp_2"))
+    await store.create_experiment(experiment("exp_3", label="staging"))
+    assert await store.update_experiment(experiment(state="stopped", updated_at=T0 + 5))
+    await store.create_experiment(experiment("exp_2"))  # the label is free again
+    assert [e.id for e in await store.running_experiments()] == ["exp_2", "exp_3"]  # created together: by id
+
+
+async def test_update_experiment_is_compare_and_set(store: Store) -> None:
+    await store.create_experiment(experiment())
+    rolled = experiment(state="rolled_back", reason="error_rate", updated_at=T0 + 9)
+    assert await store.update_experiment(rolled, expect_state="running")
+    assert not await store.update_experiment(experiment(state="stopped"), expect_state="running")
+    assert await store.get_experiment("t-a", "exp_1") == rolled
+    back = experiment(updated_at=T0 + 10)
+    assert await store.update_experiment(back, expect_state="rolled_back")
+    # A step advances only from the step it was read at: of two racing replicas, one wins.
+    step1 = replace(back, step=1, step_started_at=T0 + 11)
+    assert await store.update_experiment(step1, expect_step=0)
+    assert not await store.update_experiment(replace(back, step=1, step_started_at=T0 + 12), expect_step=0)
+    assert await store.get_experiment("t-a", "exp_1") == step1
+    assert not await store.update_experiment(experiment("exp_missing"))
+
+
+async def test_racing_rollbacks_have_one_winner(store: Store) -> None:
+    await store.create_experiment(experiment())
+    tries = [experiment(state="rolled_back", reason=f"replica {i}") for i in range(8)]
+    won = await asyncio.gather(*(store.update_experiment(e) for e in tries))
+    assert sum(won) == 1
+    assert (await store.get_experiment("t-a", "exp_1")) == tries[won.index(True)]
+
+
+async def test_feedback_only_for_the_tenants_own_prompt_requests(store: Store) -> None:
+    await store.write_requests(
+        [
+            prompt_request(1),
+            prompt_request(2, tenant_id="t-b"),
+            RequestRecord("req-3", T0, "chat", 200, 1.0, "t-a"),
+        ]
+    )
+    up = Feedback("t-a", "req-1", 1.0, T0, "great", ["tone", "名前"])
+    assert await store.put_feedback(up)
+    assert await store.get_feedback("t-a", "req-1") == up
+    assert not await store.put_feedback(Feedback("t-a", "req-2", 0.0, T0))  # t-b's request
+    assert not await store.put_feedback(Feedback("t-b", "req-1", 0.0, T0))  # t-a's request
+    assert not await store.put_feedback(Feedback("t-a", "req-missing", 0.0, T0))
+    assert not await store.put_feedback(Feedback("t-a", "req-3", 0.0, T0))  # no stored prompt
+    assert await store.get_feedback("t-b", "req-1") is None
+    down = Feedback("t-a", "req-1", 0.0, T0 + 1)
+    assert await store.put_feedback(down)  # rated again: the last rating counts
+    assert await store.get_feedback("t-a", "req-1") == down
+
+
+async def test_prompt_quality_sums_per_version(store: Store) -> None:
+    records = [
+        prompt_request(1, cost_micros=100, input_tokens=10, output_tokens=5, cache="miss"),
+        prompt_request(2, cost_micros=300, status=502, error_type="upstream_error", cache="hit"),
+        prompt_request(3, status=400, error_type="content_policy_violation"),
+        prompt_request(4, stream=True, ttft_ms=7.0, error_type="upstream_error"),  # broke mid-stream
+        prompt_request(5, version=2, status=502, error_type="invalid_structured_output"),
+        prompt_request(6, version=2, experiment="exp_1", arm=2),
+        prompt_request(7, tenant_id="t-b"),
+        prompt_request(8, prompt_name="other"),
+        replace(prompt_request(9), ts_ms=(T0 - 100) * 1000),
+    ]
+    await store.write_requests(records)
+    assert await store.put_feedback(Feedback("t-a", "req-1", 1.0, T0))
+    assert await store.put_feedback(Feedback("t-a", "req-2", 0.5, T0))
+    assert await store.put_feedback(Feedback("t-b", "req-7", 0.0, T0))
+    v1, v2 = await store.prompt_quality("t-a", "support", since=T0 - 10)
+    assert v1 == VersionQuality(
+        1,
+        requests=4,
+        errors=2,
+        input_tokens=10,
+        output_tokens=5,
+        cost_micros=400,
+        cost_sq=100_000.0,
+        cache_lookups=2,
+        cache_hits=1,
+        guardrail_refusals=1,
+        feedback_count=2,
+        feedback_sum=1.5,
+        feedback_sq=1.25,
+        latency_ms=[4.0, 3.0, 2.0, 1.0],
+        ttft_ms=[7.0],
+    )
+    assert (v2.version, v2.requests, v2.errors, v2.structured_failures) == (2, 2, 1, 1)
+    assert [q.requests for q in await store.prompt_quality("t-a", "support")] == [5, 2]
+    (arm,) = await store.prompt_quality("t-a", "support", experiment="exp_1")
+    assert (arm.version, arm.requests) == (2, 1)
+    assert await store.prompt_quality("t-c", "support") == []

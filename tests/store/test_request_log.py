@@ -58,6 +58,10 @@ def full(n: int = 1, **fields: Any) -> RequestRecord:
         guardrail="redacted",
         prompt="héllo 名前 😀",
         answer="line\nbreak, 'quote' \"dq\"",
+        prompt_name="support",
+        prompt_version=3,
+        experiment="exp_0a1b",
+        arm=3,
     )
     return replace(r, **fields)
 

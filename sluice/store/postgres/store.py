@@ -16,19 +16,22 @@ from asyncpg.pool import PoolConnectionProxy
 from sluice.errors import ConflictError, StoreUnavailableError
 from sluice.obs.record import RequestRecord
 from sluice.policies import Budget, Limits, ScopeKind
-from sluice.store import request_rows
+from sluice.store import experiment_rows, request_rows
 from sluice.store.migrations import pending, required_extension
 from sluice.store.postgres.prompts import PostgresPrompts
 from sluice.store.records import (
     POLICY_COLUMNS,
     AdminCredential,
     ApiKey,
+    Experiment,
+    Feedback,
     PolicyKind,
     StoredResponse,
     Tenant,
     UsageQuery,
     UsageRow,
     User,
+    VersionQuality,
 )
 
 _enc = msgspec.json.Encoder()
@@ -468,6 +471,87 @@ class PostgresStore(PostgresPrompts):
     ) -> list[tuple[int, RequestRecord]]:
         sql, args = request_rows.list_sql(_DIALECT, tenant_id, since_ms, until_ms, limit, before_seq)
         return [(r[0], request_rows.record(r[1:])) for r in await self._fetch(sql, *args)]
+
+    # --- experiments and feedback ------------------------------------------------------------
+
+    async def create_experiment(self, experiment: Experiment) -> Experiment:
+        cols = experiment_rows.EXPERIMENT_COLUMNS
+        async with self._conn() as conn:
+            await conn.execute(
+                f"INSERT INTO prompt_experiments ({cols}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                *experiment_rows.experiment_row(experiment),
+            )
+        return experiment
+
+    async def get_experiment(self, tenant_id: str, experiment_id: str) -> Experiment | None:
+        r = await self._fetchrow(
+            "SELECT body FROM prompt_experiments WHERE tenant_id = $1 AND id = $2", tenant_id, experiment_id
+        )
+        return experiment_rows.experiment(r[0]) if r else None
+
+    async def list_experiments(self, tenant_id: str, name: str | None = None) -> list[Experiment]:
+        sql, args = "SELECT body FROM prompt_experiments WHERE tenant_id = $1", [tenant_id]
+        if name is not None:
+            sql, args = sql + " AND name = $2", [*args, name]
+        rows = await self._fetch(sql + ' ORDER BY created_at, id COLLATE "C"', *args)
+        return [experiment_rows.experiment(r[0]) for r in rows]
+
+    async def running_experiments(self) -> list[Experiment]:
+        rows = await self._fetch(
+            "SELECT body FROM prompt_experiments WHERE state = 'running'"
+            ' ORDER BY tenant_id COLLATE "C", created_at, id COLLATE "C"'
+        )
+        return [experiment_rows.experiment(r[0]) for r in rows]
+
+    async def update_experiment(
+        self, experiment: Experiment, expect_state: str = "running", expect_step: int | None = None
+    ) -> bool:
+        e = experiment
+        args: list[Any] = [
+            e.state,
+            e.step,
+            experiment_rows.experiment_row(e)[6],
+            e.updated_at,
+            e.tenant_id,
+            e.id,
+        ]
+        args.append(expect_state)
+        if expect_step is not None:
+            args.append(expect_step)
+        async with self._conn() as conn:
+            status = await conn.execute(experiment_rows.update_sql(_DIALECT, expect_step is not None), *args)
+        return bool(status != "UPDATE 0")
+
+    async def put_feedback(self, feedback: Feedback) -> bool:
+        async with self._conn() as conn:
+            status = await conn.execute(
+                experiment_rows.put_feedback_sql(_DIALECT), *experiment_rows.feedback_row(feedback)
+            )
+        return bool(status != "INSERT 0 0")
+
+    async def get_feedback(self, tenant_id: str, request_id: str) -> Feedback | None:
+        r = await self._fetchrow(
+            "SELECT tenant_id, request_id, score, comment, tags, at FROM feedback WHERE tenant_id = $1 AND request_id = $2",
+            tenant_id,
+            request_id,
+        )
+        return experiment_rows.feedback(tuple(r)) if r else None
+
+    async def prompt_quality(
+        self, tenant_id: str, name: str, since: int | None = None, experiment: str | None = None
+    ) -> list[VersionQuality]:
+        sql, args = experiment_rows.quality_sql(_DIALECT, tenant_id, name, since, experiment)
+        found = []
+        for row in await self._fetch(sql, *args):
+            sample, sample_args = experiment_rows.sample_sql(
+                _DIALECT, tenant_id, name, since, experiment, row[0]
+            )
+            found.append(
+                experiment_rows.quality(
+                    tuple(row), [tuple(s) for s in await self._fetch(sample, *sample_args)]
+                )
+            )
+        return found
 
     # --- stored responses --------------------------------------------------------------------
 
