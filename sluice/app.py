@@ -57,6 +57,7 @@ from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.budget import Budgets, deployment_prices
 from sluice.pipeline.cache import CacheLookupStage, CacheStage
 from sluice.pipeline.input_guard import InputGuardStage
+from sluice.pipeline.prompt import PromptStage
 from sluice.pipeline.quota import QuotaStage
 from sluice.pipeline.resolve import ResolveStage
 from sluice.pipeline.runner import OwnCalls, Pipeline
@@ -64,6 +65,7 @@ from sluice.pipeline.stage import Stage
 from sluice.pipeline.structured import StructuredOutputStage
 from sluice.pipeline.validate import ValidateStage
 from sluice.policies import GuardrailPolicy
+from sluice.prompts.catalog import PromptCatalog
 from sluice.prompts.rollback import Evaluator, Webhook
 from sluice.providers import PROVIDER_TYPES
 from sluice.providers.base import Provider
@@ -126,9 +128,11 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     resolve = ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken"))
     input_guard = InputGuardStage(g.policy, plugins=guard_plugins, tenants=g.tenants)
     # The request path, in order: pipeline/runner.py says what each stage does and why it stands where it does.
+    prompts = PromptStage(PromptCatalog(store, ttl_s=settings.prompts.cache_s), own, resolver.limits_for)
     stages: list[Stage] = [
         ValidateStage(),
         authenticate,
+        prompts,
         resolve,
         input_guard,
         AnswerGuardStage(),
@@ -260,6 +264,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             if listener is not None:
                 await listener.close()
             await evaluator.close()
+            await prompts.close()  # shadow answers under way
             await obs.close()  # in-flight requests are over: their records are queued
             if cache is not None:
                 await cache.close()
@@ -304,6 +309,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
                 "x-sluice-cost-usd",
                 "x-sluice-overhead-ms",
                 "x-sluice-guardrails",
+                "x-sluice-prompt",
+                "x-sluice-token-count",
                 "retry-after",
                 *(
                     f"x-ratelimit-{w}-{n}"

@@ -188,6 +188,12 @@ class PromptSettings(_Section):
     webhook_timeout_s: float = Field(
         5.0, gt=0, le=60, description="The rollback webhook's timeout per attempt (three attempts at most)."
     )
+    cache_s: float = Field(
+        2.0,
+        ge=0,
+        le=300,
+        description="How long a replica keeps a prompt's labels and running experiments before reading them again (a change made on another replica, a rollback included, is seen within this; versions never change and are kept).",
+    )
 
 
 class LimitsSettings(_Section):

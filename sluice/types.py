@@ -195,6 +195,18 @@ class CacheOptions(_Strict):
     threshold: Annotated[float, Meta(gt=0, le=1)] | None = None
 
 
+class PromptRef(_Strict):
+    """A prompt of the registry to run (``"sluice": {"prompt": {...}}``): its ``label``
+    (``production`` when neither is given) or a pinned ``version``; the template's
+    ``variables``; ``attributes`` an experiment may assign by (``unit: attr:<name>``)."""
+
+    name: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+    label: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+    version: PositiveInt | None = None
+    variables: dict[str, str | int | float | bool] = {}
+    attributes: dict[str, str] = {}
+
+
 class SluiceOptions(_Strict):
     """The gateway's own options in a request body (``extra_body={"sluice": {...}}``); never sent
     upstream. Strict like the rest of the body: a misspelt option is a 400 naming it."""
@@ -202,6 +214,8 @@ class SluiceOptions(_Strict):
     cache: Literal["no-cache", "no-store"] | PositiveInt | CacheOptions | None = None
     """``no-cache``: answer fresh (the answer is still kept); ``no-store``: neither look up nor
     keep; seconds: keep this answer that long; or a ``CacheOptions``."""
+    prompt: PromptRef | None = None
+    """Run a prompt of the registry: its rendered messages come before the request's own."""
 
 
 class ChatRequest(_Strict):
@@ -210,7 +224,8 @@ class ChatRequest(_Strict):
     (``extra_body={"sluice": {...}}``) and is never sent upstream."""
 
     model: str
-    messages: Annotated[list[Message], Meta(min_length=1)]
+    messages: list[Message]
+    """At least one, unless ``sluice.prompt`` brings them (``ValidateStage`` checks)."""
     stream: bool | None = False  # nullable in OpenAI's spec; null reads as false
     stream_options: StreamOptions | None = None
     max_tokens: PositiveInt | None = None

@@ -61,6 +61,8 @@ def reply_headers(ctx: RequestContext) -> dict[str, str]:
     guardrails = ctx.guardrail_header()
     if guardrails is not None:
         headers["x-sluice-guardrails"] = guardrails
+    if ctx.prompt_version is not None:
+        headers["x-sluice-prompt"] = ctx.prompt_version
     if ctx.cache_status is not None:
         headers["x-sluice-cache"] = ctx.cache_status
         if ctx.cache_similarity is not None:

@@ -161,6 +161,11 @@ class Metrics:
             "Guardrail actions by stage (input, output), category and action.",
             ("stage", "category", "action"),
         )
+        self._prompts = counter(
+            "sluice_prompt_requests",
+            "Requests that ran a stored prompt, by prompt, version, experiment arm (empty: none) and status.",
+            ("prompt", "version", "arm", "status"),
+        )
         self._in_flight = gauge("sluice_in_flight_requests", "Requests being served.", (), "livesum")
         self.in_flight = 0
         if not self._multiprocess:  # read when scraped: a request then pays no lock for it
@@ -280,6 +285,14 @@ class Metrics:
         self.in_flight -= 1
         if self._multiprocess:
             self._in_flight.dec()
+
+    def prompt(self, r: RequestRecord) -> None:
+        """Count a request that ran a stored prompt (per version; quality per version is
+        ``/admin/.../prompts/{name}/quality``)."""
+        if r.prompt_name is not None:
+            self._prompts.labels(
+                r.prompt_name, str(r.prompt_version), "" if r.arm is None else str(r.arm), str(r.status)
+            ).inc()
 
     def guardrail(self, stage: str, category: str, action: str) -> None:
         self._guardrails.labels(stage, category, action).inc()

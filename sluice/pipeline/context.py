@@ -54,7 +54,15 @@ class RequestContext:
     cache_control: str | None = None
     """The request's ``Cache-Control`` header."""
     prompt_version: str | None = None
-    """The prompt template's version, when the request used one (cache entries never cross versions)."""
+    """``name@version`` of the registry's prompt the request ran (cache entries never cross versions)."""
+    prompt: str | None = None
+    """The prompt's name, for the request log, metrics and traces."""
+    prompt_number: int | None = None
+    """The prompt's version number."""
+    experiment: str | None = None
+    """The experiment that assigned the version (its id), if one did."""
+    arm: int | None = None
+    """The version the experiment's arm served (a shadow answer's: the candidate)."""
     guardrails: list[tuple[str, str, str]] | None = None
     """What the guardrails did: (stage, category, action) for each that acted (log included)."""
     restore: dict[str, str] | None = None

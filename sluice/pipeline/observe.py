@@ -93,6 +93,8 @@ class Observer:
         if self._metrics is not None:
             self._metrics.ended()
             self._metrics.observe(record, ex.ctx.attempts if ex.ctx is not None else ())
+            if record.prompt_name is not None:
+                self._metrics.prompt(record)
             if ex.ctx is not None and ex.ctx.guardrails is not None:
                 for stage, category, action in ex.ctx.guardrails:
                     self._metrics.guardrail(stage, category, action)
@@ -168,6 +170,10 @@ class Observer:
             _guardrails(ctx.guardrails),
             prompt,
             answer,
+            ctx.prompt,
+            ctx.prompt_number,
+            ctx.experiment,
+            ctx.arm,
         )
 
     def _texts(self, ctx: RequestContext, ex: Exchange) -> tuple[str | None, str | None]:

@@ -3,6 +3,7 @@ upstream call. ``app.py`` builds the list; this module is the only code that run
 
     validate      checks a schema cannot express (the surface already decoded the body)
     authenticate  API key or JWT -> principal
+    prompt        a registry prompt: its version (label, pin or experiment arm) rendered in front
     resolve       model alias -> route; may this principal use it; the request's tokenizer
     guard         input guardrails: injection, plugins, PII and secrets; the answer policy read
     answer guard  around the answer: PII redacted, content rules (retry or fallback), restore
@@ -15,7 +16,8 @@ upstream call. ``app.py`` builds the list; this module is the only code that run
 ``before`` hooks run top to bottom; ``answer`` and ``stream`` hooks wrap the answer as layers, the
 first stage outermost; ``settle`` hooks run bottom to top, once, in ``finally``.
 
-The request is rewritten on the way in, in this order, and nowhere else: the input guard's
+The request is rewritten on the way in, in this order, and nowhere else: the prompt stage's
+rendered messages, model and parameters (before resolve, which reads the model); the input guard's
 redaction (before the cache key, so a key never holds what was redacted); the cache plan's key
 (before the quota stage's rewrites, so the cap a tenant's limits set does not split its entries);
 then, in the quota stage, admission's ``max_tokens`` clamp, the budgets' default ``max_tokens``,
@@ -303,9 +305,22 @@ class OwnCalls:
     def bind(self, pipeline: Pipeline) -> None:
         self._pipeline = pipeline
 
-    async def chat(self, purpose: str, request: ChatRequest, tenant_id: str | None) -> ChatResponse:
+    async def chat(
+        self,
+        purpose: str,
+        request: ChatRequest,
+        tenant_id: str | None,
+        *,
+        principal: Principal | None = None,
+        annotate: Callable[[RequestContext], None] | None = None,
+    ) -> ChatResponse:
+        """``principal``: who pays, when not ``sluice:<purpose>`` of ``tenant_id`` without limits
+        (a shadow answer's scope, whose limits and budgets apply); ``annotate`` marks the request's
+        context before it runs (a shadow answer's prompt and arm)."""
         assert self._pipeline is not None
-        return await self._observed(purpose, request, tenant_id, self._pipeline.own_chat)
+        return await self._observed(
+            purpose, request, tenant_id, self._pipeline.own_chat, principal=principal, annotate=annotate
+        )
 
     async def embed(
         self, purpose: str, request: EmbeddingRequest, tenant_id: str | None
@@ -319,9 +334,14 @@ class OwnCalls:
         request: ChatRequest | EmbeddingRequest,
         tenant_id: str | None,
         run: Callable[[RequestContext], Awaitable[R]],
+        *,
+        principal: Principal | None = None,
+        annotate: Callable[[RequestContext], None] | None = None,
     ) -> R:
-        principal = Principal(f"sluice:{purpose}", tenant_id=tenant_id)
+        principal = principal or Principal(f"sluice:{purpose}", tenant_id=tenant_id)
         ctx = RequestContext("req_" + os.urandom(12).hex(), None, request, principal=principal)
+        if annotate is not None:
+            annotate(ctx)
         ex = Exchange(ctx.request_id, purpose, ctx=ctx)
         observer = self._observer if self._observer.enabled else None
         if observer is not None:
@@ -371,6 +391,10 @@ def _outcome(ctx: RequestContext) -> dict[str, str | int]:
         out["sluice.attempts"] = len(ctx.attempts)
     if ctx.cache_status is not None:
         out["sluice.cache.status"] = ctx.cache_status
+    if ctx.prompt_version is not None:
+        out["sluice.prompt"] = ctx.prompt_version
+        if ctx.experiment is not None:
+            out["sluice.experiment"] = ctx.experiment
     if ctx.cost_micros is not None:
         out["sluice.cost_micros"] = ctx.cost_micros
     u = ctx.usage

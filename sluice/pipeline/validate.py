@@ -46,6 +46,10 @@ class ValidateStage(Stage):
 
 
 def _check_chat(req: ChatRequest) -> None:
+    if not req.messages and (req.sluice is None or req.sluice.prompt is None):
+        raise InvalidRequestError(
+            "Invalid value for 'messages': Expected `array` of length >= 1.", param="messages"
+        )
     if req.stream_options is not None and not req.stream:
         raise InvalidRequestError(
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param="stream_options"

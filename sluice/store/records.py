@@ -65,7 +65,7 @@ class AdminCredential(msgspec.Struct, frozen=True):
     revoked_at: int | None = None
 
 
-UsageDimension = Literal["tenant", "user", "key", "model", "deployment", "day", "hour"]
+UsageDimension = Literal["tenant", "user", "key", "model", "deployment", "prompt", "day", "hour"]
 """What usage can be grouped by: the request log's ids, or the UTC day or hour of ``ts_ms``."""
 
 
@@ -94,6 +94,8 @@ class UsageRow(msgspec.Struct, frozen=True):
     """The key's id."""
     model: str | None = None
     deployment: str | None = None
+    prompt: str | None = None
+    """``name@version`` of the stored prompt the requests ran."""
     day: str | None = None
     """``YYYY-MM-DD`` (UTC)."""
     hour: str | None = None

@@ -21,6 +21,8 @@ _IDS: dict[UsageDimension, str] = {
     "key": "key_id",
     "model": "model",
     "deployment": "deployment",
+    # ``name@version`` of the stored prompt the request ran (NULL for requests without one).
+    "prompt": "(prompt_name || '@' || CAST(prompt_version AS TEXT))",
 }
 _BUCKET_S: dict[UsageDimension, int] = {"day": 86_400, "hour": 3_600}
 _SUMMED = ("input_tokens", "output_tokens", "cached_tokens", "cost_micros", "saved_micros")

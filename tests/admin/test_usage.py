@@ -207,7 +207,7 @@ def test_bad_parameters_are_400s_naming_the_parameter(gw: Gateway) -> None:
     assert r.status == 400
     assert r.json() == {
         "error": {
-            "message": "Cannot group by 'colour': group_by takes tenant, user, key, model, deployment, day, hour.",
+            "message": "Cannot group by 'colour': group_by takes tenant, user, key, model, deployment, prompt, day, hour.",
             "type": "invalid_request_error",
             "param": "group_by",
             "code": None,

@@ -126,6 +126,7 @@ def to_chat_request(req: MessagesRequest) -> ChatRequest:
         user=req.metadata.user_id if req.metadata else None,
         thinking=req.thinking,
         cache_control=req.cache_control,
+        sluice=req.sluice,
     )
 
 

@@ -56,7 +56,9 @@ from sluice.types import (
     ImageUrl,
     JsonSchemaFormat,
     Message,
+    PromptRef,
     ResponseFormat,
+    SluiceOptions,
     StreamOptions,
     Tool,
     ToolCall,
@@ -88,7 +90,7 @@ def decode_request(body: bytes) -> CreateResponse:
             "background: background responses are not supported yet; send the request without it.",
             param="background",
         )
-    for name in ("conversation", "prompt", "context_management", "moderation"):
+    for name in ("conversation", "context_management", "moderation"):
         value = getattr(req, name)
         if value is not msgspec.UNSET and bytes(value) != b"null":
             raise InvalidRequestError(f"{name}: not supported by this gateway.", param=name)
@@ -157,8 +159,36 @@ def to_chat_request(req: CreateResponse, items: list[InputItem]) -> ChatRequest:
         service_tier=req.service_tier,
         prompt_cache_key=req.prompt_cache_key,
         safety_identifier=req.safety_identifier,
-        sluice=req.sluice,
+        sluice=_with_prompt(req),
     )
+
+
+def _with_prompt(req: CreateResponse) -> SluiceOptions | None:
+    """The request's ``sluice`` options, with OpenAI's ``prompt`` as the registry's prompt."""
+    p = req.prompt
+    if p is None:
+        return req.sluice
+    variables: dict[str, str | int | float | bool] = {}
+    for name, value in (p.variables or {}).items():
+        if isinstance(value, dict):
+            if value.get("type") != "input_text" or not isinstance(value.get("text"), str):
+                raise InvalidRequestError(
+                    "prompt.variables: only strings and input_text variables are supported.",
+                    param=f"prompt.variables.{name}",
+                )
+            value = value["text"]
+        variables[name] = value
+    label, version = (None, int(p.version)) if p.version and p.version.isdigit() else (p.version, None)
+    try:  # convert, not the constructor: the field constraints are checked
+        ref = msgspec.convert(
+            {"name": p.id, "label": label, "version": version, "variables": variables}, PromptRef
+        )
+    except msgspec.ValidationError as e:
+        raise validation_error(str(e).replace("`$.name`", "`$.id`"), "prompt") from None
+    options = req.sluice or SluiceOptions()
+    if options.prompt is not None:
+        raise InvalidRequestError("Give 'prompt' or 'sluice.prompt', not both.", param="prompt")
+    return msgspec.structs.replace(options, prompt=ref)
 
 
 def _append(messages: list[Message], item: InputItem, i: int) -> None:

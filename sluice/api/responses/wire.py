@@ -149,6 +149,16 @@ class StreamOptions(_Strict):
 Metadata = Annotated[dict[str, Annotated[str, Meta(max_length=512)]], Meta(max_length=16)]
 
 
+class ResponsePrompt(_Strict):
+    """``prompt: {id, version, variables}``: ``id`` is the registry's prompt name, ``version`` a
+    version number or a label (the ``production`` label when absent); a variable is a string or an
+    ``input_text`` object."""
+
+    id: str
+    version: str | None = None
+    variables: dict[str, str | dict[str, Any]] | None = None
+
+
 class CreateResponse(_Strict):
     """``POST /v1/responses``. ``tools`` and ``input`` items stay free-form here: the translation
     checks each by its ``type``, so a built-in tool or an unsupported item is a 400 naming it."""
@@ -181,7 +191,8 @@ class CreateResponse(_Strict):
     max_tool_calls: PositiveInt | None = None
     background: bool | None = None
     conversation: Raw | UnsetType = UNSET
-    prompt: Raw | UnsetType = UNSET
+    prompt: ResponsePrompt | None = None
+    """OpenAI's reusable prompt, served from the gateway's registry (``sluice.prompt``)."""
     context_management: Raw | UnsetType = UNSET
     moderation: Raw | UnsetType = UNSET
     sluice: SluiceOptions | None = None

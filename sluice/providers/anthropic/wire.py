@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, Raw, Struct, UnsetType
 
-from sluice.types import CacheControl, ThinkingConfig
+from sluice.types import CacheControl, SluiceOptions, ThinkingConfig
 
 
 class _Strict(Struct, omit_defaults=True, forbid_unknown_fields=True):
@@ -179,6 +179,9 @@ class MessagesRequest(_Strict, kw_only=True):
     diagnostics: dict[str, Any] | None = None
     container: dict[str, Any] | str | None = None
     inference_geo: str | None = None
+    sluice: SluiceOptions | None = None
+    """The gateway's own options (``extra_body={"sluice": {...}}``), as on chat completions;
+    never sent upstream (the provider never sets it)."""
 
 
 # --- response ----------------------------------------------------------------------------

@@ -39,7 +39,12 @@ def _chat(body: dict) -> ChatRequest:
         ),
         ({"input": "x", "stream_options": {}}, "stream_options"),
         ({"input": "x", "max_output_tokens": 10**40}, "max_output_tokens"),
-        ({"input": "x", "prompt": {"id": "p"}}, "prompt"),
+        (
+            {"input": "x", "prompt": {"id": "p", "variables": {"v": {"type": "input_image"}}}},
+            "prompt.variables.v",
+        ),
+        ({"input": "x", "prompt": {"id": "no spaces"}}, "prompt.id"),
+        ({"input": "x", "prompt": {"id": "p"}, "sluice": {"prompt": {"name": "p"}}}, "prompt"),
         ({"input": "x", "text": {"format": {"type": "json_schema", "name": "n"}}}, "text.format.schema"),
     ],
 )
@@ -76,3 +81,25 @@ def test_function_output_images_follow_as_a_user_message() -> None:
 def test_null_for_unsupported_features_is_accepted() -> None:
     chat = _chat({"input": "x", "conversation": None, "prompt": None, "background": False})
     assert chat.messages[0].content == "x"
+
+
+def test_openai_prompt_becomes_the_registrys_prompt() -> None:
+    by_number = _chat(
+        {"input": "x", "prompt": {"id": "support", "version": "3", "variables": {"who": "Ann"}}}
+    )
+    assert by_number.sluice is not None and by_number.sluice.prompt is not None
+    ref = by_number.sluice.prompt
+    assert (ref.name, ref.version, ref.label, ref.variables) == ("support", 3, None, {"who": "Ann"})
+    by_label = _chat(
+        {
+            "input": "x",
+            "prompt": {
+                "id": "support",
+                "version": "staging",
+                "variables": {"who": {"type": "input_text", "text": "Bo"}},
+            },
+        }
+    )
+    assert by_label.sluice is not None and by_label.sluice.prompt is not None
+    assert (by_label.sluice.prompt.label, by_label.sluice.prompt.version) == ("staging", None)
+    assert by_label.sluice.prompt.variables == {"who": "Bo"}
