@@ -172,7 +172,7 @@ class ResponsesSettings(_Section):
 
 
 class PromptSettings(_Section):
-    """Stored prompts and their experiments (docs/prompts-experiments.md)."""
+    """Stored prompts and their experiments (docs/prompts.md)."""
 
     evaluate_every_s: float = Field(
         30.0,

@@ -50,7 +50,7 @@ class ExperimentIn(BaseModel):
     )
     min_requests: int = Field(100, ge=1, description="A canary step's least requests on the candidate.")
     min_seconds: int = Field(300, ge=0, description="A canary step's least duration.")
-    rules: list[dict[str, Any]] = Field([], description="Rollback rules (docs/prompts-experiments.md).")
+    rules: list[dict[str, Any]] = Field([], description="Rollback rules (docs/prompts.md).")
     shadow: bool = False
     shadow_scope: str | None = Field(None, pattern=r"^(tenant:[^/]+|key:[^/]+/[^/]+)$")
 

@@ -81,6 +81,8 @@ def endpoint(
                     )
                 if ex.ctx is not None and (guardrails := ex.ctx.guardrail_header()) is not None:
                     response.headers["x-sluice-guardrails"] = guardrails
+                if ex.ctx is not None and ex.ctx.prompt_version is not None:
+                    response.headers["x-sluice-prompt"] = ex.ctx.prompt_version  # which version failed
             if observer is not None:
                 await observer.finish(ex, response.status_code, error)
             return response

@@ -186,7 +186,7 @@ class ExperimentArm(msgspec.Struct, frozen=True):
 
 
 class Experiment(msgspec.Struct, frozen=True):
-    """An A/B test or a canary on a prompt's label (docs/prompts-experiments.md)."""
+    """An A/B test or a canary on a prompt's label (docs/prompts.md)."""
 
     id: str
     """``exp_`` and hex."""

@@ -28,6 +28,7 @@ def test_every_field_of_the_record() -> None:
     )
     ctx.cost_micros, ctx.cache_status = 42, "miss"
     ctx.saved_tokens, ctx.saved_micros = 0, 0
+    ctx.prompt, ctx.prompt_number, ctx.experiment, ctx.arm = "support", 3, "exp_1", 3
     r = Observer().record(ex, 200, None)
     got = msgspec.structs.asdict(r)
     latency = got.pop("latency_ms")
@@ -60,6 +61,10 @@ def test_every_field_of_the_record() -> None:
         "guardrail": None,
         "prompt": None,
         "answer": None,
+        "prompt_name": "support",
+        "prompt_version": 3,
+        "experiment": "exp_1",
+        "arm": 3,
     }
     assert abs(got["ttft_ms"] - 50) < 1e-6 and abs(got["upstream_ms"] - 50) < 1e-6
     assert abs(got["overhead_ms"] - (latency - 50)) < 1e-6

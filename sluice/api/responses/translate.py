@@ -137,7 +137,7 @@ def to_chat_request(req: CreateResponse, items: list[InputItem]) -> ChatRequest:
         messages.append(Message(role="system", content=req.instructions))
     for i, item in enumerate(items):
         _append(messages, item, i)
-    if not messages:
+    if not messages and req.prompt is None and (req.sluice is None or req.sluice.prompt is None):
         raise InvalidRequestError("input: give at least one input item.", param="input")
     tools = [_tool(t, i) for i, t in enumerate(req.tools)] if req.tools else None
     effort = req.reasoning.effort if req.reasoning is not None else None
