@@ -64,6 +64,13 @@ def experiment_routes(
     async def create(tenant_id: str, name: str, body: ExperimentIn) -> dict[str, Any]:
         await service.tenant(tenant_id)
         e = _experiment(tenant_id, name, body, int(clock()))
+        for i, arm in enumerate(e.arms):  # before anything is written: no experiment on a missing version
+            if await store.get_prompt_version(tenant_id, name, arm.version) is None:
+                raise NotFoundError(
+                    f"The prompt `{name}` has no version {arm.version}.",
+                    param=f"arms[{i}].version",
+                    code="prompt_version_not_found",
+                )
         try:
             await store.create_experiment(e)
         except ConflictError:

@@ -262,3 +262,49 @@ def test_a_failing_canary_is_rolled_back_and_the_control_keeps_serving(gateway) 
     for i in range(20):  # every user now gets the control, and it answers
         raw = ask(c, {"name": "support", "variables": VARS}, model="", user=f"user-{i}")
         assert raw.headers["x-sluice-prompt"] == "support@1"
+
+
+def test_experiment_admin_routes_validate_stop_reenable_and_report_quality(gateway) -> None:
+    gw = gateway(config())
+    key = setup(gw, V1, V2)
+    path = "/tenants/acme/prompts/support/experiments"
+    bad = [
+        ({"label": "production", "kind": "ab", "arms": [{"version": 1, "weight": 1}, {"version": 7, "weight": 1}]}, 404, "arms[1].version"),
+        ({"label": "production", "kind": "canary", "arms": [{"version": 1}, {"version": 2}], "steps": [50, 20]}, 400, "steps"),
+        ({"label": "production", "kind": "ab", "arms": [{"version": 2, "weight": 1}, {"version": 1, "weight": 1}]}, 400, "arms[0].version"),
+        ({"label": "production", "kind": "ab", "arms": [{"version": 1}, {"version": 2}], "rules": [{"metric": "colour"}]}, 400, "rules[0].metric"),
+    ]  # fmt: skip
+    for body, status, param in bad:
+        r = admin(gw, "POST", path, body)
+        assert (r.status, r.json()["error"]["param"]) == (status, param), r.body
+    labels = admin(gw, "GET", "/tenants/acme/prompts/support/labels").json()["data"]
+    assert [lab["version"] for lab in labels] == [1]  # a refused start moved nothing
+    body = {
+        "label": "production",
+        "kind": "ab",
+        "arms": [{"version": 1, "weight": 1}, {"version": 2, "weight": 1}],
+    }
+    e = admin(gw, "POST", path, body).json()
+    assert admin(gw, "POST", path, body).json()["error"]["code"] == "experiment_running"
+    c = client(gw, key)
+    for i in range(10):
+        ask(c, {"name": "support", "variables": VARS}, user=f"q{i}")
+    logged(gw, 10)
+    quality = admin(gw, "GET", f"/tenants/acme/experiments/{e['id']}").json()
+    assert quality["state"] == "running"
+    stopped = admin(gw, "POST", f"/tenants/acme/experiments/{e['id']}/stop", {})
+    assert stopped.status == 200 and stopped.json()["state"] == "stopped"
+    assert ask(c, {"name": "support", "variables": VARS}, user="q1").headers["x-sluice-prompt"] == "support@1"
+    logged(gw, 11)
+    again = admin(gw, "POST", f"/tenants/acme/experiments/{e['id']}/reenable", {})
+    assert again.status == 200 and again.json()["state"] == "running"
+    per_version = admin(gw, "GET", "/tenants/acme/prompts/support/quality").json()
+    assert (
+        sum(
+            v["requests"]["n"] if isinstance(v["requests"], dict) else v["requests"]
+            for v in per_version["data"]
+        )
+        >= 11
+    )
+    other = admin(gw, "GET", f"/tenants/globex/experiments/{e['id']}")
+    assert other.status == 404
