@@ -308,3 +308,55 @@ def test_experiment_admin_routes_validate_stop_reenable_and_report_quality(gatew
     )
     other = admin(gw, "GET", f"/tenants/globex/experiments/{e['id']}")
     assert other.status == 404
+
+
+def test_two_replicas_on_postgres_agree_on_assignments_and_on_the_rollback(
+    gateway, postgres_clean: str, redis_clean: str
+) -> None:
+    distributed = config(evaluate_every_s=0.3, cache_s=0.5)
+    distributed["state"] = {
+        "backend": "distributed",
+        "postgres_dsn": postgres_clean,
+        "redis_url": redis_clean,
+    }
+    a, b = gateway(distributed), gateway(distributed)
+    key = setup(a, {**V1, "model": "gpt-4o-mini"}, {**V2, "model": "flaky"})
+    r = admin(a, "POST", "/tenants/acme/prompts/support/experiments", {
+        "label": "production", "kind": "canary", "arms": [{"version": 1}, {"version": 2}],
+        "steps": [50, 100], "min_requests": 1000, "min_seconds": 3600,
+        "rules": [{"metric": "error_rate", "ratio": 2.0, "min_requests": 10}],
+    })  # fmt: skip
+    assert r.status == 201, r.body
+    experiment = r.json()["id"]
+
+    def version(gw: Proc, user: str) -> str:
+        body = {
+            "model": "",
+            "messages": [],
+            "user": user,
+            "sluice": {"prompt": {"name": "support", "variables": VARS}},
+        }
+        reply = call("POST", gw.base_url + "/v1/chat/completions", body, {"authorization": f"Bearer {key}"})
+        return reply.headers.get("x-sluice-prompt", "") + (" failed" if reply.status >= 500 else "")
+
+    eventually(
+        lambda: version(b, "warm").startswith("support@") or None, 5, "replica b to see the experiment"
+    )
+    users = [f"user-{i}" for i in range(40)]
+    on_a = [version(a, u) for u in users]
+    on_b = [version(b, u) for u in users]
+    assert on_a == on_b  # the same arm for each user on both replicas
+    assert {"support@1", "support@2 failed"} <= set(on_a)
+
+    def rolled_back() -> bool | None:
+        state = admin(b, "GET", f"/tenants/acme/experiments/{experiment}").json()["state"]
+        return True if state == "rolled_back" else None
+
+    eventually(rolled_back, 15, "one replica's evaluator to roll the canary back")
+    history = admin(a, "GET", "/tenants/acme/prompts/support/history").json()["data"]
+    assert [h["actor"] for h in history].count("sluice:rollback") == 1  # two evaluators, one rollback
+    eventually(
+        lambda: all(version(gw, u) == "support@1" for gw in (a, b) for u in users[:10]) or None,
+        5,
+        "both replicas serving the control",
+    )
