@@ -50,7 +50,11 @@ def test_a_trailing_slash_is_a_404_not_a_redirect_to_the_clients_host(
     assert r.status == 404, (r.status, r.body)
     assert r.headers["content-type"] == "application/json"
     err = r.json()["error"]
-    assert err["code"] == "unknown_url" and err["message"] == f"Unknown path {path}."
+    if path.startswith("/v1/messages"):  # Anthropic's surface answers in Anthropic's shape
+        assert r.json()["type"] == "error" and err["type"] == "not_found_error", r.body
+        assert err["message"] == f"Unknown path {path}."
+    else:
+        assert err["code"] == "unknown_url" and err["message"] == f"Unknown path {path}."
     assert b"evil.example" not in r.body
 
 
