@@ -93,6 +93,10 @@ class _SimApi:
         try:
             sim, rng = self._behaviour(request.headers)
             body = chat_request_decoder.decode(await request.body())
+            if not body.messages:  # the gateway's prompts fill an empty list; an upstream requires one
+                raise InvalidRequestError(
+                    "Invalid value for 'messages': Expected `array` of length >= 1.", param="messages"
+                )
             created = int(time.time())
             answer = (
                 model.stream_chunks(body, body.model, created, sim.chunks)
