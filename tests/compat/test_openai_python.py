@@ -5,6 +5,7 @@ logprobs, embeddings, the Responses API (create, stream, stored follow-up) and C
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import openai
 import pytest
@@ -45,23 +46,25 @@ class City(BaseModel):
     population: int
 
 
-def client(backend: Backend) -> openai.OpenAI:
-    return openai.OpenAI(base_url=backend.base_url + "/v1", api_key=backend.key, max_retries=0, timeout=20)
+@pytest.fixture
+def oa(backend: Backend) -> Iterator[openai.OpenAI]:
+    with openai.OpenAI(
+        base_url=backend.base_url + "/v1", api_key=backend.key, max_retries=0, timeout=20
+    ) as c:
+        yield c
 
 
-def test_chat(backend: Backend) -> None:
-    c = client(backend).chat.completions.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "Hello"}]
-    )
+def test_chat(backend: Backend, oa: openai.OpenAI) -> None:
+    c = oa.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Hello"}])
     assert c.object == "chat.completion" and c.choices[0].finish_reason == "stop"
     assert "Hello" in (c.choices[0].message.content or "")
     assert c.usage is not None and c.usage.total_tokens == c.usage.prompt_tokens + c.usage.completion_tokens
     if backend.upstream is not None:  # the answer came from the backend's upstream
-        assert backend.upstream.bodies[-1][1]["messages"][-1]["content"] == "Hello"
+        assert "Hello" in str(backend.upstream.bodies[-1][1]["messages"][-1]["content"])
 
 
-def test_stream_with_usage(backend: Backend) -> None:
-    stream = client(backend).chat.completions.create(
+def test_stream_with_usage(backend: Backend, oa: openai.OpenAI) -> None:
+    stream = oa.chat.completions.create(
         model="gpt-4o",
         messages=[{"role": "user", "content": "Stream this"}],
         stream=True,
@@ -78,8 +81,7 @@ def test_stream_with_usage(backend: Backend) -> None:
     )
 
 
-def test_tools_over_two_turns_echoing_the_sdks_message(backend: Backend) -> None:
-    oa = client(backend)
+def test_tools_over_two_turns_echoing_the_sdks_message(backend: Backend, oa: openai.OpenAI) -> None:
     messages: list = [{"role": "user", "content": "What is the weather in Oslo?"}]
     first = oa.chat.completions.create(model="gpt-4o-mini", messages=messages, tools=TOOLS)
     assert first.choices[0].finish_reason == "tool_calls"
@@ -97,8 +99,7 @@ def test_tools_over_two_turns_echoing_the_sdks_message(backend: Backend) -> None
     assert "Thanks" in (third.choices[0].message.content or "")
 
 
-def test_parallel_tool_calls_json_and_stream(backend: Backend) -> None:
-    oa = client(backend)
+def test_parallel_tool_calls_json_and_stream(backend: Backend, oa: openai.OpenAI) -> None:
     ask = [{"role": "user", "content": "Use get_weather and get_time for Oslo."}]
     c = oa.chat.completions.create(model="gpt-4o-mini", messages=ask, tools=TOOLS)
     calls = c.choices[0].message.tool_calls or []
@@ -115,16 +116,15 @@ def test_parallel_tool_calls_json_and_stream(backend: Backend) -> None:
     assert final.choices[0].finish_reason == "stop"
 
 
-def test_structured_output_parse(backend: Backend) -> None:
-    c = client(backend).chat.completions.parse(
+def test_structured_output_parse(backend: Backend, oa: openai.OpenAI) -> None:
+    c = oa.chat.completions.parse(
         model="gpt-4o-mini", messages=[{"role": "user", "content": "Oslo"}], response_format=City
     )
     parsed = c.choices[0].message.parsed
     assert isinstance(parsed, City) and parsed.name and parsed.population
 
 
-def test_logprobs(backend: Backend) -> None:
-    oa = client(backend)
+def test_logprobs(backend: Backend, oa: openai.OpenAI) -> None:
     kwargs: dict = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}], "logprobs": True}
     if backend.name == "anthropic":  # Anthropic has no logprobs: refused, naming the field
         with pytest.raises(openai.BadRequestError) as e:
@@ -144,18 +144,15 @@ def test_logprobs(backend: Backend) -> None:
     assert "".join(streamed) == c.choices[0].message.content
 
 
-def test_embeddings(backend: Backend) -> None:
-    e = client(backend).embeddings.create(model="text-embedding-3-small", input=["one", "two"])
+def test_embeddings(backend: Backend, oa: openai.OpenAI) -> None:
+    e = oa.embeddings.create(model="text-embedding-3-small", input=["one", "two"])
     assert [d.index for d in e.data] == [0, 1] and len(e.data[0].embedding) > 8
     assert e.usage.prompt_tokens > 0
-    b64 = client(backend).embeddings.create(
-        model="text-embedding-3-small", input="one"
-    )  # SDK default: base64
+    b64 = oa.embeddings.create(model="text-embedding-3-small", input="one")  # SDK default: base64
     assert b64.data[0].embedding == e.data[0].embedding
 
 
-def test_responses_create_stream_and_follow_up(backend: Backend) -> None:
-    oa = client(backend)
+def test_responses_create_stream_and_follow_up(backend: Backend, oa: openai.OpenAI) -> None:
     first = oa.responses.create(model="gpt-4o-mini", input="Hello")
     assert first.status == "completed" and "Hello" in first.output_text
     events = list(oa.responses.create(model="gpt-4o-mini", input="Stream me", stream=True))
@@ -169,8 +166,7 @@ def test_responses_create_stream_and_follow_up(backend: Backend) -> None:
     assert oa.responses.retrieve(first.id).id == first.id
 
 
-def test_responses_function_call_round_trip(backend: Backend) -> None:
-    oa = client(backend)
+def test_responses_function_call_round_trip(backend: Backend, oa: openai.OpenAI) -> None:
     tool = {"type": "function", "name": "get_weather", "parameters": TOOLS[0]["function"]["parameters"]}
     r = oa.responses.create(model="gpt-4o-mini", input="Weather in Oslo?", tools=[tool])
     [call] = [o for o in r.output if o.type == "function_call"]
@@ -179,8 +175,7 @@ def test_responses_function_call_round_trip(backend: Backend) -> None:
     assert "4C" in again.output_text
 
 
-def test_completions(backend: Backend) -> None:
-    oa = client(backend)
+def test_completions(backend: Backend, oa: openai.OpenAI) -> None:
     c = oa.completions.create(model="gpt-4o-mini", prompt="Say hi", max_tokens=20)
     assert c.object == "text_completion" and "Say hi" in c.choices[0].text
     text = "".join(
@@ -191,6 +186,6 @@ def test_completions(backend: Backend) -> None:
     assert "Hi" in text
 
 
-def test_models_list(backend: Backend) -> None:
-    ids = {m.id for m in client(backend).models.list()}
+def test_models_list(backend: Backend, oa: openai.OpenAI) -> None:
+    ids = {m.id for m in oa.models.list()}
     assert {"gpt-4o-mini", "gpt-4o", "claude-haiku", "text-embedding-3-small"} <= ids
