@@ -63,6 +63,18 @@ def test_chat(backend: Backend, oa: openai.OpenAI) -> None:
         assert "Hello" in str(backend.upstream.bodies[-1][1]["messages"][-1]["content"])
 
 
+def test_chat_json_has_the_fields_openais_schema_requires(oa: openai.OpenAI) -> None:
+    """``CreateChatCompletionResponse``: each choice has ``logprobs`` and its message ``refusal``,
+    null or not (strictly generated clients, e.g. openai-java, fail on a missing required field)."""
+    raw = oa.chat.completions.with_raw_response.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "Hello"}]
+    ).http_response.json()
+    choice = raw["choices"][0]
+    assert {"index", "message", "finish_reason", "logprobs"} <= set(choice) and choice["logprobs"] is None
+    assert {"role", "content", "refusal"} <= set(choice["message"]) and choice["message"]["refusal"] is None
+    assert {"id", "object", "created", "model", "choices"} <= set(raw)
+
+
 def test_stream_with_usage(backend: Backend, oa: openai.OpenAI) -> None:
     stream = oa.chat.completions.create(
         model="gpt-4o",
