@@ -5,8 +5,11 @@ completions) and as an ``anthropic/`` model (``/v1/messages``: chat, stream, too
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 # LiteLLM fetches its model price map from GitHub at import unless told to use its bundled copy.
@@ -36,6 +39,19 @@ TOOLS = [
     }
     for name in ("get_weather", "get_time")
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def close_litellms_event_loop() -> Iterator[None]:
+    """LiteLLM's synchronous calls set a new event loop as the thread's current one and never
+    close it; closed here, once its calls are done, rather than left to the garbage collector
+    (a ResourceWarning, an error under this suite's strict warnings)."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        loop = asyncio.get_event_loop()
+    loop.close()
+    asyncio.set_event_loop(None)
 
 
 class City(BaseModel):
