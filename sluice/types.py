@@ -240,7 +240,7 @@ class ResponseMessage(_Lenient):
     role: str
     content: str | None
     tool_calls: list[ToolCall] | None = None
-    refusal: str | None | UnsetType = UNSET
+    refusal: str | UnsetType | None = UNSET
     annotations: Raw | UnsetType = UNSET
     audio: Raw | UnsetType = UNSET
     function_call: Raw | UnsetType = UNSET

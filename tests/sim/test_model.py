@@ -233,7 +233,7 @@ def test_logprobs_in_openais_shape_json_and_stream() -> None:
     assert "".join(t["token"] for t in content) == choice["message"]["content"] == "Simulated reply to: hi"
     for t in content:
         assert t["bytes"] == list(t["token"].encode()) and -1 <= t["logprob"] <= 0
-        assert [a["token"] for a in t["top_logprobs"]][0] == t["token"] and len(t["top_logprobs"]) == 2
+        assert t["top_logprobs"][0]["token"] == t["token"] and len(t["top_logprobs"]) == 2
         assert t["top_logprobs"][0]["logprob"] == t["logprob"] > t["top_logprobs"][1]["logprob"]
     streamed = [
         as_dict(c)["choices"][0]
