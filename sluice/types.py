@@ -235,7 +235,7 @@ class Usage(_Lenient):
 
 class ResponseMessage(_Lenient):
     """``refusal`` is unset when the upstream left it out (vLLM, the sim, a translation); the
-    OpenAI surface sends it as null then, as OpenAI's schema requires (``OpenAISurface.complete``)."""
+    OpenAI surface sends it as null then, as OpenAI's schema requires (``api/openai/routes.py``)."""
 
     role: str
     content: str | None
