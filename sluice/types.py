@@ -351,10 +351,13 @@ class Usage(_Lenient):
 
 
 class ResponseMessage(_Lenient):
+    """``refusal`` is unset when the upstream left it out (vLLM, the sim, a translation); the
+    OpenAI surface sends it as null then, as OpenAI's schema requires (``api/openai/routes.py``)."""
+
     role: str
     content: str | None
     tool_calls: list[ToolCall] | None = None
-    refusal: str | None = None
+    refusal: str | UnsetType | None = UNSET
     annotations: Raw | UnsetType = UNSET
     audio: Raw | UnsetType = UNSET
     function_call: Raw | UnsetType = UNSET

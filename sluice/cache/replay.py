@@ -62,7 +62,7 @@ def replay(response: ChatResponse, *, include_usage: bool) -> ChunkBatch:
             role=None if reasoning else m.role,
             content=m.content if m.content is not None else ("" if calls is None else None),
             tool_calls=calls,
-            refusal=m.refusal,
+            refusal=m.refusal or None,
         )
         chunks.append(chunk([ChunkChoice(index=c.index, delta=delta, finish_reason=None)]))
         chunks.append(chunk([ChunkChoice(index=c.index, delta=Delta(), finish_reason=c.finish_reason)]))

@@ -1,6 +1,7 @@
-"""The simulated model's answers: text, tool calls, structured output, stream chunks and
-embeddings, all derived from the request alone (no I/O, no clock, no randomness), so tests
-can assert them exactly. ``system_fingerprint`` labels every answer as simulated.
+"""The simulated model's answers: text, tool calls (parallel ones too), structured output,
+logprobs, stream chunks and embeddings, all derived from the request alone (no I/O, no clock, no
+randomness), so tests can assert them exactly. ``system_fingerprint`` labels every answer as
+simulated. The rules are written down in docs/api.md ("The simulated model").
 
 A request that asks for reasoning (``reasoning_effort`` other than none, or enabled
 ``thinking``) gets a signed reasoning block and reasoning tokens; one with a
@@ -18,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
+from msgspec import UNSET, Raw
+
 from sluice.errors import InvalidRequestError
 from sluice.types import (
     ChatChunk,
@@ -33,6 +36,7 @@ from sluice.types import (
     EmbeddingUsage,
     FunctionCall,
     FunctionCallDelta,
+    FunctionDef,
     Message,
     PromptTokensDetails,
     ResponseMessage,
@@ -73,12 +77,20 @@ class _Answer:
     stop_sequence: str | None = None
     """The stop sequence that cut the text, reported as vLLM does (``stop_reason``)."""
 
+    def logprobs(self, request: ChatRequest) -> Raw | None:
+        """OpenAI's ``logprobs`` of the whole content, when the request asked for them."""
+        if not request.logprobs:
+            return None
+        tokens = _PIECE.findall(self.content) if self.content else None
+        return _logprobs(tokens, request.top_logprobs or 0)
+
 
 def complete(request: ChatRequest, model: str, created: int) -> ChatResponse:
     """The ``chat.completion`` for ``request``; ``model`` is the upstream model name."""
     key = encoder.encode(request)
     answer = _answer(request, key)
     reasoning = _reasoning(request, key)
+    logprobs = answer.logprobs(request)
     choices = [
         Choice(
             index=i,
@@ -90,6 +102,7 @@ def complete(request: ChatRequest, model: str, created: int) -> ChatResponse:
                 thinking_blocks=[_signed(reasoning, reasoning.text)] if reasoning else None,
             ),
             finish_reason=answer.finish_reason,
+            logprobs=UNSET if logprobs is None else logprobs,
             stop_reason=answer.stop_sequence,
         )
         for i in range(request.n or 1)
@@ -110,9 +123,10 @@ def stream_chunks(
 ) -> list[ChatChunk]:
     """The chunks of the streamed answer, as OpenAI sends them.
 
-    Per choice: a role chunk, the content one word per chunk (or exactly ``pieces`` chunks),
-    each tool call's header then its argument fragments, and a chunk with the finish reason;
-    then a usage chunk without choices when the request asked for usage.
+    Per choice: a role chunk, the content one word per chunk (or exactly ``pieces`` chunks;
+    each with the logprobs of its text when the request asked for them), each tool call's header
+    then its argument fragments, and a chunk with the finish reason; then a usage chunk without
+    choices when the request asked for usage.
     """
     key = encoder.encode(request)
     answer = _answer(request, key)
@@ -130,8 +144,12 @@ def stream_chunks(
             system_fingerprint=FINGERPRINT,
         )
 
-    def delta(index: int, d: Delta, finish_reason: str | None = None) -> ChatChunk:
-        return chunk([ChunkChoice(index=index, delta=d, finish_reason=finish_reason)])
+    def delta(index: int, d: Delta, logprobs: Raw | None = None) -> ChatChunk:
+        return chunk([ChunkChoice(index, d, None, UNSET if logprobs is None else logprobs)])
+
+    def text(index: int, piece: str) -> ChatChunk:
+        top = request.top_logprobs or 0
+        return delta(index, Delta(content=piece), _logprobs([piece], top) if request.logprobs else None)
 
     out = []
     for i in range(request.n or 1):
@@ -140,7 +158,7 @@ def stream_chunks(
             out.extend(delta(i, Delta(reasoning_content=p)) for p in _split(reasoning.text, pieces))
             out.append(delta(i, Delta(thinking_blocks=[_signed(reasoning, "")])))
         if answer.content:
-            out.extend(delta(i, Delta(content=p)) for p in _split(answer.content, pieces))
+            out.extend(text(i, p) for p in _split(answer.content, pieces))
         for j, call in enumerate(answer.tool_calls or []):
             name = FunctionCallDelta(name=call.function.name, arguments="")
             head = ToolCallDelta(index=j, id=call.id, type="function", function=name)
@@ -204,24 +222,35 @@ def _answer(request: ChatRequest, key: bytes) -> _Answer:
 
 
 def _tool_answer(request: ChatRequest, key: bytes, user_text: str) -> _Answer:
-    tools = request.tools or []
+    calls = []
+    for function in _called(request, user_text):
+        arguments = encoder.encode(_example_object(function.parameters or {}, user_text)).decode()
+        call_id = "call_" + _digest(key, function.name.encode())
+        calls.append(ToolCall(id=call_id, type="function", function=FunctionCall(function.name, arguments)))
+    tokens = sum(max(1, len(c.function.arguments.split())) for c in calls)
+    return _Answer(None, calls, "tool_calls", tokens)
+
+
+def _called(request: ChatRequest, user_text: str) -> list[FunctionDef]:
+    """The tools one answer calls: a named ``tool_choice``'s; else, unless ``parallel_tool_calls``
+    is false, every tool the user's text names when it names two or more, or every tool when
+    ``parallel_tool_calls`` is true; else the first tool."""
+    tools = [t.function for t in request.tools or []]
     choice = request.tool_choice
     if isinstance(choice, ToolChoiceNamed):
-        function = next((t.function for t in tools if t.function.name == choice.function.name), None)
-        if function is None:
+        named = [f for f in tools if f.name == choice.function.name]
+        if not named:
             raise InvalidRequestError(
                 f"tool_choice names {choice.function.name!r}, which is not among the tools",
                 param="tool_choice",
             )
-    else:
-        function = tools[0].function
-    arguments = encoder.encode(_example_object(function.parameters or {}, user_text)).decode()
-    call = ToolCall(
-        id="call_" + _digest(key, function.name.encode()),
-        type="function",
-        function=FunctionCall(name=function.name, arguments=arguments),
-    )
-    return _Answer(None, [call], "tool_calls", max(1, len(arguments.split())))
+        return named[:1]
+    if request.parallel_tool_calls is False:
+        return tools[:1]
+    mentioned = [f for f in tools if f.name in user_text]
+    if len(mentioned) >= 2:
+        return mentioned
+    return tools if request.parallel_tool_calls else tools[:1]
 
 
 def _limit(text: str, stops: list[str], max_tokens: int | None) -> tuple[str, str, str | None]:
@@ -324,6 +353,28 @@ def _tokens(item: str | int | list[int]) -> int:
     if isinstance(item, str):
         return len(item.split())
     return len(item) if isinstance(item, list) else 1
+
+
+def _logprobs(tokens: list[str] | None, top: int) -> Raw:
+    """OpenAI's ``{"content": [...], "refusal": null}`` for ``tokens`` (None: no content): each
+    token's logprob derived from its text, then ``top`` alternatives, the token itself first."""
+    if tokens is None:
+        return Raw(encoder.encode({"content": None, "refusal": None}))
+    content = []
+    for token in tokens:
+        logprob = -int.from_bytes(hashlib.blake2b(token.encode(), digest_size=2).digest()) / 65536
+        alternatives = [(token, logprob)] + [(f"{token.strip()}_{k}", logprob - k) for k in range(1, top)]
+        content.append(
+            {
+                "token": token,
+                "logprob": logprob,
+                "bytes": list(token.encode()),
+                "top_logprobs": [
+                    {"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in alternatives[:top]
+                ],
+            }
+        )
+    return Raw(encoder.encode({"content": content, "refusal": None}))
 
 
 def _response_id(key: bytes) -> str:

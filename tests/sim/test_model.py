@@ -188,6 +188,68 @@ def test_tool_choice_none_answers_in_text() -> None:
     assert (choice.message.content, choice.finish_reason) == ("Simulated reply to: hi", "stop")
 
 
+def names(request: ChatRequest) -> list[str]:
+    return [
+        c.function.name for c in model.complete(request, "m", created=0).choices[0].message.tool_calls or []
+    ]
+
+
+def test_parallel_tool_calls_when_the_text_names_two_tools_or_the_request_asks() -> None:
+    both = chat("get_weather in Paris, then get_time", tools=[WEATHER, CLOCK])
+    response = model.complete(both, "m", created=0)
+    calls = response.choices[0].message.tool_calls or []
+    assert [c.function.name for c in calls] == ["get_weather", "get_time"]
+    assert len({c.id for c in calls}) == 2 and response.choices[0].finish_reason == "tool_calls"
+    assert names(chat("weather?", tools=[WEATHER, CLOCK], parallel_tool_calls=True)) == [
+        "get_weather",
+        "get_time",
+    ]
+    # One call: a single tool named, none named, parallel_tool_calls false, or a named tool_choice.
+    assert names(chat("get_time please", tools=[WEATHER, CLOCK])) == ["get_weather"]
+    assert names(chat("weather?", tools=[WEATHER, CLOCK])) == ["get_weather"]
+    assert names(chat("get_weather get_time", tools=[WEATHER, CLOCK], parallel_tool_calls=False)) == [
+        "get_weather"
+    ]
+    named = {"type": "function", "function": {"name": "get_time"}}
+    assert names(chat("get_weather get_time", tools=[WEATHER, CLOCK], tool_choice=named)) == ["get_time"]
+
+
+def test_stream_parallel_tool_calls_are_indexed() -> None:
+    request = chat("x", tools=[WEATHER, CLOCK], parallel_tool_calls=True, stream=True)
+    heads = [
+        tc
+        for c in model.stream_chunks(request, "m", created=0)
+        for tc in as_dict(c)["choices"][0]["delta"].get("tool_calls", [])
+        if "id" in tc
+    ]
+    assert [(h["index"], h["function"]["name"]) for h in heads] == [(0, "get_weather"), (1, "get_time")]
+
+
+def test_logprobs_in_openais_shape_json_and_stream() -> None:
+    request = chat("hi", logprobs=True, top_logprobs=2)
+    choice = as_dict(model.complete(request, "m", created=0))["choices"][0]
+    content = choice["logprobs"]["content"]
+    assert choice["logprobs"]["refusal"] is None
+    assert "".join(t["token"] for t in content) == choice["message"]["content"] == "Simulated reply to: hi"
+    for t in content:
+        assert t["bytes"] == list(t["token"].encode()) and -1 <= t["logprob"] <= 0
+        assert t["top_logprobs"][0]["token"] == t["token"] and len(t["top_logprobs"]) == 2
+        assert t["top_logprobs"][0]["logprob"] == t["logprob"] > t["top_logprobs"][1]["logprob"]
+    streamed = [
+        as_dict(c)["choices"][0]
+        for c in model.stream_chunks(chat("hi", logprobs=True, top_logprobs=2, stream=True), "m", created=0)
+    ]
+    pieces = [t for c in streamed if "logprobs" in c for t in c["logprobs"]["content"]]
+    assert pieces == content
+    assert all(("logprobs" in c) == bool(c["delta"].get("content")) for c in streamed)
+    # Not asked: no logprobs field; no content (a tool call): content null; top_logprobs 0: none.
+    assert "logprobs" not in as_dict(model.complete(chat("hi"), "m", created=0))["choices"][0]
+    tool = as_dict(model.complete(chat("hi", tools=[WEATHER], logprobs=True), "m", created=0))["choices"][0]
+    assert tool["logprobs"] == {"content": None, "refusal": None}
+    plain = as_dict(model.complete(chat("hi", logprobs=True), "m", created=0))["choices"][0]
+    assert all(t["top_logprobs"] == [] for t in plain["logprobs"]["content"])
+
+
 def test_json_object_wraps_the_reply() -> None:
     response = model.complete(chat("hi", response_format={"type": "json_object"}), "m", created=0)
     assert response.choices[0].message.content == '{"answer":"Simulated reply to: hi"}'

@@ -31,6 +31,7 @@ from sluice.pipeline.runner import Pipeline
 from sluice.types import ChatResponse, ChunkBatch, chat_request_decoder, embedding_request_decoder, encoder
 
 _DONE = b"data: [DONE]\n\n"
+_NULL = msgspec.Raw(b"null")
 
 
 class _Model(msgspec.Struct):
@@ -43,6 +44,18 @@ class _Model(msgspec.Struct):
 class _ModelList(msgspec.Struct):
     object: str
     data: list[_Model]
+
+
+def _with_required_nulls(response: ChatResponse) -> ChatResponse:
+    """OpenAI's schema requires ``logprobs`` on every choice and ``refusal`` on its message, null
+    when there are none; a provider that leaves them out (the sim, vLLM, a translated Anthropic
+    answer) gets them here, where the surface encodes the answer."""
+    for choice in response.choices:
+        if choice.logprobs is msgspec.UNSET:
+            choice.logprobs = _NULL
+        if choice.message.refusal is msgspec.UNSET:
+            choice.message.refusal = None
+    return response
 
 
 def _frame(batch: ChunkBatch) -> bytes:
@@ -80,7 +93,8 @@ class OpenAIRoutes:
             frames = relay(chunks, ex, self.observer, _frame, lambda: cost_comment(ctx) + _DONE, _error_event)
             return SSEResponse(frames, raw_headers(reply_headers(ctx)))
         response = ex.response = await self._pipeline.chat(ctx)
-        return Response(encoder.encode(response), 200, reply_headers(ctx), media_type="application/json")
+        body = encoder.encode(_with_required_nulls(response))
+        return Response(body, 200, reply_headers(ctx), media_type="application/json")
 
     @endpoint(error_response, "completions")
     async def completions(self, request: Request, ex: Exchange) -> Response | SSEResponse:
