@@ -49,7 +49,10 @@ def close_litellms_event_loop() -> Iterator[None]:
     yield
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        loop = asyncio.get_event_loop()
+        try:
+            loop = asyncio.get_event_loop()
+        except RuntimeError:  # none is current (an earlier test set None): nothing left open
+            return
     loop.close()
     asyncio.set_event_loop(None)
 
