@@ -310,7 +310,7 @@ class FileBlobs(Protocol):
     them: the embedded store keeps them in SQLite, the distributed one in PostgreSQL. Keyed by
     owner and file id like the metadata; a blob without metadata is never served."""
 
-    async def put_blob(self, owner: str, file_id: str, parts: Sequence[bytes]) -> None:
+    async def put_blob(self, owner: str, file_id: str, parts: Sequence[bytes | memoryview]) -> None:
         """Store the bytes, given as parts of a bounded size, in one transaction."""
         ...
 

@@ -92,7 +92,9 @@ class PostgresFiles:
 
     # --- FileBlobs ---------------------------------------------------------------------------
 
-    async def put_blob(self: _Connections, owner: str, file_id: str, parts: Sequence[bytes]) -> None:
+    async def put_blob(
+        self: _Connections, owner: str, file_id: str, parts: Sequence[bytes | memoryview]
+    ) -> None:
         async with self._conn() as conn, conn.transaction():
             for seq, part in enumerate(parts):  # one part per statement: each encoded in bounded time
                 await conn.execute(

@@ -106,7 +106,9 @@ class SqliteFiles:
 
     # --- FileBlobs ---------------------------------------------------------------------------
 
-    async def put_blob(self: _Connections, owner: str, file_id: str, parts: Sequence[bytes]) -> None:
+    async def put_blob(
+        self: _Connections, owner: str, file_id: str, parts: Sequence[bytes | memoryview]
+    ) -> None:
         async with self.writer() as db, self._errors():
             await _transaction(db)
             try:
