@@ -83,6 +83,8 @@ def test_round_trip_paging_and_isolation(gw: Proc) -> None:
         assert got.content == PDF
         assert got.response.headers["content-type"] == "application/pdf"
         assert got.response.headers["x-content-type-options"] == "nosniff"
+        assert got.response.headers["content-security-policy"] == "sandbox"
+        assert got.response.headers["content-disposition"] == "attachment; filename*=UTF-8''report.pdf"
         md = c.files.content(f.id)
         assert md.text == "# Note 0\n" and md.response.headers["content-type"].startswith("text/markdown")
 
