@@ -27,6 +27,7 @@ from sluice.api.anthropic.errors import is_anthropic_path, render_error
 from sluice.api.anthropic.routes import AnthropicRoutes
 from sluice.api.dispatch import Dispatch, Handler
 from sluice.api.feedback import FeedbackRoutes
+from sluice.api.files import FileRoutes
 from sluice.api.health import HealthRoutes
 from sluice.api.metrics import MetricsListener, guarded
 from sluice.api.observability import build_observer
@@ -198,6 +199,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     )
     admin.add_exception_handler(HTTPException, _http_error)
 
+    files = FileRoutes(authenticate, store, backend.blobs, settings.files, obs.observer)
     data_plane: dict[tuple[str, str], Handler] = {
         ("POST", "/v1/messages"): anthropic.messages,
         ("POST", "/v1/messages/count_tokens"): anthropic.count_tokens,
@@ -209,6 +211,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         data_plane[("POST", f"{prefix}/embeddings")] = openai.embeddings
         data_plane[("GET", f"{prefix}/models")] = openai.models
         data_plane[("POST", f"{prefix}/responses")] = responses.create
+        data_plane[("POST", f"{prefix}/files")] = files.create
+        data_plane[("GET", f"{prefix}/files")] = files.list
     # The same handlers as ordinary routes too, so a wrong method on a known path is a 405.
     routes: list[BaseRoute] = [
         Route(path, handler, methods=[method]) for (method, path), handler in data_plane.items()
@@ -221,6 +225,9 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             Route(f"{prefix}/responses/{{response_id}}", responses.retrieve, methods=["GET"]),
             Route(f"{prefix}/responses/{{response_id}}", responses.delete, methods=["DELETE"]),
             Route(f"{prefix}/responses/{{response_id}}/input_items", responses.input_items, methods=["GET"]),
+            Route(f"{prefix}/files/{{file_id}}", files.retrieve, methods=["GET"]),
+            Route(f"{prefix}/files/{{file_id}}", files.delete, methods=["DELETE"]),
+            Route(f"{prefix}/files/{{file_id}}/content", files.content, methods=["GET"]),
         ]
     m = settings.metrics
     scrape = (

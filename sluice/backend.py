@@ -15,7 +15,7 @@ from sluice.cache.entries import ExactCache, SemanticIndex
 from sluice.limits.counters import CounterStore
 from sluice.limits.memory import MemoryCounterStore
 from sluice.settings import StateSettings
-from sluice.store.protocols import Store
+from sluice.store.protocols import FileBlobs, Store
 
 if TYPE_CHECKING:  # each backend's drivers are imported only when it is built (redis-py: ~14 MiB)
     from sluice.store.postgres.store import PostgresStore
@@ -32,6 +32,8 @@ C = TypeVar("C", bound=_Closable)
 
 class Backend(Protocol):
     store: Store
+    blobs: FileBlobs
+    """Uploaded files' bytes: the store's database today; an object store can take its place."""
     limits: CounterStore
     budgets: Ledger
     commits_together: bool
@@ -75,6 +77,7 @@ class EmbeddedBackend(_Owner):
 
         self._sqlite: SqliteStore = self._own(SqliteStore(state.sqlite_path))
         self.store: Store = self._sqlite
+        self.blobs: FileBlobs = self._sqlite
         self.limits: CounterStore = MemoryCounterStore()
         self.budgets: Ledger = MemoryLedger()
 
@@ -112,6 +115,7 @@ class DistributedBackend(_Owner):
         )
         self._postgres: PostgresStore = self._own(PostgresStore(state.postgres_dsn.get_secret_value()))
         self.store: Store = self._postgres
+        self.blobs: FileBlobs = self._postgres
         self.limits: CounterStore = RedisCounterStore(self._redis)
         self.budgets: Ledger = RedisLedger(self._redis)
         self.redis_ping_ms: Callable[[], Awaitable[float]] | None = self._redis.ping_ms

@@ -11,6 +11,7 @@
     ├── UnsupportedMediaTypeError    415 unsupported_content_encoding
     ├── RateLimitError               429 rate_limit_exceeded (+ Retry-After)
     ├── BudgetExceededError          429 insufficient_quota
+    ├── QuotaExceededError           429 insufficient_quota / quota_exceeded (a count of stored things, not money)
     ├── InternalError                500 server_error (details only in logs)
     ├── UpstreamError                502 upstream_error (the provider's status kept for retries)
     │   ├── InvalidUpstreamResponseError 502 invalid_upstream_response (a body or stream event off the protocol)
@@ -107,6 +108,12 @@ class BudgetExceededError(SluiceError):
     status = 429
     type = "insufficient_quota"
     code = "insufficient_quota"
+
+
+class QuotaExceededError(SluiceError):
+    status = 429
+    type = "insufficient_quota"
+    code = "quota_exceeded"
 
 
 class InternalError(SluiceError):

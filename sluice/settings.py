@@ -151,6 +151,24 @@ class StateSettings(_Section):
     )
 
 
+class FilesSettings(_Section):
+    max_file_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1,
+        description="Largest file one upload may hold (POST /v1/files); a larger one is a 413, refused while it is read.",
+    )
+    max_tenant_bytes: int = Field(
+        1024 * 1024 * 1024,
+        ge=1,
+        description="Most bytes of files one tenant (or static key) may keep; an upload past it is a 413.",
+    )
+    max_tenant_files: int = Field(
+        10_000,
+        ge=1,
+        description="Most files one tenant (or static key) may keep; an upload past it is a 429.",
+    )
+
+
 class ResponsesSettings(_Section):
     encryption_keys: list[SecretStr] = Field(
         default_factory=list,
@@ -605,6 +623,9 @@ class Settings(BaseSettings):
     tracing: TracingSettings = Field(default_factory=TracingSettings, description="OpenTelemetry tracing.")
     responses: ResponsesSettings = Field(
         default_factory=ResponsesSettings, description="Stored answers of the Responses API (/v1/responses)."
+    )
+    files: FilesSettings = Field(
+        default_factory=FilesSettings, description="Uploaded files (/v1/files): size caps and quotas."
     )
 
     @classmethod

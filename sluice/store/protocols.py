@@ -7,8 +7,8 @@ Driver failures leave as ``StoreUnavailableError``, constraint violations as ``C
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Protocol
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Literal, Protocol
 
 from msgspec import UNSET, UnsetType
 
@@ -19,10 +19,13 @@ from sluice.store.records import (
     ApiKey,
     Experiment,
     Feedback,
+    FileQuota,
+    FileUsage,
     PolicyKind,
     PromptLabel,
     PromptLabelEvent,
     PromptVersion,
+    StoredFile,
     StoredResponse,
     Tenant,
     UsageQuery,
@@ -231,6 +234,33 @@ class Store(Protocol):
         """Whether the owner had such a response to delete."""
         ...
 
+    # --- uploaded files' metadata (/v1/files; the bytes are a FileBlobs') ---------------------
+    async def add_file(self, file: StoredFile, quota: FileQuota) -> Literal["bytes", "files"] | None:
+        """Insert the file's metadata if its owner stays within ``quota`` with it, atomically
+        (concurrent adds of one owner, on any replica, never overshoot): None when added, else
+        which cap it would pass, and nothing is stored. An id already stored is a ``ConflictError``."""
+        ...
+
+    async def get_file(self, owner: str, file_id: str) -> StoredFile | None:
+        """The owner's file with this id; None for a missing one and another owner's alike."""
+        ...
+
+    async def list_files(
+        self, owner: str, *, purpose: str | None, order: Literal["asc", "desc"], after: str | None, limit: int
+    ) -> list[StoredFile]:
+        """Up to ``limit`` of the owner's files (of ``purpose`` when given) by (created_at, id) in
+        ``order``, those past the owner's file ``after`` when given (none when it has no such file)."""
+        ...
+
+    async def delete_file(self, owner: str, file_id: str) -> bool:
+        """Remove the metadata; whether the owner had such a file. Its bytes are the caller's
+        to delete from the blobs."""
+        ...
+
+    async def file_usage(self, owner: str) -> FileUsage:
+        """The bytes and number of files the owner keeps."""
+        ...
+
     # --- the prompt registry -----------------------------------------------------------------
     async def create_prompt_version(self, v: PromptVersion) -> PromptVersion:
         """Store ``v`` as the prompt's next version (its max + 1, or 1; ``v.version`` is ignored),
@@ -272,4 +302,23 @@ class Store(Protocol):
 
     async def prompt_history(self, tenant_id: str, name: str) -> list[PromptLabelEvent]:
         """Every label change of the prompt, oldest first."""
+        ...
+
+
+class FileBlobs(Protocol):
+    """Where uploaded files' bytes live, apart from their metadata, so an object store can hold
+    them: the embedded store keeps them in SQLite, the distributed one in PostgreSQL. Keyed by
+    owner and file id like the metadata; a blob without metadata is never served."""
+
+    async def put_blob(self, owner: str, file_id: str, parts: Sequence[bytes | memoryview]) -> None:
+        """Store the bytes, given as parts of a bounded size, in one transaction."""
+        ...
+
+    def read_blob(self, owner: str, file_id: str) -> AsyncIterator[bytes]:
+        """The bytes, one stored part at a time (never the whole file in memory at once); none
+        for a missing blob."""
+        ...
+
+    async def delete_blob(self, owner: str, file_id: str) -> None:
+        """Remove the bytes (nothing to remove is no error)."""
         ...

@@ -123,6 +123,34 @@ class StoredResponse(msgspec.Struct, frozen=True):
     sealed: bool
 
 
+class StoredFile(msgspec.Struct, frozen=True):
+    """An uploaded file's metadata (``/v1/files``); its bytes are a ``FileBlobs``'. ``owner``
+    scopes it as for stored responses: ``tenant:<id>`` or ``key:<name>``."""
+
+    owner: str
+    id: str
+    bytes: int
+    created_at: int
+    filename: str
+    purpose: str
+    status: str = "processed"
+    expires_at: int | None = None
+
+
+class FileQuota(msgspec.Struct, frozen=True):
+    """What one owner may keep: total bytes and number of files."""
+
+    max_bytes: int
+    max_files: int
+
+
+class FileUsage(msgspec.Struct, frozen=True):
+    """What one owner keeps now."""
+
+    bytes: int
+    files: int
+
+
 # --- the prompt registry (sluice/prompts, admin/prompts.py) ------------------------------------
 
 

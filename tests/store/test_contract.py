@@ -20,10 +20,13 @@ from sluice.store.records import (
     Experiment,
     ExperimentArm,
     Feedback,
+    FileQuota,
+    FileUsage,
     PromptLabel,
     PromptLabelEvent,
     PromptMessage,
     PromptVersion,
+    StoredFile,
     StoredResponse,
     Tenant,
     User,
@@ -474,6 +477,112 @@ async def test_delete_budgets(store: Store) -> None:
     assert await store.delete_budgets("t-a", "key", "k-1") == 2
     assert await store.delete_budgets("t-a", "key", "k-1") == 0
     assert await store.budgets_for("t-a", "u-1", "k-1") == {"user": [DAY]}
+
+
+# --- uploaded files ------------------------------------------------------------------------
+
+ROOMY = FileQuota(max_bytes=10**12, max_files=10**6)
+
+
+def a_file(
+    file_id: str,
+    owner: str = "tenant:t-a",
+    size: int = 10,
+    created_at: int = T0,
+    purpose: str = "assistants",
+    **fields: Any,
+) -> StoredFile:
+    return StoredFile(owner, file_id, size, created_at, f"{file_id}.txt", purpose, **fields)
+
+
+async def test_files_are_scoped_by_owner(store: Store) -> None:
+    mine = a_file("file-1", expires_at=T0 + 3600)
+    assert await store.add_file(mine, ROOMY) is None
+    assert await store.add_file(a_file("file-2", "tenant:t-b"), ROOMY) is None
+    assert await store.get_file("tenant:t-a", "file-1") == mine
+    assert await store.get_file("tenant:t-b", "file-1") is None
+    assert await store.get_file("key:demo", "file-1") is None
+    assert await store.list_files("tenant:t-b", purpose=None, order="asc", after=None, limit=10) == [
+        a_file("file-2", "tenant:t-b")
+    ]
+    assert await store.list_files("tenant:t-b", purpose=None, order="asc", after="file-1", limit=10) == []
+    assert await store.delete_file("tenant:t-b", "file-1") is False
+    with pytest.raises(ConflictError):
+        await store.add_file(mine, ROOMY)
+    assert await store.delete_file("tenant:t-a", "file-1") is True
+    assert await store.delete_file("tenant:t-a", "file-1") is False
+    assert await store.get_file("tenant:t-a", "file-1") is None
+    assert await store.file_usage("tenant:t-a") == FileUsage(bytes=0, files=0)
+    assert await store.file_usage("tenant:t-b") == FileUsage(bytes=10, files=1)
+
+
+async def test_files_list_pages_in_order_with_purpose(store: Store) -> None:
+    # Two share a second: the id breaks the tie, so paging never skips or repeats one.
+    files = [a_file(f"file-{i}", created_at=T0 + i // 2) for i in range(6)]
+    files.append(a_file("file-b", purpose="batch", created_at=T0 + 9))
+    for f in files:
+        assert await store.add_file(f, ROOMY) is None
+    assistants = files[:6]
+    for order, expected in (("asc", assistants), ("desc", assistants[::-1])):
+        seen: list[StoredFile] = []
+        after = None
+        while page := await store.list_files(
+            "tenant:t-a", purpose="assistants", order=order, after=after, limit=4
+        ):
+            seen += page
+            after = page[-1].id
+        assert seen == expected
+    assert await store.list_files("tenant:t-a", purpose="batch", order="desc", after=None, limit=10) == [
+        files[6]
+    ]
+    assert len(await store.list_files("tenant:t-a", purpose=None, order="desc", after=None, limit=10)) == 7
+
+
+async def test_file_quota_refuses_and_stores_nothing(store: Store) -> None:
+    quota = FileQuota(max_bytes=25, max_files=3)
+    assert await store.add_file(a_file("file-1"), quota) is None
+    assert await store.add_file(a_file("file-2"), quota) is None
+    assert await store.add_file(a_file("file-3"), quota) == "bytes"  # 30 > 25
+    assert await store.add_file(a_file("file-3", size=5), quota) is None  # 25: at the cap is within it
+    assert await store.add_file(a_file("file-4", size=0), quota) == "files"
+    assert await store.get_file("tenant:t-a", "file-4") is None
+    assert await store.file_usage("tenant:t-a") == FileUsage(bytes=25, files=3)
+    assert await store.add_file(a_file("file-4", "tenant:t-b", size=25), quota) is None  # per owner
+
+
+async def test_file_quota_holds_under_concurrent_adds(new_store: Callable[[], Store]) -> None:
+    # Two stores on one database: two processes (SQLite) or replicas (PostgreSQL) at once.
+    first, second = new_store(), new_store()
+    await first.migrate()
+    quota = FileQuota(max_bytes=10**9, max_files=7)
+    results = await asyncio.gather(
+        *((first if i % 2 else second).add_file(a_file(f"file-{i}"), quota) for i in range(20))
+    )
+    assert results.count(None) == 7 and results.count("files") == 13
+    assert await first.file_usage("tenant:t-a") == FileUsage(bytes=70, files=7)
+    by_bytes = FileQuota(max_bytes=55, max_files=10**6)
+    results = await asyncio.gather(
+        *(
+            (first if i % 2 else second).add_file(a_file(f"file-{i}", "tenant:t-b"), by_bytes)
+            for i in range(20)
+        )
+    )
+    assert results.count(None) == 5 and results.count("bytes") == 15
+    assert await second.file_usage("tenant:t-b") == FileUsage(bytes=50, files=5)
+
+
+async def test_file_blobs_round_trip_in_parts_per_owner(store: Store) -> None:
+    parts = [bytes(range(256)) * 4096, b"\x00tail"]  # binary, NUL included; 1 MiB then a short part
+    upload = bytearray(b"".join(parts))  # as the route passes them: views of the upload's buffer
+    views = [memoryview(upload)[: len(parts[0])], memoryview(upload)[len(parts[0]) :]]
+    await store.put_blob("tenant:t-a", "file-1", views)  # type: ignore[attr-defined]
+    got = [p async for p in store.read_blob("tenant:t-a", "file-1")]  # type: ignore[attr-defined]
+    assert got == parts
+    assert [p async for p in store.read_blob("tenant:t-b", "file-1")] == []  # type: ignore[attr-defined]
+    await store.delete_blob("tenant:t-b", "file-1")  # type: ignore[attr-defined]
+    assert [p async for p in store.read_blob("tenant:t-a", "file-1")] == parts  # type: ignore[attr-defined]
+    await store.delete_blob("tenant:t-a", "file-1")  # type: ignore[attr-defined]
+    assert [p async for p in store.read_blob("tenant:t-a", "file-1")] == []  # type: ignore[attr-defined]
 
 
 # --- stored responses ------------------------------------------------------------------------
