@@ -17,6 +17,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
 
@@ -216,7 +217,7 @@ def _pdf(data: bytes, budget: ParseBudget, meter: _Meter) -> str:
     import pypdf  # imported by the first PDF, not at startup
 
     limit = budget.max_unpacked_bytes
-    limits = {
+    limits: dict[str, Any] = {
         name: limit
         for name in (
             "maximum_declared_stream_length",
