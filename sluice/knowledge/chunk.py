@@ -114,32 +114,50 @@ def chunk(text: str, how: ChunkingStrategy, count: Count) -> list[Chunk]:
     for _, _, tokens, _ in words:
         prefix.append(prefix[-1] + tokens)
     chunks: list[Chunk] = []
-    first = 0
+    first = earliest = 0
     while True:
-        last = _cut(words, prefix, first, limit)
+        last = _cut(words, prefix, first, earliest, limit)
         start, end = words[first][0], words[last][1]
         tokens = count(text[start:end])
-        while tokens > limit and last > first:  # the estimate was low: drop words until it fits
+        while tokens > limit and last > max(
+            first, earliest
+        ):  # the estimate was low: drop words until it fits
             last -= 1
             end = words[last][1]
+            tokens = count(text[start:end])
+        while tokens > limit and first < last:  # still over: share fewer words with the last chunk
+            first += 1
+            start = words[first][0]
             tokens = count(text[start:end])
         chunks.append(Chunk(start, end, text[start:end], tokens))
         if last == len(words) - 1:
             return chunks
         following = last + 1
-        while following - 1 > first and prefix[last + 1] - prefix[following - 1] <= overlap:
+        # Step back over the overlap while the next chunk still has room for a new word.
+        while (
+            following - 1 > first
+            and prefix[last + 1] - prefix[following - 1] <= overlap
+            and prefix[last + 2] - prefix[following - 1] <= limit
+        ):
             following -= 1
-        first = following
+        while following <= last and count(text[words[following][0] : end]) > overlap:
+            following += 1  # the estimate was low: share fewer words
+        first, earliest = following, last + 1
 
 
 def _words(text: str, limit: int, count: Count) -> list[tuple[int, int, int, int]]:
     """(start, end, tokens, boundary strength after it) per word with its trailing whitespace; the
-    text's leading whitespace joins the first word, and a word over ``limit`` is cut in pieces."""
+    text's leading whitespace joins the first word, and a word over ``limit`` is cut in pieces. A
+    word's tokens are counted with the whitespace before it, as BPE tokenizers attach a space to
+    the word that follows, so the sum tracks the count of a run of words."""
     words: list[tuple[int, int, int, int]] = []
+    counted_to = 0  # where the previous word's text (not its trailing whitespace) ended
     for m in _WORD.finditer(text):
         start, end = (0 if not words else m.start()), m.end()
         piece = text[start:end]
-        tokens = count(piece)
+        word_end = m.start() + len(m.group().rstrip())
+        tokens = count(text[counted_to:word_end])
+        counted_to = word_end
         if tokens <= limit:
             words.append((start, end, tokens, _strength(text, piece, end)))
             continue
@@ -175,18 +193,22 @@ def _split(text: str, start: int, end: int, limit: int, count: Count) -> list[tu
     return pieces
 
 
-def _cut(words: list[tuple[int, int, int, int]], prefix: list[int], first: int, limit: int) -> int:
+def _cut(
+    words: list[tuple[int, int, int, int]], prefix: list[int], first: int, earliest: int, limit: int
+) -> int:
     """The last word of the chunk starting at ``first``: the window's end when the text ends in it,
-    else the strongest boundary in the window's second half (the latest of equals)."""
+    else the strongest boundary in the window's second half (the latest of equals), never before
+    ``earliest`` (the first word the previous chunk did not hold)."""
     last = first
     while last + 1 < len(words) and prefix[last + 2] - prefix[first] <= limit:
         last += 1
+    last = max(last, earliest)
     if last == len(words) - 1:
         return last
     best, best_strength = last, words[last][3]
     floor = prefix[first] + (prefix[last + 1] - prefix[first]) // 2
     i = last - 1
-    while i >= first and prefix[i + 1] >= floor:
+    while i >= max(first, earliest) and prefix[i + 1] >= floor:
         if words[i][3] > best_strength:
             best, best_strength = i, words[i][3]
         i -= 1

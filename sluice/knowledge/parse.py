@@ -17,9 +17,9 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
+from typing import Any
 
 import msgspec
 
