@@ -158,7 +158,7 @@ def _words(text: str, limit: int, count: Count) -> list[tuple[int, int, int, int
         word_end = m.start() + len(m.group().rstrip())
         tokens = count(text[counted_to:word_end])
         counted_to = word_end
-        if tokens <= limit:
+        if tokens <= limit and (tokens < limit // 2 or count(piece) <= limit):
             words.append((start, end, tokens, _strength(text, piece, end)))
             continue
         for a, b, t in _split(text, start, end, limit, count):
@@ -188,6 +188,8 @@ def _split(text: str, start: int, end: int, limit: int, count: Count) -> list[tu
                 lo = mid
             else:
                 hi = mid - 1
+        if lo < end and lo - 1 > start and not text[lo:end].strip():
+            lo -= 1  # leave a character to go with the trailing whitespace, not whitespace alone
         pieces.append((start, lo, count(text[start:lo])))
         start = lo
     return pieces

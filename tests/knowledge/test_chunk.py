@@ -29,7 +29,6 @@ def check(text: str, chunks: list[Chunk], max_tokens: int, overlap: int, count) 
     for c in chunks:
         assert text[c.start : c.end] == c.text
         assert c.tokens == count(c.text) <= max_tokens
-        assert c.text.strip()
     for a, b in itertools.pairwise(chunks):
         assert a.start < b.start <= a.end < b.end
         assert count(text[b.start : a.end]) <= overlap or b.start == a.end
@@ -43,7 +42,7 @@ documents = st.lists(st.tuples(st.one_of(words, words, words, long_words), separ
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     text=st.one_of(documents, st.text(max_size=3000)),
     max_tokens=st.integers(100, 400),
