@@ -5,6 +5,7 @@ import zipfile
 import zlib
 
 import docx
+import msgspec
 import pytest
 
 from sluice.errors import ParseError
@@ -165,3 +166,19 @@ def test_a_zip_that_is_not_a_docx_fails_cleanly() -> None:
         z.writestr("hello.txt", "hi")
     with pytest.raises(ParseError, match="DOCX cannot be read"):
         parse(out.getvalue(), "a.docx")
+
+
+def test_a_parse_error_renders_as_openai_error_json() -> None:
+    from sluice.api.render import error_body
+
+    with pytest.raises(ParseError) as e:
+        parse(b"MZ", "tool.exe")
+    assert e.value.status == 400
+    assert msgspec.json.decode(error_body(e.value)) == {
+        "error": {
+            "message": "files of type .exe are not supported",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "unsupported_file",
+        }
+    }
