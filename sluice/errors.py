@@ -2,7 +2,8 @@
 
     SluiceError                      status, type, code, safe message, optional param
     ├── InvalidRequestError          400 invalid_request_error
-    │   └── GuardrailError           400 content_policy_violation
+    │   ├── GuardrailError           400 content_policy_violation
+    │   └── ParseError               400 invalid_file / unsupported_file (a file that cannot become text)
     ├── AuthenticationError          401 invalid_api_key
     ├── PermissionDeniedError        403 permission_error
     ├── NotFoundError                404 model_not_found
@@ -60,6 +61,14 @@ class InvalidRequestError(SluiceError):
 
 class GuardrailError(InvalidRequestError):
     code = "content_policy_violation"
+
+
+class ParseError(InvalidRequestError):
+    """A file that cannot become text: ``unsupported_file`` (a type the parser does not read) or
+    ``invalid_file`` (corrupt, encrypted, or over the parse budget). The code and message are what a
+    vector store file's ``last_error`` shows."""
+
+    code = "invalid_file"
 
 
 class AuthenticationError(SluiceError):
