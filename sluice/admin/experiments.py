@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from msgspec.structs import replace
 from pydantic import BaseModel, ConfigDict, Field
 
+from sluice.admin.prompts import author
 from sluice.admin.service import AdminService
 from sluice.errors import ConflictError, InvalidRequestError, NotFoundError
 from sluice.prompts import rules
@@ -24,7 +25,6 @@ from sluice.prompts.rollback import Labels, canary_arms
 from sluice.store.protocols import Store
 from sluice.store.records import Experiment, ExperimentArm, VersionQuality
 
-ADMIN_ACTOR = "admin"
 _NAME = r"^[A-Za-z0-9._-]{1,64}$"
 
 
@@ -61,7 +61,7 @@ def experiment_routes(
     r = APIRouter()
 
     @r.post("/tenants/{tenant_id}/prompts/{name}/experiments", status_code=201)
-    async def create(tenant_id: str, name: str, body: ExperimentIn) -> dict[str, Any]:
+    async def create(tenant_id: str, name: str, body: ExperimentIn, request: Request) -> dict[str, Any]:
         await service.tenant(tenant_id)
         e = _experiment(tenant_id, name, body, int(clock()))
         for i, arm in enumerate(e.arms):  # before anything is written: no experiment on a missing version
@@ -79,7 +79,9 @@ def experiment_routes(
                 param="label",
                 code="experiment_running",
             ) from None
-        if not await _move(labels, e, e.candidate, e.control, f"experiment {e.id} started", int(clock())):
+        if not await _move(
+            labels, e, e.candidate, e.control, f"experiment {e.id} started", int(clock()), author(request)
+        ):
             await store.update_experiment(replace(e, state="stopped", reason="label moved meanwhile"))
             raise InvalidRequestError(
                 f"The label `{e.label}` of `{name}` does not point at the control, version {e.control}.",
@@ -101,16 +103,18 @@ def experiment_routes(
         return {**msgspec.to_builtins(e), "quality": msgspec.to_builtins(arms)}
 
     @r.post("/tenants/{tenant_id}/experiments/{experiment_id}/stop")
-    async def stop(tenant_id: str, experiment_id: str) -> dict[str, Any]:
+    async def stop(tenant_id: str, experiment_id: str, request: Request) -> dict[str, Any]:
         e = await _found(tenant_id, experiment_id)
         stopped = replace(e, state="stopped", reason="stopped by an admin", updated_at=int(clock()))
         if not await store.update_experiment(stopped, expect_state="running"):
             raise _not_in(e, "running")
-        await _move(labels, e, e.control, e.candidate, f"experiment {e.id} stopped", int(clock()))
+        await _move(
+            labels, e, e.control, e.candidate, f"experiment {e.id} stopped", int(clock()), author(request)
+        )
         return msgspec.to_builtins(stopped)
 
     @r.post("/tenants/{tenant_id}/experiments/{experiment_id}/reenable")
-    async def reenable(tenant_id: str, experiment_id: str) -> dict[str, Any]:
+    async def reenable(tenant_id: str, experiment_id: str, request: Request) -> dict[str, Any]:
         """Run a rolled-back or stopped experiment again from its first step, on fresh requests."""
         e = await _found(tenant_id, experiment_id)
         if e.state not in ("rolled_back", "stopped"):
@@ -126,7 +130,9 @@ def experiment_routes(
             raise InvalidRequestError(
                 f"Another experiment runs on the label `{e.label}`.", param="label", code="experiment_running"
             ) from None
-        if not await _move(labels, e, e.candidate, e.control, f"experiment {e.id} re-enabled", now):
+        if not await _move(
+            labels, e, e.candidate, e.control, f"experiment {e.id} re-enabled", now, author(request)
+        ):
             await store.update_experiment(replace(again, state="stopped", reason="label moved meanwhile"))
             raise InvalidRequestError(
                 f"The label `{e.label}` no longer points at the control, version {e.control}.",
@@ -199,9 +205,11 @@ def _experiment(tenant_id: str, name: str, body: ExperimentIn, now: int) -> Expe
     return replace(e, arms=canary_arms(e, 0)) if e.kind == "canary" else e
 
 
-async def _move(labels: Labels, e: Experiment, to: int, expect: int, reason: str, at: int) -> bool:
+async def _move(
+    labels: Labels, e: Experiment, to: int, expect: int, reason: str, at: int, actor: str
+) -> bool:
     moved = await labels.set_prompt_label(
-        e.tenant_id, e.name, e.label, to, actor=ADMIN_ACTOR, reason=reason, at=at, expect=expect
+        e.tenant_id, e.name, e.label, to, actor=actor, reason=reason, at=at, expect=expect
     )
     return moved is not None
 

@@ -259,6 +259,7 @@ def test_a_failing_canary_is_rolled_back_and_the_control_keeps_serving(gateway) 
     assert {lab["label"]: lab["version"] for lab in labels} == {"production": 1}
     history = admin(gw, "GET", "/tenants/acme/prompts/support/history").json()["data"]
     assert history[-1]["actor"] == "sluice:rollback" and history[-1]["to_version"] == 1
+    assert (history[-2]["actor"], history[-2]["to_version"]) == ("ops", 2)  # the admin who started it
     for i in range(20):  # every user now gets the control, and it answers
         raw = ask(c, {"name": "support", "variables": VARS}, model="", user=f"user-{i}")
         assert raw.headers["x-sluice-prompt"] == "support@1"
