@@ -14,20 +14,19 @@ Prints one line per config and repetition and the median per config (MiB).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from procs import free_port, stop, wait_http  # noqa: E402  (bench/procs.py, beside this script)
+
 BIN = ROOT / ".venv" / "bin"
 CONFIGS = {
     "core": ROOT / "bench" / "sluice-bench.yaml",
@@ -40,51 +39,11 @@ SLUICE = [str(BIN / "python"), "-m", "sluice"]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmRSS")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-
-
-def wait_http(url: str, proc: subprocess.Popen, *, key: str | None = None, timeout_s: float = 30.0) -> float:
-    body = None
-    headers = {"content-type": "application/json"}
-    if key is not None:
-        body = json.dumps(
-            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "ping"}]}
-        ).encode()
-        headers["authorization"] = f"Bearer {key}"
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout_s:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(
-                urllib.request.Request(url, data=body, headers=headers), timeout=5
-            ) as r:
-                if r.status == 200:
-                    return time.monotonic() - t0
-        except (urllib.error.URLError, ConnectionError, OSError):
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{url} not ready in {timeout_s}s")
 
 
 def measure(name: str, settle_s: float, mock_base: str, tmp: str) -> tuple[float, float]:

@@ -1,4 +1,3 @@
-# ruff: noqa: TID251 (a driver script outside the gateway: stdlib json and blocking waits are fine)
 """What the Responses API's translation costs beside chat completions: the same gateway (the core
 config, ``bench/sluice-bench.yaml``), the harness's mock upstream (32-token answers), the same
 prompt; gateway CPU per request (``/proc/<pid>/stat``, user + system) for ``POST
@@ -14,29 +13,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from procs import free_port, stop, wait_http  # noqa: E402  (bench/procs.py, beside this script)
+
 HARNESS = Path(os.environ.get("SLUICE_BENCH_HARNESS", ROOT.parent / "shared" / "bench"))
 TICK = os.sysconf("SC_CLK_TCK")
 PROMPT = "Summarise the following customer message in one sentence: my order 1234 has not arrived yet."
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cpu_s(pid: int) -> float:
@@ -77,38 +70,6 @@ async def run(url: str, kind: str, stream: bool, n: int, concurrency: int) -> in
     return ok
 
 
-def wait_ready(url: str, proc: subprocess.Popen, timeout_s: float = 30) -> None:
-    import urllib.request
-
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < timeout_s:
-        if proc.poll() is not None:
-            raise RuntimeError(f"exited with {proc.returncode}")
-        try:
-            req = urllib.request.Request(
-                url + "/v1/chat/completions",
-                data=json.dumps(body("chat", False, 0)).encode(),
-                headers={"authorization": "Bearer sk-bench", "content-type": "application/json"},
-            )
-            with urllib.request.urlopen(req, timeout=5) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError("not ready")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.kill(proc.pid, signal.SIGKILL)
-            proc.wait(5)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=2000)
@@ -144,7 +105,7 @@ def main() -> None:
         kinds = ("chat", "responses", "responses-store")
         figures: dict[tuple[str, bool], list[float]] = {}
         try:
-            wait_ready(url, gw)
+            wait_http(url + "/v1/chat/completions", gw, key="sk-bench")
             for stream in (False, True):
                 for k in kinds:  # warm-up
                     asyncio.run(run(url, k, stream, 200, args.concurrency))
