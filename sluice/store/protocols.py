@@ -318,6 +318,10 @@ class Store(Protocol):
         """Remove the file from the store with its chunks; whether it was attached."""
         ...
 
+    async def chunk_count(self, owner: str) -> int:
+        """How many chunks the owner keeps, in all its vector stores."""
+        ...
+
     async def claim_ingestion(self, now: float, lease_s: float) -> VectorStoreFile | None:
         """Claim one file ``in_progress`` whose lease is free or run out (of any owner: this is
         the worker's), counting the attempt and leasing it until ``now + lease_s``; None when

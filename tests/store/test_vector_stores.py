@@ -130,6 +130,7 @@ async def test_search_text_is_owner_scoped_and_deleting_a_file_removes_its_chunk
     assert [h.file_id for h in await store.search_text(B, "vs_1", ["vacation"], 10)] == ["file-1"]
     assert (await store.search_text(B, "vs_1", ["vacation"], 10))[0].text.startswith("Tenant B")
     assert [h.file_id for h in await store.search_text(A, "vs_1", ["office", "vacation"], 1)] != []
+    assert (await store.chunk_count(A), await store.chunk_count(B)) == (3, 1)
     everything = await store.store_chunks(A, "vs_1", 100)
     assert sorted(h.file_id for h in everything) == ["file-1", "file-2"]
     assert everything[0].embedding == b"\x01\x02"

@@ -182,6 +182,10 @@ class PostgresVectorStores:
             )
         return _changed(status)
 
+    async def chunk_count(self: _Connections, owner: str) -> int:
+        rows = await self._fetch("SELECT COUNT(*) FROM chunks WHERE owner = $1", owner)
+        return int(rows[0][0])
+
     async def claim_ingestion(self: _Connections, now: float, lease_s: float) -> VectorStoreFile | None:
         async with self._conn() as conn, conn.transaction():
             rows = await conn.fetch(

@@ -192,6 +192,10 @@ class SqliteVectorStores:
                 raise
         return cur.rowcount > 0
 
+    async def chunk_count(self: _Connections, owner: str) -> int:
+        rows = await self._all("SELECT COUNT(*) FROM chunks WHERE owner = ?", (owner,))
+        return int(rows[0][0])
+
     async def claim_ingestion(self: _Connections, now: float, lease_s: float) -> VectorStoreFile | None:
         async with self.writer() as db, self._errors():
             await db.execute("BEGIN IMMEDIATE")

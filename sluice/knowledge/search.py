@@ -1,0 +1,62 @@
+"""Searching one vector store: full text (the store's index) and vectors (a scan over the store's
+chunk embeddings) fused by reciprocal rank, then filtered on the files' attributes and cut at the
+score threshold."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sluice.knowledge import rank
+from sluice.knowledge.vectors import Embed, nearest, pack
+from sluice.store.protocols import Store
+from sluice.store.records import ChunkHit
+
+CANDIDATES = 200  # taken from each ranking before fusing
+MAX_QUERY_WORDS = 64
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    hit: ChunkHit
+    score: float
+
+
+def words(queries: Sequence[str]) -> list[str]:
+    """The query's words for full text: runs of letters and digits, lowercased, once each."""
+    found = dict.fromkeys(w.lower() for q in queries for w in _WORD.findall(q))
+    return list(found)[:MAX_QUERY_WORDS]
+
+
+async def search(
+    store: Store,
+    owner: str,
+    store_id: str,
+    queries: Sequence[str],
+    *,
+    embed: Embed | None,
+    max_results: int,
+    filters: rank.Filter | None,
+    score_threshold: float,
+    max_scan_chunks: int,
+) -> list[Found]:
+    """The best ``max_results`` chunks for ``queries`` among the owner's store's."""
+    text_hits = await store.search_text(owner, store_id, words(queries), CANDIDATES)
+    rankings: list[list[tuple[str, int]]] = [[(h.file_id, h.index) for h in text_hits]]
+    hits = {(h.file_id, h.index): h for h in text_hits}
+    if embed is not None:
+        chunks = await store.store_chunks(owner, store_id, max_scan_chunks)
+        if any(c.embedding is not None for c in chunks):
+            query = pack((await embed([" ".join(queries)], owner))[0])
+            best = await asyncio.to_thread(nearest, query, [c.embedding for c in chunks], CANDIDATES)
+            rankings.append([(chunks[i].file_id, chunks[i].index) for i in best])
+            for i in best:
+                hits.setdefault((chunks[i].file_id, chunks[i].index), chunks[i])
+    if filters is not None:  # before fusing, so ranks are among the files the filter keeps
+        f = filters
+        rankings = [[key for key in r if rank.matches(f, hits[key].attributes)] for r in rankings]
+    fused = rank.above(rank.fuse(rankings), score_threshold)[:max_results]
+    return [Found(hits[key], score) for key, score in fused]
