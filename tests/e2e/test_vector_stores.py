@@ -276,7 +276,6 @@ def test_a_gateway_killed_mid_ingestion_never_leaves_a_file_in_progress(
     b = gateway(slow)
     with sdk(b, key) as c:
         done = settle(c, vs.id, f.id, timeout_s=90)
-        assert done.status in ("completed", "failed")
-        if done.status == "completed":
-            hits = list(c.vector_stores.search(vs.id, query="kiwi7"))
-            assert hits and "kiwi7." in hits[0].content[0].text
+        assert done.status == "completed", done.last_error  # the second claim, on the new gateway
+        hits = list(c.vector_stores.search(vs.id, query="kiwi7"))
+        assert hits and "kiwi7." in hits[0].content[0].text
