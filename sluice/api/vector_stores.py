@@ -62,14 +62,14 @@ class ModifyStore(msgspec.Struct, forbid_unknown_fields=True):
 
 class AttachFile(msgspec.Struct, forbid_unknown_fields=True):
     file_id: str
-    attributes: dict[str, Attr] | None = None
+    attributes: dict[str, Any] | None = None
     chunking_strategy: dict[str, Any] | None = None
 
 
 class CreateBatch(msgspec.Struct, forbid_unknown_fields=True):
     file_ids: list[str] | None = None
     files: list[AttachFile] | None = None
-    attributes: dict[str, Attr] | None = None
+    attributes: dict[str, Any] | None = None
     chunking_strategy: dict[str, Any] | None = None
 
 
@@ -150,11 +150,15 @@ def _check_metadata(metadata: dict[str, str] | None) -> dict[str, str]:
     return metadata
 
 
-def _check_attributes(attributes: dict[str, Attr] | None, param: str) -> dict[str, Attr]:
+def _check_attributes(attributes: dict[str, Any] | None, param: str) -> dict[str, Attr]:
     attributes = attributes or {}
     if len(attributes) > MAX_METADATA:
         raise InvalidRequestError(f"attributes: at most {MAX_METADATA} pairs.", param=param)
     for k, v in attributes.items():
+        if not isinstance(v, str | int | float | bool):
+            raise InvalidRequestError(
+                "attributes: values are strings, numbers or booleans.", param=f"{param}.{k[:64]}"
+            )
         if len(k) > 64 or (isinstance(v, str) and len(v) > 512):
             raise InvalidRequestError(
                 "attributes: keys of at most 64 characters, string values of at most 512.",

@@ -281,3 +281,68 @@ def test_a_gateway_killed_mid_ingestion_never_leaves_a_file_in_progress(
         assert done.status == "completed", done.last_error  # the second claim, on the new gateway
         hits = list(c.vector_stores.search(vs.id, query="kiwi7"))
         assert hits and "kiwi7." in hits[0].content[0].text
+
+
+BAD_REQUESTS = [
+    # (method, path under the store or "" for the collection, body, param)
+    ("POST", "", b"not json", None),
+    ("POST", "", {"nme": "x"}, "nme"),
+    ("POST", "", {"name": 5}, "name"),
+    ("POST", "", {"metadata": {f"k{i}": "v" for i in range(17)}}, "metadata"),
+    ("POST", "", {"metadata": {"k": "v" * 513}}, "metadata.k"),
+    ("POST", "", {"expires_after": {"anchor": "last_active_at", "days": 0}}, "expires_after.days"),
+    ("POST", "", {"expires_after": {"anchor": "created_at", "days": 1}}, "expires_after.anchor"),
+    ("POST", "", {"chunking_strategy": {"type": "fancy"}}, "chunking_strategy.type"),
+    ("POST", "/search", {}, "query"),
+    ("POST", "/search", {"query": ""}, "query"),
+    ("POST", "/search", {"query": 3}, "query"),
+    ("POST", "/search", {"query": "x", "max_num_results": 0}, "max_num_results"),
+    (
+        "POST",
+        "/search",
+        {"query": "x", "ranking_options": {"score_threshold": 2}},
+        "ranking_options.score_threshold",
+    ),
+    (
+        "POST",
+        "/search",
+        {"query": "x", "filters": {"type": "and", "filters": [{"type": "eq"}]}},
+        "filters.filters[0].key",
+    ),
+    ("POST", "/files", {}, "file_id"),
+    ("POST", "/files", {"file_id": "file-x", "attributes": {"k": [1]}}, "attributes.k"),
+    ("POST", "/file_batches", {}, "file_ids"),
+    ("POST", "/file_batches", {"file_ids": []}, "file_ids"),
+    ("GET", "/files?limit=0", None, "limit"),
+    ("GET", "/files?order=sideways", None, "order"),
+    ("GET", "/files?filter=done", None, "filter"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "param"), BAD_REQUESTS)
+def test_bad_requests_are_400s_naming_the_param(
+    gw: Proc, method: str, path: str, body: Any, param: str | None
+) -> None:
+    key = tenant_key(gw, "hostile")
+    h = {"authorization": f"Bearer {key}"}
+    made = call("POST", f"{gw.base_url}/v1/vector_stores", {"name": "target"}, h)
+    assert made.status == 200, made.body
+    base = f"{gw.base_url}/v1/vector_stores" + (f"/{made.json()['id']}" if path else "")
+    reply = call(method, base + path, body, h)
+    assert reply.status == 400, reply.body
+    error = reply.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["param"] == param, error
+
+
+def test_a_missing_file_is_a_404_naming_it(gw: Proc) -> None:
+    h = {"authorization": f"Bearer {tenant_key(gw, 'hostile')}"}
+    base = f"{gw.base_url}/v1/vector_stores"
+    made = call("POST", base, {"name": "target"}, h).json()["id"]
+    for path, body, param in [
+        ("", {"file_ids": ["file-nope"]}, "file_ids[0]"),
+        (f"/{made}/files", {"file_id": "file-nope"}, "file_id"),
+        (f"/{made}/file_batches", {"file_ids": ["file-nope"]}, "file_ids[0]"),
+    ]:
+        reply = call("POST", base + path, body, h)
+        assert reply.status == 404 and reply.json()["error"]["param"] == param, reply.body
+        assert reply.json()["error"]["code"] == "file_not_found"
