@@ -213,7 +213,13 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         IngestLimits(k.ingest_lease_s, k.ingest_attempts, k.ingest_poll_s, k.max_tenant_chunks),
     )
     vstores = VectorStoreRoutes(
-        authenticate, store, obs.observer, wake=ingestor.wake, embed=embed, max_scan_chunks=k.max_scan_chunks
+        authenticate,
+        store,
+        obs.observer,
+        wake=ingestor.wake,
+        embed=embed,
+        max_scan_chunks=k.max_scan_chunks,
+        cache_bytes=k.vector_cache_bytes,
     )
     data_plane: dict[tuple[str, str], Handler] = {
         ("POST", "/v1/messages"): anthropic.messages,

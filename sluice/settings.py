@@ -189,6 +189,11 @@ class KnowledgeSettings(_Section):
         ge=1,
         description="Most chunk embeddings one search reads and scans for the vector ranking (the first ones stored); full text ranks them all.",
     )
+    vector_cache_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=0,
+        description="Memory per process for searched stores' chunks and embeddings, kept between searches (checked against the database on each); the least recently searched leave first. 0: read on every search.",
+    )
     ingest_attempts: int = Field(
         3, ge=1, description="Claims of a file before its ingestion ends failed (server_error)."
     )

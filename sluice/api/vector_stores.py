@@ -22,7 +22,7 @@ from sluice.api.responses.conversations import owner
 from sluice.errors import InvalidRequestError, NotFoundError
 from sluice.knowledge import rank
 from sluice.knowledge.chunk import strategy
-from sluice.knowledge.search import search
+from sluice.knowledge.search import ChunkCache, search
 from sluice.knowledge.vectors import Embed
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.observe import Exchange, Observer
@@ -212,6 +212,7 @@ class VectorStoreRoutes:
         wake: Callable[[], None],
         embed: Embed | None,
         max_scan_chunks: int,
+        cache_bytes: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._authenticate = authenticate
@@ -219,6 +220,7 @@ class VectorStoreRoutes:
         self._wake = wake
         self._embed = embed
         self._max_scan = max_scan_chunks
+        self._cache = ChunkCache(cache_bytes)
         self._clock = clock
         self.observer = observer  # read by ``endpoint`` for model requests only: these are none
 
@@ -496,6 +498,7 @@ class VectorStoreRoutes:
             vs.id,
             queries,
             embed=self._embed,
+            cache=self._cache,
             max_results=body.max_num_results,
             filters=filters,
             score_threshold=threshold,

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sluice.knowledge import rank
-from sluice.knowledge.vectors import Embed, nearest, pack
+from sluice.knowledge.vectors import Embed, Matrix, nearest, pack
 from sluice.store.protocols import Store
 from sluice.store.records import ChunkHit
 
@@ -23,6 +24,40 @@ _WORD = re.compile(r"[^\W_]+")
 class Found:
     hit: ChunkHit
     score: float
+
+
+class ChunkCache:
+    """Per process: each searched store's chunks with their embeddings ready to scan, as last
+    read; checked against the store's ``chunks_version`` on every search (so a change made on any
+    replica is seen by the next search), the least recently searched stores dropped past
+    ``max_bytes``."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+        self._bytes = 0
+        self._entries: OrderedDict[tuple[str, str], tuple[tuple[int, int], list[ChunkHit], Matrix, int]] = (
+            OrderedDict()
+        )
+
+    async def get(self, store: Store, owner: str, store_id: str, limit: int) -> tuple[list[ChunkHit], Matrix]:
+        key = (owner, store_id)
+        version = await store.chunks_version(owner, store_id)
+        found = self._entries.get(key)
+        if found is not None and found[0] == version:
+            self._entries.move_to_end(key)
+            return found[1], found[2]
+        hits = await store.store_chunks(owner, store_id, limit)
+        matrix = await asyncio.to_thread(Matrix, [h.embedding for h in hits])
+        size = matrix.nbytes + sum(len(h.text) + 64 for h in hits)
+        if found is not None:
+            self._bytes -= found[3]
+            del self._entries[key]
+        self._entries[key] = (version, hits, matrix, size)
+        self._bytes += size
+        while self._bytes > self._max_bytes and self._entries:  # a store over it alone: never kept
+            _, (_, _, _, gone) = self._entries.popitem(last=False)
+            self._bytes -= gone
+        return hits, matrix
 
 
 def words(queries: Sequence[str]) -> list[str]:
@@ -38,6 +73,7 @@ async def search(
     queries: Sequence[str],
     *,
     embed: Embed | None,
+    cache: ChunkCache,
     max_results: int,
     filters: rank.Filter | None,
     score_threshold: float,
@@ -48,10 +84,10 @@ async def search(
     rankings: list[list[tuple[str, int]]] = [[(h.file_id, h.index) for h in text_hits]]
     hits = {(h.file_id, h.index): h for h in text_hits}
     if embed is not None:
-        chunks = await store.store_chunks(owner, store_id, max_scan_chunks)
-        if any(c.embedding is not None for c in chunks):
+        chunks, matrix = await cache.get(store, owner, store_id, max_scan_chunks)
+        if matrix.rows:
             query = pack((await embed([" ".join(queries)], owner))[0])
-            best = await asyncio.to_thread(nearest, query, [c.embedding for c in chunks], CANDIDATES)
+            best = await asyncio.to_thread(nearest, query, matrix, CANDIDATES)
             rankings.append([(chunks[i].file_id, chunks[i].index) for i in best])
             for i in best:
                 hits.setdefault((chunks[i].file_id, chunks[i].index), chunks[i])

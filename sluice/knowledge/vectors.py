@@ -7,6 +7,7 @@ import math
 import sys
 from array import array
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 Embed = Callable[[list[str], str], Awaitable[list[list[float]]]]
 """Texts and their owner (who pays for the call) to one vector per text, in order."""
@@ -29,30 +30,43 @@ def unpack(data: bytes) -> array[float]:
     return a
 
 
-def nearest(query: bytes, vectors: Sequence[bytes | None], limit: int) -> list[int]:
-    """Indexes of the ``limit`` vectors most similar to ``query`` (cosine: all are unit vectors),
-    best first; vectors of another dimension, or none, are skipped. CPU-bound: call it from a
-    worker thread."""
-    try:
-        import numpy as np
-    except ImportError:
-        return _nearest_python(query, vectors, limit)
-    q = np.frombuffer(query, dtype="<f4")
-    rows = [i for i, v in enumerate(vectors) if v is not None and len(v) == len(query)]
-    if not rows:
+class Matrix:
+    """Vectors of one dimension, ready to scan: those of another dimension, or none, are left out
+    (``rows`` maps a scanned row to its index in the list given)."""
+
+    __slots__ = ("data", "rows", "width")
+
+    def __init__(self, vectors: Sequence[bytes | None]) -> None:
+        self.width = next((len(v) for v in vectors if v is not None), 0)
+        self.rows = [i for i, v in enumerate(vectors) if v is not None and len(v) == self.width]
+        packed = b"".join(vectors[i] or b"" for i in self.rows)
+        self.data: Any
+        try:
+            import numpy as np
+        except ImportError:
+            self.data = [unpack(vectors[i] or b"") for i in self.rows]
+        else:
+            self.data = np.frombuffer(packed, dtype="<f4").reshape(len(self.rows), self.width // 4)
+
+    @property
+    def nbytes(self) -> int:
+        return len(self.rows) * (self.width + 8)
+
+
+def nearest(query: bytes, matrix: Matrix, limit: int) -> list[int]:
+    """Indexes (into the list the matrix was made of) of the ``limit`` vectors most similar to
+    ``query`` (cosine: all are unit vectors), best first; none when the dimensions differ.
+    CPU-bound: call it from a worker thread."""
+    if not matrix.rows or len(query) != matrix.width:
         return []
-    matrix = np.frombuffer(b"".join(vectors[i] or b"" for i in rows), dtype="<f4").reshape(len(rows), len(q))
-    scores = matrix @ q
+    if isinstance(matrix.data, list):
+        q = unpack(query)
+        scored = sorted(
+            (-sum(a * b for a, b in zip(q, v, strict=True)), i) for i, v in enumerate(matrix.data)
+        )
+        return [matrix.rows[i] for _, i in scored[:limit]]
+    import numpy as np
+
+    scores = matrix.data @ np.frombuffer(query, dtype="<f4")
     order = np.argsort(-scores, kind="stable")[:limit]
-    return [rows[int(i)] for i in order]
-
-
-def _nearest_python(query: bytes, vectors: Sequence[bytes | None], limit: int) -> list[int]:
-    q = unpack(query)
-    scored = [
-        (-sum(a * b for a, b in zip(q, unpack(v), strict=True)), i)
-        for i, v in enumerate(vectors)
-        if v is not None and len(v) == len(query)
-    ]
-    scored.sort()
-    return [i for _, i in scored[:limit]]
+    return [matrix.rows[int(i)] for i in order]

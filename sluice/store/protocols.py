@@ -342,6 +342,11 @@ class Store(Protocol):
         """Up to ``limit`` of the store's chunks matching any of ``words`` by full text, best first."""
         ...
 
+    async def chunks_version(self, owner: str, store_id: str) -> tuple[int, int]:
+        """The number of the store's chunks and their greatest id (ids are never reused), which
+        changes whenever its chunks do: what a cache of them is checked against."""
+        ...
+
     async def store_chunks(self, owner: str, store_id: str, limit: int) -> list[ChunkHit]:
         """Up to ``limit`` of the store's chunks with their embeddings, for the vector scan."""
         ...

@@ -134,7 +134,10 @@ async def test_search_text_is_owner_scoped_and_deleting_a_file_removes_its_chunk
     everything = await store.store_chunks(A, "vs_1", 100)
     assert sorted(h.file_id for h in everything) == ["file-1", "file-2"]
     assert everything[0].embedding == b"\x01\x02"
+    before = await store.chunks_version(A, "vs_1")
+    assert before[0] == 2 and await store.chunks_version(B, "vs_2") == (0, 0)
     assert await store.delete_file(A, "file-1") is True
+    assert await store.chunks_version(A, "vs_1") != before
     assert await store.search_text(A, "vs_1", ["vacation"], 10) == []
     assert await store.store_chunks(A, "vs_2", 100) == []
     assert await store.get_vector_store_file(A, "vs_2", "file-1") is None
@@ -142,3 +145,20 @@ async def test_search_text_is_owner_scoped_and_deleting_a_file_removes_its_chunk
     assert await store.detach_file(A, "vs_1", "file-2") is True
     assert await store.detach_file(A, "vs_1", "file-2") is False
     assert await store.store_chunks(A, "vs_1", 100) == []
+    assert (await store.chunks_version(A, "vs_1"))[0] == 0
+
+
+async def test_chunk_ids_are_never_reused(store: Store) -> None:
+    """So a store's (count, greatest id) changes when its newest file is replaced by another."""
+    await with_files(store, A, "file-1", "file-2")
+    await store.create_vector_store(a_store("vs_1"))
+    await store.attach_files([attached("vs_1", "file-1")])
+    c = await store.claim_ingestion(now=100.0, lease_s=30)
+    assert c is not None and await store.finish_ingestion(c, [StoredChunk(0, 0, 1, "a")], None)
+    first = await store.chunks_version(A, "vs_1")
+    assert await store.detach_file(A, "vs_1", "file-1")
+    await store.attach_files([attached("vs_1", "file-2")])
+    c = await store.claim_ingestion(now=100.0, lease_s=30)
+    assert c is not None and await store.finish_ingestion(c, [StoredChunk(0, 0, 1, "b")], None)
+    second = await store.chunks_version(A, "vs_1")
+    assert first[0] == second[0] == 1 and second[1] > first[1]

@@ -264,6 +264,14 @@ class PostgresVectorStores:
         )
         return [hit_row(r) for r in rows]
 
+    async def chunks_version(self: _Connections, owner: str, store_id: str) -> tuple[int, int]:
+        rows = await self._fetch(
+            "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM chunks WHERE owner = $1 AND store_id = $2",
+            owner,
+            store_id,
+        )
+        return int(rows[0][0]), int(rows[0][1])
+
     async def store_chunks(self: _Connections, owner: str, store_id: str, limit: int) -> list[ChunkHit]:
         rows = await self._fetch(
             _HIT + " WHERE c.owner = $1 AND c.store_id = $2 ORDER BY c.id LIMIT $3", owner, store_id, limit

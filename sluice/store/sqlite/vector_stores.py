@@ -277,6 +277,13 @@ class SqliteVectorStores:
         )
         return [hit_row(r) for r in rows]
 
+    async def chunks_version(self: _Connections, owner: str, store_id: str) -> tuple[int, int]:
+        rows = await self._all(
+            "SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM chunks WHERE owner = ? AND store_id = ?",
+            (owner, store_id),
+        )
+        return int(rows[0][0]), int(rows[0][1])
+
     async def store_chunks(self: _Connections, owner: str, store_id: str, limit: int) -> list[ChunkHit]:
         rows = await self._all(
             _HIT + " WHERE c.owner = ? AND c.store_id = ? ORDER BY c.rowid LIMIT ?", (owner, store_id, limit)

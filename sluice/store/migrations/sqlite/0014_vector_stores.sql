@@ -2,7 +2,8 @@
 -- and every query names it too. vector_store_files is also the ingestion queue: a row
 -- in_progress is work, claimed by a worker with a lease (lease_until) and attempts counted, so a
 -- restart resumes it. chunk_text is the FTS5 full-text index of chunks (external content,
--- keyed by the chunk's rowid; the store adds and deletes its entries with the chunks').
+-- keyed by the chunk's rowid, never reused, so (count, max rowid) changes with every change of a
+-- store's chunks; the store adds and deletes its entries with the chunks').
 CREATE TABLE vector_stores (
     owner           TEXT NOT NULL,
     id              TEXT NOT NULL,
@@ -35,7 +36,7 @@ CREATE INDEX vector_store_files_by_created ON vector_store_files (owner, store_i
 CREATE INDEX vector_store_files_by_file ON vector_store_files (owner, file_id);
 CREATE INDEX vector_store_files_pending ON vector_store_files (status, lease_until);
 CREATE TABLE chunks (
-    rowid           INTEGER PRIMARY KEY,
+    rowid           INTEGER PRIMARY KEY AUTOINCREMENT,
     owner           TEXT NOT NULL,
     store_id        TEXT NOT NULL,
     file_id         TEXT NOT NULL,
