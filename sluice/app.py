@@ -119,6 +119,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     )
     obs = build_observer(settings, store, router)
     own = OwnCalls(obs.observer)
+    embed, count, knowledge_health = build_embedder(settings, own)
     cache = build_cache(settings, backend.exact_cache, backend.semantic_index, own)
     guard_plugins = build_plugins(settings.guardrails.plugins)
     g = settings.guardrails
@@ -171,6 +172,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         None if cache is None else cache.health,
         database=store.ping,
         embedding_ms=None if cache is None else cache.embedding_ms,
+        knowledge=knowledge_health,
     )
 
     invalidation = backend.invalidation(AuthCaches(resolver, jwt))
@@ -204,7 +206,6 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
 
     files = FileRoutes(authenticate, store, backend.blobs, settings.files, obs.observer)
     k = settings.knowledge
-    embed, count = build_embedder(settings, own)
     ingestor = Ingestor(
         store,
         backend.blobs,

@@ -22,10 +22,11 @@ log = logging.getLogger("sluice.knowledge")
 PURPOSE = "knowledge-embedding"
 
 
-def build_embedder(settings: Settings, own: OwnCalls) -> tuple[Embed | None, Count]:
+def build_embedder(settings: Settings, own: OwnCalls) -> tuple[Embed | None, Count, dict[str, str]]:
+    """The embedder (None: full text only), the chunker's count, and what /health/ready says."""
     k = settings.knowledge
     if k.embedding == "none":
-        return None, text_tokens
+        return None, text_tokens, {"search": "full_text", "embedding": "none"}
     if k.embedding == "local":
         from sluice.cache.local_embed import LocalEmbedder, LocalEmbedderUnavailableError, available
 
@@ -33,7 +34,7 @@ def build_embedder(settings: Settings, own: OwnCalls) -> tuple[Embed | None, Cou
             path = available()
         except LocalEmbedderUnavailableError as e:
             log.warning("vector store search is full text only: the local embedder is missing (%s)", e)
-            return None, text_tokens
+            return None, text_tokens, {"search": "full_text", "embedding": "local", "detail": str(e)}
         model: list[LocalEmbedder] = []
         loading = threading.Lock()
 
@@ -47,7 +48,7 @@ def build_embedder(settings: Settings, own: OwnCalls) -> tuple[Embed | None, Cou
         async def embed_local(texts: list[str], owner: str) -> list[list[float]]:
             return await asyncio.to_thread(embed_in_thread, texts)
 
-        return embed_local, text_tokens
+        return embed_local, text_tokens, {"search": "hybrid", "embedding": "local"}
     alias = k.embedding
 
     async def embed_remote(texts: list[str], owner: str) -> list[list[float]]:
@@ -58,4 +59,4 @@ def build_embedder(settings: Settings, own: OwnCalls) -> tuple[Embed | None, Cou
         return [d.embedding for d in data if isinstance(d.embedding, list)]
 
     tokenizers = Tokenizers(enabled=settings.limits.tokenizer == "tiktoken")
-    return embed_remote, tokenizers.counter(alias)
+    return embed_remote, tokenizers.counter(alias), {"search": "hybrid", "embedding": alias}

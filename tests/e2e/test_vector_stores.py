@@ -65,6 +65,8 @@ def gw(module_gateway) -> Proc:
 
 
 def test_upload_create_poll_search(gw: Proc) -> None:
+    ready = call("GET", gw.base_url + "/health/ready").json()
+    assert ready["knowledge"] == {"search": "hybrid", "embedding": "local"}
     key = tenant_key(gw, "acme")
     with sdk(gw, key) as c:
         handbook = c.files.create(file=("handbook.md", HANDBOOK), purpose="assistants")
@@ -266,6 +268,10 @@ def test_a_gateway_killed_mid_ingestion_never_leaves_a_file_in_progress(
     )
     slow["providers"]["sim"]["sim"] = {"latency_ms": 1500}
     a = gateway(slow)
+    assert call("GET", a.base_url + "/health/ready").json()["knowledge"] == {
+        "search": "hybrid",
+        "embedding": "text-embedding-3-small",
+    }
     key = tenant_key(a, "acme")
     text = "".join(f"Paragraph {i} says the code word is kiwi{i}.\n\n" for i in range(300)).encode()
     with sdk(a, key) as c:
