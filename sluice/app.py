@@ -268,6 +268,16 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
                 methods=["DELETE"],
             ),
             Route(
+                f"{prefix}/vector_stores/{{vector_store_id}}/files/{{file_id}}",
+                vstores.update_file,
+                methods=["POST"],
+            ),
+            Route(
+                f"{prefix}/vector_stores/{{vector_store_id}}/file_batches/{{batch_id}}/cancel",
+                vstores.cancel_batch,
+                methods=["POST"],
+            ),
+            Route(
                 f"{prefix}/vector_stores/{{vector_store_id}}/file_batches",
                 vstores.create_batch,
                 methods=["POST"],

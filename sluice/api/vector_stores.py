@@ -66,6 +66,10 @@ class AttachFile(msgspec.Struct, forbid_unknown_fields=True):
     chunking_strategy: dict[str, Any] | None = None
 
 
+class UpdateAttributes(msgspec.Struct, forbid_unknown_fields=True):
+    attributes: dict[str, Any] | None
+
+
 class CreateBatch(msgspec.Struct, forbid_unknown_fields=True):
     file_ids: list[str] | None = None
     files: list[AttachFile] | None = None
@@ -90,6 +94,7 @@ _create = msgspec.json.Decoder(CreateStore)
 _modify = msgspec.json.Decoder(ModifyStore)
 _attach = msgspec.json.Decoder(AttachFile)
 _batch = msgspec.json.Decoder(CreateBatch)
+_update_attributes = msgspec.json.Decoder(UpdateAttributes)
 _search = msgspec.json.Decoder(SearchBody)
 
 
@@ -112,7 +117,7 @@ def _wire_store(vs: VectorStore, now: int) -> dict[str, Any]:
         "id": vs.id,
         "object": "vector_store",
         "created_at": vs.created_at,
-        "name": vs.name,
+        "name": vs.name or "",
         "usage_bytes": vs.usage_bytes,
         "file_counts": counts,
         "status": status,
@@ -395,6 +400,18 @@ class VectorStoreRoutes:
         return _json(_wire_file(found), ex)
 
     @endpoint(error_response)
+    async def update_file(self, request: Request, ex: Exchange) -> Response:
+        who, found = await self._file(request)
+        body = decode(await read_body(request, MAX_BODY_BYTES), _update_attributes)
+        attributes = _check_attributes(body.attributes, "attributes")
+        changed = await self._store.set_file_attributes(who, found.store_id, found.file_id, attributes)
+        if changed is None:
+            raise NotFoundError(
+                f"No file found with id '{found.file_id}'.", param="file_id", code="file_not_found"
+            )
+        return _json(_wire_file(changed), ex)
+
+    @endpoint(error_response)
     async def delete_file(self, request: Request, ex: Exchange) -> Response:
         who, found = await self._file(request)
         await self._store.detach_file(who, found.store_id, found.file_id)
@@ -465,6 +482,13 @@ class VectorStoreRoutes:
     @endpoint(error_response)
     async def retrieve_batch(self, request: Request, ex: Exchange) -> Response:
         _, store_id, batch_id, rows = await self._batch_rows(request)
+        return _json(self._wire_batch(store_id, batch_id, rows), ex)
+
+    @endpoint(error_response)
+    async def cancel_batch(self, request: Request, ex: Exchange) -> Response:
+        who, store_id, batch_id, _ = await self._batch_rows(request)
+        await self._store.cancel_batch(who, store_id, batch_id)
+        _, _, _, rows = await self._batch_rows(request)
         return _json(self._wire_batch(store_id, batch_id, rows), ex)
 
     @endpoint(error_response)

@@ -314,6 +314,18 @@ class Store(Protocol):
         """Up to ``limit`` of the store's files by (created_at, file_id) in ``order``."""
         ...
 
+    async def set_file_attributes(
+        self, owner: str, store_id: str, file_id: str, attributes: dict[str, Any]
+    ) -> VectorStoreFile | None:
+        """Replace the attachment's attributes (its chunks take them at once); the attachment, or
+        None when there is no such one."""
+        ...
+
+    async def cancel_batch(self, owner: str, store_id: str, batch_id: str) -> int:
+        """Mark the batch's files still ``in_progress`` ``cancelled`` (a worker on one of them
+        then loses its claim); how many."""
+        ...
+
     async def detach_file(self, owner: str, store_id: str, file_id: str) -> bool:
         """Remove the file from the store with its chunks; whether it was attached."""
         ...

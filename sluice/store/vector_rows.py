@@ -20,6 +20,10 @@ FILE = (
 STATUSES = ("in_progress", "completed", "failed", "cancelled")
 
 
+def encode_json(value: Any) -> str:
+    return _enc.encode(value).decode()
+
+
 def counts(rows: Iterable[Any]) -> tuple[dict[str, int], int]:
     """``file_counts`` (every status, and ``total``) and ``usage_bytes`` from (status, n, bytes)."""
     found = {s: 0 for s in STATUSES}

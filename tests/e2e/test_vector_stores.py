@@ -145,6 +145,17 @@ def test_attributes_filters_and_batches(gw: Proc) -> None:
             )
         )
         assert [h.file_id for h in hits] == [a.id] and hits[0].attributes == {"year": 2024, "region": "eu"}
+        updated = c.vector_stores.files.update(b.id, vector_store_id=vs.id, attributes={"year": 2025})
+        assert updated.attributes == {"year": 2025} and updated.status == "completed"
+        hits = list(
+            c.vector_stores.search(
+                vs.id, query="quarterly revenue", filters={"type": "gte", "key": "year", "value": 2024}
+            )
+        )
+        assert sorted(h.file_id for h in hits) == sorted([a.id, b.id])
+        cancelled = c.vector_stores.file_batches.cancel(batch.id, vector_store_id=vs.id)
+        assert cancelled.id == batch.id and cancelled.status == "completed"  # nothing left to cancel
+        assert c.vector_stores.create().name == ""
         with pytest.raises(openai.BadRequestError) as bad:
             c.vector_stores.search(vs.id, query="x", filters={"type": "near", "key": "year", "value": 1})
         assert bad.value.response.json()["error"]["param"] == "filters.type"
@@ -195,6 +206,8 @@ def test_other_tenants_ids_are_404_everywhere(gw: Proc) -> None:
             lambda: c.vector_stores.files.create(vector_store_id=vs.id, file_id=f.id),
             lambda: c.vector_stores.file_batches.create(vector_store_id=vs.id, file_ids=[f.id]),
             lambda: c.vector_stores.file_batches.retrieve(batch.id, vector_store_id=vs.id),
+            lambda: c.vector_stores.file_batches.cancel(batch.id, vector_store_id=vs.id),
+            lambda: c.vector_stores.files.update(f.id, vector_store_id=vs.id, attributes={"a": "b"}),
             lambda: c.vector_stores.search(vs.id, query="vacation"),
             lambda: c.vector_stores.create(file_ids=[f.id]),  # another's file in one's own store
         ]

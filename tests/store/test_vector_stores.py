@@ -162,3 +162,26 @@ async def test_chunk_ids_are_never_reused(store: Store) -> None:
     assert c is not None and await store.finish_ingestion(c, [StoredChunk(0, 0, 1, "b")], None)
     second = await store.chunks_version(A, "vs_1")
     assert first[0] == second[0] == 1 and second[1] > first[1]
+
+
+async def test_attributes_update_and_batch_cancel(store: Store) -> None:
+    await with_files(store, A, "file-1", "file-2", "file-3")
+    await store.create_vector_store(a_store("vs_1"))
+    batch = [msgspec.structs.replace(attached("vs_1", f), batch_id="vsfb_1") for f in ("file-1", "file-2")]
+    await store.attach_files([*batch, attached("vs_1", "file-3")])
+    c = await store.claim_ingestion(now=100.0, lease_s=30)
+    assert c is not None and c.file_id == "file-1"
+    assert await store.finish_ingestion(c, [StoredChunk(0, 0, 5, "alpha")], None)
+    changed = await store.set_file_attributes(A, "vs_1", "file-1", {"team": "hr"})
+    assert changed is not None and changed.attributes == {"team": "hr"} and changed.status == "completed"
+    assert (await store.search_text(A, "vs_1", ["alpha"], 5))[0].attributes == {"team": "hr"}
+    assert await store.set_file_attributes(B, "vs_1", "file-1", {}) is None
+    taken = await store.claim_ingestion(now=100.0, lease_s=30)  # file-2, then cancelled under it
+    assert taken is not None and taken.file_id == "file-2"
+    assert await store.cancel_batch(B, "vs_1", "vsfb_1") == 0
+    assert await store.cancel_batch(A, "vs_1", "vsfb_1") == 1
+    assert await store.finish_ingestion(taken, [StoredChunk(0, 0, 4, "beta")], None) is False
+    got = await store.get_vector_store_file(A, "vs_1", "file-2")
+    assert got is not None and got.status == "cancelled"
+    left = await store.claim_ingestion(now=100.0, lease_s=30)
+    assert left is not None and left.file_id == "file-3"

@@ -17,6 +17,7 @@ from sluice.store.vector_rows import (
     FILE,
     STORE,
     counts,
+    encode_json,
     file_row,
     file_values,
     hit_row,
@@ -165,6 +166,30 @@ class PostgresVectorStores:
             limit,
         )
         return [file_row(r) for r in rows]
+
+    async def set_file_attributes(
+        self: _Connections, owner: str, store_id: str, file_id: str, attributes: dict[str, Any]
+    ) -> VectorStoreFile | None:
+        rows = await self._fetch(
+            f"UPDATE vector_store_files SET attributes = $1 WHERE owner = $2 AND store_id = $3 AND file_id = $4"
+            f" RETURNING {FILE}",
+            encode_json(attributes),
+            owner,
+            store_id,
+            file_id,
+        )
+        return file_row(rows[0]) if rows else None
+
+    async def cancel_batch(self: _Connections, owner: str, store_id: str, batch_id: str) -> int:
+        async with self._conn() as conn:
+            status = await conn.execute(
+                "UPDATE vector_store_files SET status = 'cancelled', lease_until = NULL"
+                " WHERE owner = $1 AND store_id = $2 AND batch_id = $3 AND status = 'in_progress'",
+                owner,
+                store_id,
+                batch_id,
+            )
+        return int(status.rsplit(" ", 1)[-1])
 
     async def detach_file(self: _Connections, owner: str, store_id: str, file_id: str) -> bool:
         async with self._conn() as conn, conn.transaction():

@@ -17,6 +17,7 @@ from sluice.store.vector_rows import (
     FILE,
     STORE,
     counts,
+    encode_json,
     file_row,
     file_values,
     fts_query,
@@ -174,6 +175,28 @@ class SqliteVectorStores:
         sql += f" ORDER BY created_at {direction}, file_id {direction} LIMIT ?"
         args.append(limit)
         return [file_row(r) for r in await self._all(sql, args)]
+
+    async def set_file_attributes(
+        self: _Connections, owner: str, store_id: str, file_id: str, attributes: dict[str, Any]
+    ) -> VectorStoreFile | None:
+        changed = await self._write(
+            "UPDATE vector_store_files SET attributes = ? WHERE owner = ? AND store_id = ? AND file_id = ?",
+            (encode_json(attributes), owner, store_id, file_id),
+        )
+        if not changed:
+            return None
+        rows = await self._all(
+            f"SELECT {FILE} FROM vector_store_files WHERE owner = ? AND store_id = ? AND file_id = ?",
+            (owner, store_id, file_id),
+        )
+        return file_row(rows[0]) if rows else None
+
+    async def cancel_batch(self: _Connections, owner: str, store_id: str, batch_id: str) -> int:
+        return await self._write(
+            "UPDATE vector_store_files SET status = 'cancelled', lease_until = NULL"
+            " WHERE owner = ? AND store_id = ? AND batch_id = ? AND status = 'in_progress'",
+            (owner, store_id, batch_id),
+        )
 
     async def detach_file(self: _Connections, owner: str, store_id: str, file_id: str) -> bool:
         async with self.writer() as db, self._errors():
