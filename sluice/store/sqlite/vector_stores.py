@@ -220,6 +220,13 @@ class SqliteVectorStores:
         return int(rows[0][0])
 
     async def claim_ingestion(self: _Connections, now: float, lease_s: float) -> VectorStoreFile | None:
+        # A read first: an idle worker's poll never takes the write lock.
+        if not await self._all(
+            "SELECT 1 FROM vector_store_files WHERE status = 'in_progress'"
+            " AND (lease_until IS NULL OR lease_until < ?) LIMIT 1",
+            (now,),
+        ):
+            return None
         async with self.writer() as db, self._errors():
             await db.execute("BEGIN IMMEDIATE")
             try:
