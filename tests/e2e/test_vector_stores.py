@@ -365,3 +365,27 @@ def test_a_missing_file_is_a_404_naming_it(gw: Proc) -> None:
         reply = call("POST", base + path, body, h)
         assert reply.status == 404 and reply.json()["error"]["param"] == param, reply.body
         assert reply.json()["error"]["code"] == "file_not_found"
+
+
+def test_paging_stores_and_files(gw: Proc) -> None:
+    key = tenant_key(gw, "pager")
+    with sdk(gw, key) as c:
+        stores = [c.vector_stores.create(name=f"s{i}") for i in range(5)]
+        ids = [s.id for s in stores]
+        listed = [v.id for v in c.vector_stores.list(limit=2, order="asc")]  # auto-paging follows `after`
+        assert sorted(listed) == sorted(ids) and len(listed) == 5
+        first = c.vector_stores.list(limit=2, order="asc")
+        assert first.has_more is True and len(first.data) == 2
+        tail = c.vector_stores.list(limit=10, order="asc", after=first.data[-1].id)
+        assert [v.id for v in first.data] + [v.id for v in tail.data] == listed
+        back = c.vector_stores.list(limit=2, order="asc", before=tail.data[1].id)
+        assert [v.id for v in back.data] == listed[1:3]
+        files = [
+            c.files.create(file=(f"f{i}.md", f"note {i}\n".encode()), purpose="assistants") for i in range(3)
+        ]
+        c.vector_stores.file_batches.create(vector_store_id=ids[0], file_ids=[f.id for f in files])
+        page = c.vector_stores.files.list(vector_store_id=ids[0], limit=2)
+        assert len(page.data) == 2 and page.has_more is True
+        assert sorted(f.id for f in c.vector_stores.files.list(vector_store_id=ids[0], limit=1)) == sorted(
+            f.id for f in files
+        )
