@@ -273,6 +273,11 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
                 methods=["POST"],
             ),
             Route(
+                f"{prefix}/vector_stores/{{vector_store_id}}/files/{{file_id}}/content",
+                vstores.file_content,
+                methods=["GET"],
+            ),
+            Route(
                 f"{prefix}/vector_stores/{{vector_store_id}}/file_batches/{{batch_id}}/cancel",
                 vstores.cancel_batch,
                 methods=["POST"],

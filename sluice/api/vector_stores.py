@@ -21,7 +21,7 @@ from sluice.api.render import error_response
 from sluice.api.responses.conversations import owner
 from sluice.errors import InvalidRequestError, NotFoundError
 from sluice.knowledge import rank
-from sluice.knowledge.chunk import strategy
+from sluice.knowledge.chunk import joined, strategy
 from sluice.knowledge.search import ChunkCache, search
 from sluice.knowledge.vectors import Embed
 from sluice.pipeline.authenticate import AuthenticateStage
@@ -398,6 +398,16 @@ class VectorStoreRoutes:
     async def retrieve_file(self, request: Request, ex: Exchange) -> Response:
         _, found = await self._file(request)
         return _json(_wire_file(found), ex)
+
+    @endpoint(error_response)
+    async def file_content(self, request: Request, ex: Exchange) -> Response:
+        who, found = await self._file(request)
+        text = joined(await self._store.file_chunks(who, found.store_id, found.file_id))
+        data = [{"type": "text", "text": text}] if text else []
+        return _json(
+            {"object": "vector_store.file_content.page", "data": data, "has_more": False, "next_page": None},
+            ex,
+        )
 
     @endpoint(error_response)
     async def update_file(self, request: Request, ex: Exchange) -> Response:

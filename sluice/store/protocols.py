@@ -354,6 +354,10 @@ class Store(Protocol):
         """Up to ``limit`` of the store's chunks matching any of ``words`` by full text, best first."""
         ...
 
+    async def file_chunks(self, owner: str, store_id: str, file_id: str) -> list[StoredChunk]:
+        """The attachment's chunks in order (without embeddings)."""
+        ...
+
     async def chunks_version(self, owner: str, store_id: str) -> tuple[int, int]:
         """The number of the store's chunks and their greatest id (ids are never reused), which
         changes whenever its chunks do: what a cache of them is checked against."""

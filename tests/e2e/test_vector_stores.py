@@ -86,6 +86,8 @@ def test_upload_create_poll_search(gw: Proc) -> None:
             assert done.status == "completed" and done.last_error is None and done.usage_bytes > 0
             assert done.chunking_strategy is not None and done.chunking_strategy.type == "static"
             assert done.chunking_strategy.static.max_chunk_size_tokens == 100  # type: ignore[union-attr]
+        parsed = list(c.vector_stores.files.content(handbook.id, vector_store_id=vs.id))
+        assert [(p.type, p.text) for p in parsed] == [("text", HANDBOOK.decode())]  # put back from its chunks
         got = c.vector_stores.retrieve(vs.id)
         assert got.status == "completed" and got.file_counts.completed == 2 and got.file_counts.total == 2
         assert got.usage_bytes > 0
@@ -202,6 +204,7 @@ def test_other_tenants_ids_are_404_everywhere(gw: Proc) -> None:
             lambda: c.vector_stores.delete(vs.id),
             lambda: c.vector_stores.files.list(vector_store_id=vs.id),
             lambda: c.vector_stores.files.retrieve(f.id, vector_store_id=vs.id),
+            lambda: c.vector_stores.files.content(f.id, vector_store_id=vs.id),
             lambda: c.vector_stores.files.delete(f.id, vector_store_id=vs.id),
             lambda: c.vector_stores.files.create(vector_store_id=vs.id, file_id=f.id),
             lambda: c.vector_stores.file_batches.create(vector_store_id=vs.id, file_ids=[f.id]),

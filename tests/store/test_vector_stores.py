@@ -74,6 +74,11 @@ async def test_ingestion_claims_leases_and_finishes(store: Store) -> None:
     chunks = [StoredChunk(0, 0, 11, "vacation 25", b"\x00" * 8), StoredChunk(1, 12, 20, "holidays")]
     assert await store.finish_ingestion(first, chunks, None) is False
     assert await store.finish_ingestion(retaken, chunks, None) is True
+    assert await store.file_chunks(A, "vs_1", retaken.file_id) == [
+        StoredChunk(0, 0, 11, "vacation 25"),
+        StoredChunk(1, 12, 20, "holidays"),
+    ]
+    assert await store.file_chunks(B, "vs_1", retaken.file_id) == []
     assert await store.finish_ingestion(retaken, chunks, None) is False
     assert await store.finish_ingestion(second, [], ("invalid_file", "not UTF-8")) is True
     done = await store.get_vector_store_file(A, "vs_1", retaken.file_id)

@@ -289,6 +289,16 @@ class PostgresVectorStores:
         )
         return [hit_row(r) for r in rows]
 
+    async def file_chunks(self: _Connections, owner: str, store_id: str, file_id: str) -> list[StoredChunk]:
+        rows = await self._fetch(
+            "SELECT idx, start_offset, end_offset, text FROM chunks WHERE owner = $1 AND store_id = $2"
+            " AND file_id = $3 ORDER BY idx",
+            owner,
+            store_id,
+            file_id,
+        )
+        return [StoredChunk(r[0], r[1], r[2], r[3]) for r in rows]
+
     async def chunks_version(self: _Connections, owner: str, store_id: str) -> tuple[int, int]:
         rows = await self._fetch(
             "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM chunks WHERE owner = $1 AND store_id = $2",
