@@ -101,7 +101,10 @@ class Ingestor:
             )
             return True
         try:
-            chunks = await self._ingest(claimed)
+            claimed, chunks = await self._ingest(claimed)
+        except _LostClaim:
+            log.info("ingestion of %s lost its claim; another took it", claimed.file_id)
+            return True
         except ParseError as e:
             await self._store.finish_ingestion(claimed, [], (e.code, e.message))
             return True
@@ -117,7 +120,17 @@ class Ingestor:
             log.info("ingestion of %s lost its claim; another finished or took it", claimed.file_id)
         return True
 
-    async def _ingest(self, f: VectorStoreFile) -> list[StoredChunk]:
+    async def _renewed(self, f: VectorStoreFile) -> VectorStoreFile:
+        """The claim, renewed once half its lease is spent (a large file outlives one lease)."""
+        now = self._clock()
+        if f.lease_until is None or now < f.lease_until - self._limits.lease_s / 2:
+            return f
+        renewed = await self._store.renew_lease(f, now + self._limits.lease_s)
+        if renewed is None:
+            raise _LostClaim
+        return renewed
+
+    async def _ingest(self, f: VectorStoreFile) -> tuple[VectorStoreFile, list[StoredChunk]]:
         meta = await self._store.get_file(f.owner, f.file_id)
         if meta is None:
             raise ParseError("The file was deleted.", code="invalid_file")
@@ -135,7 +148,13 @@ class Ingestor:
         vectors: list[bytes | None] = [None] * len(pieces)
         if self._embed is not None:
             for i in range(0, len(pieces), EMBED_BATCH):
+                f = await self._renewed(f)
                 batch = [p.text for p in pieces[i : i + EMBED_BATCH]]
                 for j, v in enumerate(await self._embed(batch, f.owner)):
                     vectors[i + j] = pack(v)
-        return [StoredChunk(i, p.start, p.end, p.text, vectors[i]) for i, p in enumerate(pieces)]
+        f = await self._renewed(f)
+        return f, [StoredChunk(i, p.start, p.end, p.text, vectors[i]) for i, p in enumerate(pieces)]
+
+
+class _LostClaim(Exception):
+    """The lease ran out and another claim took the file: this one stops."""

@@ -340,6 +340,11 @@ class Store(Protocol):
         there is no work. Two claims, on any replicas, never hold the same file at once."""
         ...
 
+    async def renew_lease(self, claimed: VectorStoreFile, until: float) -> VectorStoreFile | None:
+        """Extend a claim still held (in progress under ``claimed.lease_until``) to ``until``: the
+        claim as renewed, or None when it was lost."""
+        ...
+
     async def finish_ingestion(
         self, claimed: VectorStoreFile, chunks: Sequence[StoredChunk], error: tuple[str, str] | None
     ) -> bool:

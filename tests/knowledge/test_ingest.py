@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sluice.knowledge.chunk import AUTO
+from sluice.knowledge.chunk import AUTO, ChunkingStrategy, static
 from sluice.knowledge.ingest import IngestLimits, Ingestor
 from sluice.limits.tokens import text_tokens
 from sluice.store.records import FileQuota, StoredFile, VectorStore, VectorStoreFile
@@ -35,7 +35,9 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     await s.close()
 
 
-async def upload(store: SqliteStore, file_id: str, name: str, data: bytes) -> None:
+async def upload(
+    store: SqliteStore, file_id: str, name: str, data: bytes, how: ChunkingStrategy = AUTO
+) -> None:
     assert (
         await store.add_file(
             StoredFile(OWNER, file_id, len(data), 1, name, "assistants"), FileQuota(10**9, 10**6)
@@ -43,7 +45,7 @@ async def upload(store: SqliteStore, file_id: str, name: str, data: bytes) -> No
         is None
     )
     await store.put_blob(OWNER, file_id, [data])
-    await store.attach_files([VectorStoreFile(OWNER, "vs_1", file_id, 1, "in_progress", AUTO.wire())])
+    await store.attach_files([VectorStoreFile(OWNER, "vs_1", file_id, 1, "in_progress", how.wire())])
 
 
 async def fake_embed(texts: list[str], owner: str) -> list[list[float]]:
@@ -84,3 +86,40 @@ async def test_the_chunk_quota_fails_the_file(store: SqliteStore) -> None:
     assert await worker.run_once()
     f = await store.get_vector_store_file(OWNER, "vs_1", "file-1")
     assert f is not None and f.status == "failed" and "quota" in (f.error_message or "")
+
+
+async def test_a_long_ingestion_renews_its_lease(store: SqliteStore) -> None:
+    """Each embedding batch passes time; the claim is renewed before half its lease is gone, so no
+    other claim can take the file meanwhile, and the file completes on its first attempt."""
+    await upload(store, "file-1", "a.md", b" ".join(b"word%d." % i for i in range(12000)), static(100, 0))
+    clock = Clock()
+
+    async def slow_embed(texts: list[str], owner: str) -> list[list[float]]:
+        clock.now += 4  # a 10 s lease would run out after three batches
+        assert await store.claim_ingestion(clock.now, 10) is None  # never free for another claim
+        return [[1.0, 0.0] for _ in texts]
+
+    limits = IngestLimits(lease_s=10)
+    worker = Ingestor(store, store, slow_embed, text_tokens, limits, clock)
+    assert await worker.run_once()
+    f = await store.get_vector_store_file(OWNER, "vs_1", "file-1")
+    assert f is not None and f.status == "completed" and f.attempts == 1
+    assert len(await store.store_chunks(OWNER, "vs_1", 10**4)) > 3 * 64  # four batches: renewed twice
+
+
+async def test_a_lost_claim_stores_nothing(store: SqliteStore) -> None:
+    await upload(store, "file-1", "a.md", b" ".join(b"word%d." % i for i in range(3000)))
+    clock = Clock()
+    thief: list[object] = []
+
+    async def stalled_embed(texts: list[str], owner: str) -> list[list[float]]:
+        clock.now += 11  # past the lease: another claim takes the file
+        if not thief:
+            thief.append(await store.claim_ingestion(clock.now, 10))
+        return [[1.0, 0.0] for _ in texts]
+
+    worker = Ingestor(store, store, stalled_embed, text_tokens, IngestLimits(lease_s=10), clock)
+    assert await worker.run_once()
+    f = await store.get_vector_store_file(OWNER, "vs_1", "file-1")
+    assert thief[0] is not None and f is not None and f.status == "in_progress" and f.attempts == 2
+    assert await store.store_chunks(OWNER, "vs_1", 10) == []

@@ -73,6 +73,13 @@ async def test_ingestion_claims_leases_and_finishes(store: Store) -> None:
     # The stale claim can no longer finish; the fresh one can, once.
     chunks = [StoredChunk(0, 0, 11, "vacation 25", b"\x00" * 8), StoredChunk(1, 12, 20, "holidays")]
     assert await store.finish_ingestion(first, chunks, None) is False
+    assert await store.renew_lease(first, 500.0) is None  # lost
+    renewed = await store.renew_lease(retaken, 500.0)
+    assert renewed is not None and renewed.lease_until == 500.0
+    held = await store.get_vector_store_file(A, "vs_1", retaken.file_id)
+    assert held is not None and held.lease_until == 500.0
+    assert await store.finish_ingestion(retaken, chunks, None) is False  # the old lease is gone
+    retaken = renewed
     assert await store.finish_ingestion(retaken, chunks, None) is True
     assert await store.file_chunks(A, "vs_1", retaken.file_id) == [
         StoredChunk(0, 0, 11, "vacation 25"),

@@ -234,6 +234,22 @@ class PostgresVectorStores:
             )
         return claimed
 
+    async def renew_lease(
+        self: _Connections, claimed: VectorStoreFile, until: float
+    ) -> VectorStoreFile | None:
+        c = claimed
+        async with self._conn() as conn:
+            status = await conn.execute(
+                "UPDATE vector_store_files SET lease_until = $1 WHERE owner = $2 AND store_id = $3"
+                " AND file_id = $4 AND status = 'in_progress' AND lease_until = $5",
+                until,
+                c.owner,
+                c.store_id,
+                c.file_id,
+                c.lease_until,
+            )
+        return msgspec.structs.replace(c, lease_until=until) if _changed(status) else None
+
     async def finish_ingestion(
         self: _Connections,
         claimed: VectorStoreFile,

@@ -252,6 +252,17 @@ class SqliteVectorStores:
                 raise
         return claimed
 
+    async def renew_lease(
+        self: _Connections, claimed: VectorStoreFile, until: float
+    ) -> VectorStoreFile | None:
+        c = claimed
+        changed = await self._write(
+            "UPDATE vector_store_files SET lease_until = ? WHERE owner = ? AND store_id = ? AND file_id = ?"
+            " AND status = 'in_progress' AND lease_until = ?",
+            (until, c.owner, c.store_id, c.file_id, c.lease_until),
+        )
+        return msgspec.structs.replace(c, lease_until=until) if changed else None
+
     async def finish_ingestion(
         self: _Connections,
         claimed: VectorStoreFile,
