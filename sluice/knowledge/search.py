@@ -84,9 +84,14 @@ async def search(
     rankings: list[list[tuple[str, int]]] = [[(h.file_id, h.index) for h in text_hits]]
     hits = {(h.file_id, h.index): h for h in text_hits}
     if embed is not None:
-        chunks, matrix = await cache.get(store, owner, store_id, max_scan_chunks)
-        if matrix.rows:
-            query = pack((await embed([" ".join(queries)], owner))[0])
+        query = pack((await embed([" ".join(queries)], owner))[0])
+        indexed = await store.search_vectors(owner, store_id, query, CANDIDATES)
+        if indexed is not None:  # the database's vector index (pgvector)
+            rankings.append([(h.file_id, h.index) for h in indexed])
+            for h in indexed:
+                hits.setdefault((h.file_id, h.index), h)
+        else:
+            chunks, matrix = await cache.get(store, owner, store_id, max_scan_chunks)
             best = await asyncio.to_thread(nearest, query, matrix, CANDIDATES)
             rankings.append([(chunks[i].file_id, chunks[i].index) for i in best])
             for i in best:

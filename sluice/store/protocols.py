@@ -368,6 +368,14 @@ class Store(Protocol):
         changes whenever its chunks do: what a cache of them is checked against."""
         ...
 
+    async def search_vectors(
+        self, owner: str, store_id: str, query: bytes, limit: int
+    ) -> list[ChunkHit] | None:
+        """Up to ``limit`` of the store's chunks nearest ``query`` (packed unit vector; cosine),
+        best first, through the database's own vector index; None when it has none (the caller
+        scans ``store_chunks`` instead)."""
+        ...
+
     async def store_chunks(self, owner: str, store_id: str, limit: int) -> list[ChunkHit]:
         """Up to ``limit`` of the store's chunks with their embeddings, for the vector scan."""
         ...

@@ -3,6 +3,8 @@ the same; only the placeholders differ)."""
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -18,6 +20,15 @@ FILE = (
     " error_code, error_message, attempts, lease_until"
 )
 STATUSES = ("in_progress", "completed", "failed", "cancelled")
+
+
+def unpack(data: bytes) -> array[float]:
+    """A packed embedding (little-endian float32) as floats."""
+    a = array("f")
+    a.frombytes(data)
+    if sys.byteorder == "big":
+        a.byteswap()
+    return a
 
 
 def encode_json(value: Any) -> str:

@@ -197,3 +197,31 @@ async def test_attributes_update_and_batch_cancel(store: Store) -> None:
     assert got is not None and got.status == "cancelled"
     left = await store.claim_ingestion(now=100.0, lease_s=30)
     assert left is not None and left.file_id == "file-3"
+
+
+async def test_vector_search_is_owner_scoped_nearest_first(store: Store, backend: str, database: str) -> None:
+    """PostgreSQL searches pgvector's HNSW index; SQLite has none and says so (None: scan)."""
+    from sluice.knowledge.vectors import pack
+
+    await with_files(store, A, "file-1", "file-2")
+    await with_files(store, B, "file-1")
+    await store.create_vector_store(a_store("vs_1"))
+    await store.create_vector_store(a_store("vs_1", owner=B))
+    await store.attach_files([attached("vs_1", "file-1"), attached("vs_1", "file-2")])
+    await store.attach_files([attached("vs_1", "file-1", owner=B)])
+    vectors = {(A, "file-1"): [1.0, 0.0, 0.0], (A, "file-2"): [0.6, 0.8, 0.0], (B, "file-1"): [1.0, 0.0, 0.0]}
+    while (c := await store.claim_ingestion(now=100.0, lease_s=30)) is not None:
+        v = vectors[(c.owner, c.file_id)]
+        assert await store.finish_ingestion(
+            c, [StoredChunk(0, 0, 1, "x", pack(v)), StoredChunk(1, 1, 2, "y")], None
+        )
+    found = await store.search_vectors(A, "vs_1", pack([0.0, 1.0, 0.0]), 10)
+    if backend == "sqlite":
+        assert found is None
+        return
+    assert found is not None and [h.file_id for h in found] == ["file-2", "file-1"]  # no B's, no unembedded
+    assert found[0].filename == "file-2.md" and found[0].attributes == {"author": "ana", "year": 2024}
+    assert await store.search_vectors(A, "vs_1", pack([0.0, 1.0]), 10) == []  # another dimension
+    assert [h.file_id for h in await store.search_vectors(B, "vs_1", pack([0.0, 1.0, 0.0]), 10) or []] == [
+        "file-1"
+    ]

@@ -23,6 +23,7 @@ from sluice.store.vector_rows import (
     hit_row,
     store_row,
     store_values,
+    unpack,
 )
 
 _COUNTS = (
@@ -45,12 +46,58 @@ class _Connections(Protocol):
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]: ...
 
+    _pgvector: bool | None
+    _indexed: frozenset[int]
+
+    async def _vec(self) -> bool: ...
+
+    async def _index(self, conn: PoolConnectionProxy, dimensions: int) -> None: ...
+
+
+MAX_HNSW_DIMENSIONS = 2000  # pgvector's limit for an HNSW index on ``vector``
+_INDEX_LOCK = 0x736C7663  # "slvc": one replica at a time makes a dimension's index
+
+
+def _floats(data: bytes) -> list[float]:
+    return list(unpack(data))
+
+
+def _vector(data: bytes | None) -> list[float] | None:
+    """A stored embedding as pgvector takes it; None for none (or bytes that are not one)."""
+    return None if data is None or not data or len(data) % 4 else _floats(data)
+
 
 def _changed(status: str) -> bool:
     return not status.endswith(" 0")
 
 
 class PostgresVectorStores:
+    _pgvector: bool | None = None
+    """Whether ``chunks.vec`` exists (migration 0015 applied): found out once per process."""
+    _indexed: frozenset[int] = frozenset()
+
+    async def _vec(self: _Connections) -> bool:
+        if self._pgvector is None:
+            rows = await self._fetch(
+                "SELECT EXISTS (SELECT FROM information_schema.columns WHERE table_schema = current_schema()"
+                " AND table_name = 'chunks' AND column_name = 'vec')"
+            )
+            self._pgvector = bool(rows[0][0])
+        return bool(self._pgvector)
+
+    async def _index(self: _Connections, conn: PoolConnectionProxy, dimensions: int) -> None:
+        """Make the HNSW index of chunks of this dimension, once (replicas take turns)."""
+        d = int(dimensions)
+        if d in self._indexed or d > MAX_HNSW_DIMENSIONS:
+            return
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _INDEX_LOCK)
+            await conn.execute(
+                f"CREATE INDEX IF NOT EXISTS chunks_hnsw_{d} ON chunks"
+                f" USING hnsw ((vec::vector({d})) vector_cosine_ops) WHERE vector_dims(vec) = {d}"
+            )
+        self._indexed = self._indexed | {d}
+
     async def create_vector_store(self: _Connections, vs: VectorStore) -> None:
         async with self._conn() as conn:
             await conn.execute(
@@ -257,6 +304,12 @@ class PostgresVectorStores:
         error: tuple[str, str] | None,
     ) -> bool:
         c = claimed
+        vec = await self._vec()
+        dims = {len(v) for v in (_vector(ch.embedding) for ch in chunks) if v is not None}
+        if vec and dims and not error:
+            async with self._conn() as conn:
+                for d in dims:
+                    await self._index(conn, d)
         async with self._conn() as conn, conn.transaction():
             status = await conn.execute(
                 "UPDATE vector_store_files SET status = $1, usage_bytes = $2, error_code = $3,"
@@ -279,14 +332,22 @@ class PostgresVectorStores:
                     c.store_id,
                     c.file_id,
                 )
-                await conn.executemany(
-                    "INSERT INTO chunks (owner, store_id, file_id, idx, start_offset, end_offset, text,"
-                    " embedding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    [
-                        (c.owner, c.store_id, c.file_id, ch.index, ch.start, ch.end, ch.text, ch.embedding)
-                        for ch in chunks
-                    ],
-                )
+                rows = [
+                    (c.owner, c.store_id, c.file_id, ch.index, ch.start, ch.end, ch.text, ch.embedding)
+                    for ch in chunks
+                ]
+                if vec:
+                    await conn.executemany(
+                        "INSERT INTO chunks (owner, store_id, file_id, idx, start_offset, end_offset, text,"
+                        " embedding, vec) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::real[]::vector)",
+                        [(*r, _vector(r[7])) for r in rows],
+                    )
+                else:
+                    await conn.executemany(
+                        "INSERT INTO chunks (owner, store_id, file_id, idx, start_offset, end_offset, text,"
+                        " embedding) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        rows,
+                    )
         return done
 
     async def search_text(
@@ -322,6 +383,28 @@ class PostgresVectorStores:
             store_id,
         )
         return int(rows[0][0]), int(rows[0][1])
+
+    async def search_vectors(
+        self: _Connections, owner: str, store_id: str, query: bytes, limit: int
+    ) -> list[ChunkHit] | None:
+        d = len(query) // 4
+        if not await self._vec() or d > MAX_HNSW_DIMENSIONS or d < 1:
+            return None
+        # The expression and predicate repeat the index's, so the planner can use it; an iterative
+        # scan keeps going past rows of other owners and stores (pgvector 0.8).
+        async with self._conn() as conn, conn.transaction():
+            await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            rows = await conn.fetch(
+                "WITH nearest AS MATERIALIZED (SELECT c.id, (c.vec::vector({d})) <=> $3::real[]::vector({d})"
+                " AS distance FROM chunks c WHERE c.owner = $1 AND c.store_id = $2 AND vector_dims(c.vec) = {d}"
+                " ORDER BY distance LIMIT $4)"
+                f" {_HIT} JOIN nearest n ON n.id = c.id ORDER BY n.distance, c.id".replace("{d}", str(d)),
+                owner,
+                store_id,
+                _floats(query),
+                limit,
+            )
+        return [hit_row(r) for r in rows]
 
     async def store_chunks(self: _Connections, owner: str, store_id: str, limit: int) -> list[ChunkHit]:
         rows = await self._fetch(

@@ -333,6 +333,11 @@ class SqliteVectorStores:
         )
         return int(rows[0][0]), int(rows[0][1])
 
+    async def search_vectors(
+        self: _Connections, owner: str, store_id: str, query: bytes, limit: int
+    ) -> list[ChunkHit] | None:
+        return None  # no vector index in the embedded store: the caller scans
+
     async def store_chunks(self: _Connections, owner: str, store_id: str, limit: int) -> list[ChunkHit]:
         rows = await self._all(
             _HIT + " WHERE c.owner = ? AND c.store_id = ? ORDER BY c.rowid LIMIT ?", (owner, store_id, limit)

@@ -2,7 +2,8 @@
 -- and every query names it too. vector_store_files is also the ingestion queue: a row
 -- in_progress is work, claimed by one replica's worker (FOR UPDATE SKIP LOCKED) with a lease
 -- (lease_until) and attempts counted, so a restart resumes it. Full text: a generated tsvector
--- with a GIN index. Embeddings are float32 bytes, scanned by the gateway (pgvector: not yet).
+-- with a GIN index. Embeddings are float32 bytes (scanned by the gateway without pgvector;
+-- 0015 adds a pgvector column and index where the extension is available).
 CREATE TABLE vector_stores (
     owner           TEXT NOT NULL,
     id              TEXT NOT NULL,
