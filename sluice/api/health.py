@@ -2,7 +2,8 @@
 
 ``/health/ready`` checks each dependency (the database, Redis when distributed, the semantic
 cache's embedding model when on) concurrently, each with a short timeout, and lists each
-deployment's circuit. The status code is the load balancer's answer: 503 only when no deployment
+deployment's circuit, and says whether vector store search is hybrid or full text only (and
+why). The status code is the load balancer's answer: 503 only when no deployment
 can take traffic; a dependency down makes the gateway "degraded" (200), because each feature
 then follows its declared fail-open or fail-closed policy and static keys keep working.
 """

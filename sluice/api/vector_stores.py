@@ -281,6 +281,8 @@ class VectorStoreRoutes:
             who, "vs_" + secrets.token_hex(12), body.name, now, now, metadata, expires_after, expires_at
         )
         file_ids = list(dict.fromkeys(body.file_ids or []))
+        if len(file_ids) > MAX_FILES_PER_REQUEST:
+            raise InvalidRequestError(f"file_ids: at most {MAX_FILES_PER_REQUEST} files.", param="file_ids")
         for i, file_id in enumerate(file_ids):
             if await self._store.get_file(who, file_id) is None:
                 raise NotFoundError(

@@ -315,6 +315,7 @@ BAD_REQUESTS = [
     ("POST", "", {"expires_after": {"anchor": "last_active_at", "days": 0}}, "expires_after.days"),
     ("POST", "", {"expires_after": {"anchor": "created_at", "days": 1}}, "expires_after.anchor"),
     ("POST", "", {"chunking_strategy": {"type": "fancy"}}, "chunking_strategy.type"),
+    ("POST", "", {"file_ids": [f"file-{i}" for i in range(501)]}, "file_ids"),
     ("POST", "/search", {}, "query"),
     ("POST", "/search", {"query": ""}, "query"),
     ("POST", "/search", {"query": 3}, "query"),
