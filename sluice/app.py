@@ -29,12 +29,14 @@ from sluice.api.dispatch import Dispatch, Handler
 from sluice.api.feedback import FeedbackRoutes
 from sluice.api.files import FileRoutes
 from sluice.api.health import HealthRoutes
+from sluice.api.knowledge_embed import build_embedder
 from sluice.api.metrics import MetricsListener, guarded
 from sluice.api.observability import build_observer
 from sluice.api.openai.routes import OpenAIRoutes
 from sluice.api.render import error_body
 from sluice.api.responses.conversations import Conversations
 from sluice.api.responses.routes import ResponsesRoutes
+from sluice.api.vector_stores import VectorStoreRoutes
 from sluice.auth.invalidation import AuthCaches
 from sluice.auth.jwt import JwtVerifier
 from sluice.auth.keys import KeyRing
@@ -49,6 +51,7 @@ from sluice.errors import (
     StoreUnavailableError,
 )
 from sluice.guardrails.plugins import build_plugins
+from sluice.knowledge.ingest import IngestLimits, Ingestor
 from sluice.limits.tokenizer import Tokenizers
 from sluice.obs.redact import Redactor, secret_values
 from sluice.obs.tracing import build_tracing
@@ -116,6 +119,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     )
     obs = build_observer(settings, store, router)
     own = OwnCalls(obs.observer)
+    embed, count, knowledge_health = build_embedder(settings, own)
     cache = build_cache(settings, backend.exact_cache, backend.semantic_index, own)
     guard_plugins = build_plugins(settings.guardrails.plugins)
     g = settings.guardrails
@@ -168,6 +172,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         None if cache is None else cache.health,
         database=store.ping,
         embedding_ms=None if cache is None else cache.embedding_ms,
+        knowledge=knowledge_health,
     )
 
     invalidation = backend.invalidation(AuthCaches(resolver, jwt))
@@ -200,6 +205,23 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     admin.add_exception_handler(HTTPException, _http_error)
 
     files = FileRoutes(authenticate, store, backend.blobs, settings.files, obs.observer)
+    k = settings.knowledge
+    ingestor = Ingestor(
+        store,
+        backend.blobs,
+        embed,
+        count,
+        IngestLimits(k.ingest_lease_s, k.ingest_attempts, k.ingest_poll_s, k.max_tenant_chunks),
+    )
+    vstores = VectorStoreRoutes(
+        authenticate,
+        store,
+        obs.observer,
+        wake=ingestor.wake,
+        embed=embed,
+        max_scan_chunks=k.max_scan_chunks,
+        cache_bytes=k.vector_cache_bytes,
+    )
     data_plane: dict[tuple[str, str], Handler] = {
         ("POST", "/v1/messages"): anthropic.messages,
         ("POST", "/v1/messages/count_tokens"): anthropic.count_tokens,
@@ -228,6 +250,54 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             Route(f"{prefix}/files/{{file_id}}", files.retrieve, methods=["GET"]),
             Route(f"{prefix}/files/{{file_id}}", files.delete, methods=["DELETE"]),
             Route(f"{prefix}/files/{{file_id}}/content", files.content, methods=["GET"]),
+            Route(f"{prefix}/vector_stores", vstores.create, methods=["POST"]),
+            Route(f"{prefix}/vector_stores", vstores.list_stores, methods=["GET"]),
+            Route(f"{prefix}/vector_stores/{{vector_store_id}}", vstores.retrieve, methods=["GET"]),
+            Route(f"{prefix}/vector_stores/{{vector_store_id}}", vstores.modify, methods=["POST"]),
+            Route(f"{prefix}/vector_stores/{{vector_store_id}}", vstores.delete, methods=["DELETE"]),
+            Route(f"{prefix}/vector_stores/{{vector_store_id}}/files", vstores.create_file, methods=["POST"]),
+            Route(f"{prefix}/vector_stores/{{vector_store_id}}/files", vstores.list_files, methods=["GET"]),
+            Route(
+                f"{prefix}/vector_stores/{{vector_store_id}}/files/{{file_id}}",
+                vstores.retrieve_file,
+                methods=["GET"],
+            ),
+            Route(
+                f"{prefix}/vector_stores/{{vector_store_id}}/files/{{file_id}}",
+                vstores.delete_file,
+                methods=["DELETE"],
+            ),
+            Route(
+                f"{prefix}/vector_stores/{{vector_store_id}}/files/{{file_id}}",
+                vstores.update_file,
+                methods=["POST"],
+            ),
+            Route(
+                f"{prefix}/vector_stores/{{vector_store_id}}/files/{{file_id}}/content",
+                vstores.file_content,
+                methods=["GET"],
+            ),
+            Route(
+                f"{prefix}/vector_stores/{{vector_store_id}}/file_batches/{{batch_id}}/cancel",
+                vstores.cancel_batch,
+                methods=["POST"],
+            ),
+            Route(
+                f"{prefix}/vector_stores/{{vector_store_id}}/file_batches",
+                vstores.create_batch,
+                methods=["POST"],
+            ),
+            Route(
+                f"{prefix}/vector_stores/{{vector_store_id}}/file_batches/{{batch_id}}",
+                vstores.retrieve_batch,
+                methods=["GET"],
+            ),
+            Route(
+                f"{prefix}/vector_stores/{{vector_store_id}}/file_batches/{{batch_id}}/files",
+                vstores.list_batch_files,
+                methods=["GET"],
+            ),
+            Route(f"{prefix}/vector_stores/{{vector_store_id}}/search", vstores.search, methods=["POST"]),
         ]
     m = settings.metrics
     scrape = (
@@ -265,9 +335,11 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         if listener is not None:
             await listener.start()
         evaluator.start()
+        ingestor.start()
         try:
             yield
         finally:
+            await ingestor.close()  # a file it was on is claimed again once its lease runs out
             if listener is not None:
                 await listener.close()
             await evaluator.close()

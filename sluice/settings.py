@@ -169,6 +169,44 @@ class FilesSettings(_Section):
     )
 
 
+class KnowledgeSettings(_Section):
+    embedding: str = Field(
+        "local",
+        description="What embeds vector store chunks and search queries: 'local' (the bundled all-MiniLM-L6-v2 model, when installed; without it search is full text only, with a warning at startup), 'none' (full text only), or a model alias of this config, called through the gateway's own pipeline and charged to the file's tenant.",
+    )
+    dimensions: int | None = Field(
+        None,
+        ge=1,
+        description="The 'dimensions' sent with each embedding call to an alias; unset: the model's own.",
+    )
+    max_tenant_chunks: int = Field(
+        1_000_000,
+        ge=1,
+        description="Most chunks one tenant (or static key) may keep in all its vector stores; a file past it ends failed.",
+    )
+    max_scan_chunks: int = Field(
+        50_000,
+        ge=1,
+        description="Most chunk embeddings one search reads and scans for the vector ranking (the first ones stored); full text ranks them all.",
+    )
+    vector_cache_bytes: int = Field(
+        256 * 1024 * 1024,
+        ge=0,
+        description="Memory per process for searched stores' chunks and embeddings, kept between searches (checked against the database on each); the least recently searched leave first. 0: read on every search.",
+    )
+    ingest_attempts: int = Field(
+        3, ge=1, description="Claims of a file before its ingestion ends failed (server_error)."
+    )
+    ingest_lease_s: float = Field(
+        300.0,
+        gt=0,
+        description="How long one claim of a file lasts: a gateway that dies mid-file leaves it to another claim after this.",
+    )
+    ingest_poll_s: float = Field(
+        2.0, gt=0, description="How often the ingestion worker looks for work queued by other replicas."
+    )
+
+
 class ResponsesSettings(_Section):
     encryption_keys: list[SecretStr] = Field(
         default_factory=list,
@@ -626,6 +664,10 @@ class Settings(BaseSettings):
     )
     files: FilesSettings = Field(
         default_factory=FilesSettings, description="Uploaded files (/v1/files): size caps and quotas."
+    )
+    knowledge: KnowledgeSettings = Field(
+        default_factory=KnowledgeSettings,
+        description="Vector stores (/v1/vector_stores): embedding, ingestion and limits.",
     )
 
     @classmethod

@@ -2,7 +2,8 @@
 
 ``/health/ready`` checks each dependency (the database, Redis when distributed, the semantic
 cache's embedding model when on) concurrently, each with a short timeout, and lists each
-deployment's circuit. The status code is the load balancer's answer: 503 only when no deployment
+deployment's circuit, and says whether vector store search is hybrid or full text only (and
+why). The status code is the load balancer's answer: 503 only when no deployment
 can take traffic; a dependency down makes the gateway "degraded" (200), because each feature
 then follows its declared fail-open or fail-closed policy and static keys keep working.
 """
@@ -44,6 +45,7 @@ class _Ready(msgspec.Struct, omit_defaults=True):
     redis: _Dependency | None = None
     embedding: _Dependency | None = None
     cache: dict[str, str] | None = None
+    knowledge: dict[str, str] | None = None
 
 
 Ping = Callable[[], Awaitable[object]]
@@ -58,12 +60,14 @@ class HealthRoutes:
         *,
         database: Ping | None = None,
         embedding_ms: Callable[[float], Awaitable[float | None]] | None = None,
+        knowledge: dict[str, str] | None = None,
     ) -> None:
         self._router = router
         self._redis_ping_ms = redis_ping_ms
         self._cache = cache
         self._database = database
         self._embedding_ms = embedding_ms
+        self._knowledge = knowledge
 
     async def live(self, request: Request) -> Response:
         return Response(b'{"status":"ok"}', media_type="application/json")
@@ -80,7 +84,7 @@ class HealthRoutes:
         degraded = any(d is not None and d.status not in ("ok", "off") for d in (database, redis, embedding))
         degraded = degraded or (cache is not None and cache["exact"] != "ok")
         status = "unavailable" if not ok else "degraded" if degraded else "ok"
-        body = _Ready(status, deployments, database, redis, embedding, cache)
+        body = _Ready(status, deployments, database, redis, embedding, cache, self._knowledge)
         return Response(encoder.encode(body), 200 if ok else 503, media_type="application/json")
 
 

@@ -13,7 +13,7 @@ ended.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,3 +215,15 @@ def _cut(
             best, best_strength = i, words[i][3]
         i -= 1
     return best
+
+
+def joined(chunks: Sequence[Chunk] | Sequence[Any]) -> str:
+    """The text the chunks were cut from, from their offsets (overlaps counted once), given them
+    in order: each has ``start``, ``end`` and ``text``."""
+    out: list[str] = []
+    reached = 0
+    for c in chunks:
+        if c.end > reached:
+            out.append(c.text[max(reached - c.start, 0) :])
+            reached = c.end
+    return "".join(out)

@@ -17,6 +17,7 @@ from sluice.policies import Budget, Limits, ScopeKind
 from sluice.store.records import (
     AdminCredential,
     ApiKey,
+    ChunkHit,
     Experiment,
     Feedback,
     FileQuota,
@@ -25,12 +26,15 @@ from sluice.store.records import (
     PromptLabel,
     PromptLabelEvent,
     PromptVersion,
+    StoredChunk,
     StoredFile,
     StoredResponse,
     Tenant,
     UsageQuery,
     UsageRow,
     User,
+    VectorStore,
+    VectorStoreFile,
     VersionQuality,
 )
 
@@ -259,6 +263,121 @@ class Store(Protocol):
 
     async def file_usage(self, owner: str) -> FileUsage:
         """The bytes and number of files the owner keeps."""
+        ...
+
+    # --- vector stores (/v1/vector_stores); also the ingestion queue --------------------------
+    async def create_vector_store(self, vs: VectorStore) -> None:
+        """Insert a vector store (its id is new)."""
+        ...
+
+    async def get_vector_store(self, owner: str, store_id: str) -> VectorStore | None:
+        """The owner's vector store, with ``file_counts`` and ``usage_bytes``; None for a missing
+        one and another owner's alike."""
+        ...
+
+    async def list_vector_stores(
+        self, owner: str, *, order: Literal["asc", "desc"], after: str | None, limit: int
+    ) -> list[VectorStore]:
+        """Up to ``limit`` of the owner's vector stores by (created_at, id) in ``order``, past
+        ``after`` when given, with counts as ``get_vector_store``."""
+        ...
+
+    async def update_vector_store(self, vs: VectorStore) -> bool:
+        """Store ``name``, ``metadata``, ``expires_after``, ``expires_at`` and ``last_active_at``
+        of the owner's vector store; whether it exists."""
+        ...
+
+    async def delete_vector_store(self, owner: str, store_id: str) -> bool:
+        """Remove the vector store, its files' rows and their chunks; whether it existed."""
+        ...
+
+    async def attach_files(self, files: Sequence[VectorStoreFile]) -> None:
+        """Attach files (status ``in_progress``: queued for ingestion); a file attached already
+        is attached afresh (its chunks dropped, its attempts reset)."""
+        ...
+
+    async def get_vector_store_file(self, owner: str, store_id: str, file_id: str) -> VectorStoreFile | None:
+        """The attachment; None when the owner has no such store or file in it."""
+        ...
+
+    async def list_vector_store_files(
+        self,
+        owner: str,
+        store_id: str,
+        *,
+        status: str | None,
+        batch_id: str | None,
+        order: Literal["asc", "desc"],
+        after: str | None,
+        limit: int,
+    ) -> list[VectorStoreFile]:
+        """Up to ``limit`` of the store's files by (created_at, file_id) in ``order``."""
+        ...
+
+    async def set_file_attributes(
+        self, owner: str, store_id: str, file_id: str, attributes: dict[str, Any]
+    ) -> VectorStoreFile | None:
+        """Replace the attachment's attributes (its chunks take them at once); the attachment, or
+        None when there is no such one."""
+        ...
+
+    async def cancel_batch(self, owner: str, store_id: str, batch_id: str) -> int:
+        """Mark the batch's files still ``in_progress`` ``cancelled`` (a worker on one of them
+        then loses its claim); how many."""
+        ...
+
+    async def detach_file(self, owner: str, store_id: str, file_id: str) -> bool:
+        """Remove the file from the store with its chunks; whether it was attached."""
+        ...
+
+    async def chunk_count(self, owner: str) -> int:
+        """How many chunks the owner keeps, in all its vector stores."""
+        ...
+
+    async def claim_ingestion(self, now: float, lease_s: float) -> VectorStoreFile | None:
+        """Claim one file ``in_progress`` whose lease is free or run out (of any owner: this is
+        the worker's), counting the attempt and leasing it until ``now + lease_s``; None when
+        there is no work. Two claims, on any replicas, never hold the same file at once."""
+        ...
+
+    async def renew_lease(self, claimed: VectorStoreFile, until: float) -> VectorStoreFile | None:
+        """Extend a claim still held (in progress under ``claimed.lease_until``) to ``until``: the
+        claim as renewed, or None when it was lost."""
+        ...
+
+    async def finish_ingestion(
+        self, claimed: VectorStoreFile, chunks: Sequence[StoredChunk], error: tuple[str, str] | None
+    ) -> bool:
+        """Finish a claimed file in one transaction: its chunks stored and ``completed``, or
+        ``failed`` with ``error`` (code, message). Only while the claim holds (still in progress
+        under ``claimed.lease_until``): whether it did."""
+        ...
+
+    async def search_text(
+        self, owner: str, store_id: str, words: Sequence[str], limit: int
+    ) -> list[ChunkHit]:
+        """Up to ``limit`` of the store's chunks matching any of ``words`` by full text, best first."""
+        ...
+
+    async def file_chunks(self, owner: str, store_id: str, file_id: str) -> list[StoredChunk]:
+        """The attachment's chunks in order (without embeddings)."""
+        ...
+
+    async def chunks_version(self, owner: str, store_id: str) -> tuple[int, int]:
+        """The number of the store's chunks and their greatest id (ids are never reused), which
+        changes whenever its chunks do: what a cache of them is checked against."""
+        ...
+
+    async def search_vectors(
+        self, owner: str, store_id: str, query: bytes, limit: int
+    ) -> list[ChunkHit] | None:
+        """Up to ``limit`` of the store's chunks nearest ``query`` (packed unit vector; cosine),
+        best first, through the database's own vector index; None when it has none (the caller
+        scans ``store_chunks`` instead)."""
+        ...
+
+    async def store_chunks(self, owner: str, store_id: str, limit: int) -> list[ChunkHit]:
+        """Up to ``limit`` of the store's chunks with their embeddings, for the vector scan."""
         ...
 
     # --- the prompt registry -----------------------------------------------------------------

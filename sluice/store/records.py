@@ -151,6 +151,67 @@ class FileUsage(msgspec.Struct, frozen=True):
     files: int
 
 
+# --- vector stores (/v1/vector_stores, sluice/knowledge) ------------------------------------
+
+
+class VectorStore(msgspec.Struct, frozen=True):
+    """A vector store's own fields; ``owner`` scopes it as for files. ``file_counts`` (by status)
+    and ``usage_bytes`` are filled in by the store on reads, from the files attached."""
+
+    owner: str
+    id: str
+    name: str | None
+    created_at: int
+    last_active_at: int
+    metadata: dict[str, str] = msgspec.field(default_factory=dict)
+    expires_after: dict[str, Any] | None = None
+    expires_at: int | None = None
+    file_counts: dict[str, int] = msgspec.field(default_factory=dict)
+    usage_bytes: int = 0
+
+
+class VectorStoreFile(msgspec.Struct, frozen=True):
+    """A file attached to a vector store, and its ingestion: ``status`` is ``in_progress`` until
+    a worker holding the lease (``lease_until``, a Unix time) finishes it; ``attempts`` counts the
+    claims. ``chunking`` is the strategy as the API shows it."""
+
+    owner: str
+    store_id: str
+    file_id: str
+    created_at: int
+    status: Literal["in_progress", "completed", "failed", "cancelled"]
+    chunking: dict[str, Any]
+    attributes: dict[str, Any] = msgspec.field(default_factory=dict)
+    batch_id: str | None = None
+    usage_bytes: int = 0
+    error_code: str | None = None
+    error_message: str | None = None
+    attempts: int = 0
+    lease_until: float | None = None
+
+
+class StoredChunk(msgspec.Struct, frozen=True):
+    """One chunk of a vector store file: ``text`` is ``parsed[start:end]``; ``embedding`` the
+    little-endian float32 bytes of its unit vector, or None without an embedder."""
+
+    index: int
+    start: int
+    end: int
+    text: str
+    embedding: bytes | None = None
+
+
+class ChunkHit(msgspec.Struct, frozen=True):
+    """A chunk found by a search, with its file's name and attributes."""
+
+    file_id: str
+    index: int
+    text: str
+    filename: str
+    attributes: dict[str, Any]
+    embedding: bytes | None = None
+
+
 # --- the prompt registry (sluice/prompts, admin/prompts.py) ------------------------------------
 
 

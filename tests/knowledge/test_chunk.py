@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sluice.errors import InvalidRequestError
-from sluice.knowledge.chunk import AUTO, Chunk, chunk, static, strategy
+from sluice.knowledge.chunk import AUTO, Chunk, chunk, joined, static, strategy
 from sluice.limits.tokenizer import load_encoding
 from sluice.limits.tokens import text_tokens
 
@@ -54,6 +54,17 @@ def test_chunks_quote_the_text_exactly_fit_and_cover_it(text, max_tokens, overla
     overlap = int(max_tokens * overlap_share)
     chunks = chunk(text, static(max_tokens, overlap), text_tokens)
     check(text, chunks, max_tokens, overlap, text_tokens)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.one_of(documents, st.text(max_size=3000)),
+    max_tokens=st.integers(100, 400),
+    overlap_share=st.floats(0, 0.5),
+)
+def test_joined_chunks_give_back_the_text(text, max_tokens, overlap_share) -> None:
+    chunks = chunk(text, static(max_tokens, int(max_tokens * overlap_share)), text_tokens)
+    assert joined(chunks) == (text if chunks else "")
 
 
 def test_tokens_are_counted_with_the_count_given_not_characters() -> None:

@@ -82,7 +82,11 @@ class PostgresFiles:
         return [_file(r) for r in rows]
 
     async def delete_file(self: _Connections, owner: str, file_id: str) -> bool:
-        async with self._conn() as conn:
+        async with self._conn() as conn, conn.transaction():  # the file leaves every vector store too
+            await conn.execute("DELETE FROM chunks WHERE owner = $1 AND file_id = $2", owner, file_id)
+            await conn.execute(
+                "DELETE FROM vector_store_files WHERE owner = $1 AND file_id = $2", owner, file_id
+            )
             status = await conn.execute("DELETE FROM files WHERE owner = $1 AND id = $2", owner, file_id)
         return bool(status != "DELETE 0")
 

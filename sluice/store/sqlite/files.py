@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 import aiosqlite
 
 from sluice.store.records import FileQuota, FileUsage, StoredFile
+from sluice.store.sqlite.vector_stores import drop_chunks
 
 _FILE = "owner, id, bytes, created_at, filename, purpose, status, expires_at"
 
@@ -96,7 +97,20 @@ class SqliteFiles:
         return [_file(r) for r in await self._all(sql, args)]
 
     async def delete_file(self: _Connections, owner: str, file_id: str) -> bool:
-        return await self._write("DELETE FROM files WHERE owner = ? AND id = ?", (owner, file_id)) > 0
+        """The file leaves every vector store too, with its chunks."""
+        async with self.writer() as db, self._errors():
+            await _transaction(db)
+            try:
+                await drop_chunks(db, "owner = ? AND file_id = ?", (owner, file_id))
+                await db.execute(
+                    "DELETE FROM vector_store_files WHERE owner = ? AND file_id = ?", (owner, file_id)
+                )
+                cur = await db.execute("DELETE FROM files WHERE owner = ? AND id = ?", (owner, file_id))
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+        return cur.rowcount > 0
 
     async def file_usage(self: _Connections, owner: str) -> FileUsage:
         rows = await self._all(

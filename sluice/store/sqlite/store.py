@@ -38,6 +38,7 @@ from sluice.store.records import (
 )
 from sluice.store.sqlite.files import SqliteFiles
 from sluice.store.sqlite.prompts import SqlitePrompts
+from sluice.store.sqlite.vector_stores import SqliteVectorStores
 
 _enc = msgspec.json.Encoder()
 _json = msgspec.json.Decoder(dict[str, Any])
@@ -133,7 +134,7 @@ def _budget(r: sqlite3.Row) -> Budget:
     return Budget(*(r[f] for f in Budget.__struct_fields__))
 
 
-class SqliteStore(SqlitePrompts, SqliteFiles):
+class SqliteStore(SqlitePrompts, SqliteFiles, SqliteVectorStores):
     def __init__(self, path: str) -> None:
         self._path = path
         self._conn: aiosqlite.Connection | None = None

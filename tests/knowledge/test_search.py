@@ -1,0 +1,95 @@
+"""Hybrid search over a real SQLite store: the vector ranking finds what full text cannot, the
+two are fused, filters apply before fusing; the per-process chunk cache is reused until the
+store's chunks change, and bounded."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from sluice.knowledge.chunk import AUTO
+from sluice.knowledge.rank import parse_filter
+from sluice.knowledge.search import ChunkCache, search
+from sluice.knowledge.vectors import Matrix, nearest, pack
+from sluice.store.records import FileQuota, StoredChunk, StoredFile, VectorStore, VectorStoreFile
+from sluice.store.sqlite.store import SqliteStore
+
+OWNER = "tenant:t-a"
+# Toy embeddings: axis 0 is "time off", axis 1 is "cooking".
+TEXTS = {
+    "file-1": ("Every employee gets 25 vacation days.", [1.0, 0.0], {"year": 2024}),
+    "file-2": ("Stir the risotto slowly.", [0.0, 1.0], {"year": 2023}),
+}
+
+
+async def embed(texts: list[str], owner: str) -> list[list[float]]:
+    return [[1.0, 0.1] if "holiday" in t else [0.1, 1.0] for t in texts]
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    s = SqliteStore(str(tmp_path / "k.db"))
+    await s.migrate()
+    await s.create_vector_store(VectorStore(OWNER, "vs_1", "n", 1, 1))
+    for file_id, (text, vector, attributes) in TEXTS.items():
+        await s.add_file(
+            StoredFile(OWNER, file_id, 1, 1, f"{file_id}.md", "assistants"), FileQuota(10**9, 10**6)
+        )
+        await s.attach_files(
+            [VectorStoreFile(OWNER, "vs_1", file_id, 1, "in_progress", AUTO.wire(), attributes)]
+        )
+        claimed = await s.claim_ingestion(1.0, 10)
+        assert claimed is not None
+        assert await s.finish_ingestion(claimed, [StoredChunk(0, 0, len(text), text, pack(vector))], None)
+    yield s
+    await s.close()
+
+
+async def run(store: SqliteStore, query: str, cache: ChunkCache, **kw: object) -> list[tuple[str, float]]:
+    found = await search(
+        store,
+        OWNER,
+        "vs_1",
+        [query],
+        embed=embed,
+        cache=cache,
+        max_results=int(kw.get("max_results", 10)),  # type: ignore[call-overload]
+        filters=kw.get("filters"),  # type: ignore[arg-type]
+        score_threshold=float(kw.get("threshold", 0.0)),  # type: ignore[arg-type]
+        max_scan_chunks=100,
+    )
+    return [(f.hit.file_id, round(f.score, 3)) for f in found]
+
+
+async def test_hybrid_ranking_filters_and_threshold(store: SqliteStore) -> None:
+    cache = ChunkCache(10**6)
+    # No word in common: the vectors alone rank it, first of one of two rankings.
+    assert (await run(store, "holiday allowance", cache))[0] == ("file-1", 0.5)
+    # Words and meaning agree: first in both.
+    assert (await run(store, "vacation holiday", cache))[0] == ("file-1", 1.0)
+    assert await run(store, "vacation holiday", cache, threshold=0.9) == [("file-1", 1.0)]
+    only_2023 = parse_filter({"type": "eq", "key": "year", "value": 2023})
+    assert [f for f, _ in await run(store, "holiday", cache, filters=only_2023)] == ["file-2"]
+
+
+async def test_the_cache_is_reused_until_the_chunks_change(store: SqliteStore) -> None:
+    cache = ChunkCache(10**6)
+    first = await cache.get(store, OWNER, "vs_1", 100)
+    assert (await cache.get(store, OWNER, "vs_1", 100))[1] is first[1]
+    assert await store.detach_file(OWNER, "vs_1", "file-2")
+    hits, matrix = await cache.get(store, OWNER, "vs_1", 100)
+    assert matrix is not first[1] and [h.file_id for h in hits] == ["file-1"]
+    assert [f for f, _ in await run(store, "risotto", cache)] == ["file-1"]  # file-2 is gone
+    tiny = ChunkCache(0)  # a store over the bound is read on every search, never kept
+    assert (await tiny.get(store, OWNER, "vs_1", 100))[1] is not (await tiny.get(store, OWNER, "vs_1", 100))[
+        1
+    ]
+
+
+def test_nearest_skips_other_dimensions() -> None:
+    m = Matrix([pack([1, 0]), None, pack([0, 1, 0]), pack([0.6, 0.8])])
+    assert m.rows == [0, 3]
+    assert nearest(pack([0, 1]), m, 5) == [3, 0]
+    assert nearest(pack([0, 1, 0]), m, 5) == []
