@@ -534,13 +534,15 @@ async def test_pg_without_the_right_to_create_pgvector_the_gateway_migrates_and_
         index = PgSemanticIndex(store.pool, 3, timeout_s=5.0, clock=clock)
         try:
             applied = await store.migrate()
-            assert "0009_cache_semantic.sql" not in applied and "0008_guardrail_policy.sql" in applied
+            assert "0008_guardrail_policy.sql" in applied
+            assert "0009_cache_semantic.sql" not in applied and "0015_chunks_pgvector.sql" not in applied
             assert await store.list_tenants() == []
             with pytest.raises(StoreUnavailableError, match="have a superuser run `CREATE EXTENSION vector`"):
                 await index.start()
 
             await admin.execute("CREATE EXTENSION vector")
-            assert await store.migrate() == ["0009_cache_semantic.sql"]
+            # Both optional pgvector migrations (the cache's, the knowledge chunks') apply now.
+            assert await store.migrate() == ["0009_cache_semantic.sql", "0015_chunks_pgvector.sql"]
             await index.start()
             await index.add(entry("k1", clock.now), QUERY, 10)
             assert await found(index, QUERY, clock.now) == ["k1"]
