@@ -16,7 +16,7 @@ from msgspec.structs import replace
 from sluice.obs.record import RequestRecord
 from sluice.prompts.assign import choose
 from sluice.prompts.rollback import ROLLBACK_ACTOR, Evaluator, Webhook, canary_arms
-from sluice.store.records import Experiment, ExperimentArm
+from sluice.store.records import Experiment, ExperimentArm, PromptMessage, PromptVersion, Tenant
 from sluice.store.sqlite.store import SqliteStore
 from tests.fixtures.aioserver import local_server
 from tests.fixtures.clock import Clock
@@ -24,38 +24,28 @@ from tests.fixtures.clock import Clock
 T0 = 4_102_444_800
 
 
-class FakeLabels:
-    """Stands in for the registry's ``Store.set_prompt_label`` (TODO(issue 16): the lead's merge
-    swaps in the store's own, and these assertions then run against it)."""
-
-    def __init__(self, points_at: int) -> None:
-        self.points_at: int | None = points_at
-        self.calls: list[dict[str, Any]] = []
-
-    async def set_prompt_label(
-        self,
-        tenant_id: str,
-        name: str,
-        label: str,
-        version: int | None,
-        actor: str,
-        reason: str,
-        at: int,
-        expect: int | None = None,
-    ) -> object:
-        self.calls.append({"version": version, "actor": actor, "reason": reason, "expect": expect, "at": at})
-        if self.points_at != expect:
-            return None
-        self.points_at = version
-        return version
-
-
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    """A store with prompt ``support`` of tenant ``t-a`` at versions 1 and 2, ``production`` on 2
+    (the candidate, as while its canary runs): the evaluator moves the label with the store's own
+    audited compare-and-set."""
     s = SqliteStore(str(tmp_path / "s.db"))
     await s.migrate()
+    await s.create_tenant(Tenant("t-a", "A", T0))
+    for note in ("control", "candidate"):
+        messages = [PromptMessage("user", "{q}")]
+        await s.create_prompt_version(
+            PromptVersion("t-a", "support", 0, messages, ["q"], T0, "ops", note=note)
+        )
+    await s.set_prompt_label("t-a", "support", "production", 1, "ops", "launch", T0)
+    await s.set_prompt_label("t-a", "support", "production", 2, "ops", "experiment exp_c started", T0)
     yield s
     await s.close()
+
+
+async def label_now(store: SqliteStore) -> int:
+    (production,) = await store.get_prompt_labels("t-a", "support")
+    return production.version
 
 
 def canary(**fields: Any) -> Experiment:
@@ -124,11 +114,10 @@ async def test_a_failing_canary_is_rolled_back_within_its_window(store: SqliteSt
         return web.json_response({})
 
     clock = Clock(T0)
-    labels = FakeLabels(points_at=2)
     await store.create_experiment(canary(min_seconds=10_000))  # 10% on the candidate, held there
     traffic = Traffic(store, clock, {1: 0.05, 2: 0.15})
     async with local_server("/hook", hook) as base:
-        evaluator = Evaluator(store, labels, every_s=1, webhook=Webhook(f"{base}/hook", 5), clock=clock)
+        evaluator = Evaluator(store, store, every_s=1, webhook=Webhook(f"{base}/hook", 5), clock=clock)
         rolled_at = None
         for _ in range(40):
             await traffic.send(100)
@@ -141,9 +130,9 @@ async def test_a_failing_canary_is_rolled_back_within_its_window(store: SqliteSt
     assert rolled_at is not None and 100 <= rolled_at <= 150, traffic.served
     e = await store.get_experiment("t-a", "exp_c")
     assert e is not None and e.state == "rolled_back" and e.reason.startswith("error_rate: version 2")
-    # TODO(issue 16): with the registry merged, assert on store.prompt_history instead of the fake.
-    assert labels.points_at == 1
-    assert labels.calls[-1]["actor"] == ROLLBACK_ACTOR and labels.calls[-1]["expect"] == 2
+    assert await label_now(store) == 1
+    moved = (await store.prompt_history("t-a", "support"))[-1]
+    assert (moved.actor, moved.from_version, moved.to_version) == (ROLLBACK_ACTOR, 2, 1)
     (body,) = seen
     assert (body["tenant_id"], body["prompt"], body["experiment"], body["candidate"]) == (
         "t-a",
@@ -162,25 +151,25 @@ async def test_a_failing_canary_is_rolled_back_within_its_window(store: SqliteSt
 
 async def test_two_replicas_roll_back_once(store: SqliteStore, tmp_path: Path) -> None:
     clock = Clock(T0)
-    labels = FakeLabels(points_at=2)
     await store.create_experiment(canary(step=1))
     await Traffic(store, clock, {1: 0.0, 2: 0.5}).send(400)
     other = SqliteStore(str(tmp_path / "s.db"))  # a second replica on the same database
     try:
-        a = Evaluator(store, labels, every_s=1, clock=clock)
-        b = Evaluator(other, labels, every_s=1, clock=clock)
+        a = Evaluator(store, store, every_s=1, clock=clock)
+        b = Evaluator(other, other, every_s=1, clock=clock)
         first, second = await a.evaluate_all(), await b.evaluate_all()
     finally:
         await other.close()
     assert sorted([*first, *second]) == [("exp_c", "rolled_back")]
-    assert len(labels.calls) == 1
+    history = await store.prompt_history("t-a", "support")
+    assert [h.actor for h in history].count(ROLLBACK_ACTOR) == 1 and await label_now(store) == 1
 
 
 async def test_a_healthy_canary_advances_through_its_steps_then_completes(store: SqliteStore) -> None:
     clock = Clock(T0)
     await store.create_experiment(canary())
     traffic = Traffic(store, clock, {1: 0.05, 2: 0.05})
-    evaluator = Evaluator(store, FakeLabels(points_at=2), every_s=1, clock=clock)
+    evaluator = Evaluator(store, store, every_s=1, clock=clock)
     actions = []
     for _ in range(100):
         await traffic.send(50)
@@ -198,7 +187,7 @@ async def test_a_step_waits_for_min_requests_and_min_seconds(store: SqliteStore)
     clock = Clock(T0)
     await store.create_experiment(canary())
     traffic = Traffic(store, clock, {1: 0.0, 2: 0.0})
-    evaluator = Evaluator(store, FakeLabels(points_at=2), every_s=1, clock=clock)
+    evaluator = Evaluator(store, store, every_s=1, clock=clock)
     await traffic.send(1000)  # ~100 on the candidate, but no time has passed
     assert await evaluator.evaluate_all() == []
     clock.advance(59)
