@@ -4,6 +4,7 @@ requests shaped like LangChain's ``OpenAI`` LLM, against a gateway serving the i
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -240,7 +241,11 @@ class OpenAIUpstream:
                 "top_logprobs": [{"token": " you", "logprob": -0.3}],
             },
         ]
-        base = {"id": "chatcmpl-up1", "created": 1700000000, "model": "up-model"}
+        base = {
+            "id": "chatcmpl-up1",
+            "created": int(time.time()),
+            "model": "up-model",
+        }  # as an upstream stamps it
         if not body.get("stream"):
             choice = {
                 "index": 0,
