@@ -252,7 +252,7 @@ def test_cancel_mid_run_keeps_what_finished(gateway) -> None:
 
 
 def test_expiry_reports_lines_not_run(gateway) -> None:
-    gw = gateway(config({"latency_ms": 300}, window_s=1.5, tenant_concurrency=1))
+    gw = gateway(config({"latency_ms": 300}, window_s=3, tenant_concurrency=1))
     key, _ = tenant_key(gw, "acme")
     with sdk(gw, key) as c:
         b = c.batches.create(
