@@ -25,6 +25,8 @@ from sluice.admin.service import AdminService
 from sluice.api.anthropic.count_tokens import TokenCounter
 from sluice.api.anthropic.errors import is_anthropic_path, render_error
 from sluice.api.anthropic.routes import AnthropicRoutes
+from sluice.api.batch_lines import LineRunner, check
+from sluice.api.batches import BatchRoutes
 from sluice.api.dispatch import Dispatch, Handler
 from sluice.api.feedback import FeedbackRoutes
 from sluice.api.files import FileRoutes
@@ -42,6 +44,8 @@ from sluice.auth.jwt import JwtVerifier
 from sluice.auth.keys import KeyRing
 from sluice.auth.resolver import KeyResolver
 from sluice.backend import build_backend
+from sluice.batch.queue import StoreBatchQueue
+from sluice.batch.worker import BatchLimits, BatchWorker
 from sluice.cache.build import build_cache
 from sluice.errors import (
     InternalError,
@@ -222,6 +226,20 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         max_scan_chunks=k.max_scan_chunks,
         cache_bytes=k.vector_cache_bytes,
     )
+    bs = settings.batches
+    dispatch: Dispatch | None = None  # made last; counts the interactive requests in flight
+    batches = BatchWorker(
+        StoreBatchQueue(store, bs.lease_s, bs.tenant_concurrency),
+        store,
+        backend.blobs,
+        check,
+        LineRunner(pipeline, obs.observer).run,
+        BatchLimits(
+            bs.concurrency, bs.yield_in_flight, bs.attempts, bs.poll_s, bs.max_lines, bs.max_input_bytes
+        ),
+        interactive=lambda: 0 if dispatch is None else dispatch.in_flight,
+    )
+    batch_routes = BatchRoutes(authenticate, store, obs.observer, window_s=bs.window_s, wake=batches.wake)
     data_plane: dict[tuple[str, str], Handler] = {
         ("POST", "/v1/messages"): anthropic.messages,
         ("POST", "/v1/messages/count_tokens"): anthropic.count_tokens,
@@ -235,6 +253,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         data_plane[("POST", f"{prefix}/responses")] = responses.create
         data_plane[("POST", f"{prefix}/files")] = files.create
         data_plane[("GET", f"{prefix}/files")] = files.list
+        data_plane[("POST", f"{prefix}/batches")] = batch_routes.create
+        data_plane[("GET", f"{prefix}/batches")] = batch_routes.list
     # The same handlers as ordinary routes too, so a wrong method on a known path is a 405.
     routes: list[BaseRoute] = [
         Route(path, handler, methods=[method]) for (method, path), handler in data_plane.items()
@@ -250,6 +270,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             Route(f"{prefix}/files/{{file_id}}", files.retrieve, methods=["GET"]),
             Route(f"{prefix}/files/{{file_id}}", files.delete, methods=["DELETE"]),
             Route(f"{prefix}/files/{{file_id}}/content", files.content, methods=["GET"]),
+            Route(f"{prefix}/batches/{{batch_id}}", batch_routes.retrieve, methods=["GET"]),
+            Route(f"{prefix}/batches/{{batch_id}}/cancel", batch_routes.cancel, methods=["POST"]),
             Route(f"{prefix}/vector_stores", vstores.create, methods=["POST"]),
             Route(f"{prefix}/vector_stores", vstores.list_stores, methods=["GET"]),
             Route(f"{prefix}/vector_stores/{{vector_store_id}}", vstores.retrieve, methods=["GET"]),
@@ -336,9 +358,11 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
             await listener.start()
         evaluator.start()
         ingestor.start()
+        batches.start()
         try:
             yield
         finally:
+            await batches.close()  # lines in flight are given back, to run at the next start
             await ingestor.close()  # a file it was on is claimed again once its lease runs out
             if listener is not None:
                 await listener.close()
@@ -364,7 +388,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     )
     # No slash redirects: Starlette's point at the client's Host header, before authentication.
     fallback.router.redirect_slashes = False
-    app: ASGIApp = Dispatch(data_plane, fallback)
+    dispatch = Dispatch(data_plane, fallback)
+    app: ASGIApp = dispatch
     if settings.server.cors_origins:
         app = CORSMiddleware(
             app,

@@ -169,6 +169,48 @@ class FilesSettings(_Section):
     )
 
 
+class BatchSettings(_Section):
+    max_lines: int = Field(
+        50_000,
+        ge=1,
+        description="Most requests one batch's input file may hold (OpenAI's limit); more fails validation.",
+    )
+    max_input_bytes: int = Field(
+        200 * 1024 * 1024,
+        ge=1,
+        description="Largest input file a batch may name (OpenAI's 200 MB); a larger one fails validation.",
+    )
+    concurrency: int = Field(
+        16, ge=1, description="Most batch lines one gateway process runs at once, of all tenants."
+    )
+    tenant_concurrency: int = Field(
+        4,
+        ge=1,
+        description="Most lines of one tenant's (or static key's) batches one gateway process runs at once.",
+    )
+    yield_in_flight: int = Field(
+        32,
+        ge=1,
+        description="Batch lines start only while fewer interactive requests than this are in flight in the process, so a large batch cannot starve live traffic.",
+    )
+    lease_s: float = Field(
+        900.0,
+        gt=0,
+        description="How long one claim of a line (or of a batch being validated or written out) lasts: a gateway that dies mid-batch leaves it to another claim after this. Keep it above the longest a request may take (retries and fallbacks included).",
+    )
+    attempts: int = Field(
+        3, ge=1, description="Claims of a line before it fails (server_error) instead of running again."
+    )
+    poll_s: float = Field(
+        1.0, gt=0, description="How often the batch worker looks for work queued by other replicas."
+    )
+    window_s: float = Field(
+        86_400.0,
+        gt=0,
+        description="How long a batch may run before it expires: its completion_window, '24h' (the only one OpenAI accepts). Shorter is for tests.",
+    )
+
+
 class KnowledgeSettings(_Section):
     embedding: str = Field(
         "local",
@@ -664,6 +706,10 @@ class Settings(BaseSettings):
     )
     files: FilesSettings = Field(
         default_factory=FilesSettings, description="Uploaded files (/v1/files): size caps and quotas."
+    )
+    batches: BatchSettings = Field(
+        default_factory=BatchSettings,
+        description="Batches (/v1/batches) run by the gateway: caps, concurrency and leases.",
     )
     knowledge: KnowledgeSettings = Field(
         default_factory=KnowledgeSettings,

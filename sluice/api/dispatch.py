@@ -4,6 +4,9 @@ The hot endpoints skip Starlette's router and its two exception middlewares, whi
 handlers do not need (``api/endpoint.py`` already renders every error): in the bench that
 layer stack was a measurable share of the gateway's own CPU per request. Everything else
 (health, lifespan, unknown paths) falls through to the Starlette app.
+
+It also counts the requests in flight through it, until their last byte is sent (a stream
+included): the batch worker starts lines only while that count is low.
 """
 
 from __future__ import annotations
@@ -20,12 +23,17 @@ class Dispatch:
     def __init__(self, routes: Mapping[tuple[str, str], Handler], fallback: ASGIApp) -> None:
         self._routes = dict(routes)
         self._fallback = fallback
+        self.in_flight = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             handler = self._routes.get((scope["method"], scope["path"]))
             if handler is not None:
-                response = await handler(Request(scope, receive))
-                await response(scope, receive, send)
+                self.in_flight += 1
+                try:
+                    response = await handler(Request(scope, receive))
+                    await response(scope, receive, send)
+                finally:
+                    self.in_flight -= 1
                 return
         await self._fallback(scope, receive, send)

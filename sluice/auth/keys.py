@@ -30,6 +30,7 @@ class KeyRing:
 
     def __init__(self, keys: Iterable[ApiKeySettings]) -> None:
         self._by_digest = {digest(k.key.get_secret_value()): _principal(k) for k in keys}
+        self._by_name = {p.key_name: p for p in self._by_digest.values()}
 
     def __len__(self) -> int:
         return len(self._by_digest)
@@ -39,3 +40,7 @@ class KeyRing:
 
     def lookup_digest(self, key_digest: bytes) -> Principal | None:
         return self._by_digest.get(key_digest)
+
+    def by_name(self, name: str) -> Principal | None:
+        """The key named ``name`` in the config (a batch made with it runs as it while it is there)."""
+        return self._by_name.get(name)

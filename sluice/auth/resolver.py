@@ -11,7 +11,7 @@ from sluice.auth.keys import KeyRing, digest
 from sluice.auth.principal import Principal, ScopedLimits, cache_policy_of, guardrail_policy_of
 from sluice.policies import Limits
 from sluice.store.protocols import Store
-from sluice.store.records import ApiKey
+from sluice.store.records import ApiKey, BatchCaller
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -73,6 +73,34 @@ class KeyResolver:
         if entry.key is None or entry.principal is None or not entry.key.is_usable(int(now)):
             return None
         return entry.principal
+
+    async def principal_of(self, caller: BatchCaller) -> Principal | None:
+        """The caller a batch stored, as it is now (from the store, not the cache: a batch line
+        is not on the hot path): None once its key is revoked or expired, its tenant disabled or
+        gone, or its static key no longer in the config. A JWT's caller is its tenant and user
+        (the token's own expiry was checked when the batch was made)."""
+        if caller.tenant_id is None:
+            return self._static.by_name(caller.key_name)
+        tenant = await self._store.get_tenant(caller.tenant_id)
+        if tenant is None or tenant.disabled:
+            return None
+        allowed: frozenset[str] | None = None
+        if caller.key_id is not None:
+            record = await self._store.get_key(caller.tenant_id, caller.key_id)
+            if record is None or not record.is_usable(int(self._clock())):
+                return None
+            allowed = frozenset(record.allowed_models) if record.allowed_models is not None else None
+        return Principal(
+            key_name=caller.key_name,
+            allowed_models=allowed,
+            tenant_id=caller.tenant_id,
+            user_id=caller.user_id,
+            key_id=caller.key_id,
+            limits=await self._load_limits(caller.tenant_id, caller.user_id, caller.key_id),
+            cache_policy=cache_policy_of(tenant),
+            log_payloads=tenant.log_payloads,
+            guardrails=guardrail_policy_of(tenant),
+        )
 
     async def limits_for(
         self, tenant_id: str, user_id: str | None, key_id: str | None

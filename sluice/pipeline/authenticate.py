@@ -19,6 +19,15 @@ class AuthenticateStage(Stage):
         self._jwt = jwt
 
     async def before(self, ctx: RequestContext) -> None:
+        if ctx.caller is not None:
+            principal = await self._keys.principal_of(ctx.caller)
+            if principal is None:
+                raise AuthenticationError(
+                    "The API key that created this batch is no longer valid (revoked, expired, or its "
+                    "tenant disabled)."
+                )
+            ctx.principal = principal
+            return
         ctx.principal = await self.principal(ctx.credential)
 
     async def principal(self, credential: str | None) -> Principal:

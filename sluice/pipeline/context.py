@@ -15,6 +15,7 @@ from sluice.limits.tokens import Count, chat_input_tokens, embedding_input_token
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Attempt
 from sluice.routing.table import Route
+from sluice.store.records import BatchCaller
 from sluice.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingUsage, StreamOptions, Usage
 
 if TYPE_CHECKING:
@@ -30,6 +31,9 @@ class RequestContext:
     """The API key the client presented (Bearer token or ``x-api-key``), not yet checked."""
     request: ChatRequest | EmbeddingRequest
     principal: Principal | None = None
+    caller: BatchCaller | None = None
+    """A batch line's creator as its batch stored it (no credential): authenticate looks them up
+    again instead of checking a key."""
     route: Route | None = None
     deployment: Deployment | None = None
     """The deployment that answered (set once an attempt succeeded)."""

@@ -38,11 +38,15 @@ class ValidateStage(Stage):
     name = "validate"
 
     async def before(self, ctx: RequestContext) -> None:
-        req = ctx.request
-        if isinstance(req, ChatRequest):
-            _check_chat(req)
-        else:
-            _check_embedding(req)
+        check_request(ctx.request)
+
+
+def check_request(req: ChatRequest | EmbeddingRequest) -> None:
+    """The stage's checks, as a plain call (a batch's lines are checked with them up front)."""
+    if isinstance(req, ChatRequest):
+        _check_chat(req)
+    else:
+        _check_embedding(req)
 
 
 def _check_chat(req: ChatRequest) -> None:

@@ -18,14 +18,19 @@ from sluice.store.records import (
     AdminCredential,
     ApiKey,
     ChunkHit,
+    ClaimedLine,
     Experiment,
     Feedback,
     FileQuota,
     FileUsage,
+    FinishedLine,
+    LineResult,
+    NewBatchLine,
     PolicyKind,
     PromptLabel,
     PromptLabelEvent,
     PromptVersion,
+    StoredBatch,
     StoredChunk,
     StoredFile,
     StoredResponse,
@@ -378,6 +383,95 @@ class Store(Protocol):
 
     async def store_chunks(self, owner: str, store_id: str, limit: int) -> list[ChunkHit]:
         """Up to ``limit`` of the store's chunks with their embeddings, for the vector scan."""
+        ...
+
+    # --- batches (/v1/batches); also the embedded batch queue (sluice/batch/queue.py) ---------
+    async def create_batch(self, batch: StoredBatch) -> None:
+        """Insert a batch (its id is new)."""
+        ...
+
+    async def get_batch(self, owner: str, batch_id: str) -> StoredBatch | None:
+        """The owner's batch with its lines' counts and token sums; None for a missing one and
+        another owner's alike."""
+        ...
+
+    async def list_batches(self, owner: str, *, after: str | None, limit: int) -> list[StoredBatch]:
+        """Up to ``limit`` of the owner's batches, newest first, those older than its batch
+        ``after`` when given (none when it has no such batch)."""
+        ...
+
+    async def cancel_batch_run(self, owner: str, batch_id: str, at: int) -> StoredBatch | None:
+        """Move the owner's batch to ``cancelling`` if it is ``validating`` or ``in_progress``
+        (no line starts after); the batch as it now is, or None when there is no such one."""
+        ...
+
+    async def claim_batch(self, now: float, lease_s: float) -> StoredBatch | None:
+        """Claim one batch with work of its own (``validating``, or headed for its end: files to
+        write) whose lease is free or run out, counting the attempt and leasing it until
+        ``now + lease_s``; None when there is none. Two claims never hold one batch at once."""
+        ...
+
+    async def release_batch(self, claimed: StoredBatch) -> None:
+        """Give up a claim still held (another may take the batch at once)."""
+        ...
+
+    async def start_batch(
+        self, claimed: StoredBatch, lines: Sequence[NewBatchLine], model: str | None, at: int
+    ) -> bool:
+        """A validated batch: its lines stored (``pending``) and the batch ``in_progress``, in one
+        transaction, only while the claim holds and it is still ``validating``: whether it did."""
+        ...
+
+    async def fail_batch(self, claimed: StoredBatch, errors: list[dict[str, Any]], at: int) -> bool:
+        """A batch that failed validation: ``failed`` with ``errors``, while the claim holds."""
+        ...
+
+    async def advance_batches(self, now: float) -> None:
+        """The moves time and finished lines make: past ``expires_at``, a batch takes no new line
+        (``ending`` expired); with every line's result in, or expired or cancelling with no line in
+        flight under a live lease, it is headed for its end (its files to write)."""
+        ...
+
+    async def pending_batch(self, now: float, skip_owners: Sequence[str]) -> StoredBatch | None:
+        """The oldest ``in_progress`` batch, of an owner not in ``skip_owners``, with a line to
+        run (never run, or its claim's lease run out)."""
+        ...
+
+    async def claim_lines(
+        self, batch: StoredBatch, now: float, lease_s: float, limit: int
+    ) -> list[ClaimedLine]:
+        """Claim up to ``limit`` of the batch's lines to run, in file order, leased until
+        ``now + lease_s`` with the attempt counted; two claims never hold one line at once."""
+        ...
+
+    async def release_lines(self, lines: Sequence[ClaimedLine]) -> None:
+        """Give back claimed lines that did not run (a shutdown): ``pending`` again if unfinished."""
+        ...
+
+    async def finish_line(self, line: ClaimedLine, result: LineResult) -> bool:
+        """Store the line's result, once: whether this was its first (a line finished already
+        keeps the result it has, so a line re-run after a lost lease is never counted twice)."""
+        ...
+
+    async def expire_lines(self, batch_id: str, result: LineResult) -> int:
+        """Every line of the batch with no result yet gets ``result`` (the ``batch_expired``
+        error); how many."""
+        ...
+
+    async def batch_results(self, batch_id: str) -> list[FinishedLine]:
+        """The batch's lines that have a result, in file order."""
+        ...
+
+    async def end_batch(
+        self,
+        claimed: StoredBatch,
+        status: str,
+        output_file_id: str | None,
+        error_file_id: str | None,
+        at: int,
+    ) -> bool:
+        """The batch's last status (``completed``, ``expired``, ``cancelled``) with its files,
+        while the claim holds: whether it did."""
         ...
 
     # --- the prompt registry -----------------------------------------------------------------

@@ -355,3 +355,102 @@ class VersionQuality(msgspec.Struct, frozen=True):
     """The newest requests' latencies (at most the store's sample size)."""
     ttft_ms: list[float] = []
     """The newest streams' times to first token (at most the store's sample size)."""
+
+
+class BatchCaller(msgspec.Struct, frozen=True):
+    """Who created a batch, so each line runs as them: never a secret, only ids to look them up
+    again when the line runs (a key revoked meanwhile then fails the line)."""
+
+    key_name: str
+    """A store key's label, a JWT's ``jwt:<sub>``, or a static key's name in the config."""
+    tenant_id: str | None = None
+    user_id: str | None = None
+    key_id: str | None = None
+
+
+class StoredBatch(msgspec.Struct, frozen=True):
+    """A batch (``/v1/batches``). ``ending`` is where a batch that stopped taking lines is headed
+    (``completed``, ``expired``, ``cancelled``) while its files are written; ``completed`` and
+    ``failed`` counts and the token sums are its lines', read with it."""
+
+    owner: str
+    id: str
+    endpoint: str
+    input_file_id: str
+    completion_window: str
+    status: str
+    caller: BatchCaller
+    created_at: int
+    expires_at: int
+    ending: str | None = None
+    model: str | None = None
+    metadata: dict[str, str] | None = None
+    errors: list[dict[str, Any]] | None = None
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    in_progress_at: int | None = None
+    finalizing_at: int | None = None
+    completed_at: int | None = None
+    failed_at: int | None = None
+    expired_at: int | None = None
+    cancelling_at: int | None = None
+    cancelled_at: int | None = None
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    attempts: int = 0
+    lease_until: float | None = None
+
+
+class NewBatchLine(msgspec.Struct, frozen=True):
+    """A validated line of a batch's input file: its request body as given."""
+
+    custom_id: str
+    line_no: int
+    """1-based, as in the file."""
+    id: str
+    """``batch_req_...``, the line's id in the output and error files."""
+    body: str
+
+
+class ClaimedLine(msgspec.Struct, frozen=True):
+    """A line claimed to run, with what running it needs of its batch."""
+
+    owner: str
+    batch_id: str
+    endpoint: str
+    caller: BatchCaller
+    custom_id: str
+    line_no: int
+    id: str
+    body: str
+    attempts: int
+    lease_until: float
+
+
+class LineResult(msgspec.Struct, frozen=True):
+    """What a line came to: ``completed`` (a 2xx answer) or ``failed`` (an error answer, with its
+    status; or none, with ``error_code``, when it never ran). Written once per line."""
+
+    status: str
+    status_code: int | None = None
+    request_id: str | None = None
+    response: str | None = None
+    """The answer's JSON body as sent (the surface's error JSON for an error answer)."""
+    error_code: str | None = None
+    error_message: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+
+
+class FinishedLine(msgspec.Struct, frozen=True):
+    """A line with its result, for the output and error files."""
+
+    custom_id: str
+    line_no: int
+    id: str
+    result: LineResult

@@ -46,7 +46,7 @@ class _ModelList(msgspec.Struct):
     data: list[_Model]
 
 
-def _with_required_nulls(response: ChatResponse) -> ChatResponse:
+def with_required_nulls(response: ChatResponse) -> ChatResponse:
     """OpenAI's schema requires ``logprobs`` on every choice and ``refusal`` on its message, null
     when there are none; a provider that leaves them out (the sim, vLLM, a translated Anthropic
     answer) gets them here, where the surface encodes the answer."""
@@ -93,7 +93,7 @@ class OpenAIRoutes:
             frames = relay(chunks, ex, self.observer, _frame, lambda: cost_comment(ctx) + _DONE, _error_event)
             return SSEResponse(frames, raw_headers(reply_headers(ctx)))
         response = ex.response = await self._pipeline.chat(ctx)
-        body = encoder.encode(_with_required_nulls(response))
+        body = encoder.encode(with_required_nulls(response))
         return Response(body, 200, reply_headers(ctx), media_type="application/json")
 
     @endpoint(error_response, "completions")

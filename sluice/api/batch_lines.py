@@ -1,0 +1,119 @@
+"""A batch line as the OpenAI surface sees it: its body checked as the endpoint's own route
+would (decoded into the surface's types, then the validate stage's checks), and run through
+the whole pipeline as the batch's creator (``ctx.caller``: authenticate looks them up again),
+observed as a request of the endpoint ``batch-<name>`` (priced, logged, in the usage)."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from sluice.api.body import decode
+from sluice.api.endpoint import error_code, internal_error
+from sluice.api.openai.completions import completion_request_decoder, prompts, to_chat_request, to_completion
+from sluice.api.openai.routes import with_required_nulls
+from sluice.api.render import error_body
+from sluice.errors import InvalidRequestError, SluiceError
+from sluice.pipeline.context import RequestContext
+from sluice.pipeline.observe import Exchange, Observer
+from sluice.pipeline.runner import Pipeline
+from sluice.pipeline.validate import check_request
+from sluice.store.records import ClaimedLine, LineResult
+from sluice.types import (
+    ChatRequest,
+    EmbeddingRequest,
+    Usage,
+    chat_request_decoder,
+    embedding_request_decoder,
+    encoder,
+)
+
+log = logging.getLogger("sluice.batch")
+
+ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/completions": "completions"}
+"""The endpoints a batch may name, as far as the gateway serves them (``/v1/responses`` not yet)."""
+
+
+def _request(endpoint: str, body: bytes) -> tuple[ChatRequest | EmbeddingRequest, list[str] | None]:
+    """The line's request, decoded and checked as its route would; a completion's prompts too."""
+    texts = None
+    req: ChatRequest | EmbeddingRequest
+    if endpoint == "/v1/embeddings":
+        req = decode(body, embedding_request_decoder)
+    elif endpoint == "/v1/completions":
+        wire = decode(body, completion_request_decoder)
+        if wire.stream:
+            raise InvalidRequestError("stream: a batch's requests are not streamed.", param="stream")
+        texts = prompts(wire)
+        if len(texts) != 1:
+            raise InvalidRequestError("prompt: one prompt per batch request.", param="prompt")
+        req = to_chat_request(wire, texts[0])
+    else:
+        req = decode(body, chat_request_decoder)
+        if req.stream:
+            raise InvalidRequestError("stream: a batch's requests are not streamed.", param="stream")
+    check_request(req)
+    return req, texts
+
+
+def check(endpoint: str, body: bytes) -> str:
+    """``sluice.batch.lines.Check`` for this surface: the line's model."""
+    return _request(endpoint, body)[0].model
+
+
+class LineRunner:
+    def __init__(self, pipeline: Pipeline, observer: Observer) -> None:
+        self._pipeline = pipeline
+        self._observer = observer
+
+    async def run(self, line: ClaimedLine) -> LineResult:
+        """``sluice.batch.worker.Run``: the line's answer, or its error answer in this surface's JSON."""
+        rid = "req_" + os.urandom(12).hex()
+        ex = Exchange(rid, "batch-" + ENDPOINTS[line.endpoint])
+        observer = self._observer if self._observer.enabled else None
+        if observer is not None:
+            observer.begin(ex)
+        status, code = 200, None
+        try:
+            req, texts = _request(line.endpoint, line.body.encode())
+            ctx = ex.ctx = RequestContext(rid, None, req, caller=line.caller)
+            if isinstance(req, EmbeddingRequest):
+                body = encoder.encode(await self._pipeline.embed(ctx))
+            else:
+                response = ex.response = await self._pipeline.chat(ctx)
+                if texts is None:
+                    body = encoder.encode(with_required_nulls(response))
+                else:
+                    wire = decode(line.body.encode(), completion_request_decoder)
+                    body = to_completion([response], texts, wire.n or 1)
+            return _answered(200, rid, body, ctx)
+        except SluiceError as e:
+            status, code = e.status, error_code(e)
+            return _answered(e.status, rid, error_body(e), ex.ctx)
+        except Exception:
+            log.exception("batch line failed", extra={"request_id": rid})
+            status, code = 500, "server_error"
+            return _answered(500, rid, error_body(internal_error(rid)), ex.ctx)
+        finally:
+            if observer is not None:
+                await observer.finish(ex, status, code)
+
+
+def _answered(status: int, rid: str, body: bytes, ctx: RequestContext | None) -> LineResult:
+    input_tokens = output_tokens = cached = 0
+    u = ctx.usage if ctx is not None else None
+    if u is not None:
+        input_tokens = u.prompt_tokens
+        if isinstance(u, Usage):
+            output_tokens = u.completion_tokens
+            if u.prompt_tokens_details is not None:
+                cached = u.prompt_tokens_details.cached_tokens
+    return LineResult(
+        "completed" if status < 400 else "failed",
+        status,
+        rid,
+        body.decode(),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cached_tokens=cached,
+    )

@@ -1,0 +1,203 @@
+"""The batch worker: one asyncio task per gateway process, started in app.py's lifespan. It
+validates new batches off the request path, runs their lines (each through the whole pipeline
+as the batch's creator, by the surface's ``Run``) within the process's and each owner's
+concurrency, and only while interactive traffic is light, then writes the result files. All its
+work is claimed from a ``BatchQueue`` with a lease; each line's result is stored once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sluice.batch import results
+from sluice.batch.lines import Check, error, parse
+from sluice.batch.queue import BatchQueue
+from sluice.store.protocols import FileBlobs, Store
+from sluice.store.records import ClaimedLine, LineResult, StoredBatch
+
+log = logging.getLogger("sluice.batch")
+
+Run = Callable[[ClaimedLine], Awaitable[LineResult]]
+"""Run one line through the pipeline as its batch's creator: its result (an error answer too)."""
+
+EXPIRED = LineResult(
+    "failed",
+    error_code="batch_expired",
+    error_message="This request could not be executed before the completion window expired.",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchLimits:
+    concurrency: int = 16
+    yield_in_flight: int = 32
+    attempts: int = 3
+    poll_s: float = 1.0
+    max_lines: int = 50_000
+    max_input_bytes: int = 200 * 1024 * 1024
+
+
+class BatchWorker:
+    def __init__(
+        self,
+        queue: BatchQueue,
+        store: Store,
+        blobs: FileBlobs,
+        check: Check,
+        run: Run,
+        limits: BatchLimits,
+        *,
+        interactive: Callable[[], int],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``interactive``: how many interactive requests are in flight in this process now."""
+        self._queue, self._store, self._blobs = queue, store, blobs
+        self._check, self._run_line = check, run
+        self._limits = limits
+        self._interactive = interactive
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._lines: dict[asyncio.Task[None], ClaimedLine] = {}
+        self._busy: dict[str, int] = {}
+
+    def wake(self) -> None:
+        """New work: look now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="batch-worker")
+
+    async def close(self) -> None:
+        """Stop: lines in flight are cancelled and given back, to run again at the next start."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        running = dict(self._lines)
+        for t in running:
+            t.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        try:
+            await self._queue.release_lines(list(running.values()))
+        except Exception:  # the store away: the leases run out instead
+            log.exception("could not give back %d batch lines", len(running))
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                worked = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the store away, a bug: logged, and the loop goes on
+                log.exception("batch worker step failed")
+                worked = False
+            if not worked:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._limits.poll_s)
+
+    async def run_once(self) -> bool:
+        """One step: a batch validated or written out, or lines started; whether there was work."""
+        now = self._clock()
+        batch = await self._queue.next_batch(now)
+        if batch is not None:
+            try:
+                if batch.status == "validating":
+                    await self._validate(batch)
+                else:
+                    await self._finish(batch)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await self._queue.release_batch(batch)
+                raise
+            return True
+        return await self._start_lines(now)
+
+    async def _start_lines(self, now: float) -> bool:
+        started = False
+        limits = self._limits
+        while len(self._lines) < limits.concurrency and self._interactive() < limits.yield_in_flight:
+            lines = await self._queue.next_lines(now, limits.concurrency - len(self._lines), self._busy)
+            if not lines:
+                break
+            for line in lines:
+                self._busy[line.owner] = self._busy.get(line.owner, 0) + 1
+                task = asyncio.create_task(self._line(line), name=f"batch-line-{line.id}")
+                self._lines[task] = line
+                task.add_done_callback(self._done)
+            started = True
+        return started
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        line = self._lines.pop(task)
+        left = self._busy[line.owner] - 1
+        if left:
+            self._busy[line.owner] = left
+        else:
+            del self._busy[line.owner]
+        self._wake.set()
+
+    async def _line(self, line: ClaimedLine) -> None:
+        try:
+            if line.attempts > self._limits.attempts:
+                result = LineResult(
+                    "failed",
+                    error_code="server_error",
+                    error_message=f"The request did not finish in {self._limits.attempts} attempts.",
+                )
+            else:
+                result = await self._run_line(line)
+            await self._store.finish_line(line, result)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # kept running under its lease: claimed again once it runs out
+            log.exception("batch line %s of %s failed", line.custom_id, line.batch_id)
+
+    async def _validate(self, batch: StoredBatch) -> None:
+        at = int(self._clock())
+        if batch.attempts > self._limits.attempts:
+            problems = [
+                error("server_error", f"Validation did not finish in {self._limits.attempts} attempts.")
+            ]
+            await self._store.fail_batch(batch, problems, at)
+            return
+        meta = await self._store.get_file(batch.owner, batch.input_file_id)
+        if meta is None:
+            problems = [error("invalid_file", "The input file was deleted.", "input_file_id")]
+        elif meta.bytes > self._limits.max_input_bytes:
+            problems = [
+                error(
+                    "file_too_large",
+                    f"The input file has {meta.bytes} bytes; a batch's may have {self._limits.max_input_bytes}.",
+                    "input_file_id",
+                )
+            ]
+        else:
+            data = b"".join([p async for p in self._blobs.read_blob(batch.owner, batch.input_file_id)])
+            parsed = await asyncio.to_thread(parse, data, batch.endpoint, self._check, self._limits.max_lines)
+            problems = parsed.errors
+            if not problems:
+                if not await self._store.start_batch(batch, parsed.lines, parsed.model, int(self._clock())):
+                    await self._queue.release_batch(batch)  # cancelled meanwhile
+                return
+        if not await self._store.fail_batch(batch, problems, at):
+            await self._queue.release_batch(batch)
+
+    async def _finish(self, batch: StoredBatch) -> None:
+        assert batch.ending is not None
+        if batch.ending == "expired":
+            await self._store.expire_lines(batch.id, EXPIRED)
+        done = await self._store.batch_results(batch.id)
+        output, errors = await asyncio.to_thread(results.encode, done)
+        out_id = err_id = None
+        if output:
+            out_id = await results.keep(self._store, self._blobs, batch.owner, batch.id, "output", output)
+        if errors:
+            err_id = await results.keep(self._store, self._blobs, batch.owner, batch.id, "error", errors)
+        await self._store.end_batch(batch, batch.ending, out_id, err_id, int(self._clock()))

@@ -1,0 +1,209 @@
+"""Batches' rows and the SQL both stores share (written with ``?``; ``numbered`` makes
+PostgreSQL's ``$n`` of it): the columns, a row to a ``StoredBatch``, and the state moves the
+worker asks for, each one statement."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from sluice.store.records import BatchCaller, ClaimedLine, FinishedLine, LineResult, StoredBatch
+
+BATCH = (
+    "owner, id, endpoint, input_file_id, completion_window, status, ending, model, metadata, errors,"
+    " output_file_id, error_file_id, created_at, expires_at, in_progress_at, finalizing_at, completed_at,"
+    " failed_at, expired_at, cancelling_at, cancelled_at, total, tenant_id, user_id, key_id, key_name,"
+    " attempts, lease_until"
+)
+BATCH_PARAMS = ", ".join("?" for _ in BATCH.split(", "))
+LIVE = "('validating', 'in_progress', 'finalizing', 'cancelling')"
+"""A batch's statuses before its last."""
+
+COUNTS = (
+    "SELECT COALESCE(SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END), 0),"
+    " COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0),"
+    " COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cached_tokens), 0)"
+    " FROM batch_lines WHERE batch_id = ?"
+)
+CLAIMABLE = (
+    f"SELECT {BATCH} FROM batches WHERE (status = 'validating'"
+    " OR (ending IS NOT NULL AND status IN ('in_progress', 'finalizing', 'cancelling')))"
+    " AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at, id LIMIT 1"
+)
+OPEN_LINES = "(status = 'pending' OR (status = 'running' AND lease_until < ?))"
+"""Lines to claim: not yet run, or claimed by a process whose lease ran out (it died)."""
+_RUNNING = "SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND l.status = 'running'"
+ADVANCE = (
+    # Past its window: it takes no new line.
+    "UPDATE batches SET ending = 'expired' WHERE status = 'in_progress' AND ending IS NULL AND expires_at <= ?",
+    # Every line has its result: finish it.
+    "UPDATE batches SET ending = 'completed', status = 'finalizing', finalizing_at = ? WHERE"
+    " status = 'in_progress' AND ending IS NULL AND NOT EXISTS (SELECT 1 FROM batch_lines l WHERE"
+    " l.batch_id = batches.id AND l.status IN ('pending', 'running'))",
+    # Expired, and the lines in flight are done (or their process is gone): finish it.
+    f"UPDATE batches SET status = 'finalizing', finalizing_at = ? WHERE status = 'in_progress'"
+    f" AND ending = 'expired' AND NOT EXISTS ({_RUNNING} AND l.lease_until >= ?)",
+    # Cancelled, and the lines in flight are done: finish it.
+    f"UPDATE batches SET ending = 'cancelled' WHERE status = 'cancelling' AND ending IS NULL"
+    f" AND NOT EXISTS ({_RUNNING} AND l.lease_until >= ?)",
+)
+"""Each with its arguments (``at`` the whole second, ``now`` the float): (at,), (at,), (at, now), (now,)."""
+PENDING = (
+    f"SELECT {BATCH} FROM batches WHERE status = 'in_progress' AND ending IS NULL AND expires_at > ?"
+    f" AND EXISTS (SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND"
+    f" (l.status = 'pending' OR (l.status = 'running' AND l.lease_until < ?)))"
+)
+LINE = "custom_id, line_no, id, body, attempts"
+FINISH_LINE = (
+    "UPDATE batch_lines SET status = ?, lease_until = NULL, status_code = ?, request_id = ?, response = ?,"
+    " error_code = ?, error_message = ?, input_tokens = ?, output_tokens = ?, cached_tokens = ?"
+    " WHERE batch_id = ? AND custom_id = ? AND status IN ('pending', 'running')"
+)
+"""A line's result, once: a line finished already keeps its first result."""
+RESULTS = (
+    "SELECT custom_id, line_no, id, status, status_code, request_id, response, error_code, error_message,"
+    " input_tokens, output_tokens, cached_tokens FROM batch_lines WHERE batch_id = ?"
+    " AND status IN ('completed', 'failed') ORDER BY line_no"
+)
+END_AT = {
+    "completed": "completed_at",
+    "expired": "expired_at",
+    "cancelled": "cancelled_at",
+    "failed": "failed_at",
+}
+
+_PARAM = re.compile(r"\?")
+
+
+def numbered(sql: str, start: int = 1) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1``, ``$2``... (none of this module's SQL has a ``?``
+    inside a literal)."""
+    n = iter(range(start, start + sql.count("?")))
+    return _PARAM.sub(lambda _: f"${next(n)}", sql)
+
+
+def encode_json(value: Any) -> str | None:
+    return None if value is None else msgspec.json.encode(value).decode()
+
+
+def batch_values(b: StoredBatch) -> tuple[Any, ...]:
+    c = b.caller
+    return (
+        b.owner,
+        b.id,
+        b.endpoint,
+        b.input_file_id,
+        b.completion_window,
+        b.status,
+        b.ending,
+        b.model,
+        encode_json(b.metadata),
+        encode_json(b.errors),
+        b.output_file_id,
+        b.error_file_id,
+        b.created_at,
+        b.expires_at,
+        b.in_progress_at,
+        b.finalizing_at,
+        b.completed_at,
+        b.failed_at,
+        b.expired_at,
+        b.cancelling_at,
+        b.cancelled_at,
+        b.total,
+        c.tenant_id,
+        c.user_id,
+        c.key_id,
+        c.key_name,
+        b.attempts,
+        b.lease_until,
+    )
+
+
+def batch_row(r: Any, counts: tuple[Any, ...] = (0, 0, 0, 0, 0)) -> StoredBatch:
+    caller = BatchCaller(r["key_name"], r["tenant_id"], r["user_id"], r["key_id"])
+    metadata, errors = r["metadata"], r["errors"]
+    return StoredBatch(
+        r["owner"],
+        r["id"],
+        r["endpoint"],
+        r["input_file_id"],
+        r["completion_window"],
+        r["status"],
+        caller,
+        r["created_at"],
+        r["expires_at"],
+        r["ending"],
+        r["model"],
+        None if metadata is None else msgspec.json.decode(metadata),
+        None if errors is None else msgspec.json.decode(errors),
+        r["output_file_id"],
+        r["error_file_id"],
+        r["in_progress_at"],
+        r["finalizing_at"],
+        r["completed_at"],
+        r["failed_at"],
+        r["expired_at"],
+        r["cancelling_at"],
+        r["cancelled_at"],
+        r["total"],
+        completed=int(counts[0]),
+        failed=int(counts[1]),
+        input_tokens=int(counts[2]),
+        output_tokens=int(counts[3]),
+        cached_tokens=int(counts[4]),
+        attempts=r["attempts"],
+        lease_until=r["lease_until"],
+    )
+
+
+def claimed_line(b: StoredBatch, r: Any, until: float) -> ClaimedLine:
+    return ClaimedLine(
+        b.owner,
+        b.id,
+        b.endpoint,
+        b.caller,
+        r["custom_id"],
+        r["line_no"],
+        r["id"],
+        r["body"],
+        r["attempts"] + 1,
+        until,
+    )
+
+
+def result_values(line: ClaimedLine, x: LineResult) -> tuple[Any, ...]:
+    return (
+        x.status,
+        x.status_code,
+        x.request_id,
+        x.response,
+        x.error_code,
+        x.error_message,
+        x.input_tokens,
+        x.output_tokens,
+        x.cached_tokens,
+        line.batch_id,
+        line.custom_id,
+    )
+
+
+def finished_line(r: Any) -> FinishedLine:
+    return FinishedLine(
+        r["custom_id"],
+        r["line_no"],
+        r["id"],
+        LineResult(
+            r["status"],
+            r["status_code"],
+            r["request_id"],
+            r["response"],
+            r["error_code"],
+            r["error_message"],
+            r["input_tokens"],
+            r["output_tokens"],
+            r["cached_tokens"],
+        ),
+    )
