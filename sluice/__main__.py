@@ -1,4 +1,4 @@
-"""The ``sluice`` command line: serve, sim, config check and reference, the admin commands (tenants,
+"""The ``sluice`` command line: serve, worker, sim, config check and reference, the admin commands (tenants,
 keys, admins, limits, budgets, prompts: ``admin/cli.py``), version."""
 
 from __future__ import annotations
@@ -38,6 +38,23 @@ def serve(config_path: str | None, host: str | None, port: int | None, workers: 
 
     settings = _load_or_exit(config_path)
     run(settings, config_path=config_path, host=host, port=port, workers=workers)
+
+
+@cli.command()
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="YAML config file, the gateway's own (default: built-in demo settings).",
+)
+def worker(config_path: str | None) -> None:
+    """Run the background workers (batches, vector store ingestion) without serving HTTP.
+
+    Scales on its own beside gateways configured with batches.workers: false; SIGTERM drains."""
+    from sluice.server import run_worker
+
+    run_worker(_load_or_exit(config_path))
 
 
 @cli.command()

@@ -44,7 +44,6 @@ from sluice.auth.jwt import JwtVerifier
 from sluice.auth.keys import KeyRing
 from sluice.auth.resolver import KeyResolver
 from sluice.backend import build_backend
-from sluice.batch.queue import StoreBatchQueue
 from sluice.batch.worker import BatchLimits, BatchWorker
 from sluice.cache.build import build_cache
 from sluice.errors import (
@@ -90,7 +89,10 @@ def build_providers(settings: Settings) -> dict[str, Provider]:
     return {name: PROVIDER_TYPES[p.type](p, connect_s, redactor) for name, p in settings.providers.items()}
 
 
-def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIApp:
+def build_app(settings: Settings, *, rng: random.Random | None = None, worker: bool = False) -> ASGIApp:
+    """``worker``: for ``sluice worker``, which runs the background workers (batches, vector
+    store ingestion) without serving HTTP; they run in a gateway too unless ``batches.workers``
+    is false."""
     providers = build_providers(settings)
     model_routes = build_routes(settings, providers)
     tracing = build_tracing(settings.tracing)
@@ -228,14 +230,22 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     )
     bs = settings.batches
     dispatch: Dispatch | None = None  # made last; counts the interactive requests in flight
+    batch_queue = backend.batch_queue(bs)
+    run_workers = worker or bs.workers
     batches = BatchWorker(
-        StoreBatchQueue(store, bs.lease_s, bs.tenant_concurrency),
+        batch_queue,
         store,
         backend.blobs,
         check,
         LineRunner(pipeline, obs.observer).run,
         BatchLimits(
-            bs.concurrency, bs.yield_in_flight, bs.attempts, bs.poll_s, bs.max_lines, bs.max_input_bytes
+            bs.concurrency,
+            bs.yield_in_flight,
+            bs.attempts,
+            bs.poll_s,
+            bs.max_lines,
+            bs.max_input_bytes,
+            bs.lease_s,
         ),
         interactive=lambda: 0 if dispatch is None else dispatch.in_flight,
     )
@@ -350,21 +360,28 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         except StoreUnavailableError as e:
             # Static keys keep working; store-backed keys answer 503 until the store is back.
             log.error("store unavailable at startup: %s", e.message)
+        try:
+            await batch_queue.migrate()
+        except Exception:  # the database away: batches wait, the rest serves
+            log.exception("batch queue schema not applied")
         await invalidation.start()
         if cache is not None:
             await cache.start()
         obs.start()
-        if listener is not None:
+        if listener is not None and not worker:
             await listener.start()
         evaluator.start()
-        ingestor.start()
-        batches.start()
+        if run_workers:
+            ingestor.start()
+            batches.start()
         try:
             yield
         finally:
-            await batches.close()  # lines in flight are given back, to run at the next start
-            await ingestor.close()  # a file it was on is claimed again once its lease runs out
-            if listener is not None:
+            if run_workers:
+                await batches.drain(bs.drain_s)  # lines in flight finish, for up to batches.drain_s
+                await batches.close()  # the rest are given back, to run again at once elsewhere
+                await ingestor.close()  # a file it was on is claimed again once its lease runs out
+            if listener is not None and not worker:
                 await listener.close()
             await evaluator.close()
             await prompts.close()  # shadow answers under way

@@ -10,11 +10,12 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from sluice.auth.invalidation import AuthCaches, Invalidation, LocalInvalidation
+from sluice.batch.queue import BatchQueue, StoreBatchQueue
 from sluice.budgets.ledger import Ledger, MemoryLedger
 from sluice.cache.entries import ExactCache, SemanticIndex
 from sluice.limits.counters import CounterStore
 from sluice.limits.memory import MemoryCounterStore
-from sluice.settings import StateSettings
+from sluice.settings import BatchSettings, StateSettings
 from sluice.store.protocols import FileBlobs, Store
 
 if TYPE_CHECKING:  # each backend's drivers are imported only when it is built (redis-py: ~14 MiB)
@@ -46,6 +47,10 @@ class Backend(Protocol):
     def exact_cache(self) -> ExactCache: ...
 
     def semantic_index(self, dimensions: int) -> SemanticIndex: ...
+
+    def batch_queue(self, batches: BatchSettings) -> BatchQueue:
+        """Where batch lines wait: the store's rows (embedded), procrastinate (distributed)."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -94,6 +99,9 @@ class EmbeddedBackend(_Owner):
 
         return self._own(LocalSemanticIndex(self._sqlite.writer, dimensions))
 
+    def batch_queue(self, batches: BatchSettings) -> BatchQueue:
+        return StoreBatchQueue(self._sqlite, batches.lease_s, batches.tenant_concurrency)
+
 
 class DistributedBackend(_Owner):
     """Replicas sharing state: PostgreSQL for the store and the semantic cache (one asyncpg pool),
@@ -136,6 +144,19 @@ class DistributedBackend(_Owner):
         from sluice.cache.semantic_pg import PgSemanticIndex
 
         return self._own(PgSemanticIndex(self._postgres.pool, dimensions, self._state.redis_timeout_s * 4))
+
+    def batch_queue(self, batches: BatchSettings) -> BatchQueue:
+        from sluice.batch.procrastinate_queue import ProcrastinateBatchQueue
+
+        assert self._state.postgres_dsn is not None
+        return ProcrastinateBatchQueue(
+            self._postgres,
+            self._state.postgres_dsn.get_secret_value(),
+            lease_s=batches.lease_s,
+            tenant_concurrency=batches.tenant_concurrency,
+            hold=batches.concurrency,
+            heartbeat_s=batches.heartbeat_s,
+        )
 
 
 BACKENDS: dict[str, Callable[[StateSettings], Backend]] = {

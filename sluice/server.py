@@ -233,3 +233,54 @@ def run(
         server.run()
         if not server.started:
             sys.exit(STARTUP_FAILURE)
+
+
+def run_worker(settings: Settings) -> None:
+    """``sluice worker``: the app's background workers (batches, vector store ingestion) with the
+    gateway's config, serving no HTTP. Its lifespan runs as under uvicorn: startup (migrations, the
+    workers), then, on SIGTERM or SIGINT, shutdown (lines in flight finish for up to
+    ``batches.drain_s``, the rest are handed back; the request log flushed)."""
+    import uvloop
+
+    from sluice.app import build_app
+
+    setup_logging(settings.logging.level, settings.logging.format, secret_values(settings))
+    app = build_app(settings, worker=True)
+    log.info("sluice worker %s started (pid %d)", __version__, os.getpid())
+    if not uvloop.run(_lifespan(app)):
+        sys.exit(STARTUP_FAILURE)
+
+
+async def _lifespan(app: ASGIApp) -> bool:
+    """Drive ``app``'s ASGI lifespan until a drain signal; whether startup succeeded."""
+    import asyncio
+
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in _DRAIN:
+        loop.add_signal_handler(sig, stop.set)
+
+    async def send(message: Any) -> None:
+        await outbox.put(message)
+
+    async def receive() -> Any:
+        return await inbox.get()
+
+    async def lifespan() -> None:
+        await app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive, send)
+
+    task = asyncio.create_task(lifespan())
+    await inbox.put({"type": "lifespan.startup"})
+    started = await outbox.get()
+    if started["type"] != "lifespan.startup.complete":
+        log.error("worker startup failed: %s", started.get("message", ""))
+        await asyncio.gather(task, return_exceptions=True)
+        return False
+    await stop.wait()
+    log.info("worker draining")
+    await inbox.put({"type": "lifespan.shutdown"})
+    await outbox.get()
+    await asyncio.gather(task, return_exceptions=True)
+    return True

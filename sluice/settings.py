@@ -209,6 +209,20 @@ class BatchSettings(_Section):
         gt=0,
         description="How long a batch may run before it expires: its completion_window, '24h' (the only one OpenAI accepts). Shorter is for tests.",
     )
+    workers: bool = Field(
+        True,
+        description="Whether this process runs the batch worker and the vector stores' ingestion worker. false: the gateway only serves HTTP, and `sluice worker` processes (with the same config) do the work, scaled on their own.",
+    )
+    heartbeat_s: float = Field(
+        10.0,
+        gt=0,
+        description="Distributed: how often a worker process tells the queue (procrastinate) it is alive; one silent for three of these is taken for dead and its batch jobs handed to another.",
+    )
+    drain_s: float = Field(
+        30.0,
+        ge=0,
+        description="On SIGTERM, how long batch lines in flight may run on before they are handed back to run again elsewhere.",
+    )
 
 
 class KnowledgeSettings(_Section):

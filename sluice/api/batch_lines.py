@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 import os
 
+import msgspec
+
 from sluice.api.body import decode
 from sluice.api.endpoint import error_code, internal_error
 from sluice.api.openai.completions import completion_request_decoder, prompts, to_chat_request, to_completion
@@ -67,16 +69,27 @@ class LineRunner:
         self._observer = observer
 
     async def run(self, line: ClaimedLine) -> LineResult:
-        """``sluice.batch.worker.Run``: the line's answer, or its error answer in this surface's JSON."""
+        """``sluice.batch.worker.Run``: the line's answer, or its error answer in this surface's JSON,
+        with its request-log row (``LineResult.log``): the store writes it with the result, once.
+        The budget is charged once per (batch, ``custom_id``): ``ctx.charge_key``."""
         rid = "req_" + os.urandom(12).hex()
         ex = Exchange(rid, "batch-" + ENDPOINTS[line.endpoint])
-        observer = self._observer if self._observer.enabled else None
-        if observer is not None:
-            observer.begin(ex)
-        status, code = 200, None
+        if self._observer.enabled:
+            self._observer.begin(ex)
+        try:
+            result, code = await self._run(line, ex)
+        except BaseException:  # cancelled (a shutdown): the line runs again, and is logged then
+            self._observer.finish_held(ex, 499, "cancelled")
+            raise
+        record = self._observer.finish_held(ex, result.status_code or 500, code)
+        return result if record is None else msgspec.structs.replace(result, log=record)
+
+    async def _run(self, line: ClaimedLine, ex: Exchange) -> tuple[LineResult, str | None]:
+        rid = ex.request_id
         try:
             req, texts = _request(line.endpoint, line.body.encode())
             ctx = ex.ctx = RequestContext(rid, None, req, caller=line.caller)
+            ctx.charge_key = f"{line.batch_id}:{line.custom_id}"
             if isinstance(req, EmbeddingRequest):
                 body = encoder.encode(await self._pipeline.embed(ctx))
             else:
@@ -86,17 +99,12 @@ class LineRunner:
                 else:
                     wire = decode(line.body.encode(), completion_request_decoder)
                     body = to_completion([response], texts, wire.n or 1)
-            return _answered(200, rid, body, ctx)
+            return _answered(200, rid, body, ctx), None
         except SluiceError as e:
-            status, code = e.status, error_code(e)
-            return _answered(e.status, rid, error_body(e), ex.ctx)
+            return _answered(e.status, rid, error_body(e), ex.ctx), error_code(e)
         except Exception:
             log.exception("batch line failed", extra={"request_id": rid})
-            status, code = 500, "server_error"
-            return _answered(500, rid, error_body(internal_error(rid)), ex.ctx)
-        finally:
-            if observer is not None:
-                await observer.finish(ex, status, code)
+            return _answered(500, rid, error_body(internal_error(rid)), ex.ctx), "server_error"
 
 
 def _answered(status: int, rid: str, body: bytes, ctx: RequestContext | None) -> LineResult:

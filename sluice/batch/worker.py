@@ -13,6 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+import msgspec
+
 from sluice.batch import results
 from sluice.batch.lines import Check, error, parse
 from sluice.batch.queue import BatchQueue
@@ -39,6 +41,8 @@ class BatchLimits:
     poll_s: float = 1.0
     max_lines: int = 50_000
     max_input_bytes: int = 200 * 1024 * 1024
+    lease_s: float = 900.0
+    """A running line's lease is renewed once half of it is spent, so a slow line is never claimed twice."""
 
 
 class BatchWorker:
@@ -64,6 +68,7 @@ class BatchWorker:
         self._task: asyncio.Task[None] | None = None
         self._lines: dict[asyncio.Task[None], ClaimedLine] = {}
         self._busy: dict[str, int] = {}
+        self._open = False
 
     def wake(self) -> None:
         """New work: look now rather than at the next poll."""
@@ -87,6 +92,23 @@ class BatchWorker:
             await self._queue.release_lines(list(running.values()))
         except Exception:  # the store away: the leases run out instead
             log.exception("could not give back %d batch lines", len(running))
+        if self._open:
+            self._open = False
+            try:
+                await self._queue.close()
+            except Exception:  # the database away: its jobs are handed back as stalled ones
+                log.exception("could not close the batch queue")
+
+    async def drain(self, timeout_s: float) -> None:
+        """Take no new line, let those in flight finish for up to ``timeout_s`` (a SIGTERM);
+        ``close`` gives back what is left."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._lines:
+            await asyncio.wait(list(self._lines), timeout=timeout_s)
 
     async def _loop(self) -> None:
         while True:
@@ -104,6 +126,9 @@ class BatchWorker:
 
     async def run_once(self) -> bool:
         """One step: a batch validated or written out, or lines started; whether there was work."""
+        if not self._open:
+            await self._queue.open()
+            self._open = True
         now = self._clock()
         batch = await self._queue.next_batch(now)
         if batch is not None:
@@ -152,12 +177,46 @@ class BatchWorker:
                     error_message=f"The request did not finish in {self._limits.attempts} attempts.",
                 )
             else:
-                result = await self._run_line(line)
+                result = await self._renewing(line)
             await self._store.finish_line(line, result)
         except asyncio.CancelledError:
             raise
         except Exception:  # kept running under its lease: claimed again once it runs out
             log.exception("batch line %s of %s failed", line.custom_id, line.batch_id)
+        try:
+            await self._queue.finished(line)
+        except Exception:
+            log.exception("batch queue: line %s of %s not marked over", line.custom_id, line.batch_id)
+
+    async def _renewing(self, line: ClaimedLine) -> LineResult:
+        """The line run, its lease renewed each time half of it is spent (``close`` gives back
+        the line with its latest lease, kept in ``_lines``)."""
+        me = asyncio.current_task()
+        run = asyncio.ensure_future(self._run_line(line))
+        lease_s = self._limits.lease_s
+        renew_at = line.lease_until - lease_s / 2
+        try:
+            while True:
+                done, _ = await asyncio.wait({run}, timeout=max(0.0, renew_at - self._clock()))
+                if done:
+                    return run.result()
+                until = self._clock() + lease_s
+                try:
+                    held = (await self._store.renew_lines([line], until))[0]
+                except Exception:  # the store away: try again soon
+                    log.exception("batch line %s: lease not renewed", line.custom_id)
+                    renew_at = self._clock() + lease_s / 8
+                    continue
+                if held:
+                    line = msgspec.structs.replace(line, lease_until=until)
+                    if me is not None and me in self._lines:
+                        self._lines[me] = line
+                # else claimed again meanwhile (this process stalled): its result is still written once
+                renew_at = until - lease_s / 2
+        finally:
+            if not run.done():
+                run.cancel()
+                await asyncio.gather(run, return_exceptions=True)
 
     async def _validate(self, batch: StoredBatch) -> None:
         at = int(self._clock())
@@ -185,6 +244,8 @@ class BatchWorker:
             if not problems:
                 if not await self._store.start_batch(batch, parsed.lines, parsed.model, int(self._clock())):
                     await self._queue.release_batch(batch)  # cancelled meanwhile
+                    return
+                await self._queue.started(batch)
                 return
         if not await self._store.fail_batch(batch, problems, at):
             await self._queue.release_batch(batch)

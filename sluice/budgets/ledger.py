@@ -16,6 +16,12 @@ Metric = Literal["tokens", "cost"]
 
 KEEP_S = 86_400
 """A period's counters outlive it by a day, for settles of requests that began before it ended."""
+ONCE_KEEP_S = 7 * 86_400
+"""How long a settle's ``once`` key is remembered: past any batch's completion window."""
+
+
+def once_key(once: str) -> str:
+    return f"sluice:charged:{once}"
 
 
 def period_id(period: Period, now_s: float) -> str:
@@ -107,8 +113,12 @@ class Ledger(Protocol):
         """Only if ``tokens`` and ``cost_micros`` fit under every cap, add them to each, atomically."""
         ...
 
-    async def settle(self, reservation: Reservation, tokens: int, cost_micros: int) -> None:
-        """Replace the reserved amounts with the actual ones (the rest is released)."""
+    async def settle(
+        self, reservation: Reservation, tokens: int, cost_micros: int, once: str | None = None
+    ) -> None:
+        """Replace the reserved amounts with the actual ones (the rest is released). With
+        ``once``, only the first settle under that key charges: a later one releases its whole
+        reservation (a batch line run again after its process died is not charged twice)."""
         ...
 
     async def close(self) -> None: ...
@@ -157,7 +167,15 @@ class MemoryLedger:
             spent[1] += cost_micros
         return Reservation(tuple(keys), tokens, cost_micros)
 
-    async def settle(self, reservation: Reservation, tokens: int, cost_micros: int) -> None:
+    async def settle(
+        self, reservation: Reservation, tokens: int, cost_micros: int, once: str | None = None
+    ) -> None:
+        if once is not None:
+            key = once_key(once)
+            if key in self._ends:
+                tokens = cost_micros = 0  # charged by an earlier run: release this reservation
+            else:
+                self._ends[key] = self._clock() + ONCE_KEEP_S
         for key in reservation.keys:
             spent = self._spent.get(key)
             if spent is not None:
@@ -171,4 +189,5 @@ class MemoryLedger:
         """Once a minute, forget the counters of periods that ended over a day ago."""
         self._sweep_at = now + 60
         for key in [k for k, end in self._ends.items() if end <= now]:
-            del self._spent[key], self._ends[key]
+            del self._ends[key]
+            self._spent.pop(key, None)  # a ``once`` key has no counters

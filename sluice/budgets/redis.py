@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sluice.budgets.ledger import Cap, PeriodKeys, Refusal, Reservation
+from sluice.budgets.ledger import ONCE_KEEP_S, Cap, PeriodKeys, Refusal, Reservation, once_key
 from sluice.store.redis import BoundedRedis
 
 # KEYS: one hash (fields t: tokens, c: micro-dollars) per cap. ARGV: tokens, micros, then per cap
@@ -39,6 +39,21 @@ for _, key in ipairs(KEYS) do
   if redis.call('EXISTS', key) == 1 then
     redis.call('HINCRBY', key, 't', ARGV[1])
     redis.call('HINCRBY', key, 'c', ARGV[2])
+  end
+end
+return 0
+""")
+
+
+# As _SETTLE, once per ARGV[3] (a key set NX for ARGV[4] seconds): when it is already set, an
+# earlier settle under it charged, and this one releases its whole reservation (ARGV[5], ARGV[6]).
+_SETTLE_ONCE = BoundedRedis.script("""
+local t, c = ARGV[1], ARGV[2]
+if not redis.call('SET', ARGV[3], '1', 'NX', 'EX', ARGV[4]) then t, c = ARGV[5], ARGV[6] end
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('HINCRBY', key, 't', t)
+    redis.call('HINCRBY', key, 'c', c)
   end
 end
 return 0
@@ -78,10 +93,18 @@ class RedisLedger:
             return reservation
         return Refusal(caps[int(reply[0]) - 1], "tokens" if int(reply[1]) == 1 else "cost")
 
-    async def settle(self, reservation: Reservation, tokens: int, cost_micros: int) -> None:
+    async def settle(
+        self, reservation: Reservation, tokens: int, cost_micros: int, once: str | None = None
+    ) -> None:
         """Completes even when the caller is cancelled (a client disconnect): the unused part of
-        the reservation must be released; ``close`` waits for settles still running."""
-        args = [tokens - reservation.tokens, cost_micros - reservation.cost_micros]
+        the reservation must be released; ``close`` waits for settles still running. With
+        ``once``, the charge and the mark that it was made are one script: exactly one settle
+        under the key charges."""
+        args: list[Any] = [tokens - reservation.tokens, cost_micros - reservation.cost_micros]
+        if once is not None:
+            args += [once_key(once), ONCE_KEEP_S, -reservation.tokens, -reservation.cost_micros]
+            await self._redis.finish(self._redis.eval(_SETTLE_ONCE, reservation.keys, args))
+            return
         if args == [0, 0]:
             return
         await self._redis.finish(self._redis.eval(_SETTLE, reservation.keys, args))

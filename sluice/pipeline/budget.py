@@ -147,7 +147,7 @@ class Budgets:
             return
         ctx.budget = None
         try:
-            await self._ledger.settle(reservation, tokens, cost)
+            await self._ledger.settle(reservation, tokens, cost, ctx.charge_key)
         except StoreUnavailableError as e:
             log.warning(
                 "budget settle failed (the reservation stays charged): %s",

@@ -46,6 +46,9 @@ class RequestContext:
     """Admission or budgets asked the upstream for stream usage the client did not ask for: drop it."""
     budget: Reservation | None = None
     """What the budget stage reserved, for settle to correct; None once settled."""
+    charge_key: str | None = None
+    """Charged once per this key: a batch line's ``<batch id>:<custom_id>``, so a line run again
+    after its process died is not charged again (the budget ledger's settle keeps the first)."""
     count: Count = text_tokens
     """How this request's texts are counted (the route's model's tokenizer, set by resolve)."""
     counted_input: int | None = None

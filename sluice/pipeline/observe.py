@@ -84,11 +84,18 @@ class Observer:
 
     async def finish(self, ex: Exchange, status: int, error: str | None) -> None:
         """Once per exchange (later calls do nothing)."""
+        record = self.finish_held(ex, status, error)
+        if record is not None and self._writer is not None:
+            await self._writer.put(record)
+
+    def finish_held(self, ex: Exchange, status: int, error: str | None) -> RequestRecord | None:
+        """As ``finish``, but the request-log record is handed back for the caller to write (a
+        batch line's, in the transaction that stores its result); None without a request log."""
         if ex.finished:
-            return
+            return None
         ex.finished = True
         if not self.enabled:
-            return
+            return None
         record = self.record(ex, status, error)
         if self._metrics is not None:
             self._metrics.ended()
@@ -100,8 +107,7 @@ class Observer:
                     self._metrics.guardrail(stage, category, action)
         if self._access is not None:
             self._access.write(record)
-        if self._writer is not None:
-            await self._writer.put(record)
+        return record if self._writer is not None else None
 
     def record(self, ex: Exchange, status: int, error: str | None) -> RequestRecord:
         now = time.perf_counter()

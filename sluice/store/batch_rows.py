@@ -9,6 +9,7 @@ from typing import Any
 
 import msgspec
 
+from sluice.store import request_rows
 from sluice.store.records import BatchCaller, ClaimedLine, FinishedLine, LineResult, StoredBatch
 
 BATCH = (
@@ -34,6 +35,11 @@ CLAIMABLE = (
 )
 OPEN_LINES = "(status = 'pending' OR (status = 'running' AND lease_until < ?))"
 """Lines to claim: not yet run, or claimed by a process whose lease ran out (it died)."""
+TAKING = (
+    "EXISTS (SELECT 1 FROM batches b WHERE b.id = batch_lines.batch_id AND b.status = 'in_progress'"
+    " AND b.ending IS NULL)"
+)
+"""The lines' batch still takes lines (not cancelled, not past its window)."""
 _RUNNING = "SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND l.status = 'running'"
 ADVANCE = (
     # Past its window: it takes no new line.
@@ -62,6 +68,21 @@ FINISH_LINE = (
     " WHERE batch_id = ? AND custom_id = ? AND status IN ('pending', 'running')"
 )
 """A line's result, once: a line finished already keeps its first result."""
+LOG_ROW = (
+    f"INSERT INTO request_log ({', '.join(request_rows.COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in request_rows.COLUMNS)})"
+)
+"""A line's request-log row, written in the transaction of its result, only when that one wrote."""
+RENEW = (
+    "UPDATE batch_lines SET lease_until = ? WHERE batch_id = ? AND custom_id = ? AND status = 'running'"
+    " AND lease_until = ?"
+)
+"""A running line's lease extended, while the claim that took it still holds it."""
+OPEN_IN = (
+    "SELECT COUNT(*), MAX(lease_until) FROM batch_lines WHERE batch_id = ? AND line_no BETWEEN ? AND ?"
+    " AND status IN ('pending', 'running')"
+)
+"""How many of a range of lines have no result yet, and the latest lease among them."""
 RESULTS = (
     "SELECT custom_id, line_no, id, status, status_code, request_id, response, error_code, error_message,"
     " input_tokens, output_tokens, cached_tokens FROM batch_lines WHERE batch_id = ?"
@@ -188,6 +209,14 @@ def result_values(line: ClaimedLine, x: LineResult) -> tuple[Any, ...]:
         line.batch_id,
         line.custom_id,
     )
+
+
+def log_values(x: LineResult) -> tuple[Any, ...] | None:
+    """The line's request-log row (NUL out of its text: PostgreSQL text cannot hold it)."""
+    if x.log is None:
+        return None
+    row = request_rows.rows([x.log])[0]
+    return tuple(v.replace("\x00", "") if type(v) is str else v for v in row)
 
 
 def finished_line(r: Any) -> FinishedLine:

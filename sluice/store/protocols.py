@@ -438,10 +438,26 @@ class Store(Protocol):
         ...
 
     async def claim_lines(
-        self, batch: StoredBatch, now: float, lease_s: float, limit: int
+        self,
+        batch: StoredBatch,
+        now: float,
+        lease_s: float,
+        limit: int,
+        within: tuple[int, int] | None = None,
     ) -> list[ClaimedLine]:
-        """Claim up to ``limit`` of the batch's lines to run, in file order, leased until
-        ``now + lease_s`` with the attempt counted; two claims never hold one line at once."""
+        """Claim up to ``limit`` of the batch's lines to run (those numbered ``within`` the
+        inclusive range, when given), in file order, leased until ``now + lease_s`` with the
+        attempt counted; two claims never hold one line at once."""
+        ...
+
+    async def renew_lines(self, lines: Sequence[ClaimedLine], until: float) -> list[bool]:
+        """Extend the leases of running lines to ``until``, each while its claim still holds it
+        (``lease_until`` as claimed): per line, whether it did."""
+        ...
+
+    async def open_lines(self, batch_id: str, first: int, last: int) -> tuple[int, float | None]:
+        """Of the batch's lines numbered ``first`` to ``last``: how many have no result yet, and
+        the latest lease among those running (None: none is)."""
         ...
 
     async def release_lines(self, lines: Sequence[ClaimedLine]) -> None:
@@ -450,7 +466,9 @@ class Store(Protocol):
 
     async def finish_line(self, line: ClaimedLine, result: LineResult) -> bool:
         """Store the line's result, once: whether this was its first (a line finished already
-        keeps the result it has, so a line re-run after a lost lease is never counted twice)."""
+        keeps the result it has, so a line re-run after a lost lease is never counted twice).
+        Its request-log row (``result.log``) is written in the same transaction, only with the
+        first result: the line's usage and cost are in the request log exactly once."""
         ...
 
     async def expire_lines(self, batch_id: str, result: LineResult) -> int:

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from sluice.obs.record import RequestRecord
+
 PolicyKind = Literal["cache", "guardrails"]
 """A tenant's policies kept as JSON: its response cache's and its guardrails'."""
 POLICY_COLUMNS: dict[str, str] = {"cache": "cache_policy", "guardrails": "guardrail_policy"}
@@ -445,6 +447,9 @@ class LineResult(msgspec.Struct, frozen=True):
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
+    log: RequestRecord | None = None
+    """The line's request-log row (its usage and cost), written in the transaction that writes
+    the result, and only if that one does: a line is in the usage once, however often it ran."""
 
 
 class FinishedLine(msgspec.Struct, frozen=True):

@@ -19,14 +19,19 @@ from sluice.store.batch_rows import (
     END_AT,
     FINISH_LINE,
     LINE,
+    LOG_ROW,
+    OPEN_IN,
     OPEN_LINES,
     PENDING,
+    RENEW,
     RESULTS,
+    TAKING,
     batch_row,
     batch_values,
     claimed_line,
     encode_json,
     finished_line,
+    log_values,
     numbered,
     result_values,
 )
@@ -166,15 +171,23 @@ class PostgresBatches:
         return batch_row(rows[0]) if rows else None
 
     async def claim_lines(
-        self: _Connections, batch: StoredBatch, now: float, lease_s: float, limit: int
+        self: _Connections,
+        batch: StoredBatch,
+        now: float,
+        lease_s: float,
+        limit: int,
+        within: tuple[int, int] | None = None,
     ) -> list[ClaimedLine]:
         until = now + lease_s
+        first, last = within or (0, 2**62)
         async with self._conn() as conn, conn.transaction():
             rows = await conn.fetch(
                 f"SELECT {LINE} FROM batch_lines WHERE batch_id = $1 AND {numbered(OPEN_LINES, 2)}"
-                " ORDER BY line_no LIMIT $3 FOR UPDATE SKIP LOCKED",
+                f" AND line_no BETWEEN $3 AND $4 AND {TAKING} ORDER BY line_no LIMIT $5 FOR UPDATE SKIP LOCKED",
                 batch.id,
                 now,
+                first,
+                last,
                 limit,
             )
             await conn.execute(
@@ -195,8 +208,27 @@ class PostgresBatches:
             )
 
     async def finish_line(self: _Connections, line: ClaimedLine, result: LineResult) -> bool:
-        async with self._conn() as conn:
-            return _changed(await conn.execute(numbered(FINISH_LINE), *result_values(line, result)))
+        row = log_values(result)
+        async with self._conn() as conn, conn.transaction():
+            if not _changed(await conn.execute(numbered(FINISH_LINE), *result_values(line, result))):
+                return False
+            if row is not None:
+                await conn.execute(numbered(LOG_ROW), *row)
+        return True
+
+    async def renew_lines(self: _Connections, lines: Sequence[ClaimedLine], until: float) -> list[bool]:
+        held = []
+        async with self._conn() as conn, conn.transaction():
+            for x in lines:
+                status = await conn.execute(numbered(RENEW), until, x.batch_id, x.custom_id, x.lease_until)
+                held.append(_changed(status))
+        return held
+
+    async def open_lines(
+        self: _Connections, batch_id: str, first: int, last: int
+    ) -> tuple[int, float | None]:
+        row = (await self._fetch(numbered(OPEN_IN), batch_id, first, last))[0]
+        return int(row[0]), row[1]
 
     async def expire_lines(self: _Connections, batch_id: str, result: LineResult) -> int:
         async with self._conn() as conn:

@@ -20,14 +20,19 @@ from sluice.store.batch_rows import (
     END_AT,
     FINISH_LINE,
     LINE,
+    LOG_ROW,
+    OPEN_IN,
     OPEN_LINES,
     PENDING,
+    RENEW,
     RESULTS,
+    TAKING,
     batch_row,
     batch_values,
     claimed_line,
     encode_json,
     finished_line,
+    log_values,
     result_values,
 )
 from sluice.store.records import ClaimedLine, FinishedLine, LineResult, NewBatchLine, StoredBatch
@@ -161,15 +166,21 @@ class SqliteBatches:
         return batch_row(rows[0]) if rows else None
 
     async def claim_lines(
-        self: _Connections, batch: StoredBatch, now: float, lease_s: float, limit: int
+        self: _Connections,
+        batch: StoredBatch,
+        now: float,
+        lease_s: float,
+        limit: int,
+        within: tuple[int, int] | None = None,
     ) -> list[ClaimedLine]:
         until = now + lease_s
+        first, last = within or (0, 2**62)
         async with _transaction(self) as db:
             rows = list(
                 await db.execute_fetchall(
                     f"SELECT {LINE} FROM batch_lines WHERE batch_id = ? AND {OPEN_LINES}"
-                    " ORDER BY line_no LIMIT ?",
-                    (batch.id, now, limit),
+                    f" AND line_no BETWEEN ? AND ? AND {TAKING} ORDER BY line_no LIMIT ?",
+                    (batch.id, now, first, last, limit),
                 )
             )
             await db.executemany(
@@ -188,7 +199,28 @@ class SqliteBatches:
             )
 
     async def finish_line(self: _Connections, line: ClaimedLine, result: LineResult) -> bool:
-        return await self._write(FINISH_LINE, result_values(line, result)) > 0
+        row = log_values(result)
+        async with _transaction(self) as db:
+            cur = await db.execute(FINISH_LINE, result_values(line, result))
+            if cur.rowcount <= 0:
+                return False
+            if row is not None:
+                await db.execute(LOG_ROW, row)
+        return True
+
+    async def renew_lines(self: _Connections, lines: Sequence[ClaimedLine], until: float) -> list[bool]:
+        held = []
+        async with _transaction(self) as db:
+            for x in lines:
+                cur = await db.execute(RENEW, (until, x.batch_id, x.custom_id, x.lease_until))
+                held.append(cur.rowcount > 0)
+        return held
+
+    async def open_lines(
+        self: _Connections, batch_id: str, first: int, last: int
+    ) -> tuple[int, float | None]:
+        row = (await self._all(OPEN_IN, (batch_id, first, last)))[0]
+        return int(row[0]), row[1]
 
     async def expire_lines(self: _Connections, batch_id: str, result: LineResult) -> int:
         return await self._write(
