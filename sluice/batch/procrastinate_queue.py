@@ -81,7 +81,7 @@ class ProcrastinateBatchQueue:
         """``hold``: most slices this process holds at once; ``heartbeat_s``: how often it says it
         is alive (a process silent for three of them is taken for dead, its jobs handed back)."""
         self._store = store
-        self._connector = PsycopgConnector(conninfo=dsn, min_size=1, max_size=4, open=False)
+        self._connector = PsycopgConnector(conninfo=dsn, min_size=1, max_size=4)
         self._jobs = JobManager(self._connector)
         self._lease_s = lease_s
         self._per_owner = tenant_concurrency

@@ -6,17 +6,20 @@ with SIGKILL mid-batch that loses no line and finishes none twice."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
+import redis
 from openai.types import Batch
 
 from tests.conftest import sim_config
 from tests.fixtures.http import call
-from tests.fixtures.procs import Proc
+from tests.fixtures.procs import REPO, SLUICE, Proc
 
 ADMIN = "sk-admin-batches"
 AH = {"authorization": f"Bearer {ADMIN}"}
@@ -292,6 +295,23 @@ def test_a_key_revoked_mid_batch_fails_the_remaining_lines(gateway) -> None:
         assert len(lines_of(w, done.output_file_id)) + len(err) == 8
 
 
+def usage_of(gw: Proc, tenant: str, requests: int) -> dict[str, Any]:
+    """The tenant's row of /admin/usage once it counts ``requests`` (the lines' rows are written
+    with their results, so at the batch's end they are all there)."""
+    usage = call("GET", gw.base_url + "/admin/usage?group_by=tenant", headers=AH).json()
+    rows = [r for r in usage["data"] if r["tenant"] == tenant]
+    assert rows and rows[0]["requests"] == requests, usage
+    return dict(rows[0])
+
+
+def charged(out: list[dict[str, Any]]) -> tuple[int, int]:
+    """The input and output tokens the output file's answers used: what one charge per line is."""
+    return (
+        sum(x["response"]["body"]["usage"]["prompt_tokens"] for x in out),
+        sum(x["response"]["body"]["usage"]["completion_tokens"] for x in out),
+    )
+
+
 def test_sigkill_mid_batch_loses_no_line_and_finishes_none_twice(gateway, tmp_path: Path) -> None:
     cfg = config({"latency_ms": 400}, tenant_concurrency=4, lease_s=1.0)
     cfg["state"] = {"sqlite_path": str(tmp_path / "batches.db")}
@@ -323,6 +343,11 @@ def test_sigkill_mid_batch_loses_no_line_and_finishes_none_twice(gateway, tmp_pa
         counts = done.request_counts
         assert counts is not None and (counts.total, counts.completed + counts.failed) == (n, n)
         assert counts.completed == len(out) == n
+    # Charged once per line: one request-log row each (written with the result, so neither lost
+    # with the killed process's queue nor doubled by a re-run), its tokens those of the answers.
+    row = usage_of(again, "acme", n)
+    assert (row["input_tokens"], row["output_tokens"]) == charged(out)
+    assert row["cost_micros"] > 0
 
 
 def test_lifecycle_on_postgres(gateway, postgres_clean: str, redis_clean: str) -> None:
@@ -353,3 +378,87 @@ def test_lifecycle_on_postgres(gateway, postgres_clean: str, redis_clean: str) -
         c.batches.cancel(cancelled.id)
         assert wait(c, cancelled.id, {"cancelled"}).request_counts is not None
         assert [x.id for x in c.batches.list()] == [cancelled.id, bad.id, b.id]
+
+
+class Workers:
+    """``sluice worker`` processes on a gateway's config file, stopped by PID after the test."""
+
+    def __init__(self, tmp: Path) -> None:
+        self._tmp = tmp
+        self.procs: list[Proc] = []
+
+    def start(self, gw: Proc) -> Proc:
+        config_path = gw.log_path.with_suffix(".yaml")  # the gateway fixture's file, beside its log
+        log_path = self._tmp / f"worker-{len(self.procs)}.log"
+        log = open(log_path, "wb")
+        popen = subprocess.Popen(
+            [*SLUICE, "worker", "--config", str(config_path)], stdout=log, stderr=subprocess.STDOUT, cwd=REPO
+        )
+        proc = Proc(popen, "", log_path, log)
+        self.procs.append(proc)
+        return proc
+
+
+@pytest.fixture
+def workers(tmp_path: Path) -> Iterator[Workers]:
+    w = Workers(tmp_path)
+    yield w
+    for p in w.procs:
+        p.stop()
+
+
+def budget_spent(redis_url: str, tenant: str) -> int:
+    """The tenant-wide budget counters' micro-dollars in the Redis ledger (every period)."""
+    with redis.Redis.from_url(redis_url, socket_timeout=5) as r:
+        keys = list(r.scan_iter(f"sluice:budget:{tenant}:tenant:*"))
+        return sum(int(r.hget(k, "c") or 0) for k in keys)
+
+
+def test_sluice_worker_runs_batches_of_a_gateway_without_workers_and_a_sigkill_charges_no_line_twice(
+    gateway, workers: Workers, postgres_clean: str, redis_clean: str
+) -> None:
+    """A gateway with ``batches.workers: false`` takes the batch and runs none of it; ``sluice
+    worker`` processes on procrastinate run it. One is killed with SIGKILL while it holds the
+    batch's job with lines in flight: another hands the stalled job back (procrastinate's
+    heartbeats) and finishes it. Every custom_id is in the files once, the counts add up, and
+    the tenant is charged once per line, in the usage and in the Redis budget ledger alike."""
+    cfg = config({"latency_ms": 400}, tenant_concurrency=4, lease_s=1.0, heartbeat_s=0.3, workers=False)
+    cfg["state"] = {"backend": "distributed", "postgres_dsn": postgres_clean, "redis_url": redis_clean}
+    gw = gateway(cfg)
+    key, _ = tenant_key(gw, "acme")
+    put = call(
+        "PUT", gw.base_url + "/admin/tenants/acme/budgets", {"period": "day", "max_cost_micros": 10**9}, AH
+    )
+    assert put.status == 200, put.body
+    n = 24
+    with sdk(gw, key) as c:
+        b = c.batches.create(
+            input_file_id=upload(c, [chat_line(f"k-{i}", f"q {i}") for i in range(n)]),
+            endpoint=CHAT,
+            completion_window="24h",
+        )
+        time.sleep(1.0)  # five of the gateway's polls: it runs no worker
+        assert c.batches.retrieve(b.id).status == "validating"
+        first = workers.start(gw)
+        deadline = time.monotonic() + 30
+        while (c.batches.retrieve(b.id).request_counts or Batch).completed < 4:  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, first.log()
+            assert first.popen.poll() is None, first.log()
+            time.sleep(0.05)
+        first.popen.kill()  # SIGKILL: its job held, four lines in flight
+        first.popen.wait(10)
+        mid = c.batches.retrieve(b.id)
+        assert mid.status == "in_progress" and (mid.request_counts or Batch).completed < n  # type: ignore[union-attr]
+        second = workers.start(gw)
+        done = wait(c, b.id, {"completed", "failed"}, timeout_s=60)
+        assert done.status == "completed", second.log()
+        out, err = lines_of(c, done.output_file_id), lines_of(c, done.error_file_id)
+        ids = [x["custom_id"] for x in out + err]
+        assert sorted(ids) == sorted(f"k-{i}" for i in range(n))  # every line exactly once
+        counts = done.request_counts
+        assert counts is not None and (counts.total, counts.completed, counts.failed) == (n, n, 0)
+    row = usage_of(gw, "acme", n)
+    assert (row["input_tokens"], row["output_tokens"]) == charged(out)
+    assert row["cost_micros"] > 0
+    assert budget_spent(redis_clean, "acme") == row["cost_micros"]
+    assert second.stop() == 0  # SIGTERM: a clean drain
