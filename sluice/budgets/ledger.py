@@ -21,7 +21,13 @@ ONCE_KEEP_S = 7 * 86_400
 
 
 def once_key(once: str) -> str:
+    """Set once the work under ``once`` is charged."""
     return f"sluice:charged:{once}"
+
+
+def held_key(once: str) -> str:
+    """The reservation of the run of ``once`` now under way: ``t``, ``c`` and its ``run``."""
+    return f"sluice:reserved:{once}"
 
 
 def period_id(period: Period, now_s: float) -> str:
@@ -95,6 +101,8 @@ class Reservation:
     keys: tuple[str, ...]
     tokens: int
     cost_micros: int
+    once: tuple[str, str] | None = None
+    """(key, run): charged once per key (a batch line's), by one of its runs (its request id)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,16 +117,18 @@ class Ledger(Protocol):
     """Budget counters per scope and period: in-process (``MemoryLedger``) or on Redis
     (``RedisLedger``). Both raise ``StoreUnavailableError`` when the counters cannot be reached."""
 
-    async def reserve(self, caps: Sequence[Cap], tokens: int, cost_micros: int) -> Reservation | Refusal:
-        """Only if ``tokens`` and ``cost_micros`` fit under every cap, add them to each, atomically."""
+    async def reserve(
+        self, caps: Sequence[Cap], tokens: int, cost_micros: int, once: tuple[str, str] | None = None
+    ) -> Reservation | Refusal:
+        """Only if ``tokens`` and ``cost_micros`` fit under every cap, add them to each, atomically.
+        With ``once`` (key, run): the work is charged once per key whichever of its runs settles
+        (a batch line run again after its process died), and a run that takes the key over
+        releases the reservation an earlier run left unsettled (its process is gone)."""
         ...
 
-    async def settle(
-        self, reservation: Reservation, tokens: int, cost_micros: int, once: str | None = None
-    ) -> None:
-        """Replace the reserved amounts with the actual ones (the rest is released). With
-        ``once``, only the first settle under that key charges: a later one releases its whole
-        reservation (a batch line run again after its process died is not charged twice)."""
+    async def settle(self, reservation: Reservation, tokens: int, cost_micros: int) -> None:
+        """Replace the reserved amounts with the actual ones (the rest is released); under a
+        ``once`` key charged already, release the whole reservation and charge nothing."""
         ...
 
     async def close(self) -> None: ...
@@ -149,7 +159,11 @@ class MemoryLedger:
         self._sweep_at = 0.0
         self._keys = PeriodKeys()
 
-    async def reserve(self, caps: Sequence[Cap], tokens: int, cost_micros: int) -> Reservation | Refusal:
+    async def reserve(
+        self, caps: Sequence[Cap], tokens: int, cost_micros: int, once: tuple[str, str] | None = None
+    ) -> Reservation | Refusal:
+        """``once``'s hand-over of an unsettled reservation is not needed here: the counters die
+        with the process whose runs would have left one."""
         now = self._clock()
         if now >= self._sweep_at:
             self._sweep(now)
@@ -165,13 +179,11 @@ class MemoryLedger:
                 self._ends[key] = end
             spent[0] += tokens
             spent[1] += cost_micros
-        return Reservation(tuple(keys), tokens, cost_micros)
+        return Reservation(tuple(keys), tokens, cost_micros, once)
 
-    async def settle(
-        self, reservation: Reservation, tokens: int, cost_micros: int, once: str | None = None
-    ) -> None:
-        if once is not None:
-            key = once_key(once)
+    async def settle(self, reservation: Reservation, tokens: int, cost_micros: int) -> None:
+        if reservation.once is not None and (tokens or cost_micros):  # nothing served: nothing to mark
+            key = once_key(reservation.once[0])
             if key in self._ends:
                 tokens = cost_micros = 0  # charged by an earlier run: release this reservation
             else:

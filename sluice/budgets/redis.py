@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sluice.budgets.ledger import ONCE_KEEP_S, Cap, PeriodKeys, Refusal, Reservation, once_key
+from sluice.budgets.ledger import ONCE_KEEP_S, Cap, PeriodKeys, Refusal, Reservation, held_key, once_key
 from sluice.store.redis import BoundedRedis
 
 # KEYS: one hash (fields t: tokens, c: micro-dollars) per cap. ARGV: tokens, micros, then per cap
@@ -45,15 +45,59 @@ return 0
 """)
 
 
-# As _SETTLE, once per ARGV[3] (a key set NX for ARGV[4] seconds): when it is already set, an
-# earlier settle under it charged, and this one releases its whole reservation (ARGV[5], ARGV[6]).
+# KEYS: the caps' hashes, then the key's held reservation (last). ARGV: as _RESERVE's, then the
+# run's id and the held hash's time to live. A reservation an earlier run of the key left (its
+# process died before it settled) is released first; this run's is then held in its place.
+_RESERVE_ONCE = BoundedRedis.script("""
+local n = #KEYS - 1
+local held = KEYS[#KEYS]
+local tokens, micros = tonumber(ARGV[1]), tonumber(ARGV[2])
+local prev = redis.call('HMGET', held, 't', 'c')
+if prev[1] then
+  for i = 1, n do
+    if redis.call('EXISTS', KEYS[i]) == 1 then
+      redis.call('HINCRBY', KEYS[i], 't', -tonumber(prev[1]))
+      redis.call('HINCRBY', KEYS[i], 'c', -tonumber(prev[2]))
+    end
+  end
+  redis.call('DEL', held)
+end
+for i = 1, n do
+  local max_t, max_c = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
+  local used = redis.call('HMGET', KEYS[i], 't', 'c')
+  if max_t >= 0 and (tonumber(used[1]) or 0) + tokens > max_t then return {i, 1} end
+  if max_c >= 0 and (tonumber(used[2]) or 0) + micros > max_c then return {i, 2} end
+end
+for i = 1, n do
+  redis.call('HINCRBY', KEYS[i], 't', tokens)
+  redis.call('HINCRBY', KEYS[i], 'c', micros)
+  redis.call('EXPIRE', KEYS[i], ARGV[3 * i + 2])
+end
+redis.call('HSET', held, 't', tokens, 'c', micros, 'run', ARGV[3 * n + 3])
+redis.call('EXPIRE', held, ARGV[3 * n + 4])
+return 0
+""")
+
+# KEYS: the reservation's hashes, then the key's held reservation and its charged mark (last two).
+# ARGV: the actual tokens and micros, the reserved ones, the run's id, the mark's time to live.
+# Charged already: this run's reservation is released. Not yet: charged, and marked (unless it
+# served nothing: cancelled, an error answer; the key stays to be charged by a later run). A run whose
+# reservation a later run released (it was taken for dead) has nothing left to release.
 _SETTLE_ONCE = BoundedRedis.script("""
-local t, c = ARGV[1], ARGV[2]
-if not redis.call('SET', ARGV[3], '1', 'NX', 'EX', ARGV[4]) then t, c = ARGV[5], ARGV[6] end
-for _, key in ipairs(KEYS) do
-  if redis.call('EXISTS', key) == 1 then
-    redis.call('HINCRBY', key, 't', t)
-    redis.call('HINCRBY', key, 'c', c)
+local n = #KEYS - 2
+local held, mark = KEYS[n + 1], KEYS[n + 2]
+local t, c = tonumber(ARGV[1]), tonumber(ARGV[2])
+local rt, rc = tonumber(ARGV[3]), tonumber(ARGV[4])
+if redis.call('HGET', held, 'run') == ARGV[5] then
+  redis.call('DEL', held)
+else
+  rt, rc = 0, 0
+end
+if (t ~= 0 or c ~= 0) and not redis.call('SET', mark, '1', 'NX', 'EX', ARGV[6]) then t, c = 0, 0 end
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[i]) == 1 then
+    redis.call('HINCRBY', KEYS[i], 't', t - rt)
+    redis.call('HINCRBY', KEYS[i], 'c', c - rc)
   end
 end
 return 0
@@ -71,7 +115,9 @@ class RedisLedger:
         self._clock = clock
         self._keys = PeriodKeys()
 
-    async def reserve(self, caps: Sequence[Cap], tokens: int, cost_micros: int) -> Reservation | Refusal:
+    async def reserve(
+        self, caps: Sequence[Cap], tokens: int, cost_micros: int, once: tuple[str, str] | None = None
+    ) -> Reservation | Refusal:
         now = self._clock()
         keys, ends = self._keys.at(caps, now)
         args: list[Any] = [tokens, cost_micros]
@@ -82,29 +128,32 @@ class RedisLedger:
                 -1 if c.max_cost_micros is None else c.max_cost_micros,
                 ttl_s,
             )
-        reservation = Reservation(tuple(keys), tokens, cost_micros)
+        reservation = Reservation(tuple(keys), tokens, cost_micros, once)
 
         async def undo(reply: Any) -> None:
             if reply == 0:
                 await self.settle(reservation, 0, 0)
 
-        reply = await self._redis.run(_RESERVE, keys, args, undo)
+        if once is None:
+            reply = await self._redis.run(_RESERVE, keys, args, undo)
+        else:
+            args += [once[1], ONCE_KEEP_S]
+            reply = await self._redis.run(_RESERVE_ONCE, [*keys, held_key(once[0])], args, undo)
         if reply == 0:
             return reservation
         return Refusal(caps[int(reply[0]) - 1], "tokens" if int(reply[1]) == 1 else "cost")
 
-    async def settle(
-        self, reservation: Reservation, tokens: int, cost_micros: int, once: str | None = None
-    ) -> None:
+    async def settle(self, reservation: Reservation, tokens: int, cost_micros: int) -> None:
         """Completes even when the caller is cancelled (a client disconnect): the unused part of
-        the reservation must be released; ``close`` waits for settles still running. With
-        ``once``, the charge and the mark that it was made are one script: exactly one settle
-        under the key charges."""
-        args: list[Any] = [tokens - reservation.tokens, cost_micros - reservation.cost_micros]
+        the reservation must be released; ``close`` waits for settles still running. Under a
+        ``once`` key, the charge and the mark that it was made are one script."""
+        once = reservation.once
         if once is not None:
-            args += [once_key(once), ONCE_KEEP_S, -reservation.tokens, -reservation.cost_micros]
-            await self._redis.finish(self._redis.eval(_SETTLE_ONCE, reservation.keys, args))
+            keys = [*reservation.keys, held_key(once[0]), once_key(once[0])]
+            args = [tokens, cost_micros, reservation.tokens, reservation.cost_micros, once[1], ONCE_KEEP_S]
+            await self._redis.finish(self._redis.eval(_SETTLE_ONCE, keys, args))
             return
+        args = [tokens - reservation.tokens, cost_micros - reservation.cost_micros]
         if args == [0, 0]:
             return
         await self._redis.finish(self._redis.eval(_SETTLE, reservation.keys, args))

@@ -102,7 +102,8 @@ class Budgets:
         """Reserve the worst case (``ctx.budget``), downgrading ``ctx.route`` when the policy
         says so, or raise the 429 (or 503 when the ledger is unreachable and the policy is to refuse)."""
         assert ctx.route is not None
-        reserved = await self._reserve(reserve, ctx.route)
+        once = None if ctx.charge_key is None else (ctx.charge_key, ctx.request_id)
+        reserved = await self._reserve(reserve, ctx.route, once)
         if isinstance(reserved, Refusal):
             budget = reserve.policy.budgets[reserved.cap]
             if budget.on_exceed != "downgrade" or budget.downgrade_to is None:
@@ -119,7 +120,7 @@ class Budgets:
                 raise _exceeded(reserved) from None
             except PermissionDeniedError:  # the key may not use the cheaper alias: no downgrade for it
                 raise _exceeded(reserved) from None
-            reserved = await self._reserve(reserve, route)
+            reserved = await self._reserve(reserve, route, once)
             if isinstance(reserved, Refusal):
                 raise _exceeded(reserved)
             ctx.route = route
@@ -147,7 +148,7 @@ class Budgets:
             return
         ctx.budget = None
         try:
-            await self._ledger.settle(reservation, tokens, cost, ctx.charge_key)
+            await self._ledger.settle(reservation, tokens, cost)
         except StoreUnavailableError as e:
             log.warning(
                 "budget settle failed (the reservation stays charged): %s",
@@ -210,13 +211,15 @@ class Budgets:
             ctx.stream_usage = usage or _estimated(input_tokens, pieces, size)
             await chunks.aclose()
 
-    async def _reserve(self, reserve: Reserve, route: Route) -> Reservation | Refusal | None:
+    async def _reserve(
+        self, reserve: Reserve, route: Route, once: tuple[str, str] | None
+    ) -> Reservation | Refusal | None:
         """None when the ledger is unreachable and the policy is to admit."""
         price = self._prices.get(route.deployments[0], FREE)
         cost = price.worst_case_micros(reserve.input_tokens, reserve.output_tokens)
         try:
             reserved = await self._ledger.reserve(
-                reserve.policy.caps, reserve.input_tokens + reserve.output_tokens, cost
+                reserve.policy.caps, reserve.input_tokens + reserve.output_tokens, cost, once
             )
         except StoreUnavailableError as e:
             if not self._is_degraded:
