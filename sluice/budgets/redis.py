@@ -56,8 +56,8 @@ local prev = redis.call('HMGET', held, 't', 'c')
 if prev[1] then
   for i = 1, n do
     if redis.call('EXISTS', KEYS[i]) == 1 then
-      redis.call('HINCRBY', KEYS[i], 't', -tonumber(prev[1]))
-      redis.call('HINCRBY', KEYS[i], 'c', -tonumber(prev[2]))
+      redis.call('HINCRBY', KEYS[i], 't', 0 - tonumber(prev[1]))
+      redis.call('HINCRBY', KEYS[i], 'c', 0 - tonumber(prev[2]))
     end
   end
   redis.call('DEL', held)

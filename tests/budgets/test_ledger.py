@@ -213,3 +213,57 @@ async def test_redis_counters_live_by_the_gateways_clock_not_redis(redis_clean: 
             plain.close()
     finally:
         await ledger.close()
+
+
+def spent_exactly(micros: int) -> list[tuple[int, int]]:
+    """Reservations that probe TENANT_DAY (1000 micros) has ``micros`` spent: the rest fits, one more does not."""
+    return [(0, 1000 - micros), (0, 1)]
+
+
+async def assert_spent(ledger: Ledger, micros: int) -> None:
+    fits, over = spent_exactly(micros)
+    assert isinstance(await ledger.reserve([TENANT_DAY], *fits), Reservation)
+    assert await ledger.reserve([TENANT_DAY], *over) == Refusal(TENANT_DAY, "cost")
+
+
+async def test_a_once_key_is_charged_by_its_first_settle_only(ledger: Ledger) -> None:
+    """A batch line run again (its first run settled, then its process died before writing the
+    result): the second settle releases its reservation and charges nothing."""
+    first = await ledger.reserve([TENANT_DAY], 0, 300, ("batch_1:q-1", "req_a"))
+    assert isinstance(first, Reservation)
+    await ledger.settle(first, 0, 200)
+    again = await ledger.reserve([TENANT_DAY], 0, 300, ("batch_1:q-1", "req_b"))
+    assert isinstance(again, Reservation)
+    await ledger.settle(again, 0, 250)
+    other = await ledger.reserve([TENANT_DAY], 0, 300, ("batch_1:q-2", "req_c"))
+    assert isinstance(other, Reservation)
+    await ledger.settle(other, 0, 100)  # another line: charged
+    await assert_spent(ledger, 300)
+
+
+async def test_a_run_that_served_nothing_leaves_the_key_to_be_charged(ledger: Ledger) -> None:
+    cancelled = await ledger.reserve([TENANT_DAY], 0, 300, ("batch_1:q-1", "req_a"))
+    assert isinstance(cancelled, Reservation)
+    await ledger.settle(cancelled, 0, 0)
+    rerun = await ledger.reserve([TENANT_DAY], 0, 300, ("batch_1:q-1", "req_b"))
+    assert isinstance(rerun, Reservation)
+    await ledger.settle(rerun, 0, 200)
+    await assert_spent(ledger, 200)
+
+
+async def test_a_run_taking_a_key_over_releases_the_reservation_a_killed_run_left(
+    redis_clean: str, clock: Clock
+) -> None:
+    """On Redis, where a killed process's reservation outlives it: the re-run releases it, and the
+    killed run's settle, should it come after all (it was only stalled), releases nothing twice."""
+    ledger = RedisLedger(BoundedRedis(redis_clean, timeout_s=2.0), clock=clock)
+    try:
+        killed = await ledger.reserve([TENANT_DAY], 0, 900, ("batch_1:q-1", "req_a"))
+        assert isinstance(killed, Reservation)
+        rerun = await ledger.reserve([TENANT_DAY], 0, 900, ("batch_1:q-1", "req_b"))
+        assert isinstance(rerun, Reservation)  # 900 + 900 > 1000 unless the first was released
+        await ledger.settle(rerun, 0, 150)
+        await ledger.settle(killed, 0, 120)  # charged already by the re-run: nothing moves
+        await assert_spent(ledger, 150)
+    finally:
+        await ledger.close()
