@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from sluice.batch.lines import error
-from sluice.errors import InvalidRequestError, SluiceError, UpstreamTimeoutError
+from sluice.errors import InvalidRequestError, SluiceError, UpstreamError, UpstreamTimeoutError
 from sluice.providers.base import Target
 from sluice.providers.batches import BatchApi, BatchRequest, UpstreamBatch, UpstreamResult
 from sluice.store.protocols import Store
@@ -202,14 +202,19 @@ class NativeBatches:
     async def _poll(self, batch: StoredBatch, n: NativeBatch, r: NativeRoute, now: float) -> None:
         assert n.upstream_id is not None
         cancel_sent = n.cancel_sent
+        failures = 0
         if not cancel_sent and (batch.status == "cancelling" or batch.ending == "expired"):
             try:
                 await _bounded(r.api.cancel(n.upstream_id, r.target))
                 cancel_sent = True
-            except InvalidRequestError:  # it ended upstream meanwhile (OpenAI's 400, Anthropic's 409)
-                cancel_sent = True
             except SluiceError as e:
-                log.warning("could not cancel forwarded batch %s upstream: %s", batch.id, e.message)
+                if isinstance(e, InvalidRequestError) or (
+                    isinstance(e, UpstreamError) and e.upstream_status == 409
+                ):  # it ended upstream meanwhile (OpenAI's 400, Anthropic's 409): nothing to cancel
+                    cancel_sent = True
+                else:  # tried again at the next poll, after the backoff
+                    failures = n.failures + 1
+                    log.warning("could not cancel forwarded batch %s upstream: %s", batch.id, e.message)
         try:
             up = await _bounded(r.api.status(n.upstream_id, r.target))
         except SluiceError as e:
@@ -224,9 +229,9 @@ class NativeBatches:
                 completed=up.completed,
                 failed=up.failed,
                 polls=n.polls + 1,
-                failures=0,
+                failures=failures,
                 cancel_sent=cancel_sent,
-                poll_at=now + self._wait(n.polls + 1),
+                poll_at=now + self._wait(max(n.polls + 1, failures)),
             )
             await self._store.save_native(n, new)
             return

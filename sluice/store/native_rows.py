@@ -19,11 +19,13 @@ INSERT = (
 CLAIMABLE = (
     "SELECT n.batch_id FROM batch_native n JOIN batches b ON b.id = n.batch_id WHERE n.state <> 'done'"
     " AND b.status IN ('in_progress', 'cancelling') AND (n.lease_until IS NULL OR n.lease_until < ?)"
-    " AND (n.poll_at <= ? OR (n.cancel_sent = 0 AND (b.status = 'cancelling' OR b.ending = 'expired')))"
+    " AND (n.poll_at <= ? OR (n.cancel_sent = 0 AND n.failures = 0"
+    " AND (b.status = 'cancelling' OR b.ending = 'expired')))"
     " ORDER BY n.poll_at LIMIT 1"
 )
 """A forwarded batch to look at: its poll is due, or it was cancelled (or expired) here and the
-upstream is not yet told. Args: (now, now)."""
+upstream is not yet told (at once, unless its last call failed: then at its backoff's poll).
+Args: (now, now)."""
 SAVE = (
     "UPDATE batch_native SET state = ?, poll_at = ?, upstream_id = ?, upstream_status = ?, completed = ?,"
     " failed = ?, polls = ?, failures = ?, cancel_sent = ?, lease_until = NULL"

@@ -18,8 +18,9 @@ import pytest
 
 from tests.e2e.test_batches import ADMIN, AH, CHAT, lines_of, sdk, tenant_key, upload, wait
 from tests.fixtures.batch_upstream import IN, OUT, BatchUpstream
+from tests.fixtures.clock import clear_of_utc_midnight
 from tests.fixtures.http import call
-from tests.fixtures.procs import Proc
+from tests.fixtures.procs import Proc, free_port
 
 PRICE_IN, PRICE_OUT = 2.0, 8.0
 LINE_COST = int((IN * PRICE_IN + OUT * PRICE_OUT) * 0.5)
@@ -321,3 +322,78 @@ def test_embeddings_are_forwarded_and_a_gateway_run_model_is_not(gateway, upstre
     assert len(upstream.creates) == 1  # the sim's batch ran here
     sent = [json.loads(x) for x in next(iter(upstream.uploads.values())).splitlines()]
     assert {x["body"]["model"] for x in sent} == {"up-embed"}
+
+
+def test_an_unreachable_provider_fails_the_batch_after_its_attempts(gateway, upstream) -> None:
+    cfg = config(upstream, attempts=2)
+    cfg["providers"]["oa"]["base_url"] = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    gw = gateway(cfg)
+    key, _ = tenant_key(gw, "acme")
+    with sdk(gw, key) as c:
+        b = c.batches.create(
+            input_file_id=upload(c, [line("u-1", "x")]), endpoint=CHAT, completion_window="24h"
+        )
+        failed = wait(c, b.id, {"failed", "completed"})
+        assert failed.status == "failed" and failed.errors is not None and failed.errors.data
+        assert failed.errors.data[0].code == "upstream_error"
+    assert usage_of_none(gw)
+
+
+def usage_of_none(gw: Proc) -> bool:
+    data = call("GET", gw.base_url + "/admin/usage?group_by=tenant", headers=AH).json()["data"]
+    return all(r["cost_micros"] == 0 for r in data)
+
+
+def test_a_spent_budget_refuses_the_batch_before_it_is_sent(gateway, upstream) -> None:
+    clear_of_utc_midnight()  # the day's budget is spent, then what is left is checked
+    gw = gateway(config(upstream))
+    key, _ = tenant_key(gw, "acme")
+    budget = {"period": "day", "max_cost_micros": LINE_COST}
+    assert call("PUT", f"{gw.base_url}/admin/tenants/acme/budgets", budget, AH).status == 200
+    with sdk(gw, key) as c:
+        first = c.batches.create(
+            input_file_id=upload(c, [line("s-1", "x")]), endpoint=CHAT, completion_window="24h"
+        )
+        assert wait(c, first.id, {"completed", "failed"}).status == "completed"  # spends the whole budget
+        second = c.batches.create(
+            input_file_id=upload(c, [line("s-2", "y")]), endpoint=CHAT, completion_window="24h"
+        )
+        refused = wait(c, second.id, {"failed", "completed"})
+        assert refused.status == "failed" and refused.errors is not None and refused.errors.data
+        assert refused.errors.data[0].code == "budget_exceeded"
+    assert len(upstream.creates) == 1
+
+
+def test_forwarding_on_postgres(gateway, upstream, postgres_clean: str, redis_clean: str) -> None:
+    cfg = config(upstream)
+    cfg["state"] = {"backend": "distributed", "postgres_dsn": postgres_clean, "redis_url": redis_clean}
+    gw = gateway(cfg)
+    key, _ = tenant_key(gw, "acme")
+    with sdk(gw, key) as c:
+        b = c.batches.create(
+            input_file_id=upload(
+                c, [line("p-1", "x"), line("p-2", "BAD"), line("p-3", "y", model="gpt-4o-mini")]
+            ),
+            endpoint=CHAT,
+            completion_window="24h",
+        )
+        done = wait(c, b.id, {"completed", "failed", "expired", "cancelled"})
+        assert done.status == "completed" and done.request_counts is not None
+        assert (done.request_counts.completed, done.request_counts.failed) == (2, 1)
+        assert [x["custom_id"] for x in lines_of(c, done.output_file_id)] == ["p-1", "p-3"]
+        held = c.batches.create(
+            input_file_id=upload(
+                c, [line("h-1", "mode:hold", model="claude"), line("h-2", "z", model="claude")]
+            ),
+            endpoint=CHAT,
+            completion_window="24h",
+        )
+        deadline = time.monotonic() + 20
+        while len(upstream.polls_seen) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        c.batches.cancel(held.id)
+        cancelled = wait(c, held.id, {"cancelled", "completed"})
+        assert cancelled.status == "cancelled"
+        assert [x["custom_id"] for x in lines_of(c, cancelled.output_file_id)] == ["h-1"]
+    assert usage_of(gw, "acme", 4)["cost_micros"] == 3 * LINE_COST
