@@ -13,6 +13,7 @@ two points: ``prepare`` while it validates a batch, ``step`` on each turn of its
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -129,7 +130,11 @@ class NativeBatches:
         batch, native = claimed
         try:
             await self._step(batch, native, now)
-        except Exception:  # the store away, a bug: polled again once the lease runs out
+        except asyncio.CancelledError:  # shutting down: given back, so a restart looks at it at once
+            with contextlib.suppress(Exception):
+                await self._store.save_native(native, native)
+            raise
+        except Exception:  # the store away, a bug: looked at again once the lease runs out
             log.exception("forwarded batch %s step failed", batch.id)
         return True
 

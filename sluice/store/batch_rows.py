@@ -27,16 +27,17 @@ COUNTS = (
     " COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cached_tokens), 0)"
     " FROM batch_lines WHERE batch_id = ?"
 )
-CLAIMABLE = (
-    f"SELECT {BATCH} FROM batches WHERE (status = 'validating'"
-    " OR (ending IS NOT NULL AND status IN ('in_progress', 'finalizing', 'cancelling')))"
-    " AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at, id LIMIT 1"
-)
+
 OPEN_LINES = "(status = 'pending' OR (status = 'running' AND lease_until < ?))"
 """Lines to claim: not yet run, or claimed by a process whose lease ran out (it died)."""
 _RUNNING = "SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND l.status = 'running'"
 FORWARDING = "EXISTS (SELECT 1 FROM batch_native n WHERE n.batch_id = batches.id AND n.state <> 'done')"
 """The batch is forwarded to its provider and its results are not in yet (batch_native, 0018)."""
+CLAIMABLE = (
+    f"SELECT {BATCH} FROM batches WHERE (status = 'validating'"
+    " OR (ending IS NOT NULL AND status IN ('in_progress', 'finalizing', 'cancelling')"
+    f" AND NOT {FORWARDING})) AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at, id LIMIT 1"
+)
 ADVANCE = (
     # Past its window: it takes no new line.
     "UPDATE batches SET ending = 'expired' WHERE status = 'in_progress' AND ending IS NULL AND expires_at <= ?",

@@ -15,6 +15,7 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types import Batch
 
 from tests.e2e.test_batches import ADMIN, AH, CHAT, lines_of, sdk, tenant_key, upload, wait
 from tests.fixtures.batch_upstream import IN, OUT, BatchUpstream
@@ -270,9 +271,12 @@ def test_a_restarted_gateway_goes_on_polling(gateway, tmp_path: Path) -> None:
                 completion_window="24h",
             )
             deadline = time.monotonic() + 20
-            while sum(up.polls_seen.values()) < 2:
-                assert time.monotonic() < deadline
+            while (c.batches.retrieve(b.id).request_counts or Batch).completed < 1:  # type: ignore[union-attr]
+                assert time.monotonic() < deadline  # the provider's count, mapped while it runs
                 time.sleep(0.05)
+            mid = c.batches.retrieve(b.id)
+            assert mid.status == "in_progress" and mid.request_counts is not None
+            assert (mid.request_counts.total, mid.request_counts.completed) == (3, 1)
         gw.popen.kill()  # SIGKILL mid-poll
         gw.popen.wait(10)
         polled = sum(up.polls_seen.values())
@@ -397,3 +401,22 @@ def test_forwarding_on_postgres(gateway, upstream, postgres_clean: str, redis_cl
         assert cancelled.status == "cancelled"
         assert [x["custom_id"] for x in lines_of(c, cancelled.output_file_id)] == ["h-1"]
     assert usage_of(gw, "acme", 4)["cost_micros"] == 3 * LINE_COST
+
+
+def test_the_gateways_own_window_cancels_upstream_and_expires_the_batch(gateway, upstream) -> None:
+    gw = gateway(config(upstream, window_s=4))
+    key, _ = tenant_key(gw, "acme")
+    with sdk(gw, key) as c:
+        lines = [line(f"w-{i}", f"mode:hold {i}") for i in range(3)]
+        b = c.batches.create(input_file_id=upload(c, lines), endpoint=CHAT, completion_window="24h")
+        done = wait(c, b.id, {"expired", "cancelled", "completed", "failed"})
+        assert done.status == "expired" and done.expired_at is not None, done
+        assert (len(upstream.creates), len(upstream.cancels)) == (1, 1), (
+            upstream.polls_seen
+        )  # the provider was told
+        out, err = lines_of(c, done.output_file_id), lines_of(c, done.error_file_id)
+        assert [x["custom_id"] for x in out] == ["w-0"]
+        assert [(x["custom_id"], x["error"]["code"]) for x in err] == [
+            ("w-1", "batch_expired"),
+            ("w-2", "batch_expired"),
+        ]
