@@ -8,6 +8,7 @@ line run by the gateway is (``settle``)."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -107,6 +108,29 @@ class NativeAccounts:
     ) -> Settled:
         """``sluice.batch.native.Settle``."""
         principal = await self._principal(batch)
+        results, records = await asyncio.to_thread(self._render, batch, route, pairs, principal)
+        tokens = sum(r[3] for r in records)
+        cost = sum(r[4] for r in records)
+
+        async def commit() -> None:
+            if tokens or cost:  # one charge for the lot: same creator, same budgets
+                await self._budgets.charge(principal, tokens, cost)
+            observer = self._observer if self._observer.enabled else None
+            if observer is not None:
+                for ex, status, code, _, _ in records:
+                    observer.begin(ex)
+                    await observer.finish(ex, status, code)
+
+        return results, commit
+
+    def _render(
+        self,
+        batch: StoredBatch,
+        route: NativeRoute,
+        pairs: Sequence[tuple[NewBatchLine, UpstreamResult]],
+        principal: Principal,
+    ) -> tuple[list[tuple[str, LineResult]], list[tuple[Exchange, int, str | None, int, int]]]:
+        """Each line's result and what to record of it (CPU only: run in a thread)."""
         priced = self._priced[route.alias]
         endpoint = "batch-" + ENDPOINTS[batch.endpoint]
         results: list[tuple[str, LineResult]] = []
@@ -163,14 +187,4 @@ class NativeAccounts:
                 )
             )
             records.append((ex, r.status_code, None, tokens, cost))
-
-        async def commit() -> None:
-            observer = self._observer if self._observer.enabled else None
-            for ex, status, code, tokens, cost in records:
-                if tokens or cost:
-                    await self._budgets.charge(principal, tokens, cost)
-                if observer is not None:
-                    observer.begin(ex)
-                    await observer.finish(ex, status, code)
-
-        return results, commit
+        return results, records

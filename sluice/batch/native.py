@@ -166,7 +166,9 @@ class NativeBatches:
             return
         lines = await self._store.native_lines(batch.id)
         by_wire = {r.api.wire_id(x.custom_id, x.line_no): x for x in lines}
-        requests = [BatchRequest(w, _request(batch.endpoint, x.body)) for w, x in by_wire.items()]
+        requests = await asyncio.to_thread(
+            lambda: [BatchRequest(w, _request(batch.endpoint, x.body)) for w, x in by_wire.items()]
+        )  # CPU: off the event loop
         try:
             sent = await _bounded(r.api.submit(batch.endpoint, requests, r.target, batch.id))
         except InvalidRequestError as e:  # the upstream refused the batch as a whole

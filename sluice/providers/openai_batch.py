@@ -5,6 +5,7 @@ purpose ``batch``, multipart), the batch created (``POST /batches``), polled (``
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -85,6 +86,20 @@ SKIPPED = {"batch_expired": "expired", "batch_cancelled": "cancelled"}
 """The error codes OpenAI gives lines it never ran."""
 
 
+def _jsonl(endpoint: str, requests: Sequence[BatchRequest], target: Target) -> bytes:
+    """The batch's input file: each line's body what ``OpenAIProvider`` would send for it."""
+    head = b',"method":"POST","url":' + encoder.encode(endpoint) + b',"body":'
+    lines = []
+    for r in requests:
+        req = r.request
+        if isinstance(req, ChatRequest):
+            body = OpenAIProvider._body(req, target)
+        else:
+            body = encoder.encode(msgspec.structs.replace(req, model=target.model, sluice=None))
+        lines.append(b'{"custom_id":' + encoder.encode(r.wire_id) + head + body + b"}\n")
+    return b"".join(lines)
+
+
 class OpenAIBatches:
     name = "openai"
     endpoints = frozenset({"/v1/chat/completions", "/v1/embeddings"})
@@ -118,18 +133,10 @@ class OpenAIBatches:
     async def submit(
         self, endpoint: str, requests: Sequence[BatchRequest], target: Target, name: str
     ) -> Submitted:
-        head = b',"method":"POST","url":' + encoder.encode(endpoint) + b',"body":'
-        lines = []
-        for r in requests:
-            req = r.request
-            if isinstance(req, ChatRequest):
-                body = OpenAIProvider._body(req, target)
-            else:
-                body = encoder.encode(msgspec.structs.replace(req, model=target.model, sluice=None))
-            lines.append(b'{"custom_id":' + encoder.encode(r.wire_id) + head + body + b"}\n")
+        data = await asyncio.to_thread(_jsonl, endpoint, requests, target)  # CPU: off the event loop
         form = aiohttp.FormData()
         form.add_field("purpose", "batch")
-        form.add_field("file", b"".join(lines), filename=f"{name}.jsonl", content_type="application/jsonl")
+        form.add_field("file", data, filename=f"{name}.jsonl", content_type="application/jsonl")
         uploaded = self._decode(
             _file_decoder, await self._json("POST", f"{target.base_url}/files", form, target), "file object"
         )
@@ -160,10 +167,15 @@ class OpenAIBatches:
             if file_id is None:
                 continue
             data = await self._json("GET", f"{target.base_url}/files/{file_id}/content", None, target)
-            for raw in data.splitlines():
-                if raw.strip():
-                    out.append(self._result(endpoint, self._decode(_line_decoder, raw, "batch result line")))
+            out += await asyncio.to_thread(self._parse, endpoint, data)  # CPU: off the event loop
         return out
+
+    def _parse(self, endpoint: str, data: bytes) -> list[UpstreamResult]:
+        return [
+            self._result(endpoint, self._decode(_line_decoder, raw, "batch result line"))
+            for raw in data.splitlines()
+            if raw.strip()
+        ]
 
     def _result(self, endpoint: str, line: _Line) -> UpstreamResult:
         r = line.response

@@ -7,6 +7,7 @@ completion (``to_chat_response``); cancelled (``POST /v1/messages/batches/{id}/c
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -81,6 +82,26 @@ _batch_decoder = msgspec.json.Decoder(_Batch)
 _line_decoder = msgspec.json.Decoder(_Line)
 
 
+def _requests(
+    requests: Sequence[BatchRequest], target: Target
+) -> tuple[list[bytes], list[tuple[str, SluiceError]]]:
+    """Each line as ``{custom_id, params}``, translated as ``AnthropicProvider`` would; the lines
+    the translation refuses."""
+    parts: list[bytes] = []
+    refused: list[tuple[str, SluiceError]] = []
+    for r in requests:
+        assert isinstance(r.request, ChatRequest)
+        try:
+            params = to_messages_request(r.request, target.model)
+        except SluiceError as e:  # what the interactive call would refuse (n > 1, logprobs...)
+            refused.append((r.wire_id, e))
+            continue
+        parts.append(
+            b'{"custom_id":' + encoder.encode(r.wire_id) + b',"params":' + encoder.encode(params) + b"}"
+        )
+    return parts, refused
+
+
 class AnthropicBatches:
     name = "anthropic"
     endpoints = frozenset({"/v1/chat/completions"})
@@ -128,18 +149,7 @@ class AnthropicBatches:
     async def submit(
         self, endpoint: str, requests: Sequence[BatchRequest], target: Target, name: str
     ) -> Submitted:
-        parts: list[bytes] = []
-        refused: list[tuple[str, SluiceError]] = []
-        for r in requests:
-            assert isinstance(r.request, ChatRequest)
-            try:
-                params = to_messages_request(r.request, target.model)
-            except SluiceError as e:  # what the interactive call would refuse (n > 1, logprobs...)
-                refused.append((r.wire_id, e))
-                continue
-            parts.append(
-                b'{"custom_id":' + encoder.encode(r.wire_id) + b',"params":' + encoder.encode(params) + b"}"
-            )
+        parts, refused = await asyncio.to_thread(_requests, requests, target)  # CPU: off the event loop
         if not parts:
             return Submitted(None, refused)
         body = b'{"requests":[' + b",".join(parts) + b"]}"
@@ -169,7 +179,9 @@ class AnthropicBatches:
         # The documented results route of the deployment's own base URL, never the URL the batch
         # names: the API key is sent to where the deployment says, nowhere else.
         data = await self._call("GET", self._url(target, f"{PATH}/{batch.id}/results"), None, target)
-        created = int(self._clock())
+        return await asyncio.to_thread(self._parse, data, int(self._clock()))  # CPU: off the event loop
+
+    def _parse(self, data: bytes, created: int) -> list[UpstreamResult]:
         out = []
         for raw in data.splitlines():
             if not raw.strip():
