@@ -159,15 +159,14 @@ def test_anthropic_lifecycle_translates_both_ways(gateway, upstream) -> None:
         line("a b/1", "hello", model="claude", max_tokens=64),
         line("ok-2", "there", model="claude"),
         line("bad-3", "BAD one", model="claude"),
+        line("n-4", "two answers", model="claude", n=2),  # Anthropic has no n: refused, never sent
     ]
     with sdk(gw, key) as c:
         b = c.batches.create(input_file_id=upload(c, lines), endpoint=CHAT, completion_window="24h")
         done = wait(c, b.id, {"completed", "failed", "expired", "cancelled"})
         assert done.status == "completed", done
-        assert done.request_counts is not None and (
-            done.request_counts.completed,
-            done.request_counts.failed,
-        ) == (2, 1)
+        counts = done.request_counts
+        assert counts is not None and (counts.total, counts.completed, counts.failed) == (4, 2, 2)
         out, err = lines_of(c, done.output_file_id), lines_of(c, done.error_file_id)
         assert [x["custom_id"] for x in out] == ["a b/1", "ok-2"]
         for x in out:
@@ -176,9 +175,10 @@ def test_anthropic_lifecycle_translates_both_ways(gateway, upstream) -> None:
             assert body["choices"][0]["message"]["content"].startswith("Reply to:")
             assert body["choices"][0]["finish_reason"] == "stop"
             assert body["usage"]["prompt_tokens"] == IN and body["usage"]["completion_tokens"] == OUT
-        assert [x["custom_id"] for x in err] == ["bad-3"]
-        assert err[0]["response"]["status_code"] == 400
+        assert [x["custom_id"] for x in err] == ["bad-3", "n-4"]
+        assert [x["response"]["status_code"] for x in err] == [400, 400]
         assert err[0]["response"]["body"]["error"]["code"] == "invalid_request_error"
+        assert err[1]["response"]["body"]["error"]["param"] == "n"  # the interactive call's own 400
 
     (create,) = upstream.creates
     params = [r["params"] for r in create["requests"]]
