@@ -26,6 +26,7 @@ from sluice.api.anthropic.count_tokens import TokenCounter
 from sluice.api.anthropic.errors import is_anthropic_path, render_error
 from sluice.api.anthropic.routes import AnthropicRoutes
 from sluice.api.batch_lines import LineRunner, check
+from sluice.api.batch_native import NativeAccounts, native_routes
 from sluice.api.batches import BatchRoutes
 from sluice.api.dispatch import Dispatch, Handler
 from sluice.api.feedback import FeedbackRoutes
@@ -44,6 +45,7 @@ from sluice.auth.jwt import JwtVerifier
 from sluice.auth.keys import KeyRing
 from sluice.auth.resolver import KeyResolver
 from sluice.backend import build_backend
+from sluice.batch.native import NativeBatches
 from sluice.batch.worker import BatchLimits, BatchWorker
 from sluice.cache.build import build_cache
 from sluice.errors import (
@@ -74,7 +76,7 @@ from sluice.pipeline.validate import ValidateStage
 from sluice.policies import GuardrailPolicy
 from sluice.prompts.catalog import PromptCatalog
 from sluice.prompts.rollback import Evaluator, Webhook
-from sluice.providers import PROVIDER_TYPES
+from sluice.providers import PROVIDER_TYPES, batch_api
 from sluice.providers.base import Provider
 from sluice.routing.router import Router
 from sluice.routing.table import build_routes
@@ -112,15 +114,17 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         )
     authenticate = AuthenticateStage(resolver, jwt)
     b = settings.budgets
+    prices = deployment_prices(settings, model_routes)
+    budgets = Budgets(
+        backend.budgets,
+        prices,
+        router.route,
+        default_max_tokens=b.default_max_tokens,
+        fail_open=b.fail_open,
+    )
     quota = QuotaStage(
         Admission(backend.limits, fail_open=settings.limits.fail_open),
-        Budgets(
-            backend.budgets,
-            deployment_prices(settings, model_routes),
-            router.route,
-            default_max_tokens=b.default_max_tokens,
-            fail_open=b.fail_open,
-        ),
+        budgets,
         together=backend.commits_together,
     )
     obs = build_observer(settings, store, router)
@@ -232,6 +236,27 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
     dispatch: Dispatch | None = None  # made last; counts the interactive requests in flight
     batch_queue = backend.batch_queue(bs)
     run_workers = worker or bs.workers
+    # Batches forwarded to a provider's own batch API (batch: native): docs/batches.md.
+    batch_apis = {}
+    redactor = Redactor(secret_values(settings))
+    for name, ps in settings.providers.items():
+        used = [d for m in settings.models.values() for d in m.deployments if d.provider == name]
+        if any((d.batch or ps.batch) == "native" for d in used):
+            api = batch_api(name, ps, settings.routing.timeouts.connect_s, redactor)
+            if api is not None:
+                batch_apis[name] = api
+    forwarded, priced = native_routes(settings, model_routes, prices, batch_apis)
+    accounts = NativeAccounts(authenticate, budgets, obs.observer, priced)
+    native = NativeBatches(
+        store,
+        forwarded,
+        accounts.settle,
+        accounts.admit,
+        poll_s=bs.native_poll_s,
+        poll_max_s=bs.native_poll_max_s,
+        lease_s=bs.lease_s,
+        attempts=bs.attempts,
+    )
     batches = BatchWorker(
         batch_queue,
         store,
@@ -248,6 +273,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
             bs.lease_s,
         ),
         interactive=lambda: 0 if dispatch is None else dispatch.in_flight,
+        native=native if forwarded else None,
     )
     batch_routes = BatchRoutes(authenticate, store, obs.observer, window_s=bs.window_s, wake=batches.wake)
     data_plane: dict[tuple[str, str], Handler] = {
@@ -393,6 +419,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
                 await plugin.close()
             for p in providers.values():
                 await p.close()
+            for api in batch_apis.values():
+                await api.close()
             if jwt is not None:
                 await jwt.close()
             if tracing is not None:

@@ -223,6 +223,14 @@ class BatchSettings(_Section):
         ge=0,
         description="On SIGTERM, how long batch lines in flight may run on before they are handed back to run again elsewhere.",
     )
+    native_poll_s: float = Field(
+        30.0,
+        gt=0,
+        description="A batch forwarded to its provider's own batch API (batch: native) is first polled this long after it was sent; the wait doubles after each poll that finds it unfinished, up to native_poll_max_s.",
+    )
+    native_poll_max_s: float = Field(
+        600.0, gt=0, description="The longest wait between two polls of a forwarded batch."
+    )
 
 
 class KnowledgeSettings(_Section):
@@ -550,6 +558,16 @@ class ProviderSettings(_Section):
     api_key: SecretStr | None = Field(None, description="Upstream credential (use ${VAR}).")
     headers: dict[str, str] = Field(default_factory=dict, description="Extra headers sent upstream.")
     pool_size: int = Field(512, ge=1, description="Most pooled keep-alive connections.")
+    batch: Literal["gateway", "native"] = Field(
+        "gateway",
+        description="How a /v1/batches batch whose model's first deployment is on this provider runs: gateway (every line through the pipeline) or native (forwarded to the provider's own batch API at its batch price; openai and anthropic types only; see docs/batches.md).",
+    )
+    batch_discount: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Price factor for the lines of a forwarded (native) batch: OpenAI and Anthropic both charge half their list price for batches.",
+    )
     sim: SimSettings = Field(default_factory=SimSettings, description="Behaviour of a sim provider.")
 
 
@@ -561,6 +579,9 @@ class DeploymentSettings(_Section):
     headers: dict[str, str] = Field(default_factory=dict, description="Extra headers for this deployment.")
     weight: float = Field(1.0, gt=0, description="Share of traffic under the weighted strategy.")
     priority: int = Field(0, description="Lower is tried first under the priority strategy.")
+    batch: Literal["gateway", "native"] | None = Field(
+        None, description="Overrides the provider's batch setting for this deployment."
+    )
 
 
 class ModelSettings(_Section):
@@ -723,7 +744,7 @@ class Settings(BaseSettings):
     )
     batches: BatchSettings = Field(
         default_factory=BatchSettings,
-        description="Batches (/v1/batches) run by the gateway: caps, concurrency and leases.",
+        description="Batches (/v1/batches): caps, concurrency and leases of those the gateway runs, polling of those forwarded to a provider.",
     )
     knowledge: KnowledgeSettings = Field(
         default_factory=KnowledgeSettings,
@@ -750,6 +771,11 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_references(self) -> Settings:
         problems = []
+        for name, prov in self.providers.items():
+            if prov.type == "sim" and prov.batch == "native":
+                problems.append(
+                    f"providers.{name}.batch: 'native' needs a provider of type openai or anthropic (the sim has no batch API)"
+                )
         for alias, m in self.models.items():
             for i, d in enumerate(m.deployments):
                 p = self.providers.get(d.provider)
@@ -760,6 +786,10 @@ class Settings(BaseSettings):
                 elif p.type != "sim" and not (d.base_url or p.base_url) and p.type == "openai":
                     problems.append(
                         f"models.{alias}.deployments.{i}: no base_url on the deployment or provider {d.provider!r}"
+                    )
+                if p is not None and p.type == "sim" and (d.batch or p.batch) == "native":
+                    problems.append(
+                        f"models.{alias}.deployments.{i}.batch: 'native' needs a provider of type openai or anthropic (the sim has no batch API)"
                     )
             for j, f in enumerate(m.fallbacks):
                 if f not in self.models:

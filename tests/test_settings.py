@@ -130,3 +130,30 @@ def test_responses_encryption_keys_are_checked_without_echoing_them(tmp_path: Pa
     path.write_text("responses:\n  encryption_keys: ['${SLUICE_TEST_RESPONSES_KEY}']\n")
     s = load_settings(path, env={"SLUICE_TEST_RESPONSES_KEY": good})
     assert [k.get_secret_value() for k in s.responses.encryption_keys] == [good]
+
+
+def test_native_batches_need_a_provider_with_a_batch_api(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        """
+providers:
+  sim: {type: sim, batch: native}
+  oa: {type: openai, base_url: "http://x/v1", batch: native, batch_discount: 0.5}
+  sim2: {type: sim}
+models:
+  a: {deployments: [{provider: sim, model: s}]}
+  b: {deployments: [{provider: sim2, model: s, batch: native}]}
+  c: {deployments: [{provider: oa, model: g, batch: gateway}]}
+""",
+    )
+    with pytest.raises(ConfigError) as e:
+        load_settings(p)
+    assert e.value.problems == [
+        "providers.sim.batch: 'native' needs a provider of type openai or anthropic (the sim has no batch API)",
+        "models.a.deployments.0.batch: 'native' needs a provider of type openai or anthropic (the sim has no batch API)",
+        "models.b.deployments.0.batch: 'native' needs a provider of type openai or anthropic (the sim has no batch API)",
+    ]
+    p = write(tmp_path, 'providers:\n  oa: {type: openai, base_url: "http://x/v1", batch_discount: 1.5}\n')
+    with pytest.raises(ConfigError) as e:
+        load_settings(p)
+    assert e.value.problems == ["providers.oa.batch_discount: Input should be less than or equal to 1"]

@@ -17,6 +17,7 @@ import msgspec
 
 from sluice.batch import results
 from sluice.batch.lines import Check, error, parse
+from sluice.batch.native import NativeBatches
 from sluice.batch.queue import BatchQueue
 from sluice.store.protocols import FileBlobs, Store
 from sluice.store.records import ClaimedLine, LineResult, StoredBatch
@@ -56,14 +57,17 @@ class BatchWorker:
         limits: BatchLimits,
         *,
         interactive: Callable[[], int],
+        native: NativeBatches | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """``interactive``: how many interactive requests are in flight in this process now."""
+        """``interactive``: how many interactive requests are in flight in this process now;
+        ``native``: the batches forwarded to a provider's own batch API (``native.py``)."""
         self._queue, self._store, self._blobs = queue, store, blobs
         self._check, self._run_line = check, run
         self._limits = limits
         self._interactive = interactive
         self._clock = clock
+        self._native = native
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._lines: dict[asyncio.Task[None], ClaimedLine] = {}
@@ -141,6 +145,8 @@ class BatchWorker:
                 with contextlib.suppress(Exception):
                     await self._queue.release_batch(batch)
                 raise
+            return True
+        if self._native is not None and await self._native.step(now):  # forwarded batches: native.py
             return True
         return await self._start_lines(now)
 
@@ -242,6 +248,8 @@ class BatchWorker:
             parsed = await asyncio.to_thread(parse, data, batch.endpoint, self._check, self._limits.max_lines)
             problems = parsed.errors
             if not problems:
+                if self._native is not None:  # forwarded to its provider: native.py
+                    await self._native.prepare(batch, parsed.model)
                 if not await self._store.start_batch(batch, parsed.lines, parsed.model, int(self._clock())):
                     await self._queue.release_batch(batch)  # cancelled meanwhile
                     return

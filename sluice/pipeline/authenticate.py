@@ -9,6 +9,7 @@ from sluice.auth.resolver import KeyResolver
 from sluice.errors import AuthenticationError
 from sluice.pipeline.context import RequestContext
 from sluice.pipeline.stage import Stage
+from sluice.store.records import BatchCaller
 
 
 class AuthenticateStage(Stage):
@@ -20,15 +21,19 @@ class AuthenticateStage(Stage):
 
     async def before(self, ctx: RequestContext) -> None:
         if ctx.caller is not None:
-            principal = await self._keys.principal_of(ctx.caller)
-            if principal is None:
-                raise AuthenticationError(
-                    "The API key that created this batch is no longer valid (revoked, expired, or its "
-                    "tenant disabled)."
-                )
-            ctx.principal = principal
+            ctx.principal = await self.caller(ctx.caller)
             return
         ctx.principal = await self.principal(ctx.credential)
+
+    async def caller(self, caller: BatchCaller) -> Principal:
+        """A batch's creator as they are now (looked up again, not from the key cache)."""
+        principal = await self._keys.principal_of(caller)
+        if principal is None:
+            raise AuthenticationError(
+                "The API key that created this batch is no longer valid (revoked, expired, or its "
+                "tenant disabled)."
+            )
+        return principal
 
     async def principal(self, credential: str | None) -> Principal:
         if not credential:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 
 import msgspec
 
 from sluice.auth.principal import Principal, ScopedLimits
-from sluice.budgets.ledger import Cap, Ledger, Refusal, Reservation
+from sluice.budgets.ledger import Cap, Ledger, Refusal, Reservation, budget_key
 from sluice.budgets.pricing import FREE, Price, price_for
 from sluice.errors import BudgetExceededError, NotFoundError, PermissionDeniedError, StoreUnavailableError
 from sluice.pipeline.context import RequestContext, ask_stream_usage
@@ -125,6 +126,37 @@ class Budgets:
                 raise _exceeded(reserved)
             ctx.route = route
         ctx.budget = reserved
+
+    async def admits(self, principal: Principal) -> BudgetExceededError | None:
+        """Whether a budget of ``principal`` has nothing left (the error it would answer): a
+        forwarded batch is refused up front then, as its lines would be one by one here."""
+        if not any(s.budgets for s in principal.limits):
+            return None
+        caps = self._policy(principal).caps
+        try:
+            reserved = await self._ledger.reserve(caps, 1, 1)
+            if isinstance(reserved, Refusal):
+                return _exceeded(reserved)
+            await self._ledger.settle(reserved, 0, 0)
+        except StoreUnavailableError as e:
+            log.warning("budget check of a forwarded batch skipped: %s", e.message)
+        return None
+
+    async def charge(self, principal: Principal, tokens: int, cost_micros: int) -> None:
+        """Add spend made without a reservation (a forwarded batch's line: the provider already
+        answered it) to every budget of ``principal``, past a cap too: it is spent."""
+        if not any(s.budgets for s in principal.limits):
+            return
+        caps = self._policy(principal).caps
+        try:
+            reserved = await self._ledger.reserve(caps, 0, 0)  # makes the period's counters
+            if isinstance(reserved, Refusal):  # already past a cap: its counters exist
+                now = time.time()
+                keys = tuple(budget_key(c.tenant_id, c.kind, c.scope_id, c.period, now) for c in caps)
+                reserved = Reservation(keys, 0, 0)
+            await self._ledger.settle(reserved, tokens, cost_micros)
+        except StoreUnavailableError as e:
+            log.warning("budget charge of a forwarded batch line lost: %s", e.message)
 
     def price(self, ctx: RequestContext) -> Price:
         """The answering deployment's price; before one answered, the route's first one's."""

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from sluice.obs.redact import Redactor
 from sluice.providers.base import Provider
+from sluice.providers.batches import BatchApi
 from sluice.settings import ProviderSettings
 
 
@@ -35,3 +36,22 @@ PROVIDER_TYPES: dict[str, Callable[[ProviderSettings, float, Redactor], Provider
     "anthropic": _anthropic,
     "sim": _sim,
 }
+
+
+def batch_api(
+    name: str, settings: ProviderSettings, connect_timeout_s: float, redactor: Redactor
+) -> BatchApi | None:
+    """The provider's own batch API, for batches forwarded to it (``batch: native``): a pool of
+    its own, small (a batch is a few calls), apart from the interactive one. None for the sim."""
+    from sluice.providers.http import UpstreamClient
+
+    http = UpstreamClient(name, 8, connect_timeout_s, redactor)
+    if settings.type == "openai":
+        from sluice.providers.openai_batch import OpenAIBatches
+
+        return OpenAIBatches(http, redactor)
+    if settings.type == "anthropic":
+        from sluice.providers.anthropic.batch import AnthropicBatches
+
+        return AnthropicBatches(http, redactor=redactor)
+    return None

@@ -52,16 +52,24 @@ class UpstreamClient:
         self._connect_timeout_s = connect_timeout_s
         self._session: aiohttp.ClientSession | None = None
 
-    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> aiohttp.ClientResponse:
+    async def post(
+        self, url: str, body: bytes | aiohttp.FormData, headers: Mapping[str, str]
+    ) -> aiohttp.ClientResponse:
         """POST and return the response once its status is known to be a success. It carries the
         W3C trace headers of the moment (``TRACE_HEADERS``), if any."""
+        return await self.send("POST", url, body, headers)
+
+    async def send(
+        self, method: str, url: str, body: bytes | aiohttp.FormData | None, headers: Mapping[str, str]
+    ) -> aiohttp.ClientResponse:
+        """``post`` for any method (a batch API's GETs, a multipart upload)."""
         trace = TRACE_HEADERS.get()
         if trace is not None:
             headers = {**headers, **trace}
         if self._session is None:  # made on first use, inside the running loop it binds to
             self._session = make_session(self._pool_size, self._connect_timeout_s)
         try:
-            resp = await self._session.post(url, data=body, headers=headers)
+            resp = await self._session.request(method, url, data=body, headers=headers)
         except CLIENT_ERRORS as e:
             raise connection_error(e, self._provider) from e
         if resp.status >= 400:

@@ -28,11 +28,7 @@ COUNTS = (
     " COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cached_tokens), 0)"
     " FROM batch_lines WHERE batch_id = ?"
 )
-CLAIMABLE = (
-    f"SELECT {BATCH} FROM batches WHERE (status = 'validating'"
-    " OR (ending IS NOT NULL AND status IN ('in_progress', 'finalizing', 'cancelling')))"
-    " AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at, id LIMIT 1"
-)
+
 OPEN_LINES = "(status = 'pending' OR (status = 'running' AND lease_until < ?))"
 """Lines to claim: not yet run, or claimed by a process whose lease ran out (it died)."""
 TAKING = (
@@ -41,23 +37,31 @@ TAKING = (
 )
 """The lines' batch still takes lines (not cancelled, not past its window)."""
 _RUNNING = "SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND l.status = 'running'"
+FORWARDING = "EXISTS (SELECT 1 FROM batch_native n WHERE n.batch_id = batches.id AND n.state <> 'done')"
+"""The batch is forwarded to its provider and its results are not in yet (batch_native, 0018)."""
+CLAIMABLE = (
+    f"SELECT {BATCH} FROM batches WHERE (status = 'validating'"
+    " OR (ending IS NOT NULL AND status IN ('in_progress', 'finalizing', 'cancelling')"
+    f" AND NOT {FORWARDING})) AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at, id LIMIT 1"
+)
 ADVANCE = (
     # Past its window: it takes no new line.
     "UPDATE batches SET ending = 'expired' WHERE status = 'in_progress' AND ending IS NULL AND expires_at <= ?",
     # Every line has its result: finish it.
     "UPDATE batches SET ending = 'completed', status = 'finalizing', finalizing_at = ? WHERE"
     " status = 'in_progress' AND ending IS NULL AND NOT EXISTS (SELECT 1 FROM batch_lines l WHERE"
-    " l.batch_id = batches.id AND l.status IN ('pending', 'running'))",
+    f" l.batch_id = batches.id AND l.status IN ('pending', 'running')) AND NOT {FORWARDING}",
     # Expired, and the lines in flight are done (or their process is gone): finish it.
     f"UPDATE batches SET status = 'finalizing', finalizing_at = ? WHERE status = 'in_progress'"
-    f" AND ending = 'expired' AND NOT EXISTS ({_RUNNING} AND l.lease_until >= ?)",
+    f" AND ending = 'expired' AND NOT EXISTS ({_RUNNING} AND l.lease_until >= ?) AND NOT {FORWARDING}",
     # Cancelled, and the lines in flight are done: finish it.
     f"UPDATE batches SET ending = 'cancelled' WHERE status = 'cancelling' AND ending IS NULL"
-    f" AND NOT EXISTS ({_RUNNING} AND l.lease_until >= ?)",
+    f" AND NOT EXISTS ({_RUNNING} AND l.lease_until >= ?) AND NOT {FORWARDING}",
 )
 """Each with its arguments (``at`` the whole second, ``now`` the float): (at,), (at,), (at, now), (now,)."""
 PENDING = (
     f"SELECT {BATCH} FROM batches WHERE status = 'in_progress' AND ending IS NULL AND expires_at > ?"
+    " AND NOT EXISTS (SELECT 1 FROM batch_native n WHERE n.batch_id = batches.id)"
     f" AND EXISTS (SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND"
     f" (l.status = 'pending' OR (l.status = 'running' AND l.lease_until < ?)))"
 )

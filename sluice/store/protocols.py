@@ -25,6 +25,7 @@ from sluice.store.records import (
     FileUsage,
     FinishedLine,
     LineResult,
+    NativeBatch,
     NewBatchLine,
     PolicyKind,
     PromptLabel,
@@ -490,6 +491,40 @@ class Store(Protocol):
     ) -> bool:
         """The batch's last status (``completed``, ``expired``, ``cancelled``) with its files,
         while the claim holds: whether it did."""
+        ...
+
+    # --- batches forwarded to a provider's batch API (sluice/batch/native.py) ------------------
+    async def add_native(self, native: NativeBatch) -> None:
+        """Mark a batch being validated as forwarded (state ``submit``); a second add of the same
+        batch (validated again after a crash) changes nothing."""
+        ...
+
+    async def claim_native(self, now: float, lease_s: float) -> tuple[StoredBatch, NativeBatch] | None:
+        """Claim one forwarded batch that is ``in_progress`` or ``cancelling``, not ``done``, whose
+        poll is due (``poll_at``) or whose cancel (or expiry) the upstream is not yet told of;
+        leased until ``now + lease_s``; None when there is none."""
+        ...
+
+    async def save_native(self, claimed: NativeBatch, new: NativeBatch) -> bool:
+        """Its state after a step (``new``), the lease released, while the claim holds."""
+        ...
+
+    async def native_lines(self, batch_id: str) -> list[NewBatchLine]:
+        """The batch's lines with no result yet, in file order."""
+        ...
+
+    async def finish_native(
+        self,
+        claimed: NativeBatch,
+        results: Sequence[tuple[str, LineResult]],
+        ending: str | None,
+        errors: list[dict[str, Any]] | None,
+        at: int,
+    ) -> bool:
+        """In one transaction, while the claim holds: each ``(custom_id, result)`` written to its
+        line (once, as ``finish_line``), the forwarded batch ``done``, and the batch moved by
+        ``ending``: None (its lines' results finish it), ``expired`` (the lines without a result
+        expire), ``cancelled`` (they are left out), ``failed`` (with ``errors``). Whether it did."""
         ...
 
     # --- the prompt registry -----------------------------------------------------------------

@@ -459,3 +459,26 @@ class FinishedLine(msgspec.Struct, frozen=True):
     line_no: int
     id: str
     result: LineResult
+
+
+class NativeBatch(msgspec.Struct, frozen=True):
+    """A batch forwarded to its provider's own batch API: where (``alias``'s ``deployment``), at
+    what price factor, and how far it got: ``state`` ``submit`` (not sent yet), ``poll`` (sent,
+    ``upstream_id`` set) or ``done`` (its results written, or given up)."""
+
+    batch_id: str
+    alias: str
+    deployment: str
+    discount: float
+    state: str
+    poll_at: float
+    upstream_id: str | None = None
+    upstream_status: str | None = None
+    completed: int = 0
+    failed: int = 0
+    polls: int = 0
+    """Polls that found it unfinished: the wait before the next doubles with each."""
+    failures: int = 0
+    """Upstream calls that failed in a row."""
+    cancel_sent: bool = False
+    lease_until: float | None = None

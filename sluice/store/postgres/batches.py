@@ -35,6 +35,7 @@ from sluice.store.batch_rows import (
     numbered,
     result_values,
 )
+from sluice.store.native_rows import COUNTS as NATIVE_COUNTS
 from sluice.store.records import ClaimedLine, FinishedLine, LineResult, NewBatchLine, StoredBatch
 
 
@@ -55,7 +56,10 @@ def _count(status: str) -> int:
 async def _with_counts(conn: PoolConnectionProxy, rows: list[Any]) -> list[StoredBatch]:
     out = []
     for r in rows:
-        counts = (await conn.fetch(numbered(COUNTS), r["id"]))[0]
+        counts = list((await conn.fetch(numbered(COUNTS), r["id"]))[0])
+        for native in await conn.fetch(numbered(NATIVE_COUNTS), r["id"]):  # forwarded: the upstream's counts
+            counts[0] += native["completed"]
+            counts[1] += native["failed"]
         out.append(batch_row(r, tuple(counts)))
     return out
 

@@ -35,6 +35,7 @@ from sluice.store.batch_rows import (
     log_values,
     result_values,
 )
+from sluice.store.native_rows import COUNTS as NATIVE_COUNTS
 from sluice.store.records import ClaimedLine, FinishedLine, LineResult, NewBatchLine, StoredBatch
 
 
@@ -63,7 +64,10 @@ async def _transaction(store: _Connections) -> AsyncIterator[aiosqlite.Connectio
 async def _with_counts(store: _Connections, rows: list[sqlite3.Row]) -> list[StoredBatch]:
     out = []
     for r in rows:
-        counts = (await store._all(COUNTS, (r["id"],)))[0]
+        counts = list((await store._all(COUNTS, (r["id"],)))[0])
+        for native in await store._all(NATIVE_COUNTS, (r["id"],)):  # forwarded: the upstream's counts
+            counts[0] += native["completed"]
+            counts[1] += native["failed"]
         out.append(batch_row(r, tuple(counts)))
     return out
 
