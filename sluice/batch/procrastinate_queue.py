@@ -49,11 +49,12 @@ _UNQUEUED = f"""
 SELECT b.owner, b.id FROM batches b
  WHERE b.status = 'in_progress' AND b.ending IS NULL AND (%(batch)s::text IS NULL OR b.id = %(batch)s)
    AND EXISTS (SELECT 1 FROM batch_lines l WHERE l.batch_id = b.id AND l.status IN ('pending', 'running'))
+   AND NOT EXISTS (SELECT 1 FROM batch_native n WHERE n.batch_id = b.id)
    AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.queue_name = '{QUEUE}'
                    AND j.status IN ('todo', 'doing') AND j.args->>'batch_id' = b.id)
 """
-"""Running batches with lines to run and no job: just started, or their process died before it
-deferred them."""
+"""Running batches with lines to run here (not forwarded to their provider) and no job: just
+started, or their process died before it deferred them."""
 _OPEN = "SELECT line_no FROM batch_lines WHERE batch_id = %s AND status IN ('pending', 'running') ORDER BY line_no"
 
 

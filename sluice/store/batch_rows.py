@@ -33,9 +33,10 @@ OPEN_LINES = "(status = 'pending' OR (status = 'running' AND lease_until < ?))"
 """Lines to claim: not yet run, or claimed by a process whose lease ran out (it died)."""
 TAKING = (
     "EXISTS (SELECT 1 FROM batches b WHERE b.id = batch_lines.batch_id AND b.status = 'in_progress'"
-    " AND b.ending IS NULL)"
+    " AND b.ending IS NULL) AND NOT EXISTS (SELECT 1 FROM batch_native n WHERE n.batch_id = batch_lines.batch_id)"
 )
-"""The lines' batch still takes lines (not cancelled, not past its window)."""
+"""The lines' batch still takes lines (not cancelled, not past its window) and is run here (not
+forwarded to its provider, whose lines are never claimed whichever queue hands out the work)."""
 _RUNNING = "SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND l.status = 'running'"
 FORWARDING = "EXISTS (SELECT 1 FROM batch_native n WHERE n.batch_id = batches.id AND n.state <> 'done')"
 """The batch is forwarded to its provider and its results are not in yet (batch_native, 0018)."""
