@@ -15,7 +15,7 @@ from sluice.api.body import read_body
 from sluice.api.context import bearer, context, cost_comment, raw_headers, reply_headers
 from sluice.api.endpoint import endpoint, relay
 from sluice.api.render import error_response
-from sluice.api.responses.conversations import Conversation, Conversations, history, item_id, owner, with_ids
+from sluice.api.responses.conversations import Conversation, Conversations, history, item_id, with_ids
 from sluice.api.responses.stream import ResponsesStreamEncoder
 from sluice.api.responses.translate import (
     decode_items,
@@ -28,6 +28,7 @@ from sluice.api.responses.translate import (
 )
 from sluice.api.responses.wire import DeletedResponse, ItemList
 from sluice.api.sse import SSEResponse
+from sluice.auth.principal import owner
 from sluice.errors import InvalidRequestError, NotFoundError
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.context import RequestContext
