@@ -79,13 +79,13 @@ class Retrieval:
             self.at = None
         ctx.request = msgspec.structs.replace(request, messages=messages)
 
-    def citations(self, text: str) -> list[tuple[int, Found]]:
-        """``(offset of the marker in text, passage)`` for each ``[n]`` naming a passage."""
+    def citations(self, text: str) -> list[tuple[int, int, Found]]:
+        """``(offset of the marker in text, n, passage)`` for each ``[n]`` naming a passage."""
         out = []
         for m in _MARKER.finditer(text):
             n = int(m.group(1))
             if 1 <= n <= len(self.passages):
-                out.append((m.start(), self.passages[n - 1]))
+                out.append((m.start(), n, self.passages[n - 1]))
         return out
 
     def annotations(self, text: str) -> list[dict[str, Any]]:
@@ -101,7 +101,7 @@ class Retrieval:
                     "index": at,
                 },
             }
-            for at, p in self.citations(text)
+            for at, _, p in self.citations(text)
         ]
 
     def report(self) -> dict[str, Any]:

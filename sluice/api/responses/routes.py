@@ -20,6 +20,7 @@ from sluice.api.responses.stream import ResponsesStreamEncoder
 from sluice.api.responses.translate import (
     decode_items,
     decode_request,
+    file_search_tool,
     input_items,
     new_id,
     shell,
@@ -77,11 +78,17 @@ class ResponsesRoutes:
             earlier = history(found)
         chat = to_chat_request(req, [*decode_items(earlier), *items])
         ctx = ex.ctx = context(request, ex, credential, chat)
+        searched = file_search_tool(req)
+        if searched is not None:
+            ctx.retrieval_param = f"tools[{searched[0]}]"
+        results = "file_search_call.results" in (req.include or ())
         base = shell(req, new_id("resp"), int(time.time()))
         stored = [*earlier, *with_ids(items)] if req.store is not False else None
         if chat.stream:
             chunks = await self._pipeline.stream(ctx)
-            enc = ResponsesStreamEncoder(base)
+            enc = ResponsesStreamEncoder(
+                base, ctx.retrieval, search_call=searched is not None, results=results
+            )
             if stored is not None:
                 chunks = self._saved(chunks, enc, ctx, stored)
             frames = relay(
@@ -89,7 +96,7 @@ class ResponsesRoutes:
             )
             return SSEResponse(frames, raw_headers(reply_headers(ctx)))
         response = ex.response = await self._pipeline.chat(ctx)
-        answer = to_response(response, base)
+        answer = to_response(response, base, ctx.retrieval, search_call=searched is not None, results=results)
         if stored is not None and ctx.principal is not None:
             await self._conversations.save(owner(ctx.principal), answer, stored)
         return Response(encoder.encode(answer), 200, reply_headers(ctx), media_type="application/json")
