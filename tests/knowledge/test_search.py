@@ -91,7 +91,9 @@ async def test_the_cache_is_reused_until_the_chunks_change(store: SqliteStore) -
 async def test_searcher_embeds_once_and_keeps_the_best_over_stores(store: SqliteStore) -> None:
     text = "Holiday rules: the office closes in August."
     await store.create_vector_store(VectorStore(OWNER, "vs_2", "n", 1, 1))
-    await store.add_file(StoredFile(OWNER, "file-3", 1, 1, "file-3.md", "assistants"), FileQuota(10**9, 10**6))
+    await store.add_file(
+        StoredFile(OWNER, "file-3", 1, 1, "file-3.md", "assistants"), FileQuota(10**9, 10**6)
+    )
     await store.attach_files([VectorStoreFile(OWNER, "vs_2", "file-3", 1, "in_progress", AUTO.wire(), {})])
     claimed = await store.claim_ingestion(1.0, 10)
     assert claimed is not None

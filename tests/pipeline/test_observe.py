@@ -34,7 +34,9 @@ def test_every_field_of_the_record() -> None:
     ctx.prompt, ctx.prompt_number, ctx.experiment, ctx.arm = "support", 3, "exp_1", 3
     kept = Found(ChunkHit("file-1", 0, "text", "a.md", {}), 0.5, "vs_1")
     poisoned = Found(ChunkHit("file-2", 0, "text", "b.md", {}), 0.4, "vs_1")
-    ctx.retrieval = Retrieval("the user's question", [kept], dropped=[(poisoned, "injection")], seconds=0.0125)
+    ctx.retrieval = Retrieval(
+        "the user's question", [kept], dropped=[(poisoned, "injection")], seconds=0.0125
+    )
     r = Observer().record(ex, 200, None)
     got = msgspec.structs.asdict(r)
     latency = got.pop("latency_ms")

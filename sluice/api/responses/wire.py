@@ -42,7 +42,8 @@ class InputFile(_Item, tag="input_file", tag_field="type"):
 
 class OutputText(_Item, tag="output_text", tag_field="type"):
     text: str
-    annotations: list[Raw] = field(default_factory=list)
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+    """Kept as sent (an earlier answer's citations, echoed back); never sent to the model."""
 
 
 class Refusal(_Item, tag="refusal", tag_field="type"):
