@@ -143,7 +143,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         authenticate,
         prompts,
         resolve,
-        RetrievalStage(searcher),
+        RetrievalStage(searcher, tracing),
         input_guard,
         AnswerGuardStage(),
         *([CacheStage(cache)] if cache is not None else []),

@@ -18,7 +18,7 @@ import re
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -37,7 +37,11 @@ from sluice.types import (
     ChunkStream,
     Delta,
     Message,
+    RetrievalOptions,
 )
+
+if TYPE_CHECKING:
+    from sluice.obs.tracing import Tracing
 
 INSTRUCTIONS = (
     "Answer the user's question from the numbered passages below, retrieved from the user's "
@@ -148,16 +152,25 @@ def last_user_text(request: ChatRequest) -> str:
 
 
 class RetrievalStage(Stage):
-    name = "retrieval"
+    """Its span (``retrieval``, with tracing on) is only made for a request that retrieves."""
 
-    def __init__(self, searcher: Searcher) -> None:
+    name = "retrieval"
+    traced = False
+
+    def __init__(self, searcher: Searcher, tracing: Tracing | None = None) -> None:
         self._searcher = searcher
+        self._retrieve = self._run if tracing is None else tracing.wrap(self.name, self._run)
 
     async def before(self, ctx: RequestContext) -> None:
         request = ctx.request
-        if not isinstance(request, ChatRequest) or request.sluice is None or request.sluice.retrieval is None:
-            return
-        opts = request.sluice.retrieval
+        if (
+            isinstance(request, ChatRequest)
+            and request.sluice is not None
+            and request.sluice.retrieval is not None
+        ):
+            await self._retrieve(ctx, request, request.sluice.retrieval)
+
+    async def _run(self, ctx: RequestContext, request: ChatRequest, opts: RetrievalOptions) -> None:
         param = ctx.retrieval_param
         principal = ctx.principal
         assert principal is not None
