@@ -84,21 +84,22 @@ def upstream() -> Iterator[ThreadedServer]:
     server.stop()
 
 
+def config(upstream: ThreadedServer, **state: str) -> dict[str, Any]:
+    return {
+        "auth": {"keys": [{"key": DEMO_KEY, "name": "demo"}]},
+        "admin": {"keys": [{"key": ADMIN, "name": "ops"}]},
+        "providers": {"up": {"type": "openai", "base_url": upstream.base_url + "/v1", "api_key": "sk-up"}},
+        "models": {"gpt-4o-mini": {"deployments": [{"provider": "up", "model": "gpt-4o-mini"}]}},
+        "knowledge": {"ingest_poll_s": 0.2},
+        "guardrails": {"policy": {"injection": "block"}},
+        "logging": {"level": "warning"},
+        **({"state": state} if state else {}),
+    }
+
+
 @pytest.fixture(scope="module")
 def gw(module_gateway: Any, upstream: ThreadedServer) -> Proc:
-    return module_gateway(
-        {
-            "auth": {"keys": [{"key": DEMO_KEY, "name": "demo"}]},
-            "admin": {"keys": [{"key": ADMIN, "name": "ops"}]},
-            "providers": {
-                "up": {"type": "openai", "base_url": upstream.base_url + "/v1", "api_key": "sk-up"}
-            },
-            "models": {"gpt-4o-mini": {"deployments": [{"provider": "up", "model": "gpt-4o-mini"}]}},
-            "knowledge": {"ingest_poll_s": 0.2},
-            "guardrails": {"policy": {"injection": "block"}},
-            "logging": {"level": "warning"},
-        }
-    )
+    return module_gateway(config(upstream))
 
 
 def tenant_key(gw: Proc, tenant: str) -> str:
@@ -478,3 +479,38 @@ def test_a_poisoned_document_is_dropped_and_named(gw: Proc, upstream: ThreadedSe
         'sluice_guardrail_actions_total{action="drop",category="indirect_injection",stage="retrieval"}'
         in metrics
     )
+
+
+def test_on_postgres(gateway: Any, upstream: ThreadedServer, postgres_clean: str, redis_clean: str) -> None:
+    """The same answers on the distributed backend: stores, the request log's new columns
+    (migration 0016) and a stored response with its file_search_call item."""
+    gw = gateway(config(upstream, backend="distributed", postgres_dsn=postgres_clean, redis_url=redis_clean))
+    key = tenant_key(gw, "pg")
+    with oa(gw, key) as c:
+        store_id, ids = make_store(c, FILES)
+        r = c.chat.completions.with_raw_response.create(
+            model="gpt-4o-mini",
+            messages=MESSAGES,  # type: ignore[arg-type]
+            extra_body={"sluice": {"retrieval": {"vector_store_ids": [store_id], "max_results": 2}}},
+            extra_headers={"x-request-id": "rag-pg"},
+        ).parse()
+        results = r.model_extra["sluice"]["retrieval"]["results"]  # type: ignore[index]
+        assert {x["filename"] for x in results} == {"vacation.md", "office.md"}
+        check_prompt(upstream, results)
+        cited = [a.to_dict()["file_citation"]["file_id"] for a in r.choices[0].message.annotations or ()]
+        assert cited == [results[0]["file_id"], results[1]["file_id"]]
+        tool = {"type": "file_search", "vector_store_ids": [store_id], "max_num_results": 2}
+        answer = c.responses.create(model="gpt-4o-mini", input=QUESTION, tools=[tool])  # type: ignore[list-item]
+        assert [o.type for o in c.responses.retrieve(answer.id).output] == ["file_search_call", "message"]
+    admin = {"authorization": f"Bearer {ADMIN}"}
+
+    def logged() -> dict[str, Any] | None:
+        rows = call("GET", gw.base_url + "/admin/requests?tenant=pg", headers=admin).json()["data"]
+        return next((row for row in rows if row["id"] == "rag-pg"), None)
+
+    row = eventually(logged, 10, "the request in the request log")
+    assert row["retrieval_ms"] > 0
+    assert [x["file_id"] for x in msgspec.json.decode(row["retrieval"])["results"]] == [
+        x["file_id"] for x in results
+    ]
+    assert set(ids.values()) >= {x["file_id"] for x in results}
