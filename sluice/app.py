@@ -57,6 +57,7 @@ from sluice.errors import (
 )
 from sluice.guardrails.plugins import build_plugins
 from sluice.knowledge.ingest import IngestLimits, Ingestor
+from sluice.knowledge.search import Searcher
 from sluice.limits.tokenizer import Tokenizers
 from sluice.obs.redact import Redactor, secret_values
 from sluice.obs.tracing import build_tracing
@@ -69,6 +70,7 @@ from sluice.pipeline.input_guard import InputGuardStage
 from sluice.pipeline.prompt import PromptStage
 from sluice.pipeline.quota import QuotaStage
 from sluice.pipeline.resolve import ResolveStage
+from sluice.pipeline.retrieval import RetrievalStage
 from sluice.pipeline.runner import OwnCalls, Pipeline
 from sluice.pipeline.stage import Stage
 from sluice.pipeline.structured import StructuredOutputStage
@@ -140,6 +142,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
     ]
     if any(p.injection != "off" for p in policies):
         import sluice.guardrails.injection  # noqa: F401  # its patterns compile now, not on a first request
+    k = settings.knowledge
+    searcher = Searcher(store, embed, max_scan_chunks=k.max_scan_chunks, cache_bytes=k.vector_cache_bytes)
     resolve = ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken"))
     input_guard = InputGuardStage(g.policy, plugins=guard_plugins, tenants=g.tenants)
     # The request path, in order: pipeline/runner.py says what each stage does and why it stands where it does.
@@ -149,6 +153,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         authenticate,
         prompts,
         resolve,
+        RetrievalStage(searcher, tracing),
         input_guard,
         AnswerGuardStage(),
         *([CacheStage(cache)] if cache is not None else []),
@@ -215,7 +220,6 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
     admin.add_exception_handler(HTTPException, _http_error)
 
     files = FileRoutes(authenticate, store, backend.blobs, settings.files, obs.observer)
-    k = settings.knowledge
     ingestor = Ingestor(
         store,
         backend.blobs,
@@ -228,9 +232,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         store,
         obs.observer,
         wake=ingestor.wake,
-        embed=embed,
-        max_scan_chunks=k.max_scan_chunks,
-        cache_bytes=k.vector_cache_bytes,
+        searcher=searcher,
     )
     bs = settings.batches
     dispatch: Dispatch | None = None  # made last; counts the interactive requests in flight

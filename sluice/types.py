@@ -207,6 +207,17 @@ class PromptRef(_Strict):
     attributes: dict[str, str] = {}
 
 
+class RetrievalOptions(_Strict):
+    """``"sluice": {"retrieval": {...}}``: answer from the caller's vector stores. The best
+    ``max_results`` passages over all the stores join the prompt as numbered context; ``filters``
+    and ``score_threshold`` are the vector store search's."""
+
+    vector_store_ids: Annotated[list[str], Meta(min_length=1, max_length=10)]
+    max_results: Annotated[int, Meta(ge=1, le=50)] = 5
+    filters: dict[str, Any] | None = None
+    score_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.0
+
+
 class SluiceOptions(_Strict):
     """The gateway's own options in a request body (``extra_body={"sluice": {...}}``); never sent
     upstream. Strict like the rest of the body: a misspelt option is a 400 naming it."""
@@ -216,6 +227,8 @@ class SluiceOptions(_Strict):
     keep; seconds: keep this answer that long; or a ``CacheOptions``."""
     prompt: PromptRef | None = None
     """Run a prompt of the registry: its rendered messages come before the request's own."""
+    retrieval: RetrievalOptions | None = None
+    """Retrieve passages from the caller's vector stores into the prompt (``pipeline/retrieval.py``)."""
 
 
 class ChatRequest(_Strict):
@@ -386,6 +399,8 @@ class ChatResponse(_Lenient):
     usage: Usage | None = None
     system_fingerprint: str | None = None
     service_tier: str | None = None
+    sluice: Raw | UnsetType = UNSET
+    """The gateway's own report on the answer (``{"retrieval": ...}``), set by a stage."""
 
 
 # --- streaming ---------------------------------------------------------------------------
@@ -406,6 +421,8 @@ class ToolCallDelta(_Lenient):
 class Delta(_Lenient):
     role: str | None = None
     content: str | None = None
+    annotations: Raw | UnsetType = UNSET
+    """The gateway's citations of retrieved passages, on the chunk before the finishing one."""
     tool_calls: list[ToolCallDelta] | None = None
     refusal: str | None = None
     reasoning_content: str | None = None
@@ -432,6 +449,8 @@ class ChatChunk(_Lenient):
     usage: Usage | None = None
     system_fingerprint: str | None = None
     service_tier: str | None = None
+    sluice: Raw | UnsetType = UNSET
+    """As ``ChatResponse.sluice``, on the chunk that carries the gateway's annotations."""
 
 
 # A stream yields batches: every chunk that arrived in one upstream read. The client then

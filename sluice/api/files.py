@@ -21,7 +21,7 @@ from sluice.api.endpoint import endpoint
 from sluice.api.file_types import PURPOSES, check, content_type
 from sluice.api.multipart import read_upload
 from sluice.api.render import error_response
-from sluice.api.responses.conversations import owner
+from sluice.auth.principal import owner
 from sluice.errors import InvalidRequestError, NotFoundError, PayloadTooLargeError, QuotaExceededError
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.observe import Exchange, Observer

@@ -18,12 +18,11 @@ from sluice.api.body import decode, read_body
 from sluice.api.context import bearer
 from sluice.api.endpoint import endpoint
 from sluice.api.render import error_response
-from sluice.api.responses.conversations import owner
+from sluice.auth.principal import owner
 from sluice.errors import InvalidRequestError, NotFoundError
 from sluice.knowledge import rank
 from sluice.knowledge.chunk import joined, strategy
-from sluice.knowledge.search import ChunkCache, search
-from sluice.knowledge.vectors import Embed
+from sluice.knowledge.search import Searcher
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.observe import Exchange, Observer
 from sluice.store.protocols import Store
@@ -215,17 +214,13 @@ class VectorStoreRoutes:
         observer: Observer,
         *,
         wake: Callable[[], None],
-        embed: Embed | None,
-        max_scan_chunks: int,
-        cache_bytes: int,
+        searcher: Searcher,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._authenticate = authenticate
         self._store = store
         self._wake = wake
-        self._embed = embed
-        self._max_scan = max_scan_chunks
-        self._cache = ChunkCache(cache_bytes)
+        self._searcher = searcher
         self._clock = clock
         self.observer = observer  # read by ``endpoint`` for model requests only: these are none
 
@@ -528,17 +523,13 @@ class VectorStoreRoutes:
                 param="ranking_options.score_threshold",
             )
         filters = None if body.filters is None else rank.parse_filter(body.filters)
-        found = await search(
-            self._store,
+        found = await self._searcher.search(
             who,
-            vs.id,
+            [vs.id],
             queries,
-            embed=self._embed,
-            cache=self._cache,
             max_results=body.max_num_results,
             filters=filters,
             score_threshold=threshold,
-            max_scan_chunks=self._max_scan,
         )
         data = [
             {

@@ -42,6 +42,14 @@ class Principal:
         return self.allowed_models is None or alias in self.allowed_models
 
 
+def owner(principal: Principal) -> str:
+    """Whose stored responses, files and vector stores a caller sees: its tenant's
+    (``tenant:<id>``), or its static key's (``key:<name>``)."""
+    if principal.tenant_id is not None:
+        return f"tenant:{principal.tenant_id}"
+    return f"key:{principal.key_name}"
+
+
 def cache_policy_of(tenant: Tenant) -> CachePolicy | None:
     """The tenant's own cache policy, as validated when it was set."""
     return None if tenant.cache_policy is None else msgspec.convert(tenant.cache_policy, CachePolicy)

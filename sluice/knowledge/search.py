@@ -24,6 +24,7 @@ _WORD = re.compile(r"[^\W_]+")
 class Found:
     hit: ChunkHit
     score: float
+    store_id: str = ""
 
 
 class ChunkCache:
@@ -66,25 +67,70 @@ def words(queries: Sequence[str]) -> list[str]:
     return list(found)[:MAX_QUERY_WORDS]
 
 
+class Searcher:
+    """Search over an owner's vector stores, shared by ``/v1/vector_stores/{id}/search`` and the
+    retrieval stage (chat, Messages and the Responses API's ``file_search``): the store, the
+    embedder of the query (None: full text only) and the per-process chunk cache, built once."""
+
+    def __init__(self, store: Store, embed: Embed | None, *, max_scan_chunks: int, cache_bytes: int) -> None:
+        self.store = store
+        self._embed = embed
+        self._cache = ChunkCache(cache_bytes)
+        self._max_scan = max_scan_chunks
+
+    async def search(
+        self,
+        owner: str,
+        store_ids: Sequence[str],
+        queries: Sequence[str],
+        *,
+        max_results: int,
+        filters: rank.Filter | None = None,
+        score_threshold: float = 0.0,
+    ) -> list[Found]:
+        """The best ``max_results`` chunks for ``queries`` over the owner's stores (each one
+        already checked to be the owner's), best first. The query is embedded once, whatever
+        the number of stores (an alias's embedding is an own call charged to the owner)."""
+        query = None
+        if self._embed is not None:
+            query = pack((await self._embed([" ".join(queries)], owner))[0])
+        found: list[Found] = []
+        for store_id in dict.fromkeys(store_ids):
+            found += await search(
+                self.store,
+                owner,
+                store_id,
+                queries,
+                query=query,
+                cache=self._cache,
+                max_results=max_results,
+                filters=filters,
+                score_threshold=score_threshold,
+                max_scan_chunks=self._max_scan,
+            )
+        found.sort(key=lambda f: -f.score)  # stable: a tie keeps the order of the stores named
+        return found[:max_results]
+
+
 async def search(
     store: Store,
     owner: str,
     store_id: str,
     queries: Sequence[str],
     *,
-    embed: Embed | None,
+    query: bytes | None,
     cache: ChunkCache,
     max_results: int,
     filters: rank.Filter | None,
     score_threshold: float,
     max_scan_chunks: int,
 ) -> list[Found]:
-    """The best ``max_results`` chunks for ``queries`` among the owner's store's."""
+    """The best ``max_results`` chunks for ``queries`` among the owner's store's; ``query`` is
+    their packed embedding (None: full text only)."""
     text_hits = await store.search_text(owner, store_id, words(queries), CANDIDATES)
     rankings: list[list[tuple[str, int]]] = [[(h.file_id, h.index) for h in text_hits]]
     hits = {(h.file_id, h.index): h for h in text_hits}
-    if embed is not None:
-        query = pack((await embed([" ".join(queries)], owner))[0])
+    if query is not None:
         indexed = await store.search_vectors(owner, store_id, query, CANDIDATES)
         if indexed is not None:  # the database's vector index (pgvector)
             rankings.append([(h.file_id, h.index) for h in indexed])
@@ -100,4 +146,4 @@ async def search(
         f = filters
         rankings = [[key for key in r if rank.matches(f, hits[key].attributes)] for r in rankings]
     fused = rank.above(rank.fuse(rankings), score_threshold)[:max_results]
-    return [Found(hits[key], score) for key, score in fused]
+    return [Found(hits[key], score, store_id) for key, score in fused]

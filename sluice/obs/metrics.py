@@ -41,6 +41,7 @@ UNKNOWN_MODEL = "unknown"
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120)
 _OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
+_RETRIEVAL_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 _CIRCUIT_VALUES = {"closed": 0, "half_open": 1, "open": 2}
 _REJECTIONS = {
     "rate_limit_exceeded": "rate_limit",
@@ -161,6 +162,12 @@ class Metrics:
             "Guardrail actions by stage (input, output), category and action.",
             ("stage", "category", "action"),
         )
+        self._retrieval = histogram(
+            "sluice_retrieval_seconds",
+            "Retrieval from the caller's vector stores (the query's embedding and every store's search), by endpoint.",
+            ("endpoint",),
+            _RETRIEVAL_BUCKETS,
+        )
         self._prompts = counter(
             "sluice_prompt_requests",
             "Requests that ran a stored prompt, by prompt, version, experiment arm (empty: none) and status.",
@@ -254,6 +261,8 @@ class Metrics:
                 saved_usd.inc(r.saved_micros / 1_000_000)
         if s.rejection is not None:
             s.rejection.inc()
+        if r.retrieval_ms is not None:
+            self._retrieval.labels(r.endpoint).observe(r.retrieval_ms / 1000)
 
     def _shape(self, r: RequestRecord, tenant: tuple[str, ...]) -> _Shape:
         model = r.model or ""

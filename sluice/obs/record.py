@@ -69,3 +69,8 @@ class RequestRecord(msgspec.Struct, frozen=True):
     """The experiment that chose the version (its id)."""
     arm: int | None = None
     """The version the experiment's arm served."""
+    retrieval_ms: float | None = None
+    """How long retrieval from the caller's vector stores took (None: the request asked for none)."""
+    retrieval: str | None = None
+    """What retrieval found, as JSON: ``{"results": [{file_id, vector_store_id, score}], "dropped":
+    [{file_id, vector_store_id, category}]}`` (never the query: that is the prompt's text)."""

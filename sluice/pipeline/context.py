@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sluice.cache.ticket import CacheTicket
     from sluice.guardrails.rules import Rules
     from sluice.guardrails.schema import AnswerSchema
+    from sluice.pipeline.retrieval import Retrieval
 
 
 @dataclass(slots=True)
@@ -96,6 +97,11 @@ class RequestContext:
     """The request's ``json_schema``, compiled, when its JSON answer is to be checked against it."""
     output_rules: Rules | None = None
     """The caller's content rules, checked on the answer."""
+    retrieval: Retrieval | None = None
+    """What the retrieval stage put in the prompt (and what the input guard dropped from it)."""
+    retrieval_param: str = "sluice.retrieval"
+    """Where the request's retrieval options came from, for the errors naming them (the Responses
+    API's ``file_search`` tool: ``tools[i]``)."""
     pii_found: bool = False
     """The input guardrails found personal data (such requests are not cached unless the policy says so)."""
     cache: CacheTicket | None = None

@@ -111,6 +111,8 @@ class InputGuardStage(Stage):
             and not policy.plugins
         ):
             return
+        if ctx.retrieval is not None and policy.injection != "off" and self._scan is not None:
+            self._passages(ctx, policy)
         request = ctx.request
         if not isinstance(request, ChatRequest):
             return
@@ -167,6 +169,20 @@ class InputGuardStage(Stage):
                 f"The request was refused by the gateway's input guardrails (category: {blocked}).",
                 param="messages",
             )
+
+    def _passages(self, ctx: RequestContext, policy: GuardrailPolicy) -> None:
+        """Retrieved passages are data: each is scored as a tool result is, and one at or above
+        the threshold is left out of the prompt (``log``: only noted), not the request refused."""
+        assert self._scan is not None and ctx.retrieval is not None
+        flagged: dict[int, str] = {}
+        for i, p in enumerate(ctx.retrieval.passages):
+            v = self._scan(p.hit.text, "tool")
+            if v is not None and v.score >= policy.injection_threshold:
+                action = "log" if policy.injection == "log" else "drop"
+                ctx.note_guardrail("retrieval", v.category, action)
+                if action == "drop":
+                    flagged[i] = v.category
+        ctx.retrieval.drop(ctx, flagged)
 
     def _injection(self, ctx: RequestContext, policy: GuardrailPolicy, texts: list[_Text]) -> None:
         assert self._scan is not None

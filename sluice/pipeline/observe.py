@@ -8,6 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import msgspec
+
 from sluice.obs.access import AccessLog
 from sluice.obs.metrics import Metrics
 from sluice.obs.record import RequestRecord
@@ -180,6 +182,7 @@ class Observer:
             ctx.prompt_number,
             ctx.experiment,
             ctx.arm,
+            *_retrieval(ctx),
         )
 
     def _texts(self, ctx: RequestContext, ex: Exchange) -> tuple[str | None, str | None]:
@@ -201,6 +204,19 @@ class Observer:
         elif ex.response is not None and ex.response.choices:
             answer = redact(ex.response.choices[0].message.content or "")
         return prompt, answer
+
+
+def _retrieval(ctx: RequestContext) -> tuple[float | None, str | None]:
+    """The record's ``retrieval_ms`` and ``retrieval``."""
+    r = ctx.retrieval
+    if r is None:
+        return None, None
+    report = r.report()
+    logged = {
+        "results": [{k: x[k] for k in ("file_id", "vector_store_id", "score")} for x in report["results"]],
+        "dropped": [{k: x[k] for k in ("file_id", "vector_store_id", "category")} for x in report["dropped"]],
+    }
+    return r.seconds * 1000, msgspec.json.encode(logged).decode()
 
 
 def _guardrails(acted: list[tuple[str, str, str]] | None) -> str | None:

@@ -5,7 +5,10 @@ upstream call. ``app.py`` builds the list; this module is the only code that run
     authenticate  API key or JWT -> principal
     prompt        a registry prompt: its version (label, pin or experiment arm) rendered in front
     resolve       model alias -> route; may this principal use it; the request's tokenizer
-    guard         input guardrails: injection, plugins, PII and secrets; the answer policy read
+    retrieval     ``sluice.retrieval`` (or the Responses ``file_search`` tool): the caller's vector
+                  stores searched, numbered passages put in the prompt; [n] in the answer -> citations
+    guard         input guardrails: injection, plugins, PII and secrets; the answer policy read; a
+                  retrieved passage it flags is dropped from the prompt
     answer guard  around the answer: PII redacted, content rules (retry or fallback), restore
     cache         may this request be looked up or kept; records the fresh answer, keeps it at settle
     quota         caps; RPM, TPM and in-flight; budgets reserved (one Redis round trip); settle
@@ -17,20 +20,22 @@ upstream call. ``app.py`` builds the list; this module is the only code that run
 first stage outermost; ``settle`` hooks run bottom to top, once, in ``finally``.
 
 The request is rewritten on the way in, in this order, and nowhere else: the prompt stage's
-rendered messages, model and parameters (before resolve, which reads the model); the input guard's
-redaction (before the cache key, so a key never holds what was redacted); the cache plan's key
+rendered messages, model and parameters (before resolve, which reads the model); the retrieval
+stage's passages (before the guard, which reads them as data and drops a flagged one, and before
+the cache key, so an answer is never served for other passages); the input guard's redaction
+(before the cache key, so a key never holds what was redacted); the cache plan's key
 (before the quota stage's rewrites, so the cap a tenant's limits set does not split its entries);
 then, in the quota stage, admission's ``max_tokens`` clamp, the budgets' default ``max_tokens``,
 and ``stream_options.include_usage`` asked for whichever stage needs a stream's usage (dropped
 again before the client when it did not ask for it).
 
 Model calls the gateway makes on its own behalf (``OwnCalls``: the semantic cache's judge and
-embedding model, later retrieval and routing classifiers) run through the stages marked
+embedding model, a knowledge base's embedding model for ingestion and retrieval queries) run through the stages marked
 ``internal`` (resolve and quota), under a principal named ``sluice:<purpose>``, and are observed
 like a client's request: priced, traced, in the request log and the metrics.
 
-With tracing on, the request is a root span with a child per ``before`` hook (and the router's
-per upstream attempt) and one for the settle; off, the hooks run as they are and only the
+With tracing on, the request is a root span with a child per ``before`` hook (the retrieval
+stage's only when the request retrieves; the router's per upstream attempt) and one for the settle; off, the hooks run as they are and only the
 client's ``traceparent`` is forwarded upstream.
 """
 

@@ -11,7 +11,7 @@ import pytest
 
 from sluice.knowledge.chunk import AUTO
 from sluice.knowledge.rank import parse_filter
-from sluice.knowledge.search import ChunkCache, search
+from sluice.knowledge.search import ChunkCache, Searcher, search
 from sluice.knowledge.vectors import Matrix, nearest, pack
 from sluice.store.records import FileQuota, StoredChunk, StoredFile, VectorStore, VectorStoreFile
 from sluice.store.sqlite.store import SqliteStore
@@ -53,7 +53,7 @@ async def run(store: SqliteStore, query: str, cache: ChunkCache, **kw: object) -
         OWNER,
         "vs_1",
         [query],
-        embed=embed,
+        query=pack((await embed([query], OWNER))[0]),
         cache=cache,
         max_results=int(kw.get("max_results", 10)),  # type: ignore[call-overload]
         filters=kw.get("filters"),  # type: ignore[arg-type]
@@ -86,6 +86,29 @@ async def test_the_cache_is_reused_until_the_chunks_change(store: SqliteStore) -
     assert (await tiny.get(store, OWNER, "vs_1", 100))[1] is not (await tiny.get(store, OWNER, "vs_1", 100))[
         1
     ]
+
+
+async def test_searcher_embeds_once_and_keeps_the_best_over_stores(store: SqliteStore) -> None:
+    text = "Holiday rules: the office closes in August."
+    await store.create_vector_store(VectorStore(OWNER, "vs_2", "n", 1, 1))
+    await store.add_file(
+        StoredFile(OWNER, "file-3", 1, 1, "file-3.md", "assistants"), FileQuota(10**9, 10**6)
+    )
+    await store.attach_files([VectorStoreFile(OWNER, "vs_2", "file-3", 1, "in_progress", AUTO.wire(), {})])
+    claimed = await store.claim_ingestion(1.0, 10)
+    assert claimed is not None
+    assert await store.finish_ingestion(claimed, [StoredChunk(0, 0, len(text), text, pack([1.0, 0.0]))], None)
+    calls: list[list[str]] = []
+
+    async def counted(texts: list[str], owner: str) -> list[list[float]]:
+        calls.append(texts)
+        return await embed(texts, owner)
+
+    searcher = Searcher(store, counted, max_scan_chunks=100, cache_bytes=10**6)
+    found = await searcher.search(OWNER, ["vs_1", "vs_2"], ["holiday"], max_results=2)
+    assert calls == [["holiday"]]
+    assert [(f.store_id, f.hit.file_id) for f in found] == [("vs_2", "file-3"), ("vs_1", "file-1")]
+    assert found[0].score >= found[1].score
 
 
 def test_nearest_skips_other_dimensions() -> None:

@@ -30,6 +30,8 @@ from sluice.backend import build_backend
 from sluice.cache.build import build_cache
 from sluice.cache.service import ResponseCache
 from sluice.errors import AuthenticationError
+from sluice.knowledge.chunk import AUTO
+from sluice.knowledge.search import Searcher
 from sluice.obs.tracing import TRACE_HEADERS, build_tracing
 from sluice.pipeline.admission import Admission
 from sluice.pipeline.authenticate import AuthenticateStage
@@ -38,12 +40,14 @@ from sluice.pipeline.cache import CacheLookupStage, CacheStage
 from sluice.pipeline.context import RequestContext
 from sluice.pipeline.quota import QuotaStage
 from sluice.pipeline.resolve import ResolveStage
+from sluice.pipeline.retrieval import RetrievalStage
 from sluice.pipeline.runner import OwnCalls, Pipeline
 from sluice.pipeline.stage import Stage
 from sluice.pipeline.validate import ValidateStage
 from sluice.routing.router import Router
 from sluice.routing.table import build_routes
 from sluice.settings import Settings
+from sluice.store.records import FileQuota, StoredChunk, StoredFile, VectorStore, VectorStoreFile
 from sluice.types import ChatRequest
 from tests.fixtures.aioserver import local_server
 from tests.fixtures.procs import REPO, Proc
@@ -177,12 +181,25 @@ async def pipeline_and_cache(
         ValidateStage(),
         AuthenticateStage(KeyResolver(KeyRing(s.auth.keys), store, 60), None),
         ResolveStage(router),
+        RetrievalStage(Searcher(store, None, max_scan_chunks=100, cache_bytes=10**6), tracing),
         *([CacheStage(cache)] if cache is not None else []),
         QuotaStage(Admission(backend.limits, fail_open=False), budget),
         *([CacheLookupStage(cache)] if cache is not None else []),
     ]
     pipeline = Pipeline(stages, router, tracing=tracing)
     own.bind(pipeline)
+    owner, text = "key:metered", "Vacation is 25 days a year."  # a store of the metered key, one chunk
+    if await store.get_vector_store(owner, "vs_trace") is None:
+        await store.create_vector_store(VectorStore(owner, "vs_trace", "kb", 1, 1))
+        await store.add_file(
+            StoredFile(owner, "file-1", 1, 1, "kb.md", "assistants"), FileQuota(10**9, 10**6)
+        )
+        await store.attach_files(
+            [VectorStoreFile(owner, "vs_trace", "file-1", 1, "in_progress", AUTO.wire(), {})]
+        )
+        claimed = await store.claim_ingestion(60.0, 10)
+        assert claimed is not None
+        assert await store.finish_ingestion(claimed, [StoredChunk(0, 0, len(text), text, None)], None)
     try:
         yield pipeline, cache
     finally:
@@ -294,6 +311,22 @@ async def test_a_json_request_is_a_root_span_with_a_child_per_stage_and_attempt(
         "sluice.cost_micros": root.attributes["sluice.cost_micros"],
     }
     assert upstream.traceparents() == [traceparent(attempt)]  # the client's trace, our attempt's span
+
+
+async def test_retrieval_has_a_span_only_when_the_request_retrieves(
+    traced: Pipeline, upstream: Upstream, exporter: InMemorySpanExporter
+) -> None:
+    asked = ctx(
+        max_tokens=50,
+        messages=[{"role": "user", "content": "vacation days?"}],
+        sluice={"retrieval": {"vector_store_ids": ["vs_trace"]}},
+    )
+    await traced.chat(asked)
+    assert asked.retrieval is not None and [p.hit.file_id for p in asked.retrieval.passages] == ["file-1"]
+    spans, root = request_tree(exporter)
+    stages = children(spans, root)
+    assert names(stages) == ["validate", "authenticate", "resolve", "retrieval", "quota", "route", "settle"]
+    # Other requests have none (the other tests' span lists).
 
 
 async def test_a_retry_is_a_failed_attempt_span_then_a_successful_one(

@@ -6,9 +6,12 @@ from __future__ import annotations
 import msgspec
 
 from sluice.auth.principal import Principal
+from sluice.knowledge.search import Found
 from sluice.pipeline.context import RequestContext
 from sluice.pipeline.observe import Exchange, Observer
+from sluice.pipeline.retrieval import Retrieval
 from sluice.routing.router import Attempt
+from sluice.store.records import ChunkHit
 from sluice.types import ChatRequest, PromptTokensDetails, Usage
 
 
@@ -29,6 +32,11 @@ def test_every_field_of_the_record() -> None:
     ctx.cost_micros, ctx.cache_status = 42, "miss"
     ctx.saved_tokens, ctx.saved_micros = 0, 0
     ctx.prompt, ctx.prompt_number, ctx.experiment, ctx.arm = "support", 3, "exp_1", 3
+    kept = Found(ChunkHit("file-1", 0, "text", "a.md", {}), 0.5, "vs_1")
+    poisoned = Found(ChunkHit("file-2", 0, "text", "b.md", {}), 0.4, "vs_1")
+    ctx.retrieval = Retrieval(
+        "the user's question", [kept], dropped=[(poisoned, "injection")], seconds=0.0125
+    )
     r = Observer().record(ex, 200, None)
     got = msgspec.structs.asdict(r)
     latency = got.pop("latency_ms")
@@ -65,6 +73,10 @@ def test_every_field_of_the_record() -> None:
         "prompt_version": 3,
         "experiment": "exp_1",
         "arm": 3,
+        "retrieval_ms": 12.5,
+        # Never the query: that is the prompt's text, logged only where payloads may be.
+        "retrieval": '{"results":[{"file_id":"file-1","vector_store_id":"vs_1","score":0.5}],'
+        '"dropped":[{"file_id":"file-2","vector_store_id":"vs_1","category":"injection"}]}',
     }
     assert abs(got["ttft_ms"] - 50) < 1e-6 and abs(got["upstream_ms"] - 50) < 1e-6
     assert abs(got["overhead_ms"] - (latency - 50)) < 1e-6

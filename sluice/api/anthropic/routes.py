@@ -52,13 +52,13 @@ class AnthropicRoutes:
         ctx = ex.ctx = context(request, ex, credential, to_chat_request(wire))
         if wire.stream:
             chunks = await self._pipeline.stream(ctx)
-            enc = MessagesStreamEncoder(wire.model, wire.stop_sequences)
+            enc = MessagesStreamEncoder(wire.model, wire.stop_sequences, ctx.retrieval)
             frames = relay(
                 chunks, ex, self.observer, enc.encode, lambda: cost_comment(ctx) + enc.finish(), enc.error
             )
             return SSEResponse(frames, raw_headers(_headers(ctx)))
         response = ex.response = await self._pipeline.chat(ctx)
-        body = to_messages_response(response, wire.model, wire.stop_sequences)
+        body = to_messages_response(response, wire.model, wire.stop_sequences, ctx.retrieval)
         return Response(body, 200, _headers(ctx), media_type="application/json")
 
     @endpoint(_error, "count_tokens")

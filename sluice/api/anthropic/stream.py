@@ -9,9 +9,11 @@ import msgspec
 from msgspec import Raw
 
 from sluice.api.anthropic.errors import error_event
-from sluice.api.anthropic.translate import STOP_REASONS, matched_stop, message_id, usage_of
+from sluice.api.anthropic.translate import STOP_REASONS, citation, matched_stop, message_id, usage_of
 from sluice.errors import SluiceError
+from sluice.pipeline.retrieval import Retrieval
 from sluice.providers.anthropic.wire import (
+    CitationsDelta,
     ContentBlock,
     ContentBlockDeltaEvent,
     ContentBlockStartEvent,
@@ -50,8 +52,13 @@ class MessagesStreamEncoder:
     ``redacted_thinking`` item is a block of its own.
     """
 
-    def __init__(self, model: str, stops: list[str] | None = None) -> None:
+    def __init__(
+        self, model: str, stops: list[str] | None = None, retrieval: Retrieval | None = None
+    ) -> None:
         self.model = model
+        self._retrieval = retrieval
+        self._text: list[str] = []
+        self._text_block: int | None = None
         self._stops = stops or []
         self._stop_sequence: str | None = None
         self._started = False
@@ -105,8 +112,15 @@ class MessagesStreamEncoder:
     def _message_start(self, chat_id: str) -> bytes:
         self._started = True
         usage = Usage(input_tokens=0, output_tokens=0)
+        report = (
+            msgspec.UNSET
+            if self._retrieval is None
+            else Raw(encoder.encode({"retrieval": self._retrieval.report()}))
+        )
         return _sse(
-            MessageStartEvent(Message(id=message_id(chat_id), model=self.model, content=[], usage=usage))
+            MessageStartEvent(
+                Message(id=message_id(chat_id), model=self.model, content=[], usage=usage, sluice=report)
+            )
         )
 
     def _choices(self, chunk: ChatChunk, out: list[bytes]) -> None:
@@ -117,8 +131,12 @@ class MessagesStreamEncoder:
             text = delta.content or delta.refusal
             if text:
                 if self._open_kind != "text":
-                    self._start(ContentBlock(type="text", text=""), "text", out)
+                    self._text_block = self._start(ContentBlock(type="text", text=""), "text", out)
                 out.append(_sse(ContentBlockDeltaEvent(self._blocks - 1, TextDelta(text))))
+                if delta.content and self._retrieval is not None:
+                    self._text.append(delta.content)
+            if delta.annotations is not msgspec.UNSET:
+                self._citations(out)
             for call in delta.tool_calls or ():
                 self._tool_call(call, out)
             if choice.finish_reason:
@@ -126,6 +144,16 @@ class MessagesStreamEncoder:
                 self._stop_sequence = matched_stop(choice.finish_reason, choice.stop_reason, self._stops)
                 if self._stop_sequence is not None:
                     self._stop_reason = "stop_sequence"
+
+    def _citations(self, out: list[bytes]) -> None:
+        """The answer's citations of retrieved passages (the gateway's annotations chunk comes
+        before the one that finishes the answer), as ``citations_delta`` events of the text
+        block they cite from, while it is open."""
+        r = self._retrieval
+        if r is None or self._text_block is None or self._open != self._text_block:
+            return
+        for c in r.citations("".join(self._text)):
+            out.append(_sse(ContentBlockDeltaEvent(self._text_block, CitationsDelta(citation(c)))))
 
     def _thinking(self, delta: Delta, out: list[bytes]) -> None:
         if delta.reasoning_content:

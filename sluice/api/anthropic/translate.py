@@ -11,6 +11,8 @@ from msgspec import Raw, UnsetType
 
 from sluice.api.body import decode
 from sluice.errors import InvalidRequestError, UpstreamError
+from sluice.knowledge.search import Found
+from sluice.pipeline.retrieval import Retrieval
 from sluice.pipeline.validate import check_depth
 from sluice.providers.anthropic.wire import (
     Base64Source,
@@ -320,9 +322,33 @@ def matched_stop(finish_reason: str | None, stop_reason: str | int | None, stops
     return None
 
 
-def to_messages_response(resp: ChatResponse, model: str, stops: list[str] | None = None) -> bytes:
+def citation(offset_n_found: tuple[int, int, Found]) -> Raw:
+    """A retrieved passage cited in the answer as Anthropic's ``char_location`` citation: the
+    passage as the document (``document_index``: its number less one, ``document_title``: the
+    file's name, ``file_id``), the whole passage as ``cited_text``."""
+    _, n, found = offset_n_found
+    text = found.hit.text
+    return Raw(
+        encoder.encode(
+            {
+                "type": "char_location",
+                "cited_text": text,
+                "document_index": n - 1,
+                "document_title": found.hit.filename,
+                "start_char_index": 0,
+                "end_char_index": len(text),
+                "file_id": found.hit.file_id,
+            }
+        )
+    )
+
+
+def to_messages_response(
+    resp: ChatResponse, model: str, stops: list[str] | None = None, retrieval: Retrieval | None = None
+) -> bytes:
     """The Anthropic Message JSON for a chat response; ``model`` is the alias the client asked
-    for, ``stops`` its ``stop_sequences``.
+    for, ``stops`` its ``stop_sequences``; ``retrieval``: the passages the answer may cite (its
+    text block then carries the citations, and the message the gateway's ``sluice`` report).
 
     Raises:
         UpstreamError: when the model produced tool arguments that are not a JSON object
@@ -341,7 +367,10 @@ def to_messages_response(resp: ChatResponse, model: str, stops: list[str] | None
         blocks.extend(_thinking_out(msg.thinking_blocks, msg.reasoning_content))
         text = msg.content or msg.refusal
         if text:
-            blocks.append(ContentBlock(type="text", text=text))
+            cited = None
+            if retrieval is not None and msg.content:
+                cited = [citation(c) for c in retrieval.citations(msg.content)] or None
+            blocks.append(ContentBlock(type="text", text=text, citations=cited))
         if msg.refusal and not msg.content:
             stop_reason = "refusal"
         for call in msg.tool_calls or ():
@@ -354,6 +383,7 @@ def to_messages_response(resp: ChatResponse, model: str, stops: list[str] | None
         stop_reason=stop_reason,
         stop_sequence=stop_sequence,
         usage=usage_of(resp.usage),
+        sluice=resp.sluice,
     )
     return encoder.encode(message)
 

@@ -17,7 +17,6 @@ from msgspec import Raw
 
 from sluice.api.responses.translate import new_id
 from sluice.api.responses.wire import InputItem, InputText, MessageItem, OutputText, ResponseObject
-from sluice.auth.principal import Principal
 from sluice.errors import InternalError, StoreUnavailableError
 from sluice.store.protocols import Store
 from sluice.store.records import StoredResponse
@@ -46,13 +45,6 @@ _conversation_decoder = msgspec.json.Decoder(Conversation)
 _output_decoder = msgspec.json.Decoder(_Output)
 _id_decoder = msgspec.json.Decoder(_Id)
 _encoder = msgspec.json.Encoder()
-
-
-def owner(principal: Principal) -> str:
-    """Whose stored responses a caller sees: its tenant's, or its static key's."""
-    if principal.tenant_id is not None:
-        return f"tenant:{principal.tenant_id}"
-    return f"key:{principal.key_name}"
 
 
 def with_ids(items: Sequence[InputItem]) -> list[Raw]:

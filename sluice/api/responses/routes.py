@@ -15,11 +15,12 @@ from sluice.api.body import read_body
 from sluice.api.context import bearer, context, cost_comment, raw_headers, reply_headers
 from sluice.api.endpoint import endpoint, relay
 from sluice.api.render import error_response
-from sluice.api.responses.conversations import Conversation, Conversations, history, item_id, owner, with_ids
+from sluice.api.responses.conversations import Conversation, Conversations, history, item_id, with_ids
 from sluice.api.responses.stream import ResponsesStreamEncoder
 from sluice.api.responses.translate import (
     decode_items,
     decode_request,
+    file_search_tool,
     input_items,
     new_id,
     shell,
@@ -28,6 +29,7 @@ from sluice.api.responses.translate import (
 )
 from sluice.api.responses.wire import DeletedResponse, ItemList
 from sluice.api.sse import SSEResponse
+from sluice.auth.principal import owner
 from sluice.errors import InvalidRequestError, NotFoundError
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.context import RequestContext
@@ -76,11 +78,17 @@ class ResponsesRoutes:
             earlier = history(found)
         chat = to_chat_request(req, [*decode_items(earlier), *items])
         ctx = ex.ctx = context(request, ex, credential, chat)
+        searched = file_search_tool(req)
+        if searched is not None:
+            ctx.retrieval_param = f"tools[{searched[0]}]"
+        results = "file_search_call.results" in (req.include or ())
         base = shell(req, new_id("resp"), int(time.time()))
         stored = [*earlier, *with_ids(items)] if req.store is not False else None
         if chat.stream:
             chunks = await self._pipeline.stream(ctx)
-            enc = ResponsesStreamEncoder(base)
+            enc = ResponsesStreamEncoder(
+                base, ctx.retrieval, search_call=searched is not None, results=results
+            )
             if stored is not None:
                 chunks = self._saved(chunks, enc, ctx, stored)
             frames = relay(
@@ -88,7 +96,7 @@ class ResponsesRoutes:
             )
             return SSEResponse(frames, raw_headers(reply_headers(ctx)))
         response = ex.response = await self._pipeline.chat(ctx)
-        answer = to_response(response, base)
+        answer = to_response(response, base, ctx.retrieval, search_call=searched is not None, results=results)
         if stored is not None and ctx.principal is not None:
             await self._conversations.save(owner(ctx.principal), answer, stored)
         return Response(encoder.encode(answer), 200, reply_headers(ctx), media_type="application/json")

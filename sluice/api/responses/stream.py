@@ -9,7 +9,13 @@ from typing import Any
 
 import msgspec
 
-from sluice.api.responses.translate import INCOMPLETE_REASONS, finished, new_id
+from sluice.api.responses.translate import (
+    INCOMPLETE_REASONS,
+    file_citations,
+    file_search_call,
+    finished,
+    new_id,
+)
 from sluice.api.responses.wire import (
     OutputFunctionCall,
     OutputItem,
@@ -21,6 +27,7 @@ from sluice.api.responses.wire import (
     ResponseObject,
 )
 from sluice.errors import SluiceError
+from sluice.pipeline.retrieval import Retrieval
 from sluice.types import ChatChunk, ChunkBatch, ToolCallDelta, Usage, encoder
 
 
@@ -32,8 +39,22 @@ class ResponsesStreamEncoder:
     the ones the final response lists, with the same ids (the SDKs check that they match).
     """
 
-    def __init__(self, base: ResponseObject) -> None:
+    def __init__(
+        self,
+        base: ResponseObject,
+        retrieval: Retrieval | None = None,
+        *,
+        search_call: bool = False,
+        results: bool = False,
+    ) -> None:
+        """``retrieval``: what the retrieval stage found (the text's citations); ``search_call``:
+        it ran for a ``file_search`` tool (its item first, ``results`` listed in it or not)."""
         self.base = base
+        self._retrieval = retrieval
+        self._search_call = search_call
+        self._results = results
+        self._annotations: list[msgspec.Raw] = []
+        """The open text part's annotations so far."""
         self.final: ResponseObject | None = None
         """The finished response, once ``finish`` ran."""
         self._seq = 0
@@ -52,9 +73,26 @@ class ResponsesStreamEncoder:
         if self._started:
             return b""
         self._started = True
-        return self._event("response.created", response=self.base) + self._event(
+        out = self._event("response.created", response=self.base) + self._event(
             "response.in_progress", response=self.base
         )
+        if self._retrieval is not None and self._search_call:
+            out += self._searched(self._retrieval)
+        return out
+
+    def _searched(self, retrieval: Retrieval) -> bytes:
+        """The ``file_search_call`` item: added, in progress, searching, completed, done (the
+        search ran before the model was asked, so its events come at once)."""
+        done = file_search_call(retrieval, self._results)
+        added = msgspec.structs.replace(done, status="in_progress", results=None)
+        at = len(self._output)
+        where = {"item_id": done.id, "output_index": at}
+        out = [self._event("response.output_item.added", output_index=at, item=added)]
+        for phase in ("in_progress", "searching", "completed"):
+            out.append(self._event(f"response.file_search_call.{phase}", **where))
+        out.append(self._event("response.output_item.done", output_index=at, item=done))
+        self._output.append(done)
+        return b"".join(out)
 
     def encode(self, batch: ChunkBatch) -> bytes:
         """The SSE bytes for one batch (possibly empty)."""
@@ -72,6 +110,9 @@ class ResponsesStreamEncoder:
             out = [self._start()]
             self._close(out)
             final = self.final = finished(self.base, self._output, self._finish_reason, self._usage)
+            if self._retrieval is not None:
+                report = msgspec.Raw(encoder.encode({"retrieval": self._retrieval.report()}))
+                final = self.final = msgspec.structs.replace(final, sluice=report)
             kind = "response.incomplete" if final.status == "incomplete" else "response.completed"
             out.append(self._event(kind, response=final))
             self._tail = b"".join(out)
@@ -98,8 +139,29 @@ class ResponsesStreamEncoder:
                 self._text("refusal", delta.refusal, out)
             for call in delta.tool_calls or ():
                 self._tool_call(call, out)
+            if delta.annotations is not msgspec.UNSET:
+                self._annotate(out)
             if choice.finish_reason:
                 self._finish_reason = choice.finish_reason
+
+    def _annotate(self, out: list[bytes]) -> None:
+        """The open text part's citations of retrieved passages (the gateway's annotations chunk
+        comes before the one that finishes the answer), one ``annotation.added`` event each."""
+        item, text, r = self._open, self._part, self._retrieval
+        if r is None or text is None or not isinstance(item, OutputMessage):
+            return
+        if not isinstance(item.content[-1], OutputTextPart):
+            return
+        for annotation in file_citations(r, "".join(text)):
+            out.append(
+                self._event(
+                    "response.output_text.annotation.added",
+                    **self._where(item),
+                    annotation_index=len(self._annotations),
+                    annotation=annotation,
+                )
+            )
+            self._annotations.append(annotation)
 
     def _text(self, kind: str, text: str, out: list[bytes]) -> None:
         item = self._open
@@ -112,6 +174,7 @@ class ResponsesStreamEncoder:
             part: OutputPart = OutputTextPart("") if kind == "output_text" else RefusalPart("")
             item.content.append(part)
             self._part = []
+            self._annotations = []
             out.append(self._event("response.content_part.added", **self._where(item), part=part))
         self._part.append(text)
         if kind == "output_text":
@@ -162,7 +225,7 @@ class ResponsesStreamEncoder:
         where = self._where(item)
         part: OutputPart
         if isinstance(item.content[-1], OutputTextPart):
-            part = OutputTextPart(joined)
+            part = OutputTextPart(joined, self._annotations)
             out.append(self._event("response.output_text.done", **where, text=joined, logprobs=[]))
         else:
             part = RefusalPart(joined)

@@ -1,9 +1,12 @@
 """The Responses surface at its edge: a ``CreateResponse`` (and the stored conversation it
 continues) -> ``ChatRequest``; a ``ChatResponse`` -> the ``response`` object.
 
-Built-in tools (web search, file search, code interpreter...), ``background``, ``conversation``
-and reusable ``prompt`` need state or tools the gateway does not run: each is a 400 naming it,
-never a silent answer without it.
+The built-in ``file_search`` tool runs in the gateway: its options become ``sluice.retrieval``
+(``pipeline/retrieval.py`` searches and puts the passages in the prompt), and the answer gets a
+``file_search_call`` item before the message, whose text carries ``file_citation`` annotations.
+The other built-in tools (web search, code interpreter...), ``background`` and ``conversation``
+need state or tools the gateway does not run: each is a 400 naming it, never a silent answer
+without it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from sluice.api.body import decode, validation_error
 from sluice.api.responses.wire import (
     ITEM_TYPES,
     CreateResponse,
+    FileSearchEcho,
+    FileSearchTool,
     FunctionCallItem,
     FunctionCallOutputItem,
     FunctionTool,
@@ -29,6 +34,7 @@ from sluice.api.responses.wire import (
     InputTokensDetails,
     MessageItem,
     NamedFunction,
+    OutputFileSearchCall,
     OutputFunctionCall,
     OutputItem,
     OutputMessage,
@@ -46,6 +52,7 @@ from sluice.api.responses.wire import (
     ToolEcho,
 )
 from sluice.errors import InvalidRequestError
+from sluice.pipeline.retrieval import Retrieval
 from sluice.pipeline.validate import check_depth
 from sluice.types import (
     ChatRequest,
@@ -58,6 +65,7 @@ from sluice.types import (
     Message,
     PromptRef,
     ResponseFormat,
+    RetrievalOptions,
     SluiceOptions,
     StreamOptions,
     Tool,
@@ -66,6 +74,7 @@ from sluice.types import (
     ToolChoiceFunction,
     ToolChoiceNamed,
     Usage,
+    encoder,
 )
 
 _request_decoder = msgspec.json.Decoder(CreateResponse)
@@ -107,7 +116,12 @@ def input_items(req: CreateResponse) -> list[InputItem]:
         return []
     if isinstance(req.input, str):
         return [MessageItem(role="user", content=req.input)]
-    return [_item(raw, f"input[{i}]") for i, raw in enumerate(req.input)]
+    return [_item(raw, f"input[{i}]") for i, raw in enumerate(req.input) if raw.get("type") not in _SEARCHES]
+
+
+_SEARCHES = frozenset({"file_search_call"})
+"""Output items of the gateway's own searches, echoed back as input or stored with an answer: not
+the model's turns (the next request searches again), so they are left out of the chat."""
 
 
 def _item(raw: dict[str, Any], param: str) -> InputItem:
@@ -127,7 +141,8 @@ def _item(raw: dict[str, Any], param: str) -> InputItem:
 
 def decode_items(items: list[msgspec.Raw]) -> list[InputItem]:
     """Items as stored (input items and earlier output items, in wire JSON)."""
-    return [_item(_dict_decoder.decode(raw), "previous_response_id") for raw in items]
+    decoded = (_dict_decoder.decode(raw) for raw in items)
+    return [_item(d, "previous_response_id") for d in decoded if d.get("type") not in _SEARCHES]
 
 
 def to_chat_request(req: CreateResponse, items: list[InputItem]) -> ChatRequest:
@@ -139,7 +154,7 @@ def to_chat_request(req: CreateResponse, items: list[InputItem]) -> ChatRequest:
         _append(messages, item, i)
     if not messages and req.prompt is None and (req.sluice is None or req.sluice.prompt is None):
         raise InvalidRequestError("input: give at least one input item.", param="input")
-    tools = [_tool(t, i) for i, t in enumerate(req.tools)] if req.tools else None
+    tools = [_tool(t, i) for i, t in enumerate(req.tools or ()) if t.get("type") != "file_search"] or None
     effort = req.reasoning.effort if req.reasoning is not None else None
     return ChatRequest(
         model=req.model,
@@ -159,8 +174,50 @@ def to_chat_request(req: CreateResponse, items: list[InputItem]) -> ChatRequest:
         service_tier=req.service_tier,
         prompt_cache_key=req.prompt_cache_key,
         safety_identifier=req.safety_identifier,
-        sluice=_with_prompt(req),
+        sluice=_with_retrieval(req, _with_prompt(req)),
     )
+
+
+DEFAULT_FILE_SEARCH_RESULTS = 10
+
+
+def file_search_tool(req: CreateResponse) -> tuple[int, FileSearchTool] | None:
+    """The request's ``file_search`` tool (at most one) and its index in ``tools``."""
+    found = None
+    for i, raw in enumerate(req.tools or ()):
+        if raw.get("type") != "file_search":
+            continue
+        if found is not None:
+            raise InvalidRequestError("tools: at most one file_search tool.", param=f"tools[{i}]")
+        try:  # convert, not the constructor: the field constraints are checked
+            found = (i, msgspec.convert(raw, FileSearchTool))
+        except msgspec.ValidationError as e:
+            raise validation_error(str(e), f"tools[{i}]") from None
+    return found
+
+
+def _with_retrieval(req: CreateResponse, options: SluiceOptions | None) -> SluiceOptions | None:
+    """The options with the ``file_search`` tool as ``sluice.retrieval``."""
+    found = file_search_tool(req)
+    if found is None:
+        return options
+    i, tool = found
+    options = options or SluiceOptions()
+    if options.retrieval is not None:
+        raise InvalidRequestError(
+            "Give a file_search tool or 'sluice.retrieval', not both.", param=f"tools[{i}]"
+        )
+    ranking = tool.ranking_options
+    threshold = (
+        ranking.score_threshold if ranking is not None and ranking.score_threshold is not None else 0.0
+    )
+    retrieval = RetrievalOptions(
+        vector_store_ids=tool.vector_store_ids,
+        max_results=tool.max_num_results or DEFAULT_FILE_SEARCH_RESULTS,
+        filters=tool.filters,
+        score_threshold=threshold,
+    )
+    return msgspec.structs.replace(options, retrieval=retrieval)
 
 
 def _with_prompt(req: CreateResponse) -> SluiceOptions | None:
@@ -282,6 +339,8 @@ def _tool(raw: dict[str, Any], i: int) -> Tool:
 def _tool_choice(choice: str | dict[str, Any] | None) -> ToolChoice | None:
     if choice is None or isinstance(choice, str):
         return choice  # type: ignore[return-value]  # the decoder allowed only none, auto, required
+    if choice.get("type") == "file_search":
+        return None  # the gateway's search runs before every answer of a file_search request
     if choice.get("type") != "function":
         raise InvalidRequestError(
             f"tool_choice: {choice.get('type')!r} is not supported by this gateway; "
@@ -321,15 +380,22 @@ def _response_format(req: CreateResponse) -> ResponseFormat | None:
 
 def shell(req: CreateResponse, response_id: str, created_at: int) -> ResponseObject:
     """The response object before any output: the request's parameters echoed, ``in_progress``."""
-    tools = [
-        ToolEcho(
-            name=t.function.name,
-            parameters=t.function.parameters,
-            strict=t.function.strict,
-            description=t.function.description,
+    tools: list[ToolEcho | FileSearchEcho] = []
+    for i, raw in enumerate(req.tools or ()):
+        if raw.get("type") == "file_search":
+            fs = msgspec.convert(raw, FileSearchTool)  # checked by to_chat_request
+            ranking = None if fs.ranking_options is None else msgspec.to_builtins(fs.ranking_options)
+            tools.append(FileSearchEcho(fs.vector_store_ids, fs.filters, fs.max_num_results, ranking))
+            continue
+        t = _tool(raw, i)
+        tools.append(
+            ToolEcho(
+                name=t.function.name,
+                parameters=t.function.parameters,
+                strict=t.function.strict,
+                description=t.function.description,
+            )
         )
-        for t in (_tool(raw, i) for i, raw in enumerate(req.tools or ()))
-    ]
     fmt = req.text.format if req.text is not None and req.text.format is not None else TextFormat(type="text")
     reasoning = req.reasoning
     return ResponseObject(
@@ -375,8 +441,55 @@ def finished(
     )
 
 
-def to_response(resp: ChatResponse, base: ResponseObject) -> ResponseObject:
+def file_search_call(retrieval: Retrieval, results: bool) -> OutputFileSearchCall:
+    """The ``file_search_call`` item for what the retrieval stage found; ``results`` (the
+    passages the model saw) when the request's ``include`` asks for them."""
+    return OutputFileSearchCall(
+        id=new_id("fs"),
+        status="completed",
+        queries=[retrieval.query] if retrieval.query else [],
+        results=[
+            {
+                "file_id": p.hit.file_id,
+                "filename": p.hit.filename,
+                "score": p.score,
+                "text": p.hit.text,
+                "attributes": p.hit.attributes,
+            }
+            for p in retrieval.passages
+        ]
+        if results
+        else None,
+    )
+
+
+def file_citations(retrieval: Retrieval, text: str) -> list[msgspec.Raw]:
+    """Each ``[n]`` marker in ``text`` naming a passage as an ``output_text`` annotation
+    ``{"type": "file_citation", "file_id", "filename", "index"}`` (``index``: the marker's offset)."""
+    return [
+        msgspec.Raw(
+            encoder.encode(
+                {"type": "file_citation", "file_id": p.hit.file_id, "filename": p.hit.filename, "index": at}
+            )
+        )
+        for at, _, p in retrieval.citations(text)
+    ]
+
+
+def to_response(
+    resp: ChatResponse,
+    base: ResponseObject,
+    retrieval: Retrieval | None = None,
+    *,
+    search_call: bool = False,
+    results: bool = False,
+) -> ResponseObject:
+    """``retrieval``: what the retrieval stage found (the text's citations); ``search_call``: it
+    ran for a ``file_search`` tool (a ``file_search_call`` item first); ``results``: list the
+    passages in that item (``include``)."""
     output: list[OutputItem] = []
+    if retrieval is not None and search_call:
+        output.append(file_search_call(retrieval, results))
     finish_reason = None
     if resp.choices:
         choice = resp.choices[0]
@@ -385,7 +498,8 @@ def to_response(resp: ChatResponse, base: ResponseObject) -> ResponseObject:
         status = "incomplete" if finish_reason in INCOMPLETE_REASONS else "completed"
         parts: list[OutputPart] = []
         if msg.content:
-            parts.append(OutputTextPart(msg.content))
+            cited = file_citations(retrieval, msg.content) if retrieval is not None else []
+            parts.append(OutputTextPart(msg.content, cited))
         if msg.refusal:
             parts.append(RefusalPart(msg.refusal))
         if parts:
@@ -400,7 +514,8 @@ def to_response(resp: ChatResponse, base: ResponseObject) -> ResponseObject:
                     status="completed",
                 )
             )
-    return finished(base, output, finish_reason, resp.usage)
+    done = finished(base, output, finish_reason, resp.usage)
+    return done if resp.sluice is msgspec.UNSET else msgspec.structs.replace(done, sluice=resp.sluice)
 
 
 def response_usage(usage: Usage | None) -> ResponseUsage | None:

@@ -42,7 +42,8 @@ class InputFile(_Item, tag="input_file", tag_field="type"):
 
 class OutputText(_Item, tag="output_text", tag_field="type"):
     text: str
-    annotations: list[Raw] = field(default_factory=list)
+    annotations: list[dict[str, Any]] = field(default_factory=list)
+    """Kept as sent (an earlier answer's citations, echoed back); never sent to the model."""
 
 
 class Refusal(_Item, tag="refusal", tag_field="type"):
@@ -114,6 +115,29 @@ class FunctionTool(_Strict):
     description: str | None = None
     parameters: dict[str, Any] | None = None
     strict: bool | None = None
+
+
+class HybridSearch(_Strict):
+    embedding_weight: float
+    text_weight: float
+
+
+class FileSearchRanking(_Strict):
+    ranker: Literal["auto", "default-2024-11-15", "none"] | None = None
+    score_threshold: Annotated[float, Meta(ge=0, le=1)] | None = None
+    hybrid_search: HybridSearch | None = None
+    """Accepted; the gateway fuses its two rankings with equal weights (``knowledge/rank.py``)."""
+
+
+class FileSearchTool(_Strict):
+    """The built-in ``file_search`` tool: the gateway searches the caller's vector stores itself
+    before the model answers (``pipeline/retrieval.py``)."""
+
+    type: Literal["file_search"]
+    vector_store_ids: Annotated[list[str], Meta(min_length=1, max_length=10)]
+    max_num_results: Annotated[int, Meta(ge=1, le=50)] | None = None
+    filters: dict[str, Any] | None = None
+    ranking_options: FileSearchRanking | None = None
 
 
 class NamedFunction(_Strict):
@@ -229,7 +253,17 @@ class OutputFunctionCall(Struct, tag="function_call", tag_field="type"):
     status: str
 
 
-OutputItem = OutputMessage | OutputFunctionCall
+class OutputFileSearchCall(Struct, tag="file_search_call", tag_field="type"):
+    """The gateway's search for the ``file_search`` tool; ``results`` only when the request's
+    ``include`` asks for ``file_search_call.results`` (else null)."""
+
+    id: str
+    status: str
+    queries: list[str]
+    results: list[dict[str, Any]] | None = None
+
+
+OutputItem = OutputMessage | OutputFunctionCall | OutputFileSearchCall
 
 
 class InputTokensDetails(Struct):
@@ -266,6 +300,13 @@ class ToolEcho(Struct, tag="function", tag_field="type"):
     description: str | None = None
 
 
+class FileSearchEcho(Struct, tag="file_search", tag_field="type"):
+    vector_store_ids: list[str]
+    filters: dict[str, Any] | None = None
+    max_num_results: int | None = None
+    ranking_options: dict[str, Any] | None = None
+
+
 class TextEcho(Struct):
     format: TextFormat
 
@@ -291,7 +332,7 @@ class ResponseObject(Struct):
     temperature: float | None = None
     top_p: float | None = None
     tool_choice: str | dict[str, Any] = "auto"
-    tools: list[ToolEcho] = field(default_factory=list)
+    tools: list[ToolEcho | FileSearchEcho] = field(default_factory=list)
     text: TextEcho = field(default_factory=lambda: TextEcho(TextFormat(type="text")))
     reasoning: ReasoningEcho = field(default_factory=ReasoningEcho)
     max_output_tokens: int | None = None
@@ -308,6 +349,8 @@ class ResponseObject(Struct):
     usage: ResponseUsage | None = None
     completed_at: int | None = None
     object: str = "response"
+    sluice: Raw | UnsetType = UNSET
+    """The gateway's own report (``{"retrieval": ...}``); never sent when unset."""
 
 
 class DeletedResponse(Struct):

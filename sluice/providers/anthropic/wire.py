@@ -219,6 +219,7 @@ class ContentBlock(_Lenient):
     thinking: str | None = None
     signature: str | None = None
     data: str | None = None
+    citations: list[Raw] | None = None
 
 
 class Message(Struct, kw_only=True):
@@ -232,6 +233,8 @@ class Message(Struct, kw_only=True):
     stop_reason: str | None = None
     stop_sequence: str | None = None
     usage: Usage
+    sluice: Raw | UnsetType = UNSET
+    """The gateway's own report (``{"retrieval": ...}``); never sent when unset."""
 
 
 class ErrorDetail(_Lenient):
@@ -304,9 +307,13 @@ class SignatureDelta(Struct, tag_field="type", tag="signature_delta"):
     signature: str
 
 
+class CitationsDelta(Struct, tag_field="type", tag="citations_delta"):
+    citation: Raw
+
+
 class ContentBlockDeltaEvent(Struct, tag_field="type", tag="content_block_delta"):
     index: int
-    delta: TextDelta | InputJsonDelta | ThinkingDelta | SignatureDelta
+    delta: TextDelta | InputJsonDelta | ThinkingDelta | SignatureDelta | CitationsDelta
 
 
 class ContentBlockStopEvent(Struct, tag_field="type", tag="content_block_stop"):
