@@ -91,7 +91,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
     model_routes = build_routes(settings, providers)
     tracing = build_tracing(settings.tracing)
     router = Router(model_routes, latency_alpha=settings.routing.latency_ewma_alpha, rng=rng, tracing=tracing)
-    backend = build_backend(settings.state)
+    backend = build_backend(settings.state, settings.files)
     store = backend.store
     resolver = KeyResolver(
         KeyRing(settings.auth.keys),
@@ -171,6 +171,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         backend.redis_ping_ms,
         None if cache is None else cache.health,
         database=store.ping,
+        blob_store=backend.blob_ping,
         embedding_ms=None if cache is None else cache.embedding_ms,
         knowledge=knowledge_health,
     )
@@ -221,6 +222,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
         embed=embed,
         max_scan_chunks=k.max_scan_chunks,
         cache_bytes=k.vector_cache_bytes,
+        max_stores=k.max_tenant_vector_stores,
     )
     data_plane: dict[tuple[str, str], Handler] = {
         ("POST", "/v1/messages"): anthropic.messages,
@@ -321,6 +323,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None) -> ASGIAp
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await backend.start()  # the object store's client, when files' bytes live there
         try:
             applied = await store.migrate()
             if applied:

@@ -19,7 +19,7 @@ from sluice.api.context import bearer
 from sluice.api.endpoint import endpoint
 from sluice.api.render import error_response
 from sluice.api.responses.conversations import owner
-from sluice.errors import InvalidRequestError, NotFoundError
+from sluice.errors import InvalidRequestError, NotFoundError, QuotaExceededError
 from sluice.knowledge import rank
 from sluice.knowledge.chunk import joined, strategy
 from sluice.knowledge.search import ChunkCache, search
@@ -218,6 +218,7 @@ class VectorStoreRoutes:
         embed: Embed | None,
         max_scan_chunks: int,
         cache_bytes: int,
+        max_stores: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._authenticate = authenticate
@@ -225,6 +226,7 @@ class VectorStoreRoutes:
         self._wake = wake
         self._embed = embed
         self._max_scan = max_scan_chunks
+        self._max_stores = max_stores
         self._cache = ChunkCache(cache_bytes)
         self._clock = clock
         self.observer = observer  # read by ``endpoint`` for model requests only: these are none
@@ -288,7 +290,11 @@ class VectorStoreRoutes:
                 raise NotFoundError(
                     f"No such File object: {file_id}", param=f"file_ids[{i}]", code="file_not_found"
                 )
-        await self._store.create_vector_store(vs)
+        if not await self._store.create_vector_store(vs, max_stores=self._max_stores):
+            raise QuotaExceededError(
+                f"Vector store quota exceeded: the limit is {self._max_stores}. Delete some to create more.",
+                code="vector_store_quota_exceeded",
+            )
         await self._attach(who, vs.id, [(f, {}, body.chunking_strategy) for f in file_ids], "file_ids")
         made = await self._store.get_vector_store(who, vs.id)
         return _json(_wire_store(made or vs, now), ex)
