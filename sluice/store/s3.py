@@ -6,6 +6,7 @@ another's. Every S3 failure (unreachable, denied, no bucket, timed out) is an
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -40,11 +41,14 @@ def object_key(prefix: str, owner: str, file_id: str) -> str | None:
     return f"{prefix}{hashlib.sha256(owner.encode()).hexdigest()}/{file_id}"
 
 
-def _unavailable(e: BotoCoreError | ClientError, bucket: str) -> ObjectStoreUnavailableError:
+def _code(e: ClientError) -> str:
+    return e.response.get("Error", {}).get("Code", "")
+
+
+def _unavailable(e: Exception, bucket: str) -> ObjectStoreUnavailableError:
     """The failure by its kind: S3's error code or the client's exception class, never its text
     (which can carry the endpoint or a key id)."""
-    kind = e.response.get("Error", {}).get("Code", "") if isinstance(e, ClientError) else ""
-    kind = kind or type(e).__name__
+    kind = (_code(e) if isinstance(e, ClientError) else "") or type(e).__name__
     log.warning("object store call failed on bucket %s: %s", bucket, kind)
     return ObjectStoreUnavailableError(
         f"The object store that holds file contents failed ({kind}); try again later."
@@ -58,6 +62,9 @@ class S3FileBlobs:
         self._settings = settings
         self._bucket = settings.bucket
         self._part_bytes = part_bytes
+        # Each call as a whole, not just each socket wait: a server that takes the connection and
+        # never answers an upload's ``Expect: 100-continue`` would otherwise hold it for ever.
+        self._deadline_s = settings.max_attempts * (settings.connect_timeout_s + settings.read_timeout_s)
         self._client: S3Client | None = None
         self._closing = contextlib.AsyncExitStack()
 
@@ -91,11 +98,13 @@ class S3FileBlobs:
             raise ObjectStoreUnavailableError("The object store that holds file contents is not connected.")
         return self._client
 
-    @contextlib.contextmanager
-    def _errors(self) -> Iterator[None]:
+    @contextlib.asynccontextmanager
+    async def _call(self) -> AsyncIterator[None]:
+        """One S3 call (or one read of a body), under the deadline, its failures translated."""
         try:
-            yield
-        except (BotoCoreError, ClientError) as e:
+            async with asyncio.timeout(self._deadline_s):
+                yield
+        except (BotoCoreError, ClientError, TimeoutError) as e:
             raise _unavailable(e, self._bucket) from None
 
     def _key(self, owner: str, file_id: str) -> str | None:
@@ -103,7 +112,7 @@ class S3FileBlobs:
 
     async def ping(self) -> None:
         """Readiness: the bucket answers to these credentials."""
-        with self._errors():
+        async with self._call():
             await self._s3.head_bucket(Bucket=self._bucket)
 
     async def put_blob(self, owner: str, file_id: str, parts: Sequence[bytes | memoryview]) -> None:
@@ -111,48 +120,55 @@ class S3FileBlobs:
         if key is None:
             raise ValueError(f"not a file id the gateway mints: {file_id!r}")
         bodies = list(_regroup(parts, self._part_bytes))
-        with self._errors():
-            if len(bodies) <= 1:
+        if len(bodies) <= 1:
+            async with self._call():
                 await self._s3.put_object(Bucket=self._bucket, Key=key, Body=bodies[0] if bodies else b"")
-                return
-            upload = await self._s3.create_multipart_upload(Bucket=self._bucket, Key=key)
-            upload_id = upload["UploadId"]
-            try:
-                done: list[CompletedPartTypeDef] = []
-                for number, body in enumerate(bodies, start=1):
+            return
+        async with self._call():
+            upload_id = (await self._s3.create_multipart_upload(Bucket=self._bucket, Key=key))["UploadId"]
+        try:
+            done: list[CompletedPartTypeDef] = []
+            for number, body in enumerate(bodies, start=1):
+                async with self._call():
                     part = await self._s3.upload_part(
                         Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
                     )
-                    done.append({"ETag": part["ETag"], "PartNumber": number})
+                done.append({"ETag": part["ETag"], "PartNumber": number})
+            async with self._call():
                 await self._s3.complete_multipart_upload(
                     Bucket=self._bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": done}
                 )
-            except BaseException:
-                # Parts left behind are billed until aborted (a bucket lifecycle rule catches any this misses).
-                with contextlib.suppress(BotoCoreError, ClientError):
+        except BaseException:
+            # Parts left behind are billed until aborted (a bucket lifecycle rule catches any this misses).
+            with contextlib.suppress(ObjectStoreUnavailableError):
+                async with self._call():
                     await self._s3.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id)
-                raise
+            raise
 
     async def read_blob(self, owner: str, file_id: str) -> AsyncIterator[bytes]:
         key = self._key(owner, file_id)
         if key is None:
             return
-        with self._errors():
+        async with self._call():
             try:
                 got = await self._s3.get_object(Bucket=self._bucket, Key=key)
             except ClientError as e:
-                if e.response.get("Error", {}).get("Code") in _MISSING:
+                if _code(e) not in _MISSING:
+                    raise
+                return  # no such object: no bytes, as from the database
+        async with got["Body"] as body:  # closed, its connection freed, when the reader stops early
+            while True:
+                async with self._call():
+                    part = await body.read(READ_BYTES)
+                if not part:
                     return
-                raise
-            async with got["Body"] as body:  # closed, its connection freed, when the reader stops early
-                while part := await body.read(READ_BYTES):
-                    yield part
+                yield part
 
     async def delete_blob(self, owner: str, file_id: str) -> None:
         key = self._key(owner, file_id)
         if key is None:
             return
-        with self._errors():  # S3 answers a missing key's delete as done
+        async with self._call():  # S3 answers a missing key's delete as done
             await self._s3.delete_object(Bucket=self._bucket, Key=key)
 
 
