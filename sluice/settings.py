@@ -181,7 +181,7 @@ class S3Settings(_Section):
     read_timeout_s: float = Field(
         10.0,
         gt=0,
-        description="Longest wait for any one read from the object store before the request is a 503.",
+        description="Longest wait for any one read from the object store; a whole call gets max_attempts x (connect + read). Past either, the request is a 503.",
     )
     max_attempts: int = Field(
         2,
