@@ -68,8 +68,25 @@ def test_files_round_trip_through_s3(gateway, s3_bucket: Bucket) -> None:
     assert SECRET not in log and KEY_ID not in log
 
 
-def test_a_vector_store_ingests_a_file_held_in_s3(gateway, s3_bucket: Bucket) -> None:
+def test_bytes_missing_from_the_bucket_are_a_404_not_a_truncated_200(gateway, s3_bucket: Bucket) -> None:
     gw = gateway(config(s3_bucket), ENV)
+    with sdk(gw, tenant_key(gw, "acme")) as c:
+        f = c.files.create(file=("a.md", DOC), purpose="assistants")
+        s3_bucket.s3.delete_object(
+            Bucket=s3_bucket.name, Key=key_of("tenant:acme", f.id)
+        )  # lost behind its back
+        with pytest.raises(openai.NotFoundError) as caught:
+            c.files.content(f.id)
+        assert (error(caught.value)["code"], error(caught.value)["param"]) == ("file_not_found", "file_id")
+        assert c.files.delete(f.id).deleted is True  # and it can still be deleted
+        assert list(c.files.list()) == []
+
+
+def test_a_vector_store_ingests_a_file_held_in_s3(gateway, s3_bucket: Bucket) -> None:
+    cfg = config(s3_bucket)
+    for name in ("access_key_id", "secret_access_key"):  # the standard AWS chain's, from the environment
+        del cfg["files"]["s3"][name]
+    gw = gateway(cfg, {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET})
     with sdk(gw, tenant_key(gw, "acme")) as c:
         f = c.files.create(file=("policies.md", DOC), purpose="assistants")
         vs = c.vector_stores.create(name="docs", file_ids=[f.id])
