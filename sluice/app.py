@@ -101,7 +101,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
     model_routes = build_routes(settings, providers)
     tracing = build_tracing(settings.tracing)
     router = Router(model_routes, latency_alpha=settings.routing.latency_ewma_alpha, rng=rng, tracing=tracing)
-    backend = build_backend(settings.state)
+    backend = build_backend(settings.state, settings.files)
     store = backend.store
     resolver = KeyResolver(
         KeyRing(settings.auth.keys),
@@ -186,6 +186,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         backend.redis_ping_ms,
         None if cache is None else cache.health,
         database=store.ping,
+        blob_store=backend.blob_ping,
         embedding_ms=None if cache is None else cache.embedding_ms,
         knowledge=knowledge_health,
     )
@@ -233,6 +234,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         obs.observer,
         wake=ingestor.wake,
         searcher=searcher,
+        max_stores=k.max_tenant_vector_stores,
     )
     bs = settings.batches
     dispatch: Dispatch | None = None  # made last; counts the interactive requests in flight
@@ -381,6 +383,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await backend.start()  # the object store's client, when files' bytes live there
         try:
             applied = await store.migrate()
             if applied:

@@ -1,5 +1,6 @@
 """The one map from ``state.backend`` to what it builds: the store, the rate-limit counters, the
-budget ledger, the response cache's exact and semantic stores and the invalidation channel.
+budget ledger, the response cache's exact and semantic stores, the invalidation channel, and
+where files' bytes live (the store's database, or an object store by ``files.blob_store``).
 Nothing else decides embedded vs distributed. Each backend closes what it built in reverse order,
 so the caches flush through the store's connections before the store closes."""
 
@@ -15,7 +16,7 @@ from sluice.budgets.ledger import Ledger, MemoryLedger
 from sluice.cache.entries import ExactCache, SemanticIndex
 from sluice.limits.counters import CounterStore
 from sluice.limits.memory import MemoryCounterStore
-from sluice.settings import BatchSettings, StateSettings
+from sluice.settings import BatchSettings, FilesSettings, StateSettings
 from sluice.store.protocols import FileBlobs, Store
 
 if TYPE_CHECKING:  # each backend's drivers are imported only when it is built (redis-py: ~14 MiB)
@@ -34,7 +35,9 @@ C = TypeVar("C", bound=_Closable)
 class Backend(Protocol):
     store: Store
     blobs: FileBlobs
-    """Uploaded files' bytes: the store's database today; an object store can take its place."""
+    """Uploaded files' bytes: the store's database, or an object store (files.blob_store: s3)."""
+    blob_ping: Callable[[], Awaitable[None]] | None
+    """Readiness's object store check; None when the bytes are in the database."""
     limits: CounterStore
     budgets: Ledger
     commits_together: bool
@@ -52,18 +55,42 @@ class Backend(Protocol):
         """Where batch lines wait: the store's rows (embedded), procrastinate (distributed)."""
         ...
 
+    async def start(self) -> None:
+        """Connect what needs connecting before the first request (the object store's client)."""
+        ...
+
     async def close(self) -> None: ...
 
 
 class _Owner:
-    """Closes what it was given, last given first, each even when an earlier one failed."""
+    """Closes what it was given, last given first, each even when an earlier one failed; starts
+    what needs starting."""
+
+    blob_ping: Callable[[], Awaitable[None]] | None = None
 
     def __init__(self) -> None:
         self._closing = contextlib.AsyncExitStack()
+        self._starting: list[Callable[[], Awaitable[None]]] = []
 
     def _own(self, part: C) -> C:
         self._closing.push_async_callback(part.close)
         return part
+
+    def _blobs(self, files: FilesSettings, database: FileBlobs) -> FileBlobs:
+        """Where files' bytes go: the database given, or the configured object store."""
+        if files.blob_store == "database":
+            return database
+        from sluice.store.s3 import S3FileBlobs
+
+        assert files.s3 is not None  # checked by Settings
+        s3 = self._own(S3FileBlobs(files.s3))
+        self._starting.append(s3.start)
+        self.blob_ping = s3.ping
+        return s3
+
+    async def start(self) -> None:
+        for start in self._starting:
+            await start()
 
     async def close(self) -> None:
         await self._closing.aclose()
@@ -76,13 +103,13 @@ class EmbeddedBackend(_Owner):
     commits_together = False
     redis_ping_ms: Callable[[], Awaitable[float]] | None = None
 
-    def __init__(self, state: StateSettings) -> None:
+    def __init__(self, state: StateSettings, files: FilesSettings) -> None:
         super().__init__()
         from sluice.store.sqlite.store import SqliteStore
 
         self._sqlite: SqliteStore = self._own(SqliteStore(state.sqlite_path))
         self.store: Store = self._sqlite
-        self.blobs: FileBlobs = self._sqlite
+        self.blobs: FileBlobs = self._blobs(files, self._sqlite)
         self.limits: CounterStore = MemoryCounterStore()
         self.budgets: Ledger = MemoryLedger()
 
@@ -109,7 +136,7 @@ class DistributedBackend(_Owner):
 
     commits_together = True
 
-    def __init__(self, state: StateSettings) -> None:
+    def __init__(self, state: StateSettings, files: FilesSettings) -> None:
         super().__init__()
         from sluice.budgets.redis import RedisLedger
         from sluice.limits.redis import RedisCounterStore
@@ -123,7 +150,7 @@ class DistributedBackend(_Owner):
         )
         self._postgres: PostgresStore = self._own(PostgresStore(state.postgres_dsn.get_secret_value()))
         self.store: Store = self._postgres
-        self.blobs: FileBlobs = self._postgres
+        self.blobs: FileBlobs = self._blobs(files, self._postgres)
         self.limits: CounterStore = RedisCounterStore(self._redis)
         self.budgets: Ledger = RedisLedger(self._redis)
         self.redis_ping_ms: Callable[[], Awaitable[float]] | None = self._redis.ping_ms
@@ -159,11 +186,12 @@ class DistributedBackend(_Owner):
         )
 
 
-BACKENDS: dict[str, Callable[[StateSettings], Backend]] = {
+BACKENDS: dict[str, Callable[[StateSettings, FilesSettings], Backend]] = {
     "embedded": EmbeddedBackend,
     "distributed": DistributedBackend,
 }
 
 
-def build_backend(state: StateSettings) -> Backend:
-    return BACKENDS[state.backend](state)
+def build_backend(state: StateSettings, files: FilesSettings | None = None) -> Backend:
+    """The backend ``state`` names; files' bytes where ``files`` says (the database without it)."""
+    return BACKENDS[state.backend](state, files or FilesSettings())

@@ -20,6 +20,7 @@
     │   └── StructuredOutputError    502 invalid_structured_output (the answer broke the schema, repaired once)
     ├── UnavailableError             503 service_unavailable / circuit_open
     │   ├── StoreUnavailableError    503 store_unavailable (the database did not answer)
+    │   │   └── ObjectStoreUnavailableError 503 object_store_unavailable (files' bytes: S3 failed)
     │   └── ShuttingDownError        503 server_shutting_down (a stream outlived the shutdown's grace period)
     └── UpstreamTimeoutError         504 timeout / upstream_timeout
 
@@ -195,6 +196,10 @@ class UnavailableError(SluiceError):
 
 class StoreUnavailableError(UnavailableError):
     code = "store_unavailable"
+
+
+class ObjectStoreUnavailableError(StoreUnavailableError):
+    code = "object_store_unavailable"
 
 
 class ShuttingDownError(UnavailableError):

@@ -151,7 +151,58 @@ class StateSettings(_Section):
     )
 
 
+class S3Settings(_Section):
+    bucket: str = Field(
+        min_length=3, max_length=63, description="The bucket that holds the files' bytes (it must exist)."
+    )
+    endpoint_url: str | None = Field(
+        None,
+        description="An S3-compatible endpoint (MinIO, Cloudflare R2, Ceph, a local server), e.g. 'http://127.0.0.1:9000'; unset: AWS S3 in the region.",
+    )
+    region: str | None = Field(
+        None, description="The bucket's region; unset: the AWS chain's (AWS_REGION, ~/.aws/config)."
+    )
+    prefix: str = Field(
+        "sluice/files/",
+        description="Prepended to every object key: <prefix><sha256 of the owner>/<file id>, so one bucket can serve other uses.",
+    )
+    addressing_style: Literal["auto", "path", "virtual"] = Field(
+        "auto",
+        description="How the bucket is named in URLs: 'path' (http://host/bucket/key, most local servers need it), 'virtual' (http://bucket.host/key) or 'auto' (botocore's choice).",
+    )
+    access_key_id: SecretStr | None = Field(
+        None,
+        description="Credentials (use ${VAR}); unset, with secret_access_key unset too: the standard AWS chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, an instance or pod role).",
+    )
+    secret_access_key: SecretStr | None = Field(
+        None, description="The secret that goes with access_key_id (use ${VAR})."
+    )
+    connect_timeout_s: float = Field(2.0, gt=0, description="Longest wait to connect to the object store.")
+    read_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="Longest wait for any one read from the object store; a whole call gets max_attempts x (connect + read). Past either, the request is a 503.",
+    )
+    max_attempts: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="Tries of one object store call (botocore's standard retries) before it is a 503.",
+    )
+
+    @model_validator(mode="after")
+    def _check_credentials(self) -> S3Settings:
+        if (self.access_key_id is None) != (self.secret_access_key is None):
+            raise ValueError("access_key_id and secret_access_key: set both, or neither (the AWS chain)")
+        return self
+
+
 class FilesSettings(_Section):
+    blob_store: Literal["database", "s3"] = Field(
+        "database",
+        description="Where uploaded files' bytes live: 'database' (the state backend's: SQLite embedded, PostgreSQL distributed) or 's3' (an S3-compatible object store, files.s3); the metadata stays in the database either way.",
+    )
+    s3: S3Settings | None = Field(None, description="The object store, when blob_store is 's3'.")
     max_file_bytes: int = Field(
         32 * 1024 * 1024,
         ge=1,
@@ -167,6 +218,12 @@ class FilesSettings(_Section):
         ge=1,
         description="Most files one tenant (or static key) may keep; an upload past it is a 429.",
     )
+
+    @model_validator(mode="after")
+    def _check_blob_store(self) -> FilesSettings:
+        if self.blob_store == "s3" and self.s3 is None:
+            raise ValueError("s3: required when blob_store is 's3' (at least its bucket)")
+        return self
 
 
 class BatchSettings(_Section):
@@ -247,6 +304,11 @@ class KnowledgeSettings(_Section):
         1_000_000,
         ge=1,
         description="Most chunks one tenant (or static key) may keep in all its vector stores; a file past it ends failed.",
+    )
+    max_tenant_vector_stores: int = Field(
+        10_000,
+        ge=1,
+        description="Most vector stores one tenant (or static key) may keep; creating one past it is a 429 (vector_store_quota_exceeded).",
     )
     max_scan_chunks: int = Field(
         50_000,

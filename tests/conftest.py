@@ -11,6 +11,7 @@ import yaml
 
 from tests.fixtures.clock import Clock
 from tests.fixtures.procs import Proc, free_port, start
+from tests.fixtures.s3 import Bucket, new_bucket, start_s3
 from tests.fixtures.services import flush_redis, reset_postgres_schema, start_postgres, start_redis
 
 DEMO_KEY = "sk-sluice-demo"
@@ -125,3 +126,17 @@ def postgres_clean(postgres_dsn: str) -> str:
     """The session's PostgreSQL DSN, schema ``public`` of ``sluice`` dropped and recreated before the test."""
     reset_postgres_schema(postgres_dsn)
     return postgres_dsn
+
+
+@pytest.fixture(scope="session")
+def s3_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real S3 server (moto's) on 127.0.0.1 for the session: ``http://127.0.0.1:N``."""
+    server = start_s3(tmp_path_factory.mktemp("s3"))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_url: str) -> Bucket:
+    """A new, empty bucket on the session's S3 server, with a boto3 client to look into it."""
+    return new_bucket(s3_url)

@@ -157,3 +157,29 @@ models:
     with pytest.raises(ConfigError) as e:
         load_settings(p)
     assert e.value.problems == ["providers.oa.batch_discount: Input should be less than or equal to 1"]
+
+
+def test_the_s3_blob_store_is_checked_and_its_secrets_come_from_the_environment(tmp_path: Path) -> None:
+    from sluice.obs.redact import secret_values
+
+    with pytest.raises(ConfigError) as e:
+        load_settings(write(tmp_path, "files: {blob_store: s3}\n"))
+    assert [
+        p.startswith("files: ") and "s3: required when blob_store is 's3'" in p for p in e.value.problems
+    ] == [True]
+    half = "files: {blob_store: s3, s3: {bucket: bkt, access_key_id: '${K}'}}\n"
+    with pytest.raises(ConfigError) as e:
+        load_settings(write(tmp_path, half), env={"K": "AKIA-half"})
+    assert "set both, or neither" in str(e.value) and "AKIA-half" not in str(e.value)
+    both = "files: {blob_store: s3, s3: {bucket: bkt, access_key_id: '${K}', secret_access_key: '${S}'}}\n"
+    s = load_settings(write(tmp_path, both), env={"K": "AKIA-key", "S": "s3-secret"})
+    assert s.files.s3 is not None and s.files.s3.prefix == "sluice/files/"
+    assert (
+        s.files.s3.secret_access_key is not None
+        and s.files.s3.secret_access_key.get_secret_value() == "s3-secret"
+    )
+    assert "s3-secret" not in repr(s) and {"AKIA-key", "s3-secret"} <= set(
+        secret_values(s)
+    )  # redacted from logs
+    assert load_settings(None).files.blob_store == "database"
+    assert load_settings(None).knowledge.max_tenant_vector_stores == 10_000

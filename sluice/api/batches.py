@@ -19,7 +19,7 @@ from sluice.api.body import decode, read_body
 from sluice.api.context import bearer
 from sluice.api.endpoint import endpoint
 from sluice.api.render import error_response
-from sluice.api.responses.conversations import owner
+from sluice.auth.principal import owner
 from sluice.errors import ConflictError, InvalidRequestError, NotFoundError
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.observe import Exchange, Observer

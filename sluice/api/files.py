@@ -200,20 +200,30 @@ class FileRoutes:
             "content-security-policy": "sandbox",
             "x-request-id": ex.request_id,
         }
-        return StreamingResponse(
-            _parts(self._blobs, who, found.id), 200, headers, media_type=content_type(found.filename)
-        )
+        parts = self._blobs.read_blob(who, found.id)
+        # The first part before the status: a store that fails now is a 503, not a broken 200.
+        first = await anext(parts, None)
+        if first is None and found.bytes:
+            raise NotFoundError(
+                f"The contents of file {found.id} are missing from the store.",
+                param="file_id",
+                code="file_not_found",
+            )
+        return StreamingResponse(_parts(first, parts), 200, headers, media_type=content_type(found.filename))
 
     @endpoint(error_response)
     async def delete(self, request: Request, ex: Exchange) -> Response:
-        who = await self._owner(request)
-        file_id = request.path_params["file_id"]
-        if not await self._store.delete_file(who, file_id):
-            raise _not_found(file_id)
-        await self._blobs.delete_blob(who, file_id)
-        return _json(DeletedFile(file_id), ex)
+        who, found = await self._file(request)
+        # The bytes first: a failure at either step leaves the file listed, so deleting it again
+        # finishes the job (the other order would leave bytes no request can reach).
+        await self._blobs.delete_blob(who, found.id)
+        if not await self._store.delete_file(who, found.id):
+            raise _not_found(found.id)  # deleted meanwhile by another request
+        return _json(DeletedFile(found.id), ex)
 
 
-async def _parts(blobs: FileBlobs, who: str, file_id: str) -> AsyncIterator[bytes]:
-    async for part in blobs.read_blob(who, file_id):
+async def _parts(first: bytes | None, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if first is not None:
+        yield first
+    async for part in rest:
         yield part

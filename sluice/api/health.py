@@ -1,7 +1,7 @@
 """Liveness and readiness for load balancers and orchestrators.
 
-``/health/ready`` checks each dependency (the database, Redis when distributed, the semantic
-cache's embedding model when on) concurrently, each with a short timeout, and lists each
+``/health/ready`` checks each dependency (the database, Redis when distributed, the object store
+when files' bytes live there, the semantic cache's embedding model when on) concurrently, each with a short timeout, and lists each
 deployment's circuit, and says whether vector store search is hybrid or full text only (and
 why). The status code is the load balancer's answer: 503 only when no deployment
 can take traffic; a dependency down makes the gateway "degraded" (200), because each feature
@@ -43,6 +43,8 @@ class _Ready(msgspec.Struct, omit_defaults=True):
     deployments: list[_Deployment]
     database: _Dependency | None = None
     redis: _Dependency | None = None
+    blob_store: _Dependency | None = None
+    """The object store holding files' bytes (files.blob_store: s3); absent when they are in the database."""
     embedding: _Dependency | None = None
     cache: dict[str, str] | None = None
     knowledge: dict[str, str] | None = None
@@ -59,6 +61,7 @@ class HealthRoutes:
         cache: Callable[[], dict[str, str]] | None = None,
         *,
         database: Ping | None = None,
+        blob_store: Ping | None = None,
         embedding_ms: Callable[[float], Awaitable[float | None]] | None = None,
         knowledge: dict[str, str] | None = None,
     ) -> None:
@@ -66,6 +69,7 @@ class HealthRoutes:
         self._redis_ping_ms = redis_ping_ms
         self._cache = cache
         self._database = database
+        self._blob_store = blob_store
         self._embedding_ms = embedding_ms
         self._knowledge = knowledge
 
@@ -75,16 +79,19 @@ class HealthRoutes:
     async def ready(self, request: Request) -> Response:
         deployments = [_Deployment(d.name, d.breaker.state.value) for d in self._router.deployments]
         ok = any(d.circuit != State.OPEN.value for d in deployments)
-        database, redis, embedding = await asyncio.gather(
+        database, redis, blob_store, embedding = await asyncio.gather(
             _timed(self._database) if self._database is not None else _none(),
             _redis(self._redis_ping_ms) if self._redis_ping_ms is not None else _none(),
+            _timed(self._blob_store) if self._blob_store is not None else _none(),
             _embedding(self._embedding_ms) if self._embedding_ms is not None else _none(),
         )
         cache = self._cache() if self._cache is not None else None
-        degraded = any(d is not None and d.status not in ("ok", "off") for d in (database, redis, embedding))
+        degraded = any(
+            d is not None and d.status not in ("ok", "off") for d in (database, redis, blob_store, embedding)
+        )
         degraded = degraded or (cache is not None and cache["exact"] != "ok")
         status = "unavailable" if not ok else "degraded" if degraded else "ok"
-        body = _Ready(status, deployments, database, redis, embedding, cache, self._knowledge)
+        body = _Ready(status, deployments, database, redis, blob_store, embedding, cache, self._knowledge)
         return Response(encoder.encode(body), 200 if ok else 503, media_type="application/json")
 
 

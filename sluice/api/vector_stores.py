@@ -19,7 +19,7 @@ from sluice.api.context import bearer
 from sluice.api.endpoint import endpoint
 from sluice.api.render import error_response
 from sluice.auth.principal import owner
-from sluice.errors import InvalidRequestError, NotFoundError
+from sluice.errors import InvalidRequestError, NotFoundError, QuotaExceededError
 from sluice.knowledge import rank
 from sluice.knowledge.chunk import joined, strategy
 from sluice.knowledge.search import Searcher
@@ -215,12 +215,14 @@ class VectorStoreRoutes:
         *,
         wake: Callable[[], None],
         searcher: Searcher,
+        max_stores: int,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._authenticate = authenticate
         self._store = store
         self._wake = wake
         self._searcher = searcher
+        self._max_stores = max_stores
         self._clock = clock
         self.observer = observer  # read by ``endpoint`` for model requests only: these are none
 
@@ -283,7 +285,11 @@ class VectorStoreRoutes:
                 raise NotFoundError(
                     f"No such File object: {file_id}", param=f"file_ids[{i}]", code="file_not_found"
                 )
-        await self._store.create_vector_store(vs)
+        if not await self._store.create_vector_store(vs, max_stores=self._max_stores):
+            raise QuotaExceededError(
+                f"Vector store quota exceeded: the limit is {self._max_stores}. Delete some to create more.",
+                code="vector_store_quota_exceeded",
+            )
         await self._attach(who, vs.id, [(f, {}, body.chunking_strategy) for f in file_ids], "file_ids")
         made = await self._store.get_vector_store(who, vs.id)
         return _json(_wire_store(made or vs, now), ex)

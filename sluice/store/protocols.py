@@ -272,8 +272,10 @@ class Store(Protocol):
         ...
 
     # --- vector stores (/v1/vector_stores); also the ingestion queue --------------------------
-    async def create_vector_store(self, vs: VectorStore) -> None:
-        """Insert a vector store (its id is new)."""
+    async def create_vector_store(self, vs: VectorStore, *, max_stores: int | None = None) -> bool:
+        """Insert a vector store (its id is new) if its owner keeps fewer than ``max_stores``
+        (None: no cap), atomically (concurrent creates of one owner, on any replica, never
+        overshoot); whether it was inserted."""
         ...
 
     async def get_vector_store(self, owner: str, store_id: str) -> VectorStore | None:

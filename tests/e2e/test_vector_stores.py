@@ -393,3 +393,25 @@ def test_paging_stores_and_files(gw: Proc) -> None:
         assert sorted(f.id for f in c.vector_stores.files.list(vector_store_id=ids[0], limit=1)) == sorted(
             f.id for f in files
         )
+
+
+def test_vector_stores_past_the_cap_are_a_429(gateway) -> None:
+    gw = gateway(config(max_tenant_vector_stores=2, embedding="none"))
+    acme, globex = tenant_key(gw, "acme"), tenant_key(gw, "globex")
+    with sdk(gw, acme) as c:
+        first, _ = c.vector_stores.create(name="a"), c.vector_stores.create(name="b")
+        with pytest.raises(openai.RateLimitError) as caught:
+            c.vector_stores.create(name="c")
+        body = caught.value.response.json()
+        assert set(body) == {"error"} and body["error"] == {
+            "message": "Vector store quota exceeded: the limit is 2. Delete some to create more.",
+            "type": "insufficient_quota",
+            "param": None,
+            "code": "vector_store_quota_exceeded",
+        }
+        assert len(list(c.vector_stores.list())) == 2  # nothing stored past the cap
+    with sdk(gw, globex) as c:
+        assert c.vector_stores.create(name="theirs").id  # the cap is per tenant
+    with sdk(gw, acme) as c:
+        assert c.vector_stores.delete(first.id).deleted is True
+        assert c.vector_stores.create(name="c").name == "c"  # room again

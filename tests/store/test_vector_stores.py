@@ -225,3 +225,16 @@ async def test_vector_search_is_owner_scoped_nearest_first(store: Store, backend
     assert [h.file_id for h in await store.search_vectors(B, "vs_1", pack([0.0, 1.0, 0.0]), 10) or []] == [
         "file-1"
     ]
+
+
+async def test_the_vector_store_cap_holds_under_concurrent_creates(store: Store) -> None:
+    made = await asyncio.gather(
+        *(store.create_vector_store(a_store(f"vs_{i}"), max_stores=3) for i in range(10))
+    )
+    assert sum(made) == 3  # never past the cap, however the creates interleave
+    assert await store.create_vector_store(a_store("vs_b", owner=B), max_stores=3) is True  # per owner
+    kept = await store.list_vector_stores(A, order="asc", after=None, limit=100)
+    assert len(kept) == 3
+    assert await store.delete_vector_store(A, kept[0].id)
+    assert await store.create_vector_store(a_store("vs_again"), max_stores=3) is True  # room again
+    assert await store.create_vector_store(a_store("vs_more"), max_stores=3) is False

@@ -55,6 +55,7 @@ class _Connections(Protocol):
 
 
 MAX_HNSW_DIMENSIONS = 2000  # pgvector's limit for an HNSW index on ``vector``
+_STORES_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('sluice:vector_stores:' || $1::text, 0))"
 _INDEX_LOCK = 0x736C7663  # "slvc": one replica at a time makes a dimension's index
 
 
@@ -98,11 +99,19 @@ class PostgresVectorStores:
             )
         self._indexed = self._indexed | {d}
 
-    async def create_vector_store(self: _Connections, vs: VectorStore) -> None:
-        async with self._conn() as conn:
+    async def create_vector_store(
+        self: _Connections, vs: VectorStore, *, max_stores: int | None = None
+    ) -> bool:
+        async with self._conn() as conn, conn.transaction():
+            if max_stores is not None:  # under a lock on the owner: concurrent creates never overshoot
+                await conn.execute(_STORES_LOCK, vs.owner)
+                held = await conn.fetchval("SELECT COUNT(*) FROM vector_stores WHERE owner = $1", vs.owner)
+                if held >= max_stores:
+                    return False
             await conn.execute(
                 f"INSERT INTO vector_stores ({STORE}) VALUES ({_params(8)})", *store_values(vs)
             )
+        return True
 
     async def get_vector_store(self: _Connections, owner: str, store_id: str) -> VectorStore | None:
         rows = await self._fetch(

@@ -59,10 +59,29 @@ async def drop_chunks(db: aiosqlite.Connection, where: str, args: Sequence[Any])
 
 
 class SqliteVectorStores:
-    async def create_vector_store(self: _Connections, vs: VectorStore) -> None:
-        await self._write(
-            f"INSERT INTO vector_stores ({STORE}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", store_values(vs)
-        )
+    async def create_vector_store(
+        self: _Connections, vs: VectorStore, *, max_stores: int | None = None
+    ) -> bool:
+        insert = f"INSERT INTO vector_stores ({STORE}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        if max_stores is None:
+            await self._write(insert, store_values(vs))
+            return True
+        async with self.writer() as db, self._errors():
+            await db.execute("BEGIN IMMEDIATE")  # the count and the insert as one, across processes too
+            try:
+                rows = list(
+                    await db.execute_fetchall(
+                        "SELECT COUNT(*) FROM vector_stores WHERE owner = ?", (vs.owner,)
+                    )
+                )
+                room = rows[0][0] < max_stores
+                if room:
+                    await db.execute(insert, store_values(vs))
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+        return room
 
     async def get_vector_store(self: _Connections, owner: str, store_id: str) -> VectorStore | None:
         rows = await self._all(
