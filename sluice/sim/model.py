@@ -210,6 +210,9 @@ def _answer(request: ChatRequest, key: bytes) -> _Answer:
     reply = (
         f"Tool result received: {_text(last)}" if last.role == "tool" else f"Simulated reply to: {user_text}"
     )
+    cited = _cited(request) if last.role != "tool" else None
+    if cited is not None:
+        reply = f"{reply}\nFrom the documents: {cited}"
     content, finish_reason, stop = _limit(reply, request.stop_sequences, request.output_token_limit)
     fmt = request.response_format
     if fmt is not None and fmt.type == "json_object":
@@ -219,6 +222,28 @@ def _answer(request: ChatRequest, key: bytes) -> _Answer:
         content = encoder.encode(_example_object(schema or {}, user_text)).decode()
         finish_reason, stop = "stop", None
     return _Answer(content, None, finish_reason, len(content.split()), stop)
+
+
+_PASSAGE = re.compile(r"^\[(\d{1,2})\] \([^)\n]*\) (.+)$", re.M | re.S)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+
+
+def _cited(request: ChatRequest) -> str | None:
+    """A grounded answer's citation: when a system message lists numbered passages (the
+    retrieval stage's ``[n] (filename) text``, docs/knowledge.md), the first sentence of the first
+    passage that is not a heading, followed by its marker, as a model citing its sources would."""
+    for m in request.messages:
+        if m.role != "system":
+            continue
+        for found in _PASSAGE.finditer(_text(m)):
+            number, body = found.group(1), found.group(2).split("\n\n[", 1)[0]
+            for line in body.splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    sentence = _SENTENCE.match(line)
+                    text = (sentence.group(0) if sentence else line).strip()[:200]
+                    return f"{text} [{number}]"
+    return None
 
 
 def _tool_answer(request: ChatRequest, key: bytes, user_text: str) -> _Answer:

@@ -477,3 +477,31 @@ def test_a_prompt_cache_key_or_breakpoint_reads_the_earlier_messages_from_the_ca
         assert warm.usage is not None
         assert warm.usage.cached_tokens == 6 + 3  # the system message's words and its overhead
         assert warm.usage.prompt_tokens == cold.usage.prompt_tokens
+
+
+def grounded(system: str) -> ChatRequest:
+    body = {
+        "model": "alias",
+        "messages": [
+            {"role": "system", "content": system},
+            {"role": "user", "content": "How many days off?"},
+        ],
+    }
+    return chat_request_decoder.decode(encoder.encode(body))
+
+
+def test_numbered_passages_are_cited_like_a_grounded_model_would() -> None:
+    """The retrieval stage's context (``[n] (filename) text``): the sim quotes the first sentence
+    of the first passage's first line that is not a heading, with its marker."""
+    system = (
+        "Answer from the numbered passages below.\n\n"
+        "[1] (handbook.md) # Handbook\n\n## Vacation\n\nEvery employee gets 25 days a year. Ask first.\n\n"
+        "[2] (office.md) The office opens at nine."
+    )
+    content = model.complete(grounded(system), "sim-1", created=0).choices[0].message.content
+    assert content == (
+        "Simulated reply to: How many days off?\nFrom the documents: Every employee gets 25 days a year. [1]"
+    )
+    for plain in ("No passages here.", "[1] (only-headings.md) # Title\n\n## Part"):
+        content = model.complete(grounded(plain), "sim-1", created=0).choices[0].message.content
+        assert content == "Simulated reply to: How many days off?"
