@@ -9,6 +9,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from sluice.knowledge import rank
 from sluice.knowledge.vectors import Embed, Matrix, nearest, pack
@@ -78,12 +79,18 @@ async def search(
     filters: rank.Filter | None,
     score_threshold: float,
     max_scan_chunks: int,
+    only: Literal["text", "vectors"] | None = None,
 ) -> list[Found]:
-    """The best ``max_results`` chunks for ``queries`` among the owner's store's."""
-    text_hits = await store.search_text(owner, store_id, words(queries), CANDIDATES)
-    rankings: list[list[tuple[str, int]]] = [[(h.file_id, h.index) for h in text_hits]]
-    hits = {(h.file_id, h.index): h for h in text_hits}
-    if embed is not None:
+    """The best ``max_results`` chunks for ``queries`` among the owner's store's. ``only`` keeps one
+    ranking (the full text or the vector one) for measuring each alone (bench/knowledge_eval.py);
+    requests always search both."""
+    rankings: list[list[tuple[str, int]]] = []
+    hits: dict[tuple[str, int], ChunkHit] = {}
+    if only != "vectors":
+        text_hits = await store.search_text(owner, store_id, words(queries), CANDIDATES)
+        rankings.append([(h.file_id, h.index) for h in text_hits])
+        hits.update(((h.file_id, h.index), h) for h in text_hits)
+    if embed is not None and only != "text":
         query = pack((await embed([" ".join(queries)], owner))[0])
         indexed = await store.search_vectors(owner, store_id, query, CANDIDATES)
         if indexed is not None:  # the database's vector index (pgvector)

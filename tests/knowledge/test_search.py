@@ -59,6 +59,7 @@ async def run(store: SqliteStore, query: str, cache: ChunkCache, **kw: object) -
         filters=kw.get("filters"),  # type: ignore[arg-type]
         score_threshold=float(kw.get("threshold", 0.0)),  # type: ignore[arg-type]
         max_scan_chunks=100,
+        only=kw.get("only"),  # type: ignore[arg-type]
     )
     return [(f.hit.file_id, round(f.score, 3)) for f in found]
 
@@ -72,6 +73,16 @@ async def test_hybrid_ranking_filters_and_threshold(store: SqliteStore) -> None:
     assert await run(store, "vacation holiday", cache, threshold=0.9) == [("file-1", 1.0)]
     only_2023 = parse_filter({"type": "eq", "key": "year", "value": 2023})
     assert [f for f, _ in await run(store, "holiday", cache, filters=only_2023)] == ["file-2"]
+
+
+async def test_one_ranking_alone(store: SqliteStore) -> None:
+    """``only`` (for bench/knowledge_eval.py) keeps one ranking: full text alone finds no chunk
+    sharing no word with the query, vectors alone rank every chunk by meaning."""
+    cache = ChunkCache(10**6)
+    assert await run(store, "holiday allowance", cache, only="text") == []
+    assert await run(store, "holiday vacation", cache, only="text") == [("file-1", 1.0)]
+    assert await run(store, "holiday risotto", cache, only="vectors") == [("file-1", 1.0), ("file-2", 0.984)]
+    assert await run(store, "risotto", cache, only="vectors") == [("file-2", 1.0), ("file-1", 0.984)]
 
 
 async def test_the_cache_is_reused_until_the_chunks_change(store: SqliteStore) -> None:
