@@ -3,7 +3,7 @@ FTS5 ranking), vectors alone (the scan over the chunks' embeddings by the local 
 all-MiniLM-L6-v2) and hybrid (what ``sluice.knowledge.search.search`` returns), held-out questions
 first, then dev.
 
-    .venv/bin/python bench/knowledge_eval.py [--set pydoc|easy] [--limit N]
+    .venv/bin/python bench/knowledge_eval.py [--set pydoc|easy] [--limit N] [--no-vectors] [--postgres]
 
 Two labelled sets:
 
@@ -43,15 +43,19 @@ from typing import Literal
 
 import msgspec
 
-from sluice.knowledge import chunk as chunking
-from sluice.knowledge.ingest import IngestLimits, Ingestor
-from sluice.knowledge.search import ChunkCache, search
-from sluice.knowledge.vectors import Embed
-from sluice.limits.tokens import text_tokens
-from sluice.store.records import FileQuota, StoredFile, VectorStore, VectorStoreFile
-from sluice.store.sqlite.store import SqliteStore
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's sluice, and tests/fixtures for --postgres
 
-HERE = Path(__file__).parent
+from sluice.knowledge import chunk as chunking  # noqa: E402
+from sluice.knowledge.ingest import IngestLimits, Ingestor  # noqa: E402
+from sluice.knowledge.search import ChunkCache, search  # noqa: E402
+from sluice.knowledge.vectors import Embed  # noqa: E402
+from sluice.limits.tokens import text_tokens  # noqa: E402
+from sluice.store.postgres.store import PostgresStore  # noqa: E402
+from sluice.store.records import FileQuota, StoredFile, VectorStore, VectorStoreFile  # noqa: E402
+from sluice.store.sqlite.store import SqliteStore  # noqa: E402
+
+HERE = ROOT / "bench"
 SETS = {"pydoc": HERE / "knowledge_eval_pydoc.jsonl", "easy": HERE / "knowledge_eval_set.jsonl"}
 CORPUS = HERE / "knowledge_corpus"
 STRATEGIES = {"static 100/20": chunking.static(100, 20), "auto 800/400": chunking.AUTO}
@@ -170,17 +174,19 @@ def local_embedder() -> Embed | None:
     return embed
 
 
+AnyStore = SqliteStore | PostgresStore
+
+
 @dataclass(frozen=True)
 class Ingested:
-    store: SqliteStore
+    store: AnyStore
     chunks: dict[tuple[str, int], tuple[str, int, int]]  # (file id, index) to (document, start, end)
 
 
 async def ingest(
-    directory: Path, documents: dict[str, str], how: chunking.ChunkingStrategy, embed: Embed | None
+    store: AnyStore, documents: dict[str, str], how: chunking.ChunkingStrategy, embed: Embed | None
 ) -> Ingested:
-    """A fresh store holding ``documents``, ingested by the gateway's worker."""
-    store = SqliteStore(str(directory / "eval.db"))
+    """``documents`` into a fresh store (migrated here), ingested by the gateway's worker."""
     await store.migrate()
     await store.create_vector_store(VectorStore(OWNER, STORE_ID, "eval", 1, 1))
     names = {}
@@ -267,8 +273,11 @@ async def measure(run: Search, questions: Sequence[Question], method: Method) ->
     return sum(r for r, _ in results) / n, sum(g for _, g in results) / n
 
 
-async def evaluate(s: EvalSet, embed: Embed | None, limit: int | None = None) -> list[str]:
-    """The table rows for one set, held-out first: one per split and strategy."""
+async def evaluate(
+    s: EvalSet, embed: Embed | None, limit: int | None = None, postgres: str | None = None
+) -> list[str]:
+    """The table rows for one set, held-out first: one per split and strategy; on a fresh SQLite
+    store, or on PostgreSQL at the DSN ``postgres`` (its schema dropped and made anew each time)."""
     questions = s.questions if limit is None else s.questions[:limit]
     methods: list[Method] = ["full text", "vectors", "hybrid"] if embed is not None else ["full text"]
     print(f"\nset {s.name}: {len(questions)} questions over {len(s.documents)} documents ({s.source})")
@@ -278,7 +287,14 @@ async def evaluate(s: EvalSet, embed: Embed | None, limit: int | None = None) ->
     results: dict[tuple[str, str], str] = {}
     for name, how in STRATEGIES.items():
         with tempfile.TemporaryDirectory() as directory:
-            ingested = await ingest(Path(directory), s.documents, how, embed)
+            if postgres is not None:
+                from tests.fixtures.services import reset_postgres_schema
+
+                reset_postgres_schema(postgres)
+            store = (
+                SqliteStore(str(Path(directory) / "eval.db")) if postgres is None else PostgresStore(postgres)
+            )
+            ingested = await ingest(store, s.documents, how, embed)
             run = searcher(ingested, embed)
             try:
                 for split in ("heldout", "dev"):
@@ -305,11 +321,30 @@ async def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--set", choices=[*SETS, "all"], default="all")
     parser.add_argument("--limit", type=int, default=None, help="only the first N questions of each set")
     parser.add_argument("--no-vectors", action="store_true", help="full text only (no local model)")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="on PostgreSQL (the tests' throwaway server) instead of SQLite",
+    )
     args = parser.parse_args(argv)
     embed = None if args.no_vectors else local_embedder()
+    server = None
+    if args.postgres:
+        from tests.fixtures.services import pg_fetchval, start_postgres
+
+        server = start_postgres(Path(tempfile.mkdtemp(prefix="knowledge-eval-")))
+        version = pg_fetchval(server.url, "SHOW server_version")
+        print(f"store: PostgreSQL {version} (pid {server.pid}), full text to_tsquery('english') / ts_rank")
+    else:
+        print("store: SQLite, full text FTS5 / bm25")
     print("cells: recall@5 / nDCG@10")
-    for name in SETS if args.set == "all" else [args.set]:
-        await evaluate(load_pydoc() if name == "pydoc" else load_easy(), embed, args.limit)
+    try:
+        for name in SETS if args.set == "all" else [args.set]:
+            s = load_pydoc() if name == "pydoc" else load_easy()
+            await evaluate(s, embed, args.limit, server.url if server is not None else None)
+    finally:
+        if server is not None:
+            server.stop()
 
 
 if __name__ == "__main__":
