@@ -9,6 +9,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from sluice.knowledge import rank
 from sluice.knowledge.vectors import Embed, Matrix, nearest, pack
@@ -61,10 +62,26 @@ class ChunkCache:
         return hits, matrix
 
 
+# PostgreSQL's English stop words (tsearch_data/english.stop, Snowball's list), which its 'english'
+# configuration already leaves out of a query: left out for SQLite's FTS5 too, where a question's
+# "how", "does" or "which", rare in the documents, would otherwise weigh most in bm25.
+STOP_WORDS = frozenset(
+    """i me my myself we our ours ourselves you your yours yourself yourselves he him his himself she
+    her hers herself it its itself they them their theirs themselves what which who whom this that
+    these those am is are was were be been being have has had having do does did doing a an the and
+    but if or because as until while of at by for with about against between into through during
+    before after above below to from up down in out on off over under again further then once here
+    there when where why how all any both each few more most other some such no nor not only own same
+    so than too very s t can will just don should now""".split()
+)
+
+
 def words(queries: Sequence[str]) -> list[str]:
-    """The query's words for full text: runs of letters and digits, lowercased, once each."""
-    found = dict.fromkeys(w.lower() for q in queries for w in _WORD.findall(q))
-    return list(found)[:MAX_QUERY_WORDS]
+    """The query's words for full text: runs of letters and digits, lowercased, once each, without
+    English stop words (all of them when the query has nothing else)."""
+    found = list(dict.fromkeys(w.lower() for q in queries for w in _WORD.findall(q)))
+    kept = [w for w in found if w not in STOP_WORDS] or found
+    return kept[:MAX_QUERY_WORDS]
 
 
 class Searcher:
@@ -124,13 +141,18 @@ async def search(
     filters: rank.Filter | None,
     score_threshold: float,
     max_scan_chunks: int,
+    only: Literal["text", "vectors"] | None = None,
 ) -> list[Found]:
     """The best ``max_results`` chunks for ``queries`` among the owner's store's; ``query`` is
-    their packed embedding (None: full text only)."""
-    text_hits = await store.search_text(owner, store_id, words(queries), CANDIDATES)
-    rankings: list[list[tuple[str, int]]] = [[(h.file_id, h.index) for h in text_hits]]
-    hits = {(h.file_id, h.index): h for h in text_hits}
-    if query is not None:
+    their packed embedding (None: full text only). ``only`` keeps one ranking (the full text or the
+    vector one) for measuring each alone (bench/knowledge_eval.py); requests always search both."""
+    rankings: list[list[tuple[str, int]]] = []
+    hits: dict[tuple[str, int], ChunkHit] = {}
+    if only != "vectors":
+        text_hits = await store.search_text(owner, store_id, words(queries), CANDIDATES)
+        rankings.append([(h.file_id, h.index) for h in text_hits])
+        hits.update(((h.file_id, h.index), h) for h in text_hits)
+    if query is not None and only != "text":
         indexed = await store.search_vectors(owner, store_id, query, CANDIDATES)
         if indexed is not None:  # the database's vector index (pgvector)
             rankings.append([(h.file_id, h.index) for h in indexed])

@@ -8,14 +8,21 @@ from sluice.errors import InvalidRequestError
 from sluice.knowledge.rank import RRF_K, Comparison, Compound, above, fuse, matches, parse_filter
 
 
-def test_fusion_is_reciprocal_rank_with_k_60() -> None:
-    assert RRF_K == 60
+def test_fusion_is_reciprocal_rank_with_k_10() -> None:
+    assert RRF_K == 10
     fused = dict(fuse([["a", "b", "c"], ["b", "d"]]))
-    best = 2 / 61
-    assert fused["b"] == pytest.approx((1 / 62 + 1 / 61) / best)
-    assert fused["a"] == pytest.approx((1 / 61) / best)
-    assert fused["d"] == pytest.approx((1 / 62) / best)
+    best = 2 / 11
+    assert fused["b"] == pytest.approx((1 / 12 + 1 / 11) / best)
+    assert fused["a"] == pytest.approx((1 / 11) / best)
+    assert fused["d"] == pytest.approx((1 / 12) / best)
     assert [item for item, _ in fuse([["a", "b", "c"], ["b", "d"]])] == ["b", "a", "d", "c"]
+    # first in one ranking beats 13th in both (with the paper's k = 60 it takes 63rd)
+    one = [f"a{i}" for i in range(12)]
+    other = [f"b{i}" for i in range(12)]
+    fused = dict(fuse([["x", *one, "z"], ["y", *other, "z"]]))
+    assert fused["x"] > fused["z"]
+    fused = dict(fuse([["x", *one, "z"], ["y", *other, "z"]], k=60))
+    assert fused["x"] < fused["z"]
 
 
 def test_first_in_every_ranking_scores_one_and_weights_count() -> None:
@@ -28,7 +35,7 @@ def test_first_in_every_ranking_scores_one_and_weights_count() -> None:
 
 
 def test_a_repeated_item_counts_once_per_ranking() -> None:
-    assert dict(fuse([["a", "a", "b"]]))["b"] == pytest.approx(61 / 62)
+    assert dict(fuse([["a", "a", "b"]]))["b"] == pytest.approx(11 / 12)
 
 
 @given(st.lists(st.lists(st.integers(0, 30), max_size=20), min_size=1, max_size=3), st.integers(0, 100))

@@ -11,7 +11,7 @@ import pytest
 
 from sluice.knowledge.chunk import AUTO
 from sluice.knowledge.rank import parse_filter
-from sluice.knowledge.search import ChunkCache, Searcher, search
+from sluice.knowledge.search import MAX_QUERY_WORDS, ChunkCache, Searcher, search, words
 from sluice.knowledge.vectors import Matrix, nearest, pack
 from sluice.store.records import FileQuota, StoredChunk, StoredFile, VectorStore, VectorStoreFile
 from sluice.store.sqlite.store import SqliteStore
@@ -59,6 +59,7 @@ async def run(store: SqliteStore, query: str, cache: ChunkCache, **kw: object) -
         filters=kw.get("filters"),  # type: ignore[arg-type]
         score_threshold=float(kw.get("threshold", 0.0)),  # type: ignore[arg-type]
         max_scan_chunks=100,
+        only=kw.get("only"),  # type: ignore[arg-type]
     )
     return [(f.hit.file_id, round(f.score, 3)) for f in found]
 
@@ -72,6 +73,34 @@ async def test_hybrid_ranking_filters_and_threshold(store: SqliteStore) -> None:
     assert await run(store, "vacation holiday", cache, threshold=0.9) == [("file-1", 1.0)]
     only_2023 = parse_filter({"type": "eq", "key": "year", "value": 2023})
     assert [f for f, _ in await run(store, "holiday", cache, filters=only_2023)] == ["file-2"]
+
+
+async def test_one_ranking_alone(store: SqliteStore) -> None:
+    """``only`` (for bench/knowledge_eval.py) keeps one ranking: full text alone finds no chunk
+    sharing no word with the query, vectors alone rank every chunk by meaning."""
+    cache = ChunkCache(10**6)
+    assert await run(store, "holiday allowance", cache, only="text") == []
+    assert await run(store, "holiday vacation", cache, only="text") == [("file-1", 1.0)]
+    assert await run(store, "holiday risotto", cache, only="vectors") == [("file-1", 1.0), ("file-2", 0.917)]
+    assert await run(store, "risotto", cache, only="vectors") == [("file-2", 1.0), ("file-1", 0.917)]
+
+
+def test_full_text_leaves_out_english_stop_words() -> None:
+    """PostgreSQL's English stop words (its 'english' configuration drops them too) are left out of
+    the full text query, unless nothing else is left; case and repeats are folded, and the count is
+    bounded after the stop words are gone."""
+    assert words(["How does the Varne Point light flash?", "varne"]) == ["varne", "point", "light", "flash"]
+    assert words(["What is it?"]) == ["what", "is", "it"]
+    assert words(["naïve café Straße"]) == ["naïve", "café", "straße"]
+    many = " ".join(["the"] * 100 + [f"w{i}" for i in range(100)])
+    assert words([many]) == [f"w{i}" for i in range(MAX_QUERY_WORDS)]
+
+
+async def test_a_stop_word_does_not_rank(store: SqliteStore) -> None:
+    cache = ChunkCache(10**6)
+    # "the" is in both chunks' text... were it searched; "slowly" only in file-2's
+    assert await run(store, "the risotto", cache, only="text") == [("file-2", 1.0)]
+    assert await run(store, "what every", cache, only="text") == [("file-1", 1.0)]
 
 
 async def test_the_cache_is_reused_until_the_chunks_change(store: SqliteStore) -> None:
