@@ -32,7 +32,7 @@ from sluice.api.dispatch import Dispatch, Handler
 from sluice.api.feedback import FeedbackRoutes
 from sluice.api.files import FileRoutes
 from sluice.api.health import HealthRoutes
-from sluice.api.knowledge_embed import build_embedder
+from sluice.api.knowledge_embed import build_embedder, build_reranker
 from sluice.api.metrics import MetricsListener, guarded
 from sluice.api.observability import build_observer
 from sluice.api.openai.routes import OpenAIRoutes
@@ -132,6 +132,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
     obs = build_observer(settings, store, router)
     own = OwnCalls(obs.observer)
     embed, count, knowledge_health = build_embedder(settings, own)
+    if settings.knowledge.rerank is not None:
+        knowledge_health = {**knowledge_health, "rerank": settings.knowledge.rerank}
     cache = build_cache(settings, backend.exact_cache, backend.semantic_index, own)
     guard_plugins = build_plugins(settings.guardrails.plugins)
     g = settings.guardrails
@@ -143,7 +145,14 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
     if any(p.injection != "off" for p in policies):
         import sluice.guardrails.injection  # noqa: F401  # its patterns compile now, not on a first request
     k = settings.knowledge
-    searcher = Searcher(store, embed, max_scan_chunks=k.max_scan_chunks, cache_bytes=k.vector_cache_bytes)
+    searcher = Searcher(
+        store,
+        embed,
+        max_scan_chunks=k.max_scan_chunks,
+        cache_bytes=k.vector_cache_bytes,
+        rerank=build_reranker(settings, own),
+        rerank_candidates=k.rerank_candidates,
+    )
     resolve = ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken"))
     input_guard = InputGuardStage(g.policy, plugins=guard_plugins, tenants=g.tenants)
     # The request path, in order: pipeline/runner.py says what each stage does and why it stands where it does.

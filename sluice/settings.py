@@ -310,6 +310,18 @@ class KnowledgeSettings(_Section):
         ge=1,
         description="Most vector stores one tenant (or static key) may keep; creating one past it is a 429 (vector_store_quota_exceeded).",
     )
+    rerank: str | None = Field(
+        None,
+        description="An optional rerank step after fusion: a chat model alias of this config that rates the best rerank_candidates results of each search (an own call charged to the searching tenant), reordering them; unset: the fused order. A request skips it with ranking_options.ranker 'none' (vector store search, file_search) or sluice.retrieval.rerank false.",
+    )
+    rerank_candidates: int = Field(
+        20, ge=1, le=50, description="How many of the best fused results the rerank model rates."
+    )
+    rerank_timeout_ms: int = Field(
+        5_000,
+        ge=1,
+        description="How long a search waits for the rerank model; past it (or on an answer that does not parse) the fused order stands.",
+    )
     max_scan_chunks: int = Field(
         50_000,
         ge=1,
@@ -900,6 +912,9 @@ class Settings(BaseSettings):
             c.policy.judge not in self.models or self.models[c.policy.judge].kind != "chat"
         ):
             problems.append(f"cache.policy.judge: {c.policy.judge!r} is not a chat model alias")
+        r = self.knowledge.rerank
+        if r is not None and (r not in self.models or self.models[r].kind != "chat"):
+            problems.append(f"knowledge.rerank: {r!r} is not a chat model alias")
         if self.state.backend == "distributed" and self.state.postgres_dsn is None:
             problems.append("state.postgres_dsn: required when state.backend is distributed")
         if self.state.backend == "distributed" and self.state.redis_url is None:

@@ -209,13 +209,15 @@ class PromptRef(_Strict):
 
 class RetrievalOptions(_Strict):
     """``"sluice": {"retrieval": {...}}``: answer from the caller's vector stores. The best
-    ``max_results`` passages over all the stores join the prompt as numbered context; ``filters``
-    and ``score_threshold`` are the vector store search's."""
+    ``max_results`` passages over all the stores join the prompt as numbered context; ``filters``,
+    ``score_threshold`` and ``rerank`` are the vector store search's."""
 
     vector_store_ids: Annotated[list[str], Meta(min_length=1, max_length=10)]
     max_results: Annotated[int, Meta(ge=1, le=50)] = 5
     filters: dict[str, Any] | None = None
     score_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.0
+    rerank: bool = True
+    """False: skip the configured rerank step (``knowledge.rerank``) and keep the fused order."""
 
 
 class SluiceOptions(_Strict):

@@ -9,17 +9,36 @@ import asyncio
 import logging
 import threading
 
+from sluice.knowledge import rerank
 from sluice.knowledge.chunk import Count
 from sluice.knowledge.vectors import Embed
 from sluice.limits.tokenizer import Tokenizers
 from sluice.limits.tokens import text_tokens
 from sluice.pipeline.runner import OwnCalls
 from sluice.settings import Settings
-from sluice.types import EmbeddingRequest
+from sluice.types import ChatRequest, ChatResponse, EmbeddingRequest
 
 log = logging.getLogger("sluice.knowledge")
 
 PURPOSE = "knowledge-embedding"
+RERANK = "knowledge-rerank"
+
+
+def _tenant(owner: str) -> str | None:
+    return owner.removeprefix("tenant:") if owner.startswith("tenant:") else None
+
+
+def build_reranker(settings: Settings, own: OwnCalls) -> rerank.Rerank | None:
+    """The rerank step (``knowledge.rerank``): the alias rates the best fused results, through
+    the gateway's own pipeline (purpose ``knowledge-rerank``), charged to the searching tenant."""
+    k = settings.knowledge
+    if k.rerank is None:
+        return None
+
+    async def ask(request: ChatRequest, owner: str) -> ChatResponse:
+        return await own.chat(RERANK, request, _tenant(owner))
+
+    return rerank.build(ask, k.rerank, k.rerank_timeout_ms / 1000)
 
 
 def build_embedder(settings: Settings, own: OwnCalls) -> tuple[Embed | None, Count, dict[str, str]]:
@@ -52,9 +71,8 @@ def build_embedder(settings: Settings, own: OwnCalls) -> tuple[Embed | None, Cou
     alias = k.embedding
 
     async def embed_remote(texts: list[str], owner: str) -> list[list[float]]:
-        tenant_id = owner.removeprefix("tenant:") if owner.startswith("tenant:") else None
         request = EmbeddingRequest(model=alias, input=[*texts], dimensions=k.dimensions)
-        response = await own.embed(PURPOSE, request, tenant_id)
+        response = await own.embed(PURPOSE, request, _tenant(owner))
         data = sorted(response.data, key=lambda d: d.index)
         return [d.embedding for d in data if isinstance(d.embedding, list)]
 

@@ -536,6 +536,7 @@ class VectorStoreRoutes:
             max_results=body.max_num_results,
             filters=filters,
             score_threshold=threshold,
+            rerank=body.ranking_options is None or body.ranking_options.ranker != "none",
         )
         data = [
             {

@@ -19,10 +19,10 @@ from sluice.types import ChatRequest, ChatResponse, Message
 log = logging.getLogger("sluice.knowledge")
 T = TypeVar("T")
 
-Ask = Callable[[ChatRequest], Awaitable[ChatResponse]]
-"""One chat call of the gateway's own, charged to the searching owner."""
-Rerank = Callable[[str, Sequence[str]], Awaitable[list[float] | None]]
-"""(query, candidate texts) -> a score in [0, 1] per candidate, or None: keep the fused order."""
+Ask = Callable[[ChatRequest, str], Awaitable[ChatResponse]]
+"""One chat call of the gateway's own, charged to the searching owner (the second argument)."""
+Rerank = Callable[[str, str, Sequence[str]], Awaitable[list[float] | None]]
+"""(owner, query, candidate texts) -> a score in [0, 1] per candidate, or None: the fused order."""
 
 PASSAGE_CHARS = 1_500  # of each candidate shown to the model: enough to judge, bounded in cost
 _ARRAY = re.compile(r"\[[^\[\]]*\]")
@@ -61,12 +61,12 @@ def parse(answer: str, n: int) -> list[float] | None:
 
 
 def build(ask: Ask, alias: str, timeout_s: float) -> Rerank:
-    async def rerank(query: str, texts: Sequence[str]) -> list[float] | None:
+    async def rerank(owner: str, query: str, texts: Sequence[str]) -> list[float] | None:
         if not texts:
             return []
         try:
             async with asyncio.timeout(timeout_s):
-                response = await ask(request(alias, query, texts))
+                response = await ask(request(alias, query, texts), owner)
         except Exception as e:  # no ratings: the fused order stands
             log.warning("rerank by %s gave no ratings: %s", alias, type(e).__name__)
             return None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from sluice.knowledge import rank
+from sluice.knowledge.rerank import Rerank, reorder
 from sluice.knowledge.vectors import Embed, Matrix, nearest, pack
 from sluice.store.protocols import Store
 from sluice.store.records import ChunkHit
@@ -87,13 +88,29 @@ def words(queries: Sequence[str]) -> list[str]:
 class Searcher:
     """Search over an owner's vector stores, shared by ``/v1/vector_stores/{id}/search`` and the
     retrieval stage (chat, Messages and the Responses API's ``file_search``): the store, the
-    embedder of the query (None: full text only) and the per-process chunk cache, built once."""
+    embedder of the query (None: full text only), the optional rerank step (``rerank.py``) and the
+    per-process chunk cache, built once."""
 
-    def __init__(self, store: Store, embed: Embed | None, *, max_scan_chunks: int, cache_bytes: int) -> None:
+    def __init__(
+        self,
+        store: Store,
+        embed: Embed | None,
+        *,
+        max_scan_chunks: int,
+        cache_bytes: int,
+        rerank: Rerank | None = None,
+        rerank_candidates: int = 20,
+    ) -> None:
         self.store = store
         self._embed = embed
         self._cache = ChunkCache(cache_bytes)
         self._max_scan = max_scan_chunks
+        self._rerank = rerank
+        self._candidates = rerank_candidates
+
+    @property
+    def reranks(self) -> bool:
+        return self._rerank is not None
 
     async def search(
         self,
@@ -104,10 +121,15 @@ class Searcher:
         max_results: int,
         filters: rank.Filter | None = None,
         score_threshold: float = 0.0,
+        rerank: bool = True,
     ) -> list[Found]:
         """The best ``max_results`` chunks for ``queries`` over the owner's stores (each one
         already checked to be the owner's), best first. The query is embedded once, whatever
-        the number of stores (an alias's embedding is an own call charged to the owner)."""
+        the number of stores (an alias's embedding is an own call charged to the owner). With a
+        rerank model configured (and ``rerank``), the best ``rerank_candidates`` fused results are
+        rated by it and reordered, and ``score_threshold`` applies to its scores."""
+        reranking = rerank and self._rerank is not None
+        wanted = max(max_results, self._candidates) if reranking else max_results
         query = None
         if self._embed is not None:
             query = pack((await self._embed([" ".join(queries)], owner))[0])
@@ -120,12 +142,20 @@ class Searcher:
                 queries,
                 query=query,
                 cache=self._cache,
-                max_results=max_results,
+                max_results=wanted,
                 filters=filters,
-                score_threshold=score_threshold,
+                score_threshold=0.0 if reranking else score_threshold,
                 max_scan_chunks=self._max_scan,
             )
         found.sort(key=lambda f: -f.score)  # stable: a tie keeps the order of the stores named
+        if reranking and found and self._rerank is not None:
+            candidates = found[: self._candidates]
+            scores = await self._rerank(owner, " ".join(queries), [f.hit.text for f in candidates])
+            if scores is not None:
+                found = [Found(f.hit, s, f.store_id) for f, s in reorder(candidates, scores)]
+            else:
+                found = candidates
+            found = [f for f in found if f.score >= score_threshold]
         return found[:max_results]
 
 

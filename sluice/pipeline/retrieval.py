@@ -194,6 +194,7 @@ class RetrievalStage(Stage):
                 max_results=opts.max_results,
                 filters=filters,
                 score_threshold=opts.score_threshold,
+                rerank=opts.rerank,
             )
         retrieval = ctx.retrieval = Retrieval(query, found)
         if found:

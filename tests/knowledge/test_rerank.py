@@ -66,19 +66,19 @@ def test_reorder_is_stable() -> None:
 async def test_ratings_from_the_model() -> None:
     seen: list[ChatRequest] = []
 
-    async def ask(r: ChatRequest) -> ChatResponse:
+    async def ask(r: ChatRequest, owner: str) -> ChatResponse:
         seen.append(r)
         return answer("[2, 8]")
 
     run = rerank.build(ask, "judge", timeout_s=5)
-    assert await run("q", ["x", "y"]) == [0.2, 0.8]
-    assert await run("q", []) == []  # nothing to rate: no call
+    assert await run("tenant:acme", "q", ["x", "y"]) == [0.2, 0.8]
+    assert await run("tenant:acme", "q", []) == []  # nothing to rate: no call
     assert len(seen) == 1
 
 
 @pytest.mark.parametrize("failure", ["raises", "slow", "unparsable", "empty"])
 async def test_any_failure_keeps_the_fused_order(failure: str) -> None:
-    async def ask(r: ChatRequest) -> ChatResponse:
+    async def ask(r: ChatRequest, owner: str) -> ChatResponse:
         if failure == "raises":
             raise ConnectionError("upstream away")
         if failure == "slow":
@@ -86,4 +86,4 @@ async def test_any_failure_keeps_the_fused_order(failure: str) -> None:
         return answer("I cannot rate these." if failure == "unparsable" else None)
 
     run = rerank.build(ask, "judge", timeout_s=0.05)
-    assert await asyncio.wait_for(run("q", ["x", "y"]), 5) is None
+    assert await asyncio.wait_for(run("tenant:acme", "q", ["x", "y"]), 5) is None

@@ -4,7 +4,7 @@ store's chunks change, and bounded."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -145,3 +145,33 @@ def test_nearest_skips_other_dimensions() -> None:
     assert m.rows == [0, 3]
     assert nearest(pack([0, 1]), m, 5) == [3, 0]
     assert nearest(pack([0, 1, 0]), m, 5) == []
+
+
+async def test_the_rerank_step_reorders_rescales_and_may_be_skipped(store: SqliteStore) -> None:
+    """The reranker sees the fused candidates best first, its scores replace the fused ones (the
+    threshold applies to them), ``rerank=False`` keeps the fused order, and no ratings keep it too."""
+    seen: list[tuple[str, str, list[str]]] = []
+    ratings: list[list[float] | None] = []
+
+    async def rerank(owner: str, query: str, texts: Sequence[str]) -> list[float] | None:
+        seen.append((owner, query, list(texts)))
+        return ratings.pop(0)
+
+    searcher = Searcher(
+        store, embed, max_scan_chunks=100, cache_bytes=10**6, rerank=rerank, rerank_candidates=5
+    )
+    fused = [
+        (f.hit.file_id, f.score)
+        for f in await searcher.search(OWNER, ["vs_1"], ["holiday"], max_results=2, rerank=False)
+    ]
+    assert [file_id for file_id, _ in fused] == ["file-1", "file-2"] and seen == []
+    ratings.append([0.1, 0.9])
+    found = await searcher.search(OWNER, ["vs_1"], ["holiday"], max_results=2)
+    assert seen == [(OWNER, "holiday", [TEXTS["file-1"][0], TEXTS["file-2"][0]])]
+    assert [(f.hit.file_id, f.score) for f in found] == [("file-2", 0.9), ("file-1", 0.1)]
+    ratings.append([0.1, 0.9])
+    found = await searcher.search(OWNER, ["vs_1"], ["holiday"], max_results=2, score_threshold=0.5)
+    assert [f.hit.file_id for f in found] == ["file-2"]
+    ratings.append(None)  # the model gave no ratings: the fused order and scores stand
+    found = await searcher.search(OWNER, ["vs_1"], ["holiday"], max_results=1)
+    assert [(f.hit.file_id, f.score) for f in found] == fused[:1]

@@ -216,6 +216,7 @@ def _with_retrieval(req: CreateResponse, options: SluiceOptions | None) -> Sluic
         max_results=tool.max_num_results or DEFAULT_FILE_SEARCH_RESULTS,
         filters=tool.filters,
         score_threshold=threshold,
+        rerank=ranking is None or ranking.ranker != "none",
     )
     return msgspec.structs.replace(options, retrieval=retrieval)
 
