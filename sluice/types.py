@@ -216,6 +216,9 @@ class SluiceOptions(_Strict):
     keep; seconds: keep this answer that long; or a ``CacheOptions``."""
     prompt: PromptRef | None = None
     """Run a prompt of the registry: its rendered messages come before the request's own."""
+    background: bool | None = None
+    """A chat completion only: run it as a background job (202 with the job; ``GET
+    /v1/sluice/jobs/{id}`` polls it)."""
 
 
 class ChatRequest(_Strict):

@@ -1,7 +1,7 @@
 """The Responses surface at its edge: a ``CreateResponse`` (and the stored conversation it
 continues) -> ``ChatRequest``; a ``ChatResponse`` -> the ``response`` object.
 
-Built-in tools (web search, file search, code interpreter...), ``background``, ``conversation``
+Built-in tools (web search, file search, code interpreter...), ``conversation``
 and reusable ``prompt`` need state or tools the gateway does not run: each is a 400 naming it,
 never a silent answer without it.
 """
@@ -85,11 +85,6 @@ def new_id(prefix: str) -> str:
 def decode_request(body: bytes) -> CreateResponse:
     """Decode and check what the gateway cannot serve. Raises ``InvalidRequestError`` naming the param."""
     req = decode(body, _request_decoder)
-    if req.background:
-        raise InvalidRequestError(
-            "background: background responses are not supported yet; send the request without it.",
-            param="background",
-        )
     for name in ("conversation", "context_management", "moderation"):
         value = getattr(req, name)
         if value is not msgspec.UNSET and bytes(value) != b"null":
