@@ -212,3 +212,53 @@ def test_webhook_config_is_checked(gateway) -> None:
     )
     made = call("POST", url, {"url": "https://example.com/x", "events": ["batch.completed"]}, AH)
     assert made.status == 201 and json.loads(made.body)["events"] == ["batch.completed"]
+
+
+def test_background_jobs_and_webhooks_on_postgres(
+    gateway, postgres_clean: str, redis_clean: str, receiver: Receiver
+) -> None:
+    cfg = config({"latency_ms": 50})
+    cfg["state"] = {"backend": "distributed", "postgres_dsn": postgres_clean, "redis_url": redis_clean}
+    cfg["webhooks"] = FAST
+    gw = gateway(cfg)
+    key, _ = tenant_key(gw, "acme")
+    other, _ = tenant_key(gw, "globex")
+    made = hook(
+        gw, "acme", receiver.server.base_url + "/flaky", ["response.completed", "sluice.job.completed"]
+    )
+    with sdk(gw, key) as c, sdk(gw, other) as o:
+        r = c.responses.create(model="gpt-4o-mini", input="hello", background=True)
+        done = poll(c, r.id, {"completed", "failed"})
+        assert done.status == "completed" and done.output_text
+        with pytest.raises(openai.NotFoundError):
+            o.responses.retrieve(r.id)
+    job = call(
+        "POST",
+        gw.base_url + "/v1/chat/completions",
+        {
+            "model": "gpt-4o-mini",
+            "messages": [{"role": "user", "content": "hi"}],
+            "sluice": {"background": True},
+        },
+        {"authorization": f"Bearer {key}"},
+    )
+    assert job.status == 202, job.body
+    job_id = job.json()["id"]
+
+    def finished() -> dict[str, Any] | None:
+        j = call(
+            "GET", f"{gw.base_url}/v1/sluice/jobs/{job_id}", headers={"authorization": f"Bearer {key}"}
+        ).json()
+        return j if j["status"] == "completed" else None
+
+    assert eventually(finished)["response"]["body"]["object"] == "chat.completion"
+    rows = eventually(
+        lambda: (
+            (d := deliveries(gw, "acme")) and len(d) == 2 and all(x["status"] == "delivered" for x in d) and d
+        )
+    )
+    assert sorted(x["type"] for x in rows) == ["response.completed", "sluice.job.completed"]
+    assert all(x["attempts"] == 3 for x in rows)  # the flaky receiver: two failures, then taken
+    for body, headers in receiver.at("/flaky"):
+        Webhook(made["secret"]).verify(body, headers)
+    assert deliveries(gw, "globex") == []
