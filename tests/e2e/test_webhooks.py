@@ -262,3 +262,35 @@ def test_background_jobs_and_webhooks_on_postgres(
     for body, headers in receiver.at("/flaky"):
         Webhook(made["secret"]).verify(body, headers)
     assert deliveries(gw, "globex") == []
+
+
+def test_cancelled_and_expired_batches_and_a_cancelled_response_send_their_events(
+    gateway, receiver: Receiver
+) -> None:
+    cfg = config({"latency_ms": 3000}, window_s=2, tenant_concurrency=1)
+    cfg["webhooks"] = FAST
+    gw = gateway(cfg)
+    key, _ = tenant_key(gw, "acme")
+    made = hook(
+        gw,
+        "acme",
+        receiver.server.base_url + "/ok",
+        ["batch.cancelled", "batch.expired", "response.cancelled"],
+    )
+    with sdk(gw, key) as c:
+        r = c.responses.create(model="gpt-4o-mini", input="never mind", background=True)
+        assert c.responses.cancel(r.id).status == "cancelled"
+        lines = [chat_line(f"k-{i}", f"q {i}") for i in range(3)]
+        gone = c.batches.create(
+            input_file_id=upload(c, lines), endpoint="/v1/chat/completions", completion_window="24h"
+        )
+        c.batches.cancel(gone.id)
+        late = c.batches.create(
+            input_file_id=upload(c, lines), endpoint="/v1/chat/completions", completion_window="24h"
+        )
+        wait(c, gone.id, {"cancelled"})
+        wait(c, late.id, {"expired"}, timeout_s=60)
+    want = {("response.cancelled", r.id), ("batch.cancelled", gone.id), ("batch.expired", late.id)}
+    got = eventually(lambda: len(receiver.at("/ok")) >= 3 and receiver.at("/ok"))
+    seen = {(p["type"], p["data"]["id"]) for p in (Webhook(made["secret"]).verify(b, h) for b, h in got)}
+    assert seen == want

@@ -92,6 +92,7 @@ class OpenAIRoutes:
         body = await read_body(request, self._max_body)
         chat = decode(body, chat_request_decoder)
         if chat.sluice is not None and chat.sluice.background and self.jobs is not None:
+            ex.endpoint = "background-submit"  # the run is observed on its own, as background-chat
             return await self.jobs.chat(request, body, chat)
         ctx = ex.ctx = context(request, ex, bearer(request), chat)
         if chat.stream:

@@ -84,6 +84,7 @@ class ResponsesRoutes:
             earlier = history(found)
         chat = to_chat_request(req, [*decode_items(earlier), *items])
         if req.background:
+            ex.endpoint = "background-submit"  # the run is observed on its own, as background-responses
             return await self._background(credential, body, req, chat)
         ctx = ex.ctx = context(request, ex, credential, chat)
         base = shell(req, new_id("resp"), int(time.time()))
