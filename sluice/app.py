@@ -22,9 +22,11 @@ from sluice.admin.experiments import experiment_routes
 from sluice.admin.policies import policy_routes
 from sluice.admin.prompts import prompt_routes
 from sluice.admin.service import AdminService
+from sluice.admin.webhooks import webhook_routes
 from sluice.api.anthropic.count_tokens import TokenCounter
 from sluice.api.anthropic.errors import is_anthropic_path, render_error
 from sluice.api.anthropic.routes import AnthropicRoutes
+from sluice.api.background import BackgroundJobs
 from sluice.api.batch_lines import LineRunner, check
 from sluice.api.batch_native import NativeAccounts, native_routes
 from sluice.api.batches import BatchRoutes
@@ -37,6 +39,7 @@ from sluice.api.metrics import MetricsListener, guarded
 from sluice.api.observability import build_observer
 from sluice.api.openai.routes import OpenAIRoutes
 from sluice.api.render import error_body
+from sluice.api.responses.background import ResponseLines
 from sluice.api.responses.conversations import Conversations
 from sluice.api.responses.routes import ResponsesRoutes
 from sluice.api.vector_stores import VectorStoreRoutes
@@ -45,7 +48,9 @@ from sluice.auth.jwt import JwtVerifier
 from sluice.auth.keys import KeyRing
 from sluice.auth.resolver import KeyResolver
 from sluice.backend import build_backend
+from sluice.batch.background import CancelWatch, Events
 from sluice.batch.native import NativeBatches
+from sluice.batch.webhooks import WebhookLimits, WebhookSender
 from sluice.batch.worker import BatchLimits, BatchWorker
 from sluice.cache.build import build_cache
 from sluice.errors import (
@@ -83,6 +88,7 @@ from sluice.providers.base import Provider
 from sluice.routing.router import Router
 from sluice.routing.table import build_routes
 from sluice.settings import Settings
+from sluice.store.records import StoredBatch
 
 log = logging.getLogger("sluice")
 
@@ -181,10 +187,26 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
     anthropic = AnthropicRoutes(
         pipeline, max_body, obs.observer, counter=TokenCounter([authenticate, resolve, input_guard])
     )
+    # Background requests: jobs the batch worker runs (made below; ``submitted`` wakes it).
+    bs = settings.batches
+    run_workers = worker or bs.workers
+    batch_queue = backend.batch_queue(bs)
+    batches: BatchWorker | None = None
+
+    async def submitted(job: StoredBatch) -> None:
+        if batches is None or not run_workers:
+            return  # a worker process elsewhere finds it at its next poll
+        try:
+            await batch_queue.started(job)
+        except Exception:  # the queue away: its next look after running batches defers it
+            log.exception("background job %s not queued now", job.id)
+        batches.wake()
+
+    jobs = BackgroundJobs(authenticate, store, obs.observer, window_s=bs.window_s, submitted=submitted)
+    openai.jobs = jobs
     response_keys = [k.get_secret_value() for k in settings.responses.encryption_keys]
-    responses = ResponsesRoutes(
-        pipeline, authenticate, Conversations(store, response_keys), max_body, obs.observer
-    )
+    conversations = Conversations(store, response_keys)
+    responses = ResponsesRoutes(pipeline, authenticate, conversations, max_body, obs.observer, jobs)
     if not response_keys:
         log.warning(
             "responses.encryption_keys is empty: stored Responses API answers (store: true, the "
@@ -225,6 +247,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
                 lambda tenant_id: settings.guardrails.tenants.get(tenant_id, settings.guardrails.policy),
             ),
             experiment_routes(admin_service, store, store),
+            webhook_routes(admin_service, store),
         ],
     )
     admin.add_exception_handler(HTTPException, _http_error)
@@ -245,10 +268,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         searcher=searcher,
         max_stores=k.max_tenant_vector_stores,
     )
-    bs = settings.batches
     dispatch: Dispatch | None = None  # made last; counts the interactive requests in flight
-    batch_queue = backend.batch_queue(bs)
-    run_workers = worker or bs.workers
     # Batches forwarded to a provider's own batch API (batch: native): docs/batches.md.
     batch_apis = {}
     redactor = Redactor(secret_values(settings))
@@ -270,12 +290,26 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         lease_s=bs.lease_s,
         attempts=bs.attempts,
     )
+    ws = settings.webhooks
+    sender = WebhookSender(
+        store,
+        WebhookLimits(
+            ws.attempts,
+            ws.backoff_s,
+            ws.max_backoff_s,
+            ws.timeout_s,
+            ws.concurrency,
+            ws.poll_s,
+            ws.allow_private,
+        ),
+    )
+    events = Events(store, sender.wake)
     batches = BatchWorker(
         batch_queue,
         store,
         backend.blobs,
         check,
-        LineRunner(pipeline, obs.observer).run,
+        LineRunner(pipeline, obs.observer, ResponseLines(conversations)).run,
         BatchLimits(
             bs.concurrency,
             bs.yield_in_flight,
@@ -287,7 +321,9 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         ),
         interactive=lambda: 0 if dispatch is None else dispatch.in_flight,
         native=native if forwarded else None,
+        ended=events.ended,
     )
+    cancel_watch = CancelWatch(store, batches, bs.poll_s)
     batch_routes = BatchRoutes(authenticate, store, obs.observer, window_s=bs.window_s, wake=batches.wake)
     data_plane: dict[tuple[str, str], Handler] = {
         ("POST", "/v1/messages"): anthropic.messages,
@@ -321,6 +357,9 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
             Route(f"{prefix}/files/{{file_id}}/content", files.content, methods=["GET"]),
             Route(f"{prefix}/batches/{{batch_id}}", batch_routes.retrieve, methods=["GET"]),
             Route(f"{prefix}/batches/{{batch_id}}/cancel", batch_routes.cancel, methods=["POST"]),
+            Route(f"{prefix}/responses/{{response_id}}/cancel", responses.cancel, methods=["POST"]),
+            Route(f"{prefix}/sluice/jobs/{{job_id}}", jobs.retrieve, methods=["GET"]),
+            Route(f"{prefix}/sluice/jobs/{{job_id}}/cancel", jobs.cancel, methods=["POST"]),
             Route(f"{prefix}/vector_stores", vstores.create, methods=["POST"]),
             Route(f"{prefix}/vector_stores", vstores.list_stores, methods=["GET"]),
             Route(f"{prefix}/vector_stores/{{vector_store_id}}", vstores.retrieve, methods=["GET"]),
@@ -414,12 +453,16 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         if run_workers:
             ingestor.start()
             batches.start()
+            cancel_watch.start()
+            sender.start()
         try:
             yield
         finally:
             if run_workers:
                 await batches.drain(bs.drain_s)  # lines in flight finish, for up to batches.drain_s
                 await batches.close()  # the rest are given back, to run again at once elsewhere
+                await cancel_watch.close()
+                await sender.close()  # sends in flight are sent again once their claims run out
                 await ingestor.close()  # a file it was on is claimed again once its lease runs out
             if listener is not None and not worker:
                 await listener.close()

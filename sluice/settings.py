@@ -290,6 +290,33 @@ class BatchSettings(_Section):
     )
 
 
+class WebhookSettings(_Section):
+    attempts: int = Field(
+        8,
+        ge=1,
+        description="Attempts to deliver one webhook event to one endpoint before it is marked failed.",
+    )
+    backoff_s: float = Field(
+        600.0,
+        gt=0,
+        description="Wait before the second attempt; each later one waits twice as long (up to max_backoff_s), with jitter (half to all of it). 8 attempts span about 16 hours.",
+    )
+    max_backoff_s: float = Field(21_600.0, gt=0, description="Longest wait between two attempts.")
+    timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="Each attempt's whole time (connect, send, answer); a receiver slower than this fails the attempt.",
+    )
+    concurrency: int = Field(8, ge=1, description="Most webhook deliveries one process sends at once.")
+    poll_s: float = Field(
+        1.0, gt=0, description="How often the sender looks for deliveries due (queued elsewhere, or retries)."
+    )
+    allow_private: bool = Field(
+        False,
+        description="Whether webhook URLs may reach loopback, private, link-local and other non-global addresses (checked when sent, after DNS resolution). Off: a tenant's webhook cannot probe the gateway's own network. On only for tests and trusted single-tenant deployments.",
+    )
+
+
 class KnowledgeSettings(_Section):
     embedding: str = Field(
         "local",
@@ -819,6 +846,10 @@ class Settings(BaseSettings):
     batches: BatchSettings = Field(
         default_factory=BatchSettings,
         description="Batches (/v1/batches): caps, concurrency and leases of those the gateway runs, polling of those forwarded to a provider.",
+    )
+    webhooks: WebhookSettings = Field(
+        default_factory=WebhookSettings,
+        description="Webhooks on batch and background-request events: retries, timeouts and which addresses they may reach.",
     )
     knowledge: KnowledgeSettings = Field(
         default_factory=KnowledgeSettings,

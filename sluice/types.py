@@ -231,6 +231,9 @@ class SluiceOptions(_Strict):
     """Run a prompt of the registry: its rendered messages come before the request's own."""
     retrieval: RetrievalOptions | None = None
     """Retrieve passages from the caller's vector stores into the prompt (``pipeline/retrieval.py``)."""
+    background: bool | None = None
+    """A chat completion only: run it as a background job (202 with the job; ``GET
+    /v1/sluice/jobs/{id}`` polls it)."""
 
 
 class ChatRequest(_Strict):

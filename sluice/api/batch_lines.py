@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import msgspec
 
@@ -23,6 +25,7 @@ from sluice.pipeline.validate import check_request
 from sluice.store.records import ClaimedLine, LineResult
 from sluice.types import (
     ChatRequest,
+    ChatResponse,
     EmbeddingRequest,
     Usage,
     chat_request_decoder,
@@ -34,6 +37,17 @@ log = logging.getLogger("sluice.batch")
 
 ENDPOINTS = {"/v1/chat/completions": "chat", "/v1/embeddings": "embeddings", "/v1/completions": "completions"}
 """The endpoints a batch may name, as far as the gateway serves them (``/v1/responses`` not yet)."""
+BACKGROUND = {"/v1/chat/completions": "chat", "/v1/responses": "responses"}
+"""The endpoints a background request may be: observed as ``background-<name>``."""
+
+
+class ResponsesLines(Protocol):
+    """``api/responses/background.ResponseLines``: a background response's chat request, and
+    what makes (and stores) its response object from the answer."""
+
+    async def prepare(
+        self, line: ClaimedLine
+    ) -> tuple[ChatRequest, Callable[[ChatResponse], Awaitable[bytes]]]: ...
 
 
 def _request(endpoint: str, body: bytes) -> tuple[ChatRequest | EmbeddingRequest, list[str] | None]:
@@ -64,16 +78,22 @@ def check(endpoint: str, body: bytes) -> str:
 
 
 class LineRunner:
-    def __init__(self, pipeline: Pipeline, observer: Observer) -> None:
+    def __init__(
+        self, pipeline: Pipeline, observer: Observer, responses: ResponsesLines | None = None
+    ) -> None:
         self._pipeline = pipeline
         self._observer = observer
+        self._responses = responses
 
     async def run(self, line: ClaimedLine) -> LineResult:
         """``sluice.batch.worker.Run``: the line's answer, or its error answer in this surface's JSON,
         with its request-log row (``LineResult.log``): the store writes it with the result, once.
         The budget is charged once per (batch, ``custom_id``): ``ctx.charge_key``."""
         rid = "req_" + os.urandom(12).hex()
-        ex = Exchange(rid, "batch-" + ENDPOINTS[line.endpoint])
+        if line.kind == "background":
+            ex = Exchange(rid, "background-" + BACKGROUND[line.endpoint])
+        else:
+            ex = Exchange(rid, "batch-" + ENDPOINTS[line.endpoint])
         if self._observer.enabled:
             self._observer.begin(ex)
         try:
@@ -87,6 +107,12 @@ class LineRunner:
     async def _run(self, line: ClaimedLine, ex: Exchange) -> tuple[LineResult, str | None]:
         rid = ex.request_id
         try:
+            if line.endpoint == "/v1/responses" and self._responses is not None:
+                chat, done = await self._responses.prepare(line)
+                ctx = ex.ctx = RequestContext(rid, None, chat, caller=line.caller)
+                ctx.charge_key = f"{line.batch_id}:{line.custom_id}"
+                ex.response = await self._pipeline.chat(ctx)
+                return _answered(200, rid, await done(ex.response), ctx), None
             req, texts = _request(line.endpoint, line.body.encode())
             ctx = ex.ctx = RequestContext(rid, None, req, caller=line.caller)
             ctx.charge_key = f"{line.batch_id}:{line.custom_id}"

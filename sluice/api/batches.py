@@ -187,7 +187,7 @@ class BatchRoutes:
         who = owner(await self._authenticate.principal(bearer(request)))
         batch_id = request.path_params["batch_id"]
         found = await self._store.get_batch(who, batch_id)
-        if found is None:
+        if found is None or found.kind != "batch":  # a background request is no batch
             raise _not_found(batch_id)
         return who, found
 

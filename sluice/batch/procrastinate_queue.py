@@ -46,7 +46,7 @@ _DEFER_LOCK = 0x5C0BA7C5
 """The advisory lock under which a batch's jobs are deferred (never twice for one batch)."""
 
 _UNQUEUED = f"""
-SELECT b.owner, b.id FROM batches b
+SELECT b.owner, b.id, b.kind FROM batches b
  WHERE b.status = 'in_progress' AND b.ending IS NULL AND (%(batch)s::text IS NULL OR b.id = %(batch)s)
    AND EXISTS (SELECT 1 FROM batch_lines l WHERE l.batch_id = b.id AND l.status IN ('pending', 'running'))
    AND NOT EXISTS (SELECT 1 FROM batch_native n WHERE n.batch_id = b.id)
@@ -157,12 +157,15 @@ class ProcrastinateBatchQueue:
             if got is None or not got[0]:
                 return  # another process is deferring; it sees the same batches
             batches = await (await conn.execute(_UNQUEUED, {"batch": batch_id})).fetchall()
-            for owner, bid in batches:
+            for owner, bid, kind in batches:
                 numbers = [r[0] for r in await (await conn.execute(_OPEN, (bid,))).fetchall()]
                 jobs = [
                     Job(
                         queue=QUEUE,
-                        lock=owner,
+                        # A background request (one line) takes no owner's lock and goes first: it
+                        # waits behind no batch of its owner's.
+                        lock=owner if kind == "batch" else None,
+                        priority=0 if kind == "batch" else 10,
                         queueing_lock=None,
                         task_name=TASK,
                         task_kwargs={

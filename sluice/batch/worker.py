@@ -26,6 +26,10 @@ log = logging.getLogger("sluice.batch")
 
 Run = Callable[[ClaimedLine], Awaitable[LineResult]]
 """Run one line through the pipeline as its batch's creator: its result (an error answer too)."""
+Ended = Callable[[StoredBatch, str], Awaitable[None]]
+"""A batch (or background job) reached its last status: ``completed``, ``failed``, ``expired`` or
+``cancelled`` (its webhook events: ``sluice.batch.background.Events.ended``). Called before the
+status is stored, so a crash in between calls it again (events are idempotent)."""
 
 EXPIRED = LineResult(
     "failed",
@@ -59,6 +63,7 @@ class BatchWorker:
         interactive: Callable[[], int],
         native: NativeBatches | None = None,
         clock: Callable[[], float] = time.time,
+        ended: Ended | None = None,
     ) -> None:
         """``interactive``: how many interactive requests are in flight in this process now;
         ``native``: the batches forwarded to a provider's own batch API (``native.py``)."""
@@ -73,6 +78,27 @@ class BatchWorker:
         self._lines: dict[asyncio.Task[None], ClaimedLine] = {}
         self._busy: dict[str, int] = {}
         self._open = False
+        self._ended = ended
+        self._stopping: set[asyncio.Task[None]] = set()
+
+    def running(self) -> list[ClaimedLine]:
+        """The lines in flight in this process."""
+        return list(self._lines.values())
+
+    def stop(self, batch_id: str) -> None:
+        """Stop the lines of a cancelled background job running here: its result is the cancel's."""
+        for task, line in self._lines.items():
+            if line.batch_id == batch_id and task not in self._stopping:
+                self._stopping.add(task)
+                task.cancel()
+
+    async def _tell(self, batch: StoredBatch, status: str) -> None:
+        if self._ended is None:
+            return
+        try:
+            await self._ended(batch, status)
+        except Exception:  # the store away: the batch still ends; its event is lost
+            log.exception("batch %s: %s not announced", batch.id, status)
 
     def wake(self) -> None:
         """New work: look now rather than at the next poll."""
@@ -167,6 +193,7 @@ class BatchWorker:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         line = self._lines.pop(task)
+        self._stopping.discard(task)
         left = self._busy[line.owner] - 1
         if left:
             self._busy[line.owner] = left
@@ -186,7 +213,11 @@ class BatchWorker:
                 result = await self._renewing(line)
             await self._store.finish_line(line, result)
         except asyncio.CancelledError:
-            raise
+            me = asyncio.current_task()
+            if me is None or me not in self._stopping:
+                raise
+            self._stopping.discard(me)
+            me.uncancel()  # stopped by ``stop``: the line is over, its claim let go below
         except Exception:  # kept running under its lease: claimed again once it runs out
             log.exception("batch line %s of %s failed", line.custom_id, line.batch_id)
         try:
@@ -230,7 +261,8 @@ class BatchWorker:
             problems = [
                 error("server_error", f"Validation did not finish in {self._limits.attempts} attempts.")
             ]
-            await self._store.fail_batch(batch, problems, at)
+            if await self._store.fail_batch(batch, problems, at):
+                await self._tell(batch, "failed")
             return
         meta = await self._store.get_file(batch.owner, batch.input_file_id)
         if meta is None:
@@ -257,16 +289,20 @@ class BatchWorker:
                 return
         if not await self._store.fail_batch(batch, problems, at):
             await self._queue.release_batch(batch)
+        else:
+            await self._tell(batch, "failed")
 
     async def _finish(self, batch: StoredBatch) -> None:
         assert batch.ending is not None
         if batch.ending == "expired":
             await self._store.expire_lines(batch.id, EXPIRED)
-        done = await self._store.batch_results(batch.id)
-        output, errors = await asyncio.to_thread(results.encode, done)
         out_id = err_id = None
-        if output:
-            out_id = await results.keep(self._store, self._blobs, batch.owner, batch.id, "output", output)
-        if errors:
-            err_id = await results.keep(self._store, self._blobs, batch.owner, batch.id, "error", errors)
+        if batch.kind == "batch":  # a background job's result is its line's, read by its own route
+            done = await self._store.batch_results(batch.id)
+            output, errors = await asyncio.to_thread(results.encode, done)
+            if output:
+                out_id = await results.keep(self._store, self._blobs, batch.owner, batch.id, "output", output)
+            if errors:
+                err_id = await results.keep(self._store, self._blobs, batch.owner, batch.id, "error", errors)
+        await self._tell(batch, batch.ending)
         await self._store.end_batch(batch, batch.ending, out_id, err_id, int(self._clock()))

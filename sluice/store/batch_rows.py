@@ -16,7 +16,7 @@ BATCH = (
     "owner, id, endpoint, input_file_id, completion_window, status, ending, model, metadata, errors,"
     " output_file_id, error_file_id, created_at, expires_at, in_progress_at, finalizing_at, completed_at,"
     " failed_at, expired_at, cancelling_at, cancelled_at, total, tenant_id, user_id, key_id, key_name,"
-    " attempts, lease_until"
+    " attempts, lease_until, kind"
 )
 BATCH_PARAMS = ", ".join("?" for _ in BATCH.split(", "))
 LIVE = "('validating', 'in_progress', 'finalizing', 'cancelling')"
@@ -66,6 +66,8 @@ PENDING = (
     f" AND EXISTS (SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND"
     f" (l.status = 'pending' OR (l.status = 'running' AND l.lease_until < ?)))"
 )
+PENDING_ORDER = " ORDER BY CASE WHEN kind = 'background' THEN 0 ELSE 1 END, created_at, id LIMIT 1"
+"""Background requests first: one request waits behind no batch."""
 LINE = "custom_id, line_no, id, body, attempts"
 FINISH_LINE = (
     "UPDATE batch_lines SET status = ?, lease_until = NULL, status_code = ?, request_id = ?, response = ?,"
@@ -145,6 +147,7 @@ def batch_values(b: StoredBatch) -> tuple[Any, ...]:
         c.key_name,
         b.attempts,
         b.lease_until,
+        b.kind,
     )
 
 
@@ -182,6 +185,7 @@ def batch_row(r: Any, counts: tuple[Any, ...] = (0, 0, 0, 0, 0)) -> StoredBatch:
         cached_tokens=int(counts[4]),
         attempts=r["attempts"],
         lease_until=r["lease_until"],
+        kind=r["kind"],
     )
 
 
@@ -197,6 +201,7 @@ def claimed_line(b: StoredBatch, r: Any, until: float) -> ClaimedLine:
         r["body"],
         r["attempts"] + 1,
         until,
+        b.kind,
     )
 
 

@@ -17,6 +17,7 @@ from sluice.policies import Budget, Limits, ScopeKind
 from sluice.store.records import (
     AdminCredential,
     ApiKey,
+    BackgroundJob,
     ChunkHit,
     ClaimedLine,
     Experiment,
@@ -42,6 +43,8 @@ from sluice.store.records import (
     VectorStore,
     VectorStoreFile,
     VersionQuality,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 
 
@@ -527,6 +530,59 @@ class Store(Protocol):
         line (once, as ``finish_line``), the forwarded batch ``done``, and the batch moved by
         ``ending``: None (its lines' results finish it), ``expired`` (the lines without a result
         expire), ``cancelled`` (they are left out), ``failed`` (with ``errors``). Whether it did."""
+        ...
+
+    # --- background requests (batches of kind background, one line) and webhooks -------------
+    async def create_job(self, batch: StoredBatch, line: NewBatchLine) -> None:
+        """A background request: its batch (``in_progress``, kind ``background``) and its one
+        line (``pending``), in one transaction."""
+        ...
+
+    async def get_job(self, owner: str, job_id: str) -> BackgroundJob | None:
+        """The owner's background request; None for a missing one and another owner's."""
+        ...
+
+    async def cancel_job(self, owner: str, job_id: str, at: int) -> bool:
+        """Cancel the owner's background request while its line has no result: the batch
+        ``cancelling`` and the line's result ``cancelled``, together; whether it did."""
+        ...
+
+    async def cancelled_jobs(self, job_ids: Sequence[str]) -> list[str]:
+        """Those of ``job_ids`` cancelled (a worker running one stops it)."""
+        ...
+
+    async def add_webhook(self, webhook: WebhookEndpoint) -> None: ...
+
+    async def list_webhooks(self, tenant_id: str) -> list[WebhookEndpoint]: ...
+
+    async def delete_webhook(self, tenant_id: str, webhook_id: str) -> bool: ...
+
+    async def enqueue_event(
+        self, tenant_id: str, event_id: str, event_type: str, payload: str, at: float
+    ) -> int:
+        """The event in the outbox, a delivery per endpoint of the tenant that wants its type, due
+        at ``at``; an event enqueued again (same ``event_id``) is not doubled. How many."""
+        ...
+
+    async def claim_deliveries(self, now: float, lease_s: float, limit: int) -> list[WebhookDelivery]:
+        """Up to ``limit`` due deliveries, claimed until ``now + lease_s``."""
+        ...
+
+    async def finish_delivery(
+        self,
+        claimed: WebhookDelivery,
+        status: str,
+        next_at: float,
+        error: str | None,
+        http_status: int | None,
+        at: int,
+    ) -> bool:
+        """An attempt's outcome (``delivered``, ``pending`` again at ``next_at``, ``failed``),
+        while the claim holds."""
+        ...
+
+    async def list_deliveries(self, tenant_id: str, limit: int) -> list[WebhookDelivery]:
+        """The tenant's deliveries, newest first."""
         ...
 
     # --- the prompt registry -----------------------------------------------------------------

@@ -405,6 +405,8 @@ class StoredBatch(msgspec.Struct, frozen=True):
     cached_tokens: int = 0
     attempts: int = 0
     lease_until: float | None = None
+    kind: str = "batch"
+    """``batch`` (``/v1/batches``), or ``background``: a background request, a batch of one line."""
 
 
 class NewBatchLine(msgspec.Struct, frozen=True):
@@ -431,6 +433,8 @@ class ClaimedLine(msgspec.Struct, frozen=True):
     body: str
     attempts: int
     lease_until: float
+    kind: str = "batch"
+    """Its batch's kind: ``background`` for a background request's one line."""
 
 
 class LineResult(msgspec.Struct, frozen=True):
@@ -481,4 +485,47 @@ class NativeBatch(msgspec.Struct, frozen=True):
     failures: int = 0
     """Upstream calls that failed in a row."""
     cancel_sent: bool = False
+    lease_until: float | None = None
+
+
+class BackgroundJob(msgspec.Struct, frozen=True):
+    """A background request: its batch of one line, the line's status (``pending``, ``running``,
+    ``completed``, ``failed``) and its result once it has one."""
+
+    batch: StoredBatch
+    line_status: str
+    body: str
+    """The request as the client sent it."""
+    result: LineResult | None = None
+
+
+class WebhookEndpoint(msgspec.Struct, frozen=True):
+    """Where a tenant's events go; ``secret`` is the ``whsec_`` signing secret."""
+
+    tenant_id: str
+    id: str
+    url: str
+    events: list[str] | None
+    """Event types sent (``batch.completed``...); None: every type."""
+    secret: str
+    created_at: int
+
+
+class WebhookDelivery(msgspec.Struct, frozen=True):
+    """One event for one endpoint in the outbox: ``pending`` until ``delivered`` or ``failed``
+    (out of attempts)."""
+
+    id: str
+    tenant_id: str
+    webhook_id: str
+    event_id: str
+    type: str
+    payload: str
+    status: str
+    attempts: int
+    next_at: float
+    created_at: int
+    last_error: str | None = None
+    last_status: int | None = None
+    delivered_at: int | None = None
     lease_until: float | None = None

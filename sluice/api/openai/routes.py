@@ -10,6 +10,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sluice.api.background import BackgroundJobs
 from sluice.api.body import decode, read_body
 from sluice.api.context import bearer, context, cost_comment, raw_headers, reply_headers
 from sluice.api.endpoint import CLIENT_GONE, endpoint, error_code, relay
@@ -24,7 +25,7 @@ from sluice.api.openai.completions import (
 from sluice.api.render import error_body, error_response
 from sluice.api.sse import SSEResponse
 from sluice.budgets.pricing import usd_text
-from sluice.errors import NotFoundError, SluiceError
+from sluice.errors import InvalidRequestError, NotFoundError, SluiceError
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.observe import Exchange, Observer
 from sluice.pipeline.runner import Pipeline
@@ -75,8 +76,11 @@ class OpenAIRoutes:
         max_body_bytes: int,
         models: Mapping[str, str],
         observer: Observer | None = None,
+        jobs: BackgroundJobs | None = None,
     ) -> None:
         self.observer = observer or Observer()
+        self.jobs = jobs
+        """Background chat completions (``sluice.background``); set by app.py."""
         self._pipeline = pipeline
         self._authenticate = authenticate
         self._max_body = max_body_bytes
@@ -87,6 +91,9 @@ class OpenAIRoutes:
     async def chat_completions(self, request: Request, ex: Exchange) -> Response | SSEResponse:
         body = await read_body(request, self._max_body)
         chat = decode(body, chat_request_decoder)
+        if chat.sluice is not None and chat.sluice.background and self.jobs is not None:
+            ex.endpoint = "background-submit"  # the run is observed on its own, as background-chat
+            return await self.jobs.chat(request, body, chat)
         ctx = ex.ctx = context(request, ex, bearer(request), chat)
         if chat.stream:
             chunks = await self._pipeline.stream(ctx)
@@ -103,7 +110,12 @@ class OpenAIRoutes:
         wire = decode(body, completion_request_decoder)
         texts = prompts(wire)
         credential = bearer(request)
-        ctx = ex.ctx = context(request, ex, credential, to_chat_request(wire, texts[0]))
+        chat = to_chat_request(wire, texts[0])
+        if chat.sluice is not None and chat.sluice.background:
+            raise InvalidRequestError(
+                "sluice.background: only chat completions run in the background.", param="sluice.background"
+            )
+        ctx = ex.ctx = context(request, ex, credential, chat)
         if wire.stream:
             chunks = await self._pipeline.stream(ctx)
             enc = CompletionStreamEncoder(texts[0])
@@ -167,7 +179,12 @@ class OpenAIRoutes:
     @endpoint(error_response, "embeddings")
     async def embeddings(self, request: Request, ex: Exchange) -> Response:
         body = await read_body(request, self._max_body)
-        ctx = ex.ctx = context(request, ex, bearer(request), decode(body, embedding_request_decoder))
+        emb = decode(body, embedding_request_decoder)
+        if emb.sluice is not None and emb.sluice.background:
+            raise InvalidRequestError(
+                "sluice.background: only chat completions run in the background.", param="sluice.background"
+            )
+        ctx = ex.ctx = context(request, ex, bearer(request), emb)
         response = await self._pipeline.embed(ctx)
         return Response(encoder.encode(response), 200, reply_headers(ctx), media_type="application/json")
 

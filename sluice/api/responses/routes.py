@@ -1,5 +1,6 @@
-"""``/v1/responses``: create (JSON or SSE), retrieve, delete and list a stored response's input
-items. A create runs the same pipeline as chat (keys, limits, budgets, cache, guardrails,
+"""``/v1/responses``: create (JSON or SSE, or ``background: true``: a job the batch worker runs,
+``responses/background.py``), retrieve, cancel (a background one), delete and list a stored
+response's input items. A create runs the same pipeline as chat (keys, limits, budgets, cache, guardrails,
 routing, the request log as ``responses``); translation lives in ``translate.py``."""
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from msgspec import Raw
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sluice.api.background import BackgroundJobs
 from sluice.api.body import read_body
 from sluice.api.context import bearer, context, cost_comment, raw_headers, reply_headers
 from sluice.api.endpoint import endpoint, relay
 from sluice.api.render import error_response
+from sluice.api.responses.background import shown
 from sluice.api.responses.conversations import Conversation, Conversations, history, item_id, with_ids
 from sluice.api.responses.stream import ResponsesStreamEncoder
 from sluice.api.responses.translate import (
@@ -27,15 +30,18 @@ from sluice.api.responses.translate import (
     to_chat_request,
     to_response,
 )
-from sluice.api.responses.wire import DeletedResponse, ItemList
+from sluice.api.responses.wire import CreateResponse, DeletedResponse, ItemList
 from sluice.api.sse import SSEResponse
 from sluice.auth.principal import owner
+from sluice.batch.background import RESPONSES
 from sluice.errors import InvalidRequestError, NotFoundError
 from sluice.pipeline.authenticate import AuthenticateStage
 from sluice.pipeline.context import RequestContext
 from sluice.pipeline.observe import Exchange, Observer
 from sluice.pipeline.runner import Pipeline
-from sluice.types import ChunkBatch, ChunkStream, encoder
+from sluice.pipeline.validate import check_request
+from sluice.store.records import BackgroundJob
+from sluice.types import ChatRequest, ChunkBatch, ChunkStream, encoder
 
 MAX_ITEMS_PAGE = 100
 
@@ -56,8 +62,10 @@ class ResponsesRoutes:
         conversations: Conversations,
         max_body_bytes: int,
         observer: Observer | None = None,
+        jobs: BackgroundJobs | None = None,
     ) -> None:
         self.observer = observer or Observer()
+        self._jobs = jobs
         self._pipeline = pipeline
         self._authenticate = authenticate
         self._conversations = conversations
@@ -77,6 +85,9 @@ class ResponsesRoutes:
                 raise _not_found(req.previous_response_id, "previous_response_id")
             earlier = history(found)
         chat = to_chat_request(req, [*decode_items(earlier), *items])
+        if req.background:
+            ex.endpoint = "background-submit"  # the run is observed on its own, as background-responses
+            return await self._background(credential, body, req, chat)
         ctx = ex.ctx = context(request, ex, credential, chat)
         searched = file_search_tool(req)
         if searched is not None:
@@ -115,6 +126,63 @@ class ResponsesRoutes:
         finally:
             await chunks.aclose()
 
+    async def _background(
+        self, credential: str | None, body: bytes, req: CreateResponse, chat: ChatRequest
+    ) -> Response:
+        """``background: true``: checked as a request would be, stored as a job, answered at once
+        with the response ``queued``."""
+        if req.store is False:
+            raise InvalidRequestError(
+                "background: a background response must be stored (store: true).", param="store"
+            )
+        if req.stream:
+            raise InvalidRequestError(
+                "stream: background responses are not streamed by this gateway; poll GET /v1/responses/{id}.",
+                param="stream",
+            )
+        if self._jobs is None:
+            raise InvalidRequestError("background: background responses are off here.", param="background")
+        check_request(chat)
+        principal = await self._authenticate.principal(credential)
+        now = int(time.time())
+        response_id = new_id("resp")
+        await self._jobs.submit(principal, RESPONSES, response_id, body, req.model, now)
+        queued = shell(req, response_id, now)
+        queued.status, queued.background = "queued", True
+        return Response(
+            encoder.encode(queued), 200, {"x-request-id": response_id}, media_type="application/json"
+        )
+
+    async def _job(self, who: str, response_id: str) -> BackgroundJob | None:
+        return None if self._jobs is None else await self._jobs.store.get_job(who, response_id)
+
+    @endpoint(error_response)
+    async def cancel(self, request: Request, ex: Exchange) -> Response:
+        """Cancel a background response, queued or in progress; one that finished is answered as it
+        is (idempotent, as OpenAI's); a response that was not background is a 400, as OpenAI's."""
+        who = owner(await self._authenticate.principal(bearer(request)))
+        response_id = request.path_params["response_id"]
+        job = await self._job(who, response_id)
+        if job is None:
+            if await self._conversations.load(who, response_id) is not None:
+                raise InvalidRequestError(
+                    "Cannot cancel a synchronous response: only background responses can be cancelled.",
+                    code="invalid_request_error",
+                )
+            raise _not_found(response_id)
+        if job.result is None and self._jobs is not None:
+            if await self._jobs.store.cancel_job(who, response_id, int(time.time())):
+                job = await self._job(who, response_id) or job
+        return await self._shown(who, job, ex)
+
+    async def _shown(self, who: str, job: BackgroundJob, ex: Exchange) -> Response:
+        if job.result is not None and job.result.status == "completed":
+            found = await self._conversations.load(who, job.batch.id)
+            if found is None:  # deleted
+                raise _not_found(job.batch.id)
+            return Response(bytes(found.response), 200, _headers(ex), media_type="application/json")
+        return Response(encoder.encode(shown(job)), 200, _headers(ex), media_type="application/json")
+
     async def _load(self, request: Request) -> tuple[str, Conversation]:
         principal = await self._authenticate.principal(bearer(request))
         response_id = request.path_params["response_id"]
@@ -129,8 +197,15 @@ class ResponsesRoutes:
             raise InvalidRequestError(
                 "stream: replaying a stored response as a stream is not supported.", param="stream"
             )
-        _, found = await self._load(request)
-        return Response(bytes(found.response), 200, _headers(ex), media_type="application/json")
+        principal = await self._authenticate.principal(bearer(request))
+        who, response_id = owner(principal), request.path_params["response_id"]
+        found = await self._conversations.load(who, response_id)
+        if found is not None:
+            return Response(bytes(found.response), 200, _headers(ex), media_type="application/json")
+        job = await self._job(who, response_id)  # a background response not (yet) answered
+        if job is None:
+            raise _not_found(response_id)
+        return await self._shown(who, job, ex)
 
     @endpoint(error_response)
     async def delete(self, request: Request, ex: Exchange) -> Response:

@@ -4,9 +4,9 @@ continues) -> ``ChatRequest``; a ``ChatResponse`` -> the ``response`` object.
 The built-in ``file_search`` tool runs in the gateway: its options become ``sluice.retrieval``
 (``pipeline/retrieval.py`` searches and puts the passages in the prompt), and the answer gets a
 ``file_search_call`` item before the message, whose text carries ``file_citation`` annotations.
-The other built-in tools (web search, code interpreter...), ``background`` and ``conversation``
-need state or tools the gateway does not run: each is a 400 naming it, never a silent answer
-without it.
+The other built-in tools (web search, code interpreter...) and ``conversation`` need state or
+tools the gateway does not run: each is a 400 naming it, never a silent answer without it.
+``background`` runs the request as a background job (``background.py``).
 """
 
 from __future__ import annotations
@@ -94,11 +94,6 @@ def new_id(prefix: str) -> str:
 def decode_request(body: bytes) -> CreateResponse:
     """Decode and check what the gateway cannot serve. Raises ``InvalidRequestError`` naming the param."""
     req = decode(body, _request_decoder)
-    if req.background:
-        raise InvalidRequestError(
-            "background: background responses are not supported yet; send the request without it.",
-            param="background",
-        )
     for name in ("conversation", "context_management", "moderation"):
         value = getattr(req, name)
         if value is not msgspec.UNSET and bytes(value) != b"null":

@@ -23,6 +23,7 @@ from sluice.store.batch_rows import (
     OPEN_IN,
     OPEN_LINES,
     PENDING,
+    PENDING_ORDER,
     RENEW,
     RESULTS,
     TAKING,
@@ -82,7 +83,7 @@ class PostgresBatches:
     async def list_batches(
         self: _Connections, owner: str, *, after: str | None, limit: int
     ) -> list[StoredBatch]:
-        sql = f"SELECT {BATCH} FROM batches WHERE owner = ?"
+        sql = f"SELECT {BATCH} FROM batches WHERE owner = ? AND kind = 'batch'"
         args: list[Any] = [owner]
         if after is not None:
             sql += " AND (created_at, id) < (SELECT created_at, id FROM batches WHERE owner = ? AND id = ?)"
@@ -170,7 +171,7 @@ class PostgresBatches:
                 await conn.execute(numbered(sql), *args)
 
     async def pending_batch(self: _Connections, now: float, skip_owners: Sequence[str]) -> StoredBatch | None:
-        sql = numbered(PENDING) + " AND NOT (owner = ANY($3::text[])) ORDER BY created_at, id LIMIT 1"
+        sql = numbered(PENDING) + " AND NOT (owner = ANY($3::text[]))" + PENDING_ORDER
         rows = await self._fetch(sql, int(now), now, list(skip_owners))
         return batch_row(rows[0]) if rows else None
 

@@ -18,6 +18,7 @@ from sluice.obs.record import RequestRecord
 from sluice.policies import Budget, Limits, ScopeKind
 from sluice.store import experiment_rows, request_rows
 from sluice.store.migrations import pending, required_extension
+from sluice.store.postgres.background import PostgresBackground
 from sluice.store.postgres.batch_native import PostgresNativeBatches
 from sluice.store.postgres.batches import PostgresBatches
 from sluice.store.postgres.files import PostgresFiles
@@ -101,7 +102,12 @@ async def _apply(conn: PoolConnectionProxy, sql: str) -> bool:
 
 
 class PostgresStore(
-    PostgresPrompts, PostgresFiles, PostgresVectorStores, PostgresBatches, PostgresNativeBatches
+    PostgresPrompts,
+    PostgresFiles,
+    PostgresVectorStores,
+    PostgresBatches,
+    PostgresNativeBatches,
+    PostgresBackground,
 ):
     def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10, timeout_s: float = 5.0) -> None:
         self._dsn = dsn

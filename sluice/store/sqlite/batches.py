@@ -24,6 +24,7 @@ from sluice.store.batch_rows import (
     OPEN_IN,
     OPEN_LINES,
     PENDING,
+    PENDING_ORDER,
     RENEW,
     RESULTS,
     TAKING,
@@ -84,7 +85,7 @@ class SqliteBatches:
     async def list_batches(
         self: _Connections, owner: str, *, after: str | None, limit: int
     ) -> list[StoredBatch]:
-        sql = f"SELECT {BATCH} FROM batches WHERE owner = ?"
+        sql = f"SELECT {BATCH} FROM batches WHERE owner = ? AND kind = 'batch'"
         args: list[Any] = [owner]
         if after is not None:
             sql += " AND (created_at, id) < (SELECT created_at, id FROM batches WHERE owner = ? AND id = ?)"
@@ -166,7 +167,7 @@ class SqliteBatches:
         if skip_owners:
             sql += f" AND owner NOT IN ({', '.join('?' for _ in skip_owners)})"
             args += skip_owners
-        rows = await self._all(sql + " ORDER BY created_at, id LIMIT 1", args)
+        rows = await self._all(sql + PENDING_ORDER, args)
         return batch_row(rows[0]) if rows else None
 
     async def claim_lines(

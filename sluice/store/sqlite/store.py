@@ -36,6 +36,7 @@ from sluice.store.records import (
     User,
     VersionQuality,
 )
+from sluice.store.sqlite.background import SqliteBackground
 from sluice.store.sqlite.batch_native import SqliteNativeBatches
 from sluice.store.sqlite.batches import SqliteBatches
 from sluice.store.sqlite.files import SqliteFiles
@@ -136,7 +137,9 @@ def _budget(r: sqlite3.Row) -> Budget:
     return Budget(*(r[f] for f in Budget.__struct_fields__))
 
 
-class SqliteStore(SqlitePrompts, SqliteFiles, SqliteVectorStores, SqliteBatches, SqliteNativeBatches):
+class SqliteStore(
+    SqlitePrompts, SqliteFiles, SqliteVectorStores, SqliteBatches, SqliteNativeBatches, SqliteBackground
+):
     def __init__(self, path: str) -> None:
         self._path = path
         self._conn: aiosqlite.Connection | None = None
