@@ -59,3 +59,21 @@ def test_every_test_named_in_the_security_page_exists() -> None:
             if not re.search(rf"def {name}\b", (REPO / current).read_text()):
                 missing.append(f"{current}::{name}")
     assert checked > 40 and missing == []
+
+
+def test_knowledge_worked_example_prints_what_the_page_says(tmp_path: Path) -> None:
+    """docs/knowledge.md's worked example runs as written against the demo config (its own
+    database) and prints exactly the output the page shows under it."""
+    page = (REPO / "docs" / "knowledge.md").read_text()
+    section = page.split("## Worked example", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, re.S)
+    shown = re.search(r"```text\n(.*?)```", section, re.S)
+    assert code is not None and shown is not None
+    port = free_port()
+    args = ["serve", "--config", "examples/demo.yaml", "--host", "127.0.0.1", "--port", str(port)]
+    env = {"SLUICE_STATE__SQLITE_PATH": str(tmp_path / "demo.db")}
+    with running(args, tmp_path / "demo.log", "/health/live", port, env):
+        script = code.group(1).replace("127.0.0.1:4000", f"127.0.0.1:{port}")
+        r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == shown.group(1)
