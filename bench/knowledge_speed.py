@@ -2,7 +2,7 @@
 at 10k and 100k chunks in one vector store on each backend, and what 100k chunks cost in memory.
 
     .venv/bin/python bench/knowledge_speed.py [--sizes 10000,100000] [--backends sqlite,pg-hnsw,pg-scan]
-        [--queries 100] [--seeds 1000] [--ingest-chunks 120]
+        [--queries 100] [--seeds 1000] [--ingest-chunks 60]
 
 **Ingestion.** The real ``Ingestor`` (``sluice/knowledge/ingest.py``) with the local embedder as
 the gateway builds it (``sluice/api/knowledge_embed.py``: all-MiniLM-L6-v2 in a worker thread)
@@ -58,7 +58,8 @@ from sluice.knowledge import ingest as ingest_module  # noqa: E402
 from sluice.knowledge.chunk import AUTO, ChunkingStrategy, static  # noqa: E402
 from sluice.knowledge.ingest import IngestLimits, Ingestor  # noqa: E402
 from sluice.knowledge.search import CANDIDATES, ChunkCache, search  # noqa: E402
-from sluice.knowledge.vectors import Embed  # noqa: E402
+from sluice.knowledge.search import words as query_words  # noqa: E402
+from sluice.knowledge.vectors import Embed, nearest, pack  # noqa: E402
 from sluice.limits.tokens import text_tokens  # noqa: E402
 from sluice.settings import KnowledgeSettings, Settings  # noqa: E402
 from sluice.store.postgres.store import PostgresStore  # noqa: E402
@@ -327,14 +328,20 @@ async def search_rows(
     gc.collect()
     grown = rss_bytes() - rss0
     warm = [await one(q) for q in queries]
-    text = []
+    text, vector = [], []  # each half of the search alone, as search() calls it
     for q in queries:
         t = time.perf_counter()
-        await store.search_text(OWNER, STORE_ID, [w.lower() for w in _WORD.findall(q.lower())], CANDIDATES)
+        await store.search_text(OWNER, STORE_ID, query_words([q]), CANDIDATES)
         text.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        query = pack(qvec[q])
+        if await store.search_vectors(OWNER, STORE_ID, query, CANDIDATES) is None:
+            _, matrix = await cache.get(store, OWNER, STORE_ID, max_scan)
+            await asyncio.to_thread(nearest, query, matrix, CANDIDATES)
+        vector.append(time.perf_counter() - t)
     timing = [
         backend, f"{size:,}", f"{fill_s:.0f}", ms(cold), ms(statistics.median(warm)), ms(pct(warm, 0.99)),
-        ms(statistics.median(text)),
+        ms(statistics.median(text)), ms(statistics.median(vector)),
     ]  # fmt: skip
     per = 100_000 / size
     if backend == "sqlite":
@@ -460,7 +467,7 @@ async def main(args: argparse.Namespace) -> None:
         )  # fmt: skip
     table(
         f"Search ({len(queries)} queries, 10 results, ms; fill s = time to store the chunks added for this size)",
-        ["backend", "chunks", "fill s", "cold", "warm p50", "warm p99", "full text p50"],
+        ["backend", "chunks", "fill s", "cold", "warm p50", "warm p99", "full text p50", "vectors p50"],
         timing,
     )
     table(
@@ -485,7 +492,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--backends", default=",".join(BACKENDS), help="of " + ", ".join(BACKENDS))
     p.add_argument("--queries", type=int, default=100)
     p.add_argument("--seeds", type=int, default=1000, help="texts really embedded for the search corpus")
-    p.add_argument("--ingest-chunks", type=int, default=120, help="about this many chunks ingested; 0 skips")
+    p.add_argument("--ingest-chunks", type=int, default=60, help="about this many chunks ingested; 0 skips")
     return p.parse_args(argv)
 
 

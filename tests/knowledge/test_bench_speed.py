@@ -57,5 +57,5 @@ def test_the_smallest_configuration_prints_every_table() -> None:
         assert int(cells[2]) > 0 and all(float(c) >= 0 for c in cells[3:]), cells
     # search, then memory, at 500 chunks
     search, memory = [r for r in rows if r[1] == "500"]
-    assert len(search) == 7 and all(float(c) >= 0 for c in search[2:]), search
+    assert len(search) == 8 and all(float(c) >= 0 for c in search[2:]), search
     assert float(memory[3]) > 0 and memory[4].endswith("(file)"), memory
