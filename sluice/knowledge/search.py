@@ -42,6 +42,11 @@ class ChunkCache:
             OrderedDict()
         )
 
+    @property
+    def bytes(self) -> int:
+        """What the kept stores take, as the cache counts it (against ``max_bytes``)."""
+        return self._bytes
+
     async def get(self, store: Store, owner: str, store_id: str, limit: int) -> tuple[list[ChunkHit], Matrix]:
         key = (owner, store_id)
         version = await store.chunks_version(owner, store_id)

@@ -68,5 +68,13 @@ def nearest(query: bytes, matrix: Matrix, limit: int) -> list[int]:
     import numpy as np
 
     scores = matrix.data @ np.frombuffer(query, dtype="<f4")
-    order = np.argsort(-scores, kind="stable")[:limit]
+    if limit < len(scores):
+        # Only the best ``limit`` are sorted (a full sort of 100k scores costs more than the
+        # product): every row scoring at least the limit-th best, in row order, so the stable sort
+        # below breaks ties by row as a stable sort of all of them would.
+        kth = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+        (picked,) = np.nonzero(scores >= kth)
+        order = picked[np.argsort(-scores[picked], kind="stable")][:limit]
+    else:
+        order = np.argsort(-scores, kind="stable")[:limit]
     return [matrix.rows[int(i)] for i in order]

@@ -4,6 +4,8 @@ store's chunks change, and bounded."""
 
 from __future__ import annotations
 
+import math
+import random
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -175,3 +177,20 @@ async def test_the_rerank_step_reorders_rescales_and_may_be_skipped(store: Sqlit
     ratings.append(None)  # the model gave no ratings: the fused order and scores stand
     found = await searcher.search(OWNER, ["vs_1"], ["holiday"], max_results=1)
     assert [(f.hit.file_id, f.score) for f in found] == fused[:1]
+
+
+def test_nearest_takes_the_best_in_order_with_ties_by_row() -> None:
+    # Scores on a coarse grid, so many tie, around the cut too: the best ``limit`` are exactly
+    # what a stable sort of all of them gives (the scan sorts only the best; this is the check).
+    rng = random.Random(7)
+    angles = [rng.randrange(12) * 0.1 for _ in range(400)]
+    vectors = [pack([math.cos(a), math.sin(a)]) for a in angles]
+    vectors[5] = None  # a chunk without an embedding is skipped, and rows keep their indexes
+    m = Matrix(vectors)
+    query = pack([1, 0])
+    scores = {i: math.cos(angles[i]) for i in range(400) if i != 5}
+    stable = [i for i, _ in sorted(scores.items(), key=lambda p: -p[1])]  # ties keep row order
+    for limit in (1, 7, 50, 200, 399, 400, 1000):
+        got = nearest(query, m, limit)
+        assert got == stable[:limit], limit
+        assert 5 not in got
