@@ -370,11 +370,13 @@ def test_migrations_run_before_the_new_version_serves(rendered: Rendered, tmp_pa
         # What `kubectl apply -l sluice.dev/apply-first=true` applies before the rollout: the Job and
         # all it needs (docs/deployment-kubernetes.md).
         first = {
-            (o["kind"], o["metadata"]["name"].split("-")[0])
+            (o["kind"], o["metadata"]["name"])
             for o in rendered.objects
             if o["metadata"].get("labels", {}).get("sluice.dev/apply-first") == "true"
         }
-        assert first == {("Job", "sluice"), ("ConfigMap", "sluice"), ("ServiceAccount", "sluice")}
+        config_map = config_volume["configMap"]["name"]
+        assert first == {("Job", "sluice-migrate"), ("ConfigMap", config_map), ("ServiceAccount", "sluice")}
+        assert job["spec"]["template"]["spec"]["serviceAccountName"] == "sluice"
 
 
 def _ports(rule: Obj) -> set[tuple[Any, str]]:
