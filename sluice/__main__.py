@@ -1,5 +1,5 @@
-"""The ``sluice`` command line: serve, worker, sim, config check and reference, the admin commands (tenants,
-keys, admins, limits, budgets, prompts: ``admin/cli.py``), version."""
+"""The ``sluice`` command line: serve, worker, migrate, sim, config check and reference, the admin commands
+(tenants, keys, admins, limits, budgets, prompts: ``admin/cli.py``), version."""
 
 from __future__ import annotations
 
@@ -55,6 +55,47 @@ def worker(config_path: str | None) -> None:
     from sluice.server import run_worker
 
     run_worker(_load_or_exit(config_path))
+
+
+@cli.command()
+@click.option(
+    "--config",
+    "-c",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="YAML config file, the gateway's own (default: built-in demo settings).",
+)
+def migrate(config_path: str | None) -> None:
+    """Apply the store's pending migrations (and, distributed, the batch queue's schema), then exit.
+
+    The gateway migrates at startup too; run this first (a deploy step, a Kubernetes Job) so a new
+    version's schema is in place before any replica of it serves. Exit 1 when the store is unreachable."""
+    import asyncio
+
+    from sluice.backend import build_backend
+    from sluice.errors import SluiceError
+
+    settings = _load_or_exit(config_path)
+
+    async def main() -> list[str]:
+        backend = build_backend(settings.state, settings.files)
+        queue = backend.batch_queue(settings.batches)
+        try:
+            applied = await backend.store.migrate()
+            await queue.migrate()
+            return applied
+        finally:
+            await queue.close()
+            await backend.close()
+
+    try:
+        applied = asyncio.run(main())
+    except SluiceError as e:
+        click.echo(f"migrate: {e.message} ({e.status} {e.code})", err=True)
+        sys.exit(1)
+    click.echo(f"{settings.state.backend}: {len(applied)} migration(s) applied")
+    for name in applied:
+        click.echo(f"  {name}")
 
 
 @cli.command()
