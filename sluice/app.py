@@ -248,6 +248,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
             bs.lease_s,
         ),
         interactive=lambda: 0 if dispatch is None else dispatch.in_flight,
+        on_lines=(lambda outcome, n: None) if obs.metrics is None else obs.metrics.batch_lines,
+        on_ended=(lambda status: None) if obs.metrics is None else obs.metrics.batch_ended,
     )
     batch_routes = BatchRoutes(authenticate, store, obs.observer, window_s=bs.window_s, wake=batches.wake)
     data_plane: dict[tuple[str, str], Handler] = {

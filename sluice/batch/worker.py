@@ -56,13 +56,18 @@ class BatchWorker:
         limits: BatchLimits,
         *,
         interactive: Callable[[], int],
+        on_lines: Callable[[str, int], None] = lambda outcome, n: None,
+        on_ended: Callable[[str], None] = lambda status: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """``interactive``: how many interactive requests are in flight in this process now."""
+        """``interactive``: how many interactive requests are in flight in this process now;
+        ``on_lines(outcome, n)``: ``n`` lines got their first result here (the metrics);
+        ``on_ended(status)``: this process moved a batch to its last status."""
         self._queue, self._store, self._blobs = queue, store, blobs
         self._check, self._run_line = check, run
         self._limits = limits
         self._interactive = interactive
+        self._on_lines, self._on_ended = on_lines, on_ended
         self._clock = clock
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -178,7 +183,8 @@ class BatchWorker:
                 )
             else:
                 result = await self._renewing(line)
-            await self._store.finish_line(line, result)
+            if await self._store.finish_line(line, result):
+                self._on_lines(result.status, 1)
         except asyncio.CancelledError:
             raise
         except Exception:  # kept running under its lease: claimed again once it runs out
@@ -247,13 +253,17 @@ class BatchWorker:
                     return
                 await self._queue.started(batch)
                 return
-        if not await self._store.fail_batch(batch, problems, at):
+        if await self._store.fail_batch(batch, problems, at):
+            self._on_ended("failed")
+        else:
             await self._queue.release_batch(batch)
 
     async def _finish(self, batch: StoredBatch) -> None:
         assert batch.ending is not None
         if batch.ending == "expired":
-            await self._store.expire_lines(batch.id, EXPIRED)
+            expired = await self._store.expire_lines(batch.id, EXPIRED)
+            if expired:
+                self._on_lines(EXPIRED.status, expired)
         done = await self._store.batch_results(batch.id)
         output, errors = await asyncio.to_thread(results.encode, done)
         out_id = err_id = None
@@ -261,4 +271,5 @@ class BatchWorker:
             out_id = await results.keep(self._store, self._blobs, batch.owner, batch.id, "output", output)
         if errors:
             err_id = await results.keep(self._store, self._blobs, batch.owner, batch.id, "error", errors)
-        await self._store.end_batch(batch, batch.ending, out_id, err_id, int(self._clock()))
+        if await self._store.end_batch(batch, batch.ending, out_id, err_id, int(self._clock())):
+            self._on_ended(batch.ending)

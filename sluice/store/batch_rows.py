@@ -10,7 +10,14 @@ from typing import Any
 import msgspec
 
 from sluice.store import request_rows
-from sluice.store.records import BatchCaller, ClaimedLine, FinishedLine, LineResult, StoredBatch
+from sluice.store.records import (
+    BatchCaller,
+    BatchQueueStats,
+    ClaimedLine,
+    FinishedLine,
+    LineResult,
+    StoredBatch,
+)
 
 BATCH = (
     "owner, id, endpoint, input_file_id, completion_window, status, ending, model, metadata, errors,"
@@ -61,6 +68,15 @@ PENDING = (
     f" AND EXISTS (SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND"
     f" (l.status = 'pending' OR (l.status = 'running' AND l.lease_until < ?)))"
 )
+QUEUE_STATS = (
+    "SELECT 'line', l.status, COUNT(*), MIN(b.in_progress_at) FROM batches b JOIN batch_lines l"
+    " ON l.batch_id = b.id AND l.status IN ('pending', 'running')"
+    " WHERE b.status = 'in_progress' AND b.ending IS NULL GROUP BY l.status"
+    f" UNION ALL SELECT 'batch', status, COUNT(*), NULL FROM batches WHERE status IN {LIVE} GROUP BY status"
+)
+"""The queue's depth for the metrics, in one query on the status indexes: the running batches'
+open lines by status (with the oldest batch's start), and the live batches by status; lines of
+cancelled or expired batches are not waiting for anything."""
 LINE = "custom_id, line_no, id, body, attempts"
 FINISH_LINE = (
     "UPDATE batch_lines SET status = ?, lease_until = NULL, status_code = ?, request_id = ?, response = ?,"
@@ -103,6 +119,20 @@ def numbered(sql: str, start: int = 1) -> str:
     inside a literal)."""
     n = iter(range(start, start + sql.count("?")))
     return _PARAM.sub(lambda _: f"${next(n)}", sql)
+
+
+def queue_stats(rows: list[Any]) -> BatchQueueStats:
+    lines: dict[str, int] = {}
+    batches: dict[str, int] = {}
+    oldest = None
+    for kind, status, n, since in rows:
+        if kind == "line":
+            lines[status] = int(n)
+            if status == "pending" and since is not None:
+                oldest = int(since)
+        else:
+            batches[status] = int(n)
+    return BatchQueueStats(lines, oldest, batches)
 
 
 def encode_json(value: Any) -> str | None:

@@ -17,6 +17,7 @@ from sluice.policies import Budget, Limits, ScopeKind
 from sluice.store.records import (
     AdminCredential,
     ApiKey,
+    BatchQueueStats,
     ChunkHit,
     ClaimedLine,
     Experiment,
@@ -490,6 +491,11 @@ class Store(Protocol):
     ) -> bool:
         """The batch's last status (``completed``, ``expired``, ``cancelled``) with its files,
         while the claim holds: whether it did."""
+        ...
+
+    async def batch_queue_stats(self) -> BatchQueueStats:
+        """The batch queue's depth and the oldest pending line's wait, for the metrics (one
+        query, read at scrape time: the same figures from every replica)."""
         ...
 
     # --- the prompt registry -----------------------------------------------------------------

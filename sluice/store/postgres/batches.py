@@ -23,6 +23,7 @@ from sluice.store.batch_rows import (
     OPEN_IN,
     OPEN_LINES,
     PENDING,
+    QUEUE_STATS,
     RENEW,
     RESULTS,
     TAKING,
@@ -33,9 +34,17 @@ from sluice.store.batch_rows import (
     finished_line,
     log_values,
     numbered,
+    queue_stats,
     result_values,
 )
-from sluice.store.records import ClaimedLine, FinishedLine, LineResult, NewBatchLine, StoredBatch
+from sluice.store.records import (
+    BatchQueueStats,
+    ClaimedLine,
+    FinishedLine,
+    LineResult,
+    NewBatchLine,
+    StoredBatch,
+)
 
 
 class _Connections(Protocol):
@@ -179,7 +188,7 @@ class PostgresBatches:
         within: tuple[int, int] | None = None,
     ) -> list[ClaimedLine]:
         until = now + lease_s
-        first, last = within or (0, 2**62)
+        first, last = within or (0, 2**31 - 1)  # line_no is an INTEGER column
         async with self._conn() as conn, conn.transaction():
             rows = await conn.fetch(
                 f"SELECT {LINE} FROM batch_lines WHERE batch_id = $1 AND {numbered(OPEN_LINES, 2)}"
@@ -265,3 +274,6 @@ class PostgresBatches:
                 claimed.lease_until,
             )
         return _changed(changed)
+
+    async def batch_queue_stats(self: _Connections) -> BatchQueueStats:
+        return queue_stats([tuple(r) for r in await self._fetch(QUEUE_STATS)])

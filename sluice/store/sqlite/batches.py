@@ -24,6 +24,7 @@ from sluice.store.batch_rows import (
     OPEN_IN,
     OPEN_LINES,
     PENDING,
+    QUEUE_STATS,
     RENEW,
     RESULTS,
     TAKING,
@@ -33,9 +34,17 @@ from sluice.store.batch_rows import (
     encode_json,
     finished_line,
     log_values,
+    queue_stats,
     result_values,
 )
-from sluice.store.records import ClaimedLine, FinishedLine, LineResult, NewBatchLine, StoredBatch
+from sluice.store.records import (
+    BatchQueueStats,
+    ClaimedLine,
+    FinishedLine,
+    LineResult,
+    NewBatchLine,
+    StoredBatch,
+)
 
 
 class _Connections(Protocol):
@@ -246,3 +255,6 @@ class SqliteBatches:
             (status, at, output_file_id, error_file_id, claimed.id, claimed.lease_until),
         )
         return changed > 0
+
+    async def batch_queue_stats(self: _Connections) -> BatchQueueStats:
+        return queue_stats([tuple(r) for r in await self._all(QUEUE_STATS)])
