@@ -1,0 +1,287 @@
+# ruff: noqa: TID251 (a driver script outside the gateway: stdlib json and blocking waits are fine)
+"""A 10,000-line chat batch on one gateway core while the harness's load generator drives
+interactive traffic (issue 18): the interactive p99 without the batch, with it, and without it
+again, side by side in one run, and the batch's lines per second and gateway CPU per line.
+
+The gateway (``bench/sluice-bench-batch.yaml``, one process) is pinned to CPU 1; the harness
+(``mock_upstream.py`` for the interactive ``gpt-4o-mini``, ``sluice sim`` for the batch's
+``sim-mini``, ``loadgen.py`` open loop at ``--rate``) to CPU 0. Phases, in one run:
+
+1. interactive alone for ``--duration`` s (before);
+2. the batch created (its file uploaded before phase 1), and once it is ``in_progress`` the same
+   interactive load for ``--duration`` s while it runs; the batch then runs to its end;
+3. interactive alone again (after);
+4. with ``--solo``, a second batch alone: lines per second and CPU per line without live traffic.
+
+CPU per line is the gateway process's CPU time (``/proc/<pid>/stat``, user + system) from
+``in_progress`` to ``completed`` over the lines; "net" takes off what the interactive traffic
+cost per second in phase 1, for the seconds it ran beside the batch. Every process started here
+is stopped by its PID; loopback only.
+
+    .venv/bin/python bench/batch_load.py [--lines 10000] [--rate 100] [--duration 15] [--solo]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import openai
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from procs import free_port, stop, wait_http  # noqa: E402  (bench/procs.py, beside this script)
+
+HARNESS = Path(
+    os.environ.get("SLUICE_BENCH_HARNESS")
+    or next(
+        (p for p in (ROOT.parent / "shared/bench", ROOT.parent.parent / "shared/bench") if p.is_dir()), ""
+    )
+)
+"""../shared/bench from the project root (or from a worktree beside it)."""
+LOADGEN_PY = os.environ.get("BENCH_PY", "/opt/peers/benchtools/bin/python")
+TICK = os.sysconf("SC_CLK_TCK")
+KEY = "sk-bench"
+ENDED = {"completed", "failed", "expired", "cancelled"}
+
+
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def batch_file(n: int) -> bytes:
+    lines = (
+        {
+            "custom_id": f"line-{i}",
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {
+                "model": "sim-mini",
+                "messages": [
+                    {"role": "user", "content": f"Summarise item {i} of the catalogue in one line."}
+                ],
+                "max_tokens": 32,
+            },
+        }
+        for i in range(n)
+    )
+    return b"".join(json.dumps(x).encode() + b"\n" for x in lines)
+
+
+class Bench:
+    def __init__(self, a: argparse.Namespace, pin: list[str], logs: str) -> None:
+        self.a, self.pin, self.logs = a, pin, logs
+        self.procs: list[subprocess.Popen] = []
+
+    def spawn(self, name: str, cmd: list[str], **kw) -> subprocess.Popen:
+        with open(f"{self.logs}/{name}.log", "wb") as log:  # the child keeps its own descriptor
+            p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, **kw)
+        self.procs.append(p)
+        return p
+
+    def loadgen(self, url: str, duration_s: float, label: str) -> subprocess.Popen:
+        a = self.a
+        cmd = [
+            *self.pin,
+            LOADGEN_PY,
+            str(HARNESS / "loadgen.py"),
+            "--url",
+            url,
+            "--api-key",
+            KEY,
+            "--rate",
+            str(a.rate),
+            "-c",
+            "64",
+            "-n",
+            str(int(a.rate * duration_s * 2)),
+            "-d",
+            str(duration_s),
+            "--warmup",
+            "20",
+            "--max-tokens",
+            "32",
+            "--label",
+            label,
+        ]
+        return subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+
+
+def finish(p: subprocess.Popen) -> dict:
+    out, _ = p.communicate(timeout=600)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run_batch(c: openai.OpenAI, file_id: str, gw_pid: int, during=None) -> dict:
+    """Create a batch on ``file_id``; once in_progress call ``during()`` (it returns a process to
+    wait for); the figures from in_progress to the batch's end."""
+    b = c.batches.create(input_file_id=file_id, endpoint="/v1/chat/completions", completion_window="24h")
+    while (b := c.batches.retrieve(b.id)).status == "validating":
+        time.sleep(0.05)
+    t0, cpu0 = time.monotonic(), cpu_s(gw_pid)
+    side = during() if during is not None else None
+    side_result, overlap_s = None, 0.0
+    while True:
+        if side is not None and side_result is None and side.poll() is not None:
+            side_result = finish(side)
+            overlap_s = time.monotonic() - t0
+        b = c.batches.retrieve(b.id)
+        if b.status in ENDED:
+            break
+        time.sleep(0.1)
+    t1, cpu1 = time.monotonic(), cpu_s(gw_pid)
+    if side is not None and side_result is None:
+        overlap_s = t1 - t0  # the batch ended first: the interactive run outlasted it
+        side_result = finish(side)
+        side_result["batch_ended_first"] = True
+    counts = b.request_counts
+    assert counts is not None
+    return {
+        "status": b.status,
+        "completed": counts.completed,
+        "failed": counts.failed,
+        "wall_s": t1 - t0,
+        "cpu_s": cpu1 - cpu0,
+        "overlap_s": overlap_s,
+        "interactive": side_result,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lines", type=int, default=10_000)
+    ap.add_argument("--rate", type=float, default=100.0, help="interactive requests/s (open loop)")
+    ap.add_argument("--duration", type=float, default=15.0, help="seconds of each interactive phase")
+    ap.add_argument("--upstream-ms", type=float, default=20.0, help="mock and sim latency per answer")
+    ap.add_argument("--solo", action="store_true", help="also run a batch without interactive traffic")
+    ap.add_argument("--json", default=None, help="append the figures as one JSON line to this file")
+    a = ap.parse_args()
+
+    two = (os.cpu_count() or 1) >= 2
+    pin = ["taskset", "-c", "0"] if two else []
+    gw_pin = ["taskset", "-c", "1"] if two else []
+    mock_port, sim_port, gw_port = free_port(), free_port(), free_port()
+    tmp = tempfile.mkdtemp(prefix="sluice-batch-bench-")
+    bench = Bench(a, pin, tmp)
+    print(f"logs and the gateway's database in {tmp}", file=sys.stderr)
+    try:
+        bench.spawn(
+            "mock",
+            [
+                *pin,
+                LOADGEN_PY,
+                str(HARNESS / "mock_upstream.py"),
+                "--port",
+                str(mock_port),
+                "--latency-ms",
+                str(a.upstream_ms),
+            ],
+        )
+        sim = bench.spawn(
+            "sim",
+            [
+                *pin,
+                sys.executable,
+                "-m",
+                "sluice",
+                "sim",
+                "--port",
+                str(sim_port),
+                "--latency-ms",
+                str(a.upstream_ms),
+            ],
+            cwd=ROOT,
+        )
+        env = dict(
+            os.environ,
+            MOCK_API_BASE=f"http://127.0.0.1:{mock_port}/v1",
+            SIM_API_BASE=f"http://127.0.0.1:{sim_port}/v1",
+            SLUICE_BENCH_DB=f"{tmp}/gw.db",
+        )
+        cmd = [
+            *gw_pin,
+            sys.executable,
+            "-m",
+            "sluice",
+            "serve",
+            "--config",
+            str(ROOT / "bench/sluice-bench-batch.yaml"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(gw_port),
+        ]
+        gw = bench.spawn("gateway", cmd, env=env, cwd=ROOT)
+        url = f"http://127.0.0.1:{gw_port}"
+        wait_http(f"http://127.0.0.1:{sim_port}/v1/models", sim)
+        wait_http(url + "/v1/chat/completions", gw, key=KEY, timeout_s=60)
+        c = openai.OpenAI(base_url=url + "/v1", api_key=KEY, max_retries=2, timeout=120)
+        data = batch_file(a.lines)
+        file_id = c.files.create(file=("batch.jsonl", data, "application/jsonl"), purpose="batch").id
+        solo_file = (
+            c.files.create(file=("solo.jsonl", data, "application/jsonl"), purpose="batch").id
+            if a.solo
+            else None
+        )
+        finish(bench.loadgen(url, 3, "warmup"))
+
+        cpu0 = cpu_s(gw.pid)
+        before = finish(bench.loadgen(url, a.duration, "before"))
+        interactive_cpu_per_s = (cpu_s(gw.pid) - cpu0) / before["elapsed_s"]
+        mixed = run_batch(c, file_id, gw.pid, lambda: bench.loadgen(url, a.duration, "with-batch"))
+        after = finish(bench.loadgen(url, a.duration, "after"))
+        solo = run_batch(c, solo_file, gw.pid) if solo_file is not None else None
+    finally:
+        for p in reversed(bench.procs):
+            stop(p)
+
+    report(a, before, mixed, after, solo, interactive_cpu_per_s)
+
+
+def report(
+    a, before: dict, mixed: dict, after: dict, solo: dict | None, interactive_cpu_per_s: float
+) -> None:
+    with_batch = mixed["interactive"]
+    base = statistics.mean([before["latency_ms"]["p99"], after["latency_ms"]["p99"]])
+    print(f"\n{a.lines}-line batch, interactive {a.rate:g} req/s open loop, upstream {a.upstream_ms:g} ms,")
+    print("gateway pinned to one core (one process)\n")
+    print("| interactive phase | requests | errors | p50 ms | p99 ms | p99 / without |")
+    print("|---|---|---|---|---|---|")
+    for name, r in (
+        ("without batch (before)", before),
+        ("with the batch running", with_batch),
+        ("without batch (after)", after),
+    ):
+        lat = r["latency_ms"]
+        print(
+            f"| {name} | {r['ok']} | {r['errors']} | {lat['p50']:.2f} | {lat['p99']:.2f} | {lat['p99'] / base:.2f} |"
+        )
+    if with_batch.get("batch_ended_first"):
+        print("\n(!) the batch ended before the interactive run did: raise --lines or lower --duration")
+    print("\n| batch | lines | failed | wall s | lines/s | gateway CPU ms/line | net of interactive |")
+    print("|---|---|---|---|---|---|---|")
+    rows = [("with interactive traffic", mixed)] + ([("alone", solo)] if solo else [])
+    for name, b in rows:
+        lines = b["completed"] + b["failed"]
+        net = b["cpu_s"] - (interactive_cpu_per_s * b["overlap_s"] if b is mixed else 0.0)
+        print(
+            f"| {name} | {lines} | {b['failed']} | {b['wall_s']:.1f} | {lines / b['wall_s']:.0f} |"
+            f" {b['cpu_s'] / lines * 1000:.2f} | {net / lines * 1000:.2f} |"
+        )
+    print(f"\ninteractive alone: gateway CPU {interactive_cpu_per_s * 1000:.0f} ms/s")
+    if a.json:
+        with open(a.json, "a") as f:
+            f.write(json.dumps({"before": before, "mixed": mixed, "after": after, "solo": solo}) + "\n")
+
+
+if __name__ == "__main__":
+    main()
