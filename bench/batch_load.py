@@ -1,24 +1,24 @@
 # ruff: noqa: TID251 (a driver script outside the gateway: stdlib json and blocking waits are fine)
 """A 10,000-line chat batch on one gateway core while the harness's load generator drives
-interactive traffic (issue 18): the interactive p99 without the batch, with it, and without it
-again, side by side in one run, and the batch's lines per second and gateway CPU per line.
+interactive traffic (issue 18): the interactive p99 without the batch and with it, side by side
+in one run, and the batch's lines per second and gateway CPU per line.
 
 The gateway (``bench/sluice-bench-batch.yaml``, one process) is pinned to CPU 1; the harness
 (``mock_upstream.py`` for the interactive ``gpt-4o-mini``, ``sluice sim`` for the batch's
 ``sim-mini``, ``loadgen.py`` open loop at ``--rate``) to CPU 0. Phases, in one run:
 
-1. interactive alone for ``--duration`` s (before);
-2. the batch created (its file uploaded before phase 1), and once it is ``in_progress`` the same
-   interactive load for ``--duration`` s while it runs; the batch then runs to its end;
-3. interactive alone again (after);
-4. with ``--solo``, a second batch alone: lines per second and CPU per line without live traffic.
+``--rounds`` times: interactive alone for ``--duration`` s, then a batch (on the file uploaded
+first), and once it is ``in_progress`` the same interactive load for ``--duration`` s while it
+runs, the batch then run to its end; with ``--solo``, a last batch alone (lines per second and
+CPU per line without live traffic). The machine is shared, so rounds interleave the two
+conditions and the ratio is of the medians.
 
 CPU per line is the gateway process's CPU time (``/proc/<pid>/stat``, user + system) from
 ``in_progress`` to ``completed`` over the lines; "net" takes off what the interactive traffic
-cost per second in phase 1, for the seconds it ran beside the batch. Every process started here
+cost per second alone, for the seconds it ran beside the batch. Every process started here
 is stopped by its PID; loopback only.
 
-    .venv/bin/python bench/batch_load.py [--lines 10000] [--rate 100] [--duration 15] [--solo]
+    .venv/bin/python bench/batch_load.py [--lines 10000] [--rate 100] [--duration 15] [--rounds 3] [--solo]
 """
 
 from __future__ import annotations
@@ -162,6 +162,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=100.0, help="interactive requests/s (open loop)")
     ap.add_argument("--duration", type=float, default=15.0, help="seconds of each interactive phase")
     ap.add_argument("--upstream-ms", type=float, default=20.0, help="mock and sim latency per answer")
+    ap.add_argument("--rounds", type=int, default=3, help="(without, with the batch) pairs")
     ap.add_argument("--solo", action="store_true", help="also run a batch without interactive traffic")
     ap.add_argument("--json", default=None, help="append the figures as one JSON line to this file")
     a = ap.parse_args()
@@ -227,60 +228,62 @@ def main() -> None:
         c = openai.OpenAI(base_url=url + "/v1", api_key=KEY, max_retries=2, timeout=120)
         data = batch_file(a.lines)
         file_id = c.files.create(file=("batch.jsonl", data, "application/jsonl"), purpose="batch").id
-        solo_file = (
-            c.files.create(file=("solo.jsonl", data, "application/jsonl"), purpose="batch").id
-            if a.solo
-            else None
-        )
         finish(bench.loadgen(url, 3, "warmup"))
 
-        cpu0 = cpu_s(gw.pid)
-        before = finish(bench.loadgen(url, a.duration, "before"))
-        interactive_cpu_per_s = (cpu_s(gw.pid) - cpu0) / before["elapsed_s"]
-        mixed = run_batch(c, file_id, gw.pid, lambda: bench.loadgen(url, a.duration, "with-batch"))
-        after = finish(bench.loadgen(url, a.duration, "after"))
-        solo = run_batch(c, solo_file, gw.pid) if solo_file is not None else None
+        alone, mixed = [], []
+        for r in range(a.rounds):
+            cpu0 = cpu_s(gw.pid)
+            alone.append(finish(bench.loadgen(url, a.duration, f"without-{r}")))
+            alone[-1]["gateway_cpu_per_s"] = (cpu_s(gw.pid) - cpu0) / alone[-1]["elapsed_s"]
+            mixed.append(
+                run_batch(c, file_id, gw.pid, lambda r=r: bench.loadgen(url, a.duration, f"with-{r}"))
+            )
+        solo = run_batch(c, file_id, gw.pid) if a.solo else None
     finally:
         for p in reversed(bench.procs):
             stop(p)
 
-    report(a, before, mixed, after, solo, interactive_cpu_per_s)
+    report(a, alone, mixed, solo)
 
 
-def report(
-    a, before: dict, mixed: dict, after: dict, solo: dict | None, interactive_cpu_per_s: float
-) -> None:
-    with_batch = mixed["interactive"]
-    base = statistics.mean([before["latency_ms"]["p99"], after["latency_ms"]["p99"]])
+def report(a, alone: list[dict], mixed: list[dict], solo: dict | None) -> None:
+    p99 = [r["latency_ms"]["p99"] for r in alone]
+    p99_with = [b["interactive"]["latency_ms"]["p99"] for b in mixed]
+    base = statistics.median(p99)
+    cpu_per_s = statistics.median(r["gateway_cpu_per_s"] for r in alone)
     print(f"\n{a.lines}-line batch, interactive {a.rate:g} req/s open loop, upstream {a.upstream_ms:g} ms,")
-    print("gateway pinned to one core (one process)\n")
-    print("| interactive phase | requests | errors | p50 ms | p99 ms | p99 / without |")
-    print("|---|---|---|---|---|---|")
-    for name, r in (
-        ("without batch (before)", before),
-        ("with the batch running", with_batch),
-        ("without batch (after)", after),
-    ):
-        lat = r["latency_ms"]
+    print(
+        f"gateway pinned to one core (one process); {a.rounds} rounds of {a.duration:g} s without, then with\n"
+    )
+    print("| round | p50 without | p99 without | p50 with batch | p99 with batch | p99 ratio | errors |")
+    print("|---|---|---|---|---|---|---|")
+    for r, (x, b) in enumerate(zip(alone, mixed, strict=True)):
+        y = b["interactive"]
+        flag = " (batch ended first)" if y.get("batch_ended_first") else ""
         print(
-            f"| {name} | {r['ok']} | {r['errors']} | {lat['p50']:.2f} | {lat['p99']:.2f} | {lat['p99'] / base:.2f} |"
+            f"| {r + 1} | {x['latency_ms']['p50']:.1f} | {x['latency_ms']['p99']:.1f} | {y['latency_ms']['p50']:.1f}"
+            f" | {y['latency_ms']['p99']:.1f}{flag} | {y['latency_ms']['p99'] / x['latency_ms']['p99']:.2f}"
+            f" | {x['errors'] + y['errors']} |"
         )
-    if with_batch.get("batch_ended_first"):
-        print("\n(!) the batch ended before the interactive run did: raise --lines or lower --duration")
+    print(
+        f"| median | | {base:.1f} | | {statistics.median(p99_with):.1f} |"
+        f" **{statistics.median(p99_with) / base:.2f}** | |"
+    )
     print("\n| batch | lines | failed | wall s | lines/s | gateway CPU ms/line | net of interactive |")
     print("|---|---|---|---|---|---|---|")
-    rows = [("with interactive traffic", mixed)] + ([("alone", solo)] if solo else [])
-    for name, b in rows:
+    rows = [(f"with interactive traffic, round {i + 1}", b, True) for i, b in enumerate(mixed)]
+    rows += [("alone", solo, False)] if solo else []
+    for name, b, shared in rows:
         lines = b["completed"] + b["failed"]
-        net = b["cpu_s"] - (interactive_cpu_per_s * b["overlap_s"] if b is mixed else 0.0)
+        net = b["cpu_s"] - (cpu_per_s * b["overlap_s"] if shared else 0.0)
         print(
             f"| {name} | {lines} | {b['failed']} | {b['wall_s']:.1f} | {lines / b['wall_s']:.0f} |"
             f" {b['cpu_s'] / lines * 1000:.2f} | {net / lines * 1000:.2f} |"
         )
-    print(f"\ninteractive alone: gateway CPU {interactive_cpu_per_s * 1000:.0f} ms/s")
+    print(f"\ninteractive alone: gateway CPU {cpu_per_s * 1000:.0f} ms/s (median of the rounds)")
     if a.json:
         with open(a.json, "a") as f:
-            f.write(json.dumps({"before": before, "mixed": mixed, "after": after, "solo": solo}) + "\n")
+            f.write(json.dumps({"alone": alone, "mixed": mixed, "solo": solo}) + "\n")
 
 
 if __name__ == "__main__":
