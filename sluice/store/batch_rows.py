@@ -42,6 +42,16 @@ CLAIMABLE = (
 )
 OPEN_LINES = "(status = 'pending' OR (status = 'running' AND lease_until < ?))"
 """Lines to claim: not yet run, or claimed by a process whose lease ran out (it died)."""
+CLAIM_PENDING = (
+    "SELECT {line} FROM batch_lines WHERE batch_id = ? AND status = 'pending' AND line_no BETWEEN ? AND ?"
+    " AND {taking} ORDER BY line_no LIMIT ?"
+)
+CLAIM_LAPSED = (
+    "SELECT {line} FROM batch_lines WHERE batch_id = ? AND status = 'running' AND lease_until < ?"
+    " AND line_no BETWEEN ? AND ? AND {taking} ORDER BY line_no LIMIT ?"
+)
+"""SQLite's claim, as two reads each in ``batch_lines_by_status`` order (``status = 'pending'
+OR ...`` sorted every open line of the batch for each claim: 7 ms at its start for 10,000)."""
 TAKING = (
     "EXISTS (SELECT 1 FROM batches b WHERE b.id = batch_lines.batch_id AND b.status = 'in_progress'"
     " AND b.ending IS NULL)"
@@ -65,9 +75,13 @@ ADVANCE = (
 """Each with its arguments (``at`` the whole second, ``now`` the float): (at,), (at,), (at, now), (now,)."""
 PENDING = (
     f"SELECT {BATCH} FROM batches WHERE status = 'in_progress' AND ending IS NULL AND expires_at > ?"
-    f" AND EXISTS (SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND"
-    f" (l.status = 'pending' OR (l.status = 'running' AND l.lease_until < ?)))"
+    " AND (EXISTS (SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND l.status = 'pending')"
+    " OR EXISTS (SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND l.status = 'running'"
+    " AND l.lease_until < ?))"
 )
+"""A running batch with a line to claim. Two EXISTS, each one seek on ``batch_lines_by_status``:
+one with ``status = 'pending' OR ...`` walked the batch's finished lines first, a cost per claim
+that grew with the batch (1.5 ms at 9,000 of 10,000 lines done, SQLite)."""
 QUEUE_STATS = (
     "SELECT 'line', l.status, COUNT(*), MIN(b.in_progress_at) FROM batches b JOIN batch_lines l"
     " ON l.batch_id = b.id AND l.status IN ('pending', 'running')"

@@ -1,6 +1,7 @@
-"""The batch queue's figures for the metrics, on each backend: ``Store.batch_queue_stats`` (lines of
-running batches by status, the oldest pending line's start, live batches by status) and the
-gauges ``BatchQueueGauges`` sets from it when ``/metrics`` is scraped."""
+"""The batch queue on each backend: a claim's order, and the figures for the metrics:
+``Store.batch_queue_stats`` (lines of running batches by status, the oldest pending line's
+start, live batches by status) and the gauges ``BatchQueueGauges`` sets from it when
+``/metrics`` is scraped."""
 
 from __future__ import annotations
 
@@ -115,3 +116,16 @@ async def test_a_store_that_fails_leaves_the_last_figures(store: Store) -> None:
     await store.close()  # the store away: the scrape still answers, with what it read before
     await g.refresh()
     assert gauges(m)[("sluice_batch_queue_lines", "pending")] == 2
+
+
+async def test_a_claim_takes_pending_and_lapsed_lines_in_file_order(store: Store) -> None:
+    """The claim reads pending lines and lines whose lease ran out (a dead process's) in index
+    order, merged by line number; a line under a live lease is not taken."""
+    batch = await running(store, "batch_a", T0, 6)
+    first = await store.claim_lines(batch, T0 + 1, 10, 3)  # lines 1-3, leased until T0 + 11
+    assert [x.line_no for x in first] == [1, 2, 3]
+    assert [x.line_no for x in await store.claim_lines(batch, T0 + 5, 100, 2)] == [4, 5]
+    later = await store.claim_lines(batch, T0 + 20, 60, 3)  # 1-3 lapsed at T0 + 11; 4-5 still held
+    assert [(x.line_no, x.attempts) for x in later] == [(1, 2), (2, 2), (3, 2)]
+    assert [x.line_no for x in await store.claim_lines(batch, T0 + 21, 60, 5)] == [6]
+    assert await store.claim_lines(batch, T0 + 22, 60, 5) == []
