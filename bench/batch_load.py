@@ -173,7 +173,7 @@ def main() -> None:
     mock_port, sim_port, gw_port = free_port(), free_port(), free_port()
     tmp = tempfile.mkdtemp(prefix="sluice-batch-bench-")
     bench = Bench(a, pin, tmp)
-    print(f"logs and the gateway's database in {tmp}", file=sys.stderr)
+    print(f"logs in {tmp}", file=sys.stderr)
     try:
         bench.spawn(
             "mock",
@@ -242,6 +242,8 @@ def main() -> None:
     finally:
         for p in reversed(bench.procs):
             stop(p)
+        for suffix in ("", "-wal", "-shm"):  # the logs stay
+            Path(f"{tmp}/gw.db{suffix}").unlink(missing_ok=True)
 
     report(a, alone, mixed, solo)
 
