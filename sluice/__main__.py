@@ -1,5 +1,6 @@
 """The ``sluice`` command line: serve, worker, migrate, sim, config check and reference, the admin commands
-(tenants, keys, admins, limits, budgets, prompts: ``admin/cli.py``), version."""
+(tenants, keys, admins, limits, budgets, prompts: ``admin/cli.py``), batches (a client of a running
+gateway: ``admin/batch_cli.py``), version."""
 
 from __future__ import annotations
 
@@ -170,9 +171,10 @@ def _load_or_exit(path: str | None) -> Settings:
 
 
 def main() -> None:
+    from sluice.admin.batch_cli import batches
     from sluice.admin.cli import admins, budgets, keys, limits, prompts, tenants
 
-    for group in (tenants, keys, limits, budgets, prompts, admins):
+    for group in (tenants, keys, limits, budgets, prompts, admins, batches):
         cli.add_command(group)
     cli()
 

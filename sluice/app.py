@@ -302,6 +302,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
             ws.poll_s,
             ws.allow_private,
         ),
+        on_failure=(lambda event: None) if obs.metrics is None else obs.metrics.webhook_failed,
     )
     events = Events(store, sender.wake)
     batches = BatchWorker(
@@ -322,6 +323,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         interactive=lambda: 0 if dispatch is None else dispatch.in_flight,
         native=native if forwarded else None,
         ended=events.ended,
+        on_lines=(lambda outcome, n: None) if obs.metrics is None else obs.metrics.batch_lines,
+        on_ended=(lambda status: None) if obs.metrics is None else obs.metrics.batch_ended,
     )
     cancel_watch = CancelWatch(store, batches, bs.poll_s)
     batch_routes = BatchRoutes(authenticate, store, obs.observer, window_s=bs.window_s, wake=batches.wake)

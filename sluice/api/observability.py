@@ -4,8 +4,12 @@ with the app."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
-from dataclasses import dataclass
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,6 +21,47 @@ from sluice.routing.router import Router
 from sluice.settings import Settings
 from sluice.store.log_writer import RequestLogWriter
 from sluice.store.protocols import Store
+from sluice.store.records import BatchQueueStats
+
+log = logging.getLogger("sluice")
+
+
+class BatchQueueGauges:
+    """The batch queue's gauges, read from the store when ``/metrics`` is scraped: one indexed
+    query (``Store.batch_queue_stats``), at most once per ``every_s`` however often it is scraped,
+    so every replica reports the same depth. A store that does not answer in ``timeout_s`` leaves
+    the last figures (logged); the scrape still answers."""
+
+    def __init__(
+        self,
+        read: Callable[[], Awaitable[BatchQueueStats]],
+        metrics: Metrics,
+        *,
+        every_s: float = 1.0,
+        timeout_s: float = 2.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._read, self._metrics = read, metrics
+        self._every_s, self._timeout_s = every_s, timeout_s
+        self._clock = clock
+        self._at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def refresh(self) -> None:
+        async with self._lock:  # scrapes at once share one read
+            now = self._clock()
+            if now - self._at < self._every_s:
+                return
+            self._at = now
+            try:
+                stats = await asyncio.wait_for(self._read(), self._timeout_s)
+            except Exception:  # fails open by design: the metrics answer without fresh queue figures
+                log.warning("batch queue metrics not read from the store", exc_info=True)
+                return
+            oldest = stats.oldest_pending_at
+            self._metrics.batch_queue(
+                stats.lines, stats.batches, 0.0 if oldest is None else max(0.0, now - oldest)
+            )
 
 
 @dataclass(slots=True)
@@ -26,6 +71,7 @@ class Observability:
     access: AccessLog | None
     writer: RequestLogWriter | None
     shutdown_s: float
+    queue: BatchQueueGauges | None = field(default=None)
 
     def start(self) -> None:
         if self.writer is not None:
@@ -42,6 +88,8 @@ class Observability:
 
     async def scrape(self, request: Request) -> Response:
         assert self.metrics is not None
+        if self.queue is not None:
+            await self.queue.refresh()
         return Response(self.metrics.scrape(), media_type=CONTENT_TYPE)
 
 
@@ -79,4 +127,5 @@ def build_observer(settings: Settings, store: Store, router: Router) -> Observab
         )
     payloads = settings.logging.payloads
     observer = Observer(metrics=metrics, access=access, writer=writer, payloads=payloads, redact=_redact)
-    return Observability(observer, metrics, access, writer, shutdown_s=10.0)
+    queue = None if metrics is None else BatchQueueGauges(store.batch_queue_stats, metrics)
+    return Observability(observer, metrics, access, writer, shutdown_s=10.0, queue=queue)

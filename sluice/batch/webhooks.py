@@ -151,11 +151,14 @@ class WebhookSender:
         store: Store,
         limits: WebhookLimits,
         *,
+        on_failure: Callable[[str], None] = lambda event: None,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
     ) -> None:
+        """``on_failure(event type)``: one delivery attempt failed (the metrics)."""
         self._store = store
         self._limits = limits
+        self._on_failure = on_failure
         self._clock = clock
         self._rng = rng
         self._wake = asyncio.Event()
@@ -235,6 +238,8 @@ class WebhookSender:
             error, status = await self._attempt(d)
             now = self._clock()
             attempts = d.attempts + 1
+            if error is not None:
+                self._on_failure(d.type)
             if error is None:
                 outcome, next_at = "delivered", now
             elif attempts >= self._limits.attempts:

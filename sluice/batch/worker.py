@@ -62,15 +62,20 @@ class BatchWorker:
         *,
         interactive: Callable[[], int],
         native: NativeBatches | None = None,
+        on_lines: Callable[[str, int], None] = lambda outcome, n: None,
+        on_ended: Callable[[str], None] = lambda status: None,
         clock: Callable[[], float] = time.time,
         ended: Ended | None = None,
     ) -> None:
         """``interactive``: how many interactive requests are in flight in this process now;
-        ``native``: the batches forwarded to a provider's own batch API (``native.py``)."""
+        ``native``: the batches forwarded to a provider's own batch API (``native.py``);
+        ``on_lines(outcome, n)``: ``n`` lines got their first result here (the metrics);
+        ``on_ended(status)``: this process moved a batch to its last status."""
         self._queue, self._store, self._blobs = queue, store, blobs
         self._check, self._run_line = check, run
         self._limits = limits
         self._interactive = interactive
+        self._on_lines, self._on_ended = on_lines, on_ended
         self._clock = clock
         self._native = native
         self._wake = asyncio.Event()
@@ -211,7 +216,8 @@ class BatchWorker:
                 )
             else:
                 result = await self._renewing(line)
-            await self._store.finish_line(line, result)
+            if await self._store.finish_line(line, result):
+                self._on_lines(result.status, 1)
         except asyncio.CancelledError:
             me = asyncio.current_task()
             if me is None or me not in self._stopping:
@@ -287,15 +293,18 @@ class BatchWorker:
                     return
                 await self._queue.started(batch)
                 return
-        if not await self._store.fail_batch(batch, problems, at):
-            await self._queue.release_batch(batch)
-        else:
+        if await self._store.fail_batch(batch, problems, at):
+            self._on_ended("failed")
             await self._tell(batch, "failed")
+        else:
+            await self._queue.release_batch(batch)
 
     async def _finish(self, batch: StoredBatch) -> None:
         assert batch.ending is not None
         if batch.ending == "expired":
-            await self._store.expire_lines(batch.id, EXPIRED)
+            expired = await self._store.expire_lines(batch.id, EXPIRED)
+            if expired:
+                self._on_lines(EXPIRED.status, expired)
         out_id = err_id = None
         if batch.kind == "batch":  # a background job's result is its line's, read by its own route
             done = await self._store.batch_results(batch.id)
@@ -305,4 +314,5 @@ class BatchWorker:
             if errors:
                 err_id = await results.keep(self._store, self._blobs, batch.owner, batch.id, "error", errors)
         await self._tell(batch, batch.ending)
-        await self._store.end_batch(batch, batch.ending, out_id, err_id, int(self._clock()))
+        if await self._store.end_batch(batch, batch.ending, out_id, err_id, int(self._clock())):
+            self._on_ended(batch.ending)

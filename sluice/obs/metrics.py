@@ -13,7 +13,7 @@ are counted as ``other``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -49,6 +49,8 @@ _REJECTIONS = {
     "context_length_exceeded": "input_tokens",
 }
 """Error codes that mean the gateway itself refused the request, by reason."""
+_LINE_STATUSES = ("pending", "running")
+_LIVE_BATCHES = ("validating", "in_progress", "finalizing", "cancelling")
 
 
 @dataclass(slots=True)
@@ -100,7 +102,9 @@ class Metrics:
         def histogram(name: str, doc: str, labels: tuple[str, ...], buckets: tuple[float, ...]) -> Histogram:
             return Histogram(name, doc, labels, registry=r, buckets=buckets)
 
-        def gauge(name: str, doc: str, labels: tuple[str, ...], mode: Literal["livesum", "livemax"]) -> Gauge:
+        def gauge(
+            name: str, doc: str, labels: tuple[str, ...], mode: Literal["livesum", "livemax", "mostrecent"]
+        ) -> Gauge:
             return Gauge(name, doc, labels, registry=r, multiprocess_mode=mode)
 
         self._requests = counter(
@@ -189,6 +193,41 @@ class Metrics:
         self.log_written = counter("sluice_request_log_written", "Request records stored.", ())
         self.log_dropped = counter(
             "sluice_request_log_dropped", "Request records dropped because the writer's queue was full.", ()
+        )
+        # Batches. The queue's gauges are read from the store when scraped (``batch_queue``), so
+        # every replica and worker process shows the same figures: mostrecent, not a sum.
+        self._batch_lines = counter(
+            "sluice_batch_lines_finished",
+            "Batch lines given their result, by outcome (completed, failed): rate() is lines per second.",
+            ("outcome",),
+        )
+        self._batches_ended = counter(
+            "sluice_batches_finished",
+            "Batches that reached their last status: completed, failed, expired, cancelled.",
+            ("status",),
+        )
+        self._queue_lines = gauge(
+            "sluice_batch_queue_lines",
+            "Lines of running batches without a result, by status (pending, running); from the store.",
+            ("status",),
+            "mostrecent",
+        )
+        self._oldest_pending = gauge(
+            "sluice_batch_oldest_pending_seconds",
+            "How long the oldest pending batch line has waited (since its batch started); 0 when none.",
+            (),
+            "mostrecent",
+        )
+        self._batches = gauge(
+            "sluice_batches",
+            "Batches not yet finished, by status (validating, in_progress, finalizing, cancelling); from the store.",
+            ("status",),
+            "mostrecent",
+        )
+        self._webhook_failures = counter(
+            "sluice_webhook_failures",
+            "Webhook deliveries that failed (an attempt answered non-2xx or not at all), by event type.",
+            ("event",),
         )
         self._shapes: dict[tuple[Any, ...], _Shape] = {}
         self._attempt_children: dict[tuple[str, str | None], tuple[Any, Any]] = {}
@@ -305,6 +344,27 @@ class Metrics:
 
     def guardrail(self, stage: str, category: str, action: str) -> None:
         self._guardrails.labels(stage, category, action).inc()
+
+    def batch_lines(self, outcome: str, n: int = 1) -> None:
+        """``n`` batch lines got their result (once per line: a re-run line is not counted again)."""
+        self._batch_lines.labels(outcome).inc(n)
+
+    def batch_ended(self, status: str) -> None:
+        self._batches_ended.labels(status).inc()
+
+    def batch_queue(
+        self, lines: Mapping[str, int], batches: Mapping[str, int], oldest_pending_s: float
+    ) -> None:
+        """The queue as the store has it (``Store.batch_queue_stats``); a status absent is zero."""
+        for status in _LINE_STATUSES:
+            self._queue_lines.labels(status).set(lines.get(status, 0))
+        for status in _LIVE_BATCHES:
+            self._batches.labels(status).set(batches.get(status, 0))
+        self._oldest_pending.set(oldest_pending_s)
+
+    def webhook_failed(self, event: str) -> None:
+        """One webhook delivery attempt failed (``event``: the event type, e.g. ``batch.completed``)."""
+        self._webhook_failures.labels(event).inc()
 
     def circuit(self, deployment: str) -> Callable[[str], None]:
         """A setter for one deployment's circuit state (a breaker calls it on each change)."""

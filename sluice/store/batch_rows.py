@@ -10,7 +10,14 @@ from typing import Any
 import msgspec
 
 from sluice.store import request_rows
-from sluice.store.records import BatchCaller, ClaimedLine, FinishedLine, LineResult, StoredBatch
+from sluice.store.records import (
+    BatchCaller,
+    BatchQueueStats,
+    ClaimedLine,
+    FinishedLine,
+    LineResult,
+    StoredBatch,
+)
 
 BATCH = (
     "owner, id, endpoint, input_file_id, completion_window, status, ending, model, metadata, errors,"
@@ -31,6 +38,16 @@ COUNTS = (
 
 OPEN_LINES = "(status = 'pending' OR (status = 'running' AND lease_until < ?))"
 """Lines to claim: not yet run, or claimed by a process whose lease ran out (it died)."""
+CLAIM_PENDING = (
+    "SELECT {line} FROM batch_lines WHERE batch_id = ? AND status = 'pending' AND line_no BETWEEN ? AND ?"
+    " AND {taking} ORDER BY line_no LIMIT ?"
+)
+CLAIM_LAPSED = (
+    "SELECT {line} FROM batch_lines WHERE batch_id = ? AND status = 'running' AND lease_until < ?"
+    " AND line_no BETWEEN ? AND ? AND {taking} ORDER BY line_no LIMIT ?"
+)
+"""SQLite's claim, as two reads each in ``batch_lines_by_status`` order (``status = 'pending'
+OR ...`` sorted every open line of the batch for each claim: 7 ms at its start for 10,000)."""
 TAKING = (
     "EXISTS (SELECT 1 FROM batches b WHERE b.id = batch_lines.batch_id AND b.status = 'in_progress'"
     " AND b.ending IS NULL) AND NOT EXISTS (SELECT 1 FROM batch_native n WHERE n.batch_id = batch_lines.batch_id)"
@@ -63,11 +80,24 @@ ADVANCE = (
 PENDING = (
     f"SELECT {BATCH} FROM batches WHERE status = 'in_progress' AND ending IS NULL AND expires_at > ?"
     " AND NOT EXISTS (SELECT 1 FROM batch_native n WHERE n.batch_id = batches.id)"
-    f" AND EXISTS (SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND"
-    f" (l.status = 'pending' OR (l.status = 'running' AND l.lease_until < ?)))"
+    " AND (EXISTS (SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND l.status = 'pending')"
+    " OR EXISTS (SELECT 1 FROM batch_lines l WHERE l.batch_id = batches.id AND l.status = 'running'"
+    " AND l.lease_until < ?))"
 )
+"""A running batch run here (not forwarded) with a line to claim. Two EXISTS, each one seek on
+``batch_lines_by_status``: one with ``status = 'pending' OR ...`` walked the batch's finished lines
+first, a cost per claim that grew with the batch (1.5 ms at 9,000 of 10,000 lines done, SQLite)."""
 PENDING_ORDER = " ORDER BY CASE WHEN kind = 'background' THEN 0 ELSE 1 END, created_at, id LIMIT 1"
 """Background requests first: one request waits behind no batch."""
+QUEUE_STATS = (
+    "SELECT 'line', l.status, COUNT(*), MIN(b.in_progress_at) FROM batches b JOIN batch_lines l"
+    " ON l.batch_id = b.id AND l.status IN ('pending', 'running')"
+    " WHERE b.status = 'in_progress' AND b.ending IS NULL GROUP BY l.status"
+    f" UNION ALL SELECT 'batch', status, COUNT(*), NULL FROM batches WHERE status IN {LIVE} GROUP BY status"
+)
+"""The queue's depth for the metrics, in one query on the status indexes: the running batches'
+open lines by status (with the oldest batch's start), and the live batches by status; lines of
+cancelled or expired batches are not waiting for anything."""
 LINE = "custom_id, line_no, id, body, attempts"
 FINISH_LINE = (
     "UPDATE batch_lines SET status = ?, lease_until = NULL, status_code = ?, request_id = ?, response = ?,"
@@ -110,6 +140,20 @@ def numbered(sql: str, start: int = 1) -> str:
     inside a literal)."""
     n = iter(range(start, start + sql.count("?")))
     return _PARAM.sub(lambda _: f"${next(n)}", sql)
+
+
+def queue_stats(rows: list[Any]) -> BatchQueueStats:
+    lines: dict[str, int] = {}
+    batches: dict[str, int] = {}
+    oldest = None
+    for kind, status, n, since in rows:
+        if kind == "line":
+            lines[status] = int(n)
+            if status == "pending" and since is not None:
+                oldest = int(since)
+        else:
+            batches[status] = int(n)
+    return BatchQueueStats(lines, oldest, batches)
 
 
 def encode_json(value: Any) -> str | None:

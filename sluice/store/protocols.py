@@ -18,6 +18,7 @@ from sluice.store.records import (
     AdminCredential,
     ApiKey,
     BackgroundJob,
+    BatchQueueStats,
     ChunkHit,
     ClaimedLine,
     Experiment,
@@ -583,6 +584,11 @@ class Store(Protocol):
 
     async def list_deliveries(self, tenant_id: str, limit: int) -> list[WebhookDelivery]:
         """The tenant's deliveries, newest first."""
+        ...
+
+    async def batch_queue_stats(self) -> BatchQueueStats:
+        """The batch queue's depth and the oldest pending line's wait, for the metrics (one
+        query, read at scrape time: the same figures from every replica)."""
         ...
 
     # --- the prompt registry -----------------------------------------------------------------

@@ -420,6 +420,16 @@ class NewBatchLine(msgspec.Struct, frozen=True):
     body: str
 
 
+class BatchQueueStats(msgspec.Struct, frozen=True):
+    """The batch queue as the store has it (the same from every replica): lines of running
+    batches by status (``pending``, ``running``), since when the oldest pending one waits (its
+    batch's ``in_progress_at``; None: none waits), and batches by live status."""
+
+    lines: dict[str, int]
+    oldest_pending_at: int | None
+    batches: dict[str, int]
+
+
 class ClaimedLine(msgspec.Struct, frozen=True):
     """A line claimed to run, with what running it needs of its batch."""
 

@@ -169,6 +169,8 @@ def test_a_receiver_failing_twice_gets_the_third_attempt_and_one_always_down_fai
     for body, headers in attempts:
         assert Webhook(flaky["secret"]).verify(body, headers)["data"]["id"] == r.id
     assert len(receiver.at("/down")) == 3 and receiver.at("/ok") == []
+    scraped = call("GET", gw.base_url + "/metrics").body.decode()
+    assert 'sluice_webhook_failures_total{event="response.completed"} 5.0' in scraped  # 2 flaky + 3 down
 
 
 def test_private_addresses_are_refused_by_default(gateway, receiver: Receiver) -> None:

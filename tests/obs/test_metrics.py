@@ -69,3 +69,18 @@ def test_model_names_no_alias_has_share_one_series() -> None:
         m.observe(RequestRecord("r", 0, "chat", 404 if name != "m" else 200, 1.0, model=name), ())
     models = {dict(k)["model"]: v for k, v in samples(m, "sluice_requests_total").items()}
     assert models == {"m": 2, "unknown": 2}
+
+
+def test_batch_counters_and_webhook_failures() -> None:
+    m = Metrics()
+    m.batch_lines("completed")
+    m.batch_lines("failed", 3)  # the lines a batch's expiry finished at once
+    m.batch_ended("expired")
+    m.webhook_failed("batch.completed")
+    m.webhook_failed("batch.completed")
+    assert samples(m, "sluice_batch_lines_finished_total") == {
+        (("outcome", "completed"),): 1,
+        (("outcome", "failed"),): 3,
+    }
+    assert samples(m, "sluice_batches_finished_total") == {(("status", "expired"),): 1}
+    assert samples(m, "sluice_webhook_failures_total") == {(("event", "batch.completed"),): 2}

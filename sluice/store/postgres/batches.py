@@ -24,6 +24,7 @@ from sluice.store.batch_rows import (
     OPEN_LINES,
     PENDING,
     PENDING_ORDER,
+    QUEUE_STATS,
     RENEW,
     RESULTS,
     TAKING,
@@ -34,10 +35,18 @@ from sluice.store.batch_rows import (
     finished_line,
     log_values,
     numbered,
+    queue_stats,
     result_values,
 )
 from sluice.store.native_rows import COUNTS as NATIVE_COUNTS
-from sluice.store.records import ClaimedLine, FinishedLine, LineResult, NewBatchLine, StoredBatch
+from sluice.store.records import (
+    BatchQueueStats,
+    ClaimedLine,
+    FinishedLine,
+    LineResult,
+    NewBatchLine,
+    StoredBatch,
+)
 
 
 class _Connections(Protocol):
@@ -184,7 +193,7 @@ class PostgresBatches:
         within: tuple[int, int] | None = None,
     ) -> list[ClaimedLine]:
         until = now + lease_s
-        first, last = within or (0, 2**62)
+        first, last = within or (0, 2**31 - 1)  # line_no is an INTEGER column
         async with self._conn() as conn, conn.transaction():
             rows = await conn.fetch(
                 f"SELECT {LINE} FROM batch_lines WHERE batch_id = $1 AND {numbered(OPEN_LINES, 2)}"
@@ -270,3 +279,6 @@ class PostgresBatches:
                 claimed.lease_until,
             )
         return _changed(changed)
+
+    async def batch_queue_stats(self: _Connections) -> BatchQueueStats:
+        return queue_stats([tuple(r) for r in await self._fetch(QUEUE_STATS)])

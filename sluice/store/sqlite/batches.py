@@ -15,6 +15,8 @@ from sluice.store.batch_rows import (
     ADVANCE,
     BATCH,
     BATCH_PARAMS,
+    CLAIM_LAPSED,
+    CLAIM_PENDING,
     CLAIMABLE,
     COUNTS,
     END_AT,
@@ -22,9 +24,9 @@ from sluice.store.batch_rows import (
     LINE,
     LOG_ROW,
     OPEN_IN,
-    OPEN_LINES,
     PENDING,
     PENDING_ORDER,
+    QUEUE_STATS,
     RENEW,
     RESULTS,
     TAKING,
@@ -34,10 +36,21 @@ from sluice.store.batch_rows import (
     encode_json,
     finished_line,
     log_values,
+    queue_stats,
     result_values,
 )
 from sluice.store.native_rows import COUNTS as NATIVE_COUNTS
-from sluice.store.records import ClaimedLine, FinishedLine, LineResult, NewBatchLine, StoredBatch
+from sluice.store.records import (
+    BatchQueueStats,
+    ClaimedLine,
+    FinishedLine,
+    LineResult,
+    NewBatchLine,
+    StoredBatch,
+)
+
+_CLAIM_PENDING = CLAIM_PENDING.format(line=LINE, taking=TAKING)
+_CLAIM_LAPSED = CLAIM_LAPSED.format(line=LINE, taking=TAKING)
 
 
 class _Connections(Protocol):
@@ -181,13 +194,10 @@ class SqliteBatches:
         until = now + lease_s
         first, last = within or (0, 2**62)
         async with _transaction(self) as db:
-            rows = list(
-                await db.execute_fetchall(
-                    f"SELECT {LINE} FROM batch_lines WHERE batch_id = ? AND {OPEN_LINES}"
-                    f" AND line_no BETWEEN ? AND ? AND {TAKING} ORDER BY line_no LIMIT ?",
-                    (batch.id, now, first, last, limit),
-                )
-            )
+            rows = list(await db.execute_fetchall(_CLAIM_PENDING, (batch.id, first, last, limit)))
+            if len(rows) < limit:  # lines of a process whose lease ran out (it died): rare
+                lapsed = await db.execute_fetchall(_CLAIM_LAPSED, (batch.id, now, first, last, limit))
+                rows = sorted([*rows, *lapsed], key=lambda r: r["line_no"])[:limit]
             await db.executemany(
                 "UPDATE batch_lines SET status = 'running', attempts = attempts + 1, lease_until = ?"
                 " WHERE batch_id = ? AND custom_id = ?",
@@ -251,3 +261,6 @@ class SqliteBatches:
             (status, at, output_file_id, error_file_id, claimed.id, claimed.lease_until),
         )
         return changed > 0
+
+    async def batch_queue_stats(self: _Connections) -> BatchQueueStats:
+        return queue_stats([tuple(r) for r in await self._all(QUEUE_STATS)])
