@@ -37,6 +37,12 @@ EXPIRED = LineResult(
     error_message="This request could not be executed before the completion window expired.",
 )
 
+CANCELLED = LineResult(
+    "failed", error_code="cancelled", error_message="The batch was cancelled before this request ran."
+)
+"""An Anthropic Message Batch's lines never run when it ends cancelled (its results list them as
+``canceled``; an OpenAI batch's are in neither file)."""
+
 
 @dataclass(frozen=True, slots=True)
 class BatchLimits:
@@ -296,6 +302,8 @@ class BatchWorker:
         assert batch.ending is not None
         if batch.ending == "expired":
             await self._store.expire_lines(batch.id, EXPIRED)
+        elif batch.ending == "cancelled" and batch.kind == "anthropic":
+            await self._store.expire_lines(batch.id, CANCELLED)
         out_id = err_id = None
         if batch.kind == "batch":  # a background job's result is its line's, read by its own route
             done = await self._store.batch_results(batch.id)
