@@ -46,11 +46,13 @@ FORWARDING = "EXISTS (SELECT 1 FROM batch_native n WHERE n.batch_id = batches.id
 CLAIMABLE = (
     f"SELECT {BATCH} FROM batches WHERE (status = 'validating'"
     " OR (ending IS NOT NULL AND status IN ('finalizing', 'cancelling')"
-    f" AND NOT {FORWARDING})) AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at, id LIMIT 1"
+    f" AND NOT {FORWARDING} AND NOT EXISTS ({_RUNNING} AND l.lease_until >= ?)))"
+    " AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at, id LIMIT 1"
 )
-"""A batch to validate, or to end. Not one still ``in_progress`` past its window: its lines in
-flight finish first (ADVANCE moves it to ``finalizing`` once none runs under a live lease), so
-only the lines never started expire, and a running line's answer (and its charge) is kept."""
+"""A batch to validate, or to end (args: (now, now)). Never one with a line running under a live
+lease: not one still ``in_progress`` past its window (ADVANCE moves it to ``finalizing`` once none
+runs), nor one cancelled after its window passed, so only the lines never started expire, and a
+running line's answer (and its charge) is kept."""
 ADVANCE = (
     # Past its window: it takes no new line.
     "UPDATE batches SET ending = 'expired' WHERE status = 'in_progress' AND ending IS NULL AND expires_at <= ?",

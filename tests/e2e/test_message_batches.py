@@ -14,8 +14,8 @@ import openai
 import pytest
 from anthropic.types.messages import MessageBatch, MessageBatchIndividualResponse
 
-from tests.e2e.test_batches import config, tenant_key, upload, usage_of
 from tests.e2e.test_batches import chat_line as openai_line
+from tests.e2e.test_batches import config, tenant_key, upload, usage_of
 from tests.fixtures.procs import Proc
 
 

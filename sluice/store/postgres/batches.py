@@ -128,7 +128,7 @@ class PostgresBatches:
 
     async def claim_batch(self: _Connections, now: float, lease_s: float) -> StoredBatch | None:
         async with self._conn() as conn, conn.transaction():
-            rows = await conn.fetch(numbered(CLAIMABLE) + " FOR UPDATE SKIP LOCKED", now)
+            rows = await conn.fetch(numbered(CLAIMABLE) + " FOR UPDATE SKIP LOCKED", now, now)
             if not rows:
                 return None
             fresh = await conn.fetch(

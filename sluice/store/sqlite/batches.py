@@ -121,10 +121,10 @@ class SqliteBatches:
         return found[0] if found else None
 
     async def claim_batch(self: _Connections, now: float, lease_s: float) -> StoredBatch | None:
-        if not await self._all(CLAIMABLE, (now,)):  # a read first: an idle poll takes no write lock
+        if not await self._all(CLAIMABLE, (now, now)):  # a read first: an idle poll takes no write lock
             return None
         async with _transaction(self) as db:
-            rows = list(await db.execute_fetchall(CLAIMABLE, (now,)))
+            rows = list(await db.execute_fetchall(CLAIMABLE, (now, now)))
             if not rows:
                 return None
             await db.execute(
