@@ -202,7 +202,7 @@ class PostgresBatches:
         within: tuple[int, int] | None = None,
     ) -> list[ClaimedLine]:
         until = now + lease_s
-        first, last = within or (0, 2**62)
+        first, last = within or (0, 2**31 - 1)  # line_no is an INTEGER (int4)
         async with self._conn() as conn, conn.transaction():
             rows = await conn.fetch(
                 f"SELECT {LINE} FROM batch_lines WHERE batch_id = $1 AND {numbered(OPEN_LINES, 2)}"
