@@ -23,6 +23,7 @@ from sluice.admin.policies import policy_routes
 from sluice.admin.prompts import prompt_routes
 from sluice.admin.service import AdminService
 from sluice.admin.webhooks import webhook_routes
+from sluice.api.anthropic.batches import MessageBatchRoutes
 from sluice.api.anthropic.count_tokens import TokenCounter
 from sluice.api.anthropic.errors import is_anthropic_path, render_error
 from sluice.api.anthropic.routes import AnthropicRoutes
@@ -328,9 +329,21 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
     )
     cancel_watch = CancelWatch(store, batches, bs.poll_s)
     batch_routes = BatchRoutes(authenticate, store, obs.observer, window_s=bs.window_s, wake=batches.wake)
+    message_batches = MessageBatchRoutes(
+        authenticate,
+        store,
+        obs.observer,
+        window_s=bs.window_s,
+        max_requests=bs.max_lines,
+        max_bytes=bs.max_input_bytes,
+        submitted=submitted,
+        wake=batches.wake,
+    )
     data_plane: dict[tuple[str, str], Handler] = {
         ("POST", "/v1/messages"): anthropic.messages,
         ("POST", "/v1/messages/count_tokens"): anthropic.count_tokens,
+        ("POST", "/v1/messages/batches"): message_batches.create,
+        ("GET", "/v1/messages/batches"): message_batches.list,
         ("POST", "/v1/feedback"): FeedbackRoutes(authenticate, store, obs.observer).create,
     }
     for prefix in ("/v1", ""):  # SDKs use /v1; some clients are configured without it
@@ -349,6 +362,12 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
     ]
     routes += [
         Route(f"{prefix}/models/{{model:path}}", openai.model, methods=["GET"]) for prefix in ("/v1", "")
+    ]
+    routes += [
+        Route("/v1/messages/batches/{batch_id}", message_batches.retrieve, methods=["GET"]),
+        Route("/v1/messages/batches/{batch_id}", message_batches.delete, methods=["DELETE"]),
+        Route("/v1/messages/batches/{batch_id}/cancel", message_batches.cancel, methods=["POST"]),
+        Route("/v1/messages/batches/{batch_id}/results", message_batches.results, methods=["GET"]),
     ]
     for prefix in ("/v1", ""):
         routes += [

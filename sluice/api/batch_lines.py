@@ -12,6 +12,10 @@ from typing import Protocol
 
 import msgspec
 
+from sluice.api.anthropic.batches import check_message
+from sluice.api.anthropic.errors import render_error
+from sluice.api.anthropic.translate import to_chat_request as messages_to_chat
+from sluice.api.anthropic.translate import to_messages_response
 from sluice.api.body import decode
 from sluice.api.endpoint import error_code, internal_error
 from sluice.api.openai.completions import completion_request_decoder, prompts, to_chat_request, to_completion
@@ -92,6 +96,8 @@ class LineRunner:
         rid = "req_" + os.urandom(12).hex()
         if line.kind == "background":
             ex = Exchange(rid, "background-" + BACKGROUND[line.endpoint])
+        elif line.kind == "anthropic":
+            ex = Exchange(rid, "batch-messages")
         else:
             ex = Exchange(rid, "batch-" + ENDPOINTS[line.endpoint])
         if self._observer.enabled:
@@ -106,6 +112,8 @@ class LineRunner:
 
     async def _run(self, line: ClaimedLine, ex: Exchange) -> tuple[LineResult, str | None]:
         rid = ex.request_id
+        if line.kind == "anthropic":
+            return await self._message(line, ex)
         try:
             if line.endpoint == "/v1/responses" and self._responses is not None:
                 chat, done = await self._responses.prepare(line)
@@ -131,6 +139,23 @@ class LineRunner:
         except Exception:
             log.exception("batch line failed", extra={"request_id": rid})
             return _answered(500, rid, error_body(internal_error(rid)), ex.ctx), "server_error"
+
+    async def _message(self, line: ClaimedLine, ex: Exchange) -> tuple[LineResult, str | None]:
+        """A line of an Anthropic Message Batch: translated as ``POST /v1/messages`` translates
+        it, its answer an Anthropic Message, its error Anthropic's error JSON."""
+        rid = ex.request_id
+        try:
+            wire = check_message(line.body.encode())
+            ctx = ex.ctx = RequestContext(rid, None, messages_to_chat(wire), caller=line.caller)
+            ctx.charge_key = f"{line.batch_id}:{line.custom_id}"
+            response = ex.response = await self._pipeline.chat(ctx)
+            body = to_messages_response(response, wire.model, wire.stop_sequences, ctx.retrieval)
+            return _answered(200, rid, body, ctx), None
+        except SluiceError as e:
+            return _answered(e.status, rid, render_error(e)[1], ex.ctx), error_code(e)
+        except Exception:
+            log.exception("batch line failed", extra={"request_id": rid})
+            return _answered(500, rid, render_error(internal_error(rid))[1], ex.ctx), "server_error"
 
 
 def _answered(status: int, rid: str, body: bytes, ctx: RequestContext | None) -> LineResult:

@@ -79,6 +79,8 @@ class Events:
     async def ended(self, batch: StoredBatch, status: str) -> None:
         """``sluice.batch.worker.Ended``: the batch (or background job) reached ``status``
         (``completed``, ``failed``, ``expired``, ``cancelled``)."""
+        if batch.kind == "anthropic":  # Anthropic's Message Batches have no webhooks
+            return
         if batch.kind == "batch":
             event_type = f"batch.{status}"
         else:

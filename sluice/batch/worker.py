@@ -37,6 +37,12 @@ EXPIRED = LineResult(
     error_message="This request could not be executed before the completion window expired.",
 )
 
+CANCELLED = LineResult(
+    "failed", error_code="cancelled", error_message="The batch was cancelled before this request ran."
+)
+"""An Anthropic Message Batch's lines never run when it ends cancelled (its results list them as
+``canceled``; an OpenAI batch's are in neither file)."""
+
 
 @dataclass(frozen=True, slots=True)
 class BatchLimits:
@@ -305,6 +311,10 @@ class BatchWorker:
             expired = await self._store.expire_lines(batch.id, EXPIRED)
             if expired:
                 self._on_lines(EXPIRED.status, expired)
+        elif batch.ending == "cancelled" and batch.kind == "anthropic":
+            cancelled = await self._store.expire_lines(batch.id, CANCELLED)
+            if cancelled:
+                self._on_lines(CANCELLED.status, cancelled)
         out_id = err_id = None
         if batch.kind == "batch":  # a background job's result is its line's, read by its own route
             done = await self._store.batch_results(batch.id)

@@ -32,9 +32,12 @@ LIVE = "('validating', 'in_progress', 'finalizing', 'cancelling')"
 COUNTS = (
     "SELECT COALESCE(SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END), 0),"
     " COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0),"
-    " COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cached_tokens), 0)"
+    " COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cached_tokens), 0),"
+    " COALESCE(SUM(CASE WHEN error_code = 'batch_expired' THEN 1 ELSE 0 END), 0),"
+    " COALESCE(SUM(CASE WHEN error_code = 'cancelled' THEN 1 ELSE 0 END), 0)"
     " FROM batch_lines WHERE batch_id = ?"
 )
+"""Per batch: completed, failed, the token sums, and of the failed those expired and cancelled."""
 
 OPEN_LINES = "(status = 'pending' OR (status = 'running' AND lease_until < ?))"
 """Lines to claim: not yet run, or claimed by a process whose lease ran out (it died)."""
@@ -59,9 +62,14 @@ FORWARDING = "EXISTS (SELECT 1 FROM batch_native n WHERE n.batch_id = batches.id
 """The batch is forwarded to its provider and its results are not in yet (batch_native, 0018)."""
 CLAIMABLE = (
     f"SELECT {BATCH} FROM batches WHERE (status = 'validating'"
-    " OR (ending IS NOT NULL AND status IN ('in_progress', 'finalizing', 'cancelling')"
-    f" AND NOT {FORWARDING})) AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at, id LIMIT 1"
+    " OR (ending IS NOT NULL AND status IN ('finalizing', 'cancelling')"
+    f" AND NOT {FORWARDING} AND NOT EXISTS ({_RUNNING} AND l.lease_until >= ?)))"
+    " AND (lease_until IS NULL OR lease_until < ?) ORDER BY created_at, id LIMIT 1"
 )
+"""A batch to validate, or to end (args: (now, now)). Never one with a line running under a live
+lease: not one still ``in_progress`` past its window (ADVANCE moves it to ``finalizing`` once none
+runs), nor one cancelled after its window passed, so only the lines never started expire, and a
+running line's answer (and its charge) is kept."""
 ADVANCE = (
     # Past its window: it takes no new line.
     "UPDATE batches SET ending = 'expired' WHERE status = 'in_progress' AND ending IS NULL AND expires_at <= ?",
@@ -99,6 +107,9 @@ QUEUE_STATS = (
 open lines by status (with the oldest batch's start), and the live batches by status; lines of
 cancelled or expired batches are not waiting for anything."""
 LINE = "custom_id, line_no, id, body, attempts"
+NEW_LINE = "INSERT INTO batch_lines (batch_id, custom_id, line_no, id, body, status) VALUES (?, ?, ?, ?, ?, 'pending')"
+DELETE_BATCH = "DELETE FROM batches WHERE owner = ? AND id = ? AND status IN ('completed', 'failed', 'expired', 'cancelled')"
+"""Only an ended batch (its lines are deleted with it, in the same transaction)."""
 FINISH_LINE = (
     "UPDATE batch_lines SET status = ?, lease_until = NULL, status_code = ?, request_id = ?, response = ?,"
     " error_code = ?, error_message = ?, input_tokens = ?, output_tokens = ?, cached_tokens = ?"
@@ -160,6 +171,25 @@ def encode_json(value: Any) -> str | None:
     return None if value is None else msgspec.json.encode(value).decode()
 
 
+def list_sql(
+    owner: str, after: str | None, limit: int, kind: str, before: str | None
+) -> tuple[str, list[Any]]:
+    """The owner's batches of ``kind``: older than ``after``, newest first; else (``before``) the
+    ones just newer than ``before``, oldest first (the caller turns them round)."""
+    sql = f"SELECT {BATCH} FROM batches WHERE owner = ? AND kind = ?"
+    args: list[Any] = [owner, kind]
+    ref = "(SELECT created_at, id FROM batches WHERE owner = ? AND id = ?)"
+    if after is not None:
+        sql += f" AND (created_at, id) < {ref} ORDER BY created_at DESC, id DESC"
+        args += [owner, after]
+    elif before is not None:
+        sql += f" AND (created_at, id) > {ref} ORDER BY created_at, id"
+        args += [owner, before]
+    else:
+        sql += " ORDER BY created_at DESC, id DESC"
+    return sql + " LIMIT ?", [*args, limit]
+
+
 def batch_values(b: StoredBatch) -> tuple[Any, ...]:
     c = b.caller
     return (
@@ -195,7 +225,7 @@ def batch_values(b: StoredBatch) -> tuple[Any, ...]:
     )
 
 
-def batch_row(r: Any, counts: tuple[Any, ...] = (0, 0, 0, 0, 0)) -> StoredBatch:
+def batch_row(r: Any, counts: tuple[Any, ...] = (0, 0, 0, 0, 0, 0, 0)) -> StoredBatch:
     caller = BatchCaller(r["key_name"], r["tenant_id"], r["user_id"], r["key_id"])
     metadata, errors = r["metadata"], r["errors"]
     return StoredBatch(
@@ -227,6 +257,8 @@ def batch_row(r: Any, counts: tuple[Any, ...] = (0, 0, 0, 0, 0)) -> StoredBatch:
         input_tokens=int(counts[2]),
         output_tokens=int(counts[3]),
         cached_tokens=int(counts[4]),
+        expired=int(counts[5]),
+        cancelled=int(counts[6]),
         attempts=r["attempts"],
         lease_until=r["lease_until"],
         kind=r["kind"],

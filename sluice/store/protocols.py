@@ -393,8 +393,9 @@ class Store(Protocol):
         ...
 
     # --- batches (/v1/batches); also the embedded batch queue (sluice/batch/queue.py) ---------
-    async def create_batch(self, batch: StoredBatch) -> None:
-        """Insert a batch (its id is new)."""
+    async def create_batch(self, batch: StoredBatch, lines: Sequence[NewBatchLine] = ()) -> None:
+        """Insert a batch (its id is new), with its ``lines`` (``pending``) in the same
+        transaction: a batch made ``in_progress`` at once (an Anthropic Message Batch)."""
         ...
 
     async def get_batch(self, owner: str, batch_id: str) -> StoredBatch | None:
@@ -402,9 +403,23 @@ class Store(Protocol):
         another owner's alike."""
         ...
 
-    async def list_batches(self, owner: str, *, after: str | None, limit: int) -> list[StoredBatch]:
-        """Up to ``limit`` of the owner's batches, newest first, those older than its batch
-        ``after`` when given (none when it has no such batch)."""
+    async def list_batches(
+        self,
+        owner: str,
+        *,
+        after: str | None,
+        limit: int,
+        kind: str = "batch",
+        before: str | None = None,
+    ) -> list[StoredBatch]:
+        """Up to ``limit`` of the owner's batches of ``kind``, newest first: those older than its
+        batch ``after`` when given, else the ones just newer than its batch ``before`` when given
+        (none when it has no such batch)."""
+        ...
+
+    async def delete_batch(self, owner: str, batch_id: str) -> bool:
+        """Delete the owner's ended batch (``completed``, ``failed``, ``expired``, ``cancelled``)
+        and its lines, in one transaction: whether it did (not for a missing or live one)."""
         ...
 
     async def cancel_batch_run(self, owner: str, batch_id: str, at: int) -> StoredBatch | None:

@@ -403,10 +403,15 @@ class StoredBatch(msgspec.Struct, frozen=True):
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
+    expired: int = 0
+    """Of the ``failed`` lines, those that expired (never ran within the window)."""
+    cancelled: int = 0
+    """Of the ``failed`` lines, those cancelled (a background job's; an Anthropic batch's not run)."""
     attempts: int = 0
     lease_until: float | None = None
     kind: str = "batch"
-    """``batch`` (``/v1/batches``), or ``background``: a background request, a batch of one line."""
+    """``batch`` (``/v1/batches``), ``background`` (a background request, a batch of one line) or
+    ``anthropic`` (``/v1/messages/batches``: its lines are Messages requests)."""
 
 
 class NewBatchLine(msgspec.Struct, frozen=True):

@@ -273,6 +273,30 @@ def test_expiry_reports_lines_not_run(gateway) -> None:
         assert counts is not None and (counts.completed, counts.failed) == (len(out), len(err))
 
 
+def test_a_line_in_flight_when_the_window_passes_finishes_and_keeps_its_answer(gateway) -> None:
+    """The window (3 s) passes while the first line (4 s of latency) runs: it finishes, its answer
+    is in the output file and its cost in the usage once; only the lines never started expire."""
+    gw = gateway(config({"latency_ms": 4000}, window_s=3, tenant_concurrency=1))
+    key, _ = tenant_key(gw, "acme")
+    with sdk(gw, key) as c:
+        b = c.batches.create(
+            input_file_id=upload(c, [chat_line(f"w-{i}", f"q {i}") for i in range(3)]),
+            endpoint=CHAT,
+            completion_window="24h",
+        )
+        done = wait(c, b.id, {"expired", "completed"})
+        assert done.status == "expired" and done.request_counts is not None
+        out, err = lines_of(c, done.output_file_id), lines_of(c, done.error_file_id)
+        assert [x["custom_id"] for x in out] == ["w-0"] and out[0]["response"]["status_code"] == 200
+        assert [(x["custom_id"], x["error"]["code"]) for x in err] == [
+            ("w-1", "batch_expired"),
+            ("w-2", "batch_expired"),
+        ]
+        assert (done.request_counts.completed, done.request_counts.failed) == (1, 2)
+        row = usage_of(gw, "acme", 1)
+        assert (row["input_tokens"], row["output_tokens"]) == charged(out) and row["cost_micros"] > 0
+
+
 def test_a_key_revoked_mid_batch_fails_the_remaining_lines(gateway) -> None:
     gw = gateway(config({"latency_ms": 300}, tenant_concurrency=1))
     key, key_id = tenant_key(gw, "acme")

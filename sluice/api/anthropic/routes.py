@@ -24,7 +24,8 @@ from sluice.providers.anthropic.wire import TokenCount, count_tokens_request_dec
 from sluice.types import encoder
 
 
-def _error(err: SluiceError, rid: str) -> Response:
+def error_response(err: SluiceError, rid: str) -> Response:
+    """Any error on the Anthropic surface, in its JSON, with Anthropic's ``request-id`` header."""
     status, body = render_error(err)
     headers = {**error_headers(err, rid), "request-id": rid}
     return Response(body, status, headers, media_type="application/json")
@@ -44,7 +45,7 @@ class AnthropicRoutes:
         self._max_body = max_body_bytes
         self._counter = counter
 
-    @endpoint(_error, "messages")
+    @endpoint(error_response, "messages")
     async def messages(self, request: Request, ex: Exchange) -> Response | SSEResponse:
         body = await read_body(request, self._max_body)
         wire = decode_messages_request(body)
@@ -61,7 +62,7 @@ class AnthropicRoutes:
         body = to_messages_response(response, wire.model, wire.stop_sequences, ctx.retrieval)
         return Response(body, 200, _headers(ctx), media_type="application/json")
 
-    @endpoint(_error, "count_tokens")
+    @endpoint(error_response, "count_tokens")
     async def count_tokens(self, request: Request, ex: Exchange) -> Response:
         """``{"input_tokens": N}``; ``x-sluice-token-count`` says whether N is the provider's
         exact count or the gateway's estimate. Observed as its own endpoint, with no usage."""

@@ -16,6 +16,7 @@ from sluice.store.batch_rows import (
     BATCH_PARAMS,
     CLAIMABLE,
     COUNTS,
+    DELETE_BATCH,
     END_AT,
     FINISH_LINE,
     LINE,
@@ -33,6 +34,7 @@ from sluice.store.batch_rows import (
     claimed_line,
     encode_json,
     finished_line,
+    list_sql,
     log_values,
     numbered,
     queue_stats,
@@ -75,11 +77,19 @@ async def _with_counts(conn: PoolConnectionProxy, rows: list[Any]) -> list[Store
 
 
 class PostgresBatches:
-    async def create_batch(self: _Connections, batch: StoredBatch) -> None:
-        async with self._conn() as conn:
+    async def create_batch(
+        self: _Connections, batch: StoredBatch, lines: Sequence[NewBatchLine] = ()
+    ) -> None:
+        async with self._conn() as conn, conn.transaction():
             await conn.execute(
                 numbered(f"INSERT INTO batches ({BATCH}) VALUES ({BATCH_PARAMS})"), *batch_values(batch)
             )
+            if lines:
+                await conn.copy_records_to_table(
+                    "batch_lines",
+                    records=[(batch.id, x.custom_id, x.line_no, x.id, x.body, "pending") for x in lines],
+                    columns=["batch_id", "custom_id", "line_no", "id", "body", "status"],
+                )
 
     async def get_batch(self: _Connections, owner: str, batch_id: str) -> StoredBatch | None:
         async with self._conn() as conn:
@@ -90,17 +100,25 @@ class PostgresBatches:
         return found[0] if found else None
 
     async def list_batches(
-        self: _Connections, owner: str, *, after: str | None, limit: int
+        self: _Connections,
+        owner: str,
+        *,
+        after: str | None,
+        limit: int,
+        kind: str = "batch",
+        before: str | None = None,
     ) -> list[StoredBatch]:
-        sql = f"SELECT {BATCH} FROM batches WHERE owner = ? AND kind = 'batch'"
-        args: list[Any] = [owner]
-        if after is not None:
-            sql += " AND (created_at, id) < (SELECT created_at, id FROM batches WHERE owner = ? AND id = ?)"
-            args += [owner, after]
-        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
-        args.append(limit)
+        sql, args = list_sql(owner, after, limit, kind, before)
         async with self._conn() as conn:
-            return await _with_counts(conn, await conn.fetch(numbered(sql), *args))
+            rows = await conn.fetch(numbered(sql), *args)
+            return await _with_counts(conn, rows if before is None or after is not None else rows[::-1])
+
+    async def delete_batch(self: _Connections, owner: str, batch_id: str) -> bool:
+        async with self._conn() as conn, conn.transaction():
+            if not _changed(await conn.execute(numbered(DELETE_BATCH), owner, batch_id)):
+                return False
+            await conn.execute("DELETE FROM batch_lines WHERE batch_id = $1", batch_id)
+        return True
 
     async def cancel_batch_run(self: _Connections, owner: str, batch_id: str, at: int) -> StoredBatch | None:
         async with self._conn() as conn:
@@ -119,7 +137,7 @@ class PostgresBatches:
 
     async def claim_batch(self: _Connections, now: float, lease_s: float) -> StoredBatch | None:
         async with self._conn() as conn, conn.transaction():
-            rows = await conn.fetch(numbered(CLAIMABLE) + " FOR UPDATE SKIP LOCKED", now)
+            rows = await conn.fetch(numbered(CLAIMABLE) + " FOR UPDATE SKIP LOCKED", now, now)
             if not rows:
                 return None
             fresh = await conn.fetch(

@@ -19,10 +19,12 @@ from sluice.store.batch_rows import (
     CLAIM_PENDING,
     CLAIMABLE,
     COUNTS,
+    DELETE_BATCH,
     END_AT,
     FINISH_LINE,
     LINE,
     LOG_ROW,
+    NEW_LINE,
     OPEN_IN,
     PENDING,
     PENDING_ORDER,
@@ -35,6 +37,7 @@ from sluice.store.batch_rows import (
     claimed_line,
     encode_json,
     finished_line,
+    list_sql,
     log_values,
     queue_stats,
     result_values,
@@ -87,8 +90,12 @@ async def _with_counts(store: _Connections, rows: list[sqlite3.Row]) -> list[Sto
 
 
 class SqliteBatches:
-    async def create_batch(self: _Connections, batch: StoredBatch) -> None:
-        await self._write(f"INSERT INTO batches ({BATCH}) VALUES ({BATCH_PARAMS})", batch_values(batch))
+    async def create_batch(
+        self: _Connections, batch: StoredBatch, lines: Sequence[NewBatchLine] = ()
+    ) -> None:
+        async with _transaction(self) as db:
+            await db.execute(f"INSERT INTO batches ({BATCH}) VALUES ({BATCH_PARAMS})", batch_values(batch))
+            await db.executemany(NEW_LINE, [(batch.id, x.custom_id, x.line_no, x.id, x.body) for x in lines])
 
     async def get_batch(self: _Connections, owner: str, batch_id: str) -> StoredBatch | None:
         rows = await self._all(f"SELECT {BATCH} FROM batches WHERE owner = ? AND id = ?", (owner, batch_id))
@@ -96,16 +103,25 @@ class SqliteBatches:
         return found[0] if found else None
 
     async def list_batches(
-        self: _Connections, owner: str, *, after: str | None, limit: int
+        self: _Connections,
+        owner: str,
+        *,
+        after: str | None,
+        limit: int,
+        kind: str = "batch",
+        before: str | None = None,
     ) -> list[StoredBatch]:
-        sql = f"SELECT {BATCH} FROM batches WHERE owner = ? AND kind = 'batch'"
-        args: list[Any] = [owner]
-        if after is not None:
-            sql += " AND (created_at, id) < (SELECT created_at, id FROM batches WHERE owner = ? AND id = ?)"
-            args += [owner, after]
-        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
-        args.append(limit)
-        return await _with_counts(self, await self._all(sql, args))
+        sql, args = list_sql(owner, after, limit, kind, before)
+        rows = await self._all(sql, args)
+        return await _with_counts(self, rows if before is None or after is not None else rows[::-1])
+
+    async def delete_batch(self: _Connections, owner: str, batch_id: str) -> bool:
+        async with _transaction(self) as db:
+            cur = await db.execute(DELETE_BATCH, (owner, batch_id))
+            if cur.rowcount <= 0:
+                return False
+            await db.execute("DELETE FROM batch_lines WHERE batch_id = ?", (batch_id,))
+        return True
 
     async def cancel_batch_run(self: _Connections, owner: str, batch_id: str, at: int) -> StoredBatch | None:
         await self._write(
@@ -118,10 +134,10 @@ class SqliteBatches:
         return found[0] if found else None
 
     async def claim_batch(self: _Connections, now: float, lease_s: float) -> StoredBatch | None:
-        if not await self._all(CLAIMABLE, (now,)):  # a read first: an idle poll takes no write lock
+        if not await self._all(CLAIMABLE, (now, now)):  # a read first: an idle poll takes no write lock
             return None
         async with _transaction(self) as db:
-            rows = list(await db.execute_fetchall(CLAIMABLE, (now,)))
+            rows = list(await db.execute_fetchall(CLAIMABLE, (now, now)))
             if not rows:
                 return None
             await db.execute(
@@ -151,9 +167,7 @@ class SqliteBatches:
             if cur.rowcount == 0:
                 return False
             await db.executemany(
-                "INSERT INTO batch_lines (batch_id, custom_id, line_no, id, body, status)"
-                " VALUES (?, ?, ?, ?, ?, 'pending')",
-                [(claimed.id, x.custom_id, x.line_no, x.id, x.body) for x in lines],
+                NEW_LINE, [(claimed.id, x.custom_id, x.line_no, x.id, x.body) for x in lines]
             )
         return True
 
