@@ -265,6 +265,7 @@ REPORT = {
             "reason",
         ),
     ],
+    ids=["no entry", "accepted on its expiry day", "expired", "other package", "no reason"],
 )
 def test_audit_judges_findings_by_the_allowlist(
     tmp_path: Path, allowlist: str, today: str, rc: int, says: str
