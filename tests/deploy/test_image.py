@@ -1,0 +1,240 @@
+"""The container image (Dockerfile, scripts/build-runtime.sh, docs/deployment.md#single-host).
+
+Images cannot be built here (no base image can be pulled), so the Dockerfile is held to its
+promises three ways: hadolint finds nothing in it; its instructions are checked (pinned base,
+one build script, a fixed non-root user, no installer in the final stage, the healthcheck, the stop
+signal); and its build stage's one command is run as written in a fresh directory laid out like
+the image's build context, after which the venv it makes serves the image's own command and the
+demo, writing nothing outside the state and temporary directories."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import openai
+import pytest
+
+from sluice.settings import load_settings
+from tests.deploy.dockerfile import DOCKERFILE, Instruction, args_defaults, copies, exec_form, parse, stage
+from tests.fixtures.http import call
+from tests.fixtures.procs import REPO, Proc, free_port, wait_ready
+
+HADOLINT = Path(sys.executable).parent / "hadolint"
+UID = "10001"
+
+
+@pytest.fixture(scope="module")
+def instructions() -> list[Instruction]:
+    return parse()
+
+
+def one(instrs: list[Instruction], keyword: str) -> Instruction:
+    found = [i for i in instrs if i.keyword == keyword]
+    assert len(found) == 1, f"{keyword}: {found}"
+    return found[0]
+
+
+def test_hadolint_finds_nothing(tmp_path: Path) -> None:
+    r = subprocess.run([str(HADOLINT), str(DOCKERFILE)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout == "", r.stdout + r.stderr
+    # The linter is live: the same file ending as root is a finding (DL3002).
+    bad = tmp_path / "Dockerfile"
+    bad.write_text(DOCKERFILE.read_text() + "USER root\n")
+    r = subprocess.run([str(HADOLINT), str(bad)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "DL3002" in r.stdout
+
+
+def test_both_stages_use_the_base_pinned_by_tag_and_digest(instructions: list[Instruction]) -> None:
+    base = args_defaults(instructions)["PYTHON_IMAGE"]
+    assert re.fullmatch(r"python:3\.11-slim-bookworm@sha256:[0-9a-f]{64}", base), base
+    froms = [i.args for i in instructions if i.keyword == "FROM"]
+    assert froms == ["${PYTHON_IMAGE} AS build", "${PYTHON_IMAGE}"]
+    assert [i.stage for i in instructions if i.keyword == "ARG" and i.args.startswith("PYTHON_IMAGE")] == [-1]
+
+
+def test_the_build_stage_runs_one_script(instructions: list[Instruction]) -> None:
+    build = stage(instructions, 0)
+    run = one(build, "RUN").args
+    assert "--mount=type=cache,target=/root/.cache/pip" in run
+    command = shlex.split(re.sub(r"--mount=\S+", "", run))
+    assert command[-3:] == ["bash", "scripts/build-runtime.sh", "/opt/sluice/venv"]
+    assert args_defaults(build) == {"SEMANTIC": "0", "EXTRAS": "distributed,knowledge,s3"}
+
+
+def test_the_final_stage_has_no_compiler_or_installer(instructions: list[Instruction]) -> None:
+    final = stage(instructions, -1)
+    run = one(final, "RUN").args
+    assert "pip uninstall --yes --no-input pip setuptools wheel" in run
+    assert "rm -rf /usr/local/lib/python3.11/ensurepip" in run
+    assert not re.search(r"apt-get|apt |gcc|g\+\+|build-essential|pip install", run)
+    # Only the venv (made without pip) and the config come in.
+    assert copies(final) == [
+        (["/opt/sluice/venv"], "/opt/sluice/venv", {"from": "build"}),
+        (["deploy/image/config.yaml"], "/etc/sluice/config.yaml", {}),
+    ]
+
+
+def test_the_final_stage_runs_as_a_fixed_non_root_user(instructions: list[Instruction]) -> None:
+    final = stage(instructions, -1)
+    assert one(final, "USER").args == f"{UID}:{UID}"
+    run = one(final, "RUN").args
+    assert f"groupadd --system --gid {UID} sluice" in run
+    assert f"useradd --system --uid {UID} --gid {UID}" in run
+    assert f"chown {UID}:{UID} /var/lib/sluice" in run
+    user_at = final.index(one(final, "USER"))
+    assert all(i.keyword != "RUN" for i in final[user_at:])
+
+
+def test_read_only_root_signals_health_and_command(instructions: list[Instruction]) -> None:
+    final = stage(instructions, -1)
+    env = dict(pair.split("=", 1) for pair in shlex.split(one(final, "ENV").args))
+    assert env["PYTHONDONTWRITEBYTECODE"] == "1" and env["TMPDIR"] == "/tmp"
+    assert env["SLUICE_STATE__SQLITE_PATH"] == "/var/lib/sluice/sluice.db"
+    assert env["PATH"].startswith("/opt/sluice/venv/bin:")
+    assert exec_form(one(final, "VOLUME").args) == ["/var/lib/sluice", "/tmp"]
+    assert one(final, "STOPSIGNAL").args == "SIGTERM"
+    assert one(final, "EXPOSE").args == "4000"
+    health = one(final, "HEALTHCHECK").args
+    assert exec_form(health)[:2] == ["python", "-c"] and "/health/live" in health
+    assert exec_form(one(final, "ENTRYPOINT").args) == ["sluice"]
+    assert exec_form(one(final, "CMD").args) == ["serve", "--config", "/etc/sluice/config.yaml"]
+    # The image's config is valid, keeps its state where the volume is, and its drain fits the
+    # stop timeout the docs give (docker stop -t 40, compose stop_grace_period: 40s).
+    settings = load_settings(REPO / "deploy/image/config.yaml", env={})
+    assert settings.server.host == "0.0.0.0" and settings.server.port == 4000
+    assert settings.server.graceful_shutdown_s < 40
+    assert "graceful_shutdown_s" in (REPO / "docs/deployment.md").read_text()
+
+
+def test_dockerignore_admits_exactly_what_the_dockerfile_copies(instructions: list[Instruction]) -> None:
+    lines = [ln.strip() for ln in (REPO / ".dockerignore").read_text().splitlines()]
+    rules = [ln for ln in lines if ln and not ln.startswith("#")]
+    assert rules[0] == "*"
+    admitted = {r[1:].rstrip("/") for r in rules if r.startswith("!")}
+    copied = {
+        src.rstrip("/") for srcs, _, flags in copies(instructions) if "from" not in flags for src in srcs
+    }
+    assert admitted == copied
+    assert all((REPO / path).exists() for path in copied)
+
+
+def _lay_out_build_context(instructions: list[Instruction], into: Path) -> None:
+    """Copy what the build stage's COPY instructions copy, where they put it (WORKDIR /src)."""
+    build = stage(instructions, 0)
+    assert one(build, "WORKDIR").args == "/src"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for sources, dest, _ in copies(build):
+        target = into / dest
+        for src in sources:
+            path = REPO / src
+            if path.is_dir():
+                shutil.copytree(path, target, ignore=ignore, dirs_exist_ok=True)
+            else:
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target / path.name)
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(root)): (p.lstat().st_size, p.lstat().st_mtime_ns)
+        for p in root.rglob("*")
+        if not p.is_dir()
+    }
+
+
+def _serve(command: list[str], env: dict[str, str], cwd: Path, log: Path, port: int) -> Proc:
+    out = open(log, "wb")
+    popen = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env)
+    proc = Proc(popen, f"http://127.0.0.1:{port}", log, out)
+    try:
+        wait_ready(proc.base_url + "/health/live", popen, timeout_s=60)
+    except Exception:
+        proc.stop(2)
+        raise RuntimeError(log.read_text(errors="replace")) from None
+    return proc
+
+
+def test_the_build_script_makes_the_venv_the_image_runs(
+    instructions: list[Instruction], tmp_path: Path
+) -> None:
+    """The build stage's command, run as written (its venv path moved under tmp_path): the venv
+    has no installer, and with the final stage's environment, entrypoint and command it serves the
+    image's config (health, the healthcheck command, a 401 without a key) and the demo (a chat
+    completion through the OpenAI SDK), writing only to the state and temporary directories."""
+    ctx, venv = tmp_path / "src", tmp_path / "venv"
+    _lay_out_build_context(instructions, ctx)
+    run = re.sub(r"--mount=\S+", "", one(stage(instructions, 0), "RUN").args).strip()
+    run = run.replace("/opt/sluice/venv", str(venv))
+    build_env = {**os.environ, **args_defaults(stage(instructions, 0))}
+    r = subprocess.run(
+        ["bash", "-c", run], cwd=ctx, env=build_env, capture_output=True, text=True, timeout=900
+    )
+    assert r.returncode == 0, r.stderr[-5000:]
+
+    assert not (venv / "bin" / "pip").exists()
+    for module in ("pip", "setuptools", "wheel"):
+        probe = subprocess.run([str(venv / "bin/python"), "-c", f"import {module}"], capture_output=True)
+        assert probe.returncode != 0, f"{module} is in the venv"
+
+    final = stage(instructions, -1)
+    image_env = dict(pair.split("=", 1) for pair in shlex.split(one(final, "ENV").args))
+    state, tmp, home = tmp_path / "state", tmp_path / "tmp", tmp_path / "home"
+    for d in (state, tmp, home):
+        d.mkdir()
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLUICE_", "VIRTUAL_ENV", "PYTHON"))},
+        **image_env,
+        "PATH": image_env["PATH"].replace("/opt/sluice/venv", str(venv)).replace("$PATH", os.environ["PATH"]),
+        "SLUICE_STATE__SQLITE_PATH": str(state / "sluice.db"),
+        "TMPDIR": str(tmp),
+        "HOME": str(home),
+        "SLUICE_SERVER__HOST": "127.0.0.1",
+        "SLUICE_SERVER__PORT": str(port),
+    }
+    sluice = shutil.which("sluice", path=env["PATH"])
+    assert sluice == str(venv / "bin/sluice")
+    command = [sluice, *exec_form(one(final, "CMD").args)]
+    command = [
+        str(ctx / "deploy/image/config.yaml") if a == "/etc/sluice/config.yaml" else a for a in command
+    ]
+    shutil.copytree(REPO / "deploy/image", ctx / "deploy/image")  # the final stage's COPY
+    healthcheck = exec_form(one(final, "HEALTHCHECK").args)
+    healthcheck[0] = shutil.which(healthcheck[0], path=env["PATH"]) or healthcheck[0]
+    assert healthcheck[0] == str(venv / "bin/python")
+    before = _tree(venv), _tree(ctx)
+
+    proc = _serve(command, env, state, tmp_path / "image.log", port)
+    try:
+        assert subprocess.run(healthcheck, env=env, timeout=30).returncode == 0
+        r401 = call(
+            "POST",
+            proc.base_url + "/v1/chat/completions",
+            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hi"}]},
+        )
+        assert r401.status == 401 and r401.json()["error"]["code"] == "missing_api_key"
+    finally:
+        assert proc.stop(45) == -signal.SIGTERM
+    assert subprocess.run(healthcheck, env=env, timeout=30, capture_output=True).returncode != 0
+
+    demo = [sluice, "serve", "--config", str(REPO / "examples/demo.yaml")]
+    proc = _serve(demo, env, state, tmp_path / "demo.log", port)
+    try:
+        client = openai.OpenAI(base_url=proc.base_url + "/v1", api_key="sk-sluice-demo", max_retries=0)
+        reply = client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "Hello"}], timeout=30
+        )
+        assert reply.choices[0].message.content == "Simulated reply to: Hello"
+    finally:
+        assert proc.stop(45) == -signal.SIGTERM
+
+    assert (_tree(venv), _tree(ctx)) == before, "the gateway wrote into its venv or its build context"
+    assert list(home.iterdir()) == []
+    assert (state / "sluice.db").exists()
