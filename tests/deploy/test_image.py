@@ -23,8 +23,9 @@ import pytest
 
 from sluice.settings import load_settings
 from tests.deploy.dockerfile import DOCKERFILE, Instruction, args_defaults, copies, exec_form, parse, stage
+from tests.deploy.serving import serve
 from tests.fixtures.http import call
-from tests.fixtures.procs import REPO, Proc, free_port, wait_ready
+from tests.fixtures.procs import REPO, free_port
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
 UID = "10001"
@@ -149,18 +150,6 @@ def _tree(root: Path) -> dict[str, tuple[int, int]]:
     }
 
 
-def _serve(command: list[str], env: dict[str, str], cwd: Path, log: Path, port: int) -> Proc:
-    out = open(log, "wb")
-    popen = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env)
-    proc = Proc(popen, f"http://127.0.0.1:{port}", log, out)
-    try:
-        wait_ready(proc.base_url + "/health/live", popen, timeout_s=60)
-    except Exception:
-        proc.stop(2)
-        raise RuntimeError(log.read_text(errors="replace")) from None
-    return proc
-
-
 def test_the_build_script_makes_the_venv_the_image_runs(
     instructions: list[Instruction], tmp_path: Path
 ) -> None:
@@ -211,7 +200,7 @@ def test_the_build_script_makes_the_venv_the_image_runs(
     assert healthcheck[0] == str(venv / "bin/python")
     before = _tree(venv), _tree(ctx)
 
-    proc = _serve(command, env, state, tmp_path / "image.log", port)
+    proc = serve(command, env, state, tmp_path / "image.log", port)
     try:
         assert subprocess.run(healthcheck, env=env, timeout=30).returncode == 0
         r401 = call(
@@ -225,7 +214,7 @@ def test_the_build_script_makes_the_venv_the_image_runs(
     assert subprocess.run(healthcheck, env=env, timeout=30, capture_output=True).returncode != 0
 
     demo = [sluice, "serve", "--config", str(REPO / "examples/demo.yaml")]
-    proc = _serve(demo, env, state, tmp_path / "demo.log", port)
+    proc = serve(demo, env, state, tmp_path / "demo.log", port)
     try:
         client = openai.OpenAI(base_url=proc.base_url + "/v1", api_key="sk-sluice-demo", max_retries=0)
         reply = client.chat.completions.create(
