@@ -172,6 +172,19 @@ def test_the_load_balancer_prometheus_and_collector_point_at_the_gateways(compos
     assert services(compose)["otel-collector"]["expose"] == ["4318"]
 
 
+def test_the_deployment_page_names_every_service_and_image(compose: dict[str, Any]) -> None:
+    page = (REPO / "docs/deployment.md").read_text().split("## Docker Compose", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2].strip()
+        for line in page.splitlines()
+        if line.startswith("| `")
+    }
+    named = {name.strip(" `") for cell in rows for name in cell.split(",")}
+    assert named == set(services(compose))
+    images = {svc["image"] for name, svc in services(compose).items() if name not in GATEWAYS}
+    assert images == {cell.strip("`") for cell in rows.values() if not cell.startswith("built")}
+
+
 def test_secrets_come_from_an_env_file_with_placeholders_only(compose: dict[str, Any]) -> None:
     text = COMPOSE_PATH.read_text()
     used = set(re.findall(r"\$\{(\w+)", text))

@@ -111,7 +111,11 @@ def test_read_only_root_signals_health_and_command(instructions: list[Instructio
     settings = load_settings(REPO / "deploy/image/config.yaml", env={})
     assert settings.server.host == "0.0.0.0" and settings.server.port == 4000
     assert settings.server.graceful_shutdown_s < 40
-    assert "graceful_shutdown_s" in (REPO / "docs/deployment.md").read_text()
+    page = (REPO / "docs/deployment.md").read_text()
+    assert "graceful_shutdown_s" in page and "--stop-timeout 40" in page
+    for name, default in args_defaults(instructions).items():
+        if name != "PYTHON_IMAGE":
+            assert f"| `{name}` | `{default}` |" in page, name
 
 
 def test_dockerignore_admits_exactly_what_the_dockerfile_copies(instructions: list[Instruction]) -> None:
