@@ -9,11 +9,13 @@ demo, writing nothing outside the state and temporary directories."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +28,7 @@ from tests.deploy.dockerfile import DOCKERFILE, Instruction, args_defaults, copi
 from tests.deploy.serving import serve
 from tests.fixtures.http import call
 from tests.fixtures.procs import REPO, free_port
+from tests.fixtures.wait import eventually
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
 UID = "10001"
@@ -154,35 +157,30 @@ def _tree(root: Path) -> dict[str, tuple[int, int]]:
     }
 
 
-def test_the_build_script_makes_the_venv_the_image_runs(
-    instructions: list[Instruction], tmp_path: Path
-) -> None:
-    """The build stage's command, run as written (its venv path moved under tmp_path): the venv
-    has no installer, and with the final stage's environment, entrypoint and command it serves the
-    image's config (health, the healthcheck command, a 401 without a key) and the demo (a chat
-    completion through the OpenAI SDK), writing only to the state and temporary directories."""
-    ctx, venv = tmp_path / "src", tmp_path / "venv"
+def _build(instructions: list[Instruction], ctx: Path, venv: Path, build_args: dict[str, str]) -> None:
+    """The build stage's RUN, as written, with the ARG defaults (or ``build_args``, as
+    ``--build-arg`` would set them) in ``ctx`` laid out like the build context; the venv goes to
+    ``venv`` instead of /opt/sluice/venv. It must end without an installer."""
     _lay_out_build_context(instructions, ctx)
     run = re.sub(r"--mount=\S+", "", one(stage(instructions, 0), "RUN").args).strip()
     run = run.replace("/opt/sluice/venv", str(venv))
-    build_env = {**os.environ, **args_defaults(stage(instructions, 0))}
-    r = subprocess.run(
-        ["bash", "-c", run], cwd=ctx, env=build_env, capture_output=True, text=True, timeout=900
-    )
+    env = {**os.environ, **args_defaults(stage(instructions, 0)), **build_args}
+    r = subprocess.run(["bash", "-c", run], cwd=ctx, env=env, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-5000:]
-
     assert not (venv / "bin" / "pip").exists()
     for module in ("pip", "setuptools", "wheel"):
         probe = subprocess.run([str(venv / "bin/python"), "-c", f"import {module}"], capture_output=True)
         assert probe.returncode != 0, f"{module} is in the venv"
 
-    final = stage(instructions, -1)
-    image_env = dict(pair.split("=", 1) for pair in shlex.split(one(final, "ENV").args))
-    state, tmp, home = tmp_path / "state", tmp_path / "tmp", tmp_path / "home"
+
+def _image_env(
+    instructions: list[Instruction], venv: Path, state: Path, tmp: Path, home: Path, port: int
+) -> dict[str, str]:
+    """The final stage's ENV with its paths moved under the test's directories, on loopback."""
+    image_env = dict(pair.split("=", 1) for pair in shlex.split(one(stage(instructions, -1), "ENV").args))
     for d in (state, tmp, home):
         d.mkdir()
-    port = free_port()
-    env = {
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLUICE_", "VIRTUAL_ENV", "PYTHON"))},
         **image_env,
         "PATH": image_env["PATH"].replace("/opt/sluice/venv", str(venv)).replace("$PATH", os.environ["PATH"]),
@@ -192,6 +190,21 @@ def test_the_build_script_makes_the_venv_the_image_runs(
         "SLUICE_SERVER__HOST": "127.0.0.1",
         "SLUICE_SERVER__PORT": str(port),
     }
+
+
+def test_the_build_script_makes_the_venv_the_image_runs(
+    instructions: list[Instruction], tmp_path: Path
+) -> None:
+    """The build stage's command, run as written (its venv path moved under tmp_path): the venv
+    has no installer, and with the final stage's environment, entrypoint and command it serves the
+    image's config (health, the healthcheck command, a 401 without a key) and the demo (a chat
+    completion through the OpenAI SDK), writing only to the state and temporary directories."""
+    ctx, venv = tmp_path / "src", tmp_path / "venv"
+    _build(instructions, ctx, venv, {})
+    final = stage(instructions, -1)
+    state, tmp, home = tmp_path / "state", tmp_path / "tmp", tmp_path / "home"
+    port = free_port()
+    env = _image_env(instructions, venv, state, tmp, home, port)
     sluice = shutil.which("sluice", path=env["PATH"])
     assert sluice == str(venv / "bin/sluice")
     command = [sluice, *exec_form(one(final, "CMD").args)]
@@ -231,3 +244,55 @@ def test_the_build_script_makes_the_venv_the_image_runs(
     assert (_tree(venv), _tree(ctx)) == before, "the gateway wrote into its venv or its build context"
     assert list(home.iterdir()) == []
     assert (state / "sluice.db").exists()
+
+
+def test_the_semantic_build_argument_brings_the_local_embedder(
+    instructions: list[Instruction], tmp_path: Path
+) -> None:
+    """``--build-arg SEMANTIC=1``: the same script adds the local embedding model, and the venv
+    serves examples/semantic-cache.yaml, answering a paraphrase from the semantic cache."""
+    venv = tmp_path / "venv"
+    _build(instructions, tmp_path / "src", venv, {"SEMANTIC": "1"})
+    port = free_port()
+    env = _image_env(instructions, venv, tmp_path / "state", tmp_path / "tmp", tmp_path / "home", port)
+    command = [str(venv / "bin/sluice"), "serve", "--config", str(REPO / "examples/semantic-cache.yaml")]
+    proc = serve(command, env, tmp_path / "state", tmp_path / "semantic.log", port)
+    try:
+
+        def ask(question: str) -> str:
+            r = call(
+                "POST",
+                proc.base_url + "/v1/chat/completions",
+                {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": question}]},
+                {"authorization": "Bearer sk-sluice-demo"},
+                timeout_s=60,
+            )
+            assert r.status == 200, r.body
+            return r.headers["x-sluice-cache"]
+
+        def stored() -> int:
+            db = f"file:{tmp_path / 'state/sluice.db'}?mode=ro"
+            with contextlib.closing(sqlite3.connect(db, uri=True)) as conn:
+                return int(conn.execute("SELECT count(*) FROM cache_semantic").fetchone()[0])
+
+        caches = [ask("How do I reset my password?")]
+        eventually(lambda: stored() >= 1, 15, "the first answer in the semantic index")  # off the hot path
+        caches.append(ask("How can I reset my password?"))
+        assert caches == ["miss", "semantic"]
+    finally:
+        assert proc.stop(45) == -signal.SIGTERM
+
+
+def test_the_build_script_refuses_a_bad_argument_or_an_existing_venv(tmp_path: Path) -> None:
+    script = REPO / "scripts/build-runtime.sh"
+    r = subprocess.run(
+        ["bash", str(script), str(tmp_path / "venv")],
+        env={**os.environ, "SEMANTIC": "yes"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2 and "SEMANTIC must be 0 or 1" in r.stderr
+    assert not (tmp_path / "venv").exists()
+    r = subprocess.run(["bash", str(script), str(tmp_path)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "makes a fresh venv" in r.stderr
