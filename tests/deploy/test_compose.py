@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,12 @@ from aiohttp import web
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from sluice.settings import load_settings
+from tests.conftest import DEMO_KEY, sim_config
 from tests.deploy.serving import serve
 from tests.fixtures.aioserver import local_server
 from tests.fixtures.http import call
-from tests.fixtures.procs import REPO, SLUICE, free_port
+from tests.fixtures.procs import REPO, SLUICE, free_port, stop_process
+from tests.fixtures.wait import eventually
 
 COMPOSE_PATH = REPO / "docker-compose.yml"
 SCHEMA = REPO / "tests/fixtures/compose_spec/compose-spec.json"
@@ -291,3 +294,78 @@ async def test_two_replicas_of_the_compose_config_share_state_metrics_and_traces
     }
     spans = {s.name for rs in resource_spans for ss in rs.scope_spans for s in ss.spans}
     assert names == {"sluice"} and "chat gpt-4o-mini" in spans
+
+
+def _lb_config(gateway_ports: list[int], api: int, health: int, stats: int) -> str:
+    """deploy/compose/haproxy.cfg with only its addresses moved to loopback: the listeners on free
+    ports, each gateway service at 127.0.0.1 and its test port."""
+    cfg = (REPO / "deploy/compose/haproxy.cfg").read_text()
+    for before, after in ((":4000", api), (":8405", health), (":8404", stats)):
+        cfg, n = re.subn(rf"^(\s*bind ){before}$", rf"\g<1>127.0.0.1:{after}", cfg, flags=re.M)
+        assert n == 1, before
+    for g, port in zip(GATEWAYS, gateway_ports, strict=True):
+        cfg, n = re.subn(rf"^(\s*server {g}) {g}:4000 ", rf"\1 127.0.0.1:{port} ", cfg, flags=re.M)
+        assert n == 1, g
+    return cfg
+
+
+def requests_served(base_url: str) -> int:
+    metrics = call("GET", base_url + "/metrics").body.decode()
+    return int(sum(float(v) for v in re.findall(r"^sluice_requests_total\{[^}]*\} (\S+)$", metrics, re.M)))
+
+
+def test_the_load_balancer_config_balances_streams_and_survives_a_drain(gateway, tmp_path: Path) -> None:
+    """HAProxy (Debian's) runs deploy/compose/haproxy.cfg in front of two gateways: requests reach
+    both, a stream comes through chunk by chunk (not buffered to its end), and once a replica is
+    stopped every request still succeeds (a refused connection is retried on the other) while the
+    health check takes it out of rotation; with none left the container's healthcheck fails."""
+    gws = [gateway(sim_config(chunk_delay_ms=100)) for _ in GATEWAYS]
+    api, health, stats = free_port(), free_port(), free_port()
+    cfg = tmp_path / "haproxy.cfg"
+    cfg.write_text(_lb_config([int(g.base_url.rsplit(":", 1)[1]) for g in gws], api, health, stats))
+    check = subprocess.run(["haproxy", "-c", "-f", str(cfg)], capture_output=True, text=True, timeout=30)
+    assert check.returncode == 0, check.stdout + check.stderr
+    log = open(tmp_path / "haproxy.log", "wb")
+    lb = subprocess.Popen(["haproxy", "-db", "-f", str(cfg)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+
+        def healthz() -> int:
+            try:
+                return call("GET", f"http://127.0.0.1:{health}/healthz", timeout_s=5).status
+            except OSError:
+                return 0  # not listening yet
+
+        eventually(lambda: healthz() == 200, 20, "HAProxy's monitor-uri answering 200")
+        client = openai.OpenAI(
+            base_url=f"http://127.0.0.1:{api}/v1", api_key=DEMO_KEY, max_retries=0, timeout=30
+        )
+
+        def ask() -> str | None:
+            reply = client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "Hello"}]
+            )
+            return reply.choices[0].message.content
+
+        assert [ask() for _ in range(6)] == ["Simulated reply to: Hello"] * 6
+        served = [requests_served(g.base_url) for g in gws]
+        assert all(n >= 1 for n in served) and sum(served) == 6, served
+
+        # Twenty words at 100 ms each: unbuffered, the first arrives long before the last.
+        words = " ".join(f"w{i}" for i in range(20))
+        arrivals = []
+        stream = client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": words}], stream=True
+        )
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                arrivals.append(time.monotonic())
+        assert len(arrivals) >= 20 and arrivals[-1] - arrivals[0] > 1.0
+
+        assert gws[0].stop() == -signal.SIGTERM
+        assert [ask() for _ in range(6)] == ["Simulated reply to: Hello"] * 6
+        assert healthz() == 200  # one gateway is enough
+        assert gws[1].stop() == -signal.SIGTERM
+        eventually(lambda: healthz() == 503, 20, "HAProxy's monitor-uri failing with no gateway left")
+    finally:
+        stop_process(lb, signal.SIGTERM, 10)
+        log.close()
