@@ -336,6 +336,11 @@ def test_the_load_balancer_config_balances_streams_and_survives_a_drain(gateway,
                 return 0  # not listening yet
 
         eventually(lambda: healthz() == 200, 20, "HAProxy's monitor-uri answering 200")
+        # The lb service's own healthcheck command, as compose runs it in the container.
+        test = yaml.safe_load(COMPOSE_PATH.read_text())["services"]["lb"]["healthcheck"]["test"]
+        assert test[:3] == ["CMD", "bash", "-c"] and "/dev/tcp/127.0.0.1/8405" in test[3]
+        container_check = ["bash", "-c", test[3].replace("/8405", f"/{health}")]
+        assert subprocess.run(container_check, timeout=10).returncode == 0
         client = openai.OpenAI(
             base_url=f"http://127.0.0.1:{api}/v1", api_key=DEMO_KEY, max_retries=0, timeout=30
         )
@@ -366,6 +371,7 @@ def test_the_load_balancer_config_balances_streams_and_survives_a_drain(gateway,
         assert healthz() == 200  # one gateway is enough
         assert gws[1].stop() == -signal.SIGTERM
         eventually(lambda: healthz() == 503, 20, "HAProxy's monitor-uri failing with no gateway left")
+        assert subprocess.run(container_check, timeout=10).returncode != 0
     finally:
         stop_process(lb, signal.SIGTERM, 10)
         log.close()
