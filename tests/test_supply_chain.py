@@ -1,4 +1,4 @@
-"""Supply chain (docs/deployment-operations.md): the hash-locked requirements/*.lock files agree with
+"""Supply chain (docs/deployment.md): the hash-locked requirements/*.lock files agree with
 pyproject.toml's pins, scripts/audit.sh writes a valid CycloneDX SBOM and fails on an advisory the
 allow-list does not accept (skipping when the advisory data cannot be reached), and the GitHub
 Actions workflow is valid and runs what the README says CI runs."""

@@ -1,6 +1,6 @@
 """The Kubernetes manifests (deploy/kustomize): both variants rendered by kubectl's kustomize, every
 object validated against the Kubernetes JSON schemas, and the invariants an operator relies on
-checked on what would be applied (docs/deployment-kubernetes.md)."""
+checked on what would be applied (docs/deployment.md)."""
 
 from __future__ import annotations
 
@@ -368,7 +368,7 @@ def test_migrations_run_before_the_new_version_serves(rendered: Rendered, tmp_pa
             v for v in gw["spec"]["template"]["spec"]["volumes"] if v["name"] == "config"
         )
         # What `kubectl apply -l sluice.dev/apply-first=true` applies before the rollout: the Job and
-        # all it needs (docs/deployment-kubernetes.md).
+        # all it needs (docs/deployment.md).
         first = {
             (o["kind"], o["metadata"]["name"])
             for o in rendered.objects
