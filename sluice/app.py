@@ -136,7 +136,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         budgets,
         together=backend.commits_together,
     )
-    obs = build_observer(settings, store, router)
+    obs = build_observer(settings, store, router, backend.budgets)
     own = OwnCalls(obs.observer)
     embed, count, knowledge_health = build_embedder(settings, own)
     if settings.knowledge.rerank is not None:

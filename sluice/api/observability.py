@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sluice.budgets.ledger import Ledger, budget_key
 from sluice.obs.access import AccessLog
 from sluice.obs.metrics import CONTENT_TYPE, Metrics
 from sluice.pipeline.observe import Observer
@@ -26,11 +27,41 @@ from sluice.store.records import BatchQueueStats
 log = logging.getLogger("sluice")
 
 
-class BatchQueueGauges:
-    """The batch queue's gauges, read from the store when ``/metrics`` is scraped: one indexed
-    query (``Store.batch_queue_stats``), at most once per ``every_s`` however often it is scraped,
-    so every replica reports the same depth. A store that does not answer in ``timeout_s`` leaves
-    the last figures (logged); the scrape still answers."""
+class _ScrapeRead:
+    """Gauges read from elsewhere when ``/metrics`` is scraped, at most once per ``every_s``
+    however often it is scraped (scrapes at once share one read). A read that fails or takes
+    longer than ``timeout_s`` leaves the last figures (logged); the scrape still answers."""
+
+    what = ""
+
+    def __init__(
+        self, *, every_s: float, timeout_s: float = 2.0, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._every_s, self._timeout_s = every_s, timeout_s
+        self._clock = clock
+        self._at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    async def refresh(self) -> None:
+        async with self._lock:
+            now = self._clock()
+            if now - self._at < self._every_s:
+                return
+            self._at = now
+            try:
+                await asyncio.wait_for(self._update(now), self._timeout_s)
+            except Exception:  # fails open by design: the metrics answer without fresh figures
+                log.warning("%s metrics not read", self.what, exc_info=True)
+
+    async def _update(self, now: float) -> None:
+        raise NotImplementedError
+
+
+class BatchQueueGauges(_ScrapeRead):
+    """The batch queue's gauges, from one indexed query (``Store.batch_queue_stats``), so every
+    replica reports the same depth."""
+
+    what = "batch queue"
 
     def __init__(
         self,
@@ -41,27 +72,47 @@ class BatchQueueGauges:
         timeout_s: float = 2.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(every_s=every_s, timeout_s=timeout_s, clock=clock)
         self._read, self._metrics = read, metrics
-        self._every_s, self._timeout_s = every_s, timeout_s
-        self._clock = clock
-        self._at = float("-inf")
-        self._lock = asyncio.Lock()
 
-    async def refresh(self) -> None:
-        async with self._lock:  # scrapes at once share one read
-            now = self._clock()
-            if now - self._at < self._every_s:
-                return
-            self._at = now
-            try:
-                stats = await asyncio.wait_for(self._read(), self._timeout_s)
-            except Exception:  # fails open by design: the metrics answer without fresh queue figures
-                log.warning("batch queue metrics not read from the store", exc_info=True)
-                return
-            oldest = stats.oldest_pending_at
-            self._metrics.batch_queue(
-                stats.lines, stats.batches, 0.0 if oldest is None else max(0.0, now - oldest)
-            )
+    async def _update(self, now: float) -> None:
+        stats = await self._read()
+        oldest = stats.oldest_pending_at
+        self._metrics.batch_queue(
+            stats.lines, stats.batches, 0.0 if oldest is None else max(0.0, now - oldest)
+        )
+
+
+class BudgetGauges(_ScrapeRead):
+    """``sluice_budget_used_ratio``: each tenant's own budgets (at most ``limit``, from the store)
+    against what the ledger has counted in their current periods: one query and one ledger read
+    (a pipelined round trip on Redis) per refresh, nothing per request."""
+
+    what = "budget"
+
+    def __init__(
+        self,
+        store: Store,
+        ledger: Ledger,
+        metrics: Metrics,
+        *,
+        limit: int,
+        every_s: float = 10.0,
+        timeout_s: float = 2.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(every_s=every_s, timeout_s=timeout_s, clock=clock)
+        self._store, self._ledger, self._metrics, self._limit = store, ledger, metrics, limit
+
+    async def _update(self, now: float) -> None:
+        budgets = await self._store.tenant_budgets(self._limit)
+        used = await self._ledger.used([budget_key(t, "tenant", t, b.period, now) for t, b in budgets])
+        rows: list[tuple[str, str, str, float]] = []
+        for (tenant, b), (tokens, micros) in zip(budgets, used, strict=True):
+            for metric, spent, cap in (("tokens", tokens, b.max_tokens), ("cost", micros, b.max_cost_micros)):
+                if cap is not None:
+                    rows.append((tenant, metric, b.period, spent / cap if cap else 1.0))
+        self._metrics.budget_use(rows)
 
 
 @dataclass(slots=True)
@@ -72,6 +123,7 @@ class Observability:
     writer: RequestLogWriter | None
     shutdown_s: float
     queue: BatchQueueGauges | None = field(default=None)
+    budgets: BudgetGauges | None = field(default=None)
 
     def start(self) -> None:
         if self.writer is not None:
@@ -90,6 +142,8 @@ class Observability:
         assert self.metrics is not None
         if self.queue is not None:
             await self.queue.refresh()
+        if self.budgets is not None:
+            await self.budgets.refresh()
         return Response(self.metrics.scrape(), media_type=CONTENT_TYPE)
 
 
@@ -100,7 +154,9 @@ def _redact(text: str) -> str:
     return redact(text).text
 
 
-def build_observer(settings: Settings, store: Store, router: Router) -> Observability:
+def build_observer(
+    settings: Settings, store: Store, router: Router, ledger: Ledger | None = None
+) -> Observability:
     m = settings.metrics
     metrics = (
         Metrics(models=settings.models, tenant_label=m.tenant_label, max_tenants=m.max_tenants)
@@ -108,8 +164,8 @@ def build_observer(settings: Settings, store: Store, router: Router) -> Observab
         else None
     )
     if metrics is not None:
-        for d in router.deployments:
-            d.breaker.watch(metrics.circuit(d.name))
+        for alias, d in router.aliased_deployments:
+            d.breaker.watch(metrics.circuit(d.name, alias))
     lg = settings.logging
     access = AccessLog(fmt=lg.format) if lg.requests and lg.level in ("debug", "info") else None
     writer = None
@@ -128,4 +184,7 @@ def build_observer(settings: Settings, store: Store, router: Router) -> Observab
     payloads = settings.logging.payloads
     observer = Observer(metrics=metrics, access=access, writer=writer, payloads=payloads, redact=_redact)
     queue = None if metrics is None else BatchQueueGauges(store.batch_queue_stats, metrics)
-    return Observability(observer, metrics, access, writer, shutdown_s=10.0, queue=queue)
+    budgets = None
+    if metrics is not None and ledger is not None and m.tenant_label:  # the series name tenants
+        budgets = BudgetGauges(store, ledger, metrics, limit=2 * m.max_tenants)  # a day and a month each
+    return Observability(observer, metrics, access, writer, shutdown_s=10.0, queue=queue, budgets=budgets)

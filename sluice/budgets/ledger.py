@@ -131,6 +131,11 @@ class Ledger(Protocol):
         ``once`` key charged already, release the whole reservation and charge nothing."""
         ...
 
+    async def used(self, keys: Sequence[str]) -> list[tuple[int, int]]:
+        """The tokens and micro-dollars counted under each of ``keys`` (``budget_key``), (0, 0)
+        where nothing is: read by the budget gauges when ``/metrics`` is scraped."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -193,6 +198,9 @@ class MemoryLedger:
             if spent is not None:
                 spent[0] += tokens - reservation.tokens
                 spent[1] += cost_micros - reservation.cost_micros
+
+    async def used(self, keys: Sequence[str]) -> list[tuple[int, int]]:
+        return [(s[0], s[1]) for s in (self._spent.get(k, (0, 0)) for k in keys)]
 
     async def close(self) -> None:
         """Nothing to release: the counters live and die with the process."""

@@ -158,5 +158,15 @@ class RedisLedger:
             return
         await self._redis.finish(self._redis.eval(_SETTLE, reservation.keys, args))
 
+    async def used(self, keys: Sequence[str]) -> list[tuple[int, int]]:
+        """One pipelined HMGET per key, in one round trip, bounded like every Redis call."""
+        if not keys:
+            return []
+        pipe = self._redis.redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.hmget(key, "t", "c")
+        replies = await self._redis.call(pipe.execute())
+        return [(int(t or 0), int(c or 0)) for t, c in replies]
+
     async def close(self) -> None:
         await self._redis.close()

@@ -183,8 +183,9 @@ class Metrics:
             self._in_flight.set_function(lambda: self.in_flight)
         self._circuit = gauge(
             "sluice_circuit_state",
-            "A deployment's circuit breaker: 0 closed, 1 half-open, 2 open (the worst of the workers).",
-            ("deployment",),
+            "A deployment's circuit breaker, by deployment and the model alias it serves: 0 closed, "
+            "1 half-open, 2 open (the worst of the workers).",
+            ("deployment", "model"),
             "livemax",
         )
         self.log_queue = gauge(
@@ -228,6 +229,13 @@ class Metrics:
             "sluice_webhook_failures",
             "Webhook deliveries that failed (an attempt answered non-2xx or not at all), by event type.",
             ("event",),
+        )
+        self._budget_used = gauge(
+            "sluice_budget_used_ratio",
+            "A tenant's own budget used in its current period, by tenant, metric (tokens, cost) and "
+            "period (day, month): used / cap; read from the ledger when scraped (with tenant_label only).",
+            ("tenant", "metric", "period"),
+            "mostrecent",
         )
         self._shapes: dict[tuple[Any, ...], _Shape] = {}
         self._attempt_children: dict[tuple[str, str | None], tuple[Any, Any]] = {}
@@ -362,13 +370,21 @@ class Metrics:
             self._batches.labels(status).set(batches.get(status, 0))
         self._oldest_pending.set(oldest_pending_s)
 
+    def budget_use(self, rows: Iterable[tuple[str, str, str, float]]) -> None:
+        """Every tenant budget's (tenant, metric, period, used / cap) as the ledger has it now; a
+        budget not among ``rows`` (deleted) loses its series."""
+        self._budget_used.clear()
+        for tenant, metric, period, ratio in rows:
+            self._budget_used.labels(tenant, metric, period).set(ratio)
+
     def webhook_failed(self, event: str) -> None:
         """One webhook delivery attempt failed (``event``: the event type, e.g. ``batch.completed``)."""
         self._webhook_failures.labels(event).inc()
 
-    def circuit(self, deployment: str) -> Callable[[str], None]:
-        """A setter for one deployment's circuit state (a breaker calls it on each change)."""
-        child = self._circuit.labels(deployment)
+    def circuit(self, deployment: str, model: str) -> Callable[[str], None]:
+        """A setter for the circuit state of one deployment of the alias ``model`` (a breaker calls
+        it on each change); the alias label lets an alert ask whether all of a model's are open."""
+        child = self._circuit.labels(deployment, model)
         child.set(0)
         return lambda state: child.set(_CIRCUIT_VALUES[state])
 

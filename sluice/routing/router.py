@@ -99,6 +99,11 @@ class Router:
     def deployments(self) -> list[Deployment]:
         return [d for r in self._routes.values() for d in r.deployments]
 
+    @property
+    def aliased_deployments(self) -> list[tuple[str, Deployment]]:
+        """Each alias's deployments, with the alias."""
+        return [(alias, d) for alias, r in self._routes.items() for d in r.deployments]
+
     # --- the three calls ------------------------------------------------------------------
 
     async def chat(

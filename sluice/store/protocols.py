@@ -167,6 +167,10 @@ class Store(Protocol):
         """How many budgets were deleted."""
         ...
 
+    async def tenant_budgets(self, limit: int) -> list[tuple[str, Budget]]:
+        """Every tenant's own budgets (scope ``tenant``), by tenant and period, at most ``limit``."""
+        ...
+
     async def budgets_for(
         self, tenant_id: str, user_id: str | None, key_id: str | None
     ) -> dict[ScopeKind, list[Budget]]:

@@ -55,12 +55,13 @@ def test_rejections_by_reason_and_cache_outcomes_of_answered_requests() -> None:
 
 def test_circuit_changes_set_the_gauge() -> None:
     m = Metrics()
-    set_state = m.circuit("openai/gpt-4o")
-    assert samples(m, "sluice_circuit_state") == {(("deployment", "openai/gpt-4o"),): 0}
+    set_state = m.circuit("openai/gpt-4o", "smart")
+    series = (("deployment", "openai/gpt-4o"), ("model", "smart"))
+    assert samples(m, "sluice_circuit_state") == {series: 0}
     set_state("open")
-    assert samples(m, "sluice_circuit_state") == {(("deployment", "openai/gpt-4o"),): 2}
+    assert samples(m, "sluice_circuit_state") == {series: 2}
     set_state("half_open")
-    assert samples(m, "sluice_circuit_state") == {(("deployment", "openai/gpt-4o"),): 1}
+    assert samples(m, "sluice_circuit_state") == {series: 1}
 
 
 def test_model_names_no_alias_has_share_one_series() -> None:

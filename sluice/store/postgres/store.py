@@ -436,6 +436,14 @@ class PostgresStore(
         )
         return len(rows)
 
+    async def tenant_budgets(self, limit: int) -> list[tuple[str, Budget]]:
+        rows = await self._fetch(
+            f"SELECT tenant_id, {_BUDGETS} FROM budgets WHERE scope_kind = 'tenant' AND scope_id = tenant_id"
+            " ORDER BY tenant_id, period LIMIT $1",
+            limit,
+        )
+        return [(r[0], Budget(*r[1:])) for r in rows]
+
     async def budgets_for(
         self, tenant_id: str, user_id: str | None, key_id: str | None
     ) -> dict[ScopeKind, list[Budget]]:

@@ -484,6 +484,14 @@ class SqliteStore(
             (tenant_id, kind, scope_id),
         )
 
+    async def tenant_budgets(self, limit: int) -> list[tuple[str, Budget]]:
+        rows = await self._all(
+            f"SELECT tenant_id, {_BUDGET_COLUMNS} FROM budgets WHERE scope_kind = 'tenant' AND scope_id = tenant_id"
+            " ORDER BY tenant_id, period LIMIT ?",
+            (limit,),
+        )
+        return [(r["tenant_id"], _budget(r)) for r in rows]
+
     async def budgets_for(
         self, tenant_id: str, user_id: str | None, key_id: str | None
     ) -> dict[ScopeKind, list[Budget]]:
