@@ -54,12 +54,16 @@ if [ "${1:-}" = "--test" ]; then
 d = pg_bindir(); print(f"== PostgreSQL for the tests: {d}", file=sys.stderr); sys.exit(not pg_has_pgvector(d))' 2>"${1:-/dev/null}"
   }
   # HAProxy: tests/deploy/test_compose.py runs the compose stack's load balancer config on loopback.
-  if ! command -v redis-server >/dev/null || ! pg_has_vector || ! command -v haproxy >/dev/null; then
-    echo "== installing redis-server, postgresql and/or haproxy (Debian)" >&2
+  # promtool (Debian's prometheus package): tests/deploy/test_dashboards.py checks and unit-tests
+  # the alert rules with it.
+  if ! command -v redis-server >/dev/null || ! pg_has_vector || ! command -v haproxy >/dev/null \
+    || ! command -v promtool >/dev/null; then
+    echo "== installing redis-server, postgresql, haproxy and/or prometheus (Debian)" >&2
     apt-get update -q
     pkgs=()
     command -v redis-server >/dev/null || pkgs+=(redis-server)
     command -v haproxy >/dev/null || pkgs+=(haproxy)
+    command -v promtool >/dev/null || pkgs+=(prometheus)
     if ! pg_has_vector; then
       if apt-cache show --no-all-versions postgresql-15-pgvector 2>/dev/null | grep '^Package:' >/dev/null; then
         pkgs+=(postgresql postgresql-15-pgvector)
@@ -80,6 +84,7 @@ d = pg_bindir(); print(f"== PostgreSQL for the tests: {d}", file=sys.stderr); sy
     fi
     command -v redis-server >/dev/null || { echo "redis-server missing after install" >&2; exit 1; }
     command -v haproxy >/dev/null || { echo "haproxy missing after install" >&2; exit 1; }
+    command -v promtool >/dev/null || { echo "promtool missing after install" >&2; exit 1; }
   fi
   pg_has_vector /dev/stderr || { echo "no PostgreSQL with pgvector for the tests (the test extra's wheel brings one)" >&2; exit 1; }
   # The compatibility suite's Node clients (tests/compat/node), exactly as its package-lock.json pins

@@ -466,19 +466,15 @@ def test_the_in_flight_autoscaling_component(tmp_path: Path) -> None:
 
 
 def test_the_dashboard_and_rules_component(tmp_path: Path) -> None:
-    """The component turns deploy/grafana's dashboard and deploy/prometheus's rules into ConfigMaps;
-    rendered from a copy of deploy/ with small stand-ins where those files are not in the tree."""
+    """The component turns deploy/grafana's dashboard and deploy/prometheus's rules into ConfigMaps,
+    rendered from a copy of deploy/ holding the real files."""
     deploy = tmp_path / "deploy"
     shutil.copytree(KUSTOMIZE, deploy / "kustomize")
     dashboard = deploy / "grafana/dashboards/sluice.json"
     rules = deploy / "prometheus/alerts.yml"
-    for path, stand_in in (
-        (dashboard, '{"title": "Sluice", "panels": []}'),
-        (rules, "groups:\n  - name: sluice\n    rules: []\n"),
-    ):
+    for path in (dashboard, rules):
         path.parent.mkdir(parents=True)
-        real = REPO / path.relative_to(tmp_path)
-        path.write_text(real.read_text() if real.exists() else stand_in)
+        shutil.copy(REPO / path.relative_to(tmp_path), path)
     (tmp_path / "kustomization.yaml").write_text(
         yaml.safe_dump(
             {
@@ -496,6 +492,7 @@ def test_the_dashboard_and_rules_component(tmp_path: Path) -> None:
     board = maps["sluice-grafana-dashboard"]
     assert board["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert json.loads(board["data"]["sluice.json"]) == json.loads(dashboard.read_text())
-    assert yaml.safe_load(maps["sluice-prometheus-rules"]["data"]["sluice-alerts.yml"]) == yaml.safe_load(
-        rules.read_text()
-    )
+    assert json.loads(board["data"]["sluice.json"])["uid"] == "sluice-gateway"
+    loaded = yaml.safe_load(maps["sluice-prometheus-rules"]["data"]["sluice-alerts.yml"])
+    assert loaded == yaml.safe_load(rules.read_text())
+    assert any(r.get("alert") == "SluiceHighErrorRate" for g in loaded["groups"] for r in g["rules"])
