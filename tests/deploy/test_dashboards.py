@@ -262,6 +262,12 @@ def test_the_dashboard_is_well_formed_for_grafana() -> None:
         v = variables[name]
         assert v["type"] == "query" and v["datasource"]["uid"] == "${datasource}"
         assert v["query"]["query"] == f"label_values(sluice_requests_total, {name})"
+    cells: set[tuple[int, int]] = set()
+    for p in panels():  # no panel covers another
+        g = p["gridPos"]
+        mine = {(x, y) for x in range(g["x"], g["x"] + g["w"]) for y in range(g["y"], g["y"] + g["h"])}
+        assert not mine & cells, p["title"]
+        cells |= mine
     ids = [p["id"] for p in panels()]
     assert len(ids) == len(set(ids)) and all(isinstance(i, int) for i in ids)
     for p in panels():
