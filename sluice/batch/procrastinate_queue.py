@@ -28,6 +28,7 @@ from procrastinate import PsycopgConnector
 from procrastinate.jobs import Job, Status
 from procrastinate.manager import JobManager
 from procrastinate.schema import SchemaManager
+from psycopg_pool import AsyncConnectionPool
 
 from sluice.store.protocols import Store
 from sluice.store.records import ClaimedLine, StoredBatch
@@ -67,6 +68,10 @@ class _Slice:
     running: int = 0
 
 
+_CONNECT_S = 5.0
+"""How long the schema step waits for a connection before giving up (and trying again later)."""
+
+
 class ProcrastinateBatchQueue:
     def __init__(
         self,
@@ -82,7 +87,9 @@ class ProcrastinateBatchQueue:
         """``hold``: most slices this process holds at once; ``heartbeat_s``: how often it says it
         is alive (a process silent for three of them is taken for dead, its jobs handed back)."""
         self._store = store
-        self._connector = PsycopgConnector(conninfo=dsn, min_size=1, max_size=4)
+        self._dsn = dsn
+        self._connector = PsycopgConnector()
+        self._migrated = False
         self._jobs = JobManager(self._connector)
         self._lease_s = lease_s
         self._per_owner = tenant_concurrency
@@ -96,23 +103,37 @@ class ProcrastinateBatchQueue:
         self._look_at = 0.0
 
     async def _open_pool(self) -> None:
+        """The pool opened without waiting for a connection: a database down at startup must
+        not hold the gateway's startup (it serves degraded, and the worker tries again)."""
         if not self._opened:
-            await self._connector.open_async()
+            pool = AsyncConnectionPool(
+                self._dsn,
+                min_size=1,
+                max_size=4,
+                open=False,
+                check=AsyncConnectionPool.check_connection,
+            )
+            await pool.open(wait=False)
+            await self._connector.open_async(pool)
             self._opened = True
 
     async def migrate(self) -> None:
         """procrastinate's schema, once: under an advisory lock, applied only where it is missing
-        (its tables are left alone when present; a procrastinate upgrade brings its migrations)."""
+        (its tables are left alone when present; a procrastinate upgrade brings its migrations).
+        Waits at most ``_CONNECT_S`` for a connection; ``open`` tries again until it is done."""
         await self._open_pool()
-        async with self._connector.pool.connection() as conn, conn.transaction():
+        async with self._connector.pool.connection(timeout=_CONNECT_S) as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
             row = await (await conn.execute("SELECT to_regclass('procrastinate_jobs')")).fetchone()
             if row is None or row[0] is None:
                 await conn.execute(SchemaManager.get_schema())
                 log.info("procrastinate schema applied")
+        self._migrated = True
 
     async def open(self) -> None:
         await self._open_pool()
+        if not self._migrated:  # the database was away at startup
+            await self.migrate()
         self._worker_id = await self._jobs.register_worker()
         self._beat = asyncio.create_task(self._heartbeat(), name="batch-queue-heartbeat")
 
