@@ -142,7 +142,8 @@ class StateSettings(_Section):
         None, description="The distributed backend's database (use ${VAR})."
     )
     redis_url: SecretStr | None = Field(
-        None, description="The distributed backend's Redis for limits and counters (use ${VAR})."
+        None,
+        description="Redis for rate limits, budgets, the exact cache and key revocation (use ${VAR}): required by the distributed backend; optional with the embedded one, where it makes the workers of --workers N on one host share them (docs/operations.md).",
     )
     redis_timeout_s: float = Field(
         0.25,
