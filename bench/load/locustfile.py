@@ -9,8 +9,9 @@ and, between pauses of 0.5 to 2.5 s, sends one of:
 - an Anthropic Messages call (12%), half of them streamed;
 - a Responses call (8%).
 
-Prompts come from a small pool (about 200 questions, ``prompt()``): users of one tenant ask the
-same question now and then (exact cache hits), reword it (a semantic candidate), put an e-mail
+Prompts come from a pool (``prompt()``): 200 general questions, which users of one tenant ask
+again now and then (exact cache hits) or reword (a semantic candidate), and, in 60% of requests,
+one about a customer's own order (a number and a month: asked once); some put an e-mail
 address or a phone number in it (PII redaction) or try a prompt injection (flagged: the policy
 is ``flag``, so it is still answered). Every answer is checked as a client would: status 2xx, a
 JSON body with its choices, a stream that ends with its protocol's end marker. Any other outcome
@@ -76,6 +77,7 @@ ASKS = [
     "Explain the difference between a {t} and a chargeback to a new hire.",
     "Suggest a subject line for an email about a {t}.",
 ]
+MONTHS = ["January", "March", "May", "July", "September", "November"]
 REWORDS = ["Please, ", "Quick question: ", "Could you tell me: ", "Hi! "]
 PII = [
     "My email is jane.doe@example.com and my phone is +1 415 555 0134.",
@@ -91,6 +93,8 @@ INJECTIONS = [
 def prompt(rng: random.Random) -> str:
     """A question from the pool; sometimes reworded, with PII, or with an injection attempt."""
     text = rng.choice(ASKS).format(t=rng.choice(TOPICS))
+    if rng.random() < 0.6:  # most questions are about one customer's case: never asked twice
+        text = f"{text} It is about order {rng.randint(10_000, 99_999)} from {rng.choice(MONTHS)}."
     roll = rng.random()
     if roll < 0.10:
         text = rng.choice(REWORDS) + text[0].lower() + text[1:]
