@@ -230,6 +230,7 @@ def plot(samples: list[dict[str, Any]], path: Path, title: str, bin_s: float = 5
     """Latency over time: p50 and p95 per ``bin_s`` window for JSON answers, streams (whole and
     first byte), and the gateway overhead's p95 beneath."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -267,6 +268,9 @@ def plot(samples: list[dict[str, Any]], path: Path, title: str, bin_s: float = 5
         bottom.plot(xs, ys, style, color="tab:red", label=f"overhead p{q}")
     bottom.axhline(OVERHEAD_P95_MS, color="grey", linewidth=0.8, label="5 ms criterion")
     bottom.set_yscale("log")
+    bottom.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    bottom.yaxis.set_minor_locator(matplotlib.ticker.LogLocator(subs=(2, 5)))
+    bottom.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     bottom.set_ylabel("gateway overhead (ms, log)")
     bottom.set_xlabel(f"seconds into the run ({bin_s:.0f} s windows)")
     bottom.legend(fontsize=7)

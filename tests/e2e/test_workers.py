@@ -3,8 +3,9 @@ as docs/operations.md tabulates it. Each request is sent on a keep-alive connect
 known (read from /proc: which worker holds the accepted socket), so a test can alternate between
 the two workers deterministically instead of hoping the kernel spreads the connections.
 
-- The request log (one SQLite file) loses nothing across workers, and SIGTERM to the parent drains
-  both: a stream in flight on each runs to its end and has its row.
+- The request log (one SQLite file) loses nothing across workers, either worker's ``/metrics``
+  counts both workers' requests, and SIGTERM to the parent drains both: a stream in flight on
+  each runs to its end and has its row.
 - Embedded without Redis: each worker enforces the whole rate limit and keeps its own exact cache,
   and the parent warns at startup.
 - Embedded with ``state.redis_url``: one limit, one budget and one exact cache for both workers.
@@ -22,6 +23,7 @@ from typing import Any
 
 import msgspec
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import DEMO_KEY, sim_config
 from tests.e2e.test_shutdown import all_workers
@@ -122,6 +124,19 @@ def chat(
     return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
 
 
+def requests_counted(conn: http.client.HTTPConnection) -> float:
+    conn.request("GET", "/metrics")
+    r = conn.getresponse()
+    text = r.read().decode()
+    assert r.status == 200
+    return sum(
+        s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == "sluice_requests_total"
+    )
+
+
 def rows(gw: Proc) -> int:
     port = gw.base_url.rsplit(":", 1)[1]
     with sqlite3.connect(gw.log_path.parent / f"gateway-{port}.db") as db:
@@ -157,6 +172,9 @@ def test_the_request_log_loses_nothing_across_workers_and_sigterm_drains_both(ga
     for t in threads:
         t.join()
     assert sent == 60
+    # Metrics are shared (prometheus_client's multiprocess mode): either worker's scrape counts all 60.
+    for c in conns.alternate(2):
+        assert requests_counted(c) == 60
     # A stream in flight on each worker (20 words, 100 ms apart), then SIGTERM to the parent.
     streams = []
     for c in conns.alternate(2):
