@@ -17,7 +17,8 @@ is ``flag``, so it is still answered). Every answer is checked as a client would
 JSON body with its choices, a stream that ends with its protocol's end marker. Any other outcome
 is a failure in locust's statistics.
 
-Every request is written to ``LOAD_SAMPLES`` (JSON lines, at the end of the run): when it
+Users stop sending ``LOAD_DURATION_S`` after the start, so every request sent is answered before
+locust stops. Every request is written to ``LOAD_SAMPLES`` (JSON lines, at the end of the run): when it
 started (seconds since the run began), its kind, status, total time, time to first byte and the
 gateway's own ``x-sluice-overhead-ms``. ``bench/load/run.py`` reads them.
 """
@@ -32,6 +33,7 @@ import time
 from typing import Any
 
 from locust import HttpUser, between, events, task
+from locust.exception import StopUser
 
 KEYS = [k for k in os.environ.get("LOAD_KEYS", "").split(",") if k]
 SAMPLES = os.environ.get("LOAD_SAMPLES", "load-samples.jsonl")
@@ -42,6 +44,7 @@ CLAUDE_MODEL = os.environ.get("LOAD_CLAUDE_MODEL", "claude-haiku")
 _next_key = itertools.count()
 _samples: list[dict[str, Any]] = []
 _t0 = time.time()
+_deadline = _t0 + float(os.environ.get("LOAD_DURATION_S", "inf"))
 
 TOPICS = [
     "invoice",
@@ -121,6 +124,13 @@ class AppUser(HttpUser):
         self.rng = random.Random(n)
         self.auth = {"authorization": f"Bearer {self.key}"}
 
+    @staticmethod
+    def _until_deadline() -> None:
+        """Past ``LOAD_DURATION_S``, the user stops before sending: every request sent finishes
+        (locust's own --run-time, set longer, would cut the ones in flight)."""
+        if time.time() >= _deadline:
+            raise StopUser()
+
     def _note(self, kind: str, started: float, status: int, first_byte: float, headers: Any) -> None:
         end = time.perf_counter()
         overhead = headers.get("x-sluice-overhead-ms")
@@ -137,6 +147,7 @@ class AppUser(HttpUser):
         )
 
     def _json(self, kind: str, path: str, body: dict[str, Any], headers: dict[str, str], want: str) -> None:
+        self._until_deadline()
         started = time.perf_counter()
         with self.client.post(path, json=body, headers=headers, name=kind, catch_response=True) as r:
             first = time.perf_counter()
@@ -151,6 +162,7 @@ class AppUser(HttpUser):
     def _stream(
         self, kind: str, path: str, body: dict[str, Any], headers: dict[str, str], end: bytes
     ) -> None:
+        self._until_deadline()
         started = time.perf_counter()
         with self.client.post(
             path, json=body, headers=headers, name=kind, stream=True, catch_response=True
