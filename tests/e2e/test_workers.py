@@ -144,7 +144,7 @@ def rows(gw: Proc) -> int:
 
 
 @pytest.fixture
-def pinned(request: pytest.FixtureRequest) -> Iterator[list[Pinned]]:
+def pinned() -> Iterator[list[Pinned]]:
     made: list[Pinned] = []
     yield made
     for p in made:
@@ -196,7 +196,7 @@ def test_the_request_log_loses_nothing_across_workers_and_sigterm_drains_both(ga
     assert rows(gw) == sent + 2
 
 
-def test_embedded_without_redis_each_worker_enforces_the_whole_limit_and_keeps_its_own_cache(
+def test_embedded_without_redis_each_worker_enforces_the_whole_limit_and_the_parent_warns(
     gateway, pinned
 ) -> None:
     config = two_workers()
