@@ -97,26 +97,51 @@ class _Owner:
 
 
 class EmbeddedBackend(_Owner):
-    """One process: SQLite for the store and the caches' copies for restarts (written through the
-    store's one writer connection), counters, ledger and caches in memory, invalidation in place."""
+    """One host: SQLite for the store and the caches' copies for restarts (written through the
+    store's one writer connection); counters, ledger and the exact cache in memory, invalidation in
+    place, each per process. With ``state.redis_url`` those four live in Redis instead, so the
+    workers of ``--workers N`` (or several gateways sharing the file) enforce one limit and one
+    budget, share one exact cache and drop a revoked key together (docs/operations.md)."""
 
-    commits_together = False
     redis_ping_ms: Callable[[], Awaitable[float]] | None = None
 
     def __init__(self, state: StateSettings, files: FilesSettings) -> None:
         super().__init__()
         from sluice.store.sqlite.store import SqliteStore
 
+        self._state = state
         self._sqlite: SqliteStore = self._own(SqliteStore(state.sqlite_path))
         self.store: Store = self._sqlite
         self.blobs: FileBlobs = self._blobs(files, self._sqlite)
-        self.limits: CounterStore = MemoryCounterStore()
-        self.budgets: Ledger = MemoryLedger()
+        self._redis: BoundedRedis | None = None
+        if state.redis_url is None:
+            self.limits: CounterStore = MemoryCounterStore()
+            self.budgets: Ledger = MemoryLedger()
+            self.commits_together = False
+            return
+        from sluice.budgets.redis import RedisLedger
+        from sluice.limits.redis import RedisCounterStore
+        from sluice.store.redis import BoundedRedis
+
+        self._redis = self._own(BoundedRedis(state.redis_url.get_secret_value(), state.redis_timeout_s))
+        self.limits = RedisCounterStore(self._redis)
+        self.budgets = RedisLedger(self._redis)
+        self.commits_together = True
+        self.redis_ping_ms = self._redis.ping_ms
 
     def invalidation(self, caches: AuthCaches) -> Invalidation:
-        return self._own(LocalInvalidation(caches))
+        if self._state.redis_url is None:
+            return self._own(LocalInvalidation(caches))
+        from sluice.auth.redis import RedisInvalidation
+
+        url = self._state.redis_url.get_secret_value()
+        return self._own(RedisInvalidation(url, self._state.redis_timeout_s, caches))
 
     def exact_cache(self) -> ExactCache:
+        if self._redis is not None:
+            from sluice.cache.exact_redis import RedisExactCache
+
+            return self._own(RedisExactCache(self._redis))
         from sluice.cache.exact_local import LocalExactCache
 
         return self._own(LocalExactCache(self._sqlite.writer))

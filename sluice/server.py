@@ -162,6 +162,15 @@ def metrics_dir() -> Iterator[None]:
             del os.environ[_METRICS_ENV]
 
 
+def per_process_state(settings: Settings) -> str | None:
+    """What ``--workers N`` leaves per worker that a shared Redis would share (None: nothing):
+    on the embedded backend without ``state.redis_url``, rate limits and budgets (each worker
+    enforces the whole limit), the exact cache and key revocation."""
+    if settings.state.backend != "embedded" or settings.state.redis_url is not None:
+        return None
+    return "rate limits, budgets, the exact cache and key revocation"
+
+
 def banner(settings: Settings, host: str, port: int, workers: int) -> str:
     base = f"http://{host}:{port}"
     lines = [
@@ -219,6 +228,14 @@ def run(
         )
 
     if workers > 1:
+        per_process = per_process_state(settings)
+        if per_process:
+            log.warning(
+                "%d workers on the embedded backend without state.redis_url: %s are per worker "
+                "(set state.redis_url to share them; docs/operations.md)",
+                workers,
+                per_process,
+            )
         if config_path:
             os.environ[_CONFIG_ENV] = os.path.abspath(config_path)
         with metrics_dir():

@@ -44,7 +44,12 @@ class _Section(BaseModel):
 class ServerSettings(_Section):
     host: str = Field("127.0.0.1", description="Address to bind.")
     port: int = Field(4000, ge=0, le=65535, description="Port to bind.")
-    workers: int = Field(1, ge=1, le=64, description="Worker processes (uvicorn).")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Worker processes (uvicorn). On the embedded backend without state.redis_url each keeps its own rate limits, budgets and exact cache (docs/operations.md).",
+    )
     max_body_bytes: int = Field(
         4 * 1024 * 1024,
         ge=1024,
@@ -142,7 +147,8 @@ class StateSettings(_Section):
         None, description="The distributed backend's database (use ${VAR})."
     )
     redis_url: SecretStr | None = Field(
-        None, description="The distributed backend's Redis for limits and counters (use ${VAR})."
+        None,
+        description="Redis for rate limits, budgets, the exact cache and key revocation (use ${VAR}): required by the distributed backend; optional with the embedded one, where it makes the workers of --workers N on one host share them (docs/operations.md).",
     )
     redis_timeout_s: float = Field(
         0.25,
