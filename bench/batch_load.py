@@ -137,11 +137,13 @@ def run_batch(c: openai.OpenAI, file_id: str, pids: list[int], during=None) -> d
         time.sleep(0.05)
     t0, cpu0 = time.monotonic(), cpu_s(*pids)
     side = during() if during is not None else None
-    side_result, overlap_s = None, 0.0
+    side_result, overlap_s, overlap_lines = None, 0.0, 0
     while True:
         if side is not None and side_result is None and side.poll() is not None:
             side_result = finish(side)
             overlap_s = time.monotonic() - t0
+            counts = c.batches.retrieve(b.id).request_counts
+            overlap_lines = 0 if counts is None else counts.completed + counts.failed
         b = c.batches.retrieve(b.id)
         if b.status in ENDED:
             break
@@ -149,6 +151,7 @@ def run_batch(c: openai.OpenAI, file_id: str, pids: list[int], during=None) -> d
     t1, cpu1 = time.monotonic(), cpu_s(*pids)
     if side is not None and side_result is None:
         overlap_s = t1 - t0  # the batch ended first: the interactive run outlasted it
+        overlap_lines = (b.request_counts.completed + b.request_counts.failed) if b.request_counts else 0
         side_result = finish(side)
         side_result["batch_ended_first"] = True
     counts = b.request_counts
@@ -160,6 +163,7 @@ def run_batch(c: openai.OpenAI, file_id: str, pids: list[int], during=None) -> d
         "wall_s": t1 - t0,
         "cpu_s": cpu1 - cpu0,
         "overlap_s": overlap_s,
+        "overlap_lines": overlap_lines,
         "interactive": side_result,
     }
 
@@ -304,15 +308,20 @@ def report(a, alone: list[dict], mixed: list[dict], solo: dict | None) -> None:
         f"| median | | {base:.1f} | | {statistics.median(p99_with):.1f} |"
         f" **{statistics.median(p99_with) / base:.2f}** | |"
     )
-    print("\n| batch | lines | failed | wall s | lines/s | gateway CPU ms/line | net of interactive |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "\n| batch | lines | failed | wall s | lines/s | lines/s beside interactive"
+        " | gateway CPU ms/line | net of interactive |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     rows = [(f"with interactive traffic, round {i + 1}", b, True) for i, b in enumerate(mixed)]
     rows += [("alone", solo, False)] if solo else []
     for name, b, shared in rows:
         lines = b["completed"] + b["failed"]
         net = b["cpu_s"] - (cpu_per_s * b["overlap_s"] if shared else 0.0)
+        beside = f"{b['overlap_lines'] / b['overlap_s']:.0f}" if shared and b["overlap_s"] else ""
         print(
             f"| {name} | {lines} | {b['failed']} | {b['wall_s']:.1f} | {lines / b['wall_s']:.0f} |"
+            f" {beside} |"
             f" {b['cpu_s'] / lines * 1000:.2f} | {net / lines * 1000:.2f} |"
         )
     print(f"\ninteractive alone: gateway CPU {cpu_per_s * 1000:.0f} ms/s (median of the rounds)")
