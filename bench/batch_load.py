@@ -13,12 +13,17 @@ runs, the batch then run to its end; with ``--solo``, a last batch alone (lines 
 CPU per line without live traffic). The machine is shared, so rounds interleave the two
 conditions and the ratio is of the medians.
 
-CPU per line is the gateway process's CPU time (``/proc/<pid>/stat``, user + system) from
-``in_progress`` to ``completed`` over the lines; "net" takes off what the interactive traffic
+``--worker-process``: the gateway runs no batch worker (``batches.workers: false``) and a
+``sluice worker`` on the same config, niced by ``--worker-nice`` (``batches.worker_nice``), runs
+the batch on the same CPU 1: the OS scheduler, not the event loop, shares the core.
+
+CPU per line is the gateway process's CPU time (``/proc/<pid>/stat``, user + system; with
+``--worker-process`` the worker's added) from ``in_progress`` to ``completed`` over the lines; "net" takes off what the interactive traffic
 cost per second alone, for the seconds it ran beside the batch. Every process started here
 is stopped by its PID; loopback only.
 
     .venv/bin/python bench/batch_load.py [--lines 10000] [--rate 100] [--duration 15] [--rounds 3] [--solo]
+        [--worker-process [--worker-nice 19]]
 """
 
 from __future__ import annotations
@@ -53,9 +58,12 @@ KEY = "sk-bench"
 ENDED = {"completed", "failed", "expired", "cancelled"}
 
 
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+def cpu_s(*pids: int) -> float:
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / TICK
 
 
 def batch_file(n: int) -> bytes:
@@ -121,26 +129,29 @@ def finish(p: subprocess.Popen) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def run_batch(c: openai.OpenAI, file_id: str, gw_pid: int, during=None) -> dict:
+def run_batch(c: openai.OpenAI, file_id: str, pids: list[int], during=None) -> dict:
     """Create a batch on ``file_id``; once in_progress call ``during()`` (it returns a process to
     wait for); the figures from in_progress to the batch's end."""
     b = c.batches.create(input_file_id=file_id, endpoint="/v1/chat/completions", completion_window="24h")
     while (b := c.batches.retrieve(b.id)).status == "validating":
         time.sleep(0.05)
-    t0, cpu0 = time.monotonic(), cpu_s(gw_pid)
+    t0, cpu0 = time.monotonic(), cpu_s(*pids)
     side = during() if during is not None else None
-    side_result, overlap_s = None, 0.0
+    side_result, overlap_s, overlap_lines = None, 0.0, 0
     while True:
         if side is not None and side_result is None and side.poll() is not None:
             side_result = finish(side)
             overlap_s = time.monotonic() - t0
+            counts = c.batches.retrieve(b.id).request_counts
+            overlap_lines = 0 if counts is None else counts.completed + counts.failed
         b = c.batches.retrieve(b.id)
         if b.status in ENDED:
             break
         time.sleep(0.5)  # a retrieve counts the batch's lines (a few ms at 10,000): not too often
-    t1, cpu1 = time.monotonic(), cpu_s(gw_pid)
+    t1, cpu1 = time.monotonic(), cpu_s(*pids)
     if side is not None and side_result is None:
         overlap_s = t1 - t0  # the batch ended first: the interactive run outlasted it
+        overlap_lines = (b.request_counts.completed + b.request_counts.failed) if b.request_counts else 0
         side_result = finish(side)
         side_result["batch_ended_first"] = True
     counts = b.request_counts
@@ -152,6 +163,7 @@ def run_batch(c: openai.OpenAI, file_id: str, gw_pid: int, during=None) -> dict:
         "wall_s": t1 - t0,
         "cpu_s": cpu1 - cpu0,
         "overlap_s": overlap_s,
+        "overlap_lines": overlap_lines,
         "interactive": side_result,
     }
 
@@ -164,8 +176,15 @@ def main() -> None:
     ap.add_argument("--upstream-ms", type=float, default=20.0, help="mock and sim latency per answer")
     ap.add_argument("--rounds", type=int, default=3, help="(without, with the batch) pairs")
     ap.add_argument("--solo", action="store_true", help="also run a batch without interactive traffic")
+    ap.add_argument(
+        "--worker-process",
+        action="store_true",
+        help="the batch in a niced `sluice worker` on the gateway's core, not in the gateway",
+    )
+    ap.add_argument("--worker-nice", type=int, default=19, help="batches.worker_nice of --worker-process")
     ap.add_argument("--json", default=None, help="append the figures as one JSON line to this file")
     a = ap.parse_args()
+    a.load_start = os.getloadavg()
 
     two = (os.cpu_count() or 1) >= 2
     pin = ["taskset", "-c", "0"] if two else []
@@ -208,6 +227,8 @@ def main() -> None:
             SIM_API_BASE=f"http://127.0.0.1:{sim_port}/v1",
             SLUICE_BENCH_DB=f"{tmp}/gw.db",
         )
+        if a.worker_process:
+            env["SLUICE_BATCH_WORKERS"] = "false"
         cmd = [
             *gw_pin,
             sys.executable,
@@ -225,6 +246,19 @@ def main() -> None:
         url = f"http://127.0.0.1:{gw_port}"
         wait_http(f"http://127.0.0.1:{sim_port}/v1/models", sim)
         wait_http(url + "/v1/chat/completions", gw, key=KEY, timeout_s=60)
+        pids = [gw.pid]
+        if a.worker_process:  # after the gateway's startup migrated the database
+            wenv = dict(env, SLUICE_BATCH_WORKERS="true", SLUICE_BATCH_WORKER_NICE=str(a.worker_nice))
+            wcmd = [
+                *gw_pin,
+                sys.executable,
+                "-m",
+                "sluice",
+                "worker",
+                "--config",
+                cmd[cmd.index("--config") + 1],
+            ]
+            pids.append(bench.spawn("worker", wcmd, env=wenv, cwd=ROOT).pid)
         c = openai.OpenAI(base_url=url + "/v1", api_key=KEY, max_retries=2, timeout=120)
         data = batch_file(a.lines)
         file_id = c.files.create(file=("batch.jsonl", data, "application/jsonl"), purpose="batch").id
@@ -232,13 +266,11 @@ def main() -> None:
 
         alone, mixed = [], []
         for r in range(a.rounds):
-            cpu0 = cpu_s(gw.pid)
+            cpu0 = cpu_s(*pids)
             alone.append(finish(bench.loadgen(url, a.duration, f"without-{r}")))
-            alone[-1]["gateway_cpu_per_s"] = (cpu_s(gw.pid) - cpu0) / alone[-1]["elapsed_s"]
-            mixed.append(
-                run_batch(c, file_id, gw.pid, lambda r=r: bench.loadgen(url, a.duration, f"with-{r}"))
-            )
-        solo = run_batch(c, file_id, gw.pid) if a.solo else None
+            alone[-1]["gateway_cpu_per_s"] = (cpu_s(*pids) - cpu0) / alone[-1]["elapsed_s"]
+            mixed.append(run_batch(c, file_id, pids, lambda r=r: bench.loadgen(url, a.duration, f"with-{r}")))
+        solo = run_batch(c, file_id, pids) if a.solo else None
     finally:
         for p in reversed(bench.procs):
             stop(p)
@@ -254,9 +286,14 @@ def report(a, alone: list[dict], mixed: list[dict], solo: dict | None) -> None:
     base = statistics.median(p99)
     cpu_per_s = statistics.median(r["gateway_cpu_per_s"] for r in alone)
     print(f"\n{a.lines}-line batch, interactive {a.rate:g} req/s open loop, upstream {a.upstream_ms:g} ms,")
-    print(
-        f"gateway pinned to one core (one process); {a.rounds} rounds of {a.duration:g} s without, then with\n"
+    where = (
+        f"the gateway and a `sluice worker` at nice {a.worker_nice} running the batch"
+        if a.worker_process
+        else "one gateway process running the batch"
     )
+    print(f"{where}, pinned to one core; {a.rounds} rounds of {a.duration:g} s without, then with")
+    loads = [" ".join(f"{x:.1f}" for x in load) for load in (a.load_start, os.getloadavg())]
+    print(f"load average (1, 5, 15 min) at the start {loads[0]}, at the end {loads[1]}\n")
     print("| round | p50 without | p99 without | p50 with batch | p99 with batch | p99 ratio | errors |")
     print("|---|---|---|---|---|---|---|")
     for r, (x, b) in enumerate(zip(alone, mixed, strict=True)):
@@ -271,15 +308,20 @@ def report(a, alone: list[dict], mixed: list[dict], solo: dict | None) -> None:
         f"| median | | {base:.1f} | | {statistics.median(p99_with):.1f} |"
         f" **{statistics.median(p99_with) / base:.2f}** | |"
     )
-    print("\n| batch | lines | failed | wall s | lines/s | gateway CPU ms/line | net of interactive |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "\n| batch | lines | failed | wall s | lines/s | lines/s beside interactive"
+        " | gateway CPU ms/line | net of interactive |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     rows = [(f"with interactive traffic, round {i + 1}", b, True) for i, b in enumerate(mixed)]
     rows += [("alone", solo, False)] if solo else []
     for name, b, shared in rows:
         lines = b["completed"] + b["failed"]
         net = b["cpu_s"] - (cpu_per_s * b["overlap_s"] if shared else 0.0)
+        beside = f"{b['overlap_lines'] / b['overlap_s']:.0f}" if shared and b["overlap_s"] else ""
         print(
             f"| {name} | {lines} | {b['failed']} | {b['wall_s']:.1f} | {lines / b['wall_s']:.0f} |"
+            f" {beside} |"
             f" {b['cpu_s'] / lines * 1000:.2f} | {net / lines * 1000:.2f} |"
         )
     print(f"\ninteractive alone: gateway CPU {cpu_per_s * 1000:.0f} ms/s (median of the rounds)")

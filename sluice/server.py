@@ -262,8 +262,15 @@ def run_worker(settings: Settings) -> None:
     from sluice.app import build_app
 
     setup_logging(settings.logging.level, settings.logging.format, secret_values(settings))
+    if settings.batches.worker_nice:  # lower priority than the gateways on a shared core
+        os.nice(settings.batches.worker_nice)
     app = build_app(settings, worker=True)
-    log.info("sluice worker %s started (pid %d)", __version__, os.getpid())
+    log.info(
+        "sluice worker %s started (pid %d, nice %d)",
+        __version__,
+        os.getpid(),
+        os.getpriority(os.PRIO_PROCESS, 0),
+    )
     if not uvloop.run(_lifespan(app)):
         sys.exit(STARTUP_FAILURE)
 

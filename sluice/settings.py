@@ -256,6 +256,22 @@ class BatchSettings(_Section):
         ge=1,
         description="Batch lines start only while fewer interactive requests than this are in flight in the process, so a large batch cannot starve live traffic.",
     )
+    yield_rate: float = Field(
+        20.0,
+        ge=0,
+        description="While interactive requests keep arriving at the process (one started within yield_quiet_s), batch lines start at most this many a second, one at a time, so a batch's share of the event loop stays small; when none has for yield_quiet_s, as fast as concurrency allows. 0: no pacing. A `sluice worker` serves no interactive traffic and is not paced (run it niced: worker_nice).",
+    )
+    yield_quiet_s: float = Field(
+        1.0,
+        gt=0,
+        description="How long after an interactive request started the process counts as busy (yield_rate).",
+    )
+    worker_nice: int = Field(
+        0,
+        ge=0,
+        le=19,
+        description="`sluice worker` lowers its own scheduling priority by this much at startup (os.nice), so on a core it shares with gateways the OS runs their interactive requests first. 0: unchanged.",
+    )
     lease_s: float = Field(
         900.0,
         gt=0,

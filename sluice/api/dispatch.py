@@ -6,7 +6,8 @@ layer stack was a measurable share of the gateway's own CPU per request. Everyth
 (health, lifespan, unknown paths) falls through to the Starlette app.
 
 It also counts the requests in flight through it, until their last byte is sent (a stream
-included): the batch worker starts lines only while that count is low.
+included), and those it has started: the batch worker starts lines only while the first is low,
+and paces them while the second moves (``batch/pacing.py``).
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ class Dispatch:
         self._routes = dict(routes)
         self._fallback = fallback
         self.in_flight = 0
+        self.started = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             handler = self._routes.get((scope["method"], scope["path"]))
             if handler is not None:
                 self.in_flight += 1
+                self.started += 1
                 try:
                     response = await handler(Request(scope, receive))
                     await response(scope, receive, send)

@@ -18,6 +18,7 @@ import msgspec
 from sluice.batch import results
 from sluice.batch.lines import Check, error, parse
 from sluice.batch.native import NativeBatches
+from sluice.batch.pacing import Pacer
 from sluice.batch.queue import BatchQueue
 from sluice.store.protocols import FileBlobs, Store
 from sluice.store.records import ClaimedLine, LineResult, StoredBatch
@@ -54,6 +55,9 @@ class BatchLimits:
     max_input_bytes: int = 200 * 1024 * 1024
     lease_s: float = 900.0
     """A running line's lease is renewed once half of it is spent, so a slow line is never claimed twice."""
+    yield_rate: float = 20.0
+    """Lines started a second while interactive requests keep arriving (``pacing.py``; 0: no pacing)."""
+    yield_quiet_s: float = 1.0
 
 
 class BatchWorker:
@@ -67,6 +71,7 @@ class BatchWorker:
         limits: BatchLimits,
         *,
         interactive: Callable[[], int],
+        started: Callable[[], int] = lambda: 0,
         native: NativeBatches | None = None,
         on_lines: Callable[[str, int], None] = lambda outcome, n: None,
         on_ended: Callable[[str], None] = lambda status: None,
@@ -74,13 +79,16 @@ class BatchWorker:
         ended: Ended | None = None,
     ) -> None:
         """``interactive``: how many interactive requests are in flight in this process now;
+        ``started``: how many it has started so far (lines are paced while that count moves);
         ``native``: the batches forwarded to a provider's own batch API (``native.py``);
         ``on_lines(outcome, n)``: ``n`` lines got their first result here (the metrics);
         ``on_ended(status)``: this process moved a batch to its last status."""
         self._queue, self._store, self._blobs = queue, store, blobs
         self._check, self._run_line = check, run
         self._limits = limits
-        self._interactive = interactive
+        self._interactive, self._started = interactive, started
+        self._pacer = Pacer(limits.yield_rate, limits.yield_quiet_s)
+        self._paused = False
         self._on_lines, self._on_ended = on_lines, on_ended
         self._clock = clock
         self._native = native
@@ -162,8 +170,11 @@ class BatchWorker:
                 worked = False
             if not worked:
                 self._wake.clear()
+                wait_s = self._limits.poll_s
+                if self._paused:  # held back by the pacer: look again when it lets a line start
+                    wait_s = min(wait_s, self._pacer.wait_s())
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._limits.poll_s)
+                    await asyncio.wait_for(self._wake.wait(), wait_s)
 
     async def run_once(self) -> bool:
         """One step: a batch validated or written out, or lines started; whether there was work."""
@@ -188,11 +199,16 @@ class BatchWorker:
         return await self._start_lines(now)
 
     async def _start_lines(self, now: float) -> bool:
-        started = False
+        started = self._paused = False
         limits = self._limits
         while len(self._lines) < limits.concurrency and self._interactive() < limits.yield_in_flight:
-            lines = await self._queue.next_lines(now, limits.concurrency - len(self._lines), self._busy)
+            room = self._pacer.grant(self._started(), limits.concurrency - len(self._lines))
+            if not room:
+                self._paused = True
+                break
+            lines = await self._queue.next_lines(now, room, self._busy)
             if not lines:
+                self._pacer.unused()
                 break
             for line in lines:
                 self._busy[line.owner] = self._busy.get(line.owner, 0) + 1

@@ -6,6 +6,7 @@ with SIGKILL mid-batch that loses no line and finishes none twice."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -486,3 +487,37 @@ def test_sluice_worker_runs_batches_of_a_gateway_without_workers_and_a_sigkill_c
     assert row["cost_micros"] > 0
     assert budget_spent(redis_clean, "acme") == row["cost_micros"]
     assert second.stop() == 0  # SIGTERM: a clean drain
+
+
+def test_sluice_worker_at_worker_nice_runs_the_batches_of_a_sqlite_gateway_without_workers(
+    gateway, workers: Workers
+) -> None:
+    """``batches.worker_nice``: ``sluice worker`` lowers its own priority by it at startup (the
+    gateway, on the same config, does not), and runs the batch of a gateway without workers that
+    shares its SQLite file."""
+    gw = gateway(config(workers=False, worker_nice=7))
+    key, _ = tenant_key(gw, "acme")
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    with sdk(gw, key) as c:
+        b = c.batches.create(
+            input_file_id=upload(c, [chat_line(f"n-{i}", f"q {i}") for i in range(6)]),
+            endpoint=CHAT,
+            completion_window="24h",
+        )
+        time.sleep(0.6)  # three of the gateway's polls: it runs no worker
+        assert c.batches.retrieve(b.id).status == "validating"
+        w = workers.start(gw)
+        done = wait(c, b.id, {"completed", "failed"}, timeout_s=60)
+        assert done.status == "completed", w.log()
+        counts = done.request_counts
+        assert counts is not None and (counts.total, counts.completed, counts.failed) == (6, 6, 0)
+        assert sorted(x["custom_id"] for x in lines_of(c, done.output_file_id)) == [
+            f"n-{i}" for i in range(6)
+        ]
+        assert nice_of(w.popen.pid) == min(19, base + 7)
+        assert nice_of(gw.popen.pid) == base
+    assert w.stop() == 0  # SIGTERM: a clean drain
+
+
+def nice_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[16])  # field 19
