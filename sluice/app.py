@@ -372,68 +372,46 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         Route("/v1/messages/batches/{batch_id}/cancel", message_batches.cancel, methods=["POST"]),
         Route("/v1/messages/batches/{batch_id}/results", message_batches.results, methods=["GET"]),
     ]
-    for prefix in ("/v1", ""):
-        routes += [
-            Route(f"{prefix}/responses/{{response_id}}", responses.retrieve, methods=["GET"]),
-            Route(f"{prefix}/responses/{{response_id}}", responses.delete, methods=["DELETE"]),
-            Route(f"{prefix}/responses/{{response_id}}/input_items", responses.input_items, methods=["GET"]),
-            Route(f"{prefix}/files/{{file_id}}", files.retrieve, methods=["GET"]),
-            Route(f"{prefix}/files/{{file_id}}", files.delete, methods=["DELETE"]),
-            Route(f"{prefix}/files/{{file_id}}/content", files.content, methods=["GET"]),
-            Route(f"{prefix}/batches/{{batch_id}}", batch_routes.retrieve, methods=["GET"]),
-            Route(f"{prefix}/batches/{{batch_id}}/cancel", batch_routes.cancel, methods=["POST"]),
-            Route(f"{prefix}/responses/{{response_id}}/cancel", responses.cancel, methods=["POST"]),
-            Route(f"{prefix}/sluice/jobs/{{job_id}}", jobs.retrieve, methods=["GET"]),
-            Route(f"{prefix}/sluice/jobs/{{job_id}}/cancel", jobs.cancel, methods=["POST"]),
-            Route(f"{prefix}/vector_stores", vstores.create, methods=["POST"]),
-            Route(f"{prefix}/vector_stores", vstores.list_stores, methods=["GET"]),
-            Route(f"{prefix}/vector_stores/{{vector_store_id}}", vstores.retrieve, methods=["GET"]),
-            Route(f"{prefix}/vector_stores/{{vector_store_id}}", vstores.modify, methods=["POST"]),
-            Route(f"{prefix}/vector_stores/{{vector_store_id}}", vstores.delete, methods=["DELETE"]),
-            Route(f"{prefix}/vector_stores/{{vector_store_id}}/files", vstores.create_file, methods=["POST"]),
-            Route(f"{prefix}/vector_stores/{{vector_store_id}}/files", vstores.list_files, methods=["GET"]),
-            Route(
-                f"{prefix}/vector_stores/{{vector_store_id}}/files/{{file_id}}",
-                vstores.retrieve_file,
-                methods=["GET"],
-            ),
-            Route(
-                f"{prefix}/vector_stores/{{vector_store_id}}/files/{{file_id}}",
-                vstores.delete_file,
-                methods=["DELETE"],
-            ),
-            Route(
-                f"{prefix}/vector_stores/{{vector_store_id}}/files/{{file_id}}",
-                vstores.update_file,
-                methods=["POST"],
-            ),
-            Route(
-                f"{prefix}/vector_stores/{{vector_store_id}}/files/{{file_id}}/content",
-                vstores.file_content,
-                methods=["GET"],
-            ),
-            Route(
-                f"{prefix}/vector_stores/{{vector_store_id}}/file_batches/{{batch_id}}/cancel",
-                vstores.cancel_batch,
-                methods=["POST"],
-            ),
-            Route(
-                f"{prefix}/vector_stores/{{vector_store_id}}/file_batches",
-                vstores.create_batch,
-                methods=["POST"],
-            ),
-            Route(
-                f"{prefix}/vector_stores/{{vector_store_id}}/file_batches/{{batch_id}}",
-                vstores.retrieve_batch,
-                methods=["GET"],
-            ),
-            Route(
-                f"{prefix}/vector_stores/{{vector_store_id}}/file_batches/{{batch_id}}/files",
-                vstores.list_batch_files,
-                methods=["GET"],
-            ),
-            Route(f"{prefix}/vector_stores/{{vector_store_id}}/search", vstores.search, methods=["POST"]),
-        ]
+    vs, vs_file, vs_batch = (
+        "/vector_stores/{vector_store_id}",
+        "/vector_stores/{vector_store_id}/files/{file_id}",
+        "/vector_stores/{vector_store_id}/file_batches",
+    )
+    # Routes with a path parameter, under /v1 and at the root alike: (method, path, handler).
+    by_id: list[tuple[str, str, Handler]] = [
+        ("GET", "/responses/{response_id}", responses.retrieve),
+        ("DELETE", "/responses/{response_id}", responses.delete),
+        ("GET", "/responses/{response_id}/input_items", responses.input_items),
+        ("GET", "/files/{file_id}", files.retrieve),
+        ("DELETE", "/files/{file_id}", files.delete),
+        ("GET", "/files/{file_id}/content", files.content),
+        ("GET", "/batches/{batch_id}", batch_routes.retrieve),
+        ("POST", "/batches/{batch_id}/cancel", batch_routes.cancel),
+        ("POST", "/responses/{response_id}/cancel", responses.cancel),
+        ("GET", "/sluice/jobs/{job_id}", jobs.retrieve),
+        ("POST", "/sluice/jobs/{job_id}/cancel", jobs.cancel),
+        ("POST", "/vector_stores", vstores.create),
+        ("GET", "/vector_stores", vstores.list_stores),
+        ("GET", vs, vstores.retrieve),
+        ("POST", vs, vstores.modify),
+        ("DELETE", vs, vstores.delete),
+        ("POST", f"{vs}/files", vstores.create_file),
+        ("GET", f"{vs}/files", vstores.list_files),
+        ("GET", vs_file, vstores.retrieve_file),
+        ("DELETE", vs_file, vstores.delete_file),
+        ("POST", vs_file, vstores.update_file),
+        ("GET", f"{vs_file}/content", vstores.file_content),
+        ("POST", f"{vs_batch}/{{batch_id}}/cancel", vstores.cancel_batch),
+        ("POST", vs_batch, vstores.create_batch),
+        ("GET", f"{vs_batch}/{{batch_id}}", vstores.retrieve_batch),
+        ("GET", f"{vs_batch}/{{batch_id}}/files", vstores.list_batch_files),
+        ("POST", f"{vs}/search", vstores.search),
+    ]
+    routes += [
+        Route(prefix + path, handler, methods=[method])
+        for prefix in ("/v1", "")
+        for method, path, handler in by_id
+    ]
     m = settings.metrics
     scrape = (
         None if obs.metrics is None else guarded(obs.scrape, m.token.get_secret_value() if m.token else None)
