@@ -4,6 +4,7 @@ with the app."""
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import logging
 import os
@@ -27,7 +28,7 @@ from sluice.store.records import BatchQueueStats
 log = logging.getLogger("sluice")
 
 
-class _ScrapeRead:
+class _ScrapeRead(abc.ABC):
     """Gauges read from elsewhere when ``/metrics`` is scraped, at most once per ``every_s``
     however often it is scraped (scrapes at once share one read). A read that fails or takes
     longer than ``timeout_s`` leaves the last figures (logged); the scrape still answers."""
@@ -53,8 +54,9 @@ class _ScrapeRead:
             except Exception:  # fails open by design: the metrics answer without fresh figures
                 log.warning("%s metrics not read", self.what, exc_info=True)
 
+    @abc.abstractmethod
     async def _update(self, now: float) -> None:
-        raise NotImplementedError
+        """Read the figures and set the gauges (``now``: this refresh's instant)."""
 
 
 class BatchQueueGauges(_ScrapeRead):
