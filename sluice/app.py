@@ -450,6 +450,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         if cache is not None:
             await cache.start()
         obs.start()
+        conversations.start()
         if listener is not None and not worker:
             await listener.start()
         evaluator.start()
@@ -471,6 +472,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
                 await listener.close()
             await evaluator.close()
             await prompts.close()  # shadow answers under way
+            await conversations.close()  # stored responses still queued
             await obs.close()  # in-flight requests are over: their records are queued
             if cache is not None:
                 await cache.close()

@@ -240,8 +240,9 @@ class Store(Protocol):
         ...
 
     # --- stored responses (the Responses API) ------------------------------------------------
-    async def put_response(self, response: StoredResponse) -> None:
-        """Insert one stored response (an id already stored for its owner is a ``ConflictError``)."""
+    async def put_responses(self, responses: Sequence[StoredResponse]) -> None:
+        """Insert stored responses in one transaction (an id already stored for its owner is a
+        ``ConflictError``, and nothing of the batch is stored)."""
         ...
 
     async def get_response(self, owner: str, response_id: str) -> StoredResponse | None:

@@ -253,3 +253,29 @@ def test_embedded_with_redis_both_workers_share_one_limit_one_budget_and_one_exa
     assert chat(a, key=CACHE_KEY, **question)[1]["x-sluice-cache"] == "miss"
     eventually(lambda: chat(a, key=CACHE_KEY, **question)[1]["x-sluice-cache"] == "hit", what="a's hit")
     assert chat(b, key=CACHE_KEY, **question)[1]["x-sluice-cache"] == "hit"  # kept in Redis by worker a
+
+
+def respond(conn: http.client.HTTPConnection, **body: Any) -> dict[str, Any]:
+    payload = {"model": "gpt-4o-mini", "input": "remember the number 7", **body}
+    conn.request("POST", "/v1/responses", msgspec.json.encode(payload), AUTH)
+    r = conn.getresponse()
+    data = r.read()
+    assert r.status == 200, data
+    out: dict[str, Any] = msgspec.json.decode(data)
+    return out
+
+
+def test_a_stored_response_continues_at_once_on_the_other_worker(gateway, pinned) -> None:
+    """The answer is stored behind the request (the client does not wait on the database): the
+    other worker, which has not got it yet, waits for it rather than answering 404."""
+    gw = gateway(two_workers())
+    conns = Pinned(gw, per_worker=1)
+    pinned.append(conns)
+    for i in range(10):
+        a, b = conns.alternate(2) if i % 2 == 0 else reversed(list(conns.alternate(2)))
+        first = respond(a)
+        follow = respond(b, previous_response_id=first["id"], input="which number?")
+        assert follow["previous_response_id"] == first["id"]
+        b.request("GET", f"/v1/responses/{first['id']}", headers=AUTH)
+        r = b.getresponse()
+        assert r.status == 200 and msgspec.json.decode(r.read())["id"] == first["id"]

@@ -591,15 +591,15 @@ async def test_file_blobs_round_trip_in_parts_per_owner(store: Store) -> None:
 async def test_stored_responses_are_scoped_by_owner(store: Store) -> None:
     payload = bytes(range(256)) * 4  # binary, NUL included: sealed payloads are opaque bytes
     mine = StoredResponse("tenant:t-a", "resp_1", T0, payload, True)
-    await store.put_response(mine)
-    await store.put_response(StoredResponse("tenant:t-b", "resp_2", T0, b"{}", False))
+    await store.put_responses([mine, StoredResponse("tenant:t-b", "resp_2", T0, b"{}", False)])
     assert await store.get_response("tenant:t-a", "resp_1") == mine
     assert await store.get_response("tenant:t-b", "resp_1") is None
     assert await store.get_response("key:demo", "resp_1") is None
     assert await store.delete_response("tenant:t-b", "resp_1") is False
     assert await store.get_response("tenant:t-a", "resp_1") == mine
-    with pytest.raises(ConflictError):
-        await store.put_response(mine)
+    with pytest.raises(ConflictError):  # the whole batch is refused
+        await store.put_responses([StoredResponse("tenant:t-a", "resp_3", T0, b"{}", False), mine])
+    assert await store.get_response("tenant:t-a", "resp_3") is None
     assert await store.delete_response("tenant:t-a", "resp_1") is True
     assert await store.delete_response("tenant:t-a", "resp_1") is False
     assert await store.get_response("tenant:t-a", "resp_1") is None

@@ -69,7 +69,7 @@ class ResponseLines:
             answer = to_response(response, base)
             answer.background = True
             await self._conversations.delete(line.owner, answer.id)  # a run before a crash saved one
-            await self._conversations.save(line.owner, answer, stored)
+            await self._conversations.save_now(line.owner, answer, stored)  # before its job says done
             return encoder.encode(answer)
 
         return chat, done

@@ -25,7 +25,7 @@ from sluice.api.responses.translate import (
     decode_request,
     file_search_tool,
     input_items,
-    new_id,
+    new_response_id,
     shell,
     to_chat_request,
     to_response,
@@ -93,7 +93,8 @@ class ResponsesRoutes:
         if searched is not None:
             ctx.retrieval_param = f"tools[{searched[0]}]"
         results = "file_search_call.results" in (req.include or ())
-        base = shell(req, new_id("resp"), int(time.time()))
+        now = time.time()
+        base = shell(req, new_response_id(int(now * 1000)), int(now))
         stored = [*earlier, *with_ids(items)] if req.store is not False else None
         if chat.stream:
             chunks = await self._pipeline.stream(ctx)
@@ -145,7 +146,7 @@ class ResponsesRoutes:
         check_request(chat)
         principal = await self._authenticate.principal(credential)
         now = int(time.time())
-        response_id = new_id("resp")
+        response_id = new_response_id(now * 1000)
         await self._jobs.submit(principal, RESPONSES, response_id, body, req.model, now)
         queued = shell(req, response_id, now)
         queued.status, queued.background = "queued", True

@@ -88,6 +88,24 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{os.urandom(24).hex()}"
 
 
+def new_response_id(now_ms: int) -> str:
+    """``resp_`` and 48 hex digits like any id, the first 12 the Unix time in milliseconds it was
+    made at (``minted_ms``), so a replica that does not find it yet can tell a response still on
+    its way to the store from one that never was."""
+    return f"resp_{now_ms & 0xFFFFFFFFFFFF:012x}{os.urandom(18).hex()}"
+
+
+def minted_ms(response_id: str) -> int | None:
+    """The time ``new_response_id`` put in an id; None for an id not of that shape."""
+    digits = response_id[5:17]
+    if not response_id.startswith("resp_") or len(response_id) != 53:
+        return None
+    try:
+        return int(digits, 16)
+    except ValueError:
+        return None
+
+
 # --- request -------------------------------------------------------------------------------
 
 

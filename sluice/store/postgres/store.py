@@ -575,8 +575,12 @@ class PostgresStore(
 
     # --- stored responses --------------------------------------------------------------------
 
-    async def put_response(self, response: StoredResponse) -> None:
-        await self._insert("responses", response)
+    async def put_responses(self, responses: Sequence[StoredResponse]) -> None:
+        async with self._conn() as conn, conn.transaction():
+            await conn.executemany(
+                f"INSERT INTO responses ({_columns(StoredResponse)}) VALUES ($1, $2, $3, $4, $5)",
+                [msgspec.structs.astuple(r) for r in responses],
+            )
 
     async def get_response(self, owner: str, response_id: str) -> StoredResponse | None:
         r = await self._fetchrow(

@@ -619,12 +619,19 @@ class SqliteStore(
 
     # --- stored responses --------------------------------------------------------------------
 
-    async def put_response(self, response: StoredResponse) -> None:
-        r = response
-        await self._write(
-            "INSERT INTO responses (owner, id, created_at, payload, sealed) VALUES (?, ?, ?, ?, ?)",
-            (r.owner, r.id, r.created_at, r.payload, int(r.sealed)),
-        )
+    async def put_responses(self, responses: Sequence[StoredResponse]) -> None:
+        rows = [(r.owner, r.id, r.created_at, r.payload, int(r.sealed)) for r in responses]
+        async with self.writer() as db, self._errors():
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                await db.executemany(
+                    "INSERT INTO responses (owner, id, created_at, payload, sealed) VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
+                await db.execute("COMMIT")
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
 
     async def get_response(self, owner: str, response_id: str) -> StoredResponse | None:
         r = await self._one(
