@@ -53,6 +53,7 @@ from sluice.batch.background import CancelWatch, Events
 from sluice.batch.native import NativeBatches
 from sluice.batch.webhooks import WebhookLimits, WebhookSender
 from sluice.batch.worker import BatchLimits, BatchWorker
+from sluice.budgets.pricing import routing_prices
 from sluice.cache.build import build_cache
 from sluice.errors import (
     InternalError,
@@ -105,9 +106,15 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
     store ingestion) without serving HTTP; they run in a gateway too unless ``batches.workers``
     is false."""
     providers = build_providers(settings)
-    model_routes = build_routes(settings, providers)
+    model_routes = build_routes(settings, providers, prices=routing_prices(settings))
     tracing = build_tracing(settings.tracing)
-    router = Router(model_routes, latency_alpha=settings.routing.latency_ewma_alpha, rng=rng, tracing=tracing)
+    router = Router(
+        model_routes,
+        latency_alpha=settings.routing.latency_ewma_alpha,
+        expected_output_tokens=settings.routing.expected_output_tokens,
+        rng=rng,
+        tracing=tracing,
+    )
     backend = build_backend(settings.state, settings.files)
     store = backend.store
     resolver = KeyResolver(

@@ -709,8 +709,13 @@ class DeploymentSettings(_Section):
 
 class ModelSettings(_Section):
     kind: Literal["chat", "embedding"] = Field("chat", description="What the alias serves.")
-    strategy: Literal["priority", "weighted", "least-latency"] = Field(
-        "priority", description="How a deployment is picked."
+    strategy: Literal["priority", "weighted", "least-latency", "lowest-cost"] = Field(
+        "priority",
+        description="How a deployment is picked: priority, weighted, least-latency, or lowest-cost (the deployment whose pricing-table price makes this request cheapest, by its input tokens and max_tokens or routing.expected_output_tokens; equal costs by weight; unpriced deployments last). See docs/routing.md.",
+    )
+    affinity: Literal["off", "prompt_cache_key", "conversation", "user"] = Field(
+        "off",
+        description="Session affinity: requests with the same key go to the same healthy deployment (rendezvous hashing, the same on every replica), so its prompt cache stays warm; the strategy orders the others. prompt_cache_key: the request's prompt_cache_key; conversation: that, else a hash of the system messages and the first user message; user: those, else the request's user (or metadata.user_id).",
     )
     deployments: list[DeploymentSettings] = Field(min_length=1, description="Where the alias is served.")
     fallbacks: list[str] = Field(
@@ -730,6 +735,11 @@ class RoutingSettings(_Section):
     )
     latency_ewma_alpha: float = Field(
         0.3, gt=0, le=1, description="Weight of the newest sample in least-latency's EWMA."
+    )
+    expected_output_tokens: int = Field(
+        512,
+        ge=0,
+        description="Output tokens the lowest-cost strategy expects of a request that sets no max_tokens (or max_completion_tokens).",
     )
 
 
