@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from sluice.budgets.pricing import routing_prices
 from sluice.errors import (
     NotFoundError,
     PermissionDeniedError,
@@ -18,7 +19,6 @@ from sluice.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
-from sluice.budgets.pricing import routing_prices
 from sluice.providers.sim import SimProvider
 from sluice.routing.breaker import State
 from sluice.routing.router import Attempt, Router
