@@ -59,13 +59,16 @@ class Observer:
         writer: RequestLogWriter | None = None,
         payloads: bool = False,
         redact: Redact | None = None,
+        tap: Callable[[RequestRecord], None] | None = None,
     ) -> None:
+        """``tap``: also given every record (the alerts' traffic counts)."""
+        self._tap = tap
         self._metrics = metrics
         self._access = access
         self._writer = writer
         self._payloads = payloads
         self._redact = redact
-        self.enabled = metrics is not None or access is not None or writer is not None
+        self.enabled = metrics is not None or access is not None or writer is not None or tap is not None
 
     def begin(self, ex: Exchange) -> None:
         if self._metrics is not None:
@@ -109,6 +112,8 @@ class Observer:
                     self._metrics.guardrail(stage, category, action)
         if self._access is not None:
             self._access.write(record)
+        if self._tap is not None:
+            self._tap(record)
         return record if self._writer is not None else None
 
     def record(self, ex: Exchange, status: int, error: str | None) -> RequestRecord:
