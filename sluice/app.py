@@ -164,8 +164,9 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         budgets,
         together=backend.commits_together,
     )
-    tap = None if traffic is None else (lambda r, t=traffic: t.observe(r.status, r.latency_ms / 1000))
-    obs = build_observer(settings, store, router, backend.budgets, tap)
+    obs = build_observer(
+        settings, store, router, backend.budgets, None if traffic is None else traffic.observe
+    )
     own = OwnCalls(obs.observer)
     embed, count, knowledge_health = build_embedder(settings, own)
     if settings.knowledge.rerank is not None:

@@ -12,7 +12,7 @@ import binascii
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from cryptography.fernet import Fernet
@@ -386,8 +386,11 @@ class AlertWebhook(_Section):
         return secret
 
 
+Percent = Annotated[int, Field(ge=1, le=1000)]
+
+
 class TenantAlerts(_Section):
-    budget_thresholds: list[int] | None = Field(
+    budget_thresholds: list[Percent] | None = Field(
         None,
         description="This tenant's budget-use percentages that alert (alerts.budget_thresholds when unset).",
     )
@@ -410,7 +413,7 @@ class AlertSettings(_Section):
     evaluate_every_s: float = Field(
         30.0, gt=0, description="How often each process evaluates the rate alerts (spend, errors, latency)."
     )
-    budget_thresholds: list[int] = Field(
+    budget_thresholds: list[Percent] = Field(
         default_factory=lambda: [50, 80, 95, 100],
         description="Budget use, in percent of a cap, that alerts (once each per budget period), checked when a budgeted request settles.",
     )

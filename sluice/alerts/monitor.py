@@ -87,7 +87,8 @@ class Monitor:
                     f"{s.latency_window_s:g} s ({slow} of {requests} requests took longer).",
                 )
             )
-        if s.spend_usd_per_hour is not None or s.tenant_spend_usd_per_hour is not None or s.tenants:
+        per_tenant = any(t.spend_usd_per_hour for t in s.tenants.values())
+        if s.spend_usd_per_hour is not None or s.tenant_spend_usd_per_hour is not None or per_tenant:
             await self._spend()
 
     async def _spend(self) -> None:

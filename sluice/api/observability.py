@@ -18,7 +18,6 @@ from starlette.responses import Response
 from sluice.budgets.ledger import Ledger, budget_key
 from sluice.obs.access import AccessLog
 from sluice.obs.metrics import CONTENT_TYPE, Metrics
-from sluice.obs.record import RequestRecord
 from sluice.pipeline.observe import Observer
 from sluice.routing.router import Router
 from sluice.settings import Settings
@@ -162,7 +161,7 @@ def build_observer(
     store: Store,
     router: Router,
     ledger: Ledger | None = None,
-    tap: Callable[[RequestRecord], None] | None = None,
+    tap: Callable[[int, float], None] | None = None,
 ) -> Observability:
     m = settings.metrics
     metrics = (

@@ -159,9 +159,12 @@ class Budgets:
                 now = time.time()
                 keys = tuple(budget_key(c.tenant_id, c.kind, c.scope_id, c.period, now) for c in caps)
                 reserved = Reservation(keys, 0, 0)
-            await self._ledger.settle(reserved, tokens, cost_micros)
+            used = await self._ledger.settle(reserved, tokens, cost_micros)
         except StoreUnavailableError as e:
             log.warning("budget charge of a forwarded batch line lost: %s", e.message)
+            return
+        if used is not None and self._alerts is not None:
+            self._check_alerts(principal, reserved, used)
 
     def price(self, ctx: RequestContext) -> Price:
         """The answering deployment's price; before one answered, the route's first one's."""

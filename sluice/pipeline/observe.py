@@ -59,10 +59,12 @@ class Observer:
         writer: RequestLogWriter | None = None,
         payloads: bool = False,
         redact: Redact | None = None,
-        tap: Callable[[RequestRecord], None] | None = None,
+        tap: Callable[[int, float], None] | None = None,
     ) -> None:
-        """``tap``: also given every record (the alerts' traffic counts)."""
+        """``tap``: also told every request's status and latency in seconds (the alerts' traffic
+        counts), without a record being made for it."""
         self._tap = tap
+        self._sinks = metrics is not None or access is not None or writer is not None
         self._metrics = metrics
         self._access = access
         self._writer = writer
@@ -99,7 +101,9 @@ class Observer:
         if ex.finished:
             return None
         ex.finished = True
-        if not self.enabled:
+        if self._tap is not None:
+            self._tap(status, time.perf_counter() - ex.started)
+        if not self._sinks:
             return None
         record = self.record(ex, status, error)
         if self._metrics is not None:
@@ -112,8 +116,6 @@ class Observer:
                     self._metrics.guardrail(stage, category, action)
         if self._access is not None:
             self._access.write(record)
-        if self._tap is not None:
-            self._tap(record)
         return record if self._writer is not None else None
 
     def record(self, ex: Exchange, status: int, error: str | None) -> RequestRecord:
