@@ -37,6 +37,7 @@ class Monitor:
         self._notifier = notifier
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
+        self._pruned_at = 0.0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="alerts-monitor")
@@ -90,6 +91,10 @@ class Monitor:
         per_tenant = any(t.spend_usd_per_hour for t in s.tenants.values())
         if s.spend_usd_per_hour is not None or s.tenant_spend_usd_per_hour is not None or per_tenant:
             await self._spend()
+        now = self._clock()
+        if now - self._pruned_at >= 3600:  # hourly: marks a day past their end are forgotten
+            self._pruned_at = now
+            await self._store.prune_alert_marks(now - 86_400)
 
     async def _spend(self) -> None:
         s = self._s

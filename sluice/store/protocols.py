@@ -603,6 +603,11 @@ class Store(Protocol):
         alert). Atomic: of replicas racing for one mark, exactly one takes it."""
         ...
 
+    async def prune_alert_marks(self, before: float) -> int:
+        """Forget the marks over before ``before`` (a budget period's marks would otherwise stay
+        for ever); how many."""
+        ...
+
     async def claim_deliveries(self, now: float, lease_s: float, limit: int) -> list[WebhookDelivery]:
         """Up to ``limit`` due deliveries, claimed until ``now + lease_s``."""
         ...

@@ -49,3 +49,11 @@ async def test_operator_deliveries_and_endpoint_format(store: Store) -> None:
         (OPERATOR, "op_b", "evt_1"),
     ]  # enqueued again, not doubled
     assert await store.list_deliveries("acme", 10) == []
+
+
+async def test_marks_long_over_are_forgotten(store: Store) -> None:
+    assert await store.claim_alert("a", now=0.0, until=100.0)
+    assert await store.claim_alert("b", now=0.0, until=500.0)
+    assert await store.prune_alert_marks(before=200.0) == 1
+    assert await store.claim_alert("a", now=150.0, until=300.0)  # forgotten, so free (it was over anyway)
+    assert not await store.claim_alert("b", now=150.0, until=300.0)

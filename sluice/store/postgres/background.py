@@ -127,6 +127,11 @@ class PostgresBackground:
         async with self._conn() as conn:
             return _changed(await conn.execute(numbered(CLAIM_ALERT), key, until, now))
 
+    async def prune_alert_marks(self: _Connections, before: float) -> int:
+        async with self._conn() as conn:
+            status = await conn.execute("DELETE FROM alert_marks WHERE until < $1", before)
+        return int(status.rsplit(" ", 1)[-1])
+
     async def claim_deliveries(
         self: _Connections, now: float, lease_s: float, limit: int
     ) -> list[WebhookDelivery]:

@@ -121,6 +121,9 @@ class SqliteBackground:
     async def claim_alert(self: _Connections, key: str, now: float, until: float) -> bool:
         return await self._write(CLAIM_ALERT, (key, until, now)) > 0
 
+    async def prune_alert_marks(self: _Connections, before: float) -> int:
+        return await self._write("DELETE FROM alert_marks WHERE until < ?", (before,))
+
     async def claim_deliveries(
         self: _Connections, now: float, lease_s: float, limit: int
     ) -> list[WebhookDelivery]:
