@@ -6,7 +6,7 @@ alert across replicas."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from sluice.alerts.notify import Alert, Notifier
 
@@ -32,11 +32,12 @@ class BudgetAlerts:
         tenant_id: str | None,
         subject: str,
         period: str,
-        period_end_s: float,
+        period_end_s: Callable[[], float],
         used: float,
         what: str,
     ) -> None:
-        """``counter``: the budget's key for this period; ``used``: the fraction of the cap
+        """``counter``: the budget's key for this period; ``period_end_s``: when it ends (asked
+        only when an alert is due); ``used``: the fraction of the cap
         spent (its worst case for requests still in flight included, as the cap counts it);
         ``what``: the budget in words, for the message."""
         thresholds = self._thresholds if tenant_id is None else self._tenants.get(tenant_id, self._thresholds)
@@ -58,7 +59,7 @@ class BudgetAlerts:
                     float(t),
                     f"Sluice budget alert: {subject} has used {percent:.1f}% of its {what} (threshold {t}%).",
                     tenant_id,
-                    until=period_end_s,
+                    until=period_end_s(),
                     period=period,
                 )
             )

@@ -8,6 +8,7 @@ lookup, which checks the models the caller may use); budgets never call a model.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -220,7 +221,7 @@ class Budgets:
             else:
                 what = f"{period} token budget ({tokens} of {cap.max_tokens} tokens)"
             subject = f"{cap.kind}:{cap.scope_id}"
-            end = period_end_s(cap.period, time.time())
+            end = functools.partial(period_end_s, cap.period, time.time())
             alerts.check(key, cap.tenant_id, subject, key.rsplit(":", 1)[-1], end, fraction, what)
 
     async def meter(self, chunks: ChunkStream, ctx: RequestContext) -> AsyncGenerator[ChunkBatch, None]:

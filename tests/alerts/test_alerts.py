@@ -22,6 +22,10 @@ from tests.fixtures.clock import Clock
 SECRET = "whsec_" + "A" * 44
 
 
+def END() -> float:
+    return 5000.0
+
+
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     s = SqliteStore(str(tmp_path / "alerts.db"))
@@ -63,16 +67,16 @@ async def test_budget_thresholds_alert_once_each_per_period_with_tenant_override
     alerts = BudgetAlerts(notifier, [50, 80, 95, 100], {"big": [90]})
     assert alerts.floor == 0.5
     check = alerts.check
-    check("k:acme:d1", "acme", "tenant:acme", "d1", 5000.0, 0.49, "daily USD budget")
-    check("k:acme:d1", "acme", "tenant:acme", "d1", 5000.0, 0.81, "daily USD budget")  # 50 and 80
-    check("k:acme:d1", "acme", "tenant:acme", "d1", 5000.0, 0.85, "daily USD budget")
-    check("k:acme:d1", "acme", "tenant:acme", "d1", 5000.0, 1.02, "daily USD budget")  # 95 and 100
-    check("k:big:d1", "big", "tenant:big", "d1", 5000.0, 0.89, "daily USD budget")
-    check("k:big:d1", "big", "tenant:big", "d1", 5000.0, 0.95, "daily USD budget")  # its own 90 only
+    check("k:acme:d1", "acme", "tenant:acme", "d1", END, 0.49, "daily USD budget")
+    check("k:acme:d1", "acme", "tenant:acme", "d1", END, 0.81, "daily USD budget")  # 50 and 80
+    check("k:acme:d1", "acme", "tenant:acme", "d1", END, 0.85, "daily USD budget")
+    check("k:acme:d1", "acme", "tenant:acme", "d1", END, 1.02, "daily USD budget")  # 95 and 100
+    check("k:big:d1", "big", "tenant:big", "d1", END, 0.89, "daily USD budget")
+    check("k:big:d1", "big", "tenant:big", "d1", END, 0.95, "daily USD budget")  # its own 90 only
     await notifier.close()
     fresh = BudgetAlerts(notifier, [50, 80, 95, 100], {})  # another replica: its marks are the store's
-    fresh.check("k:acme:d1", "acme", "tenant:acme", "d1", 5000.0, 1.0, "daily USD budget")
-    fresh.check("k:acme:d2", "acme", "tenant:acme", "d2", 9000.0, 0.5, "daily USD budget")  # a new period
+    fresh.check("k:acme:d1", "acme", "tenant:acme", "d1", END, 1.0, "daily USD budget")
+    fresh.check("k:acme:d2", "acme", "tenant:acme", "d2", END, 0.5, "daily USD budget")  # a new period
     await notifier.close()
     budget = "sluice.alert.budget"
     assert await outbox(store) == sorted(
