@@ -23,6 +23,10 @@ from sluice.admin.policies import policy_routes
 from sluice.admin.prompts import prompt_routes
 from sluice.admin.service import AdminService
 from sluice.admin.webhooks import webhook_routes
+from sluice.alerts.budget import BudgetAlerts
+from sluice.alerts.monitor import Monitor, circuit_watch
+from sluice.alerts.notify import Notifier, operator_endpoints
+from sluice.alerts.traffic import Traffic
 from sluice.api.anthropic.batches import MessageBatchRoutes
 from sluice.api.anthropic.count_tokens import TokenCounter
 from sluice.api.anthropic.errors import is_anthropic_path, render_error
@@ -53,6 +57,7 @@ from sluice.batch.background import CancelWatch, Events
 from sluice.batch.native import NativeBatches
 from sluice.batch.webhooks import WebhookLimits, WebhookSender
 from sluice.batch.worker import BatchLimits, BatchWorker
+from sluice.budgets.pricing import routing_prices
 from sluice.cache.build import build_cache
 from sluice.errors import (
     InternalError,
@@ -105,9 +110,15 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
     store ingestion) without serving HTTP; they run in a gateway too unless ``batches.workers``
     is false."""
     providers = build_providers(settings)
-    model_routes = build_routes(settings, providers)
+    model_routes = build_routes(settings, providers, prices=routing_prices(settings))
     tracing = build_tracing(settings.tracing)
-    router = Router(model_routes, latency_alpha=settings.routing.latency_ewma_alpha, rng=rng, tracing=tracing)
+    router = Router(
+        model_routes,
+        latency_alpha=settings.routing.latency_ewma_alpha,
+        expected_output_tokens=settings.routing.expected_output_tokens,
+        rng=rng,
+        tracing=tracing,
+    )
     backend = build_backend(settings.state, settings.files)
     store = backend.store
     resolver = KeyResolver(
@@ -122,6 +133,22 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
             settings.auth.jwt, store, limits_for=resolver.limits_for, cache_s=settings.auth.key_cache_s
         )
     authenticate = AuthenticateStage(resolver, jwt)
+    # Alerts (docs/alerts.md): budget use at settle, breakers opening, and a monitor of the rates;
+    # sent through the webhook outbox, which the sender (made below) delivers.
+    al = settings.alerts
+    operator = operator_endpoints(al)
+    notifier = budget_alerts = traffic = monitor = None
+    if al.enabled:
+        notifier = Notifier(store, operator, cooldown_s=al.cooldown_s, wake=lambda: sender.wake())
+        own_thresholds = {
+            t: a.budget_thresholds for t, a in al.tenants.items() if a.budget_thresholds is not None
+        }
+        budget_alerts = BudgetAlerts(notifier, al.budget_thresholds, own_thresholds)
+        traffic = Traffic(al.p95_latency_s)
+        monitor = Monitor(al, traffic, store, notifier)
+        if al.circuit_open:
+            for alias, d in router.aliased_deployments:
+                d.breaker.watch(circuit_watch(notifier, alias, d.name))
     b = settings.budgets
     prices = deployment_prices(settings, model_routes)
     budgets = Budgets(
@@ -130,13 +157,16 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         router.route,
         default_max_tokens=b.default_max_tokens,
         fail_open=b.fail_open,
+        alerts=budget_alerts,
     )
     quota = QuotaStage(
         Admission(backend.limits, fail_open=settings.limits.fail_open),
         budgets,
         together=backend.commits_together,
     )
-    obs = build_observer(settings, store, router, backend.budgets)
+    obs = build_observer(
+        settings, store, router, backend.budgets, None if traffic is None else traffic.observe
+    )
     own = OwnCalls(obs.observer)
     embed, count, knowledge_health = build_embedder(settings, own)
     if settings.knowledge.rerank is not None:
@@ -304,6 +334,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
             ws.allow_private,
         ),
         on_failure=(lambda event: None) if obs.metrics is None else obs.metrics.webhook_failed,
+        operator=operator,
     )
     events = Events(store, sender.wake)
     batches = BatchWorker(
@@ -454,6 +485,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         if listener is not None and not worker:
             await listener.start()
         evaluator.start()
+        if monitor is not None:
+            monitor.start()
         if run_workers:
             ingestor.start()
             batches.start()
@@ -471,6 +504,10 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
             if listener is not None and not worker:
                 await listener.close()
             await evaluator.close()
+            if monitor is not None:
+                await monitor.close()
+            if notifier is not None:
+                await notifier.close()  # alerts on their way to the outbox, before the store closes
             await prompts.close()  # shadow answers under way
             await conversations.close()  # stored responses still queued
             await obs.close()  # in-flight requests are over: their records are queued

@@ -7,10 +7,12 @@ reported at once as ``file: key.path: what is wrong`` before the server binds.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from cryptography.fernet import Fernet
@@ -336,6 +338,114 @@ class WebhookSettings(_Section):
     allow_private: bool = Field(
         False,
         description="Whether webhook URLs may reach loopback, private, link-local and other non-global addresses (checked when sent, after DNS resolution). Off: a tenant's webhook cannot probe the gateway's own network. On only for tests and trusted single-tenant deployments.",
+    )
+
+
+ALERT_EVENTS = (
+    "sluice.alert.budget",
+    "sluice.alert.spend_rate",
+    "sluice.alert.error_rate",
+    "sluice.alert.latency",
+    "sluice.alert.circuit_open",
+)
+"""The alert event types (docs/alerts.md): a tenant's webhook endpoints and the operator's
+``alerts.webhooks`` subscribe to them by name."""
+
+
+class AlertWebhook(_Section):
+    url: str = Field(min_length=1, description="An http(s) URL that receives the operator's alerts.")
+    secret: SecretStr = Field(
+        description="The whsec_<base64> Standard Webhooks signing secret (use ${VAR}); make one with `python -c \"import base64,os;print('whsec_'+base64.b64encode(os.urandom(32)).decode())\"`."
+    )
+    events: list[str] | None = Field(
+        None, min_length=1, description=f"Alert types sent (default: all): {', '.join(ALERT_EVENTS)}."
+    )
+    format: Literal["standard", "slack"] = Field(
+        "standard",
+        description='standard: the event JSON; slack: a Slack incoming-webhook body, {"text": ...} (the signature headers are sent too).',
+    )
+
+    @field_validator("events", mode="after")
+    @classmethod
+    def _known_events(cls, events: list[str] | None) -> list[str] | None:
+        unknown = sorted(set(events or ()) - set(ALERT_EVENTS))
+        if unknown:
+            raise ValueError(f"unknown alert type {unknown[0]!r}; one of {', '.join(ALERT_EVENTS)}")
+        return events
+
+    @field_validator("secret", mode="after")
+    @classmethod
+    def _whsec(cls, secret: SecretStr) -> SecretStr:
+        value = secret.get_secret_value()
+        try:
+            ok = value.startswith("whsec_") and len(base64.b64decode(value[6:], validate=True)) >= 16
+        except binascii.Error:
+            ok = False
+        if not ok:
+            raise ValueError("a whsec_ secret: 'whsec_' and at least 16 bytes in base64")
+        return secret
+
+
+Percent = Annotated[int, Field(ge=1, le=1000)]
+
+
+class TenantAlerts(_Section):
+    budget_thresholds: list[Percent] | None = Field(
+        None,
+        description="This tenant's budget-use percentages that alert (alerts.budget_thresholds when unset).",
+    )
+    spend_usd_per_hour: float | None = Field(
+        None,
+        gt=0,
+        description="This tenant's spend-rate alert (alerts.tenant_spend_usd_per_hour when unset).",
+    )
+
+
+class AlertSettings(_Section):
+    """Alerts sent as signed webhooks through the webhook outbox (docs/alerts.md)."""
+
+    enabled: bool = Field(True, description="Send alerts at all.")
+    cooldown_s: float = Field(
+        3600.0,
+        gt=0,
+        description="One alert per kind, subject and threshold in this long, across every replica (a budget threshold alerts once per budget period instead).",
+    )
+    evaluate_every_s: float = Field(
+        30.0, gt=0, description="How often each process evaluates the rate alerts (spend, errors, latency)."
+    )
+    budget_thresholds: list[Percent] = Field(
+        default_factory=lambda: [50, 80, 95, 100],
+        description="Budget use, in percent of a cap, that alerts (once each per budget period), checked when a budgeted request settles.",
+    )
+    spend_usd_per_hour: float | None = Field(
+        None, gt=0, description="Alert when the whole gateway spent more than this in the last hour."
+    )
+    tenant_spend_usd_per_hour: float | None = Field(
+        None, gt=0, description="Alert when a tenant spent more than this in the last hour."
+    )
+    error_rate: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="Alert when this share of a process's requests failed with a 5xx over error_window_s.",
+    )
+    error_window_s: float = Field(300.0, gt=0, le=3600, description="The error rate's window.")
+    min_requests: int = Field(
+        20, ge=1, description="Requests a window needs before its error rate or p95 latency may alert."
+    )
+    p95_latency_s: float = Field(
+        10.0,
+        gt=0,
+        description="Alert when a process's p95 request latency over latency_window_s is above this.",
+    )
+    latency_window_s: float = Field(300.0, gt=0, le=3600, description="The p95 latency's window.")
+    circuit_open: bool = Field(True, description="Alert when a deployment's circuit breaker opens.")
+    tenants: dict[str, TenantAlerts] = Field(
+        default_factory=dict, description="Per-tenant thresholds, by tenant id."
+    )
+    webhooks: list[AlertWebhook] = Field(
+        default_factory=list,
+        description="The operator's endpoints: every alert of the types each subscribes to (gateway-wide ones and every tenant's).",
     )
 
 
@@ -709,8 +819,13 @@ class DeploymentSettings(_Section):
 
 class ModelSettings(_Section):
     kind: Literal["chat", "embedding"] = Field("chat", description="What the alias serves.")
-    strategy: Literal["priority", "weighted", "least-latency"] = Field(
-        "priority", description="How a deployment is picked."
+    strategy: Literal["priority", "weighted", "least-latency", "lowest-cost"] = Field(
+        "priority",
+        description="How a deployment is picked: priority, weighted, least-latency, or lowest-cost (the deployment whose pricing-table price makes this request cheapest, by its input tokens and max_tokens or routing.expected_output_tokens; equal costs by weight; unpriced deployments last). See docs/routing.md.",
+    )
+    affinity: Literal["off", "prompt_cache_key", "conversation", "user"] = Field(
+        "off",
+        description="Session affinity: requests with the same key go to the same healthy deployment (rendezvous hashing, the same on every replica), so its prompt cache stays warm; the strategy orders the others. prompt_cache_key: the request's prompt_cache_key; conversation: that, else a hash of the system messages and the first user message; user: those, else the request's user (or metadata.user_id).",
     )
     deployments: list[DeploymentSettings] = Field(min_length=1, description="Where the alias is served.")
     fallbacks: list[str] = Field(
@@ -730,6 +845,11 @@ class RoutingSettings(_Section):
     )
     latency_ewma_alpha: float = Field(
         0.3, gt=0, le=1, description="Weight of the newest sample in least-latency's EWMA."
+    )
+    expected_output_tokens: int = Field(
+        512,
+        ge=0,
+        description="Output tokens the lowest-cost strategy expects of a request that sets no max_tokens (or max_completion_tokens).",
     )
 
 
@@ -872,6 +992,10 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = Field(
         default_factory=WebhookSettings,
         description="Webhooks on batch and background-request events: retries, timeouts and which addresses they may reach.",
+    )
+    alerts: AlertSettings = Field(
+        default_factory=AlertSettings,
+        description="Alerts as signed webhooks: budget use, spend rate, error rate, latency, circuits opening.",
     )
     knowledge: KnowledgeSettings = Field(
         default_factory=KnowledgeSettings,

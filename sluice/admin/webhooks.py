@@ -13,12 +13,17 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from sluice.admin.service import AdminService
-from sluice.batch.webhooks import EVENTS, check_url, new_secret
+from sluice.batch.webhooks import EVENTS as OUTCOME_EVENTS
+from sluice.batch.webhooks import check_url, new_secret
 from sluice.errors import InvalidRequestError, NotFoundError
+from sluice.settings import ALERT_EVENTS
 from sluice.store.protocols import Store
 from sluice.store.records import WebhookDelivery, WebhookEndpoint
 
 MAX_URL_CHARS = 2048
+EVENTS = (*OUTCOME_EVENTS, *ALERT_EVENTS)
+"""What a tenant's endpoint may subscribe to: batches' and background requests' outcomes, and
+the tenant's alerts (docs/alerts.md)."""
 
 
 class WebhookIn(BaseModel):
@@ -29,6 +34,10 @@ class WebhookIn(BaseModel):
     events: list[str] | None = Field(
         None, min_length=1, description=f"Event types to send (default: all): {', '.join(EVENTS)}."
     )
+    format: Literal["standard", "slack"] = Field(
+        "standard",
+        description='standard: the event JSON; slack: a Slack incoming-webhook body, {"text": ...} (signed the same way).',
+    )
 
 
 class WebhookOut(BaseModel):
@@ -37,11 +46,19 @@ class WebhookOut(BaseModel):
     tenant_id: str
     url: str
     events: list[str] | None
+    format: Literal["standard", "slack"]
     created_at: int
 
     @classmethod
     def of(cls, w: WebhookEndpoint) -> WebhookOut:
-        return cls(id=w.id, tenant_id=w.tenant_id, url=w.url, events=w.events, created_at=w.created_at)
+        return cls(
+            id=w.id,
+            tenant_id=w.tenant_id,
+            url=w.url,
+            events=w.events,
+            format="slack" if w.format == "slack" else "standard",
+            created_at=w.created_at,
+        )
 
 
 class WebhookCreated(WebhookOut):
@@ -106,7 +123,13 @@ def webhook_routes(service: AdminService, store: Store) -> APIRouter:
         if unknown:
             raise InvalidRequestError(f"events: unknown event type '{unknown[0]}'.", param="events")
         w = WebhookEndpoint(
-            tenant_id, "wh_" + os.urandom(12).hex(), body.url, body.events, new_secret(), int(time.time())
+            tenant_id,
+            "wh_" + os.urandom(12).hex(),
+            body.url,
+            body.events,
+            new_secret(),
+            int(time.time()),
+            body.format,
         )
         await store.add_webhook(w)
         return WebhookCreated(**WebhookOut.of(w).model_dump(), secret=w.secret)

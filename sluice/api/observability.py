@@ -157,7 +157,11 @@ def _redact(text: str) -> str:
 
 
 def build_observer(
-    settings: Settings, store: Store, router: Router, ledger: Ledger | None = None
+    settings: Settings,
+    store: Store,
+    router: Router,
+    ledger: Ledger | None = None,
+    tap: Callable[[int, float], None] | None = None,
 ) -> Observability:
     m = settings.metrics
     metrics = (
@@ -184,7 +188,9 @@ def build_observer(
             on_dropped=metrics.log_dropped.inc if metrics is not None else lambda: None,
         )
     payloads = settings.logging.payloads
-    observer = Observer(metrics=metrics, access=access, writer=writer, payloads=payloads, redact=_redact)
+    observer = Observer(
+        metrics=metrics, access=access, writer=writer, payloads=payloads, redact=_redact, tap=tap
+    )
     queue = None if metrics is None else BatchQueueGauges(store.batch_queue_stats, metrics)
     budgets = None
     if metrics is not None and ledger is not None and m.tenant_label:  # the series name tenants

@@ -11,7 +11,12 @@ worker, sends them: each claimed with a lease, each attempt under a timeout, in 
 ``attempts``. A receiver's address is checked when it is sent to, after DNS resolution, by the
 connection's own resolver (the addresses checked are the addresses connected to, so a DNS answer
 that changes between a check and the connection cannot slip a private address through): loopback,
-private, link-local and other non-global addresses are refused unless ``allow_private``."""
+private, link-local and other non-global addresses are refused unless ``allow_private``.
+
+Besides tenants' endpoints (in the store), the operator's (``alerts.webhooks`` in the config) take
+the deliveries enqueued under the tenant id ``OPERATOR``, which no tenant can have. An endpoint of
+``format: slack`` gets ``{"text": ...}`` (Slack's incoming webhooks) instead of the event JSON,
+with the same signature headers over what is sent."""
 
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ import os
 import random
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -36,7 +41,7 @@ import msgspec
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from sluice.store.protocols import Store
-from sluice.store.records import WebhookDelivery
+from sluice.store.records import OPERATOR, WebhookDelivery, WebhookEndpoint
 
 log = logging.getLogger("sluice.webhooks")
 
@@ -152,11 +157,14 @@ class WebhookSender:
         limits: WebhookLimits,
         *,
         on_failure: Callable[[str], None] = lambda event: None,
+        operator: Sequence[WebhookEndpoint] = (),
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
     ) -> None:
-        """``on_failure(event type)``: one delivery attempt failed (the metrics)."""
+        """``on_failure(event type)``: one delivery attempt failed (the metrics). ``operator``:
+        the operator's endpoints (tenant id ``OPERATOR``), from the config."""
         self._store = store
+        self._operator = {w.id: w for w in operator}
         self._limits = limits
         self._on_failure = on_failure
         self._clock = clock
@@ -261,8 +269,10 @@ class WebhookSender:
 
     async def _attempt(self, d: WebhookDelivery) -> tuple[str | None, int | None]:
         """One POST: (None, status) when the receiver took it (2xx), else (why not, status)."""
-        hooks = {w.id: w for w in await self._store.list_webhooks(d.tenant_id)}
-        hook = hooks.get(d.webhook_id)
+        if d.tenant_id == OPERATOR:
+            hook = self._operator.get(d.webhook_id)
+        else:
+            hook = {w.id: w for w in await self._store.list_webhooks(d.tenant_id)}.get(d.webhook_id)
         if hook is None:
             return "the webhook endpoint was deleted", None
         problem = check_url(hook.url)
@@ -271,7 +281,7 @@ class WebhookSender:
             problem = f"{host} is a private address"  # a literal address is not resolved: checked here
         if problem is not None:
             return problem, None
-        body = d.payload.encode()
+        body = d.payload.encode() if hook.format != "slack" else slack_body(d.payload)
         ts = int(self._clock())
         headers = {
             "content-type": "application/json",
@@ -289,6 +299,15 @@ class WebhookSender:
             return f"no answer in {self._limits.timeout_s:g} s", None
         except (aiohttp.ClientError, OSError) as e:
             return _short(e), None
+
+
+def slack_body(payload: str) -> bytes:
+    """A Slack incoming-webhook body for an event: its ``data.message`` (alerts carry one), else
+    its type and subject."""
+    event = msgspec.json.decode(payload)
+    data = event.get("data") or {}
+    text = data.get("message") or f"Sluice: {event.get('type')} {data.get('id', '')}".rstrip()
+    return _encode({"text": text})
 
 
 def _is_ip(host: str) -> bool:

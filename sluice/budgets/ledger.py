@@ -126,9 +126,14 @@ class Ledger(Protocol):
         releases the reservation an earlier run left unsettled (its process is gone)."""
         ...
 
-    async def settle(self, reservation: Reservation, tokens: int, cost_micros: int) -> None:
+    async def settle(
+        self, reservation: Reservation, tokens: int, cost_micros: int
+    ) -> list[tuple[int, int]] | None:
         """Replace the reserved amounts with the actual ones (the rest is released); under a
-        ``once`` key charged already, release the whole reservation and charge nothing."""
+        ``once`` key charged already, release the whole reservation and charge nothing. Returns
+        the tokens and micro-dollars counted under each of the reservation's keys afterwards, as
+        the same call saw them ((0, 0) for a key gone), or None when nothing had to change (the
+        reservation was exact): what budget alerts compare with the caps, at no extra cost."""
         ...
 
     async def used(self, keys: Sequence[str]) -> list[tuple[int, int]]:
@@ -186,18 +191,25 @@ class MemoryLedger:
             spent[1] += cost_micros
         return Reservation(tuple(keys), tokens, cost_micros, once)
 
-    async def settle(self, reservation: Reservation, tokens: int, cost_micros: int) -> None:
+    async def settle(
+        self, reservation: Reservation, tokens: int, cost_micros: int
+    ) -> list[tuple[int, int]] | None:
         if reservation.once is not None and (tokens or cost_micros):  # nothing served: nothing to mark
             key = once_key(reservation.once[0])
             if key in self._ends:
                 tokens = cost_micros = 0  # charged by an earlier run: release this reservation
             else:
                 self._ends[key] = self._clock() + ONCE_KEEP_S
+        used = []
         for key in reservation.keys:
             spent = self._spent.get(key)
             if spent is not None:
                 spent[0] += tokens - reservation.tokens
                 spent[1] += cost_micros - reservation.cost_micros
+                used.append((spent[0], spent[1]))
+            else:
+                used.append((0, 0))
+        return used
 
     async def used(self, keys: Sequence[str]) -> list[tuple[int, int]]:
         return [(s[0], s[1]) for s in (self._spent.get(k, (0, 0)) for k in keys)]

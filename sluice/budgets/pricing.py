@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from msgspec import UNSET
 
-from sluice.settings import ModelPrice
+from sluice.settings import DeploymentSettings, ModelPrice, Settings
 from sluice.types import Usage
 
 CACHE_WRITE_FACTOR = 1.25
@@ -77,6 +77,11 @@ def price_for(pricing: Mapping[str, ModelPrice], model: str, alias: str, *, is_s
     """The price of the upstream ``model`` (or its dated snapshot's model), else of the ``alias``;
     unpriced costs nothing. A sim deployment is priced only by its own model name: it must not
     inherit the price of the real model whose alias it stands in for."""
+    return listed_price(pricing, model, alias, is_sim=is_sim) or FREE
+
+
+def listed_price(pricing: Mapping[str, ModelPrice], model: str, alias: str, *, is_sim: bool) -> Price | None:
+    """``price_for``'s price, or None when the table lists none (lowest-cost routing tells the two apart)."""
     names = [model, _SNAPSHOT.sub("", model)] + ([] if is_sim else [alias])
     for name in names:
         p = pricing.get(name)
@@ -88,7 +93,17 @@ def price_for(pricing: Mapping[str, ModelPrice], model: str, alias: str, *, is_s
                 _or(p.cache_write_usd_per_mtok, p.input_usd_per_mtok * CACHE_WRITE_FACTOR),
                 _or(p.cache_write_1h_usd_per_mtok, p.input_usd_per_mtok * CACHE_WRITE_1H_FACTOR),
             )
-    return FREE
+    return None
+
+
+def routing_prices(settings: Settings) -> Callable[[str, DeploymentSettings], Price | None]:
+    """Each deployment's listed price by its alias and settings, for the route table."""
+
+    def price(alias: str, d: DeploymentSettings) -> Price | None:
+        is_sim = settings.providers[d.provider].type == "sim"
+        return listed_price(settings.pricing, d.model, alias, is_sim=is_sim)
+
+    return price
 
 
 def _or(rate: float | None, default: float) -> float:

@@ -33,15 +33,18 @@ end
 return 0
 """)
 
-# KEYS: the reservation's hashes. ARGV: token delta, micro-dollar delta. An expired key is not brought back.
+# KEYS: the reservation's hashes. ARGV: token delta, micro-dollar delta. An expired key is not
+# brought back. Replies each key's {tokens, micros} after (HINCRBY's own replies; {0, 0}: gone).
 _SETTLE = BoundedRedis.script("""
-for _, key in ipairs(KEYS) do
+local out = {}
+for i, key in ipairs(KEYS) do
   if redis.call('EXISTS', key) == 1 then
-    redis.call('HINCRBY', key, 't', ARGV[1])
-    redis.call('HINCRBY', key, 'c', ARGV[2])
+    out[i] = {redis.call('HINCRBY', key, 't', ARGV[1]), redis.call('HINCRBY', key, 'c', ARGV[2])}
+  else
+    out[i] = {0, 0}
   end
 end
-return 0
+return out
 """)
 
 
@@ -94,13 +97,15 @@ else
   rt, rc = 0, 0
 end
 if (t ~= 0 or c ~= 0) and not redis.call('SET', mark, '1', 'NX', 'EX', ARGV[6]) then t, c = 0, 0 end
+local out = {}
 for i = 1, n do
   if redis.call('EXISTS', KEYS[i]) == 1 then
-    redis.call('HINCRBY', KEYS[i], 't', t - rt)
-    redis.call('HINCRBY', KEYS[i], 'c', c - rc)
+    out[i] = {redis.call('HINCRBY', KEYS[i], 't', t - rt), redis.call('HINCRBY', KEYS[i], 'c', c - rc)}
+  else
+    out[i] = {0, 0}
   end
 end
-return 0
+return out
 """)
 
 
@@ -143,7 +148,9 @@ class RedisLedger:
             return reservation
         return Refusal(caps[int(reply[0]) - 1], "tokens" if int(reply[1]) == 1 else "cost")
 
-    async def settle(self, reservation: Reservation, tokens: int, cost_micros: int) -> None:
+    async def settle(
+        self, reservation: Reservation, tokens: int, cost_micros: int
+    ) -> list[tuple[int, int]] | None:
         """Completes even when the caller is cancelled (a client disconnect): the unused part of
         the reservation must be released; ``close`` waits for settles still running. Under a
         ``once`` key, the charge and the mark that it was made are one script."""
@@ -151,12 +158,11 @@ class RedisLedger:
         if once is not None:
             keys = [*reservation.keys, held_key(once[0]), once_key(once[0])]
             args = [tokens, cost_micros, reservation.tokens, reservation.cost_micros, once[1], ONCE_KEEP_S]
-            await self._redis.finish(self._redis.eval(_SETTLE_ONCE, keys, args))
-            return
+            return _counts(await self._redis.finish(self._redis.eval(_SETTLE_ONCE, keys, args)))
         args = [tokens - reservation.tokens, cost_micros - reservation.cost_micros]
         if args == [0, 0]:
-            return
-        await self._redis.finish(self._redis.eval(_SETTLE, reservation.keys, args))
+            return None
+        return _counts(await self._redis.finish(self._redis.eval(_SETTLE, reservation.keys, args)))
 
     async def used(self, keys: Sequence[str]) -> list[tuple[int, int]]:
         """One pipelined HMGET per key, in one round trip, bounded like every Redis call."""
@@ -170,3 +176,7 @@ class RedisLedger:
 
     async def close(self) -> None:
         await self._redis.close()
+
+
+def _counts(reply: Any) -> list[tuple[int, int]]:
+    return [(int(t), int(c)) for t, c in reply]

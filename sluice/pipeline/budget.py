@@ -8,6 +8,7 @@ lookup, which checks the models the caller may use); budgets never call a model.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import time
@@ -16,8 +17,9 @@ from dataclasses import dataclass
 
 import msgspec
 
+from sluice.alerts.budget import BudgetAlerts
 from sluice.auth.principal import Principal, ScopedLimits
-from sluice.budgets.ledger import Cap, Ledger, Refusal, Reservation, budget_key
+from sluice.budgets.ledger import Cap, Ledger, Refusal, Reservation, budget_key, period_end_s
 from sluice.budgets.pricing import FREE, Price, price_for
 from sluice.errors import BudgetExceededError, NotFoundError, PermissionDeniedError, StoreUnavailableError
 from sluice.pipeline.context import RequestContext, ask_stream_usage
@@ -72,8 +74,12 @@ class Budgets:
         *,
         default_max_tokens: int,
         fail_open: bool,
+        alerts: BudgetAlerts | None = None,
     ) -> None:
+        """``alerts``: told each budget's use after a settle, from the counters the settle
+        call itself returned."""
         self._ledger = ledger
+        self._alerts = alerts
         self._prices = prices
         self._routes = routes
         self._default_max_tokens = default_max_tokens
@@ -154,9 +160,12 @@ class Budgets:
                 now = time.time()
                 keys = tuple(budget_key(c.tenant_id, c.kind, c.scope_id, c.period, now) for c in caps)
                 reserved = Reservation(keys, 0, 0)
-            await self._ledger.settle(reserved, tokens, cost_micros)
+            used = await self._ledger.settle(reserved, tokens, cost_micros)
         except StoreUnavailableError as e:
             log.warning("budget charge of a forwarded batch line lost: %s", e.message)
+            return
+        if used is not None and self._alerts is not None:
+            self._check_alerts(principal, reserved, used)
 
     def price(self, ctx: RequestContext) -> Price:
         """The answering deployment's price; before one answered, the route's first one's."""
@@ -180,13 +189,40 @@ class Budgets:
             return
         ctx.budget = None
         try:
-            await self._ledger.settle(reservation, tokens, cost)
+            used = await self._ledger.settle(reservation, tokens, cost)
         except StoreUnavailableError as e:
             log.warning(
                 "budget settle failed (the reservation stays charged): %s",
                 e.message,
                 extra={"request_id": ctx.request_id},
             )
+            return
+        if used is not None and self._alerts is not None and ctx.principal is not None:
+            self._check_alerts(ctx.principal, reservation, used)
+
+    def _check_alerts(
+        self, principal: Principal, reservation: Reservation, used: list[tuple[int, int]]
+    ) -> None:
+        """Each budget's use as the settle left it, against the alert thresholds."""
+        alerts = self._alerts
+        assert alerts is not None
+        caps = self._policy(principal).caps
+        if len(caps) != len(reservation.keys) or len(used) != len(caps):
+            return
+        for cap, key, (tokens, micros) in zip(caps, reservation.keys, used, strict=True):
+            by_tokens = tokens / cap.max_tokens if cap.max_tokens else 0.0
+            by_cost = micros / cap.max_cost_micros if cap.max_cost_micros else 0.0
+            fraction = max(by_tokens, by_cost)
+            if fraction < alerts.floor:
+                continue
+            period = "daily" if cap.period == "day" else "monthly"
+            if by_cost >= by_tokens:
+                what = f"{period} USD budget (${micros / 1e6:.6f} of ${(cap.max_cost_micros or 0) / 1e6:.6f})"
+            else:
+                what = f"{period} token budget ({tokens} of {cap.max_tokens} tokens)"
+            subject = f"{cap.kind}:{cap.scope_id}"
+            end = functools.partial(period_end_s, cap.period, time.time())
+            alerts.check(key, cap.tenant_id, subject, key.rsplit(":", 1)[-1], end, fraction, what)
 
     async def meter(self, chunks: ChunkStream, ctx: RequestContext) -> AsyncGenerator[ChunkBatch, None]:
         """Relay a budgeted stream, leaving its usage in ``ctx.stream_usage`` for settle. When the

@@ -59,13 +59,18 @@ class Observer:
         writer: RequestLogWriter | None = None,
         payloads: bool = False,
         redact: Redact | None = None,
+        tap: Callable[[int, float], None] | None = None,
     ) -> None:
+        """``tap``: also told every request's status and latency in seconds (the alerts' traffic
+        counts), without a record being made for it."""
+        self._tap = tap
+        self._sinks = metrics is not None or access is not None or writer is not None
         self._metrics = metrics
         self._access = access
         self._writer = writer
         self._payloads = payloads
         self._redact = redact
-        self.enabled = metrics is not None or access is not None or writer is not None
+        self.enabled = metrics is not None or access is not None or writer is not None or tap is not None
 
     def begin(self, ex: Exchange) -> None:
         if self._metrics is not None:
@@ -96,7 +101,9 @@ class Observer:
         if ex.finished:
             return None
         ex.finished = True
-        if not self.enabled:
+        if self._tap is not None:
+            self._tap(status, time.perf_counter() - ex.started)
+        if not self._sinks:
             return None
         record = self.record(ex, status, error)
         if self._metrics is not None:

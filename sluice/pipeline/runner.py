@@ -156,7 +156,9 @@ class Pipeline:
             assert isinstance(ctx.request, ChatRequest)
             if hit is None:
                 assert ctx.route is not None
-                chunks, ctx.deployment = await self._router.stream(ctx.request, ctx.route, ctx.attempts)
+                chunks, ctx.deployment = await self._router.stream(
+                    ctx.request, ctx.route, ctx.attempts, input_tokens=ctx.input_tokens
+                )
                 ctx.calls += 1
             else:
                 r = ctx.request
@@ -223,7 +225,9 @@ class Pipeline:
         else:
             principal = ctx.principal
             route = self._router.route(alias, "chat", principal.allowed_models if principal else None)
-        response, ctx.deployment = await self._router.chat(request, route, ctx.attempts)
+        response, ctx.deployment = await self._router.chat(
+            request, route, ctx.attempts, input_tokens=ctx.input_tokens
+        )
         ctx.calls += 1
         ctx.spent = _sum(ctx.spent, response.usage)
         return response
@@ -234,7 +238,9 @@ class Pipeline:
         try:
             await path.before(ctx)
             assert ctx.route is not None
-            response, ctx.deployment = await self._router.embed(ctx.request, ctx.route, ctx.attempts)
+            response, ctx.deployment = await self._router.embed(
+                ctx.request, ctx.route, ctx.attempts, input_tokens=ctx.input_tokens
+            )
             ctx.calls += 1
             ctx.spent = response.usage
             return response

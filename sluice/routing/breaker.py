@@ -28,16 +28,16 @@ class Breaker:
         self._failures = 0
         self._opened_at: float | None = None
         self._probing = False
-        self._notify: Callable[[str], None] | None = None
+        self._notify: tuple[Callable[[str], None], ...] = ()
 
     def watch(self, notify: Callable[[str], None]) -> None:
-        """Call ``notify(state)`` on every change this breaker makes (for the circuit gauge);
-        open turning half-open with time is reported when the probe is let through."""
-        self._notify = notify
+        """Also call ``notify(state)`` on every change this breaker makes (the circuit gauge, the
+        circuit alert); open turning half-open with time is reported when the probe is let through."""
+        self._notify = (*self._notify, notify)
 
     def _changed(self, state: State) -> None:
-        if self._notify is not None:
-            self._notify(state.value)
+        for notify in self._notify:
+            notify(state.value)
 
     @property
     def state(self) -> State:

@@ -1,6 +1,8 @@
 """The router: tries an alias's deployments in strategy order under timeouts, retries the
 retryable failures with backoff, keeps each deployment's circuit breaker, then walks the
-fallback chain. A stream is retried only until its first chunk reaches the client. With tracing
+fallback chain. The strategy orders the deployments whose circuit is not open; with session
+affinity, the request's session's deployment goes first (``affinity.py``). A stream is retried
+only until its first chunk reaches the client. With tracing
 on, a ``route`` span holds a span per attempt, whose traceparent the upstream request carries."""
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from sluice.errors import (
     UpstreamError,
     UpstreamTimeoutError,
 )
+from sluice.routing.affinity import rendezvous, session_key
 from sluice.routing.backoff import backoff_s
 from sluice.routing.breaker import State
 from sluice.routing.deployment import Deployment
+from sluice.routing.strategy import Demand
 from sluice.routing.table import Route
 from sluice.types import (
     ChatRequest,
@@ -63,6 +67,7 @@ class Router:
         routes: Mapping[str, Route],
         *,
         latency_alpha: float = 0.3,
+        expected_output_tokens: int = 512,
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -70,6 +75,7 @@ class Router:
     ) -> None:
         self._routes = routes
         self._alpha = latency_alpha
+        self._expected_output = expected_output_tokens
         self._rng = rng or random.Random()
         self._sleep = sleep
         self._clock = clock
@@ -106,30 +112,54 @@ class Router:
 
     # --- the three calls ------------------------------------------------------------------
 
+    def _demand(self, request: ChatRequest, input_tokens: Callable[[], int] | int) -> Demand:
+        output = request.output_token_limit or self._expected_output
+        return Demand(input_tokens, output * (request.n or 1))
+
     async def chat(
-        self, request: ChatRequest, route: Route, attempts: list[Attempt]
+        self,
+        request: ChatRequest,
+        route: Route,
+        attempts: list[Attempt],
+        *,
+        input_tokens: Callable[[], int] | int = 0,
     ) -> tuple[ChatResponse, Deployment]:
+        """``input_tokens``: the request's, as the quota stage counts them (a callable is called
+        only when a strategy prices the request); with the other calls' it is their ``Demand``."""
+
         async def once(d: Deployment, r: Route) -> ChatResponse:
             async with asyncio.timeout(r.timeouts.total_s):
                 return await d.provider.chat(request, d.target)
 
+        demand = self._demand(request, input_tokens)
         if self._tracing is not None:
-            return await self._traced(route, attempts, once, "chat")
-        return await self._run(route, attempts, once)
+            return await self._traced(route, attempts, once, "chat", demand, request)
+        return await self._run(route, attempts, once, demand, request)
 
     async def embed(
-        self, request: EmbeddingRequest, route: Route, attempts: list[Attempt]
+        self,
+        request: EmbeddingRequest,
+        route: Route,
+        attempts: list[Attempt],
+        *,
+        input_tokens: Callable[[], int] | int = 0,
     ) -> tuple[EmbeddingResponse, Deployment]:
         async def once(d: Deployment, r: Route) -> EmbeddingResponse:
             async with asyncio.timeout(r.timeouts.total_s):
                 return await d.provider.embed(request, d.target)
 
+        demand = Demand(input_tokens, 0)
         if self._tracing is not None:
-            return await self._traced(route, attempts, once, "embeddings")
-        return await self._run(route, attempts, once)
+            return await self._traced(route, attempts, once, "embeddings", demand, None)
+        return await self._run(route, attempts, once, demand, None)
 
     async def stream(
-        self, request: ChatRequest, route: Route, attempts: list[Attempt]
+        self,
+        request: ChatRequest,
+        route: Route,
+        attempts: list[Attempt],
+        *,
+        input_tokens: Callable[[], int] | int = 0,
     ) -> tuple[ChunkStream, Deployment]:
         """Open a stream and wait for its first batch (still retryable); the rest is relayed."""
 
@@ -143,10 +173,11 @@ class Router:
                     raise
             return first, it, r
 
+        demand = self._demand(request, input_tokens)
         if self._tracing is not None:
-            (first, it, r), d = await self._traced(route, attempts, once, "chat")
+            (first, it, r), d = await self._traced(route, attempts, once, "chat", demand, request)
         else:
-            (first, it, r), d = await self._run(route, attempts, once)
+            (first, it, r), d = await self._run(route, attempts, once, demand, request)
         return self._relay(first, it, d, r), d
 
     async def _relay(
@@ -176,7 +207,13 @@ class Router:
     # --- the attempt loop ------------------------------------------------------------------
 
     async def _traced(
-        self, route: Route, attempts: list[Attempt], once: Once[T], operation: str
+        self,
+        route: Route,
+        attempts: list[Attempt],
+        once: Once[T],
+        operation: str,
+        demand: Demand,
+        request: ChatRequest | None,
     ) -> tuple[T, Deployment]:
         """``_run`` in a ``route`` span, each call of ``once`` in an attempt span (an upstream
         call: gen-AI attributes, its error code and latency as in ``attempts``)."""
@@ -207,13 +244,33 @@ class Router:
             return result
 
         with tracing.span("route", {"sluice.alias": route.alias}):
-            return await self._run(route, attempts, attempt)
+            return await self._run(route, attempts, attempt, demand, request)
 
-    async def _run(self, route: Route, attempts: list[Attempt], once: Once[T]) -> tuple[T, Deployment]:
+    def _order(self, r: Route, demand: Demand, request: ChatRequest | None) -> list[Deployment]:
+        """The deployments of ``r`` whose circuit is not open, in the order to try them: the
+        session's deployment first under affinity, then the strategy's order."""
+        healthy = [d for d in r.deployments if d.breaker.state is not State.OPEN]
+        order = r.strategy(healthy, self._rng, demand)
+        if r.affinity != "off" and request is not None and len(order) > 1:
+            key = session_key(request, r.affinity)
+            if key is not None:
+                first = rendezvous(key, healthy)
+                order.remove(first)
+                order.insert(0, first)
+        return order
+
+    async def _run(
+        self,
+        route: Route,
+        attempts: list[Attempt],
+        once: Once[T],
+        demand: Demand,
+        request: ChatRequest | None,
+    ) -> tuple[T, Deployment]:
         last: SluiceError | None = None
         for alias in route.chain:
             r = self._routes[alias]
-            order = r.strategy(r.deployments, self._rng)
+            order = self._order(r, demand, request)
             excluded: set[int] = set()
             prev: Deployment | None = None
             for n in range(r.retries.max_attempts):

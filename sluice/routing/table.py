@@ -7,10 +7,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sluice.providers.base import Provider, Target
+from sluice.routing.affinity import Affinity
 from sluice.routing.breaker import Breaker
-from sluice.routing.deployment import Deployment
+from sluice.routing.deployment import Deployment, Rates
 from sluice.routing.strategy import STRATEGIES, Strategy
-from sluice.settings import RetrySettings, Settings, TimeoutSettings
+from sluice.settings import DeploymentSettings, RetrySettings, Settings, TimeoutSettings
+
+Prices = Callable[[str, DeploymentSettings], Rates | None]
+"""A deployment's list price by its alias and settings (None: unpriced)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +27,7 @@ class Route:
     """This alias, then its fallbacks depth-first, each once."""
     timeouts: TimeoutSettings
     retries: RetrySettings
+    affinity: Affinity = "off"
 
 
 def _chain(alias: str, settings: Settings) -> tuple[str, ...]:
@@ -40,13 +45,18 @@ def _chain(alias: str, settings: Settings) -> tuple[str, ...]:
 
 
 def build_routes(
-    settings: Settings, providers: Mapping[str, Provider], clock: Callable[[], float] = time.monotonic
+    settings: Settings,
+    providers: Mapping[str, Provider],
+    clock: Callable[[], float] = time.monotonic,
+    prices: Prices | None = None,
 ) -> dict[str, Route]:
-    """One ``Route`` per alias; deployments of the same provider share its pooled client."""
+    """One ``Route`` per alias; deployments of the same provider share its pooled client.
+    ``prices`` gives each deployment its list price (for lowest-cost; None: all unpriced)."""
     routes: dict[str, Route] = {}
     b = settings.routing.breaker
     for alias, m in settings.models.items():
-        deployments = []
+        deployments: list[Deployment] = []
+        seats: list[str] = []
         for d in m.deployments:
             p = settings.providers[d.provider]
             key = d.api_key or p.api_key
@@ -56,14 +66,20 @@ def build_routes(
                 api_key=key.get_secret_value() if key is not None else None,
                 headers={**p.headers, **d.headers},
             )
+            name = f"{d.provider}/{d.model}"
+            seat = f"{name}@{target.base_url}"
+            twins = seats.count(seat)  # the same upstream listed twice: told apart by its place
+            seats.append(seat)
             deployments.append(
                 Deployment(
-                    name=f"{d.provider}/{d.model}",
+                    name=name,
                     provider=providers[d.provider],
                     target=target,
                     breaker=Breaker(b.failure_threshold, b.open_s, clock),
                     weight=d.weight,
                     priority=d.priority,
+                    price=None if prices is None else prices(alias, d),
+                    seat=(seat if not twins else f"{seat}#{twins}").encode(),
                 )
             )
         routes[alias] = Route(
@@ -74,5 +90,6 @@ def build_routes(
             chain=_chain(alias, settings),
             timeouts=m.timeouts or settings.routing.timeouts,
             retries=m.retries or settings.routing.retries,
+            affinity=m.affinity,
         )
     return routes

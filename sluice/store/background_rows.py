@@ -31,7 +31,7 @@ CANCEL_LINE = (
 """The line's result, ``cancelled``: a run still going is stopped by its worker, and whatever it
 comes to is not written (a line's result is written once)."""
 
-WEBHOOK = "tenant_id, id, url, events, secret, created_at"
+WEBHOOK = "tenant_id, id, url, events, secret, created_at, format"
 DELIVERY = (
     "id, tenant_id, webhook_id, event_id, type, payload, status, attempts, next_at, created_at,"
     " last_error, last_status, delivered_at, lease_until"
@@ -46,6 +46,12 @@ DUE = (
     f"SELECT {DELIVERY} FROM webhook_deliveries WHERE status = 'pending' AND next_at <= ?"
     " AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_at LIMIT ?"
 )
+CLAIM_ALERT = (
+    "INSERT INTO alert_marks (key, until) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET until = excluded.until"
+    " WHERE alert_marks.until <= ?"
+)
+"""An alert's mark, taken only when there is none or its cooldown is over: one statement, so two
+replicas racing for it cannot both take it (one row changed: this caller sends the alert)."""
 FINISH_DELIVERY = (
     "UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1, next_at = ?, lease_until = NULL,"
     " last_error = ?, last_status = ?, delivered_at = ? WHERE id = ? AND lease_until = ?"
@@ -71,7 +77,7 @@ def job(batch: StoredBatch, r: Any) -> BackgroundJob:
 
 def webhook_values(w: WebhookEndpoint) -> tuple[Any, ...]:
     events = None if w.events is None else msgspec.json.encode(w.events).decode()
-    return (w.tenant_id, w.id, w.url, events, w.secret, w.created_at)
+    return (w.tenant_id, w.id, w.url, events, w.secret, w.created_at, w.format)
 
 
 def webhook_row(r: Any) -> WebhookEndpoint:
@@ -83,6 +89,7 @@ def webhook_row(r: Any) -> WebhookEndpoint:
         None if events is None else msgspec.json.decode(events),
         r["secret"],
         r["created_at"],
+        r["format"],
     )
 
 

@@ -585,6 +585,30 @@ class Store(Protocol):
         at ``at``; an event enqueued again (same ``event_id``) is not doubled. How many."""
         ...
 
+    async def enqueue_deliveries(
+        self,
+        tenant_id: str,
+        webhook_ids: Sequence[str],
+        event_id: str,
+        event_type: str,
+        payload: str,
+        at: float,
+    ) -> int:
+        """The event in the outbox for exactly these endpoints (the operator's, from the config,
+        under a tenant id no tenant can have); never doubled, as ``enqueue_event``. How many."""
+        ...
+
+    async def claim_alert(self, key: str, now: float, until: float) -> bool:
+        """Take the mark of one alert (its kind, subject and threshold) until ``until``, unless a
+        mark not yet over at ``now`` holds it; whether this caller took it (and so sends the
+        alert). Atomic: of replicas racing for one mark, exactly one takes it."""
+        ...
+
+    async def prune_alert_marks(self, before: float) -> int:
+        """Forget the marks over before ``before`` (a budget period's marks would otherwise stay
+        for ever); how many."""
+        ...
+
     async def claim_deliveries(self, now: float, lease_s: float, limit: int) -> list[WebhookDelivery]:
         """Up to ``limit`` due deliveries, claimed until ``now + lease_s``."""
         ...

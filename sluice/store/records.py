@@ -514,6 +514,11 @@ class BackgroundJob(msgspec.Struct, frozen=True):
     result: LineResult | None = None
 
 
+OPERATOR = "sluice:operator"
+"""The tenant id under which the operator's endpoints (``alerts.webhooks``) get their deliveries;
+tenant ids cannot hold a colon, so no tenant's endpoints or deliveries are mistaken for them."""
+
+
 class WebhookEndpoint(msgspec.Struct, frozen=True):
     """Where a tenant's events go; ``secret`` is the ``whsec_`` signing secret."""
 
@@ -524,6 +529,8 @@ class WebhookEndpoint(msgspec.Struct, frozen=True):
     """Event types sent (``batch.completed``...); None: every type."""
     secret: str
     created_at: int
+    format: str = "standard"
+    """``standard`` (the event JSON) or ``slack`` (a ``{"text": ...}`` body for Slack's incoming webhooks)."""
 
 
 class WebhookDelivery(msgspec.Struct, frozen=True):

@@ -154,8 +154,9 @@ class BoundedRedis:
         except (RedisError, OSError, TimeoutError) as e:
             raise _unavailable(e) from None
 
-    async def finish(self, reply: asyncio.Future[Any]) -> None:
-        await asyncio.shield(reply)
+    async def finish(self, reply: asyncio.Future[Any]) -> Any:
+        """The reply, which arrives (and is applied) even when the caller is cancelled."""
+        return await asyncio.shield(reply)
 
     async def ping_ms(self) -> float:
         """Round-trip time of a PING, for ``/health/ready``."""

@@ -267,3 +267,15 @@ async def test_a_run_taking_a_key_over_releases_the_reservation_a_killed_run_lef
         await assert_spent(ledger, 150)
     finally:
         await ledger.close()
+
+
+async def test_settle_returns_each_counter_as_it_left_it(ledger: Ledger) -> None:
+    """What budget alerts read: the counters after the settle, from the settle call itself."""
+    mine = await ledger.reserve([TENANT_DAY, KEY_MONTH], 10, 500)
+    other = await ledger.reserve([TENANT_DAY], 5, 200)  # in flight: counted, as the cap counts it
+    assert isinstance(mine, Reservation) and isinstance(other, Reservation)
+    assert await ledger.settle(mine, 4, 300) == [(9, 500), (4, 300)]
+    await ledger.settle(other, 5, 200)  # exact: nothing to change (the Redis ledger skips the call)
+    once = await ledger.reserve([TENANT_DAY], 1, 100, ("line-1", "run-a"))
+    assert isinstance(once, Reservation)
+    assert await ledger.settle(once, 1, 50) == [(10, 550)]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from sluice.budgets.pricing import routing_prices
 from sluice.errors import (
     NotFoundError,
     PermissionDeniedError,
@@ -286,3 +287,111 @@ async def test_stream_cut_after_its_first_chunk_fails_mid_stream_and_counts_agai
             got.extend(c.choices[0].delta.content for c in batch)
     assert got == ["", "Simulated"]
     assert d.breaker.state is State.OPEN
+
+
+def priced_router(
+    models: dict[str, Any], pricing: dict[str, Any], providers: dict[str, dict[str, Any]] | None = None
+) -> tuple[Router, Clock]:
+    settings = Settings(
+        providers={name: {"type": "sim", "sim": sim} for name, sim in (providers or {"sim": {}}).items()},
+        models=models,
+        pricing=pricing,
+        routing={"breaker": {"failure_threshold": 1, "open_s": 30}},
+    )
+    sims = {name: SimProvider(p, rng=random.Random(1)) for name, p in settings.providers.items()}
+    clock = Clock(0.0)
+    routes = build_routes(settings, sims, clock=clock, prices=routing_prices(settings))
+    return Router(
+        routes, expected_output_tokens=100, rng=random.Random(1), sleep=Sleeps(), clock=clock
+    ), clock
+
+
+async def test_lowest_cost_picks_by_the_requests_expected_tokens_and_skips_an_open_circuit() -> None:
+    router, _ = priced_router(
+        {
+            "m": {
+                "strategy": "lowest-cost",
+                "deployments": [
+                    {"provider": "sim", "model": "reader"},
+                    {"provider": "sim", "model": "writer"},
+                    {"provider": "sim", "model": "unpriced"},
+                ],
+            }
+        },
+        {
+            "reader": {"input_usd_per_mtok": 0.1, "output_usd_per_mtok": 10},
+            "writer": {"input_usd_per_mtok": 5, "output_usd_per_mtok": 0.5},
+        },
+    )
+    route = router.route("m", "chat")
+    _, d = await router.chat(req(), route, [], input_tokens=lambda: 100_000)  # a long prompt
+    assert d.name == "sim/reader"
+    _, d = await router.chat(req(max_tokens=100_000), route, [], input_tokens=10)  # a long answer
+    assert d.name == "sim/writer"
+    _, d = await router.chat(req(), route, [], input_tokens=10)  # 100 output expected: still writer
+    assert d.name == "sim/writer"
+    reader, writer, unpriced = route.deployments
+    writer.breaker.record_failure()  # its circuit opens
+    attempts: list[Attempt] = []
+    _, d = await router.chat(req(), route, attempts, input_tokens=10)
+    assert d.name == "sim/reader" and [a.deployment for a in attempts] == ["sim/reader"]
+    reader.breaker.record_failure()
+    _, d = await router.chat(req(), route, [], input_tokens=10)
+    assert d is unpriced  # the unpriced one only when no priced one is healthy
+
+
+async def test_affinity_sticks_a_conversation_and_moves_only_when_its_circuit_opens() -> None:
+    router, clock = priced_router(
+        {
+            "m": {
+                "strategy": "weighted",
+                "affinity": "conversation",
+                "deployments": [{"provider": "sim", "model": m} for m in ("a", "b", "c", "d")],
+            }
+        },
+        {},
+    )
+    route = router.route("m", "chat")
+
+    def turn(conversation: int, n: int) -> ChatRequest:
+        messages = [
+            Message(role="system", content="you help"),
+            Message(role="user", content=f"c{conversation}"),
+        ]
+        for i in range(n):
+            messages += [Message(role="assistant", content=f"a{i}"), Message(role="user", content=f"u{i}")]
+        return ChatRequest(model="m", messages=messages)
+
+    homes: dict[int, str] = {}
+    for c in range(12):
+        picked = {(await router.chat(turn(c, n), route, []))[1].name for n in range(20)}
+        assert len(picked) == 1, picked  # every turn of a conversation on one deployment
+        homes[c] = picked.pop()
+    assert len(set(homes.values())) > 1  # conversations are spread
+    lost = homes[0]
+    next(d for d in route.deployments if d.name == lost).breaker.record_failure()
+    for c in range(12):
+        _, d = await router.chat(turn(c, 3), route, [])
+        assert (d.name != lost) if homes[c] == lost else (d.name == homes[c])
+    clock.now += 31  # the probe is let through and succeeds: the sessions come home
+    for c in range(12):
+        _, d = await router.chat(turn(c, 4), route, [])
+        assert d.name == homes[c]
+
+
+async def test_affinity_off_and_keyless_requests_follow_the_strategy() -> None:
+    router, _ = priced_router(
+        {
+            "m": {
+                "strategy": "weighted",
+                "affinity": "prompt_cache_key",
+                "deployments": [{"provider": "sim", "model": m} for m in ("a", "b")],
+            }
+        },
+        {},
+    )
+    route = router.route("m", "chat")
+    keyless = {(await router.chat(req("same"), route, []))[1].name for _ in range(40)}
+    assert keyless == {"sim/a", "sim/b"}
+    keyed = {(await router.chat(req("x", prompt_cache_key="s1"), route, []))[1].name for _ in range(20)}
+    assert len(keyed) == 1

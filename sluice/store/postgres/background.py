@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from sluice.store.background_rows import (
     CANCEL_JOB,
     CANCEL_LINE,
+    CLAIM_ALERT,
     DELIVERY,
     DUE,
     FINISH_DELIVERY,
@@ -65,7 +66,8 @@ class PostgresBackground:
     async def add_webhook(self: _Connections, webhook: WebhookEndpoint) -> None:
         async with self._conn() as conn:
             await conn.execute(
-                f"INSERT INTO webhooks ({WEBHOOK}) VALUES ($1, $2, $3, $4, $5, $6)", *webhook_values(webhook)
+                f"INSERT INTO webhooks ({WEBHOOK}) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                *webhook_values(webhook),
             )
 
     async def list_webhooks(self: _Connections, tenant_id: str) -> list[WebhookEndpoint]:
@@ -84,8 +86,23 @@ class PostgresBackground:
     async def enqueue_event(
         self: _Connections, tenant_id: str, event_id: str, event_type: str, payload: str, at: float
     ) -> int:
-        hooks = [w for w in await PostgresBackground.list_webhooks(self, tenant_id) if wants(w, event_type)]
-        if not hooks:
+        hooks = [
+            w.id for w in await PostgresBackground.list_webhooks(self, tenant_id) if wants(w, event_type)
+        ]
+        return await PostgresBackground.enqueue_deliveries(
+            self, tenant_id, hooks, event_id, event_type, payload, at
+        )
+
+    async def enqueue_deliveries(
+        self: _Connections,
+        tenant_id: str,
+        webhook_ids: Sequence[str],
+        event_id: str,
+        event_type: str,
+        payload: str,
+        at: float,
+    ) -> int:
+        if not webhook_ids:
             return 0
         async with self._conn() as conn, conn.transaction():
             await conn.executemany(
@@ -94,17 +111,26 @@ class PostgresBackground:
                     (
                         "whd_" + os.urandom(12).hex(),
                         tenant_id,
-                        w.id,
+                        webhook_id,
                         event_id,
                         event_type,
                         payload,
                         at,
                         int(at),
                     )
-                    for w in hooks
+                    for webhook_id in webhook_ids
                 ],
             )
-        return len(hooks)
+        return len(webhook_ids)
+
+    async def claim_alert(self: _Connections, key: str, now: float, until: float) -> bool:
+        async with self._conn() as conn:
+            return _changed(await conn.execute(numbered(CLAIM_ALERT), key, until, now))
+
+    async def prune_alert_marks(self: _Connections, before: float) -> int:
+        async with self._conn() as conn:
+            status = await conn.execute("DELETE FROM alert_marks WHERE until < $1", before)
+        return int(status.rsplit(" ", 1)[-1])
 
     async def claim_deliveries(
         self: _Connections, now: float, lease_s: float, limit: int

@@ -11,6 +11,7 @@ from typing import Any
 from sluice.store.background_rows import (
     CANCEL_JOB,
     CANCEL_LINE,
+    CLAIM_ALERT,
     DELIVERY,
     DUE,
     FINISH_DELIVERY,
@@ -64,7 +65,7 @@ class SqliteBackground:
 
     async def add_webhook(self: _Connections, webhook: WebhookEndpoint) -> None:
         await self._write(
-            f"INSERT INTO webhooks ({WEBHOOK}) VALUES (?, ?, ?, ?, ?, ?)", webhook_values(webhook)
+            f"INSERT INTO webhooks ({WEBHOOK}) VALUES (?, ?, ?, ?, ?, ?, ?)", webhook_values(webhook)
         )
 
     async def list_webhooks(self: _Connections, tenant_id: str) -> list[WebhookEndpoint]:
@@ -82,8 +83,21 @@ class SqliteBackground:
     async def enqueue_event(
         self: _Connections, tenant_id: str, event_id: str, event_type: str, payload: str, at: float
     ) -> int:
-        hooks = [w for w in await SqliteBackground.list_webhooks(self, tenant_id) if wants(w, event_type)]
-        if not hooks:
+        hooks = [w.id for w in await SqliteBackground.list_webhooks(self, tenant_id) if wants(w, event_type)]
+        return await SqliteBackground.enqueue_deliveries(
+            self, tenant_id, hooks, event_id, event_type, payload, at
+        )
+
+    async def enqueue_deliveries(
+        self: _Connections,
+        tenant_id: str,
+        webhook_ids: Sequence[str],
+        event_id: str,
+        event_type: str,
+        payload: str,
+        at: float,
+    ) -> int:
+        if not webhook_ids:
             return 0
         async with _transaction(self) as db:
             await db.executemany(
@@ -92,17 +106,23 @@ class SqliteBackground:
                     (
                         "whd_" + os.urandom(12).hex(),
                         tenant_id,
-                        w.id,
+                        webhook_id,
                         event_id,
                         event_type,
                         payload,
                         at,
                         int(at),
                     )
-                    for w in hooks
+                    for webhook_id in webhook_ids
                 ],
             )
-        return len(hooks)
+        return len(webhook_ids)
+
+    async def claim_alert(self: _Connections, key: str, now: float, until: float) -> bool:
+        return await self._write(CLAIM_ALERT, (key, until, now)) > 0
+
+    async def prune_alert_marks(self: _Connections, before: float) -> int:
+        return await self._write("DELETE FROM alert_marks WHERE until < ?", (before,))
 
     async def claim_deliveries(
         self: _Connections, now: float, lease_s: float, limit: int
