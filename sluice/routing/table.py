@@ -42,10 +42,12 @@ def _chain(alias: str, settings: Settings) -> tuple[str, ...]:
 def build_routes(
     settings: Settings, providers: Mapping[str, Provider], clock: Callable[[], float] = time.monotonic
 ) -> dict[str, Route]:
-    """One ``Route`` per alias; deployments of the same provider share its pooled client."""
+    """One ``Route`` per alias but the auto ones; deployments of the same provider share its pooled client."""
     routes: dict[str, Route] = {}
     b = settings.routing.breaker
     for alias, m in settings.models.items():
+        if m.auto is not None:
+            continue  # an auto alias routes to its tiers' routes (routing/auto.py)
         deployments = []
         for d in m.deployments:
             p = settings.providers[d.provider]
