@@ -69,16 +69,15 @@ def _sim(model: str, window: int | None = None) -> dict[str, Any]:
     return m
 
 
-@pytest.fixture(scope="module")
-def gw(module_gateway: GatewayFactory, down: tuple[Down, str]) -> Proc:
+def config(down_base: str, **more: Any) -> dict[str, Any]:
     tiers = {"fast": "fast", "balanced": "balanced", "strong": "strong", "long_context": "long"}
-    return module_gateway({
+    return {
         "auth": {"keys": [
             {"key": DEMO_KEY, "name": "demo"},
             {"key": NARROW, "name": "narrow", "models": ["auto"]},
             {"key": FAST_ONLY, "name": "fast-only", "models": ["auto", "fast"]},
         ]},
-        "providers": {"sim": {"type": "sim"}, "up": {"type": "openai", "base_url": f"{down[1]}/v1"}},
+        "providers": {"sim": {"type": "sim"}, "up": {"type": "openai", "base_url": f"{down_base}/v1"}},
         "models": {
             "fast": _sim("sim-fast", 3000),
             "balanced": _sim("sim-balanced", 20000),
@@ -90,7 +89,13 @@ def gw(module_gateway: GatewayFactory, down: tuple[Down, str]) -> Proc:
         },
         "routing": {"retries": {"max_attempts": 1}},
         "logging": {"level": "warning"},
-    })  # fmt: skip
+        **more,
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def gw(module_gateway: GatewayFactory, down: tuple[Down, str]) -> Proc:
+    return module_gateway(config(down[1]))
 
 
 def oa(gw: Proc, key: str = DEMO_KEY) -> openai.OpenAI:
@@ -248,6 +253,27 @@ def test_the_request_log_keeps_the_route(gw: Proc) -> None:
         rid: "balanced; reason=header",
         plain: None,
     }
+
+
+def test_cached_answers_are_keyed_by_the_chosen_tier(gateway: GatewayFactory, down: tuple[Down, str]) -> None:
+    """A repeat is served from the cache under its tier's alias; a caller moved to another tier
+    (here one that may not use the strong tier) never gets the strong tier's cached answer."""
+    g = gateway(config(down[1], cache={"enabled": True, "policy": {"deterministic_only": False}}))
+
+    def ask(content: str, key: str = DEMO_KEY) -> tuple[str | None, str | None, str | None]:
+        raw = oa(g, key).chat.completions.with_raw_response.create(
+            model="auto", messages=[{"role": "user", "content": content}]
+        )
+        raw.parse()
+        h = raw.headers
+        return h.get("x-sluice-route"), h.get("x-sluice-cache"), h.get("x-sluice-model")
+
+    def kept() -> bool:
+        return ask(PROOF)[1] == "hit"
+
+    assert ask(PROOF) == ("strong; reason=difficulty", "miss", "sim/sim-strong")
+    eventually(kept, what="the strong answer kept")  # kept off the hot path
+    assert ask(PROOF, FAST_ONLY) == ("fast; reason=allowed", "miss", "sim/sim-fast")
 
 
 async def test_down_fixture_is_real(down: tuple[Down, str]) -> None:
