@@ -974,7 +974,7 @@ class Settings(BaseSettings):
                     problems.append(f"models.{alias}.fallbacks.{j}: unknown model alias {f!r}")
                 elif self.models[f].auto is not None:
                     problems.append(
-                        f"models.{alias}.fallbacks.{j}: {f!r} is an auto alias (clients only may ask for one)"
+                        f"models.{alias}.fallbacks.{j}: {f!r} is an auto alias (only clients may name one)"
                     )
                 elif self.models[f].kind != m.kind:
                     problems.append(
