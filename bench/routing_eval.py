@@ -4,15 +4,21 @@ tier accuracy with the confusion matrix, the share of strong-tier prompts sent t
 gateway's own pricing table. The held-out half (never tuned on) is printed first.
 
     .venv/bin/python bench/routing_eval.py [--output-tokens 400]
+
+The tiers are real models (for their prices and context windows); nothing is called: only the
+decision is evaluated. Output is priced at the same number of tokens for every prompt.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout, not an installed copy
 
 from sluice.budgets.pricing import Price, price_for
 from sluice.limits.tokens import chat_input_tokens

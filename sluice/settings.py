@@ -735,7 +735,7 @@ class AutoSettings(_Section):
         ge=0,
         description="A request whose score (the last user turn's difficulty plus tools, images, a JSON schema and conversation length) reaches this goes to the balanced tier.",
     )
-    strong_from: float = Field(0.55, ge=0, description="A score that reaches this goes to the strong tier.")
+    strong_from: float = Field(0.5, ge=0, description="A score that reaches this goes to the strong tier.")
     long_conversation_messages: int = Field(
         16, ge=1, description="Messages from which a conversation counts as long (it adds to the score)."
     )

@@ -26,6 +26,9 @@ IMAGE_WEIGHT = 0.15
 JSON_WEIGHT = 0.1
 LONG_CONVERSATION_WEIGHT = 0.1
 
+MAX_CHAINS = 4096
+"""Routes kept per auto alias (see ``AutoAlias._chain``)."""
+
 # Published context windows (input plus output tokens) of common models, by name prefix, longest
 # prefix first; an alias's own ``context_window`` overrides them.
 KNOWN_WINDOWS: tuple[tuple[str, int], ...] = (
@@ -71,8 +74,11 @@ class AutoAlias:
         named = auto.tiers.model_dump()
         self._tiers = tuple((t, named[t]) for t in TIERS if named[t] is not None)
         """(tier, alias) for each configured tier, cheapest first."""
+        self._by_tier = dict(self._tiers)
         self._windows = windows
         self._route = route
+        self._chains: dict[tuple[str, tuple[str, ...], frozenset[str] | None], Route] = {}
+        """Routes already made, by chosen alias, the aliases above it and what the caller may use."""
 
     def resolve(
         self, request: ChatRequest, input_tokens: int, header: str | None, allowed: frozenset[str] | None
@@ -97,7 +103,7 @@ class AutoAlias:
                 param="model",
                 code="model_not_allowed",
             )
-        f = features(request, input_tokens, request.output_token_limit or self._auto.output_reserve_tokens)
+        f = features(request, input_tokens, self._auto.output_reserve_tokens)
         options = request.sluice
         if options is not None and options.route is not None:
             choice = self._named(options.route, "hint", "sluice.route", usable)
@@ -120,7 +126,7 @@ class AutoAlias:
             t, a = max(usable, key=lambda x: self._windows.get(x[1]) or 0)
             return Choice(t, a, "context")
         t, a = fitting[0]
-        configured = dict(self._tiers).get(wanted)
+        configured = self._by_tier.get(wanted)
         if t != wanted and configured is not None:
             reason = "allowed" if self._fits(configured, f) else "context"
         return Choice(t, a, reason)
@@ -150,19 +156,20 @@ class AutoAlias:
         return tier, max(parts, key=parts.__getitem__)
 
     def _named(self, tier: str, reason: str, param: str, usable: list[tuple[str, str]]) -> Choice:
-        for t, a in self._tiers:
-            if t == tier:
-                if (t, a) not in usable:
-                    raise PermissionDeniedError(
-                        f"This key may not use the tier `{tier}` of the model `{self.alias}`.",
-                        param=param,
-                        code="model_not_allowed",
-                    )
-                return Choice(t, a, reason)
-        have = ", ".join(t for t, _ in self._tiers)
-        raise InvalidRequestError(
-            f"The model `{self.alias}` has no tier `{tier}` (it has: {have}).", param=param
-        )
+        a = self._by_tier.get(tier)
+        if a is None:
+            have = ", ".join(t for t, _ in self._tiers)
+            shown = tier if len(tier) <= 40 else tier[:40] + "..."
+            raise InvalidRequestError(
+                f"The model `{self.alias}` has no tier `{shown}` (it has: {have}).", param=param
+            )
+        if (tier, a) not in usable:
+            raise PermissionDeniedError(
+                f"This key may not use the tier `{tier}` of the model `{self.alias}`.",
+                param=param,
+                code="model_not_allowed",
+            )
+        return Choice(tier, a, reason)
 
     def _chain(
         self, choice: Choice, f: Features, usable: list[tuple[str, str]], allowed: frozenset[str] | None
@@ -170,12 +177,20 @@ class AutoAlias:
         """The chosen tier's route, its chain followed by the chains of the usable tiers above it
         that hold the request (each cut by ``Router.route`` to what the caller may use)."""
         at = TIERS.index(choice.tier)
-        up = [a for t, a in usable if TIERS.index(t) > at and self._fits(a, f)]
+        up = tuple(a for t, a in usable if TIERS.index(t) > at and self._fits(a, f))
+        key = (choice.alias, up, allowed)
+        made = self._chains.get(key)
+        if made is not None:
+            return made
         route = self._route(choice.alias, "chat", allowed)
         chain = dict.fromkeys(route.chain)
         for alias in up:
             chain.update(dict.fromkeys(self._route(alias, "chat", allowed).chain))
-        return route if len(chain) == len(route.chain) else replace(route, chain=tuple(chain))
+        made = route if len(chain) == len(route.chain) else replace(route, chain=tuple(chain))
+        if len(self._chains) >= MAX_CHAINS:
+            self._chains.clear()  # bounded: callers' allowed sets are few, and making one again is cheap
+        self._chains[key] = made
+        return made
 
 
 def auto_aliases(settings: Settings, route: RouteLookup) -> dict[str, AutoAlias]:
