@@ -83,15 +83,13 @@ def main() -> None:
     auto = auto_aliases(settings, router.route)["auto"]
     allowed = frozenset({"auto", *TIERS})
     print(f"CPU microseconds per request, best of {ROUNDS} rounds of {N}:")
-    plain = CASES["short (a 30-character question)"]
     print(
         f"  Router.route, a plain alias (the baseline):  {best_us(lambda: router.route('fast', 'chat', allowed)):7.2f}"
     )
     for name, r in CASES.items():
-        route, choice = auto.resolve(r, chat_input_tokens(r), None, allowed)
+        choice = auto.resolve(r, chat_input_tokens(r), None, allowed)[1]
         us = best_us(lambda r=r: auto.resolve(r, chat_input_tokens(r), None, allowed))
         print(f"  auto, {name:<52} {us:7.2f}   ({choice.header})")
-    del plain
 
 
 if __name__ == "__main__":
