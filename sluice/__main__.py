@@ -149,7 +149,7 @@ def config_check(path: str) -> None:
     for alias, m in settings.models.items():
         targets = _targets(m)
         fb = f" -> fallbacks {', '.join(m.fallbacks)}" if m.fallbacks else ""
-        click.echo(f"  {alias} ({m.kind}, {m.strategy}): {targets}{fb}")
+        click.echo(f"  {alias} ({m.kind}, {'auto' if m.auto else m.strategy}): {targets}{fb}")
 
 
 @config.command("reference")
