@@ -163,9 +163,7 @@ def config_reference() -> None:
 def _targets(m: ModelSettings) -> str:
     """An alias's deployments, or an auto alias's tiers."""
     if m.auto is not None:
-        return "auto: " + ", ".join(
-            f"{t} -> {a}" for t, a in m.auto.tiers.model_dump(exclude_none=True).items()
-        )
+        return ", ".join(f"{t} -> {a}" for t, a in m.auto.tiers.model_dump(exclude_none=True).items())
     return ", ".join(f"{d.provider}/{d.model}" for d in m.deployments)
 
 
