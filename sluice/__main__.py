@@ -10,7 +10,7 @@ import sys
 import click
 
 from sluice import __version__
-from sluice.settings import ConfigError, Settings, SimSettings, load_settings
+from sluice.settings import ConfigError, ModelSettings, Settings, SimSettings, load_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -147,9 +147,9 @@ def config_check(path: str) -> None:
     settings = _load_or_exit(path)
     click.echo(f"{path}: ok")
     for alias, m in settings.models.items():
-        targets = ", ".join(f"{d.provider}/{d.model}" for d in m.deployments)
+        targets = _targets(m)
         fb = f" -> fallbacks {', '.join(m.fallbacks)}" if m.fallbacks else ""
-        click.echo(f"  {alias} ({m.kind}, {m.strategy}): {targets}{fb}")
+        click.echo(f"  {alias} ({m.kind}, {'auto' if m.auto else m.strategy}): {targets}{fb}")
 
 
 @config.command("reference")
@@ -158,6 +158,13 @@ def config_reference() -> None:
     from sluice.reference import render
 
     click.echo(render(), nl=False)
+
+
+def _targets(m: ModelSettings) -> str:
+    """An alias's deployments, or an auto alias's tiers."""
+    if m.auto is not None:
+        return ", ".join(f"{t} -> {a}" for t, a in m.auto.tiers.model_dump(exclude_none=True).items())
+    return ", ".join(f"{d.provider}/{d.model}" for d in m.deployments)
 
 
 def _load_or_exit(path: str | None) -> Settings:

@@ -91,6 +91,7 @@ from sluice.prompts.catalog import PromptCatalog
 from sluice.prompts.rollback import Evaluator, Webhook
 from sluice.providers import PROVIDER_TYPES, batch_api
 from sluice.providers.base import Provider
+from sluice.routing.auto import auto_aliases
 from sluice.routing.router import Router
 from sluice.routing.table import build_routes
 from sluice.settings import Settings
@@ -190,7 +191,11 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         rerank=build_reranker(settings, own),
         rerank_candidates=k.rerank_candidates,
     )
-    resolve = ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken"))
+    resolve = ResolveStage(
+        router,
+        Tokenizers(enabled=settings.limits.tokenizer == "tiktoken"),
+        auto_aliases(settings, router.route),
+    )
     input_guard = InputGuardStage(g.policy, plugins=guard_plugins, tenants=g.tenants)
     # The request path, in order: pipeline/runner.py says what each stage does and why it stands where it does.
     prompts = PromptStage(PromptCatalog(store, ttl_s=settings.prompts.cache_s), own, resolver.limits_for)
@@ -211,7 +216,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
     own.bind(pipeline)
 
     owners = {
-        alias: settings.providers[m.deployments[0].provider].type for alias, m in settings.models.items()
+        alias: "sluice" if m.auto is not None else settings.providers[m.deployments[0].provider].type
+        for alias, m in settings.models.items()
     }
     max_body = settings.server.max_body_bytes
     openai = OpenAIRoutes(pipeline, authenticate, max_body, owners, obs.observer)

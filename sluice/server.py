@@ -178,6 +178,10 @@ def banner(settings: Settings, host: str, port: int, workers: int) -> str:
         "models:",
     ]
     for alias, m in settings.models.items():
+        if m.auto is not None:
+            tiers = m.auto.tiers.model_dump(exclude_none=True)
+            lines.append(f"  {alias:<28} {'auto':<9} -> " + ", ".join(f"{t}: {a}" for t, a in tiers.items()))
+            continue
         targets = ", ".join(f"{d.provider}/{d.model}" for d in m.deployments)
         sim = (
             "  [simulated]"

@@ -817,6 +817,45 @@ class DeploymentSettings(_Section):
     )
 
 
+class AutoTiers(_Section):
+    """An auto alias's tiers, cheapest first (the fields' order): a request that fails on one
+    falls through to those above it."""
+
+    fast: str | None = Field(None, description="The chat alias for short, simple requests.")
+    balanced: str | None = Field(
+        None, description="The chat alias for ordinary requests: tools, JSON, moderate tasks."
+    )
+    strong: str | None = Field(
+        None, description="The chat alias for hard requests: multi-step reasoning, proofs, design."
+    )
+    long_context: str | None = Field(
+        None,
+        description="The chat alias for inputs the tiers below cannot hold (give it the largest context_window).",
+    )
+
+
+class AutoSettings(_Section):
+    """An alias that picks one of its tiers per request (routing/auto.py); see docs/routing.md."""
+
+    tiers: AutoTiers = Field(
+        description="Each tier's chat alias (at least one; none may be an auto alias itself)."
+    )
+    balanced_from: float = Field(
+        0.16,
+        ge=0,
+        description="A request whose score (the last user turn's difficulty plus tools, images, a JSON schema and conversation length) reaches this goes to the balanced tier.",
+    )
+    strong_from: float = Field(0.5, ge=0, description="A score that reaches this goes to the strong tier.")
+    long_conversation_messages: int = Field(
+        16, ge=1, description="Messages from which a conversation counts as long (it adds to the score)."
+    )
+    output_reserve_tokens: int = Field(
+        4096,
+        ge=0,
+        description="Output tokens a request without max_tokens is taken to need when checking that it fits a tier's context window.",
+    )
+
+
 class ModelSettings(_Section):
     kind: Literal["chat", "embedding"] = Field("chat", description="What the alias serves.")
     strategy: Literal["priority", "weighted", "least-latency", "lowest-cost"] = Field(
@@ -827,7 +866,18 @@ class ModelSettings(_Section):
         "off",
         description="Session affinity: requests with the same key go to the same healthy deployment (rendezvous hashing, the same on every replica), so its prompt cache stays warm; the strategy orders the others. prompt_cache_key: the request's prompt_cache_key; conversation: that, else a hash of the system messages and the first user message; user: those, else the request's user (or metadata.user_id).",
     )
-    deployments: list[DeploymentSettings] = Field(min_length=1, description="Where the alias is served.")
+    deployments: list[DeploymentSettings] = Field(
+        default_factory=list, description="Where the alias is served (at least one, unless it is auto)."
+    )
+    auto: AutoSettings | None = Field(
+        None,
+        description="Makes this alias automatic: each request goes to one of these tiers' aliases by its features, or by a sluice.route hint or x-sluice-route header (no deployments or fallbacks of its own).",
+    )
+    context_window: int | None = Field(
+        None,
+        ge=1,
+        description="The alias's context window in tokens, input plus output; unset: the smallest known window of its deployments' models (gpt-4o*, gpt-4.1*, o3/o4, claude), else not limited. An auto alias moves a request to a tier whose window holds it.",
+    )
     fallbacks: list[str] = Field(
         default_factory=list, description="Aliases tried in order when every deployment failed."
     )
@@ -1028,6 +1078,7 @@ class Settings(BaseSettings):
                     f"providers.{name}.batch: 'native' needs a provider of type openai or anthropic (the sim has no batch API)"
                 )
         for alias, m in self.models.items():
+            problems += _auto_problems(alias, m, self.models)
             for i, d in enumerate(m.deployments):
                 p = self.providers.get(d.provider)
                 if p is None:
@@ -1045,6 +1096,10 @@ class Settings(BaseSettings):
             for j, f in enumerate(m.fallbacks):
                 if f not in self.models:
                     problems.append(f"models.{alias}.fallbacks.{j}: unknown model alias {f!r}")
+                elif self.models[f].auto is not None:
+                    problems.append(
+                        f"models.{alias}.fallbacks.{j}: {f!r} is an auto alias (only clients may name one)"
+                    )
                 elif self.models[f].kind != m.kind:
                     problems.append(
                         f"models.{alias}.fallbacks.{j}: {f!r} serves {self.models[f].kind}, not {m.kind}"
@@ -1058,6 +1113,10 @@ class Settings(BaseSettings):
                     problems.append(
                         f"auth.keys.{i}.budgets.{j}.downgrade_to: unknown model alias {b.downgrade_to!r}"
                     )
+                elif b.downgrade_to is not None and self.models[b.downgrade_to].auto is not None:
+                    problems.append(
+                        f"auth.keys.{i}.budgets.{j}.downgrade_to: {b.downgrade_to!r} is an auto alias (name one of its tiers)"
+                    )
         policies = [("guardrails.policy", self.guardrails.policy)]
         policies += [(f"guardrails.tenants.{t}", p) for t, p in self.guardrails.tenants.items()]
         policies += [
@@ -1069,6 +1128,7 @@ class Settings(BaseSettings):
             if policy.on_reject == "fallback" and (
                 policy.reject_fallback not in self.models
                 or self.models[policy.reject_fallback].kind != "chat"
+                or self.models[policy.reject_fallback].auto is not None
             ):
                 problems.append(
                     f"{where}.reject_fallback: {policy.reject_fallback!r} is not a chat model alias (on_reject: fallback needs one)"
@@ -1085,13 +1145,11 @@ class Settings(BaseSettings):
                 problems.append(
                     f"cache.semantic.embedding: {c.semantic.embedding!r} is not 'local' nor an embedding model alias"
                 )
-        if c.policy.judge is not None and (
-            c.policy.judge not in self.models or self.models[c.policy.judge].kind != "chat"
-        ):
-            problems.append(f"cache.policy.judge: {c.policy.judge!r} is not a chat model alias")
+        if c.policy.judge is not None and not _is_plain_chat(self.models, c.policy.judge):
+            problems.append(f"cache.policy.judge: {c.policy.judge!r} is not a chat model alias (nor auto)")
         r = self.knowledge.rerank
-        if r is not None and (r not in self.models or self.models[r].kind != "chat"):
-            problems.append(f"knowledge.rerank: {r!r} is not a chat model alias")
+        if r is not None and not _is_plain_chat(self.models, r):
+            problems.append(f"knowledge.rerank: {r!r} is not a chat model alias (nor auto)")
         if self.state.backend == "distributed" and self.state.postgres_dsn is None:
             problems.append("state.postgres_dsn: required when state.backend is distributed")
         if self.state.backend == "distributed" and self.state.redis_url is None:
@@ -1110,6 +1168,42 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+
+def _is_plain_chat(models: dict[str, ModelSettings], alias: str) -> bool:
+    m = models.get(alias)
+    return m is not None and m.kind == "chat" and m.auto is None
+
+
+def _auto_problems(alias: str, m: ModelSettings, models: dict[str, ModelSettings]) -> list[str]:
+    """An auto alias: chat, no deployments or fallbacks of its own, tiers naming chat aliases that
+    are not auto; any other alias: at least one deployment."""
+    where = f"models.{alias}"
+    if m.auto is None:
+        return (
+            [] if m.deployments else [f"{where}.deployments: at least one is needed (or make the alias auto)"]
+        )
+    problems = []
+    if m.kind != "chat":
+        problems.append(f"{where}.auto: only a chat alias may be auto")
+    if m.deployments or m.fallbacks:
+        problems.append(
+            f"{where}: an auto alias has no deployments or fallbacks of its own (its tiers fall through to each other)"
+        )
+    tiers = m.auto.tiers.model_dump(exclude_none=True)
+    if not tiers:
+        problems.append(f"{where}.auto.tiers: name at least one tier's alias")
+    for tier, target in tiers.items():
+        t = models.get(target)
+        if t is None:
+            problems.append(f"{where}.auto.tiers.{tier}: unknown model alias {target!r}")
+        elif t.auto is not None:
+            problems.append(f"{where}.auto.tiers.{tier}: {target!r} is an auto alias itself")
+        elif t.kind != "chat":
+            problems.append(f"{where}.auto.tiers.{tier}: {target!r} serves {t.kind}, not chat")
+    if m.auto.strong_from < m.auto.balanced_from:
+        problems.append(f"{where}.auto.strong_from: below balanced_from")
+    return problems
 
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")

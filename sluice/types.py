@@ -234,6 +234,9 @@ class SluiceOptions(_Strict):
     background: bool | None = None
     """A chat completion only: run it as a background job (202 with the job; ``GET
     /v1/sluice/jobs/{id}`` polls it)."""
+    route: str | None = None
+    """For an ``auto`` alias: the tier to use (``fast``, ``balanced``, ``strong``,
+    ``long_context``) instead of the one its features would choose (``routing/auto.py``)."""
 
 
 class ChatRequest(_Strict):

@@ -77,3 +77,35 @@ def test_knowledge_worked_example_prints_what_the_page_says(tmp_path: Path) -> N
         r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout == shown.group(1)
+
+
+def test_the_auto_routing_example_routes_as_the_page_says() -> None:
+    """docs/routing.md's auto example: its config loads (its providers stood in for by the sim)
+    and the two requests it shows get the x-sluice-route values it prints."""
+    import msgspec
+
+    from sluice.limits.tokens import chat_input_tokens
+    from sluice.providers.sim import SimProvider
+    from sluice.routing.auto import auto_aliases
+    from sluice.routing.router import Router
+    from sluice.routing.table import build_routes
+    from sluice.types import ChatRequest
+
+    page = (REPO / "docs" / "routing.md").read_text()
+    section = page.split("## Automatic routing (auto)", 1)[1].split("\n## ", 1)[0]
+    config = yaml.safe_load(re.findall(r"```yaml\n(.*?)```", section, re.S)[0])
+    settings = Settings(**config, providers={"openai": {"type": "sim"}, "anthropic": {"type": "sim"}})
+    sim = {name: SimProvider(p) for name, p in settings.providers.items()}
+    auto = auto_aliases(settings, Router(build_routes(settings, sim)).route)["auto"]
+    curl = re.findall(r"```bash\n(.*?)```", section, re.S)[0]
+    shown = [
+        (re.search(r'"content": "(.*?)"', curl.replace("\\\n  ", ""), re.S), r"strong; reason=difficulty"),
+        (re.search(r"\*(What is the capital of Peru\?)\*", section), "fast; reason=simple"),
+    ]
+    for found, header in shown:
+        assert found is not None
+        request = msgspec.convert(
+            {"model": "auto", "messages": [{"role": "user", "content": found.group(1)}]}, ChatRequest
+        )
+        assert f"`x-sluice-route: {header}`" in section.replace("\n", " ")
+        assert auto.resolve(request, chat_input_tokens(request), None, None)[1].header == header

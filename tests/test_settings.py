@@ -183,3 +183,36 @@ def test_the_s3_blob_store_is_checked_and_its_secrets_come_from_the_environment(
     )  # redacted from logs
     assert load_settings(None).files.blob_store == "database"
     assert load_settings(None).knowledge.max_tenant_vector_stores == 10_000
+
+
+def test_auto_aliases_are_checked_at_load(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        """
+models:
+  mini: {deployments: [{provider: sim, model: a}]}
+  emb: {kind: embedding, deployments: [{provider: sim, model: e}]}
+  empty: {}
+  auto: {auto: {tiers: {fast: mini, balanced: ghost, strong: emb, long_context: auto2}, balanced_from: 0.5, strong_from: 0.4}}
+  auto2: {auto: {tiers: {fast: mini}}, deployments: [{provider: sim, model: a}]}
+  none: {auto: {tiers: {}}}
+  uses: {deployments: [{provider: sim, model: a}], fallbacks: [auto2]}
+""",
+    )
+    with pytest.raises(ConfigError) as e:
+        load_settings(p)
+    assert e.value.problems == [
+        "models.empty.deployments: at least one is needed (or make the alias auto)",
+        "models.auto.auto.tiers.balanced: unknown model alias 'ghost'",
+        "models.auto.auto.tiers.strong: 'emb' serves embedding, not chat",
+        "models.auto.auto.tiers.long_context: 'auto2' is an auto alias itself",
+        "models.auto.auto.strong_from: below balanced_from",
+        "models.auto2: an auto alias has no deployments or fallbacks of its own (its tiers fall through to each other)",
+        "models.none.auto.tiers: name at least one tier's alias",
+        "models.uses.fallbacks.0: 'auto2' is an auto alias (only clients may name one)",
+    ]
+    ok = write(
+        tmp_path,
+        "models:\n  m: {deployments: [{provider: sim, model: a}]}\n  auto: {auto: {tiers: {fast: m}}}\n",
+    )
+    assert load_settings(ok).models["auto"].auto is not None

@@ -58,6 +58,8 @@ def native_routes(
     out: dict[str, NativeRoute] = {}
     priced: dict[str, Priced] = {}
     for alias, m in settings.models.items():
+        if m.auto is not None:
+            continue  # its lines run through the pipeline, which picks a tier per line
         pairs = list(zip(m.deployments, routes[alias].deployments, strict=True))
         d, deployment = min(pairs, key=lambda x: x[0].priority)
         p = settings.providers[d.provider]

@@ -35,6 +35,7 @@ def context(
     headers = request.headers
     ctx = RequestContext(ex.request_id, credential, body, started=ex.started)
     ctx.cache_control = headers.get("cache-control")
+    ctx.route_hint = headers.get("x-sluice-route")
     ctx.traceparent = headers.get("traceparent")
     if ctx.traceparent is not None:
         ctx.tracestate = headers.get("tracestate")
@@ -63,6 +64,8 @@ def reply_headers(ctx: RequestContext) -> dict[str, str]:
         headers["x-sluice-guardrails"] = guardrails
     if ctx.prompt_version is not None:
         headers["x-sluice-prompt"] = ctx.prompt_version
+    if ctx.choice is not None:
+        headers["x-sluice-route"] = ctx.choice.header
     if ctx.cache_status is not None:
         headers["x-sluice-cache"] = ctx.cache_status
         if ctx.cache_similarity is not None:

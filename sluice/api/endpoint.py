@@ -83,6 +83,8 @@ def endpoint(
                     response.headers["x-sluice-guardrails"] = guardrails
                 if ex.ctx is not None and ex.ctx.prompt_version is not None:
                     response.headers["x-sluice-prompt"] = ex.ctx.prompt_version  # which version failed
+                if ex.ctx is not None and ex.ctx.choice is not None:
+                    response.headers["x-sluice-route"] = ex.ctx.choice.header  # which tier failed
             if observer is not None:
                 await observer.finish(ex, response.status_code, error)
             return response

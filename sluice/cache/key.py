@@ -51,9 +51,13 @@ class Keys:
     """The last user turn's text, which the semantic layer embeds."""
 
 
-def cache_keys(tenant_id: str, request: ChatRequest, prompt_version: str | None) -> Keys:
+def cache_keys(
+    tenant_id: str, request: ChatRequest, prompt_version: str | None, model: str | None = None
+) -> Keys:
+    """The request's keys under ``model`` (the alias whose answers they hold; by default the
+    one the request named)."""
     fields = _answer_fields(request)
-    head = [tenant_id, request.model, prompt_version or ""]
+    head = [tenant_id, model or request.model, prompt_version or ""]
     exact = _digest(head, fields)
     prompt = _last_user_text(request.messages)
     if prompt is None:

@@ -74,3 +74,5 @@ class RequestRecord(msgspec.Struct, frozen=True):
     retrieval: str | None = None
     """What retrieval found, as JSON: ``{"results": [{file_id, vector_store_id, score}], "dropped":
     [{file_id, vector_store_id, category}]}`` (never the query: that is the prompt's text)."""
+    route: str | None = None
+    """An auto alias's tier and why, as ``x-sluice-route`` says it (``strong; reason=tools``)."""

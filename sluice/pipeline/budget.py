@@ -374,6 +374,8 @@ def deployment_prices(settings: Settings, routes: Mapping[str, Route]) -> dict[D
     """Every deployment's price from ``settings.pricing``, resolved once at startup."""
     prices = {}
     for alias, m in settings.models.items():
+        if m.auto is not None:
+            continue  # no deployments of its own
         for d, deployment in zip(m.deployments, routes[alias].deployments, strict=True):
             is_sim = settings.providers[d.provider].type == "sim"
             prices[deployment] = price_for(settings.pricing, d.model, alias, is_sim=is_sim)

@@ -67,7 +67,12 @@ class CacheStage(Stage):
             return
         tenant_id = ctx.principal.tenant_id or "-"
         ctx.cache = CacheTicket(
-            tenant_id, policy, cache_keys(tenant_id, request, ctx.prompt_version), looks_up, ttl_s, threshold
+            tenant_id,
+            policy,
+            cache_keys(tenant_id, request, ctx.prompt_version, keyed_alias(ctx)),
+            looks_up,
+            ttl_s,
+            threshold,
         )
         if request.stream:
             ask_stream_usage(ctx)  # a kept stream keeps its usage, which a replay may be asked for
@@ -96,7 +101,7 @@ class CacheStage(Stage):
         principal = ctx.principal
         entry = Entry(
             tenant_id=t.tenant_id,
-            model=ctx.request.model,
+            model=keyed_alias(ctx),
             exact_key=t.keys.exact,
             partition=t.keys.partition or "",
             key_prefix=principal.key_name.removesuffix("...") if principal is not None else "",
@@ -122,7 +127,7 @@ class CacheLookupStage(Stage):
         t = ctx.cache
         if t is None or not t.looks_up:
             return None
-        served = await self._cache.lookup(t, ctx.request.model, ctx.request_id)
+        served = await self._cache.lookup(t, keyed_alias(ctx), ctx.request_id)
         if served is None:
             return None
         ctx.cache_status = served.status
@@ -145,9 +150,16 @@ async def _recorded(ctx: RequestContext, chunks: ChunkStream) -> AsyncGenerator[
         await chunks.aclose()
 
 
+def keyed_alias(ctx: RequestContext) -> str:
+    """The alias whose answers the request's entries hold: the one the client named, or the tier
+    an auto alias chose (so a hit is that tier's answer, which the caller may use, shared with
+    requests naming the tier's alias itself)."""
+    return ctx.choice.alias if ctx.choice is not None else ctx.request.model
+
+
 def _answered_by_alias(ctx: RequestContext) -> bool:
-    """Did a deployment of the alias the client named answer (not a fallback or a budget downgrade)?
+    """Did a deployment of the keyed alias answer (not a fallback or a budget downgrade)?
     Entries are keyed by that alias, and a hit must never carry another model's answer to a key
     that may use only the alias."""
     route = ctx.route
-    return route is not None and route.alias == ctx.request.model and ctx.deployment in route.deployments
+    return route is not None and route.alias == keyed_alias(ctx) and ctx.deployment in route.deployments

@@ -12,6 +12,7 @@ from sluice.auth.principal import Principal
 from sluice.budgets.ledger import Reservation
 from sluice.limits.counters import Quota, Ticket
 from sluice.limits.tokens import Count, chat_input_tokens, embedding_input_tokens, text_tokens
+from sluice.routing.auto import Choice
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import Attempt
 from sluice.routing.table import Route
@@ -36,6 +37,10 @@ class RequestContext:
     """A batch line's creator as its batch stored it (no credential): authenticate looks them up
     again instead of checking a key."""
     route: Route | None = None
+    route_hint: str | None = None
+    """The ``x-sluice-route`` header: the tier an auto alias is to use."""
+    choice: Choice | None = None
+    """An auto alias's choice of tier and its reason (``x-sluice-route``; None: not auto)."""
     deployment: Deployment | None = None
     """The deployment that answered (set once an attempt succeeded)."""
     attempts: list[Attempt] = field(default_factory=list)

@@ -181,7 +181,9 @@ class Observer:
             ctx.saved_tokens,
             ctx.saved_micros,
             len(attempts),
-            d is not None and bool(attempts) and attempts[-1].alias != model,
+            d is not None
+            and bool(attempts)
+            and attempts[-1].alias != (ctx.choice.alias if ctx.choice else model),
             _guardrails(ctx.guardrails),
             prompt,
             answer,
@@ -190,6 +192,7 @@ class Observer:
             ctx.experiment,
             ctx.arm,
             *_retrieval(ctx),
+            ctx.choice.header if ctx.choice is not None else None,
         )
 
     def _texts(self, ctx: RequestContext, ex: Exchange) -> tuple[str | None, str | None]:

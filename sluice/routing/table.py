@@ -50,11 +50,14 @@ def build_routes(
     clock: Callable[[], float] = time.monotonic,
     prices: Prices | None = None,
 ) -> dict[str, Route]:
-    """One ``Route`` per alias; deployments of the same provider share its pooled client.
-    ``prices`` gives each deployment its list price (for lowest-cost; None: all unpriced)."""
+    """One ``Route`` per alias but the auto ones; deployments of the same provider share its
+    pooled client. ``prices`` gives each deployment its list price (for lowest-cost; None: all
+    unpriced)."""
     routes: dict[str, Route] = {}
     b = settings.routing.breaker
     for alias, m in settings.models.items():
+        if m.auto is not None:
+            continue  # an auto alias routes to its tiers' routes (routing/auto.py)
         deployments: list[Deployment] = []
         seats: list[str] = []
         for d in m.deployments:

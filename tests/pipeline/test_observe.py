@@ -10,6 +10,7 @@ from sluice.knowledge.search import Found
 from sluice.pipeline.context import RequestContext
 from sluice.pipeline.observe import Exchange, Observer
 from sluice.pipeline.retrieval import Retrieval
+from sluice.routing.auto import Choice
 from sluice.routing.router import Attempt
 from sluice.store.records import ChunkHit
 from sluice.types import ChatRequest, PromptTokensDetails, Usage
@@ -37,6 +38,7 @@ def test_every_field_of_the_record() -> None:
     ctx.retrieval = Retrieval(
         "the user's question", [kept], dropped=[(poisoned, "injection")], seconds=0.0125
     )
+    ctx.choice = Choice("strong", "m", "tools")  # an auto alias chose the tier `m`; its fallback answered
     r = Observer().record(ex, 200, None)
     got = msgspec.structs.asdict(r)
     latency = got.pop("latency_ms")
@@ -77,6 +79,7 @@ def test_every_field_of_the_record() -> None:
         # Never the query: that is the prompt's text, logged only where payloads may be.
         "retrieval": '{"results":[{"file_id":"file-1","vector_store_id":"vs_1","score":0.5}],'
         '"dropped":[{"file_id":"file-2","vector_store_id":"vs_1","category":"injection"}]}',
+        "route": "strong; reason=tools",
     }
     assert abs(got["ttft_ms"] - 50) < 1e-6 and abs(got["upstream_ms"] - 50) < 1e-6
     assert abs(got["overhead_ms"] - (latency - 50)) < 1e-6
