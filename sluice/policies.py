@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
+import msgspec
 from msgspec import Meta
 
 from sluice.struct_schema import SchemaStruct
@@ -192,3 +193,54 @@ class CachePolicy(SchemaStruct, frozen=True):
     judge: Annotated[
         str | None, Meta(description="A cheap chat model alias asked to confirm each semantic candidate.")
     ] = None
+
+
+Alias = Annotated[str, Meta(min_length=1)]
+
+
+class SpendPolicy(SchemaStruct, frozen=True):
+    """What a tenant's or a user's spend today (the UTC day, counted by the budget ledger) changes:
+    past ``downgrade_at_micros`` a user is served from ``downgrade_to``; past
+    ``emergency_at_micros`` a tenant is in emergency mode. A user's own policy overrides its
+    tenant's field by field; the emergency fields apply to tenants only."""
+
+    downgrade_at_micros: Annotated[
+        Whole | None,
+        Meta(
+            description="A user's spend today, in micro-dollars (1 USD = 1,000,000), from which the user is "
+            "served from downgrade_to. On a tenant: the default for each of its users."
+        ),
+    ] = None
+    downgrade_to: Annotated[
+        Alias | None,
+        Meta(description="The cheaper model alias a user past downgrade_at_micros is served from."),
+    ] = None
+    emergency_at_micros: Annotated[
+        Whole | None,
+        Meta(
+            description="Tenants only: the tenant's spend today, in micro-dollars, from which it is in emergency "
+            "mode until the next UTC day (or an operator ends it): repeats answered from the cache whatever "
+            "their temperature, everything else sent to emergency_to, inputs over emergency_max_input_tokens "
+            "refused with 429 emergency_input_too_large."
+        ),
+    ] = None
+    emergency_to: Annotated[
+        Alias | None, Meta(description="The cheap alias served in emergency mode; downgrade_to when unset.")
+    ] = None
+    emergency_max_input_tokens: Annotated[
+        Whole | None, Meta(description="In emergency mode, the most input tokens a request may carry.")
+    ] = None
+
+    def __post_init__(self) -> None:
+        if self.downgrade_at_micros is not None and self.downgrade_to is None:
+            raise ValueError("downgrade_at_micros needs downgrade_to")
+        if self.emergency_at_micros is not None and (self.emergency_to or self.downgrade_to) is None:
+            raise ValueError("emergency_at_micros needs emergency_to (or downgrade_to)")
+
+    def over(self, base: SpendPolicy | None) -> SpendPolicy:
+        """This policy over ``base`` (a tenant's under a user's, a plan's under either), field by
+        field: a field left unset here takes ``base``'s."""
+        if base is None:
+            return self
+        unset = {f: getattr(base, f) for f in self.__struct_fields__ if getattr(self, f) is None}
+        return msgspec.structs.replace(self, **unset)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from sluice.policies import Budget, CachePolicy, GuardrailPolicy, Limits, ScopeKind
+from sluice.policies import Budget, CachePolicy, GuardrailPolicy, Limits, ScopeKind, SpendPolicy
 from sluice.store.records import Tenant
 
 
@@ -17,6 +17,10 @@ class ScopedLimits:
     limits: Limits
     budgets: tuple[Budget, ...] = ()
     """The scope's token and USD budgets, day before month."""
+    spend: SpendPolicy | None = None
+    """The scope's spend policy (a tenant's or a user's; None: none)."""
+    emergency_ended: str | None = None
+    """A tenant's: the UTC day (``d2026-12-07``) an operator ended its emergency mode for."""
 
 
 @dataclass(frozen=True, slots=True)

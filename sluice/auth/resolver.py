@@ -141,27 +141,39 @@ class KeyResolver:
     async def _load_limits(
         self, tenant_id: str, user_id: str | None, key_id: str | None
     ) -> tuple[ScopedLimits, ...]:
-        """Two queries: the tenant's own limits (else the config defaults), the user's, the key's,
-        and their budgets; broadest first, leaving out a scope that limits nothing."""
+        """Three queries: the tenant's own limits (else the config defaults), the user's, the key's,
+        their budgets, and the tenant's and user's spend policies; broadest first, leaving out a
+        scope that limits nothing."""
         found = await self._store.limits_for(tenant_id, user_id, key_id)
         budgets = await self._store.budgets_for(tenant_id, user_id, key_id)
+        spend = await self._store.spend_policies_for(tenant_id, user_id)
+        tenant_spend = spend.get("tenant")
         scoped = [
             ScopedLimits(
                 "tenant",
                 tenant_id,
                 found.get("tenant", self._default_tenant_limits),
                 tuple(budgets.get("tenant", ())),
+                tenant_spend.policy if tenant_spend is not None else None,
+                tenant_spend.emergency_ended if tenant_spend is not None else None,
             )
         ]
-        if user_id is not None and ("user" in found or "user" in budgets):
+        user_spend = spend.get("user")
+        if user_id is not None and ("user" in found or "user" in budgets or user_spend is not None):
             scoped.append(
-                ScopedLimits("user", user_id, found.get("user", _UNLIMITED), tuple(budgets.get("user", ())))
+                ScopedLimits(
+                    "user",
+                    user_id,
+                    found.get("user", _UNLIMITED),
+                    tuple(budgets.get("user", ())),
+                    user_spend.policy if user_spend is not None else None,
+                )
             )
         if key_id is not None and ("key" in found or "key" in budgets):
             scoped.append(
                 ScopedLimits("key", key_id, found.get("key", _UNLIMITED), tuple(budgets.get("key", ())))
             )
-        return tuple(s for s in scoped if s.limits != _UNLIMITED or s.budgets)
+        return tuple(s for s in scoped if s.limits != _UNLIMITED or s.budgets or s.spend is not None)
 
     def _remember(self, cache: dict[_K, _V], key: _K, value: _V, epoch: int) -> None:
         if self._ttl_s > 0 and epoch == self._epoch:

@@ -15,7 +15,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from sluice.errors import ConflictError, StoreUnavailableError
 from sluice.obs.record import RequestRecord
-from sluice.policies import Budget, Limits, ScopeKind
+from sluice.policies import Budget, Limits, ScopeKind, SpendPolicy
 from sluice.store import experiment_rows, request_rows
 from sluice.store.migrations import pending, required_extension
 from sluice.store.postgres.background import PostgresBackground
@@ -31,7 +31,9 @@ from sluice.store.records import (
     Experiment,
     Feedback,
     PolicyKind,
+    SpendScope,
     StoredResponse,
+    StoredSpend,
     Tenant,
     UsageQuery,
     UsageRow,
@@ -40,6 +42,7 @@ from sluice.store.records import (
 )
 
 _enc = msgspec.json.Encoder()
+_spend = msgspec.json.Decoder(SpendPolicy)
 
 # pg_advisory_xact_lock key held while migrating, so replicas starting together migrate one at a time.
 _MIGRATION_LOCK = 0x736C7569  # "slui"
@@ -459,6 +462,59 @@ class PostgresStore(
         for r in rows:
             found.setdefault(r["scope_kind"], []).append(Budget(*r[1:]))
         return found
+
+    # --- spend policies ----------------------------------------------------------------------
+
+    async def set_spend_policy(
+        self, tenant_id: str, kind: SpendScope, scope_id: str, policy: SpendPolicy, at: int
+    ) -> None:
+        await self._fetch(
+            "INSERT INTO spend_policies (tenant_id, scope_kind, scope_id, policy, updated_at) VALUES ($1, $2, $3, $4, $5)"
+            " ON CONFLICT (tenant_id, scope_kind, scope_id) DO UPDATE SET policy = EXCLUDED.policy,"
+            " updated_at = EXCLUDED.updated_at",
+            tenant_id,
+            kind,
+            scope_id,
+            _enc.encode(policy).decode(),
+            at,
+        )
+
+    async def get_spend_policy(self, tenant_id: str, kind: SpendScope, scope_id: str) -> StoredSpend | None:
+        r = await self._fetchrow(
+            "SELECT policy, emergency_ended FROM spend_policies WHERE tenant_id = $1 AND scope_kind = $2 AND scope_id = $3",
+            tenant_id,
+            kind,
+            scope_id,
+        )
+        return None if r is None else StoredSpend(_spend.decode(r[0]), r[1])
+
+    async def delete_spend_policy(self, tenant_id: str, kind: SpendScope, scope_id: str) -> int:
+        rows = await self._fetch(
+            "DELETE FROM spend_policies WHERE tenant_id = $1 AND scope_kind = $2 AND scope_id = $3 RETURNING 1",
+            tenant_id,
+            kind,
+            scope_id,
+        )
+        return len(rows)
+
+    async def spend_policies_for(self, tenant_id: str, user_id: str | None) -> dict[SpendScope, StoredSpend]:
+        rows = await self._fetch(
+            "SELECT scope_kind, policy, emergency_ended FROM spend_policies WHERE tenant_id = $1 AND ("
+            "(scope_kind = 'tenant' AND scope_id = $1) OR (scope_kind = 'user' AND scope_id = $2))",
+            tenant_id,
+            user_id,
+        )
+        return {r[0]: StoredSpend(_spend.decode(r[1]), r[2]) for r in rows}
+
+    async def end_emergency(self, tenant_id: str, day: str, at: int) -> bool:
+        rows = await self._fetch(
+            "UPDATE spend_policies SET emergency_ended = $2, updated_at = $3 WHERE tenant_id = $1"
+            " AND scope_kind = 'tenant' AND scope_id = $1 RETURNING 1",
+            tenant_id,
+            day,
+            at,
+        )
+        return bool(rows)
 
     # --- request log -------------------------------------------------------------------------
 
