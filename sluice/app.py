@@ -53,6 +53,7 @@ from sluice.batch.background import CancelWatch, Events
 from sluice.batch.native import NativeBatches
 from sluice.batch.webhooks import WebhookLimits, WebhookSender
 from sluice.batch.worker import BatchLimits, BatchWorker
+from sluice.budgets.spend import Switches, SwitchEvent
 from sluice.cache.build import build_cache
 from sluice.errors import (
     InternalError,
@@ -108,7 +109,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
     model_routes = build_routes(settings, providers)
     tracing = build_tracing(settings.tracing)
     router = Router(model_routes, latency_alpha=settings.routing.latency_ewma_alpha, rng=rng, tracing=tracing)
-    backend = build_backend(settings.state, settings.files)
+    period_clock = settings.budgets.clock()
+    backend = build_backend(settings.state, settings.files, period_clock)
     store = backend.store
     resolver = KeyResolver(
         KeyRing(settings.auth.keys),
@@ -124,12 +126,14 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
     authenticate = AuthenticateStage(resolver, jwt)
     b = settings.budgets
     prices = deployment_prices(settings, model_routes)
+    switches = Switches(backend.budgets, period_clock)  # spend policies' switches, reported once bound below
     budgets = Budgets(
         backend.budgets,
         prices,
         router.route,
         default_max_tokens=b.default_max_tokens,
         fail_open=b.fail_open,
+        switches=switches,
     )
     quota = QuotaStage(
         Admission(backend.limits, fail_open=settings.limits.fail_open),
@@ -228,7 +232,10 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         hashlib.sha256(k.key.get_secret_value().encode()).hexdigest(): k.name for k in settings.admin.keys
     }
     admin_service = AdminService(
-        store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed
+        store,
+        on_key_change=invalidation.key_changed,
+        on_tenant_change=invalidation.tenant_changed,
+        period_clock=period_clock,
     )
     # The registry's audited label move (Store.set_prompt_label) starts, stops and rolls back
     # experiments; the evaluator checks their rules on every replica.
@@ -306,6 +313,11 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         on_failure=(lambda event: None) if obs.metrics is None else obs.metrics.webhook_failed,
     )
     events = Events(store, sender.wake)
+
+    async def spend_switched(tenant_id: str, event: SwitchEvent, subject: str) -> None:
+        await events.emit(f"tenant:{tenant_id}", event, subject)
+
+    switches.bind(spend_switched)
     batches = BatchWorker(
         batch_queue,
         store,
@@ -470,6 +482,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
             if listener is not None and not worker:
                 await listener.close()
             await evaluator.close()
+            await switches.close()  # switch events still being put in the outbox
             await prompts.close()  # shadow answers under way
             await obs.close()  # in-flight requests are over: their records are queued
             if cache is not None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -559,6 +561,20 @@ class BudgetSettings(_Section):
         True,
         description="When the budget ledger (Redis) is unreachable: admit (true) or refuse with 503 (false).",
     )
+    clock_offset_s: float = Field(
+        0.0,
+        description="For tests and drills only: seconds added to the clock that names budget periods (the "
+        "UTC day or month a request is counted in, and so when spend policies and emergency mode reset). "
+        "Read once at startup; every replica must have the same value. Redis keeps its own clock, but "
+        "period keys and their lifetimes come from this one.",
+    )
+
+    def clock(self) -> Callable[[], float]:
+        """The clock of budget periods: ``time.time``, offset by ``clock_offset_s``."""
+        offset = self.clock_offset_s
+        if offset == 0:
+            return time.time
+        return lambda: time.time() + offset
 
 
 class ModelPrice(_Section):

@@ -11,10 +11,11 @@ when distributed), and only the claimer reports it: one switch is one event acro
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sluice.budgets.ledger import KEEP_S, Ledger, period_id
 from sluice.errors import StoreUnavailableError
@@ -28,7 +29,7 @@ SWITCH_EVENTS: tuple[SwitchEvent, ...] = (
     "spend.emergency_started",
     "spend.emergency_ended",
 )
-Emit = Callable[[str, SwitchEvent, str], None]
+Emit = Callable[[str, SwitchEvent, str], Coroutine[Any, Any, None]]
 """(tenant id, event type, subject id): a webhook event for the switch, sent off the request
 path (the subject names the tenant, the user where there is one, and the UTC day:
 ``acme:d2026-12-07``)."""
@@ -80,6 +81,7 @@ class Switches:
         """Tenant -> the UTC day this process last saw it in emergency mode."""
         self._downgraded: dict[tuple[str, str], str] = {}
         """(tenant, user) -> the UTC day this process last served the user downgraded."""
+        self._sending: set[asyncio.Task[None]] = set()
 
     def bind(self, emit: Emit) -> None:
         """Where switches are reported (the webhook outbox), known once the app is built."""
@@ -138,9 +140,21 @@ class Switches:
             return False
         if won:
             log.warning("%s: %s", event, subject)
-            if self._emit is not None:
-                self._emit(tenant, event, subject)
+            if self._emit is not None:  # the outbox is a store write: off the request path
+                task = asyncio.create_task(self._emit(tenant, event, subject))
+                self._sending.add(task)
+                task.add_done_callback(self._sent)
         return won
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("spend switch webhook event not enqueued: %r", task.exception())
+
+    async def close(self) -> None:
+        """Wait for the events still being enqueued (at shutdown)."""
+        if self._sending:
+            await asyncio.wait(set(self._sending), timeout=5)
 
     @staticmethod
     def _remember(seen: dict[_K, str], key: _K, day: str) -> None:

@@ -74,3 +74,10 @@ class RequestRecord(msgspec.Struct, frozen=True):
     retrieval: str | None = None
     """What retrieval found, as JSON: ``{"results": [{file_id, vector_store_id, score}], "dropped":
     [{file_id, vector_store_id, category}]}`` (never the query: that is the prompt's text)."""
+    spend: str | None = None
+    """What a spend policy did: ``user_downgraded`` (served from the user's cheaper alias),
+    ``emergency`` (the tenant in emergency mode: a cache hit or the cheap alias) or
+    ``emergency_refused`` (an input over the emergency cap)."""
+    spend_event: str | None = None
+    """The spend switch this request made (``spend.user_downgraded``, ``spend.emergency_started``,
+    ``spend.emergency_ended``): one request across all replicas carries each switch."""

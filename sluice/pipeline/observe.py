@@ -183,6 +183,8 @@ class Observer:
             ctx.experiment,
             ctx.arm,
             *_retrieval(ctx),
+            ctx.spend,
+            ctx.spend_event,
         )
 
     def _texts(self, ctx: RequestContext, ex: Exchange) -> tuple[str | None, str | None]:
