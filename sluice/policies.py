@@ -202,7 +202,9 @@ class SpendPolicy(SchemaStruct, frozen=True):
     """What a tenant's or a user's spend today (the UTC day, counted by the budget ledger) changes:
     past ``downgrade_at_micros`` a user is served from ``downgrade_to``; past
     ``emergency_at_micros`` a tenant is in emergency mode. A user's own policy overrides its
-    tenant's field by field; the emergency fields apply to tenants only."""
+    tenant's field by field (a threshold with no alias, its own or inherited, downgrades nothing;
+emergency mode without one still answers repeats from the cache and caps inputs); the emergency
+fields apply to tenants only."""
 
     downgrade_at_micros: Annotated[
         Whole | None,
@@ -230,12 +232,6 @@ class SpendPolicy(SchemaStruct, frozen=True):
     emergency_max_input_tokens: Annotated[
         Whole | None, Meta(description="In emergency mode, the most input tokens a request may carry.")
     ] = None
-
-    def __post_init__(self) -> None:
-        if self.downgrade_at_micros is not None and self.downgrade_to is None:
-            raise ValueError("downgrade_at_micros needs downgrade_to")
-        if self.emergency_at_micros is not None and (self.emergency_to or self.downgrade_to) is None:
-            raise ValueError("emergency_at_micros needs emergency_to (or downgrade_to)")
 
     def over(self, base: SpendPolicy | None) -> SpendPolicy:
         """This policy over ``base`` (a tenant's under a user's, a plan's under either), field by

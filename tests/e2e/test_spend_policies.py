@@ -180,7 +180,7 @@ def test_a_traffic_spike_switches_two_replicas_within_a_second_and_back_at_the_n
     is at most the threshold plus the worst cases of the requests in flight at the crossing:
     threshold + CONCURRENCY * RESERVED."""
     concurrency, threshold = 8, 20 * SPENT
-    midnight_in_s = 30.0  # the gateways' next UTC midnight, from now: after the spike, before the test ends
+    midnight_in_s = 25.0  # the gateways' next UTC midnight, from now: after the spike, before the test ends
     now = time.time()
     day = math.ceil((now + midnight_in_s) / DAY_S) * DAY_S  # a UTC midnight by the gateways' clock
     offset = day - (now + midnight_in_s)
