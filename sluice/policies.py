@@ -200,11 +200,11 @@ Alias = Annotated[str, Meta(min_length=1)]
 
 class SpendPolicy(SchemaStruct, frozen=True):
     """What a tenant's or a user's spend today (the UTC day, counted by the budget ledger) changes:
-    past ``downgrade_at_micros`` a user is served from ``downgrade_to``; past
-    ``emergency_at_micros`` a tenant is in emergency mode. A user's own policy overrides its
-    tenant's field by field (a threshold with no alias, its own or inherited, downgrades nothing;
-emergency mode without one still answers repeats from the cache and caps inputs); the emergency
-fields apply to tenants only."""
+        past ``downgrade_at_micros`` a user is served from ``downgrade_to``; past
+        ``emergency_at_micros`` a tenant is in emergency mode. A user's own policy overrides its
+        tenant's field by field (a threshold with no alias, its own or inherited, downgrades nothing;
+    emergency mode without one still answers repeats from the cache and caps inputs); the emergency
+    fields apply to tenants only."""
 
     downgrade_at_micros: Annotated[
         Whole | None,
