@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import logging
 import random
+import time
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -235,6 +236,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         store,
         on_key_change=invalidation.key_changed,
         on_tenant_change=invalidation.tenant_changed,
+        on_plan_change=invalidation.plan_changed,
         period_clock=period_clock,
     )
     # The registry's audited label move (Store.set_prompt_label) starts, stops and rolls back
@@ -451,6 +453,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
             applied = await store.migrate()
             if applied:
                 log.info("store migrated", extra={"applied": applied})
+            for name, plan in settings.plans.items():  # seeded: the store's own copy, once edited, wins
+                await store.put_plan(name, plan, int(time.time()), only_new=True)
         except StoreUnavailableError as e:
             # Static keys keep working; store-backed keys answer 503 until the store is back.
             log.error("store unavailable at startup: %s", e.message)

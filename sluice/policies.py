@@ -240,3 +240,48 @@ class SpendPolicy(SchemaStruct, frozen=True):
             return self
         unset = {f: getattr(base, f) for f in self.__struct_fields__ if getattr(self, f) is None}
         return msgspec.structs.replace(self, **unset)
+
+
+class Plan(SchemaStruct, frozen=True):
+    """A named tier (``free``, ``pro``, ``enterprise``...) bundling what a tenant or a user on it
+    gets by default: its own limits, budgets and spend policy override the plan's field by field
+    (a budget period by period), and its callers may use only the plan's models."""
+
+    limits: Annotated[
+        Limits, Meta(description="Default limits (a field the tenant's or user's own limits set wins).")
+    ] = Limits()
+    budgets: Annotated[
+        tuple[Budget, ...],
+        Meta(
+            description="Default budgets, at most one per period (the scope's own budget of a period wins)."
+        ),
+    ] = ()
+    models: Annotated[
+        tuple[Annotated[str, Meta(min_length=1)], ...] | None,
+        Meta(
+            description="The model aliases callers on the plan may use (a key's own list narrows it); None: all."
+        ),
+    ] = None
+    spend: Annotated[
+        SpendPolicy | None,
+        Meta(description="The default spend policy (the scope's own overrides it field by field)."),
+    ] = None
+
+    def __post_init__(self) -> None:
+        periods = [b.period for b in self.budgets]
+        if len(set(periods)) != len(periods):
+            raise ValueError("a plan has at most one budget per period")
+
+    def limits_under(self, own: Limits | None) -> Limits:
+        """``own`` over the plan's limits, field by field."""
+        if own is None:
+            return self.limits
+        unset = {f: getattr(self.limits, f) for f in Limits.__struct_fields__ if getattr(own, f) is None}
+        return msgspec.structs.replace(own, **unset)
+
+    def budgets_under(self, own: tuple[Budget, ...]) -> tuple[Budget, ...]:
+        """``own`` budgets, and the plan's for the periods ``own`` leaves out; day before month."""
+        mine = {b.period for b in own}
+        return tuple(
+            sorted((*own, *(b for b in self.budgets if b.period not in mine)), key=lambda b: b.period)
+        )

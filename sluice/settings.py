@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from sluice.policies import Budget, CachePolicy, GuardrailPolicy, Limits
+from sluice.policies import Budget, CachePolicy, GuardrailPolicy, Limits, Plan
 
 
 class ConfigError(Exception):
@@ -843,6 +843,12 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings, description="Rate limits.")
     prompts: PromptSettings = Field(
         default_factory=PromptSettings, description="Stored prompts, experiments and automatic rollback."
+    )
+    plans: dict[str, Plan] = Field(
+        default_factory=dict,
+        description="Plans by name (free, pro, enterprise...), written to the store at startup when the store has "
+        "no plan of that name (afterwards the admin API's /admin/plans and `sluice plans` edit them): default "
+        "limits, budgets, models and spend policy of the tenants and users put on them.",
     )
     budgets: BudgetSettings = Field(default_factory=BudgetSettings, description="Token and USD budgets.")
     cache: CacheSettings = Field(

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from sluice.admin.budgets import budgets_routes
 from sluice.admin.limits import limits_routes
+from sluice.admin.plans import plan_routes
 from sluice.admin.schemas import (
     KeyCreate,
     KeyCreated,
@@ -161,6 +162,7 @@ def build_admin(service: AdminService, auth: AdminAuth, extra: Sequence[APIRoute
     api.include_router(limits_routes(service), dependencies=[Depends(auth)])
     api.include_router(budgets_routes(service), dependencies=[Depends(auth)])
     api.include_router(spend_routes(service), dependencies=[Depends(auth)])
+    api.include_router(plan_routes(service), dependencies=[Depends(auth)])
     api.include_router(requests_routes(service), dependencies=[Depends(auth)])
     api.include_router(usage_routes(service, auth.caller))  # checks its callers itself
     for router in extra:

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from sluice.auth.principal import ScopedLimits
-from sluice.policies import MAX_LIMIT, Budget, Limits, ScopeKind, SpendPolicy
+from sluice.policies import MAX_LIMIT, Budget, Limits, Plan, ScopeKind, SpendPolicy
 from sluice.store.records import ApiKey, Tenant, User
 from sluice.struct_schema import dump, model_of
 
 if TYPE_CHECKING:
-    from sluice.admin.service import ScopedBudgets, ScopedSpend
+    from sluice.admin.service import ScopedBudgets, ScopedPlan, ScopedSpend
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
@@ -199,3 +199,24 @@ class EmergencyEndedOut(BaseModel):
     tenant_id: str
     ended_for: str
     """The UTC day (``d2026-12-07``) the tenant's emergency mode is ended for."""
+
+
+class PlanOut(BaseModel):
+    name: str
+    plan: Plan
+
+
+class PlanOfOut(BaseModel):
+    tenant_id: str
+    scope: ScopeKind
+    scope_id: str
+    plan: str | None
+    """The plan's name (None: on no plan)."""
+
+    @classmethod
+    def of(cls, tenant_id: str, s: ScopedPlan) -> PlanOfOut:
+        return cls(tenant_id=tenant_id, scope=s.kind, scope_id=s.id, plan=s.plan)
+
+
+class PlanAssign(BaseModel):
+    plan: str | None = Field(description="The plan's name; null: on no plan.")

@@ -12,7 +12,7 @@ from sluice.auth.principal import ScopedLimits
 from sluice.budgets.ledger import period_id
 from sluice.errors import InvalidRequestError, NotFoundError
 from sluice.obs.record import RequestRecord
-from sluice.policies import Budget, Limits, ScopeKind, SpendPolicy
+from sluice.policies import Budget, Limits, Plan, ScopeKind, SpendPolicy
 from sluice.store.protocols import Store
 from sluice.store.records import (
     AdminCredential,
@@ -25,6 +25,12 @@ from sluice.store.records import (
     UsageRow,
     User,
 )
+
+
+class ScopedPlan(NamedTuple):
+    kind: ScopeKind
+    id: str
+    plan: str | None
 
 
 class ScopedSpend(NamedTuple):
@@ -50,6 +56,7 @@ class AdminService:
         *,
         on_key_change: Callable[[str], Awaitable[None]] = unheard,
         on_tenant_change: Callable[[str], Awaitable[None]] = unheard,
+        on_plan_change: Callable[[str], Awaitable[None]] = unheard,
         clock: Callable[[], float] = time.time,
         period_clock: Callable[[], float] | None = None,
     ) -> None:
@@ -59,6 +66,7 @@ class AdminService:
         emergency mode for."""
         self._on_key_change = on_key_change
         self._on_tenant_change = on_tenant_change
+        self._on_plan_change = on_plan_change
         self._clock = clock
 
     @property
@@ -276,6 +284,44 @@ class AdminService:
             )
         await self._on_tenant_change(tenant_id)
         return day
+
+    # Plans: named tiers of default limits, budgets, models and spend policy.
+
+    async def plans(self) -> dict[str, Plan]:
+        return await self._store.list_plans()
+
+    async def plan(self, name: str) -> Plan:
+        plan = await self._store.get_plan(name)
+        if plan is None:
+            raise NotFoundError(f"No plan `{name}`.", param="name", code="plan_not_found")
+        return plan
+
+    async def put_plan(self, name: str, plan: Plan) -> Plan:
+        """Create or replace the plan; every replica applies it to the tenants and users on it at once."""
+        await self._store.put_plan(name, plan, self._now())
+        await self._on_plan_change(name)
+        return plan
+
+    async def delete_plan(self, name: str) -> Plan:
+        """Remove a plan no tenant or user is on (409 otherwise) and return it."""
+        plan = await self.plan(name)
+        await self._store.delete_plan(name)
+        return plan
+
+    async def plan_of(self, tenant_id: str, *, user_id: str | None = None) -> ScopedPlan:
+        kind, scope_id = await self._scope(tenant_id, user_id, None)
+        return ScopedPlan(kind, scope_id, await self._store.plan_of(tenant_id, user_id))
+
+    async def set_plan_of(
+        self, tenant_id: str, name: str | None, *, user_id: str | None = None
+    ) -> ScopedPlan:
+        """Put the tenant (or its user) on plan ``name`` (None: on none); applies at once everywhere."""
+        kind, scope_id = await self._scope(tenant_id, user_id, None)
+        if name is not None:
+            await self.plan(name)
+        await self._store.set_plan_of(tenant_id, user_id, name)
+        await self._on_tenant_change(tenant_id)
+        return ScopedPlan(kind, scope_id, name)
 
     # The request log: usage summed by the store, and the requests themselves.
 

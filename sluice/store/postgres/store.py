@@ -15,7 +15,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from sluice.errors import ConflictError, StoreUnavailableError
 from sluice.obs.record import RequestRecord
-from sluice.policies import Budget, Limits, ScopeKind, SpendPolicy
+from sluice.policies import Budget, Limits, Plan, ScopeKind, SpendPolicy
 from sluice.store import experiment_rows, request_rows
 from sluice.store.migrations import pending, required_extension
 from sluice.store.postgres.background import PostgresBackground
@@ -43,6 +43,7 @@ from sluice.store.records import (
 
 _enc = msgspec.json.Encoder()
 _spend = msgspec.json.Decoder(SpendPolicy)
+_plan = msgspec.json.Decoder(Plan)
 
 # pg_advisory_xact_lock key held while migrating, so replicas starting together migrate one at a time.
 _MIGRATION_LOCK = 0x736C7569  # "slui"
@@ -515,6 +516,64 @@ class PostgresStore(
             at,
         )
         return bool(rows)
+
+    # --- plans -------------------------------------------------------------------------------
+
+    async def put_plan(self, name: str, plan: Plan, at: int, *, only_new: bool = False) -> bool:
+        update = (
+            "NOTHING" if only_new else "UPDATE SET plan = EXCLUDED.plan, updated_at = EXCLUDED.updated_at"
+        )
+        rows = await self._fetch(
+            f"INSERT INTO plans (name, plan, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO {update} RETURNING 1",
+            name,
+            _enc.encode(plan).decode(),
+            at,
+        )
+        return bool(rows)
+
+    async def get_plan(self, name: str) -> Plan | None:
+        r = await self._fetchrow("SELECT plan FROM plans WHERE name = $1", name)
+        return None if r is None else _plan.decode(r[0])
+
+    async def list_plans(self) -> dict[str, Plan]:
+        rows = await self._fetch('SELECT name, plan FROM plans ORDER BY name COLLATE "C"')
+        return {r[0]: _plan.decode(r[1]) for r in rows}
+
+    async def delete_plan(self, name: str) -> bool:
+        used = await self._fetchrow(
+            "SELECT 1 FROM tenants WHERE plan = $1 UNION ALL SELECT 1 FROM users WHERE plan = $1 LIMIT 1",
+            name,
+        )
+        if used is not None:
+            raise ConflictError(f"Plan `{name}` is in use: move its tenants and users to another plan first.")
+        return bool(await self._fetch("DELETE FROM plans WHERE name = $1 RETURNING 1", name))
+
+    async def set_plan_of(self, tenant_id: str, user_id: str | None, name: str | None) -> None:
+        if user_id is None:
+            await self._fetch("UPDATE tenants SET plan = $2 WHERE id = $1", tenant_id, name)
+        else:
+            await self._fetch(
+                "UPDATE users SET plan = $3 WHERE tenant_id = $1 AND id = $2", tenant_id, user_id, name
+            )
+
+    async def plan_of(self, tenant_id: str, user_id: str | None) -> str | None:
+        if user_id is None:
+            r = await self._fetchrow("SELECT plan FROM tenants WHERE id = $1", tenant_id)
+        else:
+            r = await self._fetchrow(
+                "SELECT plan FROM users WHERE tenant_id = $1 AND id = $2", tenant_id, user_id
+            )
+        return None if r is None else r[0]
+
+    async def plans_for(self, tenant_id: str, user_id: str | None) -> dict[SpendScope, Plan]:
+        rows = await self._fetch(
+            "SELECT 'tenant', p.plan FROM tenants t JOIN plans p ON p.name = t.plan WHERE t.id = $1"
+            " UNION ALL SELECT 'user', p.plan FROM users u JOIN plans p ON p.name = u.plan"
+            " WHERE u.tenant_id = $1 AND u.id = $2",
+            tenant_id,
+            user_id,
+        )
+        return {r[0]: _plan.decode(r[1]) for r in rows}
 
     # --- request log -------------------------------------------------------------------------
 

@@ -12,3 +12,12 @@ CREATE TABLE spend_policies (
 -- What a spend policy did to a request, and the switch it made (sluice.obs.record).
 ALTER TABLE request_log ADD COLUMN spend TEXT;
 ALTER TABLE request_log ADD COLUMN spend_event TEXT;
+-- Plans (policies.Plan as JSON): named tiers of default limits, budgets, models and spend policy;
+-- a tenant and a user may be on one.
+CREATE TABLE plans (
+    name       TEXT PRIMARY KEY,
+    plan       TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+ALTER TABLE tenants ADD COLUMN plan TEXT;
+ALTER TABLE users ADD COLUMN plan TEXT;
