@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from sluice.auth.principal import ScopedLimits
@@ -204,6 +205,10 @@ class EmergencyEndedOut(BaseModel):
 class PlanOut(BaseModel):
     name: str
     plan: Plan
+
+    @field_serializer("plan")
+    def _plan(self, plan: Plan) -> dict[str, Any]:
+        return msgspec.to_builtins(plan)  # as set: fields at their defaults left out
 
 
 class PlanOfOut(BaseModel):
