@@ -141,14 +141,14 @@ async def test_the_cache_serves_a_second_lookup_without_a_query(world: World) ->
     expected = (ScopedLimits("key", world.key_id, Limits(rpm=7)),)
     assert await limits_of(resolver, world.secret) == expected
     assert (
-        world.counting.queries == 5
-    )  # the key, its tenant, every scope's limits in one query, budgets in one more, spend policies in one more
+        world.counting.queries == 6
+    )  # the key, its tenant, every scope's limits in one query, budgets in one more, spend policies and plans in one more each
     world.clock.now += CACHE_S - 0.1
     assert await limits_of(resolver, world.secret) == expected
-    assert world.counting.queries == 5
+    assert world.counting.queries == 6
     world.clock.now += 0.1
     assert await limits_of(resolver, world.secret) == expected
-    assert world.counting.queries == 10
+    assert world.counting.queries == 12
 
 
 async def test_limits_for_a_caller_without_a_key(world: World) -> None:
@@ -159,21 +159,21 @@ async def test_limits_for_a_caller_without_a_key(world: World) -> None:
         ScopedLimits("tenant", "t-a", Limits(rpm=60)),
         user,
     )
-    assert world.counting.queries == 3  # limits, budgets, spend policies
+    assert world.counting.queries == 4  # limits, budgets, spend policies, plans
     assert await resolver.limits_for("t-a", world.user_id, None) == (
         ScopedLimits("tenant", "t-a", Limits(rpm=60)),
         user,
     )
-    assert world.counting.queries == 3
+    assert world.counting.queries == 4
     assert await resolver.limits_for("t-a", None, None) == (ScopedLimits("tenant", "t-a", Limits(rpm=60)),)
-    assert world.counting.queries == 6
+    assert world.counting.queries == 8
     # Tenant-scoped: t-a's user id means nothing under t-b.
     assert await resolver.limits_for("t-b", world.user_id, None) == (
         ScopedLimits("tenant", "t-b", Limits(rpm=60)),
     )
     world.clock.now += CACHE_S
     await resolver.limits_for("t-a", world.user_id, None)
-    assert world.counting.queries == 12
+    assert world.counting.queries == 16
 
 
 async def test_a_change_through_the_admin_service_shows_at_once(world: World) -> None:
