@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
-from sluice.budgets.ledger import KEEP_S, Ledger, period_id
+from sluice.budgets.ledger import KEEP_S, Ledger, period_id, period_start_s
 from sluice.errors import StoreUnavailableError
 from sluice.policies import SpendPolicy
 
@@ -82,13 +82,21 @@ class Switches:
         self._downgraded: dict[tuple[str, str], str] = {}
         """(tenant, user) -> the UTC day this process last served the user downgraded."""
         self._sending: set[asyncio.Task[None]] = set()
+        self._day = ("", 0.0, 0.0)
+        """(the UTC day's id, when it began, when it ends): formatting a date costs microseconds."""
 
     def bind(self, emit: Emit) -> None:
         """Where switches are reported (the webhook outbox), known once the app is built."""
         self._emit = emit
 
     def day(self) -> str:
-        return period_id("day", self._clock())
+        now = self._clock()
+        day, start, end = self._day
+        if not start <= now < end:
+            start = period_start_s("day", now)
+            day, end = period_id("day", now), start + 86_400
+            self._day = (day, start, end)
+        return day
 
     async def judge(self, rule: SpendRule, spent: tuple[int, ...]) -> Verdict:
         """The verdict on a request whose reservation saw ``spent`` (per cap)."""

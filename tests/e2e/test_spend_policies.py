@@ -22,6 +22,7 @@ from tests.conftest import sim_config
 from tests.fixtures.clock import DAY_S, clear_of_utc_midnight
 from tests.fixtures.http import call
 from tests.fixtures.procs import Proc
+from tests.fixtures.wait import eventually
 
 ADMIN = "sk-admin-spend"
 AH = {"authorization": f"Bearer {ADMIN}"}
@@ -90,14 +91,6 @@ def logged(gw: Proc, want: int) -> list[dict[str, Any]]:
         time.sleep(0.05)
 
 
-def eventually(check: Any, timeout_s: float = 20) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while not (found := check()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-    return found
-
-
 @pytest.fixture
 def one_day() -> None:
     """These tests spend within one UTC day by the gateway's real clock."""
@@ -118,7 +111,7 @@ def test_a_user_past_the_threshold_is_served_from_the_cheaper_alias(gateway, one
         ("user_downgraded", None),
         ("user_downgraded", None),
     ]
-    assert eventually(lambda: events(gw)) == ["spend.user_downgraded"]
+    assert eventually(lambda: events(gw), 20, "the webhook event") == ["spend.user_downgraded"]
     metrics = call("GET", gw.base_url + "/metrics").body.decode()
     assert 'sluice_spend_switches_total{event="spend.user_downgraded"} 1.0' in metrics
     # The user's own policy is read back as set; a user's policy may not carry the emergency fields.
@@ -142,7 +135,9 @@ def test_emergency_mode_serves_repeats_from_the_cache_the_rest_cheaply_and_refus
     first = ask(gw, key, temperature=0.7)  # not deterministic: kept only for emergency mode
     assert first.headers["x-sluice-model"] == PRICEY and first.headers["x-sluice-cache"] == "miss"
     # The cache keeps the answer off the request path: wait until the repeat is a hit.
-    repeat = eventually(lambda: (r := ask(gw, key, temperature=0.7)).headers["x-sluice-cache"] == "hit" and r)
+    repeat = eventually(
+        lambda: (r := ask(gw, key, temperature=0.7)).headers["x-sluice-cache"] == "hit" and r, 20, "a hit"
+    )
     assert repeat.parse().choices[0].message.content == "Simulated reply to: hello there"
     other = ask(gw, key, "something else", temperature=0.7)
     assert other.headers["x-sluice-model"] == CHEAP
@@ -166,7 +161,7 @@ def test_emergency_mode_serves_repeats_from_the_cache_the_rest_cheaply_and_refus
         "spend.emergency_started",
         "spend.emergency_ended",
     ]
-    assert sorted(eventually(lambda: len(e := events(gw)) >= 2 and e)) == [
+    assert sorted(eventually(lambda: len(e := events(gw)) >= 2 and e, 20, "both events")) == [
         "spend.emergency_ended",
         "spend.emergency_started",
     ]
@@ -220,7 +215,7 @@ def test_a_traffic_spike_switches_two_replicas_within_a_second_and_back_at_the_n
     rows = logged(a, len(served) + 4)
     switches = [r["spend_event"] for r in rows if r["spend_event"]]
     assert switches == ["spend.emergency_started", "spend.emergency_ended"]  # once each, across replicas
-    assert sorted(eventually(lambda: len(e := events(a)) >= 2 and e)) == [
+    assert sorted(eventually(lambda: len(e := events(a)) >= 2 and e, 20, "both events")) == [
         "spend.emergency_ended",
         "spend.emergency_started",
     ]
