@@ -1,5 +1,5 @@
 """The ``sluice`` command line: serve, worker, migrate, sim, config check and reference, the admin commands
-(tenants, keys, admins, limits, budgets, prompts: ``admin/cli.py``), batches (a client of a running
+(tenants, keys, admins, limits, budgets, spend, plans, prompts: ``admin/cli.py``), batches (a client of a running
 gateway: ``admin/batch_cli.py``), version."""
 
 from __future__ import annotations
@@ -179,9 +179,9 @@ def _load_or_exit(path: str | None) -> Settings:
 
 def main() -> None:
     from sluice.admin.batch_cli import batches
-    from sluice.admin.cli import admins, budgets, keys, limits, prompts, tenants
+    from sluice.admin.cli import admins, budgets, keys, limits, plans, prompts, spend, tenants
 
-    for group in (tenants, keys, limits, budgets, prompts, admins, batches):
+    for group in (tenants, keys, limits, budgets, spend, plans, prompts, admins, batches):
         cli.add_command(group)
     cli()
 

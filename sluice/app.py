@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import logging
 import random
+import time
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
@@ -58,6 +59,7 @@ from sluice.batch.native import NativeBatches
 from sluice.batch.webhooks import WebhookLimits, WebhookSender
 from sluice.batch.worker import BatchLimits, BatchWorker
 from sluice.budgets.pricing import routing_prices
+from sluice.budgets.spend import Switches, SwitchEvent
 from sluice.cache.build import build_cache
 from sluice.errors import (
     InternalError,
@@ -120,7 +122,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         rng=rng,
         tracing=tracing,
     )
-    backend = build_backend(settings.state, settings.files)
+    period_clock = settings.budgets.clock()
+    backend = build_backend(settings.state, settings.files, period_clock)
     store = backend.store
     resolver = KeyResolver(
         KeyRing(settings.auth.keys),
@@ -152,6 +155,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
                 d.breaker.watch(circuit_watch(notifier, alias, d.name))
     b = settings.budgets
     prices = deployment_prices(settings, model_routes)
+    switches = Switches(backend.budgets, period_clock)  # spend policies' switches, reported once bound below
     budgets = Budgets(
         backend.budgets,
         prices,
@@ -159,6 +163,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         default_max_tokens=b.default_max_tokens,
         fail_open=b.fail_open,
         alerts=budget_alerts,
+        switches=switches,
     )
     quota = QuotaStage(
         Admission(backend.limits, fail_open=settings.limits.fail_open),
@@ -264,7 +269,11 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         hashlib.sha256(k.key.get_secret_value().encode()).hexdigest(): k.name for k in settings.admin.keys
     }
     admin_service = AdminService(
-        store, on_key_change=invalidation.key_changed, on_tenant_change=invalidation.tenant_changed
+        store,
+        on_key_change=invalidation.key_changed,
+        on_tenant_change=invalidation.tenant_changed,
+        on_plan_change=invalidation.plan_changed,
+        period_clock=period_clock,
     )
     # The registry's audited label move (Store.set_prompt_label) starts, stops and rolls back
     # experiments; the evaluator checks their rules on every replica.
@@ -343,6 +352,11 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         operator=operator,
     )
     events = Events(store, sender.wake)
+
+    async def spend_switched(tenant_id: str, event: SwitchEvent, subject: str) -> None:
+        await events.emit(f"tenant:{tenant_id}", event, subject)
+
+    switches.bind(spend_switched)
     batches = BatchWorker(
         batch_queue,
         store,
@@ -476,6 +490,8 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
             applied = await store.migrate()
             if applied:
                 log.info("store migrated", extra={"applied": applied})
+            for name, plan in settings.plans.items():  # seeded: the store's own copy, once edited, wins
+                await store.put_plan(name, plan, int(time.time()), only_new=True)
         except StoreUnavailableError as e:
             # Static keys keep working; store-backed keys answer 503 until the store is back.
             log.error("store unavailable at startup: %s", e.message)
@@ -510,6 +526,7 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
             if listener is not None and not worker:
                 await listener.close()
             await evaluator.close()
+            await switches.close()  # switch events still being put in the outbox
             if monitor is not None:
                 await monitor.close()
             if notifier is not None:

@@ -7,6 +7,7 @@ so the caches flush through the store's connections before the store closes."""
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
@@ -105,7 +106,9 @@ class EmbeddedBackend(_Owner):
 
     redis_ping_ms: Callable[[], Awaitable[float]] | None = None
 
-    def __init__(self, state: StateSettings, files: FilesSettings) -> None:
+    def __init__(
+        self, state: StateSettings, files: FilesSettings, clock: Callable[[], float] = time.time
+    ) -> None:
         super().__init__()
         from sluice.store.sqlite.store import SqliteStore
 
@@ -116,7 +119,7 @@ class EmbeddedBackend(_Owner):
         self._redis: BoundedRedis | None = None
         if state.redis_url is None:
             self.limits: CounterStore = MemoryCounterStore()
-            self.budgets: Ledger = MemoryLedger()
+            self.budgets: Ledger = MemoryLedger(clock)
             self.commits_together = False
             return
         from sluice.budgets.redis import RedisLedger
@@ -125,7 +128,7 @@ class EmbeddedBackend(_Owner):
 
         self._redis = self._own(BoundedRedis(state.redis_url.get_secret_value(), state.redis_timeout_s))
         self.limits = RedisCounterStore(self._redis)
-        self.budgets = RedisLedger(self._redis)
+        self.budgets = RedisLedger(self._redis, clock)
         self.commits_together = True
         self.redis_ping_ms = self._redis.ping_ms
 
@@ -161,7 +164,9 @@ class DistributedBackend(_Owner):
 
     commits_together = True
 
-    def __init__(self, state: StateSettings, files: FilesSettings) -> None:
+    def __init__(
+        self, state: StateSettings, files: FilesSettings, clock: Callable[[], float] = time.time
+    ) -> None:
         super().__init__()
         from sluice.budgets.redis import RedisLedger
         from sluice.limits.redis import RedisCounterStore
@@ -177,7 +182,7 @@ class DistributedBackend(_Owner):
         self.store: Store = self._postgres
         self.blobs: FileBlobs = self._blobs(files, self._postgres)
         self.limits: CounterStore = RedisCounterStore(self._redis)
-        self.budgets: Ledger = RedisLedger(self._redis)
+        self.budgets: Ledger = RedisLedger(self._redis, clock)
         self.redis_ping_ms: Callable[[], Awaitable[float]] | None = self._redis.ping_ms
 
     def invalidation(self, caches: AuthCaches) -> Invalidation:
@@ -211,12 +216,15 @@ class DistributedBackend(_Owner):
         )
 
 
-BACKENDS: dict[str, Callable[[StateSettings, FilesSettings], Backend]] = {
+BACKENDS: dict[str, Callable[[StateSettings, FilesSettings, Callable[[], float]], Backend]] = {
     "embedded": EmbeddedBackend,
     "distributed": DistributedBackend,
 }
 
 
-def build_backend(state: StateSettings, files: FilesSettings | None = None) -> Backend:
-    """The backend ``state`` names; files' bytes where ``files`` says (the database without it)."""
-    return BACKENDS[state.backend](state, files or FilesSettings())
+def build_backend(
+    state: StateSettings, files: FilesSettings | None = None, clock: Callable[[], float] = time.time
+) -> Backend:
+    """The backend ``state`` names; files' bytes where ``files`` says (the database without it);
+    ``clock`` names the budget ledger's periods (``budgets.clock_offset_s``)."""
+    return BACKENDS[state.backend](state, files or FilesSettings(), clock)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
+import msgspec
 from msgspec import Meta
 
 from sluice.struct_schema import SchemaStruct
@@ -192,3 +193,95 @@ class CachePolicy(SchemaStruct, frozen=True):
     judge: Annotated[
         str | None, Meta(description="A cheap chat model alias asked to confirm each semantic candidate.")
     ] = None
+
+
+Alias = Annotated[str, Meta(min_length=1)]
+
+
+class SpendPolicy(SchemaStruct, frozen=True):
+    """What a tenant's or a user's spend today (the UTC day, counted by the budget ledger) changes:
+        past ``downgrade_at_micros`` a user is served from ``downgrade_to``; past
+        ``emergency_at_micros`` a tenant is in emergency mode. A user's own policy overrides its
+        tenant's field by field (a threshold with no alias, its own or inherited, downgrades nothing;
+    emergency mode without one still answers repeats from the cache and caps inputs); the emergency
+    fields apply to tenants only."""
+
+    downgrade_at_micros: Annotated[
+        Whole | None,
+        Meta(
+            description="A user's spend today, in micro-dollars (1 USD = 1,000,000), from which the user is "
+            "served from downgrade_to. On a tenant: the default for each of its users."
+        ),
+    ] = None
+    downgrade_to: Annotated[
+        Alias | None,
+        Meta(description="The cheaper model alias a user past downgrade_at_micros is served from."),
+    ] = None
+    emergency_at_micros: Annotated[
+        Whole | None,
+        Meta(
+            description="Tenants only: the tenant's spend today, in micro-dollars, from which it is in emergency "
+            "mode until the next UTC day (or an operator ends it): repeats answered from the cache whatever "
+            "their temperature, everything else sent to emergency_to, inputs over emergency_max_input_tokens "
+            "refused with 429 emergency_input_too_large."
+        ),
+    ] = None
+    emergency_to: Annotated[
+        Alias | None, Meta(description="The cheap alias served in emergency mode; downgrade_to when unset.")
+    ] = None
+    emergency_max_input_tokens: Annotated[
+        Whole | None, Meta(description="In emergency mode, the most input tokens a request may carry.")
+    ] = None
+
+    def over(self, base: SpendPolicy | None) -> SpendPolicy:
+        """This policy over ``base`` (a tenant's under a user's, a plan's under either), field by
+        field: a field left unset here takes ``base``'s."""
+        if base is None:
+            return self
+        unset = {f: getattr(base, f) for f in self.__struct_fields__ if getattr(self, f) is None}
+        return msgspec.structs.replace(self, **unset)
+
+
+class Plan(SchemaStruct, frozen=True):
+    """A named tier (``free``, ``pro``, ``enterprise``...) bundling what a tenant or a user on it
+    gets by default: its own limits, budgets and spend policy override the plan's field by field
+    (a budget period by period), and its callers may use only the plan's models."""
+
+    limits: Annotated[
+        Limits, Meta(description="Default limits (a field the tenant's or user's own limits set wins).")
+    ] = Limits()
+    budgets: Annotated[
+        tuple[Budget, ...],
+        Meta(
+            description="Default budgets, at most one per period (the scope's own budget of a period wins)."
+        ),
+    ] = ()
+    models: Annotated[
+        tuple[Annotated[str, Meta(min_length=1)], ...] | None,
+        Meta(
+            description="The model aliases callers on the plan may use (a key's own list narrows it); None: all."
+        ),
+    ] = None
+    spend: Annotated[
+        SpendPolicy | None,
+        Meta(description="The default spend policy (the scope's own overrides it field by field)."),
+    ] = None
+
+    def __post_init__(self) -> None:
+        periods = [b.period for b in self.budgets]
+        if len(set(periods)) != len(periods):
+            raise ValueError("a plan has at most one budget per period")
+
+    def limits_under(self, own: Limits | None) -> Limits:
+        """``own`` over the plan's limits, field by field."""
+        if own is None:
+            return self.limits
+        unset = {f: getattr(self.limits, f) for f in Limits.__struct_fields__ if getattr(own, f) is None}
+        return msgspec.structs.replace(own, **unset)
+
+    def budgets_under(self, own: tuple[Budget, ...]) -> tuple[Budget, ...]:
+        """``own`` budgets, and the plan's for the periods ``own`` leaves out; day before month."""
+        mine = {b.period for b in own}
+        return tuple(
+            sorted((*own, *(b for b in self.budgets if b.period not in mine)), key=lambda b: b.period)
+        )

@@ -11,6 +11,8 @@ import base64
 import binascii
 import os
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -27,7 +29,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from sluice.policies import Budget, CachePolicy, GuardrailPolicy, Limits
+from sluice.policies import Budget, CachePolicy, GuardrailPolicy, Limits, Plan
 
 
 class ConfigError(Exception):
@@ -669,6 +671,20 @@ class BudgetSettings(_Section):
         True,
         description="When the budget ledger (Redis) is unreachable: admit (true) or refuse with 503 (false).",
     )
+    clock_offset_s: float = Field(
+        0.0,
+        description="For tests and drills only: seconds added to the clock that names budget periods (the "
+        "UTC day or month a request is counted in, and so when spend policies and emergency mode reset). "
+        "Read once at startup; every replica must have the same value. Redis keeps its own clock, but "
+        "period keys and their lifetimes come from this one.",
+    )
+
+    def clock(self) -> Callable[[], float]:
+        """The clock of budget periods: ``time.time``, offset by ``clock_offset_s``."""
+        offset = self.clock_offset_s
+        if offset == 0:
+            return time.time
+        return lambda: time.time() + offset
 
 
 class ModelPrice(_Section):
@@ -997,6 +1013,12 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings, description="Rate limits.")
     prompts: PromptSettings = Field(
         default_factory=PromptSettings, description="Stored prompts, experiments and automatic rollback."
+    )
+    plans: dict[str, Plan] = Field(
+        default_factory=dict,
+        description="Plans by name (free, pro, enterprise...), written to the store at startup when the store has "
+        "no plan of that name (afterwards the admin API's /admin/plans and `sluice plans` edit them): default "
+        "limits, budgets, models and spend policy of the tenants and users put on them.",
     )
     budgets: BudgetSettings = Field(default_factory=BudgetSettings, description="Token and USD budgets.")
     cache: CacheSettings = Field(

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from sluice.admin.budgets import budgets_routes
 from sluice.admin.limits import limits_routes
+from sluice.admin.plans import plan_routes
 from sluice.admin.schemas import (
     KeyCreate,
     KeyCreated,
@@ -27,6 +28,7 @@ from sluice.admin.schemas import (
     UserOut,
 )
 from sluice.admin.service import AdminService
+from sluice.admin.spend import spend_routes
 from sluice.admin.usage import requests_routes, usage_routes
 from sluice.api.body import decode
 from sluice.api.context import bearer, request_id
@@ -159,6 +161,8 @@ def build_admin(service: AdminService, auth: AdminAuth, extra: Sequence[APIRoute
     api.include_router(r)
     api.include_router(limits_routes(service), dependencies=[Depends(auth)])
     api.include_router(budgets_routes(service), dependencies=[Depends(auth)])
+    api.include_router(spend_routes(service), dependencies=[Depends(auth)])
+    api.include_router(plan_routes(service), dependencies=[Depends(auth)])
     api.include_router(requests_routes(service), dependencies=[Depends(auth)])
     api.include_router(usage_routes(service, auth.caller))  # checks its callers itself
     for router in extra:

@@ -1,4 +1,4 @@
-"""``sluice tenants ...``, ``keys ...``, ``limits ...``, ``budgets ...``, ``prompts ...``, ``admins create``: the
+"""``sluice tenants ...``, ``keys ...``, ``limits ...``, ``budgets ...``, ``spend ...``, ``plans ...``, ``prompts ...``, ``admins create``: the
 admin operations against the configured store directly (no running gateway needed). Output is JSON."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import click
 import msgspec
 
 from sluice.admin.prompts import DiffOut, EventOut, LabelOut, PromptAdmin, VersionIn, VersionOut
-from sluice.admin.schemas import BudgetsOut, KeyOut, LimitsOut, TenantOut, UserOut
+from sluice.admin.schemas import BudgetsOut, KeyOut, LimitsOut, PlanOfOut, SpendOut, TenantOut, UserOut
 from sluice.admin.service import AdminService
 from sluice.auth.invalidation import AuthCaches
 from sluice.backend import build_backend
 from sluice.errors import SluiceError
-from sluice.policies import MAX_LIMIT, Budget, Limits
+from sluice.policies import MAX_LIMIT, Budget, Limits, Plan, SpendPolicy
 from sluice.settings import ConfigError, Settings, load_settings
 
 T = TypeVar("T")
@@ -47,8 +47,10 @@ def _run(config_path: str | None, op: Callable[[AdminService], Awaitable[Any]]) 
             await backend.store.migrate()
             service = AdminService(
                 backend.store,
+                period_clock=settings.budgets.clock(),
                 on_key_change=invalidation.key_changed,
                 on_tenant_change=invalidation.tenant_changed,
+                on_plan_change=invalidation.plan_changed,
             )
             return await op(service)
         finally:
@@ -444,3 +446,142 @@ def prompts_history(tenant_id: str, name: str, config_path: str | None) -> None:
         return [_dump(EventOut.of(e)) for e in await p.history(tenant_id, name)]
 
     _run_prompts(config_path, op)
+
+
+@click.group()
+def spend() -> None:
+    """Spend policies of a tenant, or of one of its users (--user), and a tenant's emergency mode.
+
+    A running gateway applies a change at once when distributed (Redis), else within auth.key_cache_s."""
+
+
+@spend.command("set")
+@click.argument("tenant_id")
+@user_option
+@click.option(
+    "--downgrade-at-micros", type=count, help="Spend today (micro-dollars) from which a user is downgraded."
+)
+@click.option(
+    "--downgrade-to", help="The cheaper model alias a user past --downgrade-at-micros is served from."
+)
+@click.option(
+    "--emergency-at-micros", type=count, help="Tenants: spend today from which emergency mode starts."
+)
+@click.option(
+    "--emergency-to", help="Tenants: the cheap alias served in emergency mode (--downgrade-to when unset)."
+)
+@click.option("--emergency-max-input-tokens", type=count, help="Tenants: the input cap in emergency mode.")
+@config_option
+def spend_set(
+    tenant_id: str,
+    user_id: str | None,
+    config_path: str | None,
+    **fields: Any,
+) -> None:
+    """Replace the scope's spend policy: a field left out is unset (a user's then follows its tenant's)."""
+    try:
+        policy = msgspec.convert(fields, SpendPolicy)
+    except msgspec.ValidationError as e:
+        raise click.UsageError(str(e)) from None
+
+    async def op(s: AdminService) -> Any:
+        return _dump(SpendOut.of(tenant_id, await s.set_spend_policy(tenant_id, policy, user_id=user_id)))
+
+    _run(config_path, op)
+
+
+@spend.command("get")
+@click.argument("tenant_id")
+@user_option
+@config_option
+def spend_get(tenant_id: str, user_id: str | None, config_path: str | None) -> None:
+    """Print the spend policy."""
+
+    async def op(s: AdminService) -> Any:
+        return _dump(SpendOut.of(tenant_id, await s.spend_policy(tenant_id, user_id=user_id)))
+
+    _run(config_path, op)
+
+
+@spend.command("clear")
+@click.argument("tenant_id")
+@user_option
+@config_option
+def spend_clear(tenant_id: str, user_id: str | None, config_path: str | None) -> None:
+    """Remove the scope's spend policy and print it."""
+
+    async def op(s: AdminService) -> Any:
+        return _dump(SpendOut.of(tenant_id, await s.clear_spend_policy(tenant_id, user_id=user_id)))
+
+    _run(config_path, op)
+
+
+@spend.command("end-emergency")
+@click.argument("tenant_id")
+@config_option
+def spend_end_emergency(tenant_id: str, config_path: str | None) -> None:
+    """End the tenant's emergency mode for the rest of the UTC day."""
+
+    async def op(s: AdminService) -> Any:
+        return {"tenant_id": tenant_id, "ended_for": await s.end_emergency(tenant_id)}
+
+    _run(config_path, op)
+
+
+@click.group()
+def plans() -> None:
+    """Plans (named tiers of default limits, budgets, models and spend policy), and who is on them.
+
+    A running gateway applies a change at once when distributed (Redis), else within auth.key_cache_s."""
+
+
+@plans.command("set")
+@click.argument("name")
+@click.argument("plan_json")
+@config_option
+def plans_set(name: str, plan_json: str, config_path: str | None) -> None:
+    """Create or replace plan NAME from PLAN_JSON, e.g. '{"limits": {"rpm": 60}, "models": ["gpt-4o-mini"]}'."""
+    try:
+        plan = msgspec.json.decode(plan_json, type=Plan)
+    except (msgspec.ValidationError, msgspec.DecodeError) as e:
+        raise click.UsageError(str(e)) from None
+
+    async def op(s: AdminService) -> Any:
+        return {"name": name, "plan": msgspec.to_builtins(await s.put_plan(name, plan))}
+
+    _run(config_path, op)
+
+
+@plans.command("list")
+@config_option
+def plans_list(config_path: str | None) -> None:
+    async def op(s: AdminService) -> Any:
+        return [{"name": n, "plan": msgspec.to_builtins(p)} for n, p in (await s.plans()).items()]
+
+    _run(config_path, op)
+
+
+@plans.command("delete")
+@click.argument("name")
+@config_option
+def plans_delete(name: str, config_path: str | None) -> None:
+    """Delete a plan no tenant or user is on."""
+
+    async def op(s: AdminService) -> Any:
+        return {"name": name, "plan": msgspec.to_builtins(await s.delete_plan(name))}
+
+    _run(config_path, op)
+
+
+@plans.command("assign")
+@click.argument("tenant_id")
+@click.argument("name", required=False)
+@user_option
+@config_option
+def plans_assign(tenant_id: str, name: str | None, user_id: str | None, config_path: str | None) -> None:
+    """Put the tenant (or --user) on plan NAME; without NAME, on no plan."""
+
+    async def op(s: AdminService) -> Any:
+        return _dump(PlanOfOut.of(tenant_id, await s.set_plan_of(tenant_id, name, user_id=user_id)))
+
+    _run(config_path, op)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
 from sluice.auth.principal import ScopedLimits
-from sluice.policies import MAX_LIMIT, Budget, Limits, ScopeKind
+from sluice.policies import MAX_LIMIT, Budget, Limits, Plan, ScopeKind, SpendPolicy
 from sluice.store.records import ApiKey, Tenant, User
 from sluice.struct_schema import dump, model_of
 
 if TYPE_CHECKING:
-    from sluice.admin.service import ScopedBudgets
+    from sluice.admin.service import ScopedBudgets, ScopedPlan, ScopedSpend
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
@@ -166,3 +167,61 @@ class BudgetsOut(BaseModel):
 class ListOf(BaseModel):
     object: str = "list"
     data: list[Any]
+
+
+class SpendOut(BaseModel):
+    tenant_id: str
+    scope: ScopeKind
+    scope_id: str
+    """The tenant's or user's id."""
+    policy: SpendPolicy | None
+    """The scope's spend policy (None: none; a user follows its tenant's)."""
+    emergency_ended: str | None = None
+    """A tenant's: the UTC day (``d2026-12-07``) an operator ended its emergency mode for."""
+
+    @field_serializer("policy")
+    def _fields_set(self, policy: SpendPolicy | None) -> dict[str, Any] | None:
+        """A policy as set: the fields it has (an unset one is left out, not null)."""
+        return None if policy is None else {k: v for k, v in dump(policy).items() if v is not None}
+
+    @classmethod
+    def of(cls, tenant_id: str, s: ScopedSpend) -> SpendOut:
+        stored = s.spend
+        return cls(
+            tenant_id=tenant_id,
+            scope=s.kind,
+            scope_id=s.id,
+            policy=None if stored is None else stored.policy,
+            emergency_ended=None if stored is None else stored.emergency_ended,
+        )
+
+
+class EmergencyEndedOut(BaseModel):
+    tenant_id: str
+    ended_for: str
+    """The UTC day (``d2026-12-07``) the tenant's emergency mode is ended for."""
+
+
+class PlanOut(BaseModel):
+    name: str
+    plan: Plan
+
+    @field_serializer("plan")
+    def _plan(self, plan: Plan) -> dict[str, Any]:
+        return msgspec.to_builtins(plan)  # as set: fields at their defaults left out
+
+
+class PlanOfOut(BaseModel):
+    tenant_id: str
+    scope: ScopeKind
+    scope_id: str
+    plan: str | None
+    """The plan's name (None: on no plan)."""
+
+    @classmethod
+    def of(cls, tenant_id: str, s: ScopedPlan) -> PlanOfOut:
+        return cls(tenant_id=tenant_id, scope=s.kind, scope_id=s.id, plan=s.plan)
+
+
+class PlanAssign(BaseModel):
+    plan: str | None = Field(description="The plan's name; null: on no plan.")

@@ -9,11 +9,34 @@ from typing import Any, NamedTuple
 
 from sluice.admin.secrets import ADMIN_PREFIX, KEY_PREFIX, mint, new_id
 from sluice.auth.principal import ScopedLimits
+from sluice.budgets.ledger import period_id
 from sluice.errors import InvalidRequestError, NotFoundError
 from sluice.obs.record import RequestRecord
-from sluice.policies import Budget, Limits, ScopeKind
+from sluice.policies import Budget, Limits, Plan, ScopeKind, SpendPolicy
 from sluice.store.protocols import Store
-from sluice.store.records import AdminCredential, ApiKey, PolicyKind, Tenant, UsageQuery, UsageRow, User
+from sluice.store.records import (
+    AdminCredential,
+    ApiKey,
+    PolicyKind,
+    SpendScope,
+    StoredSpend,
+    Tenant,
+    UsageQuery,
+    UsageRow,
+    User,
+)
+
+
+class ScopedPlan(NamedTuple):
+    kind: ScopeKind
+    id: str
+    plan: str | None
+
+
+class ScopedSpend(NamedTuple):
+    kind: ScopeKind
+    id: str
+    spend: StoredSpend | None
 
 
 class ScopedBudgets(NamedTuple):
@@ -33,11 +56,17 @@ class AdminService:
         *,
         on_key_change: Callable[[str], Awaitable[None]] = unheard,
         on_tenant_change: Callable[[str], Awaitable[None]] = unheard,
+        on_plan_change: Callable[[str], Awaitable[None]] = unheard,
         clock: Callable[[], float] = time.time,
+        period_clock: Callable[[], float] | None = None,
     ) -> None:
         self._store = store
+        self._period_clock = period_clock or clock
+        """Names budget periods (``budgets.clock_offset_s``): the UTC day an operator ends
+        emergency mode for."""
         self._on_key_change = on_key_change
         self._on_tenant_change = on_tenant_change
+        self._on_plan_change = on_plan_change
         self._clock = clock
 
     @property
@@ -206,6 +235,93 @@ class AdminService:
         await self._store.delete_budgets(tenant_id, removed.kind, removed.id)
         await self._on_tenant_change(tenant_id)
         return removed
+
+    # Spend policies: a tenant's (with its emergency mode) and a user's.
+
+    async def spend_policy(self, tenant_id: str, *, user_id: str | None = None) -> ScopedSpend:
+        kind, scope_id = await self._scope(tenant_id, user_id, None)
+        spend_kind: SpendScope = "user" if kind == "user" else "tenant"
+        return ScopedSpend(
+            kind, scope_id, await self._store.get_spend_policy(tenant_id, spend_kind, scope_id)
+        )
+
+    async def set_spend_policy(
+        self, tenant_id: str, policy: SpendPolicy, *, user_id: str | None = None
+    ) -> ScopedSpend:
+        """Replace the scope's spend policy. A user's may not carry the emergency fields (emergency
+        mode is the tenant's)."""
+        if user_id is not None:
+            for name in ("emergency_at_micros", "emergency_to", "emergency_max_input_tokens"):
+                if getattr(policy, name) is not None:
+                    raise InvalidRequestError(
+                        "Emergency mode is a tenant's: set it on the tenant's spend policy.",
+                        param=name,
+                        code="invalid_spend_policy",
+                    )
+        kind, scope_id = await self._scope(tenant_id, user_id, None)
+        spend_kind: SpendScope = "user" if kind == "user" else "tenant"
+        await self._store.set_spend_policy(tenant_id, spend_kind, scope_id, policy, self._now())
+        await self._on_tenant_change(tenant_id)
+        return await self.spend_policy(tenant_id, user_id=user_id)
+
+    async def clear_spend_policy(self, tenant_id: str, *, user_id: str | None = None) -> ScopedSpend:
+        """Remove the scope's spend policy and return it."""
+        removed = await self.spend_policy(tenant_id, user_id=user_id)
+        await self._store.delete_spend_policy(
+            tenant_id, "user" if removed.kind == "user" else "tenant", removed.id
+        )
+        await self._on_tenant_change(tenant_id)
+        return removed
+
+    async def end_emergency(self, tenant_id: str) -> str:
+        """End the tenant's emergency mode for the rest of the UTC day (it cannot start again
+        that day); every replica applies it at once. Returns the day (``d2026-12-07``)."""
+        await self.tenant(tenant_id)
+        day = period_id("day", self._period_clock())
+        if not await self._store.end_emergency(tenant_id, day, self._now()):
+            raise NotFoundError(
+                f"Tenant `{tenant_id}` has no spend policy.", param="tenant_id", code="spend_policy_not_found"
+            )
+        await self._on_tenant_change(tenant_id)
+        return day
+
+    # Plans: named tiers of default limits, budgets, models and spend policy.
+
+    async def plans(self) -> dict[str, Plan]:
+        return await self._store.list_plans()
+
+    async def plan(self, name: str) -> Plan:
+        plan = await self._store.get_plan(name)
+        if plan is None:
+            raise NotFoundError(f"No plan `{name}`.", param="name", code="plan_not_found")
+        return plan
+
+    async def put_plan(self, name: str, plan: Plan) -> Plan:
+        """Create or replace the plan; every replica applies it to the tenants and users on it at once."""
+        await self._store.put_plan(name, plan, self._now())
+        await self._on_plan_change(name)
+        return plan
+
+    async def delete_plan(self, name: str) -> Plan:
+        """Remove a plan no tenant or user is on (409 otherwise) and return it."""
+        plan = await self.plan(name)
+        await self._store.delete_plan(name)
+        return plan
+
+    async def plan_of(self, tenant_id: str, *, user_id: str | None = None) -> ScopedPlan:
+        kind, scope_id = await self._scope(tenant_id, user_id, None)
+        return ScopedPlan(kind, scope_id, await self._store.plan_of(tenant_id, user_id))
+
+    async def set_plan_of(
+        self, tenant_id: str, name: str | None, *, user_id: str | None = None
+    ) -> ScopedPlan:
+        """Put the tenant (or its user) on plan ``name`` (None: on none); applies at once everywhere."""
+        kind, scope_id = await self._scope(tenant_id, user_id, None)
+        if name is not None:
+            await self.plan(name)
+        await self._store.set_plan_of(tenant_id, user_id, name)
+        await self._on_tenant_change(tenant_id)
+        return ScopedPlan(kind, scope_id, name)
 
     # The request log: usage summed by the store, and the requests themselves.
 

@@ -1,4 +1,4 @@
-"""Key and tenant changes reach every replica's auth caches: applied here at once and, on the
+"""Key, tenant and plan changes reach every replica's auth caches: applied here at once and, on the
 distributed backend, announced to the other replicas through Redis (``auth/redis.py``; which one
 runs is chosen in ``sluice/backend.py``)."""
 
@@ -28,6 +28,12 @@ class AuthCaches:
         if self._jwt is not None:
             self._jwt.forget_tenant(tenant_id)
 
+    def forget_all(self) -> None:
+        """A plan changed: every tenant's and user's limits may have (the JWT verifier caches
+        tenants only, whose records a plan does not change)."""
+        if self._resolver is not None:
+            self._resolver.forget_all()
+
     def bound_staleness(self, max_s: float | None) -> None:
         """See ``KeyResolver.bound_staleness``: None restores the configured TTL."""
         if self._resolver is not None:
@@ -42,6 +48,8 @@ class Invalidation(Protocol):
     async def key_changed(self, secret_sha256: str) -> None: ...
 
     async def tenant_changed(self, tenant_id: str) -> None: ...
+
+    async def plan_changed(self, name: str) -> None: ...
 
     async def start(self) -> None: ...
 
@@ -59,6 +67,9 @@ class LocalInvalidation:
 
     async def tenant_changed(self, tenant_id: str) -> None:
         self._caches.forget_tenant(tenant_id)
+
+    async def plan_changed(self, name: str) -> None:
+        self._caches.forget_all()
 
     async def start(self) -> None:
         pass

@@ -16,7 +16,13 @@ from jwt.algorithms import get_default_algorithms
 from jwt.types import Options
 
 from sluice.auth.jwks import FileJwks, JwksSource, PublicKey, UrlJwks, fits
-from sluice.auth.principal import Principal, ScopedLimits, cache_policy_of, guardrail_policy_of
+from sluice.auth.principal import (
+    Principal,
+    ScopedLimits,
+    allowed_models,
+    cache_policy_of,
+    guardrail_policy_of,
+)
 from sluice.errors import AuthenticationError
 from sluice.settings import ConfigError, JwtSettings
 from sluice.store.protocols import Store
@@ -169,11 +175,13 @@ class JwtVerifier:
         if tenant.disabled:
             raise _refusal("The token's tenant is disabled.", "tenant_disabled")
         user_id = await self._user_id(tenant_id, external_id)
+        limits = await self._limits_for(tenant_id, user_id, None)
         return Principal(
             key_name=f"jwt:{claims['sub']}",
+            allowed_models=allowed_models(None, limits),
             tenant_id=tenant_id,
             user_id=user_id,
-            limits=await self._limits_for(tenant_id, user_id, None),
+            limits=limits,
             cache_policy=cache_policy_of(tenant),
             log_payloads=tenant.log_payloads,
             guardrails=guardrail_policy_of(tenant),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from sluice.policies import Budget, CachePolicy, GuardrailPolicy, Limits, ScopeKind
+from sluice.policies import Budget, CachePolicy, GuardrailPolicy, Limits, ScopeKind, SpendPolicy
 from sluice.store.records import Tenant
 
 
@@ -17,6 +17,12 @@ class ScopedLimits:
     limits: Limits
     budgets: tuple[Budget, ...] = ()
     """The scope's token and USD budgets, day before month."""
+    spend: SpendPolicy | None = None
+    """The scope's spend policy (a tenant's or a user's; None: none)."""
+    emergency_ended: str | None = None
+    """A tenant's: the UTC day (``d2026-12-07``) an operator ended its emergency mode for."""
+    models: frozenset[str] | None = None
+    """The model aliases the scope's plan allows (None: any)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +46,14 @@ class Principal:
 
     def may_use(self, alias: str) -> bool:
         return self.allowed_models is None or alias in self.allowed_models
+
+
+def allowed_models(own: frozenset[str] | None, limits: tuple[ScopedLimits, ...]) -> frozenset[str] | None:
+    """A key's own allowed models narrowed by the plans of its tenant and user (None: any)."""
+    for s in limits:
+        if s.models is not None:
+            own = s.models if own is None else own & s.models
+    return own
 
 
 def owner(principal: Principal) -> str:

@@ -1,4 +1,4 @@
-"""Key and tenant changes on a Redis pub/sub channel, applied by every replica as they arrive.
+"""Key, tenant and plan changes on a Redis pub/sub channel, applied by every replica as they arrive.
 Every Redis command of the auth package lives in this module."""
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ log = logging.getLogger("sluice.auth")
 
 class _Change(msgspec.Struct, frozen=True):
     kind: str
-    """``key`` (id: the secret's SHA-256 hex) or ``tenant`` (id: the tenant's)."""
+    """``key`` (id: the secret's SHA-256 hex), ``tenant`` (id: the tenant's) or ``plan`` (id: its
+    name; every cached caller is forgotten, since any may be on it)."""
     id: str
 
 
@@ -45,7 +46,11 @@ class RedisInvalidation:
         self._redis = connect_redis(url, timeout_s)
         self._timeout_s = timeout_s
         self._caches = caches
-        self._forget = {"key": caches.forget_key, "tenant": caches.forget_tenant}
+        self._forget = {
+            "key": caches.forget_key,
+            "tenant": caches.forget_tenant,
+            "plan": self._forget_all,
+        }
         self._is_subscribed = False
         self._listener: asyncio.Task[None] | None = None
         caches.bound_staleness(FALLBACK_CACHE_S)
@@ -57,6 +62,13 @@ class RedisInvalidation:
     async def tenant_changed(self, tenant_id: str) -> None:
         self._caches.forget_tenant(tenant_id)
         await self._publish(_Change("tenant", tenant_id))
+
+    def _forget_all(self, plan: str) -> None:
+        self._caches.forget_all()
+
+    async def plan_changed(self, name: str) -> None:
+        self._caches.forget_all()
+        await self._publish(_Change("plan", name))
 
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen())

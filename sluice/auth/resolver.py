@@ -8,10 +8,16 @@ from collections.abc import Callable
 from typing import NamedTuple, TypeVar
 
 from sluice.auth.keys import KeyRing, digest
-from sluice.auth.principal import Principal, ScopedLimits, cache_policy_of, guardrail_policy_of
-from sluice.policies import Limits
+from sluice.auth.principal import (
+    Principal,
+    ScopedLimits,
+    allowed_models,
+    cache_policy_of,
+    guardrail_policy_of,
+)
+from sluice.policies import Budget, Limits, Plan, ScopeKind
 from sluice.store.protocols import Store
-from sluice.store.records import ApiKey, BatchCaller
+from sluice.store.records import ApiKey, BatchCaller, StoredSpend
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -90,13 +96,14 @@ class KeyResolver:
             if record is None or not record.is_usable(int(self._clock())):
                 return None
             allowed = frozenset(record.allowed_models) if record.allowed_models is not None else None
+        limits = await self._load_limits(caller.tenant_id, caller.user_id, caller.key_id)
         return Principal(
             key_name=caller.key_name,
-            allowed_models=allowed,
+            allowed_models=allowed_models(allowed, limits),
             tenant_id=caller.tenant_id,
             user_id=caller.user_id,
             key_id=caller.key_id,
-            limits=await self._load_limits(caller.tenant_id, caller.user_id, caller.key_id),
+            limits=limits,
             cache_policy=cache_policy_of(tenant),
             log_payloads=tenant.log_payloads,
             guardrails=guardrail_policy_of(tenant),
@@ -121,15 +128,15 @@ class KeyResolver:
         tenant = await self._store.get_tenant(record.tenant_id) if record is not None else None
         principal = None
         if record is not None and tenant is not None and not tenant.disabled:
+            limits = await self._load_limits(record.tenant_id, record.user_id, record.id)
+            own = frozenset(record.allowed_models) if record.allowed_models is not None else None
             principal = Principal(
                 key_name=f"{record.prefix}...",
-                allowed_models=frozenset(record.allowed_models)
-                if record.allowed_models is not None
-                else None,
+                allowed_models=allowed_models(own, limits),
                 tenant_id=record.tenant_id,
                 user_id=record.user_id,
                 key_id=record.id,
-                limits=await self._load_limits(record.tenant_id, record.user_id, record.id),
+                limits=limits,
                 cache_policy=cache_policy_of(tenant),
                 log_payloads=tenant.log_payloads,
                 guardrails=guardrail_policy_of(tenant),
@@ -141,27 +148,43 @@ class KeyResolver:
     async def _load_limits(
         self, tenant_id: str, user_id: str | None, key_id: str | None
     ) -> tuple[ScopedLimits, ...]:
-        """Two queries: the tenant's own limits (else the config defaults), the user's, the key's,
-        and their budgets; broadest first, leaving out a scope that limits nothing."""
+        """Four queries: the tenant's own limits (else its plan's, else the config defaults), the
+        user's, the key's, their budgets, the tenant's and user's spend policies and plans;
+        broadest first, leaving out a scope that limits nothing. A scope's own limits, budgets and
+        spend policy override its plan's field by field (budgets period by period)."""
         found = await self._store.limits_for(tenant_id, user_id, key_id)
         budgets = await self._store.budgets_for(tenant_id, user_id, key_id)
+        spend = await self._store.spend_policies_for(tenant_id, user_id)
+        plans = await self._store.plans_for(tenant_id, user_id)
+        tenant_spend, tenant_plan = spend.get("tenant"), plans.get("tenant")
         scoped = [
-            ScopedLimits(
+            _scope(
                 "tenant",
                 tenant_id,
-                found.get("tenant", self._default_tenant_limits),
+                found.get("tenant"),
                 tuple(budgets.get("tenant", ())),
+                tenant_spend,
+                tenant_plan,
+                self._default_tenant_limits,
             )
         ]
-        if user_id is not None and ("user" in found or "user" in budgets):
+        user_spend, user_plan = spend.get("user"), plans.get("user")
+        has_user = "user" in found or "user" in budgets or user_spend is not None or user_plan is not None
+        if user_id is not None and has_user:
             scoped.append(
-                ScopedLimits("user", user_id, found.get("user", _UNLIMITED), tuple(budgets.get("user", ())))
+                _scope(
+                    "user", user_id, found.get("user"), tuple(budgets.get("user", ())), user_spend, user_plan
+                )
             )
         if key_id is not None and ("key" in found or "key" in budgets):
             scoped.append(
                 ScopedLimits("key", key_id, found.get("key", _UNLIMITED), tuple(budgets.get("key", ())))
             )
-        return tuple(s for s in scoped if s.limits != _UNLIMITED or s.budgets)
+        return tuple(
+            s
+            for s in scoped
+            if s.limits != _UNLIMITED or s.budgets or s.spend is not None or s.models is not None
+        )
 
     def _remember(self, cache: dict[_K, _V], key: _K, value: _V, epoch: int) -> None:
         if self._ttl_s > 0 and epoch == self._epoch:
@@ -181,6 +204,12 @@ class KeyResolver:
         for scope in [s for s in self._limits if s[0] == tenant_id]:
             del self._limits[scope]
 
+    def forget_all(self) -> None:
+        """Drop every entry (a plan changed: any tenant may be on it)."""
+        self._epoch += 1
+        self._keys.clear()
+        self._limits.clear()
+
     def bound_staleness(self, max_s: float | None) -> None:
         """Cache entries for at most ``max_s`` from now on (None: ``cache_s`` again). Bounding drops
         every entry: changes made while this process could not hear of them are unknown."""
@@ -189,3 +218,35 @@ class KeyResolver:
             self._epoch += 1
             self._keys.clear()
             self._limits.clear()
+
+
+def _scope(
+    kind: ScopeKind,
+    scope_id: str,
+    own: Limits | None,
+    budgets: tuple[Budget, ...],
+    spend: StoredSpend | None,
+    plan: Plan | None,
+    default: Limits = _UNLIMITED,
+) -> ScopedLimits:
+    """A tenant's or user's scope: its own over its plan's (and the config's defaults for a
+    tenant on no plan with no limits of its own)."""
+    own_spend = spend.policy if spend is not None else None
+    if plan is None:
+        return ScopedLimits(
+            kind,
+            scope_id,
+            own if own is not None else default,
+            budgets,
+            own_spend,
+            spend.emergency_ended if spend is not None else None,
+        )
+    return ScopedLimits(
+        kind,
+        scope_id,
+        plan.limits_under(own),
+        plan.budgets_under(budgets),
+        own_spend.over(plan.spend) if own_spend is not None else plan.spend,
+        spend.emergency_ended if spend is not None else None,
+        frozenset(plan.models) if plan.models is not None else None,
+    )

@@ -48,9 +48,11 @@ log = logging.getLogger("sluice.webhooks")
 BATCH_EVENTS = ("batch.completed", "batch.failed", "batch.expired", "batch.cancelled")
 RESPONSE_EVENTS = ("response.completed", "response.failed", "response.cancelled", "response.incomplete")
 JOB_EVENTS = ("sluice.job.completed", "sluice.job.failed", "sluice.job.cancelled", "sluice.job.expired")
-EVENTS = (*BATCH_EVENTS, *RESPONSE_EVENTS, *JOB_EVENTS)
+SPEND_EVENTS = ("spend.user_downgraded", "spend.emergency_started", "spend.emergency_ended")
+EVENTS = (*BATCH_EVENTS, *RESPONSE_EVENTS, *JOB_EVENTS, *SPEND_EVENTS)
 """The event types sent: OpenAI's for batches and background responses, and the gateway's own for
-background chat completions (``sluice.job.*``)."""
+background chat completions (``sluice.job.*``) and spend-policy switches (``spend.*``: the
+subject ``data.id`` is ``<tenant>[:<user>]:<UTC day>``, e.g. ``acme:d2026-12-07``)."""
 MAX_ERROR_CHARS = 300
 
 

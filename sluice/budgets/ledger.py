@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from sluice.policies import Period
@@ -103,6 +103,9 @@ class Reservation:
     cost_micros: int
     once: tuple[str, str] | None = None
     """(key, run): charged once per key (a batch line's), by one of its runs (its request id)."""
+    spent: tuple[int, ...] = field(default=(), compare=False)
+    """The micro-dollars counted under each key just before this reservation (settled spend and
+    the reservations in flight), read in the same step: what spend policies compare (``spend.py``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +142,11 @@ class Ledger(Protocol):
     async def used(self, keys: Sequence[str]) -> list[tuple[int, int]]:
         """The tokens and micro-dollars counted under each of ``keys`` (``budget_key``), (0, 0)
         where nothing is: read by the budget gauges when ``/metrics`` is scraped."""
+        ...
+
+    async def claim(self, key: str, ttl_s: int) -> bool:
+        """True for the one caller, across every process sharing the ledger, that claims ``key``
+        first within ``ttl_s``: one switch of a spend policy is one event, whichever replica saw it."""
         ...
 
     async def close(self) -> None: ...
@@ -189,7 +197,7 @@ class MemoryLedger:
                 self._ends[key] = end
             spent[0] += tokens
             spent[1] += cost_micros
-        return Reservation(tuple(keys), tokens, cost_micros, once)
+        return Reservation(tuple(keys), tokens, cost_micros, once, tuple(u[1] for u in used))
 
     async def settle(
         self, reservation: Reservation, tokens: int, cost_micros: int
@@ -213,6 +221,13 @@ class MemoryLedger:
 
     async def used(self, keys: Sequence[str]) -> list[tuple[int, int]]:
         return [(s[0], s[1]) for s in (self._spent.get(k, (0, 0)) for k in keys)]
+
+    async def claim(self, key: str, ttl_s: int) -> bool:
+        now = self._clock()
+        if self._ends.get(key, 0) > now:
+            return False
+        self._ends[key] = now + ttl_s  # swept like a ``once`` key
+        return True
 
     async def close(self) -> None:
         """Nothing to release: the counters live and die with the process."""

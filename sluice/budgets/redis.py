@@ -3,6 +3,7 @@ Every Redis command of the budgets feature lives in this module (like ``limits/r
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -13,24 +14,26 @@ from sluice.store.redis import BoundedRedis
 
 # KEYS: one hash (fields t: tokens, c: micro-dollars) per cap. ARGV: tokens, micros, then per cap
 # its token cap, cost cap (-1: none) and how many seconds the key has left to live. Pass 1 checks
-# every cap; only if all pass does pass 2 add to them all. Replies 0 (reserved) or {cap index, 1
-# tokens | 2 cost}. The time to live is relative: the gateway's clock names the period (and so the
+# every cap; only if all pass does pass 2 add to them all. Replies {0, then each key's micro-dollars
+# before this reservation} (reserved: what spend policies compare) or {cap index, 1 tokens | 2 cost}. The time to live is relative: the gateway's clock names the period (and so the
 # key), so the gateway's clock, not Redis's, says when the key may go; a Redis whose clock is
 # ahead of the gateway's (or a test's clock behind the real one) cannot expire a live counter.
 _RESERVE = BoundedRedis.script("""
 local tokens, micros = tonumber(ARGV[1]), tonumber(ARGV[2])
+local spent = {0}
 for i, key in ipairs(KEYS) do
   local max_t, max_c = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
   local used = redis.call('HMGET', key, 't', 'c')
   if max_t >= 0 and (tonumber(used[1]) or 0) + tokens > max_t then return {i, 1} end
   if max_c >= 0 and (tonumber(used[2]) or 0) + micros > max_c then return {i, 2} end
+  spent[i + 1] = tonumber(used[2]) or 0
 end
 for i, key in ipairs(KEYS) do
   redis.call('HINCRBY', key, 't', tokens)
   redis.call('HINCRBY', key, 'c', micros)
   redis.call('EXPIRE', key, ARGV[3 * i + 2])
 end
-return 0
+return spent
 """)
 
 # KEYS: the reservation's hashes. ARGV: token delta, micro-dollar delta. An expired key is not
@@ -65,11 +68,13 @@ if prev[1] then
   end
   redis.call('DEL', held)
 end
+local spent = {0}
 for i = 1, n do
   local max_t, max_c = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
   local used = redis.call('HMGET', KEYS[i], 't', 'c')
   if max_t >= 0 and (tonumber(used[1]) or 0) + tokens > max_t then return {i, 1} end
   if max_c >= 0 and (tonumber(used[2]) or 0) + micros > max_c then return {i, 2} end
+  spent[i + 1] = tonumber(used[2]) or 0
 end
 for i = 1, n do
   redis.call('HINCRBY', KEYS[i], 't', tokens)
@@ -78,7 +83,7 @@ for i = 1, n do
 end
 redis.call('HSET', held, 't', tokens, 'c', micros, 'run', ARGV[3 * n + 3])
 redis.call('EXPIRE', held, ARGV[3 * n + 4])
-return 0
+return spent
 """)
 
 # KEYS: the reservation's hashes, then the key's held reservation and its charged mark (last two).
@@ -136,7 +141,7 @@ class RedisLedger:
         reservation = Reservation(tuple(keys), tokens, cost_micros, once)
 
         async def undo(reply: Any) -> None:
-            if reply == 0:
+            if int(reply[0]) == 0:
                 await self.settle(reservation, 0, 0)
 
         if once is None:
@@ -144,8 +149,8 @@ class RedisLedger:
         else:
             args += [once[1], ONCE_KEEP_S]
             reply = await self._redis.run(_RESERVE_ONCE, [*keys, held_key(once[0])], args, undo)
-        if reply == 0:
-            return reservation
+        if int(reply[0]) == 0:
+            return dataclasses.replace(reservation, spent=tuple(int(c) for c in reply[1:]))
         return Refusal(caps[int(reply[0]) - 1], "tokens" if int(reply[1]) == 1 else "cost")
 
     async def settle(
@@ -173,6 +178,9 @@ class RedisLedger:
             pipe.hmget(key, "t", "c")
         replies = await self._redis.call(pipe.execute())
         return [(int(t or 0), int(c or 0)) for t, c in replies]
+
+    async def claim(self, key: str, ttl_s: int) -> bool:
+        return bool(await self._redis.call(self._redis.redis.set(key, "1", nx=True, ex=ttl_s)))
 
     async def close(self) -> None:
         await self._redis.close()

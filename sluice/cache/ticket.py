@@ -20,5 +20,9 @@ class CacheTicket:
     """False for ``no-cache``: answer fresh (the answer is still kept)."""
     ttl_s: int
     threshold: float
+    emergency_only: bool = False
+    """A request the policy would not cache (not deterministic), kept because its tenant has an
+    emergency threshold, and looked up only in emergency mode (repeats answered whatever their
+    temperature)."""
     vector: asyncio.Future[Vector] | None = None
     shadow: Match | None = None

@@ -47,6 +47,7 @@ _REJECTIONS = {
     "rate_limit_exceeded": "rate_limit",
     "budget_exceeded": "budget",
     "context_length_exceeded": "input_tokens",
+    "emergency_input_too_large": "emergency",
 }
 """Error codes that mean the gateway itself refused the request, by reason."""
 _LINE_STATUSES = ("pending", "running")
@@ -237,6 +238,17 @@ class Metrics:
             ("tenant", "metric", "period"),
             "mostrecent",
         )
+        self._spend_switches = counter(
+            "sluice_spend_switches",
+            "Spend-policy switches (spend.user_downgraded, spend.emergency_started, spend.emergency_ended), "
+            "by event: counted once across replicas, by the replica that claimed the switch.",
+            ("event",),
+        )
+        self._spend_requests = counter(
+            "sluice_spend_policy_requests",
+            "Requests a spend policy acted on, by action (user_downgraded, emergency, emergency_refused).",
+            ("action",),
+        )
         self._shapes: dict[tuple[Any, ...], _Shape] = {}
         self._attempt_children: dict[tuple[str, str | None], tuple[Any, Any]] = {}
         self._cache_children = {
@@ -310,6 +322,10 @@ class Metrics:
             s.rejection.inc()
         if r.retrieval_ms is not None:
             self._retrieval.labels(r.endpoint).observe(r.retrieval_ms / 1000)
+        if r.spend is not None:
+            self._spend_requests.labels(r.spend).inc()
+        if r.spend_event is not None:
+            self._spend_switches.labels(r.spend_event).inc()
 
     def _shape(self, r: RequestRecord, tenant: tuple[str, ...]) -> _Shape:
         model = r.model or ""

@@ -76,3 +76,10 @@ class RequestRecord(msgspec.Struct, frozen=True):
     [{file_id, vector_store_id, category}]}`` (never the query: that is the prompt's text)."""
     route: str | None = None
     """An auto alias's tier and why, as ``x-sluice-route`` says it (``strong; reason=tools``)."""
+    spend: str | None = None
+    """What a spend policy did: ``user_downgraded`` (served from the user's cheaper alias),
+    ``emergency`` (the tenant in emergency mode: a cache hit or the cheap alias) or
+    ``emergency_refused`` (an input over the emergency cap)."""
+    spend_event: str | None = None
+    """The spend switch this request made (``spend.user_downgraded``, ``spend.emergency_started``,
+    ``spend.emergency_ended``): one request across all replicas carries each switch."""

@@ -21,9 +21,10 @@ from sluice.alerts.budget import BudgetAlerts
 from sluice.auth.principal import Principal, ScopedLimits
 from sluice.budgets.ledger import Cap, Ledger, Refusal, Reservation, budget_key, period_end_s
 from sluice.budgets.pricing import FREE, Price, price_for
+from sluice.budgets.spend import SpendRule, Switches
 from sluice.errors import BudgetExceededError, NotFoundError, PermissionDeniedError, StoreUnavailableError
 from sluice.pipeline.context import RequestContext, ask_stream_usage
-from sluice.policies import Budget
+from sluice.policies import Budget, SpendPolicy
 from sluice.routing.deployment import Deployment
 from sluice.routing.router import RouteLookup
 from sluice.routing.table import Route
@@ -46,10 +47,12 @@ _MAX_POLICIES = 10_000
 
 @dataclass(frozen=True, slots=True)
 class _Policy:
-    """One caller's budgets, resolved once: the caps to reserve against and each cap's budget."""
+    """One caller's budgets, resolved once: the caps to reserve against, each cap's budget, and
+    its spend policies (which add an uncapped day counter for a scope that has no day budget)."""
 
     caps: tuple[Cap, ...]
     budgets: Mapping[Cap, Budget]
+    spend: SpendRule | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,22 +78,24 @@ class Budgets:
         default_max_tokens: int,
         fail_open: bool,
         alerts: BudgetAlerts | None = None,
+        switches: Switches | None = None,
     ) -> None:
         """``alerts``: told each budget's use after a settle, from the counters the settle
         call itself returned."""
         self._ledger = ledger
         self._alerts = alerts
+        self._switches = switches or Switches(ledger, time.time)
         self._prices = prices
         self._routes = routes
         self._default_max_tokens = default_max_tokens
         self._fail_open = fail_open
         self._is_degraded = False
-        self._policies: dict[tuple[str | None, tuple[ScopedLimits, ...]], _Policy] = {}
+        self._policies: dict[tuple[str | None, str | None, tuple[ScopedLimits, ...]], _Policy] = {}
 
     def prepare(self, ctx: RequestContext) -> Reserve | None:
         """Bound and estimate the worst case; what to reserve, or None when no budget applies."""
         principal = ctx.principal
-        if principal is None or not any(s.budgets for s in principal.limits):
+        if principal is None or not any(s.budgets or s.spend is not None for s in principal.limits):
             return None
         policy = self._policy(principal)
         request = ctx.request
@@ -132,6 +137,48 @@ class Budgets:
                 raise _exceeded(reserved)
             ctx.route = route
         ctx.budget = reserved
+        rule = reserve.policy.spend
+        if rule is not None and reserved is not None and reserved.spent:
+            await self._apply_spend(ctx, rule, reserved, reserve.input_tokens)
+
+    async def _apply_spend(
+        self, ctx: RequestContext, rule: SpendRule, reserved: Reservation, input_tokens: int
+    ) -> None:
+        """The caller's spend policies on a request its reservation admitted: in emergency mode,
+        a request over the input cap is refused (its reservation released); a switched caller's
+        request goes to the cheaper alias (through the same lookup as a budget downgrade, which
+        checks the models the caller may use; a cheaper alias it may not use leaves the route)."""
+        verdict = await self._switches.judge(rule, reserved.spent)
+        ctx.spend_event = verdict.event
+        if verdict.emergency:
+            ctx.emergency = True
+            ctx.spend = "emergency"
+            cap = rule.policy.emergency_max_input_tokens
+            if cap is not None and input_tokens > cap:
+                ctx.spend = "emergency_refused"
+                ctx.budget = None
+                try:
+                    await self._ledger.settle(reserved, 0, 0)
+                except StoreUnavailableError as e:
+                    log.warning("budget release failed (the reservation stays charged): %s", e.message)
+                raise BudgetExceededError(
+                    f"This tenant's spend today passed its emergency threshold: until the next UTC day (or until "
+                    f"an operator ends emergency mode) requests may carry at most {cap} input tokens; this one "
+                    f"has {input_tokens}.",
+                    code="emergency_input_too_large",
+                    param="messages",
+                )
+        elif verdict.downgrade_to is not None:
+            ctx.spend = "user_downgraded"
+        assert ctx.route is not None
+        alias = verdict.downgrade_to
+        if alias is None or alias == ctx.route.alias:
+            return
+        allowed = ctx.principal.allowed_models if ctx.principal is not None else None
+        try:
+            ctx.route = self._routes(alias, ctx.route.kind, allowed)
+        except (NotFoundError, PermissionDeniedError) as e:
+            log.warning("spend policy alias %r not served to this caller: %s", alias, e.message)
 
     async def admits(self, principal: Principal) -> BudgetExceededError | None:
         """Whether a budget of ``principal`` has nothing left (the error it would answer): a
@@ -308,7 +355,7 @@ class Budgets:
 
     def _policy(self, principal: Principal) -> _Policy:
         tenant_id = principal.tenant_id
-        key = (tenant_id, principal.limits)
+        key = (tenant_id, principal.user_id, principal.limits)  # a spend rule names the user
         policy = self._policies.get(key)
         if policy is None:
             budgets = {
@@ -316,11 +363,55 @@ class Budgets:
                 for s in principal.limits
                 for b in s.budgets
             }
-            policy = _Policy(tuple(budgets), budgets)
+            policy = _spend_rule(principal, budgets)
             if len(self._policies) >= _MAX_POLICIES:
                 self._policies.clear()  # bounded: budgets edited many times cannot grow it forever
             self._policies[key] = policy
         return policy
+
+
+def _spend_rule(principal: Principal, budgets: dict[Cap, Budget]) -> _Policy:
+    """The caller's caps and budgets, with its spend rule: the user's policy over the tenant's
+    (the emergency fields only ever the tenant's), and the day counters it compares."""
+    caps = list(budgets)
+    tenant_id = principal.tenant_id
+    scopes = {s.kind: s for s in principal.limits}
+    tenant, user = scopes.get("tenant"), scopes.get("user")
+    tenant_spend = tenant.spend if tenant is not None else None
+    user_spend = user.spend if user is not None else None
+    if tenant_id is None or (tenant_spend is None and user_spend is None):
+        return _Policy(tuple(caps), budgets)
+    policy = user_spend.over(tenant_spend) if user_spend is not None else tenant_spend
+    assert policy is not None
+    t = tenant_spend or SpendPolicy()
+    policy = msgspec.structs.replace(
+        policy,
+        emergency_at_micros=t.emergency_at_micros,
+        emergency_to=t.emergency_to,
+        emergency_max_input_tokens=t.emergency_max_input_tokens,
+    )
+
+    def day_cap(kind: str, scope_id: str) -> int:
+        for i, c in enumerate(caps):
+            if c.kind == kind and c.scope_id == scope_id and c.period == "day":
+                return i
+        caps.append(Cap(tenant_id, kind, scope_id, "day", None, None))  # counts, never refuses
+        return len(caps) - 1
+
+    tenant_cap = day_cap("tenant", tenant_id) if policy.emergency_at_micros is not None else None
+    user_id = principal.user_id
+    user_cap = None
+    if user_id is not None and policy.downgrade_at_micros is not None:
+        user_cap = day_cap("user", user_id)
+    rule = SpendRule(
+        tenant_id,
+        user_id,
+        tenant_cap,
+        user_cap,
+        policy,
+        tenant.emergency_ended if tenant is not None else None,
+    )
+    return _Policy(tuple(caps), budgets, rule)
 
 
 def _output_size(d: Delta) -> int:

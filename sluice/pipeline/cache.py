@@ -10,12 +10,17 @@ layer, and answers early on a hit.
 Controls: ``Cache-Control: no-cache`` (answer fresh, keep the answer) or ``no-store`` (neither
 look up nor keep), and the body option ``"sluice": {"cache": ...}``: ``"no-cache"``,
 ``"no-store"``, a TTL in seconds, or ``{"ttl": seconds, "threshold": similarity}``.
+
+A tenant with an emergency threshold (``budgets/spend.py``) also keeps the answers its policy
+would not cache (temperature above 0, no seed); they are looked up only in emergency mode, so a
+repeat is answered from the cache then whatever its temperature.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
+from sluice.auth.principal import Principal
 from sluice.cache.entries import Entry
 from sluice.cache.key import cache_keys, has_tool_calls_in_flight, is_deterministic
 from sluice.cache.replay import Recorder
@@ -59,7 +64,8 @@ class CacheStage(Stage):
             ttl_s = option
         elif option is not None:
             ttl_s, threshold = option.ttl or ttl_s, option.threshold or threshold
-        if policy.deterministic_only and not is_deterministic(request):
+        emergency_only = policy.deterministic_only and not is_deterministic(request)
+        if emergency_only and not _has_emergency(ctx.principal):
             return
         if not policy.cache_tool_calls and has_tool_calls_in_flight(request):
             return
@@ -73,6 +79,7 @@ class CacheStage(Stage):
             looks_up,
             ttl_s,
             threshold,
+            emergency_only=emergency_only,
         )
         if request.stream:
             ask_stream_usage(ctx)  # a kept stream keeps its usage, which a replay may be asked for
@@ -125,7 +132,7 @@ class CacheLookupStage(Stage):
     async def before(self, ctx: RequestContext) -> ChatResponse | None:
         """The cached answer for this request (``ctx.cache_status`` says which layer), or None."""
         t = ctx.cache
-        if t is None or not t.looks_up:
+        if t is None or not t.looks_up or (t.emergency_only and not ctx.emergency):
             return None
         served = await self._cache.lookup(t, keyed_alias(ctx), ctx.request_id)
         if served is None:
@@ -155,6 +162,14 @@ def keyed_alias(ctx: RequestContext) -> str:
     an auto alias chose (so a hit is that tier's answer, which the caller may use, shared with
     requests naming the tier's alias itself)."""
     return ctx.choice.alias if ctx.choice is not None else ctx.request.model
+
+
+def _has_emergency(principal: Principal) -> bool:
+    """Has the caller's tenant an emergency threshold (its answers kept for emergency mode)?"""
+    return any(
+        s.kind == "tenant" and s.spend is not None and s.spend.emergency_at_micros is not None
+        for s in principal.limits
+    )
 
 
 def _answered_by_alias(ctx: RequestContext) -> bool:

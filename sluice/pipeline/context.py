@@ -52,6 +52,13 @@ class RequestContext:
     """Admission or budgets asked the upstream for stream usage the client did not ask for: drop it."""
     budget: Reservation | None = None
     """What the budget stage reserved, for settle to correct; None once settled."""
+    emergency: bool = False
+    """The tenant is in emergency mode (its spend policy): the cache answers repeats whatever
+    their temperature."""
+    spend: str | None = None
+    """What a spend policy did: ``user_downgraded``, ``emergency`` or ``emergency_refused``."""
+    spend_event: str | None = None
+    """The spend switch this request made (``spend.emergency_started``...), when its claim won."""
     charge_key: str | None = None
     """Charged once per this key: a batch line's ``<batch id>:<custom_id>``, so a line run again
     after its process died is not charged again (the budget ledger's settle keeps the first)."""

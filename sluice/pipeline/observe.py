@@ -193,6 +193,8 @@ class Observer:
             ctx.arm,
             *_retrieval(ctx),
             ctx.choice.header if ctx.choice is not None else None,
+            ctx.spend,
+            ctx.spend_event,
         )
 
     def _texts(self, ctx: RequestContext, ex: Exchange) -> tuple[str | None, str | None]:

@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 from msgspec import UNSET, UnsetType
 
 from sluice.obs.record import RequestRecord
-from sluice.policies import Budget, Limits, ScopeKind
+from sluice.policies import Budget, Limits, Plan, ScopeKind, SpendPolicy
 from sluice.store.records import (
     AdminCredential,
     ApiKey,
@@ -33,10 +33,12 @@ from sluice.store.records import (
     PromptLabel,
     PromptLabelEvent,
     PromptVersion,
+    SpendScope,
     StoredBatch,
     StoredChunk,
     StoredFile,
     StoredResponse,
+    StoredSpend,
     Tenant,
     UsageQuery,
     UsageRow,
@@ -175,6 +177,52 @@ class Store(Protocol):
         self, tenant_id: str, user_id: str | None, key_id: str | None
     ) -> dict[ScopeKind, list[Budget]]:
         """The tenant's, its user's and its key's budgets by kind, in one query (like ``limits_for``)."""
+        ...
+
+    # --- spend policies ----------------------------------------------------------------------
+    async def set_spend_policy(
+        self, tenant_id: str, kind: SpendScope, scope_id: str, policy: SpendPolicy, at: int
+    ) -> None:
+        """Replace the scope's spend policy (an operator's end of emergency mode stays)."""
+        ...
+
+    async def get_spend_policy(
+        self, tenant_id: str, kind: SpendScope, scope_id: str
+    ) -> StoredSpend | None: ...
+
+    async def delete_spend_policy(self, tenant_id: str, kind: SpendScope, scope_id: str) -> int: ...
+
+    async def spend_policies_for(self, tenant_id: str, user_id: str | None) -> dict[SpendScope, StoredSpend]:
+        """The tenant's and its user's spend policies by kind, in one query."""
+        ...
+
+    async def end_emergency(self, tenant_id: str, day: str, at: int) -> bool:
+        """Mark the tenant's emergency mode ended for ``day``; False when it has no spend policy."""
+        ...
+
+    # --- plans -------------------------------------------------------------------------------
+    async def put_plan(self, name: str, plan: Plan, at: int, *, only_new: bool = False) -> bool:
+        """Create or replace the plan (``only_new``: only create it); whether it was written."""
+        ...
+
+    async def get_plan(self, name: str) -> Plan | None: ...
+
+    async def list_plans(self) -> dict[str, Plan]: ...
+
+    async def delete_plan(self, name: str) -> bool:
+        """False when there is no such plan. ``ConflictError`` while a tenant or user is on it."""
+        ...
+
+    async def set_plan_of(self, tenant_id: str, user_id: str | None, name: str | None) -> None:
+        """Put the tenant (or its user) on plan ``name`` (None: on none)."""
+        ...
+
+    async def plan_of(self, tenant_id: str, user_id: str | None) -> str | None:
+        """The name of the plan the tenant (or its user) is on."""
+        ...
+
+    async def plans_for(self, tenant_id: str, user_id: str | None) -> dict[SpendScope, Plan]:
+        """The plans the tenant and its user are on, by kind, in one query."""
         ...
 
     # --- request log -------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any, Literal
 import msgspec
 
 from sluice.obs.record import RequestRecord
+from sluice.policies import SpendPolicy
 
 PolicyKind = Literal["cache", "guardrails"]
 """A tenant's policies kept as JSON: its response cache's and its guardrails'."""
@@ -551,3 +552,15 @@ class WebhookDelivery(msgspec.Struct, frozen=True):
     last_status: int | None = None
     delivered_at: int | None = None
     lease_until: float | None = None
+
+
+SpendScope = Literal["tenant", "user"]
+"""Whom a spend policy applies to."""
+
+
+class StoredSpend(msgspec.Struct, frozen=True):
+    """A tenant's or a user's spend policy as stored."""
+
+    policy: SpendPolicy
+    emergency_ended: str | None = None
+    """A tenant's: the UTC day (``d2026-12-07``) an operator ended its emergency mode for."""

@@ -96,3 +96,44 @@ def test_cli_sets_reads_and_clears_budgets(tmp_path: Path) -> None:
     assert rc == 0 and len(out["data"]) == 2  # type: ignore[index]
     rc, out, _ = sluice(path, "budgets", "get", "acme")
     assert rc == 0 and out["data"] == []  # type: ignore[index]
+
+
+def test_cli_sets_spend_policies_ends_emergency_and_manages_plans(tmp_path: Path) -> None:
+    config = sim_config()
+    config["state"] = {"sqlite_path": str(tmp_path / "cli.db")}
+    path = tmp_path / "sluice.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert sluice(path, "tenants", "create", "Acme", "--id", "acme")[0] == 0
+    rc, _, err = sluice(path, "spend", "end-emergency", "acme")
+    assert rc == 1 and "(404 spend_policy_not_found)" in err
+    rc, got, _ = sluice(
+        path, "spend", "set", "acme", "--emergency-at-micros", "5000000", "--emergency-to", "cheap",
+        "--emergency-max-input-tokens", "2000",
+    )  # fmt: skip
+    assert rc == 0 and got["policy"] == {
+        "emergency_at_micros": 5_000_000,
+        "emergency_to": "cheap",
+        "emergency_max_input_tokens": 2000,
+    }
+    rc, ended, _ = sluice(path, "spend", "end-emergency", "acme")
+    assert rc == 0 and ended["ended_for"].startswith("d")
+    rc, got, _ = sluice(path, "spend", "get", "acme")
+    assert rc == 0 and got["emergency_ended"] == ended["ended_for"]
+    rc, _, err = sluice(path, "spend", "set", "acme", "--emergency-at-micros", "0")
+    assert rc == 2 and "Invalid value" in err  # a count from 1
+    rc, plan, _ = sluice(path, "plans", "set", "free", '{"limits": {"rpm": 60}, "models": ["gpt-4o-mini"]}')
+    assert rc == 0 and plan == {"name": "free", "plan": {"limits": {"rpm": 60}, "models": ["gpt-4o-mini"]}}
+    rc, _, err = sluice(path, "plans", "set", "bad", '{"budgets": [{"period": "day"}, {"period": "day"}]}')
+    assert rc == 2 and "at most one budget per period" in err
+    rc, on, _ = sluice(path, "plans", "assign", "acme", "free")
+    assert rc == 0 and on["plan"] == "free"
+    rc, _, err = sluice(path, "plans", "delete", "free")
+    assert rc == 1 and "is in use" in err
+    assert sluice(path, "plans", "assign", "acme")[1] == {
+        "tenant_id": "acme",
+        "scope": "tenant",
+        "scope_id": "acme",
+        "plan": None,
+    }
+    assert sluice(path, "plans", "delete", "free")[0] == 0
+    assert sluice(path, "plans", "list")[1] == []

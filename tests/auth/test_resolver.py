@@ -16,7 +16,7 @@ from sluice.auth.invalidation import AuthCaches, LocalInvalidation
 from sluice.auth.keys import KeyRing
 from sluice.auth.principal import ScopedLimits
 from sluice.auth.resolver import KeyResolver
-from sluice.policies import Limits
+from sluice.policies import Budget, Limits, Plan, SpendPolicy
 from sluice.settings import ApiKeySettings
 from sluice.store.protocols import Store
 from sluice.store.sqlite.store import SqliteStore
@@ -76,7 +76,10 @@ class World:
         resolver = KeyResolver(static, self.counting, CACHE_S, self.clock, default_tenant_limits=defaults)  # type: ignore[arg-type]
         told = LocalInvalidation(AuthCaches(resolver))
         self.admin = AdminService(
-            self.store, on_key_change=told.key_changed, on_tenant_change=told.tenant_changed
+            self.store,
+            on_key_change=told.key_changed,
+            on_tenant_change=told.tenant_changed,
+            on_plan_change=told.plan_changed,
         )
         return resolver
 
@@ -141,14 +144,14 @@ async def test_the_cache_serves_a_second_lookup_without_a_query(world: World) ->
     expected = (ScopedLimits("key", world.key_id, Limits(rpm=7)),)
     assert await limits_of(resolver, world.secret) == expected
     assert (
-        world.counting.queries == 4
-    )  # the key, its tenant, every scope's limits in one query, budgets in one more
+        world.counting.queries == 6
+    )  # the key, its tenant, every scope's limits in one query, budgets in one more, spend policies and plans in one more each
     world.clock.now += CACHE_S - 0.1
     assert await limits_of(resolver, world.secret) == expected
-    assert world.counting.queries == 4
+    assert world.counting.queries == 6
     world.clock.now += 0.1
     assert await limits_of(resolver, world.secret) == expected
-    assert world.counting.queries == 8
+    assert world.counting.queries == 12
 
 
 async def test_limits_for_a_caller_without_a_key(world: World) -> None:
@@ -159,21 +162,21 @@ async def test_limits_for_a_caller_without_a_key(world: World) -> None:
         ScopedLimits("tenant", "t-a", Limits(rpm=60)),
         user,
     )
-    assert world.counting.queries == 2  # limits, budgets
+    assert world.counting.queries == 4  # limits, budgets, spend policies, plans
     assert await resolver.limits_for("t-a", world.user_id, None) == (
         ScopedLimits("tenant", "t-a", Limits(rpm=60)),
         user,
     )
-    assert world.counting.queries == 2
-    assert await resolver.limits_for("t-a", None, None) == (ScopedLimits("tenant", "t-a", Limits(rpm=60)),)
     assert world.counting.queries == 4
+    assert await resolver.limits_for("t-a", None, None) == (ScopedLimits("tenant", "t-a", Limits(rpm=60)),)
+    assert world.counting.queries == 8
     # Tenant-scoped: t-a's user id means nothing under t-b.
     assert await resolver.limits_for("t-b", world.user_id, None) == (
         ScopedLimits("tenant", "t-b", Limits(rpm=60)),
     )
     world.clock.now += CACHE_S
     await resolver.limits_for("t-a", world.user_id, None)
-    assert world.counting.queries == 8
+    assert world.counting.queries == 16
 
 
 async def test_a_change_through_the_admin_service_shows_at_once(world: World) -> None:
@@ -246,3 +249,45 @@ async def test_bounded_staleness_drops_every_entry_and_caches_briefly_until_lift
     world.clock.now += CACHE_S - 1.0
     await resolver.lookup(world.secret)
     assert world.counting.queries == 4 * per_lookup
+
+
+async def test_a_plan_under_the_tenants_and_users_own_field_by_field_and_its_change_at_once(
+    world: World,
+) -> None:
+    resolver = world.resolver(defaults=Limits(rpm=5))
+    day, month = Budget("day", max_cost_micros=100), Budget("month", max_cost_micros=1000)
+    pro = Plan(
+        limits=Limits(rpm=60, max_input_tokens=800),
+        budgets=(day, month),
+        models=("mini", "big"),
+        spend=SpendPolicy(emergency_at_micros=90, emergency_to="mini"),
+    )
+    await world.admin.put_plan("pro", pro)
+    await world.admin.put_plan("seat", Plan(models=("mini",), spend=SpendPolicy(downgrade_at_micros=7)))
+    await world.admin.set_plan_of("t-a", "pro")
+    await world.admin.set_plan_of("t-a", "seat", user_id=world.user_id)
+    await world.admin.set_limits("t-a", Limits(rpm=1000))
+    await world.admin.set_budget("t-a", Budget("day", max_cost_micros=50))
+    await world.admin.set_spend_policy("t-a", SpendPolicy(emergency_to="tiny"))
+    principal = await resolver.lookup(world.secret)
+    assert principal is not None and principal.allowed_models == frozenset({"mini"})  # both plans narrow
+    tenant, user = principal.limits
+    assert tenant == ScopedLimits(
+        "tenant",
+        "t-a",
+        Limits(rpm=1000, max_input_tokens=800),  # its own rpm, the plan's input cap
+        (Budget("day", max_cost_micros=50), month),  # its own day, the plan's month
+        SpendPolicy(emergency_at_micros=90, emergency_to="tiny"),  # its own alias, the plan's threshold
+        models=frozenset({"mini", "big"}),
+    )
+    assert user == ScopedLimits(
+        "user", world.user_id, Limits(), (), SpendPolicy(downgrade_at_micros=7), models=frozenset({"mini"})
+    )
+    # The plan edited: the cached principal is forgotten at once.
+    await world.admin.put_plan("seat", Plan(models=("mini", "big")))
+    principal = await resolver.lookup(world.secret)
+    assert principal is not None and principal.allowed_models == frozenset({"mini", "big"})
+    # Off its plan, a tenant with no limits of its own has the config's defaults again.
+    await world.admin.set_plan_of("t-a", None)
+    await world.admin.clear_limits("t-a")
+    assert (await resolver.limits_for("t-a", None, None))[0].limits == Limits(rpm=5)

@@ -279,3 +279,25 @@ async def test_settle_returns_each_counter_as_it_left_it(ledger: Ledger) -> None
     once = await ledger.reserve([TENANT_DAY], 1, 100, ("line-1", "run-a"))
     assert isinstance(once, Reservation)
     assert await ledger.settle(once, 1, 50) == [(10, 550)]
+
+
+async def test_a_reservation_reads_each_scopes_spend_before_it_in_the_same_step(ledger: Ledger) -> None:
+    """What spend policies compare: settled spend plus the reservations in flight, per cap, before
+    this one; an uncapped cap counts and never refuses."""
+    uncapped = Cap("t", "user", "u", "day", None, None)
+    first = await ledger.reserve([TENANT_DAY, uncapped], 10, 300)
+    assert isinstance(first, Reservation) and first.spent == (0, 0)
+    second = await ledger.reserve([TENANT_DAY, uncapped], 10, 200)
+    assert isinstance(second, Reservation) and second.spent == (300, 300)  # the first is in flight
+    await ledger.settle(first, 5, 100)
+    third = await ledger.reserve([uncapped], 1, 10_000)
+    assert isinstance(third, Reservation) and third.spent == (300,)  # 100 settled + 200 in flight
+
+
+async def test_a_claim_is_won_once_until_it_expires(ledger: Ledger, clock: Clock) -> None:
+    assert await ledger.claim("sluice:spend:test:a", 60)
+    assert not await ledger.claim("sluice:spend:test:a", 60)
+    assert await ledger.claim("sluice:spend:test:b", 60)
+    if isinstance(ledger, MemoryLedger):  # Redis expires by its own clock: the memory one by the test's
+        clock.advance(61)
+        assert await ledger.claim("sluice:spend:test:a", 60)

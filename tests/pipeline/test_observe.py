@@ -33,6 +33,7 @@ def test_every_field_of_the_record() -> None:
     ctx.cost_micros, ctx.cache_status = 42, "miss"
     ctx.saved_tokens, ctx.saved_micros = 0, 0
     ctx.prompt, ctx.prompt_number, ctx.experiment, ctx.arm = "support", 3, "exp_1", 3
+    ctx.spend, ctx.spend_event = "emergency", "spend.emergency_started"
     kept = Found(ChunkHit("file-1", 0, "text", "a.md", {}), 0.5, "vs_1")
     poisoned = Found(ChunkHit("file-2", 0, "text", "b.md", {}), 0.4, "vs_1")
     ctx.retrieval = Retrieval(
@@ -80,6 +81,8 @@ def test_every_field_of_the_record() -> None:
         "retrieval": '{"results":[{"file_id":"file-1","vector_store_id":"vs_1","score":0.5}],'
         '"dropped":[{"file_id":"file-2","vector_store_id":"vs_1","category":"injection"}]}',
         "route": "strong; reason=tools",
+        "spend": "emergency",
+        "spend_event": "spend.emergency_started",
     }
     assert abs(got["ttft_ms"] - 50) < 1e-6 and abs(got["upstream_ms"] - 50) < 1e-6
     assert abs(got["overhead_ms"] - (latency - 50)) < 1e-6

@@ -11,7 +11,7 @@ from msgspec.structs import replace
 
 from sluice.errors import ConflictError
 from sluice.obs.record import RequestRecord
-from sluice.policies import Budget, Limits
+from sluice.policies import Budget, Limits, Plan, SpendPolicy
 from sluice.store.migrations import pending
 from sluice.store.protocols import Store
 from sluice.store.records import (
@@ -28,6 +28,7 @@ from sluice.store.records import (
     PromptVersion,
     StoredFile,
     StoredResponse,
+    StoredSpend,
     Tenant,
     User,
     VersionQuality,
@@ -913,3 +914,49 @@ async def test_prompt_quality_sums_per_version(store: Store) -> None:
     (arm,) = await store.prompt_quality("t-a", "support", experiment="exp_1")
     assert (arm.version, arm.requests) == (2, 1)
     assert await store.prompt_quality("t-c", "support") == []
+
+
+async def test_spend_policies_round_trip_per_tenant_and_user_and_keep_an_operators_end(store: Store) -> None:
+    await two_tenants_with_a_user_and_key(store)
+    tenant_policy = SpendPolicy(emergency_at_micros=BIG, emergency_to="mini", emergency_max_input_tokens=100)
+    user_policy = SpendPolicy(downgrade_at_micros=5, downgrade_to="mini")
+    assert await store.spend_policies_for("t-a", "u-1") == {}
+    assert not await store.end_emergency("t-a", "d2030-01-02", T0)  # no policy: nothing to end
+    await store.set_spend_policy("t-a", "tenant", "t-a", tenant_policy, T0)
+    await store.set_spend_policy("t-a", "user", "u-1", user_policy, T0)
+    await store.set_spend_policy("t-b", "tenant", "t-b", user_policy, T0)
+    assert await store.end_emergency("t-a", "d2030-01-02", T0 + 1)
+    await store.set_spend_policy("t-a", "tenant", "t-a", tenant_policy, T0 + 2)  # a new policy keeps the end
+    assert await store.spend_policies_for("t-a", "u-1") == {
+        "tenant": StoredSpend(tenant_policy, "d2030-01-02"),
+        "user": StoredSpend(user_policy),
+    }
+    assert await store.spend_policies_for("t-a", None) == {
+        "tenant": StoredSpend(tenant_policy, "d2030-01-02")
+    }
+    assert await store.get_spend_policy("t-b", "user", "u-1") is None  # tenant-scoped
+    assert await store.delete_spend_policy("t-a", "user", "u-1") == 1
+    assert await store.get_spend_policy("t-a", "user", "u-1") is None
+
+
+async def test_plans_round_trip_and_a_plan_in_use_is_not_deleted(store: Store) -> None:
+    await two_tenants_with_a_user_and_key(store)
+    free = Plan(
+        limits=Limits(rpm=60), budgets=(DAY,), models=("mini",), spend=SpendPolicy(emergency_at_micros=9)
+    )
+    pro = Plan(limits=Limits(rpm=600))
+    assert await store.put_plan("free", free, T0)
+    assert not await store.put_plan("free", pro, T0, only_new=True)  # seeding never overwrites
+    assert await store.put_plan("pro", pro, T0)
+    assert await store.list_plans() == {"free": free, "pro": pro}
+    assert await store.plans_for("t-a", "u-1") == {}
+    await store.set_plan_of("t-a", None, "free")
+    await store.set_plan_of("t-a", "u-1", "pro")
+    assert await store.plan_of("t-a", None) == "free" and await store.plan_of("t-a", "u-1") == "pro"
+    assert await store.plans_for("t-a", "u-1") == {"tenant": free, "user": pro}
+    assert await store.plans_for("t-b", "u-1") == {}  # tenant-scoped
+    with pytest.raises(ConflictError):
+        await store.delete_plan("pro")
+    await store.set_plan_of("t-a", "u-1", None)
+    assert await store.delete_plan("pro") and not await store.delete_plan("pro")
+    assert await store.get_plan("pro") is None and await store.get_plan("free") == free

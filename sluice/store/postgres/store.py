@@ -15,7 +15,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from sluice.errors import ConflictError, StoreUnavailableError
 from sluice.obs.record import RequestRecord
-from sluice.policies import Budget, Limits, ScopeKind
+from sluice.policies import Budget, Limits, Plan, ScopeKind, SpendPolicy
 from sluice.store import experiment_rows, request_rows
 from sluice.store.migrations import pending, required_extension
 from sluice.store.postgres.background import PostgresBackground
@@ -31,7 +31,9 @@ from sluice.store.records import (
     Experiment,
     Feedback,
     PolicyKind,
+    SpendScope,
     StoredResponse,
+    StoredSpend,
     Tenant,
     UsageQuery,
     UsageRow,
@@ -40,6 +42,8 @@ from sluice.store.records import (
 )
 
 _enc = msgspec.json.Encoder()
+_spend = msgspec.json.Decoder(SpendPolicy)
+_plan = msgspec.json.Decoder(Plan)
 
 # pg_advisory_xact_lock key held while migrating, so replicas starting together migrate one at a time.
 _MIGRATION_LOCK = 0x736C7569  # "slui"
@@ -459,6 +463,117 @@ class PostgresStore(
         for r in rows:
             found.setdefault(r["scope_kind"], []).append(Budget(*r[1:]))
         return found
+
+    # --- spend policies ----------------------------------------------------------------------
+
+    async def set_spend_policy(
+        self, tenant_id: str, kind: SpendScope, scope_id: str, policy: SpendPolicy, at: int
+    ) -> None:
+        await self._fetch(
+            "INSERT INTO spend_policies (tenant_id, scope_kind, scope_id, policy, updated_at) VALUES ($1, $2, $3, $4, $5)"
+            " ON CONFLICT (tenant_id, scope_kind, scope_id) DO UPDATE SET policy = EXCLUDED.policy,"
+            " updated_at = EXCLUDED.updated_at",
+            tenant_id,
+            kind,
+            scope_id,
+            _enc.encode(policy).decode(),
+            at,
+        )
+
+    async def get_spend_policy(self, tenant_id: str, kind: SpendScope, scope_id: str) -> StoredSpend | None:
+        r = await self._fetchrow(
+            "SELECT policy, emergency_ended FROM spend_policies WHERE tenant_id = $1 AND scope_kind = $2 AND scope_id = $3",
+            tenant_id,
+            kind,
+            scope_id,
+        )
+        return None if r is None else StoredSpend(_spend.decode(r[0]), r[1])
+
+    async def delete_spend_policy(self, tenant_id: str, kind: SpendScope, scope_id: str) -> int:
+        rows = await self._fetch(
+            "DELETE FROM spend_policies WHERE tenant_id = $1 AND scope_kind = $2 AND scope_id = $3 RETURNING 1",
+            tenant_id,
+            kind,
+            scope_id,
+        )
+        return len(rows)
+
+    async def spend_policies_for(self, tenant_id: str, user_id: str | None) -> dict[SpendScope, StoredSpend]:
+        rows = await self._fetch(
+            "SELECT scope_kind, policy, emergency_ended FROM spend_policies WHERE tenant_id = $1 AND ("
+            "(scope_kind = 'tenant' AND scope_id = $1) OR (scope_kind = 'user' AND scope_id = $2))",
+            tenant_id,
+            user_id,
+        )
+        return {r[0]: StoredSpend(_spend.decode(r[1]), r[2]) for r in rows}
+
+    async def end_emergency(self, tenant_id: str, day: str, at: int) -> bool:
+        rows = await self._fetch(
+            "UPDATE spend_policies SET emergency_ended = $2, updated_at = $3 WHERE tenant_id = $1"
+            " AND scope_kind = 'tenant' AND scope_id = $1 RETURNING 1",
+            tenant_id,
+            day,
+            at,
+        )
+        return bool(rows)
+
+    # --- plans -------------------------------------------------------------------------------
+
+    async def put_plan(self, name: str, plan: Plan, at: int, *, only_new: bool = False) -> bool:
+        update = (
+            "NOTHING" if only_new else "UPDATE SET plan = EXCLUDED.plan, updated_at = EXCLUDED.updated_at"
+        )
+        rows = await self._fetch(
+            f"INSERT INTO plans (name, plan, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO {update} RETURNING 1",
+            name,
+            _enc.encode(plan).decode(),
+            at,
+        )
+        return bool(rows)
+
+    async def get_plan(self, name: str) -> Plan | None:
+        r = await self._fetchrow("SELECT plan FROM plans WHERE name = $1", name)
+        return None if r is None else _plan.decode(r[0])
+
+    async def list_plans(self) -> dict[str, Plan]:
+        rows = await self._fetch('SELECT name, plan FROM plans ORDER BY name COLLATE "C"')
+        return {r[0]: _plan.decode(r[1]) for r in rows}
+
+    async def delete_plan(self, name: str) -> bool:
+        used = await self._fetchrow(
+            "SELECT 1 FROM tenants WHERE plan = $1 UNION ALL SELECT 1 FROM users WHERE plan = $1 LIMIT 1",
+            name,
+        )
+        if used is not None:
+            raise ConflictError(f"Plan `{name}` is in use: move its tenants and users to another plan first.")
+        return bool(await self._fetch("DELETE FROM plans WHERE name = $1 RETURNING 1", name))
+
+    async def set_plan_of(self, tenant_id: str, user_id: str | None, name: str | None) -> None:
+        if user_id is None:
+            await self._fetch("UPDATE tenants SET plan = $2 WHERE id = $1", tenant_id, name)
+        else:
+            await self._fetch(
+                "UPDATE users SET plan = $3 WHERE tenant_id = $1 AND id = $2", tenant_id, user_id, name
+            )
+
+    async def plan_of(self, tenant_id: str, user_id: str | None) -> str | None:
+        if user_id is None:
+            r = await self._fetchrow("SELECT plan FROM tenants WHERE id = $1", tenant_id)
+        else:
+            r = await self._fetchrow(
+                "SELECT plan FROM users WHERE tenant_id = $1 AND id = $2", tenant_id, user_id
+            )
+        return None if r is None else r[0]
+
+    async def plans_for(self, tenant_id: str, user_id: str | None) -> dict[SpendScope, Plan]:
+        rows = await self._fetch(
+            "SELECT 'tenant', p.plan FROM tenants t JOIN plans p ON p.name = t.plan WHERE t.id = $1"
+            " UNION ALL SELECT 'user', p.plan FROM users u JOIN plans p ON p.name = u.plan"
+            " WHERE u.tenant_id = $1 AND u.id = $2",
+            tenant_id,
+            user_id,
+        )
+        return {r[0]: _plan.decode(r[1]) for r in rows}
 
     # --- request log -------------------------------------------------------------------------
 

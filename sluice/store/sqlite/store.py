@@ -19,7 +19,7 @@ import msgspec
 
 from sluice.errors import ConflictError, StoreUnavailableError
 from sluice.obs.record import RequestRecord
-from sluice.policies import Budget, Limits, ScopeKind
+from sluice.policies import Budget, Limits, Plan, ScopeKind, SpendPolicy
 from sluice.store import experiment_rows, request_rows
 from sluice.store.migrations import pending
 from sluice.store.records import (
@@ -29,7 +29,9 @@ from sluice.store.records import (
     Experiment,
     Feedback,
     PolicyKind,
+    SpendScope,
     StoredResponse,
+    StoredSpend,
     Tenant,
     UsageQuery,
     UsageRow,
@@ -44,6 +46,8 @@ from sluice.store.sqlite.prompts import SqlitePrompts
 from sluice.store.sqlite.vector_stores import SqliteVectorStores
 
 _enc = msgspec.json.Encoder()
+_spend = msgspec.json.Decoder(SpendPolicy)
+_plan = msgspec.json.Decoder(Plan)
 _json = msgspec.json.Decoder(dict[str, Any])
 _models = msgspec.json.Decoder(list[str] | None)
 
@@ -505,6 +509,103 @@ class SqliteStore(
         for r in rows:
             found.setdefault(r["scope_kind"], []).append(_budget(r))
         return found
+
+    # --- spend policies ----------------------------------------------------------------------
+
+    async def set_spend_policy(
+        self, tenant_id: str, kind: SpendScope, scope_id: str, policy: SpendPolicy, at: int
+    ) -> None:
+        await self._write(
+            "INSERT INTO spend_policies (tenant_id, scope_kind, scope_id, policy, updated_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (tenant_id, scope_kind, scope_id) DO UPDATE SET policy = excluded.policy,"
+            " updated_at = excluded.updated_at",
+            (tenant_id, kind, scope_id, _enc.encode(policy).decode(), at),
+        )
+
+    async def get_spend_policy(self, tenant_id: str, kind: SpendScope, scope_id: str) -> StoredSpend | None:
+        r = await self._one(
+            "SELECT policy, emergency_ended FROM spend_policies WHERE tenant_id = ? AND scope_kind = ? AND scope_id = ?",
+            (tenant_id, kind, scope_id),
+        )
+        return None if r is None else StoredSpend(_spend.decode(r[0]), r[1])
+
+    async def delete_spend_policy(self, tenant_id: str, kind: SpendScope, scope_id: str) -> int:
+        return await self._write(
+            "DELETE FROM spend_policies WHERE tenant_id = ? AND scope_kind = ? AND scope_id = ?",
+            (tenant_id, kind, scope_id),
+        )
+
+    async def spend_policies_for(self, tenant_id: str, user_id: str | None) -> dict[SpendScope, StoredSpend]:
+        rows = await self._all(
+            "SELECT scope_kind, policy, emergency_ended FROM spend_policies WHERE tenant_id = ? AND ("
+            "(scope_kind = 'tenant' AND scope_id = ?) OR (scope_kind = 'user' AND scope_id = ?))",
+            (tenant_id, tenant_id, user_id),
+        )
+        return {r[0]: StoredSpend(_spend.decode(r[1]), r[2]) for r in rows}
+
+    async def end_emergency(self, tenant_id: str, day: str, at: int) -> bool:
+        return bool(
+            await self._write(
+                "UPDATE spend_policies SET emergency_ended = ?, updated_at = ? WHERE tenant_id = ?"
+                " AND scope_kind = 'tenant' AND scope_id = ?",
+                (day, at, tenant_id, tenant_id),
+            )
+        )
+
+    # --- plans -------------------------------------------------------------------------------
+
+    async def put_plan(self, name: str, plan: Plan, at: int, *, only_new: bool = False) -> bool:
+        update = (
+            "NOTHING" if only_new else "UPDATE SET plan = excluded.plan, updated_at = excluded.updated_at"
+        )
+        return bool(
+            await self._write(
+                f"INSERT INTO plans (name, plan, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO {update}",
+                (name, _enc.encode(plan).decode(), at),
+            )
+        )
+
+    async def get_plan(self, name: str) -> Plan | None:
+        r = await self._one("SELECT plan FROM plans WHERE name = ?", (name,))
+        return None if r is None else _plan.decode(r[0])
+
+    async def list_plans(self) -> dict[str, Plan]:
+        return {
+            r[0]: _plan.decode(r[1]) for r in await self._all("SELECT name, plan FROM plans ORDER BY name")
+        }
+
+    async def delete_plan(self, name: str) -> bool:
+        used = await self._one(
+            "SELECT 1 FROM tenants WHERE plan = ? UNION ALL SELECT 1 FROM users WHERE plan = ? LIMIT 1",
+            (name, name),
+        )
+        if used is not None:
+            raise ConflictError(f"Plan `{name}` is in use: move its tenants and users to another plan first.")
+        return bool(await self._write("DELETE FROM plans WHERE name = ?", (name,)))
+
+    async def set_plan_of(self, tenant_id: str, user_id: str | None, name: str | None) -> None:
+        if user_id is None:
+            await self._write("UPDATE tenants SET plan = ? WHERE id = ?", (name, tenant_id))
+        else:
+            await self._write(
+                "UPDATE users SET plan = ? WHERE tenant_id = ? AND id = ?", (name, tenant_id, user_id)
+            )
+
+    async def plan_of(self, tenant_id: str, user_id: str | None) -> str | None:
+        if user_id is None:
+            r = await self._one("SELECT plan FROM tenants WHERE id = ?", (tenant_id,))
+        else:
+            r = await self._one("SELECT plan FROM users WHERE tenant_id = ? AND id = ?", (tenant_id, user_id))
+        return None if r is None else r[0]
+
+    async def plans_for(self, tenant_id: str, user_id: str | None) -> dict[SpendScope, Plan]:
+        rows = await self._all(
+            "SELECT 'tenant', p.plan FROM tenants t JOIN plans p ON p.name = t.plan WHERE t.id = ?"
+            " UNION ALL SELECT 'user', p.plan FROM users u JOIN plans p ON p.name = u.plan"
+            " WHERE u.tenant_id = ? AND u.id = ?",
+            (tenant_id, tenant_id, user_id),
+        )
+        return {r[0]: _plan.decode(r[1]) for r in rows}
 
     # --- request log -------------------------------------------------------------------------
 
