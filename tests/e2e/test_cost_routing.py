@@ -114,9 +114,11 @@ async def test_affinity_holds_a_session_and_moves_it_when_its_circuit_opens(
     by_name = {"east/m": east, "west/m": west}
     async with openai.AsyncOpenAI(base_url=f"{gw.base_url}/v1", api_key=DEMO_KEY, max_retries=0) as client:
         homes = {}
-        for key in ("conv-1", "conv-2", "conv-3", "conv-4", "conv-5", "conv-6"):
-            picked = {await answered_by(client, f"turn {i}", prompt_cache_key=key) for i in range(20)}
-            assert len(picked) == 1, (key, picked)  # 20 turns, one deployment
+        # the seats hash with the upstreams' random ports: 12 sessions all on one side is 1 in 2,048
+        for n in range(1, 13):
+            key, turns = f"conv-{n}", 20 if n <= 2 else 5
+            picked = {await answered_by(client, f"turn {i}", prompt_cache_key=key) for i in range(turns)}
+            assert len(picked) == 1, (key, picked)  # every turn, one deployment
             homes[key] = picked.pop()
         assert set(homes.values()) == {"east/m", "west/m"}  # sessions are spread over both
         assert all(b["prompt_cache_key"].startswith("conv-") for b in east.bodies + west.bodies)
