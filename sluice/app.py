@@ -61,7 +61,9 @@ from sluice.errors import (
     SluiceError,
     StoreUnavailableError,
 )
+from sluice.guardrails.learned import LearnedDetector
 from sluice.guardrails.plugins import build_plugins
+from sluice.guardrails.scorer import InjectionScorer
 from sluice.knowledge.ingest import IngestLimits, Ingestor
 from sluice.knowledge.search import Searcher
 from sluice.limits.tokenizer import Tokenizers
@@ -161,7 +163,12 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         rerank_candidates=k.rerank_candidates,
     )
     resolve = ResolveStage(router, Tokenizers(enabled=settings.limits.tokenizer == "tiktoken"))
-    input_guard = InputGuardStage(g.policy, plugins=guard_plugins, tenants=g.tenants)
+    input_guard = InputGuardStage(
+        g.policy,
+        scan=InjectionScorer(LearnedDetector.load() if g.learned_injection else None),
+        plugins=guard_plugins,
+        tenants=g.tenants,
+    )
     # The request path, in order: pipeline/runner.py says what each stage does and why it stands where it does.
     prompts = PromptStage(PromptCatalog(store, ttl_s=settings.prompts.cache_s), own, resolver.limits_for)
     stages: list[Stage] = [
