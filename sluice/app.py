@@ -69,6 +69,7 @@ from sluice.errors import (
     StoreUnavailableError,
 )
 from sluice.guardrails.plugins import build_plugins
+from sluice.guardrails.scorer import InjectionScorer
 from sluice.knowledge.ingest import IngestLimits, Ingestor
 from sluice.knowledge.search import Searcher
 from sluice.limits.tokenizer import Tokenizers
@@ -201,7 +202,17 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         Tokenizers(enabled=settings.limits.tokenizer == "tiktoken"),
         auto_aliases(settings, router.route),
     )
-    input_guard = InputGuardStage(g.policy, plugins=guard_plugins, tenants=g.tenants)
+    detector = None
+    if g.learned_injection:
+        from sluice.guardrails.learned import LearnedDetector  # numpy, only when it is on
+
+        detector = LearnedDetector.load()
+    input_guard = InputGuardStage(
+        g.policy,
+        scan=InjectionScorer(detector),
+        plugins=guard_plugins,
+        tenants=g.tenants,
+    )
     # The request path, in order: pipeline/runner.py says what each stage does and why it stands where it does.
     prompts = PromptStage(PromptCatalog(store, ttl_s=settings.prompts.cache_s), own, resolver.limits_for)
     stages: list[Stage] = [

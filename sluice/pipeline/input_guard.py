@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
@@ -28,6 +29,7 @@ from sluice.errors import GuardrailError
 from sluice.guardrails import pii, schema
 from sluice.guardrails.plugins import Plugin
 from sluice.guardrails.rules import Rules
+from sluice.guardrails.scorer import InjectionScorer, Scored
 from sluice.pipeline.context import RequestContext
 from sluice.pipeline.stage import Stage
 from sluice.policies import GuardrailPolicy
@@ -38,27 +40,23 @@ SEPARATOR = "\n\x00\n"
 
 _SOURCES = {"user": "user", "tool": "tool", "function": "tool"}
 """Where a message's text comes from, for the injection detector: data the application fetched
-(tool results) is held to a stricter standard than what a user typed. System and assistant
-turns are the application's own and are not scanned for injection (PII checks read them)."""
+(tool results, Anthropic ``tool_result`` blocks) is held to a stricter standard than what a user
+typed. System and assistant turns are the application's own and are not scanned for injection,
+except the documents a system or developer message carries (``_DOCUMENT``); PII checks read all."""
 
+_DOCUMENT = re.compile(
+    r"<(documents?|context|search_results?|retrieved|source_document)\b[^>]*>(.*?)</\1\s*>",
+    re.DOTALL | re.IGNORECASE,
+)
+"""Retrieved content inside a system or developer message, by the common convention of wrapping it
+in a tag (Anthropic's ``<documents><document>...``, LangChain's and LlamaIndex's ``<context>``):
+scanned as a document, while the instructions around it stay the application's own."""
 
-class Verdict(NamedTuple):
-    score: float
-    category: str
-
+Verdict = Scored
 
 Scan = Callable[[str, str], Verdict | None]
-"""``scan(text, source)``: the injection detector's best finding in ``text``, or None."""
-
-
-def detect_injection(text: str, source: str) -> Verdict | None:
-    """``guardrails.injection``'s best finding, whatever its score (the policy's threshold decides).
-    Its ~700 patterns compile on first use (~30 ms), not at startup, since most policies leave
-    injection off."""
-    from sluice.guardrails import injection
-
-    v = injection.score(text, source="tool" if source == "tool" else "user")
-    return None if v is None else Verdict(v.score, v.category.value)
+"""``scan(text, source)``: the injection detector's score for ``text`` (source user, tool or
+document) and its category; the policy's threshold decides."""
 
 
 class _Text(NamedTuple):
@@ -78,7 +76,7 @@ class InputGuardStage(Stage):
     def __init__(
         self,
         default: GuardrailPolicy,
-        scan: Scan | None = detect_injection,
+        scan: Scan | None = None,
         plugins: Mapping[str, Plugin] | None = None,
         tenants: Mapping[str, GuardrailPolicy] | None = None,
         schemas: schema.SchemaCache | None = None,
@@ -86,7 +84,7 @@ class InputGuardStage(Stage):
         self._default = default
         self._schemas = schemas or schema.SchemaCache()
         self._tenants = tenants or {}
-        self._scan = scan
+        self._scan = scan if scan is not None else InjectionScorer()
         self._plugins = plugins or {}
 
     async def before(self, ctx: RequestContext) -> None:
@@ -120,7 +118,7 @@ class InputGuardStage(Stage):
         if not texts:
             return
         if policy.injection != "off" and self._scan is not None:
-            self._injection(ctx, policy, texts)
+            self._injection(ctx, policy, request, texts)
         if policy.plugins:
             await self._run_plugins(ctx, policy, texts)
         if policy.pii != "off" or policy.secrets != "off":
@@ -176,7 +174,7 @@ class InputGuardStage(Stage):
         assert self._scan is not None and ctx.retrieval is not None
         flagged: dict[int, str] = {}
         for i, p in enumerate(ctx.retrieval.passages):
-            v = self._scan(p.hit.text, "tool")
+            v = self._scan(p.hit.text, "document")
             if v is not None and v.score >= policy.injection_threshold:
                 action = "log" if policy.injection == "log" else "drop"
                 ctx.note_guardrail("retrieval", v.category, action)
@@ -184,13 +182,13 @@ class InputGuardStage(Stage):
                     flagged[i] = v.category
         ctx.retrieval.drop(ctx, flagged)
 
-    def _injection(self, ctx: RequestContext, policy: GuardrailPolicy, texts: list[_Text]) -> None:
+    def _injection(
+        self, ctx: RequestContext, policy: GuardrailPolicy, request: ChatRequest, texts: list[_Text]
+    ) -> None:
         assert self._scan is not None
         worst: Verdict | None = None
-        for t in texts:
-            if t.source == "app":
-                continue
-            v = self._scan(t.text, t.source)
+        for source, text in _scanned(request, texts):
+            v = self._scan(text, source)
             if (
                 v is not None
                 and v.score >= policy.injection_threshold
@@ -239,6 +237,22 @@ class InputGuardStage(Stage):
             ctx.request = _replaced(request, texts, r.text.split(SEPARATOR))
             if r.originals:
                 ctx.restore = r.originals
+
+
+def _scanned(request: ChatRequest, texts: list[_Text]) -> list[tuple[str, str]]:
+    """(source, text) for the injection detector: user turns and tool results whole, and the
+    documents tagged inside system and developer turns."""
+    out = []
+    for t in texts:
+        if t.source != "app":
+            out.append((t.source, t.text))
+        elif (
+            t.part != _THINKING
+            and request.messages[t.message].role in ("system", "developer")
+            and "<" in t.text
+        ):
+            out.extend(("document", m.group(2)) for m in _DOCUMENT.finditer(t.text))
+    return out
 
 
 _THINKING = -1

@@ -82,9 +82,9 @@ async def test_a_flagged_passage_is_dropped_and_the_rest_numbered_again() -> Non
     # Each passage as a tool result is (the stricter standard), then the user's turn; the
     # passages' message itself is the gateway's (system) and not scanned again.
     assert SCANNED == [
-        ("tool", A.hit.text),
-        ("tool", B.hit.text),
-        ("tool", C.hit.text),
+        ("document", A.hit.text),
+        ("document", B.hit.text),
+        ("document", C.hit.text),
         ("user", "How long is vacation?"),
     ]
     assert c.retrieval is not None and c.retrieval.passages == [A, C]
