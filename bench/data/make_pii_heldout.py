@@ -352,7 +352,7 @@ def ric_number() -> str:
     region = rng.choice(["110101", "310104", "440305", "510107", "330106", "420102"])
     birth = f"{rng.randint(1950, 2005)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
     stem = region + birth + f"{rng.randint(0, 999):03d}"
-    return stem + ric.calc_check_digit(stem)
+    return stem + ric.calc_check_digit(stem + "0")  # stdnum wants a place for the check digit
 
 
 for text in [
