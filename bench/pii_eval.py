@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the sample set l
 from sluice.guardrails.pii import SECRETS, Kind, find
 from tests.guardrails.pii_samples import NEAR_MISSES, POSITIVES
 
-STRUCTURED = (Kind.CARD, Kind.SSN, Kind.IBAN, Kind.EMAIL, Kind.PHONE, Kind.IP)
+STRUCTURED = (Kind.CARD, Kind.SSN, Kind.NATIONAL_ID, Kind.IBAN, Kind.EMAIL, Kind.PHONE, Kind.IP)
 TARGET_RECALL = 0.98
 TARGET_FP = 0.01
 

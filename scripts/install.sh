@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install Sluice into .venv at the repo root (idempotent). With --semantic, also the semantic
 # cache's local embedding model; with --test, that and what the test suite needs (the compatibility
-# suite's Node clients too). Works on a fresh Debian with Python 3.11: only PyPI, Debian packages
+# suite's Node clients too); with --bench, the test lock and the comparison detectors the
+# benchmarks run (bench.lock). Works on a fresh Debian with Python 3.11: only PyPI, Debian packages
 # and, for --test, the npm registry. Python packages come from the hash-locked requirements/*.lock
 # (scripts/lock.sh writes them from pyproject.toml's pins): pip refuses any file whose sha256 is not
 # in the lock, and any package the lock does not list.
@@ -24,6 +25,7 @@ pip_install() {
 lock=runtime
 [ "${1:-}" = "--semantic" ] && lock=semantic
 [ "${1:-}" = "--test" ] && lock=test
+[ "${1:-}" = "--bench" ] && lock=bench
 echo "== pip install --require-hashes -r requirements/build.lock -r requirements/${lock}.lock" >&2
 # pip and the build backend first (the venv's bundled pip checks their hashes), then the dependencies.
 pip_install --require-hashes -r requirements/build.lock

@@ -8,6 +8,7 @@
 #   test.lock      everything the test suite needs (all extras); resolved first
 #   runtime.lock   the gateway alone; semantic.lock: with the semantic extra. Both are
 #                  constrained by test.lock, so each package is at the version the tests ran
+#   bench.lock     the test lock and the bench extra (comparison detectors), for the benchmarks
 #   build.lock     pip and the build backend (pyproject.toml [build-system]) for the project itself
 #   no-deps.lock   [tool.sluice] no-deps: wheels installed without their declared dependencies
 set -euo pipefail
@@ -28,5 +29,6 @@ listed() { python3 -c 'import sys, tomllib; p = tomllib.load(open("pyproject.tom
 compile test.lock pyproject.toml --extra test
 compile runtime.lock pyproject.toml -c requirements/test.lock
 compile semantic.lock pyproject.toml --extra semantic -c requirements/test.lock
+compile bench.lock pyproject.toml --extra test --extra bench -c requirements/test.lock
 listed '["pip", *p["build-system"]["requires"]]' | compile build.lock -
 listed 'p["tool"]["sluice"]["no-deps"]' | compile no-deps.lock - --no-deps

@@ -28,7 +28,7 @@ from tests.fixtures.procs import REPO
 
 BIN = Path(sys.executable).parent
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
-LOCKS = ("runtime", "semantic", "test", "build", "no-deps")
+LOCKS = ("runtime", "semantic", "test", "bench", "build", "no-deps")
 ENTRY = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.M)
 
 

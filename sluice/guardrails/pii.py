@@ -28,6 +28,8 @@ from typing import NamedTuple
 
 import msgspec
 
+from sluice.guardrails import credentials, ids
+
 
 class Kind(enum.StrEnum):
     """What a finding is; its value names the placeholder (``[API_KEY_1]``)."""
@@ -36,6 +38,7 @@ class Kind(enum.StrEnum):
     PHONE = "PHONE"
     CARD = "CARD"
     SSN = "SSN"
+    NATIONAL_ID = "NATIONAL_ID"
     IBAN = "IBAN"
     IP = "IP"
     API_KEY = "API_KEY"
@@ -43,13 +46,17 @@ class Kind(enum.StrEnum):
     PRIVATE_KEY = "PRIVATE_KEY"
 
 
-PII = frozenset({Kind.EMAIL, Kind.PHONE, Kind.CARD, Kind.SSN, Kind.IBAN, Kind.IP})
+PII = frozenset({Kind.EMAIL, Kind.PHONE, Kind.CARD, Kind.SSN, Kind.NATIONAL_ID, Kind.IBAN, Kind.IP})
 SECRETS = frozenset({Kind.API_KEY, Kind.JWT, Kind.PRIVATE_KEY})
 ALL = PII | SECRETS
 
 # Of two overlapping findings the longer one is kept; of two equal spans, the kind listed first.
-_RANK = {Kind(k): i for i, k in enumerate("PRIVATE_KEY JWT API_KEY IBAN CARD SSN EMAIL IP PHONE".split())}
-_NUMBER_KINDS = frozenset({Kind.PHONE, Kind.CARD, Kind.SSN, Kind.IP})
+_RANK = {
+    Kind(k): i
+    for i, k in enumerate("PRIVATE_KEY JWT API_KEY IBAN CARD NATIONAL_ID SSN EMAIL IP PHONE".split())
+}
+_NUMBER_KINDS = frozenset({Kind.PHONE, Kind.CARD, Kind.SSN, Kind.NATIONAL_ID, Kind.IP})
+_ID_KINDS = frozenset({Kind.SSN, Kind.NATIONAL_ID})
 _TOKEN_KINDS = frozenset({Kind.API_KEY, Kind.JWT})
 
 
@@ -124,7 +131,6 @@ _ISSUER = re.compile(
     """,
     re.ASCII | re.VERBOSE,
 )
-_SSN = re.compile(r"(?<![\w\-.])(?!000|666|9)\d{3}-(?!00)\d\d-(?!0000)\d{4}(?![\w]|[.\-]\d)", re.ASCII)
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IPV4 = re.compile(rf"(?<![\w.\-]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w\-]|\.\d)", re.ASCII)
 _VERSION_BEFORE = re.compile(
@@ -133,22 +139,21 @@ _VERSION_BEFORE = re.compile(
 """A dotted quad after these is a version or a numbered part of a document, not an IPv4 address."""
 _PHONE = re.compile(
     r"""(?<![\w+\-./])  # not glued to a word, a sign or another number
-    (?: (?P<intl> (?:\+|00(?=[1-9]))\d{1,3} (?:[ .\-]?(?:\(\d{1,5}\)|\d{1,5}))++ )
+    (?: (?P<intl> (?:\+|00(?=[1-9])|011\ (?=[1-9]))\d{1,3} (?:[ .\-]?(?:\(\d{1,5}\)|\d{1,5}))++ )
       | (?P<nanp> (?:1[ .\-])? (?:\([2-9]\d\d\)\ ?|[2-9]\d\d[ .\-]) [2-9]\d\d[ .\-]\d{4} )
       | (?P<trunk> (?<!\d\ ) (?:\(0[1-9]\d{0,3}\)|0[1-9]\d{0,3}) (?:[ .\-/]\d{2,8})++ )
       | (?P<paren> \(\d{2,3}\)\ ?\d{4,5}[ \-]?\d{4} )
+      | (?P<cn> 1[3-9]\d(?P<cn_sep>[ \-])\d{4}(?P=cn_sep)\d{4} )
+      | (?P<ru> 8\ ?\(\d{3,4}\)\ ?\d{2,3}-\d\d-\d\d )
     )
     (?![\w+]|[.\-/:]\d)""",
     re.ASCII | re.VERBOSE,
 )
-_DIGIT_COUNT_RANGE = {"intl": (8, 15), "trunk": (9, 12), "nanp": (10, 11), "paren": (10, 12)}
-
-
-_DOUBLED = str.maketrans("0123456789", "0246813579")  # each digit doubled, its digits summed
-
-
-def _luhn_ok(digits: str) -> bool:
-    return (sum(map(int, digits[-1::-2])) + sum(map(int, digits[-2::-2].translate(_DOUBLED)))) % 10 == 0
+_DIGIT_COUNT_RANGE = {
+    "intl": (8, 15), "trunk": (9, 12), "nanp": (10, 11), "paren": (10, 12), "cn": (11, 11), "ru": (11, 11)
+}  # fmt: skip
+# Where a call from abroad starts: "+", or a country's international call prefix in its place.
+_EXIT_CODE_DIGITS = {"00": 2, "011": 3}
 
 
 def _cards(m: re.Match[str]) -> Iterator[tuple[int, int]]:
@@ -171,16 +176,12 @@ def _cards(m: re.Match[str]) -> Iterator[tuple[int, int]]:
                     ends.append((e, k))
         for end, after in reversed(ends):
             number = text[start:end].replace(" ", "").replace("-", "")
-            if _ISSUER.fullmatch(number) and _luhn_ok(number):
+            if _ISSUER.fullmatch(number) and ids.luhn_ok(number):
                 yield start, end
                 i = after
                 break
         else:
             i += 1
-
-
-def _ssns(m: re.Match[str]) -> Iterator[tuple[int, int]]:
-    yield m.span()
 
 
 def _ipv4s(m: re.Match[str]) -> Iterator[tuple[int, int]]:
@@ -191,19 +192,41 @@ def _ipv4s(m: re.Match[str]) -> Iterator[tuple[int, int]]:
 def _phones(m: re.Match[str]) -> Iterator[tuple[int, int]]:
     """A phone with the digit count its format allows. When more digits follow after a space
     ("+44 20 7946 0958 4111 ..."), the phone ends at the last space that keeps it in range."""
-    low, high = _DIGIT_COUNT_RANGE[m.lastgroup or ""]
-    if m.group().startswith("00"):  # the international call prefix, in place of "+"
-        low, high = low + 2, high + 2
+    form = m.lastgroup or ""
+    low, high = _DIGIT_COUNT_RANGE[form]
+    number = m.group()
+    if number[0] == "0" and form == "intl":
+        exit_code = "011" if number.startswith("011 ") else "00"
+        if "-" in number or "." in number:  # "0042-000318-2205": a receipt number, not a call from abroad
+            return
+        low, high = low + _EXIT_CODE_DIGITS[exit_code], high + _EXIT_CODE_DIGITS[exit_code]
     count = digits = 0
     end = m.start()
+    groups: list[int] = []
     for group in _CARD_GROUP.finditer(m.string, *m.span()):
         count += len(group[0])
         if count > high:
             break
+        groups.append(len(group[0]))
         if group.end() == m.end() or m.string[group.end()] == " ":
             digits, end = count, group.end()
-    if digits >= low:
+    if digits >= low and (form != "trunk" or _is_trunk_grouping(groups, digits)):
         yield m.start(), end
+
+
+def _is_trunk_grouping(groups: list[int], digits: int) -> bool:
+    """How national numbers are grouped: pairs only as five of them (``06 12 34 56 78``), and a
+    closing pair only after a group of two or three (``044 668 18 00``), so that lottery numbers
+    and product codes with a leading zero (``NDC 0777-3105-02``) are not phones."""
+    kept, total = [], 0
+    for n in groups:
+        total += n
+        kept.append(n)
+        if total == digits:
+            break
+    if all(n == 2 for n in kept):
+        return len(kept) == 5
+    return not (len(kept) >= 2 and kept[-1] == 2 and kept[-2] >= 4)
 
 
 class _NumberDetector(NamedTuple):
@@ -217,7 +240,6 @@ class _NumberDetector(NamedTuple):
 
 _NUMBER_DETECTORS = (
     _NumberDetector(Kind.CARD, _CARD, _cards, 13),
-    _NumberDetector(Kind.SSN, _SSN, _ssns, 9, b"-", 2),
     _NumberDetector(Kind.IP, _IPV4, _ipv4s, 4, b".", 3),
     _NumberDetector(Kind.PHONE, _PHONE, _phones, 8),
 )
@@ -245,6 +267,21 @@ def _numbers(text: str, shape: bytes, kinds: Collection[Kind]) -> Iterator[Findi
             for m in d.pattern.finditer(text, start, end):
                 for s, e in d.spans(m):
                     yield Finding(d.kind, s, e)
+        if digits >= 6 and not _ID_KINDS.isdisjoint(kinds):  # a NINO has six
+            # Three characters before the run: a NIE's letter, a NINO's two letters and a space.
+            yield from _ids(text, shape, max(0, start - 3), end, kinds)
+
+
+def _ids(text: str, shape: bytes, start: int, end: int, kinds: Collection[Kind]) -> Iterator[Finding]:
+    for kind, s, e in ids.spans(text, shape, start, end):
+        if (found := Kind(kind)) in kinds:
+            yield Finding(found, s, e)
+
+
+def _lettered_ids(text: str, shape: bytes, kinds: Collection[Kind]) -> Iterator[Finding]:
+    """NINOs written compactly and codici fiscali: ids that no run of digits holds."""
+    for seed in ids.LETTERED_SEED.finditer(shape):
+        yield from _ids(text, shape, max(0, seed.start() - 8), min(len(text), seed.end() + 2), kinds)
 
 
 # --- emails and IPv6 addresses --------------------------------------------------------------------
@@ -329,17 +366,6 @@ def _is_ipv6(address: str) -> bool:
 
 # --- secrets --------------------------------------------------------------------------------------
 
-_API_KEY = re.compile(
-    r"""sk-[\w\-]{20,}                                       # OpenAI (sk-proj-...), Anthropic (sk-ant-...)
-    | (?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}                  # Stripe secret and restricted keys
-    | A(?:KIA|SIA)[A-Z0-9]{16}                                  # AWS access key ids
-    | gh[pousr]_[A-Za-z0-9]{36,} | github_pat_\w{22,}           # GitHub
-    | xox[abeoprs]-[A-Za-z0-9\-]{10,}                           # Slack
-    | AIza[\w\-]{35}                                            # Google
-    | hf_[A-Za-z0-9]{30,} | glpat-[\w\-]{20} | npm_[A-Za-z0-9]{36}  # Hugging Face, GitLab, npm
-    """,
-    re.ASCII | re.VERBOSE,
-)
 _HAS_DIGIT = re.compile(r"\d", re.ASCII).search
 _JWT_STEM = "eyJ"  # '{"' in base64url: how every JWT header starts
 _JWT = re.compile(_JWT_STEM + r"[\w\-]{14,}+\.[\w\-]{2,}+\.[\w\-]*+", re.ASCII)
@@ -362,8 +388,12 @@ def _tokens(text: str, shape: bytes, kinds: Collection[Kind]) -> Iterator[Findin
             if Kind.JWT in kinds and (m := _JWT.match(text, start)) is not None and _is_jwt(m.group()):
                 yield Finding(Kind.JWT, start, m.end())
                 end = m.end()
-        elif Kind.API_KEY in kinds and _API_KEY.fullmatch(text, start, end) and _HAS_DIGIT(text, start, end):
-            yield Finding(Kind.API_KEY, start, end)
+        elif Kind.API_KEY in kinds and _HAS_DIGIT(text, start, end):
+            if credentials.PREFIXED.fullmatch(text, start, end):
+                yield Finding(Kind.API_KEY, credentials.refresh_prefix(text, start), end)
+            elif (span := credentials.dotted(text, start, end)) is not None:
+                yield Finding(Kind.API_KEY, *span)
+                end = max(end, span[1])
         start = shape.find(_TOKEN_RUN, end)
 
 
@@ -428,6 +458,8 @@ def find(text: str, kinds: Collection[Kind] = ALL) -> list[Finding]:
         shape = ascii_text.translate(_DIGIT_SHAPE)
         if not _NUMBER_KINDS.isdisjoint(kinds):
             hits.extend(_numbers(text, shape, kinds))
+        if Kind.NATIONAL_ID in kinds:
+            hits.extend(_lettered_ids(text, shape, kinds))
         if Kind.IBAN in kinds:
             hits.extend(_ibans(text, shape))
     if Kind.EMAIL in kinds and "@" in text:
@@ -438,6 +470,7 @@ def find(text: str, kinds: Collection[Kind] = ALL) -> list[Finding]:
         hits.extend(_tokens(text, ascii_text.translate(_TOKEN_SHAPE), kinds))
     if Kind.API_KEY in kinds:
         hits.extend(_bearer_tokens(text))
+        hits.extend(Finding(Kind.API_KEY, s, e) for s, e in credentials.by_context(text, ascii_text))
     if Kind.PRIVATE_KEY in kinds:
         hits.extend(_private_keys(text))
     return _without_overlaps(hits)

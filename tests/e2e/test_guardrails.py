@@ -71,6 +71,30 @@ def test_the_provider_sees_placeholders(gw: Proc) -> None:
     assert text == "Simulated reply to: mail [EMAIL_1]"
 
 
+def test_national_ids_and_ssns_without_dashes_reach_the_provider_as_placeholders(gw: Proc) -> None:
+    """Issue 21's forms: a CPF, a codice fiscale and an SSN written with spaces."""
+    prompt = "CPF 529.982.247-25, codice fiscale RSSMRA85T10A562S, SSN 536 90 4399"
+    with client(gw, REDACT) as c:
+        raw = c.chat.completions.with_raw_response.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": prompt}]
+        )
+    assert raw.parse().choices[0].message.content == (
+        "Simulated reply to: CPF [NATIONAL_ID_1], codice fiscale [NATIONAL_ID_2], SSN [SSN_1]"
+    )
+    assert raw.headers["x-sluice-guardrails"] == "redact:pii"
+
+
+def test_a_slack_webhook_url_and_an_aws_secret_key_are_blocked_as_secrets(gw: Proc) -> None:
+    webhook = "https://hooks.slack.com/services/T0AB12CD3/B0EF45GH6/" + "Xy7" * 8
+    aws_secret = "aws_secret_access_key = " + "wJa1rXUtnFEMI/K7MDENG/bPxRfiCY" + "Q2b4d6f8h0"
+    with client(gw, REDACT) as c:
+        for prompt in (f"post to {webhook}", aws_secret):
+            with pytest.raises(openai.BadRequestError) as e:
+                c.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": prompt}])
+            assert e.value.message.endswith("(category: secrets: api_key).")
+            assert e.value.response.headers["x-sluice-guardrails"] == "block:secrets"
+
+
 def test_reversible_redaction_gives_the_client_its_own_values_back(gw: Proc) -> None:
     messages = [{"role": "user", "content": f"mail {EMAIL} or call +44 20 7946 0958"}]
     with client(gw, REVERSIBLE) as c:

@@ -185,17 +185,12 @@ def test_offsets_count_characters_in_unicode_text() -> None:
 # (bench/pii_eval.py prints the rates). Positives by their text around the value, near misses whole.
 KNOWN_MISSES = {
     "The ticket was opened by {} at 09:14.",  # an apostrophe in the local part: only "brien@..." is found
-    "ssn {}",  # an SSN written with spaces
     "git clone https://{}@github.com/acme/api.git",  # the token is found, as the local part of an EMAIL
-    "SENDGRID_API_KEY={}",  # no SendGrid prefix (SG.) among the providers
 }
 KNOWN_FALSE_POSITIVES = {
     "Bumped protobuf to 4.25.3.1 in requirements.txt",  # a dotted quad with nothing version-like before it
-    "Receipt 0042-000318-2205 for the coffee",  # a trunk 0 and phone-like groups
-    "NDC 0777-3105-02",
-    "Lottery numbers 04 12 23 31 42 49",
 }
-STRUCTURED = frozenset({Kind.CARD, Kind.SSN, Kind.IBAN, Kind.EMAIL, Kind.PHONE, Kind.IP})
+STRUCTURED = frozenset({Kind.CARD, Kind.SSN, Kind.NATIONAL_ID, Kind.IBAN, Kind.EMAIL, Kind.PHONE, Kind.IP})
 
 
 def test_the_sample_set_recall_and_false_positive_rate() -> None:
@@ -212,8 +207,8 @@ def test_the_sample_set_recall_and_false_positive_rate() -> None:
     assert recall >= 0.98, report
     assert {p.text for p in misses} == KNOWN_MISSES, report
     assert {n.text for n, _ in false_positives} == KNOWN_FALSE_POSITIVES, report
-    # The target is at most 1% of near misses flagged; the detector is at 4 of 276 (1.45%).
-    assert len(false_positives) / len(NEAR_MISSES) < 0.015, report
+    # The target: at most 1% of near misses flagged.
+    assert len(false_positives) / len(NEAR_MISSES) <= 0.01, report
 
 
 # --- the prefilter ---------------------------------------------------------------------------------
