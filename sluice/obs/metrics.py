@@ -249,6 +249,12 @@ class Metrics:
             "Requests a spend policy acted on, by action (user_downgraded, emergency, emergency_refused).",
             ("action",),
         )
+        self._auto_routes = counter(
+            "sluice_auto_route_choices",
+            "Requests to an auto alias, by the alias, the tier chosen and why (the x-sluice-route reason: "
+            "simple, difficulty, tools, images, json, conversation, context, allowed, hint, header).",
+            ("model", "tier", "reason"),
+        )
         self._shapes: dict[tuple[Any, ...], _Shape] = {}
         self._attempt_children: dict[tuple[str, str | None], tuple[Any, Any]] = {}
         self._cache_children = {
@@ -326,6 +332,9 @@ class Metrics:
             self._spend_requests.labels(r.spend).inc()
         if r.spend_event is not None:
             self._spend_switches.labels(r.spend_event).inc()
+        if r.route is not None:
+            tier, _, reason = r.route.partition("; reason=")
+            self._auto_routes.labels(model or "", tier, reason).inc()
 
     def _shape(self, r: RequestRecord, tenant: tuple[str, ...]) -> _Shape:
         model = r.model or ""

@@ -85,3 +85,16 @@ def test_batch_counters_and_webhook_failures() -> None:
     }
     assert samples(m, "sluice_batches_finished_total") == {(("status", "expired"),): 1}
     assert samples(m, "sluice_webhook_failures_total") == {(("event", "batch.completed"),): 2}
+
+
+def test_auto_route_choices_by_alias_tier_and_reason() -> None:
+    m = Metrics()
+    m.observe(rec(route="fast; reason=simple"), ())
+    m.observe(rec(route="strong; reason=tools"), ())
+    m.observe(rec(route="strong; reason=tools"), ())
+    m.observe(rec(), ())  # not an auto alias: not counted
+    choices = {
+        (dict(k)["model"], dict(k)["tier"], dict(k)["reason"]): v
+        for k, v in samples(m, "sluice_auto_route_choices_total").items()
+    }
+    assert choices == {("m", "fast", "simple"): 1, ("m", "strong", "tools"): 2}
