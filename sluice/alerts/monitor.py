@@ -6,8 +6,6 @@ the store's alert marks make each alert one per cooldown."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -17,6 +15,7 @@ from sluice.alerts.traffic import Traffic
 from sluice.settings import AlertSettings
 from sluice.store.protocols import Store
 from sluice.store.records import UsageQuery
+from sluice.tasks import Loop
 
 log = logging.getLogger("sluice.alerts")
 
@@ -36,28 +35,20 @@ class Monitor:
         self._store = store
         self._notifier = notifier
         self._clock = clock
-        self._task: asyncio.Task[None] | None = None
         self._pruned_at = 0.0
+        self._loop = Loop(
+            self.evaluate,
+            name="alerts-monitor",
+            wait_s=lambda: settings.evaluate_every_s,
+            log=log,
+            first_wait=True,
+        )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="alerts-monitor")
+        self._loop.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._s.evaluate_every_s)
-            try:
-                await self.evaluate()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the store away: the next round tries again
-                log.exception("alert evaluation failed")
+        await self._loop.stop()
 
     async def evaluate(self) -> None:
         s = self._s

@@ -7,7 +7,6 @@ stops a cancelled job running in this process."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -19,6 +18,7 @@ import msgspec
 from sluice.batch import webhooks
 from sluice.store.protocols import Store
 from sluice.store.records import BackgroundJob, ClaimedLine, StoredBatch
+from sluice.tasks import Loop
 
 log = logging.getLogger("sluice.batch")
 
@@ -110,26 +110,15 @@ class CancelWatch:
     def __init__(self, store: Store, worker: Running, poll_s: float) -> None:
         self._store = store
         self._worker = worker
-        self._poll_s = poll_s
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop(
+            self.run_once, name="background-cancel-watch", wait_s=lambda: poll_s, log=log, first_wait=True
+        )
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="background-cancel-watch")
+        self._loop.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._poll_s)
-            try:
-                await self.run_once()
-            except Exception:  # the store away: looked at again next time
-                log.exception("background cancel watch failed")
+        await self._loop.stop()
 
     async def run_once(self) -> None:
         ids = sorted({x.batch_id for x in self._worker.running() if x.kind == "background"})

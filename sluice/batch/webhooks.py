@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import hashlib
 import hmac
 import ipaddress
@@ -42,6 +41,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from sluice.store.protocols import Store
 from sluice.store.records import OPERATOR, WebhookDelivery, WebhookEndpoint
+from sluice.tasks import Loop
 
 log = logging.getLogger("sluice.webhooks")
 
@@ -171,8 +171,7 @@ class WebhookSender:
         self._on_failure = on_failure
         self._clock = clock
         self._rng = rng
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop(self.run_once, name="webhook-sender", wait_s=lambda: limits.poll_s, log=log)
         self._sending: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
 
@@ -182,18 +181,14 @@ class WebhookSender:
         return self._limits.timeout_s * 3 + 30
 
     def wake(self) -> None:
-        self._wake.set()
+        self._loop.wake()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="webhook-sender")
+        self._loop.start()
 
     async def close(self) -> None:
         """Stop: sends in flight are cancelled; their claims run out and they are sent again."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         for t in list(self._sending):
             t.cancel()
         await asyncio.gather(*self._sending, return_exceptions=True)
@@ -213,20 +208,6 @@ class WebhookSender:
             )
         return self._session
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                worked = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the store away: logged, and the loop goes on
-                log.exception("webhook sender step failed")
-                worked = False
-            if not worked:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._limits.poll_s)
-
     async def run_once(self) -> bool:
         """Claim the due deliveries there is room for and start sending them; whether there were any."""
         room = self._limits.concurrency - len(self._sending)
@@ -241,7 +222,7 @@ class WebhookSender:
 
     def _sent(self, task: asyncio.Task[None]) -> None:
         self._sending.discard(task)
-        self._wake.set()
+        self._loop.wake()
 
     async def _deliver(self, d: WebhookDelivery) -> None:
         try:

@@ -22,6 +22,7 @@ from sluice.batch.pacing import Pacer
 from sluice.batch.queue import BatchQueue
 from sluice.store.protocols import FileBlobs, Store
 from sluice.store.records import ClaimedLine, LineResult, StoredBatch
+from sluice.tasks import Loop
 
 log = logging.getLogger("sluice.batch")
 
@@ -92,8 +93,7 @@ class BatchWorker:
         self._on_lines, self._on_ended = on_lines, on_ended
         self._clock = clock
         self._native = native
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop(self.run_once, name="batch-worker", wait_s=self._wait_s, log=log)
         self._lines: dict[asyncio.Task[None], ClaimedLine] = {}
         self._busy: dict[str, int] = {}
         self._open = False
@@ -121,18 +121,14 @@ class BatchWorker:
 
     def wake(self) -> None:
         """New work: look now rather than at the next poll."""
-        self._wake.set()
+        self._loop.wake()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._loop(), name="batch-worker")
+        self._loop.start()
 
     async def close(self) -> None:
         """Stop: lines in flight are cancelled and given back, to run again at the next start."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         running = dict(self._lines)
         for t in running:
             t.cancel()
@@ -151,30 +147,15 @@ class BatchWorker:
     async def drain(self, timeout_s: float) -> None:
         """Take no new line, let those in flight finish for up to ``timeout_s`` (a SIGTERM);
         ``close`` gives back what is left."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         if self._lines:
             await asyncio.wait(list(self._lines), timeout=timeout_s)
 
-    async def _loop(self) -> None:
-        while True:
-            try:
-                worked = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the store away, a bug: logged, and the loop goes on
-                log.exception("batch worker step failed")
-                worked = False
-            if not worked:
-                self._wake.clear()
-                wait_s = self._limits.poll_s
-                if self._paused:  # held back by the pacer: look again when it lets a line start
-                    wait_s = min(wait_s, self._pacer.wait_s())
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait_s)
+    def _wait_s(self) -> float:
+        """The poll; held back by the pacer, look again when it lets a line start."""
+        if self._paused:
+            return min(self._limits.poll_s, self._pacer.wait_s())
+        return self._limits.poll_s
 
     async def run_once(self) -> bool:
         """One step: a batch validated or written out, or lines started; whether there was work."""
@@ -226,7 +207,7 @@ class BatchWorker:
             self._busy[line.owner] = left
         else:
             del self._busy[line.owner]
-        self._wake.set()
+        self._loop.wake()
 
     async def _line(self, line: ClaimedLine) -> None:
         try:

@@ -7,7 +7,6 @@ claim once the lease runs out; after ``max_attempts`` claims the file ends ``fai
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from sluice.knowledge.parse import ParseBudget, parse
 from sluice.knowledge.vectors import Embed, pack
 from sluice.store.protocols import FileBlobs, Store
 from sluice.store.records import StoredChunk, VectorStoreFile
+from sluice.tasks import Loop
 
 log = logging.getLogger("sluice.knowledge")
 
@@ -54,36 +54,17 @@ class Ingestor:
         self._store, self._blobs, self._embed, self._count = store, blobs, embed, count
         self._limits = limits
         self._clock = clock
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Loop(self.run_once, name="knowledge-ingest", wait_s=lambda: limits.poll_s, log=log)
 
     def wake(self) -> None:
         """New work: look now rather than at the next poll."""
-        self._wake.set()
+        self._loop.wake()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="knowledge-ingest")
+        self._loop.start()
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                worked = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the store away, a bug: logged, and the loop goes on
-                log.exception("ingestion step failed")
-                worked = False
-            if not worked:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._limits.poll_s)
+        await self._loop.stop()
 
     async def run_once(self) -> bool:
         """Claim and ingest one file; whether there was one."""
