@@ -221,6 +221,24 @@ def offline(sets: list[tuple[str, list[Pair]]], threshold: float) -> dict[str, R
     return results
 
 
+def latency(sets: list[tuple[str, list[Pair]]], rounds: int = 20) -> None:
+    """The verifier's cost per candidate on one core: each pair compared ``rounds`` times."""
+    from sluice.cache.verify import compare
+
+    times = []
+    for _, pairs in sets:
+        for p in pairs:
+            for _ in range(rounds):
+                started = time.perf_counter_ns()
+                compare(p.a, p.b)
+                times.append(time.perf_counter_ns() - started)
+    times.sort()
+    p50, p99 = times[len(times) // 2] / 1000, times[int(len(times) * 0.99)] / 1000
+    print(
+        f"verify per candidate: p50 {p50:.0f} us, p99 {p99:.0f} us, max {times[-1] / 1000:.0f} us ({len(times)} calls)"
+    )
+
+
 def report(backend: str, results: dict[str, Result], verbose: bool) -> None:
     for name, r in results.items():
         tp = sum(h and p.same for h, p in zip(r.hits, r.pairs, strict=True))
@@ -266,6 +284,7 @@ def main() -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="list each wrong decision")
     args = parser.parse_args()
     sets = [(name, load(path)) for name, path in SETS if not (args.dev_only and name != "dev")]
+    latency(sets)
     if args.offline:
         report("offline", offline(sets, args.threshold), args.verbose)
         return
@@ -291,6 +310,8 @@ def main() -> None:
         print(f"    ({time.perf_counter() - started:.0f} s)")
         if args.embedded:
             return
+        (tmp / "pg").mkdir()
+        (tmp / "redis").mkdir()
         pg = start_postgres(tmp / "pg")
         redis = start_redis(tmp / "redis")
         try:
