@@ -30,7 +30,19 @@ first that fails; each rule compares what the prompts ask for, not how they word
   natural language, a genre such as poem or haiku). "List the planets as JSON" / "... as YAML"
 - length: the same length requests (short, brief, detailed, in depth, one sentence, N words, N
   paragraphs). "Explain DNS briefly" / "Explain DNS in detail"
-- substitution: in English, two prompts of the same words but one or two content words in the same
+- scope: the same scope classes: all/every/each/whole, some/any, most, my, our/team/company's, and
+  someone else's ("the project's builds") against my. "Show my open tickets" / "Show all open
+  tickets"; "Do all reptiles lay eggs?" / "Do some ..."; "some" or "my" against none passes.
+- time: the same times of day, days, seasons, am/pm after a number, and this/next/last + a period.
+  "What's the weather tonight?" / "... tomorrow night?"; "Set an alarm for 7 am" / "... 7 pm".
+- roles: who does what to whom. I and me swapped when the prompts share most words ("What do I owe
+  my roommate?" / "What does my roommate owe me?"); an owner in one that is a plain word in the other
+  ("Can I see my manager's messages?" / "Can my manager see ..."); the same three or more English
+  content words reordered ("Why did the fox chase the rabbit?" / "... the rabbit chase the fox?").
+- characters: Chinese and Japanese have no spaces; the characters that name things (not particles,
+  question words, pronouns or hiragana) must be the same. "如何更改我的头像？" / "如何更改我的密码？"
+- negation also compares a word with its prefixed opposite (safe/unsafe, legal/illegal).
+- substitution: in English (and, with its stopwords as fillers, in fr de es it pt nl), two prompts of the same words but one or two content words in the same
   place ask about different things; spelling variants, plurals and request verbs (write, compose, ...)
   do not count. "How do I cook rice?" / "How do I cook quinoa?"; passes "What colour is a flamingo?" /
   "What color is a flamingo?". Synonyms in the same place ("film" / "movie") are rejected too.
