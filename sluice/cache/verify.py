@@ -40,7 +40,7 @@ first that fails; each rule compares what the prompts ask for, not how they word
   ("Can I see my manager's messages?" / "Can my manager see ..."); the same three or more English
   content words reordered ("Why did the fox chase the rabbit?" / "... the rabbit chase the fox?").
 - characters: Chinese and Japanese have no spaces; the characters that name things (not particles,
-  question words, pronouns or hiragana) must be the same. "如何更改我的头像？" / "如何更改我的密码？"
+  question words, pronouns or hiragana) must be the same. "如何更改我的头像" / "如何更改我的密码"
 - negation also compares a word with its prefixed opposite (safe/unsafe, legal/illegal).
 - substitution: in English (and, with its stopwords as fillers, in fr de es it pt nl), two prompts of the same words but one or two content words in the same
   place ask about different things; spelling variants, plurals and request verbs (write, compose, ...)
