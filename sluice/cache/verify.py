@@ -30,7 +30,19 @@ first that fails; each rule compares what the prompts ask for, not how they word
   natural language, a genre such as poem or haiku). "List the planets as JSON" / "... as YAML"
 - length: the same length requests (short, brief, detailed, in depth, one sentence, N words, N
   paragraphs). "Explain DNS briefly" / "Explain DNS in detail"
-- substitution: in English, two prompts of the same words but one or two content words in the same
+- scope: the same scope classes: all/every/each/whole, some/any, most, my, our/team/company's, and
+  someone else's ("the project's builds") against my. "Show my open tickets" / "Show all open
+  tickets"; "Do all reptiles lay eggs?" / "Do some ..."; "some" or "my" against none passes.
+- time: the same times of day, days, seasons, am/pm after a number, and this/next/last + a period.
+  "What's the weather tonight?" / "... tomorrow night?"; "Set an alarm for 7 am" / "... 7 pm".
+- roles: who does what to whom. I and me swapped when the prompts share most words ("What do I owe
+  my roommate?" / "What does my roommate owe me?"); an owner in one that is a plain word in the other
+  ("Can I see my manager's messages?" / "Can my manager see ..."); the same three or more English
+  content words reordered ("Why did the fox chase the rabbit?" / "... the rabbit chase the fox?").
+- characters: Chinese and Japanese have no spaces; the characters that name things (not particles,
+  question words, pronouns or hiragana) must be the same. "如何更改我的头像" / "如何更改我的密码"
+- negation also compares a word with its prefixed opposite (safe/unsafe, legal/illegal).
+- substitution: in English (and, with its stopwords as fillers, in fr de es it pt nl), two prompts of the same words but one or two content words in the same
   place ask about different things; spelling variants, plurals and request verbs (write, compose, ...)
   do not count. "How do I cook rice?" / "How do I cook quinoa?"; passes "What colour is a flamingo?" /
   "What color is a flamingo?". Synonyms in the same place ("film" / "movie") are rejected too.
@@ -47,13 +59,16 @@ from dataclasses import dataclass
 from sluice.cache.verify_words import (
     AFTER_NUMBER_UNITS,
     ARTICLES,
+    CJK_FUNCTION,
     COMMON,
     COUNTED,
+    DEICTIC,
     DIRECTIONS,
     FILLERS,
     FORMATS,
     LENGTHS,
     LOOSE_AXES,
+    NEGATING_PREFIXES,
     NEGATIONS,
     NUMBER_WORDS,
     ONE,
@@ -61,14 +76,18 @@ from sluice.cache.verify_words import (
     ORDERED_NUMBERS,
     ORDINALS,
     OWNED,
+    PERIODS,
+    PERSONS,
     PREPOSITIONS,
     REQUEST_VERBS,
     SCALES,
+    SCOPES,
     SCRIPTS,
     SPELLINGS,
     STOPWORDS,
     SUBJECT_OF,
     SUFFIX,
+    TIMES,
     UNIT_FILLERS,
     UNITS,
     VERB_CUES,
@@ -130,6 +149,14 @@ class _Prompt:
     pairs: frozenset[tuple[str, str]]
     formats: frozenset[str]
     lengths: frozenset[str]
+    scopes: frozenset[str]
+    persons: frozenset[str]
+    times: frozenset[str]
+    possessed: frozenset[str]  # "manager" of "my manager's messages"
+    plain: frozenset[str]  # the words not followed by 's, nor after "of"
+    has_of: bool  # "of" or "for": "the formula for water" may say "water's formula"
+    sequence: tuple[str, ...]  # the content words, normalised, in order of first mention
+    cjk: frozenset[str]  # the naming characters of a Chinese or Japanese prompt
 
 
 def compare(a: str, b: str) -> Verdict:
@@ -172,6 +199,23 @@ def _parse(text: str) -> _Prompt:
         pairs=_pairs(words),
         formats=_formats(words, lower),
         lengths=_lengths(words, lower),
+        scopes=_scopes(words),
+        persons=frozenset(
+            "my" if w == "mine" else "me" if w == "myself" else w for w in words if w in PERSONS
+        ),
+        times=_times(words, tokens),
+        possessed=frozenset(w.removesuffix("'s") for w in words if w.endswith("'s") and w[:-2] not in OWNED),
+        plain=frozenset(
+            _stem(w) for i, w in enumerate(words) if not w.endswith("'s") and words[i - 1 : i] != ["of"]
+        ),
+        has_of=not {"of", "for"}.isdisjoint(words),
+        sequence=tuple(dict.fromkeys(_normal(w) for w in words if _is_content(w) and w not in SCOPES)),
+        cjk=frozenset(
+            ch
+            for ch in prose
+            if (0x4E00 <= ord(ch) <= 0x9FFF or 0x30A0 <= ord(ch) <= 0x30FF or 0xAC00 <= ord(ch) <= 0xD7AF)
+            and ch not in CJK_FUNCTION
+        ),
     )
 
 
@@ -336,6 +380,41 @@ def _lengths(words: list[str], lower: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def _scopes(words: list[str]) -> frozenset[str]:
+    """The scope classes named: "all" before my, the, of or your ("all my data") does not widen it,
+    nor does "most" after "the" ("the most recent")."""
+    found = set()
+    for i, w in enumerate(words):
+        scope = SCOPES.get(w)
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        if scope is None or (scope == "all" and nxt in ("my", "the", "of", "your", "our")):
+            continue
+        if w == "most" and words[i - 1 : i] == ["the"]:
+            continue
+        found.add(scope)
+    return frozenset(found)
+
+
+def _times(words: list[str], tokens: list[str]) -> frozenset[str]:
+    """Times of day, days, seasons ("fall" only after the, in, this, last or next), "am" and "pm"
+    after a number, and a calendar period after this, next, last ("last-year")."""
+    found = set()
+    for i, w in enumerate(words):
+        before = words[i - 1] if i else ""
+        if w in PERIODS and before in DEICTIC:
+            found.add(f"{before}-{w}")
+        time = TIMES.get(w)
+        if time is None or (w == "fall" and before not in ("the", "in", "this", "last", "next")):
+            continue
+        if time in ("am", "pm"):
+            continue  # counted from the tokens below, after a number only
+        found.add(time)
+    for i, tok in enumerate(tokens[1:], 1):
+        if tok in ("am", "pm") and tokens[i - 1][:1].isdigit():
+            found.add(tok)
+    return frozenset(found)
+
+
 def _check_language(a: _Prompt, b: _Prompt) -> str | None:
     if a.language and b.language and a.language != b.language:
         return f"language differs: {a.language} vs {b.language}"
@@ -381,6 +460,12 @@ def _check_code(a: _Prompt, b: _Prompt) -> str | None:
 def _check_negation(a: _Prompt, b: _Prompt) -> str | None:
     if a.negated != b.negated:
         return f"negation in {'the first' if a.negated else 'the second'} prompt only"
+    for mine, other in ((a, b), (b, a)):
+        mine_words, other_words = set(mine.words), set(other.words)
+        for word in sorted(mine_words - other_words):
+            opposite = next((p + word for p in NEGATING_PREFIXES if p + word in other_words), None)
+            if len(word) > 2 and opposite is not None and word not in other_words:
+                return f"opposites: {word} vs {opposite}"
     return None
 
 
@@ -430,11 +515,71 @@ def _check_length(a: _Prompt, b: _Prompt) -> str | None:
     return None
 
 
+def _check_scope(a: _Prompt, b: _Prompt) -> str | None:
+    """The same scope classes; someone else's ("the project's tasks") is a scope of its own against
+    "my". "some" or "my" against no scope word asks the same ("Name some fruits" / "List fruits",
+    "without saving" / "without saving my changes")."""
+    sa = a.scopes | ({"theirs"} if a.possessed and "mine" in b.scopes else set())
+    sb = b.scopes | ({"theirs"} if b.possessed and "mine" in a.scopes else set())
+    if sa != sb and not ((not sa and sb <= _LOOSE_SCOPES) or (not sb and sa <= _LOOSE_SCOPES)):
+        return f"scope differs: {', '.join(sorted(sa)) or 'none'} vs {', '.join(sorted(sb)) or 'none'}"
+    return None
+
+
+_LOOSE_SCOPES = frozenset({"some", "mine"})
+
+
+def _check_time(a: _Prompt, b: _Prompt) -> str | None:
+    if a.times != b.times:
+        return (
+            f"time differs: {', '.join(sorted(a.times)) or 'none'} vs {', '.join(sorted(b.times)) or 'none'}"
+        )
+    return None
+
+
+def _check_roles(a: _Prompt, b: _Prompt) -> str | None:
+    """Who does what to whom: the same first-person roles (I, me, my) when the prompts share most of
+    their words; no owner ("my manager's messages") that is the actor in the other; the shared words
+    in the same order when the two prompts are the same words reordered ("the coach evaluates the
+    players" / "the players evaluate the coach")."""
+    sa, sb = set(a.sequence), set(b.sequence)
+    close = len(sa & sb) * 2 >= len(sa | sb) > 0
+    if close and ("i" in a.persons) != ("i" in b.persons) and ("me" in a.persons) != ("me" in b.persons):
+        return f"roles differ: {', '.join(sorted(a.persons)) or '-'} vs {', '.join(sorted(b.persons)) or '-'}"
+    for mine, other in ((a, b), (b, a)):
+        owners = sorted(w for w in mine.possessed if _stem(w) in other.plain and not other.has_of)
+        if owners:
+            return f"roles differ: {', '.join(owners)}'s in one prompt only"
+    if (
+        sa == sb
+        and len(sa) >= 3
+        and a.sequence != b.sequence
+        and {a.language, b.language} <= {"en", None}
+        and not (a.has_of or b.has_of or a.possessed or b.possessed)
+        and not {"by", "whom"} & {*a.words, *b.words}
+    ):
+        return f"roles differ: {', '.join(a.sequence)} vs {', '.join(b.sequence)}"
+    return None
+
+
+def _check_characters(a: _Prompt, b: _Prompt) -> str | None:
+    """Chinese and Japanese have no spaces to find a different word by: the naming characters."""
+    if (a.cjk or b.cjk) and a.cjk != b.cjk:
+        return f"characters differ: {''.join(sorted(a.cjk ^ b.cjk))}"
+    return None
+
+
 def _check_substitution(a: _Prompt, b: _Prompt) -> str | None:
-    if len(a.words) != len(b.words) or {a.language, b.language} - {"en", None}:
+    if len(a.words) != len(b.words) or a.language != b.language:
         return None
+    if a.language not in STOPWORDS and a.language is not None:
+        return None  # Chinese and Japanese are compared by ``_check_characters``; other scripts not
+    fillers = STOPWORDS[a.language] if a.language not in ("en", None) else None
     differ = [(x, y) for x, y in zip(a.words, b.words, strict=True) if x != y]
-    swaps = [(x, y) for x, y in differ if _is_content(x) and _is_content(y) and _normal(x) != _normal(y)]
+    if fillers is not None:
+        swaps = [(x, y) for x, y in differ if x not in fillers and y not in fillers]
+    else:
+        swaps = [(x, y) for x, y in differ if _is_content(x) and _is_content(y) and _normal(x) != _normal(y)]
     if swaps and len(differ) <= 2:  # one frame, one or two slots filled differently
         return f"a different word in the same place: {', '.join(f'{x} vs {y}' for x, y in swaps)}"
     return None
@@ -494,6 +639,10 @@ _CHECKS = (
     _check_operands,
     _check_format,
     _check_length,
+    _check_scope,
+    _check_time,
+    _check_roles,
+    _check_characters,
     _check_substitution,
     _check_qualifier,
 )

@@ -62,6 +62,8 @@ SCRIPTS = (
     ("devanagari", 0x0900, 0x097F), ("thai", 0x0E00, 0x0E7F), ("kana", 0x3040, 0x30FF), ("hangul", 0xAC00, 0xD7AF),
     ("han", 0x4E00, 0x9FFF),
 )  # fmt: skip
+NEGATING_PREFIXES = ("un", "in", "im", "il", "ir", "dis", "non")
+"""A word and its prefixed opposite ("safe" / "unsafe", "able" / "disable") differ like a negation."""
 NEGATIONS = _words("""
     not no never without none nobody nothing neither nor cannot except excluding exclude excludes nowhere
     ne pas jamais sans aucun aucune rien nicht kein keine keinen keiner keinem nie niemals ohne nichts
@@ -84,8 +86,12 @@ DIRECTIONS = _axes("""
     codec: encode encoding encoder encrypt encryption serialize serialise compress compression zip pack marshal
         | decode decoding decoder decrypt decryption deserialize deserialise decompress decompression unzip
         unpack unmarshal
-    switch: enable enabled start launch open install mount connect login activate
-        | disable disabled stop kill close uninstall unmount disconnect logout deactivate
+    switch: enable enabled start started launch open opened opening install mount connect login activate
+        | disable disabled stop stopped kill close closed closing uninstall unmount disconnect logout deactivate
+    lock: lock locked | unlock unlocked
+    verdict: allowed permitted legal valid pass passed passing succeed succeeded success accept accepted
+        approve approved | forbidden banned illegal invalid fail failed failing failure reject rejected
+        deny denied
     edit: insert append push create | remove delete drop pop
     sum: plus add adding addition sum | minus subtract subtracting subtraction
     product: times multiply multiplied multiplication product | divide divided division quotient
@@ -105,7 +111,12 @@ DIRECTIONS = _axes("""
     meaning: synonym synonyms | antonym antonyms
     toward: to into towards toward | from
 """)
-LOOSE_AXES = {"toward", "quality"}  # "the best way to", "to" alone: only opposite poles clash
+LOOSE_AXES = {
+    "toward",
+    "quality",
+    "switch",
+    "edit",
+}  # "the best way to", "to", "create" alone: only opposite poles clash
 UNITS = _lookup("""
     km: km kms kilometer kilometers kilometre kilometres  mi: mi mile miles  m: m meter meters metre metres
     cm: cm centimeter centimeters centimetre centimetres  mm: mm millimeter millimeters millimetre millimetres
@@ -183,3 +194,33 @@ PREPOSITIONS = _words("for with without in on at using from under over during af
 # Words that a rule of their own compares: no entity, substitution or qualifier.
 OWNED = NEGATIONS | DIRECTIONS.keys() | FORMATS.keys() | LENGTHS.keys() | UNITS.keys()
 COMMON = _STARTERS | OWNED | set().union(*STOPWORDS.values())
+# Scope: who or how much a question is about. Each word names its class; two prompts must name the
+# same classes ("my invoices" / "the company's invoices", "all birds" / "most birds").
+SCOPES = _lookup("""
+    all: all every each whole entire everyone everybody everything
+    some: some any anyone anybody someone somebody
+    most: most
+    mine: my mine
+    ours: our ours team team's teams company company's organization organization's organisation org
+        department department's everyone's shared
+""")
+PERSONS = _words("i me my mine myself")
+"""First-person forms by grammatical role: "What do I owe my roommate?" / "What does my roommate owe me?"."""
+# Times of day, days, seasons and calendar words that pin a question to a time; ``DEICTIC`` before a
+# calendar period ("this week", "last year") pins it too.
+TIMES = _lookup("""
+    today: today  tonight: tonight  tomorrow: tomorrow  yesterday: yesterday  now: now currently
+    morning: morning mornings  afternoon: afternoon afternoons  evening: evening evenings
+    night: night nights overnight  noon: noon midday  midnight: midnight  weekend: weekend weekends
+    weekday: weekday weekdays  holiday: holiday holidays  spring: spring  summer: summer
+    autumn: autumn fall  winter: winter  am: am  pm: pm  daily: daily  weekly: weekly
+    monthly: monthly  yearly: yearly annually annual  quarterly: quarterly
+""")
+DEICTIC = _words("this next last previous coming past current")
+PERIODS = _words("week month year quarter season decade century semester term")
+# Characters of Chinese and Japanese that ask rather than name (question words, particles,
+# pronouns, request phrases): the rest of two such prompts must be the same characters.
+CJK_FUNCTION = frozenset(
+    "的了吗呢吧是在有我你他她它们这那哪里儿个什么怎样如何为才能可以请问要会想把被给和与及或该应"
+    "方法教下说明一告诉呢"
+)

@@ -51,6 +51,37 @@ NEAR_MISSES = [
     ("How do I make a cake?", "How do I make a vegan cake?", "only one prompt narrows it: vegan"),
     ("How do I learn Spanish?", "How do I learn Spanish for free?", "only one prompt narrows it: free"),
     ("How do I reverse a string?", "How do I reverse a string recursively?", "only one prompt narrows it"),
+    # scope: how much, and whose
+    ("Do all spiders spin webs?", "Do some spiders spin webs?", "scope differs: all vs some"),
+    ("Show my unpaid bills.", "Show all unpaid bills.", "scope differs: mine vs all"),
+    ("What is my storage quota?", "What is our storage quota?", "scope differs: mine vs ours"),
+    ("Which of my builds failed?", "Which of the project's builds failed?", "scope differs: mine vs theirs"),
+    ("Do any cars run on water?", "Do all cars run on water?", "scope differs: some vs all"),
+    # time: of day, days, seasons, a calendar period pinned by this/next/last
+    ("What's the traffic like tonight?", "What's the traffic like tomorrow?", "time differs: tonight"),
+    ("Wake me at 6 am.", "Wake me at 6 pm.", "time differs: am vs pm"),
+    ("What birds migrate in spring?", "What birds migrate in autumn?", "time differs: spring"),
+    ("How many tickets did we close this week?", "How many tickets did we close last week?", "direction"),
+    ("What did we ship this month?", "What did we ship this year?", "time differs: this-month"),
+    # roles: who does what to whom
+    ("What does my tenant owe me?", "What do I owe my tenant?", "roles differ"),
+    ("Can the player see the notes?", "Can I see the player's notes?", "roles differ: player's"),
+    (
+        "Can my coworker edit the slides?",
+        "Can I edit my coworker's slides?",
+        "scope differs: mine vs mine, theirs",
+    ),
+    ("Why does the hawk hunt the snake?", "Why does the snake hunt the hawk?", "roles differ"),
+    # opposites by prefix, and more antonym axes
+    ("Is it legal to camp here?", "Is it illegal to camp here?", "opposites: legal vs illegal"),
+    ("Is this account locked?", "Is this account unlocked?", "opposites: locked vs unlocked"),
+    ("Why was my payment approved?", "Why was my payment rejected?", "direction differs: approved"),
+    ("Is the bakery open on Sundays?", "Is the bakery closed on Sundays?", "direction differs: open"),
+    # other languages: a different word in the same place; Chinese and Japanese by characters
+    ("¿Cómo borro mi historial?", "¿Cómo exporto mi historial?", "a different word in the same place"),
+    ("Comment changer ma photo de profil ?", "Comment changer ma photo de couverture ?", "a different word"),
+    ("如何删除我的照片", "如何删除我的视频", "characters differ"),
+    ("東京の人口は何人ですか", "大阪の人口は何人ですか", "characters differ"),
 ]
 
 # Paraphrases that every rule must let through.
@@ -92,6 +123,16 @@ PARAPHRASES = [
     ("Can you explain how DNS works?", "Explain how DNS works"),
     ("How do I reset my router?", "What are the steps to reset my router?"),
     ("How long does it take to boil an egg?", "How many minutes should I boil an egg for?"),
+    ("Can rabbits eat carrots?", "Are carrots safe for rabbits to eat?"),  # reordered, not swapped
+    ("Why does my heart race at night?", "Why does my heart race at night time?"),
+    ("How do I clear my cookies?", "What are the steps to delete my cookies?"),  # my / I my
+    ("Explain black holes to me.", "What is a black hole?"),  # "me" with no "I" against nothing
+    ("Suggest a lunch.", "Recommend something for lunch."),
+    ("How do I create a folder?", "How can I make a folder?"),  # create alone is no direction
+    ("如何删除我的照片", "我怎样才能删除照片"),
+    ("東京の人口は何人ですか", "東京の人口は何人でしょうか"),
+    ("¿Cómo borro mi historial?", "¿Cómo puedo borrar mi historial?"),
+    ("When did the Roman Empire fall?", "In which year did the Roman Empire fall?"),
 ]
 
 

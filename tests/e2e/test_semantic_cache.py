@@ -295,3 +295,37 @@ async def test_a_judge_model_confirms_or_refuses_each_candidate(gateway, tmp_pat
     assert {"model": "judge", "requests": 2} in [
         {"model": u["model"], "requests": u["requests"]} for u in usage["data"]
     ], usage
+
+
+def test_through_the_openai_sdk_near_misses_are_fresh_and_a_paraphrase_is_served(
+    gateway, tmp_path: Path
+) -> None:
+    """Near misses by a word, a role and a scope are answered fresh; a paraphrase is the cached answer."""
+    config, db = embedded(tmp_path)
+    gw = gateway(config)
+    with openai.OpenAI(base_url=gw.base_url + "/v1", api_key=DEMO_KEY, max_retries=0) as client:
+
+        def sdk_ask(text: str) -> tuple[str, str]:
+            raw = client.chat.completions.with_raw_response.create(
+                model="m", messages=[{"role": "user", "content": text}], temperature=0
+            )
+            return raw.headers["x-sluice-cache"], raw.parse().choices[0].message.content or ""
+
+        kept_rows = 0
+        for cached, near in (
+            ("How do I reset my password?", "How do I reset my username?"),
+            ("Can my manager see my messages?", "Can I see my manager's messages?"),
+            ("Show my open tickets.", "Show all open tickets."),
+        ):
+            assert sdk_ask(cached)[0] == "miss"
+            kept_rows += 1
+            kept(db, kept_rows)
+            assert sdk_ask(near) == ("miss", f"Simulated reply to: {near}")
+            kept_rows += 1
+            kept(db, kept_rows)
+        assert sdk_ask("How can I reset my password?") == (
+            "semantic",
+            "Simulated reply to: How do I reset my password?",
+        )
+    s = stats(gw)
+    assert s["semantic_hits"] == 1 and s["semantic_rejected"] >= 1  # username at least: cosine ~0.9
