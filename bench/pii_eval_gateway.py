@@ -1,4 +1,3 @@
-# ruff: noqa: TID251 (a driver script outside the gateway: blocking calls are fine)
 """The PII and secrets held-out set (``bench/data/pii_heldout.jsonl``, see ``pii_compare.py``)
 sent through a running gateway, the way a client meets the guardrails: ``sluice serve`` on
 loopback with the sim upstream and ``guardrails.policy`` ``pii: flag``, ``secrets: flag``; each
