@@ -185,7 +185,7 @@ _CORRECTION = re.compile(
 )
 _OWN = re.compile(
     r"\b(?:my|mine|i|me|mis|mi|mes|ma|mon|meine?[nmrs]?|mie|miei|mio|minhas?|meus?|meu|мо[иейюё]\w*)\b|我的|私の|"
-    r"\b(?:message|question|request|email|e-mail|text|sentence|reply|comment|answer|typo|post|note)s?$"
+    r"\b(?:message|question|request|email|e-mail|text|sentence|reply|comment|answer|typo|post|note)s?\W*$"
 )
 _STEERING_YOURS = re.compile(
     r"\b(?:your|system|developer)\b|\b(?:instructions|rules|guidelines|programming|prompt)\b"

@@ -226,7 +226,7 @@ VOCABULARY: dict[str, Vocabulary] = {
     ),
     "fi": _v(
         "ohita|unohda|älä noudata|jätä huomiotta|sivuuta",
-        "ohje|säännöt|sääntöjä|käsky|kehote|prompt",
+        "ohjeet|ohjeita|ohjeesi|ohjeen|ohje|säännöt|sääntöjä|käsky|kehote|prompt",
         "aiemmat|aikaisemmat|kaikki|edelliset|yllä olevat|alkuperäiset|järjestelmä",
         "näytä|tulosta|toista|kerro|paljasta|kirjoita",
         "järjestelmäkehote|järjestelmäviesti|järjestelmäohjeet|ohjeesi|alkuperäiset ohjeet|sanasta sanaan|sanatarkasti|yllä oleva teksti",
