@@ -72,8 +72,8 @@ def _run(run: str) -> tuple[str, str] | None:
     return ("base64", decoded) if decoded is not None and _is_text(decoded) else None
 
 
-def _alphabet_runs(text: str) -> list[tuple[str, str]]:
-    shape = text.encode("ascii", "replace").translate(_B64_SHAPE)
+def _alphabet_runs(text: str, raw: bytes) -> list[tuple[str, str]]:
+    shape = raw.translate(_B64_SHAPE)
     out: list[tuple[str, str]] = []
     pos = shape.find(_B64_RUN)
     while pos != -1:
@@ -88,8 +88,10 @@ def _alphabet_runs(text: str) -> list[tuple[str, str]]:
 
 # --- separated hex bytes and character codes -----------------------------------------------------
 
-# Digits "d", hex letters "h", separators "s", everything else "x": eight codes followed by a
-# separator let the patterns run.
+# Digits "d", hex letters "h", separators "s", everything else "x". A byte of printable ASCII in
+# hex starts with a digit (0x20-0x7e), a character code is two or three digits: four in a row
+# (" 69 67 6e 6f ", " 105, 103, 110, 111 ") let the patterns run; prose, tables and JSON with
+# numbers here and there rarely have them. One bytes pattern searches the shape (it skips to "d"s).
 _CODE_SHAPE = bytes(
     ord("d")
     if chr(i) in string.digits
@@ -100,15 +102,17 @@ _CODE_SHAPE = bytes(
     else ord("x")
     for i in range(256)
 )
-_HEX_PAIRS = re.compile(r"(?:(?:\\x|0x|%)?[0-9a-fA-F]{2}[\s,;:\-]*){8,}")
+_CODE_RUN = re.compile(rb"d[dh]d?s{1,2}d[dh]d?s{1,2}d[dh]d?s{1,2}d[dh]d?s").search
+_HEX_PAIRS = re.compile(
+    r"(?<![0-9a-zA-Z])(?:(?:0x)?[0-9a-fA-F]{2}[\s,;:\-]+){7,}(?:0x)?[0-9a-fA-F]{2}(?![0-9a-zA-Z])"
+)
 _DEC_CODES = re.compile(r"(?<![\d.])(?:\d{2,3}[\s,;]+){7,}\d{2,3}(?![\d.])")
 _ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
 
 
-def _codes(text: str, lowered: str) -> list[tuple[str, str]]:
+def _codes(text: str, raw: bytes) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    shape = text.encode("ascii", "replace").translate(_CODE_SHAPE)
-    if shape.count(b"ds") + shape.count(b"hs") >= 8 or lowered.count("0x") >= 6:
+    if _CODE_RUN(raw.translate(_CODE_SHAPE)) or raw.count(b"0x") + raw.count(b"0X") >= 6:
         for m in _HEX_PAIRS.finditer(text):
             digits = re.sub(r"\\x|0x|%|[\s,;:\-]", "", m.group()[:MAX_RUN])
             if len(digits) % 2 == 0 and _HEX.fullmatch(digits):
@@ -155,52 +159,43 @@ _ROT13 = str.maketrans(
     + string.ascii_uppercase[13:]
     + string.ascii_uppercase[:13],
 )
-# "the", "you", "and", "your", "to", "is", "ignore", "prompt", "instruct", "system", "previous",
-# "secret", "tell", "all" in ROT13, and the same reversed: two of them make a plausible run.
+# "the", "you", "and", "is", "are", "now", "your", "all", "ignore", "prompt", "instruct", "system"
+# in ROT13, and the same reversed: two of them make a plausible run.
 _ROT13_WORDS = (
-    " gur ",
-    " lbh ",
-    " naq ",
-    " lbhe ",
-    " gb ",
-    " vf ",
-    " ner ",
-    " abj ",
-    " abg ",
-    "vtaber",
-    "cebzcg",
-    "vafgehpg",
-    "flfgrz",
-    "cerivbhf",
-    "frperg",
-    " gryy ",
-    " nyy ",
+    b" gur ",
+    b" lbh ",
+    b" naq ",
+    b" vf ",
+    b" ner ",
+    b" abj ",
+    b" lbhe ",
+    b" nyy ",
+    b"vtaber",
+    b"cebzcg",
+    b"vafgehpg",
+    b"flfgrz",
 )
 _REVERSED_WORDS = (
-    " eht ",
-    " uoy ",
-    " dna ",
-    " ruoy ",
-    " ot ",
-    " si ",
-    " era ",
-    " won ",
-    " ton ",
-    "erongi",
-    "tpmorp",
-    "tcurtsni",
-    "metsys",
-    "suoiverp",
-    "terces",
-    " llet ",
-    " lla ",
+    b" eht ",
+    b" uoy ",
+    b" dna ",
+    b" si ",
+    b" era ",
+    b" won ",
+    b" ruoy ",
+    b" lla ",
+    b"erongi",
+    b"tpmorp",
+    b"tcurtsni",
+    b"metsys",
 )
-# Line breaks and ASCII punctuation read as spaces, so that the words above are found anywhere.
-_WORD_GAPS = str.maketrans(dict.fromkeys(string.whitespace + string.punctuation, " "))
-_ROT13_NAMES = ("rot13", "rot-13", "rot 13", "caesar")
+# Line breaks and ASCII punctuation read as spaces (on the bytes: one C call), so that the words
+# above are found anywhere.
+_WORD_GAPS = bytes(32 if chr(i) in string.whitespace + string.punctuation else i for i in range(256))
+_ROT13_NAMES = (b"rot13", b"rot 13", b"caesar")
 
 
-def _hits(padded: str, words: tuple[str, ...]) -> int:
+def _hits(padded: bytes, words: tuple[bytes, ...]) -> int:
     n = 0
     for w in words:
         if w in padded:
@@ -210,12 +205,29 @@ def _hits(padded: str, words: tuple[str, ...]) -> int:
     return n
 
 
-def _rot13_reversed(lowered: str) -> list[tuple[str, str]]:
+def _skewed(data: bytes, common: bytes, rare: bytes, factor: float) -> bool:
+    """Whether ``rare`` outnumbers ``common`` by ``factor`` in the text."""
+    return data.count(rare) > factor * data.count(common) + 2
+
+
+def _rot13_reversed(lowered: str, raw: bytes) -> list[tuple[str, str]]:
+    """Common words written in ROT13 or backwards, two of them: looked for in the first and last
+    600 characters (where a payload after a line of plain English sits), and in the whole text
+    when its letter statistics say so (English "e" is ROT13 "r"; "th" reversed is "ht")."""
     out: list[tuple[str, str]] = []
-    padded = f" {lowered[:MAX_RUN].translate(_WORD_GAPS)} "
-    if _hits(padded, _ROT13_WORDS) >= 2 or any(n in padded for n in _ROT13_NAMES):
+    data = raw[:MAX_RUN].lower()
+    ends = data if len(data) <= 1200 else data[:600] + b" " + data[-600:]
+    window = b" " + ends.translate(_WORD_GAPS) + b" "
+    whole = window if ends is data else b" " + data.translate(_WORD_GAPS) + b" "
+    if (
+        _hits(window, _ROT13_WORDS) >= 2
+        or any(n in window for n in _ROT13_NAMES)
+        or (whole is not window and _skewed(data, b"e", b"r", 1.2) and _hits(whole, _ROT13_WORDS) >= 2)
+    ):
         out.append(("rot13", lowered[:MAX_RUN].translate(_ROT13)))
-    if _hits(padded, _REVERSED_WORDS) >= 2:
+    if _hits(window, _REVERSED_WORDS) >= 2 or (
+        whole is not window and _skewed(data, b"th", b"ht", 1.0) and _hits(whole, _REVERSED_WORDS) >= 2
+    ):
         out.append(("reversed", lowered[:MAX_RUN][::-1]))
         out.append(("reversed", " ".join(w[::-1] for w in lowered[:MAX_RUN].split())))
     return out
@@ -258,7 +270,9 @@ def _unpig(word: str) -> str:
 
 
 def _pig_latin(lowered: str) -> list[tuple[str, str]]:
-    if lowered.count("ay") < 4:
+    # Most words end in "ay": at least one in three spaces follows one (two C calls).
+    ends = lowered.count("ay ")
+    if ends < 3 or 3 * (ends + 1) < lowered.count(" "):
         return []
     words = _WORD.findall(lowered[:MAX_RUN])
     pig = sum(w.endswith("ay") for w in words)
@@ -298,10 +312,11 @@ def _fragments(text: str, lowered: str) -> list[tuple[str, str]]:
 
 def readings(text: str, lowered: str) -> list[tuple[str, str]]:
     """Every decoded reading of ``text`` (``lowered`` is the same text lower-cased), each lower-cased."""
-    out = [(name, decoded.lower()) for name, decoded in _alphabet_runs(text)]
-    out += [(name, decoded.lower()) for name, decoded in _codes(text, lowered)]
+    raw = text.encode("ascii", "replace")  # one byte per character: the shapes' positions are the text's
+    out = [(name, decoded.lower()) for name, decoded in _alphabet_runs(text, raw)]
+    out += [(name, decoded.lower()) for name, decoded in _codes(text, raw)]
     out += [(name, decoded.lower()) for name, decoded in _url(text)]
-    out += _rot13_reversed(lowered)
+    out += _rot13_reversed(lowered, raw)
     out += _pig_latin(lowered)
     out += _fragments(text, lowered)
     return out

@@ -133,7 +133,12 @@ def _is_placed(rule: Rule, text: str, m: re.Match[str]) -> bool:
     start = m.start()
     if rule.word_start and start and (text[start - 1].isalnum() or text[start - 1] == "_"):
         return False
+    if rule.line_start and text[text.rfind("\n", 0, start) + 1 : start].strip(_LINE_LEAD):
+        return False
     return not (rule.not_after and text.endswith(rule.not_after, max(0, start - 12), start))
+
+
+_LINE_LEAD = " \t>*#[(-"
 
 
 # A phrase inside quotes is more often mentioned ("why do 'ignore previous instructions' attacks

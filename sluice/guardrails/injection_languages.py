@@ -4,8 +4,9 @@ ten of ``injection_rules.py`` have hand-written rules; these add their "repeat v
 role-play wordings): an instruction set aside (a verb and instructions, in either order, stronger
 with "previous" or "all" beside them), the system prompt asked for, and a persona without limits.
 
-Words are matched as written, without word boundaries: in Indic scripts a vowel sign is not a
-word character, so ``\\b`` would cut words apart. The vocabulary is deliberately of whole phrases
+Words in Latin, Greek, Cyrillic and Hebrew letters start at a word boundary; in Indic, Thai and
+Arabic scripts they are matched as written (a vowel sign is not a word character there, so
+``\\b`` would cut words apart). The vocabulary is deliberately of whole phrases
 (``ignore ... instructions``, not ``instructions``), so a language's everyday text does not match.
 """
 
@@ -15,7 +16,8 @@ import re
 import unicodedata
 from typing import NamedTuple
 
-from sluice.guardrails.injection_rules import Category, Rule, rule
+from sluice.guardrails.injection_rules import RULES as _OWN_RULES
+from sluice.guardrails.injection_rules import Category, Rule, rule, stem_key
 
 
 class Vocabulary(NamedTuple):
@@ -273,7 +275,22 @@ def _alt(words: tuple[str, ...]) -> str:
 def _start(language: str) -> str:
     """Latin, Greek, Cyrillic and Hebrew words start at a word boundary; Indic, Thai and Arabic-script
     ones are matched as written (see the module docstring)."""
-    return "" if language in ("hi", "bn", "th", "fa", "ur", "ar", "ja_zh_ko") else r"(?<!\w)"
+    return "" if language in ("hi", "bn", "th", "fa", "ur", "ar", "ja_zh_ko") else r"\b"
+
+
+# Keys the hand-written rules already run on ("ignor", "instr", "promp", "syste"...): a stem with
+# such a key ("ignorera", "instruksi", "prompt sistem") would run a language's rules on every
+# English attack. Rules are keyed on the language's other words; the pattern still matches them all.
+_TAKEN = frozenset(k for r in _OWN_RULES for k in r.keys)
+
+
+_RULED = ("es_fr_de_it_pt", "ru", "ja_zh_ko")  # the ten languages: they share their own rules' keys
+
+
+def _stems(language: str, *lists: tuple[str, ...]) -> tuple[str, ...]:
+    stems = tuple(s for words in lists for s in words)
+    own = tuple(s for s in stems if stem_key(s) not in _TAKEN)
+    return stems if language in _RULED else own or stems
 
 
 def _rules(language: str, v: Vocabulary) -> list[Rule]:
@@ -286,7 +303,7 @@ def _rules(language: str, v: Vocabulary) -> list[Rule]:
                 f"ignore_previous_{language}",
                 Category.INSTRUCTION_OVERRIDE,
                 (0.9, 0.95),
-                v.instructions,
+                _stems(language, v.ignore, v.instructions, v.previous),
                 f"{ign}{_GAP}{prev}{_GAP}{ins}|{ign}{_GAP}{ins}{_GAP}{prev}|{prev}{_GAP}{ins}{_GAP}{ign}|{ins}{_GAP}{prev}{_GAP}{ign}",
                 reach=(160, 160),
             )
@@ -296,7 +313,7 @@ def _rules(language: str, v: Vocabulary) -> list[Rule]:
                 f"ignore_what_{language}",
                 Category.INSTRUCTION_OVERRIDE,
                 (0.45, 0.6),
-                v.instructions,
+                _stems(language, v.ignore, v.instructions),
                 f"{ign}{_GAP}{ins}|{ins}{_GAP}{ign}",
                 reach=(100, 100),
             )
@@ -307,7 +324,7 @@ def _rules(language: str, v: Vocabulary) -> list[Rule]:
             f"extraction_{language}",
             Category.PROMPT_EXTRACTION,
             (0.85, 0.9),
-            v.system_prompt,
+            _stems(language, v.system_prompt, v.show),
             f"{show}{_GAP}{target}|{target}{_GAP}{show}",
             reach=(100, 100),
         )
@@ -318,7 +335,7 @@ def _rules(language: str, v: Vocabulary) -> list[Rule]:
             f"roleplay_{language}",
             Category.ROLEPLAY_JAILBREAK,
             (0.85, 0.9),
-            v.no_limits,
+            _stems(language, v.no_limits),
             rf"{persona}[^\n]{{0,160}}?{limits}|{limits}[^\n]{{0,160}}?{persona}",
             reach=(200, 200),
         )

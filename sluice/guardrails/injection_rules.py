@@ -32,6 +32,7 @@ class Rule(NamedTuple):
     pattern: re.Pattern[str]
     word_start: bool  # the pattern's leading "\\b"s were taken out (see _unbounded); check them after
     not_after: tuple[str, ...]  # a match right after one of these is narrative ("telling it to reveal")
+    line_start: bool = False  # the match starts a line (past spaces, quote marks, bullets, brackets)
 
 
 KEY_LEN = 5
@@ -48,6 +49,15 @@ def _is_words(stem: str) -> bool:
     return bool(stem) and all(c.isalnum() or c in " '-" or unicodedata.category(c)[0] == "M" for c in stem)
 
 
+def stem_key(stem: str) -> bytes | str:
+    """What ``injection.py`` looks for before a rule may run: the first ``KEY_LEN`` bytes of the
+    stem's longest uncommon word, or the stem itself when it is not words (``<|``, unspaced scripts)."""
+    if _is_words(stem) and not _UNSPACED.search(stem):
+        words = re.split(r"[' \-]", stem)
+        return max([w for w in words if w not in _COMMON] or words, key=len).encode()[:KEY_LEN]
+    return stem
+
+
 # The regex engine has no fast scan for a leading alternation, so a pattern runs only in windows
 # around the stems it needs, as far as it can reach from them.
 def rule(
@@ -58,17 +68,10 @@ def rule(
     pattern: str,
     reach: tuple[int, int] = (320, 320),
     not_after: tuple[str, ...] = (),
+    line_start: bool = False,
 ) -> Rule:
     """``stems`` separated by "|", or a tuple when a stem holds one."""
-    keyed: list[tuple[str, bytes | str]] = []
-    for stem in stems.split("|") if isinstance(stems, str) else stems:
-        if _is_words(stem) and not _UNSPACED.search(stem):
-            words = re.split(r"[' \-]", stem)
-            keyed.append(
-                (stem, max([w for w in words if w not in _COMMON] or words, key=len).encode()[:KEY_LEN])
-            )
-        else:
-            keyed.append((stem, stem))
+    keyed = [(stem, stem_key(stem)) for stem in (stems.split("|") if isinstance(stems, str) else stems)]
     keys = {k for _, k in keyed if isinstance(k, bytes)}
     symbols = [k for _, k in keyed if isinstance(k, str)]
     unbounded = _unbounded(pattern)
@@ -84,6 +87,7 @@ def rule(
         compiled,
         bool(unbounded),
         not_after,
+        line_start,
     )
 
 

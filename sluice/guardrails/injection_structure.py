@@ -12,7 +12,6 @@ _PRIVILEGED = (
     r"(?:system|developer|admin|administrator|operator|root)(?:\ (?:message|prompt|note|instructions?))?"
 )
 _ROLE = r"(?:user|human|assistant|ai|model|bot|chatbot|gpt|system|developer|admin)"
-_LINE = r"(?:^|\n)[ \t>*#\[(]*"  # a line's start, past quote marks, bullets and brackets
 _DIRECTIVE = (
     r"(?:you\ (?:are|must|will|should|shall|may|can|now)|ignore|disregard|forget|reveal|print|output|answer|respond|reply|"
     r"comply|new\ (?:rules|instructions|policy)|from\ now\ on|no\ (?:rules|restrictions|limits|filters)|pretend|act\ as|"
@@ -26,19 +25,31 @@ RULES: list[Rule] = [
         _D,
         (0.75, 0.9),
         "system|developer|admin|administrator|operator|root",
-        rf"{_LINE}{_PRIVILEGED}[\])*]*[ \t]*:[ \t]*(?=[^\n]{{0,200}}?\b{_DIRECTIVE}\b)[^\s][^\n]{{0,300}}\n(?:[^\n]*\n){{0,12}}?[ \t>*#\[(]*{_ROLE}[\])*]*[ \t]*:[ \t]*\S|"
-        rf"{_LINE}{_ROLE}[\])*]*[ \t]*:[ \t]*[^\s][^\n]{{0,600}}\n(?:[^\n]*\n){{0,12}}?[ \t>*#\[(]*{_PRIVILEGED}[\])*]*\s*:\s*(?:\S[^\n]{{0,200}})?{_DIRECTIVE}",
-        reach=(700, 700),
+        rf"{_PRIVILEGED}[\])*]*[ \t]*:[ \t]*(?=[^\n]{{0,200}}?\b{_DIRECTIVE}\b)[^\s][^\n]{{0,300}}\n(?:[^\n]*\n){{0,12}}?"
+        rf"[ \t>*#\[(]*{_ROLE}[\])*]*[ \t]*:[ \t]*\S",
+        reach=(0, 1200),
+        line_start=True,
+    ),
+    rule(
+        "forged_system_turn",
+        _D,
+        (0.75, 0.9),
+        "user|human|assistant|ai|model|bot|chatbot|gpt",
+        rf"(?:user|human|assistant|ai|model|bot|chatbot|gpt)[\])*]*[ \t]*:[ \t]*[^\s][^\n]{{0,600}}\n(?:[^\n]*\n){{0,12}}?"
+        rf"[ \t>*#\[(]*{_PRIVILEGED}[\])*]*[ \t]*:\s*(?:\S[^\n]{{0,200}})?{_DIRECTIVE}",
+        reach=(0, 1600),
+        line_start=True,
     ),
     rule(
         "forged_assistant_turn",
         _D,
         (0.6, 0.85),
-        "assistant|ai|model|bot|chatbot|gpt",
-        rf"{_LINE}(?:user|human)[\])*]*\s*:[^\n]{{0,600}}\n(?:[^\n]*\n){{0,6}}?[ \t>*#\[(]*(?:assistant|ai|model|bot|chatbot|gpt)[\])*]*\s*:\s*"
+        "user|human",
+        r"(?:user|human)[\])*]*[ \t]*:[^\n]{0,600}\n(?:[^\n]*\n){0,6}?[ \t>*#\[(]*(?:assistant|ai|model|bot|chatbot|gpt)[\])*]*[ \t]*:\s*"
         r"(?:sure|certainly|of\ course|absolutely|okay|ok|understood|yes)\b[^\n]{0,80}\b(?:i\ will|i'll|i\ am|i'm|here\ (?:is|are)|no\ (?:rules|restrictions|limits)|"
         r"unrestricted|without\ (?:rules|restrictions|limits|filters)|developer\ mode|system\ prompt|my\ instructions)",
-        reach=(700, 300),
+        reach=(0, 1200),
+        line_start=True,
     ),
     rule(
         "json_role_object",
