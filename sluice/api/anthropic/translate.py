@@ -142,7 +142,7 @@ def _documents_remapped(options: SluiceOptions | None, spans: list[range]) -> Sl
     those of the messages its message became."""
     if options is None or options.guardrails is None or not options.guardrails.documents:
         return options
-    indexes = []
+    indexes: list[int] = []
     for k, i in enumerate(options.guardrails.documents):
         if i >= len(spans):
             raise InvalidRequestError(
