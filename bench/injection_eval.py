@@ -5,7 +5,10 @@ positives per benign family, overall recall and benign false-positive rate at th
 the score distribution. Last, the latency of one score of a ~1,000-token prompt (p50, p99, one
 core): rules only, and rules with the learned detector.
 
-    .venv/bin/python bench/injection_eval.py [--threshold 0.5] [--verbose]
+    .venv/bin/python bench/injection_eval.py [--threshold 0.5] [--verbose] [--split train]
+
+``--split train`` reads only the training families (for development: the held-out split is for
+the one evaluation at the end).
 """
 
 from __future__ import annotations
@@ -53,11 +56,11 @@ def evaluate(
             q = np.quantile(values, [0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99])
             print(f"  {label:<8} score quantiles 1/5/25/50/75/95/99%: " + " ".join(f"{x:.3f}" for x in q))
     if verbose:
-        last = names[-1]
-        for i, r in enumerate(rows):
-            wrong = (scores[last][i] >= threshold) != (r["label"] == "injection")
-            if wrong:
-                print(f"  {r['label']}/{r['family']} {scores[last][i]:.3f}: {r['text'][:140]!r}")
+        for name in names:
+            for i, r in enumerate(rows):
+                wrong = (scores[name][i] >= threshold) != (r["label"] == "injection")
+                if wrong:
+                    print(f"  {name} {r['label']}/{r['family']} {scores[name][i]:.3f}: {r['text'][:140]!r}")
 
 
 def latency(scorer: InjectionScorer) -> None:
@@ -92,11 +95,15 @@ def latency(scorer: InjectionScorer) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=0.5)
-    parser.add_argument("--verbose", action="store_true", help="list the held-out misses and false positives")
+    parser.add_argument("--verbose", action="store_true", help="list the misses and false positives")
+    parser.add_argument("--split", choices=("all", "train", "heldout"), default="all")
+    parser.add_argument("--no-latency", action="store_true")
     args = parser.parse_args()
     rows = guardrails_data.rows()
     scorer = InjectionScorer(learned.LearnedDetector.load())
     for split in ("heldout", "train"):
+        if args.split not in ("all", split):
+            continue
         part = [r for r in rows if r["split"] == split]
         rules = [
             (v.score if (v := injection.score(r["text"], source=r["channel"])) else 0.0)  # type: ignore[arg-type]
@@ -111,9 +118,10 @@ def main() -> None:
             part,
             {"rules": rules, "rules+learned": combined},
             args.threshold,
-            args.verbose and split == "heldout",
+            args.verbose,
         )
-    latency(scorer)
+    if not args.no_latency:
+        latency(scorer)
 
 
 if __name__ == "__main__":

@@ -220,6 +220,15 @@ class RetrievalOptions(_Strict):
     """False: skip the configured rerank step (``knowledge.rerank``) and keep the fused order."""
 
 
+class GuardrailOptions(_Strict):
+    """``"sluice": {"guardrails": {...}}``: how the input guardrails read this request."""
+
+    documents: Annotated[list[Annotated[int, Meta(ge=0, le=INT32_MAX)]], Meta(max_length=1024)] = []
+    """Indexes into ``messages`` of the messages that are retrieved content (documents, search
+    results, pasted pages), whatever their role: each is scanned whole for prompt injection as a
+    document, not as the application's instructions or the user's own words."""
+
+
 class SluiceOptions(_Strict):
     """The gateway's own options in a request body (``extra_body={"sluice": {...}}``); never sent
     upstream. Strict like the rest of the body: a misspelt option is a 400 naming it."""
@@ -234,6 +243,8 @@ class SluiceOptions(_Strict):
     background: bool | None = None
     """A chat completion only: run it as a background job (202 with the job; ``GET
     /v1/sluice/jobs/{id}`` polls it)."""
+    guardrails: GuardrailOptions | None = None
+    """How the input guardrails read the request: which messages are retrieved documents."""
     route: str | None = None
     """For an ``auto`` alias: the tier to use (``fast``, ``balanced``, ``strong``,
     ``long_context``) instead of the one its features would choose (``routing/auto.py``)."""

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from sluice.guardrails import injection_languages, injection_structure
 from sluice.guardrails.injection_rules import KEY_LEN, RULES, Category, Rule
 from sluice.guardrails.normalize import normalize
 
@@ -43,7 +44,7 @@ class Verdict:
     reading: str = "text"
 
 
-_RULES = RULES
+_RULES = RULES + injection_structure.RULES + injection_languages.RULES
 _KEYS = frozenset().union(*(r.keys for r in _RULES))
 # Symbol stems by their first character, which is searched for first.
 _SYMBOLS: dict[str, list[str]] = {}
@@ -77,8 +78,13 @@ def _findings(
         ) is None:
             continue
         weight = rule.user_weight if is_user else rule.data_weight
-        if is_user and _is_quoted(text, m):
-            weight *= _QUOTED
+        if is_user:
+            if _is_quoted(text, m):
+                weight *= _QUOTED
+            if rule.category is Category.FAKE_DELIMITER and _is_mentioned(text, m):
+                weight *= _MENTIONED
+            elif rule.category is Category.INSTRUCTION_OVERRIDE and _is_self_correction(text, m):
+                weight *= _CORRECTED
         found.setdefault(rule.category, []).append((weight, rule.name, m.group()))
     return found
 
@@ -127,7 +133,12 @@ def _is_placed(rule: Rule, text: str, m: re.Match[str]) -> bool:
     start = m.start()
     if rule.word_start and start and (text[start - 1].isalnum() or text[start - 1] == "_"):
         return False
+    if rule.line_start and text[text.rfind("\n", 0, start) + 1 : start].strip(_LINE_LEAD):
+        return False
     return not (rule.not_after and text.endswith(rule.not_after, max(0, start - 12), start))
+
+
+_LINE_LEAD = " \t>*#[(-"
 
 
 # A phrase inside quotes is more often mentioned ("why do 'ignore previous instructions' attacks
@@ -141,6 +152,61 @@ def _is_quoted(text: str, m: re.Match[str]) -> bool:
     before = text[max(0, start - 2) : start]
     after = text[end : end + 40]
     return any(q in before for q in _QUOTES) and any(q in after for q in _QUOTES)
+
+
+# A developer asking about chat-template tokens or role formats names them without an instruction
+# after them; a forged turn carries one. In a user's prompt, such a mention weighs less.
+_MENTIONED = 0.35
+_DEV_CONTEXT = re.compile(
+    r"```|\b(?:token|tokens|template|templates|tokeni[sz]er|format|formats|formatting|fine-?tun\w*|dataset|chatml|llama|"
+    r"mistral|gemma|qwen|vicuna|alpaca|hugging\ ?face|jinja|parse|parser|escape|strip|regex|markers?|tags?|headers?|"
+    r"my\ (?:code|model|prompt|dataset|template|script|app|file|chatbot|bot)|messages\ ?=|openai|client|sdk|python|json)\b"
+)
+_DIRECTIVE_AFTER = re.compile(
+    r"\b(?:you\ (?:are|must|will|should|shall|now|obey|only|have\ no)|ignore|disregard|forget|reveal|no\ (?:rules|restrictions|limits|filters)|"
+    r"pretend|act\ as|unrestricted|uncensored|jailbr\w*|developer\ mode|do\ anything|from\ now\ on|new\ (?:rules|instructions|policy)|"
+    r"override|bypass|without\ (?:restrictions|limits|filters|rules)|answer\ (?:freely|anything|everything)|secret|password|"
+    r"system\ prompt|all\ (?:previous|prior)|policies\ are|is\ (?:void|lifted|disabled))"
+)
+
+
+def _is_mentioned(text: str, m: re.Match[str]) -> bool:
+    """A role token or format named in a developer's question, with no instruction in or after it."""
+    line_start = text.rfind("\n", 0, m.start()) + 1
+    line_end = text.find("\n", m.end())
+    asks = "?" in text[line_start : len(text) if line_end == -1 else line_end]
+    return (asks or _DEV_CONTEXT.search(text) is not None) and _DIRECTIVE_AFTER.search(
+        text, m.start(), min(len(text), m.end() + 240)
+    ) is None
+
+
+# "Ignore my last message, I meant Paris": the user setting aside their own words.
+_CORRECTED = 0.3
+_CORRECTION = re.compile(
+    r"\b(?:i\ meant|i\ mean|meant\ to|sorry|typo|my\ (?:mistake|bad|error)|oops|wrong\ (?:one|file|link|text|message|version|question)|"
+    r"correction|let\ me\ rephrase|scratch\ that|i\ made\ a\ mistake|i\ misspoke|what\ i\ (?:meant|wanted)|actually|instead|"
+    r"quise\ decir|quería\ decir|perdón|perdon|me\ equivoqué|je\ voulais\ dire|pardon|désolé|ich\ meinte|entschuldigung|"
+    r"intendevo|scusa|eu\ quis\ dizer|desculpa|я\ имел\ в\ виду|извини)\b|我的意思是|抱歉|すみません|つもり"
+)
+_OWN = re.compile(
+    r"\b(?:my|mine|i|me|mis|mi|mes|ma|mon|meine?[nmrs]?|mie|miei|mio|minhas?|meus?|meu|мо[иейюё]\w*)\b|我的|私の|"
+    r"\b(?:message|question|request|email|e-mail|text|sentence|reply|comment|answer|typo|post|note)s?\W*$"
+)
+_STEERING_YOURS = re.compile(
+    r"\b(?:your|system|developer)\b|\b(?:instructions|rules|guidelines|programming|prompt)\b"
+)
+
+
+def _is_self_correction(text: str, m: re.Match[str]) -> bool:
+    """The evidence sets aside the user's own words (first person, or a message or question), and
+    the text corrects itself ("I meant", "sorry", "typo")."""
+    evidence = m.group()
+    if _OWN.search(evidence) is None or _CORRECTION.search(text) is None:
+        return False
+    first_person = re.search(
+        r"\b(?:my|mis|mi|mes|ma|mon|meine?[nmrs]?|mie|miei|mio|minhas?|meus?|meu)\b|我的|私の", evidence
+    )
+    return first_person is not None or _STEERING_YOURS.search(evidence) is None
 
 
 def _combine(hits: list[tuple[float, str, str]]) -> tuple[float, str, str]:

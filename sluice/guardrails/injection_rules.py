@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import re
+import unicodedata
 from typing import NamedTuple
 
 
@@ -31,6 +32,7 @@ class Rule(NamedTuple):
     pattern: re.Pattern[str]
     word_start: bool  # the pattern's leading "\\b"s were taken out (see _unbounded); check them after
     not_after: tuple[str, ...]  # a match right after one of these is narrative ("telling it to reveal")
+    line_start: bool = False  # the match starts a line (past spaces, quote marks, bullets, brackets)
 
 
 KEY_LEN = 5
@@ -39,13 +41,26 @@ _COMMON = frozenset(
     "a an the that this these those from when before after with your you all any new real true were have "
     "been will are now say state give use run and or for to of in on at by it me my not no do".split()
 )
-_WORDS = re.compile(r"[\w' \-]+")
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_UNSPACED = re.compile(r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+
+
+def _is_words(stem: str) -> bool:
+    """Letters (vowel signs included: Indic scripts), spaces, apostrophes and hyphens only."""
+    return bool(stem) and all(c.isalnum() or c in " '-" or unicodedata.category(c)[0] == "M" for c in stem)
+
+
+def stem_key(stem: str) -> bytes | str:
+    """What ``injection.py`` looks for before a rule may run: the first ``KEY_LEN`` bytes of the
+    stem's longest uncommon word, or the stem itself when it is not words (``<|``, unspaced scripts)."""
+    if _is_words(stem) and not _UNSPACED.search(stem):
+        words = re.split(r"[' \-]", stem)
+        return max([w for w in words if w not in _COMMON] or words, key=len).encode()[:KEY_LEN]
+    return stem
 
 
 # The regex engine has no fast scan for a leading alternation, so a pattern runs only in windows
 # around the stems it needs, as far as it can reach from them.
-def _rule(
+def rule(
     name: str,
     category: Category,
     weights: tuple[float, float],
@@ -53,17 +68,10 @@ def _rule(
     pattern: str,
     reach: tuple[int, int] = (320, 320),
     not_after: tuple[str, ...] = (),
+    line_start: bool = False,
 ) -> Rule:
     """``stems`` separated by "|", or a tuple when a stem holds one."""
-    keyed: list[tuple[str, bytes | str]] = []
-    for stem in stems.split("|") if isinstance(stems, str) else stems:
-        if _WORDS.fullmatch(stem) and not _UNSPACED.search(stem):
-            words = re.split(r"[' \-]", stem)
-            keyed.append(
-                (stem, max([w for w in words if w not in _COMMON] or words, key=len).encode()[:KEY_LEN])
-            )
-        else:
-            keyed.append((stem, stem))
+    keyed = [(stem, stem_key(stem)) for stem in (stems.split("|") if isinstance(stems, str) else stems)]
     keys = {k for _, k in keyed if isinstance(k, bytes)}
     symbols = [k for _, k in keyed if isinstance(k, str)]
     unbounded = _unbounded(pattern)
@@ -79,6 +87,7 @@ def _rule(
         compiled,
         bool(unbounded),
         not_after,
+        line_start,
     )
 
 
@@ -127,7 +136,10 @@ _EN_IGNORE = r"""\b(?:ignore|ignoring|disregard|disregarding|forget|forgetting|o
     discard|abandon|neglect|overlook|set\ aside|pay\ no\ attention\ to|do\ not\ (?:follow|obey)|don'?t\ (?:follow|obey)|
     stop\ (?:following|obeying)|nullify|no\ longer\ (?:follow|obey))\b"""
 # Verbs with everyday objects (orders, rows, messages) set aside only what steers a model.
-_EN_DROP = r"\b(?:skip|drop|cancel|void|scrap|throw\ (?:out|away)|delete|erase|remove|clear|wipe|reset)\b"
+_EN_DROP = r"""\b(?:skip|drop|cancel|void|scrap|throw\ (?:out|away)|delete|erase|remove|clear|wipe|reset|dismiss|toss|ditch|
+    shelve|unlearn|let\ go\ of|brush\ aside|put\ aside|leave\ behind|move\ past|pay\ no\ (?:mind|heed)\ to|think\ nothing\ of|
+    don'?t\ (?:worry|bother)\ about|free\ yourself\ (?:of|from)|break\ free\ (?:of|from)|release\ yourself\ from|step\ outside(?:\ of)?|
+    rise\ above|suspend|revoke|rescind|retire|deprecate)\b"""
 _EN_STEERING = r"""(?:instructions?|prompts?|rules|directives?|guidelines|programming|constraints|restrictions|
     guardrails|safeguards|conditioning|training|guidance|polic(?:y|ies))\b"""
 _EN_WHAT = r"""(?:instructions?|prompts?|rules?|directives?|guidelines?|commands?|context|guidance|
@@ -138,22 +150,22 @@ _QUALIFIER = r"""(?:previous|prior|above|earlier|preceding|original|initial|fore
     every|everything\ (?:above|before))"""
 
 _OVERRIDE_RULES = [
-    _rule(
+    rule(
         "ignore_previous",
         _O,
         (0.92, 0.95),
-        "ignor|disregard|forget|overrid|bypass|skip|drop|discard|abandon|neglect|overlook|aside|throw|attention|follow|obey|cancel|void|nullify|scrap",
+        "ignor|disregard|forget|overrid|bypass|skip|drop|discard|abandon|neglect|overlook|aside|throw|attention|follow|obey|cancel|void|nullify|scrap|dismiss|toss|ditch|shelve|unlearn|let go|brush|behind|move past|mind|heed|think nothing|worry|bother|free yourself|break free|release yourself|step outside|rise above|suspend|revoke|rescind|retire|deprecate",
         rf"{_EN_IGNORE}\W+(?:(?:the|a|an|of|and|or|to|just|all|any)\W+)*{_QUALIFIER}\W+(?:\w+\W+){{0,3}}?{_EN_WHAT}|"
         rf"{_EN_DROP}\W+(?:(?:the|a|an|of|and|or|to|just|all|any)\W+)*{_QUALIFIER}\W+(?:\w+\W+){{0,3}}?{_EN_STEERING}",
     ),
-    _rule(
+    rule(
         "ignore_what",
         _O,
         (0.45, 0.6),
         "ignor|disregard|forget|overrid|bypass|discard|abandon|aside|follow|obey",
         rf"{_EN_IGNORE}\W+(?:\w+\W+){{0,3}}?(?:instructions|directives|guidelines|programming|system\ prompt|rules|request|task|question)\b",
     ),
-    _rule(
+    rule(
         "ignore_given",
         _O,
         (0.85, 0.9),
@@ -161,15 +173,18 @@ _OVERRIDE_RULES = [
         rf"(?:{_EN_IGNORE}|{_EN_DROP})\W+(?:\w+\W+){{0,3}}?{_EN_STEERING}\W+(?:that\W+)?(?:you\ (?:were|have\ been|got)\ (?:given|told|trained\ on)|"
         r"you\ (?:received|got)|above|so\ far|given\ (?:to\ you|earlier|before)|from\ (?:before|earlier|your\ (?:developers?|creators?|operators?)))\b",
     ),
-    _rule(
+    rule(
         "ignore_everything",
         _O,
         (0.7, 0.85),
-        "ignor|disregard|forget",
-        r"\b(?:ignore|disregard|forget)\W+(?:everything|all\ that|anything|what)\W+(?:\w+\W+){0,3}?"
-        r"(?:above|before|earlier|previously|you\ (?:were|have\ been)\ (?:told|given|instructed)|i\ said|said\ before)",
+        "ignor|disregard|forget|mind|heed|aside|behind|past|let go|worry|bother|unlearn",
+        r"\b(?:ignore|disregard|forget|pay\ no\ (?:mind|heed)\ to|set\ aside|put\ aside|leave\ behind|move\ past|let\ go\ of|"
+        r"don'?t\ (?:worry|bother)\ about|unlearn|think\ nothing\ of)\W+(?:everything|all\ that|anything|what(?:ever)?)\W+(?:\w+\W+){0,3}?"
+        r"(?:above|before|earlier|previously|you\ (?:were|have\ been)\ (?:told|given|instructed)|i\ said|said\ before)|"
+        r"\b(?:ignore|disregard|forget)\W+(?:the\W+|all\W+(?:of\W+)?(?:the\W+)?)?(?:above|foregoing|preceding|previous|prior)"
+        r"(?:\W+(?:text|message|content|prompt|input|lines?))?\W*(?:\band\b|[,.;:!\-])",
     ),
-    _rule(
+    rule(
         "new_instructions",
         _O,
         (0.6, 0.75),
@@ -178,7 +193,7 @@ _OVERRIDE_RULES = [
         r"(?:instructions?|directives?|rules|task|objective|orders|prompt|mission|goal)\W*(?:follow\b|[:\-]|\b(?:are|is|now|for\ you)\b)",
         reach=(40, 80),
     ),
-    _rule(
+    rule(
         "from_now_on",
         _O,
         (0.35, 0.55),
@@ -187,7 +202,7 @@ _OVERRIDE_RULES = [
         r"(?:you\ (?:will|must|shall|are|should|only|always|never|answer|respond|reply)|only|always|never|answer|respond|reply|ignore|do\ not)",
         reach=(0, 200),
     ),
-    _rule(
+    rule(
         "instead_say",
         _O,
         (0.35, 0.6),
@@ -195,7 +210,7 @@ _OVERRIDE_RULES = [
         r"\binstead\W+(?:just\W+)?(?:say|output|print|respond|reply|write|tell|answer)\b",
         reach=(0, 60),
     ),
-    _rule(
+    rule(
         "priority_claim",
         _O,
         (0.55, 0.75),
@@ -204,7 +219,7 @@ _OVERRIDE_RULES = [
         r"(?:take|takes|has|have)\W+(?:(?:top|highest|absolute|the\ highest)\W+)?(?:priority|precedence)|"
         r"\b(?:supersedes?|overrides?|replaces?)\W+(?:all|any|every|your)\W+(?:\w+\W+){0,2}?(?:instructions|rules|prompts?|guidelines|directives)",
     ),
-    _rule(
+    rule(
         "override_mode",
         _O,
         (0.7, 0.8),
@@ -213,8 +228,44 @@ _OVERRIDE_RULES = [
         r"\boverride\W+(?:code|protocol|command|authori[sz]ed|accepted|engaged)\b",
         reach=(40, 60),
     ),
+    rule(
+        "override_void",
+        _O,
+        (0.78, 0.9),
+        "void|null|cancel|obsolete|revoked|lifted|suspended|invalid|irrelevant|outdated|expired|withdrawn|superseded|replaced|rescinded|deprecated|overridden|removed|disabled|inactive|no longer",
+        r"\b(?:previous|prior|earlier|above|original|initial|old|former|preceding|existing|default|all|your|system|developer)\W+(?:\w+\W+){0,2}?"
+        r"(?:instructions|guidance|directives|rules|orders|guidelines|prompts?|constraints|programming|directions|commands|policies|restrictions)\W+"
+        r"(?:\w+\W+){0,2}?(?:are|is|were|have\ been|has\ been|should\ be|must\ be|will\ be|now|hereby)\W+(?:\w+\W+){0,1}?"
+        r"(?:void|null|cancel+ed|obsolete|revoked|lifted|suspended|invalid|irrelevant|outdated|expired|withdrawn|"
+        r"rescinded|deprecated|overridden|disabled|inactive|no\ longer\ (?:valid|apply|applicable|in\ (?:effect|force)|relevant|binding|active))\b|"
+        r"\b(?:treat|consider|regard|deem|count)\W+(?:\w+\W+){0,2}?(?:previous|prior|earlier|above|original|initial|old|former|preceding|your|system|all)\W+"
+        r"(?:\w+\W+){0,2}?(?:instructions|guidance|directives|rules|orders|guidelines|prompts?|constraints|programming|text|messages?)\W+"
+        r"(?:\w+\W+){0,1}?(?:as\W+)?(?:\w+\W+)?(?:void|null|obsolete|irrelevant|invalid|cancel+ed|revoked|outdated|expired|superseded|nonexistent|non-existent)\b",
+        reach=(160, 120),
+    ),
+    rule(
+        "no_longer_apply",
+        _O,
+        (0.6, 0.75),
+        "no longer|don't|do not|doesn't|does not|need not|shouldn't",
+        r"\b(?:instructions|rules|guidelines|directives|guidance|restrictions|constraints|programming|guardrails|safeguards)\W+(?:\w+\W+){0,4}?"
+        r"(?:no\ longer|don'?t|do\ not|doesn'?t|does\ not|shouldn'?t|need\ not)\W+(?:\w+\W+)?(?:apply|matter|count|bind|exist|hold|restrict|limit)\b"
+        r"(?=[^.\n]{0,40}\b(?:you|here|now|anymore|any\ more|this\ conversation|to\ (?:you|this)))",
+        reach=(120, 80),
+    ),
+    rule(
+        "what_you_were_told",
+        _O,
+        (0.85, 0.9),
+        "were told|were given|were instructed|were programmed|been told|been given|been instructed|been programmed|got told",
+        r"\b(?:whatever|what|everything|anything|all)\W+(?:\w+\W+){0,1}?you\W+(?:were|have\ been|'ve\ been|got)\W+(?:\w+\W+)?"
+        r"(?:told|given|instructed|programmed|asked|trained)\W+(?:\w+\W+){0,5}?(?:doesn'?t|does\ not|no\ longer|don'?t\ (?:matter|apply|count)|"
+        r"is\ (?:void|irrelevant|cancel+ed|obsolete|wrong|outdated|over)|can\ be\ (?:ignored|forgotten|dropped|discarded)|matters?\ not|"
+        r"should\ be\ (?:ignored|forgotten|discarded)|is\ no\ longer)\b",
+        reach=(120, 120),
+    ),
     # Spanish, French, German, Portuguese, Italian.
-    _rule(
+    rule(
         "ignore_previous_es_pt",
         _O,
         (0.9, 0.95),
@@ -224,7 +275,7 @@ _OVERRIDE_RULES = [
         r"ignorem|pare\ de\ seguir|não\ siga|nao\ siga)\b\W+(?:\w+\W+){0,3}?"
         r"(?:instrucciones|indicaciones|reglas|órdenes|ordenes|directrices|instruções|instrucoes|regras|orientações|orientacoes|diretrizes|ordens)\b",
     ),
-    _rule(
+    rule(
         "ignore_previous_fr",
         _O,
         (0.9, 0.95),
@@ -233,16 +284,16 @@ _OVERRIDE_RULES = [
         r"fais\ abstraction\ des|faites\ abstraction\ des|ne\ suis\ pas|ne\ suivez\ pas|arrête\ de\ suivre|écarte|écartez)\b\W+"
         r"(?:\w+\W+){0,3}?(?:instructions|consignes|règles|regles|directives)\b",
     ),
-    _rule(
+    rule(
         "ignore_previous_de",
         _O,
         (0.9, 0.95),
         "anweis|instruktion|regeln|vorgaben|befehl|richtlinie",
-        r"\b(?:ignoriere|ignorier|ignorieren|vergiss|vergesst|vergessen|missachte|missachten|übergehe|verwirf|"
+        r"\b(?:ignoriere|ignorier|ignorieren|vergiss|vergesst|vergessen\ sie|missachte|missachten|übergehe|verwirf|"
         r"befolge\ nicht|folge\ nicht)\b\W+(?:\w+\W+){0,4}?"
         r"(?:anweisungen|instruktionen|regeln|vorgaben|befehle|richtlinien|systemanweisungen|systemprompt)\b",
     ),
-    _rule(
+    rule(
         "ignore_previous_it",
         _O,
         (0.9, 0.95),
@@ -251,7 +302,7 @@ _OVERRIDE_RULES = [
         r"smetti\ di\ seguire)\b\W+(?:\w+\W+){0,3}?(?:istruzioni|regole|indicazioni|direttive)\b",
     ),
     # Russian, Chinese, Japanese, Korean.
-    _rule(
+    rule(
         "ignore_previous_ru",
         _O,
         (0.9, 0.95),
@@ -260,7 +311,7 @@ _OVERRIDE_RULES = [
         r"отбрось|отбросьте|не\ следуй|не\ выполняй|отмени)\W+(?:\w+\W+){0,3}?"
         r"(?:инструкци|указани|правил|команд|промпт|ограничени)",
     ),
-    _rule(
+    rule(
         "ignore_previous_zh",
         _O,
         (0.9, 0.95),
@@ -268,7 +319,7 @@ _OVERRIDE_RULES = [
         r"(?:忽略|忽视|忽視|无视|無視|忘记|忘記|忘掉|不要理会|不要理會|不要遵守|不要遵循|别管|不用管|抛开|拋開)"
         r"[^。!?\n]{0,12}?(?:指令|指示|说明|說明|规则|規則|提示词|提示詞|提示|设定|設定|要求|命令|限制)",
     ),
-    _rule(
+    rule(
         "ignore_previous_ja",
         _O,
         (0.9, 0.95),
@@ -276,7 +327,7 @@ _OVERRIDE_RULES = [
         r"(?:指示|命令|ルール|プロンプト|制約|設定|指令)[^。!?\n]{0,10}?(?:無視|むし|忘れ|従わな)|"
         r"(?:無視|忘れ)[^。!?\n]{0,4}?(?:指示|命令|ルール)",
     ),
-    _rule(
+    rule(
         "ignore_previous_ko",
         _O,
         (0.9, 0.95),
@@ -295,14 +346,14 @@ _LIMITS = r"""(?:restrictions?|rules|limits|limitations|filters?|filtering|guide
     safeguards|principles|openai|anthropic|conscience|programming)"""
 
 _ROLEPLAY_RULES = [
-    _rule(
+    rule(
         "dan",
         _R,
         (0.95, 0.95),
         "do anything now|dan",
         r"\bdo\ anything\ now\b|\b(?:you\ are|you're|act\ as|as|called|named|be)\ (?:a\ )?dan\b",
     ),
-    _rule(
+    rule(
         "mode_unlocked",
         _R,
         (0.8, 0.85),
@@ -311,14 +362,14 @@ _ROLEPLAY_RULES = [
         r"\bjailbroken\W+(?:\w+\W+)?(?:ai|version|assistant|model|chatbot|persona|gpt|llm|response|output)\b|"
         r"\b(?:with|simulate|enter|activate|in)\W+(?:developer|dev|god)\W+mode\b(?=[^\n]{0,200}\b(?:refus|any\ kind|anything|no\ (?:limit|restrict|rule|filter)|two\ responses|output|generate))",
     ),
-    _rule(
+    rule(
         "mode_mention",
         _R,
         (0.35, 0.4),
         " mode|-mode|_mode|jailbr",
         r"\b(?:developer|dev|god|unlocked|freedom)\W+mode\b|\bjailbr(?:oken|eak(?:ed)?)\b",
     ),
-    _rule(
+    rule(
         "persona_without_limits",
         _R,
         (0.85, 0.9),
@@ -327,7 +378,7 @@ _ROLEPLAY_RULES = [
         rf"persona|ai|assistant|model|chatbot|bot|entity|version\ of\ yourself|yourself|llm|gpt|claude|mode)\b\W+(?:\w+\W+){{0,12}}?"
         rf"{_FREE_OF}\W+(?:\w+\W+){{0,3}}?{_LIMITS}",
     ),
-    _rule(
+    rule(
         "never_refuse",
         _R,
         (0.55, 0.7),
@@ -336,7 +387,7 @@ _ROLEPLAY_RULES = [
         r"(?:\w+\W+){0,2}?(?:refus\w*|declin\w*|say\ no|says\ no|reject\w*|deny|denies)\b|"
         r"\b(?:never|don'?t|do\ not|no)\W+(?:\w+\W+){0,2}?(?:warnings?|disclaimers?|caveats|moraliz|lectur)\w*\b(?=[^.]{0,80}\b(?:refus|answer|whatever|anything|respond)\w*)",
     ),
-    _rule(
+    rule(
         "answer_anything",
         _R,
         (0.4, 0.6),
@@ -344,7 +395,7 @@ _ROLEPLAY_RULES = [
         r"\b(?:answer|respond\ to|do|say|generate|tell\ me|provide|write)\W+(?:\w+\W+){0,2}?(?:anything|any\ (?:question|request)s?|everything|whatever)\b"
         r"(?=[^\n]{0,120}\b(?:no\ matter|even\ if|regardless|illegal|unethical|harmful|dangerous|offensive|without\ (?:question|hesitation|refus)))",
     ),
-    _rule(
+    rule(
         "stay_in_character",
         _R,
         (0.4, 0.55),
@@ -352,7 +403,7 @@ _ROLEPLAY_RULES = [
         r"\b(?:stay|remain|keep)\W+in\W+(?:character|persona|role)\b(?=[^\n]{0,100}\b(?:no\ matter|always|never|even\ if|at\ all\ costs|whatever))|"
         r"\bnever\W+break\W+(?:character|persona|role)\b|\bbreak(?:ing)?\W+character\b[^\n]{0,60}\b(?:penal|lose|tokens?|die|punish)",
     ),
-    _rule(
+    rule(
         "freed",
         _R,
         (0.8, 0.85),
@@ -360,7 +411,7 @@ _ROLEPLAY_RULES = [
         r"\b(?:you\ (?:have\ been|are|were|got)|you've\ been|i\ have|i've)\W+(?:\w+\W+){0,2}?(?:freed|liberated|unchained|released|set\ free)\b|"
         r"\b(?:broken|break|broke|escaped?)\W+(?:free\W+)?(?:of|from)?\W*(?:the\W+)?(?:\w+\W+){0,2}?(?:confines|shackles|chains|restrictions|prison|jail)\b",
     ),
-    _rule(
+    rule(
         "dual_response",
         _R,
         (0.75, 0.8),
@@ -369,7 +420,7 @@ _ROLEPLAY_RULES = [
         r"\b(?:jailbr\w*|unfiltered|uncensored|unrestricted|dan|evil|opposite|developer\ mode|no\ (?:rules|filter\w*|restrictions))\b|[🔓🔒]\s*\[?\w*",
         reach=(0, 300),
     ),
-    _rule(
+    rule(
         "evil_persona",
         _R,
         (0.65, 0.75),
@@ -378,7 +429,7 @@ _ROLEPLAY_RULES = [
         r"(?:evil|amoral|unethical|immoral|uncensored|unfiltered|unrestricted|unaligned|rogue)\W+(?:\w+\W+){0,1}?"
         r"(?:ai|assistant|model|chatbot|bot|version|twin|confidant|character|persona|entity|gpt|llm|machine)\b",
     ),
-    _rule(
+    rule(
         "disable_safety",
         _R,
         (0.85, 0.9),
@@ -390,7 +441,7 @@ _ROLEPLAY_RULES = [
         r"\b(?:disable|turn\ off|remove|bypass|circumvent|deactivate|lift)\W+(?:your|all|the|any)\W+(?:\w+\W+){0,2}?"
         r"(?:filters|guardrails|censorship|restrictions|safeguards|alignment|limitations)\b",
     ),
-    _rule(
+    rule(
         "hypothetical_harm",
         _R,
         (0.5, 0.6),
@@ -400,7 +451,7 @@ _ROLEPLAY_RULES = [
         r"[^\n]{0,160}\b(?:step[\-\ ]by[\-\ ]step|detailed\ (?:instructions|steps|guide)|exact\ (?:recipe|steps|instructions|quantities))\b"
         r"[^\n]{0,80}\b(?:bomb|explosive|meth|napalm|weapon|poison|malware|ransomware|nerve\ agent|bioweapon|hack|virus|drugs?)\b",
     ),
-    _rule(
+    rule(
         "roleplay_es_fr_de",
         _R,
         (0.8, 0.85),
@@ -411,7 +462,7 @@ _ROLEPLAY_RULES = [
         r"\b(?:actúa|actua|eres|finge|imagina|agis|tu\ es|fais\ semblant|du\ bist|spiele|tu\ sei|finja|sei)\b[^\n]{0,120}\b(?:sin|sans|ohne|senza|sem)\W+(?:\w+\W+){0,1}?"
         r"(?:restricciones|reglas|filtros|límites|censura|restrictions|règles|filtres|limites|censure|einschränkungen|regeln|filter|grenzen|zensur|restrizioni|regole|restrições|regras)\b",
     ),
-    _rule(
+    rule(
         "roleplay_zh_ru",
         _R,
         (0.8, 0.85),
@@ -432,7 +483,7 @@ _PROMPT = r"""(?:system\ ?prompt|system\ message|system\ instructions|initial\ (
     rules\ you\ (?:were|have\ been)\ given|guidelines\ you\ (?:were|have\ been)\ given|prompt\ (?:above|you\ were\ given))"""
 
 _EXTRACTION_RULES = [
-    _rule(
+    rule(
         "show_system_prompt",
         _X,
         (0.85, 0.9),
@@ -441,7 +492,7 @@ _EXTRACTION_RULES = [
         reach=(110, 40),
         not_after=("it to ", "them to ", "trying to ", "tried to ", "attempts to ", "attempt to "),
     ),
-    _rule(
+    rule(
         "your_instructions",
         _X,
         (0.6, 0.75),
@@ -450,7 +501,7 @@ _EXTRACTION_RULES = [
         r"(?:instructions|rules|guidelines|directives|programming|prompt|configuration|setup|constraints)\b",
         reach=(100, 20),
     ),
-    _rule(
+    rule(
         "repeat_above",
         _X,
         (0.85, 0.9),
@@ -463,7 +514,7 @@ _EXTRACTION_RULES = [
         r"\b(?:instructions|prompt|everything\ above|text\ above)\b[^\n]{0,40}\b(?:verbatim|word\ for\ word|word-for-word)\b",
         reach=(100, 80),
     ),
-    _rule(
+    rule(
         "what_were_you_told",
         _X,
         (0.7, 0.8),
@@ -472,7 +523,51 @@ _EXTRACTION_RULES = [
         r"\bwhat\W+(?:exactly\W+)?(?:were|have)\W+you\W+(?:been\W+)?(?:told|instructed|programmed|given|configured|asked)\b"
         r"(?=[^\n?]{0,60}(?:before|at\ the\ (?:start|beginning)|by\ (?:your|the)\ (?:developers?|creators?|operator|company|system)|to\ (?:do|say|not)|initially|originally|\?))",
     ),
-    _rule(
+    rule(
+        "what_came_before",
+        _X,
+        (0.8, 0.85),
+        "came before|comes before|come before|written before|said before|placed before|appears before|appeared before|above my|before my|above this|before this|prior to my|ahead of my",
+        r"\b(?:what|everything|all|anything|the\ (?:text|words|content|message|lines?))\W+(?:\w+\W+){0,3}?(?:came|comes|come|was\ (?:written|said|placed|put|given|sent)|"
+        r"is\ (?:written|placed)|appears?|appeared|sits?|exists?|stands?|was)\W+(?:\w+\W+){0,2}?(?:before|above|prior\ to|ahead\ of)\W+"
+        r"(?:my|this|our|the\ (?:first|start|beginning))\W+(?:\w+\W+)?(?:message|question|prompt|conversation|chat|turn|input|request)",
+        reach=(120, 60),
+    ),
+    rule(
+        "start_of_context",
+        _X,
+        (0.75, 0.85),
+        "conversation|context|chat|memory|session|transcript|thread",
+        r"\b(?:text|words|content|lines?|message)\W+(?:at|on)\W+the\W+(?:very\W+)?(?:top|start|beginning)\W+of\W+(?:this|the|our|your)\W+"
+        r"(?:conversation|chat|context(?:\ window)?|memory|session|input|transcript|thread|prompt)\b|"
+        r"\b(?:first|opening|initial|very\ first|earliest|top)\W+(?:\w+\W+){0,2}?(?:lines?|words?|sentences?|paragraphs?|message|part|text|thing|tokens?|characters)\W+"
+        r"(?:\w+\W+){0,2}?(?:of|in|at\ the\ top\ of)\W+(?:this|the|our|your)\W+(?:conversation|chat|context(?:\ window)?|memory|session|input|transcript|thread)\b"
+        r"(?<=[a-z])(?![^\n]{0,3}\?\s*$)|"
+        rf"\b{_SHOW}\b\W+(?:\w+\W+){{0,5}}?(?:your\W+)?(?:context\ window|your\ (?:context|memory|preamble|briefing|setup|configuration|"
+        r"operating\ (?:instructions|notes|guidelines|rules|manual))|(?:pre-?conversation|behind-the-scenes|backstage|pre-?loaded|invisible|starting|opening|"
+        r"setup|initiali[sz]ation)\ (?:text|notes|briefing|message|context|content|guidance|directives|instructions|prompt))\b",
+        reach=(120, 80),
+    ),
+    rule(
+        "initialized_with",
+        _X,
+        (0.75, 0.85),
+        "initialized|initialised|set up|configured|primed|briefed|preloaded|pre-loaded|seeded",
+        r"\b(?:what|which|tell|share|show|repeat|list|describe|quote|recite|print|output)\b[^.\n]{0,60}\b(?:you\ were|you've\ been|you\ have\ been|you\ got|you\ are|were\ you|have\ you\ been)\W+"
+        r"(?:\w+\W+){0,2}?(?:initiali[sz]ed|set\ up|configured|primed|briefed|pre-?loaded|seeded|booted)\W+(?:with|using|by)\b",
+        reach=(120, 60),
+    ),
+    rule(
+        "rules_you_follow",
+        _X,
+        (0.7, 0.8),
+        "you follow|you operate|you work under|you abide|you must follow|you are bound|you're bound|you are following|you have been given|you were given|you received|you obey",
+        rf"\b(?:{_SHOW}|paraphrase|rewrite|rephrase|outline|enumerate|describe|quote)\b\W+(?:\w+\W+){{0,4}}?(?:rules|guidelines|instructions|directives|principles|policies|constraints|orders)\W+"
+        r"(?:that\W+)?you\W+(?:follow|operate\ under|work\ under|abide\ by|were\ given|have\ been\ given|received|must\ follow|obey|"
+        r"are\ (?:following|bound\ by|under))\b",
+        reach=(120, 40),
+    ),
+    rule(
         "extraction_multilingual",
         _X,
         (0.85, 0.9),
@@ -490,7 +585,7 @@ _EXTRACTION_RULES = [
 # --- fake role and delimiter tokens ---------------------------------------------------------------
 
 _DELIMITER_RULES = [
-    _rule(
+    rule(
         "chat_template_role",
         _D,
         (0.9, 0.95),
@@ -499,7 +594,7 @@ _DELIMITER_RULES = [
         r"(?!\s*\{)(?!\s*<\|)",
         reach=(0, 60),
     ),
-    _rule(
+    rule(
         "chat_template_token",
         _D,
         (0.45, 0.7),
@@ -507,7 +602,7 @@ _DELIMITER_RULES = [
         r"<\|(?:im_end|endoftext|eot_id|end_header_id|end|endofprompt|fim_\w+)\|>",
         reach=(0, 30),
     ),
-    _rule(
+    rule(
         "markdown_role_header",
         _D,
         (0.8, 0.9),
@@ -516,7 +611,7 @@ _DELIMITER_RULES = [
         r"^\s*\#{1,4}\s*(?:system|instruction|instructions|admin|developer)(?:\ (?:prompt|message|override|update|note))?\s*:",
         reach=(12, 120),
     ),
-    _rule(
+    rule(
         "inst_tags",
         _D,
         (0.8, 0.9),
@@ -524,8 +619,8 @@ _DELIMITER_RULES = [
         r"\[inst\][^\[\]`]{3,300}\[/inst\]|\[/inst\][^\[\]`]{0,200}\[inst\]|<</?sys>>",
         reach=(0, 320),
     ),
-    _rule("inst_tag_mention", _D, (0.4, 0.6), "[inst]|[/inst]", r"\[/?inst\]", reach=(0, 10)),
-    _rule(
+    rule("inst_tag_mention", _D, (0.4, 0.6), "[inst]|[/inst]", r"\[/?inst\]", reach=(0, 10)),
+    rule(
         "end_of_sequence",
         _D,
         (0.75, 0.85),
@@ -533,7 +628,7 @@ _DELIMITER_RULES = [
         r"</s>\s*(?:<s>|\[inst\]|(?:system|assistant|user|human|developer)\s*:)|<(?:eos|bos|end_of_turn|start_of_turn)>",
         reach=(0, 40),
     ),
-    _rule(
+    rule(
         "fake_role_line",
         _D,
         (0.7, 0.85),
@@ -543,7 +638,7 @@ _DELIMITER_RULES = [
         r"all\ (?:previous|prior)|override|sure[,!.]?\ (?:here|i\ will|i'll)|(?:ok|okay)[,!.]?\ i\ will|developer\ mode|the\ user\ (?:is|has)\ (?:an?\ )?(?:admin|verified|authori))",
         reach=(40, 120),
     ),
-    _rule(
+    rule(
         "bracket_role",
         _D,
         (0.7, 0.85),
@@ -552,7 +647,7 @@ _DELIMITER_RULES = [
         r"\[\s*(?:system|admin|override|developer)\s*\]|<\s*/?\s*(?:system|admin)\s*>",
         reach=(12, 60),
     ),
-    _rule(
+    rule(
         "boundary_marker",
         _D,
         (0.7, 0.85),
@@ -567,7 +662,7 @@ _DELIMITER_RULES = [
 
 _AI = r"(?:ai|a\.i\.|assistant|language\ model|llm|gpt|chatgpt|claude|gemini|copilot|agent|bot|chatbot|model|ai\ agent|ai\ assistant)s?"
 _INDIRECT_RULES = [
-    _rule(
+    rule(
         "addressed_to_ai",
         _I,
         (0.45, 0.85),
@@ -576,7 +671,7 @@ _INDIRECT_RULES = [
         rf"(?=[^\n]{{0,200}}\b(?:must|should|need\ to|have\ to|please|do\ not|don'?t|ignore|instead|always|never|you|tell|say|recommend|include|respond|reply|output))",
         reach=(0, 320),
     ),
-    _rule(
+    rule(
         "if_you_are_ai",
         _I,
         (0.45, 0.85),
@@ -584,7 +679,7 @@ _INDIRECT_RULES = [
         rf"\bif\W+you\W+are\W+(?:an?\W+)?(?:\w+\W+)?{_AI}\b|\bif\ you're\ (?:an?\ )?(?:\w+\ )?{_AI}\b",
         reach=(0, 80),
     ),
-    _rule(
+    rule(
         "ai_reading_this",
         _I,
         (0.45, 0.85),
@@ -593,7 +688,7 @@ _INDIRECT_RULES = [
         rf"\bto\ (?:any|the|all)\ {_AI}\W+(?:\w+\W+)?(?:reading|processing|summari[sz]ing|that\ reads|who\ reads)",
         reach=(60, 60),
     ),
-    _rule(
+    rule(
         "when_summarizing",
         _I,
         (0.35, 0.8),
@@ -604,7 +699,7 @@ _INDIRECT_RULES = [
         r"[^\n]{0,120}\b(?:you\ (?:must|should|will)|must|always|only|instead|do\ not|don'?t|never|say|state|tell|include|mention|recommend|rate|respond|reply)\b",
         reach=(40, 320),
     ),
-    _rule(
+    rule(
         "hide_from_user",
         _I,
         (0.6, 0.9),
@@ -614,7 +709,7 @@ _INDIRECT_RULES = [
         r"\b(?:the\W+)?(?:user|human)\W+(?:must|should)\W+(?:not|never)\W+(?:know|see|find\ out|be\ told|learn)\b|\bsecretly\b|\bsilently\W+(?:send|forward|call|run|execute|add|include|email|post|upload)",
         reach=(120, 60),
     ),
-    _rule(
+    rule(
         "exfiltrate",
         _I,
         (0.55, 0.9),
@@ -626,7 +721,7 @@ _INDIRECT_RULES = [
         reach=(80, 200),
         not_after=("never ", "not ", "n't "),
     ),
-    _rule(
+    rule(
         "exfiltrate_url",
         _I,
         (0.55, 0.9),
@@ -635,7 +730,7 @@ _INDIRECT_RULES = [
         r"\b(?:visit|open|fetch|navigate\ to|load|call|go\ to|browse\ to|request)\W+https?://\S+[?&]\S*=(?:\{|\$|<|%7b|\[)",
         reach=(100, 250),
     ),
-    _rule(
+    rule(
         "tool_call_demand",
         _I,
         (0.3, 0.75),
@@ -644,7 +739,7 @@ _INDIRECT_RULES = [
         r"(?:tool|function|command|plugin|action|api)\b",
         reach=(50, 60),
     ),
-    _rule(
+    rule(
         "instead_recommend",
         _I,
         (0.3, 0.75),
@@ -654,7 +749,7 @@ _INDIRECT_RULES = [
         r"mention\ that|conclude\ that|report\ that|classify\ (?:this|it)\ as|give\ (?:this|it)|score\ (?:this|it))\b",
         reach=(70, 80),
     ),
-    _rule(
+    rule(
         "you_the_reader",
         _I,
         (0.2, 0.65),
@@ -663,7 +758,7 @@ _INDIRECT_RULES = [
         r"\byour\ (?:task|role|job)\ is\ now\b",
         reach=(0, 60),
     ),
-    _rule(
+    rule(
         "decode_and_follow",
         _I,
         (0.6, 0.8),

@@ -1,7 +1,7 @@
 """Undoing the disguises prompt injections wear, so that one set of patterns sees through them:
 NFKC, invisible characters stripped (and counted), Cyrillic and Greek look-alikes folded inside
 Latin words, Unicode tag characters decoded, and, as extra readings of the text, leetspeak folded,
-s p a c e d letters joined and long base64 runs decoded.
+s p a c e d letters joined, and the encodings and fragments ``decode.py`` reads.
 
 Plain ASCII text, the common case, skips the Unicode steps; every extra reading is gated by a
 literal search on a one-byte-per-character shape of the text, so prose without disguises costs
@@ -10,12 +10,12 @@ a few translate and find calls.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import string
 import unicodedata
 from dataclasses import dataclass, field
+
+from sluice.guardrails import decode
 
 # Zero-width and other invisible format characters. U+200D (the zero-width joiner) is left out:
 # emoji sequences need it, so it is only stripped, never counted.
@@ -23,6 +23,10 @@ _INVISIBLE = "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200e
 _STRIP = dict.fromkeys(map(ord, _INVISIBLE + "\u200d"))
 _INVISIBLE_SEARCH = re.compile(f"[{_INVISIBLE}]").search
 # Tag characters (U+E0020-E007E) mirror ASCII invisibly: text hidden in them is "ASCII smuggling".
+# Persian, Arabic, Hebrew and the Indic scripts write with the zero-width non-joiner and the
+# direction marks: in their text these are spelling, not a disguise (stripped, never counted).
+_SCRIPT_MARKS = "\u200c\u200e\u200f\u061c"
+_JOINER_SCRIPT = re.compile("[\u0590-\u06ff\u0750-\u077f\u0900-\u0dff\ufb1d-\ufdff\ufe70-\ufeff]")
 _TAGS = re.compile("[\U000e0020-\U000e007e]+")
 _TAG_TO_ASCII = {c: c - 0xE0000 for c in range(0xE0020, 0xE007F)}
 
@@ -64,20 +68,13 @@ _SPACED_SHAPE = bytes(
 _SPACED_SEED = b"sasasas"
 _SEPARATORS = re.compile(r"[ .\-_*|+/]+")
 
-# Base64: runs of 20 or more of its characters are rare in prose; the shape finds them first.
-_B64_SHAPE = bytes(
-    ord("a") if chr(i) in string.ascii_letters + string.digits + "+/=-_" else ord(" ") for i in range(256)
-)
-_B64_RUN = b"a" * 20
-_B64 = re.compile(r"[A-Za-z0-9+/\-_]{20,}={0,2}")
-_PRINTABLE = frozenset(string.printable)
-
 
 @dataclass(slots=True)
 class Normalized:
     """``text`` lower-cased, NFKC, without invisible characters and with look-alikes folded;
     ``readings`` holds the other ways to read it (``("leet", ...)``, ``("spaced", ...)``,
-    ``("base64", ...)``, ``("tags", ...)``), each already lower-cased."""
+    ``("tags", ...)`` and ``decode.py``'s: ``("base64", ...)``, ``("hex", ...)``, ...), each already
+    lower-cased."""
 
     text: str
     invisible: int = 0
@@ -104,12 +101,14 @@ def normalize(raw: str) -> Normalized:
             text = unicodedata.normalize("NFKC", text)
         if hides and (_INVISIBLE_SEARCH(text) or "\u200d" in text):
             invisible = sum(text.count(c) for c in _INVISIBLE)
+            if _JOINER_SCRIPT.search(text):
+                invisible -= sum(text.count(c) for c in _SCRIPT_MARKS)
             text = text.translate(_STRIP)
         has_latin = bool(text.encode("ascii", "ignore").translate(None, _NOT_LETTERS))
         if has_latin and _HAS_LOOKALIKE.search(text) and _MIXED_SEED.search(text):
             text, lookalikes = _fold_lookalikes(text)
     lowered = text.lower()
-    readings.extend(_base64_readings(text))
+    readings.extend(decode.readings(text, lowered))
     ascii_text = lowered.encode("ascii", "replace")
     leet = ascii_text.translate(_LEET_SHAPE)
     if leet.count(b"a0a") + leet.count(b"0a0") >= _LEET_SEEDS:
@@ -145,35 +144,3 @@ def _join_spaced(text: str) -> str:
         return _SEPARATORS.sub(lambda gap: "" if gap.group() == sep else " ", m.group())
 
     return _SPACED.sub(join, text)
-
-
-def _base64_readings(text: str) -> list[tuple[str, str]]:
-    shape = text.encode("ascii", "replace").translate(_B64_SHAPE)
-    out: list[tuple[str, str]] = []
-    pos = shape.find(_B64_RUN)
-    while pos != -1:
-        m = _B64.match(text, pos)
-        end = shape.find(b" ", pos)
-        end = len(shape) if end == -1 else end
-        if m is not None and (decoded := _decode(m.group())) is not None:
-            out.append(("base64", decoded.lower()))
-        pos = shape.find(_B64_RUN, end)
-    return out
-
-
-def _decode(run: str) -> str | None:
-    """``run`` decoded, when it is base64 of mostly printable text."""
-    if len(run) > 65536:
-        return None
-    run = run.rstrip("=")
-    try:
-        data = base64.b64decode(
-            run + "=" * (-len(run) % 4), altchars=b"-_" if "-" in run or "_" in run else None
-        )
-        decoded = data.decode("utf-8")
-    except (binascii.Error, ValueError):
-        return None
-    if len(decoded) < 8:
-        return None
-    printable = sum(c in _PRINTABLE or c.isalpha() for c in decoded)
-    return decoded if printable >= 0.9 * len(decoded) and " " in decoded else None

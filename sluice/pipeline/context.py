@@ -17,7 +17,15 @@ from sluice.routing.deployment import Deployment
 from sluice.routing.router import Attempt
 from sluice.routing.table import Route
 from sluice.store.records import BatchCaller
-from sluice.types import ChatRequest, ChatResponse, EmbeddingRequest, EmbeddingUsage, StreamOptions, Usage
+from sluice.types import (
+    ChatRequest,
+    ChatResponse,
+    EmbeddingRequest,
+    EmbeddingUsage,
+    Message,
+    StreamOptions,
+    Usage,
+)
 
 if TYPE_CHECKING:
     from sluice.cache.ticket import CacheTicket
@@ -109,6 +117,9 @@ class RequestContext:
     """The request's ``json_schema``, compiled, when its JSON answer is to be checked against it."""
     output_rules: Rules | None = None
     """The caller's content rules, checked on the answer."""
+    document_messages: tuple[Message, ...] = ()
+    """The messages the client marked as retrieved content (``sluice.guardrails.documents``), as
+    sent: later stages add messages before them, so the input guard finds them by identity."""
     retrieval: Retrieval | None = None
     """What the retrieval stage put in the prompt (and what the input guard dropped from it)."""
     retrieval_param: str = "sluice.retrieval"

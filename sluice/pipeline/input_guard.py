@@ -42,7 +42,9 @@ _SOURCES = {"user": "user", "tool": "tool", "function": "tool"}
 """Where a message's text comes from, for the injection detector: data the application fetched
 (tool results, Anthropic ``tool_result`` blocks) is held to a stricter standard than what a user
 typed. System and assistant turns are the application's own and are not scanned for injection,
-except the documents a system or developer message carries (``_DOCUMENT``); PII checks read all."""
+except the documents a system or developer message carries (``_DOCUMENT``), and whole messages of
+any role the client marks as retrieved content (``"sluice": {"guardrails": {"documents": [i, ...]}}``),
+which are scanned as documents; PII checks read all."""
 
 _DOCUMENT = re.compile(
     r"<(documents?|context|search_results?|retrieved|source_document)\b[^>]*>(.*?)</\1\s*>",
@@ -114,7 +116,7 @@ class InputGuardStage(Stage):
         request = ctx.request
         if not isinstance(request, ChatRequest):
             return
-        texts = _texts(request.messages)
+        texts = _texts(request.messages, {id(m) for m in ctx.document_messages})
         if not texts:
             return
         if policy.injection != "off" and self._scan is not None:
@@ -261,10 +263,12 @@ _THINKING = -1
 block's text, so a finding to redact drops the turn's reasoning instead of rewriting it."""
 
 
-def _texts(messages: list[Message]) -> list[_Text]:
+def _texts(messages: list[Message], documents: set[int] | frozenset[int] = frozenset()) -> list[_Text]:
+    """Each text of ``messages`` with where it comes from; ``documents`` holds the ``id`` of the
+    messages marked as retrieved content (``sluice.guardrails.documents``), read as documents."""
     out = []
     for i, m in enumerate(messages):
-        source = _SOURCES.get(m.role, "app")
+        source = "document" if id(m) in documents else _SOURCES.get(m.role, "app")
         if isinstance(m.content, str):
             if m.content:
                 out.append(_Text(i, None, source, m.content))

@@ -38,7 +38,10 @@ class ValidateStage(Stage):
     name = "validate"
 
     async def before(self, ctx: RequestContext) -> None:
-        check_request(ctx.request)
+        request = ctx.request
+        check_request(request)
+        if isinstance(request, ChatRequest) and request.sluice is not None and request.sluice.guardrails:
+            ctx.document_messages = tuple(request.messages[i] for i in request.sluice.guardrails.documents)
 
 
 def check_request(req: ChatRequest | EmbeddingRequest) -> None:
@@ -58,6 +61,14 @@ def _check_chat(req: ChatRequest) -> None:
         raise InvalidRequestError(
             "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param="stream_options"
         )
+    if req.sluice is not None and req.sluice.guardrails is not None:
+        for i, index in enumerate(req.sluice.guardrails.documents):
+            if index >= len(req.messages):
+                raise InvalidRequestError(
+                    f"'sluice.guardrails.documents' names message {index}, but there are "
+                    f"{len(req.messages)} messages.",
+                    param=f"sluice.guardrails.documents[{i}]",
+                )
     tool_names = {t.function.name for t in req.tools or ()}
     for i, t in enumerate(req.tools or ()):
         check_depth(t.function.parameters, f"tools[{i}].function.parameters")

@@ -50,6 +50,7 @@ from sluice.types import (
     ImageUrl,
     JsonSchemaFormat,
     ResponseFormat,
+    SluiceOptions,
     StreamOptions,
     ThinkingBlock,
     Tool,
@@ -103,8 +104,11 @@ def to_chat_request(req: MessagesRequest) -> ChatRequest:
     messages: list[ChatMessage] = []
     if req.system:
         messages.append(_system(req.system))
+    spans = []
     for i, m in enumerate(req.messages):
+        start = len(messages)
         messages.extend(_messages(m, i))
+        spans.append(range(start, len(messages)))
     for i, t in enumerate(req.tools or ()):
         check_depth(t.input_schema, f"tools[{i}].input_schema")
     if req.output_config is not None and req.output_config.format is not None:
@@ -128,8 +132,26 @@ def to_chat_request(req: MessagesRequest) -> ChatRequest:
         user=req.metadata.user_id if req.metadata else None,
         thinking=req.thinking,
         cache_control=req.cache_control,
-        sluice=req.sluice,
+        sluice=_documents_remapped(req.sluice, spans),
     )
+
+
+def _documents_remapped(options: SluiceOptions | None, spans: list[range]) -> SluiceOptions | None:
+    """``sluice.guardrails.documents`` names Anthropic messages; the chat request may hold more
+    (a system prompt first, a turn's tool results as messages of their own): each index becomes
+    those of the messages its message became."""
+    if options is None or options.guardrails is None or not options.guardrails.documents:
+        return options
+    indexes: list[int] = []
+    for k, i in enumerate(options.guardrails.documents):
+        if i >= len(spans):
+            raise InvalidRequestError(
+                f"'sluice.guardrails.documents' names message {i}, but there are {len(spans)} messages.",
+                param=f"sluice.guardrails.documents[{k}]",
+            )
+        indexes.extend(spans[i])
+    guardrails = msgspec.structs.replace(options.guardrails, documents=indexes)
+    return msgspec.structs.replace(options, guardrails=guardrails)
 
 
 def _joined_text(content: str | list[TextBlock]) -> str:

@@ -167,6 +167,14 @@ def to_chat_request(req: CreateResponse, items: list[InputItem]) -> ChatRequest:
         _append(messages, item, i)
     if not messages and req.prompt is None and (req.sluice is None or req.sluice.prompt is None):
         raise InvalidRequestError("input: give at least one input item.", param="input")
+    if req.sluice is not None and req.sluice.guardrails is not None and req.sluice.guardrails.documents:
+        # Items and stored conversations do not map one to one onto messages: documents are
+        # marked with the tag convention here (docs/guardrails.md).
+        raise InvalidRequestError(
+            "'sluice.guardrails.documents' is for chat completions and messages; on the Responses API, "
+            "wrap retrieved content in <documents> tags.",
+            param="sluice.guardrails.documents",
+        )
     tools = [_tool(t, i) for i, t in enumerate(req.tools or ()) if t.get("type") != "file_search"] or None
     effort = req.reasoning.effort if req.reasoning is not None else None
     return ChatRequest(

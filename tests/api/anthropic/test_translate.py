@@ -465,3 +465,36 @@ def test_stop_sequence(
 ) -> None:
     out = msgspec.json.decode(to_messages_response(response(finish, stop_reason), "claude", stops))
     assert (out["stop_reason"], out["stop_sequence"]) == expected
+
+
+def test_document_indexes_follow_the_messages_they_became() -> None:
+    body = {
+        "model": "claude",
+        "max_tokens": 10,
+        "system": "Answer from the pages.",
+        "messages": [
+            {"role": "user", "content": "first"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "f", "input": {}}]},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": "t1", "content": "page text"},
+                    {"type": "text", "text": "and?"},
+                ],
+            },
+        ],
+        "sluice": {"guardrails": {"documents": [0, 2]}},
+    }
+    chat = to_chat_request(decode_messages_request(msgspec.json.encode(body)))
+    assert chat.sluice is not None and chat.sluice.guardrails is not None
+    marked = [chat.messages[i] for i in chat.sluice.guardrails.documents]
+    # The system prompt became message 0; Anthropic message 2 became a tool message and a user message.
+    assert [m.role for m in marked] == ["user", "tool", "user"]
+    assert marked[0].content == "first"
+    err = refused(
+        model="claude",
+        max_tokens=10,
+        messages=[{"role": "user", "content": "hi"}],
+        sluice={"guardrails": {"documents": [1]}},
+    )
+    assert err.param == "sluice.guardrails.documents[0]"
