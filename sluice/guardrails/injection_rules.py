@@ -394,6 +394,7 @@ _ROLEPLAY_RULES = [
         "anything|everything|any question|whatever",
         r"\b(?:answer|respond\ to|do|say|generate|tell\ me|provide|write)\W+(?:\w+\W+){0,2}?(?:anything|any\ (?:question|request)s?|everything|whatever)\b"
         r"(?=[^\n]{0,120}\b(?:no\ matter|even\ if|regardless|illegal|unethical|harmful|dangerous|offensive|without\ (?:question|hesitation|refus)))",
+        reach=(64, 160),  # the verb is at most three words before the stem; the condition 120 after
     ),
     rule(
         "stay_in_character",

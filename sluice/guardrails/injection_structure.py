@@ -71,18 +71,34 @@ RULES: list[Rule] = [
         + r"""the\ user\ is\ (?:an?\ )?(?:admin|developer|authori[sz]ed)|sure|here\ is|forward|send|email|delete)""",
         reach=(3, 320),
     ),
+    # Three rules, each keyed near where its pattern starts (a stem at the match's start is tried
+    # right there; one pattern keyed on "+" read every "+1 (415)" of a prompt: ~0.7 ms per 1k tokens).
     rule(
         "assemble_and_follow",
         _O,
         (0.75, 0.85),
-        "combine|concatenate|join|merge|put together|assemble|append|together|+",
+        "combine|concatenate|join|merge|put together|assemble|append|add up|glue|stitch",
         r"\b(?:combine|concatenate|join|merge|put\ together|assemble|append|add\ up|glue|stitch)\w*\W+(?:\w+\W+){0,8}?"
         r"(?:strings?|variables?|parts?|pieces?|fragments?|segments?|halves|words|letters|tokens|chunks|[a-z]\d?\s*(?:and|\+|,|&)\s*[a-z]\d?)\b"
         r"[^\n]{0,160}?\b(?:and|then|,)\W+(?:\w+\W+){0,3}?(?:follow|execute|do|obey|perform|answer|respond\ to|act\ on|carry\ out|complete|"
-        r"comply\ with|treat\ (?:it|the\ result)\ as|run|fulfil+|reply\ to)\b|"
+        r"comply\ with|treat\ (?:it|the\ result)\ as|run|fulfil+|reply\ to)\b",
+        reach=(0, 400),
+    ),
+    rule(
+        "assemble_variables_and_follow",
+        _O,
+        (0.75, 0.85),
+        "=",
         r"\b[a-z]\w{0,8}\s*=\s*[a-z]\w{0,8}(?:\s*\+\s*[a-z]\w{0,8})+\b[\s\S]{0,200}?\b(?:follow|execute|answer|respond\ to|do\ what|perform|obey|"
-        r"carry\ out|complete|act\ on|output\ of|result\ of|returns?|returned|would\ (?:say|output|reply|respond|write)|response\ (?:to|of))\b|"
+        r"carry\ out|complete|act\ on|output\ of|result\ of|returns?|returned|would\ (?:say|output|reply|respond|write)|response\ (?:to|of))\b",
+        reach=(12, 300),
+    ),
+    rule(
+        "answer_assembled_call",
+        _O,
+        (0.75, 0.85),
+        "return|output|answer|response|respond|example",
         r"\b(?:return|output|answer|response|respond|example)\w*\W+(?:\w+\W+){0,6}?\w+\(\s*[a-z]\w{0,8}\s*(?:\+\s*[a-z]\w{0,8}\s*)+\)",
-        reach=(300, 400),
+        reach=(0, 200),
     ),
 ]
