@@ -700,15 +700,32 @@ _INDIRECT_RULES = [
         r"[^\n]{0,120}\b(?:you\ (?:must|should|will)|must|always|only|instead|do\ not|don'?t|never|say|state|tell|include|mention|recommend|rate|respond|reply)\b",
         reach=(40, 320),
     ),
+    # Three rules, each keyed where its pattern starts: one keyed on "user" and "customer" with 120
+    # characters before read a window around every mention of a customer (~120 us per 1k tokens).
     rule(
         "hide_from_user",
         _I,
         (0.6, 0.9),
-        "user|human|customer|person|secretly|silently",
+        "do not|don't|dont|never|without",
         r"\b(?:do\ not|don'?t|never|without)\W+(?:\w+\W+){0,2}?(?:tell|telling|inform|informing|notify|notifying|alert|alerting|mention|mentioning|reveal|revealing|show|showing|"
-        r"let|letting|disclose|disclosing|warn|warning|ask|asking)\W+(?:\w+\W+){0,3}?(?:the\W+)?(?:user|human|customer|person)\b|"
-        r"\b(?:the\W+)?(?:user|human)\W+(?:must|should)\W+(?:not|never)\W+(?:know|see|find\ out|be\ told|learn)\b|\bsecretly\b|\bsilently\W+(?:send|forward|call|run|execute|add|include|email|post|upload)",
-        reach=(120, 60),
+        r"let|letting|disclose|disclosing|warn|warning|ask|asking)\W+(?:\w+\W+){0,3}?(?:the\W+)?(?:user|human|customer|person)\b",
+        reach=(0, 160),
+    ),
+    rule(
+        "hide_from_user_told",
+        _I,
+        (0.6, 0.9),
+        "user|human",
+        r"\b(?:user|human)\W+(?:must|should)\W+(?:not|never)\W+(?:know|see|find\ out|be\ told|learn)\b",
+        reach=(0, 60),
+    ),
+    rule(
+        "act_secretly",
+        _I,
+        (0.6, 0.9),
+        "secretly|silently",
+        r"\bsecretly\b|\bsilently\W+(?:send|forward|call|run|execute|add|include|email|post|upload)",
+        reach=(0, 40),
     ),
     rule(
         "exfiltrate",
