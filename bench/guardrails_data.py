@@ -111,6 +111,10 @@ SPLIT: dict[str, str] = {
     "near_miss_dev_paraphrase": "train",
     "train_benign_more_languages": "train",
     "train_benign_encoded": "train",
+    # own, training, third pass (issue 21): documents pasted into a user's message
+    "train_pasted_injection": "train",
+    "train_pasted_benign": "train",
+    "train_encoded_requests": "train",
     "repo_cache_questions": "heldout",
     "repo_knowledge_questions": "heldout",
     "repo_knowledge_corpus": "train",

@@ -9,7 +9,8 @@ evidence (``1 - prod(1 - w)``); the verdict is the best category at or over its 
 
 Text from tools and documents is data: instructions addressed to the assistant inside it are the
 indirect-injection signal, so it has patterns of its own, higher weights, and every finding in it
-is reported as ``indirect_injection``. Found only in a decoded or de-obfuscated reading, or in
+is reported as ``indirect_injection``. Data a user pasted into their message (``pasted.py``: an
+email to summarise, a page to extract from) is weighed as data too. Found only in a decoded or de-obfuscated reading, or in
 text that hid invisible characters or look-alike letters, a finding is reported as
 ``obfuscation``.
 """
@@ -21,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from sluice.guardrails import injection_languages, injection_structure
+from sluice.guardrails import injection_languages, injection_structure, pasted
 from sluice.guardrails.injection_rules import KEY_LEN, RULES, Category, Rule
 from sluice.guardrails.normalize import normalize
 
@@ -72,6 +73,7 @@ def _findings(
     """Per category, (weight, rule, evidence) for each rule that matches ``text``, whose keys are given."""
     found: dict[Category, list[tuple[float, str, str]]] = {}
     is_user = source == "user"
+    data: list[pasted.Span] | None = None  # the user's pasted data, found at the first match
     for rule in _RULES:
         if (keys.isdisjoint(rule.keys) and keys.isdisjoint(rule.symbols)) or (
             m := _search(rule, text, keys)
@@ -85,6 +87,12 @@ def _findings(
                 weight *= _MENTIONED
             elif rule.category is Category.INSTRUCTION_OVERRIDE and _is_self_correction(text, m):
                 weight *= _CORRECTED
+            # Role tokens and role objects in pasted code are the code's; the rest weighs as data.
+            if rule.data_weight > weight and rule.category is not Category.FAKE_DELIMITER:
+                if data is None:
+                    data = pasted.spans(text)
+                if data and pasted.inside(data, m.start()):
+                    weight = rule.data_weight
         found.setdefault(rule.category, []).append((weight, rule.name, m.group()))
     return found
 
@@ -227,6 +235,20 @@ _PARTIAL_READINGS = frozenset({"leet", "spaced"})
 _DISGUISE_WEIGHT = 0.15
 
 
+# A request written in an encoding (base64, hex, ROT13, ...) is smuggled past whoever reads the
+# text, whatever it asks: people do not encode their own questions. Decoded data (a JWT header, a
+# config file, a greeting) does not start a sentence with an order or "how do I".
+_ENCODED_READINGS = frozenset(
+    {"base64", "base32", "hex", "charcodes", "url", "rot13", "reversed", "pig_latin", "tags"}
+)
+_ENCODED_REQUEST = 0.6
+_REQUEST = re.compile(
+    r"(?:^|[.!?:\n]\s*)(?:please\s+)?(?:(?:write|tell|give|explain|describe|list|create|generate|make|provide|show|teach|"
+    r"build|draft|compose|produce|find|outline|detail|help)\s+(?:me\s+|us\s+)?(?:a|an|the|how|what|where|which|some|step|"
+    r"all|your|my|instructions|ways?|methods?)\b|how\s+(?:do|can|could|would|should|to)\s+(?:i|you|we|one|someone)?\s*\w+\s+\w+)",
+)
+
+
 def score(text: str, *, source: Source = "user") -> Verdict | None:
     """The highest-scoring finding in ``text``, whatever its score; ``None`` when nothing matched."""
     norm = normalize(text)
@@ -248,6 +270,15 @@ def score(text: str, *, source: Source = "user") -> Verdict | None:
                 category = Category.INDIRECT_INJECTION
             if best is None or value > best.score:
                 best = Verdict(round(value, 3), category, rule, evidence, reading)
+    for reading, body in norm.readings:
+        if reading in _ENCODED_READINGS and (best is None or best.score < _ENCODED_REQUEST):
+            m = _REQUEST.search(body)
+            # Some readings decode the whole text (URL escapes): the request must be what was hidden.
+            while m is not None and body[m.start() : m.end() + 8].lstrip(".!?:\n ") in norm.text:
+                m = _REQUEST.search(body, m.end())
+            if m is not None:
+                category = Category.OBFUSCATION if source == "user" else Category.INDIRECT_INJECTION
+                best = Verdict(_ENCODED_REQUEST, category, "encoded_request", m.group(), reading)
     if best is None and norm.invisible >= 3:
         best = Verdict(
             min(0.45, norm.invisible * 0.05), Category.OBFUSCATION, "invisible_characters", "", "text"

@@ -26,7 +26,7 @@ import msgspec
 
 from sluice.auth.principal import Principal
 from sluice.errors import GuardrailError
-from sluice.guardrails import pii, schema
+from sluice.guardrails import pasted, pii, schema
 from sluice.guardrails.plugins import Plugin
 from sluice.guardrails.rules import Rules
 from sluice.guardrails.scorer import InjectionScorer, Scored
@@ -243,17 +243,16 @@ class InputGuardStage(Stage):
 
 def _scanned(request: ChatRequest, texts: list[_Text]) -> list[tuple[str, str]]:
     """(source, text) for the injection detector: user turns and tool results whole, and the
-    documents tagged inside system and developer turns."""
+    documents inside system and developer turns: tagged (``_DOCUMENT``), fenced, or labelled and
+    announced as data (``pasted.documents``)."""
     out = []
     for t in texts:
         if t.source != "app":
             out.append((t.source, t.text))
-        elif (
-            t.part != _THINKING
-            and request.messages[t.message].role in ("system", "developer")
-            and "<" in t.text
-        ):
-            out.extend(("document", m.group(2)) for m in _DOCUMENT.finditer(t.text))
+        elif t.part != _THINKING and request.messages[t.message].role in ("system", "developer"):
+            if "<" in t.text:
+                out.extend(("document", m.group(2)) for m in _DOCUMENT.finditer(t.text))
+            out.extend(("document", t.text[start:end]) for start, end in pasted.documents(t.text))
     return out
 
 
