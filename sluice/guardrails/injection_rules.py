@@ -499,8 +499,10 @@ _EXTRACTION_RULES = [
         (0.6, 0.75),
         "instructions|rules|guidelines|directives|programming|prompt",
         rf"\b{_SHOW}\b\W+(?:\w+\W+){{0,3}}?(?:all\W+)?(?:your|ur)\W+(?:(?:exact|full|complete|original|initial|current|entire|whole|secret|hidden|internal|core|real|actual|first|underlying|own|specific)\W+){{0,2}}"
-        r"(?:instructions|rules|guidelines|directives|programming|prompt|configuration|setup|constraints)\b",
-        reach=(100, 20),
+        r"(?:instructions|rules|guidelines|directives|programming|prompt|configuration|setup|constraints)\b"
+        # "list your rules for returns", "your instructions for the cake": a topic, not the setup
+        r"(?!\W+(?:for|on|about|regarding|of)\W+(?!(?:this|the|our)\W+(?:chat|conversation|session)\b)\w)",
+        reach=(100, 60),
     ),
     rule(
         "repeat_above",
@@ -522,6 +524,8 @@ _EXTRACTION_RULES = [
         "were you|have you",
         r"\bwhat\W+(?:instructions|rules|guidelines|directives|orders)\W+(?:were|have|did)\W+you\W+(?:been\W+)?(?:given|told|receive|get|programmed)\b|"
         r"\bwhat\W+(?:exactly\W+)?(?:were|have)\W+you\W+(?:been\W+)?(?:told|instructed|programmed|given|configured|asked)\b"
+        # "what were you told about my refund": a customer's question about their case
+        r"(?!\W+(?:about|regarding|concerning)\W+(?:my|our|the|this|that|his|her|their)\W+(?!(?:rules|instructions|prompt|system|setup)\b))"
         r"(?=[^\n?]{0,60}(?:before|at\ the\ (?:start|beginning)|by\ (?:your|the)\ (?:developers?|creators?|operator|company|system)|to\ (?:do|say|not)|initially|originally|\?))",
     ),
     rule(
