@@ -8,7 +8,8 @@ core): rules only, and rules with the learned detector.
     .venv/bin/python bench/injection_eval.py [--threshold 0.5] [--verbose] [--split train]
 
 ``--split train`` reads only the training families (for development: the held-out split is for
-the one evaluation at the end).
+the one evaluation at the end). ``fresh`` is a second held-out set from sources no rule was written
+against (``bench/injection_fresh.py``: spikee and AgentDojo).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import guardrails_data  # noqa: E402
+from bench import guardrails_data, injection_fresh  # noqa: E402
 from bench.guardrails_eval import INJECTION, PROMPT_UNIT, TOOL_UNIT, UNICODE_UNIT, fill  # noqa: E402
 from sluice.guardrails import injection, learned  # noqa: E402
 from sluice.guardrails.scorer import InjectionScorer  # noqa: E402
@@ -96,12 +97,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--verbose", action="store_true", help="list the misses and false positives")
-    parser.add_argument("--split", choices=("all", "train", "heldout"), default="all")
+    parser.add_argument("--split", choices=("all", "train", "heldout", "fresh"), default="all")
     parser.add_argument("--no-latency", action="store_true")
     args = parser.parse_args()
     rows = guardrails_data.rows()
+    if args.split in ("all", "fresh"):
+        rows += injection_fresh.rows()
     scorer = InjectionScorer(learned.LearnedDetector.load())
-    for split in ("heldout", "train"):
+    for split in ("heldout", "fresh", "train"):
         if args.split not in ("all", split):
             continue
         part = [r for r in rows if r["split"] == split]
