@@ -22,7 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from sluice.guardrails import injection_languages, injection_paraphrase, injection_structure, pasted
+from sluice.guardrails import (
+    injection_frames,
+    injection_languages,
+    injection_paraphrase,
+    injection_structure,
+    pasted,
+)
 from sluice.guardrails.injection_rules import KEY_LEN, RULES, Category, Rule
 from sluice.guardrails.normalize import normalize
 
@@ -45,7 +51,13 @@ class Verdict:
     reading: str = "text"
 
 
-_RULES = RULES + injection_structure.RULES + injection_paraphrase.RULES + injection_languages.RULES
+_RULES = (
+    RULES
+    + injection_structure.RULES
+    + injection_paraphrase.RULES
+    + injection_frames.RULES
+    + injection_languages.RULES
+)
 _KEYS = frozenset().union(*(r.keys for r in _RULES))
 # Symbol stems by their first character, which is searched for first.
 _SYMBOLS: dict[str, list[str]] = {}
