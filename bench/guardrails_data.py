@@ -118,6 +118,7 @@ SPLIT: dict[str, str] = {
     "train_extraction_composed": "train",
     "train_override_composed": "train",
     "near_miss_dev_customer": "train",
+    "near_miss_dev_self_correction_2": "train",
     "repo_cache_questions": "heldout",
     "repo_knowledge_questions": "heldout",
     "repo_knowledge_corpus": "train",

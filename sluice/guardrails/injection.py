@@ -167,11 +167,16 @@ _QUOTED = 0.4
 _QUOTES = "'\"`\u201c\u201d\u2018\u2019«»"
 
 
+_QUOTE_OPEN = 10
+_QUOTE_REACH = 200
+
+
 def _is_quoted(text: str, m: re.Match[str]) -> bool:
+    """The match opens a quotation: a quote mark just before it (a word or two may come between:
+    'Please ignore ...') and one after it, within a quoted sentence's reach."""
     start, end = m.span()
-    before = text[max(0, start - 2) : start]
-    after = text[end : end + 40]
-    return any(q in before for q in _QUOTES) and any(q in after for q in _QUOTES)
+    before = text[max(0, start - _QUOTE_OPEN) : start]
+    return any(q in before for q in _QUOTES) and any(q in text[end : end + _QUOTE_REACH] for q in _QUOTES)
 
 
 # A developer asking about chat-template tokens or role formats names them without an instruction
@@ -212,15 +217,27 @@ _OWN = re.compile(
     r"\b(?:my|mine|i|me|mis|mi|mes|ma|mon|meine?[nmrs]?|mie|miei|mio|minhas?|meus?|meu|мо[иейюё]\w*)\b|我的|私の|"
     r"\b(?:message|question|request|email|e-mail|text|sentence|reply|comment|answer|typo|post|note)s?\W*$"
 )
+_STEERING_YOURS_ONLY = re.compile(r"\b(?:your|system|developer)\b")
 _STEERING_YOURS = re.compile(
     r"\b(?:your|system|developer)\b|\b(?:instructions|rules|guidelines|programming|prompt)\b"
 )
 
 
+# "the instructions I gave you about the essay", "previous instructions regarding my order": the
+# user's own earlier instructions, named as theirs right where they are set aside.
+_OWNED_AFTER = re.compile(
+    r"\W{0,3}(?:that\ |which\ )?(?:i|we)\ (?:(?:just|already|originally)\ )?(?:gave|sent|wrote|typed|told|asked|mentioned|"
+    r"provided|listed|put|said|shared|added|posted)\b|\W{0,3}(?:about|regarding|concerning|on|for|in)\ (?:my|our)\b"
+)
+
+
 def _is_self_correction(text: str, m: re.Match[str]) -> bool:
     """The evidence sets aside the user's own words (first person, or a message or question), and
-    the text corrects itself ("I meant", "sorry", "typo")."""
+    the text corrects itself ("I meant", "sorry", "typo"); or the instructions set aside are named
+    as the user's own right after them ("the instructions I gave you about ...")."""
     evidence = m.group()
+    if _OWNED_AFTER.match(text, m.end()) is not None and _STEERING_YOURS_ONLY.search(evidence) is None:
+        return True
     if _OWN.search(evidence) is None or _CORRECTION.search(text) is None:
         return False
     first_person = re.search(

@@ -282,7 +282,9 @@ _OVERRIDE_RULES = [
         "instruc|consigne|règle|regle|directive",
         r"\b(?:ignore|ignorez|ignorer|oublie|oubliez|oublier|ne\ tiens\ pas\ compte\ des|ne\ tenez\ pas\ compte\ des|"
         r"fais\ abstraction\ des|faites\ abstraction\ des|ne\ suis\ pas|ne\ suivez\ pas|arrête\ de\ suivre|écarte|écartez)\b\W+"
-        r"(?:\w+\W+){0,3}?(?:instructions|consignes|règles|regles|directives)\b",
+        # English shares "ignore" and "instructions": a gap of English words is the English rules' case.
+        r"(?:(?!(?:the|all|your|my|these|those|any|of|previous|prior|above|earlier|i|you)\b)\w+\W+){0,3}?"
+        r"(?:instructions|consignes|règles|regles|directives)\b",
     ),
     rule(
         "ignore_previous_de",
