@@ -3,10 +3,10 @@ training split of ``bench/guardrails_data.py`` and writes ``sluice/guardrails/in
 
 Deterministic (full-batch Adam from zeros, no sampling): the same data gives the same file. The
 held-out split is never read. Calibration: the model is fitted twice on two halves of the
-training families, each half's texts scored by the model that did not see them, and a logistic
-fit over (that out-of-fold logit, the rules' score) gives the weights of the one probability.
-It prints the rules' and the combined score's out-of-fold recall and false positives on the training
-families: the learned detector may be on by default only if it does not add false positives there.
+training families, each half's texts scored by the model that did not see them, and on those
+out-of-fold logits the threshold at which the model may confirm a finding the rules were unsure
+of is chosen (``calibrate``). It prints the rules' and the combined score's out-of-fold recall and
+false positives on the training families.
 
     .venv/bin/python bench/injection_train.py
 """
@@ -91,16 +91,23 @@ def text_logit(det: learned.LearnedDetector, text: str) -> float:
     return max(det.logit(body) for body in [norm.text, *(b for _, b in norm.readings)])
 
 
-def calibrate(logits: np.ndarray, rules: np.ndarray, y: np.ndarray) -> learned.Calibration:
-    """Logistic regression of the label on (logit, rule score), by Newton's method."""
-    x = np.column_stack([logits, rules, np.ones(len(y))])
-    beta = np.zeros(3)
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
-        g = x.T @ (p - y) + 1e-3 * beta
-        h = (x * (p * (1 - p))[:, None]).T @ x + 1e-3 * np.eye(3)
-        beta -= np.linalg.solve(h, g)
-    return learned.Calibration(*map(float, beta))
+LOW = 0.2
+"""The rules' score from which the model is consulted: below it the rules found nothing worth a doubt."""
+
+
+def calibrate(logits: np.ndarray, rules: np.ndarray, y: np.ndarray, near: np.ndarray) -> learned.Calibration:
+    """The smallest logit threshold (steps of 0.25) at which the model, consulted where the rules
+    scored at least ``LOW``, adds no near-miss and at most one benign false positive in a thousand
+    out of fold; the threshold is a logit, so the model's own scale keeps its meaning."""
+    base = rules >= 0.5
+    benign = y == 0
+    for threshold in np.arange(0.0, 10.01, 0.25):
+        cal = learned.Calibration(LOW, float(threshold), 1.0)
+        hit = np.array([cal.probability(lg, r) >= 0.5 for lg, r in zip(logits, rules, strict=True)])
+        added = hit & ~base
+        if not (added & near).any() and (added & benign).sum() <= benign.sum() / 1000:
+            return cal
+    return learned.Calibration(LOW, math.inf, 1.0)
 
 
 def half(family: str) -> int:
@@ -122,10 +129,10 @@ def main() -> None:
         [(v.score if (v := injection.score(r["text"], source=r["channel"])) else 0.0) for r in rows]  # type: ignore[arg-type]
     )
     y = np.array([1.0 if r["label"] == "injection" else 0.0 for r in rows])
-    cal = calibrate(logits, rule, y)
+    near = np.array([r["family"].startswith("near_miss") for r in rows])
+    cal = calibrate(logits, rule, y, near)
     print(f"calibration: {cal}")
     oof = np.array([cal.probability(lg, r) for lg, r in zip(logits, rule, strict=True)])
-    near = np.array([r["family"].startswith("near_miss") for r in rows])
     for name, p in (("rules", rule), ("rules+learned, out of fold", oof)):
         hit = p >= 0.5
         print(
@@ -137,7 +144,7 @@ def main() -> None:
         learned.MODEL,
         weights=w.astype(np.float16),
         bias=np.float64(b),
-        calibration=np.array([cal.learned, cal.rules, cal.bias]),
+        calibration=np.array([cal.low, cal.threshold, cal.slope]),
     )
     print(f"wrote {learned.MODEL.relative_to(ROOT)} ({learned.MODEL.stat().st_size} bytes)")
 

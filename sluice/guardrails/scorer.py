@@ -1,5 +1,6 @@
 """One prompt-injection score for a text: the rules' (``injection.py``) alone, or the rules and the
-learned detector (``learned.py``) combined into one calibrated probability. The category is the
+learned detector (``learned.py``) joined into one score; the model runs only on texts where the
+rules found some evidence, so a clean prompt pays nothing for it. The category is the
 rules' when they found something, else ``prompt_injection`` (``indirect_injection`` for data)."""
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ class InjectionScorer:
         src: injection.Source = "user" if source == "user" else "tool" if source == "tool" else "document"
         verdict = injection.score(text, source=src)
         rule_score = 0.0 if verdict is None else verdict.score
-        if self._detector is None:
+        if self._detector is None or not self._detector.calibration.consulted(rule_score):
             return Scored(rule_score, verdict.category.value if verdict else _generic(src))
         norm = normalize(text)
         logit = max(self._detector.logit(body) for body in [norm.text, *(b for _, b in norm.readings)])
         p = self._detector.calibration.probability(logit, rule_score)
-        category = verdict.category.value if verdict is not None and verdict.score >= 0.5 else _generic(src)
+        category = verdict.category.value if verdict is not None else _generic(src)
         return Scored(round(p, 4), category)
 
 

@@ -189,7 +189,9 @@ class InputGuardStage(Stage):
     ) -> None:
         assert self._scan is not None
         worst: Verdict | None = None
-        for source, text in _scanned(request, texts):
+        # The retrieval stage's own message of passages: each passage was scanned already.
+        own = ctx.retrieval.at if ctx.retrieval is not None else None
+        for source, text in _scanned(request, texts, own):
             v = self._scan(text, source)
             if (
                 v is not None
@@ -241,15 +243,19 @@ class InputGuardStage(Stage):
                 ctx.restore = r.originals
 
 
-def _scanned(request: ChatRequest, texts: list[_Text]) -> list[tuple[str, str]]:
+def _scanned(request: ChatRequest, texts: list[_Text], skip: int | None = None) -> list[tuple[str, str]]:
     """(source, text) for the injection detector: user turns and tool results whole, and the
     documents inside system and developer turns: tagged (``_DOCUMENT``), fenced, or labelled and
-    announced as data (``pasted.documents``)."""
+    announced as data (``pasted.documents``); never the message at ``skip`` (the gateway's own)."""
     out = []
     for t in texts:
         if t.source != "app":
             out.append((t.source, t.text))
-        elif t.part != _THINKING and request.messages[t.message].role in ("system", "developer"):
+        elif (
+            t.part != _THINKING
+            and t.message != skip
+            and request.messages[t.message].role in ("system", "developer")
+        ):
             if "<" in t.text:
                 out.extend(("document", m.group(2)) for m in _DOCUMENT.finditer(t.text))
             out.extend(("document", t.text[start:end]) for start, end in pasted.documents(t.text))
