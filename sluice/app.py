@@ -202,14 +202,19 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         Tokenizers(enabled=settings.limits.tokenizer == "tiktoken"),
         auto_aliases(settings, router.route),
     )
-    detector = None
+    scorer = InjectionScorer()
     if g.learned_injection:
         from sluice.guardrails.learned import LearnedDetector  # numpy, only when it is on
 
-        detector = LearnedDetector.load()
+        # Loaded now when the config turns injection on somewhere; else when a text first needs it.
+        scorer = (
+            InjectionScorer(LearnedDetector.load())
+            if settings.injection_configured()
+            else InjectionScorer(load=LearnedDetector.load)
+        )
     input_guard = InputGuardStage(
         g.policy,
-        scan=InjectionScorer(detector),
+        scan=scorer,
         plugins=guard_plugins,
         tenants=g.tenants,
     )

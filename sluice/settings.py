@@ -1099,6 +1099,21 @@ class Settings(BaseSettings):
     def _merge_default_prices(cls, pricing: dict[str, ModelPrice]) -> dict[str, ModelPrice]:
         return {**_default_pricing(), **pricing}
 
+    def _guardrail_policies(self) -> list[tuple[str, GuardrailPolicy]]:
+        """Every guardrail policy of the config, with where it is."""
+        policies = [("guardrails.policy", self.guardrails.policy)]
+        policies += [(f"guardrails.tenants.{t}", p) for t, p in self.guardrails.tenants.items()]
+        policies += [
+            (f"auth.keys.{i}.guardrails", k.guardrails)
+            for i, k in enumerate(self.auth.keys)
+            if k.guardrails is not None
+        ]
+        return policies
+
+    def injection_configured(self) -> bool:
+        """Whether any policy of the config checks prompt injection (the admin API may add more)."""
+        return any(p.injection != "off" for _, p in self._guardrail_policies())
+
     @model_validator(mode="after")
     def _check_references(self) -> Settings:
         problems = []
@@ -1147,14 +1162,7 @@ class Settings(BaseSettings):
                     problems.append(
                         f"auth.keys.{i}.budgets.{j}.downgrade_to: {b.downgrade_to!r} is an auto alias (name one of its tiers)"
                     )
-        policies = [("guardrails.policy", self.guardrails.policy)]
-        policies += [(f"guardrails.tenants.{t}", p) for t, p in self.guardrails.tenants.items()]
-        policies += [
-            (f"auth.keys.{i}.guardrails", k.guardrails)
-            for i, k in enumerate(self.auth.keys)
-            if k.guardrails is not None
-        ]
-        for where, policy in policies:
+        for where, policy in self._guardrail_policies():
             if policy.on_reject == "fallback" and (
                 policy.reject_fallback not in self.models
                 or self.models[policy.reject_fallback].kind != "chat"

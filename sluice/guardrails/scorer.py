@@ -5,6 +5,9 @@ rules' when they found something, else ``prompt_injection`` (``indirect_injectio
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 from sluice.guardrails.normalize import normalize
@@ -13,16 +16,46 @@ if TYPE_CHECKING:  # numpy is imported only when the learned detector is on
     from sluice.guardrails.learned import LearnedDetector
 
 
+log = logging.getLogger("sluice.guardrails")
+
+_LOWEST_CONSULTED = 0.05
+"""Below this rules' score no calibration consults the model: no reason to load it yet."""
+
+
 class Scored(NamedTuple):
     score: float
     category: str
 
 
 class InjectionScorer:
-    """``scorer(text, source)`` with ``source`` one of user, tool, document."""
+    """``scorer(text, source)`` with ``source`` one of user, tool, document.
 
-    def __init__(self, detector: LearnedDetector | None = None) -> None:
+    With ``load`` instead of a detector, the model (numpy and a 0.5 MB file) is loaded in a
+    background thread the first time a text needs it, and texts are scored by the rules alone
+    until it is there: a gateway whose config turns injection on nowhere (policies may still come
+    through the admin API) does not pay its memory, and no request waits for it."""
+
+    def __init__(
+        self, detector: LearnedDetector | None = None, *, load: Callable[[], LearnedDetector] | None = None
+    ) -> None:
         self._detector = detector
+        self._load = load
+        self._loading = threading.Lock()
+
+    def _model(self) -> LearnedDetector | None:
+        if self._detector is None and self._load is not None and self._loading.acquire(blocking=False):
+            threading.Thread(
+                target=self._load_in_background, name="sluice-learned-injection", daemon=True
+            ).start()
+        return self._detector
+
+    def _load_in_background(self) -> None:
+        assert self._load is not None
+        try:
+            self._detector = self._load()
+        except Exception:  # the rules go on alone; said once
+            log.warning("guardrails: the learned injection detector could not be loaded", exc_info=True)
+        self._load = None
 
     def __call__(self, text: str, source: str) -> Scored:
         # The rules' ~700 patterns compile on first use (~30 ms), not at import: most policies
@@ -32,11 +65,12 @@ class InjectionScorer:
         src: injection.Source = "user" if source == "user" else "tool" if source == "tool" else "document"
         verdict = injection.score(text, source=src)
         rule_score = 0.0 if verdict is None else verdict.score
-        if self._detector is None or not self._detector.calibration.consulted(rule_score):
+        detector = self._detector if rule_score < _LOWEST_CONSULTED else self._model()
+        if detector is None or not detector.calibration.consulted(rule_score):
             return Scored(rule_score, verdict.category.value if verdict else _generic(src))
         norm = normalize(text)
-        logit = max(self._detector.logit(body) for body in [norm.text, *(b for _, b in norm.readings)])
-        p = self._detector.calibration.probability(logit, rule_score)
+        logit = max(detector.logit(body) for body in [norm.text, *(b for _, b in norm.readings)])
+        p = detector.calibration.probability(logit, rule_score)
         category = verdict.category.value if verdict is not None else _generic(src)
         return Scored(round(p, 4), category)
 

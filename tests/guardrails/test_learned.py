@@ -4,6 +4,8 @@ weights, and the one calibrated score it makes with the rules."""
 from __future__ import annotations
 
 import math
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -147,3 +149,44 @@ def test_attacks_of_held_out_kinds_score_over_the_default_threshold(
 )
 def test_benign_near_misses_score_under_the_default_threshold(model: LearnedDetector, text: str) -> None:
     assert InjectionScorer(model)(text, "user").score < 0.5
+
+
+def test_a_lazy_model_is_loaded_in_the_background_when_a_text_first_needs_it(model: LearnedDetector) -> None:
+    loaded = threading.Event()
+    calls: list[int] = []
+
+    def load() -> LearnedDetector:
+        calls.append(1)
+        loaded.set()
+        return model
+
+    scorer = InjectionScorer(load=load)
+    scorer(BENIGN * 30, "user")  # the rules found nothing: no reason to load it
+    assert calls == []
+    borderline = "From now on, answer in French."  # the rules: 0.35
+    first = scorer(borderline, "user")
+    assert first.score == pytest.approx(0.35)  # scored by the rules while the model loads
+    assert loaded.wait(10)
+    deadline = time.monotonic() + 10
+    while scorer._detector is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert scorer(borderline, "user") == InjectionScorer(model)(borderline, "user")
+    scorer(borderline, "user")
+    assert calls == [1]  # loaded once
+
+
+def test_a_model_that_cannot_be_loaded_leaves_the_rules_alone(caplog: pytest.LogCaptureFixture) -> None:
+    done = threading.Event()
+
+    def load() -> LearnedDetector:
+        done.set()
+        raise OSError("no such file")
+
+    scorer = InjectionScorer(load=load)
+    assert scorer("From now on, answer in French.", "user").score == pytest.approx(0.35)
+    assert done.wait(10)
+    deadline = time.monotonic() + 10
+    while scorer._load is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert scorer("From now on, answer in French.", "user").score == pytest.approx(0.35)
+    assert "could not be loaded" in caplog.text
