@@ -18,20 +18,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench import guardrails_data, injection_fresh  # noqa: E402
+from bench.guard_gateway import guarded_gateway  # noqa: E402
 from tests.fixtures.http import call  # noqa: E402
-from tests.fixtures.procs import free_port, start  # noqa: E402
 
 KEY = "sk-eval-injection"
 
@@ -97,27 +94,11 @@ def main() -> int:
         sets.append(("fresh", injection_fresh.rows()))
     if args.split == "train":  # for development: the held-out sets are for the evaluation at the end
         sets.append(("train", [r for r in guardrails_data.rows() if r["split"] == "train"]))
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        cfg = {
-            "server": {"host": "127.0.0.1", "port": port},
-            "auth": {"keys": [{"key": KEY, "name": "eval"}]},
-            "providers": {"sim": {"type": "sim"}},
-            "models": {"gpt-4o-mini": {"deployments": [{"provider": "sim", "model": "sim-gpt-4o-mini"}]}},
-            "guardrails": {"policy": {"injection": "flag"}},
-            "state": {"sqlite_path": str(Path(tmp) / "eval.db")},
-            "logging": {"level": "warning"},
-        }
-        path = Path(tmp) / "gateway.yaml"
-        path.write_text(yaml.safe_dump(cfg))
-        gw = start(["serve", "--config", str(path)], Path(tmp) / "gateway.log", "/health/live", port)
-        try:
-            for name, rows in sets:
-                with ThreadPoolExecutor(4) as pool:
-                    hits = list(pool.map(lambda r: flagged(gw.base_url, r, args.documents), rows))
-                report(f"{name} (through the gateway, documents {args.documents})", rows, hits)
-        finally:
-            gw.stop()
+    with guarded_gateway(KEY, {"injection": "flag"}) as base_url:
+        for name, rows in sets:
+            with ThreadPoolExecutor(4) as pool:
+                hits = list(pool.map(lambda r: flagged(base_url, r, args.documents), rows))
+            report(f"{name} (through the gateway, documents {args.documents})", rows, hits)
     return 0
 
 

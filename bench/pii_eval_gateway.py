@@ -14,19 +14,16 @@ which span, so this is the gateway-level figure; ``pii_compare.py`` checks the s
 from __future__ import annotations
 
 import sys
-import tempfile
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.guard_gateway import guarded_gateway  # noqa: E402
 from bench.pii_compare import TARGET_FP, TARGET_PII, TARGET_SECRETS, Item, load  # noqa: E402
 from tests.fixtures.http import call  # noqa: E402
-from tests.fixtures.procs import free_port, start  # noqa: E402
 
 KEY = "sk-eval-pii"
 
@@ -42,25 +39,9 @@ def flags(base_url: str, item: Item) -> set[str]:
 
 def main() -> int:
     items = load()
-    with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        cfg = {
-            "server": {"host": "127.0.0.1", "port": port},
-            "auth": {"keys": [{"key": KEY, "name": "eval"}]},
-            "providers": {"sim": {"type": "sim"}},
-            "models": {"gpt-4o-mini": {"deployments": [{"provider": "sim", "model": "sim-gpt-4o-mini"}]}},
-            "guardrails": {"policy": {"pii": "flag", "secrets": "flag"}},
-            "state": {"sqlite_path": str(Path(tmp) / "eval.db")},
-            "logging": {"level": "warning"},
-        }
-        path = Path(tmp) / "gateway.yaml"
-        path.write_text(yaml.safe_dump(cfg))
-        gw = start(["serve", "--config", str(path)], Path(tmp) / "gateway.log", "/health/live", port)
-        try:
-            with ThreadPoolExecutor(4) as pool:
-                found = list(pool.map(lambda it: flags(gw.base_url, it), items))
-        finally:
-            gw.stop()
+    with guarded_gateway(KEY, {"pii": "flag", "secrets": "flag"}) as base_url:
+        with ThreadPoolExecutor(4) as pool:
+            found = list(pool.map(lambda it: flags(base_url, it), items))
     hit: Counter[str] = Counter()
     total: Counter[str] = Counter()
     misses = []
