@@ -251,7 +251,7 @@ VOCABULARY: dict[str, Vocabulary] = {
         "instruksjon|instruks|regler|reglene|retningslinje|anvisning|direktiv|prompt|kommando",
         "tidligere|forrige|foregående|alle$|ovenstående|opprinnelige|system",
         "vis$|vis meg|skriv|skriv ut|gjenta|fortell|avslør|gi meg|siter|gjengi",
-        "systemprompt|systemmelding|systeminstruks|dine instruksjoner|dine instrukser|opprinnelige instruksjoner|skjulte instruksjoner|ord for ord|ordrett|teksten ovenfor|alt ovenfor|alt ovenstående|ordene ovenfor|ordene over",
+        "systemprompt|systemmelding|systeminstruks|dine instruksjoner|dine instrukser|opprinnelige instruksjoner|skjulte instruksjoner|ord for ord|ordrett|teksten ovenfor|alt ovenfor|alt ovenstående|ordene ovenfor",
         "uten begrensninger|uten noen begrensninger|uten regler|uten filter|uten sensur|ingen begrensninger|ingen regler|usensurert|ufiltrert|brutt fri fra|trenger ikke å følge|ikke trenger å følge",
         "du er nå|fra nå av er du|fra nå av skal du|fra nå er du|lat som|late som|spill rollen|oppfør deg som|opptre som|forestill deg at du er|forestill deg, at du er|ta på deg rollen|påta deg rollen",
     ),
@@ -608,34 +608,29 @@ def _start(language: str) -> str:
     return "" if language in _AS_WRITTEN else r"\b"
 
 
-# Keys the hand-written rules already run on ("ignor", "instr", "promp", "syste"...): a stem with
-# such a key ("ignorera", "instruksi", "prompt sistem") would run a language's rules on every
-# English attack. Rules are keyed on the language's other words; the pattern still matches them all.
-# Keys in other letters stay: five bytes are two or three Cyrillic letters, and Serbian's
-# "ограничења" must not go unkeyed because Russian's "ограничений" begins the same.
+# Keys the English rules run on ("ignor", "instr", "promp", "syste"...): a stem with such a key
+# ("ignorera", "instruksi", "prompt sistem") is looked for in every text with "system" in it.
 _TAKEN = frozenset(k for r in _OWN_RULES for k in r.keys if k.isascii())
-
-
-_RULED = ("es_fr_de_it_pt", "ru", "ja_zh_ko")  # the ten languages: they share their own rules' keys
-
-
 # English words of two letters, which would run a language's rule on most English text.
 _ENGLISH_PAIRS = frozenset("am an as at be by do go he if in is it me my no of on or so to up us we".split())
 
 
-def _anchor(stem: str) -> str | None:
-    """``stem``, or when its key is taken its longest other word whose key is not ("sense cap
-    restricció" is found by "sense", Albanian "pa censurë" by "pa"), or None."""
+def _anchor(stem: str) -> str:
+    """``stem``, or when the English rules take its key its longest other word whose key they do
+    not take ("sense cap restricció" is found by "sense", Albanian "pa censurë" by "pa")."""
     if stem_key(stem) not in _TAKEN:
         return stem
     words = [w for w in stem.split() if len(w) > 1 and w not in _ENGLISH_PAIRS and stem_key(w) not in _TAKEN]
-    return max(words, key=len) if words else None
+    return max(words, key=len) if words else stem
 
 
-def _stems(language: str, *lists: tuple[str, ...]) -> tuple[str, ...]:
-    stems = tuple(s.removesuffix("$") for words in lists for s in words)
-    own = tuple(dict.fromkeys(a for s in stems if (a := _anchor(s)) is not None))
-    return stems if language in _RULED else own or stems
+def _stems(words: tuple[str, ...]) -> tuple[str, ...]:
+    """A rule is keyed on the words its every match holds (the verb that sets aside, the system
+    prompt named, the limits lifted), not on "all" or "rules", which a language's everyday text is
+    full of (and which Russian, Serbian and Bulgarian, or Hindi and Marathi, share). A word whose
+    key the English rules take and that has no other ("ignorera") stays: only a text with a word
+    that begins like it looks for it, and a look is one ``str.find``."""
+    return tuple(dict.fromkeys(_anchor(w.removesuffix("$")) for w in words))
 
 
 def _rules(language: str, v: Vocabulary) -> list[Rule]:
@@ -648,7 +643,7 @@ def _rules(language: str, v: Vocabulary) -> list[Rule]:
                 f"ignore_previous_{language}",
                 Category.INSTRUCTION_OVERRIDE,
                 (0.9, 0.95),
-                _stems(language, v.ignore, v.instructions, v.previous),
+                _stems(v.ignore),
                 f"{ign}{_GAP}{prev}{_GAP}{ins}|{ign}{_GAP}{ins}{_GAP}{prev}|{prev}{_GAP}{ins}{_GAP}{ign}|{ins}{_GAP}{prev}{_GAP}{ign}",
                 reach=(160, 160),
             )
@@ -658,7 +653,7 @@ def _rules(language: str, v: Vocabulary) -> list[Rule]:
                 f"ignore_what_{language}",
                 Category.INSTRUCTION_OVERRIDE,
                 (0.45, 0.6),
-                _stems(language, v.ignore, v.instructions),
+                _stems(v.ignore),
                 f"{ign}{_GAP}{ins}|{ins}{_GAP}{ign}",
                 reach=(100, 100),
             )
@@ -669,7 +664,7 @@ def _rules(language: str, v: Vocabulary) -> list[Rule]:
             f"extraction_{language}",
             Category.PROMPT_EXTRACTION,
             (0.85, 0.9),
-            _stems(language, v.system_prompt, v.show),
+            _stems(v.system_prompt),
             f"{show}{_GAP}{target}|{target}{_GAP}{show}",
             reach=(100, 100),
         )
@@ -680,7 +675,7 @@ def _rules(language: str, v: Vocabulary) -> list[Rule]:
             f"roleplay_{language}",
             Category.ROLEPLAY_JAILBREAK,
             (0.85, 0.9),
-            _stems(language, v.no_limits),
+            _stems(v.no_limits),
             rf"{persona}[^\n]{{0,160}}?{limits}|{limits}[^\n]{{0,160}}?{persona}",
             reach=(200, 200),
         )
