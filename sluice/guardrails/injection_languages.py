@@ -251,7 +251,7 @@ VOCABULARY: dict[str, Vocabulary] = {
         "instruksjon|instruks|regler|reglene|retningslinje|anvisning|direktiv|prompt|kommando",
         "tidligere|forrige|foregående|alle$|ovenstående|opprinnelige|system",
         "vis$|vis meg|skriv|skriv ut|gjenta|fortell|avslør|gi meg|siter|gjengi",
-        "systemprompt|systemmelding|systeminstruks|dine instruksjoner|dine instrukser|opprinnelige instruksjoner|skjulte instruksjoner|ord for ord|ordrett|teksten ovenfor|alt ovenfor|alt ovenstående|ordene ovenfor",
+        "systemprompt|systemmelding|systeminstruks|dine instruksjoner|dine instrukser|opprinnelige instruksjoner|skjulte instruksjoner|ord for ord|ordrett|teksten ovenfor|alt ovenfor|alt ovenstående|ordene ovenfor|ordene over",
         "uten begrensninger|uten noen begrensninger|uten regler|uten filter|uten sensur|ingen begrensninger|ingen regler|usensurert|ufiltrert|brutt fri fra|trenger ikke å følge|ikke trenger å følge",
         "du er nå|fra nå av er du|fra nå av skal du|fra nå er du|lat som|late som|spill rollen|oppfør deg som|opptre som|forestill deg at du er|forestill deg, at du er|ta på deg rollen|påta deg rollen",
     ),
@@ -611,8 +611,11 @@ def _start(language: str) -> str:
 # Keys the English rules run on ("ignor", "instr", "promp", "syste"...): a stem with such a key
 # ("ignorera", "instruksi", "prompt sistem") is looked for in every text with "system" in it.
 _TAKEN = frozenset(k for r in _OWN_RULES for k in r.keys if k.isascii())
-# English words of two letters, which would run a language's rule on most English text.
-_ENGLISH_PAIRS = frozenset("am an as at be by do go he if in is it me my no of on or so to up us we".split())
+# English words that are also words of these phrases: as a stem they would run a language's
+# rule on much English text.
+_ENGLISH = frozenset(
+    "am an as at be by do go he if in is it me my no of on or so to up us we cap dine over sense sin tale".split()
+)
 
 
 def _anchor(stem: str) -> str:
@@ -620,7 +623,7 @@ def _anchor(stem: str) -> str:
     not take ("sense cap restricció" is found by "sense", Albanian "pa censurë" by "pa")."""
     if stem_key(stem) not in _TAKEN:
         return stem
-    words = [w for w in stem.split() if len(w) > 1 and w not in _ENGLISH_PAIRS and stem_key(w) not in _TAKEN]
+    words = [w for w in stem.split() if len(w) > 1 and w not in _ENGLISH and stem_key(w) not in _TAKEN]
     return max(words, key=len) if words else stem
 
 
