@@ -63,7 +63,7 @@ _KEYS = frozenset().union(*(r.keys for r in _RULES))
 # the rules its keys name, however many languages the table has.
 _BY_KEY: dict[bytes | str, list[int]] = {}
 for _i, _rule in enumerate(_RULES):
-    for _key in (*_rule.keys, *_rule.symbols):
+    for _key in _rule.keys | set(_rule.symbols):
         _BY_KEY.setdefault(_key, []).append(_i)
 # Symbol stems by their first character, which is searched for first.
 _SYMBOLS: dict[str, list[str]] = {}
