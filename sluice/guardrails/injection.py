@@ -59,6 +59,12 @@ _RULES = (
     + injection_languages.RULES
 )
 _KEYS = frozenset().union(*(r.keys for r in _RULES))
+# The rules by each key and symbol stem they run on, as their places in _RULES: a text visits only
+# the rules its keys name, however many languages the table has.
+_BY_KEY: dict[bytes | str, list[int]] = {}
+for _i, _rule in enumerate(_RULES):
+    for _key in _rule.keys | set(_rule.symbols):
+        _BY_KEY.setdefault(_key, []).append(_i)
 # Symbol stems by their first character, which is searched for first.
 _SYMBOLS: dict[str, list[str]] = {}
 for _symbol in sorted({s for r in _RULES for s in r.symbols}):
@@ -86,10 +92,11 @@ def _findings(
     found: dict[Category, list[tuple[float, str, str]]] = {}
     is_user = source == "user"
     data: list[pasted.Span] | None = None  # the user's pasted data, found at the first match
-    for rule in _RULES:
-        if (keys.isdisjoint(rule.keys) and keys.isdisjoint(rule.symbols)) or (
-            m := _search(rule, text, keys)
-        ) is None:
+    places: set[int] = set()
+    for key in keys:
+        places.update(_BY_KEY.get(key, ()))
+    for rule in [_RULES[i] for i in sorted(places)]:
+        if (m := _search(rule, text, keys)) is None:
             continue
         weight = rule.user_weight if is_user else rule.data_weight
         if is_user:
