@@ -612,8 +612,8 @@ class GuardrailSettings(_Section):
         description="Let the learned injection detector confirm what the rules were unsure of: where the rules "
         "score a text at 0.2 or more, the score is the larger of theirs and the model's (~0.2-0.4 ms more per "
         "1,000 tokens, only for those texts; a clean prompt pays nothing). false: the rules alone. On the "
-        "training families, out of fold, it raised recall from 0.720 to 0.764 with one benign false positive more "
-        "in 1,341 (docs/guardrails.md).",
+        "training families, out of fold, it raised recall from 0.759 to 0.766 with one benign false positive more "
+        "in 1,466 (docs/guardrails.md).",
     )
 
 
