@@ -299,9 +299,11 @@ _CANDIDATE = re.compile(
     )(?![\w\-]|[.,/]0)""",
     re.VERBOSE,
 )
-# Seeds for the forms that no run of digits holds (a NINO written compactly, a codice fiscale, a
-# henkilötunnus with a letter for its century).
-LETTERED_SEED = re.compile(rb"A0{6}A|A00A000A|0{6}A0{3}[0A]")
+# Seeds for the forms that no run of digits holds (a NINO written compactly, a codice fiscale).
+LETTERED_SEED = re.compile(rb"A0{6}A|A00A000A")
+# A henkilötunnus with a letter for its century: found by the letter (a literal scan) and then
+# the six digits before it.
+HETU_SEED = re.compile(rb"A000[0A]")
 
 
 def _words(*words: str) -> re.Pattern[str]:

@@ -243,30 +243,39 @@ def _is_trunk_grouping(groups: list[str], digits: int) -> bool:
 # A national number written bare or in a country's own grouping ("6518226396", "790 004 963",
 # "50 97 84 29", "18027965024") counts only after a word for a phone in the characters before it.
 _PHONE_WORDS = re.compile(
-    r"(?i)(?<![^\W_])(?:phone|telephone|tel|mobile|cell|cellphone|call|ring|reach|whatsapp|sms|fax|dial|"
+    r"(?<![^\W_])(?:phone|telephone|tel|mobile|cell|cellphone|call|ring|reach|whatsapp|sms|fax|dial|"
     r"handy|telefon|telefono|teléfono|téléphone|portable|móvil|celular|telefone|telemóvel|"
     r"手机|电话|電話|携帯)(?:s|ed|ing)?(?![^\W_])"
 )
 _PHONE_CONTEXT_CHARS = 40
+# A cheap first look for the words above (lower case: they are matched in the lowered characters
+# before a number).
+_PHONE_STEMS = ("phone", "tel", "tél", "mobil", "móvil", "cell", "call", "ring", "reach", "whatsapp", "sms",
+                "fax", "dial", "handy", "portable", "celular", "手机", "电话", "電話", "携帯")  # fmt: skip
 _LOOSE_PHONE = re.compile(
     r"(?<![\w+\-./,])(?:\(\d{2,5}\)\ ?)?\d++(?:[ .\-/]\d++)*+(?![\w+]|[.\-/:,]\d)", re.ASCII
 )
 _DATE_LIKE = re.compile(r"\d{1,2}([./\-])\d{1,2}\1\d{2,4}|\d{4}([./\-])\d{1,2}\2\d{1,2}", re.ASCII)
 
 
+def _phone_word_before(text: str, start: int) -> bool:
+    before = max(0, start - _PHONE_CONTEXT_CHARS)
+    window = text[before:start].lower()
+    return any(stem in window for stem in _PHONE_STEMS) and _PHONE_WORDS.search(window) is not None
+
+
 def _context_phones(text: str, start: int, end: int) -> Iterator[Finding]:
     """Numbers of 8 to 15 digits (15: an MSISDN, E.164 without its "+") in groups of two or more
     after a phone word; not dates, not amounts with thousands separators."""
-    if _PHONE_WORDS.search(text, max(0, start - _PHONE_CONTEXT_CHARS), start) is None:
-        return
-    for m in _LOOSE_PHONE.finditer(text, start, end):
+    if (m := _LOOSE_PHONE.match(text, start, end)) is not None:  # the run itself, from its start
         groups = _CARD_GROUP.findall(m.group())
         digits = sum(map(len, groups))
         if not 8 <= digits <= 15 or min(map(len, groups)) < 2 or _DATE_LIKE.fullmatch(m.group()):
-            continue
+            return
         if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]) and "," in m.group():
-            continue
-        yield Finding(Kind.PHONE, *m.span())
+            return
+        if _phone_word_before(text, m.start()):
+            yield Finding(Kind.PHONE, *m.span())
 
 
 class _NumberDetector(NamedTuple):
@@ -321,9 +330,13 @@ def _ids(text: str, shape: bytes, start: int, end: int, kinds: Collection[Kind])
 
 
 def _lettered_ids(text: str, shape: bytes, kinds: Collection[Kind]) -> Iterator[Finding]:
-    """NINOs written compactly and codici fiscali: ids that no run of digits holds."""
+    """NINOs written compactly, codici fiscali and henkilötunnukset with a century letter: ids
+    that no run of digits holds."""
     for seed in ids.LETTERED_SEED.finditer(shape):
         yield from _ids(text, shape, max(0, seed.start() - 8), min(len(text), seed.end() + 2), kinds)
+    for seed in ids.HETU_SEED.finditer(shape):
+        if seed.start() >= 6 and shape.startswith(b"000000", seed.start() - 6):
+            yield from _ids(text, shape, seed.start() - 6, min(len(text), seed.end() + 2), kinds)
 
 
 # --- emails and IPv6 addresses --------------------------------------------------------------------
