@@ -284,10 +284,7 @@ _CANDIDATE = re.compile(
     | (?P<g444> 0000(?P<s3>[ \-])0000(?P=s3)0000 )
     | (?P<nir> 0\ 00\ 00\ 00\ 000\ 000\ 00 )
     | (?P<ric> 0{17}[0A] )
-    | (?P<d6sep4> (?:00)?0{6}[\-+]0{4} )
-    | (?P<rrn> 0{6}-0{7} )
-    | (?P<hetu> 0{6}[\-+A]0{3}[0A] )
-    | (?P<rc> 0{6}/0{4} )
+    | (?P<dated> (?:00)?0{6}(?:[\-+]0{4}|-0{7}|[\-+A]0{3}[0A]|/0{4}) )  # one branch: a date of birth first
     | (?P<ahv> 000\.0000\.0000\.00 )
     | (?P<cuit> 00-0{8}-0 )
     | (?P<thai> 0-0{4}-0{5}-00-0 )
@@ -381,16 +378,8 @@ def _judge(form: str, d: str, text: str, start: int) -> str:
             return "NATIONAL_ID" if _cuit_ok(d) else ""
         case "thai":
             return "NATIONAL_ID" if _thai_pin_ok(d) else ""
-        case "d6sep4":
-            if _personnummer_ok(d) or (len(d) == 10 and _hetu_ok(d[:6] + "-" + d[6:])):
-                return "NATIONAL_ID"
-            return ""
-        case "rrn":
-            return "NATIONAL_ID" if _rrn_ok(d) else ""
-        case "hetu":
-            return "NATIONAL_ID" if _hetu_ok(text[start : start + 11]) else ""
-        case "rc":
-            return "NATIONAL_ID" if _rodne_cislo_ok(d) else ""
+        case "dated":
+            return "NATIONAL_ID" if _dated_ok(d, text[start : start + len(d) + 1]) else ""
         case "ahv":
             return "NATIONAL_ID" if _ahv_ok(d) else ""
         case "run":
@@ -404,6 +393,18 @@ def _judge(form: str, d: str, text: str, start: int) -> str:
         case "cf":
             return "NATIONAL_ID" if _cf_ok(d) else ""
     return ""
+
+
+def _dated_ok(d: str, value: str) -> bool:
+    """The forms that open with a date of birth: a rodné číslo (``/``), a Korean RRN (13 digits),
+    a henkilötunnus (a century letter, or a check letter), a personnummer."""
+    if value[6] == "/":
+        return _rodne_cislo_ok(d)
+    if len(d) == 13:
+        return _rrn_ok(d)
+    if value[6].isalpha() or value[10].isalpha():
+        return _hetu_ok(value)
+    return _personnummer_ok(d) or (len(d) == 10 and _hetu_ok(value))
 
 
 def _judge_run(d: str, text: str, start: int) -> str:

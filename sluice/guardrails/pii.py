@@ -267,13 +267,13 @@ def _phone_word_before(text: str, start: int) -> bool:
 def _context_phones(text: str, start: int, end: int) -> Iterator[Finding]:
     """Numbers of 8 to 15 digits (15: an MSISDN, E.164 without its "+") in groups of two or more
     after a phone word; not dates, not amounts with thousands separators."""
-    if (m := _LOOSE_PHONE.match(text, start, end)) is not None:  # the run itself, from its start
+    for m in _LOOSE_PHONE.finditer(text, start, end):
         groups = _CARD_GROUP.findall(m.group())
         digits = sum(map(len, groups))
         if not 8 <= digits <= 15 or min(map(len, groups)) < 2 or _DATE_LIKE.fullmatch(m.group()):
-            return
+            continue
         if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]) and "," in m.group():
-            return
+            continue
         if _phone_word_before(text, m.start()):
             yield Finding(Kind.PHONE, *m.span())
 
