@@ -134,6 +134,141 @@ def _cf_ok(d: str) -> bool:
     return chr(65 + total % 26) == d[15]
 
 
+def _date_ok(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def _personnummer_ok(d: str) -> bool:
+    """Sweden: [YY]YYMMDD-NNNC, Luhn over the last ten digits; a coordination number adds 60 to the day."""
+    d = d[-10:]
+    month, day = int(d[2:4]), int(d[4:6]) % 60
+    yy = int(d[:2])
+    return (_date_ok(2000 + yy, month, day) or _date_ok(1900 + yy, month, day)) and luhn_ok(d)
+
+
+_HETU_CHECK = "0123456789ABCDEFHJKLMNPRSTUVWXY"
+_HETU_CENTURY = {"+": 1800, "-": 1900, **dict.fromkeys("UVWXY", 1900), **dict.fromkeys("ABCDEF", 2000)}
+
+
+def _hetu_ok(value: str) -> bool:
+    """Finland: DDMMYY, a century sign, NNN and a check character (the nine digits mod 31)."""
+    century = _HETU_CENTURY.get(value[6])
+    if century is None or not value[:6].isdigit() or not value[7:10].isdigit():
+        return False
+    if not 2 <= int(value[7:10]) <= 899:  # 900-999: temporary numbers, never on a person
+        return False
+    if not _date_ok(century + int(value[4:6]), int(value[2:4]), int(value[:2])):
+        return False
+    return _HETU_CHECK[int(value[:6] + value[7:10]) % 31] == value[10]
+
+
+def _rrn_ok(d: str) -> bool:
+    """South Korea: YYMMDD-GNNNNNC; G gives the century, NN after it a place of registration
+    (at most 96), C a weighted mod 11."""
+    if int(d[7:9]) > 96:
+        return False
+    century = {"9": 1800, "0": 1800, "1": 1900, "2": 1900, "5": 1900, "6": 1900}.get(d[6], 2000)
+    if not _date_ok(century + int(d[:2]), int(d[2:4]), int(d[4:6])):
+        return False
+    total = sum(w * int(c) for w, c in zip((2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5), d, strict=False))
+    return (11 - total % 11) % 10 == int(d[12])
+
+
+def _rodne_cislo_ok(d: str) -> bool:
+    """Czech Republic and Slovakia: YYMMDD/NNNC, a month plus 50 (or 20, 70) for some, and the
+    ten digits divisible by 11 (or a remainder of 10 with a 0 check)."""
+    month = int(d[2:4]) % 50
+    month = month - 20 if month > 20 else month
+    yy = int(d[:2])
+    if not (_date_ok(1900 + yy, month, int(d[4:6])) or _date_ok(2000 + yy, month, int(d[4:6]))):
+        return False
+    return int(d) % 11 == 0 or (int(d[:9]) % 11 == 10 and d[9] == "0")
+
+
+def _ahv_ok(d: str) -> bool:
+    """Switzerland: 756 and ten digits, the last an EAN-13 check digit."""
+    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(d[:12]))
+    return d.startswith("756") and (10 - total % 10) % 10 == int(d[12])
+
+
+def _pesel_ok(d: str) -> bool:
+    """Poland: YYMMDD (the month plus 20, 40, 60 or 80 by century), NNNN and a weighted check."""
+    century = {0: 1900, 1: 2000, 2: 2100, 3: 2200, 4: 1800}[int(d[2:4]) // 20]
+    if not _date_ok(century + int(d[:2]), int(d[2:4]) % 20, int(d[4:6])):
+        return False
+    total = sum(w * int(c) for w, c in zip((1, 3, 7, 9, 1, 3, 7, 9, 1, 3), d, strict=False))
+    return (10 - total % 10) % 10 == int(d[10])
+
+
+def _tckn_ok(d: str) -> bool:
+    """Turkey: eleven digits, not starting with 0, the last two checks on the others."""
+    n = [int(c) for c in d]
+    return n[0] != 0 and (sum(n[0:9:2]) * 7 - sum(n[1:8:2])) % 10 == n[9] and sum(n[:10]) % 10 == n[10]
+
+
+def _fodselsnummer_ok(d: str) -> bool:
+    """Norway: DDMMYY (a D-number adds 40 to the day), NNN and two weighted mod 11 checks."""
+    if not (1 <= int(d[:2]) % 40 <= 31 and 1 <= int(d[2:4]) % 40 <= 12):
+        return False
+    for weights, n in (((3, 7, 6, 1, 8, 9, 4, 5, 2), 9), ((5, 4, 3, 2, 7, 6, 5, 4, 3, 2), 10)):
+        check = (11 - sum(w * int(c) for w, c in zip(weights, d, strict=False)) % 11) % 11
+        if check == 10 or check != int(d[n]):
+            return False
+    return True
+
+
+def _itin_ok(d: str) -> bool:
+    """US ITIN: 9NN-GG-NNNN with the group in 70-88, 90-92 or 94-99 (python-stdnum's ranges; the
+    50-65 of 2011 are left out, as 987-65-4320..4329 are advertising numbers)."""
+    g = int(d[3:5])
+    return d[0] == "9" and (70 <= g <= 88 or 90 <= g <= 92 or 94 <= g <= 99)
+
+
+def _cuit_ok(d: str) -> bool:
+    """Argentina's CUIT/CUIL: a type (20, 23, 24, 27, 30, 33, 34), eight digits and a weighted mod 11."""
+    if d[:2] not in ("20", "23", "24", "27", "30", "33", "34"):
+        return False
+    check = 11 - sum(w * int(c) for w, c in zip((5, 4, 3, 2, 7, 6, 5, 4, 3, 2), d, strict=False)) % 11
+    return {11: 0, 10: 9}.get(check, check) == int(d[10])
+
+
+def _thai_pin_ok(d: str) -> bool:
+    """Thailand: thirteen digits, the last a weighted mod 11 of the others."""
+    total = sum((13 - i) * int(c) for i, c in enumerate(d[:12]))
+    return d[0] not in "09" and (11 - total % 11) % 10 == int(d[12])
+
+
+def _bsn_ok(d: str) -> bool:
+    """The Netherlands' BSN: nine digits passing the "11-proef" (weights 9..2, and -1)."""
+    return int(d) > 0 and (sum((9 - i) * int(c) for i, c in enumerate(d[:8])) - int(d[8])) % 11 == 0
+
+
+def _israeli_id_ok(d: str) -> bool:
+    """Israel's teudat zehut: nine digits (leading zeros kept) and a Luhn check."""
+    return int(d) > 0 and luhn_ok(d)
+
+
+def _cnp_ok(d: str) -> bool:
+    """Romania's CNP: a sex and century digit, YYMMDD, county, number, a weighted mod 11."""
+    century = {"1": 1900, "2": 1900, "3": 1800, "4": 1800, "5": 2000, "6": 2000}.get(d[0], 1900)
+    if d[0] == "0" or not _date_ok(century + int(d[1:3]), int(d[3:5]), int(d[5:7])):
+        return False
+    total = sum(int(w) * int(c) for w, c in zip("279146358279", d, strict=False))
+    return (total % 11 if total % 11 < 10 else 1) == int(d[12])
+
+
+def _inn_ok(d: str) -> bool:
+    """Russia's INN of a person: twelve digits, the last two weighted mod 11 checks."""
+    w1, w2 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8), (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+    c1 = sum(w * int(c) for w, c in zip(w1, d, strict=False)) % 11 % 10
+    c2 = sum(w * int(c) for w, c in zip(w2, d, strict=False)) % 11 % 10
+    return c1 == int(d[10]) and c2 == int(d[11])
+
+
 # Words that name an id are looked for in the characters before a weak-check number.
 _CONTEXT_CHARS = 48
 
@@ -149,6 +284,10 @@ _CANDIDATE = re.compile(
     | (?P<g444> 0000(?P<s3>[ \-])0000(?P=s3)0000 )
     | (?P<nir> 0\ 00\ 00\ 00\ 000\ 000\ 00 )
     | (?P<ric> 0{17}[0A] )
+    | (?P<dated> (?:00)?0{6}(?:[\-+]0{4}|-0{7}|[\-+A]0{3}[0A]|/0{4}) )  # one branch: a date of birth first
+    | (?P<ahv> 000\.0000\.0000\.00 )
+    | (?P<cuit> 00-0{8}-0 )
+    | (?P<thai> 0-0{4}-0{5}-00-0 )
     | (?P<run> 0{8,15} )
     | (?P<dni> 0{8}-?A )
     | (?P<nie> A-?0{7}-?A )
@@ -157,8 +296,11 @@ _CANDIDATE = re.compile(
     )(?![\w\-]|[.,/]0)""",
     re.VERBOSE,
 )
-# Seeds for the two forms that no run of digits holds (a NINO written compactly, a codice fiscale).
+# Seeds for the forms that no run of digits holds (a NINO written compactly, a codice fiscale).
 LETTERED_SEED = re.compile(rb"A0{6}A|A00A000A")
+# A henkilötunnus with a letter for its century: found by the letter (a literal scan) and then
+# the six digits before it.
+HETU_SEED = re.compile(rb"A000[0A]")
 
 
 def _words(*words: str) -> re.Pattern[str]:
@@ -167,7 +309,9 @@ def _words(*words: str) -> re.Pattern[str]:
 
 
 def _context(text: str, start: int, words: re.Pattern[str]) -> bool:
-    return words.search(text, max(0, start - _CONTEXT_CHARS), start) is not None
+    """A word naming the id before the number, or just after it ("gave 046 454 286 as her SIN")."""
+    before = words.search(text, max(0, start - _CONTEXT_CHARS), start) is not None
+    return before or words.search(text, start, start + _CONTEXT_CHARS) is not None
 
 
 # Each weak-check form: the words one of them needs nearby, and its check.
@@ -186,6 +330,13 @@ _STEUER_WORDS = _words(
     "tin",
 )
 _CPF_WORDS = _words("cpf")
+_PESEL_WORDS = _words("pesel")
+_TCKN_WORDS = _words("tckn", "tc kimlik", "kimlik", "tc no", "tc kimlik no", "t.c. kimlik")
+_FNR_WORDS = _words("fødselsnummer", "fodselsnummer", "personnummer", "fnr", "d-nummer")
+_BSN_WORDS = _words("bsn", "burgerservicenummer", "sofinummer")
+_ISRAELI_WORDS = _words("teudat zehut", "zehut", "ת.ז", "תעודת זהות", "israeli id")
+_CNP_WORDS = _words("cnp", "cod numeric personal")
+_INN_WORDS = _words("inn", "инн")
 
 
 def spans(text: str, shape: bytes, start: int, end: int) -> Iterator[tuple[str, int, int]]:
@@ -204,7 +355,9 @@ def _judge(form: str, d: str, text: str, start: int) -> str:
     """The kind of the candidate ``d`` (its letters and digits) written in ``form``, or ``""``."""
     match form:
         case "ssn_sep":
-            return "SSN" if _ssn_ok(d) else ""
+            if _ssn_ok(d):
+                return "SSN"
+            return "NATIONAL_ID" if _itin_ok(d) else ""
         case "g333":
             if _context(text, start, _SIN_WORDS) and _sin_ok(d):
                 return "NATIONAL_ID"
@@ -221,6 +374,14 @@ def _judge(form: str, d: str, text: str, start: int) -> str:
             return "NATIONAL_ID" if _nir_ok(d) else ""
         case "ric":
             return "NATIONAL_ID" if d[-1] in "0123456789X" and _ric_ok(d) else ""
+        case "cuit":
+            return "NATIONAL_ID" if _cuit_ok(d) else ""
+        case "thai":
+            return "NATIONAL_ID" if _thai_pin_ok(d) else ""
+        case "dated":
+            return "NATIONAL_ID" if _dated_ok(d, text[start : start + len(d) + 1]) else ""
+        case "ahv":
+            return "NATIONAL_ID" if _ahv_ok(d) else ""
         case "run":
             return _judge_run(d, text, start)
         case "dni":
@@ -234,6 +395,18 @@ def _judge(form: str, d: str, text: str, start: int) -> str:
     return ""
 
 
+def _dated_ok(d: str, value: str) -> bool:
+    """The forms that open with a date of birth: a rodné číslo (``/``), a Korean RRN (13 digits),
+    a henkilötunnus (a century letter, or a check letter), a personnummer."""
+    if value[6] == "/":
+        return _rodne_cislo_ok(d)
+    if len(d) == 13:
+        return _rrn_ok(d)
+    if value[6].isalpha() or value[10].isalpha():
+        return _hetu_ok(value)
+    return _personnummer_ok(d) or (len(d) == 10 and _hetu_ok(value))
+
+
 def _judge_run(d: str, text: str, start: int) -> str:
     """A run of digits without separators: a NIR alone (15 digits, mod 97), anything else only
     after a word naming it."""
@@ -245,12 +418,26 @@ def _judge_run(d: str, text: str, start: int) -> str:
             return "SSN"
         if _context(text, start, _SIN_WORDS) and _sin_ok(d):
             return "NATIONAL_ID"
+        if _context(text, start, _BSN_WORDS) and _bsn_ok(d):
+            return "NATIONAL_ID"
+        if _context(text, start, _ISRAELI_WORDS) and _israeli_id_ok(d):
+            return "NATIONAL_ID"
+    if n == 13 and _context(text, start, _CNP_WORDS) and _cnp_ok(d):
+        return "NATIONAL_ID"
+    if n == 12 and _context(text, start, _INN_WORDS) and _inn_ok(d):
+        return "NATIONAL_ID"
     if n in (8, 9) and _context(text, start, _TFN_WORDS) and _tfn_ok(d):
         return "NATIONAL_ID"
     if n == 11:
         if _context(text, start, _STEUER_WORDS) and _steuer_id_ok(d):
             return "NATIONAL_ID"
         if _context(text, start, _CPF_WORDS) and _cpf_ok(d):
+            return "NATIONAL_ID"
+        if _context(text, start, _PESEL_WORDS) and _pesel_ok(d):
+            return "NATIONAL_ID"
+        if _context(text, start, _TCKN_WORDS) and _tckn_ok(d):
+            return "NATIONAL_ID"
+        if _context(text, start, _FNR_WORDS) and _fodselsnummer_ok(d):
             return "NATIONAL_ID"
     if n == 12 and _context(text, start, _AADHAAR_WORDS) and _aadhaar_ok(d):
         return "NATIONAL_ID"

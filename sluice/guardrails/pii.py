@@ -127,6 +127,7 @@ _ISSUER = re.compile(
     | 3(?:0[0-5]|[689]\d)\d{11,16}                              # Diners Club
     | 35(?:2[89]|[3-8]\d)\d{12,15}                              # JCB
     | 6(?:011|4[4-9]\d|5\d\d)\d{12,15} | 62\d{14,17}            # Discover, UnionPay
+    | (?:2131|1800)\d{11}                                       # JCB's 15-digit ranges
     | (?:5[06-8]|6\d)\d{11,17} | 220[0-4]\d{12,15}              # Maestro, Mir
     """,
     re.ASCII | re.VERBOSE,
@@ -141,16 +142,19 @@ _PHONE = re.compile(
     r"""(?<![\w+\-./])  # not glued to a word, a sign or another number
     (?: (?P<intl> (?:\+|00(?=[1-9])|011\ (?=[1-9]))\d{1,3} (?:[ .\-]?(?:\(\d{1,5}\)|\d{1,5}))++ )
       | (?P<nanp> (?:1[ .\-])? (?:\([2-9]\d\d\)\ ?|[2-9]\d\d[ .\-]) [2-9]\d\d[ .\-]\d{4} )
-      | (?P<trunk> (?<!\d\ ) (?:\(0[1-9]\d{0,3}\)|0[1-9]\d{0,3}) (?:[ .\-/]\d{2,8})++ )
+      | (?P<trunk> (?<!\d\ ) (?:\(0[1-9]\d{0,3}\)[ .\-/]?|0[1-9]\d{0,3}[ .\-/]) \d{2,8} (?:[ .\-/]\d{2,8})*+ )
       | (?P<paren> \(\d{2,3}\)\ ?\d{4,5}[ \-]?\d{4} )
       | (?P<cn> 1[3-9]\d(?P<cn_sep>[ \-])\d{4}(?P=cn_sep)\d{4} )
       | (?P<ru> 8\ ?\(\d{3,4}\)\ ?\d{2,3}-\d\d-\d\d )
     )
-    (?![\w+]|[.\-/:]\d)""",
+    (?:(?=x\d)|(?![\w+]|[.\-/:]\d))  # or an extension glued on (555-2671x204)
+    """,
     re.ASCII | re.VERBOSE,
 )
+# An extension after a number: "x204", " ext. 204", " extension 204".
+_EXTENSION = re.compile(r"\ ?(?:x|ext\.?|extension)\ ?\d{1,6}(?!\w)", re.ASCII | re.IGNORECASE)
 _DIGIT_COUNT_RANGE = {
-    "intl": (8, 15), "trunk": (9, 12), "nanp": (10, 11), "paren": (10, 12), "cn": (11, 11), "ru": (11, 11)
+    "intl": (8, 15), "trunk": (9, 13), "nanp": (10, 11), "paren": (10, 12), "cn": (11, 11), "ru": (11, 11)
 }  # fmt: skip
 # Where a call from abroad starts: "+", or a country's international call prefix in its place.
 _EXIT_CODE_DIGITS = {"00": 2, "011": 3}
@@ -202,31 +206,76 @@ def _phones(m: re.Match[str]) -> Iterator[tuple[int, int]]:
         low, high = low + _EXIT_CODE_DIGITS[exit_code], high + _EXIT_CODE_DIGITS[exit_code]
     count = digits = 0
     end = m.start()
-    groups: list[int] = []
+    groups: list[str] = []
     for group in _CARD_GROUP.finditer(m.string, *m.span()):
         count += len(group[0])
         if count > high:
             break
-        groups.append(len(group[0]))
+        groups.append(group[0])
         if group.end() == m.end() or m.string[group.end()] == " ":
             digits, end = count, group.end()
+    if form == "intl" and number[0] == "0" and len(groups) >= 3 and all(g[0] == "0" for g in groups):
+        return  # "0078 0826 0126 0972": codes with leading zeros, not a call from abroad
     if digits >= low and (form != "trunk" or _is_trunk_grouping(groups, digits)):
+        if end == m.end() and (ext := _EXTENSION.match(m.string, end)) is not None:
+            end = ext.end()
         yield m.start(), end
 
 
-def _is_trunk_grouping(groups: list[int], digits: int) -> bool:
-    """How national numbers are grouped: pairs only as five of them (``06 12 34 56 78``), and a
-    closing pair only after a group of two or three (``044 668 18 00``), so that lottery numbers
-    and product codes with a leading zero (``NDC 0777-3105-02``) are not phones."""
+def _is_trunk_grouping(groups: list[str], digits: int) -> bool:
+    """How national numbers are grouped: pairs only as five of them (``06 12 34 56 78``), a
+    closing pair only after a group of two or three (``044 668 18 00``), and a subscriber number
+    after the area code that does not start with the trunk's ``0``, so that lottery numbers and
+    product codes with a leading zero (``NDC 0777-3105-02``, ``0943 0107 0398``) are not phones."""
     kept, total = [], 0
-    for n in groups:
-        total += n
-        kept.append(n)
+    for g in groups:
+        total += len(g)
+        kept.append(len(g))
         if total == digits:
             break
     if all(n == 2 for n in kept):
         return len(kept) == 5
+    if len(groups) > 1 and groups[1][0] == "0":
+        return False
     return not (len(kept) >= 2 and kept[-1] == 2 and kept[-2] >= 4)
+
+
+# A national number written bare or in a country's own grouping ("6518226396", "790 004 963",
+# "50 97 84 29", "18027965024") counts only after a word for a phone in the characters before it.
+_PHONE_WORDS = re.compile(
+    r"(?<![^\W_])(?:phone|telephone|tel|mobile|cell|cellphone|call|ring|reach|whatsapp|sms|fax|dial|"
+    r"handy|telefon|telefono|teléfono|téléphone|portable|móvil|celular|telefone|telemóvel|"
+    r"手机|电话|電話|携帯)(?:s|ed|ing)?(?![^\W_])"
+)
+_PHONE_CONTEXT_CHARS = 40
+# A cheap first look for the words above (lower case: they are matched in the lowered characters
+# before a number).
+_PHONE_STEMS = ("phone", "tel", "tél", "mobil", "móvil", "cell", "call", "ring", "reach", "whatsapp", "sms",
+                "fax", "dial", "handy", "portable", "celular", "手机", "电话", "電話", "携帯")  # fmt: skip
+_LOOSE_PHONE = re.compile(
+    r"(?<![\w+\-./,])(?:\(\d{2,5}\)\ ?)?\d++(?:[ .\-/]\d++)*+(?![\w+]|[.\-/:,]\d)", re.ASCII
+)
+_DATE_LIKE = re.compile(r"\d{1,2}([./\-])\d{1,2}\1\d{2,4}|\d{4}([./\-])\d{1,2}\2\d{1,2}", re.ASCII)
+
+
+def _phone_word_before(text: str, start: int) -> bool:
+    before = max(0, start - _PHONE_CONTEXT_CHARS)
+    window = text[before:start].lower()
+    return any(stem in window for stem in _PHONE_STEMS) and _PHONE_WORDS.search(window) is not None
+
+
+def _context_phones(text: str, start: int, end: int) -> Iterator[Finding]:
+    """Numbers of 8 to 15 digits (15: an MSISDN, E.164 without its "+") in groups of two or more
+    after a phone word; not dates, not amounts with thousands separators."""
+    for m in _LOOSE_PHONE.finditer(text, start, end):
+        groups = _CARD_GROUP.findall(m.group())
+        digits = sum(map(len, groups))
+        if not 8 <= digits <= 15 or min(map(len, groups)) < 2 or _DATE_LIKE.fullmatch(m.group()):
+            continue
+        if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]) and "," in m.group():
+            continue
+        if _phone_word_before(text, m.start()):
+            yield Finding(Kind.PHONE, *m.span())
 
 
 class _NumberDetector(NamedTuple):
@@ -267,6 +316,8 @@ def _numbers(text: str, shape: bytes, kinds: Collection[Kind]) -> Iterator[Findi
             for m in d.pattern.finditer(text, start, end):
                 for s, e in d.spans(m):
                     yield Finding(d.kind, s, e)
+        if 8 <= digits <= 15 and Kind.PHONE in kinds:
+            yield from _context_phones(text, start, end)
         if digits >= 6 and not _ID_KINDS.isdisjoint(kinds):  # a NINO has six
             # Three characters before the run: a NIE's letter, a NINO's two letters and a space.
             yield from _ids(text, shape, max(0, start - 3), end, kinds)
@@ -279,9 +330,13 @@ def _ids(text: str, shape: bytes, start: int, end: int, kinds: Collection[Kind])
 
 
 def _lettered_ids(text: str, shape: bytes, kinds: Collection[Kind]) -> Iterator[Finding]:
-    """NINOs written compactly and codici fiscali: ids that no run of digits holds."""
+    """NINOs written compactly, codici fiscali and henkilötunnukset with a century letter: ids
+    that no run of digits holds."""
     for seed in ids.LETTERED_SEED.finditer(shape):
         yield from _ids(text, shape, max(0, seed.start() - 8), min(len(text), seed.end() + 2), kinds)
+    for seed in ids.HETU_SEED.finditer(shape):
+        if seed.start() >= 6 and shape.startswith(b"000000", seed.start() - 6):
+            yield from _ids(text, shape, seed.start() - 6, min(len(text), seed.end() + 2), kinds)
 
 
 # --- emails and IPv6 addresses --------------------------------------------------------------------
