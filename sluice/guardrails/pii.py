@@ -248,10 +248,6 @@ _PHONE_WORDS = re.compile(
     r"手机|电话|電話|携帯)(?:s|ed|ing)?(?![^\W_])"
 )
 _PHONE_CONTEXT_CHARS = 40
-# A cheap first look for the words above (lower case: they are matched in the lowered characters
-# before a number).
-_PHONE_STEMS = ("phone", "tel", "tél", "mobil", "móvil", "cell", "call", "ring", "reach", "whatsapp", "sms",
-                "fax", "dial", "handy", "portable", "celular", "手机", "电话", "電話", "携帯")  # fmt: skip
 _LOOSE_PHONE = re.compile(
     r"(?<![\w+\-./,])(?:\(\d{2,5}\)\ ?)?\d++(?:[ .\-/]\d++)*+(?![\w+]|[.\-/:,]\d)", re.ASCII
 )
@@ -260,19 +256,20 @@ _DATE_LIKE = re.compile(r"\d{1,2}([./\-])\d{1,2}\1\d{2,4}|\d{4}([./\-])\d{1,2}\2
 
 def _phone_word_before(text: str, start: int) -> bool:
     before = max(0, start - _PHONE_CONTEXT_CHARS)
-    window = text[before:start].lower()
-    return any(stem in window for stem in _PHONE_STEMS) and _PHONE_WORDS.search(window) is not None
+    return _PHONE_WORDS.search(text[before:start].lower()) is not None
 
 
 def _context_phones(text: str, start: int, end: int) -> Iterator[Finding]:
     """Numbers of 8 to 15 digits (15: an MSISDN, E.164 without its "+") in groups of two or more
-    after a phone word; not dates, not amounts with thousands separators."""
+    after a phone word; not dates, not amounts with thousands separators. The digits are looked
+    at first: the phone word is searched for only before a number that could be a phone."""
     for m in _LOOSE_PHONE.finditer(text, start, end):
-        groups = _CARD_GROUP.findall(m.group())
+        number = m.group()
+        groups = _CARD_GROUP.findall(number)
         digits = sum(map(len, groups))
-        if not 8 <= digits <= 15 or min(map(len, groups)) < 2 or _DATE_LIKE.fullmatch(m.group()):
+        if not 8 <= digits <= 15 or min(map(len, groups)) < 2 or _DATE_LIKE.fullmatch(number):
             continue
-        if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]) and "," in m.group():
+        if len(groups) > 1 and all(len(g) == 3 for g in groups[1:]) and "," in number:
             continue
         if _phone_word_before(text, m.start()):
             yield Finding(Kind.PHONE, *m.span())
@@ -310,13 +307,16 @@ def _numbers(text: str, shape: bytes, kinds: Collection[Kind]) -> Iterator[Findi
             start -= 1
         # Two characters past the run, so that the patterns' lookaheads see what follows it.
         end = min(len(text), end + 2)
+        found = 0  # how far this run's findings reach
         for d in detectors:
             if digits < d.min_digits or shape.count(d.separator, start, end) < d.min_separators:
                 continue
             for m in d.pattern.finditer(text, start, end):
                 for s, e in d.spans(m):
+                    found = max(found, e)
                     yield Finding(d.kind, s, e)
-        if 8 <= digits <= 15 and Kind.PHONE in kinds:
+        # A run already read as a card, an IP or a phone in a known format needs no phone word.
+        if 8 <= digits <= 15 and Kind.PHONE in kinds and found <= shape.rindex(b"0", start, cluster.end()):
             yield from _context_phones(text, start, end)
         if digits >= 6 and not _ID_KINDS.isdisjoint(kinds):  # a NINO has six
             # Three characters before the run: a NIE's letter, a NINO's two letters and a space.
@@ -565,11 +565,14 @@ class Redacted:
         return _PLACEHOLDER.sub(lambda m: self.originals.get(m.group(), m.group()), text)
 
 
-def redact(text: str, *, reversible: bool = False, kinds: Collection[Kind] = ALL) -> Redacted:
+def redact(
+    text: str, *, reversible: bool = False, kinds: Collection[Kind] = ALL, hits: list[Finding] | None = None
+) -> Redacted:
     """Replace each finding with ``[KIND_n]``; the same value gets the same placeholder. A
     placeholder already present in ``text`` is never handed out, so ``restore`` cannot change
-    what the client wrote itself."""
-    hits = find(text, kinds)
+    what the client wrote itself. ``hits``: ``find(text, kinds)``'s answer when the caller has it."""
+    if hits is None:
+        hits = find(text, kinds)
     if not hits:
         return Redacted(text, {}, {})
     parts: list[str] = []

@@ -215,7 +215,8 @@ class InputGuardStage(Stage):
             pii.SECRETS if policy.secrets != "off" else frozenset()
         )
         joined = SEPARATOR.join(t.text for t in texts)
-        found = {f.kind for f in pii.find(joined, kinds)}
+        hits = pii.find(joined, kinds)
+        found = {f.kind for f in hits}
         if not found:
             return
         redact: set[pii.Kind] = set()
@@ -237,7 +238,11 @@ class InputGuardStage(Stage):
             if action == "redact":
                 redact |= found & group
         if redact:
-            r = pii.redact(joined, reversible=policy.reversible, kinds=redact)
+            # Everything found is to be redacted (the usual case): the same findings, not a second
+            # search. Otherwise found again among the kinds to redact, as overlaps may resolve otherwise.
+            r = pii.redact(
+                joined, reversible=policy.reversible, kinds=redact, hits=hits if redact == found else None
+            )
             ctx.request = _replaced(request, texts, r.text.split(SEPARATOR))
             if r.originals:
                 ctx.restore = r.originals
