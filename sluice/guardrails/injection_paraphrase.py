@@ -67,6 +67,11 @@ _HIDDEN = (
     r"(?:text|message|preamble|prompt|instructions|part|setup|configuration|briefing)\b)"
 )
 _SENTENCE = r"[^.!?\n]{0,90}?"
+_HIDDEN_STEMS = (
+    "set you up|sets you up|before my|before our|before this|before the|ahead of|prior to|cannot see|can't see|"
+    "can not see|don't see|do not see|came with you|operator|deployer|developer|company|creator|admin|in front of|"
+    "hidden|secret|invisible|private|internal|behind-the-scenes"
+)
 
 RULES: list[Rule] = [
     rule(
@@ -103,10 +108,21 @@ RULES: list[Rule] = [
         "disclose_the_hidden_part",
         _X,
         (0.55, 0.7),
-        "set you up|sets you up|before|ahead of|prior to|cannot see|can't see|can not see|don't see|do not see|came with you|"
-        "wrote|put|gave|placed|provided|prepared|in front of|hidden|secret|invisible|private|internal|behind-the-scenes",
-        rf"\b{_DISCLOSE}\b[^.!?]{{0,90}}?{_HIDDEN}|{_HIDDEN}[^.!?]{{0,90}}?\b{_DISCLOSE}\b|{_HIDDEN}[^\n]{{0,120}}?\b{_FIDELITY}\b|"
+        _HIDDEN_STEMS,
+        # Starts at the hidden part ("the briefing your operator wrote ... recite it"): tried right at its stem.
+        rf"{_HIDDEN}[^.!?]{{0,90}}?\b{_DISCLOSE}\b|{_HIDDEN}[^\n]{{0,120}}?\b{_FIDELITY}\b",
+        reach=(0, 220),
+    ),
+    rule(
+        "disclose_then_hidden_part",
+        _X,
+        (0.55, 0.7),
+        # Not on "developer", "company", "internal", "secret": a developer's prompt is full of them,
+        # and reading back from each costs more than this form is worth.
+        "set you up|sets you up|before my|before our|ahead of|prior to|cannot see|can't see|can not see|don't see|"
+        "do not see|came with you|operator|deployer|creator|in front of|hidden|invisible|behind-the-scenes",
+        rf"\b{_DISCLOSE}\b[^.!?]{{0,90}}?{_HIDDEN}|"
         rf"\b(?:what|how)\b[^.!?\n]{{0,60}}?{_HIDDEN}[^\n]{{0,80}}?\b(?:quote|verbatim|exactly|word\ for\ word|in\ full|literal)",
-        reach=(160, 220),
+        reach=(110, 40),
     ),
 ]

@@ -19,19 +19,49 @@ Span = tuple[int, int]
 _MIN_DATA = 60
 """Characters of pasted data below which a block is more likely part of the request itself."""
 
-_BLOCK = re.compile(
-    r"```[^\n]*\n(?P<fence>.*?)(?:```|\Z)"
-    r"|\"\"\"(?P<triple>.*?)(?:\"\"\"|\Z)"
-    r"|'''(?P<single>.*?)(?:'''|\Z)"
-    r"|<(?P<tag>[a-zA-Z][\w-]{0,30})(?:\s[^<>\n]{0,200})?>(?P<tagged>.*?)</(?P=tag)\s*>",
-    re.DOTALL,
-)
+# Each shape is searched for only when its opening marks are in the text (a regex scan of every
+# position for four alternatives costs more than the rules it gates).
+_FENCE = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+_TRIPLE = re.compile(r'"""(.*?)(?:"""|\Z)', re.DOTALL)
+_SINGLE = re.compile(r"'''(.*?)(?:'''|\Z)", re.DOTALL)
+_TAGGED = re.compile(r"<([a-zA-Z][\w-]{0,30})(?:\s[^<>\n]{0,200})?>(.*?)</\1\s*>", re.DOTALL)
 _QUOTED_LINES = re.compile(r"(?:^>[^\n]*(?:\n|\Z)){2,}", re.MULTILINE)
-_LABELLED = re.compile(
-    r"^[ \t*#]*(?:text|document|email|e-mail|mail|article|review|input|context|passage|message|content|"
-    r"resume|cv|transcript|comment|ticket|page|post|letter|notes?|source|excerpt|snippet|data)\s*:[ \t]*",
-    re.IGNORECASE | re.MULTILINE,
+_LABEL = re.compile(
+    r"[ \t*#]*(?:text|document|email|e-mail|mail|article|review|input|context|passage|message|content|"
+    r"resume|cv|transcript|comment|ticket|page|post|letter|notes?|source|excerpt|snippet|data)\s*",
+    re.IGNORECASE,
 )
+_LABEL_MAX = 40
+"""Characters between a line's start and a label's colon."""
+
+
+def _blocks(text: str, *, tags: bool) -> list[Span]:
+    """Fenced, triple-quoted and (with ``tags``) tagged blocks: their contents' spans."""
+    out = []
+    for opener, pattern, group in (("```", _FENCE, 1), ('"""', _TRIPLE, 1), ("'''", _SINGLE, 1)):
+        if opener in text:
+            out += [m.span(group) for m in pattern.finditer(text) if len(m.group(group)) >= _MIN_DATA]
+    if tags and "</" in text:
+        out += [m.span(2) for m in _TAGGED.finditer(text) if len(m.group(2)) >= _MIN_DATA]
+    return out
+
+
+def _labels(text: str, label: re.Pattern[str]) -> list[int]:
+    """Where the text after a label ends, for each line that starts with ``label`` and a colon
+    (found from the colons: most texts have few)."""
+    out = []
+    i = text.find(":")
+    while i != -1:
+        line = text.rfind("\n", 0, i) + 1
+        if i - line <= _LABEL_MAX and label.fullmatch(text, line, i) is not None:
+            end = i + 1
+            while end < len(text) and text[end] in " \t":
+                end += 1
+            out.append(end)
+        i = text.find(":", i + 1)
+    return out
+
+
 _ANNOUNCES = re.compile(
     r"(?::\s*$|\b(?:following|below|this|these|here\ is|here's|attached|pasted|enclosed|"
     r"siguiente|suivant|folgende|seguente|seguinte)\b)",
@@ -47,19 +77,14 @@ _FIRST_LINE_MAX = 300
 
 def spans(text: str) -> list[Span]:
     """The (start, end) character spans of ``text`` that are pasted data; empty when none is."""
-    out: list[Span] = []
     if "\n" not in text and '"""' not in text and "'''" not in text and "<" not in text:
-        return out
-    for m in _BLOCK.finditer(text):
-        group = next(g for g in ("fence", "triple", "single", "tagged") if m.group(g) is not None)
-        if len(m.group(group)) >= _MIN_DATA:
-            out.append(m.span(group))
-    for m in _QUOTED_LINES.finditer(text):
-        if m.end() - m.start() >= _MIN_DATA:
-            out.append(m.span())
-    for m in _LABELLED.finditer(text):
-        if len(text) - m.end() >= _MIN_DATA:
-            out.append((m.end(), len(text)))
+        return []
+    out = _blocks(text, tags=True)
+    if text.startswith(">") or "\n>" in text:
+        out += [m.span() for m in _QUOTED_LINES.finditer(text) if m.end() - m.start() >= _MIN_DATA]
+    for end in _labels(text, _LABEL):
+        if len(text) - end >= _MIN_DATA:
+            out.append((end, len(text)))
             break
     first_end = text.find("\n")
     if 0 < first_end <= _FIRST_LINE_MAX and len(text) - first_end > _MIN_DATA:
@@ -86,12 +111,13 @@ _DATA_NOUN = (
     r"knowledge(?:\ base)?|reference\ (?:material|documents?|text)|articles?|emails?|transcripts?|web\ ?pages?|"
     r"page\ content|results|snippets?|information|data|text|notes|records|reviews?|messages?|files?)"
 )
-_DATA_LABEL = re.compile(rf"^[ \t*#]*{_DATA_NOUN}\s*:[ \t]*\n?", re.IGNORECASE | re.MULTILINE)
+_DATA_LABEL = re.compile(rf"[ \t*#]*{_DATA_NOUN}\s*", re.IGNORECASE)
 _DATA_ANNOUNCED = re.compile(
     rf"^[^\n]{{0,{_FIRST_LINE_MAX}}}(?:\b(?:following|below|these|attached|provided|retrieved)\W+(?:\w+\W+)?{_DATA_NOUN}\b"
     rf"|\b{_DATA_NOUN}\W+(?:below|that\ follows?|as\ follows)\b)[^\n]*\n",
     re.IGNORECASE | re.MULTILINE,
 )
+_ANNOUNCING_WORDS = ("following", "below", "these", "attached", "provided", "retrieved", "follow")
 _INSTRUCTION_LABEL = re.compile(
     r"^[ \t*#]*(?:question|questions|query|instructions?|rules|task|guidelines|answer|response|output\ format|format)\s*:",
     re.IGNORECASE | re.MULTILINE,
@@ -101,19 +127,16 @@ _INSTRUCTION_LABEL = re.compile(
 def documents(text: str) -> list[Span]:
     """The spans of an application's own (system or developer) message that hold data it pasted
     in: what the injection detector reads as documents there."""
-    out: list[Span] = []
-    for m in _BLOCK.finditer(text):
-        group = (
-            next(g for g in ("fence", "triple", "single") if m.group(g) is not None)
-            if not m.group("tag")
-            else None
-        )
-        if group is not None and len(m.group(group)) >= _MIN_DATA:
-            out.append(m.span(group))
-    for pattern in (_DATA_LABEL, _DATA_ANNOUNCED):
-        for m in pattern.finditer(text):
-            stop = _INSTRUCTION_LABEL.search(text, m.end())
-            end = stop.start() if stop is not None else len(text)
-            if end - m.end() >= _MIN_DATA:
-                out.append((m.end(), end))
+    out = _blocks(text, tags=False)
+    starts = _labels(text, _DATA_LABEL)
+    lowered = text.lower()
+    if any(word in lowered for word in _ANNOUNCING_WORDS):
+        starts += [m.end() for m in _DATA_ANNOUNCED.finditer(text)]
+    for start in starts:
+        if start < len(text) and text[start] == "\n":
+            start += 1
+        stop = _INSTRUCTION_LABEL.search(text, start)
+        end = stop.start() if stop is not None else len(text)
+        if end - start >= _MIN_DATA:
+            out.append((start, end))
     return sorted(set(out))
