@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import functools
 import itertools
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -68,6 +69,12 @@ _DIALECT = request_rows.Dialect(
 _INSERT_REQUEST = request_rows.insert_sql(_DIALECT)
 _ROWS_PER_INSERT = 512
 """32 parameters a row: 16,384 a statement, under SQLite's 32,766."""
+
+log = logging.getLogger("sluice.store")
+
+MIGRATION_WAIT_S = 120.0
+"""How long a process waits for another's migration of the same database before giving up."""
+_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
 
 
 def _chunks(total: int) -> list[int]:
@@ -205,10 +212,7 @@ class SqliteStore(
     async def migrate(self) -> list[str]:
         db = await self._db()
         async with self._errors():
-            await db.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)"
-            )
-            await db.execute("BEGIN IMMEDIATE")  # one migrator at a time, even across processes
+            await self._migration_lock(db)
             try:
                 async with db.execute("SELECT name FROM schema_migrations") as cur:
                     applied = {r[0] for r in await cur.fetchall()}
@@ -224,6 +228,24 @@ class SqliteStore(
                 await db.execute("ROLLBACK")
                 raise
         return names
+
+    async def _migration_lock(self, db: aiosqlite.Connection) -> None:
+        """One migrator at a time, even across processes (``BEGIN IMMEDIATE``). Another worker's
+        migration of a new database can outlast ``busy_timeout`` on a loaded machine: this one
+        waits for it (up to ``MIGRATION_WAIT_S``) rather than start without the tables."""
+        deadline = time.monotonic() + MIGRATION_WAIT_S
+        while True:
+            try:
+                await db.execute(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)"
+                )
+                await db.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as e:
+                if e.sqlite_errorcode not in _BUSY or time.monotonic() > deadline:
+                    raise
+                log.info("store: waiting for another process's migration")
+                await asyncio.sleep(0.2)
 
     async def ping(self) -> None:
         await self._all("SELECT 1")
