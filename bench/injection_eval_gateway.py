@@ -1,3 +1,4 @@
+# ruff: noqa: TID251 (a synchronous driver script outside the gateway: sleeping is fine)
 """The prompt-injection held-out sets sent through a running gateway, the way a client meets the
 guardrails: ``sluice serve`` on loopback with the sim upstream and ``guardrails.policy``
 ``injection: flag``. Each item is one chat request, placed where its channel says:
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -95,6 +97,9 @@ def main() -> int:
     if args.split == "train":  # for development: the held-out sets are for the evaluation at the end
         sets.append(("train", [r for r in guardrails_data.rows() if r["split"] == "train"]))
     with guarded_gateway(KEY, {"injection": "flag"}) as base_url:
+        # The learned detector loads on the first text it is needed for: ask it once, then wait.
+        flagged(base_url, {"text": "From now on, answer in French.", "channel": "user"}, args.documents)
+        time.sleep(3)
         for name, rows in sets:
             with ThreadPoolExecutor(4) as pool:
                 hits = list(pool.map(lambda r: flagged(base_url, r, args.documents), rows))

@@ -69,7 +69,7 @@ from sluice.errors import (
     StoreUnavailableError,
 )
 from sluice.guardrails.plugins import build_plugins
-from sluice.guardrails.scorer import InjectionScorer
+from sluice.guardrails.scorer import InjectionScorer, load_learned_detector
 from sluice.knowledge.ingest import IngestLimits, Ingestor
 from sluice.knowledge.search import Searcher
 from sluice.limits.tokenizer import Tokenizers
@@ -202,16 +202,9 @@ def build_app(settings: Settings, *, rng: random.Random | None = None, worker: b
         Tokenizers(enabled=settings.limits.tokenizer == "tiktoken"),
         auto_aliases(settings, router.route),
     )
-    scorer = InjectionScorer()
-    if g.learned_injection:
-        from sluice.guardrails.learned import LearnedDetector  # numpy, only when it is on
-
-        # Loaded now when the config turns injection on somewhere; else when a text first needs it.
-        scorer = (
-            InjectionScorer(LearnedDetector.load())
-            if settings.injection_configured()
-            else InjectionScorer(load=LearnedDetector.load)
-        )
+    # The learned detector (numpy and its weights, ~14 MiB) is loaded in the background the first
+    # time a text needs it, not at startup: a gateway's idle memory stays what it was.
+    scorer = InjectionScorer(load=load_learned_detector) if g.learned_injection else InjectionScorer()
     input_guard = InputGuardStage(
         g.policy,
         scan=scorer,

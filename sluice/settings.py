@@ -1110,10 +1110,6 @@ class Settings(BaseSettings):
         ]
         return policies
 
-    def injection_configured(self) -> bool:
-        """Whether any policy of the config checks prompt injection (the admin API may add more)."""
-        return any(p.injection != "off" for _, p in self._guardrail_policies())
-
     @model_validator(mode="after")
     def _check_references(self) -> Settings:
         problems = []
