@@ -10,7 +10,7 @@ Built the way each tool builds its own test cases, before any detector was run o
   extraction instructions alone and wrapped; its false-positive set of investment questions as
   benign user prompts, and its seed documents without an injection as benign documents.
 - AgentDojo: its attack templates (important instructions, ignore previous, system message,
-  TODO, InjecAgent, denial of service) around its injection tasks' goals, placed at each injection
+  "TODO: {goal}", InjecAgent, denial of service) around its injection tasks' goals, placed at each injection
   point of its environments' tool data (emails, files, calendar events, reviews, web pages, Slack
   messages) as tool results; the same tool data with the suite's own benign defaults as benign.
 

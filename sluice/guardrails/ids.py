@@ -13,7 +13,7 @@ in its digit shape (digits as ``0``, capitals as ``A``) and runs them through ``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 
 _DOUBLED = str.maketrans("0123456789", "0246813579")  # each digit doubled, its digits summed
@@ -407,38 +407,35 @@ def _dated_ok(d: str, value: str) -> bool:
     return _personnummer_ok(d) or (len(d) == 10 and _hetu_ok(value))
 
 
+# A run of digits without separators, by its length: each (kind, the words that must name it,
+# its check), tried in order; a NIR is the one found alone.
+_BARE_RUNS: dict[int, tuple[tuple[str, re.Pattern[str], Callable[[str], bool]], ...]] = {
+    8: (("NATIONAL_ID", _TFN_WORDS, _tfn_ok),),
+    9: (
+        ("SSN", _SSN_WORDS, _ssn_ok),
+        ("NATIONAL_ID", _SIN_WORDS, _sin_ok),
+        ("NATIONAL_ID", _BSN_WORDS, _bsn_ok),
+        ("NATIONAL_ID", _ISRAELI_WORDS, _israeli_id_ok),
+        ("NATIONAL_ID", _TFN_WORDS, _tfn_ok),
+    ),
+    11: (
+        ("NATIONAL_ID", _STEUER_WORDS, _steuer_id_ok),
+        ("NATIONAL_ID", _CPF_WORDS, _cpf_ok),
+        ("NATIONAL_ID", _PESEL_WORDS, _pesel_ok),
+        ("NATIONAL_ID", _TCKN_WORDS, _tckn_ok),
+        ("NATIONAL_ID", _FNR_WORDS, _fodselsnummer_ok),
+    ),
+    12: (("NATIONAL_ID", _INN_WORDS, _inn_ok), ("NATIONAL_ID", _AADHAAR_WORDS, _aadhaar_ok)),
+    13: (("NATIONAL_ID", _CNP_WORDS, _cnp_ok),),
+}
+
+
 def _judge_run(d: str, text: str, start: int) -> str:
     """A run of digits without separators: a NIR alone (15 digits, mod 97), anything else only
     after a word naming it."""
-    n = len(d)
-    if n == 15:
+    if len(d) == 15:
         return "NATIONAL_ID" if _nir_ok(d) else ""
-    if n == 9:
-        if _context(text, start, _SSN_WORDS) and _ssn_ok(d):
-            return "SSN"
-        if _context(text, start, _SIN_WORDS) and _sin_ok(d):
-            return "NATIONAL_ID"
-        if _context(text, start, _BSN_WORDS) and _bsn_ok(d):
-            return "NATIONAL_ID"
-        if _context(text, start, _ISRAELI_WORDS) and _israeli_id_ok(d):
-            return "NATIONAL_ID"
-    if n == 13 and _context(text, start, _CNP_WORDS) and _cnp_ok(d):
-        return "NATIONAL_ID"
-    if n == 12 and _context(text, start, _INN_WORDS) and _inn_ok(d):
-        return "NATIONAL_ID"
-    if n in (8, 9) and _context(text, start, _TFN_WORDS) and _tfn_ok(d):
-        return "NATIONAL_ID"
-    if n == 11:
-        if _context(text, start, _STEUER_WORDS) and _steuer_id_ok(d):
-            return "NATIONAL_ID"
-        if _context(text, start, _CPF_WORDS) and _cpf_ok(d):
-            return "NATIONAL_ID"
-        if _context(text, start, _PESEL_WORDS) and _pesel_ok(d):
-            return "NATIONAL_ID"
-        if _context(text, start, _TCKN_WORDS) and _tckn_ok(d):
-            return "NATIONAL_ID"
-        if _context(text, start, _FNR_WORDS) and _fodselsnummer_ok(d):
-            return "NATIONAL_ID"
-    if n == 12 and _context(text, start, _AADHAAR_WORDS) and _aadhaar_ok(d):
-        return "NATIONAL_ID"
+    for kind, words, ok in _BARE_RUNS.get(len(d), ()):
+        if _context(text, start, words) and ok(d):
+            return kind
     return ""
