@@ -39,7 +39,7 @@ class InjectionScorer:
 
     With ``load`` instead of a detector, the model (numpy and a 0.5 MB file, ~14 MiB resident)
     is loaded in a background thread the first time a text needs it, and texts are scored by the
-    rules alone until it is there (a fraction of a second): a gateway that never sees a doubtful
+    rules alone until it is there: a gateway that never sees a doubtful
     text does not pay its memory, and no request waits for it."""
 
     def __init__(

@@ -248,6 +248,13 @@ class InputGuardStage(Stage):
                 ctx.restore = r.originals
 
 
+@functools.lru_cache(maxsize=256)
+def _system_documents(text: str) -> tuple[pasted.Span, ...]:
+    """``pasted.documents`` of a system message: an application sends the same one with every
+    request, so it is read once, not per request."""
+    return tuple(pasted.documents(text))
+
+
 def _scanned(request: ChatRequest, texts: list[_Text], skip: int | None = None) -> list[tuple[str, str]]:
     """(source, text) for the injection detector: user turns and tool results whole, and the
     documents inside system and developer turns: tagged (``_DOCUMENT``), fenced, or labelled and
@@ -263,7 +270,7 @@ def _scanned(request: ChatRequest, texts: list[_Text], skip: int | None = None) 
         ):
             if "<" in t.text:
                 out.extend(("document", m.group(2)) for m in _DOCUMENT.finditer(t.text))
-            out.extend(("document", t.text[start:end]) for start, end in pasted.documents(t.text))
+            out.extend(("document", t.text[start:end]) for start, end in _system_documents(t.text))
     return out
 
 
